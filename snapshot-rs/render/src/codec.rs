@@ -1,0 +1,329 @@
+//! The point encoding: first pair absolute, then deltas, all divided by the stroke's quantum.
+
+use crate::error::StrokeError;
+use crate::stroke::{COORD_LIMIT, DecodedStroke, MAX_POINTS, MAX_WIDTH, Point, Stroke, Tool};
+
+/// Validates a wire stroke and decodes its points and pressures.
+///
+/// `x[i] = quantum · (points[0] + points[2] + … + points[2i])`, likewise for `y`; pressures are running
+/// sums of `pressures` without the quantum. Fails when the tool is unknown, the width exceeds
+/// [`MAX_WIDTH`], there are no points, an odd number of values or more than [`MAX_POINTS`] points, a
+/// coordinate leaves ±[`COORD_LIMIT`] (overflow included), or pressures are neither absent nor one per
+/// point in 0–255.
+pub fn decode_stroke(stroke: &Stroke) -> Result<DecodedStroke, StrokeError> {
+    let tool = Tool::from_i32(stroke.tool).ok_or(StrokeError::UnknownTool(stroke.tool))?;
+    if stroke.width > MAX_WIDTH {
+        return Err(StrokeError::WidthTooLarge(stroke.width));
+    }
+    let values = stroke.points.len();
+    if values == 0 {
+        return Err(StrokeError::NoPoints);
+    }
+    if values % 2 != 0 {
+        return Err(StrokeError::OddPointValues(values));
+    }
+    let n = values / 2;
+    if n > MAX_POINTS {
+        return Err(StrokeError::TooManyPoints(n));
+    }
+    let quantum = i64::from(stroke.quantum.max(1));
+    let mut points = Vec::with_capacity(n);
+    // Running sums in units of the quantum: at most 2^20 values of magnitude 2^31, so no i64 overflow.
+    let (mut sx, mut sy) = (0i64, 0i64);
+    for (i, pair) in stroke.points.chunks_exact(2).enumerate() {
+        sx += i64::from(pair[0]);
+        sy += i64::from(pair[1]);
+        let x = scale(sx, quantum).ok_or(StrokeError::CoordinateOutOfRange { point: i })?;
+        let y = scale(sy, quantum).ok_or(StrokeError::CoordinateOutOfRange { point: i })?;
+        points.push(Point::new(x, y));
+    }
+    let pressures = decode_pressures(&stroke.pressures, n)?;
+    Ok(DecodedStroke {
+        tool,
+        rgba: stroke.rgba,
+        width: stroke.width,
+        points,
+        pressures,
+    })
+}
+
+fn scale(sum: i64, quantum: i64) -> Option<i32> {
+    let v = sum.checked_mul(quantum)?;
+    if v.abs() > COORD_LIMIT {
+        return None;
+    }
+    i32::try_from(v).ok()
+}
+
+fn decode_pressures(deltas: &[i32], points: usize) -> Result<Vec<u8>, StrokeError> {
+    if deltas.is_empty() {
+        return Ok(Vec::new());
+    }
+    if deltas.len() != points {
+        return Err(StrokeError::PressureCount {
+            points,
+            pressures: deltas.len(),
+        });
+    }
+    let mut sum = 0i64;
+    deltas
+        .iter()
+        .enumerate()
+        .map(|(i, &d)| {
+            sum += i64::from(d);
+            u8::try_from(sum).map_err(|_| StrokeError::PressureOutOfRange {
+                point: i,
+                value: sum,
+            })
+        })
+        .collect()
+}
+
+/// Encodes absolute points (and optional pressures, empty for none) into the wire form.
+///
+/// The quantum is the greatest common divisor of all coordinates (1 when they are all zero), which
+/// shrinks the varints of strokes recorded on a coarse grid. Fails on the same conditions as
+/// [`decode_stroke`], so that every encoded stroke decodes back to the same points.
+pub fn encode_stroke(
+    tool: Tool,
+    rgba: u32,
+    width: u32,
+    points: &[Point],
+    pressures: &[u8],
+) -> Result<Stroke, StrokeError> {
+    if width > MAX_WIDTH {
+        return Err(StrokeError::WidthTooLarge(width));
+    }
+    if points.is_empty() {
+        return Err(StrokeError::NoPoints);
+    }
+    if points.len() > MAX_POINTS {
+        return Err(StrokeError::TooManyPoints(points.len()));
+    }
+    if !pressures.is_empty() && pressures.len() != points.len() {
+        return Err(StrokeError::PressureCount {
+            points: points.len(),
+            pressures: pressures.len(),
+        });
+    }
+    let mut g = 0u64;
+    for (i, p) in points.iter().enumerate() {
+        if i64::from(p.x).abs() > COORD_LIMIT || i64::from(p.y).abs() > COORD_LIMIT {
+            return Err(StrokeError::CoordinateOutOfRange { point: i });
+        }
+        g = gcd(g, i64::from(p.x).unsigned_abs());
+        g = gcd(g, i64::from(p.y).unsigned_abs());
+    }
+    let quantum = g.max(1) as i64;
+    let mut encoded = Vec::with_capacity(points.len() * 2);
+    let mut prev = (0i64, 0i64);
+    for p in points {
+        let (x, y) = (i64::from(p.x), i64::from(p.y));
+        // |x - prev.x| ≤ 2 · COORD_LIMIT < 2^31, so the deltas fit in i32.
+        encoded.push(((x - prev.0) / quantum) as i32);
+        encoded.push(((y - prev.1) / quantum) as i32);
+        prev = (x, y);
+    }
+    let mut prev_p = 0i32;
+    let pressures = pressures
+        .iter()
+        .map(|&p| {
+            let d = i32::from(p) - prev_p;
+            prev_p = i32::from(p);
+            d
+        })
+        .collect();
+    Ok(Stroke {
+        tool: tool as i32,
+        rgba,
+        width,
+        quantum: quantum as u32,
+        points: encoded,
+        pressures,
+    })
+}
+
+fn gcd(mut a: u64, mut b: u64) -> u64 {
+    while b != 0 {
+        (a, b) = (b, a % b);
+    }
+    a
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pen(points: Vec<i32>) -> Stroke {
+        Stroke {
+            tool: Tool::Pen as i32,
+            rgba: 0x000000ff,
+            width: 200,
+            quantum: 0,
+            points,
+            pressures: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn round_trip_keeps_points_and_pressures() {
+        let points = [
+            Point::new(-1_000_000_000, 1_000_000_000),
+            Point::new(1_000_000_000, -1_000_000_000),
+            Point::new(0, 0),
+            Point::new(-37, 12_345),
+        ];
+        let pressures = [0, 255, 128, 7];
+        let s = encode_stroke(Tool::Highlighter, 0x11223344, 1234, &points, &pressures).unwrap();
+        assert_eq!(s.quantum, 1);
+        let d = decode_stroke(&s).unwrap();
+        assert_eq!(d.points(), &points);
+        assert_eq!(d.pressures(), &pressures);
+        assert_eq!(d.tool(), Tool::Highlighter);
+        assert_eq!(d.rgba(), 0x11223344);
+        assert_eq!(d.width(), 1234);
+    }
+
+    #[test]
+    fn quantum_is_the_gcd_and_shrinks_values() {
+        let points = [Point::new(1_500, -300), Point::new(1_800, 600), Point::new(0, 0)];
+        let s = encode_stroke(Tool::Pen, 0, 100, &points, &[]).unwrap();
+        assert_eq!(s.quantum, 300);
+        assert_eq!(s.points, vec![5, -1, 1, 3, -6, -2]);
+        assert_eq!(decode_stroke(&s).unwrap().points(), &points);
+    }
+
+    #[test]
+    fn all_zero_points_use_quantum_one() {
+        let s = encode_stroke(Tool::Pen, 0, 100, &[Point::new(0, 0)], &[]).unwrap();
+        assert_eq!(s.quantum, 1);
+        assert_eq!(decode_stroke(&s).unwrap().points(), &[Point::new(0, 0)]);
+    }
+
+    #[test]
+    fn quantum_zero_reads_as_one() {
+        let d = decode_stroke(&pen(vec![10, 20, -5, 5])).unwrap();
+        assert_eq!(d.points(), &[Point::new(10, 20), Point::new(5, 25)]);
+    }
+
+    #[test]
+    fn explicit_quantum_multiplies_the_sums() {
+        let mut s = pen(vec![1, 2, 3, -4]);
+        s.quantum = 100;
+        let d = decode_stroke(&s).unwrap();
+        assert_eq!(d.points(), &[Point::new(100, 200), Point::new(400, -200)]);
+    }
+
+    #[test]
+    fn pressures_are_running_sums() {
+        let mut s = pen(vec![0, 0, 1, 1, 1, 1]);
+        s.pressures = vec![100, 50, -150];
+        assert_eq!(decode_stroke(&s).unwrap().pressures(), &[100, 150, 0]);
+    }
+
+    #[test]
+    fn unknown_tool_is_rejected() {
+        let mut s = pen(vec![0, 0]);
+        for t in [0, 4, -1] {
+            s.tool = t;
+            assert_eq!(decode_stroke(&s), Err(StrokeError::UnknownTool(t)));
+        }
+    }
+
+    #[test]
+    fn empty_odd_and_too_many_points_are_rejected() {
+        assert_eq!(decode_stroke(&pen(vec![])), Err(StrokeError::NoPoints));
+        assert_eq!(
+            decode_stroke(&pen(vec![1, 2, 3])),
+            Err(StrokeError::OddPointValues(3))
+        );
+        assert_eq!(
+            decode_stroke(&pen(vec![0; 2 * MAX_POINTS + 2])),
+            Err(StrokeError::TooManyPoints(MAX_POINTS + 1))
+        );
+        assert_eq!(
+            encode_stroke(Tool::Pen, 0, 1, &[], &[]),
+            Err(StrokeError::NoPoints)
+        );
+        assert_eq!(
+            encode_stroke(Tool::Pen, 0, 1, &vec![Point::new(0, 0); MAX_POINTS + 1], &[]),
+            Err(StrokeError::TooManyPoints(MAX_POINTS + 1))
+        );
+    }
+
+    #[test]
+    fn coordinates_out_of_range_are_rejected() {
+        // Just inside, then one past the limit on the second point.
+        assert!(decode_stroke(&pen(vec![1_000_000_000, -1_000_000_000])).is_ok());
+        assert_eq!(
+            decode_stroke(&pen(vec![1_000_000_000, 0, 1, 0])),
+            Err(StrokeError::CoordinateOutOfRange { point: 1 })
+        );
+        // Sums that wander far off and come back are still rejected at the first bad point.
+        assert_eq!(
+            decode_stroke(&pen(vec![i32::MAX, 0, i32::MIN, 0])),
+            Err(StrokeError::CoordinateOutOfRange { point: 0 })
+        );
+        // Overflow of sum × quantum.
+        let mut s = pen(vec![i32::MAX, 0]);
+        s.quantum = u32::MAX;
+        assert_eq!(
+            decode_stroke(&s),
+            Err(StrokeError::CoordinateOutOfRange { point: 0 })
+        );
+        assert_eq!(
+            encode_stroke(Tool::Pen, 0, 1, &[Point::new(0, -1_000_000_001)], &[]),
+            Err(StrokeError::CoordinateOutOfRange { point: 0 })
+        );
+    }
+
+    #[test]
+    fn width_too_large_is_rejected() {
+        let mut s = pen(vec![0, 0]);
+        s.width = MAX_WIDTH + 1;
+        assert_eq!(
+            decode_stroke(&s),
+            Err(StrokeError::WidthTooLarge(MAX_WIDTH + 1))
+        );
+        assert_eq!(
+            encode_stroke(Tool::Pen, 0, u32::MAX, &[Point::new(0, 0)], &[]),
+            Err(StrokeError::WidthTooLarge(u32::MAX))
+        );
+    }
+
+    #[test]
+    fn bad_pressures_are_rejected() {
+        let mut s = pen(vec![0, 0, 1, 1]);
+        s.pressures = vec![1];
+        assert_eq!(
+            decode_stroke(&s),
+            Err(StrokeError::PressureCount {
+                points: 2,
+                pressures: 1
+            })
+        );
+        s.pressures = vec![200, 56];
+        assert_eq!(
+            decode_stroke(&s),
+            Err(StrokeError::PressureOutOfRange {
+                point: 1,
+                value: 256
+            })
+        );
+        s.pressures = vec![-1, 1];
+        assert_eq!(
+            decode_stroke(&s),
+            Err(StrokeError::PressureOutOfRange {
+                point: 0,
+                value: -1
+            })
+        );
+        assert_eq!(
+            encode_stroke(Tool::Pen, 0, 1, &[Point::new(0, 0)], &[1, 2]),
+            Err(StrokeError::PressureCount {
+                points: 1,
+                pressures: 2
+            })
+        );
+    }
+}

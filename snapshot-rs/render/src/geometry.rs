@@ -1,0 +1,330 @@
+//! Centre-line geometry in pixel space: world-to-pixel mapping, quadratic smoothing through midpoints,
+//! and culling/splitting of pieces so that only geometry near the pixmap reaches the rasteriser, in
+//! coordinates small enough for `f32`.
+
+use tiny_skia::{Path, PathBuilder};
+
+use crate::stroke::Point;
+
+/// A point in pixel space, kept in `f64` until it is handed to tiny-skia.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct P {
+    pub x: f64,
+    pub y: f64,
+}
+
+impl P {
+    fn mid(self, o: P) -> P {
+        P {
+            x: (self.x + o.x) * 0.5,
+            y: (self.y + o.y) * 0.5,
+        }
+    }
+}
+
+/// Maps quantized world coordinates to pixels of one output image.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Mapping {
+    /// World coordinate (× 100) of the image's left edge.
+    pub ox: i64,
+    /// World coordinate (× 100) of the image's top edge.
+    pub oy: i64,
+    /// Pixels per quantized unit horizontally.
+    pub sx: f64,
+    /// Pixels per quantized unit vertically.
+    pub sy: f64,
+    /// Pixels per quantized unit for stroke widths.
+    pub sw: f64,
+    /// Image width in pixels.
+    pub width: u32,
+    /// Image height in pixels.
+    pub height: u32,
+}
+
+impl Mapping {
+    /// The exact difference to the origin is taken in integers, then scaled.
+    pub fn map(&self, p: Point) -> P {
+        P {
+            x: (i64::from(p.x) - self.ox) as f64 * self.sx,
+            y: (i64::from(p.y) - self.oy) as f64 * self.sy,
+        }
+    }
+}
+
+/// One piece of a centre line.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) enum Piece {
+    Line(P, P),
+    Quad(P, P, P),
+}
+
+impl Piece {
+    pub fn start(&self) -> P {
+        match *self {
+            Piece::Line(a, _) | Piece::Quad(a, _, _) => a,
+        }
+    }
+
+    fn end(&self) -> P {
+        match *self {
+            Piece::Line(_, b) | Piece::Quad(_, _, b) => b,
+        }
+    }
+
+    /// Bounding box of the control points, which contains the curve.
+    fn bbox(&self) -> Box64 {
+        match *self {
+            Piece::Line(a, b) => Box64::of(&[a, b]),
+            Piece::Quad(a, c, b) => Box64::of(&[a, c, b]),
+        }
+    }
+
+    /// Whether the piece has length zero.
+    pub fn is_point(&self) -> bool {
+        match *self {
+            Piece::Line(a, b) => a == b,
+            Piece::Quad(a, c, b) => a == c && c == b,
+        }
+    }
+
+    /// Splits at t = 0.5 (de Casteljau), exactly.
+    fn halves(&self) -> (Piece, Piece) {
+        match *self {
+            Piece::Line(a, b) => {
+                let m = a.mid(b);
+                (Piece::Line(a, m), Piece::Line(m, b))
+            }
+            Piece::Quad(a, c, b) => {
+                let (ac, cb) = (a.mid(c), c.mid(b));
+                let m = ac.mid(cb);
+                (Piece::Quad(a, ac, m), Piece::Quad(m, cb, b))
+            }
+        }
+    }
+}
+
+/// The smoothed centre line through `points` (at least two): with two points the line between them;
+/// with more, a quadratic from p0 with control p1 to mid(p1, p2), then one quadratic per inner point
+/// to the next midpoint, then a line to the last point.
+pub(crate) fn centre_line(points: &[P]) -> Vec<Piece> {
+    let n = points.len();
+    if n < 3 {
+        return vec![Piece::Line(points[0], points[n - 1])];
+    }
+    let mut pieces = Vec::with_capacity(n - 1);
+    let mut start = points[0];
+    for i in 1..n - 1 {
+        let end = points[i].mid(points[i + 1]);
+        pieces.push(Piece::Quad(start, points[i], end));
+        start = end;
+    }
+    pieces.push(Piece::Line(start, points[n - 1]));
+    pieces
+}
+
+/// For each piece of [`centre_line`], the mean of a per-point value at its two ends; a midpoint end
+/// takes the mean of its two points.
+pub(crate) fn piece_means(values: &[f64]) -> Vec<f64> {
+    let n = values.len();
+    if n < 3 {
+        return vec![(values[0] + values[n - 1]) * 0.5];
+    }
+    let mut out = Vec::with_capacity(n - 1);
+    let mut start = values[0];
+    for i in 1..n - 1 {
+        let end = (values[i] + values[i + 1]) * 0.5;
+        out.push((start + end) * 0.5);
+        start = end;
+    }
+    out.push((start + values[n - 1]) * 0.5);
+    out
+}
+
+/// An axis-aligned box in pixel space.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct Box64 {
+    pub x0: f64,
+    pub y0: f64,
+    pub x1: f64,
+    pub y1: f64,
+}
+
+impl Box64 {
+    pub fn of(points: &[P]) -> Box64 {
+        let mut b = Box64 {
+            x0: f64::INFINITY,
+            y0: f64::INFINITY,
+            x1: f64::NEG_INFINITY,
+            y1: f64::NEG_INFINITY,
+        };
+        for p in points {
+            b.x0 = b.x0.min(p.x);
+            b.y0 = b.y0.min(p.y);
+            b.x1 = b.x1.max(p.x);
+            b.y1 = b.y1.max(p.y);
+        }
+        b
+    }
+
+    pub fn grow(self, m: f64) -> Box64 {
+        Box64 {
+            x0: self.x0 - m,
+            y0: self.y0 - m,
+            x1: self.x1 + m,
+            y1: self.y1 + m,
+        }
+    }
+
+    pub fn intersects(&self, o: &Box64) -> bool {
+        self.x0 <= o.x1 && o.x0 <= self.x1 && self.y0 <= o.y1 && o.y0 <= self.y1
+    }
+
+    fn inside(&self, o: &Box64) -> bool {
+        self.x0 >= o.x0 && self.x1 <= o.x1 && self.y0 >= o.y0 && self.y1 <= o.y1
+    }
+}
+
+/// Pieces farther than this (in pixels) beyond the area that matters are split until they are not:
+/// `f32` then still resolves 1/128 px.
+const SAFE_MARGIN: f64 = 65_536.0;
+
+/// Where the geometry of a stroke of a given width matters for a `width` × `height` image.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Clip {
+    /// Ink of a piece outside this box stays at least 2 pixels away from the image.
+    keep: Box64,
+    /// Pieces inside this box go to tiny-skia unchanged.
+    safe: Box64,
+}
+
+impl Clip {
+    /// `half_width` is half the stroke width in pixels.
+    pub fn new(width: u32, height: u32, half_width: f64) -> Clip {
+        let image = Box64 {
+            x0: 0.0,
+            y0: 0.0,
+            x1: f64::from(width),
+            y1: f64::from(height),
+        };
+        let keep = image.grow(half_width + 2.0);
+        Clip {
+            keep,
+            safe: keep.grow(SAFE_MARGIN),
+        }
+    }
+
+    /// Whether a dot (or any ink) centred in `b` can reach the image.
+    pub fn reaches(&self, b: &Box64) -> bool {
+        b.intersects(&self.keep)
+    }
+
+    /// Adds the parts of `piece` that matter to `sink`, exactly (splitting never changes the curve).
+    pub fn add(&self, sink: &mut PathSink, piece: Piece) {
+        self.add_at(sink, piece, 0);
+    }
+
+    fn add_at(&self, sink: &mut PathSink, piece: Piece, depth: u32) {
+        let b = piece.bbox();
+        if !b.intersects(&self.keep) {
+            sink.gap();
+        } else if b.inside(&self.safe) || depth >= 48 {
+            sink.push(piece);
+        } else {
+            let (a, c) = piece.halves();
+            self.add_at(sink, a, depth + 1);
+            self.add_at(sink, c, depth + 1);
+        }
+    }
+}
+
+/// Builds a tiny-skia path from pieces, starting a new subpath after every gap.
+pub(crate) struct PathSink {
+    builder: PathBuilder,
+    current: Option<P>,
+}
+
+impl PathSink {
+    pub fn new() -> PathSink {
+        PathSink {
+            builder: PathBuilder::new(),
+            current: None,
+        }
+    }
+
+    fn push(&mut self, piece: Piece) {
+        let s = piece.start();
+        if self.current != Some(s) {
+            self.builder.move_to(s.x as f32, s.y as f32);
+        }
+        match piece {
+            Piece::Line(_, b) => self.builder.line_to(b.x as f32, b.y as f32),
+            Piece::Quad(_, c, b) => {
+                self.builder
+                    .quad_to(c.x as f32, c.y as f32, b.x as f32, b.y as f32)
+            }
+        }
+        self.current = Some(piece.end());
+    }
+
+    fn gap(&mut self) {
+        self.current = None;
+    }
+
+    /// The path, or `None` when nothing was added.
+    pub fn finish(self) -> Option<Path> {
+        self.builder.finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(x: f64, y: f64) -> P {
+        P { x, y }
+    }
+
+    #[test]
+    fn two_points_make_a_line() {
+        assert_eq!(
+            centre_line(&[p(0.0, 0.0), p(4.0, 2.0)]),
+            vec![Piece::Line(p(0.0, 0.0), p(4.0, 2.0))]
+        );
+    }
+
+    #[test]
+    fn more_points_make_quadratics_through_midpoints() {
+        let pts = [p(0.0, 0.0), p(4.0, 0.0), p(4.0, 4.0), p(0.0, 4.0)];
+        assert_eq!(
+            centre_line(&pts),
+            vec![
+                Piece::Quad(p(0.0, 0.0), p(4.0, 0.0), p(4.0, 2.0)),
+                Piece::Quad(p(4.0, 2.0), p(4.0, 4.0), p(2.0, 4.0)),
+                Piece::Line(p(2.0, 4.0), p(0.0, 4.0)),
+            ]
+        );
+    }
+
+    #[test]
+    fn piece_means_follow_the_pieces() {
+        assert_eq!(piece_means(&[1.0, 2.0]), vec![1.5]);
+        // Ends: 1 | (2+3)/2 = 2.5 | (3+5)/2 = 4 | 5.
+        assert_eq!(piece_means(&[1.0, 2.0, 3.0, 5.0]), vec![1.75, 3.25, 4.5]);
+    }
+
+    #[test]
+    fn far_pieces_are_culled_and_huge_ones_split() {
+        let clip = Clip::new(256, 256, 2.0);
+        let mut sink = PathSink::new();
+        clip.add(&mut sink, Piece::Line(p(-1e4, -1e4), p(-1e4, 1e4)));
+        assert!(sink.finish().is_none());
+
+        // A line across the image from very far away: the parts kept stay within the safe box.
+        let mut sink = PathSink::new();
+        clip.add(&mut sink, Piece::Line(p(-4e7, 128.0), p(4e7, 128.0)));
+        let b = sink.finish().unwrap().bounds();
+        assert!(b.left() <= 0.0 && b.right() >= 256.0);
+        let limit = (3.0 * SAFE_MARGIN) as f32;
+        assert!(b.left() >= -limit && b.right() <= limit);
+    }
+}

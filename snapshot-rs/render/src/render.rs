@@ -1,0 +1,175 @@
+//! The entry points: render one tile, or any region of the world.
+
+use tiny_skia::{Color, Pixmap, PixmapPaint, Transform};
+
+use crate::codec::decode_stroke;
+use crate::error::RenderError;
+use crate::geometry::Mapping;
+use crate::image::{decode_base, encode};
+use crate::paint::draw_stroke;
+use crate::stroke::{DecodedStroke, Stroke};
+use crate::tile::{INK_LIMIT, TILE_PX, TileCoord, tile_span};
+
+/// Largest width or height of a region render, in pixels.
+pub const MAX_REGION_EDGE_PX: u32 = 8192;
+
+/// Largest pixel count of a region render (40 megapixels, 160 MB of RGBA).
+pub const MAX_REGION_PIXELS: u64 = 40_000_000;
+
+/// A rendered tile.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RenderedTile {
+    /// The PNG: 8-bit RGBA, not premultiplied.
+    pub png: Vec<u8>,
+    /// How many of the strokes reached the tile (the others lie wholly outside it).
+    pub strokes_drawn: u32,
+}
+
+/// A rectangle of the world (world units × 100, min inclusive, max exclusive) drawn into
+/// `width_px` × `height_px` pixels.
+///
+/// The axes scale independently; stroke widths use the geometric mean of the two scales, so a region
+/// with the aspect ratio of its pixels draws exactly as a tile would.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Region {
+    /// Left edge.
+    pub min_x: i64,
+    /// Top edge.
+    pub min_y: i64,
+    /// Right edge (exclusive).
+    pub max_x: i64,
+    /// Bottom edge (exclusive).
+    pub max_y: i64,
+    /// Output width in pixels.
+    pub width_px: u32,
+    /// Output height in pixels.
+    pub height_px: u32,
+    /// Background as `0xRRGGBBAA` (not premultiplied), drawn under the strokes; 0 is transparent.
+    /// Pixel erasers remove strokes, never the background.
+    pub background_rgba: u32,
+}
+
+/// Renders one tile at `size_px` (256 or 512) pixels, on top of `base_png` when given, drawing the
+/// strokes in order.
+///
+/// `base_png` must be a PNG of exactly `size_px` × `size_px` pixels (any colour type); `None` or an
+/// empty slice starts from transparent. Every stroke is validated before anything is drawn. Fails
+/// on a bad size, level or tile (see [`TileCoord::validate`]), an invalid stroke (with its index) or
+/// an undecodable base PNG.
+pub fn render_tile(
+    coord: TileCoord,
+    size_px: u32,
+    base_png: Option<&[u8]>,
+    strokes: &[Stroke],
+) -> Result<RenderedTile, RenderError> {
+    if size_px != TILE_PX && size_px != 2 * TILE_PX {
+        return Err(RenderError::TileSize(size_px));
+    }
+    coord.validate()?;
+    let decoded = decode_all(strokes)?;
+    let mut pixmap = match base_png {
+        Some(bytes) if !bytes.is_empty() => decode_base(bytes, size_px)?,
+        _ => new_pixmap(size_px, size_px)?,
+    };
+    let span = tile_span(coord.level);
+    let (ox, oy) = coord.origin();
+    let scale = f64::from(size_px) / span as f64;
+    let map = Mapping {
+        ox,
+        oy,
+        sx: scale,
+        sy: scale,
+        sw: scale,
+        width: size_px,
+        height: size_px,
+    };
+    let mut strokes_drawn = 0;
+    for stroke in &decoded {
+        if draw_stroke(&mut pixmap, &map, stroke) {
+            strokes_drawn += 1;
+        }
+    }
+    Ok(RenderedTile {
+        png: encode(&pixmap)?,
+        strokes_drawn,
+    })
+}
+
+/// Renders a region of the world to a PNG, strokes in order over the background.
+///
+/// Fails when the region is empty or reaches beyond ±[`INK_LIMIT`], when the output is empty, wider
+/// or taller than [`MAX_REGION_EDGE_PX`] or larger than [`MAX_REGION_PIXELS`], or on an invalid
+/// stroke.
+pub fn render_region(region: &Region, strokes: &[Stroke]) -> Result<Vec<u8>, RenderError> {
+    let r = region;
+    let within = |v: i64| (-INK_LIMIT..=INK_LIMIT).contains(&v);
+    if r.min_x >= r.max_x
+        || r.min_y >= r.max_y
+        || !within(r.min_x)
+        || !within(r.max_x)
+        || !within(r.min_y)
+        || !within(r.max_y)
+    {
+        return Err(RenderError::RegionBounds {
+            min_x: r.min_x,
+            min_y: r.min_y,
+            max_x: r.max_x,
+            max_y: r.max_y,
+        });
+    }
+    let (w, h) = (r.width_px, r.height_px);
+    if w == 0
+        || h == 0
+        || w > MAX_REGION_EDGE_PX
+        || h > MAX_REGION_EDGE_PX
+        || u64::from(w) * u64::from(h) > MAX_REGION_PIXELS
+    {
+        return Err(RenderError::RegionSize {
+            width: w,
+            height: h,
+        });
+    }
+    let decoded = decode_all(strokes)?;
+    let sx = f64::from(w) / (r.max_x - r.min_x) as f64;
+    let sy = f64::from(h) / (r.max_y - r.min_y) as f64;
+    let map = Mapping {
+        ox: r.min_x,
+        oy: r.min_y,
+        sx,
+        sy,
+        sw: (sx * sy).sqrt(),
+        width: w,
+        height: h,
+    };
+    let mut ink = new_pixmap(w, h)?;
+    for stroke in &decoded {
+        draw_stroke(&mut ink, &map, stroke);
+    }
+    if r.background_rgba == 0 {
+        return encode(&ink);
+    }
+    let [br, bg, bb, ba] = r.background_rgba.to_be_bytes();
+    let mut out = new_pixmap(w, h)?;
+    out.fill(Color::from_rgba8(br, bg, bb, ba));
+    out.draw_pixmap(
+        0,
+        0,
+        ink.as_ref(),
+        &PixmapPaint::default(),
+        Transform::identity(),
+        None,
+    );
+    encode(&out)
+}
+
+fn decode_all(strokes: &[Stroke]) -> Result<Vec<DecodedStroke>, RenderError> {
+    strokes
+        .iter()
+        .enumerate()
+        .map(|(index, s)| decode_stroke(s).map_err(|error| RenderError::Stroke { index, error }))
+        .collect()
+}
+
+fn new_pixmap(w: u32, h: u32) -> Result<Pixmap, RenderError> {
+    Pixmap::new(w, h).ok_or_else(|| RenderError::Encode(format!("cannot allocate {w}x{h} pixels")))
+}

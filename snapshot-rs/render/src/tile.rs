@@ -1,0 +1,266 @@
+//! The tile pyramid: levels, spans, the tile of a point and the tiles a stroke touches.
+
+use std::collections::HashSet;
+
+use crate::error::RenderError;
+use crate::stroke::{COORD_LIMIT, COORD_SCALE, DecodedStroke, MAX_WIDTH, Point};
+
+/// Edge of a tile in pixels at every level (`TILE_PX`).
+pub const TILE_PX: u32 = 256;
+
+/// Deepest level of the pyramid; a level-16 tile spans 16.7 million world units.
+pub const MAX_LEVEL: u32 = 16;
+
+/// Largest number of distinct tiles [`tiles_touched`] returns before it gives up.
+pub const MAX_TILES_TOUCHED: usize = 1 << 20;
+
+/// How far ink can reach from the origin (world units × 100): [`COORD_LIMIT`] plus the reach of the
+/// widest stroke. Tiles and regions beyond it can hold nothing and are rejected.
+pub const INK_LIMIT: i64 = COORD_LIMIT + (3 * MAX_WIDTH as i64 + 3) / 4 + COORD_SCALE;
+
+/// Span of a tile of `level` in world units × 100: `256 · 2^level · 100`.
+///
+/// Levels above [`MAX_LEVEL`] are not checked here; [`TileCoord::validate`] does that.
+pub const fn tile_span(level: u32) -> i64 {
+    (TILE_PX as i64 * COORD_SCALE) << level
+}
+
+/// Names one tile of the pyramid: at `level` it covers `[x · span, (x + 1) · span)` on each axis.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct TileCoord {
+    /// Level, 0 (100 % zoom) to [`MAX_LEVEL`].
+    pub level: u32,
+    /// Column; negative to the left of the origin.
+    pub x: i32,
+    /// Row; negative above the origin.
+    pub y: i32,
+}
+
+impl TileCoord {
+    /// Creates a tile coordinate (not validated; see [`TileCoord::validate`]).
+    pub const fn new(level: u32, x: i32, y: i32) -> TileCoord {
+        TileCoord { level, x, y }
+    }
+
+    /// The tile one level up that contains this one: `(level + 1, x >> 1, y >> 1)`, arithmetic shift.
+    ///
+    /// `None` at [`MAX_LEVEL`].
+    pub fn parent(self) -> Option<TileCoord> {
+        (self.level < MAX_LEVEL).then(|| TileCoord::new(self.level + 1, self.x >> 1, self.y >> 1))
+    }
+
+    /// Checks that the level is at most [`MAX_LEVEL`] and that the tile intersects the area where ink
+    /// can exist (±[`INK_LIMIT`]).
+    pub fn validate(self) -> Result<(), RenderError> {
+        if self.level > MAX_LEVEL {
+            return Err(RenderError::Level(self.level));
+        }
+        let span = tile_span(self.level);
+        let lo = (-INK_LIMIT).div_euclid(span);
+        let hi = INK_LIMIT.div_euclid(span);
+        let inside = |v: i32| (lo..=hi).contains(&i64::from(v));
+        if inside(self.x) && inside(self.y) {
+            Ok(())
+        } else {
+            Err(RenderError::TileOutOfRange {
+                level: self.level,
+                x: self.x,
+                y: self.y,
+            })
+        }
+    }
+
+    /// Left and top edges of the tile in world units × 100.
+    pub(crate) fn origin(self) -> (i64, i64) {
+        let span = tile_span(self.level);
+        (i64::from(self.x) * span, i64::from(self.y) * span)
+    }
+}
+
+/// The tile of `level` holding a point: `floor(q / span)` on each axis, so negative coordinates belong
+/// to negative tiles.
+pub fn tile_of_point(p: Point, level: u32) -> Result<TileCoord, RenderError> {
+    if level > MAX_LEVEL {
+        return Err(RenderError::Level(level));
+    }
+    let span = tile_span(level);
+    // |q| ≤ 2^31 and span ≥ 25600, so the quotient fits in i32.
+    Ok(TileCoord::new(
+        level,
+        i64::from(p.x).div_euclid(span) as i32,
+        i64::from(p.y).div_euclid(span) as i32,
+    ))
+}
+
+/// The tiles of `level` a stroke touches, sorted by `(x, y)` without duplicates.
+///
+/// Every segment between consecutive points (a single point is a segment of length 0) contributes its
+/// bounding box grown on each side by the reach `0.75 · width + 1` world units; a tile is touched when it
+/// intersects one of those closed boxes. Fails for a level above [`MAX_LEVEL`] and with
+/// [`RenderError::TooManyTiles`] past [`MAX_TILES_TOUCHED`] tiles.
+pub fn tiles_touched(stroke: &DecodedStroke, level: u32) -> Result<Vec<TileCoord>, RenderError> {
+    if level > MAX_LEVEL {
+        return Err(RenderError::Level(level));
+    }
+    // Work in quarter units so that the reach 0.75 · width stays integral.
+    let span4 = 4 * tile_span(level);
+    let reach4 = stroke.reach_x4();
+    let points = stroke.points();
+    let pairs = points.windows(2).map(|w| (w[0], w[1]));
+    let single = (points.len() == 1).then(|| (points[0], points[0]));
+    let mut tiles: HashSet<(i32, i32)> = HashSet::new();
+    for (a, b) in pairs.chain(single) {
+        let range = |u: i32, v: i32| {
+            let (lo, hi) = (i64::from(u.min(v)), i64::from(u.max(v)));
+            let first = (4 * lo - reach4).div_euclid(span4);
+            let last = (4 * hi + reach4).div_euclid(span4);
+            (first as i32, last as i32)
+        };
+        let (x0, x1) = range(a.x, b.x);
+        let (y0, y1) = range(a.y, b.y);
+        let area = (i64::from(x1 - x0) + 1) * (i64::from(y1 - y0) + 1);
+        if area > MAX_TILES_TOUCHED as i64 {
+            return Err(RenderError::TooManyTiles { level });
+        }
+        for x in x0..=x1 {
+            for y in y0..=y1 {
+                tiles.insert((x, y));
+            }
+        }
+        if tiles.len() > MAX_TILES_TOUCHED {
+            return Err(RenderError::TooManyTiles { level });
+        }
+    }
+    let mut out: Vec<TileCoord> = tiles
+        .into_iter()
+        .map(|(x, y)| TileCoord::new(level, x, y))
+        .collect();
+    out.sort_unstable();
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::codec::{decode_stroke, encode_stroke};
+    use crate::stroke::Tool;
+
+    fn stroke(width: u32, points: &[(i32, i32)]) -> DecodedStroke {
+        let pts: Vec<Point> = points.iter().map(|&(x, y)| Point::new(x, y)).collect();
+        decode_stroke(&encode_stroke(Tool::Pen, 0, width, &pts, &[]).unwrap()).unwrap()
+    }
+
+    fn coords(tiles: &[TileCoord]) -> Vec<(i32, i32)> {
+        tiles.iter().map(|t| (t.x, t.y)).collect()
+    }
+
+    #[test]
+    fn spans_double_per_level() {
+        assert_eq!(tile_span(0), 25_600);
+        assert_eq!(tile_span(1), 51_200);
+        assert_eq!(tile_span(16), 25_600 * 65_536);
+    }
+
+    #[test]
+    fn tile_of_point_floors() {
+        let t = |x, y, l| tile_of_point(Point::new(x, y), l).unwrap();
+        assert_eq!(t(0, 0, 0), TileCoord::new(0, 0, 0));
+        assert_eq!(t(25_599, 25_600, 0), TileCoord::new(0, 0, 1));
+        assert_eq!(t(-1, -25_600, 0), TileCoord::new(0, -1, -1));
+        assert_eq!(t(-25_601, 0, 0), TileCoord::new(0, -2, 0));
+        assert_eq!(t(-1, 51_199, 1), TileCoord::new(1, -1, 0));
+        // The whole coordinate range fits in 2 x 2 tiles at the top level.
+        assert_eq!(t(-1_000_000_000, 1_000_000_000, 16), TileCoord::new(16, -1, 0));
+        assert_eq!(tile_of_point(Point::new(0, 0), 17), Err(RenderError::Level(17)));
+    }
+
+    #[test]
+    fn parent_uses_an_arithmetic_shift() {
+        assert_eq!(TileCoord::new(0, 3, -3).parent(), Some(TileCoord::new(1, 1, -2)));
+        assert_eq!(TileCoord::new(0, -1, -2).parent(), Some(TileCoord::new(1, -1, -1)));
+        assert_eq!(TileCoord::new(16, 0, 0).parent(), None);
+        // The parent of the tile of a point is the tile of that point one level up.
+        let p = Point::new(-123_456, 98_765);
+        for level in 0..MAX_LEVEL {
+            let t = tile_of_point(p, level).unwrap();
+            assert_eq!(t.parent(), Some(tile_of_point(p, level + 1).unwrap()));
+        }
+    }
+
+    #[test]
+    fn validate_checks_level_and_world() {
+        assert!(TileCoord::new(0, 0, 0).validate().is_ok());
+        assert!(TileCoord::new(16, -2, 1).validate().is_ok());
+        assert_eq!(TileCoord::new(17, 0, 0).validate(), Err(RenderError::Level(17)));
+        // INK_LIMIT / 25600 = 68359.37..., so 68359 is the last column at level 0.
+        assert!(TileCoord::new(0, 68_359, -68_360).validate().is_ok());
+        assert!(matches!(
+            TileCoord::new(0, 68_360, 0).validate(),
+            Err(RenderError::TileOutOfRange { .. })
+        ));
+        assert!(matches!(
+            TileCoord::new(0, 0, i32::MIN).validate(),
+            Err(RenderError::TileOutOfRange { .. })
+        ));
+        assert!(matches!(
+            TileCoord::new(16, 2, 0).validate(),
+            Err(RenderError::TileOutOfRange { .. })
+        ));
+    }
+
+    #[test]
+    fn a_dot_in_the_middle_touches_one_tile() {
+        let s = stroke(400, &[(12_800, 12_800)]);
+        assert_eq!(coords(&tiles_touched(&s, 0).unwrap()), vec![(0, 0)]);
+    }
+
+    #[test]
+    fn the_reach_margin_crosses_borders() {
+        // Width 4 units: reach = 0.75 · 4 + 1 = 4 units = 400 quantized.
+        // The box of a dot at 399 starts at -1 and touches the tile to the left; at 400 it starts at
+        // 0, the first column of tile 0 (tiles are half-open, boxes closed).
+        let s = stroke(400, &[(399, 12_800)]);
+        assert_eq!(coords(&tiles_touched(&s, 0).unwrap()), vec![(-1, 0), (0, 0)]);
+        let s = stroke(400, &[(400, 12_800)]);
+        assert_eq!(coords(&tiles_touched(&s, 0).unwrap()), vec![(0, 0)]);
+        // Odd widths keep the exact fraction: width 1 → reach 100.75, so a dot at 25 500 reaches
+        // 25 600.75 (tile 1) and one at 25 499 reaches 25 599.75 (tile 0 only).
+        let s = stroke(1, &[(25_500, 12_800)]);
+        assert_eq!(coords(&tiles_touched(&s, 0).unwrap()), vec![(0, 0), (1, 0)]);
+        let s = stroke(1, &[(25_499, 12_800)]);
+        assert_eq!(coords(&tiles_touched(&s, 0).unwrap()), vec![(0, 0)]);
+    }
+
+    #[test]
+    fn negative_coordinates_use_negative_tiles() {
+        let s = stroke(100, &[(-12_800, -12_800), (-38_400, -12_800)]);
+        assert_eq!(coords(&tiles_touched(&s, 0).unwrap()), vec![(-2, -1), (-1, -1)]);
+        // Exactly on the origin with reach: all four tiles around it.
+        let s = stroke(100, &[(0, 0)]);
+        assert_eq!(
+            coords(&tiles_touched(&s, 0).unwrap()),
+            vec![(-1, -1), (-1, 0), (0, -1), (0, 0)]
+        );
+    }
+
+    #[test]
+    fn segments_use_their_own_boxes() {
+        // An L shape: the union of two boxes, not the box of the whole stroke.
+        let s = stroke(100, &[(1_000, 1_000), (70_000, 1_000), (70_000, 70_000)]);
+        assert_eq!(
+            coords(&tiles_touched(&s, 0).unwrap()),
+            vec![(0, 0), (1, 0), (2, 0), (2, 1), (2, 2)]
+        );
+        assert_eq!(coords(&tiles_touched(&s, 1).unwrap()), vec![(0, 0), (1, 0), (1, 1)]);
+        assert!(tiles_touched(&s, 1).unwrap().iter().all(|t| t.level == 1));
+    }
+
+    #[test]
+    fn tiles_touched_rejects_bad_level_and_too_many_tiles() {
+        let s = stroke(100, &[(0, 0)]);
+        assert_eq!(tiles_touched(&s, 17), Err(RenderError::Level(17)));
+        let s = stroke(100, &[(-1_000_000_000, -1_000_000_000), (1_000_000_000, 1_000_000_000)]);
+        assert_eq!(tiles_touched(&s, 0), Err(RenderError::TooManyTiles { level: 0 }));
+        assert_eq!(tiles_touched(&s, 16).unwrap().len(), 4);
+    }
+}
