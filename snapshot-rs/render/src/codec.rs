@@ -19,7 +19,7 @@ pub fn decode_stroke(stroke: &Stroke) -> Result<DecodedStroke, StrokeError> {
     if values == 0 {
         return Err(StrokeError::NoPoints);
     }
-    if values % 2 != 0 {
+    if !values.is_multiple_of(2) {
         return Err(StrokeError::OddPointValues(values));
     }
     let n = values / 2;
@@ -186,7 +186,11 @@ mod tests {
 
     #[test]
     fn quantum_is_the_gcd_and_shrinks_values() {
-        let points = [Point::new(1_500, -300), Point::new(1_800, 600), Point::new(0, 0)];
+        let points = [
+            Point::new(1_500, -300),
+            Point::new(1_800, 600),
+            Point::new(0, 0),
+        ];
         let s = encode_stroke(Tool::Pen, 0, 100, &points, &[]).unwrap();
         assert_eq!(s.quantum, 300);
         assert_eq!(s.points, vec![5, -1, 1, 3, -6, -2]);
@@ -246,7 +250,13 @@ mod tests {
             Err(StrokeError::NoPoints)
         );
         assert_eq!(
-            encode_stroke(Tool::Pen, 0, 1, &vec![Point::new(0, 0); MAX_POINTS + 1], &[]),
+            encode_stroke(
+                Tool::Pen,
+                0,
+                1,
+                &vec![Point::new(0, 0); MAX_POINTS + 1],
+                &[]
+            ),
             Err(StrokeError::TooManyPoints(MAX_POINTS + 1))
         );
     }

@@ -140,7 +140,11 @@ impl fmt::Display for RenderError {
         match self {
             RenderError::TileSize(s) => write!(f, "size_px {s} is not 256 or 512"),
             RenderError::Level(l) => {
-                write!(f, "level {l} exceeds the maximum {}", crate::tile::MAX_LEVEL)
+                write!(
+                    f,
+                    "level {l} exceeds the maximum {}",
+                    crate::tile::MAX_LEVEL
+                )
             }
             RenderError::TileOutOfRange { level, x, y } => {
                 write!(f, "tile ({x}, {y}) lies outside the world at level {level}")

@@ -2,7 +2,7 @@
 //! and culling/splitting of pieces so that only geometry near the pixmap reaches the rasteriser, in
 //! coordinates small enough for `f32`.
 
-use tiny_skia::{Path, PathBuilder};
+use tiny_skia::{Path, PathBuilder, PathSegment};
 
 use crate::stroke::Point;
 
@@ -258,10 +258,9 @@ impl PathSink {
         }
         match piece {
             Piece::Line(_, b) => self.builder.line_to(b.x as f32, b.y as f32),
-            Piece::Quad(_, c, b) => {
-                self.builder
-                    .quad_to(c.x as f32, c.y as f32, b.x as f32, b.y as f32)
-            }
+            Piece::Quad(_, c, b) => self
+                .builder
+                .quad_to(c.x as f32, c.y as f32, b.x as f32, b.y as f32),
         }
         self.current = Some(piece.end());
     }
@@ -273,6 +272,81 @@ impl PathSink {
     /// The path, or `None` when nothing was added.
     pub fn finish(self) -> Option<Path> {
         self.builder.finish()
+    }
+}
+
+/// Largest distance, in pixels, between a curve of an outline and the lines that replace it.
+const FLATTEN_TOLERANCE: f32 = 0.04;
+
+/// Replaces every curve of an outline by lines, within [`FLATTEN_TOLERANCE`].
+///
+/// tiny-skia flattens curves itself, but chops them first where they cross the pixmap's edge, so the
+/// same curve would rasterise slightly differently in two tiles that share it, or in a tile and in a
+/// region. Lines are clipped exactly, which keeps neighbouring tiles identical at their seam.
+pub(crate) fn flatten(path: &Path) -> Option<Path> {
+    let mut b = PathBuilder::with_capacity(path.len() * 2, path.len() * 2);
+    let mut last = (0.0f32, 0.0f32);
+    for seg in path.segments() {
+        match seg {
+            PathSegment::MoveTo(p) => {
+                b.move_to(p.x, p.y);
+                last = (p.x, p.y);
+            }
+            PathSegment::LineTo(p) => {
+                b.line_to(p.x, p.y);
+                last = (p.x, p.y);
+            }
+            PathSegment::QuadTo(c, p) => {
+                let (p0, c, p) = (last, (c.x, c.y), (p.x, p.y));
+                let n = steps(second_difference(p0, c, p));
+                for i in 1..n {
+                    let t = i as f32 / n as f32;
+                    let u = 1.0 - t;
+                    let w = [u * u, 2.0 * u * t, t * t];
+                    b.line_to(
+                        w[0] * p0.0 + w[1] * c.0 + w[2] * p.0,
+                        w[0] * p0.1 + w[1] * c.1 + w[2] * p.1,
+                    );
+                }
+                b.line_to(p.0, p.1);
+                last = p;
+            }
+            PathSegment::CubicTo(c1, c2, p) => {
+                let (p0, c1, c2, p) = (last, (c1.x, c1.y), (c2.x, c2.y), (p.x, p.y));
+                // A cubic's second derivative is at most 6 d against 2 d for a quadratic.
+                let d = second_difference(p0, c1, c2).max(second_difference(c1, c2, p));
+                let n = steps(3.0 * d);
+                for i in 1..n {
+                    let t = i as f32 / n as f32;
+                    let u = 1.0 - t;
+                    let w = [u * u * u, 3.0 * u * u * t, 3.0 * u * t * t, t * t * t];
+                    b.line_to(
+                        w[0] * p0.0 + w[1] * c1.0 + w[2] * c2.0 + w[3] * p.0,
+                        w[0] * p0.1 + w[1] * c1.1 + w[2] * c2.1 + w[3] * p.1,
+                    );
+                }
+                b.line_to(p.0, p.1);
+                last = p;
+            }
+            PathSegment::Close => b.close(),
+        }
+    }
+    b.finish()
+}
+
+/// `|a − 2b + c|`.
+fn second_difference(a: (f32, f32), b: (f32, f32), c: (f32, f32)) -> f32 {
+    (a.0 - 2.0 * b.0 + c.0).hypot(a.1 - 2.0 * b.1 + c.1)
+}
+
+/// Lines needed for a quadratic with second difference `d`: a uniform subdivision into n lines strays
+/// at most d / (4 n²) from it.
+fn steps(d: f32) -> u32 {
+    let n = (d / (4.0 * FLATTEN_TOLERANCE)).sqrt().ceil();
+    if n.is_nan() {
+        1
+    } else {
+        n.clamp(1.0, 1024.0) as u32
     }
 }
 

@@ -30,7 +30,9 @@ pub(crate) fn decode_base(bytes: &[u8], size: u32) -> Result<Pixmap, RenderError
     let frame = reader.next_frame(&mut buf).map_err(bad)?;
     let (color, depth) = reader.output_color_type();
     if depth != BitDepth::Eight {
-        return Err(RenderError::BasePng(format!("unsupported bit depth {depth:?}")));
+        return Err(RenderError::BasePng(format!(
+            "unsupported bit depth {depth:?}"
+        )));
     }
     let stride = frame.line_size;
     let channels = color.samples();
@@ -61,7 +63,12 @@ pub(crate) fn encode(pixmap: &Pixmap) -> Result<Vec<u8>, RenderError> {
         let px = match a {
             0 => [0, 0, 0, 0],
             u8::MAX => [p.red(), p.green(), p.blue(), a],
-            _ => [demultiply(p.red(), a), demultiply(p.green(), a), demultiply(p.blue(), a), a],
+            _ => [
+                demultiply(p.red(), a),
+                demultiply(p.green(), a),
+                demultiply(p.blue(), a),
+                a,
+            ],
         };
         rgba.extend_from_slice(&px);
     }
@@ -124,8 +131,14 @@ mod tests {
                 height: 256
             }
         );
-        assert!(matches!(decode_base(b"not a png", 256), Err(RenderError::BasePng(_))));
-        assert!(matches!(decode_base(&png[..png.len() / 2], 256), Err(RenderError::BasePng(_))));
+        assert!(matches!(
+            decode_base(b"not a png", 256),
+            Err(RenderError::BasePng(_))
+        ));
+        assert!(matches!(
+            decode_base(&png[..png.len() / 2], 256),
+            Err(RenderError::BasePng(_))
+        ));
     }
 
     #[test]
@@ -136,7 +149,8 @@ mod tests {
             e.set_color(color);
             e.set_depth(BitDepth::Eight);
             let mut w = e.write_header().unwrap();
-            w.write_image_data(&vec![77u8; 256 * 256 * bytes_per_px]).unwrap();
+            w.write_image_data(&vec![77u8; 256 * 256 * bytes_per_px])
+                .unwrap();
             w.finish().unwrap();
             let pixmap = decode_base(&out, 256).unwrap();
             let p = pixmap.pixel(10, 10).unwrap();

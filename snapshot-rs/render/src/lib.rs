@@ -50,5 +50,6 @@ pub use stroke::{
     COORD_LIMIT, COORD_SCALE, DecodedStroke, MAX_POINTS, MAX_WIDTH, Point, Stroke, Tool,
 };
 pub use tile::{
-    INK_LIMIT, MAX_LEVEL, MAX_TILES_TOUCHED, TILE_PX, TileCoord, tile_of_point, tile_span, tiles_touched,
+    INK_LIMIT, MAX_LEVEL, MAX_TILES_TOUCHED, TILE_PX, TileCoord, tile_of_point, tile_span,
+    tiles_touched,
 };

@@ -1,8 +1,12 @@
 //! Paint: how each tool puts a decoded stroke onto a pixmap.
 
-use tiny_skia::{BlendMode, Color, FillRule, LineCap, LineJoin, Paint, PathBuilder, Pixmap, Transform};
+use tiny_skia::{
+    BlendMode, Color, FillRule, LineCap, LineJoin, Paint, PathBuilder, Pixmap, Transform,
+};
 
-use crate::geometry::{Box64, Clip, Mapping, P, PathSink, Piece, centre_line, piece_means};
+use crate::geometry::{
+    Box64, Clip, Mapping, P, PathSink, Piece, centre_line, flatten, piece_means,
+};
 use crate::stroke::{DecodedStroke, Tool};
 
 /// Narrowest line drawn, in pixels.
@@ -107,10 +111,16 @@ fn stroke_pieces(
         line_join: LineJoin::Round,
         ..tiny_skia::Stroke::default()
     };
-    let Some(outline) = path.stroke(&stroke, 1.0) else {
+    let Some(outline) = path.stroke(&stroke, 1.0).as_ref().and_then(flatten) else {
         return false;
     };
-    pixmap.fill_path(&outline, paint, FillRule::Winding, Transform::identity(), None);
+    pixmap.fill_path(
+        &outline,
+        paint,
+        FillRule::Winding,
+        Transform::identity(),
+        None,
+    );
     true
 }
 
@@ -120,9 +130,16 @@ fn fill_dot(pixmap: &mut Pixmap, c: P, width: f64, paint: &Paint) -> bool {
     if !clip.reaches(&Box64::of(&[c])) {
         return false;
     }
-    let Some(circle) = PathBuilder::from_circle(c.x as f32, c.y as f32, (width * 0.5) as f32) else {
+    let circle = PathBuilder::from_circle(c.x as f32, c.y as f32, (width * 0.5) as f32);
+    let Some(circle) = circle.as_ref().and_then(flatten) else {
         return false;
     };
-    pixmap.fill_path(&circle, paint, FillRule::Winding, Transform::identity(), None);
+    pixmap.fill_path(
+        &circle,
+        paint,
+        FillRule::Winding,
+        Transform::identity(),
+        None,
+    );
     true
 }

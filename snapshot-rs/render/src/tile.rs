@@ -170,14 +170,26 @@ mod tests {
         assert_eq!(t(-25_601, 0, 0), TileCoord::new(0, -2, 0));
         assert_eq!(t(-1, 51_199, 1), TileCoord::new(1, -1, 0));
         // The whole coordinate range fits in 2 x 2 tiles at the top level.
-        assert_eq!(t(-1_000_000_000, 1_000_000_000, 16), TileCoord::new(16, -1, 0));
-        assert_eq!(tile_of_point(Point::new(0, 0), 17), Err(RenderError::Level(17)));
+        assert_eq!(
+            t(-1_000_000_000, 1_000_000_000, 16),
+            TileCoord::new(16, -1, 0)
+        );
+        assert_eq!(
+            tile_of_point(Point::new(0, 0), 17),
+            Err(RenderError::Level(17))
+        );
     }
 
     #[test]
     fn parent_uses_an_arithmetic_shift() {
-        assert_eq!(TileCoord::new(0, 3, -3).parent(), Some(TileCoord::new(1, 1, -2)));
-        assert_eq!(TileCoord::new(0, -1, -2).parent(), Some(TileCoord::new(1, -1, -1)));
+        assert_eq!(
+            TileCoord::new(0, 3, -3).parent(),
+            Some(TileCoord::new(1, 1, -2))
+        );
+        assert_eq!(
+            TileCoord::new(0, -1, -2).parent(),
+            Some(TileCoord::new(1, -1, -1))
+        );
         assert_eq!(TileCoord::new(16, 0, 0).parent(), None);
         // The parent of the tile of a point is the tile of that point one level up.
         let p = Point::new(-123_456, 98_765);
@@ -191,7 +203,10 @@ mod tests {
     fn validate_checks_level_and_world() {
         assert!(TileCoord::new(0, 0, 0).validate().is_ok());
         assert!(TileCoord::new(16, -2, 1).validate().is_ok());
-        assert_eq!(TileCoord::new(17, 0, 0).validate(), Err(RenderError::Level(17)));
+        assert_eq!(
+            TileCoord::new(17, 0, 0).validate(),
+            Err(RenderError::Level(17))
+        );
         // INK_LIMIT / 25600 = 68359.37..., so 68359 is the last column at level 0.
         assert!(TileCoord::new(0, 68_359, -68_360).validate().is_ok());
         assert!(matches!(
@@ -220,7 +235,10 @@ mod tests {
         // The box of a dot at 399 starts at -1 and touches the tile to the left; at 400 it starts at
         // 0, the first column of tile 0 (tiles are half-open, boxes closed).
         let s = stroke(400, &[(399, 12_800)]);
-        assert_eq!(coords(&tiles_touched(&s, 0).unwrap()), vec![(-1, 0), (0, 0)]);
+        assert_eq!(
+            coords(&tiles_touched(&s, 0).unwrap()),
+            vec![(-1, 0), (0, 0)]
+        );
         let s = stroke(400, &[(400, 12_800)]);
         assert_eq!(coords(&tiles_touched(&s, 0).unwrap()), vec![(0, 0)]);
         // Odd widths keep the exact fraction: width 1 → reach 100.75, so a dot at 25 500 reaches
@@ -234,7 +252,10 @@ mod tests {
     #[test]
     fn negative_coordinates_use_negative_tiles() {
         let s = stroke(100, &[(-12_800, -12_800), (-38_400, -12_800)]);
-        assert_eq!(coords(&tiles_touched(&s, 0).unwrap()), vec![(-2, -1), (-1, -1)]);
+        assert_eq!(
+            coords(&tiles_touched(&s, 0).unwrap()),
+            vec![(-2, -1), (-1, -1)]
+        );
         // Exactly on the origin with reach: all four tiles around it.
         let s = stroke(100, &[(0, 0)]);
         assert_eq!(
@@ -251,7 +272,10 @@ mod tests {
             coords(&tiles_touched(&s, 0).unwrap()),
             vec![(0, 0), (1, 0), (2, 0), (2, 1), (2, 2)]
         );
-        assert_eq!(coords(&tiles_touched(&s, 1).unwrap()), vec![(0, 0), (1, 0), (1, 1)]);
+        assert_eq!(
+            coords(&tiles_touched(&s, 1).unwrap()),
+            vec![(0, 0), (1, 0), (1, 1)]
+        );
         assert!(tiles_touched(&s, 1).unwrap().iter().all(|t| t.level == 1));
     }
 
@@ -259,8 +283,17 @@ mod tests {
     fn tiles_touched_rejects_bad_level_and_too_many_tiles() {
         let s = stroke(100, &[(0, 0)]);
         assert_eq!(tiles_touched(&s, 17), Err(RenderError::Level(17)));
-        let s = stroke(100, &[(-1_000_000_000, -1_000_000_000), (1_000_000_000, 1_000_000_000)]);
-        assert_eq!(tiles_touched(&s, 0), Err(RenderError::TooManyTiles { level: 0 }));
+        let s = stroke(
+            100,
+            &[
+                (-1_000_000_000, -1_000_000_000),
+                (1_000_000_000, 1_000_000_000),
+            ],
+        );
+        assert_eq!(
+            tiles_touched(&s, 0),
+            Err(RenderError::TooManyTiles { level: 0 })
+        );
         assert_eq!(tiles_touched(&s, 16).unwrap().len(), 4);
     }
 }

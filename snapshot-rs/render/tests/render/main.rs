@@ -1,0 +1,13 @@
+//! Reference-image and behaviour tests of the renderer, one module per area. References live in
+//! `tests/images/<area>/<case>.png`; regenerate them with `INFIDRAW_BLESS=1 cargo test` after
+//! looking at what changed.
+
+mod common;
+
+mod eraser;
+mod highlighter;
+mod pen;
+mod real_strokes;
+mod region;
+mod tiles;
+mod validation;
