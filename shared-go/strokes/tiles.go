@@ -71,3 +71,25 @@ func TilesTouched(level int, width uint32, pts []Point) []Tile {
 	}
 	return out
 }
+
+// TilesAllLevels returns the tiles the stroke touches at every level 0..MaxLevel. The tiles of level
+// L+1 are the parents of those of level L, because a box meets a parent tile exactly when it meets one
+// of its four children.
+func TilesAllLevels(width uint32, pts []Point) []Tile {
+	level := TilesTouched(0, width, pts)
+	out := append([]Tile(nil), level...)
+	for l := 1; l <= MaxLevel; l++ {
+		seen := make(map[Tile]struct{}, len(level))
+		next := level[:0:0]
+		for _, t := range level {
+			p := Tile{Level: l, X: t.X >> 1, Y: t.Y >> 1}
+			if _, ok := seen[p]; !ok {
+				seen[p] = struct{}{}
+				next = append(next, p)
+			}
+		}
+		out = append(out, next...)
+		level = next
+	}
+	return out
+}

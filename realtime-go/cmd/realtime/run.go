@@ -1,0 +1,128 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/redis/go-redis/v9"
+
+	realtimev1 "github.com/infidraw/infidraw/gen/go/infidraw/realtime/v1"
+	"github.com/infidraw/infidraw/realtime-go/internal/auth"
+	"github.com/infidraw/infidraw/realtime-go/internal/config"
+	"github.com/infidraw/infidraw/realtime-go/internal/events"
+	"github.com/infidraw/infidraw/realtime-go/internal/grpcapi"
+	"github.com/infidraw/infidraw/realtime-go/internal/hub"
+	"github.com/infidraw/infidraw/realtime-go/internal/postgres"
+	"github.com/infidraw/infidraw/realtime-go/internal/redisbus"
+	"github.com/infidraw/infidraw/realtime-go/internal/ws"
+	"github.com/infidraw/infidraw/shared-go/service"
+)
+
+func run(ctx context.Context, args []string, environ []string) error {
+	if len(args) > 0 {
+		return fmt.Errorf("unexpected arguments %q: configure through the environment (docs/contracts.md)", args)
+	}
+	cfg, err := config.Load(environ)
+	if err != nil {
+		return err
+	}
+	log, _ := service.NewLogger(os.Stdout, cfg.LogLevel)
+	if cfg.Replica == "" {
+		cfg.Replica = uuid.NewString()
+	}
+	log = log.With("service", "realtime-go", "replica", cfg.Replica)
+
+	poolCfg, err := pgxpool.ParseConfig(cfg.DatabaseURL)
+	if err != nil {
+		return fmt.Errorf("DATABASE_URL: %w", err)
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, poolCfg)
+	if err != nil {
+		return fmt.Errorf("database: %w", err)
+	}
+	defer pool.Close()
+	redisOpts, err := redis.ParseURL(cfg.RedisURL)
+	if err != nil {
+		return fmt.Errorf("REDIS_URL: %w", err)
+	}
+	rdb := redis.NewClient(redisOpts)
+	defer func() { _ = rdb.Close() }()
+
+	var keys auth.KeySource
+	checks := map[string]service.Check{}
+	if cfg.DevJWKS != "" {
+		static, err := auth.ParseJWKS([]byte(cfg.DevJWKS))
+		if err != nil {
+			return fmt.Errorf("REALTIME_DEV_JWKS: %w", err)
+		}
+		keys = auth.StaticKeys(static)
+	} else {
+		remote := &auth.RemoteKeys{URL: cfg.JWKSURL, Client: &http.Client{Timeout: 5 * time.Second}, Log: log,
+			RefreshEvery: 5 * time.Minute, MinRefetch: 10 * time.Second}
+		keys = remote
+		checks["jwks"] = remote.Ready
+	}
+
+	reg := service.NewRegistry()
+	store := postgres.NewStore(pool)
+	cache := redisbus.NewPageCache(rdb, cfg.PageCacheTTL)
+	h := hub.New(cfg.Replica, store, log, hub.NewMetrics(reg), hub.Options{
+		Tick: cfg.Tick, GapWait: 250 * time.Millisecond, PageSize: cfg.PageSize, WriteTimeout: 10 * time.Second})
+	broker := redisbus.NewBroker(ctx, rdb, cfg.Replica, log, h.Receive)
+	h.SetBroker(broker)
+	writer := events.NewWriter(store, func(evs map[uuid.UUID][]events.Event) {
+		rooms := make([]uuid.UUID, 0, len(evs))
+		for r := range evs {
+			rooms = append(rooms, r)
+		}
+		if err := cache.Invalidate(context.Background(), rooms); err != nil {
+			log.Warn("page cache invalidation failed", "err", err)
+		}
+		h.Committed(evs)
+	}, log, reg, events.WriterOptions{Shards: cfg.WriteShards, QueueLen: cfg.WriteQueue, MaxBatch: cfg.WriteBatch})
+
+	checks["postgres"] = store.Ping
+	checks["redis"] = broker.Ping
+	ready := service.NewReadiness(log, checks, realtimev1.RealtimeService_ServiceDesc.ServiceName)
+
+	wsHandler := &ws.Handler{Hub: h, Writer: writer, Verifier: &auth.Verifier{Keys: keys, Now: time.Now}, Origins: cfg.AllowedOrigins, Log: log,
+		Limits: ws.Limits{MaxFrameBytes: int64(cfg.MaxFrameBytes), MessagesPerSecond: float64(cfg.MessagesPerSec), Burst: 2 * float64(cfg.MessagesPerSec),
+			QueueFrames: cfg.QueueFrames, JoinTimeout: 10 * time.Second, WriteTimeout: 10 * time.Second, MaxLivePoints: 2000}}
+	wsHandler.RegisterMetrics(reg)
+	mux := service.HTTPMux(reg, ready)
+	mux.Handle("GET /ws", wsHandler)
+
+	gs := service.NewGRPCServer(service.NewGRPCMetrics(reg), ready)
+	realtimev1.RegisterRealtimeServiceServer(gs, &grpcapi.Server{Store: store, Writer: writer, Hub: h, Cache: cache, Log: log,
+		DefaultPage: cfg.PageSize, MaxPage: 10 * cfg.PageSize, MaxIngest: 1000})
+
+	servers := &service.Servers{Log: log, HTTPAddr: cfg.HTTPListen, HTTP: mux, GRPCAddr: cfg.GRPCListen, GRPC: gs, Readiness: ready}
+	httpLn, grpcLn, err := servers.Listen()
+	if err != nil {
+		return err
+	}
+
+	// The writer outlives the listeners: requests accepted before shutdown are still committed.
+	writerCtx, stopWriter := context.WithCancel(context.Background())
+	var bg sync.WaitGroup
+	bg.Add(2)
+	go func() { defer bg.Done(); writer.Run(writerCtx) }()
+	brokerCtx, stopBroker := context.WithCancel(context.Background())
+	go func() { defer bg.Done(); broker.Run(brokerCtx) }()
+	servers.Drain = func(context.Context) {
+		h.Shutdown()
+		stopWriter()
+	}
+	err = servers.Serve(ctx, httpLn, grpcLn)
+	stopWriter()
+	stopBroker()
+	bg.Wait()
+	log.Info("stopped")
+	return err
+}

@@ -1,0 +1,70 @@
+// Package config reads realtime-go's configuration from the environment (docs/contracts.md).
+package config
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/infidraw/infidraw/shared-go/service"
+)
+
+// Config of realtime-go.
+type Config struct {
+	LogLevel       string
+	HTTPListen     string
+	GRPCListen     string
+	DatabaseURL    string
+	RedisURL       string
+	JWKSURL        string
+	DevJWKS        string
+	AllowedOrigins []string
+	Replica        string
+
+	Tick           time.Duration
+	WriteShards    int
+	WriteQueue     int
+	WriteBatch     int
+	QueueFrames    int
+	MaxFrameBytes  int
+	MessagesPerSec int
+	PageSize       int
+	PageCacheTTL   time.Duration
+}
+
+// Load reads and validates the configuration; the error names every bad value.
+func Load(environ []string) (Config, error) {
+	e := service.NewEnv(environ)
+	c := Config{
+		LogLevel:       e.String("LOG_LEVEL", "info"),
+		HTTPListen:     e.Addr("REALTIME_HTTP_LISTEN", ":8081"),
+		GRPCListen:     e.Addr("REALTIME_GRPC_LISTEN", ":9091"),
+		DatabaseURL:    e.String("DATABASE_URL", "postgres://infidraw:infidraw@127.0.0.1:55432/infidraw?sslmode=disable"),
+		RedisURL:       e.String("REDIS_URL", "redis://127.0.0.1:56379/0"),
+		JWKSURL:        e.String("REALTIME_JWKS_URL", "http://127.0.0.1:8080/.well-known/jwks.json"),
+		DevJWKS:        e.String("REALTIME_DEV_JWKS", ""),
+		Replica:        e.String("REALTIME_REPLICA_ID", ""),
+		Tick:           e.Duration("REALTIME_TICK", 16*time.Millisecond, time.Millisecond, time.Second),
+		WriteShards:    e.Int("REALTIME_WRITE_SHARDS", 4, 1, 64),
+		WriteQueue:     e.Int("REALTIME_WRITE_QUEUE", 4096, 1, 1<<20),
+		WriteBatch:     e.Int("REALTIME_WRITE_BATCH", 512, 1, 10000),
+		QueueFrames:    e.Int("REALTIME_CLIENT_QUEUE_FRAMES", 64, 4, 4096),
+		MaxFrameBytes:  e.Int("REALTIME_MAX_FRAME_BYTES", 256<<10, 1<<10, 16<<20),
+		MessagesPerSec: e.Int("REALTIME_MESSAGES_PER_SECOND", 200, 1, 100000),
+		PageSize:       e.Int("REALTIME_PAGE_SIZE", 1000, 1, 100000),
+		PageCacheTTL:   e.Duration("REALTIME_PAGE_CACHE_TTL", 10*time.Second, time.Second, time.Hour),
+	}
+	origins := e.String("REALTIME_ALLOWED_ORIGINS", "http://localhost:8080,http://127.0.0.1:8080")
+	for _, o := range strings.Split(origins, ",") {
+		if o = strings.TrimSpace(o); o != "" {
+			if !strings.HasPrefix(o, "http://") && !strings.HasPrefix(o, "https://") {
+				e.Fail(fmt.Errorf("REALTIME_ALLOWED_ORIGINS: %q is not an http(s) origin", o))
+			}
+			c.AllowedOrigins = append(c.AllowedOrigins, o)
+		}
+	}
+	if _, err := service.NewLogger(nil, c.LogLevel); err != nil {
+		e.Fail(err)
+	}
+	return c, e.Err()
+}

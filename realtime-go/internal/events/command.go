@@ -1,0 +1,61 @@
+package events
+
+import (
+	"github.com/google/uuid"
+	"github.com/infidraw/infidraw/shared-go/strokes"
+)
+
+// Op is what a command does.
+type Op int
+
+// Operations.
+const (
+	// OpAddStroke stores a new stroke (idempotent by stroke id).
+	OpAddStroke Op = iota + 1
+	// OpErase hides strokes (idempotent by action id).
+	OpErase
+	// OpUndo reverts one of the author's own actions (a stroke or an erase).
+	OpUndo
+	// OpRedo re-applies one of the author's undone actions.
+	OpRedo
+)
+
+// Command is one change requested by an author in a room.
+type Command struct {
+	Op     Op
+	Room   uuid.UUID
+	Author uuid.UUID
+	// Stroke is set for OpAddStroke.
+	Stroke strokes.Stroke
+	// ActionID names the action: the stroke id for OpAddStroke, the erase for OpErase, the action undone
+	// or redone for OpUndo and OpRedo.
+	ActionID uuid.UUID
+	// StrokeIDs are the strokes of an OpErase.
+	StrokeIDs []uuid.UUID
+}
+
+// Result is the outcome of one command.
+type Result struct {
+	// Seq is the sequence number of the event the command created; for a duplicate, of the original
+	// event (strokes, erases) or the room's head (undo and redo that found nothing to change).
+	Seq       uint64
+	Duplicate bool
+	Err       error
+}
+
+// Kind is the kind of a stored event, as in the kind column of stroke_events.
+type Kind int16
+
+// Event kinds.
+const (
+	KindStrokeAdded     Kind = 1
+	KindStrokesErased   Kind = 2
+	KindStrokesRestored Kind = 3
+)
+
+// Event is one committed event of a room as RoomEvent protobuf bytes.
+type Event struct {
+	Seq           uint64
+	CommittedAtMs int64
+	Encoded       []byte
+}

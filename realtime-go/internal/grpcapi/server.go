@@ -1,0 +1,200 @@
+// Package grpcapi is realtime-go's gRPC transport for the gateway (RealtimeService): it maps requests
+// to the event store, the writer and the hub, and domain errors to status codes.
+package grpcapi
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/google/uuid"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
+
+	realtimev1 "github.com/infidraw/infidraw/gen/go/infidraw/realtime/v1"
+	roomv1 "github.com/infidraw/infidraw/gen/go/infidraw/room/v1"
+	"github.com/infidraw/infidraw/realtime-go/internal/events"
+	"github.com/infidraw/infidraw/realtime-go/internal/hub"
+	"github.com/infidraw/infidraw/shared-go/strokes"
+)
+
+// PageCache is the cache of first pages (since=0 reads).
+type PageCache interface {
+	Get(ctx context.Context, room uuid.UUID, limit int) ([]byte, string, error)
+	Set(ctx context.Context, room uuid.UUID, limit int, gen string, page []byte) error
+}
+
+// Server implements RealtimeService.
+type Server struct {
+	realtimev1.UnimplementedRealtimeServiceServer
+	Store  events.Store
+	Writer interface{ Submit(*events.Request) error }
+	Hub    *hub.Hub
+	Cache  PageCache
+	Log    *slog.Logger
+	// DefaultPage and MaxPage bound GetEvents pages; MaxIngest bounds the strokes of one IngestStrokes.
+	DefaultPage, MaxPage, MaxIngest int
+}
+
+func parseRoom(id string) (uuid.UUID, error) {
+	r, err := uuid.Parse(id)
+	if err != nil {
+		return uuid.Nil, status.Errorf(codes.InvalidArgument, "room_id %q is not a UUID", id)
+	}
+	return r, nil
+}
+
+// GetEvents implements RealtimeService. The first page (after_seq 0) is served from the cache when it
+// can be.
+func (s *Server) GetEvents(ctx context.Context, req *realtimev1.GetEventsRequest) (*realtimev1.GetEventsResponse, error) {
+	room, err := parseRoom(req.GetRoomId())
+	if err != nil {
+		return nil, err
+	}
+	limit := int(req.GetLimit())
+	if limit <= 0 {
+		limit = s.DefaultPage
+	}
+	if limit > s.MaxPage {
+		return nil, status.Errorf(codes.InvalidArgument, "limit %d exceeds %d", limit, s.MaxPage)
+	}
+	start := time.Now()
+	var gen string
+	if req.GetAfterSeq() == 0 {
+		page, g, err := s.Cache.Get(ctx, room, limit)
+		if err != nil {
+			s.Log.Warn("page cache read failed", "room", room, "err", err)
+		}
+		if page != nil {
+			resp := &realtimev1.GetEventsResponse{}
+			if err := proto.Unmarshal(page, resp); err == nil {
+				s.Log.Info("events read", "room", room, "after", 0, "events", len(resp.GetEvents()), "cache", "hit", "total_ms", msSince(start))
+				return resp, nil
+			}
+		}
+		gen = g
+	}
+	evs, head, err := s.Store.EventsAfter(ctx, room, req.GetAfterSeq(), limit)
+	if err != nil {
+		return nil, status.Errorf(codes.Unavailable, "read events: %v", err)
+	}
+	dbMs := msSince(start)
+	resp := &realtimev1.GetEventsResponse{HeadSeq: head}
+	resp.Events = make([]*roomv1.RoomEvent, len(evs))
+	for i, ev := range evs {
+		resp.Events[i] = &roomv1.RoomEvent{}
+		if err := proto.Unmarshal(ev.Encoded, resp.Events[i]); err != nil {
+			return nil, status.Errorf(codes.DataLoss, "stored event %d: %v", ev.Seq, err)
+		}
+	}
+	resp.HasMore = len(evs) > 0 && evs[len(evs)-1].Seq < head
+	if gen != "" {
+		if page, err := proto.Marshal(resp); err == nil {
+			if err := s.Cache.Set(ctx, room, limit, gen, page); err != nil {
+				s.Log.Warn("page cache write failed", "room", room, "err", err)
+			}
+		}
+	}
+	s.Log.Info("events read", "room", room, "after", req.GetAfterSeq(), "events", len(evs), "cache", cacheState(gen), "db_ms", dbMs, "total_ms", msSince(start))
+	return resp, nil
+}
+
+func cacheState(gen string) string {
+	if gen == "" {
+		return "none"
+	}
+	return "miss"
+}
+
+func msSince(t time.Time) float64 { return float64(time.Since(t).Microseconds()) / 1000 }
+
+// IngestStrokes implements RealtimeService with the validation and idempotency of /ws.
+func (s *Server) IngestStrokes(ctx context.Context, req *realtimev1.IngestStrokesRequest) (*realtimev1.IngestStrokesResponse, error) {
+	room, err := parseRoom(req.GetRoomId())
+	if err != nil {
+		return nil, err
+	}
+	author, err := uuid.Parse(req.GetAuthorId())
+	if err != nil {
+		return nil, status.Errorf(codes.InvalidArgument, "author_id %q is not a UUID", req.GetAuthorId())
+	}
+	n := len(req.GetStrokes())
+	if n == 0 || n > s.MaxIngest {
+		return nil, status.Errorf(codes.InvalidArgument, "send 1..%d strokes, got %d", s.MaxIngest, n)
+	}
+	cmds := make([]events.Command, n)
+	for i, st := range req.GetStrokes() {
+		v, err := strokes.Validate(st)
+		if err != nil {
+			return nil, status.Errorf(codes.InvalidArgument, "stroke %d: %v", i, err)
+		}
+		cmds[i] = events.Command{Op: events.OpAddStroke, Room: room, Author: author, Stroke: v, ActionID: uuid.UUID(st.GetId())}
+	}
+	results := make([]events.Result, n)
+	done := make(chan int, n)
+	for i := range cmds {
+		err := s.Writer.Submit(&events.Request{Cmd: cmds[i], Done: func(r events.Result) { results[i] = r; done <- i }})
+		if err != nil {
+			// Strokes already queued still commit; the caller retries all of them, idempotently.
+			return nil, status.Error(codes.ResourceExhausted, err.Error())
+		}
+	}
+	for range n {
+		select {
+		case <-done:
+		case <-ctx.Done():
+			return nil, status.FromContextError(ctx.Err()).Err()
+		}
+	}
+	resp := &realtimev1.IngestStrokesResponse{Results: make([]*realtimev1.IngestResult, n)}
+	for i, r := range results {
+		if r.Err != nil {
+			return nil, status.Errorf(codes.Unavailable, "stroke %d: %v", i, r.Err)
+		}
+		resp.Results[i] = &realtimev1.IngestResult{StrokeId: req.GetStrokes()[i].GetId(), Seq: r.Seq, Duplicate: r.Duplicate}
+	}
+	return resp, nil
+}
+
+// GetPresence implements RealtimeService.
+func (s *Server) GetPresence(ctx context.Context, req *realtimev1.GetPresenceRequest) (*realtimev1.GetPresenceResponse, error) {
+	room, err := parseRoom(req.GetRoomId())
+	if err != nil {
+		return nil, err
+	}
+	peers, err := s.Hub.Peers(ctx, room)
+	if err != nil {
+		return nil, status.Errorf(codes.Unavailable, "presence: %v", err)
+	}
+	return &realtimev1.GetPresenceResponse{Peers: peers}, nil
+}
+
+// CloseRoom implements RealtimeService.
+func (s *Server) CloseRoom(ctx context.Context, req *realtimev1.CloseRoomRequest) (*realtimev1.CloseRoomResponse, error) {
+	room, err := parseRoom(req.GetRoomId())
+	if err != nil {
+		return nil, err
+	}
+	resp := &realtimev1.CloseRoomResponse{Disconnected: uint32(s.Hub.Disconnect(room, ""))}
+	if req.GetPurge() {
+		n, err := s.Store.Purge(ctx, room)
+		if err != nil {
+			return nil, status.Errorf(codes.Unavailable, "purge: %v", err)
+		}
+		resp.PurgedEvents = uint64(n)
+	}
+	return resp, nil
+}
+
+// DisconnectUser implements RealtimeService.
+func (s *Server) DisconnectUser(_ context.Context, req *realtimev1.DisconnectUserRequest) (*realtimev1.DisconnectUserResponse, error) {
+	room, err := parseRoom(req.GetRoomId())
+	if err != nil {
+		return nil, err
+	}
+	if _, err := uuid.Parse(req.GetUserId()); err != nil {
+		return nil, status.Errorf(codes.InvalidArgument, "user_id %q is not a UUID", req.GetUserId())
+	}
+	return &realtimev1.DisconnectUserResponse{Disconnected: uint32(s.Hub.Disconnect(room, req.GetUserId()))}, nil
+}

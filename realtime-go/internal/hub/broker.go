@@ -1,0 +1,33 @@
+package hub
+
+import (
+	"context"
+
+	"github.com/google/uuid"
+
+	realtimev1 "github.com/infidraw/infidraw/gen/go/infidraw/realtime/v1"
+	"github.com/infidraw/infidraw/realtime-go/internal/events"
+)
+
+// Broker carries BusMessages between replicas and keeps the presence of every room. Delivery is at
+// most once and unordered across publishers; the hub restores order and fills gaps from the Store.
+type Broker interface {
+	// Subscribe starts delivering the room's messages to the hub's Receive; it returns once the
+	// subscription is active, so nothing published afterwards is missed.
+	Subscribe(ctx context.Context, room uuid.UUID) error
+	// Unsubscribe stops delivering the room's messages.
+	Unsubscribe(ctx context.Context, room uuid.UUID) error
+	// Publish sends an encoded BusMessage to every replica subscribed to the room, this one included.
+	Publish(ctx context.Context, room uuid.UUID, msg []byte) error
+	// AddPeer and RemovePeer maintain the room's presence across replicas.
+	AddPeer(ctx context.Context, room uuid.UUID, peer *realtimev1.Peer) error
+	RemovePeer(ctx context.Context, room uuid.UUID, session uint32) error
+	// Peers lists the room's peers on replicas that are alive.
+	Peers(ctx context.Context, room uuid.UUID) ([]*realtimev1.Peer, error)
+}
+
+// EventReader is what the hub reads from the event store: catch-up pages and gap fills.
+type EventReader interface {
+	EventsAfter(ctx context.Context, room uuid.UUID, after uint64, limit int) ([]events.Event, uint64, error)
+	Head(ctx context.Context, room uuid.UUID) (uint64, error)
+}

@@ -1,0 +1,73 @@
+package hub
+
+import (
+	"sync"
+
+	"github.com/google/uuid"
+
+	realtimev1 "github.com/infidraw/infidraw/gen/go/infidraw/realtime/v1"
+	roomv1 "github.com/infidraw/infidraw/gen/go/infidraw/room/v1"
+)
+
+// Identity is who a client is, as the room token says.
+type Identity struct {
+	UserID string
+	Name   string
+	Role   roomv1.Role
+	Room   uuid.UUID
+}
+
+// Client is one connection in a room, independent of its transport. The transport writes the frames
+// from Out until Done is closed, then writes Final if set and closes the connection.
+type Client struct {
+	Identity
+	Session uint32
+
+	out      chan []byte
+	done     chan struct{}
+	doneOnce sync.Once
+	final    *realtimev1.Error
+
+	// Guarded by the room's mutex.
+	cursor  uint64 // highest seq sent to this client
+	live    bool   // catch-up finished: receives committed events from the stream
+	replies []byte // acks and errors due with the next tick
+	room    *Room
+}
+
+// NewClient makes a client whose outbound queue holds up to queueLen frames.
+func NewClient(id Identity, queueLen int) *Client {
+	return &Client{Identity: id, out: make(chan []byte, queueLen), done: make(chan struct{})}
+}
+
+// Out yields the frames to write, in order.
+func (c *Client) Out() <-chan []byte { return c.out }
+
+// Done is closed when the client must be disconnected.
+func (c *Client) Done() <-chan struct{} { return c.done }
+
+// Final is the error to send before closing, if any; read it after Done is closed.
+func (c *Client) Final() *realtimev1.Error { return c.final }
+
+// Kick disconnects the client with a final error.
+func (c *Client) Kick(code realtimev1.ErrorCode, msg string) {
+	c.doneOnce.Do(func() {
+		c.final = &realtimev1.Error{Code: code, Message: msg, Fatal: true}
+		close(c.done)
+	})
+}
+
+// Closed reports whether the client was kicked.
+func (c *Client) Closed() bool {
+	select {
+	case <-c.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// Peer describes the client to others.
+func (c *Client) Peer() *realtimev1.Peer {
+	return &realtimev1.Peer{SessionId: c.Session, UserId: c.UserID, DisplayName: c.Name, Role: c.Role}
+}

@@ -1,0 +1,396 @@
+package hub
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+	"google.golang.org/protobuf/proto"
+
+	realtimev1 "github.com/infidraw/infidraw/gen/go/infidraw/realtime/v1"
+	"github.com/infidraw/infidraw/realtime-go/internal/events"
+)
+
+// Options tune the hub.
+type Options struct {
+	// Tick is how long output is coalesced per room (about one frame per 16 ms per client).
+	Tick time.Duration
+	// GapWait is how long a gap in a room's stream may last before it is filled from the database.
+	GapWait time.Duration
+	// PageSize bounds the events of one catch-up frame.
+	PageSize int
+	// WriteTimeout bounds how long a catch-up page may wait for room in a client's queue.
+	WriteTimeout time.Duration
+}
+
+// Hub holds the rooms this replica serves.
+type Hub struct {
+	replica string
+	reader  EventReader
+	broker  Broker
+	log     *slog.Logger
+	metrics *Metrics
+	opts    Options
+
+	mu    sync.Mutex
+	rooms map[uuid.UUID]*Room
+}
+
+// New makes a hub. replica identifies this process on the bus.
+func New(replica string, reader EventReader, log *slog.Logger, metrics *Metrics, opts Options) *Hub {
+	return &Hub{replica: replica, reader: reader, log: log, metrics: metrics, opts: opts, rooms: map[uuid.UUID]*Room{}}
+}
+
+// SetBroker connects the hub to the bus; the broker delivers received messages to Receive.
+func (h *Hub) SetBroker(b Broker) { h.broker = b }
+
+// ErrClosing is returned by Join while the hub shuts down.
+var ErrClosing = errors.New("server is shutting down")
+
+// Join adds a client to its room: the client gets Welcome, then every event after lastSeq, then the
+// live stream.
+func (h *Hub) Join(ctx context.Context, c *Client, lastSeq uint64) error {
+	c.Session = rand.Uint32()>>1 | 1
+	r, err := h.acquire(ctx, c.Room)
+	if err != nil {
+		return err
+	}
+	peers, err := h.broker.Peers(ctx, c.Room)
+	if err != nil {
+		h.log.Warn("presence read failed", "room", c.Room, "err", err)
+	}
+	if err := h.broker.AddPeer(ctx, c.Room, c.Peer()); err != nil {
+		h.log.Warn("presence write failed", "room", c.Room, "err", err)
+	}
+	head, err := h.reader.Head(ctx, c.Room)
+	if err != nil {
+		h.release(r, c)
+		return fmt.Errorf("read room head: %w", err)
+	}
+	joined := &realtimev1.ServerMessage{Body: &realtimev1.ServerMessage_Presence{Presence: &realtimev1.Presence{Joined: []*realtimev1.Peer{c.Peer()}}}}
+
+	r.mu.Lock()
+	c.room = r
+	welcome := &realtimev1.Welcome{SessionId: c.Session, UserId: c.UserID, Role: c.Role, RoomId: c.Room.String(),
+		HeadSeq: max(head, r.delivered), Peers: peers}
+	c.out <- appendMessage(nil, &realtimev1.ServerMessage{Body: &realtimev1.ServerMessage_Welcome{Welcome: welcome}})
+	r.addEphemeral(joined) // before adding c: the newcomer learns the others from Welcome
+	r.clients[c] = struct{}{}
+	r.mu.Unlock()
+
+	h.metrics.connections.Inc()
+	h.publish(c.Room, &realtimev1.BusMessage{Body: &realtimev1.BusMessage_Presence{Presence: joined.GetPresence()}})
+	go h.catchUp(r, c, min(lastSeq, welcome.HeadSeq))
+	return nil
+}
+
+// acquire returns the room, creating it and starting its stream when it is new here.
+func (h *Hub) acquire(ctx context.Context, id uuid.UUID) (*Room, error) {
+	h.mu.Lock()
+	if h.rooms == nil {
+		h.mu.Unlock()
+		return nil, ErrClosing
+	}
+	r, ok := h.rooms[id]
+	if !ok {
+		r = newRoom(h, id)
+		h.rooms[id] = r
+		h.metrics.rooms.Inc()
+	}
+	r.mu.Lock()
+	r.refs++
+	r.mu.Unlock()
+	h.mu.Unlock()
+
+	if !ok {
+		// Subscribe before reading the head: whatever commits after the read is published after the
+		// subscription is active, and whatever committed before is covered by the head.
+		err := h.broker.Subscribe(ctx, id)
+		var head uint64
+		if err == nil {
+			head, err = h.reader.Head(ctx, id)
+		}
+		r.mu.Lock()
+		r.err = err
+		r.delivered, r.initialized = head, err == nil
+		if err == nil {
+			r.acceptCommitted(nil)
+		}
+		r.mu.Unlock()
+		close(r.ready)
+	}
+	select {
+	case <-r.ready:
+	case <-ctx.Done():
+		h.release(r, nil)
+		return nil, ctx.Err()
+	}
+	if r.err != nil {
+		h.release(r, nil)
+		return nil, fmt.Errorf("start room %s: %w", id, r.err)
+	}
+	return r, nil
+}
+
+// release drops a reference to the room (and the client, if any) and forgets the room at zero.
+func (h *Hub) release(r *Room, c *Client) {
+	h.mu.Lock()
+	r.mu.Lock()
+	r.refs--
+	gone := r.refs == 0
+	if c != nil {
+		delete(r.clients, c)
+	}
+	if gone && h.rooms[r.id] == r {
+		delete(h.rooms, r.id)
+		h.metrics.rooms.Dec()
+		if r.gapTimer != nil {
+			r.gapTimer.Stop()
+		}
+	}
+	r.mu.Unlock()
+	h.mu.Unlock()
+	if gone && r.err == nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := h.broker.Unsubscribe(ctx, r.id); err != nil {
+			h.log.Warn("unsubscribe failed", "room", r.id, "err", err)
+		}
+	}
+}
+
+// Leave removes a client that disconnected.
+func (h *Hub) Leave(c *Client) {
+	r := c.room
+	if r == nil {
+		return
+	}
+	h.release(r, c)
+	h.metrics.connections.Dec()
+	left := &realtimev1.Presence{LeftSessionIds: []uint32{c.Session}}
+	r.mu.Lock()
+	r.addEphemeral(&realtimev1.ServerMessage{Body: &realtimev1.ServerMessage_Presence{Presence: left}})
+	r.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := h.broker.RemovePeer(ctx, c.Room, c.Session); err != nil {
+		h.log.Warn("presence remove failed", "room", c.Room, "err", err)
+	}
+	h.publish(c.Room, &realtimev1.BusMessage{Body: &realtimev1.BusMessage_Presence{Presence: left}})
+}
+
+// catchUp sends the events after cursor from the database, page by page, then switches the client to
+// the live stream once it has reached the stream's head.
+func (h *Hub) catchUp(r *Room, c *Client, cursor uint64) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
+		select {
+		case <-c.done:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	for {
+		evs, head, err := h.reader.EventsAfter(ctx, r.id, cursor, h.opts.PageSize)
+		if err != nil {
+			c.Kick(realtimev1.ErrorCode_ERROR_CODE_INTERNAL, "catch-up failed: rejoin")
+			return
+		}
+		if len(evs) > 0 {
+			cursor = evs[len(evs)-1].Seq
+			if !h.sendNow(c, appendEvents(nil, evs, cursor < head)) {
+				return
+			}
+			h.metrics.eventsOut.Add(float64(len(evs)))
+		}
+		r.mu.Lock()
+		if cursor >= r.delivered || len(evs) == 0 {
+			c.cursor, c.live = cursor, true
+			r.mu.Unlock()
+			return
+		}
+		r.mu.Unlock()
+	}
+}
+
+// sendNow queues a frame outside the tick (catch-up pages), waiting up to WriteTimeout for room.
+func (h *Hub) sendNow(c *Client, frame []byte) bool {
+	t := time.NewTimer(h.opts.WriteTimeout)
+	defer t.Stop()
+	select {
+	case c.out <- frame:
+		h.metrics.framesOut.Inc()
+		return true
+	case <-c.done:
+		return false
+	case <-t.C:
+		h.metrics.slowKicks.Inc()
+		c.Kick(realtimev1.ErrorCode_ERROR_CODE_SLOW_CONSUMER, "you read too slowly during catch-up: rejoin")
+		return false
+	}
+}
+
+// Reply queues an ack or error to one client with its room's next tick.
+func (h *Hub) Reply(c *Client, msg *realtimev1.ServerMessage) {
+	r := c.room
+	r.mu.Lock()
+	c.replies = appendMessage(c.replies, msg)
+	r.schedule()
+	r.mu.Unlock()
+}
+
+// Fetch answers a client's FetchEvents directly from the database (a client that saw a gap).
+func (h *Hub) Fetch(ctx context.Context, c *Client, after uint64, limit int) error {
+	evs, head, err := h.reader.EventsAfter(ctx, c.Room, after, min(limit, h.opts.PageSize))
+	if err != nil {
+		return err
+	}
+	more := len(evs) > 0 && evs[len(evs)-1].Seq < head
+	h.sendNow(c, appendEvents(nil, evs, more))
+	return nil
+}
+
+// Live relays a client's in-progress stroke or cursor to everyone in the room, on every replica.
+func (h *Hub) Live(c *Client, l *realtimev1.Live) {
+	l.SessionId = c.Session
+	r := c.room
+	r.mu.Lock()
+	r.addEphemeral(&realtimev1.ServerMessage{Body: &realtimev1.ServerMessage_Live{Live: l}})
+	r.busLive = append(r.busLive, l)
+	r.mu.Unlock()
+}
+
+// Committed is the writer's hook: events stored by this replica go to its own clients at once and to
+// the other replicas over the bus.
+func (h *Hub) Committed(byRoom map[uuid.UUID][]events.Event) {
+	for room, evs := range byRoom {
+		if r := h.room(room); r != nil {
+			r.mu.Lock()
+			r.acceptCommitted(evs)
+			r.mu.Unlock()
+		}
+		h.publishRaw(room, encodeCommitted(h.replica, evs))
+	}
+}
+
+// Receive handles a BusMessage of a room from the broker.
+func (h *Hub) Receive(room uuid.UUID, raw []byte) {
+	m, err := decodeBus(raw)
+	if err != nil {
+		h.log.Warn("bad bus message", "room", room, "err", err)
+		return
+	}
+	if m.origin == h.replica {
+		return // delivered locally already
+	}
+	if m.rest != nil {
+		if ctl := m.rest.GetControl(); ctl != nil {
+			h.kick(room, ctl.GetUserId(), ctl.GetReason())
+			return
+		}
+	}
+	r := h.room(room)
+	if r == nil {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(m.committed) > 0 {
+		r.acceptCommitted(m.committed)
+	}
+	if m.rest == nil {
+		return
+	}
+	switch b := m.rest.GetBody().(type) {
+	case *realtimev1.BusMessage_Live:
+		for _, l := range b.Live.GetItems() {
+			r.addEphemeral(&realtimev1.ServerMessage{Body: &realtimev1.ServerMessage_Live{Live: l}})
+		}
+	case *realtimev1.BusMessage_Presence:
+		r.addEphemeral(&realtimev1.ServerMessage{Body: &realtimev1.ServerMessage_Presence{Presence: b.Presence}})
+	}
+}
+
+// Disconnect closes the connections of a room on every replica: all of them (userID empty, the room
+// was closed) or one user's (a removed member). It returns how many were closed on this replica.
+func (h *Hub) Disconnect(room uuid.UUID, userID string) int {
+	reason := realtimev1.ErrorCode_ERROR_CODE_ROOM_CLOSED
+	if userID != "" {
+		reason = realtimev1.ErrorCode_ERROR_CODE_PERMISSION_DENIED
+	}
+	h.publish(room, &realtimev1.BusMessage{Body: &realtimev1.BusMessage_Control{Control: &realtimev1.RoomControl{UserId: userID, Reason: reason}}})
+	return h.kick(room, userID, reason)
+}
+
+func (h *Hub) kick(room uuid.UUID, userID string, reason realtimev1.ErrorCode) int {
+	r := h.room(room)
+	if r == nil {
+		return 0
+	}
+	msg := "the room was closed"
+	if userID != "" {
+		msg = "you are no longer a member of this room"
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	n := 0
+	for c := range r.clients {
+		if userID == "" || c.UserID == userID {
+			c.Kick(reason, msg)
+			n++
+		}
+	}
+	return n
+}
+
+// Peers lists the room's peers on every replica.
+func (h *Hub) Peers(ctx context.Context, room uuid.UUID) ([]*realtimev1.Peer, error) {
+	return h.broker.Peers(ctx, room)
+}
+
+// Shutdown refuses new joins and disconnects every client (they reconnect to another replica and
+// catch up by sequence number).
+func (h *Hub) Shutdown() {
+	h.mu.Lock()
+	rooms := h.rooms
+	h.rooms = nil
+	h.mu.Unlock()
+	for _, r := range rooms {
+		r.mu.Lock()
+		for c := range r.clients {
+			c.Kick(realtimev1.ErrorCode_ERROR_CODE_INTERNAL, "server is restarting: reconnect")
+		}
+		r.mu.Unlock()
+	}
+}
+
+func (h *Hub) room(id uuid.UUID) *Room {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.rooms[id]
+}
+
+func (h *Hub) publish(room uuid.UUID, msg *realtimev1.BusMessage) {
+	msg.Origin = h.replica
+	b, err := proto.Marshal(msg)
+	if err != nil {
+		h.log.Error("encode bus message", "err", err)
+		return
+	}
+	h.publishRaw(room, b)
+}
+
+func (h *Hub) publishRaw(room uuid.UUID, b []byte) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := h.broker.Publish(ctx, room, b); err != nil {
+		// Other replicas fill the gap from the database when the next event arrives or their timer fires.
+		h.log.Warn("publish failed", "room", room, "err", err)
+	}
+}

@@ -1,0 +1,134 @@
+package hub
+
+import (
+	"google.golang.org/protobuf/encoding/protowire"
+	"google.golang.org/protobuf/proto"
+
+	realtimev1 "github.com/infidraw/infidraw/gen/go/infidraw/realtime/v1"
+	"github.com/infidraw/infidraw/realtime-go/internal/events"
+)
+
+// Frames are built by concatenating encoded ServerFrame.messages entries (field 1): protobuf merges
+// repeated fields of concatenated messages, so a frame for one client is shared parts plus its own.
+const (
+	frameMessages   = 1 // ServerFrame.messages
+	messageEvents   = 2 // ServerMessage.events
+	batchEvents     = 1 // EventBatch.events
+	batchMore       = 2 // EventBatch.more
+	busOrigin       = 1 // BusMessage.origin
+	busCommitted    = 2 // BusMessage.committed
+	committedEvents = 1 // CommittedEvents.events
+)
+
+// appendEvents appends a ServerFrame entry holding an EventBatch of evs.
+func appendEvents(dst []byte, evs []events.Event, more bool) []byte {
+	size := 0
+	for _, ev := range evs {
+		size += protowire.SizeTag(batchEvents) + protowire.SizeBytes(len(ev.Encoded))
+	}
+	if more {
+		size += protowire.SizeTag(batchMore) + 1
+	}
+	msgSize := protowire.SizeTag(messageEvents) + protowire.SizeBytes(size)
+	dst = protowire.AppendTag(dst, frameMessages, protowire.BytesType)
+	dst = protowire.AppendVarint(dst, uint64(msgSize))
+	dst = protowire.AppendTag(dst, messageEvents, protowire.BytesType)
+	dst = protowire.AppendVarint(dst, uint64(size))
+	for _, ev := range evs {
+		dst = protowire.AppendTag(dst, batchEvents, protowire.BytesType)
+		dst = protowire.AppendBytes(dst, ev.Encoded)
+	}
+	if more {
+		dst = protowire.AppendTag(dst, batchMore, protowire.VarintType)
+		dst = protowire.AppendVarint(dst, 1)
+	}
+	return dst
+}
+
+// appendMessage appends a ServerFrame entry holding msg.
+func appendMessage(dst []byte, msg *realtimev1.ServerMessage) []byte {
+	b, err := proto.Marshal(msg)
+	if err != nil {
+		panic("encode server message: " + err.Error()) // messages built here always encode
+	}
+	dst = protowire.AppendTag(dst, frameMessages, protowire.BytesType)
+	return protowire.AppendBytes(dst, b)
+}
+
+// encodeCommitted builds a BusMessage carrying committed events without re-encoding them.
+func encodeCommitted(origin string, evs []events.Event) []byte {
+	var inner []byte
+	for _, ev := range evs {
+		inner = protowire.AppendTag(inner, committedEvents, protowire.BytesType)
+		inner = protowire.AppendBytes(inner, ev.Encoded)
+	}
+	var b []byte
+	b = protowire.AppendTag(b, busOrigin, protowire.BytesType)
+	b = protowire.AppendString(b, origin)
+	b = protowire.AppendTag(b, busCommitted, protowire.BytesType)
+	return protowire.AppendBytes(b, inner)
+}
+
+// busMessage is a decoded BusMessage: committed events stay encoded.
+type busMessage struct {
+	origin    string
+	committed []events.Event
+	rest      *realtimev1.BusMessage // live, presence or control
+}
+
+func decodeBus(b []byte) (busMessage, error) {
+	var m busMessage
+	var other []byte
+	for len(b) > 0 {
+		num, typ, n := protowire.ConsumeTag(b)
+		if n < 0 {
+			return m, protowire.ParseError(n)
+		}
+		start := b
+		b = b[n:]
+		if typ != protowire.BytesType {
+			k := protowire.ConsumeFieldValue(num, typ, b)
+			if k < 0 {
+				return m, protowire.ParseError(k)
+			}
+			b = b[k:]
+			continue
+		}
+		v, k := protowire.ConsumeBytes(b)
+		if k < 0 {
+			return m, protowire.ParseError(k)
+		}
+		b = b[k:]
+		switch num {
+		case busOrigin:
+			m.origin = string(v)
+		case busCommitted:
+			for len(v) > 0 {
+				fnum, ftyp, fn := protowire.ConsumeTag(v)
+				if fn < 0 {
+					return m, protowire.ParseError(fn)
+				}
+				v = v[fn:]
+				raw, fk := protowire.ConsumeBytes(v)
+				if fk < 0 || fnum != committedEvents || ftyp != protowire.BytesType {
+					return m, protowire.ParseError(fk)
+				}
+				v = v[fk:]
+				ev, err := events.ParseEvent(raw)
+				if err != nil {
+					return m, err
+				}
+				m.committed = append(m.committed, ev)
+			}
+		default:
+			other = append(other, start[:n+k]...)
+		}
+	}
+	if len(other) > 0 {
+		m.rest = &realtimev1.BusMessage{}
+		if err := proto.Unmarshal(other, m.rest); err != nil {
+			return m, err
+		}
+	}
+	return m, nil
+}

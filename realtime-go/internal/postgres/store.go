@@ -1,0 +1,531 @@
+// Package postgres stores room events in PostgreSQL: one transaction per batch of commands, sequence
+// numbers assigned under the lock of each room's head row, bulk writes with COPY.
+package postgres
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"google.golang.org/protobuf/proto"
+
+	roomv1 "github.com/infidraw/infidraw/gen/go/infidraw/room/v1"
+	"github.com/infidraw/infidraw/realtime-go/internal/events"
+	"github.com/infidraw/infidraw/shared-go/strokes"
+)
+
+// Store implements events.Store.
+type Store struct {
+	pool *pgxpool.Pool
+}
+
+// NewStore wraps a pool.
+func NewStore(pool *pgxpool.Pool) *Store { return &Store{pool: pool} }
+
+// Ping checks the database for readiness.
+func (s *Store) Ping(ctx context.Context) error { return s.pool.Ping(ctx) }
+
+type key struct{ room, id uuid.UUID }
+
+type strokeState struct {
+	author   uuid.UUID
+	addedSeq uint64
+	erased   bool
+	changed  bool
+	isNew    bool
+	points   []strokes.Point // known for strokes added in this batch, loaded for the others on demand
+	width    uint32
+}
+
+type eraseState struct {
+	author  uuid.UUID
+	seq     uint64
+	strokes []uuid.UUID
+	undone  bool
+	changed bool
+	isNew   bool
+}
+
+// pending is one event created by the batch, not yet written.
+type pending struct {
+	room    uuid.UUID
+	seq     uint64
+	kind    events.Kind
+	action  uuid.UUID
+	author  uuid.UUID
+	payload []byte
+	touched []uuid.UUID // strokes whose tiles the event touches
+}
+
+// Commit implements events.Store.
+func (s *Store) Commit(ctx context.Context, cmds []events.Command) ([]events.Result, map[uuid.UUID][]events.Event, error) {
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return nil, nil, fmt.Errorf("begin: %w", err)
+	}
+	defer func() { _ = tx.Rollback(ctx) }()
+
+	heads, err := lockHeads(ctx, tx, cmds)
+	if err != nil {
+		return nil, nil, err
+	}
+	strokeSt, eraseSt, err := loadState(ctx, tx, cmds)
+	if err != nil {
+		return nil, nil, err
+	}
+
+	now := time.Now()
+	results := make([]events.Result, len(cmds))
+	var created []pending
+	for i, c := range cmds {
+		ev, res := apply(c, heads, strokeSt, eraseSt)
+		results[i] = res
+		if ev != nil {
+			created = append(created, *ev)
+		}
+	}
+	if len(created) > 0 {
+		if err := loadPoints(ctx, tx, created, strokeSt); err != nil {
+			return nil, nil, err
+		}
+		if err := write(ctx, tx, now, created, heads, strokeSt, eraseSt); err != nil {
+			return nil, nil, err
+		}
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return nil, nil, fmt.Errorf("commit: %w", err)
+	}
+	out := make(map[uuid.UUID][]events.Event)
+	ms := now.UnixMilli()
+	for _, p := range created {
+		out[p.room] = append(out[p.room], events.EncodeRoomEvent(p.seq, ms, p.author.String(), p.kind, p.payload))
+	}
+	return results, out, nil
+}
+
+// lockHeads locks the head row of every room of the batch, in room order so that concurrent batches
+// of other replicas cannot deadlock, and returns the heads.
+func lockHeads(ctx context.Context, tx pgx.Tx, cmds []events.Command) (map[uuid.UUID]uint64, error) {
+	var rooms []uuid.UUID
+	for _, c := range cmds {
+		rooms = append(rooms, c.Room)
+	}
+	slices.SortFunc(rooms, func(a, b uuid.UUID) int { return bytes.Compare(a[:], b[:]) })
+	rooms = slices.Compact(rooms)
+	if _, err := tx.Exec(ctx, `insert into room_heads (room_id) select unnest($1::uuid[]) order by 1 on conflict do nothing`, rooms); err != nil {
+		return nil, fmt.Errorf("create room heads: %w", err)
+	}
+	rows, err := tx.Query(ctx, `select room_id, head_seq from room_heads where room_id = any($1) order by room_id for update`, rooms)
+	if err != nil {
+		return nil, fmt.Errorf("lock room heads: %w", err)
+	}
+	heads := make(map[uuid.UUID]uint64, len(rooms))
+	for rows.Next() {
+		var r uuid.UUID
+		var h int64
+		if err := rows.Scan(&r, &h); err != nil {
+			return nil, err
+		}
+		heads[r] = uint64(h)
+	}
+	return heads, rows.Err()
+}
+
+// loadState reads the strokes and erase actions that the commands name.
+func loadState(ctx context.Context, tx pgx.Tx, cmds []events.Command) (map[key]*strokeState, map[key]*eraseState, error) {
+	var sr, sid, ar, aid []uuid.UUID
+	for _, c := range cmds {
+		switch c.Op {
+		case events.OpAddStroke, events.OpUndo, events.OpRedo:
+			sr, sid = append(sr, c.Room), append(sid, c.ActionID)
+		case events.OpErase:
+			for _, id := range c.StrokeIDs {
+				sr, sid = append(sr, c.Room), append(sid, id)
+			}
+		}
+		if c.Op == events.OpErase || c.Op == events.OpUndo || c.Op == events.OpRedo {
+			ar, aid = append(ar, c.Room), append(aid, c.ActionID)
+		}
+	}
+	strokeSt := map[key]*strokeState{}
+	if err := loadStrokes(ctx, tx, sr, sid, strokeSt); err != nil {
+		return nil, nil, err
+	}
+	eraseSt := map[key]*eraseState{}
+	if len(ar) > 0 {
+		rows, err := tx.Query(ctx, `select a.room_id, a.action_id, a.author_id, a.seq, a.stroke_ids, a.undone
+			from erase_actions a join unnest($1::uuid[], $2::uuid[]) k(room_id, action_id)
+			on a.room_id = k.room_id and a.action_id = k.action_id`, ar, aid)
+		if err != nil {
+			return nil, nil, fmt.Errorf("load erase actions: %w", err)
+		}
+		for rows.Next() {
+			var k key
+			st := &eraseState{}
+			var seq int64
+			if err := rows.Scan(&k.room, &k.id, &st.author, &seq, &st.strokes, &st.undone); err != nil {
+				return nil, nil, err
+			}
+			st.seq = uint64(seq)
+			eraseSt[k] = st
+		}
+		if err := rows.Err(); err != nil {
+			return nil, nil, err
+		}
+		// Undo and redo of an erase act on its strokes: load those not loaded yet.
+		sr, sid = sr[:0], sid[:0]
+		for k, a := range eraseSt {
+			for _, id := range a.strokes {
+				if _, ok := strokeSt[key{k.room, id}]; !ok {
+					sr, sid = append(sr, k.room), append(sid, id)
+				}
+			}
+		}
+		if err := loadStrokes(ctx, tx, sr, sid, strokeSt); err != nil {
+			return nil, nil, err
+		}
+	}
+	return strokeSt, eraseSt, nil
+}
+
+// loadStrokes adds the state of the named strokes that exist to st.
+func loadStrokes(ctx context.Context, tx pgx.Tx, rooms, ids []uuid.UUID, st map[key]*strokeState) error {
+	if len(rooms) == 0 {
+		return nil
+	}
+	rows, err := tx.Query(ctx, `select s.room_id, s.stroke_id, s.author_id, s.added_seq, s.erased
+		from strokes s join unnest($1::uuid[], $2::uuid[]) k(room_id, stroke_id)
+		on s.room_id = k.room_id and s.stroke_id = k.stroke_id`, rooms, ids)
+	if err != nil {
+		return fmt.Errorf("load strokes: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var k key
+		s := &strokeState{}
+		var seq int64
+		if err := rows.Scan(&k.room, &k.id, &s.author, &seq, &s.erased); err != nil {
+			return err
+		}
+		s.addedSeq = uint64(seq)
+		st[k] = s
+	}
+	return rows.Err()
+}
+
+// apply decides what one command does given the state so far in the batch, and updates that state.
+func apply(c events.Command, heads map[uuid.UUID]uint64, strokeSt map[key]*strokeState, eraseSt map[key]*eraseState) (*pending, events.Result) {
+	next := func(kind events.Kind, payload []byte, touched []uuid.UUID) *pending {
+		heads[c.Room]++
+		return &pending{room: c.Room, seq: heads[c.Room], kind: kind, action: c.ActionID, author: c.Author, payload: payload, touched: touched}
+	}
+	k := key{c.Room, c.ActionID}
+	switch c.Op {
+	case events.OpAddStroke:
+		if st, ok := strokeSt[k]; ok {
+			return nil, events.Result{Seq: st.addedSeq, Duplicate: true}
+		}
+		ev := next(events.KindStrokeAdded, marshal(&roomv1.StrokeAdded{Stroke: c.Stroke.Msg}), []uuid.UUID{c.ActionID})
+		strokeSt[k] = &strokeState{author: c.Author, addedSeq: ev.seq, isNew: true, points: c.Stroke.Points, width: c.Stroke.Msg.GetWidth()}
+		return ev, events.Result{Seq: ev.seq}
+
+	case events.OpErase:
+		if st, ok := eraseSt[k]; ok {
+			return nil, events.Result{Seq: st.seq, Duplicate: true}
+		}
+		ids := visible(c.Room, c.StrokeIDs, strokeSt, true)
+		if len(ids) == 0 {
+			return nil, events.Result{Err: events.Errorf(events.CodeNotFound, "none of the %d strokes is visible in this room", len(c.StrokeIDs))}
+		}
+		ev := next(events.KindStrokesErased, marshal(&roomv1.StrokesErased{ActionId: c.ActionID[:], StrokeIds: raw(ids)}), ids)
+		setErased(c.Room, ids, strokeSt, true)
+		eraseSt[k] = &eraseState{author: c.Author, seq: ev.seq, strokes: ids, isNew: true}
+		return ev, events.Result{Seq: ev.seq}
+
+	case events.OpUndo, events.OpRedo:
+		undo := c.Op == events.OpUndo
+		if st, ok := strokeSt[k]; ok {
+			if st.author != c.Author {
+				return nil, events.Result{Err: events.Errorf(events.CodePermissionDenied, "only its author can undo or redo a stroke")}
+			}
+			if st.erased == undo { // already in the requested state
+				return nil, events.Result{Seq: heads[c.Room], Duplicate: true}
+			}
+			ids := []uuid.UUID{c.ActionID}
+			ev := next(kindOf(undo), visibilityPayload(undo, c.ActionID, ids), ids)
+			setErased(c.Room, ids, strokeSt, undo)
+			return ev, events.Result{Seq: ev.seq}
+		}
+		if st, ok := eraseSt[k]; ok {
+			if st.author != c.Author {
+				return nil, events.Result{Err: events.Errorf(events.CodePermissionDenied, "only its author can undo or redo an erase")}
+			}
+			if st.undone == undo {
+				return nil, events.Result{Seq: heads[c.Room], Duplicate: true}
+			}
+			// Undoing an erase restores its strokes that are still erased; redoing erases those visible.
+			ids := visible(c.Room, st.strokes, strokeSt, !undo)
+			st.undone, st.changed = undo, true
+			if len(ids) == 0 {
+				return nil, events.Result{Seq: heads[c.Room], Duplicate: true}
+			}
+			ev := next(kindOf(!undo), visibilityPayload(!undo, c.ActionID, ids), ids)
+			setErased(c.Room, ids, strokeSt, !undo)
+			return ev, events.Result{Seq: ev.seq}
+		}
+		return nil, events.Result{Err: events.Errorf(events.CodeNotFound, "no stroke or erase %s in this room", c.ActionID)}
+	}
+	return nil, events.Result{Err: events.Errorf(events.CodeInvalid, "unknown operation %d", c.Op)}
+}
+
+func kindOf(erase bool) events.Kind {
+	if erase {
+		return events.KindStrokesErased
+	}
+	return events.KindStrokesRestored
+}
+
+// visibilityPayload encodes the StrokesErased (erase) or StrokesRestored event of an action.
+func visibilityPayload(erase bool, action uuid.UUID, ids []uuid.UUID) []byte {
+	if erase {
+		return marshal(&roomv1.StrokesErased{ActionId: action[:], StrokeIds: raw(ids)})
+	}
+	return marshal(&roomv1.StrokesRestored{ActionId: action[:], StrokeIds: raw(ids)})
+}
+
+// marshal encodes messages built here from validated parts, which cannot fail to encode.
+func marshal(m proto.Message) []byte {
+	b, err := proto.Marshal(m)
+	if err != nil {
+		panic(fmt.Sprintf("encode %T: %v", m, err))
+	}
+	return b
+}
+
+// visible returns the ids among ids that exist and are visible (want true) or erased (want false).
+func visible(room uuid.UUID, ids []uuid.UUID, st map[key]*strokeState, want bool) []uuid.UUID {
+	var out []uuid.UUID
+	for _, id := range ids {
+		if s, ok := st[key{room, id}]; ok && s.erased != want && !slices.Contains(out, id) {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+func setErased(room uuid.UUID, ids []uuid.UUID, st map[key]*strokeState, erased bool) {
+	for _, id := range ids {
+		s := st[key{room, id}]
+		s.erased, s.changed = erased, true
+	}
+}
+
+func raw(ids []uuid.UUID) [][]byte {
+	out := make([][]byte, len(ids))
+	for i := range ids {
+		out[i] = ids[i][:]
+	}
+	return out
+}
+
+// loadPoints reads the points of strokes that erase and restore events touch and that were not added in
+// this batch, to know their tiles.
+func loadPoints(ctx context.Context, tx pgx.Tx, created []pending, st map[key]*strokeState) error {
+	var rs, ids []uuid.UUID
+	for _, p := range created {
+		if p.kind == events.KindStrokeAdded {
+			continue
+		}
+		for _, id := range p.touched {
+			if s := st[key{p.room, id}]; s.points == nil {
+				rs, ids = append(rs, p.room), append(ids, id)
+			}
+		}
+	}
+	if len(rs) == 0 {
+		return nil
+	}
+	rows, err := tx.Query(ctx, `select s.room_id, s.stroke_id, e.payload
+		from strokes s join unnest($1::uuid[], $2::uuid[]) k(room_id, stroke_id)
+		  on s.room_id = k.room_id and s.stroke_id = k.stroke_id
+		join stroke_events e on e.room_id = s.room_id and e.seq = s.added_seq`, rs, ids)
+	if err != nil {
+		return fmt.Errorf("load stroke points: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var k key
+		var payload []byte
+		if err := rows.Scan(&k.room, &k.id, &payload); err != nil {
+			return err
+		}
+		var added roomv1.StrokeAdded
+		if err := proto.Unmarshal(payload, &added); err != nil {
+			return fmt.Errorf("stored stroke %s: %w", k.id, err)
+		}
+		pts, err := strokes.DecodePoints(added.GetStroke().GetQuantum(), added.GetStroke().GetPoints(), added.GetStroke().GetPressures())
+		if err != nil {
+			return fmt.Errorf("stored stroke %s: %w", k.id, err)
+		}
+		s := st[k]
+		s.points, s.width = pts, added.GetStroke().GetWidth()
+	}
+	return rows.Err()
+}
+
+func write(ctx context.Context, tx pgx.Tx, now time.Time, created []pending, heads map[uuid.UUID]uint64, strokeSt map[key]*strokeState, eraseSt map[key]*eraseState) error {
+	evRows := make([][]any, len(created))
+	var tileRows [][]any
+	for i, p := range created {
+		evRows[i] = []any{p.room, int64(p.seq), int16(p.kind), p.action, p.author, now, p.payload}
+		for _, id := range p.touched {
+			s := strokeSt[key{p.room, id}]
+			for _, t := range strokes.TilesAllLevels(s.width, s.points) {
+				tileRows = append(tileRows, []any{p.room, int16(t.Level), t.X, t.Y, int64(p.seq), id, int16(p.kind)})
+			}
+		}
+	}
+	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"stroke_events"},
+		[]string{"room_id", "seq", "kind", "action_id", "author_id", "committed_at", "payload"}, pgx.CopyFromRows(evRows)); err != nil {
+		return fmt.Errorf("copy stroke_events: %w", err)
+	}
+	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"tile_events"},
+		[]string{"room_id", "level", "tx", "ty", "seq", "stroke_id", "kind"}, pgx.CopyFromRows(tileRows)); err != nil {
+		return fmt.Errorf("copy tile_events: %w", err)
+	}
+
+	var newStrokes [][]any
+	var chR, chID []uuid.UUID
+	var chErased []bool
+	for k, s := range strokeSt {
+		switch {
+		case s.isNew:
+			newStrokes = append(newStrokes, []any{k.room, k.id, s.author, int64(s.addedSeq), s.erased})
+		case s.changed:
+			chR, chID, chErased = append(chR, k.room), append(chID, k.id), append(chErased, s.erased)
+		}
+	}
+	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"strokes"},
+		[]string{"room_id", "stroke_id", "author_id", "added_seq", "erased"}, pgx.CopyFromRows(newStrokes)); err != nil {
+		return fmt.Errorf("copy strokes: %w", err)
+	}
+	if len(chR) > 0 {
+		if _, err := tx.Exec(ctx, `update strokes s set erased = v.erased
+			from unnest($1::uuid[], $2::uuid[], $3::bool[]) v(room_id, stroke_id, erased)
+			where s.room_id = v.room_id and s.stroke_id = v.stroke_id`, chR, chID, chErased); err != nil {
+			return fmt.Errorf("update strokes: %w", err)
+		}
+	}
+
+	var newErases [][]any
+	var aR, aID []uuid.UUID
+	var aUndone []bool
+	for k, a := range eraseSt {
+		switch {
+		case a.isNew:
+			newErases = append(newErases, []any{k.room, k.id, a.author, int64(a.seq), a.strokes, a.undone})
+		case a.changed:
+			aR, aID, aUndone = append(aR, k.room), append(aID, k.id), append(aUndone, a.undone)
+		}
+	}
+	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"erase_actions"},
+		[]string{"room_id", "action_id", "author_id", "seq", "stroke_ids", "undone"}, pgx.CopyFromRows(newErases)); err != nil {
+		return fmt.Errorf("copy erase_actions: %w", err)
+	}
+	if len(aR) > 0 {
+		if _, err := tx.Exec(ctx, `update erase_actions a set undone = v.undone
+			from unnest($1::uuid[], $2::uuid[], $3::bool[]) v(room_id, action_id, undone)
+			where a.room_id = v.room_id and a.action_id = v.action_id`, aR, aID, aUndone); err != nil {
+			return fmt.Errorf("update erase_actions: %w", err)
+		}
+	}
+
+	var hR []uuid.UUID
+	var hSeq []int64
+	for r, h := range heads {
+		hR, hSeq = append(hR, r), append(hSeq, int64(h))
+	}
+	if _, err := tx.Exec(ctx, `update room_heads h set head_seq = v.head_seq, updated_at = now()
+		from unnest($1::uuid[], $2::bigint[]) v(room_id, head_seq)
+		where h.room_id = v.room_id and h.head_seq <> v.head_seq`, hR, hSeq); err != nil {
+		return fmt.Errorf("update room heads: %w", err)
+	}
+	return nil
+}
+
+// EventsAfter implements events.Store. The query is a range scan of the (room_id, seq) primary key.
+func (s *Store) EventsAfter(ctx context.Context, room uuid.UUID, after uint64, limit int) ([]events.Event, uint64, error) {
+	tx, err := s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+	if err != nil {
+		return nil, 0, err
+	}
+	defer func() { _ = tx.Rollback(ctx) }()
+	var head int64
+	if err := tx.QueryRow(ctx, `select coalesce((select head_seq from room_heads where room_id = $1), 0)`, room).Scan(&head); err != nil {
+		return nil, 0, fmt.Errorf("read head: %w", err)
+	}
+	rows, err := tx.Query(ctx, EventsAfterSQL, room, int64(after), limit)
+	if err != nil {
+		return nil, 0, fmt.Errorf("read events: %w", err)
+	}
+	defer rows.Close()
+	var out []events.Event
+	for rows.Next() {
+		var seq int64
+		var kind int16
+		var author uuid.UUID
+		var at time.Time
+		var payload []byte
+		if err := rows.Scan(&seq, &kind, &author, &at, &payload); err != nil {
+			return nil, 0, err
+		}
+		out = append(out, events.EncodeRoomEvent(uint64(seq), at.UnixMilli(), author.String(), events.Kind(kind), payload))
+	}
+	if err := rows.Err(); err != nil {
+		return nil, 0, err
+	}
+	return out, uint64(head), nil
+}
+
+// EventsAfterSQL is the catch-up query; tests check that its plan uses the (room_id, seq) index.
+const EventsAfterSQL = `select seq, kind, author_id, committed_at, payload from stroke_events
+	where room_id = $1 and seq > $2 order by seq limit $3`
+
+// Head implements events.Store.
+func (s *Store) Head(ctx context.Context, room uuid.UUID) (uint64, error) {
+	var head int64
+	err := s.pool.QueryRow(ctx, `select head_seq from room_heads where room_id = $1`, room).Scan(&head)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0, nil
+	}
+	return uint64(head), err
+}
+
+// Purge implements events.Store. The head row stays, so sequence numbers never restart in a room id.
+func (s *Store) Purge(ctx context.Context, room uuid.UUID) (int64, error) {
+	var n int64
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `select 1 from room_heads where room_id = $1 for update`, room); err != nil {
+			return err
+		}
+		tag, err := tx.Exec(ctx, `delete from stroke_events where room_id = $1`, room)
+		if err != nil {
+			return err
+		}
+		n = tag.RowsAffected()
+		for _, q := range []string{`delete from tile_events where room_id = $1`, `delete from strokes where room_id = $1`,
+			`delete from erase_actions where room_id = $1`} {
+			if _, err := tx.Exec(ctx, q, room); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return n, err
+}

@@ -1,0 +1,190 @@
+// Package redisbus carries realtime-go's bus over Redis: pub/sub per room (channels hash-tagged by room
+// so that Redis Cluster with sharded pub/sub can spread them), presence in a hash per room with a
+// liveness key per replica, and the cache of first event pages.
+package redisbus
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/redis/go-redis/v9"
+	"google.golang.org/protobuf/proto"
+
+	realtimev1 "github.com/infidraw/infidraw/gen/go/infidraw/realtime/v1"
+)
+
+const (
+	channelPrefix  = "infidraw:room:{"
+	presencePrefix = "infidraw:presence:{"
+	replicaPrefix  = "infidraw:replica:"
+	replicaTTL     = 15 * time.Second
+)
+
+func channel(room uuid.UUID) string  { return channelPrefix + room.String() + "}" }
+func presence(room uuid.UUID) string { return presencePrefix + room.String() + "}" }
+
+// Receiver gets every message of the subscribed rooms.
+type Receiver func(room uuid.UUID, msg []byte)
+
+// Broker implements hub.Broker on Redis.
+type Broker struct {
+	rdb     *redis.Client
+	ps      *redis.PubSub
+	replica string
+	log     *slog.Logger
+	recv    Receiver
+
+	mu      sync.Mutex
+	waiters map[string][]chan struct{}
+}
+
+// NewBroker opens the pub/sub connection; Run must be running for subscriptions to complete.
+func NewBroker(ctx context.Context, rdb *redis.Client, replica string, log *slog.Logger, recv Receiver) *Broker {
+	return &Broker{rdb: rdb, ps: rdb.Subscribe(ctx), replica: replica, log: log, recv: recv, waiters: map[string][]chan struct{}{}}
+}
+
+// Run receives messages and keeps this replica's liveness key until ctx ends.
+func (b *Broker) Run(ctx context.Context) {
+	go b.heartbeat(ctx)
+	go func() {
+		<-ctx.Done()
+		_ = b.ps.Close()
+	}()
+	for {
+		msg, err := b.ps.Receive(ctx)
+		if err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			b.log.Warn("pubsub receive failed; retrying", "err", err)
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(200 * time.Millisecond):
+			}
+			continue
+		}
+		switch m := msg.(type) {
+		case *redis.Message:
+			room, err := uuid.Parse(strings.TrimSuffix(strings.TrimPrefix(m.Channel, channelPrefix), "}"))
+			if err != nil {
+				continue
+			}
+			b.recv(room, []byte(m.Payload))
+		case *redis.Subscription:
+			if m.Kind == "subscribe" {
+				b.mu.Lock()
+				for _, w := range b.waiters[m.Channel] {
+					close(w)
+				}
+				delete(b.waiters, m.Channel)
+				b.mu.Unlock()
+			}
+		}
+	}
+}
+
+func (b *Broker) heartbeat(ctx context.Context) {
+	t := time.NewTicker(replicaTTL / 3)
+	defer t.Stop()
+	for {
+		if err := b.rdb.Set(ctx, replicaPrefix+b.replica, time.Now().Unix(), replicaTTL).Err(); err != nil && ctx.Err() == nil {
+			b.log.Warn("replica heartbeat failed", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			c, cancel := context.WithTimeout(context.Background(), time.Second)
+			b.rdb.Del(c, replicaPrefix+b.replica)
+			cancel()
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// Subscribe implements hub.Broker: it returns after Redis confirmed the subscription.
+func (b *Broker) Subscribe(ctx context.Context, room uuid.UUID) error {
+	ch := channel(room)
+	w := make(chan struct{})
+	b.mu.Lock()
+	b.waiters[ch] = append(b.waiters[ch], w)
+	b.mu.Unlock()
+	if err := b.ps.Subscribe(ctx, ch); err != nil {
+		return fmt.Errorf("subscribe %s: %w", ch, err)
+	}
+	select {
+	case <-w:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("subscribe %s: %w", ch, ctx.Err())
+	}
+}
+
+// Unsubscribe implements hub.Broker.
+func (b *Broker) Unsubscribe(ctx context.Context, room uuid.UUID) error {
+	return b.ps.Unsubscribe(ctx, channel(room))
+}
+
+// Publish implements hub.Broker.
+func (b *Broker) Publish(ctx context.Context, room uuid.UUID, msg []byte) error {
+	return b.rdb.Publish(ctx, channel(room), msg).Err()
+}
+
+// AddPeer implements hub.Broker. The hash value is "<replica> <Peer protobuf>".
+func (b *Broker) AddPeer(ctx context.Context, room uuid.UUID, peer *realtimev1.Peer) error {
+	enc, err := proto.Marshal(peer)
+	if err != nil {
+		return err
+	}
+	return b.rdb.HSet(ctx, presence(room), fmt.Sprint(peer.GetSessionId()), b.replica+" "+string(enc)).Err()
+}
+
+// RemovePeer implements hub.Broker.
+func (b *Broker) RemovePeer(ctx context.Context, room uuid.UUID, session uint32) error {
+	return b.rdb.HDel(ctx, presence(room), fmt.Sprint(session)).Err()
+}
+
+// Peers implements hub.Broker: peers of replicas whose liveness key expired are dropped and removed.
+func (b *Broker) Peers(ctx context.Context, room uuid.UUID) ([]*realtimev1.Peer, error) {
+	all, err := b.rdb.HGetAll(ctx, presence(room)).Result()
+	if err != nil {
+		return nil, err
+	}
+	alive := map[string]bool{}
+	var out []*realtimev1.Peer
+	var stale []string
+	for field, v := range all {
+		replica, enc, ok := strings.Cut(v, " ")
+		if !ok {
+			stale = append(stale, field)
+			continue
+		}
+		live, seen := alive[replica]
+		if !seen {
+			n, err := b.rdb.Exists(ctx, replicaPrefix+replica).Result()
+			if err != nil {
+				return nil, err
+			}
+			live = n == 1
+			alive[replica] = live
+		}
+		p := &realtimev1.Peer{}
+		if !live || proto.Unmarshal([]byte(enc), p) != nil {
+			stale = append(stale, field)
+			continue
+		}
+		out = append(out, p)
+	}
+	if len(stale) > 0 {
+		b.rdb.HDel(ctx, presence(room), stale...)
+	}
+	return out, nil
+}
+
+// Ping checks Redis for readiness.
+func (b *Broker) Ping(ctx context.Context) error { return b.rdb.Ping(ctx).Err() }

@@ -1,0 +1,383 @@
+// Package ws is the WebSocket transport of realtime-go: it admits a connection with a room token,
+// decodes binary protobuf ClientFrames into hub and writer calls, and writes the hub's frames.
+package ws
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/gorilla/websocket"
+	"github.com/prometheus/client_golang/prometheus"
+	"google.golang.org/protobuf/proto"
+
+	realtimev1 "github.com/infidraw/infidraw/gen/go/infidraw/realtime/v1"
+	roomv1 "github.com/infidraw/infidraw/gen/go/infidraw/room/v1"
+	"github.com/infidraw/infidraw/realtime-go/internal/auth"
+	"github.com/infidraw/infidraw/realtime-go/internal/events"
+	"github.com/infidraw/infidraw/realtime-go/internal/hub"
+	"github.com/infidraw/infidraw/shared-go/strokes"
+)
+
+// Limits of one connection.
+type Limits struct {
+	// MaxFrameBytes bounds one incoming frame.
+	MaxFrameBytes int64
+	// MessagesPerSecond and Burst bound the incoming messages (not frames) of a connection.
+	MessagesPerSecond float64
+	Burst             float64
+	// QueueFrames bounds the outbound queue; a client that lets it fill is disconnected.
+	QueueFrames int
+	// JoinTimeout bounds the wait for Join after the upgrade.
+	JoinTimeout time.Duration
+	// WriteTimeout bounds one write to the socket.
+	WriteTimeout time.Duration
+	// MaxLivePoints bounds the points of one StrokeBegin or StrokeMore.
+	MaxLivePoints int
+}
+
+// Submitter queues commands for storage (the events.Writer).
+type Submitter interface {
+	Submit(r *events.Request) error
+}
+
+// Handler serves /ws.
+type Handler struct {
+	Hub      *hub.Hub
+	Writer   Submitter
+	Verifier *auth.Verifier
+	Origins  []string
+	Limits   Limits
+	Log      *slog.Logger
+
+	once     sync.Once
+	upgrader websocket.Upgrader
+	msgsIn   *prometheus.CounterVec
+	rejects  *prometheus.CounterVec
+}
+
+// RegisterMetrics registers the transport's counters.
+func (h *Handler) RegisterMetrics(reg prometheus.Registerer) {
+	h.msgsIn = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "realtime_messages_in_total", Help: "Client messages received, by kind."}, []string{"kind"})
+	h.rejects = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "realtime_rejections_total", Help: "Client messages or connections rejected, by error code."}, []string{"code"})
+	reg.MustRegister(h.msgsIn, h.rejects)
+}
+
+func (h *Handler) init() {
+	h.upgrader = websocket.Upgrader{
+		ReadBufferSize:  1024,
+		WriteBufferSize: 1024,
+		WriteBufferPool: &sync.Pool{},
+		CheckOrigin: func(r *http.Request) bool {
+			o := r.Header.Get("Origin")
+			return o == "" || slices.Contains(h.Origins, o) // programs send no Origin; browsers must match
+		},
+	}
+}
+
+// ServeHTTP upgrades and serves one connection.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h.once.Do(h.init)
+	conn, err := h.upgrader.Upgrade(w, r, nil)
+	if err != nil {
+		h.rejects.WithLabelValues("upgrade").Inc()
+		return // the upgrader already answered (403 for a foreign Origin)
+	}
+	conn.SetReadLimit(h.Limits.MaxFrameBytes)
+	c, lastSeq, err := h.admit(r.Context(), conn)
+	if err != nil {
+		h.closeWith(conn, err)
+		return
+	}
+	if err := h.Hub.Join(r.Context(), c, lastSeq); err != nil {
+		h.closeWith(conn, &wireError{code: realtimev1.ErrorCode_ERROR_CODE_INTERNAL, msg: "cannot join: " + err.Error()})
+		return
+	}
+	writerDone := make(chan struct{})
+	go func() {
+		h.writeLoop(conn, c)
+		close(writerDone)
+	}()
+	h.readLoop(conn, c)
+	h.Hub.Leave(c)
+	<-writerDone
+}
+
+type wireError struct {
+	code realtimev1.ErrorCode
+	msg  string
+}
+
+func (e *wireError) Error() string { return e.msg }
+
+// admit reads Join and verifies its token.
+func (h *Handler) admit(ctx context.Context, conn *websocket.Conn) (*hub.Client, uint64, error) {
+	_ = conn.SetReadDeadline(time.Now().Add(h.Limits.JoinTimeout))
+	typ, data, err := conn.ReadMessage()
+	if err != nil {
+		return nil, 0, &wireError{realtimev1.ErrorCode_ERROR_CODE_BAD_FRAME, "expected Join: " + err.Error()}
+	}
+	_ = conn.SetReadDeadline(time.Time{})
+	var f realtimev1.ClientFrame
+	if typ != websocket.BinaryMessage || proto.Unmarshal(data, &f) != nil || len(f.GetMessages()) != 1 || f.GetMessages()[0].GetJoin() == nil {
+		return nil, 0, &wireError{realtimev1.ErrorCode_ERROR_CODE_BAD_FRAME, "the first frame must be a binary ClientFrame holding exactly one Join"}
+	}
+	join := f.GetMessages()[0].GetJoin()
+	grant, err := h.Verifier.Verify(ctx, join.GetToken())
+	if err != nil {
+		return nil, 0, &wireError{realtimev1.ErrorCode_ERROR_CODE_UNAUTHENTICATED, err.Error()}
+	}
+	if join.GetRoomId() != grant.Room.String() {
+		return nil, 0, &wireError{realtimev1.ErrorCode_ERROR_CODE_PERMISSION_DENIED, "the token is for another room"}
+	}
+	c := hub.NewClient(hub.Identity{UserID: grant.UserID, Name: grant.Name, Role: grant.Role, Room: grant.Room}, h.Limits.QueueFrames)
+	return c, join.GetLastSeq(), nil
+}
+
+// closeWith sends a fatal error and closes with code 4000 + ErrorCode.
+func (h *Handler) closeWith(conn *websocket.Conn, err error) {
+	var we *wireError
+	if !errors.As(err, &we) {
+		we = &wireError{realtimev1.ErrorCode_ERROR_CODE_INTERNAL, err.Error()}
+	}
+	h.rejects.WithLabelValues(we.code.String()).Inc()
+	h.finish(conn, &realtimev1.Error{Code: we.code, Message: we.msg, Fatal: true})
+}
+
+func (h *Handler) finish(conn *websocket.Conn, e *realtimev1.Error) {
+	deadline := time.Now().Add(h.Limits.WriteTimeout)
+	_ = conn.SetWriteDeadline(deadline)
+	frame, _ := proto.Marshal(&realtimev1.ServerFrame{Messages: []*realtimev1.ServerMessage{{Body: &realtimev1.ServerMessage_Error{Error: e}}}})
+	_ = conn.WriteMessage(websocket.BinaryMessage, frame)
+	reason := e.GetMessage()
+	if len(reason) > 120 { // a close reason must fit a control frame
+		reason = reason[:120]
+	}
+	_ = conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(4000+int(e.GetCode()), reason), deadline)
+	_ = conn.Close()
+}
+
+func (h *Handler) writeLoop(conn *websocket.Conn, c *hub.Client) {
+	for {
+		select {
+		case frame := <-c.Out():
+			_ = conn.SetWriteDeadline(time.Now().Add(h.Limits.WriteTimeout))
+			if err := conn.WriteMessage(websocket.BinaryMessage, frame); err != nil {
+				c.Kick(realtimev1.ErrorCode_ERROR_CODE_SLOW_CONSUMER, "write failed")
+				_ = conn.Close()
+				return
+			}
+		case <-c.Done():
+			h.finish(conn, c.Final())
+			return
+		}
+	}
+}
+
+func (h *Handler) readLoop(conn *websocket.Conn, c *hub.Client) {
+	bucket := newBucket(h.Limits.MessagesPerSecond, h.Limits.Burst)
+	for {
+		typ, data, err := conn.ReadMessage()
+		if err != nil {
+			var ce *websocket.CloseError
+			if errors.Is(err, websocket.ErrReadLimit) {
+				c.Kick(realtimev1.ErrorCode_ERROR_CODE_BAD_FRAME, fmt.Sprintf("frame larger than %d bytes", h.Limits.MaxFrameBytes))
+			} else if !errors.As(err, &ce) {
+				c.Kick(realtimev1.ErrorCode_ERROR_CODE_UNSPECIFIED, "connection lost")
+			} else {
+				c.Kick(realtimev1.ErrorCode_ERROR_CODE_UNSPECIFIED, "closed by the client")
+			}
+			return
+		}
+		var f realtimev1.ClientFrame
+		if typ != websocket.BinaryMessage {
+			c.Kick(realtimev1.ErrorCode_ERROR_CODE_BAD_FRAME, "frames must be binary protobuf ClientFrames")
+			return
+		}
+		if err := proto.Unmarshal(data, &f); err != nil {
+			c.Kick(realtimev1.ErrorCode_ERROR_CODE_BAD_FRAME, "cannot decode ClientFrame: "+err.Error())
+			return
+		}
+		for _, m := range f.GetMessages() {
+			if !bucket.take(time.Now()) {
+				h.reply(c, m.GetRequestId(), realtimev1.ErrorCode_ERROR_CODE_RATE_LIMITED, "too many messages: slow down and retry", 250)
+				continue
+			}
+			if fatal := h.handle(c, m); fatal != nil {
+				h.rejects.WithLabelValues(fatal.code.String()).Inc()
+				c.Kick(fatal.code, fatal.msg)
+				return
+			}
+		}
+		if c.Closed() {
+			return
+		}
+	}
+}
+
+// handle dispatches one message; it returns an error only when the connection must close.
+func (h *Handler) handle(c *hub.Client, m *realtimev1.ClientMessage) *wireError {
+	id := m.GetRequestId()
+	canDraw := c.Role == roomv1.Role_ROLE_EDITOR || c.Role == roomv1.Role_ROLE_OWNER
+	switch b := m.GetBody().(type) {
+	case *realtimev1.ClientMessage_Join:
+		return &wireError{realtimev1.ErrorCode_ERROR_CODE_BAD_FRAME, "already joined"}
+	case *realtimev1.ClientMessage_CursorMove:
+		h.count("cursor")
+		h.Hub.Live(c, &realtimev1.Live{Body: &realtimev1.Live_CursorMove{CursorMove: b.CursorMove}})
+		return nil
+	case *realtimev1.ClientMessage_FetchEvents:
+		h.count("fetch")
+		limit := int(b.FetchEvents.GetLimit())
+		if limit <= 0 {
+			limit = 1000
+		}
+		if err := h.Hub.Fetch(context.Background(), c, b.FetchEvents.GetAfterSeq(), limit); err != nil {
+			h.reply(c, id, realtimev1.ErrorCode_ERROR_CODE_INTERNAL, "fetch failed: "+err.Error(), 500)
+		}
+		return nil
+	case nil:
+		return &wireError{realtimev1.ErrorCode_ERROR_CODE_BAD_FRAME, "empty message"}
+	}
+	if !canDraw {
+		h.reply(c, id, realtimev1.ErrorCode_ERROR_CODE_PERMISSION_DENIED, "viewers cannot draw, erase or undo", 0)
+		return nil
+	}
+	switch b := m.GetBody().(type) {
+	case *realtimev1.ClientMessage_StrokeBegin:
+		h.count("stroke_begin")
+		if len(b.StrokeBegin.GetStroke().GetPoints()) > 2*h.Limits.MaxLivePoints {
+			h.reply(c, id, realtimev1.ErrorCode_ERROR_CODE_INVALID_ARGUMENT, fmt.Sprintf("live chunks hold at most %d points", h.Limits.MaxLivePoints), 0)
+			return nil
+		}
+		if _, err := strokes.Validate(b.StrokeBegin.GetStroke()); err != nil {
+			h.reply(c, id, realtimev1.ErrorCode_ERROR_CODE_INVALID_ARGUMENT, err.Error(), 0)
+			return nil
+		}
+		h.Hub.Live(c, &realtimev1.Live{Body: &realtimev1.Live_StrokeBegin{StrokeBegin: b.StrokeBegin}})
+	case *realtimev1.ClientMessage_StrokeMore:
+		h.count("stroke_more")
+		if err := strokes.ValidID(b.StrokeMore.GetStrokeId()); err != nil || len(b.StrokeMore.GetPoints()) > 2*h.Limits.MaxLivePoints || len(b.StrokeMore.GetPoints())%2 != 0 {
+			h.reply(c, id, realtimev1.ErrorCode_ERROR_CODE_INVALID_ARGUMENT, "StrokeMore needs a 16-byte stroke id and at most the live chunk limit of x,y pairs", 0)
+			return nil
+		}
+		h.Hub.Live(c, &realtimev1.Live{Body: &realtimev1.Live_StrokeMore{StrokeMore: b.StrokeMore}})
+	case *realtimev1.ClientMessage_StrokeEnd:
+		h.count("stroke_end")
+		if err := strokes.ValidID(b.StrokeEnd.GetStrokeId()); err != nil {
+			h.reply(c, id, realtimev1.ErrorCode_ERROR_CODE_INVALID_ARGUMENT, err.Error(), 0)
+			return nil
+		}
+		h.Hub.Live(c, &realtimev1.Live{Body: &realtimev1.Live_StrokeEnd{StrokeEnd: b.StrokeEnd}})
+	case *realtimev1.ClientMessage_CommitStroke:
+		h.count("commit")
+		s, err := strokes.Validate(b.CommitStroke.GetStroke())
+		if err != nil {
+			h.reply(c, id, realtimev1.ErrorCode_ERROR_CODE_INVALID_ARGUMENT, err.Error(), 0)
+			return nil
+		}
+		h.submit(c, id, events.Command{Op: events.OpAddStroke, Stroke: s, ActionID: uuid.UUID(s.Msg.GetId())})
+	case *realtimev1.ClientMessage_EraseStrokes:
+		h.count("erase")
+		e := b.EraseStrokes
+		ids, err := parseIDs(e.GetStrokeIds())
+		if err != nil || strokes.ValidID(e.GetActionId()) != nil || len(ids) == 0 || len(ids) > 1000 {
+			h.reply(c, id, realtimev1.ErrorCode_ERROR_CODE_INVALID_ARGUMENT, "EraseStrokes needs a 16-byte action id and 1..1000 16-byte stroke ids", 0)
+			return nil
+		}
+		h.submit(c, id, events.Command{Op: events.OpErase, ActionID: uuid.UUID(e.GetActionId()), StrokeIDs: ids})
+	case *realtimev1.ClientMessage_Undo:
+		h.count("undo")
+		h.undoRedo(c, id, events.OpUndo, b.Undo.GetActionId())
+	case *realtimev1.ClientMessage_Redo:
+		h.count("redo")
+		h.undoRedo(c, id, events.OpRedo, b.Redo.GetActionId())
+	}
+	return nil
+}
+
+func (h *Handler) undoRedo(c *hub.Client, id uint32, op events.Op, action []byte) {
+	if err := strokes.ValidID(action); err != nil {
+		h.reply(c, id, realtimev1.ErrorCode_ERROR_CODE_INVALID_ARGUMENT, err.Error(), 0)
+		return
+	}
+	h.submit(c, id, events.Command{Op: op, ActionID: uuid.UUID(action)})
+}
+
+func (h *Handler) submit(c *hub.Client, id uint32, cmd events.Command) {
+	cmd.Room = c.Room
+	cmd.Author = uuid.MustParse(c.UserID) // verified as a UUID by auth
+	err := h.Writer.Submit(&events.Request{Cmd: cmd, Done: func(res events.Result) {
+		if res.Err != nil {
+			code, retry := WireCode(res.Err)
+			h.reply(c, id, code, res.Err.Error(), retry)
+			return
+		}
+		h.Hub.Reply(c, &realtimev1.ServerMessage{Body: &realtimev1.ServerMessage_Ack{Ack: &realtimev1.Ack{RequestId: id, Seq: res.Seq, Duplicate: res.Duplicate}}})
+	}})
+	if err != nil {
+		code, retry := WireCode(err)
+		h.reply(c, id, code, err.Error(), retry)
+	}
+}
+
+// WireCode maps a domain error to its wire code and retry hint in milliseconds.
+func WireCode(err error) (realtimev1.ErrorCode, uint32) {
+	switch events.CodeOf(err) {
+	case events.CodeInvalid:
+		return realtimev1.ErrorCode_ERROR_CODE_INVALID_ARGUMENT, 0
+	case events.CodePermissionDenied:
+		return realtimev1.ErrorCode_ERROR_CODE_PERMISSION_DENIED, 0
+	case events.CodeNotFound:
+		return realtimev1.ErrorCode_ERROR_CODE_NOT_FOUND, 0
+	case events.CodeOverloaded:
+		return realtimev1.ErrorCode_ERROR_CODE_OVERLOADED, 200
+	default:
+		return realtimev1.ErrorCode_ERROR_CODE_INTERNAL, 500
+	}
+}
+
+func (h *Handler) reply(c *hub.Client, id uint32, code realtimev1.ErrorCode, msg string, retryMs uint32) {
+	h.rejects.WithLabelValues(code.String()).Inc()
+	h.Hub.Reply(c, &realtimev1.ServerMessage{Body: &realtimev1.ServerMessage_Error{Error: &realtimev1.Error{
+		RequestId: id, Code: code, Message: msg, RetryAfterMs: retryMs}}})
+}
+
+func (h *Handler) count(kind string) { h.msgsIn.WithLabelValues(kind).Inc() }
+
+func parseIDs(raw [][]byte) ([]uuid.UUID, error) {
+	out := make([]uuid.UUID, len(raw))
+	for i, b := range raw {
+		if err := strokes.ValidID(b); err != nil {
+			return nil, err
+		}
+		out[i] = uuid.UUID(b)
+	}
+	return out, nil
+}
+
+// bucket is a token bucket: rate tokens per second up to burst.
+type bucket struct {
+	rate, burst, tokens float64
+	last                time.Time
+}
+
+func newBucket(rate, burst float64) *bucket {
+	return &bucket{rate: rate, burst: burst, tokens: burst, last: time.Now()}
+}
+
+func (b *bucket) take(now time.Time) bool {
+	b.tokens = min(b.burst, b.tokens+now.Sub(b.last).Seconds()*b.rate)
+	b.last = now
+	if b.tokens < 1 {
+		return false
+	}
+	b.tokens--
+	return true
+}
