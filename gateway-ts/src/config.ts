@@ -1,0 +1,144 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { z } from 'zod';
+
+/** The gateway's configuration, read from the environment once at start-up (docs/contracts.md). */
+export interface GatewayConfig {
+  logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
+  http: { host: string; port: number };
+  databaseUrl: string;
+  redisUrl: string;
+  /** Prefix of every Redis key the gateway writes. */
+  redisKeyPrefix: string;
+  /** gRPC targets (host:port) of the services the gateway calls. */
+  grpc: { realtime: string; tileDelta: string; snapshot: string; deadlineMs: number };
+  signingKeyDir: string;
+  /** Origin the browser uses to reach the gateway: cookies, CSRF origin checks and share-link URLs. */
+  publicOrigin: string;
+  /** WebSocket URL of realtime-go's /ws as the browser reaches it (token responses, CSP connect-src). */
+  realtimePublicUrl: string;
+  webDistDir: string;
+  roomTokenTtlSeconds: number;
+  sessionTtlSeconds: number;
+  /** Sign-up and log-in attempts allowed per client address (and per email) in one window. */
+  authRateLimit: { max: number; windowSeconds: number };
+  trustProxy: boolean;
+  bodyLimitBytes: number;
+  strokesBodyLimitBytes: number;
+  /** How often deleted rooms whose purge is pending are retried. */
+  purgeSweepSeconds: number;
+}
+
+/** Thrown when the environment holds a bad value; main() prints it and exits non-zero. */
+export class ConfigError extends Error {
+  constructor(readonly issues: string[]) {
+    super(`invalid configuration:\n  ${issues.join('\n  ')}`);
+  }
+}
+
+/** The directory of the gateway-ts package (the one holding its package.json). */
+export function packageRoot(): string {
+  let dir = __dirname;
+  for (;;) {
+    const manifest = join(dir, 'package.json');
+    if (existsSync(manifest)) {
+      const name = (JSON.parse(readFileSync(manifest, 'utf8')) as { name?: string }).name;
+      if (name === '@infidraw/gateway') return dir;
+    }
+    const parent = dirname(dir);
+    if (parent === dir) return resolve(__dirname, '..');
+    dir = parent;
+  }
+}
+
+const hostPort = z
+  .string()
+  .regex(/^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]*):\d{1,5}$/, 'must be host:port (host may be empty)')
+  .refine((v) => Number(v.slice(v.lastIndexOf(':') + 1)) <= 65535, 'port must be at most 65535');
+
+const positiveInt = (def: number, max = Number.MAX_SAFE_INTEGER) =>
+  z.coerce.number().int().min(1).max(max).default(def);
+
+const boolean = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no', ''])
+  .default('false')
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const url = (protocols: string[]) =>
+  z.string().refine((v) => {
+    try {
+      return protocols.includes(new URL(v).protocol);
+    } catch {
+      return false;
+    }
+  }, `must be a URL (${protocols.join(' or ')})`);
+
+const schema = z.object({
+  LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
+  GATEWAY_HTTP_LISTEN: hostPort.default('0.0.0.0:8080'),
+  DATABASE_URL: url(['postgres:', 'postgresql:']),
+  REDIS_URL: url(['redis:', 'rediss:']),
+  GATEWAY_REDIS_PREFIX: z.string().max(100).default('infidraw:gateway:'),
+  REALTIME_TARGET: hostPort.default('127.0.0.1:9091'),
+  TILE_DELTA_TARGET: hostPort.default('127.0.0.1:9092'),
+  SNAPSHOT_TARGET: hostPort.default('127.0.0.1:9093'),
+  GATEWAY_GRPC_DEADLINE_MS: positiveInt(5000, 120_000),
+  GATEWAY_SIGNING_KEY_DIR: z.string().min(1).optional(),
+  GATEWAY_PUBLIC_ORIGIN: url(['http:', 'https:'])
+    .refine((v) => new URL(v).origin === v.replace(/\/$/, ''), 'must be an origin (no path)')
+    .default('http://localhost:8080'),
+  GATEWAY_REALTIME_PUBLIC_URL: url(['ws:', 'wss:']).default('ws://localhost:8081/ws'),
+  WEB_DIST_DIR: z.string().min(1).optional(),
+  GATEWAY_ROOM_TOKEN_TTL_SECONDS: positiveInt(120, 300),
+  GATEWAY_SESSION_TTL_SECONDS: positiveInt(14 * 24 * 3600, 366 * 24 * 3600),
+  GATEWAY_AUTH_RATE_LIMIT: positiveInt(10, 1_000_000),
+  GATEWAY_AUTH_RATE_WINDOW_SECONDS: positiveInt(60, 86_400),
+  GATEWAY_TRUST_PROXY: boolean,
+  GATEWAY_BODY_LIMIT_BYTES: positiveInt(64 * 1024, 16 * 1024 * 1024),
+  GATEWAY_STROKES_BODY_LIMIT_BYTES: positiveInt(4 * 1024 * 1024, 64 * 1024 * 1024),
+  GATEWAY_PURGE_SWEEP_SECONDS: positiveInt(30, 3600),
+});
+
+/** Reads and validates the configuration; throws ConfigError naming every bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig {
+  // An empty variable means "not set", as in a shell `FOO= cmd`.
+  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = schema.safeParse(present);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
+  }
+  const e = parsed.data;
+  const repoRoot = dirname(packageRoot());
+  const listen = e.GATEWAY_HTTP_LISTEN;
+  const colon = listen.lastIndexOf(':');
+  let host = listen.slice(0, colon);
+  if (host === '') host = '0.0.0.0';
+  if (host.startsWith('[')) host = host.slice(1, -1);
+  return {
+    logLevel: e.LOG_LEVEL,
+    http: { host, port: Number(listen.slice(colon + 1)) },
+    databaseUrl: e.DATABASE_URL,
+    redisUrl: e.REDIS_URL,
+    redisKeyPrefix: e.GATEWAY_REDIS_PREFIX,
+    grpc: {
+      realtime: e.REALTIME_TARGET,
+      tileDelta: e.TILE_DELTA_TARGET,
+      snapshot: e.SNAPSHOT_TARGET,
+      deadlineMs: e.GATEWAY_GRPC_DEADLINE_MS,
+    },
+    signingKeyDir: e.GATEWAY_SIGNING_KEY_DIR ? resolve(e.GATEWAY_SIGNING_KEY_DIR) : join(repoRoot, '.data', 'keys'),
+    publicOrigin: e.GATEWAY_PUBLIC_ORIGIN.replace(/\/$/, ''),
+    realtimePublicUrl: e.GATEWAY_REALTIME_PUBLIC_URL,
+    webDistDir: e.WEB_DIST_DIR ? resolve(e.WEB_DIST_DIR) : join(repoRoot, 'web', 'dist'),
+    roomTokenTtlSeconds: e.GATEWAY_ROOM_TOKEN_TTL_SECONDS,
+    sessionTtlSeconds: e.GATEWAY_SESSION_TTL_SECONDS,
+    authRateLimit: { max: e.GATEWAY_AUTH_RATE_LIMIT, windowSeconds: e.GATEWAY_AUTH_RATE_WINDOW_SECONDS },
+    trustProxy: e.GATEWAY_TRUST_PROXY,
+    bodyLimitBytes: e.GATEWAY_BODY_LIMIT_BYTES,
+    strokesBodyLimitBytes: e.GATEWAY_STROKES_BODY_LIMIT_BYTES,
+    purgeSweepSeconds: e.GATEWAY_PURGE_SWEEP_SECONDS,
+  };
+}
+
+/** Injection token of the GatewayConfig. */
+export const CONFIG = Symbol('GatewayConfig');

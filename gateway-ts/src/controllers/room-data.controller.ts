@@ -1,0 +1,90 @@
+import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
+import { ApiBody, ApiConsumes, ApiOperation, ApiParam, ApiProduces, ApiResponse, ApiTags, getSchemaPath, ApiExtraModels } from '@nestjs/swagger';
+import { FastifyReply } from 'fastify';
+import { ErrorResponses } from '../dtos/error.dto';
+import { EventsJsonDto, EventsQueryDto, PresenceDto } from '../dtos/events.dto';
+import { IngestStrokesResponseDto, STROKE_CONTENT_TYPES, StrokeBatchJsonDto } from '../dtos/stroke.dto';
+import { Auth, Authenticated } from '../middleware/auth.guard';
+import { uuidPipe } from '../middleware/pipes';
+import { AuthContext } from '../services/auth.service';
+import { RoomDataService } from '../services/room-data.service';
+import { sendPayload } from '../utils/payload';
+
+const binary = { type: 'string', format: 'binary' } as const;
+
+@ApiTags('Room data')
+@ApiExtraModels(StrokeBatchJsonDto, EventsJsonDto, IngestStrokesResponseDto)
+@Controller('api/rooms/:id')
+@ApiParam({ name: 'id', format: 'uuid' })
+export class RoomDataController {
+  constructor(private readonly service: RoomDataService) {}
+
+  @Authenticated()
+  @Get('events')
+  @ApiOperation({
+    summary: 'Committed events after `since` (any member)',
+    description:
+      'Protobuf `infidraw.realtime.v1.GetEventsResponse` by default; JSON with `Accept: application/json` or ' +
+      '`?format=json`. Headers X-Head-Seq and X-Has-More repeat the paging fields.',
+  })
+  @ApiProduces('application/x-protobuf', 'application/json')
+  @ApiResponse({
+    status: 200,
+    content: {
+      'application/x-protobuf': { schema: binary },
+      'application/json': { schema: { $ref: getSchemaPath(EventsJsonDto) } },
+    },
+  })
+  @ErrorResponses(400, 401, 404, 406, 502, 503)
+  async events(
+    @Auth() auth: AuthContext,
+    @Param('id', uuidPipe('id')) id: string,
+    @Query() query: EventsQueryDto,
+    @Headers('accept') accept: string | undefined,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ) {
+    return sendPayload(reply, await this.service.events(auth, id, query, accept));
+  }
+
+  @Authenticated()
+  @Post('strokes')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Commit strokes (editor or owner); idempotent by stroke id',
+    description:
+      'Body: protobuf `infidraw.realtime.v1.IngestStrokesRequest` (room_id empty or this room, author_id empty), ' +
+      'or msgpack / JSON `{"strokes": [...]}`. The answer comes in the request format unless Accept asks otherwise.',
+  })
+  @ApiConsumes(...STROKE_CONTENT_TYPES.protobuf.slice(0, 1), STROKE_CONTENT_TYPES.msgpack[0], 'application/json')
+  @ApiBody({
+    schema: { $ref: getSchemaPath(StrokeBatchJsonDto) },
+  })
+  @ApiResponse({
+    status: 200,
+    content: {
+      'application/json': { schema: { $ref: getSchemaPath(IngestStrokesResponseDto) } },
+      'application/msgpack': { schema: binary },
+      'application/x-protobuf': { schema: binary },
+    },
+  })
+  @ErrorResponses(400, 401, 403, 404, 406, 413, 415, 429, 502, 503)
+  async strokes(
+    @Auth() auth: AuthContext,
+    @Param('id', uuidPipe('id')) id: string,
+    @Body() body: unknown,
+    @Headers('content-type') contentType: string | undefined,
+    @Headers('accept') accept: string | undefined,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ) {
+    return sendPayload(reply, await this.service.ingest(auth, id, contentType, body, accept));
+  }
+
+  @Authenticated()
+  @Get('presence')
+  @ApiOperation({ summary: 'Who is connected to the room now, across realtime-go replicas (any member)' })
+  @ApiResponse({ status: 200, type: PresenceDto })
+  @ErrorResponses(400, 401, 404, 502, 503)
+  presence(@Auth() auth: AuthContext, @Param('id', uuidPipe('id')) id: string) {
+    return this.service.presence(auth, id);
+  }
+}

@@ -1,0 +1,82 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Transform } from 'class-transformer';
+import { IsIn, IsInt, IsOptional, IsString, Length, Max, Min } from 'class-validator';
+import { LinkRow } from '../repositories/link.repository';
+import { SESSION_KINDS, SessionInfoDto, UserDto } from './auth.dto';
+import { GRANTABLE_ROLES, RoomDto } from './room.dto';
+import type { SessionKind } from '../repositories/session.repository';
+
+const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
+
+export class CreateLinkDto {
+  @ApiProperty({ enum: GRANTABLE_ROLES })
+  @IsIn(GRANTABLE_ROLES)
+  role!: (typeof GRANTABLE_ROLES)[number];
+
+  @ApiPropertyOptional({ minimum: 60, maximum: 31_536_000, description: 'Lifetime of the link; none means until revoked' })
+  @IsOptional()
+  @IsInt()
+  @Min(60)
+  @Max(31_536_000)
+  expiresInSeconds?: number;
+}
+
+export class LinkDto {
+  @ApiProperty({ format: 'uuid' }) id!: string;
+  @ApiProperty({ enum: GRANTABLE_ROLES }) role!: (typeof GRANTABLE_ROLES)[number];
+  @ApiProperty({ enum: ['active', 'expired', 'revoked'] }) status!: 'active' | 'expired' | 'revoked';
+  @ApiProperty({ type: String, format: 'date-time' }) createdAt!: string;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true }) expiresAt!: string | null;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true }) revokedAt!: string | null;
+}
+
+export class CreatedLinkDto extends LinkDto {
+  @ApiProperty({ description: 'The link secret; shown only once' }) token!: string;
+  @ApiProperty({ example: 'http://localhost:8080/join/3q2…', description: 'URL to share' }) url!: string;
+}
+
+export function linkStatus(l: Pick<LinkRow, 'expiresAt' | 'revokedAt'>, now = new Date()): LinkDto['status'] {
+  if (l.revokedAt) return 'revoked';
+  if (l.expiresAt && l.expiresAt <= now) return 'expired';
+  return 'active';
+}
+
+export function mapLink(l: LinkRow): LinkDto {
+  return {
+    id: l.id,
+    role: l.role,
+    status: linkStatus(l),
+    createdAt: l.createdAt.toISOString(),
+    expiresAt: l.expiresAt?.toISOString() ?? null,
+    revokedAt: l.revokedAt?.toISOString() ?? null,
+  };
+}
+
+export class LinkPreviewDto {
+  @ApiProperty({ format: 'uuid' }) roomId!: string;
+  @ApiProperty() roomName!: string;
+  @ApiProperty({ enum: GRANTABLE_ROLES }) role!: (typeof GRANTABLE_ROLES)[number];
+  @ApiProperty({ type: String, format: 'date-time', nullable: true }) expiresAt!: string | null;
+}
+
+export class JoinLinkDto {
+  @ApiPropertyOptional({ minLength: 1, maxLength: 64, description: 'Display name of a guest (anonymous callers)' })
+  @IsOptional()
+  @Transform(trim)
+  @IsString()
+  @Length(1, 64)
+  displayName?: string;
+
+  @ApiPropertyOptional({ enum: SESSION_KINDS, default: 'cookie', description: "Kind of a new guest's session" })
+  @IsOptional()
+  @IsIn(SESSION_KINDS)
+  session?: SessionKind;
+}
+
+export class JoinLinkResponseDto {
+  @ApiProperty({ type: RoomDto }) room!: RoomDto;
+  @ApiProperty({ type: UserDto }) user!: UserDto;
+  @ApiPropertyOptional({ type: SessionInfoDto, description: 'Set when a guest session was started' }) session?: SessionInfoDto;
+  @ApiPropertyOptional({ description: "A new guest's bearer token (session=bearer)" }) token?: string;
+  @ApiPropertyOptional({ description: "A new guest's CSRF token (session=cookie)" }) csrfToken?: string;
+}

@@ -1,0 +1,17 @@
+import { Module } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
+import { AuthController } from '../controllers/auth.controller';
+import { AuthGuard } from '../middleware/auth.guard';
+import { SessionRepository } from '../repositories/session.repository';
+import { UserRepository } from '../repositories/user.repository';
+import { AuthService } from '../services/auth.service';
+import { CookieService } from '../services/cookie.service';
+import { RateLimitService } from '../services/rate-limit.service';
+
+/** Accounts, sessions and bearer tokens, CSRF, and the guard that authenticates every request. */
+@Module({
+  controllers: [AuthController],
+  providers: [AuthService, CookieService, RateLimitService, UserRepository, SessionRepository, { provide: APP_GUARD, useClass: AuthGuard }],
+  exports: [AuthService, CookieService, UserRepository],
+})
+export class AuthModule {}

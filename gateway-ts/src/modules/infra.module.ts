@@ -1,0 +1,22 @@
+import { DynamicModule, Global, Module } from '@nestjs/common';
+import { CONFIG, GatewayConfig } from '../config';
+import { DatabaseRepository } from '../repositories/database.repository';
+import { GrpcHealthRepository } from '../repositories/grpc-health.repository';
+import { RealtimeRepository } from '../repositories/realtime.repository';
+import { RedisRepository } from '../repositories/redis.repository';
+import { MetricsService } from '../services/metrics.service';
+
+const providers = [DatabaseRepository, RedisRepository, RealtimeRepository, GrpcHealthRepository, MetricsService];
+
+/** Configuration and the outside systems every feature uses: Postgres, Redis, realtime-go, metrics. */
+@Global()
+@Module({})
+export class InfraModule {
+  static forRoot(config: GatewayConfig): DynamicModule {
+    return {
+      module: InfraModule,
+      providers: [{ provide: CONFIG, useValue: config }, ...providers],
+      exports: [CONFIG, ...providers],
+    };
+  }
+}

@@ -1,0 +1,75 @@
+import { Injectable } from '@nestjs/common';
+import { DatabaseRepository, Queryable } from './database.repository';
+import { Role } from './room.repository';
+
+export interface LinkRow {
+  id: string;
+  roomId: string;
+  role: Exclude<Role, 'owner'>;
+  createdBy: string;
+  createdAt: Date;
+  expiresAt: Date | null;
+  revokedAt: Date | null;
+}
+
+export interface LinkWithRoomRow extends LinkRow {
+  roomName: string;
+  roomDeleted: boolean;
+}
+
+const COLUMNS = `l.id, l.room_id as "roomId", l.role, l.created_by as "createdBy", l.created_at as "createdAt",
+  l.expires_at as "expiresAt", l.revoked_at as "revokedAt"`;
+
+/** Share links (table room_links), found by the SHA-256 of their secret. */
+@Injectable()
+export class LinkRepository {
+  constructor(private readonly db: DatabaseRepository) {}
+
+  async create(link: {
+    id: string;
+    roomId: string;
+    tokenHash: Buffer;
+    role: Exclude<Role, 'owner'>;
+    createdBy: string;
+    expiresAt: Date | null;
+  }): Promise<LinkRow> {
+    const rows = await this.db.query<LinkRow>(
+      `insert into room_links as l (id, room_id, token_hash, role, created_by, expires_at) values ($1, $2, $3, $4, $5, $6)
+       returning ${COLUMNS}`,
+      [link.id, link.roomId, link.tokenHash, link.role, link.createdBy, link.expiresAt],
+    );
+    return rows[0];
+  }
+
+  async list(roomId: string): Promise<LinkRow[]> {
+    return this.db.query<LinkRow>(`select ${COLUMNS} from room_links l where l.room_id = $1 order by l.created_at desc, l.id`, [roomId]);
+  }
+
+  async findByHash(tokenHash: Buffer, db?: Queryable): Promise<LinkWithRoomRow | null> {
+    const rows = await this.db.query<LinkWithRoomRow>(
+      `select ${COLUMNS}, r.name as "roomName", r.deleted_at is not null as "roomDeleted"
+         from room_links l join rooms r on r.id = l.room_id where l.token_hash = $1`,
+      [tokenHash],
+      db,
+    );
+    return rows[0] ?? null;
+  }
+
+  /** Revokes a link of a room; returns the users whose access came from it, or null if no such link. */
+  async revoke(roomId: string, linkId: string): Promise<string[] | null> {
+    return this.db.transaction(async (tx) => {
+      const rows = await this.db.query(
+        `update room_links set revoked_at = coalesce(revoked_at, now()) where id = $1 and room_id = $2 returning id`,
+        [linkId, roomId],
+        tx,
+      );
+      if (rows.length === 0) return null;
+      const members = await this.db.query<{ userId: string }>(
+        `delete from room_members where room_id = $1 and via_link_id = $2 returning user_id as "userId"`,
+        [roomId, linkId],
+        tx,
+      );
+      return members.map((m) => m.userId);
+    });
+  }
+}

@@ -1,0 +1,59 @@
+import { Injectable } from '@nestjs/common';
+import { DatabaseRepository, Queryable } from './database.repository';
+import { UserKind } from './user.repository';
+
+export type SessionKind = 'cookie' | 'bearer';
+
+export interface SessionWithUser {
+  sessionId: string;
+  sessionKind: SessionKind;
+  csrfToken: string | null;
+  expiresAt: Date;
+  userId: string;
+  userKind: UserKind;
+  email: string | null;
+  displayName: string;
+}
+
+/** Sessions and API tokens (table sessions), looked up by the SHA-256 of their secret. */
+@Injectable()
+export class SessionRepository {
+  constructor(private readonly db: DatabaseRepository) {}
+
+  async create(
+    s: { id: string; userId: string; tokenHash: Buffer; kind: SessionKind; csrfToken: string | null; expiresAt: Date },
+    db?: Queryable,
+  ): Promise<void> {
+    await this.db.query(
+      `insert into sessions (id, user_id, token_hash, kind, csrf_token, expires_at) values ($1, $2, $3, $4, $5, $6)`,
+      [s.id, s.userId, s.tokenHash, s.kind, s.csrfToken, s.expiresAt],
+      db,
+    );
+  }
+
+  /** The live (not expired, not revoked) session with this secret hash, and its user. */
+  async findLive(tokenHash: Buffer): Promise<SessionWithUser | null> {
+    const rows = await this.db.query<SessionWithUser>(
+      `select s.id as "sessionId", s.kind as "sessionKind", s.csrf_token as "csrfToken", s.expires_at as "expiresAt",
+              u.id as "userId", u.kind as "userKind", u.email, u.display_name as "displayName"
+         from sessions s join users u on u.id = s.user_id
+        where s.token_hash = $1 and s.revoked_at is null and s.expires_at > now()`,
+      [tokenHash],
+    );
+    return rows[0] ?? null;
+  }
+
+  async revoke(id: string): Promise<void> {
+    await this.db.query(`update sessions set revoked_at = now() where id = $1 and revoked_at is null`, [id]);
+  }
+
+  /** Revokes every live session of a user except one; returns how many. */
+  async revokeAllExcept(userId: string, keepId: string, db?: Queryable): Promise<number> {
+    const rows = await this.db.query<{ id: string }>(
+      `update sessions set revoked_at = now() where user_id = $1 and id <> $2 and revoked_at is null returning id`,
+      [userId, keepId],
+      db,
+    );
+    return rows.length;
+  }
+}

@@ -1,0 +1,54 @@
+import { Injectable } from '@nestjs/common';
+import { DatabaseRepository, Queryable } from './database.repository';
+
+export type UserKind = 'user' | 'guest';
+
+export interface UserRow {
+  id: string;
+  kind: UserKind;
+  email: string | null;
+  displayName: string;
+  passwordHash: string | null;
+  createdAt: Date;
+}
+
+const COLUMNS = `id, kind, email, display_name as "displayName", password_hash as "passwordHash", created_at as "createdAt"`;
+
+/** Accounts and guests (table users). Emails are stored lower-cased. */
+@Injectable()
+export class UserRepository {
+  constructor(private readonly db: DatabaseRepository) {}
+
+  /** Inserts an account; resolves null when the email is taken. */
+  async createUser(u: { id: string; email: string; displayName: string; passwordHash: string }): Promise<UserRow | null> {
+    const rows = await this.db.query<UserRow>(
+      `insert into users (id, kind, email, display_name, password_hash) values ($1, 'user', $2, $3, $4)
+       on conflict do nothing returning ${COLUMNS}`,
+      [u.id, u.email, u.displayName, u.passwordHash],
+    );
+    return rows[0] ?? null;
+  }
+
+  async createGuest(u: { id: string; displayName: string }, db?: Queryable): Promise<UserRow> {
+    const rows = await this.db.query<UserRow>(
+      `insert into users (id, kind, display_name) values ($1, 'guest', $2) returning ${COLUMNS}`,
+      [u.id, u.displayName],
+      db,
+    );
+    return rows[0];
+  }
+
+  async findByEmail(email: string): Promise<UserRow | null> {
+    const rows = await this.db.query<UserRow>(`select ${COLUMNS} from users where email = $1`, [email]);
+    return rows[0] ?? null;
+  }
+
+  async findById(id: string): Promise<UserRow | null> {
+    const rows = await this.db.query<UserRow>(`select ${COLUMNS} from users where id = $1`, [id]);
+    return rows[0] ?? null;
+  }
+
+  async setPasswordHash(id: string, passwordHash: string, db?: Queryable): Promise<void> {
+    await this.db.query(`update users set password_hash = $2, password_changed_at = now() where id = $1`, [id, passwordHash], db);
+  }
+}

@@ -1,0 +1,136 @@
+import { ConflictException, ForbiddenException, Inject, Injectable, UnauthorizedException } from '@nestjs/common';
+import * as argon2 from 'argon2';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
+import { CONFIG, GatewayConfig } from '../config';
+import {
+  ChangePasswordDto,
+  ChangePasswordResponseDto,
+  LoginDto,
+  mapUser,
+  MeResponseDto,
+  SessionResponseDto,
+  SignupDto,
+  UserDto,
+} from '../dtos/auth.dto';
+import { DatabaseRepository, Queryable } from '../repositories/database.repository';
+import { SessionKind, SessionRepository } from '../repositories/session.repository';
+import { UserRepository, UserRow } from '../repositories/user.repository';
+import { MetricsService } from './metrics.service';
+import { RateLimitService } from './rate-limit.service';
+
+export const SESSION_COOKIE = 'infidraw_session';
+
+/** Who is calling: the user (or guest) and the session or token that proved it. */
+export interface AuthContext {
+  user: UserDto;
+  session: { id: string; kind: SessionKind; csrfToken: string | null; expiresAt: Date };
+}
+
+/** A new session: the secret goes to the client (cookie or body), only its hash is stored. */
+export interface IssuedSession {
+  secret: string;
+  kind: SessionKind;
+  expiresAt: Date;
+  csrfToken: string | null;
+}
+
+const ARGON2_OPTIONS = { type: argon2.argon2id, memoryCost: 19_456, timeCost: 2, parallelism: 1 } as const;
+
+export const hashSecret = (secret: string) => createHash('sha256').update(secret).digest();
+
+/** Sign-up, log-in, log-out, password change, and resolving a session secret to its user. */
+@Injectable()
+export class AuthService {
+  // Verified against when an email is unknown, so that a miss costs as long as a wrong password.
+  private readonly dummyHash = argon2.hash(randomBytes(16).toString('hex'), ARGON2_OPTIONS);
+
+  constructor(
+    private readonly db: DatabaseRepository,
+    private readonly users: UserRepository,
+    private readonly sessions: SessionRepository,
+    private readonly rateLimit: RateLimitService,
+    private readonly metrics: MetricsService,
+    @Inject(CONFIG) private readonly config: GatewayConfig,
+    @InjectPinoLogger(AuthService.name) private readonly logger: PinoLogger,
+  ) {}
+
+  async signup(dto: SignupDto, ip: string): Promise<{ body: SessionResponseDto; issued: IssuedSession }> {
+    await this.rateLimit.consume([`signup:ip:${ip}`]);
+    const passwordHash = await argon2.hash(dto.password, ARGON2_OPTIONS);
+    const user = await this.users.createUser({ id: randomUUID(), email: dto.email, displayName: dto.displayName, passwordHash });
+    if (!user) throw new ConflictException('an account with this email already exists');
+    this.logger.info({ userId: user.id }, 'account created');
+    return this.startSession(user, dto.session ?? 'cookie');
+  }
+
+  async login(dto: LoginDto, ip: string): Promise<{ body: SessionResponseDto; issued: IssuedSession }> {
+    await this.rateLimit.consume([`login:ip:${ip}`, `login:email:${dto.email}`]);
+    const user = await this.users.findByEmail(dto.email);
+    const ok = user?.passwordHash
+      ? await argon2.verify(user.passwordHash, dto.password)
+      : await argon2.verify(await this.dummyHash, dto.password).then(() => false);
+    if (!user || !ok) {
+      this.metrics.authFailures.inc({ reason: 'bad_credentials' });
+      throw new UnauthorizedException('wrong email or password');
+    }
+    return this.startSession(user, dto.session ?? 'cookie');
+  }
+
+  async logout(auth: AuthContext): Promise<void> {
+    await this.sessions.revoke(auth.session.id);
+  }
+
+  /** Sets a new password and revokes every other session and token of the account. */
+  async changePassword(auth: AuthContext, dto: ChangePasswordDto): Promise<ChangePasswordResponseDto> {
+    const user = await this.users.findById(auth.user.id);
+    if (!user?.passwordHash) throw new ForbiddenException('guests have no password');
+    if (!(await argon2.verify(user.passwordHash, dto.currentPassword))) {
+      this.metrics.authFailures.inc({ reason: 'bad_password' });
+      throw new ForbiddenException('current password is wrong');
+    }
+    const hash = await argon2.hash(dto.newPassword, ARGON2_OPTIONS);
+    const revokedSessions = await this.db.transaction(async (tx) => {
+      await this.users.setPasswordHash(user.id, hash, tx);
+      return this.sessions.revokeAllExcept(user.id, auth.session.id, tx);
+    });
+    this.logger.info({ userId: user.id, revokedSessions }, 'password changed');
+    return { revokedSessions };
+  }
+
+  me(auth: AuthContext): MeResponseDto {
+    return {
+      user: auth.user,
+      session: { kind: auth.session.kind, expiresAt: auth.session.expiresAt.toISOString() },
+      ...(auth.session.csrfToken ? { csrfToken: auth.session.csrfToken } : {}),
+    };
+  }
+
+  /** Resolves a secret presented as `via` to its live session; null when unknown, expired or revoked. */
+  async authenticate(secret: string, via: SessionKind): Promise<AuthContext | null> {
+    const row = await this.sessions.findLive(hashSecret(secret));
+    if (!row || row.sessionKind !== via) return null;
+    return {
+      user: { id: row.userId, kind: row.userKind, email: row.email, displayName: row.displayName },
+      session: { id: row.sessionId, kind: row.sessionKind, csrfToken: row.csrfToken, expiresAt: row.expiresAt },
+    };
+  }
+
+  /** Creates a session (or bearer token) for a user, inside tx when given. */
+  async startSession(
+    user: Pick<UserRow, 'id' | 'kind' | 'email' | 'displayName'>,
+    kind: SessionKind,
+    tx?: Queryable,
+  ): Promise<{ body: SessionResponseDto; issued: IssuedSession }> {
+    const secret = randomBytes(32).toString('base64url');
+    const csrfToken = kind === 'cookie' ? randomBytes(24).toString('base64url') : null;
+    const expiresAt = new Date(Date.now() + this.config.sessionTtlSeconds * 1000);
+    await this.sessions.create({ id: randomUUID(), userId: user.id, tokenHash: hashSecret(secret), kind, csrfToken, expiresAt }, tx);
+    const body: SessionResponseDto = {
+      user: mapUser(user),
+      session: { kind, expiresAt: expiresAt.toISOString() },
+      ...(kind === 'bearer' ? { token: secret } : { csrfToken: csrfToken! }),
+    };
+    return { body, issued: { secret, kind, expiresAt, csrfToken } };
+  }
+}

@@ -1,0 +1,125 @@
+import { GoneException, Inject, Injectable, NotFoundException } from '@nestjs/common';
+import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { CONFIG, GatewayConfig } from '../config';
+import { SessionResponseDto } from '../dtos/auth.dto';
+import {
+  CreatedLinkDto,
+  CreateLinkDto,
+  JoinLinkDto,
+  JoinLinkResponseDto,
+  LinkDto,
+  linkStatus,
+  LinkPreviewDto,
+  mapLink,
+} from '../dtos/link.dto';
+import { mapRoom } from '../dtos/room.dto';
+import { DatabaseRepository } from '../repositories/database.repository';
+import { LinkRepository, LinkWithRoomRow } from '../repositories/link.repository';
+import { MemberRepository } from '../repositories/member.repository';
+import { RealtimeRepository } from '../repositories/realtime.repository';
+import { RoomRepository } from '../repositories/room.repository';
+import { UserRepository } from '../repositories/user.repository';
+import { AuthContext, AuthService, hashSecret, IssuedSession } from './auth.service';
+import { atLeast, RoomAccessService } from './room-access.service';
+
+/** Share links: create, list, revoke, preview, and join (members join; anonymous visitors become guests). */
+@Injectable()
+export class LinksService {
+  constructor(
+    private readonly db: DatabaseRepository,
+    private readonly access: RoomAccessService,
+    private readonly links: LinkRepository,
+    private readonly members: MemberRepository,
+    private readonly rooms: RoomRepository,
+    private readonly users: UserRepository,
+    private readonly auth: AuthService,
+    private readonly realtime: RealtimeRepository,
+    @Inject(CONFIG) private readonly config: GatewayConfig,
+    @InjectPinoLogger(LinksService.name) private readonly logger: PinoLogger,
+  ) {}
+
+  async create(auth: AuthContext, roomId: string, dto: CreateLinkDto): Promise<CreatedLinkDto> {
+    await this.access.require(auth, roomId, 'owner');
+    const token = randomBytes(24).toString('base64url');
+    const expiresAt = dto.expiresInSeconds ? new Date(Date.now() + dto.expiresInSeconds * 1000) : null;
+    const link = await this.links.create({
+      id: randomUUID(),
+      roomId,
+      tokenHash: hashSecret(token),
+      role: dto.role,
+      createdBy: auth.user.id,
+      expiresAt,
+    });
+    return { ...mapLink(link), token, url: `${this.config.publicOrigin}/join/${token}` };
+  }
+
+  async list(auth: AuthContext, roomId: string): Promise<LinkDto[]> {
+    await this.access.require(auth, roomId, 'owner');
+    return (await this.links.list(roomId)).map(mapLink);
+  }
+
+  /** Revokes a link: everyone whose access came from it loses it and is disconnected at once. */
+  async revoke(auth: AuthContext, roomId: string, linkId: string): Promise<void> {
+    await this.access.require(auth, roomId, 'owner');
+    const users = await this.links.revoke(roomId, linkId);
+    if (users === null) throw new NotFoundException('link not found');
+    this.logger.info({ roomId, linkId, members: users.length }, 'share link revoked');
+    await Promise.all(
+      users.map((userId) =>
+        this.realtime.disconnectUser(roomId, userId).catch((err: unknown) => {
+          this.logger.warn({ roomId, userId, err }, 'realtime DisconnectUser failed');
+        }),
+      ),
+    );
+  }
+
+  async preview(token: string): Promise<LinkPreviewDto> {
+    const link = await this.usable(token);
+    return { roomId: link.roomId, roomName: link.roomName, role: link.role, expiresAt: link.expiresAt?.toISOString() ?? null };
+  }
+
+  /**
+   * Opens a link. A signed-in caller becomes a member with the link's role (an explicit membership is
+   * kept as it is; a better link replaces a weaker one). An anonymous caller gets a guest account and a
+   * session first.
+   */
+  async join(
+    auth: AuthContext | undefined,
+    token: string,
+    dto: JoinLinkDto,
+  ): Promise<{ body: JoinLinkResponseDto; issued?: IssuedSession }> {
+    const link = await this.usable(token);
+    return this.db.transaction(async (tx) => {
+      let user = auth?.user;
+      let started: { body: SessionResponseDto; issued: IssuedSession } | undefined;
+      if (!user) {
+        const guest = await this.users.createGuest({ id: randomUUID(), displayName: dto.displayName ?? 'Guest' }, tx);
+        started = await this.auth.startSession(guest, dto.session ?? 'cookie', tx);
+        user = started.body.user;
+        this.logger.info({ roomId: link.roomId, userId: user.id, linkId: link.id }, 'guest joined by link');
+      }
+      const existing = await this.members.find(link.roomId, user.id, tx);
+      const current = existing ? await this.rooms.findAccess(link.roomId, user.id, tx) : null;
+      const keep = current && (current.viaLinkId === null || atLeast(current.role, link.role));
+      if (!keep) await this.members.put({ roomId: link.roomId, userId: user.id, role: link.role, viaLinkId: link.id }, tx);
+      const room = (await this.rooms.findAccess(link.roomId, user.id, tx))!;
+      const body: JoinLinkResponseDto = { room: mapRoom(room), user };
+      if (started) {
+        body.session = started.body.session;
+        if (started.body.token) body.token = started.body.token;
+        if (started.body.csrfToken) body.csrfToken = started.body.csrfToken;
+      }
+      return { body, issued: started?.issued };
+    });
+  }
+
+  /** The link with this secret if it can be used now: 404 when unknown, 410 when revoked or expired. */
+  private async usable(token: string): Promise<LinkWithRoomRow> {
+    const link = await this.links.findByHash(hashSecret(token));
+    if (!link || link.roomDeleted) throw new NotFoundException('share link not found');
+    const status = linkStatus(link);
+    if (status !== 'active') throw new GoneException(`share link ${status}`);
+    return link;
+  }
+}

@@ -1,0 +1,80 @@
+import { BadRequestException, ConflictException, ForbiddenException, Injectable, NotFoundException } from '@nestjs/common';
+import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
+import { InviteMemberDto, mapMember, MemberDto, UpdateMemberDto } from '../dtos/member.dto';
+import { MemberRepository } from '../repositories/member.repository';
+import { RealtimeRepository } from '../repositories/realtime.repository';
+import { UserRepository } from '../repositories/user.repository';
+import { AuthContext } from './auth.service';
+import { RoomAccessService } from './room-access.service';
+
+/** Members of a room: list, invite by email, change a role, remove (or leave). */
+@Injectable()
+export class MembersService {
+  constructor(
+    private readonly access: RoomAccessService,
+    private readonly members: MemberRepository,
+    private readonly users: UserRepository,
+    private readonly realtime: RealtimeRepository,
+    @InjectPinoLogger(MembersService.name) private readonly logger: PinoLogger,
+  ) {}
+
+  async list(auth: AuthContext, roomId: string): Promise<MemberDto[]> {
+    const room = await this.access.require(auth, roomId, 'viewer');
+    const showEmails = room.role === 'owner';
+    return (await this.members.list(roomId)).map((m) => mapMember(m, showEmails));
+  }
+
+  /** Adds a registered user with a role. A member who came by link becomes an explicit member. */
+  async invite(auth: AuthContext, roomId: string, dto: InviteMemberDto): Promise<MemberDto> {
+    await this.access.require(auth, roomId, 'owner');
+    const user = await this.users.findByEmail(dto.email);
+    if (!user) throw new NotFoundException('no registered user has this email');
+    const existing = await this.members.find(roomId, user.id);
+    if (existing && existing.viaLinkId === null) throw new ConflictException('already a member; change the role instead');
+    await this.members.put({ roomId, userId: user.id, role: dto.role, viaLinkId: null });
+    this.logger.info({ roomId, userId: user.id, role: dto.role }, 'member invited');
+    return this.one(roomId, user.id);
+  }
+
+  /** Changes a member's role; their open connections end so that they rejoin with the new role. */
+  async updateRole(auth: AuthContext, roomId: string, userId: string, dto: UpdateMemberDto): Promise<MemberDto> {
+    await this.access.require(auth, roomId, 'owner');
+    const existing = await this.findValid(roomId, userId);
+    if (existing.role === 'owner') throw new ForbiddenException("the owner's role cannot be changed");
+    await this.members.put({ roomId, userId, role: dto.role, viaLinkId: null });
+    if (existing.role !== dto.role) await this.disconnect(roomId, userId);
+    return this.one(roomId, userId);
+  }
+
+  /** The owner removes a member, or a member leaves; realtime-go disconnects them at once. */
+  async remove(auth: AuthContext, roomId: string, userId: string): Promise<void> {
+    const room = await this.access.require(auth, roomId, 'viewer');
+    const self = userId === auth.user.id;
+    if (!self && room.role !== 'owner') throw new ForbiddenException('only the owner can remove other members');
+    if (self && room.role === 'owner') throw new BadRequestException('the owner cannot leave; delete the room instead');
+    await this.findValid(roomId, userId);
+    if (!(await this.members.remove(roomId, userId))) throw new NotFoundException('member not found');
+    this.logger.info({ roomId, userId, by: auth.user.id }, 'member removed');
+    await this.disconnect(roomId, userId);
+  }
+
+  private async findValid(roomId: string, userId: string) {
+    const member = (await this.members.list(roomId)).find((m) => m.userId === userId);
+    if (!member) throw new NotFoundException('member not found');
+    return member;
+  }
+
+  private async one(roomId: string, userId: string): Promise<MemberDto> {
+    return mapMember(await this.findValid(roomId, userId), true);
+  }
+
+  /** Best effort: the member's tokens expire within their lifetime anyway. */
+  private async disconnect(roomId: string, userId: string) {
+    try {
+      const r = await this.realtime.disconnectUser(roomId, userId);
+      this.logger.info({ roomId, userId, disconnected: r.disconnected }, 'member disconnected');
+    } catch (err) {
+      this.logger.warn({ roomId, userId, err }, 'realtime DisconnectUser failed');
+    }
+  }
+}

@@ -1,0 +1,117 @@
+import { Inject, Injectable, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
+import { randomUUID } from 'node:crypto';
+import { CONFIG, GatewayConfig } from '../config';
+import { CreateRoomDto, mapRoom, RoomDto, RoomTokenResponseDto, UpdateRoomDto } from '../dtos/room.dto';
+import { RealtimeRepository } from '../repositories/realtime.repository';
+import { RoomRepository } from '../repositories/room.repository';
+import { AuthContext } from './auth.service';
+import { MetricsService } from './metrics.service';
+import { RoomAccessService } from './room-access.service';
+import { SigningKeyService } from './signing-key.service';
+
+export const ROOM_TOKEN_ISSUER = 'infidraw-gateway';
+export const ROOM_TOKEN_AUDIENCE = 'infidraw-realtime';
+
+/** Rooms: create, list, get, rename, delete (with realtime-go's purge), and room tokens for /ws. */
+@Injectable()
+export class RoomsService implements OnModuleInit, OnModuleDestroy {
+  private sweeper?: NodeJS.Timeout;
+  private sweeping?: Promise<void>;
+
+  constructor(
+    private readonly rooms: RoomRepository,
+    private readonly access: RoomAccessService,
+    private readonly realtime: RealtimeRepository,
+    private readonly keys: SigningKeyService,
+    private readonly metrics: MetricsService,
+    @Inject(CONFIG) private readonly config: GatewayConfig,
+    @InjectPinoLogger(RoomsService.name) private readonly logger: PinoLogger,
+  ) {}
+
+  onModuleInit() {
+    this.sweeper = setInterval(() => void this.sweepDeleted(), this.config.purgeSweepSeconds * 1000);
+    this.sweeper.unref();
+  }
+
+  async onModuleDestroy() {
+    clearInterval(this.sweeper);
+    await this.sweeping;
+  }
+
+  async create(auth: AuthContext, dto: CreateRoomDto): Promise<RoomDto> {
+    const id = randomUUID();
+    await this.rooms.create({ id, name: dto.name, ownerId: auth.user.id });
+    this.logger.info({ roomId: id, userId: auth.user.id }, 'room created');
+    return mapRoom((await this.rooms.findAccess(id, auth.user.id))!);
+  }
+
+  async list(auth: AuthContext): Promise<RoomDto[]> {
+    return (await this.rooms.listForUser(auth.user.id)).map(mapRoom);
+  }
+
+  async get(auth: AuthContext, roomId: string): Promise<RoomDto> {
+    return mapRoom(await this.access.require(auth, roomId, 'viewer'));
+  }
+
+  async rename(auth: AuthContext, roomId: string, dto: UpdateRoomDto): Promise<RoomDto> {
+    await this.access.require(auth, roomId, 'owner');
+    await this.rooms.rename(roomId, dto.name);
+    return mapRoom((await this.rooms.findAccess(roomId, auth.user.id))!);
+  }
+
+  /**
+   * Deletes a room: marks it (no new token from now on), then asks realtime-go to disconnect everyone and
+   * purge the events. When that call fails the sweeper retries it. The row itself is removed only after
+   * every token issued before the deletion has expired and a second purge has run, so a client that
+   * reconnected with an old token in between leaves nothing behind.
+   */
+  async delete(auth: AuthContext, roomId: string): Promise<void> {
+    await this.access.require(auth, roomId, 'owner');
+    if (!(await this.rooms.markDeleted(roomId))) return;
+    try {
+      const r = await this.realtime.closeRoom(roomId, true);
+      this.logger.info({ roomId, disconnected: r.disconnected, purgedEvents: r.purgedEvents }, 'room deleted');
+    } catch (err) {
+      this.logger.warn({ roomId, err }, 'room deleted; realtime purge failed, the sweeper will retry');
+    }
+  }
+
+  /** Purges and removes rooms deleted longer ago than a room token lives. */
+  sweepDeleted(): Promise<void> {
+    this.sweeping ??= (async () => {
+      try {
+        const before = new Date(Date.now() - (this.config.roomTokenTtlSeconds + 10) * 1000);
+        for (const roomId of await this.rooms.listDeleted(before)) {
+          await this.realtime.closeRoom(roomId, true);
+          await this.rooms.remove(roomId);
+          this.logger.info({ roomId }, 'deleted room purged and removed');
+        }
+      } catch (err) {
+        this.logger.warn({ err }, 'sweeping deleted rooms failed; will retry');
+      } finally {
+        this.sweeping = undefined;
+      }
+    })();
+    return this.sweeping;
+  }
+
+  /** A short-lived room token for /ws with the caller's current role (claims in docs/contracts.md). */
+  async token(auth: AuthContext, roomId: string): Promise<RoomTokenResponseDto> {
+    const access = await this.access.require(auth, roomId, 'viewer');
+    const { token, expiresAt } = this.keys.signJwt(
+      {
+        iss: ROOM_TOKEN_ISSUER,
+        aud: ROOM_TOKEN_AUDIENCE,
+        sub: auth.user.id,
+        room: roomId,
+        role: access.role,
+        name: auth.user.displayName,
+      },
+      this.config.roomTokenTtlSeconds,
+    );
+    this.metrics.roomTokens.inc({ role: access.role });
+    return { token, expiresAt: expiresAt.toISOString(), roomId, role: access.role, wsUrl: this.config.realtimePublicUrl };
+  }
+
+}
