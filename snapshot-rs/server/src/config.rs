@@ -1,0 +1,236 @@
+//! Configuration from the environment, validated at start (docs/contracts.md).
+
+use std::fmt;
+use std::net::{SocketAddr, ToSocketAddrs};
+
+/// Default gRPC listen address.
+pub const DEFAULT_GRPC_LISTEN: &str = "0.0.0.0:9093";
+/// Default HTTP (health, metrics) listen address.
+pub const DEFAULT_HTTP_LISTEN: &str = "0.0.0.0:9193";
+/// Default largest accepted request message: 32 MiB.
+pub const DEFAULT_MAX_REQUEST_BYTES: usize = 32 << 20;
+
+const MIN_REQUEST_BYTES: usize = 1 << 10;
+const MAX_REQUEST_BYTES: usize = 1 << 30;
+
+/// Log verbosity (`LOG_LEVEL`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogLevel {
+    /// Everything, including one line per render.
+    Debug,
+    /// Start, stop and failures.
+    Info,
+    /// Rejected requests and problems.
+    Warn,
+    /// Failures only.
+    Error,
+}
+
+impl LogLevel {
+    /// The matching tracing filter.
+    pub fn filter(self) -> tracing::level_filters::LevelFilter {
+        use tracing::level_filters::LevelFilter;
+        match self {
+            LogLevel::Debug => LevelFilter::DEBUG,
+            LogLevel::Info => LevelFilter::INFO,
+            LogLevel::Warn => LevelFilter::WARN,
+            LogLevel::Error => LevelFilter::ERROR,
+        }
+    }
+}
+
+/// The server's settings.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Config {
+    /// `SNAPSHOT_GRPC_LISTEN`.
+    pub grpc_listen: SocketAddr,
+    /// `SNAPSHOT_HTTP_LISTEN`.
+    pub http_listen: SocketAddr,
+    /// `SNAPSHOT_MAX_REQUEST_BYTES`: the largest gRPC message accepted (tonic's max decoding size).
+    pub max_request_bytes: usize,
+    /// `LOG_LEVEL`.
+    pub log_level: LogLevel,
+}
+
+/// A variable with a value the server cannot use.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConfigError {
+    /// The environment variable.
+    pub var: &'static str,
+    /// Its value.
+    pub value: String,
+    /// What was expected.
+    pub expected: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}={:?} is invalid: expected {}",
+            self.var, self.value, self.expected
+        )
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+impl Config {
+    /// Reads the process environment.
+    pub fn from_env() -> Result<Config, ConfigError> {
+        Config::from_lookup(|k| std::env::var(k).ok())
+    }
+
+    /// Reads settings through `get`; unset and empty variables take their defaults.
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
+        let var = |name: &str| get(name).filter(|v| !v.trim().is_empty());
+        let grpc_listen = listen(
+            "SNAPSHOT_GRPC_LISTEN",
+            var("SNAPSHOT_GRPC_LISTEN")
+                .as_deref()
+                .unwrap_or(DEFAULT_GRPC_LISTEN),
+        )?;
+        let http_listen = listen(
+            "SNAPSHOT_HTTP_LISTEN",
+            var("SNAPSHOT_HTTP_LISTEN")
+                .as_deref()
+                .unwrap_or(DEFAULT_HTTP_LISTEN),
+        )?;
+        let max_request_bytes = match var("SNAPSHOT_MAX_REQUEST_BYTES") {
+            None => DEFAULT_MAX_REQUEST_BYTES,
+            Some(v) => v
+                .trim()
+                .parse::<usize>()
+                .ok()
+                .filter(|n| (MIN_REQUEST_BYTES..=MAX_REQUEST_BYTES).contains(n))
+                .ok_or_else(|| ConfigError {
+                    var: "SNAPSHOT_MAX_REQUEST_BYTES",
+                    value: v.clone(),
+                    expected: format!(
+                        "a byte count from {MIN_REQUEST_BYTES} to {MAX_REQUEST_BYTES}"
+                    ),
+                })?,
+        };
+        let log_level = match var("LOG_LEVEL").as_deref().map(str::trim) {
+            None | Some("info") => LogLevel::Info,
+            Some("debug") => LogLevel::Debug,
+            Some("warn") => LogLevel::Warn,
+            Some("error") => LogLevel::Error,
+            Some(other) => {
+                return Err(ConfigError {
+                    var: "LOG_LEVEL",
+                    value: other.to_string(),
+                    expected: "debug, info, warn or error".into(),
+                });
+            }
+        };
+        if grpc_listen == http_listen && grpc_listen.port() != 0 {
+            return Err(ConfigError {
+                var: "SNAPSHOT_HTTP_LISTEN",
+                value: http_listen.to_string(),
+                expected: "an address other than SNAPSHOT_GRPC_LISTEN".into(),
+            });
+        }
+        Ok(Config {
+            grpc_listen,
+            http_listen,
+            max_request_bytes,
+            log_level,
+        })
+    }
+}
+
+/// `host:port`, an IP or a name that resolves locally; `:port` means all interfaces.
+fn listen(var: &'static str, value: &str) -> Result<SocketAddr, ConfigError> {
+    let v = value.trim();
+    let full = if v.starts_with(':') {
+        format!("0.0.0.0{v}")
+    } else {
+        v.to_string()
+    };
+    let err = || ConfigError {
+        var,
+        value: value.to_string(),
+        expected: "host:port, for example 0.0.0.0:9093".into(),
+    };
+    if let Ok(addr) = full.parse() {
+        return Ok(addr);
+    }
+    // Names such as localhost:9093: resolve, but only when a port is given.
+    if full
+        .rsplit_once(':')
+        .is_none_or(|(_, p)| p.parse::<u16>().is_err())
+    {
+        return Err(err());
+    }
+    full.to_socket_addrs()
+        .ok()
+        .and_then(|mut a| a.next())
+        .ok_or_else(err)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn cfg(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::from_lookup(|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn defaults() {
+        let c = cfg(&[]).unwrap();
+        assert_eq!(c.grpc_listen, "0.0.0.0:9093".parse().unwrap());
+        assert_eq!(c.http_listen, "0.0.0.0:9193".parse().unwrap());
+        assert_eq!(c.max_request_bytes, 33_554_432);
+        assert_eq!(c.log_level, LogLevel::Info);
+        assert_eq!(cfg(&[("LOG_LEVEL", "")]).unwrap().log_level, LogLevel::Info);
+    }
+
+    #[test]
+    fn values_are_read() {
+        let c = cfg(&[
+            ("SNAPSHOT_GRPC_LISTEN", "127.0.0.1:19093"),
+            ("SNAPSHOT_HTTP_LISTEN", ":19193"),
+            ("SNAPSHOT_MAX_REQUEST_BYTES", "1048576"),
+            ("LOG_LEVEL", "debug"),
+        ])
+        .unwrap();
+        assert_eq!(c.grpc_listen, "127.0.0.1:19093".parse().unwrap());
+        assert_eq!(c.http_listen, "0.0.0.0:19193".parse().unwrap());
+        assert_eq!(c.max_request_bytes, 1 << 20);
+        assert_eq!(c.log_level, LogLevel::Debug);
+        assert!(cfg(&[("SNAPSHOT_GRPC_LISTEN", "localhost:19093")]).is_ok());
+        assert!(cfg(&[("SNAPSHOT_GRPC_LISTEN", "[::1]:19093")]).is_ok());
+    }
+
+    #[test]
+    fn bad_values_name_the_variable() {
+        let bad = [
+            ("SNAPSHOT_GRPC_LISTEN", "9093"),
+            ("SNAPSHOT_GRPC_LISTEN", "0.0.0.0:99999"),
+            ("SNAPSHOT_HTTP_LISTEN", "nowhere"),
+            ("SNAPSHOT_MAX_REQUEST_BYTES", "lots"),
+            ("SNAPSHOT_MAX_REQUEST_BYTES", "-1"),
+            ("SNAPSHOT_MAX_REQUEST_BYTES", "10"),
+            ("SNAPSHOT_MAX_REQUEST_BYTES", "99999999999"),
+            ("LOG_LEVEL", "verbose"),
+        ];
+        for (var, value) in bad {
+            let e = cfg(&[(var, value)]).unwrap_err();
+            assert_eq!(e.var, var, "{value}");
+            assert!(e.to_string().starts_with(&format!("{var}=")), "{e}");
+        }
+        let e = cfg(&[
+            ("SNAPSHOT_GRPC_LISTEN", "127.0.0.1:9000"),
+            ("SNAPSHOT_HTTP_LISTEN", "127.0.0.1:9000"),
+        ])
+        .unwrap_err();
+        assert_eq!(e.var, "SNAPSHOT_HTTP_LISTEN");
+    }
+}

@@ -1,0 +1,21 @@
+//! snapshot-rs server: the gRPC `infidraw.render.v1.RenderService` over [`infidraw_render`], plus
+//! health, reflection and an HTTP port for `/healthz` and `/metrics`.
+//!
+//! The binary (`snapshot-server`) reads a [`Config`] from the environment, binds a [`Server`] and
+//! runs it until SIGTERM or SIGINT. Tests bind one on `127.0.0.1:0` the same way.
+#![warn(missing_docs)]
+
+mod config;
+mod http;
+mod metrics;
+pub mod proto;
+mod server;
+mod service;
+
+pub use config::{
+    Config, ConfigError, DEFAULT_GRPC_LISTEN, DEFAULT_HTTP_LISTEN, DEFAULT_MAX_REQUEST_BYTES,
+    LogLevel,
+};
+pub use metrics::Metrics;
+pub use server::{DRAIN_TIMEOUT, ServeError, Server};
+pub use service::{RenderSvc, Renderer};
