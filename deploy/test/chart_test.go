@@ -13,6 +13,7 @@ import (
 	"strings"
 	"testing"
 
+	monitoringv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
 	appsv1 "k8s.io/api/apps/v1"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	batchv1 "k8s.io/api/batch/v1"
@@ -20,7 +21,6 @@ import (
 	networkingv1 "k8s.io/api/networking/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	"k8s.io/apimachinery/pkg/labels"
-	monitoringv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 )
 
@@ -448,7 +448,7 @@ func checkEnvironment(t *testing.T, s set, want expect) {
 			if err != nil || u.Scheme != "postgres" || u.Hostname() == "" || u.Port() == "" || u.Path != "/infidraw" || u.Query().Get("sslmode") == "" {
 				t.Errorf("%s: DATABASE_URL %q does not resolve to postgres://user@host:port/infidraw?sslmode=…: %v", d.Name, resolve(ctr, v), err)
 			}
-			if want.evaluation && u != nil && u.Hostname() != "infidraw-postgresql.infidraw.svc" {
+			if want.evaluation && u != nil && u.Hostname() != "infidraw-postgresql" {
 				t.Errorf("%s: evaluation DATABASE_URL points at %s", d.Name, u.Hostname())
 			}
 		}
@@ -463,7 +463,7 @@ func checkEnvironment(t *testing.T, s set, want expect) {
 			if err != nil || u.Scheme != "s3" || u.Host == "" {
 				t.Errorf("%s: OBJECT_STORE_URL %q is not s3://bucket?…", d.Name, v)
 			}
-			if want.evaluation && (err != nil || u.Query().Get("endpoint") != "infidraw-s3.infidraw.svc:8333") {
+			if want.evaluation && (err != nil || u.Query().Get("endpoint") != "infidraw-s3:8333") {
 				t.Errorf("%s: evaluation OBJECT_STORE_URL %q does not use the in-cluster store", d.Name, v)
 			}
 			_, hasKey := envVar(ctr, "S3_ACCESS_KEY")
@@ -474,7 +474,7 @@ func checkEnvironment(t *testing.T, s set, want expect) {
 		}
 		if v, ok := envValue(ctr, "REALTIME_JWKS_URL"); ok {
 			u, err := url.Parse(v)
-			if err != nil || u.Path != "/.well-known/jwks.json" || u.Hostname() != "infidraw-gateway.infidraw.svc" || u.Port() != "8080" {
+			if err != nil || u.Path != "/.well-known/jwks.json" || u.Hostname() != "infidraw-gateway" || u.Port() != "8080" {
 				t.Errorf("%s: REALTIME_JWKS_URL %q must point at the gateway Service", d.Name, v)
 			}
 		}
@@ -487,15 +487,17 @@ func checkEnvironment(t *testing.T, s set, want expect) {
 	}
 }
 
-// checkGRPCTarget: dns:///<headless service>.<ns>.svc:<grpc port> naming a Service of this render.
+// checkGRPCTarget: dns:///<headless service>:<grpc port> naming a Service of this render (a bare name,
+// resolved in the pod's own namespace, so that the manifests can move to another namespace).
 func checkGRPCTarget(t *testing.T, s set, what, target string) {
-	m := regexp.MustCompile(`^dns:///([a-z0-9-]+)\.([a-z0-9-]+)\.svc:([0-9]+)$`).FindStringSubmatch(target)
+	m := regexp.MustCompile(`^dns:///([a-z0-9-]+):([0-9]+)$`).FindStringSubmatch(target)
 	if m == nil {
-		t.Errorf("%s: %q is not dns:///<service>.<namespace>.svc:<port>", what, target)
+		t.Errorf("%s: %q is not dns:///<service>:<port>", what, target)
 		return
 	}
+	m = []string{m[0], m[1], "", m[2]}
 	svc, ok := byName[*corev1.Service](s, m[1])
-	if !ok || m[2] != Namespace {
+	if !ok {
 		t.Errorf("%s: %q names no Service of the release", what, target)
 		return
 	}
@@ -863,7 +865,7 @@ func checkHelmTests(t *testing.T, s set) {
 			if c.grpcPort == 0 {
 				continue
 			}
-			target := fmt.Sprintf("%s.%s.svc:%d", objName(c.name), Namespace, c.grpcPort)
+			target := fmt.Sprintf("%s:%d", objName(c.name), c.grpcPort)
 			if strings.Contains(script, target) && strings.Contains(script, "grpc.health.v1.Health/Check") &&
 				strings.Contains(script, c.grpcService) && strings.Contains(script, `"status": "SERVING"`) {
 				seen[c.name] = true

@@ -19,11 +19,11 @@ spec:
     spec:
       containers: [{name: c, image: i:1, readinessProbe: {grpc: {port: 1}, periodSecond: 5}}]
 `,
-		"duplicate field": "apiVersion: v1\nkind: Service\nmetadata: {name: x}\nspec:\n  type: ClusterIP\n  type: NodePort\n",
-		"unknown kind":    "apiVersion: v1\nkind: Servic\nmetadata: {name: x}\n",
-		"wrong type":      "apiVersion: v1\nkind: Service\nmetadata: {name: x}\nspec: {ports: [{port: http}]}\n",
-		"unknown group":   "apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: x}\n",
-		"gateway-api field": "apiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {name: x}\nspec: {rules: [{timeout: {request: 0s}}]}\n",
+		"duplicate field":      "apiVersion: v1\nkind: Service\nmetadata: {name: x}\nspec:\n  type: ClusterIP\n  type: NodePort\n",
+		"unknown kind":         "apiVersion: v1\nkind: Servic\nmetadata: {name: x}\n",
+		"wrong type":           "apiVersion: v1\nkind: Service\nmetadata: {name: x}\nspec: {ports: [{port: http}]}\n",
+		"unknown group":        "apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: x}\n",
+		"gateway-api field":    "apiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {name: x}\nspec: {rules: [{timeout: {request: 0s}}]}\n",
 		"servicemonitor field": "apiVersion: monitoring.coreos.com/v1\nkind: ServiceMonitor\nmetadata: {name: x}\nspec: {selector: {}, endpoint: []}\n",
 	} {
 		t.Run(name, func(t *testing.T) {

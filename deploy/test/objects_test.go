@@ -10,8 +10,8 @@ import (
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	k8sruntime "k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/labels"
+	k8sruntime "k8s.io/apimachinery/pkg/runtime"
 )
 
 // set is a rendered manifest stream, decoded, with lookups by kind and name.
@@ -160,4 +160,3 @@ func selectorOf(t *testing.T, ls *metav1.LabelSelector) labels.Selector {
 	}
 	return sel
 }
-

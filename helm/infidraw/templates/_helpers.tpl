@@ -66,15 +66,19 @@ app.kubernetes.io/managed-by: {{ .root.Release.Service }}
 {{- end }}
 {{- end }}
 
-{{/* Host names of the in-cluster services, without the cluster domain so that they work anywhere. */}}
+{{/*
+Host name of an in-cluster Service: the bare Service name, which the pod's DNS search path resolves in
+its own namespace (first try, so no extra lookups), and which stays right when kustomize or a GitOps tool
+moves the manifests to another namespace.
+*/}}
 {{- define "infidraw.serviceHost" -}}
-{{- printf "%s.%s.svc" (include "infidraw.componentName" .) .root.Release.Namespace }}
+{{- include "infidraw.componentName" . }}
 {{- end }}
 
 {{/* gRPC target for a component: headless Service and dns:/// so that clients can balance per call. */}}
 {{- define "infidraw.grpcTarget" -}}
 {{- $c := index .root.Values .key -}}
-{{- printf "dns:///%s-headless.%s.svc:%d" (include "infidraw.componentName" (dict "root" .root "component" .component)) .root.Release.Namespace (int $c.ports.grpc) }}
+{{- printf "dns:///%s-headless:%d" (include "infidraw.componentName" (dict "root" .root "component" .component)) (int $c.ports.grpc) }}
 {{- end }}
 
 {{/* The browser-facing origin: explicit value, else the Ingress/HTTPRoute host, else port-forward. */}}
