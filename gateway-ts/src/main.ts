@@ -1,4 +1,5 @@
 import { ConfigError, loadConfig } from './config';
+import { Logger } from 'nestjs-pino';
 import { createApp } from './app';
 
 async function main() {
@@ -13,7 +14,24 @@ async function main() {
     throw err;
   }
   const app = await createApp(config);
-  app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
+  // Nest's enableShutdownHooks() re-raises the signal after closing, so the process would die "by
+  // signal"; the contract is drain and exit 0. app.close() runs the same hooks (stop listening, wait
+  // for in-flight requests, close the pools and gRPC channels).
+  let closing = false;
+  const shutdown = (signal: NodeJS.Signals) => {
+    if (closing) return;
+    closing = true;
+    app.get(Logger).log(`${signal} received; shutting down`);
+    app.close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        process.stderr.write(`${JSON.stringify({ level: 'error', service: 'gateway-ts', msg: 'shutdown failed', err: String(err) })}\n`);
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', shutdown);
+  process.once('SIGINT', shutdown);
   await app.listen({ host: config.http.host, port: config.http.port });
 }
 

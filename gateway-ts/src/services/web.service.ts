@@ -54,6 +54,7 @@ export class WebService {
     if (!(await isFile(index))) {
       return reply.status(200).type('text/html; charset=utf-8').header('cache-control', 'no-store').send(NOT_BUILT);
     }
+    if (decoded === '/') return this.index(reply);
     const full = resolve(this.root, `.${decoded}`);
     const inside = full.startsWith(this.root + sep);
     if (inside && (await isFile(full))) {
