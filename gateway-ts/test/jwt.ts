@@ -1,0 +1,28 @@
+import { createPublicKey, verify } from 'node:crypto';
+
+export interface RoomTokenClaims {
+  iss: string;
+  aud: string;
+  sub: string;
+  room: string;
+  role: string;
+  name: string;
+  iat: number;
+  exp: number;
+  jti: string;
+}
+
+/** Verifies a compact EdDSA JWS against a JWK Set the way realtime-go does; throws when it does not. */
+export function verifyWithJwks(
+  token: string,
+  jwks: { keys: { kid: string; kty: string; crv: string; x: string }[] },
+): { header: { alg: string; kid: string; typ: string }; claims: RoomTokenClaims } {
+  const [h, p, s] = token.split('.');
+  const header = JSON.parse(Buffer.from(h, 'base64url').toString()) as { alg: string; kid: string; typ: string };
+  if (header.alg !== 'EdDSA') throw new Error(`alg ${header.alg}`);
+  const jwk = jwks.keys.find((k) => k.kid === header.kid);
+  if (!jwk) throw new Error(`unknown kid ${header.kid}`);
+  const key = createPublicKey({ key: { kty: jwk.kty, crv: jwk.crv, x: jwk.x }, format: 'jwk' });
+  if (!verify(null, Buffer.from(`${h}.${p}`), key, Buffer.from(s, 'base64url'))) throw new Error('bad signature');
+  return { header, claims: JSON.parse(Buffer.from(p, 'base64url').toString()) as RoomTokenClaims };
+}
