@@ -1,0 +1,212 @@
+//! Invalid input is InvalidArgument with a clear message; oversized requests are refused.
+
+mod common;
+
+use common::{coord, pen_line, start, start_with_limit, stroke};
+use infidraw_render::Tool;
+use infidraw_snapshot_server::proto::render::v1::{
+    RenderRegionRequest, RenderTileRequest, RenderTilesRequest,
+};
+use tonic::Code;
+
+/// The error of a call that must fail (without printing a whole PNG when it does not).
+#[track_caller]
+fn refused<T>(result: Result<tonic::Response<T>, tonic::Status>) -> tonic::Status {
+    match result {
+        Ok(_) => panic!("the call succeeded"),
+        Err(status) => status,
+    }
+}
+
+fn tile_request() -> RenderTileRequest {
+    RenderTileRequest {
+        coord: coord(0, 0, 0),
+        base_png: Default::default(),
+        strokes: vec![pen_line((10.0, 10.0), (100.0, 100.0))],
+        size_px: 256,
+    }
+}
+
+#[tokio::test]
+async fn invalid_tiles_are_invalid_argument() {
+    let server = start().await;
+    let mut client = server.client().await;
+    let mut odd = pen_line((0.0, 0.0), (1.0, 1.0));
+    odd.points.pop();
+    let mut unspecified = pen_line((0.0, 0.0), (1.0, 1.0));
+    unspecified.tool = 0;
+    let mut far = pen_line((0.0, 0.0), (1.0, 1.0));
+    far.quantum = u32::MAX;
+    let small_png = client
+        .render_tile(tile_request())
+        .await
+        .unwrap()
+        .into_inner()
+        .png;
+    let cases: Vec<(RenderTileRequest, &str)> = vec![
+        (
+            RenderTileRequest {
+                coord: None,
+                ..tile_request()
+            },
+            "coord is required",
+        ),
+        (
+            RenderTileRequest {
+                size_px: 300,
+                ..tile_request()
+            },
+            "size_px 300 is not 256 or 512",
+        ),
+        (
+            RenderTileRequest {
+                coord: coord(17, 0, 0),
+                ..tile_request()
+            },
+            "level 17 exceeds the maximum 16",
+        ),
+        (
+            RenderTileRequest {
+                coord: coord(0, 70_000, 0),
+                ..tile_request()
+            },
+            "tile (70000, 0) lies outside the world at level 0",
+        ),
+        (
+            RenderTileRequest {
+                strokes: vec![pen_line((0.0, 0.0), (1.0, 1.0)), odd],
+                ..tile_request()
+            },
+            "stroke 1: points holds 3 values, an odd number (x without y)",
+        ),
+        (
+            RenderTileRequest {
+                strokes: vec![unspecified],
+                ..tile_request()
+            },
+            "stroke 0: tool 0 is unspecified or unknown",
+        ),
+        (
+            RenderTileRequest {
+                strokes: vec![far],
+                ..tile_request()
+            },
+            "stroke 0: point 1 lies outside ±1000000000 (world units x100)",
+        ),
+        (
+            RenderTileRequest {
+                base_png: b"definitely not a png".to_vec().into(),
+                ..tile_request()
+            },
+            "base_png is not a valid PNG",
+        ),
+        (
+            RenderTileRequest {
+                base_png: small_png,
+                size_px: 512,
+                ..tile_request()
+            },
+            "base_png is 256x256 pixels, the tile is 512x512",
+        ),
+    ];
+    for (req, message) in cases {
+        let status = refused(client.render_tile(req).await);
+        assert_eq!(status.code(), Code::InvalidArgument, "{message}");
+        assert!(
+            status.message().starts_with(message),
+            "{:?} does not start with {message:?}",
+            status.message()
+        );
+    }
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn invalid_regions_are_invalid_argument() {
+    let server = start().await;
+    let mut client = server.client().await;
+    let region = RenderRegionRequest {
+        min_x: 0,
+        min_y: 0,
+        max_x: 25_600,
+        max_y: 25_600,
+        width_px: 256,
+        height_px: 256,
+        strokes: vec![stroke(Tool::Highlighter, 0xff000080, 10.0, &[(1.0, 1.0)])],
+        background_rgba: 0,
+    };
+    let cases = [
+        (
+            RenderRegionRequest {
+                max_x: 0,
+                ..region.clone()
+            },
+            "region [0, 0) x [0, 25600) is empty",
+        ),
+        (
+            RenderRegionRequest {
+                width_px: 10_000,
+                ..region.clone()
+            },
+            "region output 10000x256 px is empty or larger",
+        ),
+        (
+            RenderRegionRequest {
+                width_px: 8000,
+                height_px: 8000,
+                ..region.clone()
+            },
+            "region output 8000x8000 px",
+        ),
+    ];
+    for (req, message) in cases {
+        let status = refused(client.render_region(req).await);
+        assert_eq!(status.code(), Code::InvalidArgument);
+        assert!(
+            status.message().starts_with(message),
+            "{}",
+            status.message()
+        );
+    }
+    assert!(client.render_region(region).await.is_ok());
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn oversized_requests_are_refused() {
+    let limit = 64 << 10;
+    let server = start_with_limit(limit).await;
+    let mut client = server.client().await;
+    // About 150 KiB of points in one stroke.
+    let points: Vec<(f64, f64)> = (0..60_000).map(|i| (f64::from(i % 250), 10.0)).collect();
+    let big = stroke(Tool::Pen, 0x000000ff, 2.0, &points);
+    let req = RenderTileRequest {
+        strokes: vec![big.clone()],
+        ..tile_request()
+    };
+    let status = refused(client.render_tile(req.clone()).await);
+    assert!(
+        matches!(status.code(), Code::OutOfRange | Code::ResourceExhausted),
+        "{status:?}"
+    );
+    // The same limit holds per message of a RenderTiles stream: the stream fails.
+    let mut stream = client
+        .render_tiles(tokio_stream::iter(vec![RenderTilesRequest {
+            tag: 1,
+            tile: Some(req),
+        }]))
+        .await
+        .unwrap()
+        .into_inner();
+    let status = match stream.message().await {
+        Ok(m) => panic!("expected a stream error, got {:?}", m.map(|r| r.tag)),
+        Err(status) => status,
+    };
+    assert!(
+        matches!(status.code(), Code::OutOfRange | Code::ResourceExhausted),
+        "{status:?}"
+    );
+    // Requests under the limit still work on the same server.
+    assert!(client.render_tile(tile_request()).await.is_ok());
+    server.stop().await;
+}
