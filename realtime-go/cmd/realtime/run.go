@@ -115,8 +115,9 @@ func run(ctx context.Context, args []string, environ []string) error {
 	go func() { defer bg.Done(); writer.Run(writerCtx) }()
 	brokerCtx, stopBroker := context.WithCancel(context.Background())
 	go func() { defer bg.Done(); broker.Run(brokerCtx) }()
-	servers.Drain = func(context.Context) {
+	servers.Drain = func(ctx context.Context) {
 		h.Shutdown()
+		wsHandler.Wait(ctx)
 		stopWriter()
 	}
 	err = servers.Serve(ctx, httpLn, grpcLn)

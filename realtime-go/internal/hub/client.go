@@ -49,12 +49,15 @@ func (c *Client) Done() <-chan struct{} { return c.done }
 // Final is the error to send before closing, if any; read it after Done is closed.
 func (c *Client) Final() *realtimev1.Error { return c.final }
 
-// Kick disconnects the client with a final error.
-func (c *Client) Kick(code realtimev1.ErrorCode, msg string) {
+// Kick disconnects the client with a final error; it reports whether this call did it.
+func (c *Client) Kick(code realtimev1.ErrorCode, msg string) bool {
+	kicked := false
 	c.doneOnce.Do(func() {
 		c.final = &realtimev1.Error{Code: code, Message: msg, Fatal: true}
 		close(c.done)
+		kicked = true
 	})
+	return kicked
 }
 
 // Closed reports whether the client was kicked.

@@ -230,8 +230,9 @@ func (h *Hub) sendNow(c *Client, frame []byte) bool {
 	case <-c.done:
 		return false
 	case <-t.C:
-		h.metrics.slowKicks.Inc()
-		c.Kick(realtimev1.ErrorCode_ERROR_CODE_SLOW_CONSUMER, "you read too slowly during catch-up: rejoin")
+		if c.Kick(realtimev1.ErrorCode_ERROR_CODE_SLOW_CONSUMER, "you read too slowly during catch-up: rejoin") {
+			h.metrics.slowKicks.Inc()
+		}
 		return false
 	}
 }

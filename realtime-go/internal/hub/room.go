@@ -124,6 +124,9 @@ func (r *Room) flush() {
 		}
 	}
 	for c := range r.clients {
+		if c.Closed() {
+			continue
+		}
 		var frame []byte
 		sentEvents := false
 		if c.live && len(run) > 0 && run[len(run)-1].Seq > c.cursor {
@@ -161,8 +164,9 @@ func (r *Room) flush() {
 			r.hub.metrics.framesOut.Inc()
 		default:
 			if mustSend {
-				r.hub.metrics.slowKicks.Inc()
-				c.Kick(realtimev1.ErrorCode_ERROR_CODE_SLOW_CONSUMER, "you fell too far behind: rejoin with your last seen sequence number")
+				if c.Kick(realtimev1.ErrorCode_ERROR_CODE_SLOW_CONSUMER, "you fell too far behind: rejoin with your last seen sequence number") {
+					r.hub.metrics.slowKicks.Inc()
+				}
 			} else {
 				r.hub.metrics.ephDropped.Inc()
 			}

@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"slices"
@@ -58,6 +59,7 @@ type Handler struct {
 
 	once     sync.Once
 	upgrader websocket.Upgrader
+	active   sync.WaitGroup
 	msgsIn   *prometheus.CounterVec
 	rejects  *prometheus.CounterVec
 }
@@ -89,7 +91,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.rejects.WithLabelValues("upgrade").Inc()
 		return // the upgrader already answered (403 for a foreign Origin)
 	}
-	conn.SetReadLimit(h.Limits.MaxFrameBytes)
+	h.active.Add(1)
+	defer h.active.Done()
 	c, lastSeq, err := h.admit(r.Context(), conn)
 	if err != nil {
 		h.closeWith(conn, err)
@@ -109,6 +112,34 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	<-writerDone
 }
 
+// Wait blocks until every connection has ended (after the hub kicked them) or ctx ends.
+func (h *Handler) Wait(ctx context.Context) {
+	done := make(chan struct{})
+	go func() { h.active.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-ctx.Done():
+	}
+}
+
+// readFrame reads one message, refusing (rather than buffering) one larger than MaxFrameBytes.
+func (h *Handler) readFrame(conn *websocket.Conn) (int, []byte, error) {
+	typ, rd, err := conn.NextReader()
+	if err != nil {
+		return 0, nil, err
+	}
+	data, err := io.ReadAll(io.LimitReader(rd, h.Limits.MaxFrameBytes+1))
+	if err != nil {
+		return 0, nil, err
+	}
+	if int64(len(data)) > h.Limits.MaxFrameBytes {
+		return 0, nil, errFrameTooLarge
+	}
+	return typ, data, nil
+}
+
+var errFrameTooLarge = errors.New("frame too large")
+
 type wireError struct {
 	code realtimev1.ErrorCode
 	msg  string
@@ -119,7 +150,7 @@ func (e *wireError) Error() string { return e.msg }
 // admit reads Join and verifies its token.
 func (h *Handler) admit(ctx context.Context, conn *websocket.Conn) (*hub.Client, uint64, error) {
 	_ = conn.SetReadDeadline(time.Now().Add(h.Limits.JoinTimeout))
-	typ, data, err := conn.ReadMessage()
+	typ, data, err := h.readFrame(conn)
 	if err != nil {
 		return nil, 0, &wireError{realtimev1.ErrorCode_ERROR_CODE_BAD_FRAME, "expected Join: " + err.Error()}
 	}
@@ -183,10 +214,10 @@ func (h *Handler) writeLoop(conn *websocket.Conn, c *hub.Client) {
 func (h *Handler) readLoop(conn *websocket.Conn, c *hub.Client) {
 	bucket := newBucket(h.Limits.MessagesPerSecond, h.Limits.Burst)
 	for {
-		typ, data, err := conn.ReadMessage()
+		typ, data, err := h.readFrame(conn)
 		if err != nil {
 			var ce *websocket.CloseError
-			if errors.Is(err, websocket.ErrReadLimit) {
+			if errors.Is(err, errFrameTooLarge) {
 				c.Kick(realtimev1.ErrorCode_ERROR_CODE_BAD_FRAME, fmt.Sprintf("frame larger than %d bytes", h.Limits.MaxFrameBytes))
 			} else if !errors.As(err, &ce) {
 				c.Kick(realtimev1.ErrorCode_ERROR_CODE_UNSPECIFIED, "connection lost")

@@ -1,0 +1,283 @@
+// Package client is a Go client of realtime-go's /ws protocol, used by the tests and the benchmarks. It
+// checks the ordering contract as it reads: every committed event must arrive exactly once, in order,
+// with no gap; Violations reports any breach.
+package client
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"sync"
+	"sync/atomic"
+
+	"github.com/gorilla/websocket"
+	"google.golang.org/protobuf/proto"
+
+	realtimev1 "github.com/infidraw/infidraw/gen/go/infidraw/realtime/v1"
+	roomv1 "github.com/infidraw/infidraw/gen/go/infidraw/room/v1"
+)
+
+// Options of a connection.
+type Options struct {
+	// Origin is sent as the Origin header when set (browsers always send one).
+	Origin string
+	// Dialer overrides the WebSocket dialer.
+	Dialer *websocket.Dialer
+	// OnLive, if set, receives other sessions' live strokes and cursors from the read loop.
+	OnLive func(*realtimev1.Live)
+	// OnEvents, if set, receives each batch of committed events as they are accepted.
+	OnEvents func([]*roomv1.RoomEvent)
+}
+
+// Reply answers one request: an Ack or an Error.
+type Reply struct {
+	Ack   *realtimev1.Ack
+	Error *realtimev1.Error
+}
+
+// Client is one joined connection.
+type Client struct {
+	conn    *websocket.Conn
+	opts    Options
+	Welcome *realtimev1.Welcome
+	nextID  atomic.Uint32
+	writeMu sync.Mutex
+
+	mu         sync.Mutex
+	events     []*roomv1.RoomEvent
+	lastSeq    uint64
+	violations []string
+	pending    map[uint32]chan Reply
+	changed    chan struct{} // closed and replaced whenever lastSeq moves
+	final      *realtimev1.Error
+	done       chan struct{}
+}
+
+// ErrClosed is returned for requests on a closed connection.
+var ErrClosed = errors.New("connection closed")
+
+// Dial connects, joins the room with lastSeq and waits for Welcome. A refused join returns the
+// server's fatal Error as a *ServerError.
+func Dial(ctx context.Context, url, roomID, token string, lastSeq uint64, opts Options) (*Client, error) {
+	d := opts.Dialer
+	if d == nil {
+		d = websocket.DefaultDialer
+	}
+	h := http.Header{}
+	if opts.Origin != "" {
+		h.Set("Origin", opts.Origin)
+	}
+	conn, resp, err := d.DialContext(ctx, url, h)
+	if err != nil {
+		if resp != nil {
+			return nil, fmt.Errorf("dial %s: %w (HTTP %d)", url, err, resp.StatusCode)
+		}
+		return nil, fmt.Errorf("dial %s: %w", url, err)
+	}
+	c := &Client{conn: conn, opts: opts, lastSeq: lastSeq, pending: map[uint32]chan Reply{}, changed: make(chan struct{}), done: make(chan struct{})}
+	if err := c.Send(&realtimev1.ClientMessage{Body: &realtimev1.ClientMessage_Join{Join: &realtimev1.Join{RoomId: roomID, Token: token, LastSeq: lastSeq}}}); err != nil {
+		_ = conn.Close()
+		return nil, err
+	}
+	first, err := c.read()
+	if err != nil {
+		_ = conn.Close()
+		return nil, err
+	}
+	for _, m := range first.GetMessages() {
+		if e := m.GetError(); e != nil {
+			_ = conn.Close()
+			return nil, &ServerError{Err: e}
+		}
+		if w := m.GetWelcome(); w != nil {
+			c.Welcome = w
+		}
+	}
+	if c.Welcome == nil {
+		_ = conn.Close()
+		return nil, fmt.Errorf("first frame held no Welcome")
+	}
+	go c.readLoop()
+	return c, nil
+}
+
+// ServerError is a fatal error the server sent before closing.
+type ServerError struct{ Err *realtimev1.Error }
+
+func (e *ServerError) Error() string { return fmt.Sprintf("%s: %s", e.Err.GetCode(), e.Err.GetMessage()) }
+
+func (c *Client) read() (*realtimev1.ServerFrame, error) {
+	typ, data, err := c.conn.ReadMessage()
+	if err != nil {
+		return nil, err
+	}
+	if typ != websocket.BinaryMessage {
+		return nil, fmt.Errorf("server sent a non-binary frame")
+	}
+	var f realtimev1.ServerFrame
+	if err := proto.Unmarshal(data, &f); err != nil {
+		return nil, fmt.Errorf("decode ServerFrame: %w", err)
+	}
+	return &f, nil
+}
+
+func (c *Client) readLoop() {
+	defer func() {
+		c.mu.Lock()
+		for id, ch := range c.pending {
+			close(ch)
+			delete(c.pending, id)
+		}
+		c.mu.Unlock()
+		close(c.done)
+	}()
+	for {
+		f, err := c.read()
+		if err != nil {
+			return
+		}
+		for _, m := range f.GetMessages() {
+			switch b := m.GetBody().(type) {
+			case *realtimev1.ServerMessage_Events:
+				c.accept(b.Events.GetEvents())
+			case *realtimev1.ServerMessage_Ack:
+				c.answer(b.Ack.GetRequestId(), Reply{Ack: b.Ack})
+			case *realtimev1.ServerMessage_Error:
+				if b.Error.GetFatal() {
+					c.mu.Lock()
+					c.final = b.Error
+					c.mu.Unlock()
+				}
+				c.answer(b.Error.GetRequestId(), Reply{Error: b.Error})
+			case *realtimev1.ServerMessage_Live:
+				if c.opts.OnLive != nil {
+					c.opts.OnLive(b.Live)
+				}
+			}
+		}
+	}
+}
+
+func (c *Client) accept(evs []*roomv1.RoomEvent) {
+	c.mu.Lock()
+	for _, ev := range evs {
+		switch {
+		case ev.GetSeq() == c.lastSeq+1:
+			c.events = append(c.events, ev)
+			c.lastSeq = ev.GetSeq()
+		case ev.GetSeq() <= c.lastSeq:
+			c.violations = append(c.violations, fmt.Sprintf("duplicate seq %d (last %d)", ev.GetSeq(), c.lastSeq))
+		default:
+			c.violations = append(c.violations, fmt.Sprintf("gap: seq %d after %d", ev.GetSeq(), c.lastSeq))
+			c.events = append(c.events, ev)
+			c.lastSeq = ev.GetSeq()
+		}
+	}
+	close(c.changed)
+	c.changed = make(chan struct{})
+	c.mu.Unlock()
+	if c.opts.OnEvents != nil {
+		c.opts.OnEvents(evs)
+	}
+}
+
+func (c *Client) answer(id uint32, r Reply) {
+	c.mu.Lock()
+	ch, ok := c.pending[id]
+	delete(c.pending, id)
+	c.mu.Unlock()
+	if ok {
+		ch <- r
+	}
+}
+
+// Send writes messages as one frame without waiting for replies.
+func (c *Client) Send(msgs ...*realtimev1.ClientMessage) error {
+	b, err := proto.Marshal(&realtimev1.ClientFrame{Messages: msgs})
+	if err != nil {
+		return err
+	}
+	return c.SendRaw(websocket.BinaryMessage, b)
+}
+
+// SendRaw writes any WebSocket message (for malformed-input tests).
+func (c *Client) SendRaw(typ int, b []byte) error {
+	c.writeMu.Lock()
+	defer c.writeMu.Unlock()
+	return c.conn.WriteMessage(typ, b)
+}
+
+// Request sends one message with a fresh request id and waits for its Ack or Error.
+func (c *Client) Request(ctx context.Context, m *realtimev1.ClientMessage) (Reply, error) {
+	m.RequestId = c.nextID.Add(1)
+	ch := make(chan Reply, 1)
+	c.mu.Lock()
+	c.pending[m.RequestId] = ch
+	c.mu.Unlock()
+	if err := c.Send(m); err != nil {
+		return Reply{}, err
+	}
+	select {
+	case r, ok := <-ch:
+		if !ok {
+			return Reply{}, ErrClosed
+		}
+		return r, nil
+	case <-ctx.Done():
+		return Reply{}, ctx.Err()
+	}
+}
+
+// WaitSeq blocks until every event up to seq has arrived.
+func (c *Client) WaitSeq(ctx context.Context, seq uint64) error {
+	for {
+		c.mu.Lock()
+		last, ch := c.lastSeq, c.changed
+		c.mu.Unlock()
+		if last >= seq {
+			return nil
+		}
+		select {
+		case <-ch:
+		case <-c.done:
+			return fmt.Errorf("%w at seq %d waiting for %d", ErrClosed, last, seq)
+		case <-ctx.Done():
+			return fmt.Errorf("at seq %d waiting for %d: %w", last, seq, ctx.Err())
+		}
+	}
+}
+
+// Events returns the committed events received so far, in order.
+func (c *Client) Events() []*roomv1.RoomEvent {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]*roomv1.RoomEvent(nil), c.events...)
+}
+
+// LastSeq is the highest sequence number received.
+func (c *Client) LastSeq() uint64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.lastSeq
+}
+
+// Violations lists breaches of the ordering contract seen so far.
+func (c *Client) Violations() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]string(nil), c.violations...)
+}
+
+// Done is closed when the connection ends; Final then holds the server's fatal error, if any.
+func (c *Client) Done() <-chan struct{} { return c.done }
+
+// Final is the fatal error the server closed with.
+func (c *Client) Final() *realtimev1.Error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.final
+}
+
+// Close closes the connection.
+func (c *Client) Close() error { return c.conn.Close() }

@@ -1,0 +1,194 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	realtimev1 "github.com/infidraw/infidraw/gen/go/infidraw/realtime/v1"
+	strokev1 "github.com/infidraw/infidraw/gen/go/infidraw/stroke/v1"
+	"github.com/infidraw/infidraw/realtime-go/client"
+	"github.com/infidraw/infidraw/realtime-go/internal/postgres"
+)
+
+// The gateway's API: ingest with the /ws rules, paged reads with a cache that writes invalidate,
+// presence, and closing a room.
+func TestRealtimeServiceOverGRPC(t *testing.T) {
+	r := startReplica(t)
+	api := grpcClient(t, r.grpcAddr)
+	room := uuid.New()
+	author := uuid.NewString()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+
+	watcher := dial(t, r, room, uuid.NewString(), "viewer", 0, client.Options{})
+	batch := []*strokev1.Stroke{client.PenStroke(scribble(0, 0, 5), 300, 0xff), client.PenStroke(scribble(9, 9, 5), 300, 0xff), client.PenStroke(scribble(5, 5, 5), 300, 0xff)}
+	res, err := api.IngestStrokes(ctx, &realtimev1.IngestStrokesRequest{RoomId: room.String(), AuthorId: author, Strokes: batch})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, rr := range res.GetResults() {
+		if rr.GetSeq() != uint64(i+1) || rr.GetDuplicate() {
+			t.Fatalf("result %d: %+v", i, rr)
+		}
+	}
+	again, err := api.IngestStrokes(ctx, &realtimev1.IngestStrokesRequest{RoomId: room.String(), AuthorId: author, Strokes: batch[:1]})
+	if err != nil || !again.GetResults()[0].GetDuplicate() || again.GetResults()[0].GetSeq() != 1 {
+		t.Fatalf("idempotent ingest: %v %+v", err, again)
+	}
+	if err := watcher.WaitSeq(ctx, 3); err != nil {
+		t.Fatal("ingested strokes must reach WebSocket clients: ", err)
+	}
+
+	// First page twice (the second from the cache), then a write makes the cache miss.
+	for i := 0; i < 2; i++ {
+		page, err := api.GetEvents(ctx, &realtimev1.GetEventsRequest{RoomId: room.String(), Limit: 2})
+		if err != nil || len(page.GetEvents()) != 2 || !page.GetHasMore() || page.GetHeadSeq() != 3 {
+			t.Fatalf("first page: %v %+v", err, page)
+		}
+	}
+	if _, err := api.IngestStrokes(ctx, &realtimev1.IngestStrokesRequest{RoomId: room.String(), AuthorId: author, Strokes: []*strokev1.Stroke{client.PenStroke(scribble(1, 1, 3), 300, 0xff)}}); err != nil {
+		t.Fatal(err)
+	}
+	page, err := api.GetEvents(ctx, &realtimev1.GetEventsRequest{RoomId: room.String(), Limit: 2})
+	if err != nil || page.GetHeadSeq() != 4 {
+		t.Fatalf("after a write the cached first page must not be served: %v head %d", err, page.GetHeadSeq())
+	}
+	rest, err := api.GetEvents(ctx, &realtimev1.GetEventsRequest{RoomId: room.String(), AfterSeq: 2, Limit: 10})
+	if err != nil || len(rest.GetEvents()) != 2 || rest.GetHasMore() || rest.GetEvents()[0].GetSeq() != 3 {
+		t.Fatalf("second page: %v %+v", err, rest)
+	}
+
+	presence, err := api.GetPresence(ctx, &realtimev1.GetPresenceRequest{RoomId: room.String()})
+	if err != nil || len(presence.GetPeers()) != 1 || presence.GetPeers()[0].GetSessionId() != watcher.Welcome.GetSessionId() {
+		t.Fatalf("presence: %v %+v", err, presence)
+	}
+
+	bad := []struct {
+		name string
+		call func() error
+		code codes.Code
+	}{
+		{"room id not a uuid", func() error {
+			_, err := api.GetEvents(ctx, &realtimev1.GetEventsRequest{RoomId: "room-1"})
+			return err
+		}, codes.InvalidArgument},
+		{"page too large", func() error {
+			_, err := api.GetEvents(ctx, &realtimev1.GetEventsRequest{RoomId: room.String(), Limit: 1 << 30})
+			return err
+		}, codes.InvalidArgument},
+		{"invalid stroke", func() error {
+			s := client.PenStroke(scribble(0, 0, 2), 0, 0xff)
+			_, err := api.IngestStrokes(ctx, &realtimev1.IngestStrokesRequest{RoomId: room.String(), AuthorId: author, Strokes: []*strokev1.Stroke{s}})
+			return err
+		}, codes.InvalidArgument},
+		{"no strokes", func() error {
+			_, err := api.IngestStrokes(ctx, &realtimev1.IngestStrokesRequest{RoomId: room.String(), AuthorId: author})
+			return err
+		}, codes.InvalidArgument},
+		{"author not a uuid", func() error {
+			_, err := api.IngestStrokes(ctx, &realtimev1.IngestStrokesRequest{RoomId: room.String(), AuthorId: "bob", Strokes: batch})
+			return err
+		}, codes.InvalidArgument},
+	}
+	for _, b := range bad {
+		if err := b.call(); status.Code(err) != b.code {
+			t.Errorf("%s: %v, want %s", b.name, err, b.code)
+		}
+	}
+
+	closed, err := api.CloseRoom(ctx, &realtimev1.CloseRoomRequest{RoomId: room.String(), Purge: true})
+	if err != nil || closed.GetDisconnected() != 1 || closed.GetPurgedEvents() != 4 {
+		t.Fatalf("close room: %v %+v", err, closed)
+	}
+	<-watcher.Done()
+	if watcher.Final().GetCode() != realtimev1.ErrorCode_ERROR_CODE_ROOM_CLOSED {
+		t.Fatalf("watcher closed with %+v", watcher.Final())
+	}
+	empty, err := api.GetEvents(ctx, &realtimev1.GetEventsRequest{RoomId: room.String()})
+	if err != nil || len(empty.GetEvents()) != 0 {
+		t.Fatalf("purged room still has events: %v %+v", err, empty)
+	}
+}
+
+// A removed member's connections end at once, on every replica.
+func TestDisconnectUserOnEveryReplica(t *testing.T) {
+	a, b := startReplica(t), startReplica(t)
+	room := uuid.New()
+	removed, kept := uuid.NewString(), uuid.NewString()
+	onA := dial(t, a, room, removed, "editor", 0, client.Options{})
+	onB := dial(t, b, room, removed, "editor", 0, client.Options{})
+	stays := dial(t, b, room, kept, "editor", 0, client.Options{})
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if _, err := grpcClient(t, a.grpcAddr).DisconnectUser(ctx, &realtimev1.DisconnectUserRequest{RoomId: room.String(), UserId: removed}); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []*client.Client{onA, onB} {
+		select {
+		case <-c.Done():
+		case <-ctx.Done():
+			t.Fatal("removed member still connected")
+		}
+		if c.Final().GetCode() != realtimev1.ErrorCode_ERROR_CODE_PERMISSION_DENIED {
+			t.Fatalf("closed with %+v", c.Final())
+		}
+	}
+	if rep, _, err := commit(ctx, stays, scribble(0, 0, 3)); err != nil || rep.Ack == nil {
+		t.Fatalf("the member who stays can still draw: %v %+v", err, rep)
+	}
+}
+
+// The catch-up query is a range scan of the (room_id, seq) primary key, not a scan of the table.
+func TestEventsAfterUsesRoomSeqIndex(t *testing.T) {
+	ctx := context.Background()
+	db, err := conn(t).Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = db.Rollback(ctx) }() // the rows only exist for the plan
+	// Enough rows in enough rooms that a table scan would be the wrong plan.
+	if _, err := db.Exec(ctx, `insert into stroke_events (room_id, seq, kind, action_id, author_id, payload)
+		select r.id, s, 1, gen_random_uuid(), gen_random_uuid(), '\x00'
+		from (select gen_random_uuid() as id from generate_series(1, 200)) r, generate_series(1, 50) s`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(ctx, `analyze stroke_events`); err != nil {
+		t.Fatal(err)
+	}
+	var plan []byte
+	if err := db.QueryRow(ctx, "explain (format json) "+postgres.EventsAfterSQL, uuid.New(), 0, 1000).Scan(&plan); err != nil {
+		t.Fatal(err)
+	}
+	var nodes []struct {
+		Plan map[string]any `json:"Plan"`
+	}
+	if err := json.Unmarshal(plan, &nodes); err != nil {
+		t.Fatal(err)
+	}
+	if !usesIndex(nodes[0].Plan, "stroke_events_pkey") {
+		t.Fatalf("plan does not use stroke_events_pkey: %s", plan)
+	}
+	if strings.Contains(string(plan), `"Seq Scan"`) {
+		t.Fatalf("plan scans the table: %s", plan)
+	}
+}
+
+func usesIndex(node map[string]any, index string) bool {
+	if node["Index Name"] == index {
+		return true
+	}
+	children, _ := node["Plans"].([]any)
+	for _, c := range children {
+		if m, ok := c.(map[string]any); ok && usesIndex(m, index) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,183 @@
+package main
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/base64"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/protobuf/proto"
+
+	realtimev1 "github.com/infidraw/infidraw/gen/go/infidraw/realtime/v1"
+	"github.com/infidraw/infidraw/realtime-go/client"
+	"github.com/infidraw/infidraw/shared-go/strokes"
+)
+
+// The tests run real replicas (in-process through run, or as a separate process for kill -9) against
+// the PostgreSQL and Redis that `make test` starts; TEST_DATABASE_URL and REDIS_URL point at them.
+
+var signingKey ed25519.PrivateKey
+
+func devJWKS() string {
+	pub := signingKey.Public().(ed25519.PublicKey)
+	return fmt.Sprintf(`{"keys":[{"kty":"OKP","crv":"Ed25519","kid":"test","x":%q}]}`, base64.RawURLEncoding.EncodeToString(pub))
+}
+
+func TestMain(m *testing.M) {
+	_, signingKey, _ = ed25519.GenerateKey(rand.Reader)
+	if os.Getenv("TEST_DATABASE_URL") == "" || os.Getenv("REDIS_URL") == "" {
+		fmt.Fprintln(os.Stderr, "TEST_DATABASE_URL and REDIS_URL must point at the backing services (make test starts them)")
+		os.Exit(1)
+	}
+	os.Exit(m.Run())
+}
+
+type tokenOpts struct {
+	user, role string
+	room       uuid.UUID
+	ttl        time.Duration
+	issuedAgo  time.Duration
+}
+
+func token(t *testing.T, o tokenOpts) string {
+	t.Helper()
+	if o.ttl == 0 {
+		o.ttl = time.Minute
+	}
+	iat := time.Now().Add(-o.issuedAgo)
+	tok := jwt.NewWithClaims(jwt.SigningMethodEdDSA, jwt.MapClaims{
+		"iss": "infidraw-gateway", "aud": "infidraw-realtime", "sub": o.user, "room": o.room.String(),
+		"role": o.role, "name": "tester", "iat": iat.Unix(), "exp": iat.Add(o.ttl).Unix(), "jti": uuid.NewString(),
+	})
+	tok.Header["kid"] = "test"
+	s, err := tok.SignedString(signingKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+type replica struct {
+	httpAddr, grpcAddr string
+	stop               context.CancelFunc
+	done               chan error
+}
+
+func (r *replica) wsURL() string { return "ws://" + r.httpAddr + "/ws" }
+
+func replicaEnv(httpAddr, grpcAddr string, extra ...string) []string {
+	return append([]string{
+		"DATABASE_URL=" + os.Getenv("TEST_DATABASE_URL"), "REDIS_URL=" + os.Getenv("REDIS_URL"),
+		"REALTIME_HTTP_LISTEN=" + httpAddr, "REALTIME_GRPC_LISTEN=" + grpcAddr,
+		"REALTIME_DEV_JWKS=" + devJWKS(), "REALTIME_ALLOWED_ORIGINS=http://good.example", "LOG_LEVEL=warn",
+	}, extra...)
+}
+
+// startReplica runs realtime-go in this process until the test ends.
+func startReplica(t *testing.T, extra ...string) *replica {
+	t.Helper()
+	r := &replica{httpAddr: freeAddr(t), grpcAddr: freeAddr(t), done: make(chan error, 1)}
+	ctx, cancel := context.WithCancel(context.Background())
+	r.stop = cancel
+	go func() { r.done <- run(ctx, nil, replicaEnv(r.httpAddr, r.grpcAddr, extra...)) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-r.done; err != nil {
+			t.Errorf("replica exited: %v", err)
+		}
+	})
+	waitHealthy(t, r.httpAddr)
+	return r
+}
+
+// waitHealthy polls /healthz until it answers 200 (readiness is a condition to wait for, not a delay).
+func waitHealthy(t *testing.T, addr string) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	backoff := 5 * time.Millisecond
+	for time.Now().Before(deadline) {
+		resp, err := http.Get("http://" + addr + "/healthz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return
+			}
+		}
+		time.Sleep(backoff)
+		backoff = min(2*backoff, 200*time.Millisecond)
+	}
+	t.Fatalf("replica %s never became healthy", addr)
+}
+
+func dial(t *testing.T, r *replica, room uuid.UUID, user, role string, lastSeq uint64, opts client.Options) *client.Client {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c, err := client.Dial(ctx, r.wsURL(), room.String(), token(t, tokenOpts{user: user, role: role, room: room}), lastSeq, opts)
+	if err != nil {
+		t.Fatalf("dial: %v", err)
+	}
+	t.Cleanup(func() { _ = c.Close() })
+	return c
+}
+
+func grpcClient(t *testing.T, addr string) realtimev1.RealtimeServiceClient {
+	t.Helper()
+	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	return realtimev1.NewRealtimeServiceClient(conn)
+}
+
+// scribble is a stroke of n points starting at (x, y) world units.
+func scribble(x, y int64, n int) []strokes.Point {
+	pts := make([]strokes.Point, n)
+	for i := range pts {
+		pts[i] = strokes.Point{X: (x + int64(i*3)) * 100, Y: (y + int64(i%7)) * 100, Pressure: strokes.DefaultPressure}
+	}
+	return pts
+}
+
+func commit(ctx context.Context, c *client.Client, pts []strokes.Point) (client.Reply, []byte, error) {
+	s := client.PenStroke(pts, 300, 0x112233ff)
+	r, err := c.Request(ctx, &realtimev1.ClientMessage{Body: &realtimev1.ClientMessage_CommitStroke{CommitStroke: &realtimev1.CommitStroke{Stroke: s}}})
+	return r, s.GetId(), err
+}
+
+func strokeIDOf(evID []byte) string { return strings.ToLower(uuid.UUID(evID).String()) }
+
+func mustUnmarshal(b []byte, m proto.Message) error { return proto.Unmarshal(b, m) }
+
+func conn(t *testing.T) *pgx.Conn {
+	t.Helper()
+	c, err := pgx.Connect(context.Background(), os.Getenv("TEST_DATABASE_URL"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close(context.Background()) })
+	return c
+}
