@@ -5,6 +5,7 @@ import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
 import { EventsQueryDto, mapPresence, PresenceDto } from '../dtos/events.dto';
 import { mapIngestResponse, parseStrokeBatch, STROKE_CONTENT_TYPES, WireFormat, wireFormatOf } from '../dtos/stroke.dto';
 import { GetEventsResponse, IngestStrokesResponse } from '../gen/infidraw/realtime/v1/realtime_service';
+import { RoomEvent } from '../gen/infidraw/room/v1/event';
 import { RealtimeRepository } from '../repositories/realtime.repository';
 import { AuthContext } from './auth.service';
 import { RoomAccessService } from './room-access.service';
@@ -75,7 +76,7 @@ export class RoomDataService {
     const afterGrpc = process.hrtime.bigint();
     const body =
       format === 'json'
-        ? JSON.stringify(GetEventsResponse.toJSON(response))
+        ? JSON.stringify({ events: response.events.map((e) => RoomEvent.toJSON(e)), headSeq: response.headSeq, hasMore: response.hasMore })
         : Buffer.from(GetEventsResponse.encode(response).finish());
     const end = process.hrtime.bigint();
     const dbMs = dbMsFrom(trailers);
