@@ -7,6 +7,7 @@ import { ErrorCode } from '../src/gen/infidraw/realtime/v1/frames';
 import { GetEventsResponse, IngestStrokesRequest, IngestStrokesResponse } from '../src/gen/infidraw/realtime/v1/realtime_service';
 import { Role } from '../src/gen/infidraw/room/v1/event';
 import { RoomsService } from '../src/services/rooms.service';
+import { SigningKeyService } from '../src/services/signing-key.service';
 import { bytesToUuid } from '../src/utils/uuid';
 import { Caller, PASSWORD, REALTIME_BIN, realtimeAvailable, signup, Stack, startStack, testDb } from './helpers';
 import { penStroke, RealtimeClient } from './ws-client';
@@ -96,6 +97,20 @@ describe('end to end with realtime-go', { skip }, () => {
     const c = await connect();
     c.join(a, forged);
     assert.equal((await c.next('error')).code, ErrorCode.ERROR_CODE_UNAUTHENTICATED);
+  });
+
+  it('an expired room token is refused by realtime-go', async () => {
+    const roomId = await room();
+    const { token: stale } = stack.gateway.app.get(SigningKeyService).signJwt(
+      { iss: 'infidraw-gateway', aud: 'infidraw-realtime', sub: owner.userId, room: roomId, role: 'owner', name: 'old' },
+      60,
+      Date.now() - 120_000,
+    );
+    const c = await connect();
+    c.join(roomId, stale);
+    const err = await c.next('error');
+    assert.equal(err.code, ErrorCode.ERROR_CODE_UNAUTHENTICATED);
+    assert.match(err.message, /expired/);
   });
 
   it("a viewer's token cannot draw; an editor's can, and REST reads it back", async () => {
