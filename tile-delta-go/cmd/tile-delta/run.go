@@ -1,0 +1,55 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	tilev1 "github.com/infidraw/infidraw/gen/go/infidraw/tile/v1"
+	"github.com/infidraw/infidraw/shared-go/service"
+	"github.com/infidraw/infidraw/tile-delta-go/internal/config"
+	"github.com/infidraw/infidraw/tile-delta-go/internal/grpcapi"
+	"github.com/infidraw/infidraw/tile-delta-go/internal/renderclient"
+	"github.com/infidraw/infidraw/tile-delta-go/internal/tiles"
+)
+
+func run(ctx context.Context, args []string, environ []string) error {
+	if len(args) > 0 {
+		return fmt.Errorf("unexpected arguments %q: configure through the environment (docs/contracts.md)", args)
+	}
+	cfg, err := config.Load(environ)
+	if err != nil {
+		return err
+	}
+	log, _ := service.NewLogger(os.Stdout, cfg.LogLevel)
+	log = log.With("service", "tile-delta-go")
+
+	pool, err := pgxpool.New(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return fmt.Errorf("database: %w", err)
+	}
+	defer pool.Close()
+	renderer, err := renderclient.Dial(cfg.SnapshotTarget)
+	if err != nil {
+		return err
+	}
+	defer renderer.Close()
+
+	reg := service.NewRegistry()
+	reader := tiles.NewReader(pool)
+	// Readiness follows the database only: tiles are still read when snapshot-rs is down.
+	ready := service.NewReadiness(log, map[string]service.Check{"postgres": reader.Ping}, tilev1.TileDeltaService_ServiceDesc.ServiceName)
+	gs := service.NewGRPCServer(service.NewGRPCMetrics(reg), ready)
+	tilev1.RegisterTileDeltaServiceServer(gs, &grpcapi.Server{Tiles: reader, Renderer: renderer, Log: log})
+
+	servers := &service.Servers{Log: log, HTTPAddr: cfg.HTTPListen, HTTP: service.HTTPMux(reg, ready), GRPCAddr: cfg.GRPCListen, GRPC: gs, Readiness: ready}
+	httpLn, grpcLn, err := servers.Listen()
+	if err != nil {
+		return err
+	}
+	err = servers.Serve(ctx, httpLn, grpcLn)
+	log.Info("stopped")
+	return err
+}

@@ -1,0 +1,218 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/base64"
+	"fmt"
+	"image/png"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+
+	realtimev1 "github.com/infidraw/infidraw/gen/go/infidraw/realtime/v1"
+	strokev1 "github.com/infidraw/infidraw/gen/go/infidraw/stroke/v1"
+	tilev1 "github.com/infidraw/infidraw/gen/go/infidraw/tile/v1"
+	"github.com/infidraw/infidraw/shared-go/strokes"
+)
+
+// These tests run the real neighbours as processes: realtime-go (which writes the events and the tile
+// index) and snapshot-rs (which renders), from the binaries `make test` builds.
+
+func binary(t *testing.T, env, fallback string) string {
+	t.Helper()
+	p := os.Getenv(env)
+	if p == "" {
+		p = fallback
+	}
+	abs, _ := filepath.Abs(p)
+	if _, err := os.Stat(abs); err != nil {
+		t.Fatalf("%s: %v (make test builds it; or set %s)", abs, err, env)
+	}
+	return abs
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+func startProcess(t *testing.T, bin string, env ...string) {
+	t.Helper()
+	cmd := exec.Command(bin)
+	cmd.Env = append(os.Environ(), env...)
+	var logs bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &logs, &logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = cmd.Process.Signal(os.Interrupt)
+		_ = cmd.Wait()
+		if t.Failed() {
+			t.Logf("%s output:\n%s", filepath.Base(bin), logs.String())
+		}
+	})
+}
+
+// waitHealthy polls /healthz until it answers 200 (a condition, not a delay).
+func waitHealthy(t *testing.T, addr string) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	backoff := 5 * time.Millisecond
+	for time.Now().Before(deadline) {
+		if resp, err := http.Get("http://" + addr + "/healthz"); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return
+			}
+		}
+		time.Sleep(backoff)
+		backoff = min(2*backoff, 200*time.Millisecond)
+	}
+	t.Fatalf("%s never became healthy", addr)
+}
+
+func dial(t *testing.T, addr string) *grpc.ClientConn {
+	t.Helper()
+	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	return conn
+}
+
+type stack struct {
+	realtime realtimev1.RealtimeServiceClient
+	tiles    tilev1.TileDeltaServiceClient
+	snapshot string // gRPC address of snapshot-rs
+}
+
+func startStack(t *testing.T) *stack {
+	t.Helper()
+	db, rd := os.Getenv("TEST_DATABASE_URL"), os.Getenv("REDIS_URL")
+	if db == "" || rd == "" {
+		t.Fatal("TEST_DATABASE_URL and REDIS_URL must point at the backing services (make test starts them)")
+	}
+	snapHTTP, snapGRPC := freeAddr(t), freeAddr(t)
+	startProcess(t, binary(t, "SNAPSHOT_BIN", "../../../target/release/snapshot-server"),
+		"SNAPSHOT_HTTP_LISTEN="+snapHTTP, "SNAPSHOT_GRPC_LISTEN="+snapGRPC, "LOG_LEVEL=warn")
+	pub, _, _ := ed25519.GenerateKey(rand.Reader)
+	rtHTTP, rtGRPC := freeAddr(t), freeAddr(t)
+	startProcess(t, binary(t, "REALTIME_BIN", "../../../bin/realtime-go"),
+		"DATABASE_URL="+db, "REDIS_URL="+rd, "REALTIME_HTTP_LISTEN="+rtHTTP, "REALTIME_GRPC_LISTEN="+rtGRPC, "LOG_LEVEL=warn",
+		fmt.Sprintf(`REALTIME_DEV_JWKS={"keys":[{"kty":"OKP","crv":"Ed25519","kid":"k","x":%q}]}`, base64.RawURLEncoding.EncodeToString(pub)))
+	tdHTTP, tdGRPC := freeAddr(t), freeAddr(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, nil, []string{"DATABASE_URL=" + db, "SNAPSHOT_TARGET=" + snapGRPC,
+			"TILE_DELTA_HTTP_LISTEN=" + tdHTTP, "TILE_DELTA_GRPC_LISTEN=" + tdGRPC, "LOG_LEVEL=warn"})
+	}()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("tile-delta exited: %v", err)
+		}
+	})
+	waitHealthy(t, snapHTTP)
+	waitHealthy(t, rtHTTP)
+	waitHealthy(t, tdHTTP)
+	return &stack{realtime: realtimev1.NewRealtimeServiceClient(dial(t, rtGRPC)), tiles: tilev1.NewTileDeltaServiceClient(dial(t, tdGRPC)), snapshot: snapGRPC}
+}
+
+// line is a pen stroke from (x0, y0) to (x1, y1) in world units, width in world units.
+func line(x0, y0, x1, y1 int64, width uint32) *strokev1.Stroke {
+	id := uuid.New()
+	pts := []strokes.Point{{X: x0 * 100, Y: y0 * 100, Pressure: strokes.DefaultPressure}, {X: x1 * 100, Y: y1 * 100, Pressure: strokes.DefaultPressure}}
+	q, p, pr := strokes.EncodePoints(pts)
+	return &strokev1.Stroke{Id: id[:], Tool: strokev1.Tool_TOOL_PEN, Rgba: 0x0000ffff, Width: width * 100, Quantum: q, Points: p, Pressures: pr}
+}
+
+// The foundation's wire: a stroke committed through realtime-go is read back as a tile by
+// tile-delta-go and rendered by snapshot-rs into a valid PNG that shows it.
+func TestStrokeBecomesARenderedTile(t *testing.T) {
+	s := startStack(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	room := uuid.New()
+	stroke := line(20, 128, 236, 128, 8) // across the middle of tile (0, 0, 0)
+	if _, err := s.realtime.IngestStrokes(ctx, &realtimev1.IngestStrokesRequest{RoomId: room.String(), AuthorId: uuid.NewString(), Strokes: []*strokev1.Stroke{stroke}}); err != nil {
+		t.Fatal(err)
+	}
+
+	got, err := s.tiles.GetTiles(ctx, &tilev1.GetTilesRequest{RoomId: room.String(), Level: 0,
+		Selection: &tilev1.GetTilesRequest_Viewport{Viewport: &tilev1.Viewport{MinX: -51200, MinY: -51200, MaxX: 51200, MaxY: 51200}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got.GetTiles()) != 1 || got.GetTiles()[0].GetCoord().GetX() != 0 || got.GetTiles()[0].GetCoord().GetY() != 0 ||
+		!bytes.Equal(got.GetTiles()[0].GetStrokes()[0].GetId(), stroke.GetId()) || got.GetHeadSeq() != 1 {
+		t.Fatalf("tiles of a one-stroke room: %+v", got)
+	}
+
+	r, err := s.tiles.RenderTile(ctx, &tilev1.RenderTileRequest{RoomId: room.String(), Coord: &tilev1.TileCoord{Level: 0, X: 0, Y: 0}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := png.Decode(bytes.NewReader(r.GetPng()))
+	if err != nil {
+		t.Fatalf("not a PNG: %v", err)
+	}
+	if b := img.Bounds(); b.Dx() != 256 || b.Dy() != 256 {
+		t.Fatalf("tile is %v, want 256x256", b)
+	}
+	// Blue ink on the stroke, nothing far from it.
+	if _, _, bl, a := img.At(128, 128).RGBA(); a < 0xf000 || bl < 0xf000 {
+		t.Fatalf("pixel on the stroke is not opaque blue: a=%x b=%x", a, bl)
+	}
+	if _, _, _, a := img.At(128, 40).RGBA(); a != 0 {
+		t.Fatalf("pixel far from the stroke is not transparent: a=%x", a)
+	}
+	if r.GetRenderer() != "snapshot-rs" || r.GetCoversSeq() != 1 {
+		t.Fatalf("renderer %q covers %d", r.GetRenderer(), r.GetCoversSeq())
+	}
+}
+
+// Bad requests get InvalidArgument with a message.
+func TestGetTilesRejectsBadRequests(t *testing.T) {
+	s := startStack(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	room := uuid.NewString()
+	vp := func(level uint32, v *tilev1.Viewport) *tilev1.GetTilesRequest {
+		return &tilev1.GetTilesRequest{RoomId: room, Level: level, Selection: &tilev1.GetTilesRequest_Viewport{Viewport: v}}
+	}
+	tests := map[string]*tilev1.GetTilesRequest{
+		"room not a uuid":      {RoomId: "x", Selection: &tilev1.GetTilesRequest_Viewport{Viewport: &tilev1.Viewport{MaxX: 1, MaxY: 1}}},
+		"no selection":         {RoomId: room},
+		"empty viewport":       vp(0, &tilev1.Viewport{}),
+		"too many tiles":       vp(0, &tilev1.Viewport{MaxX: 100 * 25600, MaxY: 100 * 25600}),
+		"level beyond pyramid": vp(17, &tilev1.Viewport{MaxX: 1, MaxY: 1}),
+		"outside the world":    vp(16, &tilev1.Viewport{MinX: -4e9, MaxX: 1, MaxY: 1}),
+	}
+	for name, req := range tests {
+		t.Run(name, func(t *testing.T) {
+			_, err := s.tiles.GetTiles(ctx, req)
+			if err == nil || grpcCode(err) != "InvalidArgument" {
+				t.Fatalf("err = %v, want InvalidArgument", err)
+			}
+		})
+	}
+}

@@ -1,0 +1,119 @@
+// Package grpcapi is tile-delta-go's gRPC transport (TileDeltaService): it maps requests to the tile
+// reader and the renderer and errors to status codes.
+package grpcapi
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/google/uuid"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	strokev1 "github.com/infidraw/infidraw/gen/go/infidraw/stroke/v1"
+	tilev1 "github.com/infidraw/infidraw/gen/go/infidraw/tile/v1"
+	"github.com/infidraw/infidraw/shared-go/strokes"
+	"github.com/infidraw/infidraw/tile-delta-go/internal/tiles"
+)
+
+// TileReader reads tile contents.
+type TileReader interface {
+	Strokes(ctx context.Context, room uuid.UUID, ts []strokes.Tile, after uint64) ([]tiles.Content, uint64, error)
+}
+
+// Renderer turns strokes into a PNG tile.
+type Renderer interface {
+	RenderTile(ctx context.Context, t strokes.Tile, base []byte, ss []*strokev1.Stroke) ([]byte, error)
+}
+
+// Server implements TileDeltaService.
+type Server struct {
+	tilev1.UnimplementedTileDeltaServiceServer
+	Tiles    TileReader
+	Renderer Renderer
+	Log      *slog.Logger
+}
+
+func parseRoom(id string) (uuid.UUID, error) {
+	r, err := uuid.Parse(id)
+	if err != nil {
+		return uuid.Nil, status.Errorf(codes.InvalidArgument, "room_id %q is not a UUID", id)
+	}
+	return r, nil
+}
+
+// GetTiles implements TileDeltaService. Until snapshots exist, a tile's delta is all its visible
+// strokes (after the sequence number the client already holds, for an explicit tile list).
+func (s *Server) GetTiles(ctx context.Context, req *tilev1.GetTilesRequest) (*tilev1.GetTilesResponse, error) {
+	room, err := parseRoom(req.GetRoomId())
+	if err != nil {
+		return nil, err
+	}
+	level := int(req.GetLevel())
+	var want []strokes.Tile
+	var after uint64
+	switch sel := req.GetSelection().(type) {
+	case *tilev1.GetTilesRequest_Viewport:
+		v := sel.Viewport
+		want, err = tiles.Viewport(level, v.GetMinX(), v.GetMinY(), v.GetMaxX(), v.GetMaxY())
+		if err != nil {
+			return nil, status.Error(codes.InvalidArgument, err.Error())
+		}
+	case *tilev1.GetTilesRequest_Known:
+		if n := len(sel.Known.GetTiles()); n == 0 || n > tiles.MaxTilesPerRequest {
+			return nil, status.Errorf(codes.InvalidArgument, "list 1..%d tiles, got %d", tiles.MaxTilesPerRequest, n)
+		}
+		after = ^uint64(0)
+		for _, k := range sel.Known.GetTiles() {
+			c := k.GetCoord()
+			if int(c.GetLevel()) != level {
+				return nil, status.Errorf(codes.InvalidArgument, "tile of level %d in a request for level %d", c.GetLevel(), level)
+			}
+			want = append(want, strokes.Tile{Level: level, X: c.GetX(), Y: c.GetY()})
+			after = min(after, k.GetCoversSeq())
+		}
+	default:
+		return nil, status.Error(codes.InvalidArgument, "select tiles by viewport or by a known tile list")
+	}
+	if level > strokes.MaxLevel {
+		return nil, status.Errorf(codes.InvalidArgument, "level %d is outside 0..%d", level, strokes.MaxLevel)
+	}
+	start := time.Now()
+	contents, head, err := s.Tiles.Strokes(ctx, room, want, after)
+	if err != nil {
+		return nil, status.Errorf(codes.Unavailable, "read tiles: %v", err)
+	}
+	resp := &tilev1.GetTilesResponse{HeadSeq: head}
+	for _, c := range contents {
+		if len(c.Strokes) == 0 {
+			continue
+		}
+		resp.Tiles = append(resp.Tiles, &tilev1.TileDelta{Coord: &tilev1.TileCoord{Level: uint32(level), X: c.Tile.X, Y: c.Tile.Y},
+			Strokes: c.Strokes, CoversSeq: head})
+	}
+	s.Log.Info("tiles read", "room", room, "level", level, "tiles", len(want), "with_content", len(resp.Tiles), "ms", float64(time.Since(start).Microseconds())/1000)
+	return resp, nil
+}
+
+// RenderTile implements TileDeltaService: the tile's visible strokes rendered by snapshot-rs.
+func (s *Server) RenderTile(ctx context.Context, req *tilev1.RenderTileRequest) (*tilev1.RenderTileResponse, error) {
+	room, err := parseRoom(req.GetRoomId())
+	if err != nil {
+		return nil, err
+	}
+	c := req.GetCoord()
+	if c == nil || c.GetLevel() > strokes.MaxLevel {
+		return nil, status.Errorf(codes.InvalidArgument, "coord with a level in 0..%d is required", strokes.MaxLevel)
+	}
+	t := strokes.Tile{Level: int(c.GetLevel()), X: c.GetX(), Y: c.GetY()}
+	contents, head, err := s.Tiles.Strokes(ctx, room, []strokes.Tile{t}, 0)
+	if err != nil {
+		return nil, status.Errorf(codes.Unavailable, "read tile: %v", err)
+	}
+	png, err := s.Renderer.RenderTile(ctx, t, nil, contents[0].Strokes)
+	if err != nil {
+		return nil, status.Errorf(codes.Unavailable, "render with snapshot-rs: %v", err)
+	}
+	return &tilev1.RenderTileResponse{Png: png, CoversSeq: head, Renderer: "snapshot-rs"}, nil
+}
