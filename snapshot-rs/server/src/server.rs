@@ -10,6 +10,7 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio_stream::wrappers::TcpListenerStream;
+use tonic::server::NamedService;
 use tonic_health::ServingStatus;
 use tracing::{info, warn};
 
@@ -75,13 +76,19 @@ impl Server {
         health_reporter
             .set_service_status("", ServingStatus::Serving)
             .await;
-        let reflection = || {
+        // Advertise only what this port serves (the descriptor set also holds tile-delta-go's
+        // service, which lives in an imported file).
+        let reflection = |reflection_service: &str| {
             tonic_reflection::server::Builder::configure()
                 .register_encoded_file_descriptor_set(proto::FILE_DESCRIPTOR_SET)
                 .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+                .with_service_name(<RenderServiceServer<RenderSvc> as NamedService>::NAME)
+                .with_service_name("grpc.health.v1.Health")
+                .with_service_name(reflection_service)
         };
-        let reflection_v1 = reflection().build_v1()?;
-        let reflection_v1alpha = reflection().build_v1alpha()?;
+        let reflection_v1 = reflection("grpc.reflection.v1.ServerReflection").build_v1()?;
+        let reflection_v1alpha =
+            reflection("grpc.reflection.v1alpha.ServerReflection").build_v1alpha()?;
 
         let ready = Arc::new(AtomicBool::new(true));
         let (stop_tx, stop_rx) = watch::channel(false);

@@ -102,7 +102,7 @@ impl Renderer {
     fn record_error(&self, rpc: &'static str, status: &Status) {
         let code = format!("{:?}", status.code());
         self.metrics.errors.with_label_values(&[rpc, &code]).inc();
-        warn!(rpc, code, message = status.message(), "render refused");
+        warn!(rpc, code, reason = status.message(), "render refused");
     }
 }
 

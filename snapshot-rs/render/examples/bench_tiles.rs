@@ -1,0 +1,188 @@
+//! Micro benchmark of tile rendering on real strokes (Quick, Draw! raw drawings from the shared data
+//! folder), printing one JSON object:
+//!
+//! - `full_ms`: a dense tile of 1000 strokes rendered from nothing;
+//! - `incremental_ms`: 10 more strokes drawn on top of that tile's PNG;
+//! - `typical_ms`: tiles of a board covered with drawings at their natural size (a few to a few
+//!   dozen strokes each), averaged over every touched tile.
+//!
+//! `cargo run --release -p infidraw-render --example bench_tiles [-- DATA_DIR [ROUNDS]]`
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use infidraw_render::{
+    Point, Stroke, TILE_PX, TileCoord, Tool, decode_stroke, encode_stroke, render_tile,
+    tiles_touched,
+};
+
+/// A small deterministic generator (xorshift64*), so runs are comparable.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+}
+
+/// Every drawing of every file: strokes of (x, y) in the drawing's pixels.
+fn load(dir: &PathBuf) -> Vec<Vec<Vec<(f64, f64)>>> {
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "ndjson"))
+        .collect();
+    files.sort();
+    let mut drawings = Vec::new();
+    for f in files {
+        let text = std::fs::read_to_string(&f).unwrap();
+        for line in text.lines().take(3) {
+            let v: serde_json::Value = serde_json::from_str(line).unwrap();
+            let strokes = v["drawing"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|s| {
+                    let xs = s[0].as_array().unwrap();
+                    let ys = s[1].as_array().unwrap();
+                    xs.iter()
+                        .zip(ys)
+                        .map(|(x, y)| (x.as_f64().unwrap(), y.as_f64().unwrap()))
+                        .collect()
+                })
+                .collect();
+            drawings.push(strokes);
+        }
+    }
+    drawings
+}
+
+/// Encodes a drawing scaled by `scale` and moved to (ox, oy) world units; colours and tools vary.
+fn place(d: &[Vec<(f64, f64)>], scale: f64, ox: f64, oy: f64, rng: &mut Rng) -> Vec<Stroke> {
+    d.iter()
+        .map(|s| {
+            let pts: Vec<Point> = s
+                .iter()
+                .map(|&(x, y)| {
+                    Point::new(
+                        ((ox + x * scale) * 100.0).round() as i32,
+                        ((oy + y * scale) * 100.0).round() as i32,
+                    )
+                })
+                .collect();
+            let (tool, rgba, width) = match rng.below(10) {
+                0 => (Tool::Highlighter, 0xffd00060, 1200),
+                1 => (Tool::PixelEraser, 0, 800),
+                _ => (
+                    Tool::Pen,
+                    (rng.next() as u32) | 0xff,
+                    200 + rng.below(400) as u32,
+                ),
+            };
+            let pressures: Vec<u8> = if rng.below(2) == 0 {
+                (0..pts.len()).map(|_| 64 + rng.below(160) as u8).collect()
+            } else {
+                Vec::new()
+            };
+            encode_stroke(tool, rgba, width, &pts, &pressures).unwrap()
+        })
+        .collect()
+}
+
+fn time_ms(rounds: u32, mut f: impl FnMut()) -> f64 {
+    f(); // warm-up
+    let start = Instant::now();
+    for _ in 0..rounds {
+        f();
+    }
+    start.elapsed().as_secs_f64() * 1000.0 / f64::from(rounds)
+}
+
+fn main() {
+    let mut args = std::env::args().skip(1);
+    let dir = PathBuf::from(
+        args.next()
+            .unwrap_or_else(|| "/work/shared/data/strokes/raw".into()),
+    );
+    let rounds: u32 = args.next().map_or(20, |r| r.parse().expect("ROUNDS"));
+    let drawings = load(&dir);
+    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+    let tile = TileCoord::new(0, 0, 0);
+
+    // A dense tile: drawings shrunk to ~120 units, scattered over tile (0, 0) until 1010 strokes.
+    let mut dense = Vec::new();
+    let mut i = 0;
+    while dense.len() < 1010 {
+        let d = &drawings[i % drawings.len()];
+        i += 1;
+        let (ox, oy) = (rng.below(200) as f64 - 20.0, rng.below(200) as f64 - 20.0);
+        dense.extend(place(d, 0.3, ox, oy, &mut rng));
+    }
+    let (base_strokes, extra) = dense.split_at(1000);
+    let extra = &extra[..10];
+    let points: usize = base_strokes.iter().map(|s| s.points.len() / 2).sum();
+    let mut base_png = Vec::new();
+    let full_ms = time_ms(rounds, || {
+        base_png = render_tile(tile, TILE_PX, None, base_strokes).unwrap().png;
+    });
+    let incremental_ms = time_ms(rounds * 5, || {
+        render_tile(tile, TILE_PX, Some(&base_png), extra).unwrap();
+    });
+    let full_512_ms = time_ms(rounds, || {
+        render_tile(tile, 2 * TILE_PX, None, base_strokes).unwrap();
+    });
+
+    // A board: drawings at natural size on a 2000 × 2000 unit area, rendered tile by tile.
+    let mut board = Vec::new();
+    for d in drawings.iter().take(120) {
+        let (ox, oy) = (rng.below(1700) as f64, rng.below(1700) as f64);
+        board.extend(place(d, 1.0, ox, oy, &mut rng));
+    }
+    let mut per_tile: std::collections::BTreeMap<TileCoord, Vec<Stroke>> = Default::default();
+    for s in &board {
+        for t in tiles_touched(&decode_stroke(s).unwrap(), 0).unwrap() {
+            per_tile.entry(t).or_default().push(s.clone());
+        }
+    }
+    let tiles: Vec<_> = per_tile.into_iter().collect();
+    let mean_strokes =
+        tiles.iter().map(|(_, s)| s.len()).sum::<usize>() as f64 / tiles.len() as f64;
+    let mut png_bytes = 0usize;
+    let board_ms = time_ms(rounds.div_ceil(4), || {
+        png_bytes = 0;
+        for (t, strokes) in &tiles {
+            png_bytes += render_tile(*t, TILE_PX, None, strokes).unwrap().png.len();
+        }
+    });
+
+    println!(
+        "{}",
+        serde_json::json!({
+            "rounds": rounds,
+            "dense_tile": {
+                "strokes": base_strokes.len(),
+                "points": points,
+                "full_ms": round(full_ms),
+                "full_512_ms": round(full_512_ms),
+                "png_bytes": base_png.len(),
+                "incremental_10_strokes_ms": round(incremental_ms),
+            },
+            "board": {
+                "tiles": tiles.len(),
+                "mean_strokes_per_tile": round(mean_strokes),
+                "typical_ms": round(board_ms / tiles.len() as f64),
+                "mean_png_bytes": png_bytes / tiles.len(),
+            },
+        })
+    );
+}
+
+fn round(v: f64) -> f64 {
+    (v * 1000.0).round() / 1000.0
+}
