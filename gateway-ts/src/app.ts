@@ -80,6 +80,13 @@ export function buildOpenApi(app: NestFastifyApplication): OpenAPIObject {
   return SwaggerModule.createDocument(app, config);
 }
 
+const ROUTES = new WeakMap<NestFastifyApplication, { method: string; url: string }[]>();
+
+/** Every route registered on the HTTP server (method and URL pattern), for the OpenAPI coverage test. */
+export function registeredRoutes(app: NestFastifyApplication): { method: string; url: string }[] {
+  return ROUTES.get(app) ?? [];
+}
+
 /** Builds the application (not listening yet). */
 export async function createApp(config: GatewayConfig, options: AppOptions = {}): Promise<NestFastifyApplication> {
   const adapter = new FastifyAdapter({
@@ -100,6 +107,11 @@ export async function createApp(config: GatewayConfig, options: AppOptions = {})
   app.flushLogs();
 
   const fastify = app.getHttpAdapter().getInstance();
+  const routes: { method: string; url: string }[] = [];
+  ROUTES.set(app, routes);
+  fastify.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) routes.push({ method, url: route.url });
+  });
   registerBodyParsers(fastify, config);
   await app.register(fastifyCookie);
   await app.register(helmet, {

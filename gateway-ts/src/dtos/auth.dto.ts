@@ -12,19 +12,19 @@ export const SESSION_KINDS = ['cookie', 'bearer'] as const;
 export class SignupDto {
   @ApiProperty({ example: 'ada@example.org', maxLength: 254 })
   @Transform(lower)
-  @IsEmail({}, { message: 'email must be an email address' })
   @MaxLength(254)
+  @IsEmail({}, { message: 'email must be an email address' })
   email!: string;
 
   @ApiProperty({ minLength: 8, maxLength: 256, example: 'correct horse battery staple' })
-  @IsString()
   @Length(8, 256)
+  @IsString()
   password!: string;
 
   @ApiProperty({ minLength: 1, maxLength: 64, example: 'Ada' })
   @Transform(trim)
-  @IsString()
   @Length(1, 64)
+  @IsString()
   displayName!: string;
 
   @ApiPropertyOptional({ enum: SESSION_KINDS, default: 'cookie', description: 'cookie for browsers, bearer for API clients' })
@@ -36,13 +36,13 @@ export class SignupDto {
 export class LoginDto {
   @ApiProperty({ example: 'ada@example.org', maxLength: 254 })
   @Transform(lower)
-  @IsEmail({}, { message: 'email must be an email address' })
   @MaxLength(254)
+  @IsEmail({}, { message: 'email must be an email address' })
   email!: string;
 
   @ApiProperty({ maxLength: 256 })
-  @IsString()
   @Length(1, 256)
+  @IsString()
   password!: string;
 
   @ApiPropertyOptional({ enum: SESSION_KINDS, default: 'cookie', description: 'cookie for browsers, bearer for API clients' })
@@ -53,13 +53,13 @@ export class LoginDto {
 
 export class ChangePasswordDto {
   @ApiProperty({ maxLength: 256 })
-  @IsString()
   @Length(1, 256)
+  @IsString()
   currentPassword!: string;
 
   @ApiProperty({ minLength: 8, maxLength: 256 })
-  @IsString()
   @Length(8, 256)
+  @IsString()
   newPassword!: string;
 }
 

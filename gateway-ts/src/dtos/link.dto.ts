@@ -15,9 +15,9 @@ export class CreateLinkDto {
 
   @ApiPropertyOptional({ minimum: 60, maximum: 31_536_000, description: 'Lifetime of the link; none means until revoked' })
   @IsOptional()
-  @IsInt()
   @Min(60)
   @Max(31_536_000)
+  @IsInt()
   expiresInSeconds?: number;
 }
 
@@ -63,8 +63,8 @@ export class JoinLinkDto {
   @ApiPropertyOptional({ minLength: 1, maxLength: 64, description: 'Display name of a guest (anonymous callers)' })
   @IsOptional()
   @Transform(trim)
-  @IsString()
   @Length(1, 64)
+  @IsString()
   displayName?: string;
 
   @ApiPropertyOptional({ enum: SESSION_KINDS, default: 'cookie', description: "Kind of a new guest's session" })

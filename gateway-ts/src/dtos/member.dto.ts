@@ -9,8 +9,8 @@ const lower = ({ value }: { value: unknown }) => (typeof value === 'string' ? va
 export class InviteMemberDto {
   @ApiProperty({ example: 'grace@example.org', description: 'Email of a registered user' })
   @Transform(lower)
-  @IsEmail({}, { message: 'email must be an email address' })
   @MaxLength(254)
+  @IsEmail({}, { message: 'email must be an email address' })
   email!: string;
 
   @ApiProperty({ enum: GRANTABLE_ROLES })

@@ -11,16 +11,16 @@ export const GRANTABLE_ROLES = ['editor', 'viewer'] as const;
 export class CreateRoomDto {
   @ApiProperty({ minLength: 1, maxLength: 100, example: 'Sprint planning' })
   @Transform(trim)
-  @IsString()
   @Length(1, 100)
+  @IsString()
   name!: string;
 }
 
 export class UpdateRoomDto {
   @ApiProperty({ minLength: 1, maxLength: 100, example: 'Sprint planning (old)' })
   @Transform(trim)
-  @IsString()
   @Length(1, 100)
+  @IsString()
   name!: string;
 }
 
