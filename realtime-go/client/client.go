@@ -105,7 +105,9 @@ func Dial(ctx context.Context, url, roomID, token string, lastSeq uint64, opts O
 // ServerError is a fatal error the server sent before closing.
 type ServerError struct{ Err *realtimev1.Error }
 
-func (e *ServerError) Error() string { return fmt.Sprintf("%s: %s", e.Err.GetCode(), e.Err.GetMessage()) }
+func (e *ServerError) Error() string {
+	return fmt.Sprintf("%s: %s", e.Err.GetCode(), e.Err.GetMessage())
+}
 
 func (c *Client) read() (*realtimev1.ServerFrame, error) {
 	typ, data, err := c.conn.ReadMessage()
