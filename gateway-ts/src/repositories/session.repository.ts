@@ -56,4 +56,14 @@ export class SessionRepository {
     );
     return rows.length;
   }
+
+  /** Deletes sessions that expired or were revoked more than `days` ago; returns how many. */
+  async deleteStale(days: number): Promise<number> {
+    const rows = await this.db.query<{ id: string }>(
+      `delete from sessions where expires_at < now() - make_interval(days => $1) or revoked_at < now() - make_interval(days => $1)
+       returning id`,
+      [days],
+    );
+    return rows.length;
+  }
 }

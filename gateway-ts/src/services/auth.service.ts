@@ -1,4 +1,4 @@
-import { ConflictException, ForbiddenException, Inject, Injectable, UnauthorizedException } from '@nestjs/common';
+import { ConflictException, ForbiddenException, Inject, Injectable, OnModuleDestroy, OnModuleInit, UnauthorizedException } from '@nestjs/common';
 import * as argon2 from 'argon2';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
@@ -41,7 +41,9 @@ export const hashSecret = (secret: string) => createHash('sha256').update(secret
 
 /** Sign-up, log-in, log-out, password change, and resolving a session secret to its user. */
 @Injectable()
-export class AuthService {
+export class AuthService implements OnModuleInit, OnModuleDestroy {
+  private cleaner?: NodeJS.Timeout;
+
   // Verified against when an email is unknown, so that a miss costs as long as a wrong password.
   private readonly dummyHash = argon2.hash(randomBytes(16).toString('hex'), ARGON2_OPTIONS);
 
@@ -54,6 +56,21 @@ export class AuthService {
     @Inject(CONFIG) private readonly config: GatewayConfig,
     @InjectPinoLogger(AuthService.name) private readonly logger: PinoLogger,
   ) {}
+
+  onModuleInit() {
+    // Dead sessions are kept a week (for audits of recent log-outs), then deleted.
+    this.cleaner = setInterval(() => {
+      this.sessions.deleteStale(7).then(
+        (n) => n > 0 && this.logger.info({ deleted: n }, 'stale sessions deleted'),
+        (err: unknown) => this.logger.warn({ err }, 'deleting stale sessions failed'),
+      );
+    }, 3600_000);
+    this.cleaner.unref();
+  }
+
+  onModuleDestroy() {
+    clearInterval(this.cleaner);
+  }
 
   async signup(dto: SignupDto, ip: string): Promise<{ body: SessionResponseDto; issued: IssuedSession }> {
     await this.rateLimit.consume([`signup:ip:${ip}`]);
