@@ -4,7 +4,8 @@
 # stores snapshots on the filesystem). Non-default ports keep them clear of any system instance.
 #   scripts/backing.sh start [pg|redis|s3]...   (default: pg redis)
 #   scripts/backing.sh stop  [pg|redis|s3]...   (default: all)
-#   scripts/backing.sh migrate                  (goose up)
+#   scripts/backing.sh migrate [DATABASE_URL]   (goose up)
+#   scripts/backing.sh running pg|redis|s3      (exit status only)
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 
@@ -127,6 +128,16 @@ s3_stop() {
   rm -f "$pidfile"
 }
 
+# running SVC: exit 0 when the service answers on its port.
+running() {
+  case "$1" in
+    pg) "$(pg_bin)/pg_isready" -q -h 127.0.0.1 -p "$PG_PORT" ;;
+    redis) redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1 ;;
+    s3) curl -s -o /dev/null "http://127.0.0.1:$S3_PORT/" ;;
+    *) die "unknown service $1" ;;
+  esac
+}
+
 migrate() {
   command -v goose >/dev/null || die "goose is not installed (run scripts/tools.sh go)"
   local url="${1:-$DATABASE_URL}"
@@ -142,5 +153,6 @@ case "$cmd" in
     [ $# -gt 0 ] || set -- s3 redis pg
     for s in "$@"; do "${s}_stop"; done ;;
   migrate) migrate "$@" ;;
+  running) running "$1" ;;
   *) echo "usage: $0 start|stop [pg|redis|s3]... | migrate [DATABASE_URL]" >&2; exit 2 ;;
 esac

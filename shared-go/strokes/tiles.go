@@ -1,5 +1,7 @@
 package strokes
 
+import "fmt"
+
 // Constants of the tile pyramid (docs/tiles.md).
 const (
 	// CoordScale is the number of encoded units per world unit.
@@ -39,44 +41,67 @@ func floorDiv(a, b int64) int64 {
 // width (the widest pressure factor, halved) plus one world unit of anti-aliasing margin.
 func ReachQ(width uint32) int64 { return int64(width)*3/4 + CoordScale }
 
-// TilesTouched returns every tile of the level that the stroke's ink may cover, without duplicates, in
-// row-major order. It grows each segment's bounding box by ReachQ and unions the tiles of the boxes.
-func TilesTouched(level int, width uint32, pts []Point) []Tile {
+// MaxTilesPerStroke bounds the level-0 tiles one stroke may touch (a straight line about a million world
+// units long, four thousand screens at 100 %): beyond it a stroke is refused rather than indexed.
+const MaxTilesPerStroke = 4096
+
+// ErrTooManyTiles is returned for a stroke that touches more than MaxTilesPerStroke tiles.
+var ErrTooManyTiles = fmt.Errorf("%w: the stroke covers more than %d tiles at full zoom; draw it in parts", ErrInvalid, MaxTilesPerStroke)
+
+// TilesTouched returns every tile of the level that the stroke's ink may cover, without duplicates. It
+// cuts each segment into pieces no longer than a tile, grows each piece's bounding box by ReachQ and
+// unions the tiles of the boxes, so a long diagonal costs tiles along it, not its bounding box.
+func TilesTouched(level int, width uint32, pts []Point) ([]Tile, error) {
 	if len(pts) == 0 {
-		return nil
+		return nil, nil
 	}
-	reach := ReachQ(width)
+	reach, span := ReachQ(width), SpanQ(level)
 	seen := make(map[Tile]struct{})
 	var out []Tile
-	add := func(t Tile) {
-		if _, ok := seen[t]; !ok {
-			seen[t] = struct{}{}
-			out = append(out, t)
-		}
-	}
-	prev := pts[0]
-	for i := range pts {
-		p := pts[i]
-		if i == 0 {
-			prev = p
-		}
-		lo := TileOf(level, min(prev.X, p.X)-reach, min(prev.Y, p.Y)-reach)
-		hi := TileOf(level, max(prev.X, p.X)+reach, max(prev.Y, p.Y)+reach)
+	box := func(x0, y0, x1, y1 int64) error {
+		lo := TileOf(level, min(x0, x1)-reach, min(y0, y1)-reach)
+		hi := TileOf(level, max(x0, x1)+reach, max(y0, y1)+reach)
 		for ty := lo.Y; ty <= hi.Y; ty++ {
 			for tx := lo.X; tx <= hi.X; tx++ {
-				add(Tile{Level: level, X: tx, Y: ty})
+				t := Tile{Level: level, X: tx, Y: ty}
+				if _, ok := seen[t]; !ok {
+					if len(out) == MaxTilesPerStroke {
+						return ErrTooManyTiles
+					}
+					seen[t] = struct{}{}
+					out = append(out, t)
+				}
+			}
+		}
+		return nil
+	}
+	prev := pts[0]
+	for _, p := range pts {
+		dx, dy := p.X-prev.X, p.Y-prev.Y
+		pieces := max(abs(dx), abs(dy))/span + 1
+		if pieces > MaxTilesPerStroke {
+			return nil, ErrTooManyTiles
+		}
+		for i := int64(0); i < pieces; i++ {
+			x0, y0 := prev.X+dx*i/pieces, prev.Y+dy*i/pieces
+			x1, y1 := prev.X+dx*(i+1)/pieces, prev.Y+dy*(i+1)/pieces
+			if err := box(x0, y0, x1, y1); err != nil {
+				return nil, err
 			}
 		}
 		prev = p
 	}
-	return out
+	return out, nil
 }
 
 // TilesAllLevels returns the tiles the stroke touches at every level 0..MaxLevel. The tiles of level
 // L+1 are the parents of those of level L, because a box meets a parent tile exactly when it meets one
 // of its four children.
-func TilesAllLevels(width uint32, pts []Point) []Tile {
-	level := TilesTouched(0, width, pts)
+func TilesAllLevels(width uint32, pts []Point) ([]Tile, error) {
+	level, err := TilesTouched(0, width, pts)
+	if err != nil {
+		return nil, err
+	}
 	out := append([]Tile(nil), level...)
 	for l := 1; l <= MaxLevel; l++ {
 		seen := make(map[Tile]struct{}, len(level))
@@ -91,5 +116,5 @@ func TilesAllLevels(width uint32, pts []Point) []Tile {
 		out = append(out, next...)
 		level = next
 	}
-	return out
+	return out, nil
 }

@@ -48,27 +48,58 @@ func TestTilesTouched(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := TilesTouched(0, tt.width, tt.pts)
-			if !sameSet(got, tt.want) {
+			got, err := TilesTouched(0, tt.width, tt.pts)
+			if err != nil || !sameSet(got, tt.want) {
 				t.Fatalf("TilesTouched = %v, want %v", got, tt.want)
 			}
 		})
 	}
 }
 
-func TestTilesAllLevelsMatchesPerLevel(t *testing.T) {
+// Every level covers the ink: the tile of each sampled point of the centre line, and of points one
+// reach away from it, is in the level's set.
+func TestTilesAllLevelsCoverTheInk(t *testing.T) {
 	pts := []Point{{X: -3_000_000, Y: 5_000}, {X: 40_000, Y: -70_000}, {X: 9_000_000, Y: 12_345_678}}
-	all := TilesAllLevels(5_000, pts)
+	const width = 5_000
+	all, err := TilesAllLevels(width, pts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	byLevel := map[int]map[Tile]bool{}
+	for _, tile := range all {
+		if byLevel[tile.Level] == nil {
+			byLevel[tile.Level] = map[Tile]bool{}
+		}
+		byLevel[tile.Level][tile] = true
+	}
+	reach := ReachQ(width) - 1
 	for l := 0; l <= MaxLevel; l++ {
-		var atLevel []Tile
-		for _, t := range all {
-			if t.Level == l {
-				atLevel = append(atLevel, t)
+		for i := 1; i < len(pts); i++ {
+			a, b := pts[i-1], pts[i]
+			for k := int64(0); k <= 1000; k++ {
+				x, y := a.X+(b.X-a.X)*k/1000, a.Y+(b.Y-a.Y)*k/1000
+				for _, d := range [][2]int64{{0, 0}, {reach, 0}, {-reach, 0}, {0, reach}, {0, -reach}} {
+					if tile := TileOf(l, x+d[0], y+d[1]); !byLevel[l][tile] {
+						t.Fatalf("level %d misses tile %v holding ink at (%d, %d)", l, tile, x+d[0], y+d[1])
+					}
+				}
 			}
 		}
-		if want := TilesTouched(l, 5_000, pts); !sameSet(atLevel, want) {
-			t.Fatalf("level %d: got %v, want %v", l, atLevel, want)
-		}
+	}
+}
+
+func TestLongStrokesCostTheirLengthNotTheirBox(t *testing.T) {
+	span0 := SpanQ(0)
+	// A diagonal 1000 tiles long touches a few thousand tiles, not the million of its bounding box.
+	diag := []Point{{X: 0, Y: 0}, {X: 1000 * span0, Y: 1000 * span0}}
+	got, err := TilesTouched(0, 100, diag)
+	if err != nil || len(got) > 4*1000 {
+		t.Fatalf("diagonal: %d tiles, err %v", len(got), err)
+	}
+	// Across the whole world is refused, not indexed.
+	world := []Point{{X: -MaxCoord, Y: -MaxCoord}, {X: MaxCoord, Y: MaxCoord}}
+	if _, err := TilesAllLevels(100, world); err != ErrTooManyTiles {
+		t.Fatalf("world-long stroke: %v, want ErrTooManyTiles", err)
 	}
 }
 

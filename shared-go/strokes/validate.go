@@ -15,10 +15,12 @@ const (
 	IDLen = 16
 )
 
-// Stroke is a validated stroke: the wire message and its decoded points.
+// Stroke is a validated stroke: the wire message, its decoded points and the tiles it touches at every
+// level.
 type Stroke struct {
 	Msg    *strokev1.Stroke
 	Points []Point
+	Tiles  []Tile
 }
 
 // Validate checks a stroke against the limits and decodes its points.
@@ -48,7 +50,11 @@ func Validate(s *strokev1.Stroke) (Stroke, error) {
 	if err != nil {
 		return Stroke{}, err
 	}
-	return Stroke{Msg: s, Points: pts}, nil
+	tiles, err := TilesAllLevels(s.GetWidth(), pts)
+	if err != nil {
+		return Stroke{}, err
+	}
+	return Stroke{Msg: s, Points: pts, Tiles: tiles}, nil
 }
 
 // ValidID checks a 16-byte id (stroke or action).

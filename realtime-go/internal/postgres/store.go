@@ -39,8 +39,7 @@ type strokeState struct {
 	erased   bool
 	changed  bool
 	isNew    bool
-	points   []strokes.Point // known for strokes added in this batch, loaded for the others on demand
-	width    uint32
+	tiles    []strokes.Tile // known for strokes added in this batch, loaded for the others on demand
 }
 
 type eraseState struct {
@@ -91,7 +90,7 @@ func (s *Store) Commit(ctx context.Context, cmds []events.Command) ([]events.Res
 		}
 	}
 	if len(created) > 0 {
-		if err := loadPoints(ctx, tx, created, strokeSt); err != nil {
+		if err := loadTiles(ctx, tx, created, strokeSt); err != nil {
 			return nil, nil, err
 		}
 		if err := write(ctx, tx, now, created, heads, strokeSt, eraseSt); err != nil {
@@ -232,7 +231,7 @@ func apply(c events.Command, heads map[uuid.UUID]uint64, strokeSt map[key]*strok
 			return nil, events.Result{Seq: st.addedSeq, Duplicate: true}
 		}
 		ev := next(events.KindStrokeAdded, marshal(&roomv1.StrokeAdded{Stroke: c.Stroke.Msg}), []uuid.UUID{c.ActionID})
-		strokeSt[k] = &strokeState{author: c.Author, addedSeq: ev.seq, isNew: true, points: c.Stroke.Points, width: c.Stroke.Msg.GetWidth()}
+		strokeSt[k] = &strokeState{author: c.Author, addedSeq: ev.seq, isNew: true, tiles: c.Stroke.Tiles}
 		return ev, events.Result{Seq: ev.seq}
 
 	case events.OpErase:
@@ -334,16 +333,16 @@ func raw(ids []uuid.UUID) [][]byte {
 	return out
 }
 
-// loadPoints reads the points of strokes that erase and restore events touch and that were not added in
-// this batch, to know their tiles.
-func loadPoints(ctx context.Context, tx pgx.Tx, created []pending, st map[key]*strokeState) error {
+// loadTiles reads the strokes that erase and restore events touch and that were not added in this
+// batch, to know their tiles.
+func loadTiles(ctx context.Context, tx pgx.Tx, created []pending, st map[key]*strokeState) error {
 	var rs, ids []uuid.UUID
 	for _, p := range created {
 		if p.kind == events.KindStrokeAdded {
 			continue
 		}
 		for _, id := range p.touched {
-			if s := st[key{p.room, id}]; s.points == nil {
+			if s := st[key{p.room, id}]; s.tiles == nil {
 				rs, ids = append(rs, p.room), append(ids, id)
 			}
 		}
@@ -369,12 +368,11 @@ func loadPoints(ctx context.Context, tx pgx.Tx, created []pending, st map[key]*s
 		if err := proto.Unmarshal(payload, &added); err != nil {
 			return fmt.Errorf("stored stroke %s: %w", k.id, err)
 		}
-		pts, err := strokes.DecodePoints(added.GetStroke().GetQuantum(), added.GetStroke().GetPoints(), added.GetStroke().GetPressures())
+		v, err := strokes.Validate(added.GetStroke())
 		if err != nil {
 			return fmt.Errorf("stored stroke %s: %w", k.id, err)
 		}
-		s := st[k]
-		s.points, s.width = pts, added.GetStroke().GetWidth()
+		st[k].tiles = v.Tiles
 	}
 	return rows.Err()
 }
@@ -386,7 +384,7 @@ func write(ctx context.Context, tx pgx.Tx, now time.Time, created []pending, hea
 		evRows[i] = []any{p.room, int64(p.seq), int16(p.kind), p.action, p.author, now, p.payload}
 		for _, id := range p.touched {
 			s := strokeSt[key{p.room, id}]
-			for _, t := range strokes.TilesAllLevels(s.width, s.points) {
+			for _, t := range s.tiles {
 				tileRows = append(tileRows, []any{p.room, int16(t.Level), t.X, t.Y, int64(p.seq), id, int16(p.kind)})
 			}
 		}

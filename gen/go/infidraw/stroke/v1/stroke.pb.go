@@ -21,7 +21,7 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
-// Tool says how a stroke becomes pixels (see docs/geometry.md).
+// Tool says how a stroke becomes pixels (see docs/tiles.md).
 type Tool int32
 
 const (

@@ -11,7 +11,7 @@ export const protobufPackage = "infidraw.stroke.v1";
 
 export const protobufFileName = "infidraw/stroke/v1/stroke.proto";
 
-/** Tool says how a stroke becomes pixels (see docs/geometry.md). */
+/** Tool says how a stroke becomes pixels (see docs/tiles.md). */
 export enum Tool {
   TOOL_UNSPECIFIED = 0,
   /** TOOL_PEN - Opaque ink whose width follows pressure. */

@@ -1,0 +1,29 @@
+# infidraw: `make up` runs the whole stack, `make test` runs every test (see README.md).
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+.PHONY: help up test build gen gen-check down clean images bench
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+up: ## install what is missing, build, start everything, print the URL; Ctrl-C stops it all
+	@bash scripts/up.sh
+
+test: ## every test of every language against real PostgreSQL, Redis and S3
+	@bash scripts/test.sh
+
+build: ## build every service
+	@bash scripts/build.sh
+
+gen: ## regenerate Go and TypeScript from proto/ (Rust is generated at build time)
+	@source scripts/env.sh && npm run -s gen
+
+down: ## stop the backing services left running (make up stops its own)
+	@bash scripts/backing.sh stop
+
+clean: down ## remove builds and all local data (.data/)
+	@rm -rf bin target .data gateway-ts/dist gateway-ts/build web/dist
+
+images: ## build the container images (needs a Docker engine)
+	@bash deploy/images.sh

@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# `make test`: installs what is missing, builds, checks contracts, generated code, formatting and lint,
+# starts PostgreSQL, Redis and SeaweedFS (S3) in .data/, and runs every test suite of every language
+# against them. Each runner prints its own summary; the table at the end lists every step.
+set -uo pipefail
+source "$(dirname "$0")/env.sh"
+cd "$INFIDRAW_ROOT"
+
+results=()
+failed=0
+step() {
+  local name="$1"; shift
+  printf '\n=== %s\n' "$name"
+  local start=$SECONDS
+  if "$@"; then
+    results+=("ok    $(printf '%4ds' $((SECONDS - start)))  $name")
+  else
+    results+=("FAIL  $(printf '%4ds' $((SECONDS - start)))  $name")
+    failed=$((failed + 1))
+    return 1
+  fi
+}
+# must: a step the rest depends on; stop at once when it fails.
+must() { step "$@" || { summary; exit 1; }; }
+summary() {
+  printf '\n=== summary\n'
+  printf '%s\n' "${results[@]}"
+}
+
+started_backing=()
+cleanup() {
+  [ ${#started_backing[@]} -eq 0 ] || bash scripts/backing.sh stop "${started_backing[@]}"
+}
+trap cleanup EXIT
+
+must "install tools" bash scripts/tools.sh all
+must "install k8s tools" bash deploy/install-tools.sh
+must "build" bash scripts/build.sh
+
+proto_checks() {
+  (cd proto && buf lint && buf format -d --exit-code) || return 1
+  if git cat-file -e main:proto/buf.yaml 2>/dev/null; then
+    buf breaking proto --against ".git#branch=main,subdir=proto" || return 1
+  else
+    echo "buf breaking: main has no contracts yet"
+  fi
+}
+step "proto: buf lint, format, breaking against main" proto_checks
+
+gen_check() {
+  npm run -s gen || return 1
+  local stale
+  stale="$(git status --porcelain -- gen gateway-ts/src/gen web/src/gen)"
+  [ -z "$stale" ] || { echo "generated code is stale (run make gen and commit):"; echo "$stale"; return 1; }
+  echo "generated Go and TypeScript match proto/"
+}
+step "generated code is up to date" gen_check
+
+go_lint() {
+  local unformatted
+  unformatted="$(gofmt -l gen shared-go realtime-go tile-delta-go bench deploy 2>/dev/null)"
+  [ -z "$unformatted" ] || { echo "gofmt needed:"; echo "$unformatted"; return 1; }
+  go vet ./shared-go/... ./realtime-go/... ./tile-delta-go/... || return 1
+  (cd deploy/test && GOWORK=off go vet ./...)
+}
+step "go: gofmt, vet" go_lint
+step "rust: cargo fmt --check, clippy -D warnings" bash -c 'cargo fmt --all --check && cargo clippy --release --locked -q --workspace --all-targets -- -D warnings'
+step "typescript: tsc strict, eslint (gateway-ts)" npm run -s -w gateway-ts lint
+
+start_backing() {
+  for svc in pg redis s3; do
+    bash scripts/backing.sh running "$svc" || started_backing+=("$svc")
+  done
+  bash scripts/backing.sh start pg redis s3 && bash scripts/backing.sh migrate "$TEST_DATABASE_URL"
+}
+must "start PostgreSQL, Redis, SeaweedFS; migrate" start_backing
+
+export REALTIME_BIN="$INFIDRAW_ROOT/bin/realtime-go" SNAPSHOT_BIN="$INFIDRAW_ROOT/target/release/snapshot-server"
+step "go test -race (shared-go, realtime-go, tile-delta-go)" go test -race -count=1 ./shared-go/... ./realtime-go/... ./tile-delta-go/...
+step "cargo test (snapshot-rs)" cargo test --release --locked --workspace
+step "node --test (gateway-ts)" env DATABASE_URL="$TEST_DATABASE_URL" npm run -s -w gateway-ts test
+step "go test (helm chart, k8s manifests, Dockerfiles)" bash -c 'cd deploy/test && GOWORK=off go test -count=1 ./...'
+
+summary
+[ "$failed" -eq 0 ] || { echo "$failed step(s) failed"; exit 1; }
+echo "all steps passed"

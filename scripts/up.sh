@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# `make up`: installs what is missing, builds, starts PostgreSQL and Redis, migrates, starts the four
+# services, prints the URL once every one is healthy, and stays in the foreground. Ctrl-C or SIGTERM
+# stops every process it started; the data in .data/ stays for the next `make up`.
+set -euo pipefail
+source "$(dirname "$0")/env.sh"
+cd "$INFIDRAW_ROOT"
+
+bash scripts/tools.sh system
+bash scripts/tools.sh node
+bash scripts/tools.sh go
+bash scripts/build.sh
+
+started_backing=()
+for svc in pg redis; do
+  bash scripts/backing.sh running "$svc" || started_backing+=("$svc")
+done
+pids=()
+stop() {
+  trap - INT TERM EXIT
+  echo "[up] stopping" >&2
+  for pid in "${pids[@]}"; do kill -TERM -- "-$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}"; do
+    for _ in $(seq 1 150); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL -- "-$pid" 2>/dev/null || true
+  done
+  [ ${#started_backing[@]} -eq 0 ] || bash scripts/backing.sh stop "${started_backing[@]}"
+  echo "[up] stopped; data kept in $DATA_DIR" >&2
+}
+trap stop INT TERM EXIT
+
+bash scripts/backing.sh start pg redis
+bash scripts/backing.sh migrate
+
+logs="$DATA_DIR/logs"; mkdir -p "$logs" "$DATA_DIR/keys" "$DATA_DIR/objects"
+# start NAME COMMAND...: runs a service in its own process group, its JSON log lines in .data/logs.
+start() {
+  local name="$1"; shift
+  setsid "$@" >>"$logs/$name.log" 2>&1 &
+  pids+=("$!")
+  echo "[up] $name started (pid $!, log $logs/$name.log)" >&2
+}
+export GATEWAY_SIGNING_KEY_DIR="$DATA_DIR/keys" OBJECT_STORE_URL="file://$DATA_DIR/objects" WEB_DIST_DIR="$INFIDRAW_ROOT/web/dist"
+start snapshot-rs target/release/snapshot-server
+start tile-delta-go bin/tile-delta-go
+start realtime-go bin/realtime-go
+start gateway-ts node --enable-source-maps gateway-ts/dist/main.js
+
+for url in http://127.0.0.1:9193/healthz http://127.0.0.1:9192/healthz http://127.0.0.1:8081/healthz http://127.0.0.1:8080/healthz; do
+  for i in $(seq 1 600); do
+    curl -fsS -o /dev/null "$url" 2>/dev/null && break
+    for pid in "${pids[@]}"; do
+      kill -0 "$pid" 2>/dev/null || { echo "[up] a service exited; see $logs" >&2; tail -n 20 "$logs"/*.log >&2; exit 1; }
+    done
+    [ "$i" -lt 600 ] || { echo "[up] $url not healthy after 60 s; see $logs" >&2; exit 1; }
+    sleep 0.1
+  done
+done
+cat <<MSG
+
+  infidraw is up:  http://localhost:8080
+  realtime /ws :8081 and gRPC :9091, tile-delta gRPC :9092, snapshot-rs gRPC :9093
+  logs: $logs    Ctrl-C stops everything (data stays in $DATA_DIR)
+
+MSG
+# Stay in the foreground until a signal, or until a service dies.
+while true; do
+  for pid in "${pids[@]}"; do
+    if ! kill -0 "$pid" 2>/dev/null; then echo "[up] a service exited; see $logs" >&2; exit 1; fi
+  done
+  sleep 1 &
+  wait $! || true
+done
