@@ -197,6 +197,10 @@ describe('end to end with realtime-go', { skip }, () => {
       ],
     );
 
+    const listed = (await owner.get('/api/rooms')).json.find((r: { id: string }) => r.id === roomId);
+    assert.ok(Date.parse(listed.lastActivityAt) > Date.parse(listed.updatedAt), 'drawing counts as activity');
+    assert.equal((await owner.get('/api/rooms')).json[0].id, roomId, 'most recently active first');
+
     const events = await owner.get(`/api/rooms/${roomId}/events?format=json`);
     assert.equal(events.json.events.length, 3);
     assert.deepEqual(events.json.events.map((e: { seq: number }) => e.seq), [1, 2, 3]);

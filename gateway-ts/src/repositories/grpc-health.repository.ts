@@ -70,6 +70,7 @@ type HealthClient = Client & {
 const HealthClientCtor = makeGenericClientConstructor(healthService, 'grpc.health.v1.Health') as unknown as new (
   address: string,
   creds: ReturnType<typeof credentials.createInsecure>,
+  options?: Record<string, number>,
 ) => HealthClient;
 
 /** The gRPC services the gateway depends on, by the name health reports use. */
@@ -82,10 +83,12 @@ export class GrpcHealthRepository implements OnModuleDestroy {
 
   constructor(@Inject(CONFIG) private readonly config: GatewayConfig) {
     const insecure = credentials.createInsecure();
+    // A service that comes back is seen within seconds, not after grpc-js's default 2-minute backoff.
+    const options = { 'grpc.max_reconnect_backoff_ms': 5000 };
     this.clients = {
-      realtime: new HealthClientCtor(config.grpc.realtime, insecure),
-      'tile-delta': new HealthClientCtor(config.grpc.tileDelta, insecure),
-      snapshot: new HealthClientCtor(config.grpc.snapshot, insecure),
+      realtime: new HealthClientCtor(config.grpc.realtime, insecure, options),
+      'tile-delta': new HealthClientCtor(config.grpc.tileDelta, insecure, options),
+      snapshot: new HealthClientCtor(config.grpc.snapshot, insecure, options),
     };
   }
 

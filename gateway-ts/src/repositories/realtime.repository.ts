@@ -32,6 +32,8 @@ export class RealtimeRepository implements OnModuleDestroy {
   ) {
     this.client = new RealtimeServiceClient(config.grpc.realtime, credentials.createInsecure(), {
       'grpc.keepalive_time_ms': 30_000,
+      // Reconnect within seconds once realtime-go is back, not after grpc-js's default 2-minute backoff.
+      'grpc.max_reconnect_backoff_ms': 5000,
     });
   }
 
