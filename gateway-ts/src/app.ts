@@ -34,12 +34,24 @@ function registerBodyParsers(fastify: FastifyInstance, config: GatewayConfig) {
   fastify.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: max }, (req, body, done) => {
     const limit = limitOf(req);
     if (Buffer.byteLength(body) > limit) return done(httpError(413, `request body is larger than ${limit} bytes`), undefined);
-    void json(req, String(body), done);
+    void json(req, String(body), (err, value) => {
+      if (err) return done(err, undefined);
+      // Every JSON body of this API is an object; say so rather than report its missing fields.
+      if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+        return done(httpError(400, 'request body must be a JSON object'), undefined);
+      }
+      done(null, value);
+    });
   });
   const binary = [...STROKE_CONTENT_TYPES.protobuf, ...STROKE_CONTENT_TYPES.msgpack];
   fastify.addContentTypeParser(binary, { parseAs: 'buffer', bodyLimit: max }, (req, body, done) => {
     if (req.routeOptions.url !== STROKES_ROUTE) return done(httpError(415, `unsupported media type ${req.headers['content-type']}`), undefined);
     done(null, body);
+  });
+  fastify.addContentTypeParser('*', (req, _payload, done) => {
+    const type = String(req.headers['content-type']).split(';')[0];
+    const accepted = req.routeOptions.url === STROKES_ROUTE ? 'application/json, application/x-protobuf or application/msgpack' : 'application/json';
+    done(httpError(415, `unsupported media type ${type}; send ${accepted}`), undefined);
   });
 }
 

@@ -11,17 +11,17 @@ export class EventsQueryDto {
   @ApiPropertyOptional({ minimum: 0, default: 0, description: 'Return events with seq > since' })
   @IsOptional()
   @Type(() => Number)
-  @IsInt()
   @Min(0)
   @Max(Number.MAX_SAFE_INTEGER)
+  @IsInt()
   since?: number;
 
   @ApiPropertyOptional({ minimum: 1, maximum: MAX_EVENTS_PAGE, description: "Page size; absent means realtime-go's default" })
   @IsOptional()
   @Type(() => Number)
-  @IsInt()
   @Min(1)
   @Max(MAX_EVENTS_PAGE)
+  @IsInt()
   limit?: number;
 
   @ApiPropertyOptional({ enum: ['protobuf', 'json'], description: 'Overrides the Accept header' })

@@ -41,7 +41,7 @@ export class WebService {
 
   async serve(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
     const path = request.url.split('?')[0];
-    if (path === '/api' || path.startsWith('/api/')) throw new NotFoundException(`no route for ${request.method} ${path}`);
+    if (path === '/api' || path.startsWith('/api/')) throw new NotFoundException(`no route for ${request.method} ${path.length > 100 ? `${path.slice(0, 100)}…` : path}`);
     let decoded: string;
     try {
       decoded = decodeURIComponent(path);
