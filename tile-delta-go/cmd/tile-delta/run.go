@@ -10,8 +10,10 @@ import (
 	tilev1 "github.com/infidraw/infidraw/gen/go/infidraw/tile/v1"
 	"github.com/infidraw/infidraw/shared-go/service"
 	"github.com/infidraw/infidraw/tile-delta-go/internal/config"
+	"github.com/infidraw/infidraw/tile-delta-go/internal/ggrender"
 	"github.com/infidraw/infidraw/tile-delta-go/internal/grpcapi"
 	"github.com/infidraw/infidraw/tile-delta-go/internal/renderclient"
+	"github.com/infidraw/infidraw/tile-delta-go/internal/tilerender"
 	"github.com/infidraw/infidraw/tile-delta-go/internal/tiles"
 )
 
@@ -38,11 +40,13 @@ func run(ctx context.Context, args []string, environ []string) error {
 	defer renderer.Close()
 
 	reg := service.NewRegistry()
+	router := tilerender.New(renderer, ggrender.Renderer{}, tilerender.Options{Timeout: cfg.SnapshotTimeout,
+		Failures: cfg.BreakerFailures, CoolDown: cfg.BreakerCoolDown}, reg, log)
 	reader := tiles.NewReader(pool)
 	// Readiness follows the database only: tiles are still read when snapshot-rs is down.
 	ready := service.NewReadiness(log, map[string]service.Check{"postgres": reader.Ping}, tilev1.TileDeltaService_ServiceDesc.ServiceName)
 	gs := service.NewGRPCServer(service.NewGRPCMetrics(reg), ready)
-	tilev1.RegisterTileDeltaServiceServer(gs, &grpcapi.Server{Tiles: reader, Renderer: renderer, Log: log})
+	tilev1.RegisterTileDeltaServiceServer(gs, &grpcapi.Server{Tiles: reader, Renderer: router, Log: log})
 
 	servers := &service.Servers{Log: log, HTTPAddr: cfg.HTTPListen, HTTP: service.HTTPMux(reg, ready), GRPCAddr: cfg.GRPCListen, GRPC: gs, Readiness: ready}
 	httpLn, grpcLn, err := servers.Listen()

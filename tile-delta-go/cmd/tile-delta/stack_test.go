@@ -52,22 +52,47 @@ func freeAddr(t *testing.T) string {
 	return ln.Addr().String()
 }
 
-func startProcess(t *testing.T, bin string, env ...string) {
+// proc is a neighbour running as a process; it can be killed and started again on the same ports.
+type proc struct {
+	t    *testing.T
+	bin  string
+	env  []string
+	cmd  *exec.Cmd
+	logs bytes.Buffer
+}
+
+func startProcess(t *testing.T, bin string, env ...string) *proc {
 	t.Helper()
-	cmd := exec.Command(bin)
-	cmd.Env = append(os.Environ(), env...)
-	var logs bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &logs, &logs
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	p := &proc{t: t, bin: bin, env: env}
+	p.start()
 	t.Cleanup(func() {
-		_ = cmd.Process.Signal(os.Interrupt)
-		_ = cmd.Wait()
+		if p.cmd != nil {
+			_ = p.cmd.Process.Signal(os.Interrupt)
+			_ = p.cmd.Wait()
+		}
 		if t.Failed() {
-			t.Logf("%s output:\n%s", filepath.Base(bin), logs.String())
+			t.Logf("%s output:\n%s", filepath.Base(bin), p.logs.String())
 		}
 	})
+	return p
+}
+
+func (p *proc) start() {
+	p.t.Helper()
+	cmd := exec.Command(p.bin)
+	cmd.Env = append(os.Environ(), p.env...)
+	cmd.Stdout, cmd.Stderr = &p.logs, &p.logs
+	if err := cmd.Start(); err != nil {
+		p.t.Fatal(err)
+	}
+	p.cmd = cmd
+}
+
+// kill ends the process at once (SIGKILL), as a crash would.
+func (p *proc) kill() {
+	_ = p.cmd.Process.Kill()
+	_ = p.cmd.Wait()
+	p.cmd = nil
 }
 
 // waitHealthy polls /healthz until it answers 200 (a condition, not a delay).
@@ -99,19 +124,24 @@ func dial(t *testing.T, addr string) *grpc.ClientConn {
 }
 
 type stack struct {
-	realtime realtimev1.RealtimeServiceClient
-	tiles    tilev1.TileDeltaServiceClient
-	snapshot string // gRPC address of snapshot-rs
+	realtime     realtimev1.RealtimeServiceClient
+	tiles        tilev1.TileDeltaServiceClient
+	snapshot     string // gRPC address of snapshot-rs
+	snapshotHTTP string
+	snapshotProc *proc
+	tileHTTP     string
 }
 
-func startStack(t *testing.T) *stack {
+// startStack runs snapshot-rs, realtime-go and tile-delta-go (in process, with env added to its
+// configuration).
+func startStack(t *testing.T, env ...string) *stack {
 	t.Helper()
 	db, rd := os.Getenv("TEST_DATABASE_URL"), os.Getenv("REDIS_URL")
 	if db == "" || rd == "" {
 		t.Fatal("TEST_DATABASE_URL and REDIS_URL must point at the backing services (make test starts them)")
 	}
 	snapHTTP, snapGRPC := freeAddr(t), freeAddr(t)
-	startProcess(t, binary(t, "SNAPSHOT_BIN", "../../../target/release/snapshot-server"),
+	snap := startProcess(t, binary(t, "SNAPSHOT_BIN", "../../../target/release/snapshot-server"),
 		"SNAPSHOT_HTTP_LISTEN="+snapHTTP, "SNAPSHOT_GRPC_LISTEN="+snapGRPC, "LOG_LEVEL=warn")
 	pub, _, _ := ed25519.GenerateKey(rand.Reader)
 	rtHTTP, rtGRPC := freeAddr(t), freeAddr(t)
@@ -122,8 +152,8 @@ func startStack(t *testing.T) *stack {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, nil, []string{"DATABASE_URL=" + db, "SNAPSHOT_TARGET=" + snapGRPC,
-			"TILE_DELTA_HTTP_LISTEN=" + tdHTTP, "TILE_DELTA_GRPC_LISTEN=" + tdGRPC, "LOG_LEVEL=warn"})
+		done <- run(ctx, nil, append([]string{"DATABASE_URL=" + db, "SNAPSHOT_TARGET=" + snapGRPC,
+			"TILE_DELTA_HTTP_LISTEN=" + tdHTTP, "TILE_DELTA_GRPC_LISTEN=" + tdGRPC, "LOG_LEVEL=warn"}, env...))
 	}()
 	t.Cleanup(func() {
 		cancel()
@@ -134,7 +164,8 @@ func startStack(t *testing.T) *stack {
 	waitHealthy(t, snapHTTP)
 	waitHealthy(t, rtHTTP)
 	waitHealthy(t, tdHTTP)
-	return &stack{realtime: realtimev1.NewRealtimeServiceClient(dial(t, rtGRPC)), tiles: tilev1.NewTileDeltaServiceClient(dial(t, tdGRPC)), snapshot: snapGRPC}
+	return &stack{realtime: realtimev1.NewRealtimeServiceClient(dial(t, rtGRPC)), tiles: tilev1.NewTileDeltaServiceClient(dial(t, tdGRPC)),
+		snapshot: snapGRPC, snapshotHTTP: snapHTTP, snapshotProc: snap, tileHTTP: tdHTTP}
 }
 
 // line is a pen stroke from (x0, y0) to (x1, y1) in world units, width in world units.

@@ -22,9 +22,9 @@ type TileReader interface {
 	Strokes(ctx context.Context, room uuid.UUID, ts []strokes.Tile, after uint64) ([]tiles.Content, uint64, error)
 }
 
-// Renderer turns strokes into a PNG tile.
+// Renderer turns strokes into a PNG tile and names the renderer that drew it.
 type Renderer interface {
-	RenderTile(ctx context.Context, t strokes.Tile, base []byte, ss []*strokev1.Stroke) ([]byte, error)
+	RenderTile(ctx context.Context, t strokes.Tile, base []byte, ss []*strokev1.Stroke) (png []byte, renderer string, err error)
 }
 
 // Server implements TileDeltaService.
@@ -96,7 +96,8 @@ func (s *Server) GetTiles(ctx context.Context, req *tilev1.GetTilesRequest) (*ti
 	return resp, nil
 }
 
-// RenderTile implements TileDeltaService: the tile's visible strokes rendered by snapshot-rs.
+// RenderTile implements TileDeltaService: the tile's visible strokes rendered by snapshot-rs, or by
+// the gg fallback while snapshot-rs is unreachable.
 func (s *Server) RenderTile(ctx context.Context, req *tilev1.RenderTileRequest) (*tilev1.RenderTileResponse, error) {
 	room, err := parseRoom(req.GetRoomId())
 	if err != nil {
@@ -111,9 +112,9 @@ func (s *Server) RenderTile(ctx context.Context, req *tilev1.RenderTileRequest) 
 	if err != nil {
 		return nil, status.Errorf(codes.Unavailable, "read tile: %v", err)
 	}
-	png, err := s.Renderer.RenderTile(ctx, t, nil, contents[0].Strokes)
+	png, by, err := s.Renderer.RenderTile(ctx, t, nil, contents[0].Strokes)
 	if err != nil {
-		return nil, status.Errorf(codes.Unavailable, "render with snapshot-rs: %v", err)
+		return nil, status.Errorf(codes.Unavailable, "render: %v", err)
 	}
-	return &tilev1.RenderTileResponse{Png: png, CoversSeq: head, Renderer: "snapshot-rs"}, nil
+	return &tilev1.RenderTileResponse{Png: png, CoversSeq: head, Renderer: by}, nil
 }

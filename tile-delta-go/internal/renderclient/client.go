@@ -4,8 +4,10 @@ package renderclient
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/backoff"
 	"google.golang.org/grpc/credentials/insecure"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
@@ -24,7 +26,11 @@ type Client struct {
 
 // Dial connects lazily to target (host:port).
 func Dial(target string) (*Client, error) {
+	// Reconnect quickly after snapshot-rs comes back (gRPC's default backoff grows to two minutes).
+	bo := backoff.DefaultConfig
+	bo.MaxDelay = 2 * time.Second
 	conn, err := grpc.NewClient(target, grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithConnectParams(grpc.ConnectParams{Backoff: bo, MinConnectTimeout: 2 * time.Second}),
 		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(64<<20), grpc.MaxCallSendMsgSize(64<<20)))
 	if err != nil {
 		return nil, fmt.Errorf("snapshot-rs %s: %w", target, err)

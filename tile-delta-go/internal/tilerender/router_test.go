@@ -1,0 +1,82 @@
+package tilerender
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	strokev1 "github.com/infidraw/infidraw/gen/go/infidraw/stroke/v1"
+	"github.com/infidraw/infidraw/shared-go/strokes"
+	"github.com/infidraw/infidraw/tile-delta-go/internal/breaker"
+)
+
+type fake struct {
+	err   error
+	block bool
+}
+
+func (f *fake) RenderTile(ctx context.Context, _ strokes.Tile, _ []byte, _ []*strokev1.Stroke) ([]byte, error) {
+	if f.block {
+		<-ctx.Done()
+		return nil, ctx.Err()
+	}
+	return []byte("png"), f.err
+}
+
+func TestRouter(t *testing.T) {
+	down := status.Error(codes.Unavailable, "connection refused")
+	tests := map[string]struct {
+		primary      fake
+		calls        int
+		wantRenderer string
+		wantErr      bool
+		wantState    breaker.State
+		wantFallback float64
+	}{
+		"healthy":               {primary: fake{}, calls: 3, wantRenderer: SnapshotRS, wantState: breaker.Closed},
+		"unreachable":           {primary: fake{err: down}, calls: 3, wantRenderer: GG, wantState: breaker.Open, wantFallback: 3},
+		"timeouts":              {primary: fake{block: true}, calls: 2, wantRenderer: GG, wantState: breaker.Open, wantFallback: 2},
+		"open stops calling":    {primary: fake{err: down}, calls: 5, wantRenderer: GG, wantState: breaker.Open, wantFallback: 5},
+		"bad input is no fault": {primary: fake{err: status.Error(codes.InvalidArgument, "stroke 0: bad")}, calls: 3, wantErr: true, wantState: breaker.Closed},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			reg := prometheus.NewRegistry()
+			r := New(&tc.primary, &fake{}, Options{Timeout: 20 * time.Millisecond, Failures: 2, CoolDown: time.Hour}, reg, nil)
+			for i := 0; i < tc.calls; i++ {
+				png, by, err := r.RenderTile(context.Background(), strokes.Tile{}, nil, nil)
+				if (err != nil) != tc.wantErr {
+					t.Fatalf("call %d: err %v", i, err)
+				}
+				if err == nil && (by != tc.wantRenderer || string(png) != "png") {
+					t.Fatalf("call %d: renderer %q", i, by)
+				}
+			}
+			if r.State() != tc.wantState {
+				t.Fatalf("state %v, want %v", r.State(), tc.wantState)
+			}
+			if got := testutil.ToFloat64(r.fallbacks); got != tc.wantFallback {
+				t.Fatalf("fallback renders %v, want %v", got, tc.wantFallback)
+			}
+		})
+	}
+}
+
+// A caller that gives up does not count against snapshot-rs.
+func TestRouterCallerCancelIsNotAFailure(t *testing.T) {
+	r := New(&fake{block: true}, &fake{}, Options{Timeout: time.Minute, Failures: 1, CoolDown: time.Hour}, prometheus.NewRegistry(), nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Millisecond)
+	defer cancel()
+	if _, _, err := r.RenderTile(ctx, strokes.Tile{}, nil, nil); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("err %v", err)
+	}
+	if r.State() != breaker.Closed {
+		t.Fatalf("state %v", r.State())
+	}
+}
