@@ -1,0 +1,90 @@
+// REST client of the gateway: cookie sessions with the CSRF token in X-CSRF-Token on every change.
+
+export type Role = 'owner' | 'editor' | 'viewer';
+export interface User { id: string; kind: 'user' | 'guest'; email: string | null; displayName: string }
+export interface Room { id: string; name: string; role: Role; owner: { id: string; displayName: string }; createdAt: string; updatedAt: string; lastActivityAt: string }
+export interface RoomToken { token: string; expiresAt: string; roomId: string; role: Role; wsUrl: string }
+export interface Link { id: string; role: Role; status: string; createdAt: string; expiresAt: string | null; revokedAt: string | null }
+export interface CreatedLink extends Link { token: string; url: string }
+export interface LinkPreview { roomId: string; roomName: string; role: Role; expiresAt: string | null }
+
+export class ApiError extends Error {
+  constructor(readonly status: number, message: string) {
+    super(message);
+  }
+}
+
+let csrf: string | undefined;
+let me: User | null | undefined;
+
+async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
+  const headers: Record<string, string> = { accept: 'application/json' };
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  if (method !== 'GET' && csrf) headers['x-csrf-token'] = csrf;
+  const res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), credentials: 'same-origin' });
+  if (res.status === 204) return undefined as T;
+  const text = await res.text();
+  let json: unknown = undefined;
+  try {
+    json = text ? JSON.parse(text) : undefined;
+  } catch {}
+  if (!res.ok) {
+    const msg = (json as { message?: string } | undefined)?.message ?? `${res.status} ${res.statusText}`;
+    if (res.status === 401) me = null;
+    throw new ApiError(res.status, Array.isArray(msg) ? msg.join(', ') : String(msg));
+  }
+  return json as T;
+}
+
+interface SessionResponse { user: User; csrfToken?: string }
+
+export async function currentUser(refresh = false): Promise<User | null> {
+  if (me !== undefined && !refresh) return me;
+  try {
+    const r = await call<SessionResponse>('GET', '/api/auth/me');
+    csrf = r.csrfToken;
+    me = r.user;
+  } catch (e) {
+    if (e instanceof ApiError && e.status === 401) me = null;
+    else throw e;
+  }
+  return me;
+}
+
+export async function login(email: string, password: string): Promise<User> {
+  const r = await call<SessionResponse>('POST', '/api/auth/login', { email, password });
+  csrf = r.csrfToken;
+  return (me = r.user);
+}
+
+export async function signup(email: string, password: string, displayName: string): Promise<User> {
+  const r = await call<SessionResponse>('POST', '/api/auth/signup', { email, password, displayName });
+  csrf = r.csrfToken;
+  return (me = r.user);
+}
+
+export async function logout(): Promise<void> {
+  await call('POST', '/api/auth/logout');
+  me = null;
+  csrf = undefined;
+}
+
+export const listRooms = () => call<Room[]>('GET', '/api/rooms');
+export const getRoom = (id: string) => call<Room>('GET', `/api/rooms/${id}`);
+export const createRoom = (name: string) => call<Room>('POST', '/api/rooms', { name });
+export const renameRoom = (id: string, name: string) => call<Room>('PATCH', `/api/rooms/${id}`, { name });
+export const deleteRoom = (id: string) => call<void>('DELETE', `/api/rooms/${id}`);
+export const roomToken = (id: string) => call<RoomToken>('POST', `/api/rooms/${id}/token`);
+export const listLinks = (id: string) => call<Link[]>('GET', `/api/rooms/${id}/links`);
+export const createLink = (id: string, role: Role, expiresInSeconds?: number) =>
+  call<CreatedLink>('POST', `/api/rooms/${id}/links`, expiresInSeconds ? { role, expiresInSeconds } : { role });
+export const revokeLink = (id: string, linkId: string) => call<void>('DELETE', `/api/rooms/${id}/links/${linkId}`);
+export const inviteMember = (id: string, email: string, role: Role) => call<unknown>('POST', `/api/rooms/${id}/members`, { email, role });
+export const previewLink = (token: string) => call<LinkPreview>('GET', `/api/links/${encodeURIComponent(token)}`);
+
+export async function joinLink(token: string, displayName?: string): Promise<{ room: Room; user: User }> {
+  const r = await call<{ room: Room; user: User; csrfToken?: string }>('POST', `/api/links/${encodeURIComponent(token)}/join`, displayName ? { displayName } : {});
+  if (r.csrfToken) csrf = r.csrfToken;
+  me = r.user;
+  return r;
+}

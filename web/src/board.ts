@@ -1,0 +1,744 @@
+// The board: an infinite canvas with pan/zoom, pen/highlighter/erasers, live strokes and cursors of others.
+import { h, clear, toast } from './dom';
+import {
+  decodeStroke, decodeQuantized, decodePressures, deltaEncode, drawStroke, encodePoints, fromQuantized, hexToRgba, hitStroke, reach,
+  COORD_SCALE, MAX_POINTS, MAX_WIDTH, MIN_WIDTH, TOOL_HIGHLIGHTER, TOOL_PEN, TOOL_PIXEL_ERASER, type Decoded, type Mapping,
+} from './geometry';
+import { RoomConnection, hex, newId, type ConnState } from './net';
+import type { Room, User } from './api';
+import type { Peer } from './gen/infidraw/realtime/v1/frames';
+import type { Stroke } from './gen/infidraw/stroke/v1/stroke';
+import { Role } from './gen/infidraw/room/v1/event';
+
+type ToolName = 'hand' | 'pen' | 'highlighter' | 'eraser' | 'pixel';
+const PALETTE = ['#1e1e1e', '#e03131', '#f08c00', '#2f9e44', '#1971c2', '#7048e8', '#c2255c', '#ffffff'];
+const WIDTHS = [2, 4, 8, 16, 32];
+const MIN_ZOOM = 2 ** -16;
+const MAX_ZOOM = 16;
+
+interface Rec {
+  id: string;
+  seq: number;
+  d: Decoded;
+  erased: boolean;
+}
+
+interface Drawing {
+  id: Uint8Array;
+  tool: number;
+  rgba: number;
+  width: number;
+  abs: number[];
+  ps: number[] | null;
+  sent: number;
+  begun: boolean;
+  d: Decoded;
+}
+
+interface LiveStroke {
+  session: number;
+  tool: number;
+  rgba: number;
+  width: number;
+  quantum: number;
+  abs: number[];
+  ps: number[] | null;
+  d: Decoded;
+  ended: number;
+}
+
+const SHORTCUTS: [string, string][] = [
+  ['P', 'Pen'], ['I', 'Highlighter'], ['E', 'Object eraser'], ['X', 'Pixel eraser'], ['H', 'Hand (pan)'],
+  ['Space + drag, middle button, two fingers', 'Pan'], ['Wheel, pinch, + / −', 'Zoom around the pointer'], ['0', 'Zoom to 100 %'],
+  ['[ / ]', 'Thinner / thicker'], ['1 … 8', 'Palette colours'], ['Ctrl/⌘ + Z', 'Undo your last action'],
+  ['Shift + Ctrl/⌘ + Z, Ctrl + Y', 'Redo'], ['Shift + S', 'Export the view as PNG'], ['?', 'This list'],
+];
+
+function peerColour(id: string): string {
+  let x = 0;
+  for (const c of id) x = (x * 31 + c.charCodeAt(0)) | 0;
+  return `hsl(${Math.abs(x) % 360} 70% 45%)`;
+}
+
+export function mountBoard(root: HTMLElement, room: Room, user: User): () => void {
+  const conn = new RoomConnection(room.id, {
+    welcome: (w) => {
+      canEdit = w.role === Role.ROLE_EDITOR || w.role === Role.ROLE_OWNER;
+      applyRole();
+      peers.clear();
+      for (const p of w.peers) peers.set(p.sessionId, p);
+      renderPresence();
+      for (const c of cursors.values()) c.el.remove();
+      cursors.clear();
+      live.clear();
+      invalidate(true);
+    },
+    events: (events) => {
+      let full = false;
+      for (const e of events) {
+        const k = e.kind;
+        if (!k) continue;
+        if (k.$case === 'strokeAdded' && k.value.stroke) {
+          const id = hex(k.value.stroke.id);
+          live.delete(id);
+          mine.delete(id);
+          if (strokes.has(id)) continue;
+          const rec: Rec = { id, seq: e.seq, d: decodeStroke(k.value.stroke), erased: false };
+          strokes.set(id, rec);
+          order.push(rec);
+          if (baseValid) drawOnBase(rec);
+        } else if (k.$case === 'strokesErased' || k.$case === 'strokesRestored') {
+          const erased = k.$case === 'strokesErased';
+          for (const sid of k.value.strokeIds) {
+            const r = strokes.get(hex(sid));
+            if (r) r.erased = erased;
+          }
+          full = true;
+        }
+      }
+      stage.dataset.strokes = String(order.length);
+      stage.dataset.lastSeq = String(conn.lastSeq);
+      invalidate(full);
+    },
+    live: (l) => {
+      const b = l.body;
+      if (!b) return;
+      if (b.$case === 'cursorMove') {
+        moveCursor(l.sessionId, b.value.x / COORD_SCALE, b.value.y / COORD_SCALE);
+      } else if (b.$case === 'strokeBegin' && b.value.stroke) {
+        const s = b.value.stroke;
+        const abs = decodeQuantized(s.quantum, s.points);
+        const ps = s.pressures.length ? decodePressures(s.pressures) : null;
+        const id = hex(s.id);
+        if (strokes.has(id)) return;
+        live.set(id, { session: l.sessionId, tool: s.tool, rgba: s.rgba, width: s.width, quantum: s.quantum || 1, abs, ps, d: fromQuantized(s.tool, s.rgba, s.width, abs, ps), ended: 0 });
+        invalidate(false);
+      } else if (b.$case === 'strokeMore') {
+        const ls = live.get(hex(b.value.strokeId));
+        if (!ls) return;
+        let x = ls.abs[ls.abs.length - 2];
+        let y = ls.abs[ls.abs.length - 1];
+        for (let i = 0; i + 1 < b.value.points.length; i += 2) {
+          x += b.value.points[i] * ls.quantum;
+          y += b.value.points[i + 1] * ls.quantum;
+          ls.abs.push(x, y);
+        }
+        if (ls.ps) {
+          let p = ls.ps[ls.ps.length - 1];
+          for (const dp of b.value.pressures) ls.ps.push((p += dp));
+        }
+        ls.d = fromQuantized(ls.tool, ls.rgba, ls.width, ls.abs, ls.ps);
+        invalidate(false);
+      } else if (b.$case === 'strokeEnd') {
+        const id = hex(b.value.strokeId);
+        const ls = live.get(id);
+        if (!ls) return;
+        if (b.value.cancelled) live.delete(id);
+        else ls.ended = performance.now();
+        invalidate(false);
+      }
+    },
+    presence: (p) => {
+      for (const j of p.joined) peers.set(j.sessionId, j);
+      for (const s of p.leftSessionIds) {
+        peers.delete(s);
+        cursors.get(s)?.el.remove();
+        cursors.delete(s);
+        for (const [id, ls] of live) if (ls.session === s) live.delete(id);
+      }
+      renderPresence();
+      invalidate(false);
+    },
+    state: (s, detail) => setConn(s, detail),
+    refused: (msg, key) => {
+      toast(msg);
+      if (key) {
+        mine.delete(key);
+        invalidate(false);
+      }
+    },
+    acked: () => updateUnsent(),
+  });
+
+  // ---- state
+  const strokes = new Map<string, Rec>();
+  const order: Rec[] = [];
+  const mine = new Map<string, Decoded>();
+  for (const s of conn.unacked()) mine.set(hex(s.id), decodeStroke(s));
+  const live = new Map<string, LiveStroke>();
+  const peers = new Map<number, Peer>();
+  const cursors = new Map<number, { el: HTMLElement; x: number; y: number; at: number }>();
+  const view = { x: -40, y: -40, z: 1 };
+  let canEdit = room.role !== 'viewer';
+  let tool: ToolName = canEdit ? 'pen' : 'hand';
+  let colour = PALETTE[0];
+  let widthPx = WIDTHS[1];
+  let drawing: Drawing | null = null;
+  let erasing: { ids: Set<string> } | null = null;
+  let panning: { px: number; py: number; vx: number; vy: number } | null = null;
+  let spaceHeld = false;
+  const undoStack: Uint8Array[] = [];
+  const redoStack: Uint8Array[] = [];
+  const touches = new Map<number, { x: number; y: number }>();
+  let pinch: { d: number; cx: number; cy: number } | null = null;
+  let cursorOut: { x: number; y: number } | null = null;
+
+  // ---- DOM
+  const connEl = h('span#conn.conn', { 'data-state': 'connecting', title: 'Connection to the board' }, 'Connecting…');
+  const presenceEl = h('ul#presence.presence', { 'aria-label': 'Who is here' });
+  const zoomLabel = h('button.zoom-label', { title: 'Zoom to 100 % (0)', onclick: () => zoomTo(1, stageW() / 2, stageH() / 2) }, '100 %');
+  const roleBadge = h('span.role', {}, room.role);
+  const header = h('header.board-header', {},
+    h('a.back', { href: '/', 'data-link': true, title: 'My boards' }, '← Boards'),
+    h('h1.room-name', {}, room.name), roleBadge, connEl, presenceEl,
+    h('span.spacer'),
+    h('button#export', { title: 'Export the view as PNG (Shift+S)', onclick: () => exportPng() }, 'Export PNG'),
+    h('button#help', { title: 'Keyboard shortcuts (?)', onclick: () => toggleHelp() }, '?'),
+  );
+  const toolButtons = new Map<ToolName, HTMLButtonElement>();
+  const toolDefs: [ToolName, string, string][] = [
+    ['hand', '✋', 'Hand (H)'], ['pen', '✎', 'Pen (P)'], ['highlighter', '▮', 'Highlighter (I)'], ['eraser', '⌫', 'Object eraser (E)'], ['pixel', '◌', 'Pixel eraser (X)'],
+  ];
+  const tools = h('div.tools', { role: 'toolbar', 'aria-label': 'Tools' });
+  for (const [name, icon, label] of toolDefs) {
+    const b = h('button.tool', { 'data-tool': name, title: label, 'aria-label': label, onclick: () => setTool(name) }, icon);
+    toolButtons.set(name, b);
+    tools.append(b);
+  }
+  const swatches = h('div.swatches', { role: 'radiogroup', 'aria-label': 'Colour' });
+  const swatchButtons: HTMLButtonElement[] = [];
+  PALETTE.forEach((c, i) => {
+    const b = h('button.swatch', { 'data-colour': c, title: `${c} (${i + 1})`, 'aria-label': `colour ${c}`, onclick: () => setColour(c) });
+    b.style.background = c;
+    swatchButtons.push(b);
+    swatches.append(b);
+  });
+  const custom = h('input.custom', { type: 'color', value: colour, title: 'Custom colour', 'aria-label': 'Custom colour' });
+  custom.addEventListener('input', () => setColour(custom.value));
+  swatches.append(custom);
+  const widths = h('div.widths', { role: 'radiogroup', 'aria-label': 'Width' });
+  const widthButtons: HTMLButtonElement[] = [];
+  for (const w of WIDTHS) {
+    const dotEl = h('span.wdot');
+    dotEl.style.width = dotEl.style.height = `${Math.min(20, w + 2)}px`;
+    const b = h('button.width', { 'data-width': w, title: `${w} px`, onclick: () => setWidth(w) }, dotEl);
+    widthButtons.push(b);
+    widths.append(b);
+  }
+  const undoBtn = h('button#undo', { title: 'Undo (Ctrl+Z)', onclick: () => undo() }, '↶');
+  const redoBtn = h('button#redo', { title: 'Redo (Shift+Ctrl+Z)', onclick: () => redo() }, '↷');
+  const editTools = h('div.edit-tools', {}, swatches, widths, h('div.history', {}, undoBtn, redoBtn));
+  const toolbar = h('div.toolbar', {}, tools, editTools,
+    h('div.zoom', {}, h('button', { title: 'Zoom out (−)', onclick: () => zoomBy(1 / 1.25) }, '−'), zoomLabel, h('button', { title: 'Zoom in (+)', onclick: () => zoomBy(1.25) }, '+')));
+  const canvas = h('canvas#board-canvas', { 'aria-label': 'Drawing canvas', tabindex: 0 });
+  const cursorLayer = h('div.cursors', { 'aria-hidden': 'true' });
+  const readonlyBanner = h('div.readonly', { hidden: true }, 'View only — you can look around but not draw.');
+  const stage = h('div#stage.stage', { 'data-strokes': '0', 'data-last-seq': '0' }, canvas, cursorLayer, readonlyBanner);
+  const help = h('div#shortcuts.dialog', { hidden: true, role: 'dialog', 'aria-label': 'Keyboard shortcuts' },
+    h('h2', {}, 'Keyboard shortcuts'),
+    h('table', {}, ...SHORTCUTS.map(([k, v]) => h('tr', {}, h('td', {}, h('kbd', {}, k)), h('td', {}, v)))),
+    h('button', { onclick: () => toggleHelp(false) }, 'Close'));
+  const page = h('div.board-page', {}, header, stage, toolbar, help);
+  clear(root);
+  root.append(page);
+
+  const ctx = canvas.getContext('2d')!;
+  const base = document.createElement('canvas');
+  const bctx = base.getContext('2d')!;
+  let dpr = window.devicePixelRatio || 1;
+  let baseValid = false;
+  let dirty = true;
+  let raf = 0;
+  const stageW = () => stage.clientWidth;
+  const stageH = () => stage.clientHeight;
+
+  function resize(): void {
+    dpr = window.devicePixelRatio || 1;
+    const w = Math.max(1, Math.round(stageW() * dpr));
+    const hh = Math.max(1, Math.round(stageH() * dpr));
+    if (canvas.width !== w || canvas.height !== hh) {
+      canvas.width = base.width = w;
+      canvas.height = base.height = hh;
+    }
+    canvas.style.width = `${stageW()}px`;
+    canvas.style.height = `${stageH()}px`;
+    invalidate(true);
+  }
+  const ro = new ResizeObserver(resize);
+  ro.observe(stage);
+
+  function mapping(): Mapping {
+    return { ox: view.x, oy: view.y, scale: view.z * dpr };
+  }
+
+  function visible(d: Decoded): boolean {
+    const r = reach(d.width);
+    const x1 = view.x + stageW() / view.z;
+    const y1 = view.y + stageH() / view.z;
+    return d.maxX + r >= view.x && d.minX - r <= x1 && d.maxY + r >= view.y && d.minY - r <= y1;
+  }
+
+  function drawOnBase(rec: Rec): void {
+    if (!rec.erased && visible(rec.d)) {
+      drawStroke(bctx, rec.d, mapping());
+      dirty = true;
+      schedule();
+    }
+  }
+
+  function invalidate(full: boolean): void {
+    if (full) baseValid = false;
+    dirty = true;
+    schedule();
+  }
+
+  function schedule(): void {
+    if (!raf) raf = requestAnimationFrame(frame);
+  }
+
+  function frame(): void {
+    raf = 0;
+    sendLive();
+    const now = performance.now();
+    for (const [id, ls] of live) if (ls.ended && now - ls.ended > 5000) live.delete(id);
+    if (!dirty) return;
+    dirty = false;
+    const m = mapping();
+    if (!baseValid) {
+      bctx.setTransform(1, 0, 0, 1, 0, 0);
+      bctx.clearRect(0, 0, base.width, base.height);
+      for (const r of order) if (!r.erased && !erasing?.ids.has(r.id) && visible(r.d)) drawStroke(bctx, r.d, m);
+      baseValid = true;
+    }
+    ctx.globalCompositeOperation = 'source-over';
+    ctx.clearRect(0, 0, canvas.width, canvas.height);
+    ctx.drawImage(base, 0, 0);
+    for (const d of mine.values()) if (visible(d)) drawStroke(ctx, d, m);
+    for (const ls of live.values()) if (visible(ls.d)) drawStroke(ctx, ls.d, m);
+    if (drawing) drawStroke(ctx, drawing.d, m);
+    zoomLabel.textContent = `${view.z >= 0.1 ? Math.round(view.z * 100) : (view.z * 100).toPrecision(2)} %`;
+    for (const [s, c] of cursors) placeCursor(s, c);
+    updateUnsent();
+  }
+
+  // ---- presence and cursors
+  function renderPresence(): void {
+    clear(presenceEl);
+    const seen = new Set<string>();
+    const me = h('li.peer.me', { title: `${user.displayName} (you)` }, user.displayName.slice(0, 1).toUpperCase());
+    me.style.background = peerColour(user.id);
+    presenceEl.append(me);
+    seen.add(`${user.id}:${conn.sessionId}`);
+    for (const p of peers.values()) {
+      if (p.sessionId === conn.sessionId) continue;
+      const li = h('li.peer', { title: p.displayName, 'data-session': p.sessionId }, p.displayName.slice(0, 1).toUpperCase());
+      li.style.background = peerColour(p.userId);
+      presenceEl.append(li);
+    }
+    presenceEl.dataset.count = String(presenceEl.childElementCount);
+  }
+
+  function moveCursor(session: number, x: number, y: number): void {
+    let c = cursors.get(session);
+    if (!c) {
+      const p = peers.get(session);
+      const el = h('div.cursor', { 'data-session': session }, h('span.cursor-name', {}, p?.displayName ?? 'someone'));
+      el.style.setProperty('--c', peerColour(p?.userId ?? String(session)));
+      cursorLayer.append(el);
+      c = { el, x, y, at: 0 };
+      cursors.set(session, c);
+    }
+    c.x = x;
+    c.y = y;
+    c.at = performance.now();
+    placeCursor(session, c);
+  }
+
+  function placeCursor(_s: number, c: { el: HTMLElement; x: number; y: number; at: number }): void {
+    const sx = (c.x - view.x) * view.z;
+    const sy = (c.y - view.y) * view.z;
+    c.el.style.transform = `translate(${sx}px, ${sy}px)`;
+    c.el.hidden = performance.now() - c.at > 15000 || sx < -50 || sy < -50 || sx > stageW() + 50 || sy > stageH() + 50;
+  }
+
+  function setConn(s: ConnState, detail: string): void {
+    connEl.dataset.state = s;
+    connEl.title = detail || s;
+    connEl.textContent = s === 'online' ? 'Connected' : s === 'connecting' ? 'Connecting…' : s === 'offline' ? 'Offline — retrying' : 'Disconnected';
+    updateUnsent();
+  }
+
+  function updateUnsent(): void {
+    const n = conn.unacked().length;
+    connEl.dataset.unsent = String(n);
+    const base = connEl.textContent?.replace(/ · \d+ unsent$/, '') ?? '';
+    connEl.textContent = n ? `${base} · ${n} unsent` : base;
+  }
+
+  // ---- tools
+  function applyRole(): void {
+    roleBadge.textContent = canEdit ? room.role : 'viewer';
+    readonlyBanner.hidden = canEdit;
+    editTools.hidden = !canEdit;
+    page.dataset.readonly = String(!canEdit);
+    for (const [n, b] of toolButtons) b.hidden = !canEdit && n !== 'hand';
+    if (!canEdit) setTool('hand');
+  }
+
+  function setTool(t: ToolName): void {
+    if (!canEdit && t !== 'hand') return;
+    tool = t;
+    for (const [n, b] of toolButtons) b.classList.toggle('active', n === t);
+    page.dataset.tool = t;
+  }
+
+  function setColour(c: string): void {
+    colour = c;
+    custom.value = c;
+    swatchButtons.forEach((b) => b.classList.toggle('active', b.dataset.colour === c));
+  }
+
+  function setWidth(w: number): void {
+    widthPx = w;
+    widthButtons.forEach((b) => b.classList.toggle('active', Number(b.dataset.width) === w));
+  }
+
+  // ---- coordinates
+  function toWorld(e: { clientX: number; clientY: number }): [number, number] {
+    const r = canvas.getBoundingClientRect();
+    return [view.x + (e.clientX - r.left) / view.z, view.y + (e.clientY - r.top) / view.z];
+  }
+
+  function zoomTo(z: number, sx: number, sy: number): void {
+    z = Math.min(MAX_ZOOM, Math.max(MIN_ZOOM, z));
+    const wx = view.x + sx / view.z;
+    const wy = view.y + sy / view.z;
+    view.z = z;
+    view.x = wx - sx / z;
+    view.y = wy - sy / z;
+    invalidate(true);
+  }
+
+  function zoomBy(f: number, sx = stageW() / 2, sy = stageH() / 2): void {
+    zoomTo(view.z * f, sx, sy);
+  }
+
+  // ---- drawing
+  function startStroke(e: PointerEvent): void {
+    const t = tool === 'pen' ? TOOL_PEN : tool === 'highlighter' ? TOOL_HIGHLIGHTER : TOOL_PIXEL_ERASER;
+    const px = tool === 'highlighter' ? widthPx * 4 : tool === 'pixel' ? widthPx * 3 : widthPx;
+    const width = Math.round(Math.min(MAX_WIDTH, Math.max(MIN_WIDTH, (px / view.z) * COORD_SCALE)));
+    const rgba = t === TOOL_HIGHLIGHTER ? hexToRgba(colour, 0x60) : hexToRgba(colour);
+    drawing = { id: newId(), tool: t, rgba, width, abs: [], ps: e.pointerType === 'pen' && t === TOOL_PEN ? [] : null, sent: 0, begun: false, d: fromQuantized(t, rgba, width, [], null) };
+    addPoint(e);
+  }
+
+  function addPoint(e: PointerEvent): void {
+    const d = drawing;
+    if (!d) return;
+    const [wx, wy] = toWorld(e);
+    const qx = Math.round(wx * COORD_SCALE);
+    const qy = Math.round(wy * COORD_SCALE);
+    const n = d.abs.length;
+    if (n >= 2 && d.abs[n - 2] === qx && d.abs[n - 1] === qy) return;
+    if (n / 2 >= MAX_POINTS) return;
+    d.abs.push(qx, qy);
+    if (d.ps) d.ps.push(Math.max(0, Math.min(255, Math.round((e.pressure || 0.5) * 255))));
+  }
+
+  function strokeOf(d: Drawing): Stroke {
+    const { quantum, points } = encodePoints(d.abs);
+    return { id: d.id, tool: d.tool, rgba: d.rgba, width: d.width, quantum, points, pressures: d.ps ? deltaEncode(d.ps, 1) : [] };
+  }
+
+  /** Once per frame: live points of the stroke being drawn and the cursor. */
+  function sendLive(): void {
+    const d = drawing;
+    if (d && d.abs.length) {
+      d.d = fromQuantized(d.tool, d.rgba, d.width, d.abs, d.ps);
+      const n = d.abs.length / 2;
+      if (!d.begun) {
+        conn.sendEphemeral({ $case: 'strokeBegin', value: { stroke: { id: d.id, tool: d.tool, rgba: d.rgba, width: d.width, quantum: 1, points: deltaEncode(d.abs, 2), pressures: d.ps ? deltaEncode(d.ps, 1) : [] } } });
+        d.begun = true;
+        d.sent = n;
+      } else if (n > d.sent) {
+        const pts: number[] = [];
+        const ps: number[] = [];
+        for (let i = d.sent; i < n; i++) {
+          pts.push(d.abs[2 * i] - d.abs[2 * i - 2], d.abs[2 * i + 1] - d.abs[2 * i - 1]);
+          if (d.ps) ps.push(d.ps[i] - d.ps[i - 1]);
+        }
+        conn.sendEphemeral({ $case: 'strokeMore', value: { strokeId: d.id, points: pts, pressures: ps } });
+        d.sent = n;
+      }
+      dirty = true;
+    }
+    if (cursorOut) {
+      conn.sendEphemeral({ $case: 'cursorMove', value: { x: Math.round(cursorOut.x * COORD_SCALE), y: Math.round(cursorOut.y * COORD_SCALE) } });
+      cursorOut = null;
+    }
+  }
+
+  function endStroke(cancel: boolean): void {
+    const d = drawing;
+    if (!d) return;
+    sendLive();
+    drawing = null;
+    if (d.begun) conn.sendEphemeral({ $case: 'strokeEnd', value: { strokeId: d.id, cancelled: cancel || d.abs.length === 0 } });
+    if (!cancel && d.abs.length) {
+      const s = strokeOf(d);
+      mine.set(hex(d.id), decodeStroke(s));
+      conn.commit(s);
+      undoStack.push(d.id);
+      redoStack.length = 0;
+    }
+    invalidate(false);
+  }
+
+  function eraseAt(e: PointerEvent): void {
+    if (!erasing) return;
+    const [wx, wy] = toWorld(e);
+    const r = (widthPx * 1.5) / view.z;
+    let hit = false;
+    for (let i = order.length - 1; i >= 0; i--) {
+      const rec = order[i];
+      if (rec.erased || erasing.ids.has(rec.id)) continue;
+      if (hitStroke(rec.d, wx, wy, r)) {
+        erasing.ids.add(rec.id);
+        hit = true;
+      }
+    }
+    if (hit) invalidate(true);
+  }
+
+  function endErase(): void {
+    const er = erasing;
+    erasing = null;
+    if (!er || er.ids.size === 0) return;
+    const actionId = newId();
+    const ids = [...er.ids];
+    for (const id of ids) {
+      const r = strokes.get(id);
+      if (r) r.erased = true;
+    }
+    conn.action({ $case: 'eraseStrokes', value: { actionId, strokeIds: ids.map(unhex) } }, actionId);
+    undoStack.push(actionId);
+    redoStack.length = 0;
+    invalidate(true);
+  }
+
+  function undo(): void {
+    if (!canEdit) return;
+    const a = undoStack.pop();
+    if (!a) return toast('Nothing to undo');
+    conn.action({ $case: 'undo', value: { actionId: a } }, a);
+    redoStack.push(a);
+  }
+
+  function redo(): void {
+    if (!canEdit) return;
+    const a = redoStack.pop();
+    if (!a) return toast('Nothing to redo');
+    conn.action({ $case: 'redo', value: { actionId: a } }, a);
+    undoStack.push(a);
+  }
+
+  // ---- pointer input
+  canvas.addEventListener('pointerdown', (e) => {
+    canvas.focus({ preventScroll: true });
+    if (e.pointerType === 'touch') {
+      touches.set(e.pointerId, { x: e.clientX, y: e.clientY });
+      if (touches.size === 2) {
+        endStroke(true);
+        erasing = null;
+        panning = null;
+        pinch = pinchState();
+        canvas.setPointerCapture(e.pointerId);
+        return;
+      }
+    }
+    if (touches.size > 2) return;
+    canvas.setPointerCapture(e.pointerId);
+    if (e.button === 1 || spaceHeld || tool === 'hand' || (e.button === 0 && !canEdit)) {
+      panning = { px: e.clientX, py: e.clientY, vx: view.x, vy: view.y };
+      page.classList.add('panning');
+      e.preventDefault();
+      return;
+    }
+    if (e.button !== 0 || !canEdit) return;
+    if (tool === 'eraser') {
+      erasing = { ids: new Set() };
+      eraseAt(e);
+    } else startStroke(e);
+    schedule();
+  });
+
+  function pinchState(): { d: number; cx: number; cy: number } {
+    const [a, b] = [...touches.values()];
+    const r = canvas.getBoundingClientRect();
+    return { d: Math.hypot(a.x - b.x, a.y - b.y), cx: (a.x + b.x) / 2 - r.left, cy: (a.y + b.y) / 2 - r.top };
+  }
+
+  canvas.addEventListener('pointermove', (e) => {
+    if (touches.has(e.pointerId)) touches.set(e.pointerId, { x: e.clientX, y: e.clientY });
+    if (pinch && touches.size === 2) {
+      const p = pinchState();
+      view.x -= (p.cx - pinch.cx) / view.z;
+      view.y -= (p.cy - pinch.cy) / view.z;
+      if (pinch.d > 0) zoomTo(view.z * (p.d / pinch.d), p.cx, p.cy);
+      pinch = p;
+      invalidate(true);
+      return;
+    }
+    const [wx, wy] = toWorld(e);
+    cursorOut = { x: wx, y: wy };
+    schedule();
+    if (panning) {
+      view.x = panning.vx - (e.clientX - panning.px) / view.z;
+      view.y = panning.vy - (e.clientY - panning.py) / view.z;
+      invalidate(true);
+    } else if (drawing) {
+      const events = typeof e.getCoalescedEvents === 'function' ? e.getCoalescedEvents() : [];
+      for (const ce of events.length ? events : [e]) addPoint(ce);
+    } else if (erasing) {
+      const events = typeof e.getCoalescedEvents === 'function' ? e.getCoalescedEvents() : [];
+      for (const ce of events.length ? events : [e]) eraseAt(ce);
+    }
+  });
+
+  function up(e: PointerEvent): void {
+    touches.delete(e.pointerId);
+    if (pinch) {
+      if (touches.size < 2) pinch = null;
+      return;
+    }
+    if (panning) {
+      panning = null;
+      page.classList.remove('panning');
+    }
+    if (drawing) endStroke(e.type === 'pointercancel');
+    if (erasing) endErase();
+  }
+  canvas.addEventListener('pointerup', up);
+  canvas.addEventListener('pointercancel', up);
+
+  canvas.addEventListener('wheel', (e) => {
+    e.preventDefault();
+    const r = canvas.getBoundingClientRect();
+    if (e.shiftKey && !e.ctrlKey) {
+      view.x += (e.deltaY || e.deltaX) / view.z;
+      invalidate(true);
+      return;
+    }
+    const dy = e.deltaMode === 1 ? e.deltaY * 16 : e.deltaY;
+    zoomTo(view.z * Math.exp(-dy * (e.ctrlKey ? 0.01 : 0.0015)), e.clientX - r.left, e.clientY - r.top);
+  }, { passive: false });
+
+  // ---- keyboard
+  function onKey(e: KeyboardEvent): void {
+    const target = e.target as HTMLElement | null;
+    if (target && (target.tagName === 'INPUT' || target.tagName === 'TEXTAREA')) return;
+    const mod = e.ctrlKey || e.metaKey;
+    if (e.type === 'keyup') {
+      if (e.code === 'Space') {
+        spaceHeld = false;
+        page.classList.remove('space');
+      }
+      return;
+    }
+    if (e.code === 'Space') {
+      spaceHeld = true;
+      page.classList.add('space');
+      e.preventDefault();
+      return;
+    }
+    if (mod && (e.key === 'z' || e.key === 'Z')) {
+      e.preventDefault();
+      if (e.shiftKey) redo();
+      else undo();
+      return;
+    }
+    if (mod && (e.key === 'y' || e.key === 'Y')) {
+      e.preventDefault();
+      redo();
+      return;
+    }
+    if (mod || e.altKey) return;
+    switch (e.key) {
+      case '+': case '=': zoomBy(1.25); break;
+      case '-': case '_': zoomBy(1 / 1.25); break;
+      case '0': zoomTo(1, stageW() / 2, stageH() / 2); break;
+      case 'p': case 'P': setTool('pen'); break;
+      case 'i': case 'I': setTool('highlighter'); break;
+      case 'e': case 'E': setTool('eraser'); break;
+      case 'x': case 'X': setTool('pixel'); break;
+      case 'h': case 'H': setTool('hand'); break;
+      case '[': setWidth(WIDTHS[Math.max(0, WIDTHS.indexOf(widthPx) - 1)] ?? WIDTHS[0]); break;
+      case ']': setWidth(WIDTHS[Math.min(WIDTHS.length - 1, WIDTHS.indexOf(widthPx) + 1)] ?? WIDTHS[0]); break;
+      case 'S': exportPng(); break;
+      case '?': toggleHelp(); break;
+      case 'Escape': toggleHelp(false); break;
+      default:
+        if (/^[1-8]$/.test(e.key) && canEdit) setColour(PALETTE[Number(e.key) - 1]);
+        else return;
+    }
+    e.preventDefault();
+  }
+  window.addEventListener('keydown', onKey);
+  window.addEventListener('keyup', onKey);
+  const onBlur = () => {
+    spaceHeld = false;
+    page.classList.remove('space');
+  };
+  window.addEventListener('blur', onBlur);
+  const onOnline = () => conn.reconnectNow();
+  window.addEventListener('online', onOnline);
+
+  function toggleHelp(show?: boolean): void {
+    help.hidden = show === undefined ? !help.hidden : !show;
+  }
+
+  function exportPng(): void {
+    const out = document.createElement('canvas');
+    out.width = canvas.width;
+    out.height = canvas.height;
+    const o = out.getContext('2d')!;
+    o.fillStyle = '#fff';
+    o.fillRect(0, 0, out.width, out.height);
+    o.drawImage(canvas, 0, 0);
+    out.toBlob((blob) => {
+      if (!blob) return toast('Export failed');
+      const a = h('a', { href: URL.createObjectURL(blob), download: `${room.name.replace(/[^\w.-]+/g, '_') || 'board'}.png` });
+      document.body.append(a);
+      a.click();
+      a.remove();
+      setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
+    }, 'image/png');
+  }
+
+  // ---- start
+  setTool(tool);
+  setColour(colour);
+  setWidth(widthPx);
+  applyRole();
+  renderPresence();
+  resize();
+  conn.start();
+  canvas.focus({ preventScroll: true });
+
+  return () => {
+    conn.stop();
+    ro.disconnect();
+    cancelAnimationFrame(raf);
+    window.removeEventListener('keydown', onKey);
+    window.removeEventListener('keyup', onKey);
+    window.removeEventListener('blur', onBlur);
+    window.removeEventListener('online', onOnline);
+  };
+}
+
+function unhex(s: string): Uint8Array {
+  const out = new Uint8Array(s.length / 2);
+  for (let i = 0; i < out.length; i++) out[i] = parseInt(s.slice(2 * i, 2 * i + 2), 16);
+  return out;
+}

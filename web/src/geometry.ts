@@ -1,0 +1,317 @@
+// Stroke geometry of the browser, following docs/tiles.md (the one definition shared with shared-go/strokes
+// and snapshot-rs/render). Pure functions only: no DOM, no generated code, so node --test runs it directly.
+
+export const COORD_SCALE = 100;
+export const TILE_PX = 256;
+export const MAX_LEVEL = 16;
+export const MAX_COORD = 1_000_000_000;
+export const MAX_POINTS = 10_000;
+export const MIN_WIDTH = 10;
+export const MAX_WIDTH = 50_000;
+
+export const TOOL_PEN = 1;
+export const TOOL_HIGHLIGHTER = 2;
+export const TOOL_PIXEL_ERASER = 3;
+
+/** A stroke decoded to world units (floats), ready to draw and hit-test. */
+export interface Decoded {
+  tool: number;
+  rgba: number;
+  /** Nominal width in world units. */
+  width: number;
+  xs: number[];
+  ys: number[];
+  /** Pressures 0..255 per point, or null when the stroke has none. */
+  ps: number[] | null;
+  /** Bounding box of the centre line in world units (without the width). */
+  minX: number;
+  minY: number;
+  maxX: number;
+  maxY: number;
+}
+
+/** The wire fields of a stroke that matter for geometry (a subset of infidraw.stroke.v1.Stroke). */
+export interface WireGeometry {
+  tool: number;
+  rgba: number;
+  width: number;
+  quantum: number;
+  points: number[];
+  pressures: number[];
+}
+
+export function gcd(a: number, b: number): number {
+  a = Math.abs(a);
+  b = Math.abs(b);
+  while (b !== 0) [a, b] = [b, a % b];
+  return a;
+}
+
+/** Delta encodes integer values (interleaved x,y when stride is 2): first entries absolute, then differences. */
+export function deltaEncode(values: readonly number[], stride: number): number[] {
+  const out = new Array<number>(values.length);
+  for (let i = 0; i < values.length; i++) out[i] = i < stride ? values[i] : values[i] - values[i - stride];
+  return out;
+}
+
+/**
+ * Encodes absolute quantized points (world units x100, interleaved x,y) into the wire form: deltas divided
+ * by their greatest common divisor (the quantum; 1 when every value is 0).
+ */
+export function encodePoints(abs: readonly number[]): { quantum: number; points: number[] } {
+  const d = deltaEncode(abs, 2);
+  let q = 0;
+  for (const v of d) q = gcd(q, v);
+  if (q === 0) q = 1;
+  return { quantum: q, points: q === 1 ? d : d.map((v) => v / q) };
+}
+
+/** Decodes the wire points to absolute quantized integers (world units x100). */
+export function decodeQuantized(quantum: number, points: readonly number[]): number[] {
+  const q = quantum === 0 ? 1 : quantum;
+  const out = new Array<number>(points.length);
+  let x = 0;
+  let y = 0;
+  for (let i = 0; i + 1 < points.length; i += 2) {
+    x += points[i];
+    y += points[i + 1];
+    out[i] = x * q;
+    out[i + 1] = y * q;
+  }
+  return out;
+}
+
+export function decodePressures(pressures: readonly number[]): number[] {
+  const out = new Array<number>(pressures.length);
+  let p = 0;
+  for (let i = 0; i < pressures.length; i++) out[i] = p += pressures[i];
+  return out;
+}
+
+/** Builds the decoded form from absolute quantized points and pressures (empty or one per point). */
+export function fromQuantized(tool: number, rgba: number, width: number, abs: readonly number[], ps: readonly number[] | null): Decoded {
+  const n = abs.length >> 1;
+  const xs = new Array<number>(n);
+  const ys = new Array<number>(n);
+  let minX = Infinity;
+  let minY = Infinity;
+  let maxX = -Infinity;
+  let maxY = -Infinity;
+  for (let i = 0; i < n; i++) {
+    const x = abs[2 * i] / COORD_SCALE;
+    const y = abs[2 * i + 1] / COORD_SCALE;
+    xs[i] = x;
+    ys[i] = y;
+    if (x < minX) minX = x;
+    if (x > maxX) maxX = x;
+    if (y < minY) minY = y;
+    if (y > maxY) maxY = y;
+  }
+  return { tool, rgba: rgba >>> 0, width: width / COORD_SCALE, xs, ys, ps: ps && ps.length === n && n > 0 ? [...ps] : null, minX, minY, maxX, maxY };
+}
+
+export function decodeStroke(s: WireGeometry): Decoded {
+  return fromQuantized(s.tool, s.rgba, s.width, decodeQuantized(s.quantum, s.points), s.pressures.length ? decodePressures(s.pressures) : null);
+}
+
+/** Width factor of the pen at pressure p (0..255): 0.5 + p/255. */
+export function penFactor(p: number): number {
+  return 0.5 + p / 255;
+}
+
+/** Pyramid level for zoom z (CSS px per world unit) and device pixel ratio r. */
+export function levelFor(z: number, r: number): number {
+  const l = Math.floor(Math.log2(1 / (z * r)));
+  return Math.min(MAX_LEVEL, Math.max(0, Number.isFinite(l) ? l : 0));
+}
+
+export function span(level: number): number {
+  return TILE_PX * 2 ** level;
+}
+
+/** Tile (floor, not truncation) of a world point at a level. */
+export function tileOf(level: number, x: number, y: number): [number, number] {
+  const s = span(level);
+  return [Math.floor(x / s), Math.floor(y / s)];
+}
+
+/** How far ink reaches beyond the centre line, in world units: 0.75 * width + 1. */
+export function reach(widthWorld: number): number {
+  return 0.75 * widthWorld + 1;
+}
+
+/** One piece of the smoothed centre line: a line (cx undefined) or a quadratic with control (cx, cy). */
+export interface Piece {
+  x0: number;
+  y0: number;
+  cx?: number;
+  cy?: number;
+  x1: number;
+  y1: number;
+}
+
+/** The smoothed centre line through the points (at least two), exactly as docs/tiles.md says. */
+export function centreLine(xs: readonly number[], ys: readonly number[]): Piece[] {
+  const n = xs.length;
+  if (n < 3) return [{ x0: xs[0], y0: ys[0], x1: xs[n - 1], y1: ys[n - 1] }];
+  const out: Piece[] = [];
+  let sx = xs[0];
+  let sy = ys[0];
+  for (let i = 1; i < n - 1; i++) {
+    const ex = (xs[i] + xs[i + 1]) / 2;
+    const ey = (ys[i] + ys[i + 1]) / 2;
+    out.push({ x0: sx, y0: sy, cx: xs[i], cy: ys[i], x1: ex, y1: ey });
+    sx = ex;
+    sy = ey;
+  }
+  out.push({ x0: sx, y0: sy, x1: xs[n - 1], y1: ys[n - 1] });
+  return out;
+}
+
+/** For each piece of centreLine, the mean of a per-point value at its two ends (a midpoint takes the mean of its points). */
+export function pieceMeans(v: readonly number[]): number[] {
+  const n = v.length;
+  if (n < 3) return [(v[0] + v[n - 1]) / 2];
+  const out: number[] = [];
+  let s = v[0];
+  for (let i = 1; i < n - 1; i++) {
+    const e = (v[i] + v[i + 1]) / 2;
+    out.push((s + e) / 2);
+    s = e;
+  }
+  out.push((s + v[n - 1]) / 2);
+  return out;
+}
+
+/** The part of CanvasRenderingContext2D the renderer uses (so tests can record calls). */
+export interface Ctx {
+  globalCompositeOperation: GlobalCompositeOperation;
+  strokeStyle: string | CanvasGradient | CanvasPattern;
+  fillStyle: string | CanvasGradient | CanvasPattern;
+  lineWidth: number;
+  lineCap: CanvasLineCap;
+  lineJoin: CanvasLineJoin;
+  beginPath(): void;
+  moveTo(x: number, y: number): void;
+  lineTo(x: number, y: number): void;
+  quadraticCurveTo(cx: number, cy: number, x: number, y: number): void;
+  arc(x: number, y: number, r: number, a0: number, a1: number): void;
+  stroke(): void;
+  fill(): void;
+}
+
+/** Maps world units to canvas pixels: px = (x - ox) * scale. */
+export interface Mapping {
+  ox: number;
+  oy: number;
+  scale: number;
+}
+
+export function cssColor(rgba: number, tool: number): string {
+  const r = (rgba >>> 24) & 255;
+  const g = (rgba >>> 16) & 255;
+  const b = (rgba >>> 8) & 255;
+  if (tool === TOOL_PIXEL_ERASER) return '#000';
+  if (tool === TOOL_HIGHLIGHTER) return `rgba(${r},${g},${b},${((rgba & 255) / 255).toFixed(4)})`;
+  return `rgb(${r},${g},${b})`;
+}
+
+/** Stroke width in pixels for a width factor: floored at 0.5 px. */
+export function pixelWidth(widthWorld: number, scale: number, f: number): number {
+  return Math.max(0.5, widthWorld * scale * f);
+}
+
+function tracePiece(ctx: Ctx, p: Piece, m: Mapping, first: boolean): void {
+  if (first) ctx.moveTo((p.x0 - m.ox) * m.scale, (p.y0 - m.oy) * m.scale);
+  if (p.cx === undefined || p.cy === undefined) ctx.lineTo((p.x1 - m.ox) * m.scale, (p.y1 - m.oy) * m.scale);
+  else ctx.quadraticCurveTo((p.cx - m.ox) * m.scale, (p.cy - m.oy) * m.scale, (p.x1 - m.ox) * m.scale, (p.y1 - m.oy) * m.scale);
+}
+
+function dot(ctx: Ctx, x: number, y: number, m: Mapping, w: number): void {
+  ctx.beginPath();
+  ctx.arc((x - m.ox) * m.scale, (y - m.oy) * m.scale, w / 2, 0, Math.PI * 2);
+  ctx.fill();
+}
+
+/** Draws one stroke (docs/tiles.md "How a stroke becomes pixels"). */
+export function drawStroke(ctx: Ctx, s: Decoded, m: Mapping): void {
+  const n = s.xs.length;
+  if (n === 0) return;
+  const colour = cssColor(s.rgba, s.tool);
+  ctx.globalCompositeOperation = s.tool === TOOL_PIXEL_ERASER ? 'destination-out' : 'source-over';
+  ctx.strokeStyle = colour;
+  ctx.fillStyle = colour;
+  ctx.lineCap = 'round';
+  ctx.lineJoin = 'round';
+  const pen = s.tool === TOOL_PEN;
+  if (n === 1) {
+    dot(ctx, s.xs[0], s.ys[0], m, pixelWidth(s.width, m.scale, pen && s.ps ? penFactor(s.ps[0]) : 1));
+  } else if (pen && s.ps) {
+    const pieces = centreLine(s.xs, s.ys);
+    const fs = pieceMeans(s.ps.map(penFactor));
+    for (let i = 0; i < pieces.length; i++) {
+      const p = pieces[i];
+      const w = pixelWidth(s.width, m.scale, fs[i]);
+      if (p.x0 === p.x1 && p.y0 === p.y1 && (p.cx === undefined || (p.cx === p.x0 && p.cy === p.y0))) {
+        dot(ctx, p.x0, p.y0, m, w);
+        continue;
+      }
+      ctx.lineWidth = w;
+      ctx.beginPath();
+      tracePiece(ctx, p, m, true);
+      ctx.stroke();
+    }
+  } else {
+    const pieces = centreLine(s.xs, s.ys);
+    const w = pixelWidth(s.width, m.scale, 1);
+    const p0 = pieces[0];
+    if (pieces.length === 1 && p0.x0 === p0.x1 && p0.y0 === p0.y1) {
+      dot(ctx, p0.x0, p0.y0, m, w);
+    } else {
+      ctx.lineWidth = w;
+      ctx.beginPath();
+      for (let i = 0; i < pieces.length; i++) tracePiece(ctx, pieces[i], m, i === 0);
+      ctx.stroke();
+    }
+  }
+  ctx.globalCompositeOperation = 'source-over';
+}
+
+/** Squared distance from (px, py) to the segment (ax, ay)-(bx, by). */
+export function distSqToSegment(px: number, py: number, ax: number, ay: number, bx: number, by: number): number {
+  const dx = bx - ax;
+  const dy = by - ay;
+  const len = dx * dx + dy * dy;
+  let t = len === 0 ? 0 : ((px - ax) * dx + (py - ay) * dy) / len;
+  t = Math.max(0, Math.min(1, t));
+  const ex = ax + t * dx - px;
+  const ey = ay + t * dy - py;
+  return ex * ex + ey * ey;
+}
+
+/**
+ * Whether a circle at (x, y) with radius r (world units) touches the stroke's ink. The polyline through the
+ * points is a close (conservative) stand-in for the smoothed curve, which lies in its convex hull pieces.
+ */
+export function hitStroke(s: Decoded, x: number, y: number, r: number): boolean {
+  const half = (s.width * (s.tool === TOOL_PEN ? 1.5 : 1)) / 2;
+  const lim = r + half;
+  if (x < s.minX - lim || x > s.maxX + lim || y < s.minY - lim || y > s.maxY + lim) return false;
+  const n = s.xs.length;
+  const lim2 = lim * lim;
+  if (n === 1) return (s.xs[0] - x) ** 2 + (s.ys[0] - y) ** 2 <= lim2;
+  for (let i = 1; i < n; i++) {
+    if (distSqToSegment(x, y, s.xs[i - 1], s.ys[i - 1], s.xs[i], s.ys[i]) <= lim2) return true;
+  }
+  return false;
+}
+
+/** Parses '#rrggbb' to 0xRRGGBBAA with the given alpha byte. */
+export function hexToRgba(hex: string, alpha = 255): number {
+  const v = parseInt(hex.replace('#', '').slice(0, 6), 16);
+  return ((v << 8) | (alpha & 255)) >>> 0;
+}
+
+export function rgbaToHex(rgba: number): string {
+  return '#' + ((rgba >>> 8) & 0xffffff).toString(16).padStart(6, '0');
+}
