@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
@@ -12,7 +13,9 @@ import (
 	"github.com/infidraw/infidraw/tile-delta-go/internal/config"
 	"github.com/infidraw/infidraw/tile-delta-go/internal/ggrender"
 	"github.com/infidraw/infidraw/tile-delta-go/internal/grpcapi"
+	"github.com/infidraw/infidraw/tile-delta-go/internal/objstore"
 	"github.com/infidraw/infidraw/tile-delta-go/internal/renderclient"
+	"github.com/infidraw/infidraw/tile-delta-go/internal/snapshots"
 	"github.com/infidraw/infidraw/tile-delta-go/internal/tilerender"
 	"github.com/infidraw/infidraw/tile-delta-go/internal/tiles"
 )
@@ -42,11 +45,22 @@ func run(ctx context.Context, args []string, environ []string) error {
 	reg := service.NewRegistry()
 	router := tilerender.New(renderer, ggrender.Renderer{}, tilerender.Options{Timeout: cfg.SnapshotTimeout,
 		Failures: cfg.BreakerFailures, CoolDown: cfg.BreakerCoolDown}, reg, log)
+	store, err := objstore.Open(ctx, cfg.ObjectStoreURL, objstore.Credentials{AccessKey: cfg.S3AccessKey, SecretKey: cfg.S3Secret})
+	if err != nil {
+		return err
+	}
+	snaps := snapshots.New(pool, store, router, snapshots.Policy{MinStrokes: cfg.SnapshotStrokes, MinBytes: cfg.SnapshotBytes,
+		Workers: cfg.SnapshotWorkers, Queue: cfg.SnapshotQueue, Timeout: time.Minute}, reg, log)
+	snapCtx, stopSnaps := context.WithCancel(context.Background())
+	snapsDone := make(chan struct{})
+	go func() { defer close(snapsDone); snaps.Run(snapCtx) }()
+	defer func() { stopSnaps(); <-snapsDone }()
 	reader := tiles.NewReader(pool)
+	reader.Sink = snaps
 	// Readiness follows the database only: tiles are still read when snapshot-rs is down.
 	ready := service.NewReadiness(log, map[string]service.Check{"postgres": reader.Ping}, tilev1.TileDeltaService_ServiceDesc.ServiceName)
 	gs := service.NewGRPCServer(service.NewGRPCMetrics(reg), ready)
-	tilev1.RegisterTileDeltaServiceServer(gs, &grpcapi.Server{Tiles: reader, Renderer: router, Log: log})
+	tilev1.RegisterTileDeltaServiceServer(gs, &grpcapi.Server{Tiles: reader, Renderer: router, Objects: store, Log: log})
 
 	servers := &service.Servers{Log: log, HTTPAddr: cfg.HTTPListen, HTTP: service.HTTPMux(reg, ready), GRPCAddr: cfg.GRPCListen, GRPC: gs, Readiness: ready}
 	httpLn, grpcLn, err := servers.Listen()

@@ -130,6 +130,7 @@ type stack struct {
 	snapshotHTTP string
 	snapshotProc *proc
 	tileHTTP     string
+	objects      string // directory of the file object store
 }
 
 // startStack runs snapshot-rs, realtime-go and tile-delta-go (in process, with env added to its
@@ -149,11 +150,13 @@ func startStack(t *testing.T, env ...string) *stack {
 		"DATABASE_URL="+db, "REDIS_URL="+rd, "REALTIME_HTTP_LISTEN="+rtHTTP, "REALTIME_GRPC_LISTEN="+rtGRPC, "LOG_LEVEL=warn",
 		fmt.Sprintf(`REALTIME_DEV_JWKS={"keys":[{"kty":"OKP","crv":"Ed25519","kid":"k","x":%q}]}`, base64.RawURLEncoding.EncodeToString(pub)))
 	tdHTTP, tdGRPC := freeAddr(t), freeAddr(t)
+	objects := t.TempDir()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
 		done <- run(ctx, nil, append([]string{"DATABASE_URL=" + db, "SNAPSHOT_TARGET=" + snapGRPC,
-			"TILE_DELTA_HTTP_LISTEN=" + tdHTTP, "TILE_DELTA_GRPC_LISTEN=" + tdGRPC, "LOG_LEVEL=warn"}, env...))
+			"TILE_DELTA_HTTP_LISTEN=" + tdHTTP, "TILE_DELTA_GRPC_LISTEN=" + tdGRPC, "LOG_LEVEL=warn",
+			"OBJECT_STORE_URL=file://" + objects}, env...))
 	}()
 	t.Cleanup(func() {
 		cancel()
@@ -165,7 +168,7 @@ func startStack(t *testing.T, env ...string) *stack {
 	waitHealthy(t, rtHTTP)
 	waitHealthy(t, tdHTTP)
 	return &stack{realtime: realtimev1.NewRealtimeServiceClient(dial(t, rtGRPC)), tiles: tilev1.NewTileDeltaServiceClient(dial(t, tdGRPC)),
-		snapshot: snapGRPC, snapshotHTTP: snapHTTP, snapshotProc: snap, tileHTTP: tdHTTP}
+		snapshot: snapGRPC, snapshotHTTP: snapHTTP, snapshotProc: snap, tileHTTP: tdHTTP, objects: objects}
 }
 
 // line is a pen stroke from (x0, y0) to (x1, y1) in world units, width in world units.

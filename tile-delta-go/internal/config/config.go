@@ -21,6 +21,15 @@ type Config struct {
 	// (SNAPSHOT_BREAKER_COOLDOWN).
 	BreakerFailures int
 	BreakerCoolDown time.Duration
+	// ObjectStoreURL names the snapshot store (OBJECT_STORE_URL), with S3_ACCESS_KEY and S3_SECRET_KEY.
+	ObjectStoreURL        string
+	S3AccessKey, S3Secret string
+	// Snapshot policy: a tile gets a new snapshot when its delta reaches SnapshotStrokes strokes or
+	// SnapshotBytes bytes (TILE_DELTA_SNAPSHOT_STROKES, TILE_DELTA_SNAPSHOT_BYTES); SnapshotWorkers
+	// render at once (TILE_DELTA_SNAPSHOT_WORKERS) and SnapshotQueue tiles may wait
+	// (TILE_DELTA_SNAPSHOT_QUEUE).
+	SnapshotStrokes, SnapshotBytes int
+	SnapshotWorkers, SnapshotQueue int
 }
 
 // Load reads and validates the configuration; the error names every bad value.
@@ -36,6 +45,12 @@ func Load(environ []string) (Config, error) {
 		BreakerFailures: e.Int("SNAPSHOT_BREAKER_FAILURES", 3, 1, 1000),
 		BreakerCoolDown: e.Duration("SNAPSHOT_BREAKER_COOLDOWN", 5*time.Second, 10*time.Millisecond, 10*time.Minute),
 	}
+	c.ObjectStoreURL = e.String("OBJECT_STORE_URL", "file://.data/objects")
+	c.S3AccessKey, c.S3Secret = e.String("S3_ACCESS_KEY", ""), e.String("S3_SECRET_KEY", "")
+	c.SnapshotStrokes = e.Int("TILE_DELTA_SNAPSHOT_STROKES", 64, 1, 1_000_000)
+	c.SnapshotBytes = e.Int("TILE_DELTA_SNAPSHOT_BYTES", 256<<10, 1, 1<<30)
+	c.SnapshotWorkers = e.Int("TILE_DELTA_SNAPSHOT_WORKERS", 2, 1, 256)
+	c.SnapshotQueue = e.Int("TILE_DELTA_SNAPSHOT_QUEUE", 4096, 1, 1_000_000)
 	if _, err := service.NewLogger(nil, c.LogLevel); err != nil {
 		e.Fail(err)
 	}

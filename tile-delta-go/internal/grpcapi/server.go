@@ -19,7 +19,9 @@ import (
 
 // TileReader reads tile contents.
 type TileReader interface {
-	Strokes(ctx context.Context, room uuid.UUID, ts []strokes.Tile, after uint64) ([]tiles.Content, uint64, error)
+	// Strokes reads each tile's newest usable snapshot and the visible strokes after it (or after the
+	// client's seq when client is set).
+	Strokes(ctx context.Context, room uuid.UUID, ts []strokes.Tile, client *uint64) ([]tiles.Content, uint64, error)
 }
 
 // Renderer turns strokes into a PNG tile and names the renderer that drew it.
@@ -27,11 +29,17 @@ type Renderer interface {
 	RenderTile(ctx context.Context, t strokes.Tile, base []byte, ss []*strokev1.Stroke) (png []byte, renderer string, err error)
 }
 
+// Objects reads snapshot PNGs.
+type Objects interface {
+	Get(ctx context.Context, key string) ([]byte, error)
+}
+
 // Server implements TileDeltaService.
 type Server struct {
 	tilev1.UnimplementedTileDeltaServiceServer
 	Tiles    TileReader
 	Renderer Renderer
+	Objects  Objects
 	Log      *slog.Logger
 }
 
@@ -43,8 +51,8 @@ func parseRoom(id string) (uuid.UUID, error) {
 	return r, nil
 }
 
-// GetTiles implements TileDeltaService. Until snapshots exist, a tile's delta is all its visible
-// strokes (after the sequence number the client already holds, for an explicit tile list).
+// GetTiles implements TileDeltaService: per tile its newest usable snapshot and the visible strokes
+// added after it (after the sequence number the client already holds, for an explicit tile list).
 func (s *Server) GetTiles(ctx context.Context, req *tilev1.GetTilesRequest) (*tilev1.GetTilesResponse, error) {
 	room, err := parseRoom(req.GetRoomId())
 	if err != nil {
@@ -52,7 +60,7 @@ func (s *Server) GetTiles(ctx context.Context, req *tilev1.GetTilesRequest) (*ti
 	}
 	level := int(req.GetLevel())
 	var want []strokes.Tile
-	var after uint64
+	var client *uint64
 	switch sel := req.GetSelection().(type) {
 	case *tilev1.GetTilesRequest_Viewport:
 		v := sel.Viewport
@@ -64,7 +72,7 @@ func (s *Server) GetTiles(ctx context.Context, req *tilev1.GetTilesRequest) (*ti
 		if n := len(sel.Known.GetTiles()); n == 0 || n > tiles.MaxTilesPerRequest {
 			return nil, status.Errorf(codes.InvalidArgument, "list 1..%d tiles, got %d", tiles.MaxTilesPerRequest, n)
 		}
-		after = ^uint64(0)
+		after := ^uint64(0)
 		for _, k := range sel.Known.GetTiles() {
 			c := k.GetCoord()
 			if int(c.GetLevel()) != level {
@@ -73,6 +81,7 @@ func (s *Server) GetTiles(ctx context.Context, req *tilev1.GetTilesRequest) (*ti
 			want = append(want, strokes.Tile{Level: level, X: c.GetX(), Y: c.GetY()})
 			after = min(after, k.GetCoversSeq())
 		}
+		client = &after
 	default:
 		return nil, status.Error(codes.InvalidArgument, "select tiles by viewport or by a known tile list")
 	}
@@ -80,17 +89,20 @@ func (s *Server) GetTiles(ctx context.Context, req *tilev1.GetTilesRequest) (*ti
 		return nil, status.Errorf(codes.InvalidArgument, "level %d is outside 0..%d", level, strokes.MaxLevel)
 	}
 	start := time.Now()
-	contents, head, err := s.Tiles.Strokes(ctx, room, want, after)
+	contents, head, err := s.Tiles.Strokes(ctx, room, want, client)
 	if err != nil {
 		return nil, status.Errorf(codes.Unavailable, "read tiles: %v", err)
 	}
 	resp := &tilev1.GetTilesResponse{HeadSeq: head}
 	for _, c := range contents {
-		if len(c.Strokes) == 0 {
+		if len(c.Strokes) == 0 && c.Snapshot == nil && !c.Reset {
 			continue
 		}
-		resp.Tiles = append(resp.Tiles, &tilev1.TileDelta{Coord: &tilev1.TileCoord{Level: uint32(level), X: c.Tile.X, Y: c.Tile.Y},
-			Strokes: c.Strokes, CoversSeq: head})
+		d := &tilev1.TileDelta{Coord: &tilev1.TileCoord{Level: uint32(level), X: c.Tile.X, Y: c.Tile.Y}, Strokes: c.Strokes, CoversSeq: head}
+		if c.Snapshot != nil {
+			d.Snapshot = &tilev1.Snapshot{Key: c.Snapshot.Key, CoversSeq: c.Snapshot.CoversSeq, SizeBytes: c.Snapshot.SizeBytes}
+		}
+		resp.Tiles = append(resp.Tiles, d)
 	}
 	s.Log.Info("tiles read", "room", room, "level", level, "tiles", len(want), "with_content", len(resp.Tiles), "ms", float64(time.Since(start).Microseconds())/1000)
 	return resp, nil
@@ -108,11 +120,17 @@ func (s *Server) RenderTile(ctx context.Context, req *tilev1.RenderTileRequest) 
 		return nil, status.Errorf(codes.InvalidArgument, "coord with a level in 0..%d is required", strokes.MaxLevel)
 	}
 	t := strokes.Tile{Level: int(c.GetLevel()), X: c.GetX(), Y: c.GetY()}
-	contents, head, err := s.Tiles.Strokes(ctx, room, []strokes.Tile{t}, 0)
+	contents, head, err := s.Tiles.Strokes(ctx, room, []strokes.Tile{t}, nil)
 	if err != nil {
 		return nil, status.Errorf(codes.Unavailable, "read tile: %v", err)
 	}
-	png, by, err := s.Renderer.RenderTile(ctx, t, nil, contents[0].Strokes)
+	var base []byte
+	if snap := contents[0].Snapshot; snap != nil {
+		if base, err = s.Objects.Get(ctx, snap.Key); err != nil {
+			return nil, status.Errorf(codes.Unavailable, "read snapshot %s: %v", snap.Key, err)
+		}
+	}
+	png, by, err := s.Renderer.RenderTile(ctx, t, base, contents[0].Strokes)
 	if err != nil {
 		return nil, status.Errorf(codes.Unavailable, "render: %v", err)
 	}

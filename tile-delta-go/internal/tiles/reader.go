@@ -1,12 +1,15 @@
-// Package tiles reads a room as tiles of the pyramid (docs/tiles.md): for each tile, the strokes drawn
-// on it that are still visible, from the tile_events index that realtime-go writes.
+// Package tiles reads a room as tiles of the pyramid (docs/tiles.md): for each tile, its newest usable
+// snapshot and the strokes drawn on it since that are still visible, from the tile_events index that
+// realtime-go writes and the tile_snapshots table that tile-delta-go writes.
 package tiles
 
 import (
 	"context"
 	"fmt"
+	"math"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"google.golang.org/protobuf/proto"
 
@@ -15,9 +18,16 @@ import (
 	"github.com/infidraw/infidraw/shared-go/strokes"
 )
 
+// DeltaSink hears about every tile a read returns (the snapshot policy decides whether to render).
+type DeltaSink interface {
+	Delta(room uuid.UUID, c Content)
+}
+
 // Reader reads tiles from PostgreSQL.
 type Reader struct {
 	pool *pgxpool.Pool
+	// Sink, when set, is told about every tile read (after the read, never blocking it for long).
+	Sink DeltaSink
 }
 
 // NewReader wraps a pool.
@@ -26,35 +36,106 @@ func NewReader(pool *pgxpool.Pool) *Reader { return &Reader{pool: pool} }
 // Ping checks the database (readiness).
 func (r *Reader) Ping(ctx context.Context) error { return r.pool.Ping(ctx) }
 
-// Content is what one tile holds after a sequence number.
+// Snapshot is a stored PNG of a tile holding every event with seq <= CoversSeq that touches it.
+type Snapshot struct {
+	Key       string
+	CoversSeq uint64
+	SizeBytes uint32
+}
+
+// Content is what one tile holds.
 type Content struct {
 	Tile strokes.Tile
-	// Strokes visible now that were added after the requested sequence number, in sequence order.
+	// Snapshot is the newest usable snapshot the reader should start from, nil for none.
+	Snapshot *Snapshot
+	// Stale is set when the tile's newest snapshot is unusable because an erase or restore touched the
+	// tile after it: the strokes are then all visible strokes (after the client's seq) and the tile
+	// needs a full re-render.
+	Stale bool
+	// Reset is set for an explicit tile list when an erase or restore touched the tile after the
+	// client's seq: the client drops what it holds and takes this content instead.
+	Reset bool
+	// Strokes visible now that were added after After, in sequence order.
 	Strokes []*strokev1.Stroke
 	// Seqs are the sequence numbers of Strokes.
 	Seqs []uint64
+	// After is the sequence number the strokes follow: the snapshot's, the client's, or 0.
+	After uint64
+	// Bytes is the stored size of Strokes.
+	Bytes int
 }
 
-// StrokesSQL selects the visible strokes added to a set of tiles of one level after a sequence number:
-// a seek per tile on the tile_events primary key (room_id, level, tx, ty, seq), then the stroke's state
-// and payload by primary key. Tests check its plan.
-const StrokesSQL = `select t.tx, t.ty, t.seq, e.payload
+// Querier is a pgx transaction or connection.
+type Querier interface {
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+// SnapshotsSQL selects, per tile of one level, its newest snapshot (a backward seek on the
+// tile_snapshots primary key) and the newest erase or restore (tile_events kind 2 or 3) touching the
+// tile after a bound (a seek on the tile_events primary key, bounded below): the snapshot's covers_seq,
+// or the lower of it and the client's seq when the client names what it holds ($5, null for none).
+// Tests check its plan.
+const SnapshotsSQL = `select want.tx, want.ty, s.covers_seq, s.object_key, s.size_bytes,
+	(select e.seq from tile_events e
+		where e.room_id = $1 and e.level = $2 and e.tx = want.tx and e.ty = want.ty and e.kind <> 1
+			and e.seq > (case when $5::bigint is null then s.covers_seq else least(coalesce(s.covers_seq, $5::bigint), $5::bigint) end)
+		order by e.seq desc limit 1) as last_erase
 	from unnest($3::int[], $4::int[]) as want(tx, ty)
-	join tile_events t on t.room_id = $1 and t.level = $2 and t.tx = want.tx and t.ty = want.ty and t.seq > $5 and t.kind = 1
+	left join lateral (select covers_seq, object_key, size_bytes from tile_snapshots ts
+		where ts.room_id = $1 and ts.level = $2 and ts.tx = want.tx and ts.ty = want.ty
+		order by ts.covers_seq desc limit 1) s on true`
+
+// StrokesSQL selects the visible strokes added to a set of tiles of one level, each after its own
+// sequence number: a seek per tile on the tile_events primary key (room_id, level, tx, ty, seq), then
+// the stroke's state and payload by primary key. Tests check its plan.
+const StrokesSQL = `select t.tx, t.ty, t.seq, e.payload
+	from unnest($3::int[], $4::int[], $5::bigint[]) as want(tx, ty, after)
+	join tile_events t on t.room_id = $1 and t.level = $2 and t.tx = want.tx and t.ty = want.ty and t.seq > want.after and t.kind = 1
 	join strokes s on s.room_id = t.room_id and s.stroke_id = t.stroke_id and not s.erased
 	join stroke_events e on e.room_id = t.room_id and e.seq = t.seq
 	order by t.tx, t.ty, t.seq`
 
-// Strokes returns the content of each tile (same level) after seq, and the room's head.
-func (r *Reader) Strokes(ctx context.Context, room uuid.UUID, tiles []strokes.Tile, after uint64) ([]Content, uint64, error) {
-	if len(tiles) == 0 {
+// Strokes returns the content of each tile (same level) and the room's head, consistently (one
+// repeatable-read transaction). client is the sequence number the client already holds for an
+// explicit tile list, nil for a viewport read (the client holds nothing).
+func (r *Reader) Strokes(ctx context.Context, room uuid.UUID, ts []strokes.Tile, client *uint64) ([]Content, uint64, error) {
+	if len(ts) == 0 {
 		return nil, 0, nil
 	}
-	level := tiles[0].Level
-	xs, ys := make([]int32, len(tiles)), make([]int32, len(tiles))
-	index := make(map[strokes.Tile]int, len(tiles))
-	out := make([]Content, len(tiles))
-	for i, t := range tiles {
+	tx, err := r.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+	if err != nil {
+		return nil, 0, err
+	}
+	defer func() { _ = tx.Rollback(ctx) }()
+	out, head, err := Read(ctx, tx, room, ts, client)
+	if err != nil {
+		return nil, 0, err
+	}
+	if r.Sink != nil {
+		for _, c := range out {
+			r.Sink.Delta(room, c)
+		}
+	}
+	return out, head, nil
+}
+
+// Head reads a room's head sequence number.
+func Head(ctx context.Context, q Querier, room uuid.UUID) (uint64, error) {
+	var head int64
+	if err := q.QueryRow(ctx, `select coalesce((select head_seq from room_heads where room_id = $1), 0)`, room).Scan(&head); err != nil {
+		return 0, fmt.Errorf("read head: %w", err)
+	}
+	return uint64(head), nil
+}
+
+// Read is Strokes inside the caller's transaction (which should be repeatable read).
+func Read(ctx context.Context, q Querier, room uuid.UUID, ts []strokes.Tile, client *uint64) ([]Content, uint64, error) {
+	level := ts[0].Level
+	xs, ys := make([]int32, len(ts)), make([]int32, len(ts))
+	index := make(map[strokes.Tile]int, len(ts))
+	out := make([]Content, len(ts))
+	for i, t := range ts {
 		if t.Level != level {
 			return nil, 0, fmt.Errorf("tiles of levels %d and %d in one read", level, t.Level)
 		}
@@ -62,18 +143,67 @@ func (r *Reader) Strokes(ctx context.Context, room uuid.UUID, tiles []strokes.Ti
 		index[t] = i
 		out[i].Tile = t
 	}
-	tx, err := r.pool.Begin(ctx)
+	head, err := Head(ctx, q, room)
 	if err != nil {
 		return nil, 0, err
 	}
-	defer func() { _ = tx.Rollback(ctx) }()
-	var head int64
-	if err := tx.QueryRow(ctx, `select coalesce((select head_seq from room_heads where room_id = $1), 0)`, room).Scan(&head); err != nil {
-		return nil, 0, fmt.Errorf("read head: %w", err)
+	var clientArg *int64
+	var clientAfter uint64
+	if client != nil {
+		clientAfter = min(*client, math.MaxInt64)
+		v := int64(clientAfter)
+		clientArg = &v
 	}
-	rows, err := tx.Query(ctx, StrokesSQL, room, level, xs, ys, int64(after))
+	rows, err := q.Query(ctx, SnapshotsSQL, room, level, xs, ys, clientArg)
 	if err != nil {
-		return nil, 0, fmt.Errorf("read tile strokes: %w", err)
+		return nil, 0, fmt.Errorf("read tile snapshots: %w", err)
+	}
+	afters := make([]int64, len(ts))
+	for rows.Next() {
+		var x, y int32
+		var covers, size, lastErase *int64
+		var key *string
+		if err := rows.Scan(&x, &y, &covers, &key, &size, &lastErase); err != nil {
+			rows.Close()
+			return nil, 0, err
+		}
+		i := index[strokes.Tile{Level: level, X: x, Y: y}]
+		c := &out[i]
+		after := clientAfter
+		if client != nil && lastErase != nil && uint64(*lastErase) > clientAfter {
+			after = 0 // the client's copy shows an erased (or lacks a restored) stroke: start over
+			c.Reset = true
+		}
+		if covers != nil {
+			if lastErase != nil && *lastErase > *covers {
+				c.Stale = true
+			} else if uint64(*covers) > after {
+				c.Snapshot = &Snapshot{Key: *key, CoversSeq: uint64(*covers), SizeBytes: uint32(*size)}
+				after = uint64(*covers)
+			}
+		}
+		c.After = after
+		afters[i] = int64(after)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, 0, fmt.Errorf("read tile snapshots: %w", err)
+	}
+
+	return out, head, readStrokes(ctx, q, room, level, xs, ys, afters, out, index)
+}
+
+// AllStrokes reads every visible stroke of one tile, ignoring snapshots.
+func AllStrokes(ctx context.Context, q Querier, room uuid.UUID, t strokes.Tile) (Content, error) {
+	out := []Content{{Tile: t}}
+	err := readStrokes(ctx, q, room, t.Level, []int32{t.X}, []int32{t.Y}, []int64{0}, out, map[strokes.Tile]int{t: 0})
+	return out[0], err
+}
+
+func readStrokes(ctx context.Context, q Querier, room uuid.UUID, level int, xs, ys []int32, afters []int64, out []Content, index map[strokes.Tile]int) error {
+	rows, err := q.Query(ctx, StrokesSQL, room, level, xs, ys, afters)
+	if err != nil {
+		return fmt.Errorf("read tile strokes: %w", err)
 	}
 	defer rows.Close()
 	for rows.Next() {
@@ -81,15 +211,16 @@ func (r *Reader) Strokes(ctx context.Context, room uuid.UUID, tiles []strokes.Ti
 		var seq int64
 		var payload []byte
 		if err := rows.Scan(&x, &y, &seq, &payload); err != nil {
-			return nil, 0, err
+			return err
 		}
 		var added roomv1.StrokeAdded
 		if err := proto.Unmarshal(payload, &added); err != nil {
-			return nil, 0, fmt.Errorf("stored stroke at seq %d: %w", seq, err)
+			return fmt.Errorf("stored stroke at seq %d: %w", seq, err)
 		}
 		c := &out[index[strokes.Tile{Level: level, X: x, Y: y}]]
 		c.Strokes = append(c.Strokes, added.GetStroke())
 		c.Seqs = append(c.Seqs, uint64(seq))
+		c.Bytes += len(payload)
 	}
-	return out, uint64(head), rows.Err()
+	return rows.Err()
 }

@@ -1,0 +1,245 @@
+// Package snapshots is tile-delta-go's snapshot policy: when a tile's delta (visible strokes added
+// after its newest snapshot) passes a threshold, or an erase or restore made its snapshot unusable, it
+// renders a new snapshot — incremental (previous PNG + new strokes) when only strokes were added since,
+// full otherwise — stores the PNG under an immutable versioned key and records it in tile_snapshots.
+// One render per tile at a time: in process by a pending set, across replicas by
+// pg_try_advisory_xact_lock on a hash of the tile.
+package snapshots
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus"
+
+	strokev1 "github.com/infidraw/infidraw/gen/go/infidraw/stroke/v1"
+	"github.com/infidraw/infidraw/shared-go/strokes"
+	"github.com/infidraw/infidraw/tile-delta-go/internal/objstore"
+	"github.com/infidraw/infidraw/tile-delta-go/internal/tiles"
+)
+
+// Renderer draws a tile and names the renderer.
+type Renderer interface {
+	RenderTile(ctx context.Context, t strokes.Tile, base []byte, ss []*strokev1.Stroke) ([]byte, string, error)
+}
+
+// Policy says when a tile deserves a new snapshot and how much rendering runs at once.
+type Policy struct {
+	// MinStrokes or MinBytes of delta (visible strokes after the snapshot) trigger a render.
+	MinStrokes int
+	MinBytes   int
+	// Workers render concurrently; Queue tiles may wait (more are dropped and retried on a later read).
+	Workers int
+	Queue   int
+	// Timeout bounds one snapshot (lock, read, render, store, insert).
+	Timeout time.Duration
+}
+
+// Kind of a snapshot render.
+type Kind string
+
+// Kinds of Result.
+const (
+	Full        Kind = "full"
+	Incremental Kind = "incremental"
+	UpToDate    Kind = "up_to_date" // the newest snapshot already covers the head
+	Locked      Kind = "locked"     // another replica is rendering this tile
+)
+
+// Result of one Snapshot call.
+type Result struct {
+	Kind      Kind
+	Key       string
+	CoversSeq uint64
+	SizeBytes int
+	Renderer  string
+}
+
+type job struct {
+	room uuid.UUID
+	tile strokes.Tile
+}
+
+// Snapshotter runs the policy.
+type Snapshotter struct {
+	pool     *pgxpool.Pool
+	store    objstore.Store
+	renderer Renderer
+	policy   Policy
+	log      *slog.Logger
+
+	queue   chan job
+	mu      sync.Mutex
+	pending map[job]struct{}
+
+	depth    prometheus.Gauge
+	dropped  prometheus.Counter
+	renders  *prometheus.CounterVec
+	errors   prometheus.Counter
+	duration prometheus.Histogram
+}
+
+// New returns a snapshotter and registers its metrics.
+func New(pool *pgxpool.Pool, store objstore.Store, r Renderer, p Policy, reg prometheus.Registerer, log *slog.Logger) *Snapshotter {
+	s := &Snapshotter{pool: pool, store: store, renderer: r, policy: p, log: log,
+		queue: make(chan job, p.Queue), pending: map[job]struct{}{},
+		depth: prometheus.NewGauge(prometheus.GaugeOpts{Name: "tile_delta_snapshot_queue_depth",
+			Help: "Tiles waiting for or in a snapshot render."}),
+		dropped: prometheus.NewCounter(prometheus.CounterOpts{Name: "tile_delta_snapshot_queue_dropped_total",
+			Help: "Tiles not queued because the queue was full (a later read queues them again)."}),
+		renders: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "tile_delta_snapshots_total",
+			Help: "Snapshot attempts by outcome: full, incremental, up_to_date, locked."}, []string{"kind"}),
+		errors: prometheus.NewCounter(prometheus.CounterOpts{Name: "tile_delta_snapshot_errors_total",
+			Help: "Snapshot renders that failed."}),
+		duration: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "tile_delta_snapshot_duration_seconds",
+			Help: "Time to make one snapshot (lock, read, render, store, insert).", Buckets: prometheus.ExponentialBuckets(0.001, 2, 14)}),
+	}
+	reg.MustRegister(s.depth, s.dropped, s.renders, s.errors, s.duration)
+	return s
+}
+
+// Delta implements tiles.DeltaSink: it queues the tile when its snapshot is stale or its delta passed
+// the threshold. It never blocks.
+func (s *Snapshotter) Delta(room uuid.UUID, c tiles.Content) {
+	sinceSnapshot := c.Snapshot != nil || c.After == 0
+	if c.Stale || (sinceSnapshot && (len(c.Strokes) >= s.policy.MinStrokes || c.Bytes >= s.policy.MinBytes)) {
+		s.Enqueue(room, c.Tile)
+	}
+}
+
+// Enqueue queues a tile unless it is already queued or rendering; it reports whether it queued it.
+func (s *Snapshotter) Enqueue(room uuid.UUID, t strokes.Tile) bool {
+	j := job{room: room, tile: t}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.pending[j]; ok {
+		return false
+	}
+	select {
+	case s.queue <- j:
+		s.pending[j] = struct{}{}
+		s.depth.Set(float64(len(s.pending)))
+		return true
+	default:
+		s.dropped.Inc()
+		return false
+	}
+}
+
+// Run renders queued tiles with Policy.Workers workers until ctx ends.
+func (s *Snapshotter) Run(ctx context.Context) {
+	var wg sync.WaitGroup
+	for range s.policy.Workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case j := <-s.queue:
+					res, err := s.Snapshot(ctx, j.room, j.tile)
+					if err != nil && ctx.Err() == nil && s.log != nil {
+						s.log.Warn("snapshot failed", "room", j.room, "level", j.tile.Level, "x", j.tile.X, "y", j.tile.Y, "err", err)
+					} else if err == nil && s.log != nil {
+						s.log.Debug("snapshot", "room", j.room, "level", j.tile.Level, "x", j.tile.X, "y", j.tile.Y, "kind", res.Kind, "covers_seq", res.CoversSeq, "bytes", res.SizeBytes)
+					}
+					s.mu.Lock()
+					delete(s.pending, j)
+					s.depth.Set(float64(len(s.pending)))
+					s.mu.Unlock()
+				}
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// Key is the object key of a snapshot: immutable, versioned by covers_seq.
+func Key(room uuid.UUID, t strokes.Tile, coversSeq uint64) string {
+	return fmt.Sprintf("rooms/%s/%d/%d_%d/%d.png", room, t.Level, t.X, t.Y, coversSeq)
+}
+
+// LockKey is the advisory lock of a tile (64-bit FNV-1a of room, level, x, y).
+func LockKey(room uuid.UUID, t strokes.Tile) int64 {
+	h := fnv.New64a()
+	fmt.Fprintf(h, "tile-snapshot:%s:%d:%d:%d", room, t.Level, t.X, t.Y)
+	return int64(h.Sum64())
+}
+
+// InsertSQL records a snapshot; a row that exists already (same covers_seq) is kept.
+const InsertSQL = `insert into tile_snapshots (room_id, level, tx, ty, covers_seq, object_key, size_bytes)
+	values ($1, $2, $3, $4, $5, $6, $7) on conflict do nothing`
+
+// Snapshot renders one tile now, if it needs it, holding the tile's advisory lock.
+func (s *Snapshotter) Snapshot(ctx context.Context, room uuid.UUID, t strokes.Tile) (res Result, err error) {
+	start := time.Now()
+	defer func() {
+		if err != nil {
+			s.errors.Inc()
+			return
+		}
+		s.renders.WithLabelValues(string(res.Kind)).Inc()
+		if res.Kind == Full || res.Kind == Incremental {
+			s.duration.Observe(time.Since(start).Seconds())
+		}
+	}()
+	ctx, cancel := context.WithTimeout(ctx, s.policy.Timeout)
+	defer cancel()
+	tx, err := s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead})
+	if err != nil {
+		return Result{}, err
+	}
+	defer func() { _ = tx.Rollback(ctx) }()
+	var locked bool
+	if err := tx.QueryRow(ctx, `select pg_try_advisory_xact_lock($1)`, LockKey(room, t)).Scan(&locked); err != nil {
+		return Result{}, fmt.Errorf("lock tile: %w", err)
+	}
+	if !locked {
+		return Result{Kind: Locked}, nil
+	}
+	contents, head, err := tiles.Read(ctx, tx, room, []strokes.Tile{t}, nil)
+	if err != nil {
+		return Result{}, err
+	}
+	c := contents[0]
+	if head == 0 || (c.Snapshot != nil && c.Snapshot.CoversSeq >= head) {
+		return Result{Kind: UpToDate}, nil
+	}
+	res = Result{Kind: Full, CoversSeq: head, Key: Key(room, t, head)}
+	var base []byte
+	if c.Snapshot != nil {
+		switch base, err = s.store.Get(ctx, c.Snapshot.Key); {
+		case err == nil:
+			res.Kind = Incremental
+		case errors.Is(err, objstore.ErrNotFound):
+			// The object is gone: draw everything.
+			if c, err = tiles.AllStrokes(ctx, tx, room, t); err != nil {
+				return Result{}, err
+			}
+			base = nil
+		default:
+			return Result{}, fmt.Errorf("read snapshot %s: %w", c.Snapshot.Key, err)
+		}
+	}
+	png, by, err := s.renderer.RenderTile(ctx, t, base, c.Strokes)
+	if err != nil {
+		return Result{}, fmt.Errorf("render: %w", err)
+	}
+	res.SizeBytes, res.Renderer = len(png), by
+	if err := s.store.Put(ctx, res.Key, png, "image/png"); err != nil {
+		return Result{}, fmt.Errorf("store %s: %w", res.Key, err)
+	}
+	if _, err := tx.Exec(ctx, InsertSQL, room, t.Level, t.X, t.Y, int64(head), res.Key, len(png)); err != nil {
+		return Result{}, fmt.Errorf("record snapshot: %w", err)
+	}
+	return res, tx.Commit(ctx)
+}
