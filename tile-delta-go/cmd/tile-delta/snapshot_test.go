@@ -1,0 +1,274 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"image"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"google.golang.org/protobuf/proto"
+
+	realtimev1 "github.com/infidraw/infidraw/gen/go/infidraw/realtime/v1"
+	roomv1 "github.com/infidraw/infidraw/gen/go/infidraw/room/v1"
+	strokev1 "github.com/infidraw/infidraw/gen/go/infidraw/stroke/v1"
+	tilev1 "github.com/infidraw/infidraw/gen/go/infidraw/tile/v1"
+	"github.com/infidraw/infidraw/tile-delta-go/internal/tiles"
+)
+
+func testPool(t *testing.T) *pgxpool.Pool {
+	t.Helper()
+	pool, err := pgxpool.New(context.Background(), os.Getenv("TEST_DATABASE_URL"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	return pool
+}
+
+// eraseStroke commits a StrokesErased event the way realtime-go's writer does (room head, event,
+// stroke state, a tile_events row of kind 2 for every tile the stroke touches). realtime-go accepts
+// erases only over its WebSocket; writing the same rows here keeps this test to gRPC neighbours.
+func eraseStroke(t *testing.T, pool *pgxpool.Pool, room uuid.UUID, stroke []byte) uint64 {
+	t.Helper()
+	ctx := context.Background()
+	err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
+		var seq int64
+		if err := tx.QueryRow(ctx, `update room_heads set head_seq = head_seq + 1, updated_at = now() where room_id = $1 returning head_seq`, room).Scan(&seq); err != nil {
+			return err
+		}
+		action := uuid.New()
+		payload, _ := proto.Marshal(&roomv1.StrokesErased{ActionId: action[:], StrokeIds: [][]byte{stroke}})
+		id, _ := uuid.FromBytes(stroke)
+		if _, err := tx.Exec(ctx, `insert into stroke_events (room_id, seq, kind, action_id, author_id, payload) values ($1, $2, 2, $3, $4, $5)`,
+			room, seq, action, uuid.New(), payload); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `update strokes set erased = true where room_id = $1 and stroke_id = $2`, room, id); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, `insert into tile_events (room_id, level, tx, ty, seq, stroke_id, kind)
+			select room_id, level, tx, ty, $3, stroke_id, 2 from tile_events where room_id = $1 and stroke_id = $2 and kind = 1`, room, id, seq)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var head int64
+	_ = pool.QueryRow(ctx, `select head_seq from room_heads where room_id = $1`, room).Scan(&head)
+	return uint64(head)
+}
+
+func counter(t *testing.T, addr, series string) string {
+	t.Helper()
+	for _, l := range strings.Split(metrics(t, addr), "\n") {
+		if strings.HasPrefix(l, series+" ") {
+			return strings.TrimPrefix(l, series+" ")
+		}
+	}
+	return "0"
+}
+
+// A tile gets a snapshot once its delta reaches the threshold; the delta then holds only the strokes
+// after it; the next snapshot is incremental; an erase makes the snapshot unusable at once (the erased
+// stroke never shows again) and the next snapshot is a full render without it.
+func TestSnapshotLifecycle(t *testing.T) {
+	s := startStack(t, "TILE_DELTA_SNAPSHOT_STROKES=3")
+	pool := testPool(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	room := uuid.New()
+	ingest := func(ss ...*strokev1.Stroke) {
+		t.Helper()
+		if _, err := s.realtime.IngestStrokes(ctx, &realtimev1.IngestStrokesRequest{RoomId: room.String(), AuthorId: uuid.NewString(), Strokes: ss}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	read := func() *tilev1.TileDelta {
+		t.Helper()
+		got, err := s.tiles.GetTiles(ctx, &tilev1.GetTilesRequest{RoomId: room.String(), Level: 0,
+			Selection: &tilev1.GetTilesRequest_Viewport{Viewport: &tilev1.Viewport{MinX: 0, MinY: 0, MaxX: 25600, MaxY: 25600}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got.GetTiles()) != 1 {
+			t.Fatalf("want tile (0, 0) only, got %d tiles", len(got.GetTiles()))
+		}
+		return got.GetTiles()[0]
+	}
+	waitSnapshot := func(covers uint64) *tilev1.TileDelta {
+		t.Helper()
+		deadline := time.Now().Add(30 * time.Second)
+		for {
+			d := read()
+			if d.GetSnapshot().GetCoversSeq() == covers {
+				return d
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("no snapshot covering %d; last read: snapshot %v, %d strokes", covers, d.GetSnapshot(), len(d.GetStrokes()))
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	pixels := func(key string) image.Image {
+		t.Helper()
+		b, err := os.ReadFile(filepath.Join(s.objects, filepath.FromSlash(key)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return decodePNG(t, b)
+	}
+	ink := func(img image.Image, y int) bool {
+		_, _, bl, a := img.At(128, y).RGBA()
+		return a > 0xf000 && bl > 0xf000
+	}
+	rows := []*strokev1.Stroke{line(10, 40, 246, 40, 8), line(10, 128, 246, 128, 8), line(10, 200, 246, 200, 8)}
+
+	ingest(rows...)
+	if d := read(); d.GetSnapshot() != nil || len(d.GetStrokes()) != 3 {
+		t.Fatalf("before the threshold: snapshot %v, %d strokes", d.GetSnapshot(), len(d.GetStrokes()))
+	}
+	d := waitSnapshot(3)
+	if len(d.GetStrokes()) != 0 || d.GetSnapshot().GetKey() != "rooms/"+room.String()+"/0/0_0/3.png" || d.GetSnapshot().GetSizeBytes() == 0 {
+		t.Fatalf("first snapshot: %v with %d strokes", d.GetSnapshot(), len(d.GetStrokes()))
+	}
+	if got := counter(t, s.tileHTTP, `tile_delta_snapshots_total{kind="full"}`); got != "1" {
+		t.Fatalf("full snapshots %s, want 1", got)
+	}
+
+	// The delta shrinks to the strokes after the snapshot.
+	ingest(line(10, 90, 246, 90, 8))
+	if d := read(); d.GetSnapshot().GetCoversSeq() != 3 || len(d.GetStrokes()) != 1 || d.GetCoversSeq() != 4 {
+		t.Fatalf("after one more stroke: snapshot %v, %d strokes, covers %d", d.GetSnapshot(), len(d.GetStrokes()), d.GetCoversSeq())
+	}
+	// Two more reach the threshold again: only strokes were added, so the snapshot is incremental.
+	ingest(line(10, 160, 246, 160, 8), line(10, 230, 246, 230, 8))
+	d = waitSnapshot(6)
+	if got := counter(t, s.tileHTTP, `tile_delta_snapshots_total{kind="incremental"}`); got != "1" {
+		t.Fatalf("incremental snapshots %s, want 1", got)
+	}
+	img := pixels(d.GetSnapshot().GetKey())
+	for _, y := range []int{40, 90, 128, 160, 200, 230} {
+		if !ink(img, y) {
+			t.Fatalf("incremental snapshot lacks the stroke at y=%d", y)
+		}
+	}
+
+	// Erase the stroke at y=128: the snapshot that shows it is no longer usable.
+	head := eraseStroke(t, pool, room, rows[1].GetId())
+	d = read()
+	if d.GetSnapshot().GetCoversSeq() == 6 {
+		t.Fatal("a snapshot older than an erase was returned")
+	}
+	if d.GetSnapshot() == nil && len(d.GetStrokes()) != 5 {
+		t.Fatalf("after the erase: %d strokes, want the 5 visible", len(d.GetStrokes()))
+	}
+	for _, st := range d.GetStrokes() {
+		if string(st.GetId()) == string(rows[1].GetId()) {
+			t.Fatal("the erased stroke is still returned")
+		}
+	}
+	d = waitSnapshot(head)
+	if len(d.GetStrokes()) != 0 {
+		t.Fatalf("after the full snapshot: %d strokes", len(d.GetStrokes()))
+	}
+	if got := counter(t, s.tileHTTP, `tile_delta_snapshots_total{kind="full"}`); got != "2" {
+		t.Fatalf("full snapshots %s, want 2 (the erase forces a full render)", got)
+	}
+	img = pixels(d.GetSnapshot().GetKey())
+	if _, _, _, a := img.At(128, 128).RGBA(); a != 0 {
+		t.Fatalf("the erased stroke is still in the new snapshot (alpha %x)", a)
+	}
+	for _, y := range []int{40, 90, 160, 200, 230} {
+		if !ink(img, y) {
+			t.Fatalf("full snapshot lacks the stroke at y=%d", y)
+		}
+	}
+	// The older objects are still there: keys are immutable.
+	pixels("rooms/" + room.String() + "/0/0_0/3.png")
+}
+
+// The snapshot queries seek the primary keys of tile_snapshots and tile_events, even with enough rows
+// that a table scan would be the wrong plan.
+func TestSnapshotQueriesUseIndexes(t *testing.T) {
+	pool := testPool(t)
+	ctx := context.Background()
+	db, err := pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = db.Rollback(ctx) }() // the rows only exist for the plan
+	for _, q := range []string{
+		`create temp table rooms on commit drop as select gen_random_uuid() as id from generate_series(1, 100)`,
+		`insert into tile_events (room_id, level, tx, ty, seq, stroke_id, kind)
+			select r.id, 0, x, y, (x * 20 + y) + 1, gen_random_uuid(), case when (x + y) % 7 = 0 then 2 else 1 end
+			from rooms r, generate_series(0, 19) x, generate_series(0, 19) y`,
+		`insert into tile_snapshots (room_id, level, tx, ty, covers_seq, object_key, size_bytes)
+			select r.id, 0, x, y, s, 'k', 1 from rooms r, generate_series(0, 9) x, generate_series(0, 9) y, generate_series(1, 5) s`,
+		`insert into strokes (room_id, stroke_id, author_id, added_seq)
+			select room_id, stroke_id, gen_random_uuid(), seq from tile_events where room_id in (select id from rooms)`,
+		`insert into stroke_events (room_id, seq, kind, action_id, author_id, payload)
+			select room_id, seq, 1, gen_random_uuid(), gen_random_uuid(), '\x00' from tile_events where room_id in (select id from rooms)`,
+		`analyze tile_events`, `analyze tile_snapshots`, `analyze strokes`, `analyze stroke_events`,
+	} {
+		if _, err := db.Exec(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	var room uuid.UUID
+	if err := db.QueryRow(ctx, `select id from rooms limit 1`).Scan(&room); err != nil {
+		t.Fatal(err)
+	}
+	xs, ys := []int32{0, 1, 2, 3}, []int32{0, 1, 2, 3}
+	client := int64(5)
+	tests := map[string]struct {
+		sql     string
+		args    []any
+		indexes []string
+	}{
+		"snapshots, viewport": {tiles.SnapshotsSQL, []any{room, 0, xs, ys, nil}, []string{"tile_snapshots_pkey", "tile_events_pkey"}},
+		"snapshots, known":    {tiles.SnapshotsSQL, []any{room, 0, xs, ys, &client}, []string{"tile_snapshots_pkey", "tile_events_pkey"}},
+		"strokes after":       {tiles.StrokesSQL, []any{room, 0, xs, ys, []int64{0, 3, 5, 100}}, []string{"tile_events_pkey"}},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			var plan []byte
+			if err := db.QueryRow(ctx, "explain (format json) "+tc.sql, tc.args...).Scan(&plan); err != nil {
+				t.Fatal(err)
+			}
+			var nodes []struct {
+				Plan map[string]any `json:"Plan"`
+			}
+			if err := json.Unmarshal(plan, &nodes); err != nil {
+				t.Fatal(err)
+			}
+			for _, ix := range tc.indexes {
+				if !usesIndex(nodes[0].Plan, ix) {
+					t.Fatalf("plan does not use %s: %s", ix, plan)
+				}
+			}
+			if strings.Contains(string(plan), `"Seq Scan"`) {
+				t.Fatalf("plan scans a table: %s", plan)
+			}
+		})
+	}
+}
+
+func usesIndex(node map[string]any, index string) bool {
+	if node["Index Name"] == index {
+		return true
+	}
+	children, _ := node["Plans"].([]any)
+	for _, c := range children {
+		if m, ok := c.(map[string]any); ok && usesIndex(m, index) {
+			return true
+		}
+	}
+	return false
+}
