@@ -27,7 +27,9 @@ stop() {
   [ ${#started_backing[@]} -eq 0 ] || bash scripts/backing.sh stop "${started_backing[@]}"
   echo "[up] stopped; data kept in $DATA_DIR" >&2
 }
-trap stop INT TERM EXIT
+on_signal() { stop; exit 0; }
+trap on_signal INT TERM
+trap stop EXIT
 
 bash scripts/backing.sh start pg redis
 bash scripts/backing.sh migrate
