@@ -267,6 +267,20 @@ describe('end to end with realtime-go', { skip }, () => {
     assert.equal((await guest.post(`/api/rooms/${roomId}/token`)).status, 404);
   });
 
+  it("changing a member's role disconnects them, and their next token carries the new role", async () => {
+    const roomId = await room();
+    const member = await signup(base, 'e2e-demoted');
+    await owner.post(`/api/rooms/${roomId}/members`, { email: member.email, role: 'editor' });
+    const m = await connect();
+    m.join(roomId, await token(member, roomId));
+    assert.equal((await m.next('welcome')).role, Role.ROLE_EDITOR);
+    assert.equal((await owner.patch(`/api/rooms/${roomId}/members/${member.userId}`, { role: 'viewer' })).status, 200);
+    await m.closed;
+    const again = await connect();
+    again.join(roomId, await token(member, roomId));
+    assert.equal((await again.next('welcome')).role, Role.ROLE_VIEWER);
+  });
+
   it('deleting a room disconnects its clients, purges its events, and the sweeper removes it', async () => {
     const roomId = await room();
     const s = penStroke();

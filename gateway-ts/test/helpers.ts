@@ -42,9 +42,26 @@ export function testEnv(extra: Record<string, string> = {}): Record<string, stri
 /** Log lines a gateway wrote, parsed. */
 export class LogCapture extends Writable {
   readonly lines: Record<string, unknown>[] = [];
+  private waiters: { test: (l: Record<string, unknown>) => boolean; ok: (l: Record<string, unknown>) => void }[] = [];
+
   override _write(chunk: Buffer, _enc: string, done: () => void) {
-    for (const line of chunk.toString().split('\n')) if (line.trim()) this.lines.push(JSON.parse(line) as Record<string, unknown>);
+    for (const text of chunk.toString().split('\n')) {
+      if (!text.trim()) continue;
+      const line = JSON.parse(text) as Record<string, unknown>;
+      this.lines.push(line);
+      this.waiters = this.waiters.filter((w) => (w.test(line) ? (w.ok(line), false) : true));
+    }
     done();
+  }
+
+  /** The first line (written or still to come) that satisfies test. */
+  waitFor(test: (l: Record<string, unknown>) => boolean, timeoutMs = 5000): Promise<Record<string, unknown>> {
+    const seen = this.lines.find(test);
+    if (seen) return Promise.resolve(seen);
+    return new Promise((ok, fail) => {
+      const timer = setTimeout(() => fail(new Error('no such log line')), timeoutMs);
+      this.waiters.push({ test, ok: (l) => (clearTimeout(timer), ok(l)) });
+    });
   }
 }
 
