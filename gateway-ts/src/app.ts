@@ -12,7 +12,7 @@ import { AppModule, AppOptions } from './app.module';
 import { GatewayConfig } from './config';
 import { MetricsService } from './services/metrics.service';
 import { WebService } from './services/web.service';
-import { STROKE_CONTENT_TYPES } from './dtos/stroke.dto';
+import { STROKE_CONTENT_TYPES } from './dtos/strokes.dto';
 
 export const STROKES_ROUTE = '/api/rooms/:id/strokes';
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;

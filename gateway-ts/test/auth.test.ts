@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Pool } from 'pg';
-import { SessionRepository } from '../src/repositories/session.repository';
+import { SessionsRepository } from '../src/repositories/sessions.repository';
 import { Caller, Gateway, PASSWORD, signup, startGateway, testDb, uniqueEmail } from './helpers';
 
 describe('accounts and sessions', () => {
@@ -147,7 +147,7 @@ describe('accounts and sessions', () => {
   it('deletes sessions that died more than a week ago', async () => {
     const ada = await signup(gw.url, 'stale');
     await db.query(`update sessions set expires_at = now() - interval '8 days' where user_id = $1`, [ada.userId]);
-    assert.ok((await gw.app.get(SessionRepository).deleteStale(7)) >= 1);
+    assert.ok((await gw.app.get(SessionsRepository).deleteStale(7)) >= 1);
     assert.equal((await db.query('select 1 from sessions where user_id = $1', [ada.userId])).rows.length, 0);
   });
 

@@ -2,7 +2,7 @@ import { Body, Controller, Delete, Get, HttpCode, Param, Post, Res } from '@nest
 import { ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { FastifyReply } from 'fastify';
 import { ErrorResponses } from '../dtos/error.dto';
-import { CreatedLinkDto, CreateLinkDto, JoinLinkDto, JoinLinkResponseDto, LinkDto, LinkPreviewDto } from '../dtos/link.dto';
+import { CreatedLinkDto, CreateLinkDto, JoinLinkDto, JoinLinkResponseDto, LinkDto, LinkPreviewDto } from '../dtos/links.dto';
 import { Auth, Authenticated, MaybeAuth, OptionalAuth, Public } from '../middleware/auth.guard';
 import { LinkTokenPipe, uuidPipe } from '../middleware/pipes';
 import { AuthContext } from '../services/auth.service';

@@ -3,7 +3,7 @@ import { ApiBody, ApiConsumes, ApiOperation, ApiParam, ApiProduces, ApiResponse,
 import { FastifyReply } from 'fastify';
 import { ErrorResponses } from '../dtos/error.dto';
 import { EventsJsonDto, EventsQueryDto, PresenceDto } from '../dtos/events.dto';
-import { IngestStrokesResponseDto, STROKE_CONTENT_TYPES, StrokeBatchJsonDto } from '../dtos/stroke.dto';
+import { IngestStrokesResponseDto, STROKE_CONTENT_TYPES, StrokeBatchJsonDto } from '../dtos/strokes.dto';
 import { Auth, Authenticated } from '../middleware/auth.guard';
 import { uuidPipe } from '../middleware/pipes';
 import { AuthContext } from '../services/auth.service';

@@ -1,7 +1,7 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post } from '@nestjs/common';
 import { ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { ErrorResponses } from '../dtos/error.dto';
-import { CreateRoomDto, RoomDto, RoomTokenResponseDto, UpdateRoomDto } from '../dtos/room.dto';
+import { CreateRoomDto, RoomDto, RoomTokenResponseDto, UpdateRoomDto } from '../dtos/rooms.dto';
 import { Auth, Authenticated } from '../middleware/auth.guard';
 import { uuidPipe } from '../middleware/pipes';
 import { AuthContext } from '../services/auth.service';

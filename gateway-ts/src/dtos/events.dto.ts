@@ -3,7 +3,7 @@ import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, Max, Min } from 'class-validator';
 import { GetPresenceResponse } from '../gen/infidraw/realtime/v1/realtime_service';
 import { Role } from '../gen/infidraw/room/v1/event';
-import { ROLES } from './room.dto';
+import { ROLES } from './rooms.dto';
 
 export const MAX_EVENTS_PAGE = 10_000;
 

@@ -2,8 +2,8 @@ import { Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { AuthController } from '../controllers/auth.controller';
 import { AuthGuard } from '../middleware/auth.guard';
-import { SessionRepository } from '../repositories/session.repository';
-import { UserRepository } from '../repositories/user.repository';
+import { SessionsRepository } from '../repositories/sessions.repository';
+import { UsersRepository } from '../repositories/users.repository';
 import { AuthService } from '../services/auth.service';
 import { CookieService } from '../services/cookie.service';
 import { RateLimitService } from '../services/rate-limit.service';
@@ -11,7 +11,7 @@ import { RateLimitService } from '../services/rate-limit.service';
 /** Accounts, sessions and bearer tokens, CSRF, and the guard that authenticates every request. */
 @Module({
   controllers: [AuthController],
-  providers: [AuthService, CookieService, RateLimitService, UserRepository, SessionRepository, { provide: APP_GUARD, useClass: AuthGuard }],
-  exports: [AuthService, CookieService, UserRepository],
+  providers: [AuthService, CookieService, RateLimitService, UsersRepository, SessionsRepository, { provide: APP_GUARD, useClass: AuthGuard }],
+  exports: [AuthService, CookieService, UsersRepository],
 })
 export class AuthModule {}

@@ -2,9 +2,9 @@ import { Module } from '@nestjs/common';
 import { LinksController } from '../controllers/links.controller';
 import { MembersController } from '../controllers/members.controller';
 import { RoomsController } from '../controllers/rooms.controller';
-import { LinkRepository } from '../repositories/link.repository';
-import { MemberRepository } from '../repositories/member.repository';
-import { RoomRepository } from '../repositories/room.repository';
+import { LinksRepository } from '../repositories/links.repository';
+import { MembersRepository } from '../repositories/members.repository';
+import { RoomsRepository } from '../repositories/rooms.repository';
 import { LinksService } from '../services/links.service';
 import { MembersService } from '../services/members.service';
 import { RoomAccessService } from '../services/room-access.service';
@@ -16,7 +16,7 @@ import { KeysModule } from './keys.module';
 @Module({
   imports: [AuthModule, KeysModule],
   controllers: [RoomsController, MembersController, LinksController],
-  providers: [RoomsService, MembersService, LinksService, RoomAccessService, RoomRepository, MemberRepository, LinkRepository],
+  providers: [RoomsService, MembersService, LinksService, RoomAccessService, RoomsRepository, MembersRepository, LinksRepository],
   exports: [RoomAccessService, RoomsService],
 })
 export class RoomsModule {}

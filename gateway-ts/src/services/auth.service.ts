@@ -14,8 +14,8 @@ import {
   UserDto,
 } from '../dtos/auth.dto';
 import { DatabaseRepository, Queryable } from '../repositories/database.repository';
-import { SessionKind, SessionRepository } from '../repositories/session.repository';
-import { UserRepository, UserRow } from '../repositories/user.repository';
+import { SessionKind, SessionsRepository } from '../repositories/sessions.repository';
+import { UsersRepository, UserRow } from '../repositories/users.repository';
 import { MetricsService } from './metrics.service';
 import { RateLimitService } from './rate-limit.service';
 
@@ -49,8 +49,8 @@ export class AuthService implements OnModuleInit, OnModuleDestroy {
 
   constructor(
     private readonly db: DatabaseRepository,
-    private readonly users: UserRepository,
-    private readonly sessions: SessionRepository,
+    private readonly users: UsersRepository,
+    private readonly sessions: SessionsRepository,
     private readonly rateLimit: RateLimitService,
     private readonly metrics: MetricsService,
     @Inject(CONFIG) private readonly config: GatewayConfig,

@@ -12,14 +12,14 @@ import {
   linkStatus,
   LinkPreviewDto,
   mapLink,
-} from '../dtos/link.dto';
-import { mapRoom } from '../dtos/room.dto';
+} from '../dtos/links.dto';
+import { mapRoom } from '../dtos/rooms.dto';
 import { DatabaseRepository } from '../repositories/database.repository';
-import { LinkRepository, LinkWithRoomRow } from '../repositories/link.repository';
-import { MemberRepository } from '../repositories/member.repository';
+import { LinksRepository, LinkWithRoomRow } from '../repositories/links.repository';
+import { MembersRepository } from '../repositories/members.repository';
 import { RealtimeRepository } from '../repositories/realtime.repository';
-import { RoomRepository } from '../repositories/room.repository';
-import { UserRepository } from '../repositories/user.repository';
+import { RoomsRepository } from '../repositories/rooms.repository';
+import { UsersRepository } from '../repositories/users.repository';
 import { AuthContext, AuthService, hashSecret, IssuedSession } from './auth.service';
 import { atLeast, RoomAccessService } from './room-access.service';
 
@@ -29,10 +29,10 @@ export class LinksService {
   constructor(
     private readonly db: DatabaseRepository,
     private readonly access: RoomAccessService,
-    private readonly links: LinkRepository,
-    private readonly members: MemberRepository,
-    private readonly rooms: RoomRepository,
-    private readonly users: UserRepository,
+    private readonly links: LinksRepository,
+    private readonly members: MembersRepository,
+    private readonly rooms: RoomsRepository,
+    private readonly users: UsersRepository,
     private readonly auth: AuthService,
     private readonly realtime: RealtimeRepository,
     @Inject(CONFIG) private readonly config: GatewayConfig,

@@ -1,9 +1,9 @@
 import { BadRequestException, ConflictException, ForbiddenException, Injectable, NotFoundException } from '@nestjs/common';
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
-import { InviteMemberDto, mapMember, MemberDto, UpdateMemberDto } from '../dtos/member.dto';
-import { MemberRepository } from '../repositories/member.repository';
+import { InviteMemberDto, mapMember, MemberDto, UpdateMemberDto } from '../dtos/members.dto';
+import { MembersRepository } from '../repositories/members.repository';
 import { RealtimeRepository } from '../repositories/realtime.repository';
-import { UserRepository } from '../repositories/user.repository';
+import { UsersRepository } from '../repositories/users.repository';
 import { AuthContext } from './auth.service';
 import { RoomAccessService } from './room-access.service';
 
@@ -12,8 +12,8 @@ import { RoomAccessService } from './room-access.service';
 export class MembersService {
   constructor(
     private readonly access: RoomAccessService,
-    private readonly members: MemberRepository,
-    private readonly users: UserRepository,
+    private readonly members: MembersRepository,
+    private readonly users: UsersRepository,
     private readonly realtime: RealtimeRepository,
     @InjectPinoLogger(MembersService.name) private readonly logger: PinoLogger,
   ) {}

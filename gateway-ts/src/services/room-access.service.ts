@@ -1,5 +1,5 @@
 import { ForbiddenException, Injectable, NotFoundException } from '@nestjs/common';
-import { RoomAccessRow, RoomRepository, Role } from '../repositories/room.repository';
+import { RoomAccessRow, RoomsRepository, Role } from '../repositories/rooms.repository';
 import { AuthContext } from './auth.service';
 
 const RANK: Record<Role, number> = { viewer: 1, editor: 2, owner: 3 };
@@ -12,7 +12,7 @@ export const atLeast = (role: Role, min: Role) => RANK[role] >= RANK[min];
  */
 @Injectable()
 export class RoomAccessService {
-  constructor(private readonly rooms: RoomRepository) {}
+  constructor(private readonly rooms: RoomsRepository) {}
 
   async require(auth: AuthContext, roomId: string, min: Role): Promise<RoomAccessRow> {
     const access = await this.rooms.findAccess(roomId, auth.user.id);

@@ -3,7 +3,7 @@ import { Metadata } from '@grpc/grpc-js';
 import { encode as encodeMsgpack } from '@msgpack/msgpack';
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
 import { EventsQueryDto, mapPresence, PresenceDto } from '../dtos/events.dto';
-import { mapIngestResponse, parseStrokeBatch, STROKE_CONTENT_TYPES, WireFormat, wireFormatOf } from '../dtos/stroke.dto';
+import { mapIngestResponse, parseStrokeBatch, STROKE_CONTENT_TYPES, WireFormat, wireFormatOf } from '../dtos/strokes.dto';
 import { GetEventsResponse, IngestStrokesResponse } from '../gen/infidraw/realtime/v1/realtime_service';
 import { RoomEvent } from '../gen/infidraw/room/v1/event';
 import { RealtimeRepository } from '../repositories/realtime.repository';

@@ -2,9 +2,9 @@ import { Inject, Injectable, OnModuleDestroy, OnModuleInit } from '@nestjs/commo
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
 import { randomUUID } from 'node:crypto';
 import { CONFIG, GatewayConfig } from '../config';
-import { CreateRoomDto, mapRoom, RoomDto, RoomTokenResponseDto, UpdateRoomDto } from '../dtos/room.dto';
+import { CreateRoomDto, mapRoom, RoomDto, RoomTokenResponseDto, UpdateRoomDto } from '../dtos/rooms.dto';
 import { RealtimeRepository } from '../repositories/realtime.repository';
-import { RoomRepository } from '../repositories/room.repository';
+import { RoomsRepository } from '../repositories/rooms.repository';
 import { AuthContext } from './auth.service';
 import { MetricsService } from './metrics.service';
 import { RoomAccessService } from './room-access.service';
@@ -20,7 +20,7 @@ export class RoomsService implements OnModuleInit, OnModuleDestroy {
   private sweeping?: Promise<void>;
 
   constructor(
-    private readonly rooms: RoomRepository,
+    private readonly rooms: RoomsRepository,
     private readonly access: RoomAccessService,
     private readonly realtime: RealtimeRepository,
     private readonly keys: SigningKeyService,

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DatabaseRepository, Queryable } from './database.repository';
-import { Role } from './room.repository';
-import { UserKind } from './user.repository';
+import { Role } from './rooms.repository';
+import { UserKind } from './users.repository';
 
 export interface MemberRow {
   userId: string;
@@ -20,7 +20,7 @@ export interface MembershipRow {
 
 /** Room members (table room_members). */
 @Injectable()
-export class MemberRepository {
+export class MembersRepository {
   constructor(private readonly db: DatabaseRepository) {}
 
   /** The members whose access is valid now (link memberships only while their link is). */

@@ -1,10 +1,10 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, Length, Max, Min } from 'class-validator';
-import { LinkRow } from '../repositories/link.repository';
+import { LinkRow } from '../repositories/links.repository';
 import { SESSION_KINDS, SessionInfoDto, UserDto } from './auth.dto';
-import { GRANTABLE_ROLES, RoomDto } from './room.dto';
-import type { SessionKind } from '../repositories/session.repository';
+import { GRANTABLE_ROLES, RoomDto } from './rooms.dto';
+import type { SessionKind } from '../repositories/sessions.repository';
 
 const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
 

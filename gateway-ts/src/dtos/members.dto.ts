@@ -1,8 +1,8 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsEmail, IsIn, MaxLength } from 'class-validator';
-import { MemberRow } from '../repositories/member.repository';
-import { GRANTABLE_ROLES, ROLES } from './room.dto';
+import { MemberRow } from '../repositories/members.repository';
+import { GRANTABLE_ROLES, ROLES } from './rooms.dto';
 
 const lower = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim().toLowerCase() : value);
 

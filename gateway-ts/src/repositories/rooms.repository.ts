@@ -28,7 +28,7 @@ const ROOM_COLUMNS = `r.id, r.name, r.owner_id as "ownerId", o.display_name as "
 
 /** Rooms and the caller's access to them (tables rooms, room_members, room_links; reads room_heads). */
 @Injectable()
-export class RoomRepository {
+export class RoomsRepository {
   constructor(private readonly db: DatabaseRepository) {}
 
   async create(room: { id: string; name: string; ownerId: string }): Promise<void> {

@@ -16,7 +16,7 @@ const COLUMNS = `id, kind, email, display_name as "displayName", password_hash a
 
 /** Accounts and guests (table users). Emails are stored lower-cased. */
 @Injectable()
-export class UserRepository {
+export class UsersRepository {
   constructor(private readonly db: DatabaseRepository) {}
 
   /** Inserts an account; resolves null when the email is taken. */

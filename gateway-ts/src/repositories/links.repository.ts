@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DatabaseRepository, Queryable } from './database.repository';
-import { Role } from './room.repository';
+import { Role } from './rooms.repository';
 
 export interface LinkRow {
   id: string;
@@ -22,7 +22,7 @@ const COLUMNS = `l.id, l.room_id as "roomId", l.role, l.created_by as "createdBy
 
 /** Share links (table room_links), found by the SHA-256 of their secret. */
 @Injectable()
-export class LinkRepository {
+export class LinksRepository {
   constructor(private readonly db: DatabaseRepository) {}
 
   async create(link: {

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DatabaseRepository, Queryable } from './database.repository';
-import { UserKind } from './user.repository';
+import { UserKind } from './users.repository';
 
 export type SessionKind = 'cookie' | 'bearer';
 
@@ -17,7 +17,7 @@ export interface SessionWithUser {
 
 /** Sessions and API tokens (table sessions), looked up by the SHA-256 of their secret. */
 @Injectable()
-export class SessionRepository {
+export class SessionsRepository {
   constructor(private readonly db: DatabaseRepository) {}
 
   async create(
