@@ -164,7 +164,7 @@ export function testDb(): Pool {
   return new Pool({ connectionString: TEST_DATABASE_URL, max: 2 });
 }
 
-export const REALTIME_BIN = join(REPO_ROOT, 'bin', 'realtime-go');
+export const REALTIME_BIN = process.env.REALTIME_BIN ?? join(REPO_ROOT, 'bin', 'realtime-go');
 export const realtimeAvailable = () => existsSync(REALTIME_BIN);
 
 export interface Realtime {
