@@ -102,7 +102,7 @@ export function mountBoard(root: HTMLElement, room: Room, user: User): () => voi
     },
     live: (l) => {
       const b = l.body;
-      if (!b) return;
+      if (!b || l.sessionId === conn.sessionId) return;
       if (b.$case === 'cursorMove') {
         moveCursor(l.sessionId, b.value.x / COORD_SCALE, b.value.y / COORD_SCALE);
       } else if (b.$case === 'strokeBegin' && b.value.stroke) {
@@ -197,7 +197,7 @@ export function mountBoard(root: HTMLElement, room: Room, user: User): () => voi
   );
   const toolButtons = new Map<ToolName, HTMLButtonElement>();
   const toolDefs: [ToolName, string, string][] = [
-    ['hand', '✋', 'Hand (H)'], ['pen', '✎', 'Pen (P)'], ['highlighter', '▮', 'Highlighter (I)'], ['eraser', '⌫', 'Object eraser (E)'], ['pixel', '◌', 'Pixel eraser (X)'],
+    ['hand', '✥', 'Hand (H)'], ['pen', '✎', 'Pen (P)'], ['highlighter', '▮', 'Highlighter (I)'], ['eraser', '⌫', 'Object eraser (E)'], ['pixel', '◌', 'Pixel eraser (X)'],
   ];
   const tools = h('div.tools', { role: 'toolbar', 'aria-label': 'Tools' });
   for (const [name, icon, label] of toolDefs) {
@@ -316,7 +316,7 @@ export function mountBoard(root: HTMLElement, room: Room, user: User): () => voi
     for (const d of mine.values()) if (visible(d)) drawStroke(ctx, d, m);
     for (const ls of live.values()) if (visible(ls.d)) drawStroke(ctx, ls.d, m);
     if (drawing) drawStroke(ctx, drawing.d, m);
-    zoomLabel.textContent = `${view.z >= 0.1 ? Math.round(view.z * 100) : (view.z * 100).toPrecision(2)} %`;
+    zoomLabel.textContent = `${view.z >= 0.1 ? Math.round(view.z * 100) : (view.z * 100).toPrecision(2)}\u00a0%`;
     for (const [s, c] of cursors) placeCursor(s, c);
     updateUnsent();
   }
