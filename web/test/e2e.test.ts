@@ -224,6 +224,25 @@ test('realtime-go stops while a user draws: after its restart the strokes arrive
   assert.equal(await strokeCount(bob), start + 3);
 });
 
+test('undo, redo and the object eraser reach the other user', opt, async () => {
+  const { alice, bob } = shared;
+  await online(alice);
+  await online(bob);
+  await waitInk(bob, 300, 460, false);
+  await stroke(alice, [[150, 460], [300, 460], [450, 460]]);
+  await waitInk(bob, 300, 460);
+  await alice.waitForSelector('#conn[data-unsent="0"]');
+  await alice.keyboard.press('Control+z');
+  await waitInk(bob, 300, 460, false);
+  await waitInk(alice, 300, 460, false);
+  await alice.keyboard.press('Control+Shift+z');
+  await waitInk(bob, 300, 460);
+  await alice.keyboard.press('e');
+  await stroke(alice, [[300, 440], [300, 480]]);
+  await waitInk(bob, 300, 460, false);
+  await waitInk(bob, 620, 300); // other strokes stay
+});
+
 after(async () => {
   for (const c of contexts) await c.close().catch(() => {});
 });
