@@ -57,7 +57,7 @@ CONF
   if [ "$("${psql[@]}" -c "select 1 from pg_roles where rolname='infidraw'")" != "1" ]; then
     "${psql[@]}" -c "create role infidraw login password 'infidraw' createdb"
   fi
-  for db in infidraw infidraw_test; do
+  for db in infidraw infidraw_test infidraw_bench; do
     if [ "$("${psql[@]}" -c "select 1 from pg_database where datname='$db'")" != "1" ]; then
       "${psql[@]}" -c "create database $db owner infidraw"
     fi

@@ -5,10 +5,13 @@ package grpcapi
 import (
 	"context"
 	"log/slog"
+	"strconv"
 	"time"
 
 	"github.com/google/uuid"
+	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 
@@ -80,6 +83,8 @@ func (s *Server) GetEvents(ctx context.Context, req *realtimev1.GetEventsRequest
 		return nil, status.Errorf(codes.Unavailable, "read events: %v", err)
 	}
 	dbMs := msSince(start)
+	// The gateway logs db= and total= per request (roadmap 1.4); it reads the database time from here.
+	_ = grpc.SetTrailer(ctx, metadata.Pairs("x-db-ms", strconv.FormatFloat(dbMs, 'f', 3, 64)))
 	resp := &realtimev1.GetEventsResponse{HeadSeq: head}
 	resp.Events = make([]*roomv1.RoomEvent, len(evs))
 	for i, ev := range evs {

@@ -18,11 +18,14 @@ type Identity struct {
 }
 
 // Client is one connection in a room, independent of its transport. The transport writes the frames
-// from Out until Done is closed, then writes Final if set and closes the connection.
+// from Out until Done is closed, then writes Final if set and closes the connection. The hub calls wake
+// after queueing a frame or kicking the client, so that a transport can run its writer only while
+// there is something to write (an idle connection then costs no writer goroutine).
 type Client struct {
 	Identity
 	Session uint32
 
+	wake     func()
 	out      chan []byte
 	done     chan struct{}
 	doneOnce sync.Once
@@ -35,9 +38,21 @@ type Client struct {
 	room    *Room
 }
 
-// NewClient makes a client whose outbound queue holds up to queueLen frames.
-func NewClient(id Identity, queueLen int) *Client {
-	return &Client{Identity: id, out: make(chan []byte, queueLen), done: make(chan struct{})}
+// NewClient makes a client whose outbound queue holds up to queueLen frames; wake is called whenever
+// the transport has something new to do.
+func NewClient(id Identity, queueLen int, wake func()) *Client {
+	return &Client{Identity: id, wake: wake, out: make(chan []byte, queueLen), done: make(chan struct{})}
+}
+
+// offer queues a frame without blocking; false when the queue is full.
+func (c *Client) offer(frame []byte) bool {
+	select {
+	case c.out <- frame:
+		c.wake()
+		return true
+	default:
+		return false
+	}
 }
 
 // Out yields the frames to write, in order.
@@ -57,6 +72,9 @@ func (c *Client) Kick(code realtimev1.ErrorCode, msg string) bool {
 		close(c.done)
 		kicked = true
 	})
+	if kicked {
+		c.wake()
+	}
 	return kicked
 }
 

@@ -78,8 +78,8 @@ func (h *Hub) Join(ctx context.Context, c *Client, lastSeq uint64) error {
 	c.room = r
 	welcome := &realtimev1.Welcome{SessionId: c.Session, UserId: c.UserID, Role: c.Role, RoomId: c.Room.String(),
 		HeadSeq: max(head, r.delivered), Peers: peers}
-	c.out <- appendMessage(nil, &realtimev1.ServerMessage{Body: &realtimev1.ServerMessage_Welcome{Welcome: welcome}})
-	r.addEphemeral(joined) // before adding c: the newcomer learns the others from Welcome
+	c.offer(appendMessage(nil, &realtimev1.ServerMessage{Body: &realtimev1.ServerMessage_Welcome{Welcome: welcome}})) // the queue is empty
+	r.addEphemeral(joined)                                                                                            // before adding c: the newcomer learns the others from Welcome
 	r.clients[c] = struct{}{}
 	r.mu.Unlock()
 
@@ -223,8 +223,13 @@ func (h *Hub) catchUp(r *Room, c *Client, cursor uint64) {
 func (h *Hub) sendNow(c *Client, frame []byte) bool {
 	t := time.NewTimer(h.opts.WriteTimeout)
 	defer t.Stop()
+	if c.offer(frame) {
+		h.metrics.framesOut.Inc()
+		return true
+	}
 	select {
 	case c.out <- frame:
+		c.wake()
 		h.metrics.framesOut.Inc()
 		return true
 	case <-c.done:

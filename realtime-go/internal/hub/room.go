@@ -159,17 +159,13 @@ func (r *Room) flush() {
 		if len(frame) == 0 {
 			continue
 		}
-		select {
-		case c.out <- frame:
+		switch {
+		case c.offer(frame):
 			r.hub.metrics.framesOut.Inc()
-		default:
-			if mustSend {
-				if c.Kick(realtimev1.ErrorCode_ERROR_CODE_SLOW_CONSUMER, "you fell too far behind: rejoin with your last seen sequence number") {
-					r.hub.metrics.slowKicks.Inc()
-				}
-			} else {
-				r.hub.metrics.ephDropped.Inc()
-			}
+		case !mustSend:
+			r.hub.metrics.ephDropped.Inc()
+		case c.Kick(realtimev1.ErrorCode_ERROR_CODE_SLOW_CONSUMER, "you fell too far behind: rejoin with your last seen sequence number"):
+			r.hub.metrics.slowKicks.Inc()
 		}
 	}
 	r.mu.Unlock()

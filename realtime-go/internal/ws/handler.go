@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -83,7 +84,9 @@ func (h *Handler) init() {
 	}
 }
 
-// ServeHTTP upgrades and serves one connection.
+// ServeHTTP upgrades and admits one connection, then hands it to a reader goroutine of its own and
+// returns, so that the deep stack of the HTTP server's goroutine is not kept for the connection's life.
+// A writer goroutine runs only while there are frames to write.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.once.Do(h.init)
 	conn, err := h.upgrader.Upgrade(w, r, nil)
@@ -92,24 +95,63 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return // the upgrader already answered (403 for a foreign Origin)
 	}
 	h.active.Add(1)
-	defer h.active.Done()
 	c, lastSeq, err := h.admit(r.Context(), conn)
 	if err != nil {
 		h.closeWith(conn, err)
+		h.active.Done()
 		return
 	}
-	if err := h.Hub.Join(r.Context(), c, lastSeq); err != nil {
+	if err := h.Hub.Join(context.WithoutCancel(r.Context()), c, lastSeq); err != nil {
 		h.closeWith(conn, &wireError{code: realtimev1.ErrorCode_ERROR_CODE_INTERNAL, msg: "cannot join: " + err.Error()})
+		h.active.Done()
 		return
 	}
-	writerDone := make(chan struct{})
 	go func() {
-		h.writeLoop(conn, c)
-		close(writerDone)
+		defer h.active.Done()
+		h.readLoop(conn, c)
+		h.Hub.Leave(c)
 	}()
-	h.readLoop(conn, c)
-	h.Hub.Leave(c)
-	<-writerDone
+}
+
+// writer runs the connection's writer on demand: wake starts a goroutine that drains the queue and
+// exits when it is empty; after a kick it sends the final error and closes the connection.
+type writer struct {
+	h       *Handler
+	conn    *websocket.Conn
+	c       *hub.Client
+	running atomic.Bool
+}
+
+func (w *writer) wake() {
+	if w.running.CompareAndSwap(false, true) {
+		go w.drain()
+	}
+}
+
+func (w *writer) drain() {
+	for {
+		select {
+		case <-w.c.Done():
+			w.h.finish(w.conn, w.c.Final())
+			return // running stays set: nothing is written after the final error
+		default:
+		}
+		select {
+		case frame := <-w.c.Out():
+			_ = w.conn.SetWriteDeadline(time.Now().Add(w.h.Limits.WriteTimeout))
+			if err := w.conn.WriteMessage(websocket.BinaryMessage, frame); err != nil {
+				w.c.Kick(realtimev1.ErrorCode_ERROR_CODE_SLOW_CONSUMER, "write failed")
+				_ = w.conn.Close()
+				return
+			}
+		default:
+			w.running.Store(false)
+			// A frame or a kick may have come between the empty check and the store.
+			if (len(w.c.Out()) == 0 && !w.c.Closed()) || !w.running.CompareAndSwap(false, true) {
+				return
+			}
+		}
+	}
 }
 
 // Wait blocks until every connection has ended (after the hub kicked them) or ctx ends.
@@ -167,7 +209,9 @@ func (h *Handler) admit(ctx context.Context, conn *websocket.Conn) (*hub.Client,
 	if join.GetRoomId() != grant.Room.String() {
 		return nil, 0, &wireError{realtimev1.ErrorCode_ERROR_CODE_PERMISSION_DENIED, "the token is for another room"}
 	}
-	c := hub.NewClient(hub.Identity{UserID: grant.UserID, Name: grant.Name, Role: grant.Role, Room: grant.Room}, h.Limits.QueueFrames)
+	w := &writer{h: h, conn: conn}
+	c := hub.NewClient(hub.Identity{UserID: grant.UserID, Name: grant.Name, Role: grant.Role, Room: grant.Room}, h.Limits.QueueFrames, w.wake)
+	w.c = c
 	return c, join.GetLastSeq(), nil
 }
 
@@ -192,23 +236,6 @@ func (h *Handler) finish(conn *websocket.Conn, e *realtimev1.Error) {
 	}
 	_ = conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(4000+int(e.GetCode()), reason), deadline)
 	_ = conn.Close()
-}
-
-func (h *Handler) writeLoop(conn *websocket.Conn, c *hub.Client) {
-	for {
-		select {
-		case frame := <-c.Out():
-			_ = conn.SetWriteDeadline(time.Now().Add(h.Limits.WriteTimeout))
-			if err := conn.WriteMessage(websocket.BinaryMessage, frame); err != nil {
-				c.Kick(realtimev1.ErrorCode_ERROR_CODE_SLOW_CONSUMER, "write failed")
-				_ = conn.Close()
-				return
-			}
-		case <-c.Done():
-			h.finish(conn, c.Final())
-			return
-		}
-	}
 }
 
 func (h *Handler) readLoop(conn *websocket.Conn, c *hub.Client) {

@@ -1,0 +1,21 @@
+// Command bench runs infidraw's benchmarks and writes bench/results/*.json and bench/results/summary.md.
+// `make bench` runs the full set; `--quick` (run by `make test`) is a smoke run that keeps the harness
+// from rotting. Servers run as separate processes; every run checks correctness while it measures.
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Getenv); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}

@@ -1,0 +1,200 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/infidraw/infidraw/bench/internal/fanout"
+	"github.com/infidraw/infidraw/bench/internal/quickdraw"
+	"github.com/infidraw/infidraw/bench/internal/stack"
+	"github.com/infidraw/infidraw/bench/internal/wire"
+)
+
+type plan struct {
+	drawings     int // 0 = all
+	fanout       []fanout.Config
+	replicaSets  []int
+	idleConns    int
+	idleRooms    int
+	fanoutLength time.Duration
+}
+
+func quickPlan() plan {
+	return plan{drawings: 300, replicaSets: []int{1, 2}, idleConns: 300, idleRooms: 30, fanoutLength: 2 * time.Second,
+		fanout: []fanout.Config{{Rooms: 2, ClientsPerRoom: 4, WritersPerRoom: 2, Speed: 4}}}
+}
+
+func fullPlan() plan {
+	p := plan{replicaSets: []int{1, 2}, idleConns: 10000, idleRooms: 1000, fanoutLength: 10 * time.Second}
+	for _, speed := range []float64{1, 4, 16, 64} {
+		p.fanout = append(p.fanout, fanout.Config{Rooms: 10, ClientsPerRoom: 20, WritersPerRoom: 4, Speed: speed})
+	}
+	return p
+}
+
+func run(ctx context.Context, args []string, getenv func(string) string) error {
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	quick := fs.Bool("quick", false, "smoke run: small and short (make test runs it)")
+	out := fs.String("out", "bench/results", "directory for results")
+	strokesDir := fs.String("strokes", "../shared/data/strokes/raw", "Quick, Draw! raw strokes")
+	serverCPUs := fs.String("server-cpus", "", "pin servers to these cores (taskset list), e.g. 1")
+	only := fs.String("only", "wire,fanout,idle", "comma-separated parts to run")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	p := fullPlan()
+	if *quick {
+		p = quickPlan()
+	}
+	need := func(k string) (string, error) {
+		if v := getenv(k); v != "" {
+			return v, nil
+		}
+		return "", fmt.Errorf("%s is not set (scripts/bench.sh sets it)", k)
+	}
+	bin, err := need("REALTIME_BIN")
+	if err != nil {
+		return err
+	}
+	dbURL, err := need("BENCH_DATABASE_URL")
+	if err != nil {
+		return err
+	}
+	redisURL, err := need("REDIS_URL")
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(*out, 0o755); err != nil {
+		return err
+	}
+	drawings, err := quickdraw.Load(*strokesDir, p.drawings)
+	if err != nil {
+		return err
+	}
+	summary := &strings.Builder{}
+	mode := "full"
+	if *quick {
+		mode = "quick"
+	}
+	fmt.Fprintf(summary, "# infidraw benchmarks (%s run, %s)\n\n", mode, time.Now().UTC().Format(time.RFC3339))
+
+	parts := map[string]bool{}
+	for _, part := range strings.Split(*only, ",") {
+		parts[strings.TrimSpace(part)] = true
+	}
+	if parts["wire"] {
+		if err := wireSize(*out, drawings, summary); err != nil {
+			return err
+		}
+	}
+	keys := stack.NewKeys()
+	if parts["fanout"] {
+		if err := fanoutRuns(ctx, p, *out, bin, dbURL, redisURL, *serverCPUs, keys, drawings, summary); err != nil {
+			return err
+		}
+	}
+	if parts["idle"] {
+		if err := idleMemory(ctx, p, *out, bin, dbURL, redisURL, *serverCPUs, keys, summary); err != nil {
+			return err
+		}
+	}
+	if err := os.WriteFile(filepath.Join(*out, "summary.md"), []byte(summary.String()), 0o644); err != nil {
+		return err
+	}
+	fmt.Print(summary.String())
+	return nil
+}
+
+func wireSize(out string, drawings []quickdraw.Drawing, summary *strings.Builder) error {
+	wr, err := wire.Measure(drawings)
+	if err != nil {
+		return err
+	}
+	if err := writeJSON(out, "wire", wr); err != nil {
+		return err
+	}
+	fmt.Fprintf(summary, "## Wire size: bytes per point (%d real strokes, %d points)\n\n| encoding | median stroke | overall |\n|---|---|---|\n", wr.Strokes, wr.Points)
+	for _, r := range wr.Results {
+		fmt.Fprintf(summary, "| %s | %s | %s |\n", r.Encoding, wire.Format(r.MedianStroke), wire.Format(r.Overall))
+	}
+	fmt.Fprintf(summary, "\nJSON / infidraw (median stroke): %.1fx; msgpack / infidraw: %.1fx\n\n",
+		wr.Results[1].MedianStroke/wr.Results[0].MedianStroke, wr.Results[2].MedianStroke/wr.Results[0].MedianStroke)
+	return nil
+}
+
+func fanoutRuns(ctx context.Context, p plan, out, bin, dbURL, redisURL, cpus string, keys *stack.Keys, drawings []quickdraw.Drawing, summary *strings.Builder) error {
+	var all []fanout.Result
+	fmt.Fprintf(summary, "## Fan-out: real strokes replayed, send → delivery latency\n\n| replicas | rooms × clients (writers) | speed | commits/s | delivered events/s | p50 ms | p99 ms | p99.9 ms | server CPU s | server peak RSS MiB | order violations | clients missing events |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n")
+	for _, n := range p.replicaSets {
+		for _, cfg := range p.fanout {
+			replicas := make([]*stack.Process, n)
+			for i := range replicas {
+				var err error
+				if replicas[i], err = stack.StartRealtime(bin, dbURL, redisURL, keys, cpus); err != nil {
+					return err
+				}
+			}
+			cfg.Replicas, cfg.Keys, cfg.Drawings, cfg.Duration = replicas, keys, drawings, p.fanoutLength
+			res, err := fanout.Run(ctx, cfg)
+			var cpu float64
+			var peak int64
+			for _, r := range replicas {
+				if u, uerr := stack.ReadUsage(r.Cmd.Process.Pid); uerr == nil {
+					cpu += u.CPUSeconds
+					peak = max(peak, u.PeakRSS)
+				}
+				r.Stop()
+			}
+			if err != nil {
+				return err
+			}
+			all = append(all, res)
+			fmt.Fprintf(summary, "| %d | %d × %d (%d) | %gx | %.0f | %.0f | %.1f | %.1f | %.1f | %.1f | %.0f | %d | %d |\n", n, cfg.Rooms, cfg.ClientsPerRoom, cfg.WritersPerRoom,
+				cfg.Speed, res.OfferedPerSec, res.DeliveredPerSec, res.P50ms, res.P99ms, res.P999ms, cpu, float64(peak)/(1<<20), res.Violations, res.Incomplete)
+			if res.Violations > 0 || res.Incomplete > 0 {
+				_ = os.WriteFile(filepath.Join(out, "summary.md"), []byte(summary.String()), 0o644)
+				return fmt.Errorf("fan-out lost or reordered events: %d violations, %d incomplete clients", res.Violations, res.Incomplete)
+			}
+		}
+	}
+	if err := writeJSON(out, "fanout", all); err != nil {
+		return err
+	}
+	if err := latencySVG(filepath.Join(out, "fanout-latency.svg"), all); err != nil {
+		return err
+	}
+	fmt.Fprintf(summary, "\n![latency distributions](fanout-latency.svg)\n\n")
+	return nil
+}
+
+func idleMemory(ctx context.Context, p plan, out, bin, dbURL, redisURL, cpus string, keys *stack.Keys, summary *strings.Builder) error {
+	rep, err := stack.StartRealtime(bin, dbURL, redisURL, keys, cpus)
+	if err != nil {
+		return err
+	}
+	idle, err := fanout.Idle(ctx, rep, keys, p.idleConns, p.idleRooms)
+	rep.Stop()
+	if err != nil {
+		return err
+	}
+	if err := writeJSON(out, "memory", idle); err != nil {
+		return err
+	}
+	fmt.Fprintf(summary, "## Memory per idle WebSocket connection\n\n%d joined connections in %d rooms: server RSS %.1f → %.1f MiB, **%.1f KiB per connection** (target ≤ 16 KiB)\n",
+		idle.Connections, idle.Rooms, float64(idle.RSSBeforeBytes)/(1<<20), float64(idle.RSSAfterBytes)/(1<<20), idle.BytesPerConnKiB)
+	return nil
+}
+
+func writeJSON(dir, name string, v any) error {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(dir, name+".json"), b, 0o644)
+}

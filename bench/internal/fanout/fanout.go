@@ -1,0 +1,262 @@
+// Package fanout measures realtime-go's fan-out: clients in rooms, some of them replaying real strokes
+// at their recorded speed (or faster) while everyone receives; it reports delivered events per second
+// and send→delivery latency, and checks that every client received every event exactly once, in order.
+package fanout
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/infidraw/infidraw/bench/internal/quickdraw"
+	"github.com/infidraw/infidraw/bench/internal/stack"
+	realtimev1 "github.com/infidraw/infidraw/gen/go/infidraw/realtime/v1"
+	roomv1 "github.com/infidraw/infidraw/gen/go/infidraw/room/v1"
+	strokev1 "github.com/infidraw/infidraw/gen/go/infidraw/stroke/v1"
+	"github.com/infidraw/infidraw/realtime-go/client"
+	"github.com/infidraw/infidraw/shared-go/strokes"
+)
+
+// Config of one run.
+type Config struct {
+	Rooms          int     `json:"rooms"`
+	ClientsPerRoom int     `json:"clients_per_room"`
+	WritersPerRoom int     `json:"writers_per_room"`
+	Speed          float64 `json:"speed"` // 1 = recorded speed
+	Duration       time.Duration
+	Replicas       []*stack.Process    `json:"-"`
+	Keys           *stack.Keys         `json:"-"`
+	Drawings       []quickdraw.Drawing `json:"-"`
+}
+
+// Result of one run.
+type Result struct {
+	Config
+	Replicas         int       `json:"replicas"`
+	DurationSec      float64   `json:"duration_s"`
+	Committed        int       `json:"committed_events"`
+	Delivered        int64     `json:"delivered_events"`
+	DeliveredPerSec  float64   `json:"delivered_events_per_s"`
+	OfferedPerSec    float64   `json:"offered_commits_per_s"`
+	P50ms            float64   `json:"latency_p50_ms"`
+	P99ms            float64   `json:"latency_p99_ms"`
+	P999ms           float64   `json:"latency_p999_ms"`
+	Violations       int       `json:"ordering_violations"`
+	Incomplete       int       `json:"clients_missing_events"`
+	LiveMessagesSent int64     `json:"live_messages_sent"`
+	Latencies        []float64 `json:"-"`
+}
+
+// Run drives one configuration.
+func Run(ctx context.Context, cfg Config) (Result, error) {
+	res := Result{Config: cfg, Replicas: len(cfg.Replicas)}
+	var sent sync.Map // stroke id -> send time
+	var mu sync.Mutex
+	var lat []float64
+	var delivered atomic.Int64
+	onEvents := func(evs []*roomv1.RoomEvent) {
+		now := time.Now()
+		var local []float64
+		for _, ev := range evs {
+			id := ev.GetStrokeAdded().GetStroke().GetId()
+			if t, ok := sent.Load(string(id)); ok {
+				local = append(local, float64(now.Sub(t.(time.Time)).Microseconds())/1000)
+			}
+		}
+		delivered.Add(int64(len(evs)))
+		mu.Lock()
+		lat = append(lat, local...)
+		mu.Unlock()
+	}
+
+	type room struct {
+		id      uuid.UUID
+		clients []*client.Client
+	}
+	rooms := make([]*room, cfg.Rooms)
+	n := 0
+	for r := range rooms {
+		rooms[r] = &room{id: uuid.New()}
+		for c := 0; c < cfg.ClientsPerRoom; c++ {
+			rep := cfg.Replicas[n%len(cfg.Replicas)]
+			n++
+			role := "viewer"
+			if c < cfg.WritersPerRoom {
+				role = "editor"
+			}
+			dctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+			cl, err := client.Dial(dctx, rep.WSURL(), rooms[r].id.String(), cfg.Keys.Token(uuid.NewString(), rooms[r].id.String(), role), 0, client.Options{OnEvents: onEvents})
+			cancel()
+			if err != nil {
+				return res, fmt.Errorf("client %d: %w", n, err)
+			}
+			rooms[r].clients = append(rooms[r].clients, cl)
+		}
+	}
+	defer func() {
+		for _, r := range rooms {
+			for _, c := range r.clients {
+				_ = c.Close()
+			}
+		}
+	}()
+
+	var committed atomic.Int64
+	var liveSent atomic.Int64
+	perRoom := make([]atomic.Int64, len(rooms)) // commits per room = its head, rooms start empty
+	runCtx, stop := context.WithTimeout(ctx, cfg.Duration)
+	defer stop()
+	start := time.Now()
+	var wg sync.WaitGroup
+	var firstErr atomic.Value
+	for ri, r := range rooms {
+		for w := 0; w < cfg.WritersPerRoom; w++ {
+			wg.Add(1)
+			go func(c *client.Client, seed uint64) {
+				defer wg.Done()
+				rng := rand.New(rand.NewPCG(seed, uint64(ri)))
+				if err := replay(runCtx, c, cfg, rng, &sent, &perRoom[ri], &liveSent); err != nil && runCtx.Err() == nil {
+					firstErr.CompareAndSwap(nil, err)
+				}
+			}(r.clients[w], uint64(w+1))
+		}
+	}
+	wg.Wait()
+	active := time.Since(start)
+	if err, _ := firstErr.Load().(error); err != nil {
+		return res, err
+	}
+	// Every client must end with the room's whole sequence.
+	for ri, r := range rooms {
+		head := uint64(perRoom[ri].Load())
+		committed.Add(int64(head))
+		wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		for _, c := range r.clients {
+			if err := c.WaitSeq(wctx, head); err != nil {
+				res.Incomplete++
+			}
+			res.Violations += len(c.Violations())
+		}
+		cancel()
+	}
+	res.DurationSec = active.Seconds()
+	res.Committed = int(committed.Load())
+	res.Delivered = delivered.Load()
+	res.DeliveredPerSec = float64(res.Delivered) / active.Seconds()
+	res.OfferedPerSec = float64(res.Committed) / active.Seconds()
+	res.LiveMessagesSent = liveSent.Load()
+	mu.Lock()
+	sort.Float64s(lat)
+	res.Latencies = lat
+	mu.Unlock()
+	res.P50ms, res.P99ms, res.P999ms = quantile(lat, 0.5), quantile(lat, 0.99), quantile(lat, 0.999)
+	return res, nil
+}
+
+func quantile(sorted []float64, q float64) float64 {
+	if len(sorted) == 0 {
+		return 0
+	}
+	return sorted[min(len(sorted)-1, int(q*float64(len(sorted))))]
+}
+
+// replay draws random real drawings at the configured speed: live chunks every 16 ms of recorded time,
+// then the commit, then the recorded pause before the next stroke.
+func replay(ctx context.Context, c *client.Client, cfg Config, rng *rand.Rand, sent *sync.Map, committed, liveSent *atomic.Int64) error {
+	for ctx.Err() == nil {
+		d := cfg.Drawings[rng.IntN(len(cfg.Drawings))]
+		ox, oy := rng.Int64N(20000)-10000, rng.Int64N(20000)-10000
+		var prevEnd float64
+		for si, s := range d.Strokes {
+			if si > 0 {
+				if !wait(ctx, (s[0].T-prevEnd)/cfg.Speed) {
+					return nil
+				}
+			}
+			pts := make([]strokes.Point, len(s))
+			for i, p := range s {
+				pts[i] = strokes.Point{X: quickdraw.Quantize(p.X + float64(ox)), Y: quickdraw.Quantize(p.Y + float64(oy)), Pressure: strokes.DefaultPressure}
+			}
+			stroke := client.PenStroke(pts, 300, 0x1e1e1eff)
+			// Live: the first chunk with StrokeBegin, then one StrokeMore per 16 ms of recorded time.
+			i := 0
+			chunkStart := s[0].T
+			for i < len(s) {
+				j := i + 1
+				for j < len(s) && s[j].T < chunkStart+16 {
+					j++
+				}
+				var msg *realtimev1.ClientMessage
+				if i == 0 {
+					msg = &realtimev1.ClientMessage{Body: &realtimev1.ClientMessage_StrokeBegin{StrokeBegin: &realtimev1.StrokeBegin{Stroke: partial(stroke, 0, j)}}}
+				} else {
+					msg = &realtimev1.ClientMessage{Body: &realtimev1.ClientMessage_StrokeMore{StrokeMore: &realtimev1.StrokeMore{StrokeId: stroke.GetId(), Points: stroke.GetPoints()[2*i : 2*j]}}}
+				}
+				if err := c.Send(msg); err != nil {
+					return err
+				}
+				liveSent.Add(1)
+				if j < len(s) && !wait(ctx, (s[j].T-chunkStart)/cfg.Speed) {
+					return nil
+				}
+				chunkStart = s[min(j, len(s)-1)].T
+				i = j
+			}
+			sent.Store(string(stroke.GetId()), time.Now())
+			ack, err := commitUntilAcked(ctx, c, stroke)
+			if err != nil {
+				return err
+			}
+			if ack {
+				committed.Add(1)
+			}
+			prevEnd = s[len(s)-1].T
+		}
+	}
+	return nil
+}
+
+func partial(s *strokev1.Stroke, from, to int) *strokev1.Stroke {
+	return &strokev1.Stroke{Id: s.GetId(), Tool: s.GetTool(), Rgba: s.GetRgba(), Width: s.GetWidth(), Quantum: s.GetQuantum(), Points: s.GetPoints()[2*from : 2*to]}
+}
+
+func wait(ctx context.Context, ms float64) bool {
+	if ms <= 0 {
+		return ctx.Err() == nil
+	}
+	t := time.NewTimer(time.Duration(ms * float64(time.Millisecond)))
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+func commitUntilAcked(ctx context.Context, c *client.Client, s *strokev1.Stroke) (bool, error) {
+	for {
+		// The commit is allowed to finish after the measuring window closes.
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+		rep, err := c.Request(rctx, &realtimev1.ClientMessage{Body: &realtimev1.ClientMessage_CommitStroke{CommitStroke: &realtimev1.CommitStroke{Stroke: s}}})
+		cancel()
+		if err != nil {
+			return false, err
+		}
+		if rep.Ack != nil {
+			return true, nil
+		}
+		if rep.Error.GetRetryAfterMs() == 0 {
+			return false, fmt.Errorf("commit refused: %s", rep.Error.GetMessage())
+		}
+		if !wait(context.WithoutCancel(ctx), float64(rep.Error.GetRetryAfterMs())) {
+			return false, nil
+		}
+	}
+}

@@ -1,0 +1,138 @@
+// Package stack starts realtime-go replicas for the benchmarks, as separate processes, and mints the
+// room tokens they accept.
+package stack
+
+import (
+	"bufio"
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/base64"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+	"github.com/google/uuid"
+)
+
+// Keys signs room tokens; DevJWKS is what realtime-go verifies them with.
+type Keys struct{ priv ed25519.PrivateKey }
+
+// NewKeys makes a fresh signing key.
+func NewKeys() *Keys {
+	_, priv, _ := ed25519.GenerateKey(rand.Reader)
+	return &Keys{priv: priv}
+}
+
+// DevJWKS is the public key set for REALTIME_DEV_JWKS.
+func (k *Keys) DevJWKS() string {
+	pub := k.priv.Public().(ed25519.PublicKey)
+	return fmt.Sprintf(`{"keys":[{"kty":"OKP","crv":"Ed25519","kid":"bench","x":%q}]}`, base64.RawURLEncoding.EncodeToString(pub))
+}
+
+// Token is a room token as the gateway would sign it.
+func (k *Keys) Token(user, room, role string) string {
+	now := time.Now()
+	t := jwt.NewWithClaims(jwt.SigningMethodEdDSA, jwt.MapClaims{"iss": "infidraw-gateway", "aud": "infidraw-realtime",
+		"sub": user, "room": room, "role": role, "name": "bench", "iat": now.Unix(), "exp": now.Add(4 * time.Minute).Unix(), "jti": uuid.NewString()})
+	t.Header["kid"] = "bench"
+	s, _ := t.SignedString(k.priv)
+	return s
+}
+
+// Process is a running server.
+type Process struct {
+	Cmd        *exec.Cmd
+	HTTP, GRPC string
+}
+
+// WSURL is the replica's /ws.
+func (p *Process) WSURL() string { return "ws://" + p.HTTP + "/ws" }
+
+// FreeAddr returns a loopback address with a free port.
+func FreeAddr() string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		panic(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// StartRealtime runs a realtime-go replica and waits until it is healthy. cpus, if set, pins it
+// (taskset) to those cores.
+func StartRealtime(bin, databaseURL, redisURL string, keys *Keys, cpus string, extra ...string) (*Process, error) {
+	p := &Process{HTTP: FreeAddr(), GRPC: FreeAddr()}
+	args := []string{bin}
+	if cpus != "" {
+		args = append([]string{"taskset", "-c", cpus}, args...)
+	}
+	p.Cmd = exec.Command(args[0], args[1:]...)
+	p.Cmd.Env = append(os.Environ(), "DATABASE_URL="+databaseURL, "REDIS_URL="+redisURL, "REALTIME_HTTP_LISTEN="+p.HTTP,
+		"REALTIME_GRPC_LISTEN="+p.GRPC, "REALTIME_DEV_JWKS="+keys.DevJWKS(), "LOG_LEVEL=error", "REALTIME_MESSAGES_PER_SECOND=100000")
+	p.Cmd.Env = append(p.Cmd.Env, extra...)
+	p.Cmd.Stdout, p.Cmd.Stderr = os.Stderr, os.Stderr
+	if err := p.Cmd.Start(); err != nil {
+		return nil, err
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		if resp, err := http.Get("http://" + p.HTTP + "/healthz"); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return p, nil
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	p.Stop()
+	return nil, fmt.Errorf("realtime-go on %s never became healthy", p.HTTP)
+}
+
+// Stop ends the process gracefully.
+func (p *Process) Stop() {
+	_ = p.Cmd.Process.Signal(os.Interrupt)
+	_ = p.Cmd.Wait()
+}
+
+// Usage is CPU time and memory of a process.
+type Usage struct {
+	CPUSeconds float64 `json:"cpu_seconds"`
+	RSSBytes   int64   `json:"rss_bytes"`
+	PeakRSS    int64   `json:"peak_rss_bytes"`
+}
+
+// ReadUsage reads /proc for pid.
+func ReadUsage(pid int) (Usage, error) {
+	var u Usage
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return u, err
+	}
+	fields := strings.Fields(string(stat)[strings.LastIndexByte(string(stat), ')')+2:])
+	utime, _ := strconv.ParseFloat(fields[11], 64)
+	stime, _ := strconv.ParseFloat(fields[12], 64)
+	u.CPUSeconds = (utime + stime) / 100 // USER_HZ
+	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return u, err
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		k, v, _ := strings.Cut(sc.Text(), ":")
+		kb, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+		switch k {
+		case "VmRSS":
+			u.RSSBytes = kb << 10
+		case "VmHWM":
+			u.PeakRSS = kb << 10
+		}
+	}
+	return u, nil
+}
