@@ -60,12 +60,13 @@ go_lint() {
   local unformatted
   unformatted="$(gofmt -l gen shared-go realtime-go tile-delta-go bench deploy 2>/dev/null)"
   [ -z "$unformatted" ] || { echo "gofmt needed:"; echo "$unformatted"; return 1; }
-  go vet ./shared-go/... ./realtime-go/... ./tile-delta-go/... || return 1
+  go vet ./shared-go/... ./realtime-go/... ./tile-delta-go/... ./bench/... || return 1
   (cd deploy/test && GOWORK=off go vet ./...)
 }
 step "go: gofmt, vet" go_lint
 step "rust: cargo fmt --check, clippy -D warnings" bash -c 'cargo fmt --all --check && cargo clippy --release --locked -q --workspace --all-targets -- -D warnings'
 step "typescript: tsc strict, eslint (gateway-ts)" npm run -s -w gateway-ts lint
+step "typescript: tsc strict, eslint (web)" npm run -s -w web lint
 
 start_backing() {
   for svc in pg redis s3; do
@@ -79,7 +80,9 @@ export REALTIME_BIN="$INFIDRAW_ROOT/bin/realtime-go" SNAPSHOT_BIN="$INFIDRAW_ROO
 step "go test -race (shared-go, realtime-go, tile-delta-go)" go test -race -count=1 ./shared-go/... ./realtime-go/... ./tile-delta-go/...
 step "cargo test (snapshot-rs)" cargo test --release --locked --workspace
 step "node --test (gateway-ts)" env DATABASE_URL="$TEST_DATABASE_URL" npm run -s -w gateway-ts test
+step "node --test (web: geometry units, Playwright on Chromium against the real stack)" env DATABASE_URL="$TEST_DATABASE_URL" npm run -s -w web test
 step "go test (helm chart, k8s manifests, Dockerfiles)" bash -c 'cd deploy/test && GOWORK=off go test -count=1 ./...'
+step "bench --quick (the benchmark harness still runs and checks delivery)" bash scripts/bench.sh --quick --out "$DATA_DIR/bench-quick"
 
 summary
 [ "$failed" -eq 0 ] || { echo "$failed step(s) failed"; exit 1; }
