@@ -551,7 +551,7 @@ func checkHPAAndPDB(t *testing.T, s set, want expect) {
 		}
 		if c.name == "realtime" {
 			conns := slices.ContainsFunc(hpa.Spec.Metrics, func(m autoscalingv2.MetricSpec) bool {
-				return m.Type == autoscalingv2.PodsMetricSourceType && m.Pods.Metric.Name == "infidraw_realtime_connections"
+				return m.Type == autoscalingv2.PodsMetricSourceType && m.Pods.Metric.Name == "realtime_connections"
 			})
 			if conns != want.connectionsMetric {
 				t.Errorf("HPA %s: connections metric %v, want %v", hpa.Name, conns, want.connectionsMetric)

@@ -106,10 +106,13 @@ fn time_ms(rounds: u32, mut f: impl FnMut()) -> f64 {
 
 fn main() {
     let mut args = std::env::args().skip(1);
-    let dir = PathBuf::from(
-        args.next()
-            .unwrap_or_else(|| "/work/shared/data/strokes/raw".into()),
-    );
+    let dir = PathBuf::from(args.next().unwrap_or_else(|| {
+        concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../../shared/data/strokes/raw"
+        )
+        .into()
+    }));
     let rounds: u32 = args.next().map_or(20, |r| r.parse().expect("ROUNDS"));
     let drawings = load(&dir);
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15);

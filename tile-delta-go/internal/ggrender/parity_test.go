@@ -160,7 +160,7 @@ func syntheticCases() []tileCase {
 func realCases(t testing.TB) []tileCase {
 	dir := os.Getenv("INFIDRAW_STROKES_DIR")
 	if dir == "" {
-		dir = "/work/shared/data/strokes/raw"
+		dir = "../../../../shared/data/strokes/raw" // ../shared beside the checkout
 	}
 	var out []tileCase
 	for _, cat := range []string{"The_Eiffel_Tower", "airplane", "barn", "cat", "bicycle"} {

@@ -11,7 +11,11 @@ use infidraw_render::{
 
 use crate::common::{Image, assert_pixels, assert_pixels_except};
 
-const DEFAULT_DIR: &str = "/work/shared/data/strokes/raw";
+/// `../shared/` beside the checkout, where the real strokes live (never in the repository).
+const DEFAULT_DIR: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../../shared/data/strokes/raw"
+);
 const CATEGORIES: [&str; 4] = ["bicycle", "cake", "The_Eiffel_Tower", "house"];
 /// Pen width in world units (× 100 on the wire).
 const WIDTH: u32 = 300;
