@@ -95,7 +95,14 @@ func run(ctx context.Context, args []string, getenv func(string) string) error {
 	}
 	keys := stack.NewKeys()
 	if parts["fanout"] {
-		if err := fanoutRuns(ctx, p, *out, bin, dbURL, redisURL, *serverCPUs, keys, drawings, summary); err != nil {
+		relay := baselineRelay{node: getenv("NODE_BIN"), script: getenv("BASELINE_RELAY")}
+		if relay.node == "" {
+			relay.node = "node"
+		}
+		if relay.script == "" {
+			return fmt.Errorf("BASELINE_RELAY is not set (scripts/bench.sh sets it)")
+		}
+		if err := fanoutRuns(ctx, p, *out, bin, dbURL, redisURL, *serverCPUs, keys, relay, drawings, *quick, summary); err != nil {
 			return err
 		}
 	}
@@ -128,49 +135,107 @@ func wireSize(out string, drawings []quickdraw.Drawing, summary *strings.Builder
 	return nil
 }
 
-func fanoutRuns(ctx context.Context, p plan, out, bin, dbURL, redisURL, cpus string, keys *stack.Keys, drawings []quickdraw.Drawing, summary *strings.Builder) error {
+type baselineRelay struct{ node, script string }
+
+func fanoutRuns(ctx context.Context, p plan, out, bin, dbURL, redisURL, cpus string, keys *stack.Keys, relay baselineRelay, drawings []quickdraw.Drawing, strict bool, summary *strings.Builder) error {
 	var all []fanout.Result
-	fmt.Fprintf(summary, "## Fan-out: real strokes replayed, send → delivery latency\n\n| replicas | rooms × clients (writers) | speed | commits/s | delivered events/s | p50 ms | p99 ms | p99.9 ms | server CPU s | server peak RSS MiB | order violations | clients missing events |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n")
-	for _, n := range p.replicaSets {
-		for _, cfg := range p.fanout {
-			replicas := make([]*stack.Process, n)
-			for i := range replicas {
-				var err error
-				if replicas[i], err = stack.StartRealtime(bin, dbURL, redisURL, keys, cpus); err != nil {
-					return err
+	systems := []string{"infidraw", "baseline"}
+	for _, sys := range systems {
+		name := map[string]string{"infidraw": "infidraw (realtime-go, binary protobuf, batched per 16 ms tick, Postgres COPY per batch)",
+			"baseline": "baseline (earlier design: Node `ws`, JSON.stringify per event, one message per event, msgpack over Redis; **no persistence**)"}[sys]
+		fmt.Fprintf(summary, "### Fan-out, %s\n\n| replicas | rooms × clients (writers) | speed | commits/s | delivered events/s | p50 ms | p99 ms | p99.9 ms | server CPU s | server peak RSS MiB | order violations | clients missing events |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n", name)
+		for _, n := range p.replicaSets {
+			for _, cfg := range p.fanout {
+				replicas := make([]*stack.Process, n)
+				for i := range replicas {
+					var err error
+					if sys == "baseline" {
+						replicas[i], err = stack.StartBaseline(relay.node, relay.script, redisURL, "baseline", cpus)
+					} else {
+						replicas[i], err = stack.StartRealtime(bin, dbURL, redisURL, keys, cpus)
+					}
+					if err != nil {
+						for _, r := range replicas[:i] {
+							r.Stop()
+						}
+						return err
+					}
 				}
-			}
-			cfg.Replicas, cfg.Keys, cfg.Drawings, cfg.Duration = replicas, keys, drawings, p.fanoutLength
-			res, err := fanout.Run(ctx, cfg)
-			var cpu float64
-			var peak int64
-			for _, r := range replicas {
-				if u, uerr := stack.ReadUsage(r.Cmd.Process.Pid); uerr == nil {
-					cpu += u.CPUSeconds
-					peak = max(peak, u.PeakRSS)
+				cfg.System, cfg.Replicas, cfg.Keys, cfg.Drawings, cfg.Duration = sys, replicas, keys, drawings, p.fanoutLength
+				res, err := fanout.Run(ctx, cfg)
+				for _, r := range replicas {
+					if u, uerr := stack.ReadUsage(r.Cmd.Process.Pid); uerr == nil {
+						res.ServerCPUSeconds += u.CPUSeconds
+						res.ServerPeakRSS = max(res.ServerPeakRSS, u.PeakRSS)
+					}
+					r.Stop()
 				}
-				r.Stop()
-			}
-			if err != nil {
-				return err
-			}
-			all = append(all, res)
-			fmt.Fprintf(summary, "| %d | %d × %d (%d) | %gx | %.0f | %.0f | %.1f | %.1f | %.1f | %.1f | %.0f | %d | %d |\n", n, cfg.Rooms, cfg.ClientsPerRoom, cfg.WritersPerRoom,
-				cfg.Speed, res.OfferedPerSec, res.DeliveredPerSec, res.P50ms, res.P99ms, res.P999ms, cpu, float64(peak)/(1<<20), res.Violations, res.Incomplete)
-			if res.Violations > 0 || res.Incomplete > 0 {
-				_ = os.WriteFile(filepath.Join(out, "summary.md"), []byte(summary.String()), 0o644)
-				return fmt.Errorf("fan-out lost or reordered events: %d violations, %d incomplete clients", res.Violations, res.Incomplete)
+				if err != nil {
+					return fmt.Errorf("%s fan-out: %w", sys, err)
+				}
+				all = append(all, res)
+				fmt.Fprintf(summary, "| %d | %d × %d (%d) | %gx | %.0f | %.0f | %.1f | %.1f | %.1f | %.1f | %.0f | %d | %d |\n", n, cfg.Rooms, cfg.ClientsPerRoom, cfg.WritersPerRoom,
+					cfg.Speed, res.OfferedPerSec, res.DeliveredPerSec, res.P50ms, res.P99ms, res.P999ms, res.ServerCPUSeconds, float64(res.ServerPeakRSS)/(1<<20), res.Violations, res.Incomplete)
+				if res.Violations > 0 || (strict && res.Incomplete > 0) {
+					_ = os.WriteFile(filepath.Join(out, "summary.md"), []byte(summary.String()), 0o644)
+					return fmt.Errorf("%s fan-out lost or reordered events: %d violations, %d incomplete clients", sys, res.Violations, res.Incomplete)
+				}
 			}
 		}
+		fmt.Fprintln(summary)
 	}
 	if err := writeJSON(out, "fanout", all); err != nil {
 		return err
 	}
+	fanoutComparison(summary, p, all)
 	if err := latencySVG(filepath.Join(out, "fanout-latency.svg"), all); err != nil {
 		return err
 	}
-	fmt.Fprintf(summary, "\n![latency distributions](fanout-latency.svg)\n\n")
+	if err := throughputSVG(filepath.Join(out, "fanout-throughput.svg"), all); err != nil {
+		return err
+	}
+	fmt.Fprintf(summary, "\n![latency distributions](fanout-latency.svg)\n\n![delivered vs offered](fanout-throughput.svg)\n\n")
 	return nil
+}
+
+// fanoutComparison puts infidraw and the baseline side by side at each offered load (same drawings, speed,
+// rooms and clients) and names the saturation point of each: the highest speed at which every client got
+// every event.
+func fanoutComparison(summary *strings.Builder, p plan, all []fanout.Result) {
+	find := func(sys string, n int, speed float64) *fanout.Result {
+		for i := range all {
+			if all[i].System == sys && all[i].Replicas == n && all[i].Speed == speed {
+				return &all[i]
+			}
+		}
+		return nil
+	}
+	fmt.Fprintf(summary, "### Fan-out side by side (ratio = infidraw / baseline; delivered: higher is better, p99: lower is better)\n\n| replicas | speed | delivered/s infidraw | delivered/s baseline | ratio | p99 ms infidraw | p99 ms baseline | p99 ratio |\n|---|---|---|---|---|---|---|---|\n")
+	for _, n := range p.replicaSets {
+		for _, cfg := range p.fanout {
+			a, b := find("infidraw", n, cfg.Speed), find("baseline", n, cfg.Speed)
+			if a == nil || b == nil {
+				continue
+			}
+			fmt.Fprintf(summary, "| %d | %gx | %.0f | %.0f | %.2f | %.1f | %.1f | %.2f |\n", n, cfg.Speed, a.DeliveredPerSec, b.DeliveredPerSec, a.DeliveredPerSec/b.DeliveredPerSec, a.P99ms, b.P99ms, a.P99ms/b.P99ms)
+		}
+	}
+	fmt.Fprintf(summary, "\n| replicas | saturation infidraw (speed, delivered/s) | saturation baseline | ratio |\n|---|---|---|---|\n")
+	for _, n := range p.replicaSets {
+		sat := func(sys string) (float64, float64) {
+			var speed, best float64
+			for _, cfg := range p.fanout {
+				if r := find(sys, n, cfg.Speed); r != nil && r.Incomplete == 0 && r.Violations == 0 && r.DeliveredPerSec > best {
+					speed, best = cfg.Speed, r.DeliveredPerSec
+				}
+			}
+			return speed, best
+		}
+		as, ad := sat("infidraw")
+		bs, bd := sat("baseline")
+		fmt.Fprintf(summary, "| %d | %gx, %.0f | %gx, %.0f | %.2f |\n", n, as, ad, bs, bd, ad/bd)
+	}
+	fmt.Fprintln(summary)
 }
 
 func idleMemory(ctx context.Context, p plan, out, bin, dbURL, redisURL, cpus string, keys *stack.Keys, summary *strings.Builder) error {

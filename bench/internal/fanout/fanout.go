@@ -29,10 +29,13 @@ type Config struct {
 	ClientsPerRoom int     `json:"clients_per_room"`
 	WritersPerRoom int     `json:"writers_per_room"`
 	Speed          float64 `json:"speed"` // 1 = recorded speed
-	Duration       time.Duration
-	Replicas       []*stack.Process    `json:"-"`
-	Keys           *stack.Keys         `json:"-"`
-	Drawings       []quickdraw.Drawing `json:"-"`
+	// System is "infidraw" (realtime-go, binary protobuf) or "baseline" (the earlier design's Node relay,
+	// JSON); Replicas are the server processes of that system.
+	System   string `json:"system"`
+	Duration time.Duration
+	Replicas []*stack.Process    `json:"-"`
+	Keys     *stack.Keys         `json:"-"`
+	Drawings []quickdraw.Drawing `json:"-"`
 }
 
 // Result of one run.
@@ -50,26 +53,26 @@ type Result struct {
 	Violations       int       `json:"ordering_violations"`
 	Incomplete       int       `json:"clients_missing_events"`
 	LiveMessagesSent int64     `json:"live_messages_sent"`
+	ServerCPUSeconds float64   `json:"server_cpu_seconds"`
+	ServerPeakRSS    int64     `json:"server_peak_rss_bytes"`
 	Latencies        []float64 `json:"-"`
 }
 
 // Run drives one configuration.
 func Run(ctx context.Context, cfg Config) (Result, error) {
 	res := Result{Config: cfg, Replicas: len(cfg.Replicas)}
-	var sent sync.Map // stroke id -> send time
+	var sent sync.Map // stroke id ([16]byte) -> send time
 	var mu sync.Mutex
 	var lat []float64
 	var delivered atomic.Int64
-	onEvents := func(evs []*roomv1.RoomEvent) {
-		now := time.Now()
-		var local []float64
-		for _, ev := range evs {
-			id := ev.GetStrokeAdded().GetStroke().GetId()
-			if t, ok := sent.Load(string(id)); ok {
+	record := func(now time.Time, ids [][16]byte) {
+		local := make([]float64, 0, len(ids))
+		for _, id := range ids {
+			if t, ok := sent.Load(id); ok {
 				local = append(local, float64(now.Sub(t.(time.Time)).Microseconds())/1000)
 			}
 		}
-		delivered.Add(int64(len(evs)))
+		delivered.Add(int64(len(ids)))
 		mu.Lock()
 		lat = append(lat, local...)
 		mu.Unlock()
@@ -77,7 +80,7 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 
 	type room struct {
 		id      uuid.UUID
-		clients []*client.Client
+		clients []session
 	}
 	rooms := make([]*room, cfg.Rooms)
 	n := 0
@@ -91,7 +94,13 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 				role = "editor"
 			}
 			dctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-			cl, err := client.Dial(dctx, rep.WSURL(), rooms[r].id.String(), cfg.Keys.Token(uuid.NewString(), rooms[r].id.String(), role), 0, client.Options{OnEvents: onEvents})
+			var cl session
+			var err error
+			if cfg.System == "baseline" {
+				cl, err = dialBaseline(dctx, rep, rooms[r].id.String(), record)
+			} else {
+				cl, err = dialInfidraw(dctx, rep, cfg.Keys, rooms[r].id.String(), role, record)
+			}
 			cancel()
 			if err != nil {
 				return res, fmt.Errorf("client %d: %w", n, err)
@@ -102,7 +111,7 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	defer func() {
 		for _, r := range rooms {
 			for _, c := range r.clients {
-				_ = c.Close()
+				_ = c.close()
 			}
 		}
 	}()
@@ -118,7 +127,7 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	for ri, r := range rooms {
 		for w := 0; w < cfg.WritersPerRoom; w++ {
 			wg.Add(1)
-			go func(c *client.Client, seed uint64) {
+			go func(c session, seed uint64) {
 				defer wg.Done()
 				rng := rand.New(rand.NewPCG(seed, uint64(ri)))
 				if err := replay(runCtx, c, cfg, rng, &sent, &perRoom[ri], &liveSent); err != nil && runCtx.Err() == nil {
@@ -138,10 +147,10 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 		committed.Add(int64(head))
 		wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 		for _, c := range r.clients {
-			if err := c.WaitSeq(wctx, head); err != nil {
+			if err := c.waitSeq(wctx, head); err != nil {
 				res.Incomplete++
 			}
-			res.Violations += len(c.Violations())
+			res.Violations += c.violations()
 		}
 		cancel()
 	}
@@ -168,7 +177,7 @@ func quantile(sorted []float64, q float64) float64 {
 
 // replay draws random real drawings at the configured speed: live chunks every 16 ms of recorded time,
 // then the commit, then the recorded pause before the next stroke.
-func replay(ctx context.Context, c *client.Client, cfg Config, rng *rand.Rand, sent *sync.Map, committed, liveSent *atomic.Int64) error {
+func replay(ctx context.Context, c session, cfg Config, rng *rand.Rand, sent *sync.Map, committed, liveSent *atomic.Int64) error {
 	for ctx.Err() == nil {
 		d := cfg.Drawings[rng.IntN(len(cfg.Drawings))]
 		ox, oy := rng.Int64N(20000)-10000, rng.Int64N(20000)-10000
@@ -192,13 +201,7 @@ func replay(ctx context.Context, c *client.Client, cfg Config, rng *rand.Rand, s
 				for j < len(s) && s[j].T < chunkStart+16 {
 					j++
 				}
-				var msg *realtimev1.ClientMessage
-				if i == 0 {
-					msg = &realtimev1.ClientMessage{Body: &realtimev1.ClientMessage_StrokeBegin{StrokeBegin: &realtimev1.StrokeBegin{Stroke: partial(stroke, 0, j)}}}
-				} else {
-					msg = &realtimev1.ClientMessage{Body: &realtimev1.ClientMessage_StrokeMore{StrokeMore: &realtimev1.StrokeMore{StrokeId: stroke.GetId(), Points: stroke.GetPoints()[2*i : 2*j]}}}
-				}
-				if err := c.Send(msg); err != nil {
+				if err := c.live(stroke, pts, i, j); err != nil {
 					return err
 				}
 				liveSent.Add(1)
@@ -208,8 +211,8 @@ func replay(ctx context.Context, c *client.Client, cfg Config, rng *rand.Rand, s
 				chunkStart = s[min(j, len(s)-1)].T
 				i = j
 			}
-			sent.Store(string(stroke.GetId()), time.Now())
-			ack, err := commitUntilAcked(ctx, c, stroke)
+			sent.Store([16]byte(stroke.GetId()), time.Now())
+			ack, err := c.commit(ctx, stroke, pts)
 			if err != nil {
 				return err
 			}
@@ -221,6 +224,58 @@ func replay(ctx context.Context, c *client.Client, cfg Config, rng *rand.Rand, s
 	}
 	return nil
 }
+
+// session is one client connection of the system under test.
+type session interface {
+	// live sends points [from, to) of a stroke in progress (from == 0 begins it).
+	live(s *strokev1.Stroke, pts []strokes.Point, from, to int) error
+	// commit sends the finished stroke and waits for its ack; false when the run ended first.
+	commit(ctx context.Context, s *strokev1.Stroke, pts []strokes.Point) (bool, error)
+	// waitSeq waits until the client has received every event up to head.
+	waitSeq(ctx context.Context, head uint64) error
+	violations() int
+	close() error
+}
+
+type infidrawSession struct{ c *client.Client }
+
+func dialInfidraw(ctx context.Context, rep *stack.Process, keys *stack.Keys, room, role string, record func(time.Time, [][16]byte)) (session, error) {
+	onEvents := func(evs []*roomv1.RoomEvent) {
+		now := time.Now()
+		ids := make([][16]byte, 0, len(evs))
+		for _, ev := range evs {
+			if id := ev.GetStrokeAdded().GetStroke().GetId(); len(id) == 16 {
+				ids = append(ids, [16]byte(id))
+			}
+		}
+		record(now, ids)
+	}
+	c, err := client.Dial(ctx, rep.WSURL(), room, keys.Token(uuid.NewString(), room, role), 0, client.Options{OnEvents: onEvents})
+	if err != nil {
+		return nil, err
+	}
+	return &infidrawSession{c}, nil
+}
+
+func (s *infidrawSession) live(stroke *strokev1.Stroke, _ []strokes.Point, i, j int) error {
+	var msg *realtimev1.ClientMessage
+	if i == 0 {
+		msg = &realtimev1.ClientMessage{Body: &realtimev1.ClientMessage_StrokeBegin{StrokeBegin: &realtimev1.StrokeBegin{Stroke: partial(stroke, 0, j)}}}
+	} else {
+		msg = &realtimev1.ClientMessage{Body: &realtimev1.ClientMessage_StrokeMore{StrokeMore: &realtimev1.StrokeMore{StrokeId: stroke.GetId(), Points: stroke.GetPoints()[2*i : 2*j]}}}
+	}
+	return s.c.Send(msg)
+}
+
+func (s *infidrawSession) commit(ctx context.Context, stroke *strokev1.Stroke, _ []strokes.Point) (bool, error) {
+	return commitUntilAcked(ctx, s.c, stroke)
+}
+
+func (s *infidrawSession) waitSeq(ctx context.Context, head uint64) error {
+	return s.c.WaitSeq(ctx, head)
+}
+func (s *infidrawSession) violations() int { return len(s.c.Violations()) }
+func (s *infidrawSession) close() error    { return s.c.Close() }
 
 func partial(s *strokev1.Stroke, from, to int) *strokev1.Stroke {
 	return &strokev1.Stroke{Id: s.GetId(), Tool: s.GetTool(), Rgba: s.GetRgba(), Width: s.GetWidth(), Quantum: s.GetQuantum(), Points: s.GetPoints()[2*from : 2*to]}

@@ -94,6 +94,41 @@ func StartRealtime(bin, databaseURL, redisURL string, keys *Keys, cpus string, e
 	return nil, fmt.Errorf("realtime-go on %s never became healthy", p.HTTP)
 }
 
+// StartBaseline runs one process of the earlier design's Node relay (bench/baseline-relay/server.js)
+// and waits until it is healthy; prefix namespaces its Redis keys per run.
+func StartBaseline(node, script, redisURL, prefix, cpus string) (*Process, error) {
+	p := &Process{HTTP: FreeAddr()}
+	args := []string{node, script}
+	if cpus != "" {
+		args = append([]string{"taskset", "-c", cpus}, args...)
+	}
+	p.Cmd = exec.Command(args[0], args[1:]...)
+	p.Cmd.Env = append(os.Environ(), "REDIS_URL="+redisURL, "RELAY_LISTEN="+p.HTTP, "RELAY_PREFIX="+prefix)
+	p.Cmd.Stdout, p.Cmd.Stderr = os.Stderr, os.Stderr
+	if err := p.Cmd.Start(); err != nil {
+		return nil, err
+	}
+	if err := p.waitHealthy(); err != nil {
+		p.Stop()
+		return nil, fmt.Errorf("baseline relay: %w", err)
+	}
+	return p, nil
+}
+
+func (p *Process) waitHealthy() error {
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		if resp, err := http.Get("http://" + p.HTTP + "/healthz"); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return fmt.Errorf("%s never became healthy", p.HTTP)
+}
+
 // Stop ends the process gracefully.
 func (p *Process) Stop() {
 	_ = p.Cmd.Process.Signal(os.Interrupt)
