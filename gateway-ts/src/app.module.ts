@@ -12,6 +12,7 @@ import { InfraModule } from './modules/infra.module';
 import { KeysModule } from './modules/keys.module';
 import { RoomDataModule } from './modules/room-data.module';
 import { RoomsModule } from './modules/rooms.module';
+import { TilesModule } from './modules/tiles.module';
 import { WebModule } from './modules/web.module';
 
 export interface AppOptions {
@@ -50,6 +51,7 @@ export class AppModule {
         KeysModule,
         RoomsModule,
         RoomDataModule,
+        TilesModule,
         HealthModule,
         WebModule,
       ],

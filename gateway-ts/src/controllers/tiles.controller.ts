@@ -1,0 +1,78 @@
+import { Controller, Get, Headers, Param, Query, Res } from '@nestjs/common';
+import { ApiExtraModels, ApiOperation, ApiParam, ApiProduces, ApiResponse, ApiTags, getSchemaPath } from '@nestjs/swagger';
+import { FastifyReply } from 'fastify';
+import { ErrorResponses } from '../dtos/error.dto';
+import { coversSeqParam, levelParam, tileIndexParam, TilesJsonDto, TilesQueryDto } from '../dtos/tiles.dto';
+import { Auth, Authenticated } from '../middleware/auth.guard';
+import { uuidPipe } from '../middleware/pipes';
+import { AuthContext } from '../services/auth.service';
+import { TilesService } from '../services/tiles.service';
+import { sendPayload } from '../utils/payload';
+import { sendTilePayload } from '../utils/tile-payload';
+
+const binary = { type: 'string', format: 'binary' } as const;
+
+@ApiTags('Tiles')
+@ApiExtraModels(TilesJsonDto)
+@Controller('api/rooms/:id/tiles')
+@ApiParam({ name: 'id', format: 'uuid' })
+export class TilesController {
+  constructor(private readonly service: TilesService) {}
+
+  @Authenticated()
+  @Get()
+  @ApiOperation({
+    summary: 'The tiles of a viewport at one level (any member)',
+    description:
+      'Per tile: the newest usable snapshot (its `key` replaced by the URL of its PNG) and the visible strokes drawn after ' +
+      'it (tile-delta-go GetTiles). Protobuf `infidraw.tile.v1.GetTilesResponse` by default; JSON with ' +
+      '`Accept: application/json` or `?format=json`. At most 256 tiles per request. X-Head-Seq repeats head_seq.',
+  })
+  @ApiProduces('application/x-protobuf', 'application/json')
+  @ApiResponse({
+    status: 200,
+    content: {
+      'application/x-protobuf': { schema: binary },
+      'application/json': { schema: { $ref: getSchemaPath(TilesJsonDto) } },
+    },
+  })
+  @ErrorResponses(400, 401, 404, 406, 502, 503)
+  async tiles(
+    @Auth() auth: AuthContext,
+    @Param('id', uuidPipe('id')) id: string,
+    @Query() query: TilesQueryDto,
+    @Headers('accept') accept: string | undefined,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ) {
+    return sendPayload(reply, await this.service.tiles(auth, id, query, accept));
+  }
+
+  @Authenticated()
+  @Get(':level/:x/:y/:coversSeq.png')
+  @ApiOperation({
+    summary: 'A snapshot PNG of one tile (any member)',
+    description:
+      'Immutable (`Cache-Control: private, max-age=31536000, immutable`) with a strong ETag; 304 when `If-None-Match` ' +
+      'names it; 404 when there is no such snapshot.',
+  })
+  @ApiParam({ name: 'level', schema: { type: 'integer', minimum: 0, maximum: 16 } })
+  @ApiParam({ name: 'x', schema: { type: 'integer' } })
+  @ApiParam({ name: 'y', schema: { type: 'integer' } })
+  @ApiParam({ name: 'coversSeq', schema: { type: 'integer', minimum: 1 } })
+  @ApiProduces('image/png')
+  @ApiResponse({ status: 200, content: { 'image/png': { schema: binary } } })
+  @ApiResponse({ status: 304, description: 'Not modified' })
+  @ErrorResponses(400, 401, 404, 502, 503)
+  async snapshot(
+    @Auth() auth: AuthContext,
+    @Param('id', uuidPipe('id')) id: string,
+    @Param('level', levelParam()) level: number,
+    @Param('x', tileIndexParam('x')) x: number,
+    @Param('y', tileIndexParam('y')) y: number,
+    @Param('coversSeq', coversSeqParam()) coversSeq: number,
+    @Headers('if-none-match') ifNoneMatch: string | undefined,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ) {
+    return sendTilePayload(reply, await this.service.snapshot(auth, id, level, x, y, coversSeq, ifNoneMatch));
+  }
+}

@@ -1,0 +1,226 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { GetTilesResponse } from '../src/gen/infidraw/tile/v1/tile';
+import { Caller, REALTIME_BIN, realtimeAvailable, signup, Stack, startStack } from './helpers';
+import { SNAPSHOT_BIN, startTileServices, TILE_DELTA_BIN, TileServices, tileServicesAvailable } from './tiles-stack';
+
+const missing = [REALTIME_BIN, TILE_DELTA_BIN, SNAPSHOT_BIN].filter((_, i) => !(i === 0 ? realtimeAvailable() : tileServicesAvailable()));
+const skip = missing.length ? `missing ${missing.join(', ')} (bash scripts/build.sh)` : false;
+if (skip) console.log(`# SKIP tiles: ${skip}`);
+
+const RAW = process.env.STROKES_DIR ?? join(__dirname, '../../../../shared/data/strokes/raw');
+
+/** Real pen strokes (Quick, Draw!) as JSON strokes for POST /strokes, placed at (ox, oy) world units. */
+function realStrokes(file: string, count: number, ox: number, oy: number): { id: string; tool: string; rgba: number; width: number; points: number[] }[] {
+  const out: { id: string; tool: string; rgba: number; width: number; points: number[] }[] = [];
+  // The files have no trailing newline: split, not line-by-line streaming.
+  for (const line of readFileSync(join(RAW, file), 'utf8').split('\n')) {
+    if (!line.trim()) continue;
+    const drawing = (JSON.parse(line) as { drawing: number[][][] }).drawing;
+    for (const [xs, ys] of drawing) {
+      const points: number[] = [];
+      let px = 0;
+      let py = 0;
+      for (let i = 0; i < xs.length; i++) {
+        const x = Math.round((ox + xs[i] * 0.5) * 100);
+        const y = Math.round((oy + ys[i] * 0.5) * 100);
+        points.push(x - px, y - py);
+        px = x;
+        py = y;
+      }
+      out.push({ id: randomUUID(), tool: 'pen', rgba: 0x1e1e1eff, width: 300, points });
+      if (out.length === count) return out;
+    }
+  }
+  return out;
+}
+
+const isPng = (b: Buffer) => b.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]));
+
+describe('tile endpoints on the real stack', { skip }, () => {
+  let stack: Stack;
+  let tiles: TileServices;
+  let objectDir: string;
+  let base: string;
+  let owner: Awaited<ReturnType<typeof signup>>;
+  let editor: Awaited<ReturnType<typeof signup>>;
+  let viewer: Awaited<ReturnType<typeof signup>>;
+  let other: Awaited<ReturnType<typeof signup>>;
+  let roomId: string;
+  let otherRoomId: string;
+  /** The snapshot URL found by the lifecycle test. */
+  let pngUrl: string;
+
+  const tilesPath = (room: string, q = 'level=0&minX=0&minY=0&maxX=25600&maxY=25600') => `/api/rooms/${room}/tiles?${q}`;
+
+  before(async () => {
+    objectDir = mkdtempSync(join(tmpdir(), 'gw-objects-'));
+    const objectStoreUrl = `file://${objectDir}`;
+    tiles = await startTileServices(objectStoreUrl, 3);
+    stack = await startStack({ TILE_DELTA_TARGET: tiles.tileDeltaTarget, SNAPSHOT_TARGET: tiles.snapshotTarget, OBJECT_STORE_URL: objectStoreUrl });
+    base = stack.gateway.url;
+    owner = await signup(base, 'tiles-owner');
+    editor = await signup(base, 'tiles-editor');
+    viewer = await signup(base, 'tiles-viewer');
+    other = await signup(base, 'tiles-other');
+    roomId = (await owner.post('/api/rooms', { name: 'Tiles' })).json.id;
+    await owner.post(`/api/rooms/${roomId}/members`, { email: editor.email, role: 'editor' });
+    await owner.post(`/api/rooms/${roomId}/members`, { email: viewer.email, role: 'viewer' });
+    otherRoomId = (await other.post('/api/rooms', { name: 'Elsewhere' })).json.id;
+  });
+  after(async () => {
+    await stack?.close();
+    await tiles?.stop();
+    if (objectDir) rmSync(objectDir, { recursive: true, force: true });
+  });
+
+  it('GET tiles returns the strokes of the viewport; after the threshold a snapshot appears and its PNG is served immutable', async () => {
+    const strokes = realStrokes('axe.ndjson', 2, 20, 20);
+    const res = await editor.post(`/api/rooms/${roomId}/strokes`, { strokes });
+    assert.equal(res.status, 200, res.text);
+
+    const proto = await viewer.get(tilesPath(roomId));
+    assert.equal(proto.status, 200, proto.text);
+    assert.equal(proto.headers.get('content-type'), 'application/x-protobuf');
+    assert.equal(proto.headers.get('x-head-seq'), '2');
+    const page = GetTilesResponse.decode(proto.body);
+    assert.equal(page.headSeq, 2);
+    assert.equal(page.tiles.length, 1);
+    assert.deepEqual(page.tiles[0].coord, { level: 0, x: 0, y: 0 });
+    assert.equal(page.tiles[0].snapshot, undefined, 'below the threshold: no snapshot yet');
+    assert.deepEqual(page.tiles[0].strokes.map((s) => Buffer.from(s.id).toString('hex')), strokes.map((s) => s.id.replaceAll('-', '')));
+
+    const json = await viewer.get(tilesPath(roomId), { accept: 'application/json' });
+    assert.match(json.headers.get('content-type') ?? '', /application\/json/);
+    assert.equal(json.json.headSeq, 2);
+    assert.equal(json.json.tiles[0].strokes.length, 2);
+    assert.deepEqual((await viewer.get(tilesPath(roomId, 'level=0&minX=0&minY=0&maxX=25600&maxY=25600&format=json'))).json, json.json);
+
+    // Past the threshold (3 strokes): the next read queues a render; poll until the snapshot is there.
+    assert.equal((await editor.post(`/api/rooms/${roomId}/strokes`, { strokes: realStrokes('barn.ndjson', 3, 30, 30) })).status, 200);
+    let withSnapshot: GetTilesResponse | undefined;
+    const deadline = Date.now() + 30_000;
+    while (!withSnapshot) {
+      const r = GetTilesResponse.decode((await viewer.get(tilesPath(roomId))).body);
+      if (r.tiles[0]?.snapshot) withSnapshot = r;
+      else if (Date.now() > deadline) assert.fail('no snapshot within 30 s');
+    }
+    const tile = withSnapshot.tiles[0];
+    const snap = tile.snapshot!;
+    assert.equal(snap.coversSeq, 5);
+    assert.equal(tile.strokes.length, 0, 'every stroke is in the picture');
+    pngUrl = `/api/rooms/${roomId}/tiles/0/0/0/5.png`;
+    assert.equal(snap.key, pngUrl, 'the object key became a URL');
+    const asJson = (await viewer.get(tilesPath(roomId, 'level=0&minX=0&minY=0&maxX=100&maxY=100&format=json'))).json;
+    assert.equal(asJson.tiles[0].snapshot.key, pngUrl);
+
+    const png = await viewer.get(pngUrl);
+    assert.equal(png.status, 200, png.text);
+    assert.equal(png.headers.get('content-type'), 'image/png');
+    assert.ok(isPng(png.body), 'a PNG');
+    assert.equal(png.body.length, snap.sizeBytes);
+    assert.equal(png.headers.get('cache-control'), 'private, max-age=31536000, immutable');
+    const etag = png.headers.get('etag');
+    assert.match(etag ?? '', /^"[^"]+"$/, 'a strong ETag');
+    const again = await viewer.get(pngUrl, { 'if-none-match': etag! });
+    assert.equal(again.status, 304);
+    assert.equal(again.body.length, 0);
+    assert.equal(again.headers.get('etag'), etag);
+    assert.equal((await viewer.get(pngUrl, { 'if-none-match': '"something-else"' })).status, 200);
+
+    // One more stroke: the snapshot stays, the stroke comes as delta on top of it.
+    assert.equal((await editor.post(`/api/rooms/${roomId}/strokes`, { strokes: realStrokes('arm.ndjson', 1, 60, 60) })).status, 200);
+    const after = GetTilesResponse.decode((await viewer.get(tilesPath(roomId))).body);
+    assert.equal(after.headSeq, 6);
+    assert.ok(after.tiles[0].snapshot, 'still a snapshot');
+    assert.equal(after.tiles[0].strokes.length, (after.tiles[0].snapshot?.coversSeq ?? 0) >= 6 ? 0 : 1);
+  });
+
+  it('access: owner, editor and viewer read tiles and PNGs; another user gets 404, an anonymous caller 401', async () => {
+    assert.ok(pngUrl, 'needs the snapshot of the previous test');
+    const anonymous = new Caller(base);
+    const expect: [string, Caller, number][] = [
+      ['owner', owner, 200],
+      ['editor', editor, 200],
+      ['viewer', viewer, 200],
+      ['other', other, 404],
+      ['anonymous', anonymous, 401],
+    ];
+    for (const [name, who, status] of expect) {
+      const t = await who.get(tilesPath(roomId));
+      assert.equal(t.status, status, `GET tiles as ${name}: ${t.text}`);
+      const p = await who.get(pngUrl);
+      assert.equal(p.status, status, `GET png as ${name}: ${p.text}`);
+      if (status >= 400) {
+        assert.equal(typeof p.json?.message, 'string');
+        assert.ok(!p.text.includes(`rooms/${roomId}/0/`), 'no object key in an error');
+      }
+    }
+    // A revalidation is access-checked too: no 304 for someone without access.
+    assert.equal((await other.get(pngUrl, { 'if-none-match': '*' })).status, 404);
+  });
+
+  it("another room's snapshot cannot be read through one's own room", async () => {
+    // `other` owns otherRoomId; asking for the same tile path there names a key under otherRoomId only.
+    const own = await other.get(`/api/rooms/${otherRoomId}/tiles/0/0/0/5.png`);
+    assert.equal(own.status, 404);
+    assert.equal(own.json.message, 'no such snapshot');
+    // Missing snapshot of an accessible room.
+    assert.equal((await owner.get(`/api/rooms/${roomId}/tiles/0/0/0/4.png`)).status, 404);
+    assert.equal((await owner.get(`/api/rooms/${roomId}/tiles/0/1/0/5.png`)).status, 404);
+    // Path tricks never reach the store.
+    for (const path of [
+      `/api/rooms/${roomId}/tiles/0/0/0/..%2F..%2F${otherRoomId}%2F0%2F0_0%2F5.png`,
+      `/api/rooms/${roomId}/tiles/0/0/0/5.png.png`,
+      `/api/rooms/${roomId}/tiles/0/0_0/0/5.png`,
+    ]) {
+      const r = await owner.get(path);
+      assert.ok(r.status === 400 || r.status === 404, `${path}: ${r.status}`);
+    }
+  });
+
+  it('bad input: level, non-integers, empty or huge viewports, bad path segments', async () => {
+    const cases: [string, RegExp][] = [
+      ['level=17&minX=0&minY=0&maxX=100&maxY=100', /level must not be greater than 16/],
+      ['level=-1&minX=0&minY=0&maxX=100&maxY=100', /level must not be less than 0/],
+      ['level=one&minX=0&minY=0&maxX=100&maxY=100', /level must be an integer/],
+      ['level=0&minX=1.5&minY=0&maxX=100&maxY=100', /minX must be an integer/],
+      ['level=0&minX=abc&minY=0&maxX=100&maxY=100', /minX must be an integer/],
+      ['level=0&minY=0&maxX=100&maxY=100', /minX/],
+      ['level=0&minX=0&minY=0&maxX=100&maxY=1e20', /maxY/],
+      ['level=0&minX=100&minY=0&maxX=100&maxY=100', /viewport is empty/],
+      ['level=0&minX=0&minY=0&maxX=100&maxY=100&format=xml', /format must be one of/],
+      ['level=0&minX=0&minY=0&maxX=100&maxY=100&extra=1', /property extra should not exist/],
+    ];
+    for (const [q, message] of cases) {
+      const r = await owner.get(tilesPath(roomId, q));
+      assert.equal(r.status, 400, `${q}: ${r.text}`);
+      assert.match(r.json.message, message, q);
+    }
+    // 1000 x 1000 level-0 tiles: tile-delta-go refuses more than 256 tiles; its message comes through.
+    const huge = await owner.get(tilesPath(roomId, 'level=0&minX=0&minY=0&maxX=25600000&maxY=25600000'));
+    assert.equal(huge.status, 400, huge.text);
+    assert.match(huge.json.message, /tiles?/);
+    assert.doesNotMatch(huge.json.message, /realtime/);
+    // The same area one level up per factor of 2 is fine at level 2 (a 1920x1080 screen at 25 %).
+    assert.equal((await owner.get(tilesPath(roomId, 'level=2&minX=0&minY=0&maxX=768000&maxY=432000'))).status, 200);
+    assert.equal((await owner.get(tilesPath(roomId), { accept: 'text/html' })).status, 406);
+    for (const [path, message] of [
+      ['17/0/0/5.png', /level must be an integer from 0 to 16/],
+      ['a/0/0/5.png', /level must be an integer/],
+      ['0/x/0/5.png', /x must be an integer/],
+      ['0/0/99999999999/5.png', /y must be an integer/],
+      ['0/0/0/0.png', /coversSeq must be an integer from 1/],
+      ['0/0/0/1.5.png', /coversSeq must be an integer/],
+    ] as const) {
+      const r = await owner.get(`/api/rooms/${roomId}/tiles/${path}`);
+      assert.equal(r.status, 400, `${path}: ${r.text}`);
+      assert.match(r.json.message, message, path);
+    }
+    assert.equal((await owner.get(`/api/rooms/not-a-uuid/tiles/0/0/0/5.png`)).status, 400);
+  });
+});
