@@ -2,8 +2,9 @@
 import { h, clear, toast } from './dom';
 import {
   decodeStroke, decodeQuantized, decodePressures, deltaEncode, drawStroke, encodePoints, fromQuantized, hexToRgba, hitStroke, reach,
-  COORD_SCALE, MAX_POINTS, MAX_WIDTH, MIN_WIDTH, TOOL_HIGHLIGHTER, TOOL_PEN, TOOL_PIXEL_ERASER, type Decoded, type Mapping,
+  levelFor, span, COORD_SCALE, MAX_POINTS, MAX_WIDTH, MIN_WIDTH, TOOL_HIGHLIGHTER, TOOL_PEN, TOOL_PIXEL_ERASER, type Decoded, type Mapping,
 } from './geometry';
+import { fetchTiles, loadSnapshot, tileKey, tileRange, type Tile } from './tiles';
 import { RoomConnection, hex, newId, type ConnState } from './net';
 import type { Room, User } from './api';
 import type { Peer } from './gen/infidraw/realtime/v1/frames';
@@ -90,10 +91,16 @@ export function mountBoard(root: HTMLElement, room: Room, user: User): () => voi
         } else if (k.$case === 'strokesErased' || k.$case === 'strokesRestored') {
           const erased = k.$case === 'strokesErased';
           for (const sid of k.value.strokeIds) {
-            const r = strokes.get(hex(sid));
+            const id = hex(sid);
+            const r = strokes.get(id);
             if (r) r.erased = erased;
+            if (erased) erasedIds.add(id);
+            else erasedIds.delete(id);
           }
           full = true;
+          // The stroke may be baked into snapshots: the server never serves a snapshot older than an erase of
+          // its tile, so refetching the tiles shows the change.
+          refreshTiles();
         }
       }
       stage.dataset.strokes = String(order.length);
@@ -169,6 +176,14 @@ export function mountBoard(root: HTMLElement, room: Room, user: User): () => voi
   const peers = new Map<number, Peer>();
   const cursors = new Map<number, { el: HTMLElement; x: number; y: number; at: number }>();
   const view = { x: -40, y: -40, z: 1 };
+  // ---- tiles (docs/tiles.md): per (level, x, y) the snapshot bitmap + delta strokes, up to coversSeq.
+  const tileCache = new Map<string, Tile>();
+  const erasedIds = new Set<string>();
+  let tileTimer: ReturnType<typeof setTimeout> | undefined;
+  let tileGen = 0;
+  let tilesInflight = 0;
+  let tileWanted = '';
+  const tileStats = { requests: 0, bytes: 0, pngs: 0, pngBytes: 0 };
   let canEdit = room.role !== 'viewer';
   let tool: ToolName = canEdit ? 'pen' : 'hand';
   let colour = PALETTE[0];
@@ -287,7 +302,10 @@ export function mountBoard(root: HTMLElement, room: Room, user: User): () => voi
   }
 
   function invalidate(full: boolean): void {
-    if (full) baseValid = false;
+    if (full) {
+      baseValid = false;
+      scheduleTiles();
+    }
     dirty = true;
     schedule();
   }
@@ -307,7 +325,7 @@ export function mountBoard(root: HTMLElement, room: Room, user: User): () => voi
     if (!baseValid) {
       bctx.setTransform(1, 0, 0, 1, 0, 0);
       bctx.clearRect(0, 0, base.width, base.height);
-      for (const r of order) if (!r.erased && !erasing?.ids.has(r.id) && visible(r.d)) drawStroke(bctx, r.d, m);
+      drawTiles(m);
       baseValid = true;
     }
     ctx.globalCompositeOperation = 'source-over';
@@ -319,6 +337,137 @@ export function mountBoard(root: HTMLElement, room: Room, user: User): () => voi
     zoomLabel.textContent = `${view.z >= 0.1 ? Math.round(view.z * 100) : (view.z * 100).toPrecision(2)}\u00a0%`;
     for (const [s, c] of cursors) placeCursor(s, c);
     updateUnsent();
+  }
+
+  // ---- tile layer
+  function currentLevel(): number {
+    return levelFor(view.z, dpr);
+  }
+
+  function visibleRange(level: number) {
+    return tileRange(level, view.x, view.y, view.x + stageW() / view.z, view.y + stageH() / view.z);
+  }
+
+  function hidden(id: string): boolean {
+    return erasedIds.has(id) || !!erasing?.ids.has(id);
+  }
+
+  /**
+   * Each visible tile clipped to its rectangle: its snapshot scaled into place, its delta strokes, then the
+   * strokes received over the WebSocket after its covers_seq. A tile not loaded yet shows the WebSocket strokes.
+   */
+  function drawTiles(m: Mapping): void {
+    const level = currentLevel();
+    const s = span(level);
+    const r = visibleRange(level);
+    for (let ty = r.y0; ty <= r.y1; ty++) {
+      for (let tx = r.x0; tx <= r.x1; tx++) {
+        const t = tileCache.get(tileKey(level, tx, ty));
+        const wx0 = tx * s;
+        const wy0 = ty * s;
+        const px0 = (wx0 - m.ox) * m.scale;
+        const py0 = (wy0 - m.oy) * m.scale;
+        const size = s * m.scale;
+        const cx0 = Math.round(px0);
+        const cy0 = Math.round(py0);
+        bctx.save();
+        bctx.beginPath();
+        bctx.rect(cx0, cy0, Math.round(px0 + size) - cx0, Math.round(py0 + size) - cy0);
+        bctx.clip();
+        const after = t ? t.coversSeq : 0;
+        if (t?.bitmap) bctx.drawImage(t.bitmap, px0, py0, size, size);
+        if (t) for (const st of t.strokes) if (!hidden(st.id)) drawStroke(bctx, st.d, m);
+        for (const rec of order) {
+          if (rec.seq <= after || rec.erased || hidden(rec.id)) continue;
+          const d = rec.d;
+          const rr = reach(d.width);
+          if (d.maxX + rr < wx0 || d.minX - rr > wx0 + s || d.maxY + rr < wy0 || d.minY - rr > wy0 + s) continue;
+          drawStroke(bctx, d, m);
+        }
+        bctx.restore();
+      }
+    }
+  }
+
+  function setTileData(): void {
+    let snaps = 0;
+    let deltas = 0;
+    const level = currentLevel();
+    for (const t of tileCache.values()) {
+      if (t.level !== level) continue;
+      if (t.bitmap) snaps++;
+      deltas += t.strokes.length;
+    }
+    stage.dataset.level = String(level);
+    stage.dataset.tiles = String(tileCache.size);
+    stage.dataset.tileSnapshots = String(snaps);
+    stage.dataset.tileStrokes = String(deltas);
+    stage.dataset.tilesPending = String(tilesInflight);
+    stage.dataset.tileRequests = String(tileStats.requests);
+    stage.dataset.tileBytes = String(tileStats.bytes + tileStats.pngBytes);
+  }
+
+  /** Debounced: loads the visible tiles of the current level that are not cached. */
+  function scheduleTiles(delay = 120): void {
+    clearTimeout(tileTimer);
+    tileTimer = setTimeout(() => void loadVisibleTiles(), delay);
+  }
+
+  /** Drops every cached tile and loads the visible ones again (after an erase or a restore). */
+  function refreshTiles(): void {
+    tileCache.clear();
+    tileWanted = '';
+    tileGen++;
+    scheduleTiles(0);
+  }
+
+  async function loadVisibleTiles(): Promise<number | null> {
+    const level = currentLevel();
+    const r = visibleRange(level);
+    let missing = false;
+    for (let ty = r.y0; ty <= r.y1 && !missing; ty++) for (let tx = r.x0; tx <= r.x1; tx++) if (!tileCache.has(tileKey(level, tx, ty))) { missing = true; break; }
+    const want = `${level}:${r.x0}:${r.y0}:${r.x1}:${r.y1}`;
+    if (!missing || want === tileWanted) return null;
+    tileWanted = want;
+    const gen = tileGen;
+    tilesInflight++;
+    setTileData();
+    try {
+      const got = await fetchTiles(room.id, level, r);
+      tileStats.requests += got.requests;
+      tileStats.bytes += got.bytes;
+      if (gen !== tileGen) return got.headSeq;
+      if (tileCache.size > 4000) for (const [k, t] of tileCache) if (t.level !== level) tileCache.delete(k);
+      const loads: Promise<void>[] = [];
+      for (const t of got.tiles) {
+        const k = tileKey(t.level, t.x, t.y);
+        const old = tileCache.get(k);
+        if (t.snapshotUrl && old?.snapshotUrl === t.snapshotUrl && old.bitmap) t.bitmap = old.bitmap;
+        tileCache.set(k, t);
+        if (t.snapshotUrl && !t.bitmap) {
+          const url = t.snapshotUrl;
+          loads.push(loadSnapshot(url).then(({ bitmap, bytes }) => {
+            tileStats.pngs++;
+            tileStats.pngBytes += bytes;
+            if (tileCache.get(k) === t) t.bitmap = bitmap;
+          }, () => {}));
+        }
+      }
+      // Show deltas at once; the snapshots as one change when all have arrived (no tile drawn half).
+      invalidate(true);
+      await Promise.all(loads);
+      invalidate(true);
+      return got.headSeq;
+    } catch (e) {
+      tileWanted = '';
+      if (gen === tileGen) scheduleTiles(2000);
+      throw e;
+    } finally {
+      tilesInflight--;
+      if (tileWanted === want) tileWanted = '';
+      setTileData();
+      if (gen === tileGen) scheduleTiles();
+    }
   }
 
   // ---- presence and cursors
@@ -508,6 +657,17 @@ export function mountBoard(root: HTMLElement, room: Room, user: User): () => voi
         hit = true;
       }
     }
+    const level = currentLevel();
+    for (const t of tileCache.values()) {
+      if (t.level !== level) continue;
+      for (const st of t.strokes) {
+        if (erasedIds.has(st.id) || erasing.ids.has(st.id)) continue;
+        if (hitStroke(st.d, wx, wy, r)) {
+          erasing.ids.add(st.id);
+          hit = true;
+        }
+      }
+    }
     if (hit) invalidate(true);
   }
 
@@ -520,6 +680,7 @@ export function mountBoard(root: HTMLElement, room: Room, user: User): () => voi
     for (const id of ids) {
       const r = strokes.get(id);
       if (r) r.erased = true;
+      erasedIds.add(id);
     }
     conn.action({ $case: 'eraseStrokes', value: { actionId, strokeIds: ids.map(unhex) } }, actionId);
     undoStack.push(actionId);
@@ -723,11 +884,17 @@ export function mountBoard(root: HTMLElement, room: Room, user: User): () => voi
   applyRole();
   renderPresence();
   resize();
-  conn.start();
+  // Tiles first; then the WebSocket sends only what came after them (last_seq = head_seq).
+  clearTimeout(tileTimer);
+  loadVisibleTiles().then((head) => {
+    if (head) conn.lastSeq = head;
+  }, () => {}).finally(() => conn.start());
   canvas.focus({ preventScroll: true });
 
   return () => {
     conn.stop();
+    clearTimeout(tileTimer);
+    tileGen++;
     ro.disconnect();
     cancelAnimationFrame(raf);
     window.removeEventListener('keydown', onKey);

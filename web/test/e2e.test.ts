@@ -126,6 +126,15 @@ async function openLink(page: Page, url: string, guestName?: string): Promise<vo
   await online(page);
 }
 
+/** Ids of every stroke stored in the room, from the events endpoint. */
+async function eventStrokeIds(page: Page, roomId: string): Promise<string[]> {
+  return page.evaluate(async (roomId) => {
+    const r = await fetch(`/api/rooms/${roomId}/events?format=json&limit=10000`);
+    const j = (await r.json()) as { events: { strokeAdded?: { stroke?: { id?: string } } }[] };
+    return j.events.map((e) => e.strokeAdded?.stroke?.id).filter((x): x is string => !!x);
+  }, roomId);
+}
+
 const opt = { skip: skip.length > 0, timeout: 120_000 };
 let shared: { roomId: string; alice: Page; bob: Page };
 
@@ -155,12 +164,33 @@ test('two users: what one draws appears on the other canvas while it is drawn', 
   shared = { roomId, alice, bob };
 });
 
-test('reload keeps the drawing', opt, async () => {
-  const { alice } = shared;
+test('reload shows the drawing from tiles: a snapshot PNG under the strokes drawn since', opt, async () => {
+  const { alice, roomId } = shared;
+  // Three more strokes in the same level-0 tile pass tile-delta-go's threshold (3 in the test stack).
+  for (const y of [230, 250, 270]) await stroke(alice, [[160, y], [200, y + 5], [240, y]]);
+  await alice.waitForSelector('#conn[data-unsent="0"]');
+  // A read queues the render; wait (a condition) until the tile (0, 0) comes with a snapshot.
+  await alice.waitForFunction(async (roomId) => {
+    const r = await fetch(`/api/rooms/${roomId}/tiles?level=0&minX=0&minY=0&maxX=25600&maxY=25600&format=json`);
+    const j = (await r.json()) as { tiles?: { snapshot?: { key: string } }[] };
+    return !!j.tiles?.some((t) => t.snapshot);
+  }, roomId, { timeout: 30_000, polling: 200 });
+  const pngs: { url: string; status: number; type: string | undefined }[] = [];
+  let tilesRequests = 0;
+  alice.on('response', (r) => {
+    if (/\/tiles\/\d+\/-?\d+\/-?\d+\/\d+\.png$/.test(r.url())) pngs.push({ url: r.url(), status: r.status(), type: r.headers()['content-type'] });
+    else if (r.url().includes('/tiles?')) tilesRequests++;
+  });
   await alice.reload();
   await online(alice);
-  await waitStrokes(alice, 1);
+  await alice.waitForFunction(() => Number(document.querySelector('#stage')?.getAttribute('data-tile-snapshots')) > 0, null, { timeout: 20_000 });
+  assert.ok(tilesRequests >= 1, 'the board asked for tiles');
+  assert.ok(pngs.some((p) => p.status === 200 && p.type === 'image/png'), `a snapshot PNG was loaded: ${JSON.stringify(pngs)}`);
+  assert.equal(await strokeCount(alice), 0, 'nothing came over the WebSocket catch-up: the tiles held everything');
+  // The pixels: the first stroke (in the snapshot) and the later ones.
   await waitInk(alice, 300, 200);
+  for (const y of [230, 250, 270]) await waitInk(alice, 200, y + 5);
+  await waitInk(alice, 300, 240, false);
 });
 
 test('a viewer link opens the board read-only and the viewer cannot draw', opt, async () => {
@@ -194,6 +224,7 @@ test('realtime-go stops while a user draws: after its restart the strokes arrive
   await bob.goto(`${stack.origin}/b/${roomId}`);
   await online(bob);
   const start = await strokeCount(bob);
+  const storedBefore = (await eventStrokeIds(alice, roomId)).length;
   await stack.realtime.stop();
   await alice.waitForSelector('#conn[data-state="offline"]', { timeout: 20_000 });
   // Draw while offline: two strokes, then reload (they live in localStorage), then a third.
@@ -214,12 +245,8 @@ test('realtime-go stops while a user draws: after its restart the strokes arrive
   await waitStrokes(bob, start + 3);
   for (const y of [300, 340, 380]) await waitInk(bob, 620, y);
   // Exactly once: every stroke id appears in one event only.
-  const ids = await alice.evaluate(async (roomId) => {
-    const r = await fetch(`/api/rooms/${roomId}/events?format=json&limit=10000`);
-    const j = (await r.json()) as { events: { strokeAdded?: { stroke?: { id?: string } } }[] };
-    return j.events.map((e) => e.strokeAdded?.stroke?.id).filter((x): x is string => !!x);
-  }, roomId);
-  assert.equal(ids.length, start + 3);
+  const ids = await eventStrokeIds(alice, roomId);
+  assert.equal(ids.length, storedBefore + 3);
   assert.equal(new Set(ids).size, ids.length, 'no stroke stored twice');
   assert.equal(await strokeCount(bob), start + 3);
 });

@@ -99,6 +99,8 @@ export async function startStack(): Promise<Stack> {
   const tileDelta = new Proc('tile-delta-go', BINARIES.tileDelta, [], {
     ...common, TILE_DELTA_HTTP_LISTEN: `127.0.0.1:${tdHttp}`, TILE_DELTA_GRPC_LISTEN: `127.0.0.1:${tdGrpc}`, DATABASE_URL: DB,
     SNAPSHOT_TARGET: `127.0.0.1:${snapGrpc}`, OBJECT_STORE_URL: `file://${join(tmp, 'objects')}`,
+    // Snapshots early, so that a short test sees its drawing come back from PNGs.
+    TILE_DELTA_SNAPSHOT_STROKES: process.env.TILE_DELTA_SNAPSHOT_STROKES ?? '3',
   });
   procs.push(tileDelta);
   const gateway = new Proc('gateway-ts', process.execPath, [BINARIES.gateway], {
@@ -106,6 +108,7 @@ export async function startStack(): Promise<Stack> {
     GATEWAY_REDIS_PREFIX: `infidraw:web-e2e:${process.pid}:`, REALTIME_TARGET: `127.0.0.1:${rtGrpc}`, TILE_DELTA_TARGET: `127.0.0.1:${tdGrpc}`,
     SNAPSHOT_TARGET: `127.0.0.1:${snapGrpc}`, GATEWAY_SIGNING_KEY_DIR: join(tmp, 'keys'), WEB_DIST_DIR: join(ROOT, 'web', 'dist'),
     GATEWAY_PUBLIC_ORIGIN: origin, GATEWAY_REALTIME_PUBLIC_URL: wsUrl, GATEWAY_AUTH_RATE_LIMIT: '100000',
+    OBJECT_STORE_URL: `file://${join(tmp, 'objects')}`,
   });
   procs.push(gateway);
   const startRealtime = async (): Promise<Proc> => {

@@ -1,0 +1,83 @@
+// The tile layer's network side: GET /api/rooms/:id/tiles (protobuf GetTilesResponse) split into requests of
+// at most 256 tiles, and snapshot PNGs decoded to ImageBitmaps (immutable URLs: the browser cache keeps them).
+import { GetTilesResponse } from './gen/infidraw/tile/v1/tile';
+import { ApiError } from './api';
+import { decodeStroke, span, COORD_SCALE, type Decoded } from './geometry';
+import { hex } from './net';
+
+/** tile-delta-go answers at most this many tiles per request. */
+export const MAX_TILES_PER_REQUEST = 256;
+
+export interface TileStroke {
+  id: string;
+  d: Decoded;
+}
+
+/** One tile as the server gave it: snapshot (maybe) + visible strokes after it, up to coversSeq. */
+export interface Tile {
+  level: number;
+  x: number;
+  y: number;
+  coversSeq: number;
+  snapshotUrl: string | null;
+  bitmap: ImageBitmap | null;
+  strokes: TileStroke[];
+}
+
+export const tileKey = (level: number, x: number, y: number) => `${level}:${x}:${y}`;
+
+/** Tile index range [x0..x1] x [y0..y1] covering a world rectangle at a level. */
+export function tileRange(level: number, minX: number, minY: number, maxX: number, maxY: number): { x0: number; y0: number; x1: number; y1: number } {
+  const s = span(level);
+  return { x0: Math.floor(minX / s), y0: Math.floor(minY / s), x1: Math.floor(maxX / s), y1: Math.floor(maxY / s) };
+}
+
+export interface Fetched {
+  headSeq: number;
+  tiles: Tile[];
+  bytes: number;
+  requests: number;
+}
+
+/** Fetches every tile of the range (empty tiles come back as tiles without content at head_seq). */
+export async function fetchTiles(roomId: string, level: number, r: { x0: number; y0: number; x1: number; y1: number }): Promise<Fetched> {
+  const s = span(level) * COORD_SCALE;
+  const cols = r.x1 - r.x0 + 1;
+  const rowsPer = Math.max(1, Math.floor(MAX_TILES_PER_REQUEST / cols));
+  const bands: [number, number][] = [];
+  for (let y = r.y0; y <= r.y1; y += rowsPer) bands.push([y, Math.min(r.y1, y + rowsPer - 1)]);
+  const out: Fetched = { headSeq: 0, tiles: [], bytes: 0, requests: 0 };
+  await Promise.all(bands.map(async ([ya, yb]) => {
+    const q = `level=${level}&minX=${r.x0 * s}&minY=${ya * s}&maxX=${(r.x1 + 1) * s}&maxY=${(yb + 1) * s}`;
+    const res = await fetch(`/api/rooms/${roomId}/tiles?${q}`, { credentials: 'same-origin', headers: { accept: 'application/x-protobuf' } });
+    if (!res.ok) throw new ApiError(res.status, `tiles: ${res.status} ${await res.text()}`);
+    const buf = new Uint8Array(await res.arrayBuffer());
+    out.bytes += buf.length;
+    out.requests++;
+    const page = GetTilesResponse.decode(buf);
+    out.headSeq = Math.max(out.headSeq, page.headSeq);
+    const got = new Map<string, Tile>();
+    for (const t of page.tiles) {
+      const c = t.coord;
+      if (!c) continue;
+      got.set(tileKey(c.level, c.x, c.y), {
+        level: c.level, x: c.x, y: c.y, coversSeq: t.coversSeq, snapshotUrl: t.snapshot?.key ?? null, bitmap: null,
+        strokes: t.strokes.map((st) => ({ id: hex(st.id), d: decodeStroke(st) })),
+      });
+    }
+    for (let y = ya; y <= yb; y++) {
+      for (let x = r.x0; x <= r.x1; x++) {
+        out.tiles.push(got.get(tileKey(level, x, y)) ?? { level, x, y, coversSeq: page.headSeq, snapshotUrl: null, bitmap: null, strokes: [] });
+      }
+    }
+  }));
+  return out;
+}
+
+/** Loads a snapshot PNG as an ImageBitmap; resolves with its byte size too. */
+export async function loadSnapshot(url: string): Promise<{ bitmap: ImageBitmap; bytes: number }> {
+  const res = await fetch(url, { credentials: 'same-origin' });
+  if (!res.ok) throw new ApiError(res.status, `snapshot: ${res.status}`);
+  const blob = await res.blob();
+  return { bitmap: await createImageBitmap(blob), bytes: blob.size };
+}
