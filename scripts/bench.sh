@@ -7,6 +7,17 @@ cd "$INFIDRAW_ROOT"
 mkdir -p bin
 go build -o bin/realtime-go ./realtime-go/cmd/realtime
 go build -o bin/bench ./bench/cmd/bench
+quick=0; for a in "$@"; do [ "$a" = --quick ] && quick=1; done
+if [ "$quick" = 0 ]; then
+  # Rendering: snapshot-rs's own tile benchmark, and the gg fallback on the same tiles. ggrender is internal
+  # to tile-delta-go, so bench/render/ggbench.go.txt is compiled as if it were tile-delta-go/cmd/ggbench.
+  overlay="$(mktemp)"
+  printf '{"Replace":{"%s/tile-delta-go/cmd/ggbench/main.go":"%s/bench/render/ggbench.go.txt"}}' "$INFIDRAW_ROOT" "$INFIDRAW_ROOT" > "$overlay"
+  go build -overlay "$overlay" -o bin/ggbench ./tile-delta-go/cmd/ggbench
+  rm -f "$overlay"
+  cargo build --quiet --release -p infidraw-render --example bench_tiles
+  export GG_BENCH_BIN="$INFIDRAW_ROOT/bin/ggbench" SNAPSHOT_BENCH_BIN="$INFIDRAW_ROOT/target/release/examples/bench_tiles"
+fi
 # The earlier design's Node relay (fan-out baseline): pinned dependencies from its own lock file.
 [ -d bench/baseline-relay/node_modules ] && cmp -s bench/baseline-relay/package-lock.json bench/baseline-relay/node_modules/.package-lock.json \
   || npm ci --prefix bench/baseline-relay --no-audit --no-fund --silent

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/infidraw/infidraw/bench/internal/fanout"
+	"github.com/infidraw/infidraw/bench/internal/ingest"
 	"github.com/infidraw/infidraw/bench/internal/quickdraw"
 	"github.com/infidraw/infidraw/bench/internal/stack"
 	"github.com/infidraw/infidraw/bench/internal/wire"
@@ -23,16 +24,19 @@ type plan struct {
 	idleConns    int
 	idleRooms    int
 	fanoutLength time.Duration
+	ingest       ingest.Config
 }
 
 func quickPlan() plan {
 	return plan{drawings: 300, replicaSets: []int{1, 2}, idleConns: 300, idleRooms: 30, fanoutLength: 2 * time.Second,
+		ingest: ingest.Config{Writers: 4, Duration: 1500 * time.Millisecond},
 		fanout: []fanout.Config{{Rooms: 2, ClientsPerRoom: 4, WritersPerRoom: 2, Speed: 4}}}
 }
 
 func fullPlan() plan {
-	p := plan{replicaSets: []int{1, 2}, idleConns: 10000, idleRooms: 1000, fanoutLength: 10 * time.Second}
-	for _, speed := range []float64{1, 4, 16, 64} {
+	p := plan{replicaSets: []int{1, 2}, idleConns: 10000, idleRooms: 1000, fanoutLength: 10 * time.Second,
+		ingest: ingest.Config{Writers: 64, Duration: 10 * time.Second}}
+	for _, speed := range []float64{1, 4, 16, 64, 256} {
 		p.fanout = append(p.fanout, fanout.Config{Rooms: 10, ClientsPerRoom: 20, WritersPerRoom: 4, Speed: speed})
 	}
 	return p
@@ -44,7 +48,7 @@ func run(ctx context.Context, args []string, getenv func(string) string) error {
 	out := fs.String("out", "bench/results", "directory for results")
 	strokesDir := fs.String("strokes", "../shared/data/strokes/raw", "Quick, Draw! raw strokes")
 	serverCPUs := fs.String("server-cpus", "", "pin servers to these cores (taskset list), e.g. 1")
-	only := fs.String("only", "wire,fanout,idle", "comma-separated parts to run")
+	only := fs.String("only", "", "comma-separated parts to run (default: wire,fanout,ingest,idle, and render unless --quick)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -85,6 +89,12 @@ func run(ctx context.Context, args []string, getenv func(string) string) error {
 	fmt.Fprintf(summary, "# infidraw benchmarks (%s run, %s)\n\n", mode, time.Now().UTC().Format(time.RFC3339))
 
 	parts := map[string]bool{}
+	if *only == "" {
+		*only = "wire,fanout,ingest,idle,render"
+		if *quick {
+			*only = "wire,fanout,ingest,idle"
+		}
+	}
 	for _, part := range strings.Split(*only, ",") {
 		parts[strings.TrimSpace(part)] = true
 	}
@@ -103,6 +113,16 @@ func run(ctx context.Context, args []string, getenv func(string) string) error {
 			return fmt.Errorf("BASELINE_RELAY is not set (scripts/bench.sh sets it)")
 		}
 		if err := fanoutRuns(ctx, p, *out, bin, dbURL, redisURL, *serverCPUs, keys, relay, drawings, *quick, summary); err != nil {
+			return err
+		}
+	}
+	if parts["ingest"] {
+		if err := ingestRuns(ctx, p, *out, bin, dbURL, redisURL, *serverCPUs, keys, drawings, summary); err != nil {
+			return err
+		}
+	}
+	if parts["render"] {
+		if err := renderRuns(ctx, *out, *strokesDir, *serverCPUs, getenv, summary); err != nil {
 			return err
 		}
 	}
@@ -210,14 +230,16 @@ func fanoutComparison(summary *strings.Builder, p plan, all []fanout.Result) {
 		}
 		return nil
 	}
-	fmt.Fprintf(summary, "### Fan-out side by side (ratio = infidraw / baseline; delivered: higher is better, p99: lower is better)\n\n| replicas | speed | delivered/s infidraw | delivered/s baseline | ratio | p99 ms infidraw | p99 ms baseline | p99 ratio |\n|---|---|---|---|---|---|---|---|\n")
+	fmt.Fprintf(summary, "### Fan-out side by side (ratio = infidraw / baseline; delivered: higher is better, p99: lower is better)\n\n| replicas | speed | delivered/s infidraw | delivered/s baseline | ratio | p99 ms infidraw | p99 ms baseline | p99 ratio | delivered per server CPU-s infidraw | baseline | ratio |\n|---|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, n := range p.replicaSets {
 		for _, cfg := range p.fanout {
 			a, b := find("infidraw", n, cfg.Speed), find("baseline", n, cfg.Speed)
 			if a == nil || b == nil {
 				continue
 			}
-			fmt.Fprintf(summary, "| %d | %gx | %.0f | %.0f | %.2f | %.1f | %.1f | %.2f |\n", n, cfg.Speed, a.DeliveredPerSec, b.DeliveredPerSec, a.DeliveredPerSec/b.DeliveredPerSec, a.P99ms, b.P99ms, a.P99ms/b.P99ms)
+			eff := func(r *fanout.Result) float64 { return float64(r.Delivered) / max(r.ServerCPUSeconds, 0.01) }
+			fmt.Fprintf(summary, "| %d | %gx | %.0f | %.0f | %.2f | %.1f | %.1f | %.2f | %.0f | %.0f | %.2f |\n", n, cfg.Speed, a.DeliveredPerSec, b.DeliveredPerSec, a.DeliveredPerSec/b.DeliveredPerSec,
+				a.P99ms, b.P99ms, a.P99ms/b.P99ms, eff(a), eff(b), eff(a)/eff(b))
 		}
 	}
 	fmt.Fprintf(summary, "\n| replicas | saturation infidraw (speed, delivered/s) | saturation baseline | ratio |\n|---|---|---|---|\n")
@@ -236,6 +258,77 @@ func fanoutComparison(summary *strings.Builder, p plan, all []fanout.Result) {
 		fmt.Fprintf(summary, "| %d | %gx, %.0f | %gx, %.0f | %.2f |\n", n, as, ad, bs, bd, ad/bd)
 	}
 	fmt.Fprintln(summary)
+}
+
+func ingestRuns(ctx context.Context, p plan, out, bin, dbURL, redisURL, cpus string, keys *stack.Keys, drawings []quickdraw.Drawing, summary *strings.Builder) error {
+	pool, err := ingest.Pool(drawings, 5000)
+	if err != nil {
+		return err
+	}
+	cfg := p.ingest
+	cfg.Seconds = cfg.Duration.Seconds()
+	var phases []ingest.Phase
+	check := func(ph ingest.Phase) error {
+		if ph.InDatabase != ph.Committed {
+			return fmt.Errorf("ingest %s %s: %d strokes acknowledged but %d in the database", ph.System, ph.Mode, ph.Committed, ph.InDatabase)
+		}
+		return nil
+	}
+	// infidraw: one replica, pinned like every server.
+	for _, mode := range []string{"max", "half"} {
+		rep, err := stack.StartRealtime(bin, dbURL, redisURL, keys, cpus)
+		if err != nil {
+			return err
+		}
+		rate := 0.0
+		if mode == "half" {
+			rate = phases[0].CommittedPerS / 2
+		}
+		ph, err := ingest.Infidraw(ctx, cfg, rep, keys, dbURL, pool, rate)
+		if u, uerr := stack.ReadUsage(rep.Cmd.Process.Pid); uerr == nil {
+			ph.ServerCPUSec, ph.ServerPeakRSS = u.CPUSeconds, u.PeakRSS
+		}
+		rep.Stop()
+		if err != nil {
+			return fmt.Errorf("ingest infidraw: %w", err)
+		}
+		ph.Mode = mode
+		if err := check(ph); err != nil {
+			return err
+		}
+		phases = append(phases, ph)
+	}
+	for _, mode := range []string{"max", "half"} {
+		rate := 0.0
+		if mode == "half" {
+			rate = phases[2].CommittedPerS / 2
+		}
+		ph, err := ingest.RowByRow(ctx, cfg, dbURL, pool, rate)
+		if err != nil {
+			return fmt.Errorf("ingest row-by-row: %w", err)
+		}
+		ph.Mode = mode
+		if err := check(ph); err != nil {
+			return err
+		}
+		phases = append(phases, ph)
+	}
+	if err := writeJSON(out, "ingest", map[string]any{"config": cfg, "phases": phases}); err != nil {
+		return err
+	}
+	fmt.Fprintf(summary, "## Ingest: committed strokes/s and ack latency (%d writers, one room each, %gs per phase, same real strokes, same PostgreSQL)\n\n", cfg.Writers, cfg.Seconds)
+	fmt.Fprintf(summary, "| system | load | offered strokes/s | committed strokes/s | ack p50 ms | ack p99 ms | rows per stroke | OVERLOADED retries | in database = acked |\n|---|---|---|---|---|---|---|---|---|\n")
+	for _, ph := range phases {
+		offered := "closed loop"
+		if ph.OfferedPerSec > 0 {
+			offered = fmt.Sprintf("%.0f", ph.OfferedPerSec)
+		}
+		fmt.Fprintf(summary, "| %s | %s | %s | %.0f | %.1f | %.1f | %.1f | %d | %d = %d |\n", ph.System, ph.Mode, offered, ph.CommittedPerS, ph.P50ms, ph.P99ms, ph.RowsPerStroke, ph.Retries, ph.InDatabase, ph.Committed)
+	}
+	fmt.Fprintf(summary, "\n**infidraw / row-by-row: %.1fx committed strokes/s at max** (target ≥ 20x); ack p99 at half of max: infidraw %.1f ms (target < 100 ms), row-by-row %.1f ms.\n"+
+		"infidraw's rows: stroke_events + strokes + tile_events at every level, plus the room_heads update, in one transaction with COPY per batch; row-by-row writes stroke_events (JSON) + the same tile_events rows, one autocommit INSERT each.\n\n",
+		phases[0].CommittedPerS/phases[2].CommittedPerS, phases[1].P99ms, phases[3].P99ms)
+	return nil
 }
 
 func idleMemory(ctx context.Context, p plan, out, bin, dbURL, redisURL, cpus string, keys *stack.Keys, summary *strings.Builder) error {
