@@ -6,8 +6,6 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"fmt"
-	"net"
-	"net/http"
 	"os"
 	"strings"
 	"testing"
@@ -22,6 +20,7 @@ import (
 
 	realtimev1 "github.com/infidraw/infidraw/gen/go/infidraw/realtime/v1"
 	"github.com/infidraw/infidraw/realtime-go/client"
+	"github.com/infidraw/infidraw/shared-go/localtest"
 	"github.com/infidraw/infidraw/shared-go/strokes"
 )
 
@@ -69,16 +68,6 @@ func token(t *testing.T, o tokenOpts) string {
 	return s
 }
 
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
-
 type replica struct {
 	httpAddr, grpcAddr string
 	stop               context.CancelFunc
@@ -111,26 +100,6 @@ func startReplica(t *testing.T, extra ...string) *replica {
 	waitHealthy(t, r.httpAddr)
 	return r
 }
-
-// waitHealthy polls /healthz until it answers 200 (readiness is a condition to wait for, not a delay).
-func waitHealthy(t *testing.T, addr string) {
-	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	backoff := 5 * time.Millisecond
-	for time.Now().Before(deadline) {
-		resp, err := http.Get("http://" + addr + "/healthz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return
-			}
-		}
-		time.Sleep(backoff)
-		backoff = min(2*backoff, 200*time.Millisecond)
-	}
-	t.Fatalf("replica %s never became healthy", addr)
-}
-
 func dial(t *testing.T, r *replica, room uuid.UUID, user, role string, lastSeq uint64, opts client.Options) *client.Client {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -181,3 +150,7 @@ func conn(t *testing.T) *pgx.Conn {
 	t.Cleanup(func() { c.Close(context.Background()) })
 	return c
 }
+
+func freeAddr(t *testing.T) string { return localtest.FreeAddr(t) }
+
+func waitHealthy(t *testing.T, addr string) { localtest.WaitHealthy(t, addr, 30*time.Second) }

@@ -8,8 +8,6 @@ import (
 	"encoding/base64"
 	"fmt"
 	"image/png"
-	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -23,6 +21,7 @@ import (
 	realtimev1 "github.com/infidraw/infidraw/gen/go/infidraw/realtime/v1"
 	strokev1 "github.com/infidraw/infidraw/gen/go/infidraw/stroke/v1"
 	tilev1 "github.com/infidraw/infidraw/gen/go/infidraw/tile/v1"
+	"github.com/infidraw/infidraw/shared-go/localtest"
 	"github.com/infidraw/infidraw/shared-go/strokes"
 )
 
@@ -40,16 +39,6 @@ func binary(t *testing.T, env, fallback string) string {
 		t.Fatalf("%s: %v (make test builds it; or set %s)", abs, err, env)
 	}
 	return abs
-}
-
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
 }
 
 // proc is a neighbour running as a process; it can be killed and started again on the same ports.
@@ -94,25 +83,6 @@ func (p *proc) kill() {
 	_ = p.cmd.Wait()
 	p.cmd = nil
 }
-
-// waitHealthy polls /healthz until it answers 200 (a condition, not a delay).
-func waitHealthy(t *testing.T, addr string) {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	backoff := 5 * time.Millisecond
-	for time.Now().Before(deadline) {
-		if resp, err := http.Get("http://" + addr + "/healthz"); err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return
-			}
-		}
-		time.Sleep(backoff)
-		backoff = min(2*backoff, 200*time.Millisecond)
-	}
-	t.Fatalf("%s never became healthy", addr)
-}
-
 func dial(t *testing.T, addr string) *grpc.ClientConn {
 	t.Helper()
 	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
@@ -250,3 +220,7 @@ func TestGetTilesRejectsBadRequests(t *testing.T) {
 		})
 	}
 }
+
+func freeAddr(t *testing.T) string { return localtest.FreeAddr(t) }
+
+func waitHealthy(t *testing.T, addr string) { localtest.WaitHealthy(t, addr, 30*time.Second) }

@@ -10,7 +10,6 @@ import (
 	"image/draw"
 	"image/png"
 	"math"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -22,6 +21,7 @@ import (
 	"github.com/google/uuid"
 
 	strokev1 "github.com/infidraw/infidraw/gen/go/infidraw/stroke/v1"
+	"github.com/infidraw/infidraw/shared-go/localtest"
 	"github.com/infidraw/infidraw/shared-go/strokes"
 	"github.com/infidraw/infidraw/tile-delta-go/internal/renderclient"
 )
@@ -37,16 +37,6 @@ const (
 	maxShareOff = 0.002
 )
 
-func freeAddr(t testing.TB) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
-
 // startSnapshot runs the real snapshot-rs binary and returns a client for it.
 func startSnapshot(t testing.TB) *renderclient.Client {
 	t.Helper()
@@ -58,7 +48,7 @@ func startSnapshot(t testing.TB) *renderclient.Client {
 	if _, err := os.Stat(bin); err != nil {
 		t.Fatalf("%s: %v (cargo build --release -p infidraw-snapshot-server; or set SNAPSHOT_BIN)", bin, err)
 	}
-	httpAddr, grpcAddr := freeAddr(t), freeAddr(t)
+	httpAddr, grpcAddr := localtest.FreeAddr(t), localtest.FreeAddr(t)
 	cmd := exec.Command(bin)
 	cmd.Env = append(os.Environ(), "SNAPSHOT_HTTP_LISTEN="+httpAddr, "SNAPSHOT_GRPC_LISTEN="+grpcAddr, "LOG_LEVEL=warn")
 	var logs bytes.Buffer
