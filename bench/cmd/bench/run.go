@@ -12,9 +12,9 @@ import (
 
 	"github.com/infidraw/infidraw/bench/internal/fanout"
 	"github.com/infidraw/infidraw/bench/internal/ingest"
-	"github.com/infidraw/infidraw/bench/internal/quickdraw"
 	"github.com/infidraw/infidraw/bench/internal/stack"
 	"github.com/infidraw/infidraw/bench/internal/wire"
+	"github.com/infidraw/infidraw/shared-go/quickdraw"
 )
 
 type plan struct {

@@ -14,12 +14,12 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/infidraw/infidraw/bench/internal/quickdraw"
 	"github.com/infidraw/infidraw/bench/internal/stack"
 	realtimev1 "github.com/infidraw/infidraw/gen/go/infidraw/realtime/v1"
 	roomv1 "github.com/infidraw/infidraw/gen/go/infidraw/room/v1"
 	strokev1 "github.com/infidraw/infidraw/gen/go/infidraw/stroke/v1"
 	"github.com/infidraw/infidraw/realtime-go/client"
+	"github.com/infidraw/infidraw/shared-go/quickdraw"
 	"github.com/infidraw/infidraw/shared-go/strokes"
 )
 

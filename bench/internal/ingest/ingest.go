@@ -21,10 +21,10 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/infidraw/infidraw/bench/internal/quickdraw"
 	"github.com/infidraw/infidraw/bench/internal/stack"
 	realtimev1 "github.com/infidraw/infidraw/gen/go/infidraw/realtime/v1"
 	"github.com/infidraw/infidraw/realtime-go/client"
+	"github.com/infidraw/infidraw/shared-go/quickdraw"
 	"github.com/infidraw/infidraw/shared-go/strokes"
 )
 

@@ -12,8 +12,8 @@ import (
 	"github.com/vmihailenco/msgpack/v5"
 	"google.golang.org/protobuf/proto"
 
-	"github.com/infidraw/infidraw/bench/internal/quickdraw"
 	"github.com/infidraw/infidraw/realtime-go/client"
+	"github.com/infidraw/infidraw/shared-go/quickdraw"
 	"github.com/infidraw/infidraw/shared-go/strokes"
 )
 

@@ -25,9 +25,8 @@ type Drawing struct {
 }
 
 type line struct {
-	Word    string          `json:"word"`
-	Drawing [][][]float64   `json:"drawing"`
-	Extra   json.RawMessage `json:"-"`
+	Word    string        `json:"word"`
+	Drawing [][][]float64 `json:"drawing"`
 }
 
 // Load reads every drawing of every category in dir, in file name order (deterministic). limit > 0
