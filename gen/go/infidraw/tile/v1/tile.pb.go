@@ -652,6 +652,149 @@ func (x *RenderTileResponse) GetRenderer() string {
 	return ""
 }
 
+// ExportRegionRequest names a region of a room and the size of the picture to make of it.
+type ExportRegionRequest struct {
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	RoomId string                 `protobuf:"bytes,1,opt,name=room_id,json=roomId,proto3" json:"room_id,omitempty"`
+	// The region in world units x100, min inclusive, max exclusive.
+	Viewport *Viewport `protobuf:"bytes,2,opt,name=viewport,proto3" json:"viewport,omitempty"`
+	// Output size in pixels: width 1..4096, height 1..4096, width * height <= 16,777,216.
+	WidthPx       uint32 `protobuf:"varint,3,opt,name=width_px,json=widthPx,proto3" json:"width_px,omitempty"`
+	HeightPx      uint32 `protobuf:"varint,4,opt,name=height_px,json=heightPx,proto3" json:"height_px,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ExportRegionRequest) Reset() {
+	*x = ExportRegionRequest{}
+	mi := &file_infidraw_tile_v1_tile_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ExportRegionRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ExportRegionRequest) ProtoMessage() {}
+
+func (x *ExportRegionRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_infidraw_tile_v1_tile_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ExportRegionRequest.ProtoReflect.Descriptor instead.
+func (*ExportRegionRequest) Descriptor() ([]byte, []int) {
+	return file_infidraw_tile_v1_tile_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *ExportRegionRequest) GetRoomId() string {
+	if x != nil {
+		return x.RoomId
+	}
+	return ""
+}
+
+func (x *ExportRegionRequest) GetViewport() *Viewport {
+	if x != nil {
+		return x.Viewport
+	}
+	return nil
+}
+
+func (x *ExportRegionRequest) GetWidthPx() uint32 {
+	if x != nil {
+		return x.WidthPx
+	}
+	return 0
+}
+
+func (x *ExportRegionRequest) GetHeightPx() uint32 {
+	if x != nil {
+		return x.HeightPx
+	}
+	return 0
+}
+
+// ExportRegionResponse is the region as an 8-bit RGBA PNG with a transparent background.
+type ExportRegionResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Png   []byte                 `protobuf:"bytes,1,opt,name=png,proto3" json:"png,omitempty"`
+	// Highest sequence number reflected in the picture.
+	CoversSeq uint64 `protobuf:"varint,2,opt,name=covers_seq,json=coversSeq,proto3" json:"covers_seq,omitempty"`
+	// Pyramid level whose tiles were composed.
+	Level uint32 `protobuf:"varint,3,opt,name=level,proto3" json:"level,omitempty"`
+	// Number of tiles rendered.
+	Tiles         uint32 `protobuf:"varint,4,opt,name=tiles,proto3" json:"tiles,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ExportRegionResponse) Reset() {
+	*x = ExportRegionResponse{}
+	mi := &file_infidraw_tile_v1_tile_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ExportRegionResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ExportRegionResponse) ProtoMessage() {}
+
+func (x *ExportRegionResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_infidraw_tile_v1_tile_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ExportRegionResponse.ProtoReflect.Descriptor instead.
+func (*ExportRegionResponse) Descriptor() ([]byte, []int) {
+	return file_infidraw_tile_v1_tile_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *ExportRegionResponse) GetPng() []byte {
+	if x != nil {
+		return x.Png
+	}
+	return nil
+}
+
+func (x *ExportRegionResponse) GetCoversSeq() uint64 {
+	if x != nil {
+		return x.CoversSeq
+	}
+	return 0
+}
+
+func (x *ExportRegionResponse) GetLevel() uint32 {
+	if x != nil {
+		return x.Level
+	}
+	return 0
+}
+
+func (x *ExportRegionResponse) GetTiles() uint32 {
+	if x != nil {
+		return x.Tiles
+	}
+	return 0
+}
+
 var File_infidraw_tile_v1_tile_proto protoreflect.FileDescriptor
 
 const file_infidraw_tile_v1_tile_proto_rawDesc = "" +
@@ -701,11 +844,23 @@ const file_infidraw_tile_v1_tile_proto_rawDesc = "" +
 	"\x03png\x18\x01 \x01(\fR\x03png\x12\x1d\n" +
 	"\n" +
 	"covers_seq\x18\x02 \x01(\x04R\tcoversSeq\x12\x1a\n" +
-	"\brenderer\x18\x03 \x01(\tR\brenderer2\xbe\x01\n" +
+	"\brenderer\x18\x03 \x01(\tR\brenderer\"\x9e\x01\n" +
+	"\x13ExportRegionRequest\x12\x17\n" +
+	"\aroom_id\x18\x01 \x01(\tR\x06roomId\x126\n" +
+	"\bviewport\x18\x02 \x01(\v2\x1a.infidraw.tile.v1.ViewportR\bviewport\x12\x19\n" +
+	"\bwidth_px\x18\x03 \x01(\rR\awidthPx\x12\x1b\n" +
+	"\theight_px\x18\x04 \x01(\rR\bheightPx\"s\n" +
+	"\x14ExportRegionResponse\x12\x10\n" +
+	"\x03png\x18\x01 \x01(\fR\x03png\x12\x1d\n" +
+	"\n" +
+	"covers_seq\x18\x02 \x01(\x04R\tcoversSeq\x12\x14\n" +
+	"\x05level\x18\x03 \x01(\rR\x05level\x12\x14\n" +
+	"\x05tiles\x18\x04 \x01(\rR\x05tiles2\x9d\x02\n" +
 	"\x10TileDeltaService\x12Q\n" +
 	"\bGetTiles\x12!.infidraw.tile.v1.GetTilesRequest\x1a\".infidraw.tile.v1.GetTilesResponse\x12W\n" +
 	"\n" +
-	"RenderTile\x12#.infidraw.tile.v1.RenderTileRequest\x1a$.infidraw.tile.v1.RenderTileResponseB\xc0\x01\n" +
+	"RenderTile\x12#.infidraw.tile.v1.RenderTileRequest\x1a$.infidraw.tile.v1.RenderTileResponse\x12]\n" +
+	"\fExportRegion\x12%.infidraw.tile.v1.ExportRegionRequest\x1a&.infidraw.tile.v1.ExportRegionResponseB\xc0\x01\n" +
 	"\x14com.infidraw.tile.v1B\tTileProtoP\x01Z;github.com/infidraw/infidraw/gen/go/infidraw/tile/v1;tilev1\xa2\x02\x03ITX\xaa\x02\x10Infidraw.Tile.V1\xca\x02\x10Infidraw\\Tile\\V1\xe2\x02\x1cInfidraw\\Tile\\V1\\GPBMetadata\xea\x02\x12Infidraw::Tile::V1b\x06proto3"
 
 var (
@@ -720,19 +875,21 @@ func file_infidraw_tile_v1_tile_proto_rawDescGZIP() []byte {
 	return file_infidraw_tile_v1_tile_proto_rawDescData
 }
 
-var file_infidraw_tile_v1_tile_proto_msgTypes = make([]protoimpl.MessageInfo, 10)
+var file_infidraw_tile_v1_tile_proto_msgTypes = make([]protoimpl.MessageInfo, 12)
 var file_infidraw_tile_v1_tile_proto_goTypes = []any{
-	(*TileCoord)(nil),          // 0: infidraw.tile.v1.TileCoord
-	(*Viewport)(nil),           // 1: infidraw.tile.v1.Viewport
-	(*KnownTile)(nil),          // 2: infidraw.tile.v1.KnownTile
-	(*KnownTiles)(nil),         // 3: infidraw.tile.v1.KnownTiles
-	(*GetTilesRequest)(nil),    // 4: infidraw.tile.v1.GetTilesRequest
-	(*GetTilesResponse)(nil),   // 5: infidraw.tile.v1.GetTilesResponse
-	(*Snapshot)(nil),           // 6: infidraw.tile.v1.Snapshot
-	(*TileDelta)(nil),          // 7: infidraw.tile.v1.TileDelta
-	(*RenderTileRequest)(nil),  // 8: infidraw.tile.v1.RenderTileRequest
-	(*RenderTileResponse)(nil), // 9: infidraw.tile.v1.RenderTileResponse
-	(*v1.Stroke)(nil),          // 10: infidraw.stroke.v1.Stroke
+	(*TileCoord)(nil),            // 0: infidraw.tile.v1.TileCoord
+	(*Viewport)(nil),             // 1: infidraw.tile.v1.Viewport
+	(*KnownTile)(nil),            // 2: infidraw.tile.v1.KnownTile
+	(*KnownTiles)(nil),           // 3: infidraw.tile.v1.KnownTiles
+	(*GetTilesRequest)(nil),      // 4: infidraw.tile.v1.GetTilesRequest
+	(*GetTilesResponse)(nil),     // 5: infidraw.tile.v1.GetTilesResponse
+	(*Snapshot)(nil),             // 6: infidraw.tile.v1.Snapshot
+	(*TileDelta)(nil),            // 7: infidraw.tile.v1.TileDelta
+	(*RenderTileRequest)(nil),    // 8: infidraw.tile.v1.RenderTileRequest
+	(*RenderTileResponse)(nil),   // 9: infidraw.tile.v1.RenderTileResponse
+	(*ExportRegionRequest)(nil),  // 10: infidraw.tile.v1.ExportRegionRequest
+	(*ExportRegionResponse)(nil), // 11: infidraw.tile.v1.ExportRegionResponse
+	(*v1.Stroke)(nil),            // 12: infidraw.stroke.v1.Stroke
 }
 var file_infidraw_tile_v1_tile_proto_depIdxs = []int32{
 	0,  // 0: infidraw.tile.v1.KnownTile.coord:type_name -> infidraw.tile.v1.TileCoord
@@ -742,17 +899,20 @@ var file_infidraw_tile_v1_tile_proto_depIdxs = []int32{
 	7,  // 4: infidraw.tile.v1.GetTilesResponse.tiles:type_name -> infidraw.tile.v1.TileDelta
 	0,  // 5: infidraw.tile.v1.TileDelta.coord:type_name -> infidraw.tile.v1.TileCoord
 	6,  // 6: infidraw.tile.v1.TileDelta.snapshot:type_name -> infidraw.tile.v1.Snapshot
-	10, // 7: infidraw.tile.v1.TileDelta.strokes:type_name -> infidraw.stroke.v1.Stroke
+	12, // 7: infidraw.tile.v1.TileDelta.strokes:type_name -> infidraw.stroke.v1.Stroke
 	0,  // 8: infidraw.tile.v1.RenderTileRequest.coord:type_name -> infidraw.tile.v1.TileCoord
-	4,  // 9: infidraw.tile.v1.TileDeltaService.GetTiles:input_type -> infidraw.tile.v1.GetTilesRequest
-	8,  // 10: infidraw.tile.v1.TileDeltaService.RenderTile:input_type -> infidraw.tile.v1.RenderTileRequest
-	5,  // 11: infidraw.tile.v1.TileDeltaService.GetTiles:output_type -> infidraw.tile.v1.GetTilesResponse
-	9,  // 12: infidraw.tile.v1.TileDeltaService.RenderTile:output_type -> infidraw.tile.v1.RenderTileResponse
-	11, // [11:13] is the sub-list for method output_type
-	9,  // [9:11] is the sub-list for method input_type
-	9,  // [9:9] is the sub-list for extension type_name
-	9,  // [9:9] is the sub-list for extension extendee
-	0,  // [0:9] is the sub-list for field type_name
+	1,  // 9: infidraw.tile.v1.ExportRegionRequest.viewport:type_name -> infidraw.tile.v1.Viewport
+	4,  // 10: infidraw.tile.v1.TileDeltaService.GetTiles:input_type -> infidraw.tile.v1.GetTilesRequest
+	8,  // 11: infidraw.tile.v1.TileDeltaService.RenderTile:input_type -> infidraw.tile.v1.RenderTileRequest
+	10, // 12: infidraw.tile.v1.TileDeltaService.ExportRegion:input_type -> infidraw.tile.v1.ExportRegionRequest
+	5,  // 13: infidraw.tile.v1.TileDeltaService.GetTiles:output_type -> infidraw.tile.v1.GetTilesResponse
+	9,  // 14: infidraw.tile.v1.TileDeltaService.RenderTile:output_type -> infidraw.tile.v1.RenderTileResponse
+	11, // 15: infidraw.tile.v1.TileDeltaService.ExportRegion:output_type -> infidraw.tile.v1.ExportRegionResponse
+	13, // [13:16] is the sub-list for method output_type
+	10, // [10:13] is the sub-list for method input_type
+	10, // [10:10] is the sub-list for extension type_name
+	10, // [10:10] is the sub-list for extension extendee
+	0,  // [0:10] is the sub-list for field type_name
 }
 
 func init() { file_infidraw_tile_v1_tile_proto_init() }
@@ -770,7 +930,7 @@ func file_infidraw_tile_v1_tile_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_infidraw_tile_v1_tile_proto_rawDesc), len(file_infidraw_tile_v1_tile_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   10,
+			NumMessages:   12,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

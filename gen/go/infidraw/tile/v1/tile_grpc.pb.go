@@ -19,8 +19,9 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	TileDeltaService_GetTiles_FullMethodName   = "/infidraw.tile.v1.TileDeltaService/GetTiles"
-	TileDeltaService_RenderTile_FullMethodName = "/infidraw.tile.v1.TileDeltaService/RenderTile"
+	TileDeltaService_GetTiles_FullMethodName     = "/infidraw.tile.v1.TileDeltaService/GetTiles"
+	TileDeltaService_RenderTile_FullMethodName   = "/infidraw.tile.v1.TileDeltaService/RenderTile"
+	TileDeltaService_ExportRegion_FullMethodName = "/infidraw.tile.v1.TileDeltaService/ExportRegion"
 )
 
 // TileDeltaServiceClient is the client API for TileDeltaService service.
@@ -33,6 +34,9 @@ type TileDeltaServiceClient interface {
 	GetTiles(ctx context.Context, in *GetTilesRequest, opts ...grpc.CallOption) (*GetTilesResponse, error)
 	// RenderTile renders a tile's current content to PNG now (snapshot-rs, or the gg fallback).
 	RenderTile(ctx context.Context, in *RenderTileRequest, opts ...grpc.CallOption) (*RenderTileResponse, error)
+	// ExportRegion renders a region of the room into one PNG of the requested size, composed from the
+	// tiles of the pyramid level closest to the output scale.
+	ExportRegion(ctx context.Context, in *ExportRegionRequest, opts ...grpc.CallOption) (*ExportRegionResponse, error)
 }
 
 type tileDeltaServiceClient struct {
@@ -63,6 +67,16 @@ func (c *tileDeltaServiceClient) RenderTile(ctx context.Context, in *RenderTileR
 	return out, nil
 }
 
+func (c *tileDeltaServiceClient) ExportRegion(ctx context.Context, in *ExportRegionRequest, opts ...grpc.CallOption) (*ExportRegionResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ExportRegionResponse)
+	err := c.cc.Invoke(ctx, TileDeltaService_ExportRegion_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // TileDeltaServiceServer is the server API for TileDeltaService service.
 // All implementations must embed UnimplementedTileDeltaServiceServer
 // for forward compatibility.
@@ -73,6 +87,9 @@ type TileDeltaServiceServer interface {
 	GetTiles(context.Context, *GetTilesRequest) (*GetTilesResponse, error)
 	// RenderTile renders a tile's current content to PNG now (snapshot-rs, or the gg fallback).
 	RenderTile(context.Context, *RenderTileRequest) (*RenderTileResponse, error)
+	// ExportRegion renders a region of the room into one PNG of the requested size, composed from the
+	// tiles of the pyramid level closest to the output scale.
+	ExportRegion(context.Context, *ExportRegionRequest) (*ExportRegionResponse, error)
 	mustEmbedUnimplementedTileDeltaServiceServer()
 }
 
@@ -88,6 +105,9 @@ func (UnimplementedTileDeltaServiceServer) GetTiles(context.Context, *GetTilesRe
 }
 func (UnimplementedTileDeltaServiceServer) RenderTile(context.Context, *RenderTileRequest) (*RenderTileResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method RenderTile not implemented")
+}
+func (UnimplementedTileDeltaServiceServer) ExportRegion(context.Context, *ExportRegionRequest) (*ExportRegionResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ExportRegion not implemented")
 }
 func (UnimplementedTileDeltaServiceServer) mustEmbedUnimplementedTileDeltaServiceServer() {}
 func (UnimplementedTileDeltaServiceServer) testEmbeddedByValue()                          {}
@@ -146,6 +166,24 @@ func _TileDeltaService_RenderTile_Handler(srv interface{}, ctx context.Context, 
 	return interceptor(ctx, in, info, handler)
 }
 
+func _TileDeltaService_ExportRegion_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ExportRegionRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(TileDeltaServiceServer).ExportRegion(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: TileDeltaService_ExportRegion_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(TileDeltaServiceServer).ExportRegion(ctx, req.(*ExportRegionRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // TileDeltaService_ServiceDesc is the grpc.ServiceDesc for TileDeltaService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -160,6 +198,10 @@ var TileDeltaService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "RenderTile",
 			Handler:    _TileDeltaService_RenderTile_Handler,
+		},
+		{
+			MethodName: "ExportRegion",
+			Handler:    _TileDeltaService_ExportRegion_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

@@ -101,6 +101,29 @@ export interface RenderTileResponse {
   renderer: string;
 }
 
+/** ExportRegionRequest names a region of a room and the size of the picture to make of it. */
+export interface ExportRegionRequest {
+  roomId: string;
+  /** The region in world units x100, min inclusive, max exclusive. */
+  viewport?:
+    | Viewport
+    | undefined;
+  /** Output size in pixels: width 1..4096, height 1..4096, width * height <= 16,777,216. */
+  widthPx: number;
+  heightPx: number;
+}
+
+/** ExportRegionResponse is the region as an 8-bit RGBA PNG with a transparent background. */
+export interface ExportRegionResponse {
+  png: Buffer;
+  /** Highest sequence number reflected in the picture. */
+  coversSeq: number;
+  /** Pyramid level whose tiles were composed. */
+  level: number;
+  /** Number of tiles rendered. */
+  tiles: number;
+}
+
 function createBaseTileCoord(): TileCoord {
   return { level: 0, x: 0, y: 0 };
 }
@@ -1151,6 +1174,258 @@ export const RenderTileResponse: MessageFns<RenderTileResponse> = {
   },
 };
 
+function createBaseExportRegionRequest(): ExportRegionRequest {
+  return { roomId: "", viewport: undefined, widthPx: 0, heightPx: 0 };
+}
+
+export const ExportRegionRequest: MessageFns<ExportRegionRequest> = {
+  encode(message: ExportRegionRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.roomId !== "") {
+      writer.uint32(10).string(message.roomId);
+    }
+    if (message.viewport !== undefined) {
+      Viewport.encode(message.viewport, writer.uint32(18).fork()).join();
+    }
+    if (message.widthPx !== 0) {
+      writer.uint32(24).uint32(message.widthPx);
+    }
+    if (message.heightPx !== 0) {
+      writer.uint32(32).uint32(message.heightPx);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ExportRegionRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseExportRegionRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.roomId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.viewport = Viewport.decode(reader, reader.uint32());
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.widthPx = reader.uint32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.heightPx = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ExportRegionRequest {
+    return {
+      roomId: isSet(object.roomId)
+        ? globalThis.String(object.roomId)
+        : isSet(object.room_id)
+        ? globalThis.String(object.room_id)
+        : "",
+      viewport: isSet(object.viewport) ? Viewport.fromJSON(object.viewport) : undefined,
+      widthPx: isSet(object.widthPx)
+        ? globalThis.Number(object.widthPx)
+        : isSet(object.width_px)
+        ? globalThis.Number(object.width_px)
+        : 0,
+      heightPx: isSet(object.heightPx)
+        ? globalThis.Number(object.heightPx)
+        : isSet(object.height_px)
+        ? globalThis.Number(object.height_px)
+        : 0,
+    };
+  },
+
+  toJSON(message: ExportRegionRequest): unknown {
+    const obj: any = {};
+    if (message.roomId !== "") {
+      obj.roomId = message.roomId;
+    }
+    if (message.viewport !== undefined) {
+      obj.viewport = Viewport.toJSON(message.viewport);
+    }
+    if (message.widthPx !== 0) {
+      obj.widthPx = Math.round(message.widthPx);
+    }
+    if (message.heightPx !== 0) {
+      obj.heightPx = Math.round(message.heightPx);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ExportRegionRequest>, I>>(base?: I): ExportRegionRequest {
+    return ExportRegionRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ExportRegionRequest>, I>>(object: I): ExportRegionRequest {
+    const message = createBaseExportRegionRequest();
+    message.roomId = object.roomId ?? "";
+    message.viewport = (object.viewport !== undefined && object.viewport !== null)
+      ? Viewport.fromPartial(object.viewport)
+      : undefined;
+    message.widthPx = object.widthPx ?? 0;
+    message.heightPx = object.heightPx ?? 0;
+    return message;
+  },
+};
+
+function createBaseExportRegionResponse(): ExportRegionResponse {
+  return { png: Buffer.alloc(0), coversSeq: 0, level: 0, tiles: 0 };
+}
+
+export const ExportRegionResponse: MessageFns<ExportRegionResponse> = {
+  encode(message: ExportRegionResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.png.length !== 0) {
+      writer.uint32(10).bytes(message.png);
+    }
+    if (message.coversSeq !== 0) {
+      writer.uint32(16).uint64(message.coversSeq);
+    }
+    if (message.level !== 0) {
+      writer.uint32(24).uint32(message.level);
+    }
+    if (message.tiles !== 0) {
+      writer.uint32(32).uint32(message.tiles);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ExportRegionResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseExportRegionResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.png = Buffer.from(reader.bytes());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.coversSeq = longToNumber(reader.uint64());
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.level = reader.uint32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.tiles = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ExportRegionResponse {
+    return {
+      png: isSet(object.png) ? Buffer.from(bytesFromBase64(object.png)) : Buffer.alloc(0),
+      coversSeq: isSet(object.coversSeq)
+        ? globalThis.Number(object.coversSeq)
+        : isSet(object.covers_seq)
+        ? globalThis.Number(object.covers_seq)
+        : 0,
+      level: isSet(object.level) ? globalThis.Number(object.level) : 0,
+      tiles: isSet(object.tiles) ? globalThis.Number(object.tiles) : 0,
+    };
+  },
+
+  toJSON(message: ExportRegionResponse): unknown {
+    const obj: any = {};
+    if (message.png.length !== 0) {
+      obj.png = base64FromBytes(message.png);
+    }
+    if (message.coversSeq !== 0) {
+      obj.coversSeq = Math.round(message.coversSeq);
+    }
+    if (message.level !== 0) {
+      obj.level = Math.round(message.level);
+    }
+    if (message.tiles !== 0) {
+      obj.tiles = Math.round(message.tiles);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ExportRegionResponse>, I>>(base?: I): ExportRegionResponse {
+    return ExportRegionResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ExportRegionResponse>, I>>(object: I): ExportRegionResponse {
+    const message = createBaseExportRegionResponse();
+    message.png = object.png ?? Buffer.alloc(0);
+    message.coversSeq = object.coversSeq ?? 0;
+    message.level = object.level ?? 0;
+    message.tiles = object.tiles ?? 0;
+    return message;
+  },
+};
+
 /** TileDeltaService reads a room as tiles (tile-delta-go, port 9092). */
 export type TileDeltaServiceService = typeof TileDeltaServiceService;
 export const TileDeltaServiceService = {
@@ -1174,6 +1449,20 @@ export const TileDeltaServiceService = {
     responseSerialize: (value: RenderTileResponse): Buffer => Buffer.from(RenderTileResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): RenderTileResponse => RenderTileResponse.decode(value),
   },
+  /**
+   * ExportRegion renders a region of the room into one PNG of the requested size, composed from the
+   * tiles of the pyramid level closest to the output scale.
+   */
+  exportRegion: {
+    path: "/infidraw.tile.v1.TileDeltaService/ExportRegion" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ExportRegionRequest): Buffer => Buffer.from(ExportRegionRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ExportRegionRequest => ExportRegionRequest.decode(value),
+    responseSerialize: (value: ExportRegionResponse): Buffer =>
+      Buffer.from(ExportRegionResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ExportRegionResponse => ExportRegionResponse.decode(value),
+  },
 } as const;
 
 export interface TileDeltaServiceServer extends UntypedServiceImplementation {
@@ -1181,6 +1470,11 @@ export interface TileDeltaServiceServer extends UntypedServiceImplementation {
   getTiles: handleUnaryCall<GetTilesRequest, GetTilesResponse>;
   /** RenderTile renders a tile's current content to PNG now (snapshot-rs, or the gg fallback). */
   renderTile: handleUnaryCall<RenderTileRequest, RenderTileResponse>;
+  /**
+   * ExportRegion renders a region of the room into one PNG of the requested size, composed from the
+   * tiles of the pyramid level closest to the output scale.
+   */
+  exportRegion: handleUnaryCall<ExportRegionRequest, ExportRegionResponse>;
 }
 
 export interface TileDeltaServiceClient extends Client {
@@ -1215,6 +1509,25 @@ export interface TileDeltaServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: RenderTileResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * ExportRegion renders a region of the room into one PNG of the requested size, composed from the
+   * tiles of the pyramid level closest to the output scale.
+   */
+  exportRegion(
+    request: ExportRegionRequest,
+    callback: (error: ServiceError | null, response: ExportRegionResponse) => void,
+  ): ClientUnaryCall;
+  exportRegion(
+    request: ExportRegionRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ExportRegionResponse) => void,
+  ): ClientUnaryCall;
+  exportRegion(
+    request: ExportRegionRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ExportRegionResponse) => void,
   ): ClientUnaryCall;
 }
 
