@@ -31,6 +31,10 @@ import (
 // Config of a comparison.
 type Config struct {
 	Writers  int           `json:"writers"` // one room each: ingest, not fan-out
+	// InFlight is how many commits each infidraw writer keeps unacknowledged (the protocol allows many,
+	// as the browser does while the pen keeps drawing); the row-by-row baseline is bounded by its
+	// connection pool of Writers connections instead.
+	InFlight int `json:"infidraw_in_flight_per_writer"`
 	Duration time.Duration `json:"-"`
 	Seconds  float64       `json:"seconds_per_phase"`
 }
@@ -84,7 +88,7 @@ type committer func(ctx context.Context, s stroke) (retries int, err error)
 
 // drive runs writers closed-loop (rate 0) or paced at rate strokes/s in total; latency is measured from the
 // scheduled send time (no coordinated omission when paced).
-func drive(ctx context.Context, writers []committer, pool []stroke, d time.Duration, rate float64) (Phase, error) {
+func drive(ctx context.Context, writers []committer, inFlight int, pool []stroke, d time.Duration, rate float64) (Phase, error) {
 	var ph Phase
 	var mu sync.Mutex
 	var lat []float64
@@ -94,14 +98,16 @@ func drive(ctx context.Context, writers []committer, pool []stroke, d time.Durat
 	defer stop()
 	start := time.Now()
 	var wg sync.WaitGroup
-	for w, commit := range writers {
+	senders := len(writers) * max(1, inFlight)
+	for w := 0; w < senders; w++ {
+		commit := writers[w%len(writers)]
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			rng := rand.New(rand.NewPCG(uint64(w), 7))
 			var interval time.Duration
 			if rate > 0 {
-				interval = time.Duration(float64(len(writers)) / rate * float64(time.Second))
+				interval = time.Duration(float64(senders) / rate * float64(time.Second))
 			}
 			next := start.Add(time.Duration(rng.Float64() * float64(interval)))
 			var local []float64
@@ -187,7 +193,7 @@ func Infidraw(ctx context.Context, cfg Config, rep *stack.Process, keys *stack.K
 			}
 		}
 	}
-	ph, err := drive(ctx, writers, pool, cfg.Duration, rate)
+	ph, err := drive(ctx, writers, cfg.InFlight, pool, cfg.Duration, rate)
 	if err != nil {
 		return ph, err
 	}
@@ -283,7 +289,7 @@ func RowByRow(ctx context.Context, cfg Config, dbURL string, pool []stroke, rate
 			return 0, nil
 		}
 	}
-	ph, err := drive(ctx, writers, pool, cfg.Duration, rate)
+	ph, err := drive(ctx, writers, 1, pool, cfg.Duration, rate)
 	if err != nil {
 		return ph, err
 	}
