@@ -11,6 +11,7 @@ import (
 	tilev1 "github.com/infidraw/infidraw/gen/go/infidraw/tile/v1"
 	"github.com/infidraw/infidraw/shared-go/service"
 	"github.com/infidraw/infidraw/tile-delta-go/internal/config"
+	"github.com/infidraw/infidraw/tile-delta-go/internal/export"
 	"github.com/infidraw/infidraw/tile-delta-go/internal/ggrender"
 	"github.com/infidraw/infidraw/tile-delta-go/internal/grpcapi"
 	"github.com/infidraw/infidraw/tile-delta-go/internal/objstore"
@@ -60,7 +61,8 @@ func run(ctx context.Context, args []string, environ []string) error {
 	// Readiness follows the database only: tiles are still read when snapshot-rs is down.
 	ready := service.NewReadiness(log, map[string]service.Check{"postgres": reader.Ping}, tilev1.TileDeltaService_ServiceDesc.ServiceName)
 	gs := service.NewGRPCServer(service.NewGRPCMetrics(reg), ready)
-	tilev1.RegisterTileDeltaServiceServer(gs, &grpcapi.Server{Tiles: reader, Renderer: router, Objects: store, Log: log})
+	tilev1.RegisterTileDeltaServiceServer(gs, &grpcapi.Server{Tiles: reader, Renderer: router, Objects: store, Log: log,
+		Exporter: &export.Exporter{Tiles: reader, Renderer: router, Objects: store, Workers: 4}})
 
 	servers := &service.Servers{Log: log, HTTPAddr: cfg.HTTPListen, HTTP: service.HTTPMux(reg, ready), GRPCAddr: cfg.GRPCListen, GRPC: gs, Readiness: ready}
 	httpLn, grpcLn, err := servers.Listen()

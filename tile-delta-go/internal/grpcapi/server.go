@@ -4,6 +4,7 @@ package grpcapi
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"time"
 
@@ -14,6 +15,7 @@ import (
 	strokev1 "github.com/infidraw/infidraw/gen/go/infidraw/stroke/v1"
 	tilev1 "github.com/infidraw/infidraw/gen/go/infidraw/tile/v1"
 	"github.com/infidraw/infidraw/shared-go/strokes"
+	"github.com/infidraw/infidraw/tile-delta-go/internal/export"
 	"github.com/infidraw/infidraw/tile-delta-go/internal/tiles"
 )
 
@@ -40,6 +42,7 @@ type Server struct {
 	Tiles    TileReader
 	Renderer Renderer
 	Objects  Objects
+	Exporter *export.Exporter
 	Log      *slog.Logger
 }
 
@@ -135,4 +138,31 @@ func (s *Server) RenderTile(ctx context.Context, req *tilev1.RenderTileRequest) 
 		return nil, status.Errorf(codes.Unavailable, "render: %v", err)
 	}
 	return &tilev1.RenderTileResponse{Png: png, CoversSeq: head, Renderer: by}, nil
+}
+
+// ExportRegion implements TileDeltaService: a region of the room as one PNG of the requested size,
+// composed from the tiles of the level closest to the output scale.
+func (s *Server) ExportRegion(ctx context.Context, req *tilev1.ExportRegionRequest) (*tilev1.ExportRegionResponse, error) {
+	room, err := parseRoom(req.GetRoomId())
+	if err != nil {
+		return nil, err
+	}
+	v := req.GetViewport()
+	if v == nil {
+		return nil, status.Error(codes.InvalidArgument, "viewport is required")
+	}
+	start := time.Now()
+	res, err := s.Exporter.Export(ctx, export.Request{Room: room, MinX: v.GetMinX(), MinY: v.GetMinY(), MaxX: v.GetMaxX(), MaxY: v.GetMaxY(),
+		Width: int(min(req.GetWidthPx(), 1<<20)), Height: int(min(req.GetHeightPx(), 1<<20))})
+	switch {
+	case errors.Is(err, export.ErrInvalid):
+		return nil, status.Error(codes.InvalidArgument, err.Error())
+	case ctx.Err() != nil:
+		return nil, status.FromContextError(ctx.Err()).Err()
+	case err != nil:
+		return nil, status.Errorf(codes.Unavailable, "export: %v", err)
+	}
+	s.Log.Info("region exported", "room", room, "level", res.Level, "tiles", res.Tiles, "width", req.GetWidthPx(), "height", req.GetHeightPx(),
+		"bytes", len(res.PNG), "ms", float64(time.Since(start).Microseconds())/1000)
+	return &tilev1.ExportRegionResponse{Png: res.PNG, CoversSeq: res.CoversSeq, Level: uint32(res.Level), Tiles: uint32(res.Tiles)}, nil
 }
