@@ -32,6 +32,7 @@ type Room struct {
 	eph       []byte         // encoded ServerFrame entries: live strokes, cursors, presence
 	busLive   []*realtimev1.Live
 	scheduled bool
+	lastFlush time.Time
 }
 
 func newRoom(h *Hub, id uuid.UUID) *Room {
@@ -96,11 +97,13 @@ func (r *Room) fillGap() {
 	}
 }
 
-// schedule arranges a flush at the end of the current tick. Caller holds mu.
+// schedule arranges a flush: at once when the room has not flushed for a tick (an event after a quiet
+// moment goes out without waiting), otherwise one tick after the last flush, so that every client gets
+// at most one frame per tick however busy the room is. Caller holds mu.
 func (r *Room) schedule() {
 	if !r.scheduled {
 		r.scheduled = true
-		time.AfterFunc(r.hub.opts.Tick, r.flush)
+		time.AfterFunc(max(0, r.hub.opts.Tick-time.Since(r.lastFlush)), r.flush)
 	}
 }
 
@@ -114,6 +117,7 @@ func (r *Room) addEphemeral(msg *realtimev1.ServerMessage) {
 func (r *Room) flush() {
 	r.mu.Lock()
 	r.scheduled = false
+	r.lastFlush = time.Now()
 	run, eph, busLive := r.run, r.eph, r.busLive
 	r.run, r.eph, r.busLive = nil, nil, nil
 	var shared []byte // run encoded once for every client that needs all of it
