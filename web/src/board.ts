@@ -2,7 +2,7 @@
 import { h, clear, toast } from './dom';
 import {
   decodeStroke, decodeQuantized, decodePressures, deltaEncode, drawStroke, encodePoints, fromQuantized, hexToRgba, hitStroke, reach,
-  levelFor, span, COORD_SCALE, MAX_POINTS, MAX_WIDTH, MIN_WIDTH, TOOL_HIGHLIGHTER, TOOL_PEN, TOOL_PIXEL_ERASER, type Decoded, type Mapping,
+  levelFor, span, COORD_SCALE, MAX_LEVEL, MAX_POINTS, MAX_WIDTH, MIN_WIDTH, TOOL_HIGHLIGHTER, TOOL_PEN, TOOL_PIXEL_ERASER, type Decoded, type Mapping,
 } from './geometry';
 import { fetchTiles, loadSnapshot, tileKey, tileRange, type Tile } from './tiles';
 import { RoomConnection, hex, newId, type ConnState } from './net';
@@ -352,41 +352,110 @@ export function mountBoard(root: HTMLElement, room: Room, user: User): () => voi
     return erasedIds.has(id) || !!erasing?.ids.has(id);
   }
 
+  /** A tile whose content is all here: no snapshot, or its snapshot decoded. */
+  function complete(t: Tile | undefined): t is Tile {
+    return !!t && (!t.snapshotUrl || !!t.bitmap);
+  }
+
+  /** Clips to the device-pixel-rounded rectangle of tile (level, tx, ty); returns that rectangle. */
+  function clipTile(m: Mapping, level: number, tx: number, ty: number): [number, number, number, number] {
+    const s = span(level);
+    const px0 = (tx * s - m.ox) * m.scale;
+    const py0 = (ty * s - m.oy) * m.scale;
+    const size = s * m.scale;
+    const cx0 = Math.round(px0);
+    const cy0 = Math.round(py0);
+    const rect: [number, number, number, number] = [cx0, cy0, Math.round(px0 + size) - cx0, Math.round(py0 + size) - cy0];
+    bctx.beginPath();
+    bctx.rect(...rect);
+    bctx.clip();
+    return rect;
+  }
+
   /**
-   * Each visible tile clipped to its rectangle: its snapshot scaled into place, its delta strokes, then the
-   * strokes received over the WebSocket after its covers_seq. A tile not loaded yet shows the WebSocket strokes.
+   * Draws tile `t` (any level) into the current clip: its snapshot scaled into place, its delta strokes, then the
+   * WebSocket strokes after its covers_seq that reach the world rectangle [wx0, wx0+ws) × [wy0, wy0+ws).
+   */
+  function paintTile(m: Mapping, t: Tile | undefined, wx0: number, wy0: number, ws: number): void {
+    const after = t ? t.coversSeq : 0;
+    if (t?.bitmap) {
+      const s = span(t.level);
+      bctx.drawImage(t.bitmap, (t.x * s - m.ox) * m.scale, (t.y * s - m.oy) * m.scale, s * m.scale, s * m.scale);
+    }
+    if (t) for (const st of t.strokes) if (!hidden(st.id)) drawStroke(bctx, st.d, m);
+    for (const rec of order) {
+      if (rec.seq <= after || rec.erased || hidden(rec.id)) continue;
+      const d = rec.d;
+      const rr = reach(d.width);
+      if (d.maxX + rr < wx0 || d.minX - rr > wx0 + ws || d.maxY + rr < wy0 || d.minY - rr > wy0 + ws) continue;
+      drawStroke(bctx, d, m);
+    }
+  }
+
+  /** Cached complete tiles one and two levels finer inside (level, tx, ty), drawn in their rectangles. */
+  function paintChildren(m: Mapping, level: number, tx: number, ty: number, depth: number): number {
+    if (level === 0 || depth === 0) return 0;
+    let n = 0;
+    for (let dy = 0; dy < 2; dy++) {
+      for (let dx = 0; dx < 2; dx++) {
+        const cx = tx * 2 + dx;
+        const cy = ty * 2 + dy;
+        const c = tileCache.get(tileKey(level - 1, cx, cy));
+        if (complete(c)) {
+          bctx.save();
+          const r = clipTile(m, level - 1, cx, cy);
+          bctx.clearRect(...r); // over a coarser ancestor drawn before: the finer tile replaces it
+          const s = span(level - 1);
+          paintTile(m, c, cx * s, cy * s, s);
+          bctx.restore();
+          n++;
+        } else n += paintChildren(m, level - 1, cx, cy, depth - 1);
+      }
+    }
+    return n;
+  }
+
+  /**
+   * Each visible tile clipped to its rectangle, from its own level when it is loaded. Until it is (while
+   * zooming), the nearest cached complete ancestor (coarser, scaled up) and any cached complete descendants
+   * (finer, scaled down) stand in for it, so that the screen is never blank; with neither, the WebSocket strokes.
    */
   function drawTiles(m: Mapping): void {
     const level = currentLevel();
     const s = span(level);
     const r = visibleRange(level);
+    let visibleN = 0;
+    let drawn = 0;
+    let fallback = 0;
     for (let ty = r.y0; ty <= r.y1; ty++) {
       for (let tx = r.x0; tx <= r.x1; tx++) {
+        visibleN++;
         const t = tileCache.get(tileKey(level, tx, ty));
-        const wx0 = tx * s;
-        const wy0 = ty * s;
-        const px0 = (wx0 - m.ox) * m.scale;
-        const py0 = (wy0 - m.oy) * m.scale;
-        const size = s * m.scale;
-        const cx0 = Math.round(px0);
-        const cy0 = Math.round(py0);
         bctx.save();
-        bctx.beginPath();
-        bctx.rect(cx0, cy0, Math.round(px0 + size) - cx0, Math.round(py0 + size) - cy0);
-        bctx.clip();
-        const after = t ? t.coversSeq : 0;
-        if (t?.bitmap) bctx.drawImage(t.bitmap, px0, py0, size, size);
-        if (t) for (const st of t.strokes) if (!hidden(st.id)) drawStroke(bctx, st.d, m);
-        for (const rec of order) {
-          if (rec.seq <= after || rec.erased || hidden(rec.id)) continue;
-          const d = rec.d;
-          const rr = reach(d.width);
-          if (d.maxX + rr < wx0 || d.minX - rr > wx0 + s || d.maxY + rr < wy0 || d.minY - rr > wy0 + s) continue;
-          drawStroke(bctx, d, m);
+        clipTile(m, level, tx, ty);
+        if (complete(t)) {
+          paintTile(m, t, tx * s, ty * s, s);
+          drawn++;
+        } else {
+          let anc: Tile | undefined;
+          for (let l = level + 1; l <= Math.min(MAX_LEVEL, level + 6) && !anc; l++) {
+            const a = tileCache.get(tileKey(l, tx >> (l - level), ty >> (l - level)));
+            if (complete(a)) anc = a;
+          }
+          // Without an ancestor the WebSocket strokes (after seq 0) show what is known.
+          paintTile(m, anc, tx * s, ty * s, s);
+          const kids = paintChildren(m, level, tx, ty, 2);
+          if (anc || kids) fallback++;
         }
         bctx.restore();
       }
     }
+    stage.dataset.tilesVisible = String(visibleN);
+    stage.dataset.tilesDrawn = String(drawn);
+    stage.dataset.tilesFallback = String(fallback);
+    stage.dataset.filled = String(drawn === visibleN && tilesInflight === 0);
+    stage.dataset.drawnLevel = String(level);
+    stage.dataset.view = `${view.x},${view.y},${view.z}`;
   }
 
   function setTileData(): void {

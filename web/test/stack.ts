@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 export const ROOT = resolve(import.meta.dirname, '..', '..');
-const DB = process.env.TEST_DATABASE_URL ?? 'postgres://infidraw:infidraw@127.0.0.1:55432/infidraw_test?sslmode=disable';
+export const DB = process.env.TEST_DATABASE_URL ?? 'postgres://infidraw:infidraw@127.0.0.1:55432/infidraw_test?sslmode=disable';
 const REDIS = process.env.REDIS_URL ?? 'redis://127.0.0.1:56379/0';
 
 export const BINARIES = {
