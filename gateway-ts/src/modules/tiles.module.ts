@@ -1,14 +1,17 @@
 import { Module } from '@nestjs/common';
+import { ExportController } from '../controllers/export.controller';
 import { TilesController } from '../controllers/tiles.controller';
+import { ExportRepository } from '../repositories/export.repository';
 import { SnapshotObjectsRepository } from '../repositories/snapshot-objects.repository';
 import { TileDeltaRepository } from '../repositories/tile-delta.repository';
+import { ExportService } from '../services/export.service';
 import { TilesService } from '../services/tiles.service';
 import { RoomsModule } from './rooms.module';
 
-/** A room as tiles through tile-delta-go, and the snapshot PNGs from the object store. */
+/** A room as tiles through tile-delta-go, the snapshot PNGs from the object store, and region exports. */
 @Module({
   imports: [RoomsModule],
-  controllers: [TilesController],
-  providers: [TilesService, TileDeltaRepository, SnapshotObjectsRepository],
+  controllers: [TilesController, ExportController],
+  providers: [TilesService, TileDeltaRepository, SnapshotObjectsRepository, ExportService, ExportRepository],
 })
 export class TilesModule {}

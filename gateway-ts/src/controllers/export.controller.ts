@@ -1,0 +1,38 @@
+import { Controller, Get, Param, Query, Res } from '@nestjs/common';
+import { ApiOperation, ApiParam, ApiProduces, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { FastifyReply } from 'fastify';
+import { ErrorResponses } from '../dtos/error.dto';
+import { ExportQueryDto } from '../dtos/export.dto';
+import { Auth, Authenticated } from '../middleware/auth.guard';
+import { uuidPipe } from '../middleware/pipes';
+import { AuthContext } from '../services/auth.service';
+import { ExportService } from '../services/export.service';
+import { sendPayload } from '../utils/payload';
+
+@ApiTags('Tiles')
+@Controller('api/rooms/:id')
+@ApiParam({ name: 'id', format: 'uuid' })
+export class ExportController {
+  constructor(private readonly service: ExportService) {}
+
+  @Authenticated()
+  @Get('export.png')
+  @ApiOperation({
+    summary: 'A region of the board as one PNG (any member)',
+    description:
+      'Rendered server-side by tile-delta-go ExportRegion from the tiles of the level closest to the output scale. ' +
+      'The region is in world units x100; the height follows its aspect ratio. At most 4096 pixels a side and 16 Mpx in all ' +
+      '(400 otherwise). X-Covers-Seq names the sequence number the picture reflects.',
+  })
+  @ApiProduces('image/png')
+  @ApiResponse({ status: 200, content: { 'image/png': { schema: { type: 'string', format: 'binary' } } } })
+  @ErrorResponses(400, 401, 404, 502, 503, 504)
+  async png(
+    @Auth() auth: AuthContext,
+    @Param('id', uuidPipe('id')) id: string,
+    @Query() query: ExportQueryDto,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ) {
+    return sendPayload(reply, await this.service.png(auth, id, query));
+  }
+}
