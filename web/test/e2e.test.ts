@@ -405,6 +405,37 @@ test('a large seeded board zoomed far out is filled from one tiles request of sn
   assert.ok(ink.inside > 0.05, `the seeded square is drawn: ${ink.inside}`);
   assert.ok(ink.outside >= 0 && ink.outside < 0.01, `beside it is empty: ${ink.outside}`);
   if (process.env.WEB_E2E_ZOOMED_OUT_PNG) await page.screenshot({ path: process.env.WEB_E2E_ZOOMED_OUT_PNG });
+
+  // No blank screen while zooming: two steps in reach the next finer level, whose tiles are asked for only after
+  // the 120 ms debounce; the first frames at that level are drawn from the cached coarser tiles, scaled.
+  await page.keyboard.press('+');
+  await page.keyboard.press('+');
+  const during = await (await page.waitForFunction(([level, half]) => {
+    const st = document.querySelector<HTMLElement>('#stage')!;
+    if (st.dataset.drawnLevel !== String(level)) return false;
+    const c = document.querySelector<HTMLCanvasElement>('#board-canvas')!;
+    const [vx, vy, vz] = st.dataset.view!.split(',').map(Number);
+    const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+    let n = 0;
+    let inked = 0;
+    for (let i = 0; i < 60; i++) {
+      for (let j = 0; j < 60; j++) {
+        const px = Math.floor((-half + (2 * half * (i + 0.5)) / 60 - vx) * vz);
+        const py = Math.floor((-half + (2 * half * (j + 0.5)) / 60 - vy) * vz);
+        if (px < 0 || py < 0 || px >= c.width || py >= c.height) continue;
+        n++;
+        if (d[(py * c.width + px) * 4 + 3] > 0) inked++;
+      }
+    }
+    return { filled: st.dataset.filled, fallback: Number(st.dataset.tilesFallback), visible: Number(st.dataset.tilesVisible), ink: inked / n };
+  }, [level - 1, SEED_SPREAD / 2] as const, { timeout: 20_000, polling: 'raf' })).jsonValue() as { filled: string; fallback: number; visible: number; ink: number };
+  console.log(`# first frame at level ${level - 1}: ${JSON.stringify(during)}`);
+  assert.equal(during.filled, 'false', 'the finer tiles are not there yet');
+  assert.ok(during.fallback > 0, 'coarser tiles stand in');
+  assert.ok(during.ink > 0.05, `not blank while the finer tiles load: ${during.ink}`);
+  const zin = Date.now();
+  await page.waitForSelector(`#stage[data-drawn-level="${level - 1}"][data-filled="true"]`, { timeout: 60_000 });
+  console.log(`# level ${level - 1} filled ${Date.now() - zin} ms later`);
   await deleteRoom(owner, roomId);
 });
 
