@@ -4,7 +4,7 @@ import {
   decodeStroke, decodeQuantized, decodePressures, deltaEncode, drawStroke, encodePoints, fromQuantized, hexToRgba, hitStroke, reach,
   levelFor, span, COORD_SCALE, MAX_LEVEL, MAX_POINTS, MAX_WIDTH, MIN_WIDTH, TOOL_HIGHLIGHTER, TOOL_PEN, TOOL_PIXEL_ERASER, type Decoded, type Mapping,
 } from './geometry';
-import { fetchTiles, loadSnapshot, tileKey, tileRange, type Tile } from './tiles';
+import { fetchEvents, fetchTiles, loadSnapshot, tileKey, tileRange, type Tile } from './tiles';
 import { RoomConnection, hex, newId, type ConnState } from './net';
 import type { Room, User } from './api';
 import type { Peer } from './gen/infidraw/realtime/v1/frames';
@@ -16,6 +16,8 @@ const PALETTE = ['#1e1e1e', '#e03131', '#f08c00', '#2f9e44', '#1971c2', '#7048e8
 const WIDTHS = [2, 4, 8, 16, 32];
 const MIN_ZOOM = 2 ** -16;
 const MAX_ZOOM = 16;
+/** The object eraser reads at most this many events to find strokes inside snapshots (loadHistory). */
+const HISTORY_MAX = 100_000;
 
 interface Rec {
   id: string;
@@ -94,6 +96,8 @@ export function mountBoard(root: HTMLElement, room: Room, user: User): () => voi
             const id = hex(sid);
             const r = strokes.get(id);
             if (r) r.erased = erased;
+            const hr = history.get(id);
+            if (hr) hr.erased = erased;
             if (erased) erasedIds.add(id);
             else erasedIds.delete(id);
           }
@@ -184,12 +188,17 @@ export function mountBoard(root: HTMLElement, room: Room, user: User): () => voi
   let tilesInflight = 0;
   let tileWanted = '';
   const tileStats = { requests: 0, bytes: 0, pngs: 0, pngBytes: 0 };
+  let tilesHead = 0; // head_seq of the first tiles response: later strokes come over the WebSocket
+  // Strokes baked into snapshot PNGs, for the object eraser (see loadHistory).
+  const history = new Map<string, { d: Decoded; erased: boolean }>();
+  let historyLoad: Promise<void> | null = null;
+  let historyReady = false;
   let canEdit = room.role !== 'viewer';
   let tool: ToolName = canEdit ? 'pen' : 'hand';
   let colour = PALETTE[0];
   let widthPx = WIDTHS[1];
   let drawing: Drawing | null = null;
-  let erasing: { ids: Set<string> } | null = null;
+  let erasing: { ids: Set<string>; pts: [number, number, number][] } | null = null;
   let panning: { px: number; py: number; vx: number; vy: number } | null = null;
   let spaceHeld = false;
   const undoStack: Uint8Array[] = [];
@@ -606,6 +615,7 @@ export function mountBoard(root: HTMLElement, room: Room, user: User): () => voi
   function setTool(t: ToolName): void {
     if (!canEdit && t !== 'hand') return;
     tool = t;
+    if (t === 'eraser') void loadHistory();
     for (const [n, b] of toolButtons) b.classList.toggle('active', n === t);
     page.dataset.tool = t;
   }
@@ -713,42 +723,96 @@ export function mountBoard(root: HTMLElement, room: Room, user: User): () => voi
     invalidate(false);
   }
 
+  /** Marks every stroke under (wx, wy) within r: WebSocket strokes, tile deltas and strokes baked into snapshots. */
+  function hitAll(er: { ids: Set<string> }, wx: number, wy: number, r: number): boolean {
+    let hit = false;
+    const test = (id: string, d: Decoded) => {
+      if (erasedIds.has(id) || er.ids.has(id) || !hitStroke(d, wx, wy, r)) return;
+      er.ids.add(id);
+      hit = true;
+    };
+    for (let i = order.length - 1; i >= 0; i--) if (!order[i].erased) test(order[i].id, order[i].d);
+    const level = currentLevel();
+    for (const t of tileCache.values()) if (t.level === level) for (const st of t.strokes) test(st.id, st.d);
+    for (const [id, hr] of history) if (!hr.erased) test(id, hr.d);
+    return hit;
+  }
+
   function eraseAt(e: PointerEvent): void {
     if (!erasing) return;
     const [wx, wy] = toWorld(e);
     const r = (widthPx * 1.5) / view.z;
-    let hit = false;
-    for (let i = order.length - 1; i >= 0; i--) {
-      const rec = order[i];
-      if (rec.erased || erasing.ids.has(rec.id)) continue;
-      if (hitStroke(rec.d, wx, wy, r)) {
-        erasing.ids.add(rec.id);
-        hit = true;
+    erasing.pts.push([wx, wy, r]);
+    if (hitAll(erasing, wx, wy, r)) invalidate(true);
+  }
+
+  /**
+   * The strokes inside snapshot PNGs have no vectors in the tiles response (GetTiles returns only the strokes
+   * after a snapshot, and the gateway does not expose its explicit tile list with covers_seq 0, which would give
+   * a tile's full list). So the object eraser reads the room's events up to the first tiles response's head_seq
+   * (what the snapshots can hold; later strokes come over the WebSocket), keeping erase/restore state, in pages of
+   * 10,000, once per board, when the eraser is picked. A room longer than HISTORY_MAX events is not read: there
+   * strokes inside snapshots cannot be erased by the object eraser (the pixel eraser still works).
+   */
+  function loadHistory(): Promise<void> {
+    if (historyLoad) return historyLoad;
+    const upTo = tilesHead;
+    stage.dataset.eraserHistory = 'loading';
+    historyLoad = (async () => {
+      if (upTo > HISTORY_MAX) {
+        stage.dataset.eraserHistory = 'too-long';
+        return;
       }
-    }
-    const level = currentLevel();
-    for (const t of tileCache.values()) {
-      if (t.level !== level) continue;
-      for (const st of t.strokes) {
-        if (erasedIds.has(st.id) || erasing.ids.has(st.id)) continue;
-        if (hitStroke(st.d, wx, wy, r)) {
-          erasing.ids.add(st.id);
-          hit = true;
+      let since = 0;
+      while (since < upTo) {
+        const { page } = await fetchEvents(room.id, since, 10_000);
+        for (const e of page.events) {
+          if (e.seq > upTo) break;
+          const k = e.kind;
+          if (k?.$case === 'strokeAdded' && k.value.stroke) history.set(hex(k.value.stroke.id), { d: decodeStroke(k.value.stroke), erased: false });
+          else if (k?.$case === 'strokesErased' || k?.$case === 'strokesRestored') {
+            for (const sid of k.value.strokeIds) {
+              const hr = history.get(hex(sid));
+              if (hr) hr.erased = k.$case === 'strokesErased';
+            }
+          }
         }
+        if (!page.events.length || !page.hasMore) break;
+        since = page.events[page.events.length - 1].seq;
       }
-    }
-    if (hit) invalidate(true);
+      historyReady = true;
+      stage.dataset.eraserHistory = String(history.size);
+    })().catch(() => {
+      historyLoad = null; // tried again at the next eraser gesture
+      stage.dataset.eraserHistory = 'failed';
+    });
+    return historyLoad;
   }
 
   function endErase(): void {
     const er = erasing;
     erasing = null;
-    if (!er || er.ids.size === 0) return;
+    if (!er) return;
+    if (historyLoad && !historyReady) {
+      // The gesture came before the snapshot strokes: hit-test its path again once they are here.
+      void historyLoad.then(() => {
+        for (const [x, y, r] of er.pts) hitAll(er, x, y, r);
+        sendErase(er.ids);
+      });
+      return;
+    }
+    sendErase(er.ids);
+  }
+
+  function sendErase(set: Set<string>): void {
+    if (set.size === 0) return;
     const actionId = newId();
-    const ids = [...er.ids];
+    const ids = [...set];
     for (const id of ids) {
       const r = strokes.get(id);
       if (r) r.erased = true;
+      const hr = history.get(id);
+      if (hr) hr.erased = true;
       erasedIds.add(id);
     }
     conn.action({ $case: 'eraseStrokes', value: { actionId, strokeIds: ids.map(unhex) } }, actionId);
@@ -797,7 +861,8 @@ export function mountBoard(root: HTMLElement, room: Room, user: User): () => voi
     }
     if (e.button !== 0 || !canEdit) return;
     if (tool === 'eraser') {
-      erasing = { ids: new Set() };
+      erasing = { ids: new Set(), pts: [] };
+      void loadHistory();
       eraseAt(e);
     } else startStroke(e);
     schedule();
@@ -956,7 +1021,7 @@ export function mountBoard(root: HTMLElement, room: Room, user: User): () => voi
   // Tiles first; then the WebSocket sends only what came after them (last_seq = head_seq).
   clearTimeout(tileTimer);
   loadVisibleTiles().then((head) => {
-    if (head) conn.lastSeq = head;
+    if (head) conn.lastSeq = tilesHead = head;
   }, () => {}).finally(() => conn.start());
   canvas.focus({ preventScroll: true });
 

@@ -1,6 +1,7 @@
 // The tile layer's network side: GET /api/rooms/:id/tiles (protobuf GetTilesResponse) split into requests of
 // at most 256 tiles, and snapshot PNGs decoded to ImageBitmaps (immutable URLs: the browser cache keeps them).
 import { GetTilesResponse } from './gen/infidraw/tile/v1/tile';
+import { GetEventsResponse } from './gen/infidraw/realtime/v1/realtime_service';
 import { ApiError } from './api';
 import { decodeStroke, span, COORD_SCALE, type Decoded } from './geometry';
 import { hex } from './net';
@@ -80,4 +81,12 @@ export async function loadSnapshot(url: string): Promise<{ bitmap: ImageBitmap; 
   if (!res.ok) throw new ApiError(res.status, `snapshot: ${res.status}`);
   const blob = await res.blob();
   return { bitmap: await createImageBitmap(blob), bytes: blob.size };
+}
+
+/** One page of the room's committed events after `since` (GET /api/rooms/:id/events, protobuf). */
+export async function fetchEvents(roomId: string, since: number, limit: number): Promise<{ page: GetEventsResponse; bytes: number }> {
+  const res = await fetch(`/api/rooms/${roomId}/events?since=${since}&limit=${limit}&format=protobuf`, { credentials: 'same-origin' });
+  if (!res.ok) throw new ApiError(res.status, `events: ${res.status}`);
+  const buf = new Uint8Array(await res.arrayBuffer());
+  return { page: GetEventsResponse.decode(buf), bytes: buf.length };
 }

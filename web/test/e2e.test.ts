@@ -273,6 +273,51 @@ test('undo, redo and the object eraser reach the other user', opt, async () => {
   await waitInk(bob, 620, 300); // other strokes stay
 });
 
+test('the object eraser hits a stroke that lives only in a snapshot PNG; the other user sees it go', opt, async () => {
+  const ann = await newPage(1);
+  const ben = await newPage(1);
+  await signup(ann, 'Ann');
+  const roomId = await createBoard(ann, 'Erase in a snapshot');
+  const link = await shareLink(ann, roomId, 'editor');
+  await signup(ben, 'Ben');
+  await openLink(ben, link);
+  await ann.goto(`${stack.origin}/b/${roomId}`);
+  await online(ann);
+  // Four strokes inside level-0 tile (0, 0) (world 0..256; the view starts at -40): past the threshold of 3.
+  await stroke(ann, [[150, 200], [200, 200], [270, 200]]);
+  for (const y of [230, 250, 270]) await stroke(ann, [[160, y], [200, y + 5], [240, y]]);
+  await ann.waitForSelector('#conn[data-unsent="0"]');
+  // Until the tile is one snapshot with no delta: then nobody gets these strokes as vectors from the tiles API.
+  await ann.waitForFunction(async (roomId) => {
+    const j = (await (await fetch(`/api/rooms/${roomId}/tiles?level=0&minX=0&minY=0&maxX=25600&maxY=25600&format=json`)).json()) as TilesJson;
+    return j.tiles?.length === 1 && !!j.tiles[0].snapshot && !j.tiles[0].strokes?.length;
+  }, roomId, { timeout: 30_000, polling: 200 });
+  for (const p of [ann, ben]) {
+    await p.reload();
+    await online(p);
+    await p.waitForSelector('#stage[data-tile-snapshots="1"][data-tile-strokes="0"]');
+    assert.equal(await strokeCount(p), 0, 'no stroke as a vector: the first one is only in the PNG');
+    await waitInk(p, 210, 200);
+  }
+  // Ann erases across the first stroke right after picking the eraser (the snapshot strokes may still be loading).
+  await ann.keyboard.press('e');
+  await stroke(ann, [[210, 185], [210, 215]]);
+  await waitInk(ben, 210, 200, false);
+  await waitInk(ann, 210, 200, false);
+  for (const y of [230, 250, 270]) await waitInk(ben, 200, y + 5); // the others stay
+  const erased = await ann.evaluate(async (roomId) => {
+    const j = (await (await fetch(`/api/rooms/${roomId}/events?format=json`)).json()) as { events: { strokesErased?: { strokeIds?: string[] } }[] };
+    return j.events.filter((e) => e.strokesErased).map((e) => e.strokesErased!.strokeIds?.length ?? 0);
+  }, roomId);
+  assert.deepEqual(erased, [1], 'one erase of exactly one stroke');
+  // After a reload the erased stroke does not come back from any snapshot.
+  await ben.reload();
+  await online(ben);
+  await waitInk(ben, 200, 275);
+  await waitInk(ben, 210, 200, false);
+  assert.equal(await inkAt(ben, 210, 200), 0);
+});
+
 // ---- a large seeded board, far out
 const DRAWINGS = process.env.INFIDRAW_DRAWINGS ?? join(ROOT, '..', 'shared', 'data', 'strokes', 'raw');
 const SEED_STROKES = Number(process.env.WEB_E2E_SEED_STROKES ?? 60_000);
