@@ -1,9 +1,10 @@
 // Takes the screenshots in docs/screenshots/ against the real stack: `node web/test/screenshots.ts`
 // (after `npm run -w web build`).
 import { mkdirSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { chromium, type Page } from 'playwright-core';
-import { startStack, ROOT } from './stack.ts';
+import { startStack, ROOT, DB } from './stack.ts';
 
 const out = join(ROOT, 'docs', 'screenshots');
 mkdirSync(out, { recursive: true });
@@ -101,6 +102,27 @@ try {
   await a.screenshot({ path: join(out, 'board.png') });
   await a.keyboard.press('?');
   await a.screenshot({ path: join(out, 'shortcuts.png') });
+  await a.keyboard.press('Escape');
+
+  // A board of 60,000 real strokes (bin/seed, Quick, Draw!) over 60,000 × 60,000 world units, far out.
+  await a.goto(`${stack.origin}/`);
+  await a.fill('form.create input', 'Large board');
+  await a.click('form.create button');
+  await a.waitForURL(/\/b\/[0-9a-f-]{36}$/);
+  const bigRoom = a.url().split('/b/')[1];
+  execFileSync(process.env.SEED_BIN ?? join(ROOT, 'bin', 'seed'), ['-room', bigRoom, '-strokes', '60000', '-spread', '60000', '-drawings', join(ROOT, '..', 'shared', 'data', 'strokes', 'raw')],
+    { env: { ...process.env, DATABASE_URL: DB }, stdio: ['ignore', 'ignore', 'inherit'] });
+  await a.reload();
+  await a.waitForSelector('#conn[data-state="online"]');
+  await a.locator('#board-canvas').focus();
+  for (let i = 0; i < 20; i++) await a.keyboard.press('-');
+  await a.waitForSelector('#stage[data-drawn-level="6"][data-filled="true"]', { timeout: 120_000 });
+  await a.mouse.move(box.x + 5, box.y + 5);
+  await a.screenshot({ path: join(out, 'zoomed-out.png') });
+  await a.evaluate(async (roomId) => { // the 60,000 strokes do not stay in the test database
+    const me = (await (await fetch('/api/auth/me')).json()) as { csrfToken?: string };
+    await fetch(`/api/rooms/${roomId}`, { method: 'DELETE', headers: { 'x-csrf-token': me.csrfToken ?? '' } });
+  }, bigRoom);
   console.log(`screenshots written to ${out}`);
 } finally {
   await browser.close();
