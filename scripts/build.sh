@@ -10,10 +10,11 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
   log "npm ci"
   npm ci --no-audit --no-fund --loglevel=error
 fi
-log "go: bin/realtime-go bin/tile-delta-go"
+log "go: bin/realtime-go bin/tile-delta-go bin/seed"
 mkdir -p bin
 go build -o bin/realtime-go ./realtime-go/cmd/realtime
 go build -o bin/tile-delta-go ./tile-delta-go/cmd/tile-delta
+go build -o bin/seed ./realtime-go/cmd/seed
 log "cargo: target/release/snapshot-server"
 cargo build --release --locked -q -p infidraw-snapshot-server
 log "gateway-ts"
