@@ -12,6 +12,7 @@ import (
 
 	"github.com/infidraw/infidraw/bench/internal/fanout"
 	"github.com/infidraw/infidraw/bench/internal/ingest"
+	"github.com/infidraw/infidraw/bench/internal/openboard"
 	"github.com/infidraw/infidraw/bench/internal/stack"
 	"github.com/infidraw/infidraw/bench/internal/wire"
 	"github.com/infidraw/infidraw/shared-go/quickdraw"
@@ -90,7 +91,7 @@ func run(ctx context.Context, args []string, getenv func(string) string) error {
 
 	parts := map[string]bool{}
 	if *only == "" {
-		*only = "wire,fanout,ingest,idle,render"
+		*only = "wire,fanout,ingest,idle,render,open"
 		if *quick {
 			*only = "wire,fanout,ingest,idle"
 		}
@@ -123,6 +124,11 @@ func run(ctx context.Context, args []string, getenv func(string) string) error {
 	}
 	if parts["render"] {
 		if err := renderRuns(ctx, *out, *strokesDir, *serverCPUs, getenv, summary); err != nil {
+			return err
+		}
+	}
+	if parts["open"] {
+		if err := openRuns(ctx, *quick, *out, bin, dbURL, redisURL, *serverCPUs, keys, *strokesDir, getenv, summary); err != nil {
 			return err
 		}
 	}
@@ -355,4 +361,49 @@ func writeJSON(dir, name string, v any) error {
 		return err
 	}
 	return os.WriteFile(filepath.Join(dir, name+".json"), b, 0o644)
+}
+
+// openRuns opens a board: a 1,000,000-stroke room (20,000 with --quick) and a 1,000-stroke room of the
+// same density, from tiles versus the earlier design's full replay.
+func openRuns(ctx context.Context, quick bool, out, bin, dbURL, redisURL, cpus string, keys *stack.Keys, strokesDir string, getenv func(string) string, summary *strings.Builder) error {
+	root := getenv("INFIDRAW_ROOT")
+	if root == "" {
+		root = "."
+	}
+	path := func(env, rel string) string {
+		if v := getenv(env); v != "" {
+			return v
+		}
+		return filepath.Join(root, rel)
+	}
+	cfg := openboard.Config{Strokes: 1_000_000, Small: 1000, Root: root, Drawings: strokesDir, RealtimeBin: bin,
+		TileDeltaBin: path("TILE_DELTA_BIN", "bin/tile-delta-go"), SnapshotBin: path("SNAPSHOT_BIN", "target/release/snapshot-server"),
+		Seed: getenv("SEED_BIN"), DatabaseURL: dbURL, RedisURL: redisURL, Keys: keys, CPUs: cpus}
+	if quick {
+		cfg.Strokes = 20_000
+	}
+	res, err := openboard.Run(ctx, cfg)
+	if err != nil {
+		return fmt.Errorf("open: %w", err)
+	}
+	if err := writeJSON(out, "open", res); err != nil {
+		return err
+	}
+	fmt.Fprintf(summary, "## Opening a board: a 1920×1080 screen from tiles vs the earlier design's full replay\n\n"+
+		"Rooms seeded with real drawings over a %d-unit square (the small room at the same density); level 0 = 100 %%, level %d = the whole square on screen. "+
+		"\"first\" is the first read (no snapshot yet), \"settled\" the median of 5 reads after the snapshot policy ran (threshold %d strokes). "+
+		"Times are round trips on loopback. Bound: ≤ %d tiles per level.\n\n", openboard.Spread, res.FarLevel, 64, res.MaxTiles)
+	fmt.Fprintf(summary, "| room | seed s | read | tiles | snapshots | strokes | bytes | ms |\n|---|---|---|---|---|---|---|---|\n")
+	for _, r := range []openboard.Room{res.Large, res.Small} {
+		for _, row := range []struct {
+			name string
+			v    openboard.Read
+		}{{"level 0 first", r.Level0}, {"level 0 settled", r.Level0Warm}, {fmt.Sprintf("level %d first", res.FarLevel), r.Far},
+			{fmt.Sprintf("level %d settled", res.FarLevel), r.FarWarm}, {"replay JSON uncached", r.Replay}, {"replay JSON cached", r.ReplayHot}} {
+			fmt.Fprintf(summary, "| %d | %.1f | %s | %d | %d | %d | %d | %.1f |\n", r.Strokes, r.SeedSec, row.name, row.v.Tiles, row.v.Snapshots, row.v.Strokes, row.v.Bytes, row.v.Ms)
+		}
+	}
+	fmt.Fprintf(summary, "\nSettled time %d vs %d strokes: level 0 %.2fx, level %d %.2fx (target ≤ 1.5).\n\n", res.Large.Strokes, res.Small.Strokes,
+		res.Large.Level0Warm.Ms/max(res.Small.Level0Warm.Ms, 0.001), res.FarLevel, res.Large.FarWarm.Ms/max(res.Small.FarWarm.Ms, 0.001))
+	return nil
 }

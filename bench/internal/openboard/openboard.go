@@ -1,0 +1,300 @@
+// Package openboard measures opening a board: the bytes and time to fill a 1920 x 1080 screen from
+// tiles (tile-delta-go GetTiles, before and after the snapshot policy ran) versus the earlier design's
+// full replay (every event from seq 0, realtime-go GetEvents paged to the end, rendered as JSON),
+// uncached and cached (the second replay is served from realtime-go's Redis page cache), for a large
+// room and a 1,000-stroke room of the same density.
+package openboard
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/infidraw/infidraw/bench/internal/stack"
+	realtimev1 "github.com/infidraw/infidraw/gen/go/infidraw/realtime/v1"
+	tilev1 "github.com/infidraw/infidraw/gen/go/infidraw/tile/v1"
+)
+
+// Screen is 1920 x 1080 CSS pixels at a device pixel ratio of 1; Spread the side of the seeded square
+// in world units; FarLevel the level at which that square fits the screen (1080 · 2^8 ≥ 200,000).
+const (
+	ScreenW, ScreenH = 1920, 1080
+	Spread           = 200_000
+	FarLevel         = 8
+	threshold        = 64
+)
+
+// Config of a run.
+type Config struct {
+	Strokes                                      int // strokes of the large room
+	Small                                        int // strokes of the small room
+	Root                                         string
+	Drawings                                     string
+	RealtimeBin, TileDeltaBin, SnapshotBin, Seed string
+	DatabaseURL, RedisURL                        string
+	Keys                                         *stack.Keys
+	CPUs                                         string
+}
+
+// Read is one measured request.
+type Read struct {
+	Tiles     int     `json:"tiles,omitempty"`
+	Snapshots int     `json:"snapshots,omitempty"`
+	Strokes   int     `json:"strokes"`
+	Bytes     int     `json:"bytes"`
+	Ms        float64 `json:"ms"`
+}
+
+// Room is one room's results.
+type Room struct {
+	Strokes    int     `json:"strokes"`
+	SeedSec    float64 `json:"seed_seconds"`
+	Level0     Read    `json:"level0_first"`
+	Level0Warm Read    `json:"level0_settled"`
+	Far        Read    `json:"far_first"`
+	FarWarm    Read    `json:"far_settled"`
+	Replay     Read    `json:"replay_uncached"`
+	ReplayHot  Read    `json:"replay_cached"`
+}
+
+// Result of a run.
+type Result struct {
+	FarLevel int  `json:"far_level"`
+	MaxTiles int  `json:"max_tiles"`
+	Large    Room `json:"large"`
+	Small    Room `json:"small"`
+}
+
+// Screen is the viewport of the screen at the level's scale, centred on the origin (world units x100).
+func Screen(level int) *tilev1.Viewport {
+	w, h := int64(ScreenW)<<level*100, int64(ScreenH)<<level*100
+	return &tilev1.Viewport{MinX: -w / 2, MinY: -h / 2, MaxX: w - w/2, MaxY: h - h/2}
+}
+
+func start(bin, cpus, health string, env ...string) (*stack.Process, error) {
+	args := []string{bin}
+	if cpus != "" {
+		args = append([]string{"taskset", "-c", cpus}, args...)
+	}
+	p := &stack.Process{Cmd: exec.Command(args[0], args[1:]...)}
+	p.Cmd.Env = append(os.Environ(), env...)
+	p.Cmd.Stdout, p.Cmd.Stderr = os.Stderr, os.Stderr
+	if err := p.Cmd.Start(); err != nil {
+		return nil, err
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		if resp, err := http.Get("http://" + health + "/healthz"); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return p, nil
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	p.Stop()
+	return nil, fmt.Errorf("%s never became healthy", filepath.Base(bin))
+}
+
+func (c Config) seed(ctx context.Context, room uuid.UUID, n, spread int) (time.Duration, error) {
+	bin := c.Seed
+	if bin == "" {
+		bin = filepath.Join(os.TempDir(), "infidraw-bench-seed")
+		build := exec.CommandContext(ctx, "go", "build", "-o", bin, "./realtime-go/cmd/seed")
+		build.Dir = c.Root
+		if out, err := build.CombinedOutput(); err != nil {
+			return 0, fmt.Errorf("build seed: %v\n%s", err, out)
+		}
+	}
+	t0 := time.Now()
+	cmd := exec.CommandContext(ctx, bin, "-room", room.String(), "-strokes", strconv.Itoa(n), "-spread", strconv.Itoa(spread), "-drawings", c.Drawings, "-batch", "5000")
+	cmd.Env = append(os.Environ(), "DATABASE_URL="+c.DatabaseURL)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return 0, fmt.Errorf("seed: %v\n%s", err, out)
+	}
+	return time.Since(t0), nil
+}
+
+// Run seeds both rooms, starts snapshot-rs, realtime-go and tile-delta-go, and measures.
+func Run(ctx context.Context, c Config) (Result, error) {
+	res := Result{FarLevel: FarLevel, MaxTiles: (ScreenW/256 + 2) * (ScreenH/256 + 2)}
+	large, small := uuid.New(), uuid.New()
+	d, err := c.seed(ctx, large, c.Strokes, Spread)
+	if err != nil {
+		return res, err
+	}
+	res.Large = Room{Strokes: c.Strokes, SeedSec: d.Seconds()}
+	d, err = c.seed(ctx, small, c.Small, max(256, int(Spread*math.Sqrt(float64(c.Small)/float64(c.Strokes)))))
+	if err != nil {
+		return res, err
+	}
+	res.Small = Room{Strokes: c.Small, SeedSec: d.Seconds()}
+
+	objects, err := os.MkdirTemp("", "bench-objects-")
+	if err != nil {
+		return res, err
+	}
+	defer os.RemoveAll(objects)
+	snapHTTP, snapGRPC := stack.FreeAddr(), stack.FreeAddr()
+	snap, err := start(c.SnapshotBin, c.CPUs, snapHTTP, "SNAPSHOT_HTTP_LISTEN="+snapHTTP, "SNAPSHOT_GRPC_LISTEN="+snapGRPC, "LOG_LEVEL=warn")
+	if err != nil {
+		return res, err
+	}
+	defer snap.Stop()
+	rt, err := stack.StartRealtime(c.RealtimeBin, c.DatabaseURL, c.RedisURL, c.Keys, c.CPUs)
+	if err != nil {
+		return res, err
+	}
+	defer rt.Stop()
+	tdHTTP, tdGRPC := stack.FreeAddr(), stack.FreeAddr()
+	td, err := start(c.TileDeltaBin, c.CPUs, tdHTTP, "DATABASE_URL="+c.DatabaseURL, "SNAPSHOT_TARGET="+snapGRPC, "TILE_DELTA_HTTP_LISTEN="+tdHTTP,
+		"TILE_DELTA_GRPC_LISTEN="+tdGRPC, "LOG_LEVEL=warn", "OBJECT_STORE_URL=file://"+objects, "TILE_DELTA_SNAPSHOT_STROKES="+strconv.Itoa(threshold))
+	if err != nil {
+		return res, err
+	}
+	defer td.Stop()
+	opts := []grpc.DialOption{grpc.WithTransportCredentials(insecure.NewCredentials()), grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(1 << 30))}
+	tconn, err := grpc.NewClient(tdGRPC, opts...)
+	if err != nil {
+		return res, err
+	}
+	defer tconn.Close()
+	rconn, err := grpc.NewClient(rt.GRPC, opts...)
+	if err != nil {
+		return res, err
+	}
+	defer rconn.Close()
+	pool, err := pgxpool.New(ctx, c.DatabaseURL)
+	if err != nil {
+		return res, err
+	}
+	defer pool.Close()
+	m := meter{tiles: tilev1.NewTileDeltaServiceClient(tconn), events: realtimev1.NewRealtimeServiceClient(rconn), pool: pool}
+	for _, r := range []struct {
+		id  uuid.UUID
+		out *Room
+	}{{large, &res.Large}, {small, &res.Small}} {
+		if r.out.Level0, r.out.Level0Warm, err = m.open(ctx, r.id, 0); err != nil {
+			return res, err
+		}
+		if r.out.Far, r.out.FarWarm, err = m.open(ctx, r.id, FarLevel); err != nil {
+			return res, err
+		}
+		if r.out.Replay, err = m.replay(ctx, r.id); err != nil {
+			return res, err
+		}
+		if r.out.ReplayHot, err = m.replay(ctx, r.id); err != nil {
+			return res, err
+		}
+	}
+	return res, nil
+}
+
+type meter struct {
+	tiles  tilev1.TileDeltaServiceClient
+	events realtimev1.RealtimeServiceClient
+	pool   *pgxpool.Pool
+}
+
+func (m meter) get(ctx context.Context, room uuid.UUID, level int) (Read, *tilev1.GetTilesResponse, error) {
+	t0 := time.Now()
+	resp, err := m.tiles.GetTiles(ctx, &tilev1.GetTilesRequest{RoomId: room.String(), Level: uint32(level),
+		Selection: &tilev1.GetTilesRequest_Viewport{Viewport: Screen(level)}})
+	if err != nil {
+		return Read{}, nil, fmt.Errorf("GetTiles: %w", err)
+	}
+	r := Read{Ms: float64(time.Since(t0).Microseconds()) / 1000, Tiles: len(resp.GetTiles()), Bytes: proto.Size(resp)}
+	for _, d := range resp.GetTiles() {
+		if d.GetSnapshot() != nil {
+			r.Snapshots++
+		}
+		r.Strokes += len(d.GetStrokes())
+	}
+	return r, resp, nil
+}
+
+// open reads the screen at a level before any snapshot, waits (bounded, polling the snapshot table)
+// until every tile at or over the threshold has one, and reports the median of 5 settled reads.
+func (m meter) open(ctx context.Context, room uuid.UUID, level int) (Read, Read, error) {
+	first, resp, err := m.get(ctx, room, level)
+	if err != nil {
+		return first, first, err
+	}
+	var xs, ys []int32
+	for _, d := range resp.GetTiles() {
+		if len(d.GetStrokes()) >= threshold {
+			xs, ys = append(xs, d.GetCoord().GetX()), append(ys, d.GetCoord().GetY())
+		}
+	}
+	deadline := time.Now().Add(5 * time.Minute)
+	for {
+		var have int
+		if err := m.pool.QueryRow(ctx, `select count(*) from unnest($3::int[], $4::int[]) as w(x, y) where exists
+			(select 1 from tile_snapshots s where s.room_id = $1 and s.level = $2 and s.tx = w.x and s.ty = w.y)`, room, level, xs, ys).Scan(&have); err != nil {
+			return first, first, err
+		}
+		if have == len(xs) {
+			break
+		}
+		if time.Now().After(deadline) {
+			return first, first, fmt.Errorf("level %d: %d of %d tiles got a snapshot in 5 minutes", level, have, len(xs))
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	var reads []Read
+	for range 5 {
+		r, _, err := m.get(ctx, room, level)
+		if err != nil {
+			return first, first, err
+		}
+		reads = append(reads, r)
+	}
+	for i := range reads { // median by time
+		for j := i + 1; j < len(reads); j++ {
+			if reads[j].Ms < reads[i].Ms {
+				reads[i], reads[j] = reads[j], reads[i]
+			}
+		}
+	}
+	return first, reads[len(reads)/2], nil
+}
+
+// replay is the earlier design's open: every event from seq 0, page by page, as JSON.
+func (m meter) replay(ctx context.Context, room uuid.UUID) (Read, error) {
+	t0 := time.Now()
+	var r Read
+	after := uint64(0)
+	for {
+		page, err := m.events.GetEvents(ctx, &realtimev1.GetEventsRequest{RoomId: room.String(), AfterSeq: after})
+		if err != nil {
+			return r, fmt.Errorf("GetEvents: %w", err)
+		}
+		b, err := protojson.Marshal(page)
+		if err != nil {
+			return r, err
+		}
+		r.Bytes += len(b)
+		r.Strokes += len(page.GetEvents())
+		if n := len(page.GetEvents()); n > 0 {
+			after = page.GetEvents()[n-1].GetSeq()
+		}
+		if !page.GetHasMore() || len(page.GetEvents()) == 0 {
+			break
+		}
+	}
+	r.Ms = float64(time.Since(t0).Microseconds()) / 1000
+	return r, nil
+}
