@@ -30,11 +30,11 @@ import (
 
 // Config of a comparison.
 type Config struct {
-	Writers  int           `json:"writers"` // one room each: ingest, not fan-out
+	Writers int `json:"writers"` // one room each: ingest, not fan-out
 	// InFlight is how many commits each infidraw writer keeps unacknowledged (the protocol allows many,
 	// as the browser does while the pen keeps drawing); the row-by-row baseline is bounded by its
 	// connection pool of Writers connections instead.
-	InFlight int `json:"infidraw_in_flight_per_writer"`
+	InFlight int           `json:"infidraw_in_flight_per_writer"`
 	Duration time.Duration `json:"-"`
 	Seconds  float64       `json:"seconds_per_phase"`
 }
