@@ -4,8 +4,7 @@
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 cd "$INFIDRAW_ROOT"
-mkdir -p bin
-go build -o bin/realtime-go ./realtime-go/cmd/realtime
+bash scripts/build.sh # the servers and bin/seed (fast when they are built already)
 go build -o bin/bench ./bench/cmd/bench
 quick=0; for a in "$@"; do [ "$a" = --quick ] && quick=1; done
 if [ "$quick" = 0 ]; then
@@ -28,7 +27,7 @@ bash scripts/backing.sh start pg redis
 bash scripts/backing.sh migrate "$BENCH_DATABASE_URL"
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 cpus=""; [ "$(nproc)" -ge 2 ] && cpus="1"
-export REALTIME_BIN="$INFIDRAW_ROOT/bin/realtime-go"
+export REALTIME_BIN="$INFIDRAW_ROOT/bin/realtime-go" SEED_BIN="$INFIDRAW_ROOT/bin/seed"
 export BASELINE_RELAY="$INFIDRAW_ROOT/bench/baseline-relay/server.js"
 export NODE_BIN="$(command -v node)"
 gen=(bin/bench)

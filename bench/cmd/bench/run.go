@@ -49,7 +49,7 @@ func run(ctx context.Context, args []string, getenv func(string) string) error {
 	out := fs.String("out", "bench/results", "directory for results")
 	strokesDir := fs.String("strokes", "../shared/data/strokes/raw", "Quick, Draw! raw strokes")
 	serverCPUs := fs.String("server-cpus", "", "pin servers to these cores (taskset list), e.g. 1")
-	only := fs.String("only", "", "comma-separated parts to run (default: wire,fanout,ingest,idle, and render unless --quick)")
+	only := fs.String("only", "", "comma-separated parts to run (default: wire,fanout,ingest,idle,open, and render unless --quick)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -93,7 +93,7 @@ func run(ctx context.Context, args []string, getenv func(string) string) error {
 	if *only == "" {
 		*only = "wire,fanout,ingest,idle,render,open"
 		if *quick {
-			*only = "wire,fanout,ingest,idle"
+			*only = "wire,fanout,ingest,idle,open"
 		}
 	}
 	for _, part := range strings.Split(*only, ",") {
