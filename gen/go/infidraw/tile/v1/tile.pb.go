@@ -473,8 +473,13 @@ type TileDelta struct {
 	Snapshot *Snapshot              `protobuf:"bytes,2,opt,name=snapshot,proto3" json:"snapshot,omitempty"`
 	// Strokes added after the snapshot and still visible, in sequence order.
 	Strokes []*v1.Stroke `protobuf:"bytes,3,rep,name=strokes,proto3" json:"strokes,omitempty"`
-	// Highest sequence number reflected in this tile.
-	CoversSeq     uint64 `protobuf:"varint,4,opt,name=covers_seq,json=coversSeq,proto3" json:"covers_seq,omitempty"`
+	// Highest sequence number reflected in this tile. For a pending tile: the sequence number its
+	// snapshot (or the client's copy) covers, not the head.
+	CoversSeq uint64 `protobuf:"varint,4,opt,name=covers_seq,json=coversSeq,proto3" json:"covers_seq,omitempty"`
+	// The tile has more than the delta bound since its newest usable snapshot; a snapshot is being
+	// rendered — ask again. A pending tile carries no strokes (its snapshot, if any, is an older but
+	// consistent picture of it).
+	Pending       bool `protobuf:"varint,5,opt,name=pending,proto3" json:"pending,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -535,6 +540,13 @@ func (x *TileDelta) GetCoversSeq() uint64 {
 		return x.CoversSeq
 	}
 	return 0
+}
+
+func (x *TileDelta) GetPending() bool {
+	if x != nil {
+		return x.Pending
+	}
+	return false
 }
 
 // RenderTileRequest names one tile of a room.
@@ -830,13 +842,14 @@ const file_infidraw_tile_v1_tile_proto_rawDesc = "" +
 	"\n" +
 	"covers_seq\x18\x02 \x01(\x04R\tcoversSeq\x12\x1d\n" +
 	"\n" +
-	"size_bytes\x18\x03 \x01(\rR\tsizeBytes\"\xcb\x01\n" +
+	"size_bytes\x18\x03 \x01(\rR\tsizeBytes\"\xe5\x01\n" +
 	"\tTileDelta\x121\n" +
 	"\x05coord\x18\x01 \x01(\v2\x1b.infidraw.tile.v1.TileCoordR\x05coord\x126\n" +
 	"\bsnapshot\x18\x02 \x01(\v2\x1a.infidraw.tile.v1.SnapshotR\bsnapshot\x124\n" +
 	"\astrokes\x18\x03 \x03(\v2\x1a.infidraw.stroke.v1.StrokeR\astrokes\x12\x1d\n" +
 	"\n" +
-	"covers_seq\x18\x04 \x01(\x04R\tcoversSeq\"_\n" +
+	"covers_seq\x18\x04 \x01(\x04R\tcoversSeq\x12\x18\n" +
+	"\apending\x18\x05 \x01(\bR\apending\"_\n" +
 	"\x11RenderTileRequest\x12\x17\n" +
 	"\aroom_id\x18\x01 \x01(\tR\x06roomId\x121\n" +
 	"\x05coord\x18\x02 \x01(\v2\x1b.infidraw.tile.v1.TileCoordR\x05coord\"a\n" +

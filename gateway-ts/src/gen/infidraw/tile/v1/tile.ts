@@ -83,8 +83,17 @@ export interface TileDelta {
     | undefined;
   /** Strokes added after the snapshot and still visible, in sequence order. */
   strokes: Stroke[];
-  /** Highest sequence number reflected in this tile. */
+  /**
+   * Highest sequence number reflected in this tile. For a pending tile: the sequence number its
+   * snapshot (or the client's copy) covers, not the head.
+   */
   coversSeq: number;
+  /**
+   * The tile has more than the delta bound since its newest usable snapshot; a snapshot is being
+   * rendered — ask again. A pending tile carries no strokes (its snapshot, if any, is an older but
+   * consistent picture of it).
+   */
+  pending: boolean;
 }
 
 /** RenderTileRequest names one tile of a room. */
@@ -854,7 +863,7 @@ export const Snapshot: MessageFns<Snapshot> = {
 };
 
 function createBaseTileDelta(): TileDelta {
-  return { coord: undefined, snapshot: undefined, strokes: [], coversSeq: 0 };
+  return { coord: undefined, snapshot: undefined, strokes: [], coversSeq: 0, pending: false };
 }
 
 export const TileDelta: MessageFns<TileDelta> = {
@@ -870,6 +879,9 @@ export const TileDelta: MessageFns<TileDelta> = {
     }
     if (message.coversSeq !== 0) {
       writer.uint32(32).uint64(message.coversSeq);
+    }
+    if (message.pending !== false) {
+      writer.uint32(40).bool(message.pending);
     }
     return writer;
   },
@@ -919,6 +931,14 @@ export const TileDelta: MessageFns<TileDelta> = {
             message.coversSeq = longToNumber(reader.uint64());
             continue;
           }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.pending = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -941,6 +961,7 @@ export const TileDelta: MessageFns<TileDelta> = {
         : isSet(object.covers_seq)
         ? globalThis.Number(object.covers_seq)
         : 0,
+      pending: isSet(object.pending) ? globalThis.Boolean(object.pending) : false,
     };
   },
 
@@ -958,6 +979,9 @@ export const TileDelta: MessageFns<TileDelta> = {
     if (message.coversSeq !== 0) {
       obj.coversSeq = Math.round(message.coversSeq);
     }
+    if (message.pending !== false) {
+      obj.pending = message.pending;
+    }
     return obj;
   },
 
@@ -974,6 +998,7 @@ export const TileDelta: MessageFns<TileDelta> = {
       : undefined;
     message.strokes = object.strokes?.map((e) => Stroke.fromPartial(e)) || [];
     message.coversSeq = object.coversSeq ?? 0;
+    message.pending = object.pending ?? false;
     return message;
   },
 };
