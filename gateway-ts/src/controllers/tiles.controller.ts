@@ -1,8 +1,16 @@
-import { Controller, Get, Headers, Param, Query, Res } from '@nestjs/common';
+import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
 import { ApiExtraModels, ApiOperation, ApiParam, ApiProduces, ApiResponse, ApiTags, getSchemaPath } from '@nestjs/swagger';
 import { FastifyReply } from 'fastify';
 import { ErrorResponses } from '../dtos/error.dto';
-import { coversSeqParam, levelParam, tileIndexParam, TilesJsonDto, TilesQueryDto } from '../dtos/tiles.dto';
+import {
+  coversSeqParam,
+  KnownTilesDto,
+  levelParam,
+  tileIndexParam,
+  TilesFormatQueryDto,
+  TilesJsonDto,
+  TilesQueryDto,
+} from '../dtos/tiles.dto';
 import { Auth, Authenticated } from '../middleware/auth.guard';
 import { uuidPipe } from '../middleware/pipes';
 import { AuthContext } from '../services/auth.service';
@@ -45,6 +53,38 @@ export class TilesController {
     @Res({ passthrough: true }) reply: FastifyReply,
   ) {
     return sendPayload(reply, await this.service.tiles(auth, id, query, accept));
+  }
+
+  @Authenticated()
+  @Post('known')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Listed tiles of one level, each after the sequence number the client holds (any member)',
+    description:
+      'tile-delta-go GetTiles with a known tile list (1..256 distinct tiles): per tile, what it gained after `coversSeq` ' +
+      '(tile-delta-go reads every listed tile after the lowest `coversSeq` of the list; an erase or restore after it ' +
+      'resets the tile). Nothing changes: it is a POST only to carry the list. Answer as GET tiles: protobuf ' +
+      '`infidraw.tile.v1.GetTilesResponse` by default, JSON with `Accept: application/json` or `?format=json`, snapshot ' +
+      'keys replaced by PNG URLs, X-Head-Seq.',
+  })
+  @ApiProduces('application/x-protobuf', 'application/json')
+  @ApiResponse({
+    status: 200,
+    content: {
+      'application/x-protobuf': { schema: binary },
+      'application/json': { schema: { $ref: getSchemaPath(TilesJsonDto) } },
+    },
+  })
+  @ErrorResponses(400, 401, 403, 404, 406, 502, 503)
+  async known(
+    @Auth() auth: AuthContext,
+    @Param('id', uuidPipe('id')) id: string,
+    @Body() body: KnownTilesDto,
+    @Query() query: TilesFormatQueryDto,
+    @Headers('accept') accept: string | undefined,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ) {
+    return sendPayload(reply, await this.service.known(auth, id, body, query.format, accept));
   }
 
   @Authenticated()

@@ -1,7 +1,7 @@
 import { BadRequestException, PipeTransform } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, Max, Min } from 'class-validator';
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsIn, IsInt, IsOptional, Max, Min, ValidateNested } from 'class-validator';
 
 /** docs/tiles.md: levels 0..16. */
 export const MAX_LEVEL = 16;
@@ -53,6 +53,62 @@ export class TilesQueryDto {
   format?: 'protobuf' | 'json';
 }
 
+/** `?format=` of POST tiles/known (the body carries the rest). */
+export class TilesFormatQueryDto {
+  @ApiPropertyOptional({ enum: ['protobuf', 'json'], description: 'Overrides the Accept header' })
+  @IsOptional()
+  @IsIn(['protobuf', 'json'])
+  format?: 'protobuf' | 'json';
+}
+
+/** Tile indices fit in int32 (docs/tiles.md). */
+const INT32 = 2 ** 31 - 1;
+/** tile-delta-go answers at most this many tiles per GetTiles. */
+export const MAX_KNOWN_TILES = 256;
+
+/** One tile of the list and the sequence number the client already holds for it (0: nothing). */
+export class KnownTileDto {
+  @ApiProperty({ type: 'integer', minimum: -INT32 - 1, maximum: INT32, description: 'Tile column at the level' })
+  @Min(-INT32 - 1)
+  @Max(INT32)
+  @IsInt()
+  x!: number;
+
+  @ApiProperty({ type: 'integer', minimum: -INT32 - 1, maximum: INT32, description: 'Tile row at the level' })
+  @Min(-INT32 - 1)
+  @Max(INT32)
+  @IsInt()
+  y!: number;
+
+  @ApiProperty({
+    type: 'integer',
+    minimum: 0,
+    maximum: Number.MAX_SAFE_INTEGER,
+    description: 'Highest sequence number the client holds for the tile; 0 for nothing',
+  })
+  @Min(0)
+  @Max(Number.MAX_SAFE_INTEGER)
+  @IsInt()
+  coversSeq!: number;
+}
+
+/** Body of POST /api/rooms/{id}/tiles/known: an explicit tile list of one level. */
+export class KnownTilesDto {
+  @ApiProperty({ type: 'integer', minimum: 0, maximum: MAX_LEVEL, description: 'Pyramid level of every listed tile' })
+  @Min(0)
+  @Max(MAX_LEVEL)
+  @IsInt()
+  level!: number;
+
+  @ApiProperty({ type: [KnownTileDto], minItems: 1, maxItems: MAX_KNOWN_TILES, description: 'Distinct tiles of that level' })
+  @ValidateNested({ each: true })
+  @Type(() => KnownTileDto)
+  @ArrayMaxSize(MAX_KNOWN_TILES)
+  @ArrayMinSize(1)
+  @IsArray()
+  tiles!: KnownTileDto[];
+}
+
 /** GetTilesResponse in proto3 JSON; each snapshot's `key` is replaced by the URL of its PNG. */
 export class TilesJsonDto {
   @ApiProperty({ description: 'Highest sequence number of the room when read; join the WebSocket with last_seq = headSeq' })
@@ -84,8 +140,6 @@ export class IntParamPipe implements PipeTransform<string, number> {
   }
 }
 
-/** Tile indices fit in int32 (docs/tiles.md). */
-const INT32 = 2 ** 31 - 1;
 export const levelParam = () => new IntParamPipe('level', 0, MAX_LEVEL);
 export const tileIndexParam = (name: string) => new IntParamPipe(name, -INT32 - 1, INT32);
 export const coversSeqParam = () => new IntParamPipe('coversSeq', 1, Number.MAX_SAFE_INTEGER);

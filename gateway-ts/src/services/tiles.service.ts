@@ -1,8 +1,8 @@
 import { BadRequestException, HttpException, Injectable, NotAcceptableException, NotFoundException } from '@nestjs/common';
 import { createHash } from 'node:crypto';
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
-import { snapshotKey, snapshotUrl, TilesQueryDto } from '../dtos/tiles.dto';
-import { GetTilesResponse } from '../gen/infidraw/tile/v1/tile';
+import { KnownTilesDto, snapshotKey, snapshotUrl, TilesQueryDto } from '../dtos/tiles.dto';
+import { GetTilesRequest, GetTilesResponse } from '../gen/infidraw/tile/v1/tile';
 import { SnapshotObjectsRepository } from '../repositories/snapshot-objects.repository';
 import { TileDeltaRepository } from '../repositories/tile-delta.repository';
 import { grpcToHttp, isGrpcError } from '../utils/grpc-error';
@@ -64,13 +64,43 @@ export class TilesService {
     const format = q.format ?? formatFor(accept);
     if (q.maxX <= q.minX || q.maxY <= q.minY) throw new BadRequestException('the viewport is empty: maxX must exceed minX and maxY minY');
     await this.access.require(auth, roomId, 'viewer');
+    const selection: GetTilesRequest['selection'] = { $case: 'viewport', value: { minX: q.minX, minY: q.minY, maxX: q.maxX, maxY: q.maxY } };
+    return this.read(roomId, q.level, selection, format, 'GET tiles', start);
+  }
+
+  /**
+   * Per listed tile: what it gained after the client's coversSeq (tile-delta-go GetTiles with a known
+   * list; tile-delta-go reads every tile after the lowest coversSeq of the list), as in tiles().
+   */
+  async known(auth: AuthContext, roomId: string, body: KnownTilesDto, format: 'protobuf' | 'json' | undefined, accept: string | undefined): Promise<Payload> {
+    const start = process.hrtime.bigint();
+    const chosen = format ?? formatFor(accept);
+    const seen = new Set<string>();
+    for (const t of body.tiles) {
+      const k = `${t.x},${t.y}`;
+      if (seen.has(k)) throw new BadRequestException(`tile ${k} is listed twice`);
+      seen.add(k);
+    }
+    await this.access.require(auth, roomId, 'viewer');
+    const selection: GetTilesRequest['selection'] = {
+      $case: 'known',
+      value: { tiles: body.tiles.map((t) => ({ coord: { level: body.level, x: t.x, y: t.y }, coversSeq: t.coversSeq })) },
+    };
+    return this.read(roomId, body.level, selection, chosen, 'POST tiles/known', start);
+  }
+
+  /** GetTiles, snapshot keys rewritten to URLs, encoded as asked. */
+  private async read(
+    roomId: string,
+    level: number,
+    selection: GetTilesRequest['selection'],
+    format: 'protobuf' | 'json',
+    label: string,
+    start: bigint,
+  ): Promise<Payload> {
     let response: GetTilesResponse;
     try {
-      response = await this.tileDelta.getTiles({
-        roomId,
-        level: q.level,
-        selection: { $case: 'viewport', value: { minX: q.minX, minY: q.minY, maxX: q.maxX, maxY: q.maxY } },
-      });
+      response = await this.tileDelta.getTiles({ roomId, level, selection });
     } catch (err) {
       if (!isGrpcError(err)) throw err;
       const { status, message } = grpcToHttp(err, 'tile-delta');
@@ -90,8 +120,8 @@ export class TilesService {
     const body = format === 'json' ? JSON.stringify(GetTilesResponse.toJSON(response)) : Buffer.from(GetTilesResponse.encode(response).finish());
     const totalMs = Number(process.hrtime.bigint() - start) / 1e6;
     this.logger.info(
-      { roomId, level: q.level, tiles: response.tiles.length, snapshots, bytes: body.length, format, totalMs },
-      `GET tiles room=${roomId} level=${q.level} tiles=${response.tiles.length} snapshots=${snapshots} total=${totalMs.toFixed(1)}ms`,
+      { roomId, level, tiles: response.tiles.length, snapshots, bytes: body.length, format, totalMs },
+      `${label} room=${roomId} level=${level} tiles=${response.tiles.length} snapshots=${snapshots} total=${totalMs.toFixed(1)}ms`,
     );
     return {
       contentType: format === 'json' ? JSON_TYPE : PROTOBUF,
