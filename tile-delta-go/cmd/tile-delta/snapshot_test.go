@@ -234,7 +234,8 @@ func TestSnapshotQueriesUseIndexes(t *testing.T) {
 	}{
 		"snapshots, viewport": {tiles.SnapshotsSQL, []any{room, 0, xs, ys, nil}, []string{"tile_snapshots_pkey", "tile_events_pkey"}},
 		"snapshots, known":    {tiles.SnapshotsSQL, []any{room, 0, xs, ys, &client}, []string{"tile_snapshots_pkey", "tile_events_pkey"}},
-		"strokes after":       {tiles.StrokesSQL, []any{room, 0, xs, ys, []int64{0, 3, 5, 100}}, []string{"tile_events_pkey"}},
+		"strokes after":       {tiles.StrokesSQL, []any{room, 0, xs, ys, []int64{0, 3, 5, 100}, nil}, []string{"tile_events_pkey"}},
+		"strokes, bounded":    {tiles.StrokesSQL, []any{room, 0, xs, ys, []int64{0, 3, 5, 100}, int64(257)}, []string{"tile_events_pkey"}},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {

@@ -24,6 +24,8 @@ type TileReader interface {
 	// Strokes reads each tile's newest usable snapshot and the visible strokes after it (or after the
 	// client's seq when client is set).
 	Strokes(ctx context.Context, room uuid.UUID, ts []strokes.Tile, client *uint64) ([]tiles.Content, uint64, error)
+	// Bounded is Strokes with each tile's delta capped: a tile over the bound comes back Pending.
+	Bounded(ctx context.Context, room uuid.UUID, ts []strokes.Tile, client *uint64, b tiles.Bound) ([]tiles.Content, uint64, error)
 }
 
 // Renderer turns strokes into a PNG tile and names the renderer that drew it.
@@ -44,6 +46,9 @@ type Server struct {
 	Objects  Objects
 	Exporter *export.Exporter
 	Log      *slog.Logger
+	// Bound caps each tile's delta in GetTiles (TILE_DELTA_MAX_DELTA_STROKES, TILE_DELTA_MAX_DELTA_BYTES):
+	// a tile over it is answered pending, without strokes, and its snapshot is queued.
+	Bound tiles.Bound
 }
 
 func parseRoom(id string) (uuid.UUID, error) {
@@ -55,7 +60,9 @@ func parseRoom(id string) (uuid.UUID, error) {
 }
 
 // GetTiles implements TileDeltaService: per tile its newest usable snapshot and the visible strokes
-// added after it (after the sequence number the client already holds, for an explicit tile list).
+// added after it (after the sequence number the client already holds, for an explicit tile list); a tile
+// with more than the bound since then is pending: no strokes, covers_seq what its snapshot (or the
+// client's copy) covers.
 func (s *Server) GetTiles(ctx context.Context, req *tilev1.GetTilesRequest) (*tilev1.GetTilesResponse, error) {
 	room, err := parseRoom(req.GetRoomId())
 	if err != nil {
@@ -92,22 +99,27 @@ func (s *Server) GetTiles(ctx context.Context, req *tilev1.GetTilesRequest) (*ti
 		return nil, status.Errorf(codes.InvalidArgument, "level %d is outside 0..%d", level, strokes.MaxLevel)
 	}
 	start := time.Now()
-	contents, head, err := s.Tiles.Strokes(ctx, room, want, client)
+	contents, head, err := s.Tiles.Bounded(ctx, room, want, client, s.Bound)
 	if err != nil {
 		return nil, status.Errorf(codes.Unavailable, "read tiles: %v", err)
 	}
 	resp := &tilev1.GetTilesResponse{HeadSeq: head}
+	pending := 0
 	for _, c := range contents {
-		if len(c.Strokes) == 0 && c.Snapshot == nil && !c.Reset {
+		if len(c.Strokes) == 0 && c.Snapshot == nil && !c.Reset && !c.Pending {
 			continue
 		}
 		d := &tilev1.TileDelta{Coord: &tilev1.TileCoord{Level: uint32(level), X: c.Tile.X, Y: c.Tile.Y}, Strokes: c.Strokes, CoversSeq: head}
+		if c.Pending {
+			d.Pending, d.CoversSeq = true, c.After
+			pending++
+		}
 		if c.Snapshot != nil {
 			d.Snapshot = &tilev1.Snapshot{Key: c.Snapshot.Key, CoversSeq: c.Snapshot.CoversSeq, SizeBytes: c.Snapshot.SizeBytes}
 		}
 		resp.Tiles = append(resp.Tiles, d)
 	}
-	s.Log.Info("tiles read", "room", room, "level", level, "tiles", len(want), "with_content", len(resp.Tiles), "ms", float64(time.Since(start).Microseconds())/1000)
+	s.Log.Info("tiles read", "room", room, "level", level, "tiles", len(want), "with_content", len(resp.Tiles), "pending", pending, "ms", float64(time.Since(start).Microseconds())/1000)
 	return resp, nil
 }
 

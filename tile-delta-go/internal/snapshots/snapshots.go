@@ -107,10 +107,10 @@ func New(pool *pgxpool.Pool, store objstore.Store, r Renderer, p Policy, reg pro
 }
 
 // Delta implements tiles.DeltaSink: it queues the tile when its snapshot is stale or its delta passed
-// the threshold. It never blocks.
+// the threshold, or a bounded read found it pending (over the delta bound). It never blocks.
 func (s *Snapshotter) Delta(room uuid.UUID, c tiles.Content) {
 	sinceSnapshot := c.Snapshot != nil || c.After == 0
-	if c.Stale || (sinceSnapshot && (len(c.Strokes) >= s.policy.MinStrokes || c.Bytes >= s.policy.MinBytes)) {
+	if c.Stale || c.Pending || (sinceSnapshot && (len(c.Strokes) >= s.policy.MinStrokes || c.Bytes >= s.policy.MinBytes)) {
 		s.Enqueue(room, c.Tile)
 	}
 }

@@ -96,6 +96,7 @@ func TestEnqueueDeduplicatesAndBounds(t *testing.T) {
 		{"bytes threshold", tiles.Content{Tile: strokes.Tile{X: 3}, Strokes: two, Bytes: 1000}, 2},
 		{"stale snapshot", tiles.Content{Tile: strokes.Tile{X: 4}, Stale: true}, 3},
 		{"client delta is not the tile's", tiles.Content{Tile: strokes.Tile{X: 5}, Strokes: make([]*strokev1.Stroke, 9), After: 7}, 3},
+		{"pending (over the read's delta bound)", tiles.Content{Tile: strokes.Tile{X: 6}, Pending: true, After: 7}, 4},
 	}
 	for _, tc := range deltas {
 		d.Delta(room, tc.c)

@@ -63,6 +63,16 @@ type Content struct {
 	After uint64
 	// Bytes is the stored size of Strokes.
 	Bytes int
+	// Pending is set by a bounded read when the tile has more than the bound's strokes or bytes after
+	// After: Strokes is then empty (the tile needs a snapshot before it can be read cheaply).
+	Pending bool
+}
+
+// Bound caps each tile's delta in a read; zero fields do not cap. A read fetches at most Strokes+1
+// strokes per tile (so a tile's whole history is never read to find out it is too long).
+type Bound struct {
+	Strokes int
+	Bytes   int
 }
 
 // Querier is a pgx transaction or connection.
@@ -87,19 +97,29 @@ const SnapshotsSQL = `select want.tx, want.ty, s.covers_seq, s.object_key, s.siz
 		order by ts.covers_seq desc limit 1) s on true`
 
 // StrokesSQL selects the visible strokes added to a set of tiles of one level, each after its own
-// sequence number: a seek per tile on the tile_events primary key (room_id, level, tx, ty, seq), then
-// the stroke's state and payload by primary key. Tests check its plan.
-const StrokesSQL = `select t.tx, t.ty, t.seq, e.payload
+// sequence number, at most $6 per tile (null: all): per tile a lateral forward seek on the tile_events
+// primary key (room_id, level, tx, ty, seq) that stops after $6 visible strokes, then the stroke's
+// state and payload by primary key. Tests check its plan.
+const StrokesSQL = `select want.tx, want.ty, d.seq, d.payload
 	from unnest($3::int[], $4::int[], $5::bigint[]) as want(tx, ty, after)
-	join tile_events t on t.room_id = $1 and t.level = $2 and t.tx = want.tx and t.ty = want.ty and t.seq > want.after and t.kind = 1
-	join strokes s on s.room_id = t.room_id and s.stroke_id = t.stroke_id and not s.erased
-	join stroke_events e on e.room_id = t.room_id and e.seq = t.seq
-	order by t.tx, t.ty, t.seq`
+	cross join lateral (select t.seq, e.payload from tile_events t
+		join strokes s on s.room_id = t.room_id and s.stroke_id = t.stroke_id and not s.erased
+		join stroke_events e on e.room_id = t.room_id and e.seq = t.seq
+		where t.room_id = $1 and t.level = $2 and t.tx = want.tx and t.ty = want.ty and t.seq > want.after and t.kind = 1
+		order by t.seq
+		limit $6::bigint) d
+	order by want.tx, want.ty, d.seq`
 
 // Strokes returns the content of each tile (same level) and the room's head, consistently (one
 // repeatable-read transaction). client is the sequence number the client already holds for an
 // explicit tile list, nil for a viewport read (the client holds nothing).
 func (r *Reader) Strokes(ctx context.Context, room uuid.UUID, ts []strokes.Tile, client *uint64) ([]Content, uint64, error) {
+	return r.Bounded(ctx, room, ts, client, Bound{})
+}
+
+// Bounded is Strokes with each tile's delta capped by b: a tile over it comes back Pending, without
+// strokes (and the sink queues its snapshot).
+func (r *Reader) Bounded(ctx context.Context, room uuid.UUID, ts []strokes.Tile, client *uint64, b Bound) ([]Content, uint64, error) {
 	if len(ts) == 0 {
 		return nil, 0, nil
 	}
@@ -108,7 +128,7 @@ func (r *Reader) Strokes(ctx context.Context, room uuid.UUID, ts []strokes.Tile,
 		return nil, 0, err
 	}
 	defer func() { _ = tx.Rollback(ctx) }()
-	out, head, err := Read(ctx, tx, room, ts, client)
+	out, head, err := ReadBounded(ctx, tx, room, ts, client, b)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -131,6 +151,11 @@ func Head(ctx context.Context, q Querier, room uuid.UUID) (uint64, error) {
 
 // Read is Strokes inside the caller's transaction (which should be repeatable read).
 func Read(ctx context.Context, q Querier, room uuid.UUID, ts []strokes.Tile, client *uint64) ([]Content, uint64, error) {
+	return ReadBounded(ctx, q, room, ts, client, Bound{})
+}
+
+// ReadBounded is Bounded inside the caller's transaction.
+func ReadBounded(ctx context.Context, q Querier, room uuid.UUID, ts []strokes.Tile, client *uint64, b Bound) ([]Content, uint64, error) {
 	level := ts[0].Level
 	xs, ys := make([]int32, len(ts)), make([]int32, len(ts))
 	index := make(map[strokes.Tile]int, len(ts))
@@ -190,18 +215,32 @@ func Read(ctx context.Context, q Querier, room uuid.UUID, ts []strokes.Tile, cli
 		return nil, 0, fmt.Errorf("read tile snapshots: %w", err)
 	}
 
-	return out, head, readStrokes(ctx, q, room, level, xs, ys, afters, out, index)
+	var limit *int64
+	if b.Strokes > 0 {
+		l := int64(b.Strokes) + 1
+		limit = &l
+	}
+	if err := readStrokes(ctx, q, room, level, xs, ys, afters, limit, out, index); err != nil {
+		return nil, 0, err
+	}
+	for i := range out {
+		c := &out[i]
+		if (b.Strokes > 0 && len(c.Strokes) > b.Strokes) || (b.Bytes > 0 && c.Bytes > b.Bytes) {
+			c.Pending, c.Strokes, c.Seqs = true, nil, nil
+		}
+	}
+	return out, head, nil
 }
 
 // AllStrokes reads every visible stroke of one tile, ignoring snapshots.
 func AllStrokes(ctx context.Context, q Querier, room uuid.UUID, t strokes.Tile) (Content, error) {
 	out := []Content{{Tile: t}}
-	err := readStrokes(ctx, q, room, t.Level, []int32{t.X}, []int32{t.Y}, []int64{0}, out, map[strokes.Tile]int{t: 0})
+	err := readStrokes(ctx, q, room, t.Level, []int32{t.X}, []int32{t.Y}, []int64{0}, nil, out, map[strokes.Tile]int{t: 0})
 	return out[0], err
 }
 
-func readStrokes(ctx context.Context, q Querier, room uuid.UUID, level int, xs, ys []int32, afters []int64, out []Content, index map[strokes.Tile]int) error {
-	rows, err := q.Query(ctx, StrokesSQL, room, level, xs, ys, afters)
+func readStrokes(ctx context.Context, q Querier, room uuid.UUID, level int, xs, ys []int32, afters []int64, limit *int64, out []Content, index map[strokes.Tile]int) error {
+	rows, err := q.Query(ctx, StrokesSQL, room, level, xs, ys, afters, limit)
 	if err != nil {
 		return fmt.Errorf("read tile strokes: %w", err)
 	}
