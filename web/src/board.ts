@@ -182,6 +182,9 @@ export function mountBoard(root: HTMLElement, room: Room, user: User): () => voi
   const view = { x: -40, y: -40, z: 1 };
   // ---- tiles (docs/tiles.md): per (level, x, y) the snapshot bitmap + delta strokes, up to coversSeq.
   const tileCache = new Map<string, Tile>();
+  // Tiles last answered pending (a snapshot is being rendered): asked for again, 300 ms doubling to 3 s.
+  const pendingTiles = new Set<string>();
+  let pendingDelay = 300;
   const erasedIds = new Set<string>();
   let tileTimer: ReturnType<typeof setTimeout> | undefined;
   let tileGen = 0;
@@ -361,9 +364,15 @@ export function mountBoard(root: HTMLElement, room: Room, user: User): () => voi
     return erasedIds.has(id) || !!erasing?.ids.has(id);
   }
 
-  /** A tile whose content is all here: no snapshot, or its snapshot decoded. */
+  /** A tile whose content is all here: no snapshot, or its snapshot decoded; pending only with an (older) snapshot. */
   function complete(t: Tile | undefined): t is Tile {
-    return !!t && (!t.snapshotUrl || !!t.bitmap);
+    return !!t && (t.snapshotUrl ? !!t.bitmap : !t.pending);
+  }
+
+  function visiblePending(level: number): boolean {
+    const r = visibleRange(level);
+    for (let ty = r.y0; ty <= r.y1; ty++) for (let tx = r.x0; tx <= r.x1; tx++) if (pendingTiles.has(tileKey(level, tx, ty))) return true;
+    return false;
   }
 
   /** Clips to the device-pixel-rounded rectangle of tile (level, tx, ty); returns that rectangle. */
@@ -481,6 +490,7 @@ export function mountBoard(root: HTMLElement, room: Room, user: User): () => voi
     stage.dataset.tileSnapshots = String(snaps);
     stage.dataset.tileStrokes = String(deltas);
     stage.dataset.tilesPending = String(tilesInflight);
+    stage.dataset.tilesAwaiting = String([...pendingTiles].filter((k) => k.startsWith(`${level}:`)).length);
     stage.dataset.tileRequests = String(tileStats.requests);
     stage.dataset.tileBytes = String(tileStats.bytes + tileStats.pngBytes);
   }
@@ -494,6 +504,7 @@ export function mountBoard(root: HTMLElement, room: Room, user: User): () => voi
   /** Drops every cached tile and loads the visible ones again (after an erase or a restore). */
   function refreshTiles(): void {
     tileCache.clear();
+    pendingTiles.clear();
     tileWanted = '';
     tileGen++;
     scheduleTiles(0);
@@ -503,7 +514,7 @@ export function mountBoard(root: HTMLElement, room: Room, user: User): () => voi
     const level = currentLevel();
     const r = visibleRange(level);
     let missing = false;
-    for (let ty = r.y0; ty <= r.y1 && !missing; ty++) for (let tx = r.x0; tx <= r.x1; tx++) if (!tileCache.has(tileKey(level, tx, ty))) { missing = true; break; }
+    for (let ty = r.y0; ty <= r.y1 && !missing; ty++) for (let tx = r.x0; tx <= r.x1; tx++) { const k = tileKey(level, tx, ty); if (!tileCache.has(k) || pendingTiles.has(k)) { missing = true; break; } }
     const want = `${level}:${r.x0}:${r.y0}:${r.x1}:${r.y1}`;
     if (!missing || want === tileWanted) return null;
     tileWanted = want;
@@ -520,14 +531,23 @@ export function mountBoard(root: HTMLElement, room: Room, user: User): () => voi
       for (const t of got.tiles) {
         const k = tileKey(t.level, t.x, t.y);
         const old = tileCache.get(k);
+        if (t.pending) pendingTiles.add(k);
+        else pendingTiles.delete(k);
         if (t.snapshotUrl && old?.snapshotUrl === t.snapshotUrl && old.bitmap) t.bitmap = old.bitmap;
-        tileCache.set(k, t);
-        if (t.snapshotUrl && !t.bitmap) {
+        // A tile on screen with content stays until its replacement can be drawn (no blank flicker); over a
+        // pending answer it stays until the tile is not pending (it is no older than the pending tile's snapshot).
+        const keepOld = complete(old) && (t.pending || !complete(t));
+        if (!keepOld) tileCache.set(k, t);
+        if (t.snapshotUrl && !t.bitmap && !(keepOld && t.pending)) {
           const url = t.snapshotUrl;
           loads.push(loadSnapshot(url).then(({ bitmap, bytes }) => {
             tileStats.pngs++;
             tileStats.pngBytes += bytes;
-            if (tileCache.get(k) === t) t.bitmap = bitmap;
+            const cur = tileCache.get(k);
+            if (cur === t || (keepOld && cur === old)) {
+              t.bitmap = bitmap;
+              tileCache.set(k, t);
+            }
           }, () => {}));
         }
       }
@@ -544,7 +564,16 @@ export function mountBoard(root: HTMLElement, room: Room, user: User): () => voi
       tilesInflight--;
       if (tileWanted === want) tileWanted = '';
       setTileData();
-      if (gen === tileGen) scheduleTiles();
+      if (gen === tileGen) {
+        // Pending tiles in view: ask again with a backoff until their snapshots exist.
+        if (visiblePending(level)) {
+          scheduleTiles(pendingDelay);
+          pendingDelay = Math.min(3000, pendingDelay * 2);
+        } else {
+          pendingDelay = 300;
+          scheduleTiles();
+        }
+      }
     }
   }
 

@@ -14,7 +14,11 @@ export interface TileStroke {
   d: Decoded;
 }
 
-/** One tile as the server gave it: snapshot (maybe) + visible strokes after it, up to coversSeq. */
+/**
+ * One tile as the server gave it: snapshot (maybe) + visible strokes after it, up to coversSeq. A pending tile
+ * had too many strokes since its snapshot to send: no strokes, its snapshot (if any) older than the head; a new
+ * snapshot is being rendered, so it is asked for again.
+ */
 export interface Tile {
   level: number;
   x: number;
@@ -23,6 +27,7 @@ export interface Tile {
   snapshotUrl: string | null;
   bitmap: ImageBitmap | null;
   strokes: TileStroke[];
+  pending: boolean;
 }
 
 export const tileKey = (level: number, x: number, y: number) => `${level}:${x}:${y}`;
@@ -63,12 +68,12 @@ export async function fetchTiles(roomId: string, level: number, r: { x0: number;
       if (!c) continue;
       got.set(tileKey(c.level, c.x, c.y), {
         level: c.level, x: c.x, y: c.y, coversSeq: t.coversSeq, snapshotUrl: t.snapshot?.key ?? null, bitmap: null,
-        strokes: t.strokes.map((st) => ({ id: hex(st.id), d: decodeStroke(st) })),
+        strokes: t.strokes.map((st) => ({ id: hex(st.id), d: decodeStroke(st) })), pending: t.pending,
       });
     }
     for (let y = ya; y <= yb; y++) {
       for (let x = r.x0; x <= r.x1; x++) {
-        out.tiles.push(got.get(tileKey(level, x, y)) ?? { level, x, y, coversSeq: page.headSeq, snapshotUrl: null, bitmap: null, strokes: [] });
+        out.tiles.push(got.get(tileKey(level, x, y)) ?? { level, x, y, coversSeq: page.headSeq, snapshotUrl: null, bitmap: null, strokes: [], pending: false });
       }
     }
   }));

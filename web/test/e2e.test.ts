@@ -333,7 +333,7 @@ function seedBinary(): string {
   return join(dir, 'seed');
 }
 
-interface TilesJson { headSeq?: number; tiles?: { coord?: { x?: number; y?: number }; snapshot?: { key: string }; strokes?: unknown[] }[] }
+interface TilesJson { headSeq?: number; tiles?: { coord?: { x?: number; y?: number }; snapshot?: { key: string }; strokes?: unknown[]; pending?: boolean }[] }
 
 /** The stage's last drawn view: world x, y of the top-left corner and zoom. */
 async function drawnView(page: Page): Promise<{ x: number; y: number; z: number }> {
@@ -381,8 +381,10 @@ test('a large seeded board zoomed far out is filled from one tiles request of sn
   const t1 = Date.now();
   await owner.waitForFunction(async ([roomId, q]) => {
     const j = (await (await fetch(`/api/rooms/${roomId}/tiles?${q}&format=json`)).json()) as TilesJson;
-    return !!j.tiles?.length && j.tiles.every((t) => t.snapshot && !t.strokes?.length);
+    return !!j.tiles?.length && j.tiles.every((t) => t.snapshot && !t.strokes?.length && !t.pending);
   }, [roomId, q] as const, { timeout: 240_000, polling: 1000 });
+  // And the owner's own screen (tiles answered pending are asked for again until their snapshots exist).
+  await owner.waitForSelector(`#stage[data-drawn-level="${level}"][data-filled="true"][data-tiles-awaiting="0"]`, { timeout: 240_000 });
   console.log(`# far-out snapshots at level ${level} ready ${Date.now() - t1} ms after the first read`);
 
   // The measurement: a fresh context (empty HTTP cache), same session, 1280×800, DPR 1.
