@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 	"google.golang.org/grpc"
 	"google.golang.org/protobuf/proto"
 
@@ -42,8 +43,11 @@ const maxViewportBytes = 2 << 20
 // 1080 · 2^8 = 276,480 ≥ 200,000 > 1080 · 2^7.
 const farLevel = 8
 
+// seedRoom fills a room of the test database and removes it again when the test ends (a large room is
+// gigabytes of rows and index).
 func seedRoom(t *testing.T, room uuid.UUID, n, spread int) time.Duration {
 	t.Helper()
+	t.Cleanup(func() { purgeRoom(t, room) })
 	seed := filepath.Join(t.TempDir(), "seed")
 	root, _ := filepath.Abs("../../..")
 	build := exec.Command("go", "build", "-o", seed, "./realtime-go/cmd/seed")
@@ -188,6 +192,21 @@ func TestLargeRoomViewportIsBounded(t *testing.T) {
 			level, got.tiles, got.snapshots, got.strokes, got.bytes, tl.Round(10*time.Microsecond), n, ts.Round(10*time.Microsecond))
 		if float64(tl) > 1.5*float64(ts)+float64(20*time.Millisecond) {
 			t.Fatalf("level %d: %v for the large room vs %v for 1,000 strokes: the time grows with history", level, tl, ts)
+		}
+	}
+}
+
+func purgeRoom(t *testing.T, room uuid.UUID) {
+	ctx := context.Background()
+	db, err := pgx.Connect(ctx, os.Getenv("TEST_DATABASE_URL"))
+	if err != nil {
+		t.Errorf("purge room %s: %v", room, err)
+		return
+	}
+	defer db.Close(ctx)
+	for _, table := range []string{"tile_events", "stroke_events", "strokes", "erase_actions", "tile_snapshots", "room_heads"} {
+		if _, err := db.Exec(ctx, "delete from "+table+" where room_id = $1", room); err != nil {
+			t.Errorf("purge %s of room %s: %v", table, room, err)
 		}
 	}
 }
