@@ -393,14 +393,14 @@ func openRuns(ctx context.Context, quick bool, out, bin, dbURL, redisURL, cpus s
 		"Rooms seeded with real drawings over a %d-unit square (the small room at the same density); level 0 = 100 %%, level %d = the whole square on screen. "+
 		"\"first\" is the first read (no snapshot yet), \"settled\" the median of 5 reads after the snapshot policy ran (threshold %d strokes). "+
 		"Times are round trips on loopback. Bound: ≤ %d tiles per level.\n\n", openboard.Spread, res.FarLevel, 64, res.MaxTiles)
-	fmt.Fprintf(summary, "| room | seed s | read | tiles | snapshots | strokes | bytes | ms |\n|---|---|---|---|---|---|---|---|\n")
+	fmt.Fprintf(summary, "| room | seed s | read | tiles | snapshots | pending | strokes | bytes | ms |\n|---|---|---|---|---|---|---|---|---|\n")
 	for _, r := range []openboard.Room{res.Large, res.Small} {
 		for _, row := range []struct {
 			name string
 			v    openboard.Read
 		}{{"level 0 first", r.Level0}, {"level 0 settled", r.Level0Warm}, {fmt.Sprintf("level %d first", res.FarLevel), r.Far},
 			{fmt.Sprintf("level %d settled", res.FarLevel), r.FarWarm}, {"replay JSON uncached", r.Replay}, {"replay JSON cached", r.ReplayHot}} {
-			fmt.Fprintf(summary, "| %d | %.1f | %s | %d | %d | %d | %d | %.1f |\n", r.Strokes, r.SeedSec, row.name, row.v.Tiles, row.v.Snapshots, row.v.Strokes, row.v.Bytes, row.v.Ms)
+			fmt.Fprintf(summary, "| %d | %.1f | %s | %d | %d | %d | %d | %d | %.1f |\n", r.Strokes, r.SeedSec, row.name, row.v.Tiles, row.v.Snapshots, row.v.Pending, row.v.Strokes, row.v.Bytes, row.v.Ms)
 		}
 	}
 	fmt.Fprintf(summary, "\nSettled time %d vs %d strokes: level 0 %.2fx, level %d %.2fx (target ≤ 1.5).\n\n", res.Large.Strokes, res.Small.Strokes,

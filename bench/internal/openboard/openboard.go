@@ -53,6 +53,7 @@ type Config struct {
 type Read struct {
 	Tiles     int     `json:"tiles,omitempty"`
 	Snapshots int     `json:"snapshots,omitempty"`
+	Pending   int     `json:"pending,omitempty"`
 	Strokes   int     `json:"strokes"`
 	Bytes     int     `json:"bytes"`
 	Ms        float64 `json:"ms"`
@@ -221,13 +222,17 @@ func (m meter) get(ctx context.Context, room uuid.UUID, level int) (Read, *tilev
 		if d.GetSnapshot() != nil {
 			r.Snapshots++
 		}
+		if d.GetPending() {
+			r.Pending++
+		}
 		r.Strokes += len(d.GetStrokes())
 	}
 	return r, resp, nil
 }
 
 // open reads the screen at a level before any snapshot, waits (bounded, polling the snapshot table)
-// until every tile at or over the threshold has one, and reports the median of 5 settled reads.
+// until every tile at or over the threshold, or pending (over the delta bound), has one, and reports the
+// median of 5 settled reads.
 func (m meter) open(ctx context.Context, room uuid.UUID, level int) (Read, Read, error) {
 	first, resp, err := m.get(ctx, room, level)
 	if err != nil {
@@ -235,7 +240,7 @@ func (m meter) open(ctx context.Context, room uuid.UUID, level int) (Read, Read,
 	}
 	var xs, ys []int32
 	for _, d := range resp.GetTiles() {
-		if len(d.GetStrokes()) >= threshold {
+		if len(d.GetStrokes()) >= threshold || d.GetPending() {
 			xs, ys = append(xs, d.GetCoord().GetX()), append(ys, d.GetCoord().GetY())
 		}
 	}
