@@ -807,6 +807,97 @@ func (x *ExportRegionResponse) GetTiles() uint32 {
 	return 0
 }
 
+// PurgeRoomRequest names the room whose tile snapshots to delete.
+type PurgeRoomRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	RoomId        string                 `protobuf:"bytes,1,opt,name=room_id,json=roomId,proto3" json:"room_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PurgeRoomRequest) Reset() {
+	*x = PurgeRoomRequest{}
+	mi := &file_infidraw_tile_v1_tile_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PurgeRoomRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PurgeRoomRequest) ProtoMessage() {}
+
+func (x *PurgeRoomRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_infidraw_tile_v1_tile_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PurgeRoomRequest.ProtoReflect.Descriptor instead.
+func (*PurgeRoomRequest) Descriptor() ([]byte, []int) {
+	return file_infidraw_tile_v1_tile_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *PurgeRoomRequest) GetRoomId() string {
+	if x != nil {
+		return x.RoomId
+	}
+	return ""
+}
+
+// PurgeRoomResponse reports what the purge removed.
+type PurgeRoomResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Number of snapshot rows deleted by this call (0 when the room had none left).
+	SnapshotsDeleted uint64 `protobuf:"varint,1,opt,name=snapshots_deleted,json=snapshotsDeleted,proto3" json:"snapshots_deleted,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
+}
+
+func (x *PurgeRoomResponse) Reset() {
+	*x = PurgeRoomResponse{}
+	mi := &file_infidraw_tile_v1_tile_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PurgeRoomResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PurgeRoomResponse) ProtoMessage() {}
+
+func (x *PurgeRoomResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_infidraw_tile_v1_tile_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PurgeRoomResponse.ProtoReflect.Descriptor instead.
+func (*PurgeRoomResponse) Descriptor() ([]byte, []int) {
+	return file_infidraw_tile_v1_tile_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *PurgeRoomResponse) GetSnapshotsDeleted() uint64 {
+	if x != nil {
+		return x.SnapshotsDeleted
+	}
+	return 0
+}
+
 var File_infidraw_tile_v1_tile_proto protoreflect.FileDescriptor
 
 const file_infidraw_tile_v1_tile_proto_rawDesc = "" +
@@ -868,12 +959,17 @@ const file_infidraw_tile_v1_tile_proto_rawDesc = "" +
 	"\n" +
 	"covers_seq\x18\x02 \x01(\x04R\tcoversSeq\x12\x14\n" +
 	"\x05level\x18\x03 \x01(\rR\x05level\x12\x14\n" +
-	"\x05tiles\x18\x04 \x01(\rR\x05tiles2\x9d\x02\n" +
+	"\x05tiles\x18\x04 \x01(\rR\x05tiles\"+\n" +
+	"\x10PurgeRoomRequest\x12\x17\n" +
+	"\aroom_id\x18\x01 \x01(\tR\x06roomId\"@\n" +
+	"\x11PurgeRoomResponse\x12+\n" +
+	"\x11snapshots_deleted\x18\x01 \x01(\x04R\x10snapshotsDeleted2\xf3\x02\n" +
 	"\x10TileDeltaService\x12Q\n" +
 	"\bGetTiles\x12!.infidraw.tile.v1.GetTilesRequest\x1a\".infidraw.tile.v1.GetTilesResponse\x12W\n" +
 	"\n" +
 	"RenderTile\x12#.infidraw.tile.v1.RenderTileRequest\x1a$.infidraw.tile.v1.RenderTileResponse\x12]\n" +
-	"\fExportRegion\x12%.infidraw.tile.v1.ExportRegionRequest\x1a&.infidraw.tile.v1.ExportRegionResponseB\xc0\x01\n" +
+	"\fExportRegion\x12%.infidraw.tile.v1.ExportRegionRequest\x1a&.infidraw.tile.v1.ExportRegionResponse\x12T\n" +
+	"\tPurgeRoom\x12\".infidraw.tile.v1.PurgeRoomRequest\x1a#.infidraw.tile.v1.PurgeRoomResponseB\xc0\x01\n" +
 	"\x14com.infidraw.tile.v1B\tTileProtoP\x01Z;github.com/infidraw/infidraw/gen/go/infidraw/tile/v1;tilev1\xa2\x02\x03ITX\xaa\x02\x10Infidraw.Tile.V1\xca\x02\x10Infidraw\\Tile\\V1\xe2\x02\x1cInfidraw\\Tile\\V1\\GPBMetadata\xea\x02\x12Infidraw::Tile::V1b\x06proto3"
 
 var (
@@ -888,7 +984,7 @@ func file_infidraw_tile_v1_tile_proto_rawDescGZIP() []byte {
 	return file_infidraw_tile_v1_tile_proto_rawDescData
 }
 
-var file_infidraw_tile_v1_tile_proto_msgTypes = make([]protoimpl.MessageInfo, 12)
+var file_infidraw_tile_v1_tile_proto_msgTypes = make([]protoimpl.MessageInfo, 14)
 var file_infidraw_tile_v1_tile_proto_goTypes = []any{
 	(*TileCoord)(nil),            // 0: infidraw.tile.v1.TileCoord
 	(*Viewport)(nil),             // 1: infidraw.tile.v1.Viewport
@@ -902,7 +998,9 @@ var file_infidraw_tile_v1_tile_proto_goTypes = []any{
 	(*RenderTileResponse)(nil),   // 9: infidraw.tile.v1.RenderTileResponse
 	(*ExportRegionRequest)(nil),  // 10: infidraw.tile.v1.ExportRegionRequest
 	(*ExportRegionResponse)(nil), // 11: infidraw.tile.v1.ExportRegionResponse
-	(*v1.Stroke)(nil),            // 12: infidraw.stroke.v1.Stroke
+	(*PurgeRoomRequest)(nil),     // 12: infidraw.tile.v1.PurgeRoomRequest
+	(*PurgeRoomResponse)(nil),    // 13: infidraw.tile.v1.PurgeRoomResponse
+	(*v1.Stroke)(nil),            // 14: infidraw.stroke.v1.Stroke
 }
 var file_infidraw_tile_v1_tile_proto_depIdxs = []int32{
 	0,  // 0: infidraw.tile.v1.KnownTile.coord:type_name -> infidraw.tile.v1.TileCoord
@@ -912,17 +1010,19 @@ var file_infidraw_tile_v1_tile_proto_depIdxs = []int32{
 	7,  // 4: infidraw.tile.v1.GetTilesResponse.tiles:type_name -> infidraw.tile.v1.TileDelta
 	0,  // 5: infidraw.tile.v1.TileDelta.coord:type_name -> infidraw.tile.v1.TileCoord
 	6,  // 6: infidraw.tile.v1.TileDelta.snapshot:type_name -> infidraw.tile.v1.Snapshot
-	12, // 7: infidraw.tile.v1.TileDelta.strokes:type_name -> infidraw.stroke.v1.Stroke
+	14, // 7: infidraw.tile.v1.TileDelta.strokes:type_name -> infidraw.stroke.v1.Stroke
 	0,  // 8: infidraw.tile.v1.RenderTileRequest.coord:type_name -> infidraw.tile.v1.TileCoord
 	1,  // 9: infidraw.tile.v1.ExportRegionRequest.viewport:type_name -> infidraw.tile.v1.Viewport
 	4,  // 10: infidraw.tile.v1.TileDeltaService.GetTiles:input_type -> infidraw.tile.v1.GetTilesRequest
 	8,  // 11: infidraw.tile.v1.TileDeltaService.RenderTile:input_type -> infidraw.tile.v1.RenderTileRequest
 	10, // 12: infidraw.tile.v1.TileDeltaService.ExportRegion:input_type -> infidraw.tile.v1.ExportRegionRequest
-	5,  // 13: infidraw.tile.v1.TileDeltaService.GetTiles:output_type -> infidraw.tile.v1.GetTilesResponse
-	9,  // 14: infidraw.tile.v1.TileDeltaService.RenderTile:output_type -> infidraw.tile.v1.RenderTileResponse
-	11, // 15: infidraw.tile.v1.TileDeltaService.ExportRegion:output_type -> infidraw.tile.v1.ExportRegionResponse
-	13, // [13:16] is the sub-list for method output_type
-	10, // [10:13] is the sub-list for method input_type
+	12, // 13: infidraw.tile.v1.TileDeltaService.PurgeRoom:input_type -> infidraw.tile.v1.PurgeRoomRequest
+	5,  // 14: infidraw.tile.v1.TileDeltaService.GetTiles:output_type -> infidraw.tile.v1.GetTilesResponse
+	9,  // 15: infidraw.tile.v1.TileDeltaService.RenderTile:output_type -> infidraw.tile.v1.RenderTileResponse
+	11, // 16: infidraw.tile.v1.TileDeltaService.ExportRegion:output_type -> infidraw.tile.v1.ExportRegionResponse
+	13, // 17: infidraw.tile.v1.TileDeltaService.PurgeRoom:output_type -> infidraw.tile.v1.PurgeRoomResponse
+	14, // [14:18] is the sub-list for method output_type
+	10, // [10:14] is the sub-list for method input_type
 	10, // [10:10] is the sub-list for extension type_name
 	10, // [10:10] is the sub-list for extension extendee
 	0,  // [0:10] is the sub-list for field type_name
@@ -943,7 +1043,7 @@ func file_infidraw_tile_v1_tile_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_infidraw_tile_v1_tile_proto_rawDesc), len(file_infidraw_tile_v1_tile_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   12,
+			NumMessages:   14,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -22,6 +22,7 @@ const (
 	TileDeltaService_GetTiles_FullMethodName     = "/infidraw.tile.v1.TileDeltaService/GetTiles"
 	TileDeltaService_RenderTile_FullMethodName   = "/infidraw.tile.v1.TileDeltaService/RenderTile"
 	TileDeltaService_ExportRegion_FullMethodName = "/infidraw.tile.v1.TileDeltaService/ExportRegion"
+	TileDeltaService_PurgeRoom_FullMethodName    = "/infidraw.tile.v1.TileDeltaService/PurgeRoom"
 )
 
 // TileDeltaServiceClient is the client API for TileDeltaService service.
@@ -37,6 +38,9 @@ type TileDeltaServiceClient interface {
 	// ExportRegion renders a region of the room into one PNG of the requested size, composed from the
 	// tiles of the pyramid level closest to the output scale.
 	ExportRegion(ctx context.Context, in *ExportRegionRequest, opts ...grpc.CallOption) (*ExportRegionResponse, error)
+	// PurgeRoom deletes every tile snapshot of a room: its rows and its PNG objects. Idempotent; the
+	// gateway calls it when a room is deleted.
+	PurgeRoom(ctx context.Context, in *PurgeRoomRequest, opts ...grpc.CallOption) (*PurgeRoomResponse, error)
 }
 
 type tileDeltaServiceClient struct {
@@ -77,6 +81,16 @@ func (c *tileDeltaServiceClient) ExportRegion(ctx context.Context, in *ExportReg
 	return out, nil
 }
 
+func (c *tileDeltaServiceClient) PurgeRoom(ctx context.Context, in *PurgeRoomRequest, opts ...grpc.CallOption) (*PurgeRoomResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(PurgeRoomResponse)
+	err := c.cc.Invoke(ctx, TileDeltaService_PurgeRoom_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // TileDeltaServiceServer is the server API for TileDeltaService service.
 // All implementations must embed UnimplementedTileDeltaServiceServer
 // for forward compatibility.
@@ -90,6 +104,9 @@ type TileDeltaServiceServer interface {
 	// ExportRegion renders a region of the room into one PNG of the requested size, composed from the
 	// tiles of the pyramid level closest to the output scale.
 	ExportRegion(context.Context, *ExportRegionRequest) (*ExportRegionResponse, error)
+	// PurgeRoom deletes every tile snapshot of a room: its rows and its PNG objects. Idempotent; the
+	// gateway calls it when a room is deleted.
+	PurgeRoom(context.Context, *PurgeRoomRequest) (*PurgeRoomResponse, error)
 	mustEmbedUnimplementedTileDeltaServiceServer()
 }
 
@@ -108,6 +125,9 @@ func (UnimplementedTileDeltaServiceServer) RenderTile(context.Context, *RenderTi
 }
 func (UnimplementedTileDeltaServiceServer) ExportRegion(context.Context, *ExportRegionRequest) (*ExportRegionResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ExportRegion not implemented")
+}
+func (UnimplementedTileDeltaServiceServer) PurgeRoom(context.Context, *PurgeRoomRequest) (*PurgeRoomResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method PurgeRoom not implemented")
 }
 func (UnimplementedTileDeltaServiceServer) mustEmbedUnimplementedTileDeltaServiceServer() {}
 func (UnimplementedTileDeltaServiceServer) testEmbeddedByValue()                          {}
@@ -184,6 +204,24 @@ func _TileDeltaService_ExportRegion_Handler(srv interface{}, ctx context.Context
 	return interceptor(ctx, in, info, handler)
 }
 
+func _TileDeltaService_PurgeRoom_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(PurgeRoomRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(TileDeltaServiceServer).PurgeRoom(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: TileDeltaService_PurgeRoom_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(TileDeltaServiceServer).PurgeRoom(ctx, req.(*PurgeRoomRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // TileDeltaService_ServiceDesc is the grpc.ServiceDesc for TileDeltaService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -202,6 +240,10 @@ var TileDeltaService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ExportRegion",
 			Handler:    _TileDeltaService_ExportRegion_Handler,
+		},
+		{
+			MethodName: "PurgeRoom",
+			Handler:    _TileDeltaService_PurgeRoom_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

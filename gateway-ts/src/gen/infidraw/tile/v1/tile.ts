@@ -133,6 +133,17 @@ export interface ExportRegionResponse {
   tiles: number;
 }
 
+/** PurgeRoomRequest names the room whose tile snapshots to delete. */
+export interface PurgeRoomRequest {
+  roomId: string;
+}
+
+/** PurgeRoomResponse reports what the purge removed. */
+export interface PurgeRoomResponse {
+  /** Number of snapshot rows deleted by this call (0 when the room had none left). */
+  snapshotsDeleted: number;
+}
+
 function createBaseTileCoord(): TileCoord {
   return { level: 0, x: 0, y: 0 };
 }
@@ -1451,6 +1462,152 @@ export const ExportRegionResponse: MessageFns<ExportRegionResponse> = {
   },
 };
 
+function createBasePurgeRoomRequest(): PurgeRoomRequest {
+  return { roomId: "" };
+}
+
+export const PurgeRoomRequest: MessageFns<PurgeRoomRequest> = {
+  encode(message: PurgeRoomRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.roomId !== "") {
+      writer.uint32(10).string(message.roomId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PurgeRoomRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePurgeRoomRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.roomId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PurgeRoomRequest {
+    return {
+      roomId: isSet(object.roomId)
+        ? globalThis.String(object.roomId)
+        : isSet(object.room_id)
+        ? globalThis.String(object.room_id)
+        : "",
+    };
+  },
+
+  toJSON(message: PurgeRoomRequest): unknown {
+    const obj: any = {};
+    if (message.roomId !== "") {
+      obj.roomId = message.roomId;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<PurgeRoomRequest>, I>>(base?: I): PurgeRoomRequest {
+    return PurgeRoomRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<PurgeRoomRequest>, I>>(object: I): PurgeRoomRequest {
+    const message = createBasePurgeRoomRequest();
+    message.roomId = object.roomId ?? "";
+    return message;
+  },
+};
+
+function createBasePurgeRoomResponse(): PurgeRoomResponse {
+  return { snapshotsDeleted: 0 };
+}
+
+export const PurgeRoomResponse: MessageFns<PurgeRoomResponse> = {
+  encode(message: PurgeRoomResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.snapshotsDeleted !== 0) {
+      writer.uint32(8).uint64(message.snapshotsDeleted);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PurgeRoomResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePurgeRoomResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.snapshotsDeleted = longToNumber(reader.uint64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PurgeRoomResponse {
+    return {
+      snapshotsDeleted: isSet(object.snapshotsDeleted)
+        ? globalThis.Number(object.snapshotsDeleted)
+        : isSet(object.snapshots_deleted)
+        ? globalThis.Number(object.snapshots_deleted)
+        : 0,
+    };
+  },
+
+  toJSON(message: PurgeRoomResponse): unknown {
+    const obj: any = {};
+    if (message.snapshotsDeleted !== 0) {
+      obj.snapshotsDeleted = Math.round(message.snapshotsDeleted);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<PurgeRoomResponse>, I>>(base?: I): PurgeRoomResponse {
+    return PurgeRoomResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<PurgeRoomResponse>, I>>(object: I): PurgeRoomResponse {
+    const message = createBasePurgeRoomResponse();
+    message.snapshotsDeleted = object.snapshotsDeleted ?? 0;
+    return message;
+  },
+};
+
 /** TileDeltaService reads a room as tiles (tile-delta-go, port 9092). */
 export type TileDeltaServiceService = typeof TileDeltaServiceService;
 export const TileDeltaServiceService = {
@@ -1488,6 +1645,19 @@ export const TileDeltaServiceService = {
       Buffer.from(ExportRegionResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ExportRegionResponse => ExportRegionResponse.decode(value),
   },
+  /**
+   * PurgeRoom deletes every tile snapshot of a room: its rows and its PNG objects. Idempotent; the
+   * gateway calls it when a room is deleted.
+   */
+  purgeRoom: {
+    path: "/infidraw.tile.v1.TileDeltaService/PurgeRoom" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: PurgeRoomRequest): Buffer => Buffer.from(PurgeRoomRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): PurgeRoomRequest => PurgeRoomRequest.decode(value),
+    responseSerialize: (value: PurgeRoomResponse): Buffer => Buffer.from(PurgeRoomResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): PurgeRoomResponse => PurgeRoomResponse.decode(value),
+  },
 } as const;
 
 export interface TileDeltaServiceServer extends UntypedServiceImplementation {
@@ -1500,6 +1670,11 @@ export interface TileDeltaServiceServer extends UntypedServiceImplementation {
    * tiles of the pyramid level closest to the output scale.
    */
   exportRegion: handleUnaryCall<ExportRegionRequest, ExportRegionResponse>;
+  /**
+   * PurgeRoom deletes every tile snapshot of a room: its rows and its PNG objects. Idempotent; the
+   * gateway calls it when a room is deleted.
+   */
+  purgeRoom: handleUnaryCall<PurgeRoomRequest, PurgeRoomResponse>;
 }
 
 export interface TileDeltaServiceClient extends Client {
@@ -1553,6 +1728,25 @@ export interface TileDeltaServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ExportRegionResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * PurgeRoom deletes every tile snapshot of a room: its rows and its PNG objects. Idempotent; the
+   * gateway calls it when a room is deleted.
+   */
+  purgeRoom(
+    request: PurgeRoomRequest,
+    callback: (error: ServiceError | null, response: PurgeRoomResponse) => void,
+  ): ClientUnaryCall;
+  purgeRoom(
+    request: PurgeRoomRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: PurgeRoomResponse) => void,
+  ): ClientUnaryCall;
+  purgeRoom(
+    request: PurgeRoomRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: PurgeRoomResponse) => void,
   ): ClientUnaryCall;
 }
 

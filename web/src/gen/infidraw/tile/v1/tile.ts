@@ -121,6 +121,17 @@ export interface ExportRegionResponse {
   tiles: number;
 }
 
+/** PurgeRoomRequest names the room whose tile snapshots to delete. */
+export interface PurgeRoomRequest {
+  roomId: string;
+}
+
+/** PurgeRoomResponse reports what the purge removed. */
+export interface PurgeRoomResponse {
+  /** Number of snapshot rows deleted by this call (0 when the room had none left). */
+  snapshotsDeleted: number;
+}
+
 function createBaseTileCoord(): TileCoord {
   return { level: 0, x: 0, y: 0 };
 }
@@ -1435,6 +1446,152 @@ export const ExportRegionResponse: MessageFns<ExportRegionResponse> = {
     message.coversSeq = object.coversSeq ?? 0;
     message.level = object.level ?? 0;
     message.tiles = object.tiles ?? 0;
+    return message;
+  },
+};
+
+function createBasePurgeRoomRequest(): PurgeRoomRequest {
+  return { roomId: "" };
+}
+
+export const PurgeRoomRequest: MessageFns<PurgeRoomRequest> = {
+  encode(message: PurgeRoomRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.roomId !== "") {
+      writer.uint32(10).string(message.roomId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PurgeRoomRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePurgeRoomRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.roomId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PurgeRoomRequest {
+    return {
+      roomId: isSet(object.roomId)
+        ? globalThis.String(object.roomId)
+        : isSet(object.room_id)
+        ? globalThis.String(object.room_id)
+        : "",
+    };
+  },
+
+  toJSON(message: PurgeRoomRequest): unknown {
+    const obj: any = {};
+    if (message.roomId !== "") {
+      obj.roomId = message.roomId;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<PurgeRoomRequest>, I>>(base?: I): PurgeRoomRequest {
+    return PurgeRoomRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<PurgeRoomRequest>, I>>(object: I): PurgeRoomRequest {
+    const message = createBasePurgeRoomRequest();
+    message.roomId = object.roomId ?? "";
+    return message;
+  },
+};
+
+function createBasePurgeRoomResponse(): PurgeRoomResponse {
+  return { snapshotsDeleted: 0 };
+}
+
+export const PurgeRoomResponse: MessageFns<PurgeRoomResponse> = {
+  encode(message: PurgeRoomResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.snapshotsDeleted !== 0) {
+      writer.uint32(8).uint64(message.snapshotsDeleted);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PurgeRoomResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePurgeRoomResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.snapshotsDeleted = longToNumber(reader.uint64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PurgeRoomResponse {
+    return {
+      snapshotsDeleted: isSet(object.snapshotsDeleted)
+        ? globalThis.Number(object.snapshotsDeleted)
+        : isSet(object.snapshots_deleted)
+        ? globalThis.Number(object.snapshots_deleted)
+        : 0,
+    };
+  },
+
+  toJSON(message: PurgeRoomResponse): unknown {
+    const obj: any = {};
+    if (message.snapshotsDeleted !== 0) {
+      obj.snapshotsDeleted = Math.round(message.snapshotsDeleted);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<PurgeRoomResponse>, I>>(base?: I): PurgeRoomResponse {
+    return PurgeRoomResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<PurgeRoomResponse>, I>>(object: I): PurgeRoomResponse {
+    const message = createBasePurgeRoomResponse();
+    message.snapshotsDeleted = object.snapshotsDeleted ?? 0;
     return message;
   },
 };
