@@ -61,7 +61,7 @@ func run(ctx context.Context, args []string, environ []string) error {
 	// Readiness follows the database only: tiles are still read when snapshot-rs is down.
 	ready := service.NewReadiness(log, map[string]service.Check{"postgres": reader.Ping}, tilev1.TileDeltaService_ServiceDesc.ServiceName)
 	gs := service.NewGRPCServer(service.NewGRPCMetrics(reg), ready)
-	tilev1.RegisterTileDeltaServiceServer(gs, &grpcapi.Server{Tiles: reader, Renderer: router, Objects: store, Log: log,
+	tilev1.RegisterTileDeltaServiceServer(gs, &grpcapi.Server{Tiles: reader, Renderer: router, Objects: store, Snapshots: snaps, Log: log,
 		Bound:    tiles.Bound{Strokes: cfg.MaxDeltaStrokes, Bytes: cfg.MaxDeltaBytes},
 		Exporter: &export.Exporter{Tiles: reader, Renderer: router, Objects: store, Workers: 4}})
 

@@ -38,6 +38,11 @@ type Objects interface {
 	Get(ctx context.Context, key string) ([]byte, error)
 }
 
+// Purger deletes a room's snapshots (rows and objects) and returns how many rows it deleted.
+type Purger interface {
+	PurgeRoom(ctx context.Context, room uuid.UUID) (int64, error)
+}
+
 // Server implements TileDeltaService.
 type Server struct {
 	tilev1.UnimplementedTileDeltaServiceServer
@@ -45,7 +50,9 @@ type Server struct {
 	Renderer Renderer
 	Objects  Objects
 	Exporter *export.Exporter
-	Log      *slog.Logger
+	// Snapshots purges a room's snapshots (PurgeRoom).
+	Snapshots Purger
+	Log       *slog.Logger
 	// Bound caps each tile's delta in GetTiles (TILE_DELTA_MAX_DELTA_STROKES, TILE_DELTA_MAX_DELTA_BYTES):
 	// a tile over it is answered pending, without strokes, and its snapshot is queued.
 	Bound tiles.Bound
@@ -177,4 +184,22 @@ func (s *Server) ExportRegion(ctx context.Context, req *tilev1.ExportRegionReque
 	s.Log.Info("region exported", "room", room, "level", res.Level, "tiles", res.Tiles, "width", req.GetWidthPx(), "height", req.GetHeightPx(),
 		"bytes", len(res.PNG), "ms", float64(time.Since(start).Microseconds())/1000)
 	return &tilev1.ExportRegionResponse{Png: res.PNG, CoversSeq: res.CoversSeq, Level: uint32(res.Level), Tiles: uint32(res.Tiles)}, nil
+}
+
+// PurgeRoom implements TileDeltaService: deletes every tile snapshot of the room, rows and objects.
+// Idempotent: a room without snapshots (or purged already) answers snapshots_deleted 0.
+func (s *Server) PurgeRoom(ctx context.Context, req *tilev1.PurgeRoomRequest) (*tilev1.PurgeRoomResponse, error) {
+	room, err := parseRoom(req.GetRoomId())
+	if err != nil {
+		return nil, err
+	}
+	n, err := s.Snapshots.PurgeRoom(ctx, room)
+	switch {
+	case ctx.Err() != nil:
+		return nil, status.FromContextError(ctx.Err()).Err()
+	case err != nil:
+		return nil, status.Errorf(codes.Unavailable, "purge room: %v", err)
+	}
+	s.Log.Info("room snapshots purged", "room", room, "snapshots", n)
+	return &tilev1.PurgeRoomResponse{SnapshotsDeleted: uint64(n)}, nil
 }

@@ -243,3 +243,24 @@ func (s *Snapshotter) Snapshot(ctx context.Context, room uuid.UUID, t strokes.Ti
 	}
 	return res, tx.Commit(ctx)
 }
+
+// RoomPrefix is the object key prefix of every snapshot of a room.
+func RoomPrefix(room uuid.UUID) string {
+	return fmt.Sprintf("rooms/%s/", room)
+}
+
+// PurgeRoom deletes every snapshot of a room — its tile_snapshots rows, then its objects under
+// RoomPrefix — and returns how many rows it deleted. Rows go first so that no reader is handed a key
+// whose object is gone; a call that fails halfway is completed by the next one (it is idempotent). A
+// render already in flight may still record one snapshot after the purge: the gateway purges a deleted
+// room again before it removes it.
+func (s *Snapshotter) PurgeRoom(ctx context.Context, room uuid.UUID) (int64, error) {
+	tag, err := s.pool.Exec(ctx, `delete from tile_snapshots where room_id = $1`, room)
+	if err != nil {
+		return 0, fmt.Errorf("delete snapshot rows: %w", err)
+	}
+	if err := s.store.DeletePrefix(ctx, RoomPrefix(room)); err != nil {
+		return tag.RowsAffected(), fmt.Errorf("delete snapshot objects: %w", err)
+	}
+	return tag.RowsAffected(), nil
+}
