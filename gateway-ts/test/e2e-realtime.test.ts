@@ -1,6 +1,9 @@
 import { decode as decodeMsgpack, encode as encodeMsgpack } from '@msgpack/msgpack';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Pool } from 'pg';
 import { ErrorCode } from '../src/gen/infidraw/realtime/v1/frames';
@@ -10,15 +13,20 @@ import { RoomsService } from '../src/services/rooms.service';
 import { SigningKeyService } from '../src/services/signing-key.service';
 import { bytesToUuid } from '../src/utils/uuid';
 import { Caller, PASSWORD, REALTIME_BIN, realtimeAvailable, signup, Stack, startStack, testDb } from './helpers';
+import { SNAPSHOT_BIN, startTileServices, TILE_DELTA_BIN, TileServices, tileServicesAvailable } from './tiles-stack';
 import { penStroke, RealtimeClient } from './ws-client';
 
-const skip = realtimeAvailable() ? false : `${REALTIME_BIN} is missing (build it: cd realtime-go && go build -o ../bin/realtime-go ./cmd/realtime)`;
+// Deleting a room purges in realtime-go and tile-delta-go: the stack has both (and snapshot-rs).
+const missing = [REALTIME_BIN, TILE_DELTA_BIN, SNAPSHOT_BIN].filter((_, i) => !(i === 0 ? realtimeAvailable() : tileServicesAvailable()));
+const skip = missing.length ? `missing ${missing.join(', ')} (bash scripts/build.sh)` : false;
 if (skip) console.log(`# SKIP e2e-realtime: ${skip}`);
 
 type User = Awaited<ReturnType<typeof signup>>;
 
 describe('end to end with realtime-go', { skip }, () => {
   let stack: Stack;
+  let tiles: TileServices;
+  let objectDir: string;
   let db: Pool;
   let owner: User;
   let base: string;
@@ -26,7 +34,16 @@ describe('end to end with realtime-go', { skip }, () => {
   const clients: RealtimeClient[] = [];
 
   before(async () => {
-    stack = await startStack({ LOG_LEVEL: 'info' });
+    objectDir = mkdtempSync(join(tmpdir(), 'gw-e2e-objects-'));
+    const objectStoreUrl = `file://${objectDir}`;
+    // A snapshot after every stroke, so that a room gets one as soon as its tiles are read.
+    tiles = await startTileServices(objectStoreUrl, 1);
+    stack = await startStack({
+      LOG_LEVEL: 'info',
+      TILE_DELTA_TARGET: tiles.tileDeltaTarget,
+      SNAPSHOT_TARGET: tiles.snapshotTarget,
+      OBJECT_STORE_URL: objectStoreUrl,
+    });
     base = stack.gateway.url;
     wsUrl = stack.realtime.wsUrl;
     db = testDb();
@@ -35,7 +52,9 @@ describe('end to end with realtime-go', { skip }, () => {
   after(async () => {
     await Promise.all(clients.map((c) => c.close()));
     await stack?.close();
+    await tiles?.stop();
     await db?.end();
+    if (objectDir) rmSync(objectDir, { recursive: true, force: true });
   });
 
   async function connect() {
@@ -281,10 +300,25 @@ describe('end to end with realtime-go', { skip }, () => {
     assert.equal((await again.next('welcome')).role, Role.ROLE_VIEWER);
   });
 
-  it('deleting a room disconnects its clients, purges its events, and the sweeper removes it', async () => {
+  it('deleting a room disconnects its clients, purges its events and tile snapshots, and the sweeper removes it', async () => {
     const roomId = await room();
     const s = penStroke();
     await owner.post(`/api/rooms/${roomId}/strokes`, { strokes: [{ id: s.uuid, tool: 'pen', rgba: 1, width: 300, points: s.points }] });
+    // Reading the tile queues its snapshot; poll until it is there and its PNG is served.
+    let pngUrl: string | undefined;
+    const deadline = Date.now() + 30_000;
+    while (!pngUrl) {
+      const page = await owner.get(`/api/rooms/${roomId}/tiles?level=0&minX=0&minY=0&maxX=25600&maxY=25600&format=json`);
+      assert.equal(page.status, 200, page.text);
+      pngUrl = page.json.tiles[0]?.snapshot?.key;
+      if (!pngUrl && Date.now() > deadline) assert.fail('no snapshot within 30 s');
+    }
+    assert.equal((await owner.get(pngUrl)).status, 200);
+    const snapshotRows = async () => (await db.query('select count(*)::int as n from tile_snapshots where room_id = $1', [roomId])).rows[0].n;
+    assert.ok((await snapshotRows()) > 0);
+    const roomObjects = join(objectDir, 'rooms', roomId);
+    assert.ok(existsSync(roomObjects), 'the snapshot PNG is in the object store');
+
     const c = await connect();
     c.join(roomId, await token(owner, roomId));
     await c.next('welcome');
@@ -294,11 +328,15 @@ describe('end to end with realtime-go', { skip }, () => {
     assert.equal(closed.code, 4000 + ErrorCode.ERROR_CODE_ROOM_CLOSED);
     const left = await db.query('select count(*)::int as n from stroke_events where room_id = $1', [roomId]);
     assert.equal(left.rows[0].n, 0);
+    assert.equal(await snapshotRows(), 0, 'the tile snapshot rows are purged');
+    assert.ok(!existsSync(roomObjects), 'the snapshot PNGs are purged from the object store');
+    assert.equal((await owner.get(pngUrl)).status, 404);
     assert.equal((await owner.post(`/api/rooms/${roomId}/token`)).status, 404);
 
     await db.query(`update rooms set deleted_at = now() - interval '1 hour' where id = $1`, [roomId]);
     await stack.gateway.app.get(RoomsService).sweepDeleted();
     assert.equal((await db.query('select 1 from rooms where id = $1', [roomId])).rows.length, 0);
+    assert.equal(await snapshotRows(), 0);
   });
 
   it('/healthz sees realtime-go SERVING', async () => {

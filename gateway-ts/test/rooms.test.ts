@@ -214,11 +214,11 @@ describe('rooms, members, links and room tokens', () => {
     assert.equal(header.kid, 'z-rotated-key');
   });
 
-  it('keeps a deleted room for the purge until realtime-go has confirmed it', async () => {
+  it('keeps a deleted room for the purge until realtime-go and tile-delta-go have confirmed it', async () => {
     const id = await room();
     assert.equal((await owner.delete(`/api/rooms/${id}`)).status, 204);
     await db.query(`update rooms set deleted_at = now() - interval '1 hour' where id = $1`, [id]);
-    // No realtime-go in this test: the purge fails and the row must stay for the next sweep.
+    // No realtime-go nor tile-delta-go in this test: the purge fails and the row must stay for the next sweep.
     await gw.app.get(RoomsService).sweepDeleted();
     const { rows } = await db.query('select deleted_at from rooms where id = $1', [id]);
     assert.equal(rows.length, 1);

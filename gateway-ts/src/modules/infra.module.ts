@@ -4,11 +4,12 @@ import { DatabaseRepository } from '../repositories/database.repository';
 import { GrpcHealthRepository } from '../repositories/grpc-health.repository';
 import { RealtimeRepository } from '../repositories/realtime.repository';
 import { RedisRepository } from '../repositories/redis.repository';
+import { TileDeltaRepository } from '../repositories/tile-delta.repository';
 import { MetricsService } from '../services/metrics.service';
 
-const providers = [DatabaseRepository, RedisRepository, RealtimeRepository, GrpcHealthRepository, MetricsService];
+const providers = [DatabaseRepository, RedisRepository, RealtimeRepository, TileDeltaRepository, GrpcHealthRepository, MetricsService];
 
-/** Configuration and the outside systems every feature uses: Postgres, Redis, realtime-go, metrics. */
+/** Configuration and the outside systems every feature uses: Postgres, Redis, realtime-go, tile-delta-go, metrics. */
 @Global()
 @Module({})
 export class InfraModule {

@@ -3,7 +3,6 @@ import { ExportController } from '../controllers/export.controller';
 import { TilesController } from '../controllers/tiles.controller';
 import { ExportRepository } from '../repositories/export.repository';
 import { SnapshotObjectsRepository } from '../repositories/snapshot-objects.repository';
-import { TileDeltaRepository } from '../repositories/tile-delta.repository';
 import { ExportService } from '../services/export.service';
 import { TilesService } from '../services/tiles.service';
 import { RoomsModule } from './rooms.module';
@@ -12,6 +11,6 @@ import { RoomsModule } from './rooms.module';
 @Module({
   imports: [RoomsModule],
   controllers: [TilesController, ExportController],
-  providers: [TilesService, TileDeltaRepository, SnapshotObjectsRepository, ExportService, ExportRepository],
+  providers: [TilesService, SnapshotObjectsRepository, ExportService, ExportRepository],
 })
 export class TilesModule {}

@@ -1,10 +1,13 @@
 import { Inject, Injectable, OnModuleDestroy } from '@nestjs/common';
-import { credentials, Metadata, status as GrpcStatus } from '@grpc/grpc-js';
+import { CallOptions, ClientUnaryCall, credentials, Metadata, ServiceError, status as GrpcStatus } from '@grpc/grpc-js';
 import { CONFIG, GatewayConfig } from '../config';
-import { GetTilesRequest, GetTilesResponse, TileDeltaServiceClient } from '../gen/infidraw/tile/v1/tile';
+import { GetTilesRequest, GetTilesResponse, PurgeRoomResponse, TileDeltaServiceClient } from '../gen/infidraw/tile/v1/tile';
 import { MetricsService } from '../services/metrics.service';
 
-/** tile-delta-go's TileDeltaService (GetTiles) as a promise with the configured deadline. */
+type Callback<Res> = (err: ServiceError | null, res: Res) => void;
+type Invoke<Res> = (meta: Metadata, opts: Partial<CallOptions>, cb: Callback<Res>) => ClientUnaryCall;
+
+/** tile-delta-go's TileDeltaService (GetTiles, PurgeRoom) as promises with the configured deadline. */
 @Injectable()
 export class TileDeltaRepository implements OnModuleDestroy {
   private readonly client: TileDeltaServiceClient;
@@ -21,20 +24,27 @@ export class TileDeltaRepository implements OnModuleDestroy {
     });
   }
 
-  getTiles(request: GetTilesRequest): Promise<GetTilesResponse> {
+  /** Makes one unary call with the configured deadline, observing its duration. */
+  private call<Res>(method: string, invoke: Invoke<Res>): Promise<Res> {
     const started = process.hrtime.bigint();
     return new Promise((resolve, reject) => {
       const deadline = new Date(Date.now() + this.config.grpc.deadlineMs);
-      this.client.getTiles(request, new Metadata(), { deadline }, (err, res) => {
+      invoke(new Metadata(), { deadline }, (err, res) => {
         const code = err ? err.code : GrpcStatus.OK;
-        this.metrics.grpcDuration.observe(
-          { method: 'GetTiles', code: GrpcStatus[code] ?? String(code) },
-          Number(process.hrtime.bigint() - started) / 1e9,
-        );
+        this.metrics.grpcDuration.observe({ method, code: GrpcStatus[code] ?? String(code) }, Number(process.hrtime.bigint() - started) / 1e9);
         if (err) reject(err);
         else resolve(res);
       });
     });
+  }
+
+  getTiles(request: GetTilesRequest): Promise<GetTilesResponse> {
+    return this.call('GetTiles', (m, o, cb) => this.client.getTiles(request, m, o, cb));
+  }
+
+  /** Deletes every tile snapshot of a room (rows and PNG objects); idempotent. */
+  purgeRoom(roomId: string): Promise<PurgeRoomResponse> {
+    return this.call('PurgeRoom', (m, o, cb) => this.client.purgeRoom({ roomId }, m, o, cb));
   }
 
   onModuleDestroy() {

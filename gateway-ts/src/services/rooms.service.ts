@@ -5,6 +5,7 @@ import { CONFIG, GatewayConfig } from '../config';
 import { CreateRoomDto, mapRoom, RoomDto, RoomTokenResponseDto, UpdateRoomDto } from '../dtos/rooms.dto';
 import { RealtimeRepository } from '../repositories/realtime.repository';
 import { RoomsRepository } from '../repositories/rooms.repository';
+import { TileDeltaRepository } from '../repositories/tile-delta.repository';
 import { AuthContext } from './auth.service';
 import { MetricsService } from './metrics.service';
 import { RoomAccessService } from './room-access.service';
@@ -13,7 +14,7 @@ import { SigningKeyService } from './signing-key.service';
 export const ROOM_TOKEN_ISSUER = 'infidraw-gateway';
 export const ROOM_TOKEN_AUDIENCE = 'infidraw-realtime';
 
-/** Rooms: create, list, get, rename, delete (with realtime-go's purge), and room tokens for /ws. */
+/** Rooms: create, list, get, rename, delete (with realtime-go's and tile-delta-go's purges), and room tokens for /ws. */
 @Injectable()
 export class RoomsService implements OnModuleInit, OnModuleDestroy {
   private sweeper?: NodeJS.Timeout;
@@ -23,6 +24,7 @@ export class RoomsService implements OnModuleInit, OnModuleDestroy {
     private readonly rooms: RoomsRepository,
     private readonly access: RoomAccessService,
     private readonly realtime: RealtimeRepository,
+    private readonly tileDelta: TileDeltaRepository,
     private readonly keys: SigningKeyService,
     private readonly metrics: MetricsService,
     @Inject(CONFIG) private readonly config: GatewayConfig,
@@ -62,19 +64,30 @@ export class RoomsService implements OnModuleInit, OnModuleDestroy {
 
   /**
    * Deletes a room: marks it (no new token from now on), then asks realtime-go to disconnect everyone and
-   * purge the events. When that call fails the sweeper retries it. The row itself is removed only after
-   * every token issued before the deletion has expired and a second purge has run, so a client that
-   * reconnected with an old token in between leaves nothing behind.
+   * purge the events, and tile-delta-go to purge the tile snapshots (rows and PNGs). When a call fails the
+   * sweeper retries both. The row itself is removed only after every token issued before the deletion has
+   * expired and a second purge of both has run, so a client that reconnected with an old token in between
+   * (or a snapshot rendered in between) leaves nothing behind.
    */
   async delete(auth: AuthContext, roomId: string): Promise<void> {
     await this.access.require(auth, roomId, 'owner');
     if (!(await this.rooms.markDeleted(roomId))) return;
     try {
-      const r = await this.realtime.closeRoom(roomId, true);
-      this.logger.info({ roomId, disconnected: r.disconnected, purgedEvents: r.purgedEvents }, 'room deleted');
+      const r = await this.purge(roomId);
+      this.logger.info({ roomId, ...r }, 'room deleted');
     } catch (err) {
-      this.logger.warn({ roomId, err }, 'room deleted; realtime purge failed, the sweeper will retry');
+      this.logger.warn({ roomId, err }, 'room deleted; purge failed, the sweeper will retry');
     }
+  }
+
+  /**
+   * Purges a deleted room in realtime-go (disconnect, events) and then in tile-delta-go (snapshots):
+   * events first, so that no new snapshot is rendered from them after the snapshots are gone.
+   */
+  private async purge(roomId: string): Promise<{ disconnected: number; purgedEvents: number; purgedSnapshots: number }> {
+    const r = await this.realtime.closeRoom(roomId, true);
+    const t = await this.tileDelta.purgeRoom(roomId);
+    return { disconnected: r.disconnected, purgedEvents: r.purgedEvents, purgedSnapshots: t.snapshotsDeleted };
   }
 
   /** Purges and removes rooms deleted longer ago than a room token lives. */
@@ -83,7 +96,7 @@ export class RoomsService implements OnModuleInit, OnModuleDestroy {
       try {
         const before = new Date(Date.now() - (this.config.roomTokenTtlSeconds + 10) * 1000);
         for (const roomId of await this.rooms.listDeleted(before)) {
-          await this.realtime.closeRoom(roomId, true);
+          await this.purge(roomId);
           await this.rooms.remove(roomId);
           this.logger.info({ roomId }, 'deleted room purged and removed');
         }
