@@ -186,7 +186,7 @@ test('reload shows the drawing from tiles: a snapshot PNG under the strokes draw
   });
   await alice.reload();
   await online(alice);
-  await alice.waitForFunction(() => Number(document.querySelector('#stage')?.getAttribute('data-tile-snapshots')) > 0, null, { timeout: 20_000 });
+  await alice.waitForFunction(() => Number(document.querySelector('#stage')?.getAttribute('data-tile-snapshots')) > 0, null, { timeout: 60_000 });
   assert.ok(tilesRequests >= 1, 'the board asked for tiles');
   assert.ok(pngs.some((p) => p.status === 200 && p.type === 'image/png'), `a snapshot PNG was loaded: ${JSON.stringify(pngs)}`);
   assert.equal(await strokeCount(alice), 0, 'nothing came over the WebSocket catch-up: the tiles held everything');
