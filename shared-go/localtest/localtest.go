@@ -3,6 +3,7 @@
 package localtest
 
 import (
+	"io"
 	"net"
 	"net/http"
 	"testing"
@@ -37,4 +38,34 @@ func WaitHealthy(t testing.TB, addr string, timeout time.Duration) {
 		backoff = min(2*backoff, 200*time.Millisecond)
 	}
 	t.Fatalf("%s never became healthy", addr)
+}
+
+// Metrics returns the Prometheus text a server exposes at http://addr/metrics.
+func Metrics(t testing.TB, addr string) string {
+	t.Helper()
+	resp, err := http.Get("http://" + addr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// PlanUsesIndex reports whether a node of an EXPLAIN (FORMAT JSON) plan, or any node below it, scans the
+// named index.
+func PlanUsesIndex(node map[string]any, index string) bool {
+	if node["Index Name"] == index {
+		return true
+	}
+	children, _ := node["Plans"].([]any)
+	for _, c := range children {
+		if m, ok := c.(map[string]any); ok && PlanUsesIndex(m, index) {
+			return true
+		}
+	}
+	return false
 }

@@ -15,6 +15,7 @@ import (
 	strokev1 "github.com/infidraw/infidraw/gen/go/infidraw/stroke/v1"
 	"github.com/infidraw/infidraw/realtime-go/client"
 	"github.com/infidraw/infidraw/realtime-go/internal/postgres"
+	"github.com/infidraw/infidraw/shared-go/localtest"
 )
 
 // The gateway's API: ingest with the /ws rules, paged reads with a cache that writes invalidate,
@@ -172,23 +173,10 @@ func TestEventsAfterUsesRoomSeqIndex(t *testing.T) {
 	if err := json.Unmarshal(plan, &nodes); err != nil {
 		t.Fatal(err)
 	}
-	if !usesIndex(nodes[0].Plan, "stroke_events_pkey") {
+	if !localtest.PlanUsesIndex(nodes[0].Plan, "stroke_events_pkey") {
 		t.Fatalf("plan does not use stroke_events_pkey: %s", plan)
 	}
 	if strings.Contains(string(plan), `"Seq Scan"`) {
 		t.Fatalf("plan scans the table: %s", plan)
 	}
-}
-
-func usesIndex(node map[string]any, index string) bool {
-	if node["Index Name"] == index {
-		return true
-	}
-	children, _ := node["Plans"].([]any)
-	for _, c := range children {
-		if m, ok := c.(map[string]any); ok && usesIndex(m, index) {
-			return true
-		}
-	}
-	return false
 }

@@ -3,10 +3,8 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
 	"math/rand/v2"
 	"net"
-	"net/http"
 	"os"
 	"strings"
 	"sync"
@@ -21,6 +19,7 @@ import (
 	realtimev1 "github.com/infidraw/infidraw/gen/go/infidraw/realtime/v1"
 	strokev1 "github.com/infidraw/infidraw/gen/go/infidraw/stroke/v1"
 	"github.com/infidraw/infidraw/realtime-go/client"
+	"github.com/infidraw/infidraw/shared-go/localtest"
 	"github.com/infidraw/infidraw/shared-go/strokes"
 )
 
@@ -202,13 +201,7 @@ func TestSlowReaderIsCutOffWithoutSlowingOthers(t *testing.T) {
 // metricValue reads one unlabelled sample from /metrics.
 func metricValue(t *testing.T, addr, name string) string {
 	t.Helper()
-	resp, err := http.Get("http://" + addr + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	for _, line := range strings.Split(string(b), "\n") {
+	for _, line := range strings.Split(localtest.Metrics(t, addr), "\n") {
 		if v, ok := strings.CutPrefix(line, name+" "); ok {
 			return v
 		}

@@ -5,8 +5,6 @@ import (
 	"context"
 	"image"
 	"image/png"
-	"io"
-	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -16,6 +14,7 @@ import (
 	realtimev1 "github.com/infidraw/infidraw/gen/go/infidraw/realtime/v1"
 	strokev1 "github.com/infidraw/infidraw/gen/go/infidraw/stroke/v1"
 	tilev1 "github.com/infidraw/infidraw/gen/go/infidraw/tile/v1"
+	"github.com/infidraw/infidraw/shared-go/localtest"
 )
 
 func decodePNG(t *testing.T, b []byte) image.Image {
@@ -67,7 +66,7 @@ func TestRenderTileFallsBackToGGAndRecovers(t *testing.T) {
 			t.Fatalf("snapshot-rs killed, call %d: renderer %q covers %d", i, r.GetRenderer(), r.GetCoversSeq())
 		}
 	}
-	if m := metrics(t, s.tileHTTP); !strings.Contains(m, "tile_delta_render_breaker_state 1") && !strings.Contains(m, "tile_delta_render_breaker_state 2") {
+	if m := localtest.Metrics(t, s.tileHTTP); !strings.Contains(m, "tile_delta_render_breaker_state 1") && !strings.Contains(m, "tile_delta_render_breaker_state 2") {
 		t.Fatalf("breaker not open in metrics:\n%s", grep(m, "tile_delta_"))
 	} else if strings.Contains(m, "tile_delta_fallback_renders_total 0") {
 		t.Fatalf("no fallback renders counted:\n%s", grep(m, "tile_delta_"))
@@ -87,22 +86,10 @@ func TestRenderTileFallsBackToGGAndRecovers(t *testing.T) {
 	if r := render(); r.GetRenderer() != "snapshot-rs" {
 		t.Fatalf("after recovery: renderer %q", r.GetRenderer())
 	}
-	if m := metrics(t, s.tileHTTP); !strings.Contains(m, "tile_delta_render_breaker_state 0") {
+	if m := localtest.Metrics(t, s.tileHTTP); !strings.Contains(m, "tile_delta_render_breaker_state 0") {
 		t.Fatalf("breaker not closed in metrics:\n%s", grep(m, "tile_delta_"))
 	}
 }
-
-func metrics(t *testing.T, addr string) string {
-	t.Helper()
-	resp, err := http.Get("http://" + addr + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return string(b)
-}
-
 func grep(s, sub string) string {
 	var out []string
 	for _, l := range strings.Split(s, "\n") {

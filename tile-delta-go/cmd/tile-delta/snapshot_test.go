@@ -19,6 +19,7 @@ import (
 	roomv1 "github.com/infidraw/infidraw/gen/go/infidraw/room/v1"
 	strokev1 "github.com/infidraw/infidraw/gen/go/infidraw/stroke/v1"
 	tilev1 "github.com/infidraw/infidraw/gen/go/infidraw/tile/v1"
+	"github.com/infidraw/infidraw/shared-go/localtest"
 	"github.com/infidraw/infidraw/tile-delta-go/internal/tiles"
 )
 
@@ -67,7 +68,7 @@ func eraseStroke(t *testing.T, pool *pgxpool.Pool, room uuid.UUID, stroke []byte
 
 func counter(t *testing.T, addr, series string) string {
 	t.Helper()
-	for _, l := range strings.Split(metrics(t, addr), "\n") {
+	for _, l := range strings.Split(localtest.Metrics(t, addr), "\n") {
 		if strings.HasPrefix(l, series+" ") {
 			return strings.TrimPrefix(l, series+" ")
 		}
@@ -250,7 +251,7 @@ func TestSnapshotQueriesUseIndexes(t *testing.T) {
 				t.Fatal(err)
 			}
 			for _, ix := range tc.indexes {
-				if !usesIndex(nodes[0].Plan, ix) {
+				if !localtest.PlanUsesIndex(nodes[0].Plan, ix) {
 					t.Fatalf("plan does not use %s: %s", ix, plan)
 				}
 			}
@@ -259,17 +260,4 @@ func TestSnapshotQueriesUseIndexes(t *testing.T) {
 			}
 		})
 	}
-}
-
-func usesIndex(node map[string]any, index string) bool {
-	if node["Index Name"] == index {
-		return true
-	}
-	children, _ := node["Plans"].([]any)
-	for _, c := range children {
-		if m, ok := c.(map[string]any); ok && usesIndex(m, index) {
-			return true
-		}
-	}
-	return false
 }
