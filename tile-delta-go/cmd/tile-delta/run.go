@@ -51,7 +51,7 @@ func run(ctx context.Context, args []string, environ []string) error {
 		return err
 	}
 	snaps := snapshots.New(pool, store, router, snapshots.Policy{MinStrokes: cfg.SnapshotStrokes, MinBytes: cfg.SnapshotBytes,
-		Workers: cfg.SnapshotWorkers, Queue: cfg.SnapshotQueue, Timeout: time.Minute}, reg, log)
+		Workers: cfg.SnapshotWorkers, Queue: cfg.SnapshotQueue, Timeout: time.Minute, Retain: cfg.SnapshotRetain}, reg, log)
 	snapCtx, stopSnaps := context.WithCancel(context.Background())
 	snapsDone := make(chan struct{})
 	go func() { defer close(snapsDone); snaps.Run(snapCtx) }()

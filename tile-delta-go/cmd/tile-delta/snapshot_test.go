@@ -20,6 +20,7 @@ import (
 	strokev1 "github.com/infidraw/infidraw/gen/go/infidraw/stroke/v1"
 	tilev1 "github.com/infidraw/infidraw/gen/go/infidraw/tile/v1"
 	"github.com/infidraw/infidraw/shared-go/localtest"
+	"github.com/infidraw/infidraw/tile-delta-go/internal/snapshots"
 	"github.com/infidraw/infidraw/tile-delta-go/internal/tiles"
 )
 
@@ -237,6 +238,7 @@ func TestSnapshotQueriesUseIndexes(t *testing.T) {
 		"snapshots, known":    {tiles.SnapshotsSQL, []any{room, 0, xs, ys, &client}, []string{"tile_snapshots_pkey", "tile_events_pkey"}},
 		"strokes after":       {tiles.StrokesSQL, []any{room, 0, xs, ys, []int64{0, 3, 5, 100}, nil}, []string{"tile_events_pkey"}},
 		"strokes, bounded":    {tiles.StrokesSQL, []any{room, 0, xs, ys, []int64{0, 3, 5, 100}, int64(257)}, []string{"tile_events_pkey"}},
+		"collect superseded":  {snapshots.CollectSQL, []any{room, 0, 1, 2, "10 minutes"}, []string{"tile_snapshots_pkey"}},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {

@@ -30,6 +30,9 @@ type Config struct {
 	// (TILE_DELTA_SNAPSHOT_QUEUE).
 	SnapshotStrokes, SnapshotBytes int
 	SnapshotWorkers, SnapshotQueue int
+	// SnapshotRetain is how long a superseded snapshot outlives its successor before it is deleted
+	// (TILE_DELTA_SNAPSHOT_RETAIN).
+	SnapshotRetain time.Duration
 	// GetTiles answers a tile with more than MaxDeltaStrokes strokes or MaxDeltaBytes bytes since its
 	// newest usable snapshot as pending (TILE_DELTA_MAX_DELTA_STROKES, TILE_DELTA_MAX_DELTA_BYTES).
 	MaxDeltaStrokes, MaxDeltaBytes int
@@ -54,6 +57,7 @@ func Load(environ []string) (Config, error) {
 	c.SnapshotBytes = e.Int("TILE_DELTA_SNAPSHOT_BYTES", 256<<10, 1, 1<<30)
 	c.SnapshotWorkers = e.Int("TILE_DELTA_SNAPSHOT_WORKERS", 2, 1, 256)
 	c.SnapshotQueue = e.Int("TILE_DELTA_SNAPSHOT_QUEUE", 4096, 1, 1_000_000)
+	c.SnapshotRetain = e.Duration("TILE_DELTA_SNAPSHOT_RETAIN", 10*time.Minute, time.Second, 30*24*time.Hour)
 	c.MaxDeltaStrokes = e.Int("TILE_DELTA_MAX_DELTA_STROKES", 256, 1, 100_000)
 	c.MaxDeltaBytes = e.Int("TILE_DELTA_MAX_DELTA_BYTES", 64<<10, 1024, 64<<20)
 	if _, err := service.NewLogger(nil, c.LogLevel); err != nil {

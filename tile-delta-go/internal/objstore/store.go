@@ -15,6 +15,7 @@ type Store interface {
 	Put(ctx context.Context, key string, data []byte, contentType string) error
 	// Get returns ErrNotFound for a missing key.
 	Get(ctx context.Context, key string) ([]byte, error)
+	// Delete of a missing key is not an error.
 	Delete(ctx context.Context, key string) error
 	// DeletePrefix deletes every object whose key starts with prefix (a room's snapshots).
 	DeletePrefix(ctx context.Context, prefix string) error

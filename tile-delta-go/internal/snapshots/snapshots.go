@@ -41,6 +41,9 @@ type Policy struct {
 	Queue   int
 	// Timeout bounds one snapshot (lock, read, render, store, insert).
 	Timeout time.Duration
+	// Retain is how long a superseded snapshot outlives its successor: readers handed its key just
+	// before the successor was recorded may still fetch it. Older ones are deleted (Collect).
+	Retain time.Duration
 }
 
 // Kind of a snapshot render.
@@ -80,11 +83,12 @@ type Snapshotter struct {
 	mu      sync.Mutex
 	pending map[job]struct{}
 
-	depth    prometheus.Gauge
-	dropped  prometheus.Counter
-	renders  *prometheus.CounterVec
-	errors   prometheus.Counter
-	duration prometheus.Histogram
+	depth     prometheus.Gauge
+	dropped   prometheus.Counter
+	renders   *prometheus.CounterVec
+	errors    prometheus.Counter
+	duration  prometheus.Histogram
+	collected prometheus.Counter
 }
 
 // New returns a snapshotter and registers its metrics.
@@ -101,8 +105,10 @@ func New(pool *pgxpool.Pool, store objstore.Store, r Renderer, p Policy, reg pro
 			Help: "Snapshot renders that failed."}),
 		duration: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "tile_delta_snapshot_duration_seconds",
 			Help: "Time to make one snapshot (lock, read, render, store, insert).", Buckets: prometheus.ExponentialBuckets(0.001, 2, 14)}),
+		collected: prometheus.NewCounter(prometheus.CounterOpts{Name: "tile_delta_snapshots_collected_total",
+			Help: "Superseded snapshots deleted (rows and objects) once their successor was older than the retention."}),
 	}
-	reg.MustRegister(s.depth, s.dropped, s.renders, s.errors, s.duration)
+	reg.MustRegister(s.depth, s.dropped, s.renders, s.errors, s.duration, s.collected)
 	return s
 }
 
@@ -147,6 +153,12 @@ func (s *Snapshotter) Run(ctx context.Context) {
 					return
 				case j := <-s.queue:
 					res, err := s.Snapshot(ctx, j.room, j.tile)
+					if err == nil && (res.Kind == Full || res.Kind == Incremental) {
+						// A new version is the moment older ones may have become garbage.
+						if _, gcErr := s.Collect(ctx, j.room, j.tile); gcErr != nil && s.log != nil {
+							s.log.Warn("snapshot collection failed", "room", j.room, "level", j.tile.Level, "x", j.tile.X, "y", j.tile.Y, "err", gcErr)
+						}
+					}
 					if err != nil && ctx.Err() == nil && s.log != nil {
 						s.log.Warn("snapshot failed", "room", j.room, "level", j.tile.Level, "x", j.tile.X, "y", j.tile.Y, "err", err)
 					} else if err == nil && s.log != nil {
@@ -242,6 +254,37 @@ func (s *Snapshotter) Snapshot(ctx context.Context, room uuid.UUID, t strokes.Ti
 		return Result{}, fmt.Errorf("record snapshot: %w", err)
 	}
 	return res, tx.Commit(ctx)
+}
+
+// CollectSQL deletes a tile's snapshots older than the newest one that has existed for the retention:
+// readers are only ever handed a tile's newest snapshot (tiles.Read), so those older ones are no longer
+// handed out by anyone and their successor had time to reach every reader. A backward range on the
+// primary key. At rest a tile keeps its newest snapshot and at most the ones made within the retention.
+const CollectSQL = `delete from tile_snapshots
+	where room_id = $1 and level = $2 and tx = $3 and ty = $4
+	  and covers_seq < (select max(covers_seq) from tile_snapshots
+	      where room_id = $1 and level = $2 and tx = $3 and ty = $4 and created_at <= now() - $5::interval)
+	returning object_key`
+
+// Collect deletes a tile's superseded snapshots (CollectSQL): rows first, so no reader is handed a key
+// whose object is gone, then objects. An object whose delete fails after its row is gone is left behind
+// (PurgeRoom removes it with the room); the error says so. It returns how many snapshots it deleted.
+func (s *Snapshotter) Collect(ctx context.Context, room uuid.UUID, t strokes.Tile) (int, error) {
+	rows, err := s.pool.Query(ctx, CollectSQL, room, t.Level, t.X, t.Y, s.policy.Retain)
+	if err != nil {
+		return 0, fmt.Errorf("delete superseded snapshot rows: %w", err)
+	}
+	keys, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return 0, fmt.Errorf("delete superseded snapshot rows: %w", err)
+	}
+	for i, k := range keys {
+		if err := s.store.Delete(ctx, k); err != nil {
+			return i, fmt.Errorf("delete superseded snapshot object %s (row already gone): %w", k, err)
+		}
+		s.collected.Inc()
+	}
+	return len(keys), nil
 }
 
 // RoomPrefix is the object key prefix of every snapshot of a room.
