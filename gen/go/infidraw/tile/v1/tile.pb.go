@@ -898,6 +898,153 @@ func (x *PurgeRoomResponse) GetSnapshotsDeleted() uint64 {
 	return 0
 }
 
+// HitStrokesRequest is a disk in a room, in world units x100 like every coordinate.
+type HitStrokesRequest struct {
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	RoomId string                 `protobuf:"bytes,1,opt,name=room_id,json=roomId,proto3" json:"room_id,omitempty"`
+	// Centre; |x|, |y| <= 1,000,000,000.
+	X int64 `protobuf:"zigzag64,2,opt,name=x,proto3" json:"x,omitempty"`
+	Y int64 `protobuf:"zigzag64,3,opt,name=y,proto3" json:"y,omitempty"`
+	// Radius, 1..100,000,000 (0.01 to 1,000,000 world units).
+	Radius        uint32 `protobuf:"varint,4,opt,name=radius,proto3" json:"radius,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *HitStrokesRequest) Reset() {
+	*x = HitStrokesRequest{}
+	mi := &file_infidraw_tile_v1_tile_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *HitStrokesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*HitStrokesRequest) ProtoMessage() {}
+
+func (x *HitStrokesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_infidraw_tile_v1_tile_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use HitStrokesRequest.ProtoReflect.Descriptor instead.
+func (*HitStrokesRequest) Descriptor() ([]byte, []int) {
+	return file_infidraw_tile_v1_tile_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *HitStrokesRequest) GetRoomId() string {
+	if x != nil {
+		return x.RoomId
+	}
+	return ""
+}
+
+func (x *HitStrokesRequest) GetX() int64 {
+	if x != nil {
+		return x.X
+	}
+	return 0
+}
+
+func (x *HitStrokesRequest) GetY() int64 {
+	if x != nil {
+		return x.Y
+	}
+	return 0
+}
+
+func (x *HitStrokesRequest) GetRadius() uint32 {
+	if x != nil {
+		return x.Radius
+	}
+	return 0
+}
+
+// HitStrokesResponse lists the visible strokes under the disk.
+type HitStrokesResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Visible (not erased) pen and highlighter strokes whose ink the disk touches: centre-line distance
+	// <= radius + half the width times the pen's pressure factor (docs/tiles.md). Topmost (newest) first,
+	// at most 64, each once. Pixel-eraser strokes are never listed.
+	Strokes []*v1.Stroke `protobuf:"bytes,1,rep,name=strokes,proto3" json:"strokes,omitempty"`
+	// The room's head sequence number when read; the list reflects every event up to it.
+	HeadSeq uint64 `protobuf:"varint,2,opt,name=head_seq,json=headSeq,proto3" json:"head_seq,omitempty"`
+	// Not every stroke under the disk may be listed: more than 64 were hit, or a tile held more index
+	// entries than the scan bound and its older strokes were not tested. Erase these and ask again.
+	Partial bool `protobuf:"varint,3,opt,name=partial,proto3" json:"partial,omitempty"`
+	// Pyramid level whose tiles were scanned: 0 unless the disk is wider than a level-0 tile.
+	Level         uint32 `protobuf:"varint,4,opt,name=level,proto3" json:"level,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *HitStrokesResponse) Reset() {
+	*x = HitStrokesResponse{}
+	mi := &file_infidraw_tile_v1_tile_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *HitStrokesResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*HitStrokesResponse) ProtoMessage() {}
+
+func (x *HitStrokesResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_infidraw_tile_v1_tile_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use HitStrokesResponse.ProtoReflect.Descriptor instead.
+func (*HitStrokesResponse) Descriptor() ([]byte, []int) {
+	return file_infidraw_tile_v1_tile_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *HitStrokesResponse) GetStrokes() []*v1.Stroke {
+	if x != nil {
+		return x.Strokes
+	}
+	return nil
+}
+
+func (x *HitStrokesResponse) GetHeadSeq() uint64 {
+	if x != nil {
+		return x.HeadSeq
+	}
+	return 0
+}
+
+func (x *HitStrokesResponse) GetPartial() bool {
+	if x != nil {
+		return x.Partial
+	}
+	return false
+}
+
+func (x *HitStrokesResponse) GetLevel() uint32 {
+	if x != nil {
+		return x.Level
+	}
+	return 0
+}
+
 var File_infidraw_tile_v1_tile_proto protoreflect.FileDescriptor
 
 const file_infidraw_tile_v1_tile_proto_rawDesc = "" +
@@ -963,13 +1110,25 @@ const file_infidraw_tile_v1_tile_proto_rawDesc = "" +
 	"\x10PurgeRoomRequest\x12\x17\n" +
 	"\aroom_id\x18\x01 \x01(\tR\x06roomId\"@\n" +
 	"\x11PurgeRoomResponse\x12+\n" +
-	"\x11snapshots_deleted\x18\x01 \x01(\x04R\x10snapshotsDeleted2\xf3\x02\n" +
+	"\x11snapshots_deleted\x18\x01 \x01(\x04R\x10snapshotsDeleted\"`\n" +
+	"\x11HitStrokesRequest\x12\x17\n" +
+	"\aroom_id\x18\x01 \x01(\tR\x06roomId\x12\f\n" +
+	"\x01x\x18\x02 \x01(\x12R\x01x\x12\f\n" +
+	"\x01y\x18\x03 \x01(\x12R\x01y\x12\x16\n" +
+	"\x06radius\x18\x04 \x01(\rR\x06radius\"\x95\x01\n" +
+	"\x12HitStrokesResponse\x124\n" +
+	"\astrokes\x18\x01 \x03(\v2\x1a.infidraw.stroke.v1.StrokeR\astrokes\x12\x19\n" +
+	"\bhead_seq\x18\x02 \x01(\x04R\aheadSeq\x12\x18\n" +
+	"\apartial\x18\x03 \x01(\bR\apartial\x12\x14\n" +
+	"\x05level\x18\x04 \x01(\rR\x05level2\xcc\x03\n" +
 	"\x10TileDeltaService\x12Q\n" +
 	"\bGetTiles\x12!.infidraw.tile.v1.GetTilesRequest\x1a\".infidraw.tile.v1.GetTilesResponse\x12W\n" +
 	"\n" +
 	"RenderTile\x12#.infidraw.tile.v1.RenderTileRequest\x1a$.infidraw.tile.v1.RenderTileResponse\x12]\n" +
 	"\fExportRegion\x12%.infidraw.tile.v1.ExportRegionRequest\x1a&.infidraw.tile.v1.ExportRegionResponse\x12T\n" +
-	"\tPurgeRoom\x12\".infidraw.tile.v1.PurgeRoomRequest\x1a#.infidraw.tile.v1.PurgeRoomResponseB\xc0\x01\n" +
+	"\tPurgeRoom\x12\".infidraw.tile.v1.PurgeRoomRequest\x1a#.infidraw.tile.v1.PurgeRoomResponse\x12W\n" +
+	"\n" +
+	"HitStrokes\x12#.infidraw.tile.v1.HitStrokesRequest\x1a$.infidraw.tile.v1.HitStrokesResponseB\xc0\x01\n" +
 	"\x14com.infidraw.tile.v1B\tTileProtoP\x01Z;github.com/infidraw/infidraw/gen/go/infidraw/tile/v1;tilev1\xa2\x02\x03ITX\xaa\x02\x10Infidraw.Tile.V1\xca\x02\x10Infidraw\\Tile\\V1\xe2\x02\x1cInfidraw\\Tile\\V1\\GPBMetadata\xea\x02\x12Infidraw::Tile::V1b\x06proto3"
 
 var (
@@ -984,7 +1143,7 @@ func file_infidraw_tile_v1_tile_proto_rawDescGZIP() []byte {
 	return file_infidraw_tile_v1_tile_proto_rawDescData
 }
 
-var file_infidraw_tile_v1_tile_proto_msgTypes = make([]protoimpl.MessageInfo, 14)
+var file_infidraw_tile_v1_tile_proto_msgTypes = make([]protoimpl.MessageInfo, 16)
 var file_infidraw_tile_v1_tile_proto_goTypes = []any{
 	(*TileCoord)(nil),            // 0: infidraw.tile.v1.TileCoord
 	(*Viewport)(nil),             // 1: infidraw.tile.v1.Viewport
@@ -1000,7 +1159,9 @@ var file_infidraw_tile_v1_tile_proto_goTypes = []any{
 	(*ExportRegionResponse)(nil), // 11: infidraw.tile.v1.ExportRegionResponse
 	(*PurgeRoomRequest)(nil),     // 12: infidraw.tile.v1.PurgeRoomRequest
 	(*PurgeRoomResponse)(nil),    // 13: infidraw.tile.v1.PurgeRoomResponse
-	(*v1.Stroke)(nil),            // 14: infidraw.stroke.v1.Stroke
+	(*HitStrokesRequest)(nil),    // 14: infidraw.tile.v1.HitStrokesRequest
+	(*HitStrokesResponse)(nil),   // 15: infidraw.tile.v1.HitStrokesResponse
+	(*v1.Stroke)(nil),            // 16: infidraw.stroke.v1.Stroke
 }
 var file_infidraw_tile_v1_tile_proto_depIdxs = []int32{
 	0,  // 0: infidraw.tile.v1.KnownTile.coord:type_name -> infidraw.tile.v1.TileCoord
@@ -1010,22 +1171,25 @@ var file_infidraw_tile_v1_tile_proto_depIdxs = []int32{
 	7,  // 4: infidraw.tile.v1.GetTilesResponse.tiles:type_name -> infidraw.tile.v1.TileDelta
 	0,  // 5: infidraw.tile.v1.TileDelta.coord:type_name -> infidraw.tile.v1.TileCoord
 	6,  // 6: infidraw.tile.v1.TileDelta.snapshot:type_name -> infidraw.tile.v1.Snapshot
-	14, // 7: infidraw.tile.v1.TileDelta.strokes:type_name -> infidraw.stroke.v1.Stroke
+	16, // 7: infidraw.tile.v1.TileDelta.strokes:type_name -> infidraw.stroke.v1.Stroke
 	0,  // 8: infidraw.tile.v1.RenderTileRequest.coord:type_name -> infidraw.tile.v1.TileCoord
 	1,  // 9: infidraw.tile.v1.ExportRegionRequest.viewport:type_name -> infidraw.tile.v1.Viewport
-	4,  // 10: infidraw.tile.v1.TileDeltaService.GetTiles:input_type -> infidraw.tile.v1.GetTilesRequest
-	8,  // 11: infidraw.tile.v1.TileDeltaService.RenderTile:input_type -> infidraw.tile.v1.RenderTileRequest
-	10, // 12: infidraw.tile.v1.TileDeltaService.ExportRegion:input_type -> infidraw.tile.v1.ExportRegionRequest
-	12, // 13: infidraw.tile.v1.TileDeltaService.PurgeRoom:input_type -> infidraw.tile.v1.PurgeRoomRequest
-	5,  // 14: infidraw.tile.v1.TileDeltaService.GetTiles:output_type -> infidraw.tile.v1.GetTilesResponse
-	9,  // 15: infidraw.tile.v1.TileDeltaService.RenderTile:output_type -> infidraw.tile.v1.RenderTileResponse
-	11, // 16: infidraw.tile.v1.TileDeltaService.ExportRegion:output_type -> infidraw.tile.v1.ExportRegionResponse
-	13, // 17: infidraw.tile.v1.TileDeltaService.PurgeRoom:output_type -> infidraw.tile.v1.PurgeRoomResponse
-	14, // [14:18] is the sub-list for method output_type
-	10, // [10:14] is the sub-list for method input_type
-	10, // [10:10] is the sub-list for extension type_name
-	10, // [10:10] is the sub-list for extension extendee
-	0,  // [0:10] is the sub-list for field type_name
+	16, // 10: infidraw.tile.v1.HitStrokesResponse.strokes:type_name -> infidraw.stroke.v1.Stroke
+	4,  // 11: infidraw.tile.v1.TileDeltaService.GetTiles:input_type -> infidraw.tile.v1.GetTilesRequest
+	8,  // 12: infidraw.tile.v1.TileDeltaService.RenderTile:input_type -> infidraw.tile.v1.RenderTileRequest
+	10, // 13: infidraw.tile.v1.TileDeltaService.ExportRegion:input_type -> infidraw.tile.v1.ExportRegionRequest
+	12, // 14: infidraw.tile.v1.TileDeltaService.PurgeRoom:input_type -> infidraw.tile.v1.PurgeRoomRequest
+	14, // 15: infidraw.tile.v1.TileDeltaService.HitStrokes:input_type -> infidraw.tile.v1.HitStrokesRequest
+	5,  // 16: infidraw.tile.v1.TileDeltaService.GetTiles:output_type -> infidraw.tile.v1.GetTilesResponse
+	9,  // 17: infidraw.tile.v1.TileDeltaService.RenderTile:output_type -> infidraw.tile.v1.RenderTileResponse
+	11, // 18: infidraw.tile.v1.TileDeltaService.ExportRegion:output_type -> infidraw.tile.v1.ExportRegionResponse
+	13, // 19: infidraw.tile.v1.TileDeltaService.PurgeRoom:output_type -> infidraw.tile.v1.PurgeRoomResponse
+	15, // 20: infidraw.tile.v1.TileDeltaService.HitStrokes:output_type -> infidraw.tile.v1.HitStrokesResponse
+	16, // [16:21] is the sub-list for method output_type
+	11, // [11:16] is the sub-list for method input_type
+	11, // [11:11] is the sub-list for extension type_name
+	11, // [11:11] is the sub-list for extension extendee
+	0,  // [0:11] is the sub-list for field type_name
 }
 
 func init() { file_infidraw_tile_v1_tile_proto_init() }
@@ -1043,7 +1207,7 @@ func file_infidraw_tile_v1_tile_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_infidraw_tile_v1_tile_proto_rawDesc), len(file_infidraw_tile_v1_tile_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   14,
+			NumMessages:   16,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

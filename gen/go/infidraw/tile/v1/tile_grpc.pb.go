@@ -23,6 +23,7 @@ const (
 	TileDeltaService_RenderTile_FullMethodName   = "/infidraw.tile.v1.TileDeltaService/RenderTile"
 	TileDeltaService_ExportRegion_FullMethodName = "/infidraw.tile.v1.TileDeltaService/ExportRegion"
 	TileDeltaService_PurgeRoom_FullMethodName    = "/infidraw.tile.v1.TileDeltaService/PurgeRoom"
+	TileDeltaService_HitStrokes_FullMethodName   = "/infidraw.tile.v1.TileDeltaService/HitStrokes"
 )
 
 // TileDeltaServiceClient is the client API for TileDeltaService service.
@@ -41,6 +42,10 @@ type TileDeltaServiceClient interface {
 	// PurgeRoom deletes every tile snapshot of a room: its rows and its PNG objects. Idempotent; the
 	// gateway calls it when a room is deleted.
 	PurgeRoom(ctx context.Context, in *PurgeRoomRequest, opts ...grpc.CallOption) (*PurgeRoomResponse, error)
+	// HitStrokes returns the visible strokes whose ink a disk touches, topmost first: what the object
+	// eraser removes, including strokes that a client only has as snapshot pixels. It reads the tile index
+	// of the few tiles the disk touches (bounded per tile), never the room's history.
+	HitStrokes(ctx context.Context, in *HitStrokesRequest, opts ...grpc.CallOption) (*HitStrokesResponse, error)
 }
 
 type tileDeltaServiceClient struct {
@@ -91,6 +96,16 @@ func (c *tileDeltaServiceClient) PurgeRoom(ctx context.Context, in *PurgeRoomReq
 	return out, nil
 }
 
+func (c *tileDeltaServiceClient) HitStrokes(ctx context.Context, in *HitStrokesRequest, opts ...grpc.CallOption) (*HitStrokesResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(HitStrokesResponse)
+	err := c.cc.Invoke(ctx, TileDeltaService_HitStrokes_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // TileDeltaServiceServer is the server API for TileDeltaService service.
 // All implementations must embed UnimplementedTileDeltaServiceServer
 // for forward compatibility.
@@ -107,6 +122,10 @@ type TileDeltaServiceServer interface {
 	// PurgeRoom deletes every tile snapshot of a room: its rows and its PNG objects. Idempotent; the
 	// gateway calls it when a room is deleted.
 	PurgeRoom(context.Context, *PurgeRoomRequest) (*PurgeRoomResponse, error)
+	// HitStrokes returns the visible strokes whose ink a disk touches, topmost first: what the object
+	// eraser removes, including strokes that a client only has as snapshot pixels. It reads the tile index
+	// of the few tiles the disk touches (bounded per tile), never the room's history.
+	HitStrokes(context.Context, *HitStrokesRequest) (*HitStrokesResponse, error)
 	mustEmbedUnimplementedTileDeltaServiceServer()
 }
 
@@ -128,6 +147,9 @@ func (UnimplementedTileDeltaServiceServer) ExportRegion(context.Context, *Export
 }
 func (UnimplementedTileDeltaServiceServer) PurgeRoom(context.Context, *PurgeRoomRequest) (*PurgeRoomResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method PurgeRoom not implemented")
+}
+func (UnimplementedTileDeltaServiceServer) HitStrokes(context.Context, *HitStrokesRequest) (*HitStrokesResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method HitStrokes not implemented")
 }
 func (UnimplementedTileDeltaServiceServer) mustEmbedUnimplementedTileDeltaServiceServer() {}
 func (UnimplementedTileDeltaServiceServer) testEmbeddedByValue()                          {}
@@ -222,6 +244,24 @@ func _TileDeltaService_PurgeRoom_Handler(srv interface{}, ctx context.Context, d
 	return interceptor(ctx, in, info, handler)
 }
 
+func _TileDeltaService_HitStrokes_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(HitStrokesRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(TileDeltaServiceServer).HitStrokes(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: TileDeltaService_HitStrokes_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(TileDeltaServiceServer).HitStrokes(ctx, req.(*HitStrokesRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // TileDeltaService_ServiceDesc is the grpc.ServiceDesc for TileDeltaService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -244,6 +284,10 @@ var TileDeltaService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "PurgeRoom",
 			Handler:    _TileDeltaService_PurgeRoom_Handler,
+		},
+		{
+			MethodName: "HitStrokes",
+			Handler:    _TileDeltaService_HitStrokes_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

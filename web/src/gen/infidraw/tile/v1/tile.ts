@@ -132,6 +132,35 @@ export interface PurgeRoomResponse {
   snapshotsDeleted: number;
 }
 
+/** HitStrokesRequest is a disk in a room, in world units x100 like every coordinate. */
+export interface HitStrokesRequest {
+  roomId: string;
+  /** Centre; |x|, |y| <= 1,000,000,000. */
+  x: number;
+  y: number;
+  /** Radius, 1..100,000,000 (0.01 to 1,000,000 world units). */
+  radius: number;
+}
+
+/** HitStrokesResponse lists the visible strokes under the disk. */
+export interface HitStrokesResponse {
+  /**
+   * Visible (not erased) pen and highlighter strokes whose ink the disk touches: centre-line distance
+   * <= radius + half the width times the pen's pressure factor (docs/tiles.md). Topmost (newest) first,
+   * at most 64, each once. Pixel-eraser strokes are never listed.
+   */
+  strokes: Stroke[];
+  /** The room's head sequence number when read; the list reflects every event up to it. */
+  headSeq: number;
+  /**
+   * Not every stroke under the disk may be listed: more than 64 were hit, or a tile held more index
+   * entries than the scan bound and its older strokes were not tested. Erase these and ask again.
+   */
+  partial: boolean;
+  /** Pyramid level whose tiles were scanned: 0 unless the disk is wider than a level-0 tile. */
+  level: number;
+}
+
 function createBaseTileCoord(): TileCoord {
   return { level: 0, x: 0, y: 0 };
 }
@@ -1592,6 +1621,248 @@ export const PurgeRoomResponse: MessageFns<PurgeRoomResponse> = {
   fromPartial<I extends Exact<DeepPartial<PurgeRoomResponse>, I>>(object: I): PurgeRoomResponse {
     const message = createBasePurgeRoomResponse();
     message.snapshotsDeleted = object.snapshotsDeleted ?? 0;
+    return message;
+  },
+};
+
+function createBaseHitStrokesRequest(): HitStrokesRequest {
+  return { roomId: "", x: 0, y: 0, radius: 0 };
+}
+
+export const HitStrokesRequest: MessageFns<HitStrokesRequest> = {
+  encode(message: HitStrokesRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.roomId !== "") {
+      writer.uint32(10).string(message.roomId);
+    }
+    if (message.x !== 0) {
+      writer.uint32(16).sint64(message.x);
+    }
+    if (message.y !== 0) {
+      writer.uint32(24).sint64(message.y);
+    }
+    if (message.radius !== 0) {
+      writer.uint32(32).uint32(message.radius);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): HitStrokesRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseHitStrokesRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.roomId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.x = longToNumber(reader.sint64());
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.y = longToNumber(reader.sint64());
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.radius = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): HitStrokesRequest {
+    return {
+      roomId: isSet(object.roomId)
+        ? globalThis.String(object.roomId)
+        : isSet(object.room_id)
+        ? globalThis.String(object.room_id)
+        : "",
+      x: isSet(object.x) ? globalThis.Number(object.x) : 0,
+      y: isSet(object.y) ? globalThis.Number(object.y) : 0,
+      radius: isSet(object.radius) ? globalThis.Number(object.radius) : 0,
+    };
+  },
+
+  toJSON(message: HitStrokesRequest): unknown {
+    const obj: any = {};
+    if (message.roomId !== "") {
+      obj.roomId = message.roomId;
+    }
+    if (message.x !== 0) {
+      obj.x = Math.round(message.x);
+    }
+    if (message.y !== 0) {
+      obj.y = Math.round(message.y);
+    }
+    if (message.radius !== 0) {
+      obj.radius = Math.round(message.radius);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<HitStrokesRequest>, I>>(base?: I): HitStrokesRequest {
+    return HitStrokesRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<HitStrokesRequest>, I>>(object: I): HitStrokesRequest {
+    const message = createBaseHitStrokesRequest();
+    message.roomId = object.roomId ?? "";
+    message.x = object.x ?? 0;
+    message.y = object.y ?? 0;
+    message.radius = object.radius ?? 0;
+    return message;
+  },
+};
+
+function createBaseHitStrokesResponse(): HitStrokesResponse {
+  return { strokes: [], headSeq: 0, partial: false, level: 0 };
+}
+
+export const HitStrokesResponse: MessageFns<HitStrokesResponse> = {
+  encode(message: HitStrokesResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.strokes) {
+      Stroke.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.headSeq !== 0) {
+      writer.uint32(16).uint64(message.headSeq);
+    }
+    if (message.partial !== false) {
+      writer.uint32(24).bool(message.partial);
+    }
+    if (message.level !== 0) {
+      writer.uint32(32).uint32(message.level);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): HitStrokesResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseHitStrokesResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.strokes.push(Stroke.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.headSeq = longToNumber(reader.uint64());
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.partial = reader.bool();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.level = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): HitStrokesResponse {
+    return {
+      strokes: globalThis.Array.isArray(object?.strokes) ? object.strokes.map((e: any) => Stroke.fromJSON(e)) : [],
+      headSeq: isSet(object.headSeq)
+        ? globalThis.Number(object.headSeq)
+        : isSet(object.head_seq)
+        ? globalThis.Number(object.head_seq)
+        : 0,
+      partial: isSet(object.partial) ? globalThis.Boolean(object.partial) : false,
+      level: isSet(object.level) ? globalThis.Number(object.level) : 0,
+    };
+  },
+
+  toJSON(message: HitStrokesResponse): unknown {
+    const obj: any = {};
+    if (message.strokes?.length) {
+      obj.strokes = message.strokes.map((e) => Stroke.toJSON(e));
+    }
+    if (message.headSeq !== 0) {
+      obj.headSeq = Math.round(message.headSeq);
+    }
+    if (message.partial !== false) {
+      obj.partial = message.partial;
+    }
+    if (message.level !== 0) {
+      obj.level = Math.round(message.level);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<HitStrokesResponse>, I>>(base?: I): HitStrokesResponse {
+    return HitStrokesResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<HitStrokesResponse>, I>>(object: I): HitStrokesResponse {
+    const message = createBaseHitStrokesResponse();
+    message.strokes = object.strokes?.map((e) => Stroke.fromPartial(e)) || [];
+    message.headSeq = object.headSeq ?? 0;
+    message.partial = object.partial ?? false;
+    message.level = object.level ?? 0;
     return message;
   },
 };
