@@ -1,18 +1,26 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"image"
+	"image/draw"
+	"image/png"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 )
 
-// tileBench is the JSON printed by snapshot-rs's render/examples/bench_tiles.rs and by bench/render's
-// ggbench, which builds exactly the same tiles.
+// tileBench is the JSON printed by snapshot-rs's render/examples/bench_tiles.rs, by bench/render's ggbench
+// and by bench/render/node-canvas: the last two read the tiles that bench_tiles writes (tiles.json in
+// the fixture directory), so all three render exactly the same tiles.
 type tileBench struct {
-	Rounds int `json:"rounds"`
-	Dense  struct {
+	Renderer string `json:"renderer,omitempty"`
+	Rounds   int    `json:"rounds"`
+	Dense    struct {
 		Strokes     int     `json:"strokes"`
 		Points      int     `json:"points"`
 		FullMS      float64 `json:"full_ms"`
@@ -33,46 +41,190 @@ func runTileBench(ctx context.Context, cpus string, args ...string) (tileBench, 
 		args = append([]string{"taskset", "-c", cpus}, args...)
 	}
 	var tb tileBench
-	out, err := exec.CommandContext(ctx, args[0], args[1:]...).Output()
+	cmd := exec.CommandContext(ctx, args[0], args[1:]...)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
 	if err != nil {
-		return tb, fmt.Errorf("%s: %w", strings.Join(args, " "), err)
+		return tb, fmt.Errorf("%s: %w: %s", strings.Join(args, " "), err, strings.TrimSpace(stderr.String()))
 	}
 	return tb, json.Unmarshal(out, &tb)
 }
 
-// renderRuns renders identical tiles with snapshot-rs (tiny-skia) and with the gg fallback, one process at
-// a time on the server core.
+// pixelDiff compares two PNGs of the same size pixel by pixel, in 8-bit premultiplied RGBA (what is
+// composited; a straight-alpha colour of a nearly transparent pixel is noise).
+type pixelDiff struct {
+	MeanAbs [4]float64 `json:"mean_abs_diff_rgba"`  // per channel, 0–255
+	Max     int        `json:"max_abs_diff"`        // over every channel
+	Over32  float64    `json:"pixels_over_32_pct"`  // share of pixels with some channel off by more than 32
+	Pixels  int        `json:"pixels"`              // compared
+	Against string     `json:"against,omitempty"`   // the reference renderer
+	Limit   float64    `json:"mean_abs_diff_limit"` // the check: every channel's mean stays below
+}
+
+func decodePremultiplied(path string) (*image.RGBA, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	im, err := png.Decode(bytes.NewReader(b))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	rgba := image.NewRGBA(im.Bounds())
+	draw.Draw(rgba, rgba.Bounds(), im, im.Bounds().Min, draw.Src)
+	return rgba, nil
+}
+
+func comparePNGs(a, b string) (pixelDiff, error) {
+	var d pixelDiff
+	ia, err := decodePremultiplied(a)
+	if err != nil {
+		return d, err
+	}
+	ib, err := decodePremultiplied(b)
+	if err != nil {
+		return d, err
+	}
+	if ia.Bounds().Size() != ib.Bounds().Size() {
+		return d, fmt.Errorf("%s is %v, %s is %v", a, ia.Bounds().Size(), b, ib.Bounds().Size())
+	}
+	var sum [4]int
+	over := 0
+	for i := 0; i < len(ia.Pix); i += 4 {
+		worst := 0
+		for c := 0; c < 4; c++ {
+			v := int(ia.Pix[i+c]) - int(ib.Pix[i+c])
+			if v < 0 {
+				v = -v
+			}
+			sum[c] += v
+			worst = max(worst, v)
+		}
+		d.Max = max(d.Max, worst)
+		if worst > 32 {
+			over++
+		}
+	}
+	d.Pixels = len(ia.Pix) / 4
+	for c := range sum {
+		d.MeanAbs[c] = float64(sum[c]) / float64(d.Pixels)
+	}
+	d.Over32 = 100 * float64(over) / float64(d.Pixels)
+	return d, nil
+}
+
+// parityLimit bounds the mean absolute difference per channel (0–255, premultiplied) between another
+// renderer's dense tile and snapshot-rs's: anti-aliasing and curve flattening differ by a little along
+// edges, a wrong width, cap, colour, blend or eraser differs by far more (see bench/README.md).
+const parityLimit = 3.0
+
+// renderRuns renders identical tiles with snapshot-rs (tiny-skia), node canvas (@napi-rs/canvas, Skia) and
+// the gg fallback, one process at a time on the server core. snapshot-rs's bench_tiles builds the tiles and
+// writes them to a fixture directory that the other two read; each writes its 256 px dense tile there too,
+// and the pixel parity against snapshot-rs's is checked so that no speed is bought with wrong output.
 func renderRuns(ctx context.Context, out, strokesDir, cpus string, getenv func(string) string, summary *strings.Builder) error {
-	rs, gg := getenv("SNAPSHOT_BENCH_BIN"), getenv("GG_BENCH_BIN")
-	if rs == "" || gg == "" {
-		return fmt.Errorf("SNAPSHOT_BENCH_BIN and GG_BENCH_BIN must be set (scripts/bench.sh builds them without --quick)")
+	rs, gg, nodeBench := getenv("SNAPSHOT_BENCH_BIN"), getenv("GG_BENCH_BIN"), getenv("NODE_CANVAS_BENCH")
+	if rs == "" || gg == "" || nodeBench == "" {
+		return fmt.Errorf("SNAPSHOT_BENCH_BIN, GG_BENCH_BIN and NODE_CANVAS_BENCH must be set (scripts/bench.sh builds them without --quick)")
 	}
-	r, err := runTileBench(ctx, cpus, rs, strokesDir, "20")
+	node := getenv("NODE_BIN")
+	if node == "" {
+		node = "node"
+	}
+	fixture, err := os.MkdirTemp("", "infidraw-render-bench-")
 	if err != nil {
 		return err
 	}
-	g, err := runTileBench(ctx, cpus, gg, strokesDir, "5")
+	defer os.RemoveAll(fixture)
+	rsPNG, nodePNG, ggPNG := filepath.Join(fixture, "snapshot-rs-dense.png"), filepath.Join(fixture, "node-canvas-dense.png"), filepath.Join(fixture, "gg-dense.png")
+
+	r, err := runTileBench(ctx, cpus, rs, strokesDir, "20", fixture)
 	if err != nil {
 		return err
 	}
-	if r.Dense.Points != g.Dense.Points || r.Board.Tiles != g.Board.Tiles {
-		return fmt.Errorf("render: the tiles differ (points %d vs %d, board tiles %d vs %d)", r.Dense.Points, g.Dense.Points, r.Board.Tiles, g.Board.Tiles)
-	}
-	if err := writeJSON(out, "render", map[string]any{"snapshot-rs": r, "gg": g}); err != nil {
+	n, err := runTileBench(ctx, cpus, node, nodeBench, fixture, "5", nodePNG)
+	if err != nil {
 		return err
 	}
+	g, err := runTileBench(ctx, cpus, gg, fixture, "5", ggPNG)
+	if err != nil {
+		return err
+	}
+	for name, o := range map[string]tileBench{"node canvas": n, "gg": g} {
+		if r.Dense.Points != o.Dense.Points || r.Dense.Strokes != o.Dense.Strokes || r.Board.Tiles != o.Board.Tiles || r.Board.MeanStrokes != o.Board.MeanStrokes {
+			return fmt.Errorf("render: %s's tiles differ from snapshot-rs's (points %d vs %d, board tiles %d vs %d)", name, o.Dense.Points, r.Dense.Points, o.Board.Tiles, r.Board.Tiles)
+		}
+	}
+	nodeDiff, err := comparePNGs(nodePNG, rsPNG)
+	if err != nil {
+		return err
+	}
+	ggDiff, err := comparePNGs(ggPNG, rsPNG)
+	if err != nil {
+		return err
+	}
+	nodeDiff.Against, ggDiff.Against = "snapshot-rs", "snapshot-rs"
+	nodeDiff.Limit, ggDiff.Limit = parityLimit, parityLimit
+	if err := writeJSON(out, "render", map[string]any{"snapshot-rs": r, "node-canvas": n, "gg": g,
+		"parity_dense_256": map[string]pixelDiff{"node-canvas": nodeDiff, "gg": ggDiff}}); err != nil {
+		return err
+	}
+
 	fmt.Fprintf(summary, "## Rendering: identical tiles (real strokes; dense tile %d strokes / %d points; board of %d tiles, %.1f strokes per tile)\n\n",
 		r.Dense.Strokes, r.Dense.Points, r.Board.Tiles, r.Board.MeanStrokes)
-	fmt.Fprintf(summary, "| case | snapshot-rs ms | gg ms | gg / snapshot-rs | PNG bytes snapshot-rs | PNG bytes gg |\n|---|---|---|---|---|---|\n")
-	row := func(name string, a, b float64, pa, pb int) {
-		fmt.Fprintf(summary, "| %s | %.2f | %.2f | %.1fx | %d | %d |\n", name, a, b, b/a, pa, pb)
+	fmt.Fprintf(summary, "snapshot-rs: tiny-skia; node canvas: %s on Node %s (the roadmap's earlier in-process renderer); gg: tile-delta-go's fallback. "+
+		"Each runs alone on the server core; times include decoding the strokes and encoding the PNG.\n\n", n.Renderer, nodeVersion(ctx, node))
+	fmt.Fprintf(summary, "| case | snapshot-rs ms | node canvas ms | gg ms | node canvas / snapshot-rs | gg / snapshot-rs | PNG bytes snapshot-rs | PNG bytes node canvas | PNG bytes gg |\n|---|---|---|---|---|---|---|---|---|\n")
+	bytesCell := func(b int) string {
+		if b == 0 {
+			return "—"
+		}
+		return fmt.Sprint(b)
 	}
-	row("dense tile, full render 256 px", r.Dense.FullMS, g.Dense.FullMS, r.Dense.PNGBytes, g.Dense.PNGBytes)
-	row("dense tile, full render 512 px", r.Dense.Full512MS, g.Dense.Full512MS, 0, 0)
-	row("dense tile, incremental (+10 strokes on its PNG)", r.Dense.Incremental, g.Dense.Incremental, 0, 0)
-	row("typical board tile, full", r.Board.TypicalMS, g.Board.TypicalMS, r.Board.MeanPNGBytes, g.Board.MeanPNGBytes)
-	fmt.Fprintf(summary, "\nsnapshot-rs incremental vs full on the dense tile: **%.1fx** (target ≥ 10x); gg: %.1fx. snapshot-rs vs gg (full, dense): **%.1fx** (target ≥ 5x). "+
-		"node canvas: not measured (see bench/README.md).\n\n",
-		r.Dense.FullMS/r.Dense.Incremental, g.Dense.FullMS/g.Dense.Incremental, g.Dense.FullMS/r.Dense.FullMS)
+	row := func(name string, a, nc, b float64, pa, pn, pb int) {
+		fmt.Fprintf(summary, "| %s | %.2f | %.2f | %.2f | %.1fx | %.1fx | %s | %s | %s |\n", name, a, nc, b, nc/a, b/a, bytesCell(pa), bytesCell(pn), bytesCell(pb))
+	}
+	row("dense tile, full render 256 px", r.Dense.FullMS, n.Dense.FullMS, g.Dense.FullMS, r.Dense.PNGBytes, n.Dense.PNGBytes, g.Dense.PNGBytes)
+	row("dense tile, full render 512 px", r.Dense.Full512MS, n.Dense.Full512MS, g.Dense.Full512MS, 0, 0, 0)
+	row("dense tile, incremental (+10 strokes on its PNG)", r.Dense.Incremental, n.Dense.Incremental, g.Dense.Incremental, 0, 0, 0)
+	row("typical board tile, full", r.Board.TypicalMS, n.Board.TypicalMS, g.Board.TypicalMS, r.Board.MeanPNGBytes, n.Board.MeanPNGBytes, g.Board.MeanPNGBytes)
+	met := func(ratio, target float64) string {
+		if ratio >= target {
+			return "met"
+		}
+		return "**not met**"
+	}
+	nodeRatio, ggRatio := n.Dense.FullMS/r.Dense.FullMS, g.Dense.FullMS/r.Dense.FullMS
+	fmt.Fprintf(summary, "\nsnapshot-rs vs node canvas (full, dense): **%.1fx** (target ≥ 3x: %s); typical tile %.1fx, incremental %.1fx. "+
+		"snapshot-rs vs gg (full, dense): **%.1fx** (target ≥ 5x: %s). "+
+		"snapshot-rs incremental vs full on the dense tile: **%.1fx** (target ≥ 10x: %s); node canvas: %.1fx; gg: %.1fx.\n\n",
+		nodeRatio, met(nodeRatio, 3), n.Board.TypicalMS/r.Board.TypicalMS, n.Dense.Incremental/r.Dense.Incremental,
+		ggRatio, met(ggRatio, 5),
+		r.Dense.FullMS/r.Dense.Incremental, met(r.Dense.FullMS/r.Dense.Incremental, 10), n.Dense.FullMS/n.Dense.Incremental, g.Dense.FullMS/g.Dense.Incremental)
+	fmt.Fprintf(summary, "Parity of the dense 256 px tile against snapshot-rs's (premultiplied RGBA, mean absolute difference per channel 0–255; limit %.1f):\n\n"+
+		"| renderer | R | G | B | A | max | pixels off by > 32 |\n|---|---|---|---|---|---|---|\n", parityLimit)
+	for _, p := range []struct {
+		name string
+		d    pixelDiff
+	}{{"node canvas", nodeDiff}, {"gg", ggDiff}} {
+		fmt.Fprintf(summary, "| %s | %.2f | %.2f | %.2f | %.2f | %d | %.2f %% |\n", p.name, p.d.MeanAbs[0], p.d.MeanAbs[1], p.d.MeanAbs[2], p.d.MeanAbs[3], p.d.Max, p.d.Over32)
+	}
+	fmt.Fprintln(summary)
+	for name, d := range map[string]pixelDiff{"node canvas": nodeDiff, "gg": ggDiff} {
+		for c, v := range d.MeanAbs {
+			if v >= parityLimit {
+				return fmt.Errorf("render parity: %s's dense tile differs from snapshot-rs's by %.2f on average in channel %c (limit %.1f)", name, v, "RGBA"[c], parityLimit)
+			}
+		}
+	}
 	return nil
+}
+
+func nodeVersion(ctx context.Context, node string) string {
+	v, err := exec.CommandContext(ctx, node, "--version").Output()
+	if err != nil {
+		return "?"
+	}
+	return strings.TrimPrefix(strings.TrimSpace(string(v)), "v")
 }

@@ -6,7 +6,10 @@
 //! - `typical_ms`: tiles of a board covered with drawings at their natural size (a few to a few
 //!   dozen strokes each), averaged over every touched tile.
 //!
-//! `cargo run --release -p infidraw-render --example bench_tiles [-- DATA_DIR [ROUNDS]]`
+//! `cargo run --release -p infidraw-render --example bench_tiles [-- DATA_DIR [ROUNDS [FIXTURE_DIR]]]`
+//!
+//! With FIXTURE_DIR, it also writes there `tiles.json` (these exact tiles: coordinates and wire-form
+//! strokes, which the other renderers of bench/ read) and `snapshot-rs-dense.png` (its dense tile).
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -114,6 +117,7 @@ fn main() {
         .into()
     }));
     let rounds: u32 = args.next().map_or(20, |r| r.parse().expect("ROUNDS"));
+    let fixture_dir = args.next().map(PathBuf::from);
     let drawings = load(&dir);
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
     let tile = TileCoord::new(0, 0, 0);
@@ -164,6 +168,10 @@ fn main() {
         }
     });
 
+    if let Some(dir) = fixture_dir {
+        write_fixture(&dir, tile, base_strokes, extra, &tiles, &base_png);
+    }
+
     println!(
         "{}",
         serde_json::json!({
@@ -184,6 +192,36 @@ fn main() {
             },
         })
     );
+}
+
+/// Writes the tiles of this run (wire-form strokes) and the dense tile's PNG into `dir`.
+fn write_fixture(
+    dir: &std::path::Path,
+    dense: TileCoord,
+    base: &[Stroke],
+    extra: &[Stroke],
+    board: &[(TileCoord, Vec<Stroke>)],
+    dense_png: &[u8],
+) {
+    let coord = |t: TileCoord| serde_json::json!({"level": t.level, "x": t.x, "y": t.y});
+    let list = |ss: &[Stroke]| -> Vec<serde_json::Value> {
+        ss.iter()
+            .map(|s| {
+                serde_json::json!({"tool": s.tool, "rgba": s.rgba, "width": s.width,
+                    "quantum": s.quantum, "points": s.points, "pressures": s.pressures})
+            })
+            .collect()
+    };
+    let fixture = serde_json::json!({
+        "tile_px": TILE_PX,
+        "dense": {"coord": coord(dense), "base": list(base), "extra": list(extra)},
+        "board": board.iter()
+            .map(|(t, ss)| serde_json::json!({"coord": coord(*t), "strokes": list(ss)}))
+            .collect::<Vec<_>>(),
+    });
+    std::fs::create_dir_all(dir).unwrap();
+    std::fs::write(dir.join("tiles.json"), fixture.to_string()).unwrap();
+    std::fs::write(dir.join("snapshot-rs-dense.png"), dense_png).unwrap();
 }
 
 fn round(v: f64) -> f64 {
