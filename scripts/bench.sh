@@ -8,14 +8,21 @@ bash scripts/build.sh # the servers and bin/seed (fast when they are built alrea
 go build -o bin/bench ./bench/cmd/bench
 quick=0; for a in "$@"; do [ "$a" = --quick ] && quick=1; done
 if [ "$quick" = 0 ]; then
-  # Rendering: snapshot-rs's own tile benchmark, and the gg fallback on the same tiles. ggrender is internal
-  # to tile-delta-go, so bench/render/ggbench.go.txt is compiled as if it were tile-delta-go/cmd/ggbench.
+  # Rendering: snapshot-rs's own tile benchmark (it writes its tiles to a fixture directory), and node
+  # canvas and the gg fallback on those tiles. ggrender is internal to tile-delta-go, so
+  # bench/render/ggbench.go.txt is compiled as if it were tile-delta-go/cmd/ggbench.
   overlay="$(mktemp)"
   printf '{"Replace":{"%s/tile-delta-go/cmd/ggbench/main.go":"%s/bench/render/ggbench.go.txt"}}' "$INFIDRAW_ROOT" "$INFIDRAW_ROOT" > "$overlay"
   go build -overlay "$overlay" -o bin/ggbench ./tile-delta-go/cmd/ggbench
   rm -f "$overlay"
   cargo build --quiet --release -p infidraw-render --example bench_tiles
+  # node canvas (@napi-rs/canvas, prebuilt Skia): pinned dependencies from its own lock file, installed
+  # again only when the lock changed (npm's own node_modules/.package-lock.json never equals the lock).
+  nc=bench/render/node-canvas
+  cmp -s "$nc/package-lock.json" "$nc/node_modules/.infidraw-installed-lock" 2>/dev/null \
+    || { npm ci --prefix "$nc" --no-audit --no-fund --silent && cp "$nc/package-lock.json" "$nc/node_modules/.infidraw-installed-lock"; }
   export GG_BENCH_BIN="$INFIDRAW_ROOT/bin/ggbench" SNAPSHOT_BENCH_BIN="$INFIDRAW_ROOT/target/release/examples/bench_tiles"
+  export NODE_CANVAS_BENCH="$INFIDRAW_ROOT/$nc/bench.js"
 fi
 # The earlier design's Node relay (fan-out baseline): pinned dependencies from its own lock file.
 [ -d bench/baseline-relay/node_modules ] && cmp -s bench/baseline-relay/package-lock.json bench/baseline-relay/node_modules/.package-lock.json \
