@@ -63,6 +63,8 @@ func run(ctx context.Context, args []string, environ []string) error {
 	gs := service.NewGRPCServer(service.NewGRPCMetrics(reg), ready)
 	tilev1.RegisterTileDeltaServiceServer(gs, &grpcapi.Server{Tiles: reader, Renderer: router, Objects: store, Snapshots: snaps, Log: log,
 		Bound:    tiles.Bound{Strokes: cfg.MaxDeltaStrokes, Bytes: cfg.MaxDeltaBytes},
+		Hits:     reader,
+		HitBound: tiles.HitBound{ScanPerTile: cfg.HitScanPerTile, Strokes: tiles.MaxHitStrokes},
 		Exporter: &export.Exporter{Tiles: reader, Renderer: router, Objects: store, Workers: 4}})
 
 	servers := &service.Servers{Log: log, HTTPAddr: cfg.HTTPListen, HTTP: service.HTTPMux(reg, ready), GRPCAddr: cfg.GRPCListen, GRPC: gs, Readiness: ready}

@@ -36,6 +36,9 @@ type Config struct {
 	// GetTiles answers a tile with more than MaxDeltaStrokes strokes or MaxDeltaBytes bytes since its
 	// newest usable snapshot as pending (TILE_DELTA_MAX_DELTA_STROKES, TILE_DELTA_MAX_DELTA_BYTES).
 	MaxDeltaStrokes, MaxDeltaBytes int
+	// HitStrokes reads at most HitScanPerTile tile_events entries per tile, newest first
+	// (TILE_DELTA_HIT_SCAN_PER_TILE); a tile holding more makes the answer partial.
+	HitScanPerTile int
 }
 
 // Load reads and validates the configuration; the error names every bad value.
@@ -60,6 +63,7 @@ func Load(environ []string) (Config, error) {
 	c.SnapshotRetain = e.Duration("TILE_DELTA_SNAPSHOT_RETAIN", 10*time.Minute, time.Second, 30*24*time.Hour)
 	c.MaxDeltaStrokes = e.Int("TILE_DELTA_MAX_DELTA_STROKES", 256, 1, 100_000)
 	c.MaxDeltaBytes = e.Int("TILE_DELTA_MAX_DELTA_BYTES", 64<<10, 1024, 64<<20)
+	c.HitScanPerTile = e.Int("TILE_DELTA_HIT_SCAN_PER_TILE", 2048, 1, 100_000)
 	if _, err := service.NewLogger(nil, c.LogLevel); err != nil {
 		e.Fail(err)
 	}

@@ -16,6 +16,7 @@ import (
 	tilev1 "github.com/infidraw/infidraw/gen/go/infidraw/tile/v1"
 	"github.com/infidraw/infidraw/shared-go/strokes"
 	"github.com/infidraw/infidraw/tile-delta-go/internal/export"
+	"github.com/infidraw/infidraw/tile-delta-go/internal/hittest"
 	"github.com/infidraw/infidraw/tile-delta-go/internal/tiles"
 )
 
@@ -26,6 +27,11 @@ type TileReader interface {
 	Strokes(ctx context.Context, room uuid.UUID, ts []strokes.Tile, client *uint64) ([]tiles.Content, uint64, error)
 	// Bounded is Strokes with each tile's delta capped: a tile over the bound comes back Pending.
 	Bounded(ctx context.Context, room uuid.UUID, ts []strokes.Tile, client *uint64, b tiles.Bound) ([]tiles.Content, uint64, error)
+}
+
+// HitReader answers hit tests (tiles.Reader).
+type HitReader interface {
+	Hit(ctx context.Context, room uuid.UUID, d hittest.Disk, b tiles.HitBound) (tiles.Hit, error)
 }
 
 // Renderer turns strokes into a PNG tile and names the renderer that drew it.
@@ -56,6 +62,10 @@ type Server struct {
 	// Bound caps each tile's delta in GetTiles (TILE_DELTA_MAX_DELTA_STROKES, TILE_DELTA_MAX_DELTA_BYTES):
 	// a tile over it is answered pending, without strokes, and its snapshot is queued.
 	Bound tiles.Bound
+	// Hits answers HitStrokes, bounded by HitBound (TILE_DELTA_HIT_SCAN_PER_TILE index entries per
+	// tile, tiles.MaxHitStrokes strokes).
+	Hits     HitReader
+	HitBound tiles.HitBound
 }
 
 func parseRoom(id string) (uuid.UUID, error) {
@@ -202,4 +212,30 @@ func (s *Server) PurgeRoom(ctx context.Context, req *tilev1.PurgeRoomRequest) (*
 	}
 	s.Log.Info("room snapshots purged", "room", room, "snapshots", n)
 	return &tilev1.PurgeRoomResponse{SnapshotsDeleted: uint64(n)}, nil
+}
+
+// HitStrokes implements TileDeltaService: the visible strokes whose ink a disk touches, topmost first,
+// from the tile index of the (at most 2 x 2) tiles of the finest level at least as wide as the disk.
+func (s *Server) HitStrokes(ctx context.Context, req *tilev1.HitStrokesRequest) (*tilev1.HitStrokesResponse, error) {
+	room, err := parseRoom(req.GetRoomId())
+	if err != nil {
+		return nil, err
+	}
+	d := hittest.Disk{X: req.GetX(), Y: req.GetY(), R: int64(req.GetRadius())}
+	if err := tiles.ValidateDisk(d); err != nil {
+		return nil, status.Error(codes.InvalidArgument, err.Error())
+	}
+	start := time.Now()
+	hit, err := s.Hits.Hit(ctx, room, d, s.HitBound)
+	switch {
+	case errors.Is(err, tiles.ErrBadHit):
+		return nil, status.Error(codes.InvalidArgument, err.Error())
+	case ctx.Err() != nil:
+		return nil, status.FromContextError(ctx.Err()).Err()
+	case err != nil:
+		return nil, status.Errorf(codes.Unavailable, "hit test: %v", err)
+	}
+	s.Log.Info("strokes hit", "room", room, "level", hit.Level, "tiles", hit.Tiles, "scanned", hit.Scanned, "hits", len(hit.Strokes),
+		"partial", hit.Partial, "ms", float64(time.Since(start).Microseconds())/1000)
+	return &tilev1.HitStrokesResponse{Strokes: hit.Strokes, HeadSeq: hit.Head, Partial: hit.Partial, Level: uint32(hit.Level)}, nil
 }

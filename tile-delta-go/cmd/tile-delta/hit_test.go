@@ -1,0 +1,240 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"google.golang.org/protobuf/proto"
+
+	realtimev1 "github.com/infidraw/infidraw/gen/go/infidraw/realtime/v1"
+	roomv1 "github.com/infidraw/infidraw/gen/go/infidraw/room/v1"
+	strokev1 "github.com/infidraw/infidraw/gen/go/infidraw/stroke/v1"
+	tilev1 "github.com/infidraw/infidraw/gen/go/infidraw/tile/v1"
+	"github.com/infidraw/infidraw/shared-go/localtest"
+	"github.com/infidraw/infidraw/tile-delta-go/internal/hittest"
+	"github.com/infidraw/infidraw/tile-delta-go/internal/tiles"
+)
+
+// restoreStroke commits a StrokesRestored event (an undone erase) the way realtime-go's writer does:
+// the stroke visible again and a tile_events row of kind 3 for every tile it touches.
+func restoreStroke(t *testing.T, pool *pgxpool.Pool, room uuid.UUID, stroke []byte) {
+	t.Helper()
+	ctx := context.Background()
+	err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
+		var seq int64
+		if err := tx.QueryRow(ctx, `update room_heads set head_seq = head_seq + 1, updated_at = now() where room_id = $1 returning head_seq`, room).Scan(&seq); err != nil {
+			return err
+		}
+		action := uuid.New()
+		payload, _ := proto.Marshal(&roomv1.StrokesRestored{ActionId: action[:], StrokeIds: [][]byte{stroke}})
+		id, _ := uuid.FromBytes(stroke)
+		if _, err := tx.Exec(ctx, `insert into stroke_events (room_id, seq, kind, action_id, author_id, payload) values ($1, $2, 3, $3, $4, $5)`,
+			room, seq, action, uuid.New(), payload); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `update strokes set erased = false where room_id = $1 and stroke_id = $2`, room, id); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, `insert into tile_events (room_id, level, tx, ty, seq, stroke_id, kind)
+			select room_id, level, tx, ty, $3, stroke_id, 3 from tile_events where room_id = $1 and stroke_id = $2 and kind = 1`, room, id, seq)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// HitStrokes answers the visible strokes under a disk, topmost first, from the tile index: erased
+// strokes are not returned, restored ones are, pixel erasers never; negative coordinates, tile borders
+// and coarse levels for wide disks work; bad requests are InvalidArgument; the scan is bounded.
+func TestHitStrokes(t *testing.T) {
+	s := startStack(t)
+	pool := testPool(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	room := uuid.New()
+
+	a := line(20, 128, 236, 128, 8) // horizontal, tile (0, 0)
+	b := line(100, 20, 100, 236, 4) // vertical, crosses a at (100, 128), drawn later: on top
+	c := line(-300, -300, -200, -250, 6)
+	c.Tool = strokev1.Tool_TOOL_HIGHLIGHTER
+	eraser := line(150, 40, 200, 40, 20)
+	eraser.Tool = strokev1.Tool_TOOL_PIXEL_ERASER
+	erased := line(20, 200, 90, 200, 4)
+	restored := line(20, 60, 90, 60, 4)
+	border := line(200, 10, 300, 10, 4) // across the border of tiles (0, 0) and (1, 0)
+	all := []*strokev1.Stroke{a, b, c, eraser, erased, restored, border}
+	if _, err := s.realtime.IngestStrokes(ctx, &realtimev1.IngestStrokesRequest{RoomId: room.String(), AuthorId: uuid.NewString(), Strokes: all}); err != nil {
+		t.Fatal(err)
+	}
+	eraseStroke(t, pool, room, erased.GetId())
+	eraseStroke(t, pool, room, restored.GetId())
+	restoreStroke(t, pool, room, restored.GetId())
+	const head = 10 // 7 strokes, 2 erases, 1 restore
+
+	name := map[string]string{}
+	for n, st := range map[string]*strokev1.Stroke{"a": a, "b": b, "c": c, "eraser": eraser, "erased": erased, "restored": restored, "border": border} {
+		name[string(st.GetId())] = n
+	}
+	// at is a disk in world units.
+	at := func(x, y, r float64) *tilev1.HitStrokesRequest {
+		return &tilev1.HitStrokesRequest{RoomId: room.String(), X: int64(x * 100), Y: int64(y * 100), Radius: uint32(r * 100)}
+	}
+	tests := []struct {
+		name  string
+		req   *tilev1.HitStrokesRequest
+		want  []string
+		level uint32
+	}{
+		{"a hit", at(50, 128, 2), []string{"a"}, 0},
+		{"topmost first", at(100, 128, 2), []string{"b", "a"}, 0},
+		{"the edge of the ink counts", at(50, 133, 1.5), []string{"a"}, 0},
+		{"a miss", at(50, 100, 5), nil, 0},
+		{"an erased stroke is not returned", at(50, 200, 2), nil, 0},
+		{"a stroke restored by undo is returned", at(50, 60, 2), []string{"restored"}, 0},
+		{"a pixel eraser is not a hit target", at(175, 40, 3), nil, 0},
+		{"negative coordinates", at(-250, -275, 1), []string{"c"}, 0},
+		{"negative coordinates, a miss", at(-250, -250, 1), nil, 0},
+		{"on a tile border, once", at(256, 10, 2), []string{"border"}, 0},
+		{"an empty place far away", at(-5_000_000, 7_000_000, 50), nil, 0},
+		{"a wide disk reads a coarser level", at(128, 128, 1000), []string{"border", "restored", "c", "b", "a"}, 3},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := s.tiles.HitStrokes(ctx, tc.req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var names []string
+			for _, st := range got.GetStrokes() {
+				names = append(names, name[string(st.GetId())])
+			}
+			if strings.Join(names, ",") != strings.Join(tc.want, ",") {
+				t.Fatalf("strokes %v, want %v", names, tc.want)
+			}
+			if got.GetHeadSeq() != head || got.GetPartial() || got.GetLevel() != tc.level {
+				t.Fatalf("head %d partial %v level %d, want %d false %d", got.GetHeadSeq(), got.GetPartial(), got.GetLevel(), head, tc.level)
+			}
+			for _, st := range got.GetStrokes() {
+				if !proto.Equal(st, all[indexOf(all, st)]) {
+					t.Fatalf("stroke %s came back changed", name[string(st.GetId())])
+				}
+			}
+		})
+	}
+
+	bad := map[string]*tilev1.HitStrokesRequest{
+		"room not a uuid":       {RoomId: "x", Radius: 100},
+		"radius 0":              at(0, 0, 0),
+		"radius too large":      {RoomId: room.String(), Radius: tiles.MaxHitRadius + 1},
+		"x outside the world":   {RoomId: room.String(), X: 1_000_000_001, Radius: 100},
+		"y outside the world":   {RoomId: room.String(), Y: -1_000_000_001, Radius: 100},
+		"far outside the world": {RoomId: room.String(), X: 1 << 62, Radius: 100},
+	}
+	for n, req := range bad {
+		t.Run("bad input: "+n, func(t *testing.T) {
+			if _, err := s.tiles.HitStrokes(ctx, req); grpcCode(err) != "InvalidArgument" {
+				t.Fatalf("err = %v, want InvalidArgument", err)
+			}
+		})
+	}
+	if _, err := s.tiles.HitStrokes(ctx, &tilev1.HitStrokesRequest{RoomId: room.String(), Radius: tiles.MaxHitRadius}); err != nil {
+		t.Fatalf("the largest radius: %v", err)
+	}
+
+	// The scan bound: tile (0, 0) holds 9 index entries, newest first: the restore (seq 10), two erases,
+	// border, restored, erased, eraser, b, a. Reading only the newest 5 answers partial; the strokes among
+	// them are tested, older ones (b, a) are not.
+	t.Run("scan bound", func(t *testing.T) {
+		bound := tiles.HitBound{ScanPerTile: 5, Strokes: 64}
+		got, err := tiles.ReadHit(ctx, pool, room, hittest.Disk{X: 50 * 100, Y: 60 * 100, R: 200}, bound)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !got.Partial || len(got.Strokes) != 1 || name[string(got.Strokes[0].GetId())] != "restored" || got.Scanned != 5 {
+			t.Fatalf("partial %v scanned %d strokes %d", got.Partial, got.Scanned, len(got.Strokes))
+		}
+		got, err = tiles.ReadHit(ctx, pool, room, hittest.Disk{X: 100 * 100, Y: 128 * 100, R: 200}, bound)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !got.Partial || len(got.Strokes) != 0 {
+			t.Fatalf("older strokes beyond the bound: partial %v strokes %d", got.Partial, len(got.Strokes))
+		}
+		got, err = tiles.ReadHit(ctx, pool, room, hittest.Disk{X: 100 * 100, Y: 128 * 100, R: 200}, tiles.HitBound{ScanPerTile: 100, Strokes: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !got.Partial || len(got.Strokes) != 1 || name[string(got.Strokes[0].GetId())] != "b" {
+			t.Fatalf("capped at 1 stroke: partial %v strokes %d", got.Partial, len(got.Strokes))
+		}
+	})
+}
+
+func indexOf(all []*strokev1.Stroke, s *strokev1.Stroke) int {
+	for i, x := range all {
+		if string(x.GetId()) == string(s.GetId()) {
+			return i
+		}
+	}
+	return -1
+}
+
+// HitSQL seeks the tile_events, strokes and stroke_events primary keys, even with enough rows that a
+// table scan would be the wrong plan.
+func TestHitQueryUsesIndexes(t *testing.T) {
+	pool := testPool(t)
+	ctx := context.Background()
+	db, err := pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = db.Rollback(ctx) }() // the rows only exist for the plan
+	for _, q := range []string{
+		`create temp table rooms on commit drop as select gen_random_uuid() as id from generate_series(1, 100)`,
+		`insert into tile_events (room_id, level, tx, ty, seq, stroke_id, kind)
+			select r.id, 0, x, y, (x * 20 + y) + 1, gen_random_uuid(), case when (x + y) % 7 = 0 then 2 else 1 end
+			from rooms r, generate_series(0, 19) x, generate_series(0, 19) y`,
+		`insert into strokes (room_id, stroke_id, author_id, added_seq, erased)
+			select room_id, stroke_id, gen_random_uuid(), seq, seq % 5 = 0 from tile_events where room_id in (select id from rooms)`,
+		`insert into stroke_events (room_id, seq, kind, action_id, author_id, payload)
+			select room_id, seq, 1, gen_random_uuid(), gen_random_uuid(), '\x00' from tile_events where room_id in (select id from rooms)`,
+		`analyze tile_events`, `analyze strokes`, `analyze stroke_events`,
+	} {
+		if _, err := db.Exec(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	var room uuid.UUID
+	if err := db.QueryRow(ctx, `select id from rooms limit 1`).Scan(&room); err != nil {
+		t.Fatal(err)
+	}
+	for name, scan := range map[string]int64{"default bound": tiles.DefaultHitScan + 1, "small bound": 4} {
+		t.Run(name, func(t *testing.T) {
+			var plan []byte
+			if err := db.QueryRow(ctx, "explain (format json) "+tiles.HitSQL, room, 0, []int32{0, 1, 0, 1}, []int32{0, 0, 1, 1}, scan).Scan(&plan); err != nil {
+				t.Fatal(err)
+			}
+			var nodes []struct {
+				Plan map[string]any `json:"Plan"`
+			}
+			if err := json.Unmarshal(plan, &nodes); err != nil {
+				t.Fatal(err)
+			}
+			for _, ix := range []string{"tile_events_pkey", "strokes_pkey", "stroke_events_pkey"} {
+				if !localtest.PlanUsesIndex(nodes[0].Plan, ix) {
+					t.Fatalf("plan does not use %s: %s", ix, plan)
+				}
+			}
+			if strings.Contains(string(plan), `"Seq Scan"`) {
+				t.Fatalf("plan scans a table: %s", plan)
+			}
+		})
+	}
+}
