@@ -81,8 +81,32 @@ type Result struct {
 
 // Screen is the viewport of the screen at the level's scale, centred on the origin (world units x100).
 func Screen(level int) *tilev1.Viewport {
+	return screenAt(level, 0, 0)
+}
+
+// screenAt is Screen moved by (i, j) screen widths and heights.
+func screenAt(level int, i, j int64) *tilev1.Viewport {
 	w, h := int64(ScreenW)<<level*100, int64(ScreenH)<<level*100
-	return &tilev1.Viewport{MinX: -w / 2, MinY: -h / 2, MaxX: w - w/2, MaxY: h - h/2}
+	return &tilev1.Viewport{MinX: -w/2 + i*w, MinY: -h/2 + j*h, MaxX: w - w/2 + i*w, MaxY: h - h/2 + j*h}
+}
+
+// NearScreens is how many level-0 screens a read covers: one screen of either room holds a few dozen
+// drawings, so a single screen compares chance (how many drawings fell on it), not the rooms; a 3 x 3
+// block of screens around the origin lies inside the small room's square and averages that out.
+const NearScreens = 9
+
+// screens of a level: the far level's one screen, or the level-0 block of NearScreens.
+func screens(level int) []*tilev1.Viewport {
+	if level != 0 {
+		return []*tilev1.Viewport{Screen(level)}
+	}
+	var out []*tilev1.Viewport
+	for j := int64(-1); j <= 1; j++ {
+		for i := int64(-1); i <= 1; i++ {
+			out = append(out, screenAt(0, i, j))
+		}
+	}
+	return out
 }
 
 func start(bin, cpus, health string, env ...string) (*stack.Process, error) {
@@ -210,36 +234,44 @@ type meter struct {
 	pool   *pgxpool.Pool
 }
 
-func (m meter) get(ctx context.Context, room uuid.UUID, level int) (Read, *tilev1.GetTilesResponse, error) {
-	t0 := time.Now()
-	resp, err := m.tiles.GetTiles(ctx, &tilev1.GetTilesRequest{RoomId: room.String(), Level: uint32(level),
-		Selection: &tilev1.GetTilesRequest_Viewport{Viewport: Screen(level)}})
-	if err != nil {
-		return Read{}, nil, fmt.Errorf("GetTiles: %w", err)
-	}
-	r := Read{Ms: float64(time.Since(t0).Microseconds()) / 1000, Tiles: len(resp.GetTiles()), Bytes: proto.Size(resp)}
-	for _, d := range resp.GetTiles() {
-		if d.GetSnapshot() != nil {
-			r.Snapshots++
+// get reads every screen of the level, one GetTiles each, and sums them; it returns every tile read.
+func (m meter) get(ctx context.Context, room uuid.UUID, level int) (Read, []*tilev1.TileDelta, error) {
+	var r Read
+	var all []*tilev1.TileDelta
+	for _, screen := range screens(level) {
+		t0 := time.Now()
+		resp, err := m.tiles.GetTiles(ctx, &tilev1.GetTilesRequest{RoomId: room.String(), Level: uint32(level),
+			Selection: &tilev1.GetTilesRequest_Viewport{Viewport: screen}})
+		if err != nil {
+			return Read{}, nil, fmt.Errorf("GetTiles: %w", err)
 		}
-		if d.GetPending() {
-			r.Pending++
+		r.Ms += float64(time.Since(t0).Microseconds()) / 1000
+		r.Tiles += len(resp.GetTiles())
+		r.Bytes += proto.Size(resp)
+		for _, d := range resp.GetTiles() {
+			if d.GetSnapshot() != nil {
+				r.Snapshots++
+			}
+			if d.GetPending() {
+				r.Pending++
+			}
+			r.Strokes += len(d.GetStrokes())
 		}
-		r.Strokes += len(d.GetStrokes())
+		all = append(all, resp.GetTiles()...)
 	}
-	return r, resp, nil
+	return r, all, nil
 }
 
-// open reads the screen at a level before any snapshot, waits (bounded, polling the snapshot table)
+// open reads the screens of a level before any snapshot, waits (bounded, polling the snapshot table)
 // until every tile at or over the threshold, or pending (over the delta bound), has one, and reports the
 // median of 5 settled reads.
 func (m meter) open(ctx context.Context, room uuid.UUID, level int) (Read, Read, error) {
-	first, resp, err := m.get(ctx, room, level)
+	first, read, err := m.get(ctx, room, level)
 	if err != nil {
 		return first, first, err
 	}
 	var xs, ys []int32
-	for _, d := range resp.GetTiles() {
+	for _, d := range read {
 		if len(d.GetStrokes()) >= threshold || d.GetPending() {
 			xs, ys = append(xs, d.GetCoord().GetX()), append(ys, d.GetCoord().GetY())
 		}
