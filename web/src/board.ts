@@ -1,5 +1,5 @@
 // The board: an infinite canvas with pan/zoom, pen/highlighter/erasers, live strokes and cursors of others.
-import { h, clear, toast } from './dom';
+import { h, clear, download, toast } from './dom';
 import {
   decodeStroke, decodeQuantized, decodePressures, deltaEncode, drawStroke, encodePoints, fromQuantized, hexToRgba, hitStroke, reach,
   levelFor, span, COORD_SCALE, MAX_LEVEL, MAX_POINTS, MAX_WIDTH, MIN_WIDTH, TOOL_HIGHLIGHTER, TOOL_PEN, TOOL_PIXEL_ERASER, type Decoded, type Mapping,
@@ -11,13 +11,18 @@ import type { Peer } from './gen/infidraw/realtime/v1/frames';
 import type { Stroke } from './gen/infidraw/stroke/v1/stroke';
 import { Role } from './gen/infidraw/room/v1/event';
 
-type ToolName = 'hand' | 'pen' | 'highlighter' | 'eraser' | 'pixel';
+type ToolName = 'hand' | 'pen' | 'highlighter' | 'eraser' | 'pixel' | 'select';
 const PALETTE = ['#1e1e1e', '#e03131', '#f08c00', '#2f9e44', '#1971c2', '#7048e8', '#c2255c', '#ffffff'];
 const WIDTHS = [2, 4, 8, 16, 32];
 const MIN_ZOOM = 2 ** -16;
 const MAX_ZOOM = 16;
 /** The object eraser reads at most this many events to find strokes inside snapshots (loadHistory). */
 const HISTORY_MAX = 100_000;
+/** GET /api/rooms/:id/export.png renders at most this many pixels a side and in all (tile-delta-go ExportRegion). */
+const EXPORT_MAX_SIDE = 4096;
+const EXPORT_MAX_PIXELS = 16 * 1024 * 1024;
+/** Output scales of an area export, relative to the area's size on screen (1× = as seen, in CSS pixels). */
+const EXPORT_SCALES = [1, 2, 4];
 
 interface Rec {
   id: string;
@@ -54,7 +59,8 @@ const SHORTCUTS: [string, string][] = [
   ['P', 'Pen'], ['I', 'Highlighter'], ['E', 'Object eraser'], ['X', 'Pixel eraser'], ['H', 'Hand (pan)'],
   ['Space + drag, middle button, two fingers', 'Pan'], ['Wheel, pinch, + / −', 'Zoom around the pointer'], ['0', 'Zoom to 100 %'],
   ['[ / ]', 'Thinner / thicker'], ['1 … 8', 'Palette colours'], ['Ctrl/⌘ + Z', 'Undo your last action'],
-  ['Shift + Ctrl/⌘ + Z, Ctrl + Y', 'Redo'], ['Shift + S', 'Export the view as PNG'], ['?', 'This list'],
+  ['Shift + Ctrl/⌘ + Z, Ctrl + Y', 'Redo'], ['Shift + S', 'Export the view as PNG'],
+  ['A', 'Select an area to export as PNG (drag; Esc cancels)'], ['?', 'This list'],
 ];
 
 function peerColour(id: string): string {
@@ -209,6 +215,11 @@ export function mountBoard(root: HTMLElement, room: Room, user: User): () => voi
   const touches = new Map<number, { x: number; y: number }>();
   let pinch: { d: number; cx: number; cy: number } | null = null;
   let cursorOut: { x: number; y: number } | null = null;
+  // Area export: the world rectangle being dragged (selecting) or chosen (selection), and the output scale.
+  let selecting: { wx: number; wy: number } | null = null;
+  let selection: { x0: number; y0: number; x1: number; y1: number } | null = null;
+  let exportScale = 1;
+  let exporting = false;
 
   // ---- DOM
   const connEl = h('span#conn.conn', { 'data-state': 'connecting', title: 'Connection to the board' }, 'Connecting…');
@@ -225,6 +236,7 @@ export function mountBoard(root: HTMLElement, room: Room, user: User): () => voi
   const toolButtons = new Map<ToolName, HTMLButtonElement>();
   const toolDefs: [ToolName, string, string][] = [
     ['hand', '✥', 'Hand (H)'], ['pen', '✎', 'Pen (P)'], ['highlighter', '▮', 'Highlighter (I)'], ['eraser', '⌫', 'Object eraser (E)'], ['pixel', '◌', 'Pixel eraser (X)'],
+    ['select', '⬚', 'Export an area as PNG (A)'],
   ];
   const tools = h('div.tools', { role: 'toolbar', 'aria-label': 'Tools' });
   for (const [name, icon, label] of toolDefs) {
@@ -260,7 +272,15 @@ export function mountBoard(root: HTMLElement, room: Room, user: User): () => voi
   const canvas = h('canvas#board-canvas', { 'aria-label': 'Drawing canvas', tabindex: 0 });
   const cursorLayer = h('div.cursors', { 'aria-hidden': 'true' });
   const readonlyBanner = h('div.readonly', { hidden: true }, 'View only — you can look around but not draw.');
-  const stage = h('div#stage.stage', { 'data-strokes': '0', 'data-last-seq': '0' }, canvas, cursorLayer, readonlyBanner);
+  const selSize = h('span.selection-size');
+  const selBox = h('div#selection.selection', { hidden: true, 'aria-hidden': 'true' }, selSize);
+  const scaleButtons = EXPORT_SCALES.map((f) => h('button.scale', { 'data-scale': f, title: `${f}× the size on screen`, onclick: () => setExportScale(f) }, `${f}×`));
+  const exportMsg = h('span.export-msg', { role: 'status' });
+  const exportGo = h('button.primary', { id: 'export-area', onclick: () => void exportArea() }, 'Download PNG');
+  const exportPanel = h('div#export-panel.export-panel', { hidden: true, role: 'dialog', 'aria-label': 'Export the selected area' },
+    h('span.export-title', {}, 'Scale'), h('span.scales', {}, ...scaleButtons), exportMsg, exportGo,
+    h('button#export-cancel', { title: 'Cancel (Esc)', onclick: () => clearSelection() }, 'Cancel'));
+  const stage = h('div#stage.stage', { 'data-strokes': '0', 'data-last-seq': '0' }, canvas, cursorLayer, readonlyBanner, selBox, exportPanel);
   const help = h('div#shortcuts.dialog', { hidden: true, role: 'dialog', 'aria-label': 'Keyboard shortcuts' },
     h('h2', {}, 'Keyboard shortcuts'),
     h('table', {}, ...SHORTCUTS.map(([k, v]) => h('tr', {}, h('td', {}, h('kbd', {}, k)), h('td', {}, v)))),
@@ -348,6 +368,7 @@ export function mountBoard(root: HTMLElement, room: Room, user: User): () => voi
     if (drawing) drawStroke(ctx, drawing.d, m);
     zoomLabel.textContent = `${view.z >= 0.1 ? Math.round(view.z * 100) : (view.z * 100).toPrecision(2)}\u00a0%`;
     for (const [s, c] of cursors) placeCursor(s, c);
+    placeSelection();
     updateUnsent();
   }
 
@@ -637,12 +658,13 @@ export function mountBoard(root: HTMLElement, room: Room, user: User): () => voi
     readonlyBanner.hidden = canEdit;
     editTools.hidden = !canEdit;
     page.dataset.readonly = String(!canEdit);
-    for (const [n, b] of toolButtons) b.hidden = !canEdit && n !== 'hand';
-    if (!canEdit) setTool('hand');
+    for (const [n, b] of toolButtons) b.hidden = !canEdit && n !== 'hand' && n !== 'select';
+    if (!canEdit && tool !== 'select') setTool('hand');
   }
 
   function setTool(t: ToolName): void {
-    if (!canEdit && t !== 'hand') return;
+    if (!canEdit && t !== 'hand' && t !== 'select') return;
+    if (t !== 'select') clearSelection();
     tool = t;
     if (t === 'eraser') void loadHistory();
     for (const [n, b] of toolButtons) b.classList.toggle('active', n === t);
@@ -882,10 +904,18 @@ export function mountBoard(root: HTMLElement, room: Room, user: User): () => voi
     }
     if (touches.size > 2) return;
     canvas.setPointerCapture(e.pointerId);
-    if (e.button === 1 || spaceHeld || tool === 'hand' || (e.button === 0 && !canEdit)) {
+    if (e.button === 1 || spaceHeld || tool === 'hand' || (e.button === 0 && !canEdit && tool !== 'select')) {
       panning = { px: e.clientX, py: e.clientY, vx: view.x, vy: view.y };
       page.classList.add('panning');
       e.preventDefault();
+      return;
+    }
+    if (tool === 'select' && e.button === 0) {
+      const [wx, wy] = toWorld(e);
+      selecting = { wx, wy };
+      selection = { x0: wx, y0: wy, x1: wx, y1: wy };
+      exportPanel.hidden = true;
+      schedule();
       return;
     }
     if (e.button !== 0 || !canEdit) return;
@@ -921,6 +951,10 @@ export function mountBoard(root: HTMLElement, room: Room, user: User): () => voi
       view.x = panning.vx - (e.clientX - panning.px) / view.z;
       view.y = panning.vy - (e.clientY - panning.py) / view.z;
       invalidate(true);
+    } else if (selecting) {
+      const [wx, wy] = toWorld(e);
+      selection = { x0: Math.min(selecting.wx, wx), y0: Math.min(selecting.wy, wy), x1: Math.max(selecting.wx, wx), y1: Math.max(selecting.wy, wy) };
+      dirty = true;
     } else if (drawing) {
       const events = typeof e.getCoalescedEvents === 'function' ? e.getCoalescedEvents() : [];
       for (const ce of events.length ? events : [e]) addPoint(ce);
@@ -942,6 +976,13 @@ export function mountBoard(root: HTMLElement, room: Room, user: User): () => voi
     }
     if (drawing) endStroke(e.type === 'pointercancel');
     if (erasing) endErase();
+    if (selecting) {
+      selecting = null;
+      // A click (under 3 screen pixels either way) is no area.
+      if (e.type === 'pointercancel' || !selection || (selection.x1 - selection.x0) * view.z < 3 || (selection.y1 - selection.y0) * view.z < 3) clearSelection();
+      else exportPanel.hidden = false;
+      invalidate(false);
+    }
   }
   canvas.addEventListener('pointerup', up);
   canvas.addEventListener('pointercancel', up);
@@ -997,11 +1038,15 @@ export function mountBoard(root: HTMLElement, room: Room, user: User): () => voi
       case 'e': case 'E': setTool('eraser'); break;
       case 'x': case 'X': setTool('pixel'); break;
       case 'h': case 'H': setTool('hand'); break;
+      case 'a': case 'A': setTool('select'); break;
       case '[': setWidth(WIDTHS[Math.max(0, WIDTHS.indexOf(widthPx) - 1)] ?? WIDTHS[0]); break;
       case ']': setWidth(WIDTHS[Math.min(WIDTHS.length - 1, WIDTHS.indexOf(widthPx) + 1)] ?? WIDTHS[0]); break;
       case 'S': exportPng(); break;
       case '?': toggleHelp(); break;
-      case 'Escape': toggleHelp(false); break;
+      case 'Escape':
+        if (selection || selecting) clearSelection();
+        toggleHelp(false);
+        break;
       default:
         if (/^[1-8]$/.test(e.key) && canEdit) setColour(PALETTE[Number(e.key) - 1]);
         else return;
@@ -1032,12 +1077,106 @@ export function mountBoard(root: HTMLElement, room: Room, user: User): () => voi
     o.drawImage(canvas, 0, 0);
     out.toBlob((blob) => {
       if (!blob) return toast('Export failed');
-      const a = h('a', { href: URL.createObjectURL(blob), download: `${room.name.replace(/[^\w.-]+/g, '_') || 'board'}.png` });
-      document.body.append(a);
-      a.click();
-      a.remove();
-      setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
+      download(blob, fileName());
     }, 'image/png');
+  }
+
+  function fileName(): string {
+    return `${room.name.replace(/[^\w.-]+/g, '_') || 'board'}.png`;
+  }
+
+  // ---- area export: a world rectangle rendered server-side (GET /api/rooms/:id/export.png)
+  /** The region in world units ×100 and the picture's size at a scale, as the server computes it. */
+  function exportSize(f: number): { minX: number; minY: number; maxX: number; maxY: number; w: number; h: number; fits: boolean } | null {
+    const sel = selection;
+    if (!sel) return null;
+    const minX = Math.round(sel.x0 * COORD_SCALE);
+    const minY = Math.round(sel.y0 * COORD_SCALE);
+    const maxX = Math.max(minX + 1, Math.round(sel.x1 * COORD_SCALE));
+    const maxY = Math.max(minY + 1, Math.round(sel.y1 * COORD_SCALE));
+    const w = Math.max(1, Math.round(((maxX - minX) / COORD_SCALE) * view.z * f));
+    const hh = Math.max(1, Math.round((w * (maxY - minY)) / (maxX - minX))); // the gateway's exportHeight
+    return { minX, minY, maxX, maxY, w, h: hh, fits: w <= EXPORT_MAX_SIDE && hh <= EXPORT_MAX_SIDE && w * hh <= EXPORT_MAX_PIXELS };
+  }
+
+  function setExportScale(f: number): void {
+    exportScale = f;
+    dirty = true;
+    schedule();
+  }
+
+  function clearSelection(): void {
+    selecting = null;
+    selection = null;
+    selBox.hidden = true;
+    exportPanel.hidden = true;
+    delete stage.dataset.selection;
+  }
+
+  /** Once per frame: the outline where the world rectangle is now, its size, and the scale buttons. */
+  function placeSelection(): void {
+    const sel = selection;
+    if (!sel) return;
+    const x = (sel.x0 - view.x) * view.z;
+    const y = (sel.y0 - view.y) * view.z;
+    const w = (sel.x1 - sel.x0) * view.z;
+    const hh = (sel.y1 - sel.y0) * view.z;
+    selBox.hidden = false;
+    selBox.style.transform = `translate(${x}px, ${y}px)`;
+    selBox.style.width = `${w}px`;
+    selBox.style.height = `${hh}px`;
+    const sz = exportSize(exportScale)!;
+    selSize.textContent = `${sz.w} × ${sz.h} px`;
+    stage.dataset.selection = `${sz.minX},${sz.minY},${sz.maxX},${sz.maxY},${sz.w},${sz.h}`;
+    for (const b of scaleButtons) {
+      const f = Number(b.dataset.scale);
+      const o = exportSize(f)!;
+      b.classList.toggle('active', f === exportScale);
+      b.classList.toggle('too-big', !o.fits);
+      b.title = o.fits ? `${f}× the size on screen: ${o.w} × ${o.h} px` : `${f}× is ${o.w} × ${o.h} px: too big`;
+    }
+    exportMsg.textContent = sz.fits ? '' : `Too big: the server renders at most ${EXPORT_MAX_SIDE} px a side and ${EXPORT_MAX_PIXELS / 1024 / 1024} Mpx. Pick a smaller scale or area.`;
+    exportMsg.classList.toggle('error', !sz.fits);
+    exportGo.disabled = !sz.fits || exporting;
+    if (!exportPanel.hidden) {
+      // Under the area, or above it near the bottom, kept inside the stage.
+      const pw = exportPanel.offsetWidth;
+      const ph = exportPanel.offsetHeight;
+      const px = Math.min(Math.max(8, x), stageW() - pw - 8);
+      const py = y + hh + 8 + ph < stageH() - 70 ? y + hh + 8 : Math.max(8, y - ph - 8);
+      exportPanel.style.transform = `translate(${px}px, ${py}px)`;
+    }
+  }
+
+  async function exportArea(): Promise<void> {
+    const sz = exportSize(exportScale);
+    if (!sz || exporting) return;
+    if (!sz.fits) return toast(exportMsg.textContent ?? 'Too big');
+    exporting = true;
+    exportGo.disabled = true;
+    stage.dataset.export = 'loading';
+    try {
+      const q = `minX=${sz.minX}&minY=${sz.minY}&maxX=${sz.maxX}&maxY=${sz.maxY}&width=${sz.w}`;
+      const res = await fetch(`/api/rooms/${room.id}/export.png?${q}`, { credentials: 'same-origin' });
+      if (!res.ok) {
+        let msg = `${res.status} ${res.statusText}`;
+        try {
+          const j = (await res.json()) as { message?: string | string[] };
+          if (j.message) msg = Array.isArray(j.message) ? j.message.join(', ') : j.message;
+        } catch {}
+        throw new Error(msg);
+      }
+      download(await res.blob(), fileName());
+      stage.dataset.export = 'done';
+      clearSelection();
+    } catch (e) {
+      stage.dataset.export = 'failed';
+      toast(`Export failed: ${(e as Error).message}`);
+    } finally {
+      exporting = false;
+      exportGo.disabled = false;
+      invalidate(false);
+    }
   }
 
   // ---- start

@@ -36,3 +36,12 @@ export function toast(msg: string): void {
   clearTimeout(toastTimer);
   toastTimer = setTimeout(() => el.classList.remove('show'), 4000);
 }
+
+/** Saves a blob as a file (a temporary link with `download`). */
+export function download(blob: Blob, name: string): void {
+  const a = h('a', { href: URL.createObjectURL(blob), download: name });
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
+}
