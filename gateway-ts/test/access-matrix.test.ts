@@ -2,7 +2,11 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { Pool } from 'pg';
-import { Caller, PASSWORD, Res, signup, startGateway, startStack, testDb, uniqueEmail, realtimeAvailable } from './helpers';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Caller, freePort, PASSWORD, Res, signup, startGateway, startStack, testDb, uniqueEmail, realtimeAvailable } from './helpers';
+import { startTileServices, TileServices, tileServicesAvailable } from './tiles-stack';
 import { penStroke } from './ws-client';
 
 /**
@@ -20,6 +24,7 @@ interface Ctx {
   roomId: string;
   linkRoomToken: string;
   realtime: boolean;
+  tiles: boolean;
   owner: Caller;
   fresh: Record<string, () => Promise<string>>;
 }
@@ -29,6 +34,8 @@ interface RoomEndpoint {
   min: Min;
   ok: number;
   realtime?: boolean;
+  /** Needs tile-delta-go (503 without it). */
+  tiles?: boolean;
   call: (c: Caller, ctx: Ctx, p: Principal) => Promise<Res>;
 }
 
@@ -71,6 +78,22 @@ const ROOM_ENDPOINTS: RoomEndpoint[] = [
   { name: 'GET /api/rooms/:id/events', min: 'viewer', ok: 200, realtime: true, call: (c, x) => c.get(`/api/rooms/${x.roomId}/events?format=json`) },
   { name: 'POST /api/rooms/:id/strokes', min: 'editor', ok: 200, realtime: true, call: (c, x) => c.post(`/api/rooms/${x.roomId}/strokes`, stroke()) },
   { name: 'GET /api/rooms/:id/presence', min: 'viewer', ok: 200, realtime: true, call: (c, x) => c.get(`/api/rooms/${x.roomId}/presence`) },
+  {
+    name: 'GET /api/rooms/:id/tiles',
+    min: 'viewer',
+    ok: 200,
+    tiles: true,
+    call: (c, x) => c.get(`/api/rooms/${x.roomId}/tiles?level=0&minX=0&minY=0&maxX=25600&maxY=25600`),
+  },
+  {
+    name: 'POST /api/rooms/:id/tiles/known',
+    min: 'viewer',
+    ok: 200,
+    tiles: true,
+    call: (c, x) => c.post(`/api/rooms/${x.roomId}/tiles/known`, { level: 0, tiles: [{ x: 0, y: 0, coversSeq: 0 }] }),
+  },
+  // The object eraser's hit test: editors and owners (a viewer cannot erase).
+  { name: 'GET /api/rooms/:id/strokes/at', min: 'editor', ok: 200, tiles: true, call: (c, x) => c.get(`/api/rooms/${x.roomId}/strokes/at?x=1.5&y=-2&r=8`) },
   // Last: the owner's delete removes a room of its own made for this cell.
   {
     name: 'DELETE /api/rooms/:id',
@@ -80,11 +103,11 @@ const ROOM_ENDPOINTS: RoomEndpoint[] = [
   },
 ];
 
-function expectedRoom(e: RoomEndpoint, p: Principal, realtime: boolean): number {
+function expectedRoom(e: RoomEndpoint, p: Principal, realtime: boolean, tiles: boolean): number {
   if (p === 'anonymous' || p === 'expired') return 401;
   if (p === 'other' || p === 'revoked') return 404;
   if (RANK[p] < RANK[e.min]) return 403;
-  return e.realtime && !realtime ? 503 : e.ok;
+  return (e.realtime && !realtime) || (e.tiles && !tiles) ? 503 : e.ok;
 }
 
 interface GlobalEndpoint {
@@ -144,16 +167,26 @@ describe('access-control matrix', () => {
   let secret: { id: string; name: string };
   let mainName: string;
 
+  let tileServices: TileServices | undefined;
+  let objectDir: string | undefined;
+
   before(async () => {
     const realtime = realtimeAvailable();
+    // tile-delta-go and snapshot-rs when built; otherwise a port nobody listens on (tile endpoints then 503).
+    const tiles = tileServicesAvailable();
+    if (tiles) {
+      objectDir = mkdtempSync(join(tmpdir(), 'gw-matrix-objects-'));
+      tileServices = await startTileServices(`file://${objectDir}`);
+    } else console.log('# access matrix without tile-delta-go (bin/tile-delta-go missing): tile endpoints expect 503 when allowed');
+    const tileEnv = { TILE_DELTA_TARGET: tileServices?.tileDeltaTarget ?? `127.0.0.1:${await freePort()}` };
     let base: string;
     if (realtime) {
-      const stack = await startStack();
+      const stack = await startStack(tileEnv);
       base = stack.gateway.url;
       close = () => stack.close();
     } else {
       console.log('# access matrix without realtime-go (bin/realtime-go missing): realtime endpoints expect 503 when allowed');
-      const gw = await startGateway();
+      const gw = await startGateway(tileEnv);
       base = gw.url;
       close = () => gw.close();
     }
@@ -192,6 +225,7 @@ describe('access-control matrix', () => {
       roomId,
       linkRoomToken,
       realtime,
+      tiles,
       owner,
       fresh: {
         userEmail: async () => (await signup(base, 'm-invitee')).email,
@@ -209,6 +243,8 @@ describe('access-control matrix', () => {
   after(async () => {
     await close?.();
     await db?.end();
+    await tileServices?.stop();
+    if (objectDir) rmSync(objectDir, { recursive: true, force: true });
   });
 
   /** No response may carry the other user's room (id or name), nor the main room to those outside it. */
@@ -225,7 +261,7 @@ describe('access-control matrix', () => {
   for (const e of ROOM_ENDPOINTS) {
     for (const p of PRINCIPALS) {
       it(`${e.name} as ${p}`, async () => {
-        const want = expectedRoom(e, p, ctx.realtime);
+        const want = expectedRoom(e, p, ctx.realtime, ctx.tiles);
         const res = await e.call(callers[p], ctx, p);
         assert.equal(res.status, want, `${e.name} as ${p}: ${res.text}`);
         if (res.status >= 400) assert.equal(typeof res.json?.message, 'string');

@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { GetTilesResponse } from '../src/gen/infidraw/tile/v1/tile';
+import { GetTilesResponse, HitStrokesResponse } from '../src/gen/infidraw/tile/v1/tile';
 import { Caller, REALTIME_BIN, realtimeAvailable, signup, Stack, startStack } from './helpers';
 import { SNAPSHOT_BIN, startTileServices, TILE_DELTA_BIN, TileServices, tileServicesAvailable } from './tiles-stack';
 
@@ -54,6 +54,8 @@ describe('tile endpoints on the real stack', { skip }, () => {
   let otherRoomId: string;
   /** The snapshot URL found by the lifecycle test. */
   let pngUrl: string;
+  /** The first stroke of the lifecycle test: baked into that snapshot. */
+  let baked: ReturnType<typeof realStrokes>[number];
 
   const tilesPath = (room: string, q = 'level=0&minX=0&minY=0&maxX=25600&maxY=25600') => `/api/rooms/${room}/tiles?${q}`;
 
@@ -80,6 +82,7 @@ describe('tile endpoints on the real stack', { skip }, () => {
 
   it('GET tiles returns the strokes of the viewport; after the threshold a snapshot appears and its PNG is served immutable', async () => {
     const strokes = realStrokes('axe.ndjson', 2, 20, 20);
+    baked = strokes[0];
     const res = await editor.post(`/api/rooms/${roomId}/strokes`, { strokes });
     assert.equal(res.status, 200, res.text);
 
@@ -198,12 +201,110 @@ describe('tile endpoints on the real stack', { skip }, () => {
     assert.equal((await browser.post(knownPath(roomId), list)).status, 200);
   });
 
-  it('POST tiles/known with coversSeq 0 returns the strokes baked into the snapshot too', {
-    todo: 'tile-delta-go GetTiles{known} with covers_seq 0 answers snapshot + delta, not every visible stroke',
-  }, async () => {
-    const page = GetTilesResponse.decode((await viewer.post(knownPath(roomId), { level: 0, tiles: [{ x: 0, y: 0, coversSeq: 0 }] })).body);
-    assert.equal(page.tiles[0].snapshot, undefined);
-    assert.equal(page.tiles[0].strokes.length, page.headSeq, 'every stroke of the tile (all are there)');
+  const atPath = (room: string, q: string) => `/api/rooms/${room}/strokes/at?${q}`;
+  const hex = (id: Uint8Array) => Buffer.from(id).toString('hex');
+
+  it('GET strokes/at finds the strokes baked into a snapshot PNG (the object eraser), not only the delta', async () => {
+    assert.ok(pngUrl, 'needs the snapshot of the first test');
+    // The first stroke of the first test is only pixels now: the viewport read has a snapshot and no vectors for it.
+    const first = baked;
+    const viewport = GetTilesResponse.decode((await viewer.get(tilesPath(roomId))).body);
+    assert.ok(viewport.tiles[0].snapshot, 'tile (0, 0) has a snapshot');
+    assert.ok(!viewport.tiles[0].strokes.some((s) => hex(s.id) === first.id.replaceAll('-', '')), 'the stroke is only in the PNG');
+
+    const [x, y] = [first.points[0] / 100, first.points[1] / 100];
+    const res = await editor.get(atPath(roomId, `x=${x}&y=${y}&r=0.5`));
+    assert.equal(res.status, 200, res.text);
+    assert.equal(res.headers.get('content-type'), 'application/x-protobuf');
+    assert.equal(res.headers.get('cache-control'), 'no-store');
+    const hit = HitStrokesResponse.decode(res.body);
+    assert.equal(res.headers.get('x-head-seq'), String(hit.headSeq));
+    assert.equal(res.headers.get('x-hit-partial'), '0');
+    assert.equal(hit.partial, false);
+    assert.equal(hit.level, 0);
+    assert.equal(hit.headSeq, viewport.headSeq);
+    assert.ok(hit.strokes.some((s) => hex(s.id) === first.id.replaceAll('-', '')), 'the snapshot stroke is hit');
+
+    // JSON, by Accept or ?format=json; the owner may ask too.
+    const json = await owner.get(atPath(roomId, `x=${x}&y=${y}&r=0.5`), { accept: 'application/json' });
+    assert.equal(json.status, 200, json.text);
+    assert.match(json.headers.get('content-type') ?? '', /application\/json/);
+    assert.equal(json.json.headSeq, hit.headSeq);
+    assert.deepEqual(json.json.strokes.map((s: { id: string }) => Buffer.from(s.id, 'base64').toString('hex')), hit.strokes.map((s) => hex(s.id)));
+    assert.deepEqual((await owner.get(atPath(roomId, `x=${x}&y=${y}&r=0.5&format=json`))).json, json.json);
+
+    // Nothing far away.
+    const miss = HitStrokesResponse.decode((await editor.get(atPath(roomId, 'x=-5000.5&y=90000.25&r=3'))).body);
+    assert.deepEqual(miss.strokes, []);
+    assert.equal(miss.headSeq, hit.headSeq);
+  });
+
+  it('GET strokes/at lists the strokes under the disk topmost first, with sub-unit coordinates and negative ones', async () => {
+    // A horizontal line, then a vertical one across it, around (-1000.5, 1000.25) world units.
+    const line = (x0: number, y0: number, x1: number, y1: number) => ({
+      id: randomUUID(),
+      tool: 'pen',
+      rgba: 0x1971c2ff,
+      width: 400,
+      points: [Math.round(x0 * 100), Math.round(y0 * 100), Math.round((x1 - x0) * 100), Math.round((y1 - y0) * 100)],
+    });
+    const h = line(-1100, 1000.25, -900, 1000.25);
+    const v = line(-1000.5, 900, -1000.5, 1100);
+    assert.equal((await editor.post(`/api/rooms/${roomId}/strokes`, { strokes: [h] })).status, 200);
+    assert.equal((await editor.post(`/api/rooms/${roomId}/strokes`, { strokes: [v] })).status, 200);
+    const ids = async (q: string) => {
+      const r = await editor.get(atPath(roomId, q));
+      assert.equal(r.status, 200, r.text);
+      return HitStrokesResponse.decode(r.body).strokes.map((s) => hex(s.id));
+    };
+    const [hid, vid] = [h.id.replaceAll('-', ''), v.id.replaceAll('-', '')];
+    assert.deepEqual(await ids('x=-1000.5&y=1000.25&r=1'), [vid, hid], 'the later stroke first');
+    assert.deepEqual(await ids('x=-1050&y=1002.5&r=0.5'), [hid], 'within half the width (2 world units) plus r of the line');
+    assert.deepEqual(await ids('x=-1050&y=1005&r=0.5'), [], 'beyond it');
+    assert.deepEqual(await ids('x=-1000.5&y=950&r=0.01'), [vid]);
+    // A wide disk reads a coarser level and still finds both.
+    const wide = HitStrokesResponse.decode((await editor.get(atPath(roomId, 'x=-1000&y=1000&r=400'))).body);
+    assert.deepEqual(wide.strokes.map((s) => hex(s.id)), [vid, hid]);
+    assert.equal(wide.level, 2);
+  });
+
+  it('GET strokes/at: editors and owners; a viewer 403, another user 404, anonymous 401; bad input 400', async () => {
+    const q = 'x=10&y=10&r=2';
+    const anonymous = new Caller(base);
+    for (const [name, who, status] of [
+      ['owner', owner, 200],
+      ['editor', editor, 200],
+      ['viewer', viewer, 403],
+      ['other', other, 404],
+      ['anonymous', anonymous, 401],
+    ] as const) {
+      const r = await who.get(atPath(roomId, q));
+      assert.equal(r.status, status, `GET strokes/at as ${name}: ${r.text}`);
+      if (status >= 400) assert.equal(typeof r.json?.message, 'string');
+    }
+    const cases: [string, RegExp][] = [
+      ['y=0&r=1', /x must be a number/],
+      ['x=&y=0&r=1', /x must be a number/],
+      ['x=abc&y=0&r=1', /x must be a number/],
+      ['x=0&y=NaN&r=1', /y must be a number/],
+      ['x=0&y=Infinity&r=1', /y must be a number/],
+      ['x=10000001&y=0&r=1', /x must not be greater than 10000000/],
+      ['x=0&y=-10000001&r=1', /y must not be less than -10000000/],
+      ['x=0&y=0', /r must be a number/],
+      ['x=0&y=0&r=0', /r must not be less than 0.01/],
+      ['x=0&y=0&r=-3', /r must not be less than 0.01/],
+      ['x=0&y=0&r=1000001', /r must not be greater than 1000000/],
+      ['x=0&y=0&r=1&format=xml', /format must be one of/],
+      ['x=0&y=0&r=1&extra=1', /property extra should not exist/],
+    ];
+    for (const [query, message] of cases) {
+      const r = await editor.get(atPath(roomId, query));
+      assert.equal(r.status, 400, `${query}: ${r.text}`);
+      assert.match(r.json.message, message, query);
+    }
+    assert.equal((await editor.get(atPath(roomId, 'x=10000000&y=-10000000&r=1000000'))).status, 200, 'the bounds themselves are fine');
+    assert.equal((await editor.get(atPath(roomId, q), { accept: 'text/html' })).status, 406);
+    assert.equal((await editor.get(atPath('not-a-uuid', q))).status, 400);
   });
 
   it('access: owner, editor and viewer read tiles and PNGs; another user gets 404, an anonymous caller 401', async () => {

@@ -1,13 +1,20 @@
 import { Inject, Injectable, OnModuleDestroy } from '@nestjs/common';
 import { CallOptions, ClientUnaryCall, credentials, Metadata, ServiceError, status as GrpcStatus } from '@grpc/grpc-js';
 import { CONFIG, GatewayConfig } from '../config';
-import { GetTilesRequest, GetTilesResponse, PurgeRoomResponse, TileDeltaServiceClient } from '../gen/infidraw/tile/v1/tile';
+import {
+  GetTilesRequest,
+  GetTilesResponse,
+  HitStrokesRequest,
+  HitStrokesResponse,
+  PurgeRoomResponse,
+  TileDeltaServiceClient,
+} from '../gen/infidraw/tile/v1/tile';
 import { MetricsService } from '../services/metrics.service';
 
 type Callback<Res> = (err: ServiceError | null, res: Res) => void;
 type Invoke<Res> = (meta: Metadata, opts: Partial<CallOptions>, cb: Callback<Res>) => ClientUnaryCall;
 
-/** tile-delta-go's TileDeltaService (GetTiles, PurgeRoom) as promises with the configured deadline. */
+/** tile-delta-go's TileDeltaService (GetTiles, HitStrokes, PurgeRoom) as promises with the configured deadline. */
 @Injectable()
 export class TileDeltaRepository implements OnModuleDestroy {
   private readonly client: TileDeltaServiceClient;
@@ -40,6 +47,11 @@ export class TileDeltaRepository implements OnModuleDestroy {
 
   getTiles(request: GetTilesRequest): Promise<GetTilesResponse> {
     return this.call('GetTiles', (m, o, cb) => this.client.getTiles(request, m, o, cb));
+  }
+
+  /** The visible strokes under a disk (world units x100), topmost first. */
+  hitStrokes(request: HitStrokesRequest): Promise<HitStrokesResponse> {
+    return this.call('HitStrokes', (m, o, cb) => this.client.hitStrokes(request, m, o, cb));
   }
 
   /** Deletes every tile snapshot of a room (rows and PNG objects); idempotent. */

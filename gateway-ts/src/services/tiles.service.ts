@@ -1,8 +1,9 @@
 import { BadRequestException, HttpException, Injectable, NotAcceptableException, NotFoundException } from '@nestjs/common';
 import { createHash } from 'node:crypto';
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
+import { StrokesAtQueryDto } from '../dtos/strokes-at.dto';
 import { KnownTilesDto, snapshotKey, snapshotUrl, TilesQueryDto } from '../dtos/tiles.dto';
-import { GetTilesRequest, GetTilesResponse } from '../gen/infidraw/tile/v1/tile';
+import { GetTilesRequest, GetTilesResponse, HitStrokesResponse } from '../gen/infidraw/tile/v1/tile';
 import { SnapshotObjectsRepository } from '../repositories/snapshot-objects.repository';
 import { TileDeltaRepository } from '../repositories/tile-delta.repository';
 import { grpcToHttp, isGrpcError } from '../utils/grpc-error';
@@ -87,6 +88,36 @@ export class TilesService {
       value: { tiles: body.tiles.map((t) => ({ coord: { level: body.level, x: t.x, y: t.y }, coversSeq: t.coversSeq })) },
     };
     return this.read(roomId, body.level, selection, chosen, 'POST tiles/known', start);
+  }
+
+  /**
+   * The visible strokes under a disk (world units), topmost first: tile-delta-go HitStrokes. Editors and owners only:
+   * it serves the object eraser, which viewers cannot use.
+   */
+  async strokesAt(auth: AuthContext, roomId: string, q: StrokesAtQueryDto, accept: string | undefined): Promise<Payload> {
+    const start = process.hrtime.bigint();
+    const format = q.format ?? formatFor(accept);
+    await this.access.require(auth, roomId, 'editor');
+    const request = { roomId, x: Math.round(q.x * 100), y: Math.round(q.y * 100), radius: Math.max(1, Math.round(q.r * 100)) };
+    let response: HitStrokesResponse;
+    try {
+      response = await this.tileDelta.hitStrokes(request);
+    } catch (err) {
+      if (!isGrpcError(err)) throw err;
+      const { status, message } = grpcToHttp(err, 'tile-delta');
+      throw new HttpException(message, status);
+    }
+    const body = format === 'json' ? JSON.stringify(HitStrokesResponse.toJSON(response)) : Buffer.from(HitStrokesResponse.encode(response).finish());
+    const totalMs = Number(process.hrtime.bigint() - start) / 1e6;
+    this.logger.info(
+      { roomId, hits: response.strokes.length, partial: response.partial, level: response.level, bytes: body.length, format, totalMs },
+      `GET strokes/at room=${roomId} hits=${response.strokes.length} partial=${response.partial} total=${totalMs.toFixed(1)}ms`,
+    );
+    return {
+      contentType: format === 'json' ? JSON_TYPE : PROTOBUF,
+      headers: { 'x-head-seq': String(response.headSeq), 'x-hit-partial': response.partial ? '1' : '0', 'cache-control': 'no-store', vary: 'accept' },
+      body,
+    };
   }
 
   /** GetTiles, snapshot keys rewritten to URLs, encoded as asked. */
