@@ -11,111 +11,16 @@
 //! With FIXTURE_DIR, it also writes there `tiles.json` (these exact tiles: coordinates and wire-form
 //! strokes, which the other renderers of bench/ read) and `snapshot-rs-dense.png` (its dense tile).
 
+mod common;
+
 use std::path::PathBuf;
-use std::time::Instant;
 
-use infidraw_render::{
-    Point, Stroke, TILE_PX, TileCoord, Tool, decode_stroke, encode_stroke, render_tile,
-    tiles_touched,
-};
-
-/// A small deterministic generator (xorshift64*), so runs are comparable.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
-
-/// Every drawing of every file: strokes of (x, y) in the drawing's pixels.
-fn load(dir: &PathBuf) -> Vec<Vec<Vec<(f64, f64)>>> {
-    let mut files: Vec<_> = std::fs::read_dir(dir)
-        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "ndjson"))
-        .collect();
-    files.sort();
-    let mut drawings = Vec::new();
-    for f in files {
-        let text = std::fs::read_to_string(&f).unwrap();
-        for line in text.lines().take(3) {
-            let v: serde_json::Value = serde_json::from_str(line).unwrap();
-            let strokes = v["drawing"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|s| {
-                    let xs = s[0].as_array().unwrap();
-                    let ys = s[1].as_array().unwrap();
-                    xs.iter()
-                        .zip(ys)
-                        .map(|(x, y)| (x.as_f64().unwrap(), y.as_f64().unwrap()))
-                        .collect()
-                })
-                .collect();
-            drawings.push(strokes);
-        }
-    }
-    drawings
-}
-
-/// Encodes a drawing scaled by `scale` and moved to (ox, oy) world units; colours and tools vary.
-fn place(d: &[Vec<(f64, f64)>], scale: f64, ox: f64, oy: f64, rng: &mut Rng) -> Vec<Stroke> {
-    d.iter()
-        .map(|s| {
-            let pts: Vec<Point> = s
-                .iter()
-                .map(|&(x, y)| {
-                    Point::new(
-                        ((ox + x * scale) * 100.0).round() as i32,
-                        ((oy + y * scale) * 100.0).round() as i32,
-                    )
-                })
-                .collect();
-            let (tool, rgba, width) = match rng.below(10) {
-                0 => (Tool::Highlighter, 0xffd00060, 1200),
-                1 => (Tool::PixelEraser, 0, 800),
-                _ => (
-                    Tool::Pen,
-                    (rng.next() as u32) | 0xff,
-                    200 + rng.below(400) as u32,
-                ),
-            };
-            let pressures: Vec<u8> = if rng.below(2) == 0 {
-                (0..pts.len()).map(|_| 64 + rng.below(160) as u8).collect()
-            } else {
-                Vec::new()
-            };
-            encode_stroke(tool, rgba, width, &pts, &pressures).unwrap()
-        })
-        .collect()
-}
-
-fn time_ms(rounds: u32, mut f: impl FnMut()) -> f64 {
-    f(); // warm-up
-    let start = Instant::now();
-    for _ in 0..rounds {
-        f();
-    }
-    start.elapsed().as_secs_f64() * 1000.0 / f64::from(rounds)
-}
+use common::{Rng, data_dir, load, place, round, time_ms};
+use infidraw_render::{Stroke, TILE_PX, TileCoord, decode_stroke, render_tile, tiles_touched};
 
 fn main() {
     let mut args = std::env::args().skip(1);
-    let dir = PathBuf::from(args.next().unwrap_or_else(|| {
-        concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../../shared/data/strokes/raw"
-        )
-        .into()
-    }));
+    let dir = data_dir(args.next());
     let rounds: u32 = args.next().map_or(20, |r| r.parse().expect("ROUNDS"));
     let fixture_dir = args.next().map(PathBuf::from);
     let drawings = load(&dir);
@@ -222,8 +127,4 @@ fn write_fixture(
     std::fs::create_dir_all(dir).unwrap();
     std::fs::write(dir.join("tiles.json"), fixture.to_string()).unwrap();
     std::fs::write(dir.join("snapshot-rs-dense.png"), dense_png).unwrap();
-}
-
-fn round(v: f64) -> f64 {
-    (v * 1000.0).round() / 1000.0
 }
