@@ -24,6 +24,14 @@ if [ "$quick" = 0 ]; then
   export GG_BENCH_BIN="$INFIDRAW_ROOT/bin/ggbench" SNAPSHOT_BENCH_BIN="$INFIDRAW_ROOT/target/release/examples/bench_tiles"
   export NODE_CANVAS_BENCH="$INFIDRAW_ROOT/$nc/bench.js"
 fi
+# Centrifugo (fan-out and idle memory), built from the Go module proxy at the pinned version, again only when
+# bin/centrifugo is another version. Its first build takes minutes, so --quick only uses one that is there.
+cf_built() { [ -x bin/centrifugo ] && go version -m bin/centrifugo 2>/dev/null | awk '$1 == "mod" { print $3 }' | grep -qx "$CENTRIFUGO_VERSION"; }
+if [ "$quick" = 0 ] && ! cf_built; then
+  GOBIN="$INFIDRAW_ROOT/bin" GOWORK=off go install -ldflags "-X github.com/centrifugal/centrifugo/v6/internal/build.Version=${CENTRIFUGO_VERSION#v}" \
+    "github.com/centrifugal/centrifugo/v6@$CENTRIFUGO_VERSION"
+fi
+if cf_built; then export CENTRIFUGO_BIN="$INFIDRAW_ROOT/bin/centrifugo" CENTRIFUGO_CONFIG="$INFIDRAW_ROOT/bench/centrifugo/config.json"; fi
 # The earlier design's Node relay (fan-out baseline): pinned dependencies from its own lock file.
 [ -d bench/baseline-relay/node_modules ] && cmp -s bench/baseline-relay/package-lock.json bench/baseline-relay/node_modules/.package-lock.json \
   || npm ci --prefix bench/baseline-relay --no-audit --no-fund --silent

@@ -11,6 +11,7 @@ export PROTOC_GEN_GO_GRPC_VERSION=v1.6.1
 export GRPCURL_VERSION=v1.9.4
 export GOOSE_VERSION=v3.30.0
 export SEAWEEDFS_VERSION=v0.0.0-20261109003541-7506e5f91cd6
+export CENTRIFUGO_VERSION=v6.9.1 # bench: fan-out and idle memory compared with Centrifugo
 
 # Backing services listen on non-default ports so they never clash with a system instance.
 export PG_PORT="${PG_PORT:-55432}"

@@ -11,7 +11,8 @@ import (
 
 // latencySVG draws the latency CDF of every fan-out run (log-scaled milliseconds).
 func latencySVG(path string, runs []fanout.Result) error {
-	const w, h, left, bottom = 720, 400, 60, 40
+	const w, left, bottom = 720, 60, 40
+	h := max(400, 60+12*len(runs)) // room for one legend line per run
 	lo, hi := 0.1, 1000.0
 	x := func(ms float64) float64 {
 		ms = math.Min(math.Max(ms, lo), hi)

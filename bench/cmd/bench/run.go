@@ -50,6 +50,7 @@ func run(ctx context.Context, args []string, getenv func(string) string) error {
 	strokesDir := fs.String("strokes", "../shared/data/strokes/raw", "Quick, Draw! raw strokes")
 	serverCPUs := fs.String("server-cpus", "", "pin servers to these cores (taskset list), e.g. 1")
 	only := fs.String("only", "", "comma-separated parts to run (default: wire,fanout,ingest,idle,open, and render unless --quick)")
+	systems := fs.String("systems", "infidraw,baseline,centrifugo", "fan-out systems to run (centrifugo only when CENTRIFUGO_BIN is set)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -105,6 +106,15 @@ func run(ctx context.Context, args []string, getenv func(string) string) error {
 		}
 	}
 	keys := stack.NewKeys()
+	// Centrifugo v6 (fan-out and idle memory) when scripts/bench.sh built it; --quick runs without it.
+	var cf *fanout.Centrifugo
+	if cbin := getenv("CENTRIFUGO_BIN"); cbin != "" {
+		tmpl := getenv("CENTRIFUGO_CONFIG")
+		if tmpl == "" {
+			tmpl = filepath.Join(getenv("INFIDRAW_ROOT"), "bench/centrifugo/config.json")
+		}
+		cf = fanout.NewCentrifugo(cbin, tmpl, getenv("CENTRIFUGO_VERSION"), redisURL, *serverCPUs)
+	}
 	if parts["fanout"] {
 		relay := baselineRelay{node: getenv("NODE_BIN"), script: getenv("BASELINE_RELAY")}
 		if relay.node == "" {
@@ -113,7 +123,7 @@ func run(ctx context.Context, args []string, getenv func(string) string) error {
 		if relay.script == "" {
 			return fmt.Errorf("BASELINE_RELAY is not set (scripts/bench.sh sets it)")
 		}
-		if err := fanoutRuns(ctx, p, *out, bin, dbURL, redisURL, *serverCPUs, keys, relay, drawings, *quick, summary); err != nil {
+		if err := fanoutRuns(ctx, p, *out, bin, dbURL, redisURL, *serverCPUs, keys, relay, cf, strings.Split(*systems, ","), drawings, *quick, summary); err != nil {
 			return err
 		}
 	}
@@ -133,7 +143,7 @@ func run(ctx context.Context, args []string, getenv func(string) string) error {
 		}
 	}
 	if parts["idle"] {
-		if err := idleMemory(ctx, p, *out, bin, dbURL, redisURL, *serverCPUs, keys, summary); err != nil {
+		if err := idleMemory(ctx, p, *out, bin, dbURL, redisURL, *serverCPUs, keys, cf, summary); err != nil {
 			return err
 		}
 	}
@@ -163,21 +173,31 @@ func wireSize(out string, drawings []quickdraw.Drawing, summary *strings.Builder
 
 type baselineRelay struct{ node, script string }
 
-func fanoutRuns(ctx context.Context, p plan, out, bin, dbURL, redisURL, cpus string, keys *stack.Keys, relay baselineRelay, drawings []quickdraw.Drawing, strict bool, summary *strings.Builder) error {
+func fanoutRuns(ctx context.Context, p plan, out, bin, dbURL, redisURL, cpus string, keys *stack.Keys, relay baselineRelay, cf *fanout.Centrifugo, systems []string, drawings []quickdraw.Drawing, strict bool, summary *strings.Builder) error {
 	var all []fanout.Result
-	systems := []string{"infidraw", "baseline"}
 	for _, sys := range systems {
+		if sys == "centrifugo" && cf == nil {
+			fmt.Fprintf(summary, "### Fan-out, Centrifugo: not run (CENTRIFUGO_BIN is not set; scripts/bench.sh builds it, --quick uses it only when it is built already)\n\n")
+			continue
+		}
 		name := map[string]string{"infidraw": "infidraw (realtime-go, binary protobuf, batched per 16 ms tick, Postgres COPY per batch)",
 			"baseline": "baseline (earlier design: Node `ws`, JSON.stringify per event, one message per event, msgpack over Redis; **no persistence**)"}[sys]
+		if sys == "centrifugo" {
+			name = fmt.Sprintf("Centrifugo %s (centrifuge-go clients, protobuf protocol, one channel per room, client-side publish acknowledged by its reply, JWT HS256, "+
+				"history and presence off; 1 replica: memory engine, 2 replicas: Redis engine; **no persistence**)", cf.Version)
+		}
 		fmt.Fprintf(summary, "### Fan-out, %s\n\n| replicas | rooms × clients (writers) | speed | commits/s | delivered events/s | p50 ms | p99 ms | p99.9 ms | server CPU s | server peak RSS MiB | order violations | clients missing events |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n", name)
 		for _, n := range p.replicaSets {
 			for _, cfg := range p.fanout {
 				replicas := make([]*stack.Process, n)
 				for i := range replicas {
 					var err error
-					if sys == "baseline" {
+					switch sys {
+					case "baseline":
 						replicas[i], err = stack.StartBaseline(relay.node, relay.script, redisURL, "baseline", cpus)
-					} else {
+					case "centrifugo":
+						replicas[i], err = cf.Start(n > 1)
+					default:
 						replicas[i], err = stack.StartRealtime(bin, dbURL, redisURL, keys, cpus)
 					}
 					if err != nil {
@@ -187,7 +207,7 @@ func fanoutRuns(ctx context.Context, p plan, out, bin, dbURL, redisURL, cpus str
 						return err
 					}
 				}
-				cfg.System, cfg.Replicas, cfg.Keys, cfg.Drawings, cfg.Duration = sys, replicas, keys, drawings, p.fanoutLength
+				cfg.System, cfg.Replicas, cfg.Keys, cfg.Centrifugo, cfg.Drawings, cfg.Duration = sys, replicas, keys, cf, drawings, p.fanoutLength
 				res, err := fanout.Run(ctx, cfg)
 				for _, r := range replicas {
 					if u, uerr := stack.ReadUsage(r.Cmd.Process.Pid); uerr == nil {
@@ -213,7 +233,9 @@ func fanoutRuns(ctx context.Context, p plan, out, bin, dbURL, redisURL, cpus str
 	if err := writeJSON(out, "fanout", all); err != nil {
 		return err
 	}
-	fanoutComparison(summary, p, all)
+	fanoutComparison(summary, p, all, "baseline")
+	fanoutComparison(summary, p, all, "centrifugo")
+	fanoutAtEqualP99(summary, all, "centrifugo")
 	if err := latencySVG(filepath.Join(out, "fanout-latency.svg"), all); err != nil {
 		return err
 	}
@@ -227,7 +249,10 @@ func fanoutRuns(ctx context.Context, p plan, out, bin, dbURL, redisURL, cpus str
 // fanoutComparison puts infidraw and the baseline side by side at each offered load (same drawings, speed,
 // rooms and clients) and names the saturation point of each: the highest speed at which every client got
 // every event.
-func fanoutComparison(summary *strings.Builder, p plan, all []fanout.Result) {
+func fanoutComparison(summary *strings.Builder, p plan, all []fanout.Result, other string) {
+	if !ran(all, "infidraw") || !ran(all, other) {
+		return
+	}
 	find := func(sys string, n int, speed float64) *fanout.Result {
 		for i := range all {
 			if all[i].System == sys && all[i].Replicas == n && all[i].Speed == speed {
@@ -236,10 +261,10 @@ func fanoutComparison(summary *strings.Builder, p plan, all []fanout.Result) {
 		}
 		return nil
 	}
-	fmt.Fprintf(summary, "### Fan-out side by side (ratio = infidraw / baseline; delivered: higher is better, p99: lower is better)\n\n| replicas | speed | delivered/s infidraw | delivered/s baseline | ratio | p99 ms infidraw | p99 ms baseline | p99 ratio | delivered per server CPU-s infidraw | baseline | ratio |\n|---|---|---|---|---|---|---|---|---|---|---|\n")
+	fmt.Fprintf(summary, "### Fan-out side by side (ratio = infidraw / %[1]s; delivered: higher is better, p99: lower is better)\n\n| replicas | speed | delivered/s infidraw | delivered/s %[1]s | ratio | p99 ms infidraw | p99 ms %[1]s | p99 ratio | delivered per server CPU-s infidraw | %[1]s | ratio |\n|---|---|---|---|---|---|---|---|---|---|---|\n", other)
 	for _, n := range p.replicaSets {
 		for _, cfg := range p.fanout {
-			a, b := find("infidraw", n, cfg.Speed), find("baseline", n, cfg.Speed)
+			a, b := find("infidraw", n, cfg.Speed), find(other, n, cfg.Speed)
 			if a == nil || b == nil {
 				continue
 			}
@@ -248,7 +273,7 @@ func fanoutComparison(summary *strings.Builder, p plan, all []fanout.Result) {
 				a.P99ms, b.P99ms, a.P99ms/b.P99ms, eff(a), eff(b), eff(a)/eff(b))
 		}
 	}
-	fmt.Fprintf(summary, "\n| replicas | saturation infidraw (speed, delivered/s) | saturation baseline | ratio |\n|---|---|---|---|\n")
+	fmt.Fprintf(summary, "\n| replicas | saturation infidraw (speed, delivered/s) | saturation %s | ratio |\n|---|---|---|---|\n", other)
 	for _, n := range p.replicaSets {
 		sat := func(sys string) (float64, float64) {
 			var speed, best float64
@@ -260,8 +285,53 @@ func fanoutComparison(summary *strings.Builder, p plan, all []fanout.Result) {
 			return speed, best
 		}
 		as, ad := sat("infidraw")
-		bs, bd := sat("baseline")
+		bs, bd := sat(other)
 		fmt.Fprintf(summary, "| %d | %gx, %.0f | %gx, %.0f | %.2f |\n", n, as, ad, bs, bd, ad/bd)
+	}
+	fmt.Fprintln(summary)
+}
+
+func ran(all []fanout.Result, sys string) bool {
+	for _, r := range all {
+		if r.System == sys {
+			return true
+		}
+	}
+	return false
+}
+
+// fanoutAtEqualP99 compares delivered events/s at equal tail latency: for each p99 bound, the most
+// delivered events/s among the runs (any speed) that stayed within it with every event delivered.
+func fanoutAtEqualP99(summary *strings.Builder, all []fanout.Result, other string) {
+	if !ran(all, "infidraw") || !ran(all, other) {
+		return
+	}
+	best := func(sys string, n int, bound float64) float64 {
+		v := 0.0
+		for _, r := range all {
+			if r.System == sys && r.Replicas == n && r.P99ms <= bound && r.Incomplete == 0 && r.Violations == 0 {
+				v = max(v, r.DeliveredPerSec)
+			}
+		}
+		return v
+	}
+	fmt.Fprintf(summary, "Delivered events/s at equal p99: the most delivered/s among the runs whose p99 stayed within the bound (— = no run did).\n\n"+
+		"| replicas | p99 ≤ ms | delivered/s infidraw | delivered/s %s | ratio |\n|---|---|---|---|---|\n", other)
+	cell := func(v float64) string {
+		if v == 0 {
+			return "—"
+		}
+		return fmt.Sprintf("%.0f", v)
+	}
+	for _, n := range []int{1, 2} {
+		for _, bound := range []float64{25, 50, 100, 250} {
+			a, b := best("infidraw", n, bound), best(other, n, bound)
+			ratio := "—"
+			if a > 0 && b > 0 {
+				ratio = fmt.Sprintf("%.2f", a/b)
+			}
+			fmt.Fprintf(summary, "| %d | %g | %s | %s | %s |\n", n, bound, cell(a), cell(b), ratio)
+		}
 	}
 	fmt.Fprintln(summary)
 }
@@ -337,7 +407,7 @@ func ingestRuns(ctx context.Context, p plan, out, bin, dbURL, redisURL, cpus str
 	return nil
 }
 
-func idleMemory(ctx context.Context, p plan, out, bin, dbURL, redisURL, cpus string, keys *stack.Keys, summary *strings.Builder) error {
+func idleMemory(ctx context.Context, p plan, out, bin, dbURL, redisURL, cpus string, keys *stack.Keys, cf *fanout.Centrifugo, summary *strings.Builder) error {
 	rep, err := stack.StartRealtime(bin, dbURL, redisURL, keys, cpus)
 	if err != nil {
 		return err
@@ -347,11 +417,30 @@ func idleMemory(ctx context.Context, p plan, out, bin, dbURL, redisURL, cpus str
 	if err != nil {
 		return err
 	}
-	if err := writeJSON(out, "memory", idle); err != nil {
+	// memory.json keeps infidraw's numbers at the top level and adds Centrifugo's beside them.
+	mem := struct {
+		fanout.IdleResult
+		Centrifugo *fanout.IdleResult `json:"centrifugo,omitempty"`
+		Ratio      float64            `json:"infidraw_over_centrifugo,omitempty"`
+	}{IdleResult: idle}
+	if cf != nil {
+		c, err := fanout.IdleCentrifugo(ctx, cf, p.idleConns, p.idleRooms)
+		if err != nil {
+			return fmt.Errorf("centrifugo idle: %w", err)
+		}
+		mem.Centrifugo, mem.Ratio = &c, idle.BytesPerConnKiB/c.BytesPerConnKiB
+	}
+	if err := writeJSON(out, "memory", mem); err != nil {
 		return err
 	}
 	fmt.Fprintf(summary, "## Memory per idle WebSocket connection\n\n%d joined connections in %d rooms: server RSS %.1f → %.1f MiB, **%.1f KiB per connection** (target ≤ 16 KiB)\n",
 		idle.Connections, idle.Rooms, float64(idle.RSSBeforeBytes)/(1<<20), float64(idle.RSSAfterBytes)/(1<<20), idle.BytesPerConnKiB)
+	if c := mem.Centrifugo; c != nil {
+		fmt.Fprintf(summary, "\nCentrifugo %s, %d centrifuge-go clients connected and subscribed to %d room channels: server RSS %.1f → %.1f MiB, **%.1f KiB per connection**; "+
+			"**infidraw / Centrifugo: %.2f** (target ≤ 1)\n", cf.Version, c.Connections, c.Rooms, float64(c.RSSBeforeBytes)/(1<<20), float64(c.RSSAfterBytes)/(1<<20), c.BytesPerConnKiB, mem.Ratio)
+	} else {
+		fmt.Fprintf(summary, "\nCentrifugo: not measured (CENTRIFUGO_BIN is not set)\n")
+	}
 	return nil
 }
 

@@ -29,13 +29,15 @@ type Config struct {
 	ClientsPerRoom int     `json:"clients_per_room"`
 	WritersPerRoom int     `json:"writers_per_room"`
 	Speed          float64 `json:"speed"` // 1 = recorded speed
-	// System is "infidraw" (realtime-go, binary protobuf) or "baseline" (the earlier design's Node relay,
-	// JSON); Replicas are the server processes of that system.
-	System   string `json:"system"`
-	Duration time.Duration
-	Replicas []*stack.Process    `json:"-"`
-	Keys     *stack.Keys         `json:"-"`
-	Drawings []quickdraw.Drawing `json:"-"`
+	// System is "infidraw" (realtime-go, binary protobuf), "baseline" (the earlier design's Node relay,
+	// JSON) or "centrifugo" (Centrifugo v6, centrifuge-go clients); Replicas are the server processes of
+	// that system.
+	System     string `json:"system"`
+	Duration   time.Duration
+	Replicas   []*stack.Process    `json:"-"`
+	Keys       *stack.Keys         `json:"-"`
+	Centrifugo *Centrifugo         `json:"-"`
+	Drawings   []quickdraw.Drawing `json:"-"`
 }
 
 // Result of one run.
@@ -96,9 +98,15 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 			dctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 			var cl session
 			var err error
-			if cfg.System == "baseline" {
+			switch cfg.System {
+			case "baseline":
 				cl, err = dialBaseline(dctx, rep, rooms[r].id.String(), record)
-			} else {
+			case "centrifugo":
+				var cs *centrifugoSession
+				if cs, err = dialCentrifugo(dctx, rep, cfg.Centrifugo, rooms[r].id.String(), uint32(n), record); err == nil {
+					cl = cs
+				}
+			default:
 				cl, err = dialInfidraw(dctx, rep, cfg.Keys, rooms[r].id.String(), role, record)
 			}
 			cancel()
