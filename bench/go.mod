@@ -4,6 +4,7 @@ go 1.26.0
 
 require (
 	github.com/centrifugal/centrifuge-go v0.12.1
+	github.com/centrifugal/protocol v0.21.0
 	github.com/golang-jwt/jwt/v5 v5.3.1
 	github.com/google/uuid v1.6.0
 	github.com/gorilla/websocket v1.5.3
@@ -17,7 +18,6 @@ require (
 )
 
 require (
-	github.com/centrifugal/protocol v0.21.0 // indirect
 	github.com/jackc/pgpassfile v1.0.0 // indirect
 	github.com/jackc/pgservicefile v0.0.0-20240606120523-5a60cdf6a761 // indirect
 	github.com/jackc/puddle/v2 v2.2.3 // indirect

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -51,12 +53,23 @@ func run(ctx context.Context, args []string, getenv func(string) string) error {
 	serverCPUs := fs.String("server-cpus", "", "pin servers to these cores (taskset list), e.g. 1")
 	only := fs.String("only", "", "comma-separated parts to run (default: wire,fanout,ingest,idle,open, and render unless --quick)")
 	systems := fs.String("systems", "infidraw,baseline,centrifugo", "fan-out systems to run (centrifugo only when CENTRIFUGO_BIN is set)")
+	cfClient := fs.String("centrifugo-client", "raw", "Centrifugo load-generator client: raw (its protobuf protocol on a WebSocket) or centrifuge-go")
+	speeds := fs.String("speeds", "", "fan-out speed factors to run, e.g. 16,64 (default: all of the plan)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	p := fullPlan()
 	if *quick {
 		p = quickPlan()
+	}
+	if *speeds != "" {
+		var keep []fanout.Config
+		for _, cfg := range p.fanout {
+			if slices.Contains(strings.Split(*speeds, ","), strconv.FormatFloat(cfg.Speed, 'g', -1, 64)) {
+				keep = append(keep, cfg)
+			}
+		}
+		p.fanout = keep
 	}
 	need := func(k string) (string, error) {
 		if v := getenv(k); v != "" {
@@ -113,7 +126,9 @@ func run(ctx context.Context, args []string, getenv func(string) string) error {
 		if tmpl == "" {
 			tmpl = filepath.Join(getenv("INFIDRAW_ROOT"), "bench/centrifugo/config.json")
 		}
-		cf = fanout.NewCentrifugo(cbin, tmpl, getenv("CENTRIFUGO_VERSION"), redisURL, *serverCPUs)
+		if cf, err = fanout.NewCentrifugo(cbin, tmpl, getenv("CENTRIFUGO_VERSION"), redisURL, *serverCPUs, *cfClient); err != nil {
+			return err
+		}
 	}
 	if parts["fanout"] {
 		relay := baselineRelay{node: getenv("NODE_BIN"), script: getenv("BASELINE_RELAY")}
@@ -183,8 +198,8 @@ func fanoutRuns(ctx context.Context, p plan, out, bin, dbURL, redisURL, cpus str
 		name := map[string]string{"infidraw": "infidraw (realtime-go, binary protobuf, batched per 16 ms tick, Postgres COPY per batch)",
 			"baseline": "baseline (earlier design: Node `ws`, JSON.stringify per event, one message per event, msgpack over Redis; **no persistence**)"}[sys]
 		if sys == "centrifugo" {
-			name = fmt.Sprintf("Centrifugo %s (centrifuge-go clients, protobuf protocol, one channel per room, client-side publish acknowledged by its reply, JWT HS256, "+
-				"history and presence off; 1 replica: memory engine, 2 replicas: Redis engine; **no persistence**)", cf.Version)
+			name = fmt.Sprintf("Centrifugo %s (%s clients, protobuf protocol, one channel per room, client-side publish acknowledged by its reply, JWT HS256, "+
+				"history and presence off; 1 replica: memory engine, 2 replicas: Redis engine; **no persistence**)", cf.Version, cfClientName(cf))
 		}
 		fmt.Fprintf(summary, "### Fan-out, %s\n\n| replicas | rooms × clients (writers) | speed | commits/s | delivered events/s | p50 ms | p99 ms | p99.9 ms | server CPU s | server peak RSS MiB | order violations | clients missing events |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n", name)
 		for _, n := range p.replicaSets {
@@ -289,6 +304,13 @@ func fanoutComparison(summary *strings.Builder, p plan, all []fanout.Result, oth
 		fmt.Fprintf(summary, "| %d | %gx, %.0f | %gx, %.0f | %.2f |\n", n, as, ad, bs, bd, ad/bd)
 	}
 	fmt.Fprintln(summary)
+}
+
+func cfClientName(cf *fanout.Centrifugo) string {
+	if cf.Client == "raw" {
+		return "raw-WebSocket (Centrifugo's protobuf protocol)"
+	}
+	return cf.Client
 }
 
 func ran(all []fanout.Result, sys string) bool {
@@ -436,8 +458,9 @@ func idleMemory(ctx context.Context, p plan, out, bin, dbURL, redisURL, cpus str
 	fmt.Fprintf(summary, "## Memory per idle WebSocket connection\n\n%d joined connections in %d rooms: server RSS %.1f → %.1f MiB, **%.1f KiB per connection** (target ≤ 16 KiB)\n",
 		idle.Connections, idle.Rooms, float64(idle.RSSBeforeBytes)/(1<<20), float64(idle.RSSAfterBytes)/(1<<20), idle.BytesPerConnKiB)
 	if c := mem.Centrifugo; c != nil {
-		fmt.Fprintf(summary, "\nCentrifugo %s, %d centrifuge-go clients connected and subscribed to %d room channels: server RSS %.1f → %.1f MiB, **%.1f KiB per connection**; "+
-			"**infidraw / Centrifugo: %.2f** (target ≤ 1)\n", cf.Version, c.Connections, c.Rooms, float64(c.RSSBeforeBytes)/(1<<20), float64(c.RSSAfterBytes)/(1<<20), c.BytesPerConnKiB, mem.Ratio)
+		fmt.Fprintf(summary, "\nCentrifugo %s, %d %s clients connected and subscribed to %d room channels (WebSocket buffers as realtime-go's: 1 KiB, write buffer pool): "+
+			"server RSS %.1f → %.1f MiB, **%.1f KiB per connection**; **infidraw / Centrifugo: %.2f** (target ≤ 1)\n",
+			cf.Version, c.Connections, cfClientName(cf), c.Rooms, float64(c.RSSBeforeBytes)/(1<<20), float64(c.RSSAfterBytes)/(1<<20), c.BytesPerConnKiB, mem.Ratio)
 	} else {
 		fmt.Fprintf(summary, "\nCentrifugo: not measured (CENTRIFUGO_BIN is not set)\n")
 	}

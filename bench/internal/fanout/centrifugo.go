@@ -39,13 +39,40 @@ type Centrifugo struct {
 	CPUs     string // taskset list, as for every server
 	Secret   string // HMAC key of connection tokens
 	Version  string // as pinned in scripts/env.sh, for the tables
+	// Client is the load generator's client: "raw" (Centrifugo's protobuf protocol on a plain WebSocket,
+	// rawCentrifugoSession) or "centrifuge-go" (the official Go SDK, centrifugoSession).
+	Client string
 }
 
 // NewCentrifugo prepares servers of bin configured from template, with a fresh token key.
-func NewCentrifugo(bin, template, version, redisURL, cpus string) *Centrifugo {
+func NewCentrifugo(bin, template, version, redisURL, cpus, client string) (*Centrifugo, error) {
+	if client != "raw" && client != "centrifuge-go" {
+		return nil, fmt.Errorf("centrifugo client %q: want raw or centrifuge-go", client)
+	}
 	key := make([]byte, 32)
 	_, _ = rand.Read(key)
-	return &Centrifugo{Bin: bin, Template: template, RedisURL: redisURL, CPUs: cpus, Secret: hex.EncodeToString(key), Version: version}
+	return &Centrifugo{Bin: bin, Template: template, RedisURL: redisURL, CPUs: cpus, Secret: hex.EncodeToString(key), Version: version, Client: client}, nil
+}
+
+// cfSession is a Centrifugo client of either kind.
+type cfSession interface {
+	session
+	lost() error // why the connection or subscription ended, nil while it lasts
+}
+
+func (c *Centrifugo) dial(ctx context.Context, rep *stack.Process, room string, id uint32, record func(time.Time, [][16]byte)) (cfSession, error) {
+	if c.Client == "centrifuge-go" {
+		s, err := dialCentrifugo(ctx, rep, c, room, id, record)
+		if err != nil {
+			return nil, err
+		}
+		return s, nil
+	}
+	s, err := dialCentrifugoRaw(ctx, rep, c, room, id, record)
+	if err != nil {
+		return nil, err
+	}
+	return s, nil
 }
 
 // Start runs one Centrifugo node and waits until /health answers. redis selects the Redis engine (needed
@@ -208,26 +235,33 @@ func (s *centrifugoSession) onPublication(e centrifuge.PublicationEvent) {
 	s.record(now, [][16]byte{[16]byte(d[9:cfHeader])})
 }
 
-func (s *centrifugoSession) payload(kind byte, n uint32, stroke *strokev1.Stroke, msg *realtimev1.ClientMessage) ([]byte, error) {
+// cfPayload is the header and the protobuf of one step.
+func cfPayload(kind byte, from, n uint32, stroke *strokev1.Stroke, msg *realtimev1.ClientMessage) ([]byte, error) {
 	b := make([]byte, cfHeader, cfHeader+64+len(stroke.GetPoints())*2)
 	b[0] = kind
-	binary.BigEndian.PutUint32(b[1:], s.id)
+	binary.BigEndian.PutUint32(b[1:], from)
 	binary.BigEndian.PutUint32(b[5:], n)
 	copy(b[9:], stroke.GetId())
 	return proto.MarshalOptions{}.MarshalAppend(b, msg)
+}
+
+// liveMessage is what realtime-go receives for points [i, j) of a stroke in progress.
+func liveMessage(stroke *strokev1.Stroke, i, j int) *realtimev1.ClientMessage {
+	if i == 0 {
+		return &realtimev1.ClientMessage{Body: &realtimev1.ClientMessage_StrokeBegin{StrokeBegin: &realtimev1.StrokeBegin{Stroke: partial(stroke, 0, j)}}}
+	}
+	return &realtimev1.ClientMessage{Body: &realtimev1.ClientMessage_StrokeMore{StrokeMore: &realtimev1.StrokeMore{StrokeId: stroke.GetId(), Points: stroke.GetPoints()[2*i : 2*j]}}}
+}
+
+func commitMessage(stroke *strokev1.Stroke) *realtimev1.ClientMessage {
+	return &realtimev1.ClientMessage{Body: &realtimev1.ClientMessage_CommitStroke{CommitStroke: &realtimev1.CommitStroke{Stroke: stroke}}}
 }
 
 func (s *centrifugoSession) live(stroke *strokev1.Stroke, _ []strokes.Point, i, j int) error {
 	if err := s.liveErr.Load(); err != nil {
 		return *err
 	}
-	var msg *realtimev1.ClientMessage
-	if i == 0 {
-		msg = &realtimev1.ClientMessage{Body: &realtimev1.ClientMessage_StrokeBegin{StrokeBegin: &realtimev1.StrokeBegin{Stroke: partial(stroke, 0, j)}}}
-	} else {
-		msg = &realtimev1.ClientMessage{Body: &realtimev1.ClientMessage_StrokeMore{StrokeMore: &realtimev1.StrokeMore{StrokeId: stroke.GetId(), Points: stroke.GetPoints()[2*i : 2*j]}}}
-	}
-	data, err := s.payload('L', 0, stroke, msg)
+	data, err := cfPayload('L', s.id, 0, stroke, liveMessage(stroke, i, j))
 	if err != nil {
 		return err
 	}
@@ -245,7 +279,7 @@ func (s *centrifugoSession) live(stroke *strokev1.Stroke, _ []strokes.Point, i, 
 }
 
 func (s *centrifugoSession) commit(ctx context.Context, stroke *strokev1.Stroke, _ []strokes.Point) (bool, error) {
-	data, err := s.payload('C', s.sent+1, stroke, &realtimev1.ClientMessage{Body: &realtimev1.ClientMessage_CommitStroke{CommitStroke: &realtimev1.CommitStroke{Stroke: stroke}}})
+	data, err := cfPayload('C', s.id, s.sent+1, stroke, commitMessage(stroke))
 	if err != nil {
 		return false, err
 	}
@@ -291,8 +325,14 @@ func (s *centrifugoSession) close() error {
 	return nil
 }
 
-// IdleCentrifugo opens n centrifuge-go clients, each connected and subscribed to one of rooms channels, and
-// measures the growth of the Centrifugo node's RSS, as Idle does for realtime-go.
+func (s *centrifugoSession) lost() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.gone
+}
+
+// IdleCentrifugo opens n clients (of cf.Client's kind), each connected and subscribed to one of rooms
+// channels, and measures the growth of the Centrifugo node's RSS, as Idle does for realtime-go.
 func IdleCentrifugo(ctx context.Context, cf *Centrifugo, n, rooms int) (IdleResult, error) {
 	res := IdleResult{Connections: n, Rooms: rooms}
 	p, err := cf.Start(false)
@@ -308,7 +348,7 @@ func IdleCentrifugo(ctx context.Context, cf *Centrifugo, n, rooms int) (IdleResu
 	for i := range roomIDs {
 		roomIDs[i] = uuid.NewString()
 	}
-	conns := make([]*centrifugoSession, n)
+	conns := make([]cfSession, n)
 	defer func() {
 		for _, c := range conns {
 			if c != nil {
@@ -330,7 +370,7 @@ func IdleCentrifugo(ctx context.Context, cf *Centrifugo, n, rooms int) (IdleResu
 					return
 				}
 				dctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-				c, err := dialCentrifugo(dctx, p, cf, roomIDs[i%rooms], uint32(i+1), func(time.Time, [][16]byte) {})
+				c, err := cf.dial(dctx, p, roomIDs[i%rooms], uint32(i+1), func(time.Time, [][16]byte) {})
 				cancel()
 				if err != nil {
 					err = fmt.Errorf("centrifugo connection %d: %w", i, err)
@@ -351,11 +391,8 @@ func IdleCentrifugo(ctx context.Context, cf *Centrifugo, n, rooms int) (IdleResu
 		return res, err
 	}
 	for _, c := range conns {
-		c.mu.Lock()
-		gone := c.gone
-		c.mu.Unlock()
-		if gone != nil {
-			return res, errors.New("an idle centrifugo client was disconnected: " + gone.Error())
+		if err := c.lost(); err != nil {
+			return res, errors.New("an idle centrifugo client was disconnected: " + err.Error())
 		}
 	}
 	res.RSSBeforeBytes, res.RSSAfterBytes = before.RSSBytes, after.RSSBytes

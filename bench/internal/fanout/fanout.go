@@ -102,8 +102,8 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 			case "baseline":
 				cl, err = dialBaseline(dctx, rep, rooms[r].id.String(), record)
 			case "centrifugo":
-				var cs *centrifugoSession
-				if cs, err = dialCentrifugo(dctx, rep, cfg.Centrifugo, rooms[r].id.String(), uint32(n), record); err == nil {
+				var cs cfSession
+				if cs, err = cfg.Centrifugo.dial(dctx, rep, rooms[r].id.String(), uint32(n), record); err == nil {
 					cl = cs
 				}
 			default:

@@ -1,0 +1,249 @@
+package fanout
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/centrifugal/protocol"
+	"github.com/google/uuid"
+	"github.com/gorilla/websocket"
+
+	"github.com/infidraw/infidraw/bench/internal/stack"
+	strokev1 "github.com/infidraw/infidraw/gen/go/infidraw/stroke/v1"
+	"github.com/infidraw/infidraw/shared-go/strokes"
+)
+
+// rawCentrifugoSession speaks Centrifugo's client protocol (protobuf, github.com/centrifugal/protocol, the
+// package centrifuge-go itself encodes with) over one gorilla WebSocket: connect, subscribe, publish,
+// answer pings. It sends exactly the commands centrifuge-go sends and checks exactly what
+// centrifugoSession checks, without centrifuge-go's per-message machinery (a goroutine and a timer per
+// request, a callback queue per client), which makes the load generator the limit long before Centrifugo
+// at this workload: every live chunk reaches every client of the room as its own publication.
+type rawCentrifugoSession struct {
+	conn    *websocket.Conn
+	writeMu sync.Mutex
+	ids     atomic.Uint32
+	channel string
+	pong    atomic.Bool
+	id      uint32
+	sent    uint32
+	record  func(time.Time, [][16]byte)
+	liveErr atomic.Pointer[error]
+
+	mu      sync.Mutex
+	pending map[uint32]chan *protocol.Reply
+	last    map[uint32]uint32
+	got     uint64
+	bad     int
+	changed chan struct{}
+	gone    error
+}
+
+func dialCentrifugoRaw(ctx context.Context, rep *stack.Process, cf *Centrifugo, room string, id uint32, record func(time.Time, [][16]byte)) (*rawCentrifugoSession, error) {
+	d := websocket.Dialer{Subprotocols: []string{"centrifuge-protobuf"}, HandshakeTimeout: 10 * time.Second}
+	conn, _, err := d.DialContext(ctx, "ws://"+rep.HTTP+"/connection/websocket", http.Header{})
+	if err != nil {
+		return nil, err
+	}
+	s := &rawCentrifugoSession{conn: conn, channel: "room:" + room, id: id, record: record, pending: map[uint32]chan *protocol.Reply{},
+		last: map[uint32]uint32{}, changed: make(chan struct{})}
+	go s.readLoop()
+	r, err := s.request(ctx, &protocol.Command{Connect: &protocol.ConnectRequest{Token: cf.Token(uuid.NewString()), Name: "bench"}})
+	if err == nil {
+		s.pong.Store(r.Connect.GetPong())
+		_, err = s.request(ctx, &protocol.Command{Subscribe: &protocol.SubscribeRequest{Channel: s.channel}})
+	}
+	if err != nil {
+		_ = conn.Close()
+		return nil, fmt.Errorf("centrifugo: %w", err)
+	}
+	return s, nil
+}
+
+func (s *rawCentrifugoSession) write(cmd *protocol.Command) error {
+	body, err := cmd.MarshalVT()
+	if err != nil {
+		return err
+	}
+	frame := binary.AppendUvarint(make([]byte, 0, len(body)+binary.MaxVarintLen32), uint64(len(body)))
+	frame = append(frame, body...)
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	return s.conn.WriteMessage(websocket.BinaryMessage, frame)
+}
+
+// request sends cmd with a fresh id and waits for its reply.
+func (s *rawCentrifugoSession) request(ctx context.Context, cmd *protocol.Command) (*protocol.Reply, error) {
+	cmd.Id = s.ids.Add(1)
+	ch := make(chan *protocol.Reply, 1)
+	s.mu.Lock()
+	if s.gone != nil {
+		s.mu.Unlock()
+		return nil, s.gone
+	}
+	s.pending[cmd.Id] = ch
+	s.mu.Unlock()
+	if err := s.write(cmd); err != nil {
+		return nil, err
+	}
+	select {
+	case r, ok := <-ch:
+		if !ok {
+			return nil, errors.New("connection closed")
+		}
+		if r.Error != nil {
+			return nil, fmt.Errorf("error %d: %s", r.Error.Code, r.Error.Message)
+		}
+		return r, nil
+	case <-ctx.Done():
+		s.mu.Lock()
+		delete(s.pending, cmd.Id)
+		s.mu.Unlock()
+		return nil, ctx.Err()
+	}
+}
+
+func (s *rawCentrifugoSession) fail(err error) {
+	s.mu.Lock()
+	if s.gone == nil {
+		s.gone = err
+		for id, ch := range s.pending {
+			close(ch)
+			delete(s.pending, id)
+		}
+		close(s.changed)
+		s.changed = make(chan struct{})
+	}
+	s.mu.Unlock()
+}
+
+func (s *rawCentrifugoSession) readLoop() {
+	for {
+		_, msg, err := s.conn.ReadMessage()
+		if err != nil {
+			s.fail(fmt.Errorf("disconnected: %w", err))
+			return
+		}
+		now := time.Now()
+		for len(msg) > 0 {
+			l, n := binary.Uvarint(msg)
+			if n <= 0 || uint64(len(msg)-n) < l {
+				s.fail(errors.New("bad frame"))
+				return
+			}
+			var r protocol.Reply
+			if err := r.UnmarshalVT(msg[n : n+int(l)]); err != nil {
+				s.fail(fmt.Errorf("bad reply: %w", err))
+				return
+			}
+			msg = msg[n+int(l):]
+			s.handle(now, &r)
+		}
+	}
+}
+
+func (s *rawCentrifugoSession) handle(now time.Time, r *protocol.Reply) {
+	switch {
+	case r.Id > 0:
+		s.mu.Lock()
+		ch := s.pending[r.Id]
+		delete(s.pending, r.Id)
+		s.mu.Unlock()
+		if ch != nil {
+			ch <- r
+		} else if r.Error != nil { // a live publish (nobody waits for its reply)
+			err := fmt.Errorf("live publish: error %d: %s", r.Error.Code, r.Error.Message)
+			s.liveErr.CompareAndSwap(nil, &err)
+		}
+	case r.Push == nil: // the server's ping
+		if s.pong.Load() {
+			_ = s.write(&protocol.Command{})
+		}
+	case r.Push.Disconnect != nil:
+		s.fail(fmt.Errorf("disconnected: %d %s", r.Push.Disconnect.Code, r.Push.Disconnect.Reason))
+	case r.Push.Unsubscribe != nil:
+		s.fail(fmt.Errorf("unsubscribed: %d %s", r.Push.Unsubscribe.Code, r.Push.Unsubscribe.Reason))
+	case r.Push.Pub != nil:
+		d := r.Push.Pub.Data
+		if len(d) < cfHeader || d[0] != 'C' {
+			return
+		}
+		from, n := binary.BigEndian.Uint32(d[1:]), binary.BigEndian.Uint32(d[5:])
+		s.mu.Lock()
+		if n != s.last[from]+1 {
+			s.bad++
+		}
+		s.last[from] = max(s.last[from], n)
+		s.got++
+		close(s.changed)
+		s.changed = make(chan struct{})
+		s.mu.Unlock()
+		s.record(now, [][16]byte{[16]byte(d[9:cfHeader])})
+	}
+}
+
+func (s *rawCentrifugoSession) live(stroke *strokev1.Stroke, _ []strokes.Point, i, j int) error {
+	if err := s.liveErr.Load(); err != nil {
+		return *err
+	}
+	data, err := cfPayload('L', s.id, 0, stroke, liveMessage(stroke, i, j))
+	if err != nil {
+		return err
+	}
+	// Pipelined: the reply is checked for an error when it comes, nobody waits for it.
+	return s.write(&protocol.Command{Id: s.ids.Add(1), Publish: &protocol.PublishRequest{Channel: s.channel, Data: data}})
+}
+
+func (s *rawCentrifugoSession) commit(ctx context.Context, stroke *strokev1.Stroke, _ []strokes.Point) (bool, error) {
+	data, err := cfPayload('C', s.id, s.sent+1, stroke, commitMessage(stroke))
+	if err != nil {
+		return false, err
+	}
+	// The publish reply may come after the measuring window closes.
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	if _, err := s.request(rctx, &protocol.Command{Publish: &protocol.PublishRequest{Channel: s.channel, Data: data}}); err != nil {
+		return false, fmt.Errorf("centrifugo publish: %w", err)
+	}
+	s.sent++
+	return true, nil
+}
+
+func (s *rawCentrifugoSession) waitSeq(ctx context.Context, head uint64) error {
+	for {
+		s.mu.Lock()
+		got, changed, gone := s.got, s.changed, s.gone
+		s.mu.Unlock()
+		if got >= head {
+			return nil
+		}
+		if gone != nil {
+			return fmt.Errorf("%d of %d commits: %w", got, head, gone)
+		}
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			return fmt.Errorf("%d of %d commits: %w", got, head, ctx.Err())
+		}
+	}
+}
+
+func (s *rawCentrifugoSession) violations() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.bad
+}
+
+func (s *rawCentrifugoSession) close() error { return s.conn.Close() }
+
+func (s *rawCentrifugoSession) lost() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.gone
+}
