@@ -1,8 +1,6 @@
 //! Centre-line geometry in pixel space: world-to-pixel mapping, quadratic smoothing through midpoints,
-//! and culling/splitting of pieces so that only geometry near the pixmap reaches the rasteriser, in
-//! coordinates small enough for `f32`.
-
-use tiny_skia::{Path, PathBuilder, PathSegment};
+//! culling/splitting of pieces so that only geometry near the image reaches the rasteriser, and
+//! flattening of pieces into lines.
 
 use crate::stroke::Point;
 
@@ -59,31 +57,11 @@ pub(crate) enum Piece {
 }
 
 impl Piece {
-    pub fn start(&self) -> P {
-        match *self {
-            Piece::Line(a, _) | Piece::Quad(a, _, _) => a,
-        }
-    }
-
-    fn end(&self) -> P {
-        match *self {
-            Piece::Line(_, b) | Piece::Quad(_, _, b) => b,
-        }
-    }
-
     /// Bounding box of the control points, which contains the curve.
     fn bbox(&self) -> Box64 {
         match *self {
             Piece::Line(a, b) => Box64::of(&[a, b]),
             Piece::Quad(a, c, b) => Box64::of(&[a, c, b]),
-        }
-    }
-
-    /// Whether the piece has length zero.
-    pub fn is_point(&self) -> bool {
-        match *self {
-            Piece::Line(a, b) => a == b,
-            Piece::Quad(a, c, b) => a == c && c == b,
         }
     }
 
@@ -184,8 +162,8 @@ impl Box64 {
     }
 }
 
-/// Pieces farther than this (in pixels) beyond the area that matters are split until they are not:
-/// `f32` then still resolves 1/128 px.
+/// Pieces farther than this (in pixels) beyond the area that matters are split until they are not, so
+/// that a huge curve is flattened piecewise within the tolerance instead of in at most 1024 lines.
 const SAFE_MARGIN: f64 = 65_536.0;
 
 /// Where the geometry of a stroke of a given width matters for a `width` × `height` image.
@@ -218,130 +196,61 @@ impl Clip {
         b.intersects(&self.keep)
     }
 
-    /// Adds the parts of `piece` that matter to `sink`, exactly (splitting never changes the curve).
-    pub fn add(&self, sink: &mut PathSink, piece: Piece) {
-        self.add_at(sink, piece, 0);
+    /// Calls `keep` with the parts of `piece` that matter, exactly (splitting never changes the curve);
+    /// returns whether there were any.
+    pub fn add(&self, piece: Piece, keep: &mut impl FnMut(Piece)) -> bool {
+        self.add_at(piece, keep, 0)
     }
 
-    fn add_at(&self, sink: &mut PathSink, piece: Piece, depth: u32) {
+    fn add_at(&self, piece: Piece, keep: &mut impl FnMut(Piece), depth: u32) -> bool {
         let b = piece.bbox();
         if !b.intersects(&self.keep) {
-            sink.gap();
+            false
         } else if b.inside(&self.safe) || depth >= 48 {
-            sink.push(piece);
+            keep(piece);
+            true
         } else {
             let (a, c) = piece.halves();
-            self.add_at(sink, a, depth + 1);
-            self.add_at(sink, c, depth + 1);
+            // Both halves, even when the first was kept.
+            let first = self.add_at(a, keep, depth + 1);
+            self.add_at(c, keep, depth + 1) || first
         }
     }
 }
 
-/// Builds a tiny-skia path from pieces, starting a new subpath after every gap.
-pub(crate) struct PathSink {
-    builder: PathBuilder,
-    current: Option<P>,
-}
+/// Largest distance, in pixels, between a piece of the centre line and the lines that replace it.
+const FLATTEN_TOLERANCE: f64 = 0.04;
 
-impl PathSink {
-    pub fn new() -> PathSink {
-        PathSink {
-            builder: PathBuilder::new(),
-            current: None,
-        }
-    }
-
-    fn push(&mut self, piece: Piece) {
-        let s = piece.start();
-        if self.current != Some(s) {
-            self.builder.move_to(s.x as f32, s.y as f32);
-        }
-        match piece {
-            Piece::Line(_, b) => self.builder.line_to(b.x as f32, b.y as f32),
-            Piece::Quad(_, c, b) => self
-                .builder
-                .quad_to(c.x as f32, c.y as f32, b.x as f32, b.y as f32),
-        }
-        self.current = Some(piece.end());
-    }
-
-    fn gap(&mut self) {
-        self.current = None;
-    }
-
-    /// The path, or `None` when nothing was added.
-    pub fn finish(self) -> Option<Path> {
-        self.builder.finish()
-    }
-}
-
-/// Largest distance, in pixels, between a curve of an outline and the lines that replace it.
-const FLATTEN_TOLERANCE: f32 = 0.04;
-
-/// Replaces every curve of an outline by lines, within [`FLATTEN_TOLERANCE`].
-///
-/// tiny-skia flattens curves itself, but chops them first where they cross the pixmap's edge, so the
-/// same curve would rasterise slightly differently in two tiles that share it, or in a tile and in a
-/// region. Lines are clipped exactly, which keeps neighbouring tiles identical at their seam.
-pub(crate) fn flatten(path: &Path) -> Option<Path> {
-    let mut b = PathBuilder::with_capacity(path.len() * 2, path.len() * 2);
-    let mut last = (0.0f32, 0.0f32);
-    for seg in path.segments() {
-        match seg {
-            PathSegment::MoveTo(p) => {
-                b.move_to(p.x, p.y);
-                last = (p.x, p.y);
-            }
-            PathSegment::LineTo(p) => {
-                b.line_to(p.x, p.y);
-                last = (p.x, p.y);
-            }
-            PathSegment::QuadTo(c, p) => {
-                let (p0, c, p) = (last, (c.x, c.y), (p.x, p.y));
-                let n = steps(second_difference(p0, c, p));
+impl Piece {
+    /// Replaces the piece by lines within [`FLATTEN_TOLERANCE`] (a line stays itself), calling `line`
+    /// with the ends of each. The subdivision is uniform in t and depends only on the shape of the
+    /// piece, so two tiles that share a piece draw the same lines.
+    pub fn flatten(&self, mut line: impl FnMut(P, P)) {
+        match *self {
+            Piece::Line(a, b) => line(a, b),
+            Piece::Quad(a, c, b) => {
+                let n = steps((a.x - 2.0 * c.x + b.x).hypot(a.y - 2.0 * c.y + b.y));
+                let mut prev = a;
                 for i in 1..n {
-                    let t = i as f32 / n as f32;
+                    let t = f64::from(i) / f64::from(n);
                     let u = 1.0 - t;
-                    let w = [u * u, 2.0 * u * t, t * t];
-                    b.line_to(
-                        w[0] * p0.0 + w[1] * c.0 + w[2] * p.0,
-                        w[0] * p0.1 + w[1] * c.1 + w[2] * p.1,
-                    );
+                    let (wa, wc, wb) = (u * u, 2.0 * u * t, t * t);
+                    let next = P {
+                        x: wa * a.x + wc * c.x + wb * b.x,
+                        y: wa * a.y + wc * c.y + wb * b.y,
+                    };
+                    line(prev, next);
+                    prev = next;
                 }
-                b.line_to(p.0, p.1);
-                last = p;
+                line(prev, b);
             }
-            PathSegment::CubicTo(c1, c2, p) => {
-                let (p0, c1, c2, p) = (last, (c1.x, c1.y), (c2.x, c2.y), (p.x, p.y));
-                // A cubic's second derivative is at most 6 d against 2 d for a quadratic.
-                let d = second_difference(p0, c1, c2).max(second_difference(c1, c2, p));
-                let n = steps(3.0 * d);
-                for i in 1..n {
-                    let t = i as f32 / n as f32;
-                    let u = 1.0 - t;
-                    let w = [u * u * u, 3.0 * u * u * t, 3.0 * u * t * t, t * t * t];
-                    b.line_to(
-                        w[0] * p0.0 + w[1] * c1.0 + w[2] * c2.0 + w[3] * p.0,
-                        w[0] * p0.1 + w[1] * c1.1 + w[2] * c2.1 + w[3] * p.1,
-                    );
-                }
-                b.line_to(p.0, p.1);
-                last = p;
-            }
-            PathSegment::Close => b.close(),
         }
     }
-    b.finish()
-}
-
-/// `|a − 2b + c|`.
-fn second_difference(a: (f32, f32), b: (f32, f32), c: (f32, f32)) -> f32 {
-    (a.0 - 2.0 * b.0 + c.0).hypot(a.1 - 2.0 * b.1 + c.1)
 }
 
 /// Lines needed for a quadratic with second difference `d`: a uniform subdivision into n lines strays
 /// at most d / (4 n²) from it.
-fn steps(d: f32) -> u32 {
+fn steps(d: f64) -> u32 {
     let n = (d / (4.0 * FLATTEN_TOLERANCE)).sqrt().ceil();
     if n.is_nan() {
         1
@@ -389,16 +298,44 @@ mod tests {
     #[test]
     fn far_pieces_are_culled_and_huge_ones_split() {
         let clip = Clip::new(256, 256, 2.0);
-        let mut sink = PathSink::new();
-        clip.add(&mut sink, Piece::Line(p(-1e4, -1e4), p(-1e4, 1e4)));
-        assert!(sink.finish().is_none());
+        let mut kept = Vec::new();
+        assert!(
+            !clip.add(Piece::Line(p(-1e4, -1e4), p(-1e4, 1e4)), &mut |pc| kept
+                .push(pc))
+        );
+        assert!(kept.is_empty());
 
         // A line across the image from very far away: the parts kept stay within the safe box.
-        let mut sink = PathSink::new();
-        clip.add(&mut sink, Piece::Line(p(-4e7, 128.0), p(4e7, 128.0)));
-        let b = sink.finish().unwrap().bounds();
-        assert!(b.left() <= 0.0 && b.right() >= 256.0);
-        let limit = (3.0 * SAFE_MARGIN) as f32;
-        assert!(b.left() >= -limit && b.right() <= limit);
+        assert!(
+            clip.add(Piece::Line(p(-4e7, 128.0), p(4e7, 128.0)), &mut |pc| kept
+                .push(pc))
+        );
+        let mut ends = Vec::new();
+        for pc in &kept {
+            pc.flatten(|a, b| ends.extend([a, b]));
+        }
+        let b = Box64::of(&ends);
+        assert!(b.x0 <= 0.0 && b.x1 >= 256.0);
+        let limit = 3.0 * SAFE_MARGIN;
+        assert!(b.x0 >= -limit && b.x1 <= limit);
+    }
+
+    #[test]
+    fn quadratics_flatten_within_the_tolerance() {
+        let q = Piece::Quad(p(0.0, 0.0), p(50.0, 100.0), p(100.0, 0.0));
+        let mut lines = Vec::new();
+        q.flatten(|a, b| lines.push((a, b)));
+        assert!(lines.len() > 10);
+        assert_eq!(lines[0].0, p(0.0, 0.0));
+        assert_eq!(lines.last().unwrap().1, p(100.0, 0.0));
+        // The curve's apex (t = 0.5) is (50, 50); the nearest line is within the tolerance.
+        let apex = lines
+            .iter()
+            .map(|(a, b)| (a.y.max(b.y) - 50.0).abs())
+            .fold(f64::MAX, f64::min);
+        assert!(apex <= FLATTEN_TOLERANCE, "{apex}");
+        let mut one = Vec::new();
+        Piece::Line(p(1.0, 2.0), p(3.0, 4.0)).flatten(|a, b| one.push((a, b)));
+        assert_eq!(one, vec![(p(1.0, 2.0), p(3.0, 4.0))]);
     }
 }

@@ -37,6 +37,7 @@ mod error;
 mod geometry;
 mod image;
 mod paint;
+mod raster;
 mod render;
 mod stroke;
 mod tile;

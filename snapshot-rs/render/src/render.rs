@@ -6,7 +6,7 @@ use crate::codec::decode_stroke;
 use crate::error::RenderError;
 use crate::geometry::Mapping;
 use crate::image::{decode_base, encode};
-use crate::paint::draw_stroke;
+use crate::paint::Painter;
 use crate::stroke::{DecodedStroke, Stroke};
 use crate::tile::{INK_LIMIT, TILE_PX, TileCoord, tile_span};
 
@@ -83,9 +83,10 @@ pub fn render_tile(
         width: size_px,
         height: size_px,
     };
+    let mut painter = Painter::new(&pixmap);
     let mut strokes_drawn = 0;
     for stroke in &decoded {
-        if draw_stroke(&mut pixmap, &map, stroke) {
+        if painter.draw(&mut pixmap, &map, stroke) {
             strokes_drawn += 1;
         }
     }
@@ -142,8 +143,9 @@ pub fn render_region(region: &Region, strokes: &[Stroke]) -> Result<Vec<u8>, Ren
         height: h,
     };
     let mut ink = new_pixmap(w, h)?;
+    let mut painter = Painter::new(&ink);
     for stroke in &decoded {
-        draw_stroke(&mut ink, &map, stroke);
+        painter.draw(&mut ink, &map, stroke);
     }
     if r.background_rgba == 0 {
         return encode(&ink);

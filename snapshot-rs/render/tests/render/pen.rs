@@ -11,11 +11,12 @@ fn single_dot() {
     let png = tile(0, 0, 0, 256, None, &[pen(BLACK, 20.0, &[(128.0, 128.0)])]);
     let img = check("pen", "single_dot", &png);
     assert_eq!(img.pixel(128, 128), [0, 0, 0, 255]);
-    // Radius 10.02: the row 9..10 below the centre is almost covered, the next one empty.
+    // Radius 10.02: the row 9..10 below the centre is almost covered, the next one only by a
+    // 0.02 px sliver (under 1 % of a pixel).
     assert_eq!(img.alpha(128, 128 + 8), 255);
     assert!(img.alpha(128, 128 + 9) > 230);
-    assert_eq!(img.alpha(128, 128 + 10), 0);
-    assert_eq!(img.ink_box(1), Some((118, 118, 137, 137)));
+    assert!(img.alpha(128, 128 + 10) <= 3);
+    assert_eq!(img.ink_box(4), Some((118, 118, 137, 137)));
 }
 
 #[test]
