@@ -20,6 +20,7 @@ import (
 type tileBench struct {
 	Renderer string `json:"renderer,omitempty"`
 	Rounds   int    `json:"rounds"`
+	Repeats  int    `json:"repeats,omitempty"` // runs of the benchmark; each time is the best of them
 	Dense    struct {
 		Strokes     int     `json:"strokes"`
 		Points      int     `json:"points"`
@@ -114,6 +115,25 @@ func comparePNGs(a, b string) (pixelDiff, error) {
 	return d, nil
 }
 
+// renderRepeats is how many times each renderer's benchmark runs; the summary keeps the fastest time of
+// each case.
+const renderRepeats = 3
+
+// best keeps the faster time of each case of two runs of the same benchmark (a is the zero value when
+// i is 0) and counts the runs in Repeats.
+func best(a, b tileBench, i int) tileBench {
+	if i == 0 {
+		b.Repeats = 1
+		return b
+	}
+	b.Repeats = a.Repeats + 1
+	b.Dense.FullMS = min(a.Dense.FullMS, b.Dense.FullMS)
+	b.Dense.Full512MS = min(a.Dense.Full512MS, b.Dense.Full512MS)
+	b.Dense.Incremental = min(a.Dense.Incremental, b.Dense.Incremental)
+	b.Board.TypicalMS = min(a.Board.TypicalMS, b.Board.TypicalMS)
+	return b
+}
+
 // parityLimit bounds the mean absolute difference per channel (0–255, premultiplied) between another
 // renderer's dense tile and snapshot-rs's: anti-aliasing and curve flattening differ by a little along
 // edges, a wrong width, cap, colour, blend or eraser differs by far more (see bench/README.md).
@@ -139,17 +159,23 @@ func renderRuns(ctx context.Context, out, strokesDir, cpus string, getenv func(s
 	defer os.RemoveAll(fixture)
 	rsPNG, nodePNG, ggPNG := filepath.Join(fixture, "snapshot-rs-dense.png"), filepath.Join(fixture, "node-canvas-dense.png"), filepath.Join(fixture, "gg-dense.png")
 
-	r, err := runTileBench(ctx, cpus, rs, strokesDir, "20", fixture)
-	if err != nil {
-		return err
-	}
-	n, err := runTileBench(ctx, cpus, node, nodeBench, fixture, "5", nodePNG)
-	if err != nil {
-		return err
-	}
-	g, err := runTileBench(ctx, cpus, gg, fixture, "5", ggPNG)
-	if err != nil {
-		return err
+	// Each renderer runs renderRepeats times, interleaved, and every time keeps its best: the machine is
+	// shared, and a burst of other work slows whichever process runs then.
+	var r, n, g tileBench
+	for i := 0; i < renderRepeats; i++ {
+		ri, err := runTileBench(ctx, cpus, rs, strokesDir, "20", fixture)
+		if err != nil {
+			return err
+		}
+		ni, err := runTileBench(ctx, cpus, node, nodeBench, fixture, "5", nodePNG)
+		if err != nil {
+			return err
+		}
+		gi, err := runTileBench(ctx, cpus, gg, fixture, "5", ggPNG)
+		if err != nil {
+			return err
+		}
+		r, n, g = best(r, ri, i), best(n, ni, i), best(g, gi, i)
 	}
 	for name, o := range map[string]tileBench{"node canvas": n, "gg": g} {
 		if r.Dense.Points != o.Dense.Points || r.Dense.Strokes != o.Dense.Strokes || r.Board.Tiles != o.Board.Tiles || r.Board.MeanStrokes != o.Board.MeanStrokes {
@@ -174,7 +200,8 @@ func renderRuns(ctx context.Context, out, strokesDir, cpus string, getenv func(s
 	fmt.Fprintf(summary, "## Rendering: identical tiles (real strokes; dense tile %d strokes / %d points; board of %d tiles, %.1f strokes per tile)\n\n",
 		r.Dense.Strokes, r.Dense.Points, r.Board.Tiles, r.Board.MeanStrokes)
 	fmt.Fprintf(summary, "snapshot-rs: tiny-skia; node canvas: %s on Node %s (the roadmap's earlier in-process renderer); gg: tile-delta-go's fallback. "+
-		"Each runs alone on the server core; times include decoding the strokes and encoding the PNG.\n\n", n.Renderer, nodeVersion(ctx, node))
+		"Each runs alone on the server core, %d times interleaved with the others; each time is the best run's mean (see bench/README.md). "+
+		"Times include decoding the strokes and encoding the PNG.\n\n", n.Renderer, nodeVersion(ctx, node), renderRepeats)
 	fmt.Fprintf(summary, "| case | snapshot-rs ms | node canvas ms | gg ms | node canvas / snapshot-rs | gg / snapshot-rs | PNG bytes snapshot-rs | PNG bytes node canvas | PNG bytes gg |\n|---|---|---|---|---|---|---|---|---|\n")
 	bytesCell := func(b int) string {
 		if b == 0 {
