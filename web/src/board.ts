@@ -4,7 +4,7 @@ import {
   decodeStroke, decodeQuantized, decodePressures, deltaEncode, drawStroke, encodePoints, fromQuantized, hexToRgba, hitStroke, reach,
   levelFor, span, COORD_SCALE, MAX_LEVEL, MAX_POINTS, MAX_WIDTH, MIN_WIDTH, TOOL_HIGHLIGHTER, TOOL_PEN, TOOL_PIXEL_ERASER, type Decoded, type Mapping,
 } from './geometry';
-import { fetchEvents, fetchTiles, loadSnapshot, tileKey, tileRange, type Tile } from './tiles';
+import { fetchStrokesAt, fetchTiles, loadSnapshot, tileKey, tileRange, MAX_HIT_RADIUS, type Tile } from './tiles';
 import { RoomConnection, hex, newId, type ConnState } from './net';
 import type { Room, User } from './api';
 import type { Peer } from './gen/infidraw/realtime/v1/frames';
@@ -16,8 +16,8 @@ const PALETTE = ['#1e1e1e', '#e03131', '#f08c00', '#2f9e44', '#1971c2', '#7048e8
 const WIDTHS = [2, 4, 8, 16, 32];
 const MIN_ZOOM = 2 ** -16;
 const MAX_ZOOM = 16;
-/** The object eraser reads at most this many events to find strokes inside snapshots (loadHistory). */
-const HISTORY_MAX = 100_000;
+/** A server hit test covers queued eraser points at most this many eraser radii apart (the rest waits its turn). */
+const LOOKUP_SPAN = 4;
 /** GET /api/rooms/:id/export.png renders at most this many pixels a side and in all (tile-delta-go ExportRegion). */
 const EXPORT_MAX_SIDE = 4096;
 const EXPORT_MAX_PIXELS = 16 * 1024 * 1024;
@@ -102,8 +102,7 @@ export function mountBoard(root: HTMLElement, room: Room, user: User): () => voi
             const id = hex(sid);
             const r = strokes.get(id);
             if (r) r.erased = erased;
-            const hr = history.get(id);
-            if (hr) hr.erased = erased;
+            ghosts.delete(id); // erased: the tiles refetched below no longer hold it
             if (erased) erasedIds.add(id);
             else erasedIds.delete(id);
           }
@@ -197,17 +196,19 @@ export function mountBoard(root: HTMLElement, room: Room, user: User): () => voi
   let tilesInflight = 0;
   let tileWanted = '';
   const tileStats = { requests: 0, bytes: 0, pngs: 0, pngBytes: 0 };
-  let tilesHead = 0; // head_seq of the first tiles response: later strokes come over the WebSocket
-  // Strokes baked into snapshot PNGs, for the object eraser (see loadHistory).
-  const history = new Map<string, { d: Decoded; erased: boolean }>();
-  let historyLoad: Promise<void> | null = null;
-  let historyReady = false;
+  // Strokes the object eraser found on the server (only pixels of a snapshot here): cut out of the picture as the
+  // erase preview until the erase comes back and the tiles are refetched without them.
+  const ghosts = new Map<string, Decoded>();
+  // Eraser gestures with points still to ask the server about (oldest first); one request in flight at a time.
+  const lookups: Erasing[] = [];
+  let lookupBusy = false;
+  const lookupStats = { requests: 0, hits: 0, partial: 0, failed: 0 };
   let canEdit = room.role !== 'viewer';
   let tool: ToolName = canEdit ? 'pen' : 'hand';
   let colour = PALETTE[0];
   let widthPx = WIDTHS[1];
   let drawing: Drawing | null = null;
-  let erasing: { ids: Set<string>; pts: [number, number, number][] } | null = null;
+  let erasing: Erasing | null = null;
   let panning: { px: number; py: number; vx: number; vy: number } | null = null;
   let spaceHeld = false;
   const undoStack: Uint8Array[] = [];
@@ -363,6 +364,7 @@ export function mountBoard(root: HTMLElement, room: Room, user: User): () => voi
     ctx.globalCompositeOperation = 'source-over';
     ctx.clearRect(0, 0, canvas.width, canvas.height);
     ctx.drawImage(base, 0, 0);
+    for (const d of ghosts.values()) if (visible(d)) drawStroke(ctx, ghostOf(d, view.z), m);
     for (const d of mine.values()) if (visible(d)) drawStroke(ctx, d, m);
     for (const ls of live.values()) if (visible(ls.d)) drawStroke(ctx, ls.d, m);
     if (drawing) drawStroke(ctx, drawing.d, m);
@@ -382,7 +384,7 @@ export function mountBoard(root: HTMLElement, room: Room, user: User): () => voi
   }
 
   function hidden(id: string): boolean {
-    return erasedIds.has(id) || !!erasing?.ids.has(id);
+    return erasedIds.has(id) || !!erasing?.ids.has(id) || lookups.some((g) => g.ids.has(id));
   }
 
   /** A tile whose content is all here: no snapshot, or its snapshot decoded; pending only with an (older) snapshot. */
@@ -666,7 +668,6 @@ export function mountBoard(root: HTMLElement, room: Room, user: User): () => voi
     if (!canEdit && t !== 'hand' && t !== 'select') return;
     if (t !== 'select') clearSelection();
     tool = t;
-    if (t === 'eraser') void loadHistory();
     for (const [n, b] of toolButtons) b.classList.toggle('active', n === t);
     page.dataset.tool = t;
   }
@@ -774,8 +775,8 @@ export function mountBoard(root: HTMLElement, room: Room, user: User): () => voi
     invalidate(false);
   }
 
-  /** Marks every stroke under (wx, wy) within r: WebSocket strokes, tile deltas and strokes baked into snapshots. */
-  function hitAll(er: { ids: Set<string> }, wx: number, wy: number, r: number): boolean {
+  /** Marks every stroke under (wx, wy) within r that is here as a vector: WebSocket strokes and tile deltas. */
+  function hitLocal(er: Erasing, wx: number, wy: number, r: number): boolean {
     let hit = false;
     const test = (id: string, d: Decoded) => {
       if (erasedIds.has(id) || er.ids.has(id) || !hitStroke(d, wx, wy, r)) return;
@@ -785,74 +786,108 @@ export function mountBoard(root: HTMLElement, room: Room, user: User): () => voi
     for (let i = order.length - 1; i >= 0; i--) if (!order[i].erased) test(order[i].id, order[i].d);
     const level = currentLevel();
     for (const t of tileCache.values()) if (t.level === level) for (const st of t.strokes) test(st.id, st.d);
-    for (const [id, hr] of history) if (!hr.erased) test(id, hr.d);
     return hit;
   }
 
+  /**
+   * Local vectors first; a point that hits none of them may lie on a stroke that is only pixels of a snapshot PNG,
+   * so it is queued for the server's hit test (GET /api/rooms/:id/strokes/at, which reads the tile index of the few
+   * tiles under it, never the room's history). Points closer than half the eraser radius to the last queued one
+   * add nothing.
+   */
   function eraseAt(e: PointerEvent): void {
-    if (!erasing) return;
+    const er = erasing;
+    if (!er) return;
     const [wx, wy] = toWorld(e);
-    const r = (widthPx * 1.5) / view.z;
-    erasing.pts.push([wx, wy, r]);
-    if (hitAll(erasing, wx, wy, r)) invalidate(true);
+    const r = Math.min(MAX_HIT_RADIUS, (widthPx * 1.5) / view.z);
+    if (hitLocal(er, wx, wy, r)) return invalidate(true);
+    const last = er.queue[er.queue.length - 1];
+    if (last && Math.hypot(last[0] - wx, last[1] - wy) < r / 2) return;
+    er.queue.push([wx, wy, r]);
+    if (!lookups.includes(er)) lookups.push(er);
+    pumpLookups();
   }
 
   /**
-   * The strokes inside snapshot PNGs have no vectors in the tiles response (GetTiles returns only the strokes
-   * after a snapshot, and the gateway does not expose its explicit tile list with covers_seq 0, which would give
-   * a tile's full list). So the object eraser reads the room's events up to the first tiles response's head_seq
-   * (what the snapshots can hold; later strokes come over the WebSocket), keeping erase/restore state, in pages of
-   * 10,000, once per board, when the eraser is picked. A room longer than HISTORY_MAX events is not read: there
-   * strokes inside snapshots cannot be erased by the object eraser (the pixel eraser still works).
+   * At most one hit-test request in flight: the oldest gesture's queued points (those within LOOKUP_SPAN eraser radii
+   * of its first one) go out as one disk covering them all; the answer is hit-tested again point by point (the disk
+   * covers more than the path), and what it hits joins the gesture's erase set with the same preview.
    */
-  function loadHistory(): Promise<void> {
-    if (historyLoad) return historyLoad;
-    const upTo = tilesHead;
-    stage.dataset.eraserHistory = 'loading';
-    historyLoad = (async () => {
-      if (upTo > HISTORY_MAX) {
-        stage.dataset.eraserHistory = 'too-long';
-        return;
+  function pumpLookups(): void {
+    if (lookupBusy) return;
+    const er = lookups.find((g) => g.queue.length > 0);
+    if (!er) return;
+    const [fx, fy, fr] = er.queue[0];
+    let n = 0;
+    let x0 = fx, y0 = fy, x1 = fx, y1 = fy;
+    for (const [x, y] of er.queue) {
+      const nx0 = Math.min(x0, x), ny0 = Math.min(y0, y), nx1 = Math.max(x1, x), ny1 = Math.max(y1, y);
+      if (n > 0 && Math.hypot(nx1 - nx0, ny1 - ny0) > LOOKUP_SPAN * fr) break;
+      [x0, y0, x1, y1] = [nx0, ny0, nx1, ny1];
+      n++;
+    }
+    const batch = er.queue.splice(0, n);
+    const cx = (x0 + x1) / 2;
+    const cy = (y0 + y1) / 2;
+    const cr = Math.min(MAX_HIT_RADIUS, Math.max(...batch.map(([x, y, r]) => Math.hypot(x - cx, y - cy) + r)));
+    const ctl = new AbortController();
+    er.abort = ctl;
+    lookupBusy = true;
+    lookupStats.requests++;
+    fetchStrokesAt(room.id, cx, cy, cr, ctl.signal).then((got) => {
+      if (ctl.signal.aborted || er.cancelled) return;
+      if (got.partial) lookupStats.partial++;
+      let hit = false;
+      for (const st of got.strokes) {
+        if (erasedIds.has(st.id) || er.ids.has(st.id)) continue;
+        if (batch.length > 1 && !batch.some(([x, y, r]) => hitStroke(st.d, x, y, r))) continue;
+        er.ids.add(st.id);
+        if (!strokes.has(st.id)) ghosts.set(st.id, st.d);
+        lookupStats.hits++;
+        hit = true;
       }
-      let since = 0;
-      while (since < upTo) {
-        const { page } = await fetchEvents(room.id, since, 10_000);
-        for (const e of page.events) {
-          if (e.seq > upTo) break;
-          const k = e.kind;
-          if (k?.$case === 'strokeAdded' && k.value.stroke) history.set(hex(k.value.stroke.id), { d: decodeStroke(k.value.stroke), erased: false });
-          else if (k?.$case === 'strokesErased' || k?.$case === 'strokesRestored') {
-            for (const sid of k.value.strokeIds) {
-              const hr = history.get(hex(sid));
-              if (hr) hr.erased = k.$case === 'strokesErased';
-            }
-          }
-        }
-        if (!page.events.length || !page.hasMore) break;
-        since = page.events[page.events.length - 1].seq;
-      }
-      historyReady = true;
-      stage.dataset.eraserHistory = String(history.size);
-    })().catch(() => {
-      historyLoad = null; // tried again at the next eraser gesture
-      stage.dataset.eraserHistory = 'failed';
+      if (hit) invalidate(true);
+    }, () => {
+      if (!ctl.signal.aborted) lookupStats.failed++;
+    }).finally(() => {
+      er.abort = null;
+      lookupBusy = false;
+      if (er.done && er.queue.length === 0) finishErase(er);
+      stage.dataset.eraserLookups = `${lookupStats.requests},${lookupStats.hits},${lookupStats.partial},${lookupStats.failed}`;
+      pumpLookups();
     });
-    return historyLoad;
   }
 
-  function endErase(): void {
+  /**
+   * The pointer lifted: the erase goes out once the gesture's server lookups are answered (at most one in flight,
+   * the rest of its queue coalesced into disks). A cancelled gesture (pointercancel, a second finger, leaving the
+   * board) aborts its request and drops its queue and preview.
+   */
+  function endErase(cancel = false): void {
     const er = erasing;
     erasing = null;
     if (!er) return;
-    if (historyLoad && !historyReady) {
-      // The gesture came before the snapshot strokes: hit-test its path again once they are here.
-      void historyLoad.then(() => {
-        for (const [x, y, r] of er.pts) hitAll(er, x, y, r);
-        sendErase(er.ids);
-      });
+    er.done = true;
+    if (cancel) {
+      er.cancelled = true;
+      er.queue.length = 0;
+      er.abort?.abort();
+      for (const id of er.ids) ghosts.delete(id);
+      dropLookup(er);
+      invalidate(true);
       return;
     }
-    sendErase(er.ids);
+    if (er.queue.length === 0 && !er.abort) finishErase(er);
+  }
+
+  function dropLookup(er: Erasing): void {
+    const i = lookups.indexOf(er);
+    if (i >= 0) lookups.splice(i, 1);
+  }
+
+  function finishErase(er: Erasing): void {
+    dropLookup(er);
+    if (!er.cancelled) sendErase(er.ids);
   }
 
   function sendErase(set: Set<string>): void {
@@ -862,8 +897,6 @@ export function mountBoard(root: HTMLElement, room: Room, user: User): () => voi
     for (const id of ids) {
       const r = strokes.get(id);
       if (r) r.erased = true;
-      const hr = history.get(id);
-      if (hr) hr.erased = true;
       erasedIds.add(id);
     }
     conn.action({ $case: 'eraseStrokes', value: { actionId, strokeIds: ids.map(unhex) } }, actionId);
@@ -895,7 +928,7 @@ export function mountBoard(root: HTMLElement, room: Room, user: User): () => voi
       touches.set(e.pointerId, { x: e.clientX, y: e.clientY });
       if (touches.size === 2) {
         endStroke(true);
-        erasing = null;
+        endErase(true);
         panning = null;
         pinch = pinchState();
         canvas.setPointerCapture(e.pointerId);
@@ -920,8 +953,7 @@ export function mountBoard(root: HTMLElement, room: Room, user: User): () => voi
     }
     if (e.button !== 0 || !canEdit) return;
     if (tool === 'eraser') {
-      erasing = { ids: new Set(), pts: [] };
-      void loadHistory();
+      erasing = { ids: new Set(), queue: [], abort: null, done: false, cancelled: false };
       eraseAt(e);
     } else startStroke(e);
     schedule();
@@ -975,7 +1007,7 @@ export function mountBoard(root: HTMLElement, room: Room, user: User): () => voi
       page.classList.remove('panning');
     }
     if (drawing) endStroke(e.type === 'pointercancel');
-    if (erasing) endErase();
+    if (erasing) endErase(e.type === 'pointercancel');
     if (selecting) {
       selecting = null;
       // A click (under 3 screen pixels either way) is no area.
@@ -1189,12 +1221,14 @@ export function mountBoard(root: HTMLElement, room: Room, user: User): () => voi
   // Tiles first; then the WebSocket sends only what came after them (last_seq = head_seq).
   clearTimeout(tileTimer);
   loadVisibleTiles().then((head) => {
-    if (head) conn.lastSeq = tilesHead = head;
+    if (head) conn.lastSeq = head;
   }, () => {}).finally(() => conn.start());
   canvas.focus({ preventScroll: true });
 
   return () => {
     conn.stop();
+    endErase(true);
+    for (const er of lookups) er.abort?.abort();
     clearTimeout(tileTimer);
     tileGen++;
     ro.disconnect();
@@ -1204,6 +1238,22 @@ export function mountBoard(root: HTMLElement, room: Room, user: User): () => voi
     window.removeEventListener('blur', onBlur);
     window.removeEventListener('online', onOnline);
   };
+}
+
+/** An object-eraser gesture: what it will erase, and its points still to ask the server about. */
+interface Erasing {
+  ids: Set<string>;
+  /** World points (x, y, radius) that hit no local vector, not yet asked about. */
+  queue: [number, number, number][];
+  /** The request in flight for this gesture. */
+  abort: AbortController | null;
+  done: boolean;
+  cancelled: boolean;
+}
+
+/** A stroke as a cut-out at zoom z: its widest ink (pen factor 1.5) plus a CSS pixel of anti-aliasing each side. */
+function ghostOf(d: Decoded, z: number): Decoded {
+  return { ...d, tool: TOOL_PIXEL_ERASER, ps: null, width: d.width * (d.tool === TOOL_PEN ? 1.5 : 1) + 2 / z };
 }
 
 function unhex(s: string): Uint8Array {

@@ -1,7 +1,7 @@
 // The tile layer's network side: GET /api/rooms/:id/tiles (protobuf GetTilesResponse) split into requests of
-// at most 256 tiles, and snapshot PNGs decoded to ImageBitmaps (immutable URLs: the browser cache keeps them).
-import { GetTilesResponse } from './gen/infidraw/tile/v1/tile';
-import { GetEventsResponse } from './gen/infidraw/realtime/v1/realtime_service';
+// at most 256 tiles, snapshot PNGs decoded to ImageBitmaps (immutable URLs: the browser cache keeps them), and the
+// object eraser's server hit test (GET /api/rooms/:id/strokes/at).
+import { GetTilesResponse, HitStrokesResponse } from './gen/infidraw/tile/v1/tile';
 import { ApiError } from './api';
 import { decodeStroke, span, COORD_SCALE, type Decoded } from './geometry';
 import { hex } from './net';
@@ -88,10 +88,28 @@ export async function loadSnapshot(url: string): Promise<{ bitmap: ImageBitmap; 
   return { bitmap: await createImageBitmap(blob), bytes: blob.size };
 }
 
-/** One page of the room's committed events after `since` (GET /api/rooms/:id/events, protobuf). */
-export async function fetchEvents(roomId: string, since: number, limit: number): Promise<{ page: GetEventsResponse; bytes: number }> {
-  const res = await fetch(`/api/rooms/${roomId}/events?since=${since}&limit=${limit}&format=protobuf`, { credentials: 'same-origin' });
-  if (!res.ok) throw new ApiError(res.status, `events: ${res.status}`);
-  const buf = new Uint8Array(await res.arrayBuffer());
-  return { page: GetEventsResponse.decode(buf), bytes: buf.length };
+/** The gateway's largest hit-test radius in world units (tile-delta-go HitStrokes). */
+export const MAX_HIT_RADIUS = 1_000_000;
+/** Coordinates the gateway accepts, in world units (docs/tiles.md: ±1e9 ×100). */
+const MAX_WORLD = 10_000_000;
+
+export interface StrokesAt {
+  /** Visible pen and highlighter strokes whose ink the disk touches, topmost first (at most 64). */
+  strokes: TileStroke[];
+  headSeq: number;
+  /** Not every stroke under the disk may be listed (more than 64, or a tile over the server's scan bound). */
+  partial: boolean;
+}
+
+/**
+ * The visible strokes under a disk (world units), from the server's tile index: GET /api/rooms/:id/strokes/at
+ * (protobuf HitStrokesResponse; editors and owners). It finds the strokes that are only pixels of a snapshot here.
+ */
+export async function fetchStrokesAt(roomId: string, x: number, y: number, r: number, signal?: AbortSignal): Promise<StrokesAt> {
+  const clamp = (v: number, lim: number) => Math.min(lim, Math.max(-lim, v));
+  const q = `x=${clamp(x, MAX_WORLD)}&y=${clamp(y, MAX_WORLD)}&r=${Math.min(MAX_HIT_RADIUS, Math.max(0.01, r))}`;
+  const res = await fetch(`/api/rooms/${roomId}/strokes/at?${q}`, { credentials: 'same-origin', headers: { accept: 'application/x-protobuf' }, signal });
+  if (!res.ok) throw new ApiError(res.status, `strokes/at: ${res.status} ${await res.text()}`);
+  const got = HitStrokesResponse.decode(new Uint8Array(await res.arrayBuffer()));
+  return { strokes: got.strokes.map((st) => ({ id: hex(st.id), d: decodeStroke(st) })), headSeq: got.headSeq, partial: got.partial };
 }

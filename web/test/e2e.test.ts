@@ -300,23 +300,34 @@ test('the object eraser hits a stroke that lives only in a snapshot PNG; the oth
     assert.equal(await strokeCount(p), 0, 'no stroke as a vector: the first one is only in the PNG');
     await waitInk(p, 210, 200);
   }
-  // Ann erases across the first stroke right after picking the eraser (the snapshot strokes may still be loading).
+  // Ann erases across the first stroke: no vector of it is here, so the eraser asks the server's hit test
+  // (GET strokes/at, the tile index), never the room's events.
+  const asked: string[] = [];
+  ann.on('request', (r) => {
+    if (r.url().includes('/strokes/at?') || r.url().includes('/events')) asked.push(r.url());
+  });
   await ann.keyboard.press('e');
   await stroke(ann, [[210, 185], [210, 215]]);
   await waitInk(ben, 210, 200, false);
   await waitInk(ann, 210, 200, false);
+  assert.ok(asked.some((u) => u.includes('/strokes/at?')), 'the eraser asked the server hit test');
+  assert.ok(!asked.some((u) => u.includes('/events')), `the eraser read no event history: ${asked.join(' ')}`);
+  const [requests, hits] = ((await ann.getAttribute('#stage', 'data-eraser-lookups')) ?? '').split(',').map(Number);
+  assert.ok(requests >= 1 && hits === 1, `lookups ${requests}, strokes found ${hits}`);
   for (const y of [230, 250, 270]) await waitInk(ben, 200, y + 5); // the others stay
   const erased = await ann.evaluate(async (roomId) => {
     const j = (await (await fetch(`/api/rooms/${roomId}/events?format=json`)).json()) as { events: { strokesErased?: { strokeIds?: string[] } }[] };
     return j.events.filter((e) => e.strokesErased).map((e) => e.strokesErased!.strokeIds?.length ?? 0);
   }, roomId);
   assert.deepEqual(erased, [1], 'one erase of exactly one stroke');
-  // After a reload the erased stroke does not come back from any snapshot.
-  await ben.reload();
-  await online(ben);
-  await waitInk(ben, 200, 275);
-  await waitInk(ben, 210, 200, false);
-  assert.equal(await inkAt(ben, 210, 200), 0);
+  // After a reload the erased stroke does not come back from any snapshot, for either of them.
+  for (const p of [ben, ann]) {
+    await p.reload();
+    await online(p);
+    await waitInk(p, 200, 275);
+    await waitInk(p, 210, 200, false);
+    assert.equal(await inkAt(p, 210, 200), 0);
+  }
 });
 
 test('export an area: drag a rectangle, get exactly that world rectangle as a PNG at 2×; a viewer may export too', opt, async () => {
