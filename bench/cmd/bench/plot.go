@@ -11,12 +11,12 @@ import (
 
 // latencySVG draws the latency CDF of every fan-out run (log-scaled milliseconds).
 func latencySVG(path string, runs []fanout.Result) error {
-	const w, left, bottom = 720, 60, 40
-	h := max(400, 60+12*len(runs)) // room for one legend line per run
+	const plotW, w, left, bottom = 720, 980, 60, 40 // the legend is a column right of the plot
+	h := max(400, 60+12*len(runs))                  // one legend line per run
 	lo, hi := 0.1, 1000.0
 	x := func(ms float64) float64 {
 		ms = math.Min(math.Max(ms, lo), hi)
-		return left + (math.Log10(ms)-math.Log10(lo))/(math.Log10(hi)-math.Log10(lo))*(w-left-20)
+		return left + (math.Log10(ms)-math.Log10(lo))/(math.Log10(hi)-math.Log10(lo))*(plotW-left-20)
 	}
 	y := func(q float64) float64 { return float64(h-bottom) - q*float64(h-bottom-20) }
 	var b strings.Builder
@@ -28,7 +28,7 @@ func latencySVG(path string, runs []fanout.Result) error {
 	for _, q := range []float64{0, 0.5, 0.9, 0.99, 1} {
 		fmt.Fprintf(&b, `<text x="%d" y="%.1f" text-anchor="end">%g</text>`, left-5, y(q)+4, q)
 	}
-	fmt.Fprintf(&b, `<text x="%d" y="%d" text-anchor="middle">send → delivery latency (CDF)</text>`, w/2, h-5)
+	fmt.Fprintf(&b, `<text x="%d" y="%d" text-anchor="middle">send → delivery latency (CDF)</text>`, plotW/2, h-5)
 	for i, r := range runs {
 		if len(r.Latencies) == 0 {
 			continue
@@ -40,12 +40,16 @@ func latencySVG(path string, runs []fanout.Result) error {
 			pts = append(pts, fmt.Sprintf("%.1f,%.1f", x(r.Latencies[j]), y(float64(j)/float64(len(r.Latencies)))))
 		}
 		pts = append(pts, fmt.Sprintf("%.1f,%.1f", x(r.Latencies[len(r.Latencies)-1]), y(1)))
-		fmt.Fprintf(&b, `<polyline fill="none" stroke="%s" stroke-width="1.5" points="%s"/>`, c, strings.Join(pts, " "))
-		fmt.Fprintf(&b, `<text x="%d" y="%d" fill="%s">%s, %d replica(s), %gx speed</text>`, left+10, 35+12*i, c, r.System, r.Replicas, r.Speed)
+		fmt.Fprintf(&b, `<polyline fill="none" stroke="%s" stroke-width="1.5" stroke-dasharray="%s" points="%s"/>`, c, dashes[r.System], strings.Join(pts, " "))
+		fmt.Fprintf(&b, `<line x1="%d" y1="%d" x2="%d" y2="%d" stroke="%s" stroke-width="1.5" stroke-dasharray="%s"/>`, plotW-20, 31+12*i, plotW, 31+12*i, c, dashes[r.System])
+		fmt.Fprintf(&b, `<text x="%d" y="%d" fill="%s">%s, %d replica(s), %gx speed</text>`, plotW+5, 35+12*i, c, r.System, r.Replicas, r.Speed)
 	}
 	b.WriteString(`</svg>`)
 	return os.WriteFile(path, []byte(b.String()), 0o644)
 }
+
+// dashes tell the systems apart where the palette's colours repeat.
+var dashes = map[string]string{"infidraw": "none", "baseline": "6 3", "centrifugo": "2 2"}
 
 var palette = []string{"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf",
 	"#393b79", "#ad494a", "#637939", "#7b4173", "#3182bd", "#e6550d"}

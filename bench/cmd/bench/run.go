@@ -308,7 +308,7 @@ func fanoutComparison(summary *strings.Builder, p plan, all []fanout.Result, oth
 
 func cfClientName(cf *fanout.Centrifugo) string {
 	if cf.Client == "raw" {
-		return "raw-WebSocket (Centrifugo's protobuf protocol)"
+		return "raw-WebSocket"
 	}
 	return cf.Client
 }
