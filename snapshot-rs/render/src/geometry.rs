@@ -229,7 +229,9 @@ impl Piece {
         match *self {
             Piece::Line(a, b) => line(a, b),
             Piece::Quad(a, c, b) => {
-                let n = steps((a.x - 2.0 * c.x + b.x).hypot(a.y - 2.0 * c.y + b.y));
+                let (sx, sy) = (a.x - 2.0 * c.x + b.x, a.y - 2.0 * c.y + b.y);
+                // Not `hypot`: its care for overflow costs a library call per piece.
+                let n = steps((sx * sx + sy * sy).sqrt());
                 let mut prev = a;
                 for i in 1..n {
                     let t = f64::from(i) / f64::from(n);
