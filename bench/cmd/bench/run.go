@@ -190,20 +190,17 @@ type baselineRelay struct{ node, script string }
 
 func fanoutRuns(ctx context.Context, p plan, out, bin, dbURL, redisURL, cpus string, keys *stack.Keys, relay baselineRelay, cf *fanout.Centrifugo, systems []string, drawings []quickdraw.Drawing, strict bool, summary *strings.Builder) error {
 	var all []fanout.Result
+	var running []string
 	for _, sys := range systems {
-		if sys == "centrifugo" && cf == nil {
-			fmt.Fprintf(summary, "### Fan-out, Centrifugo: not run (CENTRIFUGO_BIN is not set; scripts/bench.sh builds it, --quick uses it only when it is built already)\n\n")
-			continue
+		if sys != "centrifugo" || cf != nil {
+			running = append(running, sys)
 		}
-		name := map[string]string{"infidraw": "infidraw (realtime-go, binary protobuf, batched per 16 ms tick, Postgres COPY per batch)",
-			"baseline": "baseline (earlier design: Node `ws`, JSON.stringify per event, one message per event, msgpack over Redis; **no persistence**)"}[sys]
-		if sys == "centrifugo" {
-			name = fmt.Sprintf("Centrifugo %s (%s clients, protobuf protocol, one channel per room, client-side publish acknowledged by its reply, JWT HS256, "+
-				"history and presence off; 1 replica: memory engine, 2 replicas: Redis engine; **no persistence**)", cf.Version, cfClientName(cf))
-		}
-		fmt.Fprintf(summary, "### Fan-out, %s\n\n| replicas | rooms × clients (writers) | speed | commits/s | delivered events/s | p50 ms | p99 ms | p99.9 ms | server CPU s | server peak RSS MiB | order violations | clients missing events |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n", name)
-		for _, n := range p.replicaSets {
-			for _, cfg := range p.fanout {
+	}
+	// Interleaved: every system at one load before the next load, so that a shared machine's busy minutes
+	// fall on all of them alike instead of on one system's whole series.
+	for _, n := range p.replicaSets {
+		for _, cfg := range p.fanout {
+			for _, sys := range running {
 				replicas := make([]*stack.Process, n)
 				for i := range replicas {
 					var err error
@@ -235,16 +232,15 @@ func fanoutRuns(ctx context.Context, p plan, out, bin, dbURL, redisURL, cpus str
 					return fmt.Errorf("%s fan-out: %w", sys, err)
 				}
 				all = append(all, res)
-				fmt.Fprintf(summary, "| %d | %d × %d (%d) | %gx | %.0f | %.0f | %.1f | %.1f | %.1f | %.1f | %.0f | %d | %d |\n", n, cfg.Rooms, cfg.ClientsPerRoom, cfg.WritersPerRoom,
-					cfg.Speed, res.OfferedPerSec, res.DeliveredPerSec, res.P50ms, res.P99ms, res.P999ms, res.ServerCPUSeconds, float64(res.ServerPeakRSS)/(1<<20), res.Violations, res.Incomplete)
 				if res.Violations > 0 || (strict && res.Incomplete > 0) {
+					fanoutTables(summary, systems, cf, all)
 					_ = os.WriteFile(filepath.Join(out, "summary.md"), []byte(summary.String()), 0o644)
 					return fmt.Errorf("%s fan-out lost or reordered events: %d violations, %d incomplete clients", sys, res.Violations, res.Incomplete)
 				}
 			}
 		}
-		fmt.Fprintln(summary)
 	}
+	fanoutTables(summary, systems, cf, all)
 	if err := writeJSON(out, "fanout", all); err != nil {
 		return err
 	}
@@ -259,6 +255,30 @@ func fanoutRuns(ctx context.Context, p plan, out, bin, dbURL, redisURL, cpus str
 	}
 	fmt.Fprintf(summary, "\n![latency distributions](fanout-latency.svg)\n\n![delivered vs offered](fanout-throughput.svg)\n\n")
 	return nil
+}
+
+// fanoutTables writes one table per system, its runs in the order they ran.
+func fanoutTables(summary *strings.Builder, systems []string, cf *fanout.Centrifugo, all []fanout.Result) {
+	for _, sys := range systems {
+		if sys == "centrifugo" && cf == nil {
+			fmt.Fprintf(summary, "### Fan-out, Centrifugo: not run (CENTRIFUGO_BIN is not set; scripts/bench.sh builds it, --quick uses it only when it is built already)\n\n")
+			continue
+		}
+		name := map[string]string{"infidraw": "infidraw (realtime-go, binary protobuf, batched per 16 ms tick, Postgres COPY per batch)",
+			"baseline": "baseline (earlier design: Node `ws`, JSON.stringify per event, one message per event, msgpack over Redis; **no persistence**)"}[sys]
+		if sys == "centrifugo" {
+			name = fmt.Sprintf("Centrifugo %s (%s clients, protobuf protocol, one channel per room, client-side publish acknowledged by its reply, JWT HS256, "+
+				"history and presence off; 1 replica: memory engine, 2 replicas: Redis engine; **no persistence**)", cf.Version, cfClientName(cf))
+		}
+		fmt.Fprintf(summary, "### Fan-out, %s\n\n| replicas | rooms × clients (writers) | speed | commits/s | delivered events/s | p50 ms | p99 ms | p99.9 ms | server CPU s | server peak RSS MiB | order violations | clients missing events |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n", name)
+		for _, res := range all {
+			if res.System == sys {
+				fmt.Fprintf(summary, "| %d | %d × %d (%d) | %gx | %.0f | %.0f | %.1f | %.1f | %.1f | %.1f | %.0f | %d | %d |\n", res.Replicas, res.Rooms, res.ClientsPerRoom, res.WritersPerRoom,
+					res.Speed, res.OfferedPerSec, res.DeliveredPerSec, res.P50ms, res.P99ms, res.P999ms, res.ServerCPUSeconds, float64(res.ServerPeakRSS)/(1<<20), res.Violations, res.Incomplete)
+			}
+		}
+		fmt.Fprintln(summary)
+	}
 }
 
 // fanoutComparison puts infidraw and the baseline side by side at each offered load (same drawings, speed,
