@@ -20,6 +20,10 @@ const MAX_ZOOM = 16;
 const LOOKUP_SPAN = 4;
 /** GET /api/rooms/:id/export.png renders at most this many pixels a side and in all (tile-delta-go ExportRegion). */
 const EXPORT_MAX_SIDE = 4096;
+/** Tiles larger than this on screen (device pixels) are drawn directly, not from a composed canvas; at most COMPOSED_MAX kept. */
+const COMPOSE_MAX_PX = 1024;
+const COMPOSED_MAX = 128;
+const COMPOSE_BUDGET_MS = 6;
 const EXPORT_MAX_PIXELS = 16 * 1024 * 1024;
 /** Output scales of an area export, relative to the area's size on screen (1× = as seen, in CSS pixels). */
 const EXPORT_SCALES = [1, 2, 4];
@@ -95,6 +99,7 @@ export function mountBoard(root: HTMLElement, room: Room, user: User): () => voi
           const rec: Rec = { id, seq: e.seq, d: decodeStroke(k.value.stroke), erased: false };
           strokes.set(id, rec);
           order.push(rec);
+          dropComposed(rec.d);
           if (baseValid) drawOnBase(rec);
         } else if (k.$case === 'strokesErased' || k.$case === 'strokesRestored') {
           const erased = k.$case === 'strokesErased';
@@ -192,6 +197,16 @@ export function mountBoard(root: HTMLElement, room: Room, user: User): () => voi
   let pendingDelay = 300;
   const erasedIds = new Set<string>();
   let tileTimer: ReturnType<typeof setTimeout> | undefined;
+  let tileDue = Infinity; // when tileTimer fires
+  let tileSince = 0; // first scheduleTiles since the last load
+  // Composed tiles (paintComposed), least recently drawn first; contentGen changes with what hides strokes.
+  const composed = new Map<string, { tile: Tile; bitmap: ImageBitmap | null; gen: number; res: number; canvas: HTMLCanvasElement }>();
+  let contentGen = 0;
+  let composeUntil = 0; // this frame's composing budget ends (performance.now())
+  let composeBehind = false; // a tile was not composed for lack of budget: draw the base again
+  // The view the base canvas holds (scrollBase), and whether the view moved since.
+  const baseView = { x: 0, y: 0, z: 0, w: 0, h: 0 };
+  let viewMoved = false;
   let tileGen = 0;
   let tilesInflight = 0;
   let tileWanted = '';
@@ -291,8 +306,10 @@ export function mountBoard(root: HTMLElement, room: Room, user: User): () => voi
   root.append(page);
 
   const ctx = canvas.getContext('2d')!;
-  const base = document.createElement('canvas');
-  const bctx = base.getContext('2d')!;
+  let base = document.createElement('canvas');
+  let bctx = base.getContext('2d')!;
+  let spare = document.createElement('canvas'); // scrollBase draws the shifted base here, then the two swap
+  let sctx = spare.getContext('2d')!;
   let dpr = window.devicePixelRatio || 1;
   let baseValid = false;
   let dirty = true;
@@ -327,18 +344,29 @@ export function mountBoard(root: HTMLElement, room: Room, user: User): () => voi
   }
 
   function drawOnBase(rec: Rec): void {
-    if (!rec.erased && visible(rec.d)) {
+    if (viewMoved) baseValid = false; // the base still holds the previous view
+    else if (!rec.erased && visible(rec.d)) {
       drawStroke(bctx, rec.d, mapping());
       dirty = true;
       schedule();
     }
   }
 
-  function invalidate(full: boolean): void {
+  /** `full`: the base is drawn again; `content` (by default with full): what is drawn changed, composed tiles too. */
+  function invalidate(full: boolean, content = full): void {
     if (full) {
       baseValid = false;
       scheduleTiles();
     }
+    if (content) contentGen++;
+    dirty = true;
+    schedule();
+  }
+
+  /** The view moved or zoomed, not what is drawn: the next frame scrolls the base or composes it from cached tiles. */
+  function moved(drag = false): void {
+    viewMoved = true;
+    scheduleTiles(120, drag ? 300 : Infinity);
     dirty = true;
     schedule();
   }
@@ -355,11 +383,20 @@ export function mountBoard(root: HTMLElement, room: Room, user: User): () => voi
     if (!dirty) return;
     dirty = false;
     const m = mapping();
-    if (!baseValid) {
+    composeUntil = now + COMPOSE_BUDGET_MS;
+    composeBehind = false;
+    if (!baseValid || (viewMoved && !scrollBase(m))) {
       bctx.setTransform(1, 0, 0, 1, 0, 0);
       bctx.clearRect(0, 0, base.width, base.height);
       drawTiles(m);
       baseValid = true;
+    }
+    viewMoved = false;
+    Object.assign(baseView, { x: view.x, y: view.y, z: view.z, w: base.width, h: base.height });
+    if (composeBehind) {
+      baseValid = false;
+      dirty = true;
+      schedule();
     }
     ctx.globalCompositeOperation = 'source-over';
     ctx.clearRect(0, 0, canvas.width, canvas.height);
@@ -368,10 +405,102 @@ export function mountBoard(root: HTMLElement, room: Room, user: User): () => voi
     for (const d of mine.values()) if (visible(d)) drawStroke(ctx, d, m);
     for (const ls of live.values()) if (visible(ls.d)) drawStroke(ctx, ls.d, m);
     if (drawing) drawStroke(ctx, drawing.d, m);
-    zoomLabel.textContent = `${view.z >= 0.1 ? Math.round(view.z * 100) : (view.z * 100).toPrecision(2)}\u00a0%`;
+    const zl = `${view.z >= 0.1 ? Math.round(view.z * 100) : (view.z * 100).toPrecision(2)}\u00a0%`;
+    if (zoomLabel.textContent !== zl) zoomLabel.textContent = zl; // no layout per frame for nothing
     for (const [s, c] of cursors) placeCursor(s, c);
     placeSelection();
     updateUnsent();
+  }
+
+  /**
+   * A drag at the same zoom moves the picture by whole device pixels: the base is shifted by that much and only the
+   * strips it uncovers are drawn (the tiles crossing them, clipped). False when a full redraw is needed.
+   */
+  function scrollBase(m: Mapping): boolean {
+    if (baseView.z !== view.z || baseView.w !== base.width || baseView.h !== base.height) return false;
+    const dx = (baseView.x - view.x) * m.scale;
+    const dy = (baseView.y - view.y) * m.scale;
+    const rx = Math.round(dx);
+    const ry = Math.round(dy);
+    if (Math.abs(dx - rx) > 1e-3 || Math.abs(dy - ry) > 1e-3 || Math.abs(rx) >= base.width / 2 || Math.abs(ry) >= base.height / 2) return false;
+    if (rx === 0 && ry === 0) return true;
+    const W = base.width;
+    const H = base.height;
+    const strips: [number, number, number, number][] = [];
+    if (rx) strips.push(rx > 0 ? [0, 0, rx, H] : [W + rx, 0, -rx, H]);
+    if (ry) strips.push(ry > 0 ? [0, 0, W, ry] : [0, H + ry, W, -ry]);
+    // Into the spare canvas at the offset (a canvas drawn onto itself would be copied first), then swap.
+    if (spare.width !== W || spare.height !== H) {
+      spare.width = W;
+      spare.height = H;
+    } else sctx.clearRect(0, 0, W, H);
+    sctx.drawImage(base, rx, ry);
+    [base, spare] = [spare, base];
+    [bctx, sctx] = [sctx, bctx];
+    bctx.setTransform(1, 0, 0, 1, 0, 0);
+    bctx.save();
+    bctx.beginPath();
+    for (const r of strips) bctx.rect(...r);
+    bctx.clip();
+    drawTiles(m, strips);
+    bctx.restore();
+    return true;
+  }
+
+  /**
+   * A complete tile drawn from its composed canvas: snapshot, delta strokes and the WebSocket strokes after it,
+   * drawn once at the power of two at or above its size on screen (at most COMPOSE_MAX_PX), so that frames while
+   * panning and zooming draw one image per tile instead of every stroke again. A composed canvas is kept while its
+   * tile object, snapshot and contentGen are the same (strokes reaching it are dropped by dropComposed).
+   */
+  function paintComposed(m: Mapping, t: Tile): boolean {
+    const s = span(t.level);
+    const size = s * m.scale;
+    if (size > COMPOSE_MAX_PX || !complete(t)) return false;
+    const res = Math.max(64, 2 ** Math.round(Math.log2(size)));
+    const k = tileKey(t.level, t.x, t.y);
+    let c = composed.get(k);
+    if (!c || c.tile !== t || c.bitmap !== t.bitmap || c.gen !== contentGen || c.res !== res) {
+      // Composing has a budget per frame (a zoom across a level or new snapshots would compose every tile at
+      // once): past it the tile's previous composed canvas stands in (what was on screen), else it is drawn
+      // directly; the base is drawn again next frame until every tile is composed.
+      if (performance.now() > composeUntil) {
+        composeBehind = true;
+        if (!c) return false;
+        bctx.drawImage(c.canvas, (t.x * s - m.ox) * m.scale, (t.y * s - m.oy) * m.scale, size, size);
+        return true;
+      }
+      if (c) composed.delete(k);
+      const cv = c?.canvas ?? document.createElement('canvas');
+      cv.width = cv.height = res;
+      const cx = cv.getContext('2d')!;
+      const tm: Mapping = { ox: t.x * s, oy: t.y * s, scale: res / s };
+      if (t.bitmap) cx.drawImage(t.bitmap, 0, 0, res, res);
+      for (const st of t.strokes) if (!hidden(st.id)) drawStroke(cx, st.d, tm);
+      for (const rec of order) {
+        if (rec.seq <= t.coversSeq || rec.erased || hidden(rec.id)) continue;
+        const d = rec.d;
+        const rr = reach(d.width);
+        if (d.maxX + rr < tm.ox || d.minX - rr > tm.ox + s || d.maxY + rr < tm.oy || d.minY - rr > tm.oy + s) continue;
+        drawStroke(cx, d, tm);
+      }
+      c = { tile: t, bitmap: t.bitmap, gen: contentGen, res, canvas: cv };
+      if (composed.size >= COMPOSED_MAX) composed.delete(composed.keys().next().value!); // least recently drawn
+    } else composed.delete(k);
+    composed.set(k, c);
+    bctx.drawImage(c.canvas, (t.x * s - m.ox) * m.scale, (t.y * s - m.oy) * m.scale, size, size);
+    return true;
+  }
+
+  /** A stroke arrived: the composed tiles it reaches are composed again. */
+  function dropComposed(d: Decoded): void {
+    const rr = reach(d.width);
+    for (const [k, c] of composed) {
+      const s = span(c.tile.level);
+      const x0 = c.tile.x * s;
+      const y0 = c.tile.y * s;
+      if (d.maxX + rr >= x0 && d.minX - rr <= x0 + s && d.maxY + rr >= y0 && d.minY - rr <= y0 + s) composed.delete(k);
+    }
   }
 
   // ---- tile layer
@@ -418,6 +547,7 @@ export function mountBoard(root: HTMLElement, room: Room, user: User): () => voi
    * WebSocket strokes after its covers_seq that reach the world rectangle [wx0, wx0+ws) × [wy0, wy0+ws).
    */
   function paintTile(m: Mapping, t: Tile | undefined, wx0: number, wy0: number, ws: number): void {
+    if (t && paintComposed(m, t)) return;
     const after = t ? t.coversSeq : 0;
     if (t?.bitmap) {
       const s = span(t.level);
@@ -461,7 +591,7 @@ export function mountBoard(root: HTMLElement, room: Room, user: User): () => voi
    * zooming), the nearest cached complete ancestor (coarser, scaled up) and any cached complete descendants
    * (finer, scaled down) stand in for it, so that the screen is never blank; with neither, the WebSocket strokes.
    */
-  function drawTiles(m: Mapping): void {
+  function drawTiles(m: Mapping, only?: [number, number, number, number][]): void {
     const level = currentLevel();
     const s = span(level);
     const r = visibleRange(level);
@@ -472,6 +602,15 @@ export function mountBoard(root: HTMLElement, room: Room, user: User): () => voi
       for (let tx = r.x0; tx <= r.x1; tx++) {
         visibleN++;
         const t = tileCache.get(tileKey(level, tx, ty));
+        if (only) { // scrolling: only the tiles crossing the uncovered strips
+          const px = (tx * s - m.ox) * m.scale;
+          const py = (ty * s - m.oy) * m.scale;
+          const sz = s * m.scale;
+          if (!only.some(([x, y, w, hh]) => px < x + w && px + sz > x && py < y + hh && py + sz > y)) {
+            if (complete(t)) drawn++;
+            continue;
+          }
+        }
         bctx.save();
         clipTile(m, level, tx, ty);
         if (complete(t)) {
@@ -491,12 +630,17 @@ export function mountBoard(root: HTMLElement, room: Room, user: User): () => voi
         bctx.restore();
       }
     }
-    stage.dataset.tilesVisible = String(visibleN);
-    stage.dataset.tilesDrawn = String(drawn);
-    stage.dataset.tilesFallback = String(fallback);
-    stage.dataset.filled = String(drawn === visibleN && tilesInflight === 0);
-    stage.dataset.drawnLevel = String(level);
-    stage.dataset.view = `${view.x},${view.y},${view.z}`;
+    setData('tilesVisible', String(visibleN));
+    setData('tilesDrawn', String(drawn));
+    if (!only) setData('tilesFallback', String(fallback));
+    setData('filled', String(drawn === visibleN && tilesInflight === 0));
+    setData('drawnLevel', String(level));
+    setData('view', `${view.x},${view.y},${view.z}`);
+  }
+
+  /** Sets a data attribute of the stage only when it changes (no style invalidation per frame for nothing). */
+  function setData(k: string, v: string): void {
+    if (stage.dataset[k] !== v) stage.dataset[k] = v;
   }
 
   function setTileData(): void {
@@ -519,14 +663,24 @@ export function mountBoard(root: HTMLElement, room: Room, user: User): () => voi
   }
 
   /** Debounced: loads the visible tiles of the current level that are not cached. */
-  function scheduleTiles(delay = 120): void {
+  function scheduleTiles(delay = 120, maxWait = Infinity): void {
+    // Debounced, but never put off past `maxWait` after the first call since the last load: a continuous drag
+    // loads the tiles it uncovers while it goes on (zooming waits until it stops: the levels in between are skipped).
+    const now = performance.now();
+    if (tileDue === Infinity) tileSince = now;
+    const at = Math.max(now, Math.min(now + delay, tileSince + maxWait));
     clearTimeout(tileTimer);
-    tileTimer = setTimeout(() => void loadVisibleTiles(), delay);
+    tileDue = at;
+    tileTimer = setTimeout(() => {
+      tileDue = Infinity;
+      void loadVisibleTiles();
+    }, at - now);
   }
 
   /** Drops every cached tile and loads the visible ones again (after an erase or a restore). */
   function refreshTiles(): void {
     tileCache.clear();
+    composed.clear();
     pendingTiles.clear();
     tileWanted = '';
     tileGen++;
@@ -551,11 +705,17 @@ export function mountBoard(root: HTMLElement, room: Room, user: User): () => voi
       if (gen !== tileGen) return got.headSeq;
       if (tileCache.size > 4000) for (const [k, t] of tileCache) if (t.level !== level) tileCache.delete(k);
       const loads: Promise<void>[] = [];
+      let changed = 0;
       for (const t of got.tiles) {
         const k = tileKey(t.level, t.x, t.y);
         const old = tileCache.get(k);
         if (t.pending) pendingTiles.add(k);
         else pendingTiles.delete(k);
+        // The same content again (the request covers the whole screen, cached tiles too): the cached object stays,
+        // and with it its composed canvas.
+        if (old && !t.pending && complete(old) && !old.pending && old.coversSeq === t.coversSeq && old.snapshotUrl === t.snapshotUrl &&
+          old.strokes.length === t.strokes.length) continue;
+        changed++;
         if (t.snapshotUrl && old?.snapshotUrl === t.snapshotUrl && old.bitmap) t.bitmap = old.bitmap;
         // A tile on screen with content stays until its replacement can be drawn (no blank flicker); over a
         // pending answer it stays until the tile is not pending (it is no older than the pending tile's snapshot).
@@ -575,9 +735,9 @@ export function mountBoard(root: HTMLElement, room: Room, user: User): () => voi
         }
       }
       // Show deltas at once; the snapshots as one change when all have arrived (no tile drawn half).
-      invalidate(true);
+      if (changed) invalidate(true, false);
       await Promise.all(loads);
-      invalidate(true);
+      if (loads.length) invalidate(true, false);
       return got.headSeq;
     } catch (e) {
       tileWanted = '';
@@ -587,6 +747,8 @@ export function mountBoard(root: HTMLElement, room: Room, user: User): () => voi
       tilesInflight--;
       if (tileWanted === want) tileWanted = '';
       setTileData();
+      // Filled as of the last frame drawn (a response that changed nothing draws none).
+      setData('filled', String(stage.dataset.tilesDrawn === stage.dataset.tilesVisible && tilesInflight === 0));
       if (gen === tileGen) {
         // Pending tiles in view: ask again with a backoff until their snapshots exist.
         if (visiblePending(level)) {
@@ -649,9 +811,10 @@ export function mountBoard(root: HTMLElement, room: Room, user: User): () => voi
 
   function updateUnsent(): void {
     const n = conn.unacked().length;
-    connEl.dataset.unsent = String(n);
+    if (connEl.dataset.unsent !== String(n)) connEl.dataset.unsent = String(n);
     const base = connEl.textContent?.replace(/ · \d+ unsent$/, '') ?? '';
-    connEl.textContent = n ? `${base} · ${n} unsent` : base;
+    const text = n ? `${base} · ${n} unsent` : base;
+    if (connEl.textContent !== text) connEl.textContent = text;
   }
 
   // ---- tools
@@ -696,7 +859,7 @@ export function mountBoard(root: HTMLElement, room: Room, user: User): () => voi
     view.z = z;
     view.x = wx - sx / z;
     view.y = wy - sy / z;
-    invalidate(true);
+    moved();
   }
 
   function zoomBy(f: number, sx = stageW() / 2, sy = stageH() / 2): void {
@@ -973,7 +1136,7 @@ export function mountBoard(root: HTMLElement, room: Room, user: User): () => voi
       view.y -= (p.cy - pinch.cy) / view.z;
       if (pinch.d > 0) zoomTo(view.z * (p.d / pinch.d), p.cx, p.cy);
       pinch = p;
-      invalidate(true);
+      moved();
       return;
     }
     const [wx, wy] = toWorld(e);
@@ -982,7 +1145,7 @@ export function mountBoard(root: HTMLElement, room: Room, user: User): () => voi
     if (panning) {
       view.x = panning.vx - (e.clientX - panning.px) / view.z;
       view.y = panning.vy - (e.clientY - panning.py) / view.z;
-      invalidate(true);
+      moved(true);
     } else if (selecting) {
       const [wx, wy] = toWorld(e);
       selection = { x0: Math.min(selecting.wx, wx), y0: Math.min(selecting.wy, wy), x1: Math.max(selecting.wx, wx), y1: Math.max(selecting.wy, wy) };
@@ -1024,7 +1187,7 @@ export function mountBoard(root: HTMLElement, room: Room, user: User): () => voi
     const r = canvas.getBoundingClientRect();
     if (e.shiftKey && !e.ctrlKey) {
       view.x += (e.deltaY || e.deltaX) / view.z;
-      invalidate(true);
+      moved(true);
       return;
     }
     const dy = e.deltaMode === 1 ? e.deltaY * 16 : e.deltaY;
