@@ -117,8 +117,10 @@ impl DecodedStroke {
         &self.pressures
     }
 
-    /// The reach in world units × 100 times four, `4 · (0.75 · width + 100)`, kept integral.
-    pub(crate) fn reach_x4(&self) -> i64 {
-        3 * i64::from(self.width) + 4 * COORD_SCALE
+    /// How far ink may reach from the centre line for [`tiles_touched`](crate::tiles_touched), in
+    /// world units × 100: `⌊3 · width / 4⌋ + 100` (the widest pressure factor halved, plus one world
+    /// unit of anti-aliasing margin), in integers as the Go indexer computes it.
+    pub(crate) fn reach(&self) -> i64 {
+        3 * i64::from(self.width) / 4 + COORD_SCALE
     }
 }

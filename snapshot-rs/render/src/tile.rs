@@ -11,8 +11,9 @@ pub const TILE_PX: u32 = 256;
 /// Deepest level of the pyramid; a level-16 tile spans 16.7 million world units.
 pub const MAX_LEVEL: u32 = 16;
 
-/// Largest number of distinct tiles [`tiles_touched`] returns before it gives up.
-pub const MAX_TILES_TOUCHED: usize = 1 << 20;
+/// Largest number of distinct tiles [`tiles_touched`] returns: a stroke over more level-0 tiles (a line
+/// about a million world units long) is refused rather than indexed (`docs/tiles.md`).
+pub const MAX_TILES_TOUCHED: usize = 4096;
 
 /// How far ink can reach from the origin (world units × 100): [`COORD_LIMIT`] plus the reach of the
 /// widest stroke. Tiles and regions beyond it can hold nothing and are rejected.
@@ -94,42 +95,45 @@ pub fn tile_of_point(p: Point, level: u32) -> Result<TileCoord, RenderError> {
 
 /// The tiles of `level` a stroke touches, sorted by `(x, y)` without duplicates.
 ///
-/// Every segment between consecutive points (a single point is a segment of length 0) contributes its
-/// bounding box grown on each side by the reach `0.75 · width + 1` world units; a tile is touched when it
-/// intersects one of those closed boxes. Fails for a level above [`MAX_LEVEL`] and with
+/// Every segment between consecutive points (a single point is a segment of length 0) is cut into
+/// `max(|dx|, |dy|) / span + 1` equal pieces (ends rounded toward the segment's start, as integer
+/// division truncates), so that none is longer than a tile; each piece's bounding box grown on each
+/// side by the reach `⌊3 · width / 4⌋ + 100` (world units × 100) names the tiles it intersects,
+/// boxes closed. This is exactly what the Go indexer (`shared-go/strokes`) stores, checked by the
+/// shared vectors of `docs/testdata/tile-math.json`. Fails for a level above [`MAX_LEVEL`] and with
 /// [`RenderError::TooManyTiles`] past [`MAX_TILES_TOUCHED`] tiles.
 pub fn tiles_touched(stroke: &DecodedStroke, level: u32) -> Result<Vec<TileCoord>, RenderError> {
     if level > MAX_LEVEL {
         return Err(RenderError::Level(level));
     }
-    // Work in quarter units so that the reach 0.75 · width stays integral.
-    let span4 = 4 * tile_span(level);
-    let reach4 = stroke.reach_x4();
+    let too_many = RenderError::TooManyTiles { level };
+    let span = tile_span(level);
+    let reach = stroke.reach();
     let points = stroke.points();
-    let pairs = points.windows(2).map(|w| (w[0], w[1]));
-    let single = (points.len() == 1).then(|| (points[0], points[0]));
     let mut tiles: HashSet<(i32, i32)> = HashSet::new();
-    for (a, b) in pairs.chain(single) {
-        let range = |u: i32, v: i32| {
-            let (lo, hi) = (i64::from(u.min(v)), i64::from(u.max(v)));
-            let first = (4 * lo - reach4).div_euclid(span4);
-            let last = (4 * hi + reach4).div_euclid(span4);
-            (first as i32, last as i32)
-        };
-        let (x0, x1) = range(a.x, b.x);
-        let (y0, y1) = range(a.y, b.y);
-        let area = (i64::from(x1 - x0) + 1) * (i64::from(y1 - y0) + 1);
-        if area > MAX_TILES_TOUCHED as i64 {
-            return Err(RenderError::TooManyTiles { level });
+    let mut prev = points[0];
+    for &p in points {
+        let (x, y) = (i64::from(prev.x), i64::from(prev.y));
+        let (dx, dy) = (i64::from(p.x) - x, i64::from(p.y) - y);
+        let pieces = dx.abs().max(dy.abs()) / span + 1;
+        if pieces > MAX_TILES_TOUCHED as i64 {
+            return Err(too_many);
         }
-        for x in x0..=x1 {
-            for y in y0..=y1 {
-                tiles.insert((x, y));
+        for i in 0..pieces {
+            let (x0, y0) = (x + dx * i / pieces, y + dy * i / pieces);
+            let (x1, y1) = (x + dx * (i + 1) / pieces, y + dy * (i + 1) / pieces);
+            let first = |lo: i64| (lo - reach).div_euclid(span) as i32;
+            let last = |hi: i64| (hi + reach).div_euclid(span) as i32;
+            for tx in first(x0.min(x1))..=last(x0.max(x1)) {
+                for ty in first(y0.min(y1))..=last(y0.max(y1)) {
+                    if tiles.len() == MAX_TILES_TOUCHED && !tiles.contains(&(tx, ty)) {
+                        return Err(too_many);
+                    }
+                    tiles.insert((tx, ty));
+                }
             }
         }
-        if tiles.len() > MAX_TILES_TOUCHED {
-            return Err(RenderError::TooManyTiles { level });
-        }
+        prev = p;
     }
     let mut out: Vec<TileCoord> = tiles
         .into_iter()
@@ -241,8 +245,8 @@ mod tests {
         );
         let s = stroke(400, &[(400, 12_800)]);
         assert_eq!(coords(&tiles_touched(&s, 0).unwrap()), vec![(0, 0)]);
-        // Odd widths keep the exact fraction: width 1 → reach 100.75, so a dot at 25 500 reaches
-        // 25 600.75 (tile 1) and one at 25 499 reaches 25 599.75 (tile 0 only).
+        // The reach is ⌊3 · width / 4⌋ + 100: width 1 → reach 100, so a dot at 25 500 reaches
+        // 25 600 (tile 1) and one at 25 499 reaches 25 599 (tile 0 only).
         let s = stroke(1, &[(25_500, 12_800)]);
         assert_eq!(coords(&tiles_touched(&s, 0).unwrap()), vec![(0, 0), (1, 0)]);
         let s = stroke(1, &[(25_499, 12_800)]);

@@ -11,3 +11,4 @@ mod real_strokes;
 mod region;
 mod tiles;
 mod validation;
+mod vectors;
