@@ -191,6 +191,11 @@ impl Clip {
         }
     }
 
+    /// Whether all of `b` lies where pieces are kept unchanged (near the image, not beyond it).
+    pub fn holds(&self, b: &Box64) -> bool {
+        b.inside(&self.keep)
+    }
+
     /// Whether a dot (or any ink) centred in `b` can reach the image.
     pub fn reaches(&self, b: &Box64) -> bool {
         b.intersects(&self.keep)

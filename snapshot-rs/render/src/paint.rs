@@ -45,10 +45,12 @@ impl Painter {
 
         // Cheap rejection of the whole stroke by the box of its points.
         let points: Vec<P> = stroke.points().iter().map(|&p| map.map(p)).collect();
-        let whole = Clip::new(map.width, map.height, widest * 0.5);
-        if !whole.reaches(&Box64::of(&points)) {
+        let bounds = Box64::of(&points);
+        if !Clip::new(map.width, map.height, widest * 0.5).reaches(&bounds) {
             return false;
         }
+        // The usual case, a stroke wholly near the image: every piece is kept as it is.
+        let near = Clip::new(map.width, map.height, MIN_WIDTH_PX * 0.5).holds(&bounds);
         let Some(ink) = ink_for(stroke) else {
             return false;
         };
@@ -66,7 +68,7 @@ impl Painter {
                 let mut drawn = false;
                 for (piece, f) in pieces.into_iter().zip(piece_means(&factors)) {
                     let w = (base_width * f).max(MIN_WIDTH_PX);
-                    if add(piece_layer, map, piece, w) {
+                    if add(piece_layer, map, piece, w, near) {
                         piece_layer.fold_into(&mut self.stroke);
                         drawn = true;
                     }
@@ -82,7 +84,7 @@ impl Painter {
                 // One shape: the union of the pieces, so overlaps do not accumulate.
                 let mut drawn = false;
                 for piece in pieces {
-                    drawn |= add(&mut self.stroke, map, piece, w);
+                    drawn |= add(&mut self.stroke, map, piece, w, near);
                 }
                 drawn
             }
@@ -93,13 +95,16 @@ impl Painter {
 }
 
 /// Adds the ink of one piece of width `width` pixels (round caps) to `layer` by union; returns whether
-/// any of it could reach the image.
-fn add(layer: &mut Coverage, map: &Mapping, piece: Piece, width: f64) -> bool {
+/// any of it could reach the image. `near`: the piece lies within the image's safe box and meets it,
+/// so it needs neither culling nor splitting (the lines cull themselves row by row).
+fn add(layer: &mut Coverage, map: &Mapping, piece: Piece, width: f64, near: bool) -> bool {
     let r = width * 0.5;
-    let clip = Clip::new(map.width, map.height, r);
-    clip.add(piece, &mut |kept: Piece| {
-        kept.flatten(|a, b| layer.line((a.x, a.y), (b.x, b.y), r));
-    })
+    let mut line = |kept: Piece| kept.flatten(|a, b| layer.line((a.x, a.y), (b.x, b.y), r));
+    if near {
+        line(piece);
+        return true;
+    }
+    Clip::new(map.width, map.height, r).add(piece, &mut line)
 }
 
 /// The ink of a stroke's tool, or `None` when it would leave no trace (a fully transparent

@@ -262,6 +262,10 @@ fn for_pixels(px: &mut [u8], cov: &[u8], f: impl Fn(u32, u32) -> u32) {
         .chunks_exact_mut(LANES * 4)
         .zip(cov.chunks_exact(LANES))
     {
+        // Inside the span of a curved stroke lie pixels it never reached (a loop's hollow).
+        if c.iter().all(|&c| c == 0) {
+            continue;
+        }
         let mut d = [0u32; LANES];
         for (k, d) in d.iter_mut().enumerate() {
             *d = u32::from_le_bytes([p[4 * k], p[4 * k + 1], p[4 * k + 2], p[4 * k + 3]]);
