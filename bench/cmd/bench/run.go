@@ -51,7 +51,7 @@ func run(ctx context.Context, args []string, getenv func(string) string) error {
 	out := fs.String("out", "bench/results", "directory for results")
 	strokesDir := fs.String("strokes", "../shared/data/strokes/raw", "Quick, Draw! raw strokes")
 	serverCPUs := fs.String("server-cpus", "", "pin servers to these cores (taskset list), e.g. 1")
-	only := fs.String("only", "", "comma-separated parts to run (default: wire,fanout,ingest,idle,open,pan, and render unless --quick)")
+	only := fs.String("only", "", "comma-separated parts to run (default: wire,fanout,ingest,idle,open, and render unless --quick)")
 	systems := fs.String("systems", "infidraw,baseline,centrifugo", "fan-out systems to run (centrifugo only when CENTRIFUGO_BIN is set)")
 	cfClient := fs.String("centrifugo-client", "raw", "Centrifugo load-generator client: raw (its protobuf protocol on a WebSocket) or centrifuge-go")
 	speeds := fs.String("speeds", "", "fan-out speed factors to run, e.g. 16,64 (default: all of the plan)")
@@ -105,9 +105,9 @@ func run(ctx context.Context, args []string, getenv func(string) string) error {
 
 	parts := map[string]bool{}
 	if *only == "" {
-		*only = "wire,fanout,ingest,idle,render,open,pan"
+		*only = "wire,fanout,ingest,idle,render,open"
 		if *quick {
-			*only = "wire,fanout,ingest,idle,open,pan"
+			*only = "wire,fanout,ingest,idle,open"
 		}
 	}
 	for _, part := range strings.Split(*only, ",") {
@@ -154,11 +154,6 @@ func run(ctx context.Context, args []string, getenv func(string) string) error {
 	}
 	if parts["open"] {
 		if err := openRuns(ctx, *quick, *out, bin, dbURL, redisURL, *serverCPUs, keys, *strokesDir, getenv, summary); err != nil {
-			return err
-		}
-	}
-	if parts["pan"] { // after open: it pans open's seeded room (pan.go)
-		if err := panRuns(ctx, *quick, *out, dbURL, redisURL, getenv, summary); err != nil {
 			return err
 		}
 	}
@@ -275,11 +270,11 @@ func fanoutTables(summary *strings.Builder, systems []string, cf *fanout.Centrif
 			name = fmt.Sprintf("Centrifugo %s (%s clients, protobuf protocol, one channel per room, client-side publish acknowledged by its reply, JWT HS256, "+
 				"history and presence off; 1 replica: memory engine, 2 replicas: Redis engine; **no persistence**)", cf.Version, cfClientName(cf))
 		}
-		fmt.Fprintf(summary, "### Fan-out, %s\n\n| replicas | rooms × clients (writers) | speed | commits/s | delivered events/s | p50 ms | p99 ms | p99.9 ms | server CPU s | server peak RSS MiB | order violations | clients missing events |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n", name)
+		fmt.Fprintf(summary, "### Fan-out, %s\n\n| replicas | rooms × clients (writers) | speed | commits/s | delivered events/s | p50 ms | p99 ms | p99.9 ms | server CPU s | server peak RSS MiB | generator CPU s | order violations | clients missing events |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|\n", name)
 		for _, res := range all {
 			if res.System == sys {
-				fmt.Fprintf(summary, "| %d | %d × %d (%d) | %gx | %.0f | %.0f | %.1f | %.1f | %.1f | %.1f | %.0f | %d | %d |\n", res.Replicas, res.Rooms, res.ClientsPerRoom, res.WritersPerRoom,
-					res.Speed, res.OfferedPerSec, res.DeliveredPerSec, res.P50ms, res.P99ms, res.P999ms, res.ServerCPUSeconds, float64(res.ServerPeakRSS)/(1<<20), res.Violations, res.Incomplete)
+				fmt.Fprintf(summary, "| %d | %d × %d (%d) | %gx | %.0f | %.0f | %.1f | %.1f | %.1f | %.1f | %.0f | %.1f | %d | %d |\n", res.Replicas, res.Rooms, res.ClientsPerRoom, res.WritersPerRoom,
+					res.Speed, res.OfferedPerSec, res.DeliveredPerSec, res.P50ms, res.P99ms, res.P999ms, res.ServerCPUSeconds, float64(res.ServerPeakRSS)/(1<<20), res.GeneratorCPUSeconds, res.Violations, res.Incomplete)
 			}
 		}
 		fmt.Fprintln(summary)

@@ -7,6 +7,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"os"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -43,21 +44,24 @@ type Config struct {
 // Result of one run.
 type Result struct {
 	Config
-	Replicas         int       `json:"replicas"`
-	DurationSec      float64   `json:"duration_s"`
-	Committed        int       `json:"committed_events"`
-	Delivered        int64     `json:"delivered_events"`
-	DeliveredPerSec  float64   `json:"delivered_events_per_s"`
-	OfferedPerSec    float64   `json:"offered_commits_per_s"`
-	P50ms            float64   `json:"latency_p50_ms"`
-	P99ms            float64   `json:"latency_p99_ms"`
-	P999ms           float64   `json:"latency_p999_ms"`
-	Violations       int       `json:"ordering_violations"`
-	Incomplete       int       `json:"clients_missing_events"`
-	LiveMessagesSent int64     `json:"live_messages_sent"`
-	ServerCPUSeconds float64   `json:"server_cpu_seconds"`
-	ServerPeakRSS    int64     `json:"server_peak_rss_bytes"`
-	Latencies        []float64 `json:"-"`
+	Replicas         int     `json:"replicas"`
+	DurationSec      float64 `json:"duration_s"`
+	Committed        int     `json:"committed_events"`
+	Delivered        int64   `json:"delivered_events"`
+	DeliveredPerSec  float64 `json:"delivered_events_per_s"`
+	OfferedPerSec    float64 `json:"offered_commits_per_s"`
+	P50ms            float64 `json:"latency_p50_ms"`
+	P99ms            float64 `json:"latency_p99_ms"`
+	P999ms           float64 `json:"latency_p999_ms"`
+	Violations       int     `json:"ordering_violations"`
+	Incomplete       int     `json:"clients_missing_events"`
+	LiveMessagesSent int64   `json:"live_messages_sent"`
+	ServerCPUSeconds float64 `json:"server_cpu_seconds"`
+	ServerPeakRSS    int64   `json:"server_peak_rss_bytes"`
+	// GeneratorCPUSeconds is the load generator's own CPU time from the first stroke to the last delivery
+	// check (it runs on one core: near DurationSec means the generator was the limit).
+	GeneratorCPUSeconds float64   `json:"generator_cpu_seconds"`
+	Latencies           []float64 `json:"-"`
 }
 
 // Run drives one configuration.
@@ -127,6 +131,7 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	var committed atomic.Int64
 	var liveSent atomic.Int64
 	perRoom := make([]atomic.Int64, len(rooms)) // commits per room = its head, rooms start empty
+	genBefore, _ := stack.ReadUsage(os.Getpid())
 	runCtx, stop := context.WithTimeout(ctx, cfg.Duration)
 	defer stop()
 	start := time.Now()
@@ -161,6 +166,9 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 			res.Violations += c.violations()
 		}
 		cancel()
+	}
+	if genAfter, err := stack.ReadUsage(os.Getpid()); err == nil {
+		res.GeneratorCPUSeconds = genAfter.CPUSeconds - genBefore.CPUSeconds
 	}
 	res.DurationSec = active.Seconds()
 	res.Committed = int(committed.Load())
