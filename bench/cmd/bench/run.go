@@ -51,7 +51,7 @@ func run(ctx context.Context, args []string, getenv func(string) string) error {
 	out := fs.String("out", "bench/results", "directory for results")
 	strokesDir := fs.String("strokes", "../shared/data/strokes/raw", "Quick, Draw! raw strokes")
 	serverCPUs := fs.String("server-cpus", "", "pin servers to these cores (taskset list), e.g. 1")
-	only := fs.String("only", "", "comma-separated parts to run (default: wire,fanout,ingest,idle,open, and render unless --quick)")
+	only := fs.String("only", "", "comma-separated parts to run (default: wire,fanout,ingest,idle,open,pan, and render unless --quick)")
 	systems := fs.String("systems", "infidraw,baseline,centrifugo", "fan-out systems to run (centrifugo only when CENTRIFUGO_BIN is set)")
 	cfClient := fs.String("centrifugo-client", "raw", "Centrifugo load-generator client: raw (its protobuf protocol on a WebSocket) or centrifuge-go")
 	speeds := fs.String("speeds", "", "fan-out speed factors to run, e.g. 16,64 (default: all of the plan)")
@@ -105,9 +105,9 @@ func run(ctx context.Context, args []string, getenv func(string) string) error {
 
 	parts := map[string]bool{}
 	if *only == "" {
-		*only = "wire,fanout,ingest,idle,render,open"
+		*only = "wire,fanout,ingest,idle,render,open,pan"
 		if *quick {
-			*only = "wire,fanout,ingest,idle,open"
+			*only = "wire,fanout,ingest,idle,open,pan"
 		}
 	}
 	for _, part := range strings.Split(*only, ",") {
@@ -154,6 +154,11 @@ func run(ctx context.Context, args []string, getenv func(string) string) error {
 	}
 	if parts["open"] {
 		if err := openRuns(ctx, *quick, *out, bin, dbURL, redisURL, *serverCPUs, keys, *strokesDir, getenv, summary); err != nil {
+			return err
+		}
+	}
+	if parts["pan"] { // after open: it pans open's seeded room (pan.go)
+		if err := panRuns(ctx, *quick, *out, dbURL, redisURL, getenv, summary); err != nil {
 			return err
 		}
 	}
