@@ -7,6 +7,12 @@ cd "$INFIDRAW_ROOT"
 bash scripts/build.sh # the servers and bin/seed (fast when they are built already)
 go build -o bin/bench ./bench/cmd/bench
 quick=0; for a in "$@"; do [ "$a" = --quick ] && quick=1; done
+# Pinned Node dependencies from a package's own lock file, installed again only when the lock changed (npm's
+# own node_modules/.package-lock.json never equals the lock, so a copy of the installed lock is the stamp).
+npm_ci_locked() {
+  cmp -s "$1/package-lock.json" "$1/node_modules/.infidraw-installed-lock" 2>/dev/null \
+    || { npm ci --prefix "$1" --no-audit --no-fund --silent && cp "$1/package-lock.json" "$1/node_modules/.infidraw-installed-lock"; }
+}
 if [ "$quick" = 0 ]; then
   # Rendering: snapshot-rs's own tile benchmark (it writes its tiles to a fixture directory), and node
   # canvas and the gg fallback on those tiles. ggrender is internal to tile-delta-go, so
@@ -16,11 +22,9 @@ if [ "$quick" = 0 ]; then
   go build -overlay "$overlay" -o bin/ggbench ./tile-delta-go/cmd/ggbench
   rm -f "$overlay"
   cargo build --quiet --release -p infidraw-render --example bench_tiles
-  # node canvas (@napi-rs/canvas, prebuilt Skia): pinned dependencies from its own lock file, installed
-  # again only when the lock changed (npm's own node_modules/.package-lock.json never equals the lock).
+  # node canvas (@napi-rs/canvas, prebuilt Skia).
   nc=bench/render/node-canvas
-  cmp -s "$nc/package-lock.json" "$nc/node_modules/.infidraw-installed-lock" 2>/dev/null \
-    || { npm ci --prefix "$nc" --no-audit --no-fund --silent && cp "$nc/package-lock.json" "$nc/node_modules/.infidraw-installed-lock"; }
+  npm_ci_locked "$nc"
   export GG_BENCH_BIN="$INFIDRAW_ROOT/bin/ggbench" SNAPSHOT_BENCH_BIN="$INFIDRAW_ROOT/target/release/examples/bench_tiles"
   export NODE_CANVAS_BENCH="$INFIDRAW_ROOT/$nc/bench.js"
 fi
@@ -32,9 +36,8 @@ if [ "$quick" = 0 ] && ! cf_built; then
     "github.com/centrifugal/centrifugo/v6@$CENTRIFUGO_VERSION"
 fi
 if cf_built; then export CENTRIFUGO_BIN="$INFIDRAW_ROOT/bin/centrifugo" CENTRIFUGO_CONFIG="$INFIDRAW_ROOT/bench/centrifugo/config.json"; fi
-# The earlier design's Node relay (fan-out baseline): pinned dependencies from its own lock file.
-[ -d bench/baseline-relay/node_modules ] && cmp -s bench/baseline-relay/package-lock.json bench/baseline-relay/node_modules/.package-lock.json \
-  || npm ci --prefix bench/baseline-relay --no-audit --no-fund --silent
+# The earlier design's Node relay (fan-out baseline).
+npm_ci_locked bench/baseline-relay
 started=()
 for svc in pg redis; do bash scripts/backing.sh running "$svc" || started+=("$svc"); done
 trap '[ ${#started[@]} -eq 0 ] || bash scripts/backing.sh stop "${started[@]}"' EXIT
