@@ -258,12 +258,11 @@ impl Piece {
 /// Lines needed for a quadratic with second difference `d`: a uniform subdivision into n lines strays
 /// at most d / (4 n²) from it.
 fn steps(d: f64) -> u32 {
-    let n = (d / (4.0 * FLATTEN_TOLERANCE)).sqrt().ceil();
-    if n.is_nan() {
-        1
-    } else {
-        n.clamp(1.0, 1024.0) as u32
-    }
+    // The ceiling by hand: `f64::ceil` is a library call on the x86-64 baseline, once per piece.
+    // NaN clamps to NaN and casts to 0, then 1.
+    let n = (d / (4.0 * FLATTEN_TOLERANCE)).sqrt().clamp(0.0, 1024.0);
+    let whole = n as u32;
+    (whole + u32::from(f64::from(whole) < n)).max(1)
 }
 
 #[cfg(test)]
@@ -325,6 +324,14 @@ mod tests {
         assert!(b.x0 <= 0.0 && b.x1 >= 256.0);
         let limit = 3.0 * SAFE_MARGIN;
         assert!(b.x0 >= -limit && b.x1 <= limit);
+    }
+
+    #[test]
+    fn steps_round_up() {
+        // d / (4 · 0.04) = 1, 1.0625, 4, 4.0625: n = 1, 2, 2, 3; no curve at all, or NaN, still 1.
+        assert_eq!([0.16, 0.17, 0.64, 0.65].map(steps), [1, 2, 2, 3]);
+        assert_eq!([0.0, f64::NAN].map(steps), [1, 1]);
+        assert_eq!(steps(1e300), 1024);
     }
 
     #[test]

@@ -256,27 +256,25 @@ impl Coverage {
 /// pixels held in arrays, which the compiler turns into SIMD lanes.
 #[inline(always)]
 fn for_pixels(px: &mut [u8], cov: &[u8], f: impl Fn(u32, u32) -> u32) {
-    let whole = cov.len() / LANES * LANES;
-    let (px_lanes, px_rest) = px.split_at_mut(whole * 4);
-    for (p, c) in px_lanes
-        .chunks_exact_mut(LANES * 4)
-        .zip(cov.chunks_exact(LANES))
-    {
+    let (px_groups, px_rest) = px.as_chunks_mut::<{ LANES * 4 }>();
+    let (cov_groups, cov_rest) = cov.as_chunks::<LANES>();
+    for (p, c) in px_groups.iter_mut().zip(cov_groups) {
         // Inside the span of a curved stroke lie pixels it never reached (a loop's hollow).
-        if c.iter().all(|&c| c == 0) {
+        if u64::from_ne_bytes(*c) == 0 {
             continue;
         }
-        let mut d = [0u32; LANES];
-        for (k, d) in d.iter_mut().enumerate() {
-            *d = u32::from_le_bytes([p[4 * k], p[4 * k + 1], p[4 * k + 2], p[4 * k + 3]]);
+        let (pixels, _) = p.as_chunks_mut::<4>();
+        let mut out = [0u32; LANES];
+        for ((o, d), &c) in out.iter_mut().zip(pixels.iter()).zip(c) {
+            *o = f(u32::from_le_bytes(*d), u32::from(c));
         }
-        for (k, d) in d.iter().enumerate() {
-            p[4 * k..4 * k + 4].copy_from_slice(&f(*d, u32::from(c[k])).to_le_bytes());
+        for (d, o) in pixels.iter_mut().zip(out) {
+            *d = o.to_le_bytes();
         }
     }
-    for (p, &c) in px_rest.chunks_exact_mut(4).zip(&cov[whole..]) {
-        let d = u32::from_le_bytes([p[0], p[1], p[2], p[3]]);
-        p.copy_from_slice(&f(d, u32::from(c)).to_le_bytes());
+    let (pixels, _) = px_rest.as_chunks_mut::<4>();
+    for (d, &c) in pixels.iter_mut().zip(cov_rest) {
+        *d = f(u32::from_le_bytes(*d), u32::from(c)).to_le_bytes();
     }
 }
 
