@@ -83,8 +83,19 @@ impl Coverage {
         self.line_any(a, b, r);
     }
 
+    /// Lines at least a pixel wide, nearly all, cover `r + ½ − d` clamped to [0, 1]: the general
+    /// overlap reduces to that, in fewer operations per pixel.
     #[inline(always)]
     fn line_any(&mut self, a: (f64, f64), b: (f64, f64), r: f64) {
+        if r >= 0.5 {
+            self.line_of::<true>(a, b, r);
+        } else {
+            self.line_of::<false>(a, b, r);
+        }
+    }
+
+    #[inline(always)]
+    fn line_of<const WIDE: bool>(&mut self, a: (f64, f64), b: (f64, f64), r: f64) {
         // Pixel centres at `reach` or farther get nothing.
         let reach = r + 0.5;
         let (dx, dy) = (b.0 - a.0, b.1 - a.1);
@@ -136,7 +147,11 @@ impl Coverage {
                     let t = ((px * dxf + pdy) * inv).clamp(0.0, 1.0);
                     let (ex, ey) = (px - t * dxf, py - t * dyf);
                     let d = (ex * ex + ey * ey).sqrt();
-                    let cover = ((d + rf).min(0.5) - (d - rf).max(-0.5)).clamp(0.0, 1.0);
+                    let cover = if WIDE {
+                        (rf + 0.5 - d).clamp(0.0, 1.0)
+                    } else {
+                        ((d + rf).min(0.5) - (d - rf).max(-0.5)).clamp(0.0, 1.0)
+                    };
                     // Rounds to the nearest integer in the low mantissa bits: a cast that vectorises.
                     *v = ((cover * 255.0 + ROUND).to_bits() & 0xff) as u8;
                 }
