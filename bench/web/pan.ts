@@ -89,6 +89,8 @@ interface Phase extends Stats {
   long_tasks: number;
   long_task_ms: number;
   cold?: Partial<Phase>;
+  /** Frames by how the client made its base picture: drawn in full, scrolled (strips only), a scaled preview. */
+  base_draws: { full: number; scroll: number; preview: number };
   tiles_requests: number;
   tile_bytes: number;
   levels_drawn: number[];
@@ -103,6 +105,7 @@ const browser = await chromium.launch({
     '--disable-component-update', '--disable-sync', '--disable-background-timer-throttling', '--disable-renderer-backgrounding'],
 });
 let exitCode = 0;
+let cleanup = () => {};
 try {
   const ctx = await browser.newContext({ viewport: VIEWPORT, deviceScaleFactor: 1 });
   const page = await ctx.newPage();
@@ -124,6 +127,8 @@ try {
       insert into rooms (id, name, owner_id) values ('${roomId}', 'Pan benchmark', '${me.user.id}') on conflict (id) do update set owner_id = excluded.owner_id, deleted_at = null;
       insert into room_members (room_id, user_id, role) values ('${roomId}', '${me.user.id}', 'owner') on conflict do nothing;`);
     log(`adopted room ${roomId} (${strokes} strokes)`);
+    // Afterwards (also after a failure) the room goes back to what it was: strokes without a gateway room or snapshots.
+    cleanup = () => psql(`delete from tile_snapshots where room_id = '${roomId}'; delete from rooms where id = '${roomId}'; delete from users where id = '${me.user.id}';`);
   } else {
     strokes = Number(args.seed ?? 20_000);
     roomId = await page.evaluate(async (csrf) => {
@@ -161,10 +166,10 @@ try {
       await browser.startTracing(page, { path: join(args.profile!, `pan-${level}.trace.json`), categories: ['devtools.timeline', 'disabled-by-default-devtools.timeline', 'blink', 'cc', 'gpu'] });
     }
     await page.evaluate(() => {
-      const w = window as unknown as { __pan: { frames: number[]; long: number[]; levels: Set<string>; run: boolean; obs: PerformanceObserver; tiles: [number, number] } };
+      const w = window as unknown as { __pan: { frames: number[]; long: number[]; levels: Set<string>; run: boolean; obs: PerformanceObserver; tiles: [number, number]; draws: number[] } };
       const st = document.querySelector<HTMLElement>('#stage')!.dataset;
       const p = { frames: [] as number[], long: [] as number[], levels: new Set<string>(), run: true, obs: new PerformanceObserver((l) => { for (const e of l.getEntries()) p.long.push(e.duration); }),
-        tiles: [Number(st.tileRequests), Number(st.tileBytes)] as [number, number] };
+        tiles: [Number(st.tileRequests), Number(st.tileBytes)] as [number, number], draws: (st.draws ?? '0,0,0').split(',').map(Number) };
       p.obs.observe({ type: 'longtask' });
       const tick = (t: number) => {
         if (!p.run) return;
@@ -211,12 +216,13 @@ try {
     }
     await Promise.all(sent);
     const r = await page.evaluate(() => {
-      const w = window as unknown as { __pan: { frames: number[]; long: number[]; levels: Set<string>; run: boolean; obs: PerformanceObserver; tiles: [number, number] } };
+      const w = window as unknown as { __pan: { frames: number[]; long: number[]; levels: Set<string>; run: boolean; obs: PerformanceObserver; tiles: [number, number]; draws: number[] } };
       const p = w.__pan;
       p.run = false;
       p.obs.disconnect();
       const st = document.querySelector<HTMLElement>('#stage')!.dataset;
-      return { frames: p.frames, long: p.long, levels: [...p.levels].map(Number), tiles: [Number(st.tileRequests) - p.tiles[0], Number(st.tileBytes) - p.tiles[1]] };
+      const draws = (st.draws ?? '0,0,0').split(',').map((v, i) => Number(v) - p.draws[i]);
+      return { frames: p.frames, long: p.long, levels: [...p.levels].map(Number), tiles: [Number(st.tileRequests) - p.tiles[0], Number(st.tileBytes) - p.tiles[1]], draws };
     });
     if (profile) {
       const { profile: cpu } = await cdp.send('Profiler.stop');
@@ -229,7 +235,7 @@ try {
       name, zoom: z, level, ...st,
       drag: stats(r.frames.filter((t) => t < wheelAt)), wheel: stats(r.frames.filter((t) => t >= wheelAt)),
       long_tasks: r.long.length, long_task_ms: r.long.reduce((a, b) => a + b, 0),
-      tiles_requests: r.tiles[0], tile_bytes: r.tiles[1], levels_drawn: r.levels.sort((a, b) => a - b), fill_wait_ms: fillWait,
+      tiles_requests: r.tiles[0], tile_bytes: r.tiles[1], base_draws: { full: r.draws[0], scroll: r.draws[1], preview: r.draws[2] }, levels_drawn: r.levels.sort((a, b) => a - b), fill_wait_ms: fillWait,
     };
   }
   for (const step of plan) {
@@ -237,17 +243,16 @@ try {
     for (let i = 0; i < step.presses; i++) await page.keyboard.press('-');
     const z = 1.25 ** -step.presses;
     const t0 = Date.now();
-    await page.waitForFunction((z) => {
-      const st = document.querySelector<HTMLElement>('#stage')!.dataset;
-      return Math.abs(Number(st.view?.split(',')[2]) / z - 1) < 1e-9 && st.filled === 'true' && st.tilesAwaiting === '0';
-    }, z, { timeout: 600_000, polling: 200 });
-    const fillWait = Date.now() - t0;
-    const level = Number(await page.getAttribute('#stage', 'data-drawn-level'));
-    log(`${step.name}: zoom ${z.toPrecision(3)}, level ${level}, filled after ${fillWait} ms; measuring ${SECONDS} s`);
     const waitFilled = () => page.waitForFunction((z) => {
       const st = document.querySelector<HTMLElement>('#stage')!.dataset;
       return Math.abs(Number(st.view?.split(',')[2]) / z - 1) < 1e-6 && st.filled === 'true' && st.tilesAwaiting === '0';
-    }, z, { timeout: 600_000, polling: 200 });
+    }, z, { timeout: 300_000, polling: 200 }).catch(async (e: unknown) => {
+      throw new Error(`${step.name}: the screen was not filled: ${JSON.stringify(await page.evaluate(() => ({ ...document.querySelector<HTMLElement>('#stage')!.dataset })))}`, { cause: e });
+    });
+    await waitFilled();
+    const fillWait = Date.now() - t0;
+    const level = Number(await page.getAttribute('#stage', 'data-drawn-level'));
+    log(`${step.name}: zoom ${z.toPrecision(3)}, level ${level}, filled after ${fillWait} ms; measuring ${SECONDS} s`);
     // Two passes of the same gesture, which ends where it began: the first (cold) reads tiles the server has not
     // rendered snapshots for yet and renders them meanwhile; the second (warm, the reported one) pans over what
     // the first left, which is what a board that has been looked at serves.
@@ -264,7 +269,7 @@ try {
     });
     const ph = phases[phases.length - 1];
     log(`${step.name}: ${ph.fps.toFixed(1)} fps (drag ${ph.drag.fps.toFixed(1)}, wheel ${ph.wheel.fps.toFixed(1)}), frame p50 ${ph.p50_ms.toFixed(1)} / p95 ${ph.p95_ms.toFixed(1)} / p99 ${ph.p99_ms.toFixed(1)} ms, dropped ${ph.dropped_pct.toFixed(1)} %, ` +
-      `${ph.long_tasks} long tasks (${ph.long_task_ms.toFixed(0)} ms), ${ph.tiles_requests} tiles requests, ${ph.tile_bytes} B, levels ${ph.levels_drawn.join(',')}`);
+      `${ph.long_tasks} long tasks (${ph.long_task_ms.toFixed(0)} ms), ${ph.tiles_requests} tiles requests, ${ph.tile_bytes} B, levels ${ph.levels_drawn.join(',')}, base ${JSON.stringify(ph.base_draws)}`);
   }
   const result = {
     browser: `${browser.version()} headless, --disable-gpu (software raster), ${VIEWPORT.width}×${VIEWPORT.height}, DPR 1`,
@@ -274,10 +279,7 @@ try {
   };
   if (args.out) writeFileSync(args.out, JSON.stringify(result, null, 2));
   console.log(JSON.stringify(result));
-  if (args.room) { // the adopted room goes back to what it was: strokes without a gateway room or snapshots
-    await page.goto('about:blank');
-    psql(`delete from tile_snapshots where room_id = '${roomId}'; delete from rooms where id = '${roomId}'; delete from users where id = '${me.user.id}';`);
-  } else { // the seeded room does not stay
+  if (!args.room) { // the seeded room does not stay
     await page.goto('about:blank');
     await ctx.request.delete(`${stack.origin}/api/rooms/${roomId}`, { headers: { 'x-csrf-token': me.csrfToken } });
   }
@@ -287,6 +289,7 @@ try {
 } finally {
   await browser.close();
   await stack.close();
+  cleanup();
 }
 process.exit(exitCode);
 

@@ -20,10 +20,15 @@ const MAX_ZOOM = 16;
 const LOOKUP_SPAN = 4;
 /** GET /api/rooms/:id/export.png renders at most this many pixels a side and in all (tile-delta-go ExportRegion). */
 const EXPORT_MAX_SIDE = 4096;
-/** Tiles larger than this on screen (device pixels) are drawn directly, not from a composed canvas; at most COMPOSED_MAX kept. */
+/**
+ * Tiles larger than this on screen (device pixels) are drawn directly, not from a composed canvas; composed canvases
+ * are kept up to COMPOSED_MAX_BYTES of pixels (a 1920×1080 screen shows up to about 160 tiles of 128 px).
+ */
 const COMPOSE_MAX_PX = 1024;
-const COMPOSED_MAX = 128;
+const COMPOSED_MAX_BYTES = 96 * 1024 * 1024;
 const COMPOSE_BUDGET_MS = 6;
+/** While the wheel zooms, a full picture at least this often (ms); scaled previews of the last one in between. */
+const PREVIEW_MS = 200;
 const EXPORT_MAX_PIXELS = 16 * 1024 * 1024;
 /** Output scales of an area export, relative to the area's size on screen (1× = as seen, in CSS pixels). */
 const EXPORT_SCALES = [1, 2, 4];
@@ -202,11 +207,16 @@ export function mountBoard(root: HTMLElement, room: Room, user: User): () => voi
   // Composed tiles (paintComposed), least recently drawn first; contentGen changes with what hides strokes.
   const composed = new Map<string, { tile: Tile; bitmap: ImageBitmap | null; gen: number; res: number; canvas: HTMLCanvasElement }>();
   let contentGen = 0;
+  let composedBytes = 0;
   let composeUntil = 0; // this frame's composing budget ends (performance.now())
   let composeBehind = false; // a tile was not composed for lack of budget: draw the base again
   // The view the base canvas holds (scrollBase), and whether the view moved since.
   const baseView = { x: 0, y: 0, z: 0, w: 0, h: 0 };
   let viewMoved = false;
+  let baseDrawnAt = 0; // performance.now() of the last full draw of the base
+  const draws = { full: 0, scroll: 0, preview: 0 }; // frames by how the base was made (data-draws)
+  let zoomPreview = false; // the wheel is turning (previewBase)
+  let previewTimer: ReturnType<typeof setTimeout> | undefined;
   let tileGen = 0;
   let tilesInflight = 0;
   let tileWanted = '';
@@ -385,22 +395,31 @@ export function mountBoard(root: HTMLElement, room: Room, user: User): () => voi
     const m = mapping();
     composeUntil = now + COMPOSE_BUDGET_MS;
     composeBehind = false;
-    if (!baseValid || (viewMoved && !scrollBase(m))) {
-      bctx.setTransform(1, 0, 0, 1, 0, 0);
-      bctx.clearRect(0, 0, base.width, base.height);
-      drawTiles(m);
-      baseValid = true;
+    let src = base;
+    if (baseValid && viewMoved && zoomPreview && now - baseDrawnAt < PREVIEW_MS && previewBase()) {
+      src = spare;
+      draws.preview++;
+    } else {
+      if (!baseValid || (viewMoved && !scrollBase(m))) {
+        bctx.setTransform(1, 0, 0, 1, 0, 0);
+        bctx.clearRect(0, 0, base.width, base.height);
+        drawTiles(m);
+        baseValid = true;
+        baseDrawnAt = now;
+        draws.full++;
+      } else if (viewMoved) draws.scroll++;
+      viewMoved = false;
+      Object.assign(baseView, { x: view.x, y: view.y, z: view.z, w: base.width, h: base.height });
+      if (composeBehind) {
+        baseValid = false;
+        dirty = true;
+        schedule();
+      }
     }
-    viewMoved = false;
-    Object.assign(baseView, { x: view.x, y: view.y, z: view.z, w: base.width, h: base.height });
-    if (composeBehind) {
-      baseValid = false;
-      dirty = true;
-      schedule();
-    }
+    stage.dataset.draws = `${draws.full},${draws.scroll},${draws.preview}`;
+    ctx.globalCompositeOperation = 'copy'; // the base is the whole picture under what follows: one pass, no blending
+    ctx.drawImage(src, 0, 0);
     ctx.globalCompositeOperation = 'source-over';
-    ctx.clearRect(0, 0, canvas.width, canvas.height);
-    ctx.drawImage(base, 0, 0);
     for (const d of ghosts.values()) if (visible(d)) drawStroke(ctx, ghostOf(d, view.z), m);
     for (const d of mine.values()) if (visible(d)) drawStroke(ctx, d, m);
     for (const ls of live.values()) if (visible(ls.d)) drawStroke(ctx, ls.d, m);
@@ -410,6 +429,28 @@ export function mountBoard(root: HTMLElement, room: Room, user: User): () => voi
     for (const [s, c] of cursors) placeCursor(s, c);
     placeSelection();
     updateUnsent();
+  }
+
+  /**
+   * While the wheel turns, frames show the last full picture scaled into the spare canvas (one image) and a full
+   * one is drawn at most every PREVIEW_MS and when the wheel stops: a zoom step would otherwise draw every tile,
+   * and a change of level every fallback tile, at each notch. False when the sizes differ.
+   */
+  function previewBase(): boolean {
+    const W = base.width;
+    const H = base.height;
+    if (baseView.w !== W || baseView.h !== H) return false;
+    if (spare.width !== W || spare.height !== H) {
+      spare.width = W;
+      spare.height = H;
+    }
+    const k = view.z / baseView.z;
+    sctx.setTransform(1, 0, 0, 1, 0, 0);
+    sctx.clearRect(0, 0, W, H);
+    sctx.setTransform(k, 0, 0, k, (baseView.x - view.x) * view.z * dpr, (baseView.y - view.y) * view.z * dpr);
+    sctx.drawImage(base, 0, 0);
+    sctx.setTransform(1, 0, 0, 1, 0, 0);
+    return true;
   }
 
   /**
@@ -433,8 +474,11 @@ export function mountBoard(root: HTMLElement, room: Room, user: User): () => voi
     if (spare.width !== W || spare.height !== H) {
       spare.width = W;
       spare.height = H;
-    } else sctx.clearRect(0, 0, W, H);
+    }
+    sctx.setTransform(1, 0, 0, 1, 0, 0);
+    sctx.globalCompositeOperation = 'copy';
     sctx.drawImage(base, rx, ry);
+    sctx.globalCompositeOperation = 'source-over';
     [base, spare] = [spare, base];
     [bctx, sctx] = [sctx, bctx];
     bctx.setTransform(1, 0, 0, 1, 0, 0);
@@ -442,6 +486,7 @@ export function mountBoard(root: HTMLElement, room: Room, user: User): () => voi
     bctx.beginPath();
     for (const r of strips) bctx.rect(...r);
     bctx.clip();
+    for (const r of strips) bctx.clearRect(...r);
     drawTiles(m, strips);
     bctx.restore();
     return true;
@@ -470,7 +515,10 @@ export function mountBoard(root: HTMLElement, room: Room, user: User): () => voi
         bctx.drawImage(c.canvas, (t.x * s - m.ox) * m.scale, (t.y * s - m.oy) * m.scale, size, size);
         return true;
       }
-      if (c) composed.delete(k);
+      if (c) {
+        composed.delete(k);
+        composedBytes -= c.res * c.res * 4;
+      }
       const cv = c?.canvas ?? document.createElement('canvas');
       cv.width = cv.height = res;
       const cx = cv.getContext('2d')!;
@@ -485,7 +533,12 @@ export function mountBoard(root: HTMLElement, room: Room, user: User): () => voi
         drawStroke(cx, d, tm);
       }
       c = { tile: t, bitmap: t.bitmap, gen: contentGen, res, canvas: cv };
-      if (composed.size >= COMPOSED_MAX) composed.delete(composed.keys().next().value!); // least recently drawn
+      composedBytes += res * res * 4;
+      for (const [ok, oc] of composed) { // the least recently drawn go first
+        if (composedBytes <= COMPOSED_MAX_BYTES) break;
+        composed.delete(ok);
+        composedBytes -= oc.res * oc.res * 4;
+      }
     } else composed.delete(k);
     composed.set(k, c);
     bctx.drawImage(c.canvas, (t.x * s - m.ox) * m.scale, (t.y * s - m.oy) * m.scale, size, size);
@@ -499,7 +552,10 @@ export function mountBoard(root: HTMLElement, room: Room, user: User): () => voi
       const s = span(c.tile.level);
       const x0 = c.tile.x * s;
       const y0 = c.tile.y * s;
-      if (d.maxX + rr >= x0 && d.minX - rr <= x0 + s && d.maxY + rr >= y0 && d.minY - rr <= y0 + s) composed.delete(k);
+      if (d.maxX + rr >= x0 && d.minX - rr <= x0 + s && d.maxY + rr >= y0 && d.minY - rr <= y0 + s) {
+        composed.delete(k);
+        composedBytes -= c.res * c.res * 4;
+      }
     }
   }
 
@@ -681,6 +737,7 @@ export function mountBoard(root: HTMLElement, room: Room, user: User): () => voi
   function refreshTiles(): void {
     tileCache.clear();
     composed.clear();
+    composedBytes = 0;
     pendingTiles.clear();
     tileWanted = '';
     tileGen++;
@@ -1143,8 +1200,9 @@ export function mountBoard(root: HTMLElement, room: Room, user: User): () => voi
     cursorOut = { x: wx, y: wy };
     schedule();
     if (panning) {
-      view.x = panning.vx - (e.clientX - panning.px) / view.z;
-      view.y = panning.vy - (e.clientY - panning.py) / view.z;
+      // Whole device pixels from where the drag began, so that the base can be shifted instead of drawn again.
+      view.x = panning.vx - Math.round((e.clientX - panning.px) * dpr) / dpr / view.z;
+      view.y = panning.vy - Math.round((e.clientY - panning.py) * dpr) / dpr / view.z;
       moved(true);
     } else if (selecting) {
       const [wx, wy] = toWorld(e);
@@ -1192,6 +1250,12 @@ export function mountBoard(root: HTMLElement, room: Room, user: User): () => voi
     }
     const dy = e.deltaMode === 1 ? e.deltaY * 16 : e.deltaY;
     zoomTo(view.z * Math.exp(-dy * (e.ctrlKey ? 0.01 : 0.0015)), e.clientX - r.left, e.clientY - r.top);
+    zoomPreview = true;
+    clearTimeout(previewTimer);
+    previewTimer = setTimeout(() => {
+      zoomPreview = false;
+      moved();
+    }, 150);
   }, { passive: false });
 
   // ---- keyboard
@@ -1396,6 +1460,7 @@ export function mountBoard(root: HTMLElement, room: Room, user: User): () => voi
     tileGen++;
     ro.disconnect();
     cancelAnimationFrame(raf);
+    clearTimeout(previewTimer);
     window.removeEventListener('keydown', onKey);
     window.removeEventListener('keyup', onKey);
     window.removeEventListener('blur', onBlur);
