@@ -21,11 +21,12 @@ if [ "$quick" = 0 ]; then
   printf '{"Replace":{"%s/tile-delta-go/cmd/ggbench/main.go":"%s/bench/render/ggbench.go.txt"}}' "$INFIDRAW_ROOT" "$INFIDRAW_ROOT" > "$overlay"
   go build -overlay "$overlay" -o bin/ggbench ./tile-delta-go/cmd/ggbench
   rm -f "$overlay"
-  cargo build --quiet --release -p infidraw-render --example bench_tiles
+  cargo build --quiet --release -p infidraw-render --example bench_tiles --example coarse_levels
   # node canvas (@napi-rs/canvas, prebuilt Skia).
   nc=bench/render/node-canvas
   npm_ci_locked "$nc"
   export GG_BENCH_BIN="$INFIDRAW_ROOT/bin/ggbench" SNAPSHOT_BENCH_BIN="$INFIDRAW_ROOT/target/release/examples/bench_tiles"
+  export COARSE_BENCH_BIN="$INFIDRAW_ROOT/target/release/examples/coarse_levels"
   export NODE_CANVAS_BENCH="$INFIDRAW_ROOT/$nc/bench.js"
 fi
 # Centrifugo (fan-out and idle memory), built from the Go module proxy at the pinned version, again only when

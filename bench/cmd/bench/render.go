@@ -139,7 +139,7 @@ func best(a, b tileBench, i int) tileBench {
 // edges, a wrong width, cap, colour, blend or eraser differs by far more (see bench/README.md).
 const parityLimit = 3.0
 
-// renderRuns renders identical tiles with snapshot-rs (tiny-skia), node canvas (@napi-rs/canvas, Skia) and
+// renderRuns renders identical tiles with snapshot-rs, node canvas (@napi-rs/canvas, Skia) and
 // the gg fallback, one process at a time on the server core. snapshot-rs's bench_tiles builds the tiles and
 // writes them to a fixture directory that the other two read; each writes its 256 px dense tile there too,
 // and the pixel parity against snapshot-rs's is checked so that no speed is bought with wrong output.
@@ -199,7 +199,7 @@ func renderRuns(ctx context.Context, out, strokesDir, cpus string, getenv func(s
 
 	fmt.Fprintf(summary, "## Rendering: identical tiles (real strokes; dense tile %d strokes / %d points; board of %d tiles, %.1f strokes per tile)\n\n",
 		r.Dense.Strokes, r.Dense.Points, r.Board.Tiles, r.Board.MeanStrokes)
-	fmt.Fprintf(summary, "snapshot-rs: tiny-skia; node canvas: %s on Node %s (the roadmap's earlier in-process renderer); gg: tile-delta-go's fallback. "+
+	fmt.Fprintf(summary, "snapshot-rs: its own coverage rasteriser (docs/tiles.md); node canvas: %s on Node %s (the roadmap's earlier in-process renderer); gg: tile-delta-go's fallback. "+
 		"Each runs alone on the server core, %d times interleaved with the others; each time is the best run's mean (see bench/README.md). "+
 		"Times include decoding the strokes and encoding the PNG.\n\n", n.Renderer, nodeVersion(ctx, node), renderRepeats)
 	fmt.Fprintf(summary, "| case | snapshot-rs ms | node canvas ms | gg ms | node canvas / snapshot-rs | gg / snapshot-rs | PNG bytes snapshot-rs | PNG bytes node canvas | PNG bytes gg |\n|---|---|---|---|---|---|---|---|---|\n")

@@ -51,7 +51,7 @@ func run(ctx context.Context, args []string, getenv func(string) string) error {
 	out := fs.String("out", "bench/results", "directory for results")
 	strokesDir := fs.String("strokes", "../shared/data/strokes/raw", "Quick, Draw! raw strokes")
 	serverCPUs := fs.String("server-cpus", "", "pin servers to these cores (taskset list), e.g. 1")
-	only := fs.String("only", "", "comma-separated parts to run (default: wire,fanout,ingest,idle,open,pan, and render unless --quick)")
+	only := fs.String("only", "", "comma-separated parts to run (default: wire,fanout,ingest,idle,open,pan, and render,coarse unless --quick)")
 	systems := fs.String("systems", "infidraw,baseline,centrifugo", "fan-out systems to run (centrifugo only when CENTRIFUGO_BIN is set)")
 	cfClient := fs.String("centrifugo-client", "raw", "Centrifugo load-generator client: raw (its protobuf protocol on a WebSocket) or centrifuge-go")
 	speeds := fs.String("speeds", "", "fan-out speed factors to run, e.g. 16,64 (default: all of the plan)")
@@ -105,7 +105,7 @@ func run(ctx context.Context, args []string, getenv func(string) string) error {
 
 	parts := map[string]bool{}
 	if *only == "" {
-		*only = "wire,fanout,ingest,idle,render,open,pan"
+		*only = "wire,fanout,ingest,idle,render,coarse,open,pan"
 		if *quick {
 			*only = "wire,fanout,ingest,idle,open,pan"
 		}
@@ -149,6 +149,11 @@ func run(ctx context.Context, args []string, getenv func(string) string) error {
 	}
 	if parts["render"] {
 		if err := renderRuns(ctx, *out, *strokesDir, *serverCPUs, getenv, summary); err != nil {
+			return err
+		}
+	}
+	if parts["coarse"] {
+		if err := coarseRuns(ctx, *out, *strokesDir, *serverCPUs, getenv, summary); err != nil {
 			return err
 		}
 	}
