@@ -209,12 +209,14 @@ export function mountBoard(root: HTMLElement, room: Room, user: User): () => voi
   let contentGen = 0;
   let composedBytes = 0;
   let composeUntil = 0; // this frame's composing budget ends (performance.now())
-  let composeBehind = false; // a tile was not composed for lack of budget: draw the base again
+  // Tiles (any level) whose rectangle on the base is drawn again next frame: they changed, or their composing
+  // waited for budget. Cheaper than drawing the whole base when a few tiles arrive during a drag.
+  const repaintKeys = new Set<string>();
   // The view the base canvas holds (scrollBase), and whether the view moved since.
   const baseView = { x: 0, y: 0, z: 0, w: 0, h: 0 };
   let viewMoved = false;
   let baseDrawnAt = 0; // performance.now() of the last full draw of the base
-  const draws = { full: 0, scroll: 0, preview: 0 }; // frames by how the base was made (data-draws)
+  const draws = { full: 0, scroll: 0, preview: 0, repaint: 0 }; // frames by how the base was made (data-draws)
   let zoomPreview = false; // the wheel is turning (previewBase)
   let previewTimer: ReturnType<typeof setTimeout> | undefined;
   let tileGen = 0;
@@ -394,12 +396,13 @@ export function mountBoard(root: HTMLElement, room: Room, user: User): () => voi
     dirty = false;
     const m = mapping();
     composeUntil = now + COMPOSE_BUDGET_MS;
-    composeBehind = false;
     let src = base;
     if (baseValid && viewMoved && zoomPreview && now - baseDrawnAt < PREVIEW_MS && previewBase()) {
       src = spare;
       draws.preview++;
     } else {
+      const keys = [...repaintKeys];
+      repaintKeys.clear(); // drawing below may add tiles whose composing has to wait for the next frame
       if (!baseValid || (viewMoved && !scrollBase(m))) {
         bctx.setTransform(1, 0, 0, 1, 0, 0);
         bctx.clearRect(0, 0, base.width, base.height);
@@ -407,16 +410,18 @@ export function mountBoard(root: HTMLElement, room: Room, user: User): () => voi
         baseValid = true;
         baseDrawnAt = now;
         draws.full++;
-      } else if (viewMoved) draws.scroll++;
+      } else {
+        if (viewMoved) draws.scroll++;
+        if (keys.length) repaintTiles(m, keys);
+      }
       viewMoved = false;
       Object.assign(baseView, { x: view.x, y: view.y, z: view.z, w: base.width, h: base.height });
-      if (composeBehind) {
-        baseValid = false;
+      if (repaintKeys.size) {
         dirty = true;
         schedule();
       }
     }
-    stage.dataset.draws = `${draws.full},${draws.scroll},${draws.preview}`;
+    stage.dataset.draws = `${draws.full},${draws.scroll},${draws.preview},${draws.repaint}`;
     ctx.globalCompositeOperation = 'copy'; // the base is the whole picture under what follows: one pass, no blending
     ctx.drawImage(src, 0, 0);
     ctx.globalCompositeOperation = 'source-over';
@@ -429,6 +434,32 @@ export function mountBoard(root: HTMLElement, room: Room, user: User): () => voi
     for (const [s, c] of cursors) placeCursor(s, c);
     placeSelection();
     updateUnsent();
+  }
+
+  /** Draws the rectangles of these tiles (keys of any level) on the base again, clipped, as scrollBase does its strips. */
+  function repaintTiles(m: Mapping, keys: string[]): void {
+    const W = base.width;
+    const H = base.height;
+    const rects: [number, number, number, number][] = [];
+    for (const k of keys) {
+      const [l, x, y] = k.split(':').map(Number);
+      const s = span(l);
+      const x0 = Math.max(0, Math.floor((x * s - m.ox) * m.scale));
+      const y0 = Math.max(0, Math.floor((y * s - m.oy) * m.scale));
+      const x1 = Math.min(W, Math.ceil(((x + 1) * s - m.ox) * m.scale));
+      const y1 = Math.min(H, Math.ceil(((y + 1) * s - m.oy) * m.scale));
+      if (x1 > x0 && y1 > y0) rects.push([x0, y0, x1 - x0, y1 - y0]);
+    }
+    if (!rects.length) return;
+    bctx.setTransform(1, 0, 0, 1, 0, 0);
+    bctx.save();
+    bctx.beginPath();
+    for (const r of rects) bctx.rect(...r);
+    bctx.clip();
+    for (const r of rects) bctx.clearRect(...r);
+    drawTiles(m, rects);
+    bctx.restore();
+    draws.repaint++;
   }
 
   /**
@@ -502,6 +533,7 @@ export function mountBoard(root: HTMLElement, room: Room, user: User): () => voi
     const s = span(t.level);
     const size = s * m.scale;
     if (size > COMPOSE_MAX_PX || !complete(t)) return false;
+    if (!t.bitmap && !t.strokes.length && !order.length) return true; // an empty tile: nothing to compose or draw
     const res = Math.max(64, 2 ** Math.round(Math.log2(size)));
     const k = tileKey(t.level, t.x, t.y);
     let c = composed.get(k);
@@ -510,7 +542,7 @@ export function mountBoard(root: HTMLElement, room: Room, user: User): () => voi
       // once): past it the tile's previous composed canvas stands in (what was on screen), else it is drawn
       // directly; the base is drawn again next frame until every tile is composed.
       if (performance.now() > composeUntil) {
-        composeBehind = true;
+        repaintKeys.add(k);
         if (!c) return false;
         bctx.drawImage(c.canvas, (t.x * s - m.ox) * m.scale, (t.y * s - m.oy) * m.scale, size, size);
         return true;
@@ -773,6 +805,7 @@ export function mountBoard(root: HTMLElement, room: Room, user: User): () => voi
         if (old && !t.pending && complete(old) && !old.pending && old.coversSeq === t.coversSeq && old.snapshotUrl === t.snapshotUrl &&
           old.strokes.length === t.strokes.length) continue;
         changed++;
+        repaintKeys.add(k);
         if (t.snapshotUrl && old?.snapshotUrl === t.snapshotUrl && old.bitmap) t.bitmap = old.bitmap;
         // A tile on screen with content stays until its replacement can be drawn (no blank flicker); over a
         // pending answer it stays until the tile is not pending (it is no older than the pending tile's snapshot).
@@ -787,14 +820,16 @@ export function mountBoard(root: HTMLElement, room: Room, user: User): () => voi
             if (cur === t || (keepOld && cur === old)) {
               t.bitmap = bitmap;
               tileCache.set(k, t);
+              repaintKeys.add(k);
             }
           }, () => {}));
         }
       }
       // Show deltas at once; the snapshots as one change when all have arrived (no tile drawn half).
-      if (changed) invalidate(true, false);
+      // Only the rectangles of the tiles that changed are drawn again (repaintKeys).
+      if (changed) invalidate(false);
       await Promise.all(loads);
-      if (loads.length) invalidate(true, false);
+      if (loads.length) invalidate(false);
       return got.headSeq;
     } catch (e) {
       tileWanted = '';
