@@ -42,7 +42,7 @@ func latencySVG(path string, runs []fanout.Result) error {
 		pts = append(pts, fmt.Sprintf("%.1f,%.1f", x(r.Latencies[len(r.Latencies)-1]), y(1)))
 		fmt.Fprintf(&b, `<polyline fill="none" stroke="%s" stroke-width="1.5" stroke-dasharray="%s" points="%s"/>`, c, dashes[r.System], strings.Join(pts, " "))
 		fmt.Fprintf(&b, `<line x1="%d" y1="%d" x2="%d" y2="%d" stroke="%s" stroke-width="1.5" stroke-dasharray="%s"/>`, plotW-20, 31+12*i, plotW, 31+12*i, c, dashes[r.System])
-		fmt.Fprintf(&b, `<text x="%d" y="%d" fill="%s">%s, %d replica(s), %gx speed</text>`, plotW+5, 35+12*i, c, r.System, r.Replicas, r.Speed)
+		fmt.Fprintf(&b, `<text x="%d" y="%d" fill="%s">%s, %d replica(s), %gx speed, %d writers/room</text>`, plotW+5, 35+12*i, c, r.System, r.Replicas, r.Speed, r.WritersPerRoom)
 	}
 	b.WriteString(`</svg>`)
 	return os.WriteFile(path, []byte(b.String()), 0o644)
