@@ -89,8 +89,8 @@ interface Phase extends Stats {
   long_tasks: number;
   long_task_ms: number;
   cold?: Partial<Phase>;
-  /** Frames by how the client made its base picture: drawn in full, scrolled (strips only), a scaled preview. */
-  base_draws: { full: number; scroll: number; preview: number };
+  /** Frames by how the client made its base picture: drawn in full, scrolled (strips only), a scaled preview; and repaints of changed tiles. */
+  base_draws: { full: number; scroll: number; preview: number; repaint: number };
   tiles_requests: number;
   tile_bytes: number;
   levels_drawn: number[];
@@ -169,7 +169,7 @@ try {
       const w = window as unknown as { __pan: { frames: number[]; long: number[]; levels: Set<string>; run: boolean; obs: PerformanceObserver; tiles: [number, number]; draws: number[] } };
       const st = document.querySelector<HTMLElement>('#stage')!.dataset;
       const p = { frames: [] as number[], long: [] as number[], levels: new Set<string>(), run: true, obs: new PerformanceObserver((l) => { for (const e of l.getEntries()) p.long.push(e.duration); }),
-        tiles: [Number(st.tileRequests), Number(st.tileBytes)] as [number, number], draws: (st.draws ?? '0,0,0').split(',').map(Number) };
+        tiles: [Number(st.tileRequests), Number(st.tileBytes)] as [number, number], draws: (st.draws ?? '0,0,0,0').split(',').map(Number) };
       p.obs.observe({ type: 'longtask' });
       const tick = (t: number) => {
         if (!p.run) return;
@@ -221,7 +221,7 @@ try {
       p.run = false;
       p.obs.disconnect();
       const st = document.querySelector<HTMLElement>('#stage')!.dataset;
-      const draws = (st.draws ?? '0,0,0').split(',').map((v, i) => Number(v) - p.draws[i]);
+      const draws = (st.draws ?? '0,0,0,0').split(',').map((v, i) => Number(v) - (p.draws[i] ?? 0));
       return { frames: p.frames, long: p.long, levels: [...p.levels].map(Number), tiles: [Number(st.tileRequests) - p.tiles[0], Number(st.tileBytes) - p.tiles[1]], draws };
     });
     if (profile) {
@@ -235,7 +235,7 @@ try {
       name, zoom: z, level, ...st,
       drag: stats(r.frames.filter((t) => t < wheelAt)), wheel: stats(r.frames.filter((t) => t >= wheelAt)),
       long_tasks: r.long.length, long_task_ms: r.long.reduce((a, b) => a + b, 0),
-      tiles_requests: r.tiles[0], tile_bytes: r.tiles[1], base_draws: { full: r.draws[0], scroll: r.draws[1], preview: r.draws[2] }, levels_drawn: r.levels.sort((a, b) => a - b), fill_wait_ms: fillWait,
+      tiles_requests: r.tiles[0], tile_bytes: r.tiles[1], base_draws: { full: r.draws[0], scroll: r.draws[1], preview: r.draws[2], repaint: r.draws[3] ?? 0 }, levels_drawn: r.levels.sort((a, b) => a - b), fill_wait_ms: fillWait,
     };
   }
   for (const step of plan) {

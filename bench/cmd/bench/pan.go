@@ -48,6 +48,7 @@ type panPhase struct {
 		Full    int `json:"full"`
 		Scroll  int `json:"scroll"`
 		Preview int `json:"preview"`
+		Repaint int `json:"repaint"`
 	} `json:"base_draws"`
 	Cold *struct {
 		FPS           float64 `json:"fps"`
@@ -145,7 +146,7 @@ func panRuns(ctx context.Context, quick bool, out, dbURL, redisURL string, geten
 		"CDP at 60 events/s) while the page records requestAnimationFrame intervals and long tasks. Dropped = frames short of 60/s. "+
 		"Tiles: requests and bytes (tiles responses + snapshot PNGs) fetched during the pass. The cold pass is the first, while the "+
 		"server renders the snapshots it reads; the row is the second. The browser, Node and the servers share the machine's cores (%.0f s in all).\n\n", res.RoomStrokes, res.Browser, res.Seconds, res.Gesture, time.Since(t0).Seconds())
-	fmt.Fprintf(summary, "| zoom | level (drawn) | frames/s | drag / wheel frames/s | p50 ms | p95 ms | p99 ms | max ms | dropped %% | long tasks (ms) | tiles requests | tile bytes | frames drawn in full / scrolled / previewed | cold pass: frames/s, tiles requests, bytes |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
+	fmt.Fprintf(summary, "| zoom | level (drawn) | frames/s | drag / wheel frames/s | p50 ms | p95 ms | p99 ms | max ms | dropped %% | long tasks (ms) | tiles requests | tile bytes | frames drawn in full / scrolled / previewed (tile repaints) | cold pass: frames/s, tiles requests, bytes |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, p := range res.Phases {
 		levels := make([]string, len(p.LevelsDrawn))
 		for i, l := range p.LevelsDrawn {
@@ -155,8 +156,8 @@ func panRuns(ctx context.Context, quick bool, out, dbURL, redisURL string, geten
 		if p.Cold != nil {
 			cold = fmt.Sprintf("%.1f, %d, %d", p.Cold.FPS, p.Cold.TilesRequests, p.Cold.TileBytes)
 		}
-		fmt.Fprintf(summary, "| %s (%.3g) | %d (%s) | %.1f | %.1f / %.1f | %.1f | %.1f | %.1f | %.1f | %.1f | %d (%.0f) | %d | %d | %d / %d / %d | %s |\n", p.Name, p.Zoom, p.Level, strings.Join(levels, ","),
-			p.FPS, p.Drag.FPS, p.Wheel.FPS, p.P50, p.P95, p.P99, p.Max, p.DroppedPct, p.LongTasks, p.LongTaskMs, p.TilesRequests, p.TileBytes, p.BaseDraws.Full, p.BaseDraws.Scroll, p.BaseDraws.Preview, cold)
+		fmt.Fprintf(summary, "| %s (%.3g) | %d (%s) | %.1f | %.1f / %.1f | %.1f | %.1f | %.1f | %.1f | %.1f | %d (%.0f) | %d | %d | %d / %d / %d (%d) | %s |\n", p.Name, p.Zoom, p.Level, strings.Join(levels, ","),
+			p.FPS, p.Drag.FPS, p.Wheel.FPS, p.P50, p.P95, p.P99, p.Max, p.DroppedPct, p.LongTasks, p.LongTaskMs, p.TilesRequests, p.TileBytes, p.BaseDraws.Full, p.BaseDraws.Scroll, p.BaseDraws.Preview, p.BaseDraws.Repaint, cold)
 	}
 	fmt.Fprintln(summary)
 	return nil
