@@ -103,6 +103,18 @@ try {
   await a.keyboard.press('?');
   await a.screenshot({ path: join(out, 'shortcuts.png') });
   await a.keyboard.press('Escape');
+  // Export an area: the select tool (A), a rectangle around the house, 2×.
+  await a.keyboard.press('a');
+  await a.mouse.move(box.x + 270, box.y + 200);
+  await a.mouse.down();
+  await a.mouse.move(box.x + 500, box.y + 400, { steps: 4 });
+  await a.mouse.move(box.x + 700, box.y + 590, { steps: 4 });
+  await a.mouse.up();
+  await a.click('button.scale[data-scale="2"]');
+  await a.mouse.move(box.x + 1100, box.y + 450);
+  await a.screenshot({ path: join(out, 'export-area.png') });
+  await a.keyboard.press('Escape');
+  await a.keyboard.press('p');
 
   // A board of 60,000 real strokes (bin/seed, Quick, Draw!) over 60,000 × 60,000 world units, far out.
   await a.goto(`${stack.origin}/`);
