@@ -215,6 +215,10 @@ try {
       await tick(i + 1, t0);
     }
     await Promise.all(sent);
+    // The last wheel events may still be on their way (CDP acknowledges them before the page has handled them):
+    // the view is back at the start zoom before the pass ends.
+    await page.waitForFunction((z) => Math.abs(Number(document.querySelector<HTMLElement>('#stage')!.dataset.view?.split(',')[2]) / z - 1) < 1e-6, z,
+      { timeout: 10_000, polling: 50 }).catch(() => log(`${name}: the view did not come back to zoom ${z}`));
     const r = await page.evaluate(() => {
       const w = window as unknown as { __pan: { frames: number[]; long: number[]; levels: Set<string>; run: boolean; obs: PerformanceObserver; tiles: [number, number]; draws: number[] } };
       const p = w.__pan;
