@@ -196,7 +196,11 @@ func (h *Hub) catchUp(r *Room, c *Client, cursor uint64) {
 		case <-ctx.Done():
 		}
 	}()
-	for {
+	// A read can come back empty while the stream is ahead of the cursor: events committed after the read
+	// and already flushed to the live clients, this one not among them yet. The next read holds them, so
+	// an empty read is retried; a database that keeps lagging the stream makes the client rejoin rather
+	// than go live past events it never got.
+	for empty := 0; ; {
 		evs, head, err := h.reader.EventsAfter(ctx, r.id, cursor, h.opts.PageSize)
 		if err != nil {
 			c.Kick(realtimev1.ErrorCode_ERROR_CODE_INTERNAL, "catch-up failed: rejoin")
@@ -210,12 +214,18 @@ func (h *Hub) catchUp(r *Room, c *Client, cursor uint64) {
 			h.metrics.eventsOut.Add(float64(len(evs)))
 		}
 		r.mu.Lock()
-		if cursor >= r.delivered || len(evs) == 0 {
+		if cursor >= r.delivered {
 			c.cursor, c.live = cursor, true
 			r.mu.Unlock()
 			return
 		}
 		r.mu.Unlock()
+		if len(evs) == 0 {
+			if empty++; empty > 3 {
+				c.Kick(realtimev1.ErrorCode_ERROR_CODE_INTERNAL, "catch-up fell behind the live stream: rejoin")
+				return
+			}
+		}
 	}
 }
 
