@@ -231,7 +231,10 @@ fn sigterm_and_sigint_drain_and_exit_zero() {
         assert!(killed.success());
         let status = wait_exit(&mut p.child);
         assert_eq!(status.code(), Some(0), "{signal}");
-        let log: Vec<String> = p.log.try_iter().collect();
+        // The process has exited, but its last lines may still be on their way from the reader thread:
+        // read until it hangs up (end of stdout).
+        let log: Vec<String> =
+            std::iter::from_fn(|| p.log.recv_timeout(Duration::from_secs(5)).ok()).collect();
         assert!(
             log.iter().any(|l| l.contains("\"message\":\"stopped\"")),
             "{signal}: {log:?}"
