@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { startStack, missing, DB, ROOT, type Stack } from './stack.ts';
-import { decodePng } from './png.ts';
+import { decodePng } from '../../gateway-ts/test/png.ts';
 
 const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 const skip = [...missing(), ...(existsSync(CHROMIUM) ? [] : [CHROMIUM])];

@@ -1,5 +1,5 @@
-// A small PNG decoder for the browser tests (8-bit RGB or RGBA, not interlaced: what tile-delta-go's
-// encoder writes), the same as gateway-ts/test/export.test.ts uses.
+// A small PNG decoder for the tests of exported PNGs (8-bit RGB or RGBA, not interlaced: what
+// tile-delta-go's encoder writes). The web client's browser tests import it from here too.
 import assert from 'node:assert/strict';
 import { inflateSync } from 'node:zlib';
 
