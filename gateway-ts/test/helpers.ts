@@ -2,27 +2,21 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { spawn, ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync } from 'node:fs';
-import { AddressInfo, createServer } from 'node:net';
+import { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Writable } from 'node:stream';
 import { Pool } from 'pg';
 import { createApp } from '../src/app';
 import { GatewayConfig, loadConfig } from '../src/config';
+import { freePort } from './ports';
 
 export const REPO_ROOT = resolve(__dirname, '../../..');
 export const TEST_DATABASE_URL =
   process.env.TEST_DATABASE_URL ?? 'postgres://infidraw:infidraw@127.0.0.1:55432/infidraw_test?sslmode=disable';
 export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:56379/0';
 
-/** A free TCP port on the loopback interface (bound and released). */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((ok) => server.close(() => ok()));
-  return port;
-}
+export { freePort };
 
 /** Environment of a test gateway: test database, unique Redis prefix, fresh key dir, nothing on gRPC. */
 export function testEnv(extra: Record<string, string> = {}): Record<string, string> {

@@ -1,7 +1,7 @@
 // Starts the real stack on free loopback ports for the browser tests: snapshot-rs, tile-delta-go, the
 // gateway (serving the freshly built web/dist) and realtime-go, against the test PostgreSQL and Redis.
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
+import { freePort } from '../../gateway-ts/test/ports.ts';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -20,18 +20,6 @@ export const BINARIES = {
 
 export function missing(): string[] {
   return Object.entries(BINARIES).filter(([, p]) => !existsSync(p)).map(([, p]) => p);
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((ok, fail) => {
-    const s = createServer();
-    s.unref();
-    s.on('error', fail);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => ok(port));
-    });
-  });
 }
 
 export class Proc {

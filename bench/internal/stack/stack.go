@@ -8,7 +8,6 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -18,6 +17,7 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/google/uuid"
+	"github.com/infidraw/infidraw/shared-go/localtest"
 )
 
 // Keys signs room tokens; DevJWKS is what realtime-go verifies them with.
@@ -54,14 +54,13 @@ type Process struct {
 // WSURL is the replica's /ws.
 func (p *Process) WSURL() string { return "ws://" + p.HTTP + "/ws" }
 
-// FreeAddr returns a loopback address with a free port.
+// FreeAddr returns a loopback address with a free port (below the ephemeral range, see localtest.Port).
 func FreeAddr() string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	addr, err := localtest.Port()
 	if err != nil {
 		panic(err)
 	}
-	defer ln.Close()
-	return ln.Addr().String()
+	return addr
 }
 
 // StartRealtime runs a realtime-go replica and waits until it is healthy. cpus, if set, pins it
