@@ -41,7 +41,7 @@ var components = []component{
 	{"tile-delta", 9192, 9092, "infidraw.tile.v1.TileDeltaService", []string{"TILE_DELTA_HTTP_LISTEN",
 		"TILE_DELTA_GRPC_LISTEN", "DATABASE_URL", "SNAPSHOT_TARGET", "OBJECT_STORE_URL", "LOG_LEVEL"}},
 	{"snapshot", 9193, 9093, "infidraw.render.v1.RenderService", []string{"SNAPSHOT_HTTP_LISTEN",
-		"SNAPSHOT_GRPC_LISTEN", "SNAPSHOT_MAX_REQUEST_BYTES", "LOG_LEVEL"}},
+		"SNAPSHOT_GRPC_LISTEN", "SNAPSHOT_MAX_REQUEST_BYTES", "SNAPSHOT_BASE_CACHE_MB", "LOG_LEVEL"}},
 }
 
 func objName(component string) string { return ReleaseName + "-" + component }

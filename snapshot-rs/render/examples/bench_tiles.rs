@@ -2,7 +2,10 @@
 //! folder), printing one JSON object:
 //!
 //! - `full_ms`: a dense tile of 1000 strokes rendered from nothing;
-//! - `incremental_ms`: 10 more strokes drawn on top of that tile's PNG;
+//! - `incremental_ms`: 10 more strokes drawn on top of that tile's PNG, decoding it each time;
+//! - `incremental_cached_ms`: the same with the base's pixels kept from the render that wrote it
+//!   (`render_tile_cached`, as snapshot-server does for the snapshot policy's chain of snapshots):
+//!   each round draws on the previous round's PNG;
 //! - `typical_ms`: tiles of a board covered with drawings at their natural size (a few to a few
 //!   dozen strokes each), averaged over every touched tile.
 //!
@@ -16,7 +19,10 @@ mod common;
 use std::path::PathBuf;
 
 use common::{Rng, data_dir, load, place, round, time_ms};
-use infidraw_render::{Stroke, TILE_PX, TileCoord, decode_stroke, render_tile, tiles_touched};
+use infidraw_render::{
+    BaseCache, Stroke, TILE_PX, TileCoord, decode_stroke, render_tile, render_tile_cached,
+    tiles_touched,
+};
 
 fn main() {
     let mut args = std::env::args().skip(1);
@@ -45,6 +51,18 @@ fn main() {
     });
     let incremental_ms = time_ms(rounds * 5, || {
         render_tile(tile, TILE_PX, Some(&base_png), extra).unwrap();
+    });
+    let cache = BaseCache::new(64 << 20);
+    let mut chained = render_tile_cached(tile, TILE_PX, None, base_strokes, &cache)
+        .unwrap()
+        .png;
+    let incremental_cached_ms = time_ms(rounds * 5, || {
+        let r = render_tile_cached(tile, TILE_PX, Some(&chained), extra, &cache).unwrap();
+        assert!(
+            r.base_from_cache,
+            "the previous round's PNG was not in the cache"
+        );
+        chained = r.png;
     });
     let full_512_ms = time_ms(rounds, || {
         render_tile(tile, 2 * TILE_PX, None, base_strokes).unwrap();
@@ -88,6 +106,7 @@ fn main() {
                 "full_512_ms": round(full_512_ms),
                 "png_bytes": base_png.len(),
                 "incremental_10_strokes_ms": round(incremental_ms),
+                "incremental_cached_10_strokes_ms": round(incremental_cached_ms),
             },
             "board": {
                 "tiles": tiles.len(),

@@ -2,6 +2,7 @@
 //! non-premultiplied RGBA with fast (fdeflate) compression.
 
 use std::io::Cursor;
+use std::sync::OnceLock;
 
 use png::{BitDepth, ColorType, Compression, Decoder, Encoder, Transformations};
 use tiny_skia::{ColorU8, Pixmap};
@@ -37,40 +38,66 @@ pub(crate) fn decode_base(bytes: &[u8], size: u32) -> Result<Pixmap, RenderError
     let stride = frame.line_size;
     let channels = color.samples();
     let mut pixmap = Pixmap::new(size, size).ok_or_else(|| RenderError::BasePng("size".into()))?;
-    let pixels = pixmap.pixels_mut();
-    for (y, row) in buf.chunks(stride).take(size as usize).enumerate() {
-        for (x, px) in row.chunks_exact(channels).take(size as usize).enumerate() {
-            let [r, g, b, a] = match color {
-                ColorType::Rgba => [px[0], px[1], px[2], px[3]],
-                ColorType::Rgb => [px[0], px[1], px[2], u8::MAX],
-                ColorType::GrayscaleAlpha => [px[0], px[0], px[0], px[1]],
-                ColorType::Grayscale => [px[0], px[0], px[0], u8::MAX],
-                ColorType::Indexed => {
-                    return Err(RenderError::BasePng("palette was not expanded".into()));
+    let row_bytes = 4 * size as usize;
+    for (src, dst) in buf
+        .chunks(stride)
+        .zip(pixmap.data_mut().chunks_exact_mut(row_bytes))
+    {
+        match color {
+            // The format this crate writes: premultiply whole rows, no per-pixel dispatch.
+            ColorType::Rgba => premultiply_row(&src[..row_bytes], dst),
+            _ => {
+                for (px, out) in src.chunks_exact(channels).zip(dst.chunks_exact_mut(4)) {
+                    let [r, g, b, a] = match color {
+                        ColorType::Rgb => [px[0], px[1], px[2], u8::MAX],
+                        ColorType::GrayscaleAlpha => [px[0], px[0], px[0], px[1]],
+                        ColorType::Grayscale => [px[0], px[0], px[0], u8::MAX],
+                        _ => {
+                            return Err(RenderError::BasePng("palette was not expanded".into()));
+                        }
+                    };
+                    let p = ColorU8::from_rgba(r, g, b, a).premultiply();
+                    out.copy_from_slice(&[p.red(), p.green(), p.blue(), p.alpha()]);
                 }
-            };
-            pixels[y * size as usize + x] = ColorU8::from_rgba(r, g, b, a).premultiply();
+            }
         }
     }
     Ok(pixmap)
 }
 
+/// Premultiplies a row of RGBA8 into `dst`; transparent and opaque pixels (most of a tile) skip the
+/// arithmetic.
+fn premultiply_row(src: &[u8], dst: &mut [u8]) {
+    for (px, out) in src.chunks_exact(4).zip(dst.chunks_exact_mut(4)) {
+        match px[3] {
+            0 => out.fill(0),
+            u8::MAX => out.copy_from_slice(px),
+            a => {
+                let p = ColorU8::from_rgba(px[0], px[1], px[2], a).premultiply();
+                out.copy_from_slice(&[p.red(), p.green(), p.blue(), a]);
+            }
+        }
+    }
+}
+
 /// Encodes a pixmap as 8-bit RGBA, not premultiplied.
 pub(crate) fn encode(pixmap: &Pixmap) -> Result<Vec<u8>, RenderError> {
-    let mut rgba = Vec::with_capacity(pixmap.data().len());
-    for p in pixmap.pixels() {
-        let a = p.alpha();
-        let px = match a {
-            0 => [0, 0, 0, 0],
-            u8::MAX => [p.red(), p.green(), p.blue(), a],
-            _ => [
-                demultiply(p.red(), a),
-                demultiply(p.green(), a),
-                demultiply(p.blue(), a),
-                a,
-            ],
-        };
-        rgba.extend_from_slice(&px);
+    let table = demultiply_table();
+    let mut rgba = vec![0u8; pixmap.data().len()];
+    for (px, out) in pixmap.data().chunks_exact(4).zip(rgba.chunks_exact_mut(4)) {
+        match px[3] {
+            0 => {}
+            u8::MAX => out.copy_from_slice(px),
+            a => {
+                let row = &table[usize::from(a) << 8..][..256];
+                out.copy_from_slice(&[
+                    row[usize::from(px[0])],
+                    row[usize::from(px[1])],
+                    row[usize::from(px[2])],
+                    a,
+                ]);
+            }
+        }
     }
     let bad = |e: png::EncodingError| RenderError::Encode(e.to_string());
     // Transparent tiles compress to almost nothing; start with room for a sparse drawing.
@@ -83,6 +110,21 @@ pub(crate) fn encode(pixmap: &Pixmap) -> Result<Vec<u8>, RenderError> {
     writer.write_image_data(&rgba).map_err(bad)?;
     writer.finish().map_err(bad)?;
     Ok(out)
+}
+
+/// [`demultiply`] of every (alpha, channel) pair, indexed `alpha << 8 | channel`: a table lookup
+/// instead of a division per channel (64 KiB, built once).
+fn demultiply_table() -> &'static [u8; 65536] {
+    static TABLE: OnceLock<Box<[u8; 65536]>> = OnceLock::new();
+    TABLE.get_or_init(|| {
+        let mut t = Box::new([0u8; 65536]);
+        for a in 1..=255u8 {
+            for c in 0..=255u8 {
+                t[usize::from(a) << 8 | usize::from(c)] = demultiply(c, a);
+            }
+        }
+        t
+    })
 }
 
 /// `c · 255 / a`, rounded half up, in integers.

@@ -9,7 +9,9 @@
 //!   values here are plain signed integers.
 //! - [`tiles_touched`] says which tiles of a level a stroke touches (segment boxes grown by the reach).
 //! - [`render_tile`] renders one tile of the pyramid, 256 or 512 pixels square, optionally on top of a
-//!   previous PNG of the same tile; [`render_region`] renders any rectangle of the world.
+//!   previous PNG of the same tile; [`render_tile_cached`] keeps the pixels of what it rendered in a
+//!   [`BaseCache`] so that the tile's next incremental render skips decoding its base;
+//!   [`render_region`] renders any rectangle of the world.
 //!
 //! It does no I/O and starts no threads: callers bring the bytes and decide where the work runs. Every
 //! input is validated and every failure is a [`RenderError`]; no input makes it panic.
@@ -32,6 +34,7 @@
 //! ```
 #![warn(missing_docs)]
 
+mod base_cache;
 mod codec;
 mod error;
 mod geometry;
@@ -42,10 +45,12 @@ mod render;
 mod stroke;
 mod tile;
 
+pub use base_cache::BaseCache;
 pub use codec::{decode_stroke, encode_stroke};
 pub use error::{RenderError, StrokeError};
 pub use render::{
     MAX_REGION_EDGE_PX, MAX_REGION_PIXELS, Region, RenderedTile, render_region, render_tile,
+    render_tile_cached,
 };
 pub use stroke::{
     COORD_LIMIT, COORD_SCALE, DecodedStroke, MAX_POINTS, MAX_WIDTH, Point, Stroke, Tool,

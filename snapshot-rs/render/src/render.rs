@@ -2,6 +2,7 @@
 
 use tiny_skia::{Color, Pixmap, PixmapPaint, Transform};
 
+use crate::base_cache::BaseCache;
 use crate::codec::decode_stroke;
 use crate::error::RenderError;
 use crate::geometry::Mapping;
@@ -23,6 +24,8 @@ pub struct RenderedTile {
     pub png: Vec<u8>,
     /// How many of the strokes reached the tile (the others lie wholly outside it).
     pub strokes_drawn: u32,
+    /// Whether the base's pixels came from a [`BaseCache`] instead of decoding `base_png`.
+    pub base_from_cache: bool,
 }
 
 /// A rectangle of the world (world units × 100, min inclusive, max exclusive) drawn into
@@ -62,14 +65,40 @@ pub fn render_tile(
     base_png: Option<&[u8]>,
     strokes: &[Stroke],
 ) -> Result<RenderedTile, RenderError> {
+    render(coord, size_px, base_png, strokes, None)
+}
+
+/// [`render_tile`] that takes the base's pixels from `cache` when it holds them, and keeps the
+/// result's pixels there for the tile's next incremental render (see [`BaseCache`]).
+pub fn render_tile_cached(
+    coord: TileCoord,
+    size_px: u32,
+    base_png: Option<&[u8]>,
+    strokes: &[Stroke],
+    cache: &BaseCache,
+) -> Result<RenderedTile, RenderError> {
+    render(coord, size_px, base_png, strokes, Some(cache))
+}
+
+fn render(
+    coord: TileCoord,
+    size_px: u32,
+    base_png: Option<&[u8]>,
+    strokes: &[Stroke],
+    cache: Option<&BaseCache>,
+) -> Result<RenderedTile, RenderError> {
     if size_px != TILE_PX && size_px != 2 * TILE_PX {
         return Err(RenderError::TileSize(size_px));
     }
     coord.validate()?;
     let decoded = decode_all(strokes)?;
-    let mut pixmap = match base_png {
-        Some(bytes) if !bytes.is_empty() => decode_base(bytes, size_px)?,
-        _ => new_pixmap(size_px, size_px)?,
+    let base = base_png.filter(|b| !b.is_empty());
+    let cached = base.and_then(|b| cache?.take(b, size_px));
+    let base_from_cache = cached.is_some();
+    let mut pixmap = match (cached, base) {
+        (Some(pixmap), _) => pixmap,
+        (None, Some(bytes)) => decode_base(bytes, size_px)?,
+        (None, None) => new_pixmap(size_px, size_px)?,
     };
     let span = tile_span(coord.level);
     let (ox, oy) = coord.origin();
@@ -90,9 +119,14 @@ pub fn render_tile(
             strokes_drawn += 1;
         }
     }
+    let png = encode(&pixmap)?;
+    if let Some(cache) = cache {
+        cache.put(&png, pixmap);
+    }
     Ok(RenderedTile {
-        png: encode(&pixmap)?,
+        png,
         strokes_drawn,
+        base_from_cache,
     })
 }
 

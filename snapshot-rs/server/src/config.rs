@@ -9,6 +9,11 @@ pub const DEFAULT_GRPC_LISTEN: &str = "0.0.0.0:9093";
 pub const DEFAULT_HTTP_LISTEN: &str = "0.0.0.0:9193";
 /// Default largest accepted request message: 32 MiB.
 pub const DEFAULT_MAX_REQUEST_BYTES: usize = 32 << 20;
+/// Default memory for decoded tiles kept for their next incremental render: 64 MiB, about 170
+/// tiles of 256 px.
+pub const DEFAULT_BASE_CACHE_MB: usize = 64;
+
+const MAX_BASE_CACHE_MB: usize = 1 << 16;
 
 const MIN_REQUEST_BYTES: usize = 1 << 10;
 const MAX_REQUEST_BYTES: usize = 1 << 30;
@@ -48,6 +53,9 @@ pub struct Config {
     pub http_listen: SocketAddr,
     /// `SNAPSHOT_MAX_REQUEST_BYTES`: the largest gRPC message accepted (tonic's max decoding size).
     pub max_request_bytes: usize,
+    /// `SNAPSHOT_BASE_CACHE_MB`: memory for decoded tiles kept for their next incremental render
+    /// (`infidraw_render::BaseCache`), in bytes; 0 turns the cache off.
+    pub base_cache_bytes: usize,
     /// `LOG_LEVEL`.
     pub log_level: LogLevel,
 }
@@ -111,6 +119,19 @@ impl Config {
                     ),
                 })?,
         };
+        let base_cache_mb = match var("SNAPSHOT_BASE_CACHE_MB") {
+            None => DEFAULT_BASE_CACHE_MB,
+            Some(v) => v
+                .trim()
+                .parse::<usize>()
+                .ok()
+                .filter(|n| *n <= MAX_BASE_CACHE_MB)
+                .ok_or_else(|| ConfigError {
+                    var: "SNAPSHOT_BASE_CACHE_MB",
+                    value: v.clone(),
+                    expected: format!("a number of MiB from 0 (off) to {MAX_BASE_CACHE_MB}"),
+                })?,
+        };
         let log_level = match var("LOG_LEVEL").as_deref().map(str::trim) {
             None | Some("info") => LogLevel::Info,
             Some("debug") => LogLevel::Debug,
@@ -135,6 +156,7 @@ impl Config {
             grpc_listen,
             http_listen,
             max_request_bytes,
+            base_cache_bytes: base_cache_mb << 20,
             log_level,
         })
     }
@@ -188,6 +210,7 @@ mod tests {
         assert_eq!(c.grpc_listen, "0.0.0.0:9093".parse().unwrap());
         assert_eq!(c.http_listen, "0.0.0.0:9193".parse().unwrap());
         assert_eq!(c.max_request_bytes, 33_554_432);
+        assert_eq!(c.base_cache_bytes, 64 << 20);
         assert_eq!(c.log_level, LogLevel::Info);
         assert_eq!(cfg(&[("LOG_LEVEL", "")]).unwrap().log_level, LogLevel::Info);
     }
@@ -198,9 +221,11 @@ mod tests {
             ("SNAPSHOT_GRPC_LISTEN", "127.0.0.1:19093"),
             ("SNAPSHOT_HTTP_LISTEN", ":19193"),
             ("SNAPSHOT_MAX_REQUEST_BYTES", "1048576"),
+            ("SNAPSHOT_BASE_CACHE_MB", "0"),
             ("LOG_LEVEL", "debug"),
         ])
         .unwrap();
+        assert_eq!(c.base_cache_bytes, 0);
         assert_eq!(c.grpc_listen, "127.0.0.1:19093".parse().unwrap());
         assert_eq!(c.http_listen, "0.0.0.0:19193".parse().unwrap());
         assert_eq!(c.max_request_bytes, 1 << 20);
@@ -219,6 +244,8 @@ mod tests {
             ("SNAPSHOT_MAX_REQUEST_BYTES", "-1"),
             ("SNAPSHOT_MAX_REQUEST_BYTES", "10"),
             ("SNAPSHOT_MAX_REQUEST_BYTES", "99999999999"),
+            ("SNAPSHOT_BASE_CACHE_MB", "-1"),
+            ("SNAPSHOT_BASE_CACHE_MB", "99999999"),
             ("LOG_LEVEL", "verbose"),
         ];
         for (var, value) in bad {

@@ -13,8 +13,8 @@ mod server;
 mod service;
 
 pub use config::{
-    Config, ConfigError, DEFAULT_GRPC_LISTEN, DEFAULT_HTTP_LISTEN, DEFAULT_MAX_REQUEST_BYTES,
-    LogLevel,
+    Config, ConfigError, DEFAULT_BASE_CACHE_MB, DEFAULT_GRPC_LISTEN, DEFAULT_HTTP_LISTEN,
+    DEFAULT_MAX_REQUEST_BYTES, LogLevel,
 };
 pub use metrics::Metrics;
 pub use server::{DRAIN_TIMEOUT, ServeError, Server};

@@ -21,6 +21,10 @@ pub struct Metrics {
     pub in_flight: IntGauge,
     /// Size of the PNGs produced, by rpc.
     pub png_bytes: HistogramVec,
+    /// Tile renders on a base PNG, by whether its pixels were in the base cache (hit) or decoded (miss).
+    pub base_cache: IntCounterVec,
+    /// Bytes held by the base cache.
+    pub base_cache_bytes: IntGauge,
 }
 
 impl Metrics {
@@ -66,6 +70,19 @@ impl Metrics {
             &["rpc"],
         )
         .unwrap();
+        let base_cache = IntCounterVec::new(
+            Opts::new(
+                "snapshot_base_cache_total",
+                "Tile renders on a base PNG, by whether its pixels were kept from this process's last render of the tile (hit) or decoded (miss).",
+            ),
+            &["result"],
+        )
+        .unwrap();
+        let base_cache_bytes = IntGauge::new(
+            "snapshot_base_cache_bytes",
+            "Bytes of decoded tiles and their PNGs held for incremental renders.",
+        )
+        .unwrap();
         for c in [
             Box::new(renders.clone()) as Box<dyn prometheus::core::Collector>,
             Box::new(errors.clone()),
@@ -73,6 +90,8 @@ impl Metrics {
             Box::new(strokes_per_tile.clone()),
             Box::new(in_flight.clone()),
             Box::new(png_bytes.clone()),
+            Box::new(base_cache.clone()),
+            Box::new(base_cache_bytes.clone()),
         ] {
             registry.register(c).unwrap();
         }
@@ -84,6 +103,8 @@ impl Metrics {
             strokes_per_tile,
             in_flight,
             png_bytes,
+            base_cache,
+            base_cache_bytes,
         }
     }
 

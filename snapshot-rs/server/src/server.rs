@@ -65,7 +65,7 @@ impl Server {
         let (grpc_addr, http_addr) = (self.grpc_addr(), self.http_addr());
         let parallelism = std::thread::available_parallelism().map_or(1, |n| n.get());
         let metrics = Metrics::new();
-        let renderer = Renderer::new(parallelism, metrics.clone());
+        let renderer = Renderer::new(parallelism, metrics.clone(), self.config.base_cache_bytes);
         let render = RenderServiceServer::new(RenderSvc::new(renderer, parallelism))
             .max_decoding_message_size(self.config.max_request_bytes);
 

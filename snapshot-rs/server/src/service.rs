@@ -4,7 +4,9 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use infidraw_render::{Region, RenderError, TileCoord, render_region, render_tile};
+use infidraw_render::{
+    BaseCache, Region, RenderError, TileCoord, render_region, render_tile_cached,
+};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Request, Response, Status, Streaming};
@@ -27,6 +29,7 @@ const RENDER_REGION: &str = "RenderRegion";
 pub struct Renderer {
     permits: Arc<Semaphore>,
     metrics: Metrics,
+    base_cache: Arc<BaseCache>,
 }
 
 /// What a finished render reports to the metrics.
@@ -37,11 +40,13 @@ struct Outcome<T> {
 }
 
 impl Renderer {
-    /// A renderer running up to `parallelism` renders at once.
-    pub fn new(parallelism: usize, metrics: Metrics) -> Renderer {
+    /// A renderer running up to `parallelism` renders at once, keeping up to `base_cache_bytes` of
+    /// decoded tiles for their next incremental render.
+    pub fn new(parallelism: usize, metrics: Metrics, base_cache_bytes: usize) -> Renderer {
         Renderer {
             permits: Arc::new(Semaphore::new(parallelism.max(1))),
             metrics,
+            base_cache: Arc::new(BaseCache::new(base_cache_bytes)),
         }
     }
 
@@ -149,6 +154,7 @@ fn to_strokes(strokes: Vec<stroke_pb::Stroke>) -> Vec<infidraw_render::Stroke> {
 fn tile_job(
     req: RenderTileRequest,
     metrics: &Metrics,
+    base_cache: &BaseCache,
 ) -> Result<Outcome<RenderTileResponse>, Status> {
     let coord = req
         .coord
@@ -161,13 +167,23 @@ fn tile_job(
     let start = Instant::now();
     let strokes = to_strokes(req.strokes);
     metrics.strokes_per_tile.observe(strokes.len() as f64);
-    let rendered = render_tile(
+    let rendered = render_tile_cached(
         TileCoord::new(coord.level, coord.x, coord.y),
         size_px,
         Some(&req.base_png),
         &strokes,
+        base_cache,
     )
     .map_err(to_status)?;
+    if !req.base_png.is_empty() {
+        let result = if rendered.base_from_cache {
+            "hit"
+        } else {
+            "miss"
+        };
+        metrics.base_cache.with_label_values(&[result]).inc();
+    }
+    metrics.base_cache_bytes.set(base_cache.bytes() as i64);
     let png_bytes = rendered.png.len();
     Ok(Outcome {
         value: RenderTileResponse {
@@ -188,10 +204,13 @@ impl RenderService for RenderSvc {
     ) -> Result<Response<RenderTileResponse>, Status> {
         let req = request.into_inner();
         let slot = self.renderer.slot().await?;
-        let metrics = self.renderer.metrics.clone();
+        let (metrics, cache) = (
+            self.renderer.metrics.clone(),
+            self.renderer.base_cache.clone(),
+        );
         let resp = self
             .renderer
-            .run(RENDER_TILE, slot, move || tile_job(req, &metrics))
+            .run(RENDER_TILE, slot, move || tile_job(req, &metrics, &cache))
             .await?;
         Ok(Response::new(resp))
     }
@@ -238,9 +257,10 @@ impl RenderService for RenderSvc {
                             Err(status)
                         }
                         Some(tile) => {
-                            let metrics = renderer.metrics.clone();
+                            let (metrics, cache) =
+                                (renderer.metrics.clone(), renderer.base_cache.clone());
                             renderer
-                                .run(RENDER_TILES, slot, move || tile_job(tile, &metrics))
+                                .run(RENDER_TILES, slot, move || tile_job(tile, &metrics, &cache))
                                 .await
                         }
                     };

@@ -45,6 +45,13 @@ async fn render_tile_returns_a_png_with_ink() {
     assert_eq!(alpha(&px, w, 128, 128), 255);
     assert_eq!(alpha(&px, w, 40, 128), 255, "the base is kept");
     assert_eq!(alpha(&px, w, 128, 40), 255, "the new stroke is drawn");
+    // The base was this server's own last render of the tile: its pixels were kept, not decoded.
+    let (_, metrics) = server.http_get("/metrics").await;
+    assert!(
+        metrics.contains("snapshot_base_cache_total{result=\"hit\"} 1"),
+        "{metrics}"
+    );
+    assert!(!metrics.contains("result=\"miss\""), "{metrics}");
 
     let big = client
         .render_tile(RenderTileRequest {

@@ -4,6 +4,7 @@
 
 mod common;
 
+mod base_cache;
 mod eraser;
 mod highlighter;
 mod pen;

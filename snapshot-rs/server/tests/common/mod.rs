@@ -32,6 +32,7 @@ pub async fn start_with_limit(max_request_bytes: usize) -> TestServer {
         grpc_listen: "127.0.0.1:0".parse().unwrap(),
         http_listen: "127.0.0.1:0".parse().unwrap(),
         max_request_bytes,
+        base_cache_bytes: infidraw_snapshot_server::DEFAULT_BASE_CACHE_MB << 20,
         log_level: LogLevel::Warn,
     };
     let server = Server::bind(config).await.expect("bind");
