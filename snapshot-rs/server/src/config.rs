@@ -104,34 +104,20 @@ impl Config {
                 .as_deref()
                 .unwrap_or(DEFAULT_HTTP_LISTEN),
         )?;
-        let max_request_bytes = match var("SNAPSHOT_MAX_REQUEST_BYTES") {
-            None => DEFAULT_MAX_REQUEST_BYTES,
-            Some(v) => v
-                .trim()
-                .parse::<usize>()
-                .ok()
-                .filter(|n| (MIN_REQUEST_BYTES..=MAX_REQUEST_BYTES).contains(n))
-                .ok_or_else(|| ConfigError {
-                    var: "SNAPSHOT_MAX_REQUEST_BYTES",
-                    value: v.clone(),
-                    expected: format!(
-                        "a byte count from {MIN_REQUEST_BYTES} to {MAX_REQUEST_BYTES}"
-                    ),
-                })?,
-        };
-        let base_cache_mb = match var("SNAPSHOT_BASE_CACHE_MB") {
-            None => DEFAULT_BASE_CACHE_MB,
-            Some(v) => v
-                .trim()
-                .parse::<usize>()
-                .ok()
-                .filter(|n| *n <= MAX_BASE_CACHE_MB)
-                .ok_or_else(|| ConfigError {
-                    var: "SNAPSHOT_BASE_CACHE_MB",
-                    value: v.clone(),
-                    expected: format!("a number of MiB from 0 (off) to {MAX_BASE_CACHE_MB}"),
-                })?,
-        };
+        let max_request_bytes = count(
+            "SNAPSHOT_MAX_REQUEST_BYTES",
+            var("SNAPSHOT_MAX_REQUEST_BYTES"),
+            DEFAULT_MAX_REQUEST_BYTES,
+            MIN_REQUEST_BYTES..=MAX_REQUEST_BYTES,
+            "a byte count",
+        )?;
+        let base_cache_mb = count(
+            "SNAPSHOT_BASE_CACHE_MB",
+            var("SNAPSHOT_BASE_CACHE_MB"),
+            DEFAULT_BASE_CACHE_MB,
+            0..=MAX_BASE_CACHE_MB,
+            "a number of MiB (0: off)",
+        )?;
         let log_level = match var("LOG_LEVEL").as_deref().map(str::trim) {
             None | Some("info") => LogLevel::Info,
             Some("debug") => LogLevel::Debug,
@@ -160,6 +146,28 @@ impl Config {
             log_level,
         })
     }
+}
+
+/// A whole number in `range`, `default` when unset; `what` names it in the error.
+fn count(
+    var: &'static str,
+    value: Option<String>,
+    default: usize,
+    range: std::ops::RangeInclusive<usize>,
+    what: &str,
+) -> Result<usize, ConfigError> {
+    let Some(v) = value else {
+        return Ok(default);
+    };
+    v.trim()
+        .parse::<usize>()
+        .ok()
+        .filter(|n| range.contains(n))
+        .ok_or_else(|| ConfigError {
+            var,
+            value: v.clone(),
+            expected: format!("{what} from {} to {}", range.start(), range.end()),
+        })
 }
 
 /// `host:port`, an IP or a name that resolves locally; `:port` means all interfaces.
