@@ -32,6 +32,87 @@ pub(crate) struct Coverage {
     bottom: usize,
 }
 
+/// A run of [`LANES`] pixels of a row to cover: its offset in the layer and the centre of its first
+/// pixel relative to the line's start.
+#[derive(Clone, Copy)]
+struct Chunk {
+    at: usize,
+    px0: f32,
+    py: f32,
+}
+
+/// Chunks of one line waiting to be computed (a fixed array: no allocation per line).
+struct ChunkQueue {
+    chunks: [Chunk; 16],
+    len: usize,
+}
+
+impl ChunkQueue {
+    fn new() -> ChunkQueue {
+        ChunkQueue {
+            chunks: [Chunk {
+                at: 0,
+                px0: 0.0,
+                py: 0.0,
+            }; 16],
+            len: 0,
+        }
+    }
+    fn len(&self) -> usize {
+        self.len
+    }
+    fn capacity(&self) -> usize {
+        self.chunks.len()
+    }
+    fn push(&mut self, c: Chunk) {
+        self.chunks[self.len] = c;
+        self.len += 1;
+    }
+    fn as_slice(&self) -> &[Chunk] {
+        &self.chunks[..self.len]
+    }
+    fn clear(&mut self) {
+        self.len = 0;
+    }
+}
+
+/// What the coverage of every pixel of one line depends on: its direction (end minus start),
+/// `1 / |direction|²` (0 for a dot) and its half width, in pixels.
+struct LineConsts {
+    dx: f32,
+    dy: f32,
+    inv_len2: f32,
+    r: f32,
+}
+
+impl LineConsts {
+    /// Coverage (0–255) of the pixels of `C` chunks (`N` = `C` · [`LANES`]), lane `k` of chunk `c`
+    /// at `(c.px0 + k, c.py)` from the line's start.
+    #[inline(always)]
+    fn cover<const WIDE: bool, const C: usize, const N: usize>(
+        &self,
+        chunks: [Chunk; C],
+    ) -> [u8; N] {
+        debug_assert_eq!(N, C * LANES);
+        let mut v = [0u8; N];
+        for (i, v) in v.iter_mut().enumerate() {
+            let c = chunks[i / LANES];
+            let (px, py) = (c.px0 + (i % LANES) as f32, c.py);
+            let t = ((px * self.dx + py * self.dy) * self.inv_len2).clamp(0.0, 1.0);
+            let (ex, ey) = (px - t * self.dx, py - t * self.dy);
+            let d = (ex * ex + ey * ey).sqrt();
+            let cover = if WIDE {
+                (self.r + 0.5 - d).clamp(0.0, 1.0)
+            } else {
+                ((d + self.r).min(0.5) - (d - self.r).max(-0.5)).clamp(0.0, 1.0)
+            };
+            // Rounds to the nearest integer in the low mantissa bits: a cast that vectorises.
+            *v = ((cover * 255.0 + ROUND).to_bits() & 0xff) as u8;
+        }
+        v
+    }
+}
+
 /// How coverage is put onto the image.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Ink {
@@ -106,7 +187,13 @@ impl Coverage {
         // Truncation of values clamped at 0 is the floor; far coordinates saturate harmlessly.
         let y0 = (a.1.min(b.1) - reach).max(0.0) as usize;
         let y1 = ((a.1.max(b.1) + reach).clamp(0.0, h) as usize + 1).min(self.height);
-        let (dxf, dyf, inv, rf) = (dx as f32, dy as f32, inv_len2 as f32, r as f32);
+        let line = LineConsts {
+            dx: dx as f32,
+            dy: dy as f32,
+            inv_len2: inv_len2 as f32,
+            r: r as f32,
+        };
+        let mut chunks = ChunkQueue::new();
         for j in y0..y1 {
             let yc = j as f64 + 0.5;
             // The part of the line within `reach` of this row vertically: ink of the row lies
@@ -137,32 +224,49 @@ impl Coverage {
             // reach. Whole chunks of LANES pixels without a branch run on SIMD lanes; a chunk may
             // run past `i1` into the row's padding or pixels out of reach, which get coverage 0.
             let py = (yc - a.1) as f32;
-            let pdy = py * dyf;
             let row = j * self.stride;
             for start in (i0..i1).step_by(LANES) {
                 let px0 = (start as f64 + 0.5 - a.0) as f32;
-                let mut v = [0u8; LANES];
-                for (k, v) in v.iter_mut().enumerate() {
-                    let px = px0 + k as f32;
-                    let t = ((px * dxf + pdy) * inv).clamp(0.0, 1.0);
-                    let (ex, ey) = (px - t * dxf, py - t * dyf);
-                    let d = (ex * ex + ey * ey).sqrt();
-                    let cover = if WIDE {
-                        (rf + 0.5 - d).clamp(0.0, 1.0)
-                    } else {
-                        ((d + rf).min(0.5) - (d - rf).max(-0.5)).clamp(0.0, 1.0)
-                    };
-                    // Rounds to the nearest integer in the low mantissa bits: a cast that vectorises.
-                    *v = ((cover * 255.0 + ROUND).to_bits() & 0xff) as u8;
+                if chunks.len() == chunks.capacity() {
+                    self.merge_chunks::<WIDE>(&mut chunks, &line);
                 }
-                let chunk = &mut self.cov[row + start..row + start + LANES];
-                for (c, v) in chunk.iter_mut().zip(v) {
-                    *c = (*c).max(v);
-                }
+                chunks.push(Chunk {
+                    at: row + start,
+                    px0,
+                    py,
+                });
             }
             // The whole chunks, so that nothing written is left uncleared.
             let end = (i0 + (i1 - i0).div_ceil(LANES) * LANES).min(self.width);
             self.touch(j, i0, end);
+        }
+        self.merge_chunks::<WIDE>(&mut chunks, &line);
+    }
+
+    /// Computes the coverage of the queued chunks two at a time (two independent chains of
+    /// operations, so that one's square root overlaps the other's arithmetic) and merges it by
+    /// maximum.
+    #[inline(always)]
+    fn merge_chunks<const WIDE: bool>(&mut self, chunks: &mut ChunkQueue, line: &LineConsts) {
+        let mut pairs = chunks.as_slice().chunks_exact(2);
+        for pair in &mut pairs {
+            let v = line.cover::<WIDE, 2, { 2 * LANES }>([pair[0], pair[1]]);
+            self.merge(pair, &v);
+        }
+        if let [c] = *pairs.remainder() {
+            let v = line.cover::<WIDE, 1, LANES>([c]);
+            self.merge(&[c], &v);
+        }
+        chunks.clear();
+    }
+
+    /// Merges the coverage of `chunks`, [`LANES`] bytes each in `coverage`, by maximum.
+    #[inline(always)]
+    fn merge(&mut self, chunks: &[Chunk], coverage: &[u8]) {
+        for (c, v) in chunks.iter().zip(coverage.chunks_exact(LANES)) {
+            for (d, &v) in self.cov[c.at..c.at + LANES].iter_mut().zip(v) {
+                *d = (*d).max(v);
+            }
         }
     }
 
