@@ -194,6 +194,34 @@ impl Coverage {
             r: r as f32,
         };
         let mut chunks = ChunkQueue::new();
+        // A short line (most of a flattened curve) is covered over its whole box: every row takes
+        // the same chunks, which saves the per-row extent (scalar work that cost more than the
+        // few pixels of coverage 0 it skips). Pixels outside the reach get 0 either way.
+        let (xl, xr) = (a.0.min(b.0) - reach, a.0.max(b.0) + reach);
+        if xr - xl <= (2 * LANES) as f64 {
+            let i0 = (xl - 0.5).clamp(0.0, w) as usize;
+            let i1 = ((xr + 0.5).clamp(0.0, w) as usize).min(self.width);
+            if i0 >= i1 {
+                return;
+            }
+            let end = (i0 + (i1 - i0).div_ceil(LANES) * LANES).min(self.width);
+            for j in y0..y1 {
+                let py = (j as f64 + 0.5 - a.1) as f32;
+                for start in (i0..i1).step_by(LANES) {
+                    if chunks.len() == chunks.capacity() {
+                        self.merge_chunks::<WIDE>(&mut chunks, &line);
+                    }
+                    chunks.push(Chunk {
+                        at: j * self.stride + start,
+                        px0: (start as f64 + 0.5 - a.0) as f32,
+                        py,
+                    });
+                }
+                self.touch(j, i0, end);
+            }
+            self.merge_chunks::<WIDE>(&mut chunks, &line);
+            return;
+        }
         for j in y0..y1 {
             let yc = j as f64 + 0.5;
             // The part of the line within `reach` of this row vertically: ink of the row lies
