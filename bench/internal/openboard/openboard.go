@@ -228,6 +228,10 @@ func Run(ctx context.Context, c Config) (Result, error) {
 	return res, nil
 }
 
+// SettledReads is how many reads "settled" is the median of: the reads take milliseconds, so a
+// burst of other work on the 2-core machine moves a median of a few of them by tens of percent.
+const SettledReads = 15
+
 type meter struct {
 	tiles  tilev1.TileDeltaServiceClient
 	events realtimev1.RealtimeServiceClient
@@ -264,7 +268,7 @@ func (m meter) get(ctx context.Context, room uuid.UUID, level int) (Read, []*til
 
 // open reads the screens of a level before any snapshot, waits (bounded, polling the snapshot table)
 // until every tile at or over the threshold, or pending (over the delta bound), has one, and reports the
-// median of 5 settled reads.
+// median of SettledReads settled reads.
 func (m meter) open(ctx context.Context, room uuid.UUID, level int) (Read, Read, error) {
 	first, read, err := m.get(ctx, room, level)
 	if err != nil {
@@ -292,7 +296,7 @@ func (m meter) open(ctx context.Context, room uuid.UUID, level int) (Read, Read,
 		time.Sleep(100 * time.Millisecond)
 	}
 	var reads []Read
-	for range 5 {
+	for range SettledReads {
 		r, _, err := m.get(ctx, room, level)
 		if err != nil {
 			return first, first, err
