@@ -8,47 +8,15 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
 	"google.golang.org/protobuf/proto"
 
 	realtimev1 "github.com/infidraw/infidraw/gen/go/infidraw/realtime/v1"
-	roomv1 "github.com/infidraw/infidraw/gen/go/infidraw/room/v1"
 	strokev1 "github.com/infidraw/infidraw/gen/go/infidraw/stroke/v1"
 	tilev1 "github.com/infidraw/infidraw/gen/go/infidraw/tile/v1"
 	"github.com/infidraw/infidraw/shared-go/localtest"
 	"github.com/infidraw/infidraw/tile-delta-go/internal/hittest"
 	"github.com/infidraw/infidraw/tile-delta-go/internal/tiles"
 )
-
-// restoreStroke commits a StrokesRestored event (an undone erase) the way realtime-go's writer does:
-// the stroke visible again and a tile_events row of kind 3 for every tile it touches.
-func restoreStroke(t *testing.T, pool *pgxpool.Pool, room uuid.UUID, stroke []byte) {
-	t.Helper()
-	ctx := context.Background()
-	err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
-		var seq int64
-		if err := tx.QueryRow(ctx, `update room_heads set head_seq = head_seq + 1, updated_at = now() where room_id = $1 returning head_seq`, room).Scan(&seq); err != nil {
-			return err
-		}
-		action := uuid.New()
-		payload, _ := proto.Marshal(&roomv1.StrokesRestored{ActionId: action[:], StrokeIds: [][]byte{stroke}})
-		id, _ := uuid.FromBytes(stroke)
-		if _, err := tx.Exec(ctx, `insert into stroke_events (room_id, seq, kind, action_id, author_id, payload) values ($1, $2, 3, $3, $4, $5)`,
-			room, seq, action, uuid.New(), payload); err != nil {
-			return err
-		}
-		if _, err := tx.Exec(ctx, `update strokes set erased = false where room_id = $1 and stroke_id = $2`, room, id); err != nil {
-			return err
-		}
-		_, err := tx.Exec(ctx, `insert into tile_events (room_id, level, tx, ty, seq, stroke_id, kind)
-			select room_id, level, tx, ty, $3, stroke_id, 3 from tile_events where room_id = $1 and stroke_id = $2 and kind = 1`, room, id, seq)
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-}
 
 // HitStrokes answers the visible strokes under a disk, topmost first, from the tile index: erased
 // strokes are not returned, restored ones are, pixel erasers never; negative coordinates, tile borders

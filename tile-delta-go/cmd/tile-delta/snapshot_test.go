@@ -35,28 +35,43 @@ func testPool(t *testing.T) *pgxpool.Pool {
 }
 
 // eraseStroke commits a StrokesErased event the way realtime-go's writer does (room head, event,
-// stroke state, a tile_events row of kind 2 for every tile the stroke touches). realtime-go accepts
-// erases only over its WebSocket; writing the same rows here keeps this test to gRPC neighbours.
+// stroke state, a tile_events row of kind 2 for every tile the stroke touches) and returns the room's
+// head. realtime-go accepts erases only over its WebSocket; writing the same rows here keeps this test
+// to gRPC neighbours.
 func eraseStroke(t *testing.T, pool *pgxpool.Pool, room uuid.UUID, stroke []byte) uint64 {
+	return commitVisibility(t, pool, room, stroke, true)
+}
+
+// restoreStroke commits a StrokesRestored event (an undone erase) the same way: the stroke visible
+// again and a tile_events row of kind 3 for every tile it touches.
+func restoreStroke(t *testing.T, pool *pgxpool.Pool, room uuid.UUID, stroke []byte) {
+	commitVisibility(t, pool, room, stroke, false)
+}
+
+func commitVisibility(t *testing.T, pool *pgxpool.Pool, room uuid.UUID, stroke []byte, erased bool) uint64 {
 	t.Helper()
 	ctx := context.Background()
+	action := uuid.New()
+	kind, event := 3, proto.Message(&roomv1.StrokesRestored{ActionId: action[:], StrokeIds: [][]byte{stroke}})
+	if erased {
+		kind, event = 2, &roomv1.StrokesErased{ActionId: action[:], StrokeIds: [][]byte{stroke}}
+	}
 	err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
 		var seq int64
 		if err := tx.QueryRow(ctx, `update room_heads set head_seq = head_seq + 1, updated_at = now() where room_id = $1 returning head_seq`, room).Scan(&seq); err != nil {
 			return err
 		}
-		action := uuid.New()
-		payload, _ := proto.Marshal(&roomv1.StrokesErased{ActionId: action[:], StrokeIds: [][]byte{stroke}})
+		payload, _ := proto.Marshal(event)
 		id, _ := uuid.FromBytes(stroke)
-		if _, err := tx.Exec(ctx, `insert into stroke_events (room_id, seq, kind, action_id, author_id, payload) values ($1, $2, 2, $3, $4, $5)`,
-			room, seq, action, uuid.New(), payload); err != nil {
+		if _, err := tx.Exec(ctx, `insert into stroke_events (room_id, seq, kind, action_id, author_id, payload) values ($1, $2, $3, $4, $5, $6)`,
+			room, seq, kind, action, uuid.New(), payload); err != nil {
 			return err
 		}
-		if _, err := tx.Exec(ctx, `update strokes set erased = true where room_id = $1 and stroke_id = $2`, room, id); err != nil {
+		if _, err := tx.Exec(ctx, `update strokes set erased = $3 where room_id = $1 and stroke_id = $2`, room, id, erased); err != nil {
 			return err
 		}
 		_, err := tx.Exec(ctx, `insert into tile_events (room_id, level, tx, ty, seq, stroke_id, kind)
-			select room_id, level, tx, ty, $3, stroke_id, 2 from tile_events where room_id = $1 and stroke_id = $2 and kind = 1`, room, id, seq)
+			select room_id, level, tx, ty, $3, stroke_id, $4 from tile_events where room_id = $1 and stroke_id = $2 and kind = 1`, room, id, seq, kind)
 		return err
 	})
 	if err != nil {
