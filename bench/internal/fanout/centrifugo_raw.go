@@ -1,6 +1,7 @@
 package fanout
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -33,7 +34,7 @@ type rawCentrifugoSession struct {
 	pong    atomic.Bool
 	id      uint32
 	sent    uint32
-	record  func(time.Time, [][16]byte)
+	record  func(time.Time, [16]byte)
 	liveErr atomic.Pointer[error]
 
 	mu      sync.Mutex
@@ -45,7 +46,7 @@ type rawCentrifugoSession struct {
 	gone    error
 }
 
-func dialCentrifugoRaw(ctx context.Context, rep *stack.Process, cf *Centrifugo, room string, id uint32, record func(time.Time, [][16]byte)) (*rawCentrifugoSession, error) {
+func dialCentrifugoRaw(ctx context.Context, rep *stack.Process, cf *Centrifugo, room string, id uint32, record func(time.Time, [16]byte)) (*rawCentrifugoSession, error) {
 	d := websocket.Dialer{Subprotocols: []string{"centrifuge-protobuf"}, HandshakeTimeout: 10 * time.Second}
 	conn, _, err := d.DialContext(ctx, "ws://"+rep.HTTP+"/connection/websocket", http.Header{})
 	if err != nil {
@@ -124,8 +125,9 @@ func (s *rawCentrifugoSession) fail(err error) {
 }
 
 func (s *rawCentrifugoSession) readLoop() {
+	var buf bytes.Buffer
 	for {
-		_, msg, err := s.conn.ReadMessage()
+		_, msg, err := readMessage(s.conn, &buf)
 		if err != nil {
 			s.fail(fmt.Errorf("disconnected: %w", err))
 			return
@@ -184,7 +186,7 @@ func (s *rawCentrifugoSession) handle(now time.Time, r *protocol.Reply) {
 		close(s.changed)
 		s.changed = make(chan struct{})
 		s.mu.Unlock()
-		s.record(now, [][16]byte{[16]byte(d[9:cfHeader])})
+		s.record(now, [16]byte(d[9:cfHeader]))
 	}
 }
 
