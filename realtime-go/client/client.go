@@ -4,6 +4,7 @@
 package client
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -12,6 +13,7 @@ import (
 	"sync/atomic"
 
 	"github.com/gorilla/websocket"
+	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
 
 	realtimev1 "github.com/infidraw/infidraw/gen/go/infidraw/realtime/v1"
@@ -26,8 +28,12 @@ type Options struct {
 	Dialer *websocket.Dialer
 	// OnLive, if set, receives other sessions' live strokes and cursors from the read loop.
 	OnLive func(*realtimev1.Live)
-	// OnEvents, if set, receives each batch of committed events as they are accepted.
-	OnEvents func([]*roomv1.RoomEvent)
+	// OnHeads, if set, puts the read loop in scanning mode, for load generators: it walks each frame's wire
+	// format instead of decoding the frame into messages, which allocates every stroke and was most of a
+	// load generator's CPU. The ordering contract is checked as always; each batch of committed events
+	// goes to OnHeads as their seqs and stroke ids (valid only during the call) before WaitSeq counts
+	// it. Events stays empty and OnLive is not called.
+	OnHeads func([]EventHead)
 }
 
 // Reply answers one request: an Ack or an Error.
@@ -43,6 +49,8 @@ type Client struct {
 	Welcome *realtimev1.Welcome
 	nextID  atomic.Uint32
 	writeMu sync.Mutex
+	frame   bytes.Buffer // the read loop's, reused for every frame
+	heads   []EventHead  // the read loop's, reused for every batch in scanning mode
 
 	mu         sync.Mutex
 	events     []*roomv1.RoomEvent
@@ -51,6 +59,7 @@ type Client struct {
 	pending    map[uint32]chan Reply
 	changed    chan struct{} // closed and replaced whenever lastSeq moves
 	final      *realtimev1.Error
+	readErr    error // why the read loop stopped
 	done       chan struct{}
 }
 
@@ -109,15 +118,30 @@ func (e *ServerError) Error() string {
 	return fmt.Sprintf("%s: %s", e.Err.GetCode(), e.Err.GetMessage())
 }
 
-func (c *Client) read() (*realtimev1.ServerFrame, error) {
-	typ, data, err := c.conn.ReadMessage()
+// readFrame reads the next WebSocket message into c.frame, which it reuses: the frame is valid until
+// the next call.
+func (c *Client) readFrame() ([]byte, error) {
+	typ, r, err := c.conn.NextReader()
 	if err != nil {
 		return nil, err
 	}
 	if typ != websocket.BinaryMessage {
 		return nil, fmt.Errorf("server sent a non-binary frame")
 	}
+	c.frame.Reset()
+	if _, err := c.frame.ReadFrom(r); err != nil {
+		return nil, err
+	}
+	return c.frame.Bytes(), nil
+}
+
+func (c *Client) read() (*realtimev1.ServerFrame, error) {
+	data, err := c.readFrame()
+	if err != nil {
+		return nil, err
+	}
 	var f realtimev1.ServerFrame
+	// Unmarshal copies bytes and strings out of data, so the frame buffer may be reused.
 	if err := proto.Unmarshal(data, &f); err != nil {
 		return nil, fmt.Errorf("decode ServerFrame: %w", err)
 	}
@@ -125,8 +149,10 @@ func (c *Client) read() (*realtimev1.ServerFrame, error) {
 }
 
 func (c *Client) readLoop() {
+	var err error
 	defer func() {
 		c.mu.Lock()
+		c.readErr = err
 		for id, ch := range c.pending {
 			close(ch)
 			delete(c.pending, id)
@@ -134,54 +160,113 @@ func (c *Client) readLoop() {
 		c.mu.Unlock()
 		close(c.done)
 	}()
-	for {
-		f, err := c.read()
-		if err != nil {
-			return
-		}
-		for _, m := range f.GetMessages() {
-			switch b := m.GetBody().(type) {
-			case *realtimev1.ServerMessage_Events:
-				c.accept(b.Events.GetEvents())
-			case *realtimev1.ServerMessage_Ack:
-				c.answer(b.Ack.GetRequestId(), Reply{Ack: b.Ack})
-			case *realtimev1.ServerMessage_Error:
-				if b.Error.GetFatal() {
-					c.mu.Lock()
-					c.final = b.Error
-					c.mu.Unlock()
-				}
-				c.answer(b.Error.GetRequestId(), Reply{Error: b.Error})
-			case *realtimev1.ServerMessage_Live:
-				if c.opts.OnLive != nil {
-					c.opts.OnLive(b.Live)
-				}
-			}
+	for err == nil {
+		if c.opts.OnHeads != nil {
+			err = c.scanNext()
+		} else {
+			err = c.decodeNext()
 		}
 	}
 }
 
-func (c *Client) accept(evs []*roomv1.RoomEvent) {
-	c.mu.Lock()
-	for _, ev := range evs {
-		switch {
-		case ev.GetSeq() == c.lastSeq+1:
-			c.events = append(c.events, ev)
-			c.lastSeq = ev.GetSeq()
-		case ev.GetSeq() <= c.lastSeq:
-			c.violations = append(c.violations, fmt.Sprintf("duplicate seq %d (last %d)", ev.GetSeq(), c.lastSeq))
-		default:
-			c.violations = append(c.violations, fmt.Sprintf("gap: seq %d after %d", ev.GetSeq(), c.lastSeq))
-			c.events = append(c.events, ev)
-			c.lastSeq = ev.GetSeq()
+// decodeNext reads and handles one frame decoded into messages.
+func (c *Client) decodeNext() error {
+	f, err := c.read()
+	if err != nil {
+		return err
+	}
+	for _, m := range f.GetMessages() {
+		switch b := m.GetBody().(type) {
+		case *realtimev1.ServerMessage_Events:
+			c.mu.Lock()
+			for _, ev := range b.Events.GetEvents() {
+				if c.checkSeq(ev.GetSeq()) {
+					c.events = append(c.events, ev)
+				}
+			}
+			c.seqChanged()
+			c.mu.Unlock()
+		case *realtimev1.ServerMessage_Ack:
+			c.answer(b.Ack.GetRequestId(), Reply{Ack: b.Ack})
+		case *realtimev1.ServerMessage_Error:
+			c.answerError(b.Error)
+		case *realtimev1.ServerMessage_Live:
+			if c.opts.OnLive != nil {
+				c.opts.OnLive(b.Live)
+			}
 		}
 	}
+	return nil
+}
+
+// scanNext reads and handles one frame in scanning mode (Options.OnHeads).
+func (c *Client) scanNext() error {
+	data, err := c.readFrame()
+	if err != nil {
+		return err
+	}
+	c.heads, err = scanFrame(data, c.heads, c.acceptHeads, c.reply)
+	return err
+}
+
+func (c *Client) acceptHeads(heads []EventHead) {
+	// OnHeads first: once WaitSeq has returned, OnHeads has seen every event up to its seq.
+	c.opts.OnHeads(heads)
+	c.mu.Lock()
+	for _, h := range heads {
+		c.checkSeq(h.Seq)
+	}
+	c.seqChanged()
+	c.mu.Unlock()
+}
+
+// reply decodes an Ack or Error that scanFrame found (they are few next to the events) and answers it.
+func (c *Client) reply(field protowire.Number, body []byte) error {
+	if field == messageAck {
+		var ack realtimev1.Ack
+		if err := proto.Unmarshal(body, &ack); err != nil {
+			return fmt.Errorf("decode Ack: %w", err)
+		}
+		c.answer(ack.GetRequestId(), Reply{Ack: &ack})
+		return nil
+	}
+	var e realtimev1.Error
+	if err := proto.Unmarshal(body, &e); err != nil {
+		return fmt.Errorf("decode Error: %w", err)
+	}
+	c.answerError(&e)
+	return nil
+}
+
+// checkSeq checks the next committed event's seq against the ordering contract and reports whether the
+// event is kept (a duplicate is not; an event after a gap is). c.mu is held.
+func (c *Client) checkSeq(seq uint64) bool {
+	switch {
+	case seq == c.lastSeq+1:
+	case seq <= c.lastSeq:
+		c.violations = append(c.violations, fmt.Sprintf("duplicate seq %d (last %d)", seq, c.lastSeq))
+		return false
+	default:
+		c.violations = append(c.violations, fmt.Sprintf("gap: seq %d after %d", seq, c.lastSeq))
+	}
+	c.lastSeq = seq
+	return true
+}
+
+// seqChanged wakes WaitSeq. c.mu is held.
+func (c *Client) seqChanged() {
 	close(c.changed)
 	c.changed = make(chan struct{})
-	c.mu.Unlock()
-	if c.opts.OnEvents != nil {
-		c.opts.OnEvents(evs)
+}
+
+// answerError answers a request's Error and keeps a fatal one as Final.
+func (c *Client) answerError(e *realtimev1.Error) {
+	if e.GetFatal() {
+		c.mu.Lock()
+		c.final = e
+		c.mu.Unlock()
 	}
+	c.answer(e.GetRequestId(), Reply{Error: e})
 }
 
 func (c *Client) answer(id uint32, r Reply) {
@@ -243,14 +328,20 @@ func (c *Client) WaitSeq(ctx context.Context, seq uint64) error {
 		select {
 		case <-ch:
 		case <-c.done:
-			return fmt.Errorf("%w at seq %d waiting for %d", ErrClosed, last, seq)
+			c.mu.Lock()
+			last, err := c.lastSeq, c.readErr
+			c.mu.Unlock()
+			if last >= seq { // the last events came with the end of the connection
+				return nil
+			}
+			return fmt.Errorf("%w at seq %d waiting for %d: %w", ErrClosed, last, seq, err)
 		case <-ctx.Done():
 			return fmt.Errorf("at seq %d waiting for %d: %w", last, seq, ctx.Err())
 		}
 	}
 }
 
-// Events returns the committed events received so far, in order.
+// Events returns the committed events received so far, in order (none in scanning mode).
 func (c *Client) Events() []*roomv1.RoomEvent {
 	c.mu.Lock()
 	defer c.mu.Unlock()

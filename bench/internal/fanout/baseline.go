@@ -22,7 +22,7 @@ import (
 type baselineSession struct {
 	conn    *websocket.Conn
 	writeMu sync.Mutex
-	record  func(time.Time, [][16]byte)
+	record  func(time.Time, [16]byte)
 
 	mu      sync.Mutex
 	lastSeq uint64
@@ -49,7 +49,7 @@ func legacyPoints(pts []strokes.Point) [][2]float64 {
 	return out
 }
 
-func dialBaseline(ctx context.Context, rep *stack.Process, room string, record func(time.Time, [][16]byte)) (session, error) {
+func dialBaseline(ctx context.Context, rep *stack.Process, room string, record func(time.Time, [16]byte)) (session, error) {
 	conn, _, err := websocket.DefaultDialer.DialContext(ctx, "ws://"+rep.HTTP+"/ws?room="+room, nil)
 	if err != nil {
 		return nil, err
@@ -104,8 +104,9 @@ func (s *baselineSession) readLoop() {
 		s.mu.Unlock()
 		close(s.done)
 	}()
+	var buf bytes.Buffer
 	for {
-		_, msg, err := s.conn.ReadMessage()
+		_, msg, err := readMessage(s.conn, &buf)
 		if err != nil {
 			return
 		}
@@ -125,7 +126,7 @@ func (s *baselineSession) readLoop() {
 			}
 			s.mu.Unlock()
 			if err == nil {
-				s.record(now, [][16]byte{u})
+				s.record(now, u)
 			}
 		case bytes.HasPrefix(msg, ackPrefix):
 			id, seq, ok := fields(msg)

@@ -60,7 +60,7 @@ type cfSession interface {
 	lost() error // why the connection or subscription ended, nil while it lasts
 }
 
-func (c *Centrifugo) dial(ctx context.Context, rep *stack.Process, room string, id uint32, record func(time.Time, [][16]byte)) (cfSession, error) {
+func (c *Centrifugo) dial(ctx context.Context, rep *stack.Process, room string, id uint32, record func(time.Time, [16]byte)) (cfSession, error) {
 	if c.Client == "centrifuge-go" {
 		s, err := dialCentrifugo(ctx, rep, c, room, id, record)
 		if err != nil {
@@ -158,7 +158,7 @@ type centrifugoSession struct {
 	sub    *centrifuge.Subscription
 	id     uint32
 	sent   uint32
-	record func(time.Time, [][16]byte)
+	record func(time.Time, [16]byte)
 
 	// Live chunks are published without waiting for their reply (as the JavaScript SDK does with its
 	// promise); at most liveInFlight at a time.
@@ -175,7 +175,7 @@ type centrifugoSession struct {
 
 const liveInFlight = 256
 
-func dialCentrifugo(ctx context.Context, rep *stack.Process, cf *Centrifugo, room string, id uint32, record func(time.Time, [][16]byte)) (*centrifugoSession, error) {
+func dialCentrifugo(ctx context.Context, rep *stack.Process, cf *Centrifugo, room string, id uint32, record func(time.Time, [16]byte)) (*centrifugoSession, error) {
 	s := &centrifugoSession{id: id, record: record, inFlight: make(chan struct{}, liveInFlight), last: map[uint32]uint32{}, changed: make(chan struct{})}
 	s.c = centrifuge.NewProtobufClient("ws://"+rep.HTTP+"/connection/websocket", centrifuge.Config{Token: cf.Token(uuid.NewString()), ReadTimeout: 30 * time.Second})
 	sub, err := s.c.NewSubscription("room:" + room)
@@ -232,7 +232,7 @@ func (s *centrifugoSession) onPublication(e centrifuge.PublicationEvent) {
 	close(s.changed)
 	s.changed = make(chan struct{})
 	s.mu.Unlock()
-	s.record(now, [][16]byte{[16]byte(d[9:cfHeader])})
+	s.record(now, [16]byte(d[9:cfHeader]))
 }
 
 // cfPayload is the header and the protobuf of one step.
@@ -370,7 +370,7 @@ func IdleCentrifugo(ctx context.Context, cf *Centrifugo, n, rooms int) (IdleResu
 					return
 				}
 				dctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-				c, err := cf.dial(dctx, p, roomIDs[i%rooms], uint32(i+1), func(time.Time, [][16]byte) {})
+				c, err := cf.dial(dctx, p, roomIDs[i%rooms], uint32(i+1), func(time.Time, [16]byte) {})
 				cancel()
 				if err != nil {
 					err = fmt.Errorf("centrifugo connection %d: %w", i, err)

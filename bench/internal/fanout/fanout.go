@@ -4,6 +4,7 @@
 package fanout
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"math/rand/v2"
@@ -14,10 +15,10 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/gorilla/websocket"
 
 	"github.com/infidraw/infidraw/bench/internal/stack"
 	realtimev1 "github.com/infidraw/infidraw/gen/go/infidraw/realtime/v1"
-	roomv1 "github.com/infidraw/infidraw/gen/go/infidraw/room/v1"
 	strokev1 "github.com/infidraw/infidraw/gen/go/infidraw/stroke/v1"
 	"github.com/infidraw/infidraw/realtime-go/client"
 	"github.com/infidraw/infidraw/shared-go/quickdraw"
@@ -67,22 +68,8 @@ type Result struct {
 // Run drives one configuration.
 func Run(ctx context.Context, cfg Config) (Result, error) {
 	res := Result{Config: cfg, Replicas: len(cfg.Replicas)}
-	var sent sync.Map // stroke id ([16]byte) -> send time
-	var mu sync.Mutex
-	var lat []float64
-	var delivered atomic.Int64
-	record := func(now time.Time, ids [][16]byte) {
-		local := make([]float64, 0, len(ids))
-		for _, id := range ids {
-			if t, ok := sent.Load(id); ok {
-				local = append(local, float64(now.Sub(t.(time.Time)).Microseconds())/1000)
-			}
-		}
-		delivered.Add(int64(len(ids)))
-		mu.Lock()
-		lat = append(lat, local...)
-		mu.Unlock()
-	}
+	sent := &sendTimes{at: map[[16]byte]time.Time{}}
+	var logs []*deliveryLog
 
 	type room struct {
 		id      uuid.UUID
@@ -100,6 +87,9 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 				role = "editor"
 			}
 			dctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+			log := &deliveryLog{sent: sent}
+			logs = append(logs, log)
+			record := log.record
 			var cl session
 			var err error
 			switch cfg.System {
@@ -143,7 +133,7 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 			go func(c session, seed uint64) {
 				defer wg.Done()
 				rng := rand.New(rand.NewPCG(seed, uint64(ri)))
-				if err := replay(runCtx, c, cfg, rng, &sent, &perRoom[ri], &liveSent); err != nil && runCtx.Err() == nil {
+				if err := replay(runCtx, c, cfg, rng, sent, &perRoom[ri], &liveSent); err != nil && runCtx.Err() == nil {
 					firstErr.CompareAndSwap(nil, err)
 				}
 			}(r.clients[w], uint64(w+1))
@@ -172,16 +162,75 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	}
 	res.DurationSec = active.Seconds()
 	res.Committed = int(committed.Load())
-	res.Delivered = delivered.Load()
+	var lat []float64
+	for _, l := range logs {
+		l.mu.Lock()
+		res.Delivered += l.delivered
+		lat = append(lat, l.latencyMs...)
+		l.mu.Unlock()
+	}
 	res.DeliveredPerSec = float64(res.Delivered) / active.Seconds()
 	res.OfferedPerSec = float64(res.Committed) / active.Seconds()
 	res.LiveMessagesSent = liveSent.Load()
-	mu.Lock()
 	sort.Float64s(lat)
 	res.Latencies = lat
-	mu.Unlock()
 	res.P50ms, res.P99ms, res.P999ms = quantile(lat, 0.5), quantile(lat, 0.99), quantile(lat, 0.999)
 	return res, nil
+}
+
+// sendTimes holds when each stroke's commit was sent, by stroke id: the writers store, every client's
+// read loop looks up (a map under a read lock: sync.Map would box every [16]byte key it is asked for).
+type sendTimes struct {
+	mu sync.RWMutex
+	at map[[16]byte]time.Time
+}
+
+func (s *sendTimes) store(id [16]byte, t time.Time) {
+	s.mu.Lock()
+	s.at[id] = t
+	s.mu.Unlock()
+}
+
+func (s *sendTimes) load(id [16]byte) (time.Time, bool) {
+	s.mu.RLock()
+	t, ok := s.at[id]
+	s.mu.RUnlock()
+	return t, ok
+}
+
+// deliveryLog is what one client received of the committed strokes: how many, and the send→delivery
+// latency of each. Its client's read loop records; Run reads it when the run is over (mu orders the two).
+type deliveryLog struct {
+	sent      *sendTimes
+	mu        sync.Mutex
+	delivered int64
+	latencyMs []float64
+}
+
+// record notes that a committed stroke reached this client at now.
+func (l *deliveryLog) record(now time.Time, strokeID [16]byte) {
+	t, ok := l.sent.load(strokeID)
+	l.mu.Lock()
+	l.delivered++
+	if ok {
+		l.latencyMs = append(l.latencyMs, float64(now.Sub(t).Microseconds())/1000)
+	}
+	l.mu.Unlock()
+}
+
+// readMessage reads the next WebSocket message into buf, reused for every message of a connection (the
+// message is valid until the next call): websocket.Conn.ReadMessage allocates each message anew, which is
+// garbage at every client for every delivery.
+func readMessage(conn *websocket.Conn, buf *bytes.Buffer) (int, []byte, error) {
+	typ, r, err := conn.NextReader()
+	if err != nil {
+		return 0, nil, err
+	}
+	buf.Reset()
+	if _, err := buf.ReadFrom(r); err != nil {
+		return 0, nil, err
+	}
+	return typ, buf.Bytes(), nil
 }
 
 func quantile(sorted []float64, q float64) float64 {
@@ -193,7 +242,7 @@ func quantile(sorted []float64, q float64) float64 {
 
 // replay draws random real drawings at the configured speed: live chunks every 16 ms of recorded time,
 // then the commit, then the recorded pause before the next stroke.
-func replay(ctx context.Context, c session, cfg Config, rng *rand.Rand, sent *sync.Map, committed, liveSent *atomic.Int64) error {
+func replay(ctx context.Context, c session, cfg Config, rng *rand.Rand, sent *sendTimes, committed, liveSent *atomic.Int64) error {
 	for ctx.Err() == nil {
 		d := cfg.Drawings[rng.IntN(len(cfg.Drawings))]
 		ox, oy := rng.Int64N(20000)-10000, rng.Int64N(20000)-10000
@@ -227,7 +276,7 @@ func replay(ctx context.Context, c session, cfg Config, rng *rand.Rand, sent *sy
 				chunkStart = s[min(j, len(s)-1)].T
 				i = j
 			}
-			sent.Store([16]byte(stroke.GetId()), time.Now())
+			sent.store([16]byte(stroke.GetId()), time.Now())
 			ack, err := c.commit(ctx, stroke, pts)
 			if err != nil {
 				return err
@@ -255,18 +304,18 @@ type session interface {
 
 type infidrawSession struct{ c *client.Client }
 
-func dialInfidraw(ctx context.Context, rep *stack.Process, keys *stack.Keys, room, role string, record func(time.Time, [][16]byte)) (session, error) {
-	onEvents := func(evs []*roomv1.RoomEvent) {
+func dialInfidraw(ctx context.Context, rep *stack.Process, keys *stack.Keys, room, role string, record func(time.Time, [16]byte)) (session, error) {
+	// The client scans frames for seqs and stroke ids instead of decoding them: decoding every stroke of
+	// every frame at every client made the load generator the limit.
+	onHeads := func(heads []client.EventHead) {
 		now := time.Now()
-		ids := make([][16]byte, 0, len(evs))
-		for _, ev := range evs {
-			if id := ev.GetStrokeAdded().GetStroke().GetId(); len(id) == 16 {
-				ids = append(ids, [16]byte(id))
+		for _, h := range heads {
+			if len(h.StrokeID) == 16 {
+				record(now, [16]byte(h.StrokeID))
 			}
 		}
-		record(now, ids)
 	}
-	c, err := client.Dial(ctx, rep.WSURL(), room, keys.Token(uuid.NewString(), room, role), 0, client.Options{OnEvents: onEvents})
+	c, err := client.Dial(ctx, rep.WSURL(), room, keys.Token(uuid.NewString(), room, role), 0, client.Options{OnHeads: onHeads})
 	if err != nil {
 		return nil, err
 	}

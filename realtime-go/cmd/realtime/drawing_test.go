@@ -31,6 +31,21 @@ func TestTwoReplicasConcurrentDrawingSameOrder(t *testing.T) {
 			}
 		}}))
 	}
+	// A scanning viewer on each replica (Options.OnHeads, as the load generator reads) must see the seqs and
+	// stroke ids the decoding clients see.
+	type head struct {
+		seq uint64
+		id  string
+	}
+	scanned := make([][]head, 2)
+	var scanners []*client.Client
+	for i, r := range []*replica{a, b} {
+		scanners = append(scanners, dial(t, r, room, uuid.NewString(), "viewer", 0, client.Options{OnHeads: func(hs []client.EventHead) {
+			for _, h := range hs {
+				scanned[i] = append(scanned[i], head{h.Seq, string(h.StrokeID)})
+			}
+		}}))
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 
@@ -91,6 +106,22 @@ func TestTwoReplicasConcurrentDrawingSameOrder(t *testing.T) {
 		}
 		if !slices.EqualFunc(evs, reference, func(x, y *roomv1.RoomEvent) bool { return proto.Equal(x, y) }) {
 			t.Fatalf("client %d saw a different sequence than client 0", i)
+		}
+	}
+	for i, c := range scanners {
+		if err := c.WaitSeq(ctx, total); err != nil {
+			t.Fatalf("scanning client %d: %v", i, err)
+		}
+		if v := c.Violations(); len(v) > 0 {
+			t.Fatalf("scanning client %d broke the ordering contract: %v", i, v)
+		}
+		want := make([]head, len(reference))
+		for k, ev := range reference {
+			want[k] = head{ev.GetSeq(), string(ev.GetStrokeAdded().GetStroke().GetId())}
+		}
+		// OnHeads runs on c's read loop before WaitSeq counts the batch, so scanned[i] is complete here.
+		if !slices.Equal(scanned[i], want) {
+			t.Fatalf("scanning client %d read %v, the decoding clients %v", i, scanned[i], want)
 		}
 	}
 	// Clients of b saw the live strokes drawn on a (through Redis) as well as their own replica's.

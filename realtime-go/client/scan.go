@@ -1,0 +1,213 @@
+package client
+
+import (
+	"fmt"
+
+	"google.golang.org/protobuf/encoding/protowire"
+)
+
+// EventHead is what the ordering check and a latency probe need of one committed event.
+type EventHead struct {
+	Seq uint64
+	// StrokeID is the stroke id of a StrokeAdded event, nil for the other kinds. It points into the frame
+	// it was read from, so it is only valid until the callback that receives it returns.
+	StrokeID []byte
+}
+
+// Field numbers of the messages scanFrame walks (proto/infidraw/realtime/v1/frames.proto,
+// proto/infidraw/room/v1/event.proto, proto/infidraw/stroke/v1/stroke.proto).
+const (
+	frameMessages    = 1  // ServerFrame.messages
+	messageEvents    = 2  // ServerMessage.events
+	messageAck       = 3  // ServerMessage.ack
+	messageError     = 4  // ServerMessage.error
+	batchEvents      = 1  // EventBatch.events
+	eventSeq         = 1  // RoomEvent.seq
+	eventStrokeAdded = 10 // RoomEvent.stroke_added
+	eventErased      = 11 // RoomEvent.strokes_erased
+	eventRestored    = 12 // RoomEvent.strokes_restored
+	addedStroke      = 1  // StrokeAdded.stroke
+	strokeID         = 1  // Stroke.id
+	// ServerMessage's body is a oneof of fields 1 (welcome) to 6 (presence).
+	messageBodyFirst = 1
+	messageBodyLast  = 6
+)
+
+// wireField is one field of a message on the wire: a varint's value or a length-delimited field's bytes
+// (other wire types are skipped whole and carry neither).
+type wireField struct {
+	num    protowire.Number
+	typ    protowire.Type
+	varint uint64
+	bytes  []byte
+}
+
+// nextField consumes the first field of b and returns it with the rest of b.
+func nextField(b []byte) (wireField, []byte, error) {
+	num, typ, n := protowire.ConsumeTag(b)
+	if n < 0 {
+		return wireField{}, nil, fmt.Errorf("tag: %w", protowire.ParseError(n))
+	}
+	f := wireField{num: num, typ: typ}
+	b = b[n:]
+	switch typ {
+	case protowire.VarintType:
+		f.varint, n = protowire.ConsumeVarint(b)
+	case protowire.BytesType:
+		f.bytes, n = protowire.ConsumeBytes(b)
+	default:
+		n = protowire.ConsumeFieldValue(num, typ, b)
+	}
+	if n < 0 {
+		return wireField{}, nil, fmt.Errorf("field %d: %w", num, protowire.ParseError(n))
+	}
+	return f, b[n:], nil
+}
+
+// want checks that a field the scanner reads has the wire type its schema gives it.
+func (f wireField) want(typ protowire.Type, name string) error {
+	if f.typ != typ {
+		return fmt.Errorf("%s (field %d) has wire type %d, want %d", name, f.num, f.typ, typ)
+	}
+	return nil
+}
+
+// scanFrame walks an encoded ServerFrame without decoding it into messages (which allocates every
+// message, stroke and point slice of the frame). Each EventBatch's event heads are appended to
+// heads[:0] and passed to onEvents; the bodies of Acks and Errors, still encoded, go to onReply; other
+// messages (Welcome, Live, Presence) are skipped. Messages are visited in frame order. A message with
+// two bodies is an error: proto.Unmarshal would keep only the last, and the server never writes one.
+// heads is returned for reuse.
+func scanFrame(frame []byte, heads []EventHead, onEvents func([]EventHead), onReply func(field protowire.Number, body []byte) error) ([]EventHead, error) {
+	for len(frame) > 0 {
+		f, rest, err := nextField(frame)
+		if err != nil {
+			return heads, fmt.Errorf("server frame: %w", err)
+		}
+		frame = rest
+		if f.num != frameMessages {
+			continue
+		}
+		if err := f.want(protowire.BytesType, "ServerFrame.messages"); err != nil {
+			return heads, err
+		}
+		bodies := 0
+		for msg := f.bytes; len(msg) > 0; {
+			body, rest, err := nextField(msg)
+			if err != nil {
+				return heads, fmt.Errorf("server message: %w", err)
+			}
+			msg = rest
+			if body.num < messageBodyFirst || body.num > messageBodyLast {
+				continue
+			}
+			if bodies++; bodies > 1 {
+				return heads, fmt.Errorf("server message with more than one body (field %d)", body.num)
+			}
+			switch body.num {
+			case messageEvents:
+				if err := body.want(protowire.BytesType, "ServerMessage.events"); err != nil {
+					return heads, err
+				}
+				if heads, err = scanBatch(heads[:0], body.bytes); err != nil {
+					return heads, err
+				}
+				onEvents(heads)
+			case messageAck, messageError:
+				if err := body.want(protowire.BytesType, "ServerMessage reply"); err != nil {
+					return heads, err
+				}
+				if err := onReply(body.num, body.bytes); err != nil {
+					return heads, err
+				}
+			}
+		}
+	}
+	return heads, nil
+}
+
+// scanBatch appends the heads of an encoded EventBatch's events to dst.
+func scanBatch(dst []EventHead, batch []byte) ([]EventHead, error) {
+	for len(batch) > 0 {
+		f, rest, err := nextField(batch)
+		if err != nil {
+			return dst, fmt.Errorf("event batch: %w", err)
+		}
+		batch = rest
+		if f.num != batchEvents {
+			continue
+		}
+		if err := f.want(protowire.BytesType, "EventBatch.events"); err != nil {
+			return dst, err
+		}
+		h, err := scanEvent(f.bytes)
+		if err != nil {
+			return dst, err
+		}
+		dst = append(dst, h)
+	}
+	return dst, nil
+}
+
+// scanEvent reads the seq and stroke id of an encoded RoomEvent as proto.Unmarshal would: the last seq
+// wins, and a kind other than stroke_added clears the stroke (the kinds are a oneof).
+func scanEvent(ev []byte) (EventHead, error) {
+	var h EventHead
+	for len(ev) > 0 {
+		f, rest, err := nextField(ev)
+		if err != nil {
+			return h, fmt.Errorf("room event: %w", err)
+		}
+		ev = rest
+		switch f.num {
+		case eventSeq:
+			if err := f.want(protowire.VarintType, "RoomEvent.seq"); err != nil {
+				return h, err
+			}
+			h.Seq = f.varint
+		case eventStrokeAdded:
+			if err := f.want(protowire.BytesType, "RoomEvent.stroke_added"); err != nil {
+				return h, err
+			}
+			// Repeated occurrences of a message field merge, so an id from an earlier one stands
+			// unless this one has its own.
+			if h.StrokeID, err = scanStrokeAdded(f.bytes, h.StrokeID); err != nil {
+				return h, err
+			}
+		case eventErased, eventRestored:
+			h.StrokeID = nil
+		}
+	}
+	return h, nil
+}
+
+// scanStrokeAdded returns the stroke id of an encoded StrokeAdded, or id when it holds none.
+func scanStrokeAdded(added, id []byte) ([]byte, error) {
+	for len(added) > 0 {
+		f, rest, err := nextField(added)
+		if err != nil {
+			return nil, fmt.Errorf("stroke added: %w", err)
+		}
+		added = rest
+		if f.num != addedStroke {
+			continue
+		}
+		if err := f.want(protowire.BytesType, "StrokeAdded.stroke"); err != nil {
+			return nil, err
+		}
+		for stroke := f.bytes; len(stroke) > 0; {
+			sf, rest, err := nextField(stroke)
+			if err != nil {
+				return nil, fmt.Errorf("stroke: %w", err)
+			}
+			stroke = rest
+			if sf.num == strokeID {
+				if err := sf.want(protowire.BytesType, "Stroke.id"); err != nil {
+					return nil, err
+				}
+				id = sf.bytes
+			}
+		}
+	}
+	return id, nil
+}
