@@ -154,18 +154,26 @@ const cfHeader = 1 + 4 + 4 + 16
 // each publisher numbers its commits 1, 2, 3, … and every receiver must see each publisher's numbers
 // without a gap or a repeat; at the end every client must hold as many commits as the room acknowledged.
 type centrifugoSession struct {
-	c      *centrifuge.Client
-	sub    *centrifuge.Subscription
-	id     uint32
-	sent   uint32
-	record func(time.Time, [16]byte)
+	c    *centrifuge.Client
+	sub  *centrifuge.Subscription
+	id   uint32
+	sent uint32
 
 	// Live chunks are published without waiting for their reply (as the JavaScript SDK does with its
 	// promise); at most liveInFlight at a time.
 	inFlight chan struct{}
 	liveErr  atomic.Pointer[error]
 
-	mu      sync.Mutex
+	commitLog
+}
+
+// commitLog is what a Centrifugo client received of its room's commits (the header cfPayload writes):
+// each publisher's last commit number, for the ordering check (exactly once, in the publisher's
+// order), their count, and why the connection ended. Its methods complete the session interface.
+type commitLog struct {
+	record func(time.Time, [16]byte)
+
+	mu      sync.Mutex // also guards what the embedding session adds to it
 	last    map[uint32]uint32
 	got     uint64
 	bad     int
@@ -173,10 +181,88 @@ type centrifugoSession struct {
 	gone    error
 }
 
+func newCommitLog(record func(time.Time, [16]byte)) commitLog {
+	return commitLog{record: record, last: map[uint32]uint32{}, changed: make(chan struct{})}
+}
+
+// publication checks a received publication's commit against its publisher's previous one; other
+// publications (live chunks) are ignored.
+func (l *commitLog) publication(now time.Time, d []byte) {
+	if len(d) < cfHeader || d[0] != 'C' {
+		return
+	}
+	from, n := binary.BigEndian.Uint32(d[1:]), binary.BigEndian.Uint32(d[5:])
+	l.mu.Lock()
+	if n != l.last[from]+1 {
+		l.bad++
+	}
+	l.last[from] = max(l.last[from], n)
+	l.got++
+	l.wake()
+	l.mu.Unlock()
+	l.record(now, [16]byte(d[9:cfHeader]))
+}
+
+// fail records why the connection ended.
+func (l *commitLog) fail(err error) {
+	l.mu.Lock()
+	l.failLocked(err)
+	l.mu.Unlock()
+}
+
+// failLocked is fail with l.mu held; it reports whether err is the first failure.
+func (l *commitLog) failLocked(err error) bool {
+	if l.gone != nil {
+		return false
+	}
+	l.gone = err
+	l.wake()
+	return true
+}
+
+// wake wakes waitSeq. l.mu is held.
+func (l *commitLog) wake() {
+	close(l.changed)
+	l.changed = make(chan struct{})
+}
+
+// waitSeq waits until the client holds head commits; with no per-publisher gap or repeat (violations),
+// that is every commit of the room exactly once.
+func (l *commitLog) waitSeq(ctx context.Context, head uint64) error {
+	for {
+		l.mu.Lock()
+		got, changed, gone := l.got, l.changed, l.gone
+		l.mu.Unlock()
+		if got >= head {
+			return nil
+		}
+		if gone != nil {
+			return fmt.Errorf("%d of %d commits: %w", got, head, gone)
+		}
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			return fmt.Errorf("%d of %d commits: %w", got, head, ctx.Err())
+		}
+	}
+}
+
+func (l *commitLog) violations() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.bad
+}
+
+func (l *commitLog) lost() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.gone
+}
+
 const liveInFlight = 256
 
 func dialCentrifugo(ctx context.Context, rep *stack.Process, cf *Centrifugo, room string, id uint32, record func(time.Time, [16]byte)) (*centrifugoSession, error) {
-	s := &centrifugoSession{id: id, record: record, inFlight: make(chan struct{}, liveInFlight), last: map[uint32]uint32{}, changed: make(chan struct{})}
+	s := &centrifugoSession{id: id, inFlight: make(chan struct{}, liveInFlight), commitLog: newCommitLog(record)}
 	s.c = centrifuge.NewProtobufClient("ws://"+rep.HTTP+"/connection/websocket", centrifuge.Config{Token: cf.Token(uuid.NewString()), ReadTimeout: 30 * time.Second})
 	sub, err := s.c.NewSubscription("room:" + room)
 	if err != nil {
@@ -205,34 +291,9 @@ func dialCentrifugo(ctx context.Context, rep *stack.Process, cf *Centrifugo, roo
 	}
 }
 
-func (s *centrifugoSession) fail(err error) {
-	s.mu.Lock()
-	if s.gone == nil {
-		s.gone = err
-		close(s.changed)
-		s.changed = make(chan struct{})
-	}
-	s.mu.Unlock()
-}
-
 // onPublication runs on centrifuge-go's callback goroutine of this client, in arrival order.
 func (s *centrifugoSession) onPublication(e centrifuge.PublicationEvent) {
-	now := time.Now()
-	d := e.Data
-	if len(d) < cfHeader || d[0] != 'C' {
-		return
-	}
-	from, n := binary.BigEndian.Uint32(d[1:]), binary.BigEndian.Uint32(d[5:])
-	s.mu.Lock()
-	if n != s.last[from]+1 {
-		s.bad++
-	}
-	s.last[from] = max(s.last[from], n)
-	s.got++
-	close(s.changed)
-	s.changed = make(chan struct{})
-	s.mu.Unlock()
-	s.record(now, [16]byte(d[9:cfHeader]))
+	s.publication(time.Now(), e.Data)
 }
 
 // cfPayload is the header and the protobuf of one step.
@@ -293,42 +354,9 @@ func (s *centrifugoSession) commit(ctx context.Context, stroke *strokev1.Stroke,
 	return true, nil
 }
 
-// waitSeq waits until the client holds head commits; with no per-publisher gap or repeat (violations),
-// that is every commit of the room exactly once.
-func (s *centrifugoSession) waitSeq(ctx context.Context, head uint64) error {
-	for {
-		s.mu.Lock()
-		got, changed, gone := s.got, s.changed, s.gone
-		s.mu.Unlock()
-		if got >= head {
-			return nil
-		}
-		if gone != nil {
-			return fmt.Errorf("%d of %d commits: %w", got, head, gone)
-		}
-		select {
-		case <-changed:
-		case <-ctx.Done():
-			return fmt.Errorf("%d of %d commits: %w", got, head, ctx.Err())
-		}
-	}
-}
-
-func (s *centrifugoSession) violations() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.bad
-}
-
 func (s *centrifugoSession) close() error {
 	s.c.Close()
 	return nil
-}
-
-func (s *centrifugoSession) lost() error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.gone
 }
 
 // IdleCentrifugo opens n clients (of cf.Client's kind), each connected and subscribed to one of rooms

@@ -35,16 +35,10 @@ type rawCentrifugoSession struct {
 	pong    atomic.Bool
 	id      uint32
 	sent    uint32
-	record  func(time.Time, [16]byte)
 	liveErr atomic.Pointer[error]
 
-	mu      sync.Mutex
-	pending map[uint32]chan *protocol.Reply
-	last    map[uint32]uint32
-	got     uint64
-	bad     int
-	changed chan struct{}
-	gone    error
+	commitLog
+	pending map[uint32]chan *protocol.Reply // under commitLog.mu
 }
 
 func dialCentrifugoRaw(ctx context.Context, rep *stack.Process, cf *Centrifugo, room string, id uint32, record func(time.Time, [16]byte)) (*rawCentrifugoSession, error) {
@@ -53,8 +47,8 @@ func dialCentrifugoRaw(ctx context.Context, rep *stack.Process, cf *Centrifugo, 
 	if err != nil {
 		return nil, err
 	}
-	s := &rawCentrifugoSession{conn: conn, channel: "room:" + room, id: id, record: record, pending: map[uint32]chan *protocol.Reply{},
-		last: map[uint32]uint32{}, changed: make(chan struct{})}
+	s := &rawCentrifugoSession{conn: conn, channel: "room:" + room, id: id, commitLog: newCommitLog(record),
+		pending: map[uint32]chan *protocol.Reply{}}
 	go s.readLoop()
 	r, err := s.request(ctx, &protocol.Command{Connect: &protocol.ConnectRequest{Token: cf.Token(uuid.NewString()), Name: "bench"}})
 	if err == nil {
@@ -113,14 +107,11 @@ func (s *rawCentrifugoSession) request(ctx context.Context, cmd *protocol.Comman
 
 func (s *rawCentrifugoSession) fail(err error) {
 	s.mu.Lock()
-	if s.gone == nil {
-		s.gone = err
+	if s.failLocked(err) {
 		for id, ch := range s.pending {
 			close(ch)
 			delete(s.pending, id)
 		}
-		close(s.changed)
-		s.changed = make(chan struct{})
 	}
 	s.mu.Unlock()
 }
@@ -180,24 +171,6 @@ func (s *rawCentrifugoSession) handle(now time.Time, r *protocol.Reply) {
 	case r.Push.Pub != nil:
 		s.publication(now, r.Push.Pub.Data)
 	}
-}
-
-// publication checks a received publication's commit against its publisher's previous one.
-func (s *rawCentrifugoSession) publication(now time.Time, d []byte) {
-	if len(d) < cfHeader || d[0] != 'C' {
-		return
-	}
-	from, n := binary.BigEndian.Uint32(d[1:]), binary.BigEndian.Uint32(d[5:])
-	s.mu.Lock()
-	if n != s.last[from]+1 {
-		s.bad++
-	}
-	s.last[from] = max(s.last[from], n)
-	s.got++
-	close(s.changed)
-	s.changed = make(chan struct{})
-	s.mu.Unlock()
-	s.record(now, [16]byte(d[9:cfHeader]))
 }
 
 // Field numbers of the Centrifugo protocol that pushedPublication reads (client.proto of
@@ -301,35 +274,4 @@ func (s *rawCentrifugoSession) commit(ctx context.Context, stroke *strokev1.Stro
 	return true, nil
 }
 
-func (s *rawCentrifugoSession) waitSeq(ctx context.Context, head uint64) error {
-	for {
-		s.mu.Lock()
-		got, changed, gone := s.got, s.changed, s.gone
-		s.mu.Unlock()
-		if got >= head {
-			return nil
-		}
-		if gone != nil {
-			return fmt.Errorf("%d of %d commits: %w", got, head, gone)
-		}
-		select {
-		case <-changed:
-		case <-ctx.Done():
-			return fmt.Errorf("%d of %d commits: %w", got, head, ctx.Err())
-		}
-	}
-}
-
-func (s *rawCentrifugoSession) violations() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.bad
-}
-
 func (s *rawCentrifugoSession) close() error { return s.conn.Close() }
-
-func (s *rawCentrifugoSession) lost() error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.gone
-}
