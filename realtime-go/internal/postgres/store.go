@@ -12,6 +12,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"google.golang.org/protobuf/proto"
 
@@ -62,19 +63,24 @@ type pending struct {
 	touched []uuid.UUID // strokes whose tiles the event touches
 }
 
-// Commit implements events.Store.
+// Commit implements events.Store. A batch of new strokes costs five round trips: the reads (begin, lock
+// the room heads, load the strokes the commands name) pipelined in one, one COPY per table that gets
+// rows, and the updates pipelined with the commit. Erases, undo and redo add up to two reads.
 func (s *Store) Commit(ctx context.Context, cmds []events.Command) ([]events.Result, map[uuid.UUID][]events.Event, error) {
-	tx, err := s.pool.Begin(ctx)
+	conn, err := s.pool.Acquire(ctx)
 	if err != nil {
-		return nil, nil, fmt.Errorf("begin: %w", err)
+		return nil, nil, fmt.Errorf("acquire: %w", err)
 	}
-	defer func() { _ = tx.Rollback(ctx) }()
+	defer conn.Release()
+	committed := false
+	defer func() {
+		if !committed {
+			// A connection that cannot roll back is closed, and the pool drops it on release.
+			_, _ = conn.Exec(ctx, "rollback")
+		}
+	}()
 
-	heads, err := lockHeads(ctx, tx, cmds)
-	if err != nil {
-		return nil, nil, err
-	}
-	strokeSt, eraseSt, err := loadState(ctx, tx, cmds)
+	heads, strokeSt, eraseSt, err := lockAndLoad(ctx, conn, cmds)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -90,16 +96,17 @@ func (s *Store) Commit(ctx context.Context, cmds []events.Command) ([]events.Res
 		}
 	}
 	if len(created) > 0 {
-		if err := loadTiles(ctx, tx, created, strokeSt); err != nil {
+		if err := loadTiles(ctx, conn, created, strokeSt); err != nil {
 			return nil, nil, err
 		}
-		if err := write(ctx, tx, now, created, heads, strokeSt, eraseSt); err != nil {
+		if err := copyCreated(ctx, conn.Conn().PgConn(), now, created, strokeSt, eraseSt); err != nil {
 			return nil, nil, err
 		}
 	}
-	if err := tx.Commit(ctx); err != nil {
-		return nil, nil, fmt.Errorf("commit: %w", err)
+	if err := updateAndCommit(ctx, conn, heads, strokeSt, eraseSt); err != nil {
+		return nil, nil, err
 	}
+	committed = true
 	out := make(map[uuid.UUID][]events.Event)
 	ms := now.UnixMilli()
 	for _, p := range created {
@@ -108,38 +115,14 @@ func (s *Store) Commit(ctx context.Context, cmds []events.Command) ([]events.Res
 	return results, out, nil
 }
 
-// lockHeads locks the head row of every room of the batch, in room order so that concurrent batches
-// of other replicas cannot deadlock, and returns the heads.
-func lockHeads(ctx context.Context, tx pgx.Tx, cmds []events.Command) (map[uuid.UUID]uint64, error) {
-	var rooms []uuid.UUID
+// lockAndLoad begins the transaction, locks the head row of every room of the batch (in room order, so
+// that concurrent batches of other replicas cannot deadlock) and reads the heads and the strokes and
+// erase actions that the commands name, in one pipelined round trip; the strokes of loaded erase actions
+// that no command names take a second one.
+func lockAndLoad(ctx context.Context, conn *pgxpool.Conn, cmds []events.Command) (map[uuid.UUID]uint64, map[key]*strokeState, map[key]*eraseState, error) {
+	var rooms, sr, sid, ar, aid []uuid.UUID
 	for _, c := range cmds {
 		rooms = append(rooms, c.Room)
-	}
-	slices.SortFunc(rooms, func(a, b uuid.UUID) int { return bytes.Compare(a[:], b[:]) })
-	rooms = slices.Compact(rooms)
-	if _, err := tx.Exec(ctx, `insert into room_heads (room_id) select unnest($1::uuid[]) order by 1 on conflict do nothing`, rooms); err != nil {
-		return nil, fmt.Errorf("create room heads: %w", err)
-	}
-	rows, err := tx.Query(ctx, `select room_id, head_seq from room_heads where room_id = any($1) order by room_id for update`, rooms)
-	if err != nil {
-		return nil, fmt.Errorf("lock room heads: %w", err)
-	}
-	heads := make(map[uuid.UUID]uint64, len(rooms))
-	for rows.Next() {
-		var r uuid.UUID
-		var h int64
-		if err := rows.Scan(&r, &h); err != nil {
-			return nil, err
-		}
-		heads[r] = uint64(h)
-	}
-	return heads, rows.Err()
-}
-
-// loadState reads the strokes and erase actions that the commands name.
-func loadState(ctx context.Context, tx pgx.Tx, cmds []events.Command) (map[key]*strokeState, map[key]*eraseState, error) {
-	var sr, sid, ar, aid []uuid.UUID
-	for _, c := range cmds {
 		switch c.Op {
 		case events.OpAddStroke, events.OpUndo, events.OpRedo:
 			sr, sid = append(sr, c.Room), append(sid, c.ActionID)
@@ -152,70 +135,109 @@ func loadState(ctx context.Context, tx pgx.Tx, cmds []events.Command) (map[key]*
 			ar, aid = append(ar, c.Room), append(aid, c.ActionID)
 		}
 	}
+	slices.SortFunc(rooms, func(a, b uuid.UUID) int { return bytes.Compare(a[:], b[:]) })
+	rooms = slices.Compact(rooms)
+
+	heads := make(map[uuid.UUID]uint64, len(rooms))
 	strokeSt := map[key]*strokeState{}
-	if err := loadStrokes(ctx, tx, sr, sid, strokeSt); err != nil {
-		return nil, nil, err
-	}
 	eraseSt := map[key]*eraseState{}
+	roomIDs := binaryUUIDs(rooms)
+	b := &pgx.Batch{}
+	b.Queue("begin")
+	b.Queue(`insert into room_heads (room_id) select unnest($1::uuid[]) order by 1 on conflict do nothing`, roomIDs)
+	b.Queue(`select room_id, head_seq from room_heads where room_id = any($1) order by room_id for update`, roomIDs).
+		Query(func(rows pgx.Rows) error {
+			var r uuid.UUID
+			var h int64
+			_, err := pgx.ForEachRow(rows, []any{(*[16]byte)(&r), &h}, func() error {
+				heads[r] = uint64(h)
+				return nil
+			})
+			return err
+		})
+	queueLoadStrokes(b, sr, sid, strokeSt)
 	if len(ar) > 0 {
-		rows, err := tx.Query(ctx, `select a.room_id, a.action_id, a.author_id, a.seq, a.stroke_ids, a.undone
-			from erase_actions a join unnest($1::uuid[], $2::uuid[]) k(room_id, action_id)
-			on a.room_id = k.room_id and a.action_id = k.action_id`, ar, aid)
-		if err != nil {
-			return nil, nil, fmt.Errorf("load erase actions: %w", err)
-		}
-		for rows.Next() {
+		b.Queue(loadEraseActionsSQL, binaryUUIDs(ar), binaryUUIDs(aid)).Query(func(rows pgx.Rows) error {
 			var k key
-			st := &eraseState{}
+			var author uuid.UUID
 			var seq int64
-			if err := rows.Scan(&k.room, &k.id, &st.author, &seq, &st.strokes, &st.undone); err != nil {
-				return nil, nil, err
+			var ids []uuid.UUID
+			var undone bool
+			_, err := pgx.ForEachRow(rows, []any{(*[16]byte)(&k.room), (*[16]byte)(&k.id), (*[16]byte)(&author), &seq, &ids, &undone}, func() error {
+				eraseSt[k] = &eraseState{author: author, seq: uint64(seq), strokes: ids, undone: undone}
+				return nil
+			})
+			return err
+		})
+	}
+	if err := conn.SendBatch(ctx, b).Close(); err != nil {
+		return nil, nil, nil, fmt.Errorf("lock room heads and load state: %w", err)
+	}
+
+	// Undo and redo of an erase act on its strokes: load those not loaded yet.
+	sr, sid = sr[:0], sid[:0]
+	for k, a := range eraseSt {
+		for _, id := range a.strokes {
+			if _, ok := strokeSt[key{k.room, id}]; !ok {
+				sr, sid = append(sr, k.room), append(sid, id)
 			}
-			st.seq = uint64(seq)
-			eraseSt[k] = st
-		}
-		if err := rows.Err(); err != nil {
-			return nil, nil, err
-		}
-		// Undo and redo of an erase act on its strokes: load those not loaded yet.
-		sr, sid = sr[:0], sid[:0]
-		for k, a := range eraseSt {
-			for _, id := range a.strokes {
-				if _, ok := strokeSt[key{k.room, id}]; !ok {
-					sr, sid = append(sr, k.room), append(sid, id)
-				}
-			}
-		}
-		if err := loadStrokes(ctx, tx, sr, sid, strokeSt); err != nil {
-			return nil, nil, err
 		}
 	}
-	return strokeSt, eraseSt, nil
+	if len(sr) > 0 {
+		b := &pgx.Batch{}
+		queueLoadStrokes(b, sr, sid, strokeSt)
+		if err := conn.SendBatch(ctx, b).Close(); err != nil {
+			return nil, nil, nil, fmt.Errorf("load erased strokes: %w", err)
+		}
+	}
+	return heads, strokeSt, eraseSt, nil
 }
 
-// loadStrokes adds the state of the named strokes that exist to st.
-func loadStrokes(ctx context.Context, tx pgx.Tx, rooms, ids []uuid.UUID, st map[key]*strokeState) error {
+// The lookups by (room_id, id) pairs probe the primary key once per pair: the lateral subquery with its
+// limit cannot be flattened into a join, so the planner cannot turn it into a hash join over a sequential
+// scan, which it chose on a young table (as in every benchmark run) and which then read the whole table
+// on every batch.
+const (
+	loadStrokesSQL = `select k.room_id, k.stroke_id, s.author_id, s.added_seq, s.erased
+		from unnest($1::uuid[], $2::uuid[]) k(room_id, stroke_id)
+		cross join lateral (select author_id, added_seq, erased from strokes s
+		  where s.room_id = k.room_id and s.stroke_id = k.stroke_id limit 1) s`
+	loadEraseActionsSQL = `select k.room_id, k.action_id, a.author_id, a.seq, a.stroke_ids, a.undone
+		from unnest($1::uuid[], $2::uuid[]) k(room_id, action_id)
+		cross join lateral (select author_id, seq, stroke_ids, undone from erase_actions a
+		  where a.room_id = k.room_id and a.action_id = k.action_id limit 1) a`
+	loadStrokePayloadsSQL = `select k.room_id, k.stroke_id, e.payload
+		from unnest($1::uuid[], $2::uuid[]) k(room_id, stroke_id)
+		cross join lateral (select e.payload from strokes s join stroke_events e on e.room_id = s.room_id and e.seq = s.added_seq
+		  where s.room_id = k.room_id and s.stroke_id = k.stroke_id limit 1) e`
+)
+
+// queueLoadStrokes queues the read of the named strokes that exist into st.
+func queueLoadStrokes(b *pgx.Batch, rooms, ids []uuid.UUID, st map[key]*strokeState) {
 	if len(rooms) == 0 {
-		return nil
+		return
 	}
-	rows, err := tx.Query(ctx, `select s.room_id, s.stroke_id, s.author_id, s.added_seq, s.erased
-		from strokes s join unnest($1::uuid[], $2::uuid[]) k(room_id, stroke_id)
-		on s.room_id = k.room_id and s.stroke_id = k.stroke_id`, rooms, ids)
-	if err != nil {
-		return fmt.Errorf("load strokes: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
+	b.Queue(loadStrokesSQL, binaryUUIDs(rooms), binaryUUIDs(ids)).Query(func(rows pgx.Rows) error {
 		var k key
-		s := &strokeState{}
+		var author uuid.UUID
 		var seq int64
-		if err := rows.Scan(&k.room, &k.id, &s.author, &seq, &s.erased); err != nil {
-			return err
-		}
-		s.addedSeq = uint64(seq)
-		st[k] = s
+		var erased bool
+		_, err := pgx.ForEachRow(rows, []any{(*[16]byte)(&k.room), (*[16]byte)(&k.id), (*[16]byte)(&author), &seq, &erased}, func() error {
+			st[k] = &strokeState{author: author, addedSeq: uint64(seq), erased: erased}
+			return nil
+		})
+		return err
+	})
+}
+
+// binaryUUIDs passes ids as [16]byte, which pgx sends in binary; google/uuid's UUID goes through its
+// driver.Valuer, as text.
+func binaryUUIDs(ids []uuid.UUID) [][16]byte {
+	out := make([][16]byte, len(ids))
+	for i, id := range ids {
+		out[i] = id
 	}
-	return rows.Err()
+	return out
 }
 
 // apply decides what one command does given the state so far in the batch, and updates that state.
@@ -335,7 +357,7 @@ func raw(ids []uuid.UUID) [][]byte {
 
 // loadTiles reads the strokes that erase and restore events touch and that were not added in this
 // batch, to know their tiles.
-func loadTiles(ctx context.Context, tx pgx.Tx, created []pending, st map[key]*strokeState) error {
+func loadTiles(ctx context.Context, conn *pgxpool.Conn, created []pending, st map[key]*strokeState) error {
 	var rs, ids []uuid.UUID
 	for _, p := range created {
 		if p.kind == events.KindStrokeAdded {
@@ -350,20 +372,13 @@ func loadTiles(ctx context.Context, tx pgx.Tx, created []pending, st map[key]*st
 	if len(rs) == 0 {
 		return nil
 	}
-	rows, err := tx.Query(ctx, `select s.room_id, s.stroke_id, e.payload
-		from strokes s join unnest($1::uuid[], $2::uuid[]) k(room_id, stroke_id)
-		  on s.room_id = k.room_id and s.stroke_id = k.stroke_id
-		join stroke_events e on e.room_id = s.room_id and e.seq = s.added_seq`, rs, ids)
+	rows, err := conn.Query(ctx, loadStrokePayloadsSQL, binaryUUIDs(rs), binaryUUIDs(ids))
 	if err != nil {
 		return fmt.Errorf("load stroke points: %w", err)
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var k key
-		var payload []byte
-		if err := rows.Scan(&k.room, &k.id, &payload); err != nil {
-			return err
-		}
+	var k key
+	var payload []byte
+	_, err = pgx.ForEachRow(rows, []any{(*[16]byte)(&k.room), (*[16]byte)(&k.id), &payload}, func() error {
 		var added roomv1.StrokeAdded
 		if err := proto.Unmarshal(payload, &added); err != nil {
 			return fmt.Errorf("stored stroke %s: %w", k.id, err)
@@ -373,86 +388,110 @@ func loadTiles(ctx context.Context, tx pgx.Tx, created []pending, st map[key]*st
 			return fmt.Errorf("stored stroke %s: %w", k.id, err)
 		}
 		st[k].tiles = v.Tiles
-	}
-	return rows.Err()
+		return nil
+	})
+	return err
 }
 
-func write(ctx context.Context, tx pgx.Tx, now time.Time, created []pending, heads map[uuid.UUID]uint64, strokeSt map[key]*strokeState, eraseSt map[key]*eraseState) error {
-	evRows := make([][]any, len(created))
-	var tileRows [][]any
-	for i, p := range created {
-		evRows[i] = []any{p.room, int64(p.seq), int16(p.kind), p.action, p.author, now, p.payload}
+var (
+	strokeEventColumns = []string{"room_id", "seq", "kind", "action_id", "author_id", "committed_at", "payload"}
+	tileEventColumns   = []string{"room_id", "level", "tx", "ty", "seq", "stroke_id", "kind"}
+	strokeColumns      = []string{"room_id", "stroke_id", "author_id", "added_seq", "erased"}
+	eraseActionColumns = []string{"room_id", "action_id", "author_id", "seq", "stroke_ids", "undone"}
+)
+
+// Bytes of one tile_events and one strokes row in a binary COPY: a field count, and a length before
+// every field.
+const (
+	tileEventRowBytes = 2 + 7*4 + 16 + 2 + 4 + 4 + 8 + 16 + 2
+	strokeRowBytes    = 2 + 5*4 + 16 + 16 + 16 + 8 + 1
+)
+
+// copyCreated writes the events of the batch, their tile index rows, and the new strokes and erase
+// actions: one COPY per table that gets rows.
+func copyCreated(ctx context.Context, conn *pgconn.PgConn, now time.Time, created []pending, strokeSt map[key]*strokeState, eraseSt map[key]*eraseState) error {
+	eventBytes, tileRows := 0, 0
+	for _, p := range created {
+		eventBytes += 2 + 7*4 + 3*16 + 8 + 2 + 8 + len(p.payload)
 		for _, id := range p.touched {
-			s := strokeSt[key{p.room, id}]
-			for _, t := range s.tiles {
-				tileRows = append(tileRows, []any{p.room, int16(t.Level), t.X, t.Y, int64(p.seq), id, int16(p.kind)})
+			tileRows += len(strokeSt[key{p.room, id}].tiles)
+		}
+	}
+	evCopy := newCopyIn("stroke_events", strokeEventColumns, eventBytes)
+	tileCopy := newCopyIn("tile_events", tileEventColumns, tileRows*tileEventRowBytes)
+	for _, p := range created {
+		evCopy.row().uuid(p.room).int64(int64(p.seq)).int16(int16(p.kind)).uuid(p.action).uuid(p.author).timestamptz(now).bytea(p.payload)
+		for _, id := range p.touched {
+			for _, t := range strokeSt[key{p.room, id}].tiles {
+				tileCopy.row().uuid(p.room).int16(int16(t.Level)).int32(t.X).int32(t.Y).int64(int64(p.seq)).uuid(id).int16(int16(p.kind))
 			}
 		}
 	}
-	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"stroke_events"},
-		[]string{"room_id", "seq", "kind", "action_id", "author_id", "committed_at", "payload"}, pgx.CopyFromRows(evRows)); err != nil {
-		return fmt.Errorf("copy stroke_events: %w", err)
+	strokeCopy := newCopyIn("strokes", strokeColumns, len(created)*strokeRowBytes)
+	for k, s := range strokeSt {
+		if s.isNew {
+			strokeCopy.row().uuid(k.room).uuid(k.id).uuid(s.author).int64(int64(s.addedSeq)).bool(s.erased)
+		}
 	}
-	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"tile_events"},
-		[]string{"room_id", "level", "tx", "ty", "seq", "stroke_id", "kind"}, pgx.CopyFromRows(tileRows)); err != nil {
-		return fmt.Errorf("copy tile_events: %w", err)
+	eraseCopy := newCopyIn("erase_actions", eraseActionColumns, 0)
+	for k, a := range eraseSt {
+		if a.isNew {
+			eraseCopy.row().uuid(k.room).uuid(k.id).uuid(a.author).int64(int64(a.seq)).uuidArray(a.strokes).bool(a.undone)
+		}
 	}
+	for _, c := range []*copyIn{evCopy, tileCopy, strokeCopy, eraseCopy} {
+		if err := c.send(ctx, conn); err != nil {
+			return err
+		}
+	}
+	return nil
+}
 
-	var newStrokes [][]any
+// updateAndCommit stores the changed visibility of existing strokes and erase actions and the new room
+// heads, and commits, in one pipelined round trip. The commit's own answer decides: PostgreSQL answers
+// ROLLBACK to a COMMIT of a transaction that failed.
+func updateAndCommit(ctx context.Context, conn *pgxpool.Conn, heads map[uuid.UUID]uint64, strokeSt map[key]*strokeState, eraseSt map[key]*eraseState) error {
+	b := &pgx.Batch{}
 	var chR, chID []uuid.UUID
 	var chErased []bool
 	for k, s := range strokeSt {
-		switch {
-		case s.isNew:
-			newStrokes = append(newStrokes, []any{k.room, k.id, s.author, int64(s.addedSeq), s.erased})
-		case s.changed:
+		if s.changed && !s.isNew {
 			chR, chID, chErased = append(chR, k.room), append(chID, k.id), append(chErased, s.erased)
 		}
 	}
-	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"strokes"},
-		[]string{"room_id", "stroke_id", "author_id", "added_seq", "erased"}, pgx.CopyFromRows(newStrokes)); err != nil {
-		return fmt.Errorf("copy strokes: %w", err)
-	}
 	if len(chR) > 0 {
-		if _, err := tx.Exec(ctx, `update strokes s set erased = v.erased
+		b.Queue(`update strokes s set erased = v.erased
 			from unnest($1::uuid[], $2::uuid[], $3::bool[]) v(room_id, stroke_id, erased)
-			where s.room_id = v.room_id and s.stroke_id = v.stroke_id`, chR, chID, chErased); err != nil {
-			return fmt.Errorf("update strokes: %w", err)
-		}
+			where s.room_id = v.room_id and s.stroke_id = v.stroke_id`, binaryUUIDs(chR), binaryUUIDs(chID), chErased)
 	}
-
-	var newErases [][]any
 	var aR, aID []uuid.UUID
 	var aUndone []bool
 	for k, a := range eraseSt {
-		switch {
-		case a.isNew:
-			newErases = append(newErases, []any{k.room, k.id, a.author, int64(a.seq), a.strokes, a.undone})
-		case a.changed:
+		if a.changed && !a.isNew {
 			aR, aID, aUndone = append(aR, k.room), append(aID, k.id), append(aUndone, a.undone)
 		}
 	}
-	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"erase_actions"},
-		[]string{"room_id", "action_id", "author_id", "seq", "stroke_ids", "undone"}, pgx.CopyFromRows(newErases)); err != nil {
-		return fmt.Errorf("copy erase_actions: %w", err)
-	}
 	if len(aR) > 0 {
-		if _, err := tx.Exec(ctx, `update erase_actions a set undone = v.undone
+		b.Queue(`update erase_actions a set undone = v.undone
 			from unnest($1::uuid[], $2::uuid[], $3::bool[]) v(room_id, action_id, undone)
-			where a.room_id = v.room_id and a.action_id = v.action_id`, aR, aID, aUndone); err != nil {
-			return fmt.Errorf("update erase_actions: %w", err)
-		}
+			where a.room_id = v.room_id and a.action_id = v.action_id`, binaryUUIDs(aR), binaryUUIDs(aID), aUndone)
 	}
-
 	var hR []uuid.UUID
 	var hSeq []int64
 	for r, h := range heads {
 		hR, hSeq = append(hR, r), append(hSeq, int64(h))
 	}
-	if _, err := tx.Exec(ctx, `update room_heads h set head_seq = v.head_seq, updated_at = now()
+	b.Queue(`update room_heads h set head_seq = v.head_seq, updated_at = now()
 		from unnest($1::uuid[], $2::bigint[]) v(room_id, head_seq)
-		where h.room_id = v.room_id and h.head_seq <> v.head_seq`, hR, hSeq); err != nil {
-		return fmt.Errorf("update room heads: %w", err)
+		where h.room_id = v.room_id and h.head_seq <> v.head_seq`, binaryUUIDs(hR), hSeq)
+	b.Queue("commit").Exec(func(tag pgconn.CommandTag) error {
+		if tag.String() != "COMMIT" {
+			return errors.New("the transaction was rolled back")
+		}
+		return nil
+	})
+	if err := conn.SendBatch(ctx, b).Close(); err != nil {
+		return fmt.Errorf("update and commit: %w", err)
 	}
 	return nil
 }
