@@ -72,6 +72,22 @@ func (f wireField) want(typ protowire.Type, name string) error {
 	return nil
 }
 
+// eachField calls fn with every field of an encoded message, in order, and stops at its first error;
+// what names the message in a wire-format error.
+func eachField(msg []byte, what string, fn func(wireField) error) error {
+	for len(msg) > 0 {
+		f, rest, err := nextField(msg)
+		if err != nil {
+			return fmt.Errorf("%s: %w", what, err)
+		}
+		msg = rest
+		if err := fn(f); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // scanFrame walks an encoded ServerFrame without decoding it into messages (which allocates every
 // message, stroke and point slice of the frame). Each EventBatch's event heads are appended to
 // heads[:0] and passed to onEvents; the bodies of Acks and Errors, still encoded, go to onReply; other
@@ -79,135 +95,113 @@ func (f wireField) want(typ protowire.Type, name string) error {
 // two bodies is an error: proto.Unmarshal would keep only the last, and the server never writes one.
 // heads is returned for reuse.
 func scanFrame(frame []byte, heads []EventHead, onEvents func([]EventHead), onReply func(field protowire.Number, body []byte) error) ([]EventHead, error) {
-	for len(frame) > 0 {
-		f, rest, err := nextField(frame)
-		if err != nil {
-			return heads, fmt.Errorf("server frame: %w", err)
-		}
-		frame = rest
+	err := eachField(frame, "server frame", func(f wireField) error {
 		if f.num != frameMessages {
-			continue
+			return nil
 		}
 		if err := f.want(protowire.BytesType, "ServerFrame.messages"); err != nil {
-			return heads, err
+			return err
 		}
 		bodies := 0
-		for msg := f.bytes; len(msg) > 0; {
-			body, rest, err := nextField(msg)
-			if err != nil {
-				return heads, fmt.Errorf("server message: %w", err)
-			}
-			msg = rest
+		return eachField(f.bytes, "server message", func(body wireField) error {
 			if body.num < messageBodyFirst || body.num > messageBodyLast {
-				continue
+				return nil
 			}
 			if bodies++; bodies > 1 {
-				return heads, fmt.Errorf("server message with more than one body (field %d)", body.num)
+				return fmt.Errorf("server message with more than one body (field %d)", body.num)
 			}
 			switch body.num {
 			case messageEvents:
 				if err := body.want(protowire.BytesType, "ServerMessage.events"); err != nil {
-					return heads, err
+					return err
 				}
+				var err error
 				if heads, err = scanBatch(heads[:0], body.bytes); err != nil {
-					return heads, err
+					return err
 				}
 				onEvents(heads)
 			case messageAck, messageError:
 				if err := body.want(protowire.BytesType, "ServerMessage reply"); err != nil {
-					return heads, err
+					return err
 				}
-				if err := onReply(body.num, body.bytes); err != nil {
-					return heads, err
-				}
+				return onReply(body.num, body.bytes)
 			}
-		}
-	}
-	return heads, nil
+			return nil
+		})
+	})
+	return heads, err
 }
 
 // scanBatch appends the heads of an encoded EventBatch's events to dst.
 func scanBatch(dst []EventHead, batch []byte) ([]EventHead, error) {
-	for len(batch) > 0 {
-		f, rest, err := nextField(batch)
-		if err != nil {
-			return dst, fmt.Errorf("event batch: %w", err)
-		}
-		batch = rest
+	err := eachField(batch, "event batch", func(f wireField) error {
 		if f.num != batchEvents {
-			continue
+			return nil
 		}
 		if err := f.want(protowire.BytesType, "EventBatch.events"); err != nil {
-			return dst, err
+			return err
 		}
 		h, err := scanEvent(f.bytes)
 		if err != nil {
-			return dst, err
+			return err
 		}
 		dst = append(dst, h)
-	}
-	return dst, nil
+		return nil
+	})
+	return dst, err
 }
 
 // scanEvent reads the seq and stroke id of an encoded RoomEvent as proto.Unmarshal would: the last seq
 // wins, and a kind other than stroke_added clears the stroke (the kinds are a oneof).
 func scanEvent(ev []byte) (EventHead, error) {
 	var h EventHead
-	for len(ev) > 0 {
-		f, rest, err := nextField(ev)
-		if err != nil {
-			return h, fmt.Errorf("room event: %w", err)
-		}
-		ev = rest
+	err := eachField(ev, "room event", func(f wireField) error {
 		switch f.num {
 		case eventSeq:
 			if err := f.want(protowire.VarintType, "RoomEvent.seq"); err != nil {
-				return h, err
+				return err
 			}
 			h.Seq = f.varint
 		case eventStrokeAdded:
 			if err := f.want(protowire.BytesType, "RoomEvent.stroke_added"); err != nil {
-				return h, err
+				return err
 			}
 			// Repeated occurrences of a message field merge, so an id from an earlier one stands
 			// unless this one has its own.
+			var err error
 			if h.StrokeID, err = scanStrokeAdded(f.bytes, h.StrokeID); err != nil {
-				return h, err
+				return err
 			}
 		case eventErased, eventRestored:
 			h.StrokeID = nil
 		}
-	}
-	return h, nil
+		return nil
+	})
+	return h, err
 }
 
 // scanStrokeAdded returns the stroke id of an encoded StrokeAdded, or id when it holds none.
 func scanStrokeAdded(added, id []byte) ([]byte, error) {
-	for len(added) > 0 {
-		f, rest, err := nextField(added)
-		if err != nil {
-			return nil, fmt.Errorf("stroke added: %w", err)
-		}
-		added = rest
+	err := eachField(added, "stroke added", func(f wireField) error {
 		if f.num != addedStroke {
-			continue
+			return nil
 		}
 		if err := f.want(protowire.BytesType, "StrokeAdded.stroke"); err != nil {
-			return nil, err
+			return err
 		}
-		for stroke := f.bytes; len(stroke) > 0; {
-			sf, rest, err := nextField(stroke)
-			if err != nil {
-				return nil, fmt.Errorf("stroke: %w", err)
+		return eachField(f.bytes, "stroke", func(sf wireField) error {
+			if sf.num != strokeID {
+				return nil
 			}
-			stroke = rest
-			if sf.num == strokeID {
-				if err := sf.want(protowire.BytesType, "Stroke.id"); err != nil {
-					return nil, err
-				}
-				id = sf.bytes
+			if err := sf.want(protowire.BytesType, "Stroke.id"); err != nil {
+				return err
 			}
-		}
+			id = sf.bytes
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, err
 	}
 	return id, nil
 }
