@@ -102,21 +102,20 @@ func (c *copyIn) timestamptz(t time.Time) *copyIn {
 // uuidArray appends a one-dimensional uuid[] without nulls (zero dimensions when empty, as
 // PostgreSQL encodes '{}').
 func (c *copyIn) uuidArray(ids []uuid.UUID) *copyIn {
-	if len(ids) == 0 {
-		c.buf = binary.BigEndian.AppendUint32(c.buf, 12)
-		c.buf = binary.BigEndian.AppendUint32(c.buf, 0) // dimensions
-		c.buf = binary.BigEndian.AppendUint32(c.buf, 0) // has nulls
-		c.buf = binary.BigEndian.AppendUint32(c.buf, uuidOID)
-		return c
+	dims, size := uint32(0), 12
+	if len(ids) > 0 {
+		dims, size = 1, 20+20*len(ids)
 	}
-	c.buf = binary.BigEndian.AppendUint32(c.buf, uint32(20+20*len(ids)))
-	c.buf = binary.BigEndian.AppendUint32(c.buf, 1) // dimensions
+	c.buf = binary.BigEndian.AppendUint32(c.buf, uint32(size))
+	c.buf = binary.BigEndian.AppendUint32(c.buf, dims)
 	c.buf = binary.BigEndian.AppendUint32(c.buf, 0) // has nulls
 	c.buf = binary.BigEndian.AppendUint32(c.buf, uuidOID)
-	c.buf = binary.BigEndian.AppendUint32(c.buf, uint32(len(ids)))
-	c.buf = binary.BigEndian.AppendUint32(c.buf, 1) // lower bound
-	for _, id := range ids {
-		c.uuid(id)
+	if dims == 1 {
+		c.buf = binary.BigEndian.AppendUint32(c.buf, uint32(len(ids)))
+		c.buf = binary.BigEndian.AppendUint32(c.buf, 1) // lower bound
+		for _, id := range ids {
+			c.uuid(id)
+		}
 	}
 	return c
 }
