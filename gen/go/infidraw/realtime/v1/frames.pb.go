@@ -48,6 +48,13 @@ const (
 	ErrorCode_ERROR_CODE_ROOM_CLOSED ErrorCode = 9
 	// A server fault; the request may be retried.
 	ErrorCode_ERROR_CODE_INTERNAL ErrorCode = 10
+	// The stroke id or action id is already used by a different stroke or by another author. Nothing was
+	// stored: mint a new id and send the request again.
+	ErrorCode_ERROR_CODE_CONFLICT ErrorCode = 11
+	// The access this connection or token was admitted with has ended: member removed, role changed, share
+	// link revoked or expired, room deleted, logged out, password changed or session expired (the
+	// connection closes; ask the gateway for a new token and rejoin only if it grants one).
+	ErrorCode_ERROR_CODE_ACCESS_REVOKED ErrorCode = 12
 )
 
 // Enum value maps for ErrorCode.
@@ -64,6 +71,8 @@ var (
 		8:  "ERROR_CODE_SLOW_CONSUMER",
 		9:  "ERROR_CODE_ROOM_CLOSED",
 		10: "ERROR_CODE_INTERNAL",
+		11: "ERROR_CODE_CONFLICT",
+		12: "ERROR_CODE_ACCESS_REVOKED",
 	}
 	ErrorCode_value = map[string]int32{
 		"ERROR_CODE_UNSPECIFIED":       0,
@@ -77,6 +86,8 @@ var (
 		"ERROR_CODE_SLOW_CONSUMER":     8,
 		"ERROR_CODE_ROOM_CLOSED":       9,
 		"ERROR_CODE_INTERNAL":          10,
+		"ERROR_CODE_CONFLICT":          11,
+		"ERROR_CODE_ACCESS_REVOKED":    12,
 	}
 )
 
@@ -1716,7 +1727,7 @@ const file_infidraw_realtime_v1_frames_proto_rawDesc = "" +
 	"session_id\x18\x01 \x01(\rR\tsessionId\x12\x17\n" +
 	"\auser_id\x18\x02 \x01(\tR\x06userId\x12!\n" +
 	"\fdisplay_name\x18\x03 \x01(\tR\vdisplayName\x12*\n" +
-	"\x04role\x18\x04 \x01(\x0e2\x16.infidraw.room.v1.RoleR\x04role*\xc9\x02\n" +
+	"\x04role\x18\x04 \x01(\x0e2\x16.infidraw.room.v1.RoleR\x04role*\x81\x03\n" +
 	"\tErrorCode\x12\x1a\n" +
 	"\x16ERROR_CODE_UNSPECIFIED\x10\x00\x12\x18\n" +
 	"\x14ERROR_CODE_BAD_FRAME\x10\x01\x12\x1e\n" +
@@ -1729,7 +1740,9 @@ const file_infidraw_realtime_v1_frames_proto_rawDesc = "" +
 	"\x18ERROR_CODE_SLOW_CONSUMER\x10\b\x12\x1a\n" +
 	"\x16ERROR_CODE_ROOM_CLOSED\x10\t\x12\x17\n" +
 	"\x13ERROR_CODE_INTERNAL\x10\n" +
-	"B\xde\x01\n" +
+	"\x12\x17\n" +
+	"\x13ERROR_CODE_CONFLICT\x10\v\x12\x1d\n" +
+	"\x19ERROR_CODE_ACCESS_REVOKED\x10\fB\xde\x01\n" +
 	"\x18com.infidraw.realtime.v1B\vFramesProtoP\x01ZCgithub.com/infidraw/infidraw/gen/go/infidraw/realtime/v1;realtimev1\xa2\x02\x03IRX\xaa\x02\x14Infidraw.Realtime.V1\xca\x02\x14Infidraw\\Realtime\\V1\xe2\x02 Infidraw\\Realtime\\V1\\GPBMetadata\xea\x02\x16Infidraw::Realtime::V1b\x06proto3"
 
 var (

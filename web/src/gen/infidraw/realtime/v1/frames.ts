@@ -36,6 +36,17 @@ export enum ErrorCode {
   ERROR_CODE_ROOM_CLOSED = 9,
   /** ERROR_CODE_INTERNAL - A server fault; the request may be retried. */
   ERROR_CODE_INTERNAL = 10,
+  /**
+   * ERROR_CODE_CONFLICT - The stroke id or action id is already used by a different stroke or by another author. Nothing was
+   * stored: mint a new id and send the request again.
+   */
+  ERROR_CODE_CONFLICT = 11,
+  /**
+   * ERROR_CODE_ACCESS_REVOKED - The access this connection or token was admitted with has ended: member removed, role changed, share
+   * link revoked or expired, room deleted, logged out, password changed or session expired (the
+   * connection closes; ask the gateway for a new token and rejoin only if it grants one).
+   */
+  ERROR_CODE_ACCESS_REVOKED = 12,
   UNRECOGNIZED = -1,
 }
 
@@ -74,6 +85,12 @@ export function errorCodeFromJSON(object: any): ErrorCode {
     case 10:
     case "ERROR_CODE_INTERNAL":
       return ErrorCode.ERROR_CODE_INTERNAL;
+    case 11:
+    case "ERROR_CODE_CONFLICT":
+      return ErrorCode.ERROR_CODE_CONFLICT;
+    case 12:
+    case "ERROR_CODE_ACCESS_REVOKED":
+      return ErrorCode.ERROR_CODE_ACCESS_REVOKED;
     case -1:
     case "UNRECOGNIZED":
     default:
@@ -105,6 +122,10 @@ export function errorCodeToJSON(object: ErrorCode): string {
       return "ERROR_CODE_ROOM_CLOSED";
     case ErrorCode.ERROR_CODE_INTERNAL:
       return "ERROR_CODE_INTERNAL";
+    case ErrorCode.ERROR_CODE_CONFLICT:
+      return "ERROR_CODE_CONFLICT";
+    case ErrorCode.ERROR_CODE_ACCESS_REVOKED:
+      return "ERROR_CODE_ACCESS_REVOKED";
     case ErrorCode.UNRECOGNIZED:
     default:
       return "UNRECOGNIZED";
