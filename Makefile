@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-.PHONY: help up test build gen gen-check down clean images bench
+.PHONY: help up test fuzz build gen gen-check down clean images bench
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -12,6 +12,9 @@ up: ## install what is missing, build, start everything, print the URL; Ctrl-C s
 
 test: ## every test of every language against real PostgreSQL, Redis and S3
 	@bash scripts/test.sh
+
+fuzz: ## fuzz frame decoding, stroke validation and the point codecs (FUZZTIME per Go target, default 2m; PROPTEST_CASES for Rust)
+	@bash scripts/fuzz.sh
 
 build: ## build every service
 	@bash scripts/build.sh

@@ -79,6 +79,7 @@ must "start PostgreSQL, Redis, SeaweedFS; migrate" start_backing
 export REALTIME_BIN="$INFIDRAW_ROOT/bin/realtime-go" SNAPSHOT_BIN="$INFIDRAW_ROOT/target/release/snapshot-server"
 step "go test -race (shared-go, realtime-go, tile-delta-go)" go test -race -count=1 ./shared-go/... ./realtime-go/... ./tile-delta-go/...
 step "cargo test (snapshot-rs)" cargo test --release --locked --workspace
+step "go fuzz, 10 s per target (make fuzz runs longer)" env FUZZTIME=10s bash scripts/fuzz.sh go
 step "node --test (gateway-ts)" env DATABASE_URL="$TEST_DATABASE_URL" npm run -s -w gateway-ts test
 step "node --test (web: geometry units, Playwright on Chromium against the real stack)" env DATABASE_URL="$TEST_DATABASE_URL" npm run -s -w web test
 step "go test (helm chart, k8s manifests, Dockerfiles)" bash -c 'cd deploy/test && GOWORK=off go test -count=1 ./...'

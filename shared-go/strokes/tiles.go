@@ -50,7 +50,8 @@ var ErrTooManyTiles = fmt.Errorf("%w: the stroke covers more than %d tiles at fu
 
 // TilesTouched returns every tile of the level that the stroke's ink may cover, without duplicates. It
 // cuts each segment into pieces no longer than a tile, grows each piece's bounding box by ReachQ and
-// unions the tiles of the boxes, so a long diagonal costs tiles along it, not its bounding box.
+// unions the tiles of the boxes, so a long diagonal costs tiles along it, not its bounding box. Only a
+// stroke that Decode accepted has a bounded number of pieces (MaxPathTiles + MaxPoints).
 func TilesTouched(level int, width uint32, pts []Point) ([]Tile, error) {
 	if len(pts) == 0 {
 		return nil, nil
@@ -58,11 +59,22 @@ func TilesTouched(level int, width uint32, pts []Point) ([]Tile, error) {
 	reach, span := ReachQ(width), SpanQ(level)
 	seen := make(map[Tile]struct{})
 	var out []Tile
+	// last is the previous box's tile range: consecutive pieces overlap, and the tiles they share
+	// are known already, so only the new ones are looked up.
+	var last struct {
+		lo, hi Tile
+		ok     bool
+	}
 	box := func(x0, y0, x1, y1 int64) error {
 		lo := TileOf(level, min(x0, x1)-reach, min(y0, y1)-reach)
 		hi := TileOf(level, max(x0, x1)+reach, max(y0, y1)+reach)
+		prev := last
+		last.lo, last.hi, last.ok = lo, hi, true
 		for ty := lo.Y; ty <= hi.Y; ty++ {
 			for tx := lo.X; tx <= hi.X; tx++ {
+				if prev.ok && tx >= prev.lo.X && tx <= prev.hi.X && ty >= prev.lo.Y && ty <= prev.hi.Y {
+					continue
+				}
 				t := Tile{Level: level, X: tx, Y: ty}
 				if _, ok := seen[t]; !ok {
 					if len(out) == MaxTilesPerStroke {

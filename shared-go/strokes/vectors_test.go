@@ -52,6 +52,7 @@ func constants() map[string]int64 {
 	return map[string]int64{
 		"coord_scale": CoordScale, "tile_px": TilePx, "max_level": MaxLevel,
 		"max_coord": MaxCoord, "max_tiles_per_stroke": MaxTilesPerStroke,
+		"max_points": MaxPoints, "min_width": MinWidth, "max_width": MaxWidth, "max_path_tiles": MaxPathTiles,
 	}
 }
 

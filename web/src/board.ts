@@ -2,7 +2,7 @@
 import { h, clear, download, toast } from './dom';
 import {
   decodeStroke, decodeQuantized, decodePressures, deltaEncode, drawStroke, encodePoints, fromQuantized, hexToRgba, hitStroke, reach,
-  levelFor, span, COORD_SCALE, MAX_LEVEL, MAX_POINTS, MAX_WIDTH, MIN_WIDTH, TOOL_HIGHLIGHTER, TOOL_PEN, TOOL_PIXEL_ERASER, type Decoded, type Mapping,
+  levelFor, span, COORD_SCALE, MAX_LEVEL, MAX_WIDTH, MIN_WIDTH, StrokeBudget, TOOL_HIGHLIGHTER, TOOL_PEN, TOOL_PIXEL_ERASER, type Decoded, type Mapping,
 } from './geometry';
 import { fetchStrokesAt, fetchTiles, loadSnapshot, tileKey, tileRange, MAX_HIT_RADIUS, type Tile } from './tiles';
 import { RoomConnection, hex, newId, type ConnState } from './net';
@@ -47,6 +47,8 @@ interface Drawing {
   width: number;
   abs: number[];
   ps: number[] | null;
+  /** The server's limits, point by point: the stroke ends (takes no more points) where it would break one. */
+  budget: StrokeBudget;
   sent: number;
   begun: boolean;
   d: Decoded;
@@ -964,7 +966,7 @@ export function mountBoard(root: HTMLElement, room: Room, user: User): () => voi
     const px = tool === 'highlighter' ? widthPx * 4 : tool === 'pixel' ? widthPx * 3 : widthPx;
     const width = Math.round(Math.min(MAX_WIDTH, Math.max(MIN_WIDTH, (px / view.z) * COORD_SCALE)));
     const rgba = t === TOOL_HIGHLIGHTER ? hexToRgba(colour, 0x60) : hexToRgba(colour);
-    drawing = { id: newId(), tool: t, rgba, width, abs: [], ps: e.pointerType === 'pen' && t === TOOL_PEN ? [] : null, sent: 0, begun: false, d: fromQuantized(t, rgba, width, [], null) };
+    drawing = { id: newId(), tool: t, rgba, width, abs: [], ps: e.pointerType === 'pen' && t === TOOL_PEN ? [] : null, budget: new StrokeBudget(width), sent: 0, begun: false, d: fromQuantized(t, rgba, width, [], null) };
     addPoint(e);
   }
 
@@ -976,7 +978,7 @@ export function mountBoard(root: HTMLElement, room: Room, user: User): () => voi
     const qy = Math.round(wy * COORD_SCALE);
     const n = d.abs.length;
     if (n >= 2 && d.abs[n - 2] === qx && d.abs[n - 1] === qy) return;
-    if (n / 2 >= MAX_POINTS) return;
+    if (!d.budget.add(qx, qy)) return;
     d.abs.push(qx, qy);
     if (d.ps) d.ps.push(Math.max(0, Math.min(255, Math.round((e.pressure || 0.5) * 255))));
   }

@@ -8,6 +8,10 @@ export const MAX_COORD = 1_000_000_000;
 export const MAX_POINTS = 10_000;
 export const MIN_WIDTH = 10;
 export const MAX_WIDTH = 50_000;
+/** Longest centre line in level-0 tile spans: the sum over segments of max(|dx|, |dy|). */
+export const MAX_PATH_TILES = 16_384;
+/** Most level-0 tiles one stroke may touch. */
+export const MAX_TILES_PER_STROKE = 4096;
 
 export const TOOL_PEN = 1;
 export const TOOL_HIGHLIGHTER = 2;
@@ -133,6 +137,81 @@ export function span(level: number): number {
 export function tileOf(level: number, x: number, y: number): [number, number] {
   const s = span(level);
   return [Math.floor(x / s), Math.floor(y / s)];
+}
+
+/** Edge of a level-0 tile in encoded units (world units x100). */
+const SPAN0_Q = TILE_PX * COORD_SCALE;
+
+/**
+ * The limits of shared-go/strokes, checked point by point while a stroke is drawn so that the board ends it
+ * before it would be refused: at most MAX_POINTS points within ±MAX_COORD, a centre line of at most
+ * MAX_PATH_TILES level-0 spans, and at most MAX_TILES_PER_STROKE level-0 tiles, walked exactly as
+ * docs/tiles.md says (in encoded integers; every quotient here is far enough from an integer for doubles).
+ */
+export class StrokeBudget {
+  private readonly reach: number;
+  private readonly seen = new Set<number>();
+  private points = 0;
+  private path = 0;
+  private lastX = 0;
+  private lastY = 0;
+
+  /** width: nominal width in encoded units. */
+  constructor(width: number) {
+    this.reach = Math.trunc((3 * width) / 4) + COORD_SCALE;
+  }
+
+  /** Takes the next point (encoded units) and says true, or says false and takes nothing when it would break a limit. */
+  add(x: number, y: number): boolean {
+    if (this.points >= MAX_POINTS || Math.abs(x) > MAX_COORD || Math.abs(y) > MAX_COORD) return false;
+    const [px, py] = this.points === 0 ? [x, y] : [this.lastX, this.lastY];
+    const dx = x - px;
+    const dy = y - py;
+    const len = Math.max(Math.abs(dx), Math.abs(dy));
+    const pieces = Math.floor(len / SPAN0_Q) + 1;
+    if (this.path + len > MAX_PATH_TILES * SPAN0_Q || pieces > MAX_TILES_PER_STROKE) return false;
+    const fresh = new Set<number>();
+    for (let i = 0; i < pieces; i++) {
+      const x0 = px + Math.trunc((dx * i) / pieces);
+      const y0 = py + Math.trunc((dy * i) / pieces);
+      const x1 = px + Math.trunc((dx * (i + 1)) / pieces);
+      const y1 = py + Math.trunc((dy * (i + 1)) / pieces);
+      const [lx, ly] = [Math.floor((Math.min(x0, x1) - this.reach) / SPAN0_Q), Math.floor((Math.min(y0, y1) - this.reach) / SPAN0_Q)];
+      const [hx, hy] = [Math.floor((Math.max(x0, x1) + this.reach) / SPAN0_Q), Math.floor((Math.max(y0, y1) + this.reach) / SPAN0_Q)];
+      for (let ty = ly; ty <= hy; ty++) {
+        for (let tx = lx; tx <= hx; tx++) {
+          const k = tileKey(tx, ty);
+          if (this.seen.has(k) || fresh.has(k)) continue;
+          if (this.seen.size + fresh.size === MAX_TILES_PER_STROKE) return false;
+          fresh.add(k);
+        }
+      }
+    }
+    for (const k of fresh) this.seen.add(k);
+    this.points++;
+    this.path += len;
+    this.lastX = x;
+    this.lastY = y;
+    return true;
+  }
+
+  /** The level-0 tiles the points taken so far touch, as [x, y]. */
+  tiles(): [number, number][] {
+    return [...this.seen].map(tileOfKey);
+  }
+}
+
+// Level-0 tile columns and rows lie within ±2^16 (MAX_COORD plus the widest reach, over SPAN0_Q), so a key
+// packs both into one exact integer.
+const KEY_OFFSET = 2 ** 16;
+const KEY_BASE = 2 ** 17;
+
+function tileKey(tx: number, ty: number): number {
+  return (tx + KEY_OFFSET) * KEY_BASE + ty + KEY_OFFSET;
+}
+
+function tileOfKey(k: number): [number, number] {
+  return [Math.floor(k / KEY_BASE) - KEY_OFFSET, (k % KEY_BASE) - KEY_OFFSET];
 }
 
 /** How far ink reaches beyond the centre line, in world units: 0.75 * width + 1. */

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import {
   centreLine, decodeStroke, drawStroke, encodePoints, decodeQuantized, hitStroke, levelFor, pieceMeans, penFactor,
   pixelWidth, tileOf, hexToRgba, rgbaToHex, deltaEncode, decodePressures, TOOL_PEN, TOOL_HIGHLIGHTER, TOOL_PIXEL_ERASER,
-  type Ctx,
+  MAX_COORD, MAX_PATH_TILES, MAX_POINTS, MAX_TILES_PER_STROKE, StrokeBudget, TILE_PX, COORD_SCALE, type Ctx,
 } from '../src/geometry.ts';
 
 test('points round-trip through delta + quantum encoding', () => {
@@ -108,4 +108,30 @@ test('drawStroke: highlighter as one translucent path, eraser destination-out, s
   r = recorder();
   drawStroke(r.ctx, decodeStroke({ tool: TOOL_PEN, rgba: 0x000000ff, width: 1000, quantum: 1, points: [500, 500], pressures: [] }), { ox: 0, oy: 0, scale: 1 });
   assert.deepEqual(r.calls, ['begin', 'A5,5,5', 'fill:rgb(0,0,0)']);
+});
+
+test('the stroke budget ends a stroke at the first point the server would refuse', () => {
+  const span0 = TILE_PX * COORD_SCALE;
+  // addAll feeds points until one is refused and says how many were taken.
+  const addAll = (b: StrokeBudget, pts: [number, number][]) => {
+    let n = 0;
+    while (n < pts.length && b.add(...pts[n])) n++;
+    return n;
+  };
+  const zigzag = (n: number, x0: number, x1: number) => Array.from({ length: n }, (_, i): [number, number] => [i % 2 ? x1 : x0, span0 / 2]);
+  // Issue 12's stroke: back and forth over 4,094 tiles. Four legs fit the path; the fifth would not.
+  assert.equal(addAll(new StrokeBudget(1000), zigzag(MAX_POINTS, 12_800, 104_819_200)), 5);
+  // Over four tiles, the path ends after MAX_PATH_TILES / 4 legs, exactly at the limit.
+  assert.equal(addAll(new StrokeBudget(300), zigzag(MAX_POINTS, span0 / 2, span0 / 2 + 4 * span0)), MAX_PATH_TILES / 4 + 1);
+  // Small steps: the point count ends it.
+  assert.equal(addAll(new StrokeBudget(300), zigzag(MAX_POINTS + 5, 0, 100)), MAX_POINTS);
+  // A straight line longer than the tile limit: one point, the next would cover too many tiles.
+  assert.equal(addAll(new StrokeBudget(300), [[0, 0], [(MAX_TILES_PER_STROKE + 10) * span0, 0]]), 1);
+  // A staircase that stays within the path but leaves the tile limit: ends before MAX_TILES_PER_STROKE tiles.
+  const stairs = Array.from({ length: 3000 }, (_, i): [number, number] => [i * span0 * 2, (i % 2) * span0 * 3]);
+  const b = new StrokeBudget(300);
+  const taken = addAll(b, stairs);
+  assert.ok(taken < stairs.length && b.tiles().length <= MAX_TILES_PER_STROKE, `${taken} points, ${b.tiles().length} tiles`);
+  // Outside the world.
+  assert.equal(addAll(new StrokeBudget(300), [[MAX_COORD + 1, 0]]), 0);
 });

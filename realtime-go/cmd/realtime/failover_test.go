@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -159,7 +160,7 @@ func openStore(t *testing.T) *postgres.Store {
 		t.Fatal(err)
 	}
 	t.Cleanup(pool.Close)
-	return postgres.NewStore(pool)
+	return postgres.NewStore(pool, slog.New(slog.DiscardHandler))
 }
 
 func strokeIDFromEvent(encoded []byte) (string, error) {

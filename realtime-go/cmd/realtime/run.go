@@ -70,7 +70,7 @@ func run(ctx context.Context, args []string, environ []string) error {
 	}
 
 	reg := service.NewRegistry()
-	store := postgres.NewStore(pool)
+	store := postgres.NewStore(pool, log)
 	cache := redisbus.NewPageCache(rdb, cfg.PageCacheTTL)
 	h := hub.New(cfg.Replica, store, log, hub.NewMetrics(reg), hub.Options{
 		Tick: cfg.Tick, GapWait: 250 * time.Millisecond, PageSize: cfg.PageSize, WriteTimeout: 10 * time.Second})

@@ -4,7 +4,9 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"log/slog"
 	"math/rand/v2"
+	"os"
 	"time"
 
 	"github.com/google/uuid"
@@ -48,7 +50,7 @@ func run(ctx context.Context, args []string, getenv func(string) string) error {
 		return err
 	}
 	defer pool.Close()
-	store := postgres.NewStore(pool)
+	store := postgres.NewStore(pool, slog.New(slog.NewTextHandler(os.Stderr, nil)))
 
 	rng := rand.New(rand.NewPCG(*seed, 0x5eed))
 	author := uuid.New()

@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"slices"
 	"time"
 
@@ -24,10 +25,11 @@ import (
 // Store implements events.Store.
 type Store struct {
 	pool *pgxpool.Pool
+	log  *slog.Logger
 }
 
-// NewStore wraps a pool.
-func NewStore(pool *pgxpool.Pool) *Store { return &Store{pool: pool} }
+// NewStore wraps a pool; log receives what a batch stored differently from what it was asked.
+func NewStore(pool *pgxpool.Pool, log *slog.Logger) *Store { return &Store{pool: pool, log: log} }
 
 // Ping checks the database for readiness.
 func (s *Store) Ping(ctx context.Context) error { return s.pool.Ping(ctx) }
@@ -96,7 +98,7 @@ func (s *Store) Commit(ctx context.Context, cmds []events.Command) ([]events.Res
 		}
 	}
 	if len(created) > 0 {
-		if err := loadTiles(ctx, conn, created, strokeSt); err != nil {
+		if err := s.loadTiles(ctx, conn, created, strokeSt); err != nil {
 			return nil, nil, err
 		}
 		if err := copyCreated(ctx, conn.Conn().PgConn(), now, created, strokeSt, eraseSt); err != nil {
@@ -356,15 +358,17 @@ func raw(ids []uuid.UUID) [][]byte {
 }
 
 // loadTiles reads the strokes that erase and restore events touch and that were not added in this
-// batch, to know their tiles.
-func loadTiles(ctx context.Context, conn *pgxpool.Conn, created []pending, st map[key]*strokeState) error {
+// batch, to know their tiles. A stored stroke that the limits now refuse (stored before they existed)
+// is not walked, which could take seconds in this transaction: its event is indexed without its tiles
+// and the readers of tiles skip it anyway.
+func (s *Store) loadTiles(ctx context.Context, conn *pgxpool.Conn, created []pending, st map[key]*strokeState) error {
 	var rs, ids []uuid.UUID
 	for _, p := range created {
 		if p.kind == events.KindStrokeAdded {
 			continue
 		}
 		for _, id := range p.touched {
-			if s := st[key{p.room, id}]; s.tiles == nil {
+			if state := st[key{p.room, id}]; state.tiles == nil {
 				rs, ids = append(rs, p.room), append(ids, id)
 			}
 		}
@@ -385,7 +389,10 @@ func loadTiles(ctx context.Context, conn *pgxpool.Conn, created []pending, st ma
 		}
 		v, err := strokes.Validate(added.GetStroke())
 		if err != nil {
-			return fmt.Errorf("stored stroke %s: %w", k.id, err)
+			s.log.Warn("stored stroke exceeds the stroke limits; its erase or restore is indexed without its tiles",
+				"room", k.room, "stroke", k.id, "err", err)
+			st[k].tiles = []strokes.Tile{}
+			return nil
 		}
 		st[k].tiles = v.Tiles
 		return nil

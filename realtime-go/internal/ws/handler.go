@@ -24,7 +24,6 @@ import (
 	"github.com/infidraw/infidraw/realtime-go/internal/auth"
 	"github.com/infidraw/infidraw/realtime-go/internal/events"
 	"github.com/infidraw/infidraw/realtime-go/internal/hub"
-	"github.com/infidraw/infidraw/shared-go/strokes"
 )
 
 // Limits of one connection.
@@ -253,13 +252,9 @@ func (h *Handler) readLoop(conn *websocket.Conn, c *hub.Client) {
 			}
 			return
 		}
-		var f realtimev1.ClientFrame
-		if typ != websocket.BinaryMessage {
-			c.Kick(realtimev1.ErrorCode_ERROR_CODE_BAD_FRAME, "frames must be binary protobuf ClientFrames")
-			return
-		}
-		if err := proto.Unmarshal(data, &f); err != nil {
-			c.Kick(realtimev1.ErrorCode_ERROR_CODE_BAD_FRAME, "cannot decode ClientFrame: "+err.Error())
+		f, err := decodeFrame(typ, data)
+		if err != nil {
+			c.Kick(realtimev1.ErrorCode_ERROR_CODE_BAD_FRAME, err.Error())
 			return
 		}
 		for _, m := range f.GetMessages() {
@@ -307,65 +302,29 @@ func (h *Handler) handle(c *hub.Client, m *realtimev1.ClientMessage) *wireError 
 		h.reply(c, id, realtimev1.ErrorCode_ERROR_CODE_PERMISSION_DENIED, "viewers cannot draw, erase or undo", 0)
 		return nil
 	}
+	d, err := checkDrawing(m, h.Limits.MaxLivePoints)
+	h.count(d.kind)
+	if err != nil {
+		h.reply(c, id, realtimev1.ErrorCode_ERROR_CODE_INVALID_ARGUMENT, err.Error(), 0)
+		return nil
+	}
 	switch b := m.GetBody().(type) {
 	case *realtimev1.ClientMessage_StrokeBegin:
-		h.count("stroke_begin")
-		if len(b.StrokeBegin.GetStroke().GetPoints()) > 2*h.Limits.MaxLivePoints {
-			h.reply(c, id, realtimev1.ErrorCode_ERROR_CODE_INVALID_ARGUMENT, fmt.Sprintf("live chunks hold at most %d points", h.Limits.MaxLivePoints), 0)
-			return nil
-		}
-		if _, err := strokes.Validate(b.StrokeBegin.GetStroke()); err != nil {
-			h.reply(c, id, realtimev1.ErrorCode_ERROR_CODE_INVALID_ARGUMENT, err.Error(), 0)
-			return nil
-		}
 		h.Hub.Live(c, &realtimev1.Live{Body: &realtimev1.Live_StrokeBegin{StrokeBegin: b.StrokeBegin}})
 	case *realtimev1.ClientMessage_StrokeMore:
-		h.count("stroke_more")
-		if err := strokes.ValidID(b.StrokeMore.GetStrokeId()); err != nil || len(b.StrokeMore.GetPoints()) > 2*h.Limits.MaxLivePoints || len(b.StrokeMore.GetPoints())%2 != 0 {
-			h.reply(c, id, realtimev1.ErrorCode_ERROR_CODE_INVALID_ARGUMENT, "StrokeMore needs a 16-byte stroke id and at most the live chunk limit of x,y pairs", 0)
-			return nil
-		}
 		h.Hub.Live(c, &realtimev1.Live{Body: &realtimev1.Live_StrokeMore{StrokeMore: b.StrokeMore}})
 	case *realtimev1.ClientMessage_StrokeEnd:
-		h.count("stroke_end")
-		if err := strokes.ValidID(b.StrokeEnd.GetStrokeId()); err != nil {
-			h.reply(c, id, realtimev1.ErrorCode_ERROR_CODE_INVALID_ARGUMENT, err.Error(), 0)
-			return nil
-		}
 		h.Hub.Live(c, &realtimev1.Live{Body: &realtimev1.Live_StrokeEnd{StrokeEnd: b.StrokeEnd}})
 	case *realtimev1.ClientMessage_CommitStroke:
-		h.count("commit")
-		s, err := strokes.Validate(b.CommitStroke.GetStroke())
-		if err != nil {
-			h.reply(c, id, realtimev1.ErrorCode_ERROR_CODE_INVALID_ARGUMENT, err.Error(), 0)
-			return nil
-		}
-		h.submit(c, id, events.Command{Op: events.OpAddStroke, Stroke: s, ActionID: uuid.UUID(s.Msg.GetId())})
+		h.submit(c, id, events.Command{Op: events.OpAddStroke, Stroke: d.stroke, ActionID: uuid.UUID(d.stroke.Msg.GetId())})
 	case *realtimev1.ClientMessage_EraseStrokes:
-		h.count("erase")
-		e := b.EraseStrokes
-		ids, err := parseIDs(e.GetStrokeIds())
-		if err != nil || strokes.ValidID(e.GetActionId()) != nil || len(ids) == 0 || len(ids) > 1000 {
-			h.reply(c, id, realtimev1.ErrorCode_ERROR_CODE_INVALID_ARGUMENT, "EraseStrokes needs a 16-byte action id and 1..1000 16-byte stroke ids", 0)
-			return nil
-		}
-		h.submit(c, id, events.Command{Op: events.OpErase, ActionID: uuid.UUID(e.GetActionId()), StrokeIDs: ids})
+		h.submit(c, id, events.Command{Op: events.OpErase, ActionID: uuid.UUID(b.EraseStrokes.GetActionId()), StrokeIDs: d.ids})
 	case *realtimev1.ClientMessage_Undo:
-		h.count("undo")
-		h.undoRedo(c, id, events.OpUndo, b.Undo.GetActionId())
+		h.submit(c, id, events.Command{Op: events.OpUndo, ActionID: uuid.UUID(b.Undo.GetActionId())})
 	case *realtimev1.ClientMessage_Redo:
-		h.count("redo")
-		h.undoRedo(c, id, events.OpRedo, b.Redo.GetActionId())
+		h.submit(c, id, events.Command{Op: events.OpRedo, ActionID: uuid.UUID(b.Redo.GetActionId())})
 	}
 	return nil
-}
-
-func (h *Handler) undoRedo(c *hub.Client, id uint32, op events.Op, action []byte) {
-	if err := strokes.ValidID(action); err != nil {
-		h.reply(c, id, realtimev1.ErrorCode_ERROR_CODE_INVALID_ARGUMENT, err.Error(), 0)
-		return
-	}
-	h.submit(c, id, events.Command{Op: op, ActionID: uuid.UUID(action)})
 }
 
 func (h *Handler) submit(c *hub.Client, id uint32, cmd events.Command) {
@@ -408,17 +367,6 @@ func (h *Handler) reply(c *hub.Client, id uint32, code realtimev1.ErrorCode, msg
 }
 
 func (h *Handler) count(kind string) { h.msgsIn.WithLabelValues(kind).Inc() }
-
-func parseIDs(raw [][]byte) ([]uuid.UUID, error) {
-	out := make([]uuid.UUID, len(raw))
-	for i, b := range raw {
-		if err := strokes.ValidID(b); err != nil {
-			return nil, err
-		}
-		out[i] = uuid.UUID(b)
-	}
-	return out, nil
-}
 
 // bucket is a token bucket: rate tokens per second up to burst.
 type bucket struct {

@@ -1,20 +1,23 @@
 //! The point encoding: first pair absolute, then deltas, all divided by the stroke's quantum.
 
 use crate::error::StrokeError;
-use crate::stroke::{COORD_LIMIT, DecodedStroke, MAX_POINTS, MAX_WIDTH, Point, Stroke, Tool};
+use crate::stroke::{
+    COORD_LIMIT, DecodedStroke, MAX_PATH_TILES, MAX_POINTS, MAX_WIDTH, MIN_WIDTH, Point, Stroke,
+    Tool,
+};
+use crate::tile::tile_span;
 
-/// Validates a wire stroke and decodes its points and pressures.
+/// Validates a wire stroke and decodes its points and pressures, in time linear in its points.
 ///
 /// `x[i] = quantum · (points[0] + points[2] + … + points[2i])`, likewise for `y`; pressures are running
-/// sums of `pressures` without the quantum. Fails when the tool is unknown, the width exceeds
-/// [`MAX_WIDTH`], there are no points, an odd number of values or more than [`MAX_POINTS`] points, a
-/// coordinate leaves ±[`COORD_LIMIT`] (overflow included), or pressures are neither absent nor one per
-/// point in 0–255.
+/// sums of `pressures` without the quantum. Fails when the tool is unknown, the width lies outside
+/// [`MIN_WIDTH`]`..=`[`MAX_WIDTH`], there are no points, an odd number of values or more than
+/// [`MAX_POINTS`] points, a coordinate leaves ±[`COORD_LIMIT`] (overflow included), the centre line is
+/// longer than [`MAX_PATH_TILES`] level-0 tile spans (sum of `max(|dx|, |dy|)`), or pressures are
+/// neither absent nor one per point in 0–255.
 pub fn decode_stroke(stroke: &Stroke) -> Result<DecodedStroke, StrokeError> {
     let tool = Tool::from_i32(stroke.tool).ok_or(StrokeError::UnknownTool(stroke.tool))?;
-    if stroke.width > MAX_WIDTH {
-        return Err(StrokeError::WidthTooLarge(stroke.width));
-    }
+    check_width(stroke.width)?;
     let values = stroke.points.len();
     if values == 0 {
         return Err(StrokeError::NoPoints);
@@ -28,7 +31,7 @@ pub fn decode_stroke(stroke: &Stroke) -> Result<DecodedStroke, StrokeError> {
     }
     let quantum = i64::from(stroke.quantum.max(1));
     let mut points = Vec::with_capacity(n);
-    // Running sums in units of the quantum: at most 2^20 values of magnitude 2^31, so no i64 overflow.
+    // Running sums in units of the quantum: at most 10^4 values of magnitude 2^31, so no i64 overflow.
     let (mut sx, mut sy) = (0i64, 0i64);
     for (i, pair) in stroke.points.chunks_exact(2).enumerate() {
         sx += i64::from(pair[0]);
@@ -37,6 +40,7 @@ pub fn decode_stroke(stroke: &Stroke) -> Result<DecodedStroke, StrokeError> {
         let y = scale(sy, quantum).ok_or(StrokeError::CoordinateOutOfRange { point: i })?;
         points.push(Point::new(x, y));
     }
+    check_path(&points)?;
     let pressures = decode_pressures(&stroke.pressures, n)?;
     Ok(DecodedStroke {
         tool,
@@ -45,6 +49,34 @@ pub fn decode_stroke(stroke: &Stroke) -> Result<DecodedStroke, StrokeError> {
         points,
         pressures,
     })
+}
+
+fn check_width(width: u32) -> Result<(), StrokeError> {
+    if (MIN_WIDTH..=MAX_WIDTH).contains(&width) {
+        Ok(())
+    } else {
+        Err(StrokeError::WidthOutOfRange(width))
+    }
+}
+
+/// Refuses a centre line longer than [`MAX_PATH_TILES`] level-0 spans: below that bound, walking the
+/// tiles of the stroke or flattening it costs what its points cost. With at most [`MAX_POINTS`] points
+/// within ±[`COORD_LIMIT`] the sum stays below 2^45.
+fn check_path(points: &[Point]) -> Result<(), StrokeError> {
+    let path: i64 = points
+        .windows(2)
+        .map(|w| {
+            let dx = (i64::from(w[1].x) - i64::from(w[0].x)).abs();
+            let dy = (i64::from(w[1].y) - i64::from(w[0].y)).abs();
+            dx.max(dy)
+        })
+        .sum();
+    if path > MAX_PATH_TILES * tile_span(0) {
+        return Err(StrokeError::PathTooLong {
+            tiles: path / tile_span(0),
+        });
+    }
+    Ok(())
 }
 
 fn scale(sum: i64, quantum: i64) -> Option<i32> {
@@ -91,9 +123,7 @@ pub fn encode_stroke(
     points: &[Point],
     pressures: &[u8],
 ) -> Result<Stroke, StrokeError> {
-    if width > MAX_WIDTH {
-        return Err(StrokeError::WidthTooLarge(width));
-    }
+    check_width(width)?;
     if points.is_empty() {
         return Err(StrokeError::NoPoints);
     }
@@ -114,6 +144,7 @@ pub fn encode_stroke(
         g = gcd(g, i64::from(p.x).unsigned_abs());
         g = gcd(g, i64::from(p.y).unsigned_abs());
     }
+    check_path(points)?;
     let quantum = g.max(1) as i64;
     let mut encoded = Vec::with_capacity(points.len() * 2);
     let mut prev = (0i64, 0i64);
@@ -169,9 +200,9 @@ mod tests {
     fn round_trip_keeps_points_and_pressures() {
         let points = [
             Point::new(-1_000_000_000, 1_000_000_000),
-            Point::new(1_000_000_000, -1_000_000_000),
-            Point::new(0, 0),
-            Point::new(-37, 12_345),
+            Point::new(-999_999_963, 999_987_655),
+            Point::new(-999_000_000, 1_000_000_000),
+            Point::new(-999_999_963, 999_999_999),
         ];
         let pressures = [0, 255, 128, 7];
         let s = encode_stroke(Tool::Highlighter, 0x11223344, 1234, &points, &pressures).unwrap();
@@ -246,14 +277,14 @@ mod tests {
             Err(StrokeError::TooManyPoints(MAX_POINTS + 1))
         );
         assert_eq!(
-            encode_stroke(Tool::Pen, 0, 1, &[], &[]),
+            encode_stroke(Tool::Pen, 0, 100, &[], &[]),
             Err(StrokeError::NoPoints)
         );
         assert_eq!(
             encode_stroke(
                 Tool::Pen,
                 0,
-                1,
+                100,
                 &vec![Point::new(0, 0); MAX_POINTS + 1],
                 &[]
             ),
@@ -282,23 +313,78 @@ mod tests {
             Err(StrokeError::CoordinateOutOfRange { point: 0 })
         );
         assert_eq!(
-            encode_stroke(Tool::Pen, 0, 1, &[Point::new(0, -1_000_000_001)], &[]),
+            encode_stroke(Tool::Pen, 0, 100, &[Point::new(0, -1_000_000_001)], &[]),
             Err(StrokeError::CoordinateOutOfRange { point: 0 })
         );
     }
 
     #[test]
-    fn width_too_large_is_rejected() {
+    fn width_out_of_range_is_rejected() {
         let mut s = pen(vec![0, 0]);
-        s.width = MAX_WIDTH + 1;
+        for w in [0, MIN_WIDTH - 1, MAX_WIDTH + 1, u32::MAX] {
+            s.width = w;
+            assert_eq!(decode_stroke(&s), Err(StrokeError::WidthOutOfRange(w)));
+            assert_eq!(
+                encode_stroke(Tool::Pen, 0, w, &[Point::new(0, 0)], &[]),
+                Err(StrokeError::WidthOutOfRange(w))
+            );
+        }
+        for w in [MIN_WIDTH, MAX_WIDTH] {
+            s.width = w;
+            assert!(decode_stroke(&s).is_ok());
+        }
+    }
+
+    /// Back and forth between x = a and x = b, n points, quantum 1.
+    fn zigzag(n: usize, a: i32, b: i32) -> Stroke {
+        let mut points = vec![a, 12_800];
+        for i in 1..n {
+            let d = if i % 2 == 1 { b - a } else { a - b };
+            points.extend([d, 0]);
+        }
+        Stroke {
+            width: 1000,
+            ..pen(points)
+        }
+    }
+
+    #[test]
+    fn path_is_bounded() {
+        let span = tile_span(0);
+        // Four tiles long each way: exactly MAX_PATH_TILES spans with 4097 points, one unit over with
+        // one more point one unit away.
+        let four = (4 * span) as i32;
+        let mut at_limit = zigzag(MAX_PATH_TILES as usize / 4 + 1, 0, four);
+        assert!(decode_stroke(&at_limit).is_ok());
+        at_limit.points.extend([1, 0]);
         assert_eq!(
-            decode_stroke(&s),
-            Err(StrokeError::WidthTooLarge(MAX_WIDTH + 1))
+            decode_stroke(&at_limit),
+            Err(StrokeError::PathTooLong {
+                tiles: MAX_PATH_TILES
+            })
         );
+        // Issue 12's stroke: every segment under the per-segment bound, 41 million tiles in all.
+        let err = decode_stroke(&zigzag(MAX_POINTS, 12_800, 104_819_200)).unwrap_err();
         assert_eq!(
-            encode_stroke(Tool::Pen, 0, u32::MAX, &[Point::new(0, 0)], &[]),
-            Err(StrokeError::WidthTooLarge(u32::MAX))
+            err,
+            StrokeError::PathTooLong {
+                tiles: 9_999 * (104_819_200 - 12_800) / span
+            }
         );
+        assert!(
+            err.to_string().contains("the limit is 16384"),
+            "{err} does not name the limit"
+        );
+        // encode_stroke refuses what decode_stroke would.
+        let far = Point::new(104_819_200, 12_800);
+        let near = Point::new(12_800, 12_800);
+        let points: Vec<Point> = (0..MAX_POINTS)
+            .map(|i| if i % 2 == 1 { far } else { near })
+            .collect();
+        assert!(matches!(
+            encode_stroke(Tool::Pen, 0, 1000, &points, &[]),
+            Err(StrokeError::PathTooLong { .. })
+        ));
     }
 
     #[test]
@@ -329,7 +415,7 @@ mod tests {
             })
         );
         assert_eq!(
-            encode_stroke(Tool::Pen, 0, 1, &[Point::new(0, 0)], &[1, 2]),
+            encode_stroke(Tool::Pen, 0, 100, &[Point::new(0, 0)], &[1, 2]),
             Err(StrokeError::PressureCount {
                 points: 1,
                 pressures: 2

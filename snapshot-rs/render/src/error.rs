@@ -19,8 +19,13 @@ pub enum StrokeError {
         /// Index of the point.
         point: usize,
     },
-    /// The width exceeds [`MAX_WIDTH`](crate::MAX_WIDTH).
-    WidthTooLarge(u32),
+    /// The width lies outside [`MIN_WIDTH`](crate::MIN_WIDTH)`..=`[`MAX_WIDTH`](crate::MAX_WIDTH).
+    WidthOutOfRange(u32),
+    /// The centre line is longer than [`MAX_PATH_TILES`](crate::MAX_PATH_TILES) level-0 tile spans.
+    PathTooLong {
+        /// Its length in whole level-0 tile spans.
+        tiles: i64,
+    },
     /// `pressures` is neither empty nor one value per point.
     PressureCount {
         /// Number of points.
@@ -47,7 +52,7 @@ impl fmt::Display for StrokeError {
             }
             StrokeError::TooManyPoints(n) => write!(
                 f,
-                "stroke has {n} points, more than {}",
+                "the stroke has {n} points; the limit is {}",
                 crate::stroke::MAX_POINTS
             ),
             StrokeError::CoordinateOutOfRange { point } => write!(
@@ -55,10 +60,16 @@ impl fmt::Display for StrokeError {
                 "point {point} lies outside ±{} (world units x100)",
                 crate::stroke::COORD_LIMIT
             ),
-            StrokeError::WidthTooLarge(w) => write!(
+            StrokeError::WidthOutOfRange(w) => write!(
                 f,
-                "width {w} exceeds {} (world units x100)",
+                "width {w} is outside {}..{} (world units x100)",
+                crate::stroke::MIN_WIDTH,
                 crate::stroke::MAX_WIDTH
+            ),
+            StrokeError::PathTooLong { tiles } => write!(
+                f,
+                "the stroke's path is {tiles} tiles long at full zoom; the limit is {}; draw it in parts",
+                crate::stroke::MAX_PATH_TILES
             ),
             StrokeError::PressureCount { points, pressures } => write!(
                 f,

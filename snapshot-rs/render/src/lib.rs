@@ -53,7 +53,8 @@ pub use render::{
     render_tile_cached,
 };
 pub use stroke::{
-    COORD_LIMIT, COORD_SCALE, DecodedStroke, MAX_POINTS, MAX_WIDTH, Point, Stroke, Tool,
+    COORD_LIMIT, COORD_SCALE, DecodedStroke, MAX_PATH_TILES, MAX_POINTS, MAX_WIDTH, MIN_WIDTH,
+    Point, Stroke, Tool,
 };
 pub use tile::{
     INK_LIMIT, MAX_LEVEL, MAX_TILES_TOUCHED, TILE_PX, TileCoord, tile_of_point, tile_span,

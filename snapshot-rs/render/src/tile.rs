@@ -206,15 +206,15 @@ mod tests {
     #[test]
     fn validate_checks_level_and_world() {
         assert!(TileCoord::new(0, 0, 0).validate().is_ok());
-        assert!(TileCoord::new(16, -2, 1).validate().is_ok());
+        assert!(TileCoord::new(16, -1, 0).validate().is_ok());
         assert_eq!(
             TileCoord::new(17, 0, 0).validate(),
             Err(RenderError::Level(17))
         );
-        // INK_LIMIT / 25600 = 68359.37..., so 68359 is the last column at level 0.
-        assert!(TileCoord::new(0, 68_359, -68_360).validate().is_ok());
+        // INK_LIMIT / 25600 = 39063.97..., so 39063 is the last column at level 0.
+        assert!(TileCoord::new(0, 39_063, -39_064).validate().is_ok());
         assert!(matches!(
-            TileCoord::new(0, 68_360, 0).validate(),
+            TileCoord::new(0, 39_064, 0).validate(),
             Err(RenderError::TileOutOfRange { .. })
         ));
         assert!(matches!(
@@ -222,7 +222,7 @@ mod tests {
             Err(RenderError::TileOutOfRange { .. })
         ));
         assert!(matches!(
-            TileCoord::new(16, 2, 0).validate(),
+            TileCoord::new(16, 1, 0).validate(),
             Err(RenderError::TileOutOfRange { .. })
         ));
     }
@@ -245,11 +245,11 @@ mod tests {
         );
         let s = stroke(400, &[(400, 12_800)]);
         assert_eq!(coords(&tiles_touched(&s, 0).unwrap()), vec![(0, 0)]);
-        // The reach is ⌊3 · width / 4⌋ + 100: width 1 → reach 100, so a dot at 25 500 reaches
-        // 25 600 (tile 1) and one at 25 499 reaches 25 599 (tile 0 only).
-        let s = stroke(1, &[(25_500, 12_800)]);
+        // The reach is ⌊3 · width / 4⌋ + 100: width 10 → reach 107, so a dot at 25 493 reaches
+        // 25 600 (tile 1) and one at 25 492 reaches 25 599 (tile 0 only).
+        let s = stroke(10, &[(25_493, 12_800)]);
         assert_eq!(coords(&tiles_touched(&s, 0).unwrap()), vec![(0, 0), (1, 0)]);
-        let s = stroke(1, &[(25_499, 12_800)]);
+        let s = stroke(10, &[(25_492, 12_800)]);
         assert_eq!(coords(&tiles_touched(&s, 0).unwrap()), vec![(0, 0)]);
     }
 
@@ -287,13 +287,8 @@ mod tests {
     fn tiles_touched_rejects_bad_level_and_too_many_tiles() {
         let s = stroke(100, &[(0, 0)]);
         assert_eq!(tiles_touched(&s, 17), Err(RenderError::Level(17)));
-        let s = stroke(
-            100,
-            &[
-                (-1_000_000_000, -1_000_000_000),
-                (1_000_000_000, 1_000_000_000),
-            ],
-        );
+        // A diagonal 5,000 tiles long through the origin: within the path bound, over the tile bound.
+        let s = stroke(100, &[(-64_000_000, -64_000_000), (64_000_000, 64_000_000)]);
         assert_eq!(
             tiles_touched(&s, 0),
             Err(RenderError::TooManyTiles { level: 0 })

@@ -37,6 +37,19 @@ async fn invalid_tiles_are_invalid_argument() {
     unspecified.tool = 0;
     let mut far = pen_line((0.0, 0.0), (1.0, 1.0));
     far.quantum = u32::MAX;
+    let mut wide = pen_line((0.0, 0.0), (1.0, 1.0));
+    wide.width = 100_000;
+    // Issue 12's stroke: 10,000 points back and forth between x = 12,800 and x = 104,819,200 (encoded
+    // units, quantum 12,800), width 1000; each segment is 4,094 tiles long.
+    let mut zigzag = pen_line((0.0, 0.0), (1.0, 1.0));
+    zigzag.width = 1000;
+    zigzag.quantum = 12_800;
+    zigzag.points = vec![1, 1];
+    for i in 1..10_000 {
+        zigzag
+            .points
+            .extend([if i % 2 == 1 { 8_188 } else { -8_188 }, 0]);
+    }
     let small_png = client
         .render_tile(tile_request())
         .await
@@ -92,6 +105,20 @@ async fn invalid_tiles_are_invalid_argument() {
                 ..tile_request()
             },
             "stroke 0: point 1 lies outside ±1000000000 (world units x100)",
+        ),
+        (
+            RenderTileRequest {
+                strokes: vec![wide],
+                ..tile_request()
+            },
+            "stroke 0: width 100000 is outside 10..50000 (world units x100)",
+        ),
+        (
+            RenderTileRequest {
+                strokes: vec![pen_line((0.0, 0.0), (1.0, 1.0)), zigzag],
+                ..tile_request()
+            },
+            "stroke 1: the stroke's path is 40935906 tiles long at full zoom; the limit is 16384",
         ),
         (
             RenderTileRequest {
@@ -177,11 +204,11 @@ async fn oversized_requests_are_refused() {
     let limit = 64 << 10;
     let server = start_with_limit(limit).await;
     let mut client = server.client().await;
-    // About 150 KiB of points in one stroke.
-    let points: Vec<(f64, f64)> = (0..60_000).map(|i| (f64::from(i % 250), 10.0)).collect();
+    // About 150 KiB of points in six strokes of the most points a stroke may have.
+    let points: Vec<(f64, f64)> = (0..10_000).map(|i| (f64::from(i % 250), 10.0)).collect();
     let big = stroke(Tool::Pen, 0x000000ff, 2.0, &points);
     let req = RenderTileRequest {
-        strokes: vec![big.clone()],
+        strokes: vec![big; 6],
         ..tile_request()
     };
     let status = refused(client.render_tile(req.clone()).await);

@@ -32,7 +32,8 @@ func penFactor(p int32) float64 { return 0.5 + float64(p)/255 }
 type Renderer struct{}
 
 // RenderTile renders the strokes of a tile at strokes.TilePx pixels on top of base (nil or empty for a
-// transparent tile) and returns a PNG (8-bit RGBA, not premultiplied).
+// transparent tile) and returns a PNG (8-bit RGBA, not premultiplied). A stroke outside the stroke
+// limits (strokes.Decode) is an error; tilerender.Router leaves stored ones out before.
 func (Renderer) RenderTile(_ context.Context, t strokes.Tile, base []byte, ss []*strokev1.Stroke) ([]byte, error) {
 	return Render(t, strokes.TilePx, base, ss)
 }
@@ -70,12 +71,10 @@ func RenderImage(t strokes.Tile, size int, base []byte, ss []*strokev1.Stroke) (
 	dc := gg.NewContextForRGBA(im)
 	var eraser *gg.Context // coverage of one eraser stroke, reused
 	for i, s := range ss {
-		pts, err := strokes.DecodePoints(s.GetQuantum(), s.GetPoints(), s.GetPressures())
+		// Within the stroke limits, a stroke's cost here is bounded by its points and path.
+		pts, err := strokes.Decode(s)
 		if err != nil {
 			return nil, fmt.Errorf("stroke %d: %w", i, err)
-		}
-		if len(pts) == 0 {
-			continue
 		}
 		switch s.GetTool() {
 		case strokev1.Tool_TOOL_PEN, strokev1.Tool_TOOL_HIGHLIGHTER:
@@ -87,8 +86,6 @@ func RenderImage(t strokes.Tile, size int, base []byte, ss []*strokev1.Stroke) (
 			if drawStroke(eraser, m, s, pts) {
 				erase(im, eraser.Image().(*image.RGBA))
 			}
-		default:
-			return nil, fmt.Errorf("stroke %d: unknown tool %v", i, s.GetTool())
 		}
 	}
 	return im, nil

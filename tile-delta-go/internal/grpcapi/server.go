@@ -235,6 +235,9 @@ func (s *Server) HitStrokes(ctx context.Context, req *tilev1.HitStrokesRequest) 
 	case err != nil:
 		return nil, status.Errorf(codes.Unavailable, "hit test: %v", err)
 	}
+	for _, sk := range hit.Skipped {
+		s.Log.Warn("stored stroke left out of a hit test: it exceeds the stroke limits", "room", room, "seq", sk.Seq, "err", sk.Err)
+	}
 	s.Log.Info("strokes hit", "room", room, "level", hit.Level, "tiles", hit.Tiles, "scanned", hit.Scanned, "hits", len(hit.Strokes),
 		"partial", hit.Partial, "ms", float64(time.Since(start).Microseconds())/1000)
 	return &tilev1.HitStrokesResponse{Strokes: hit.Strokes, HeadSeq: hit.Head, Partial: hit.Partial, Level: uint32(hit.Level)}, nil

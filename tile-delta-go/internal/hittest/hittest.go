@@ -28,17 +28,14 @@ func penFactor(p int32) float64 { return 0.5 + float64(p)/255 }
 // centre to the stroke's smoothed centre line is at most R plus half the width (times the pen's
 // pressure factor of that piece: the mean of its two ends, docs/tiles.md; 0.5 + 128/255 for a pen
 // without pressures; 1 for the highlighter). A pixel-eraser stroke is never hit: it has no ink of its
-// own. An undecodable stroke is an error.
+// own. A stroke outside the stroke limits (strokes.Decode) is an error.
 func Hit(s *strokev1.Stroke, d Disk) (bool, error) {
 	if s.GetTool() == strokev1.Tool_TOOL_PIXEL_ERASER {
 		return false, nil
 	}
-	pts, err := strokes.DecodePoints(s.GetQuantum(), s.GetPoints(), s.GetPressures())
+	pts, err := strokes.Decode(s)
 	if err != nil {
 		return false, err
-	}
-	if len(pts) == 0 {
-		return false, nil
 	}
 	pen := s.GetTool() == strokev1.Tool_TOOL_PEN
 	factor := func(p strokes.Point) float64 {

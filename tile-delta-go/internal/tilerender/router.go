@@ -1,5 +1,6 @@
 // Package tilerender chooses the renderer of a tile: snapshot-rs while it is healthy, the gg fallback
-// while a circuit breaker says it is not, and snapshot-rs again once a half-open probe succeeds.
+// while a circuit breaker says it is not, and snapshot-rs again once a half-open probe succeeds. Both
+// only ever get strokes within the stroke limits.
 package tilerender
 
 import (
@@ -41,16 +42,17 @@ type Options struct {
 
 // Router renders with Primary (snapshot-rs) or Fallback (gg).
 type Router struct {
-	primary, fallback Renderer
-	breaker           *breaker.Breaker
-	timeout           time.Duration
-	log               *slog.Logger
-	renders           *prometheus.CounterVec
-	fallbacks         prometheus.Counter
+	primary, fallback  Renderer
+	breaker            *breaker.Breaker
+	timeout            time.Duration
+	log                *slog.Logger
+	renders            *prometheus.CounterVec
+	fallbacks, skipped prometheus.Counter
 }
 
 // New returns a router and registers its metrics: tile_delta_render_breaker_state (0 closed, 1 open,
-// 2 half-open), tile_delta_renders_total{renderer}, tile_delta_fallback_renders_total.
+// 2 half-open), tile_delta_renders_total{renderer}, tile_delta_fallback_renders_total,
+// tile_delta_render_skipped_strokes_total.
 func New(primary, fallback Renderer, o Options, reg prometheus.Registerer, log *slog.Logger) *Router {
 	state := prometheus.NewGauge(prometheus.GaugeOpts{Name: "tile_delta_render_breaker_state",
 		Help: "Circuit breaker in front of snapshot-rs: 0 closed, 1 open, 2 half-open."})
@@ -59,6 +61,8 @@ func New(primary, fallback Renderer, o Options, reg prometheus.Registerer, log *
 			Help: "Tiles rendered, by renderer."}, []string{"renderer"}),
 		fallbacks: prometheus.NewCounter(prometheus.CounterOpts{Name: "tile_delta_fallback_renders_total",
 			Help: "Tiles rendered by the gg fallback because snapshot-rs was unreachable or failing."}),
+		skipped: prometheus.NewCounter(prometheus.CounterOpts{Name: "tile_delta_render_skipped_strokes_total",
+			Help: "Stored strokes left out of a render because they exceed the stroke limits."}),
 	}
 	r.breaker = breaker.New(o.Failures, o.CoolDown, func(s breaker.State) {
 		state.Set(float64(s))
@@ -66,7 +70,7 @@ func New(primary, fallback Renderer, o Options, reg prometheus.Registerer, log *
 			log.Warn("snapshot-rs breaker", "state", s.String())
 		}
 	})
-	reg.MustRegister(state, r.renders, r.fallbacks)
+	reg.MustRegister(state, r.renders, r.fallbacks, r.skipped)
 	return r
 }
 
@@ -75,6 +79,7 @@ func (r *Router) State() breaker.State { return r.breaker.State() }
 
 // RenderTile renders the tile and says which renderer did.
 func (r *Router) RenderTile(ctx context.Context, t strokes.Tile, base []byte, ss []*strokev1.Stroke) ([]byte, string, error) {
+	ss = r.renderable(t, ss)
 	if r.breaker.Allow() {
 		cctx, cancel := context.WithTimeout(ctx, r.timeout)
 		png, err := r.primary.RenderTile(cctx, t, base, ss)
@@ -105,6 +110,33 @@ func (r *Router) RenderTile(ctx context.Context, t strokes.Tile, base []byte, ss
 	r.renders.WithLabelValues(GG).Inc()
 	r.fallbacks.Inc()
 	return png, GG, nil
+}
+
+// renderable returns the strokes within the stroke limits (strokes.Decode), in order. A stored stroke
+// they refuse was stored before they existed: it is left out and logged, because snapshot-rs would
+// refuse the whole tile for it and gg would spend its unbounded cost.
+func (r *Router) renderable(t strokes.Tile, ss []*strokev1.Stroke) []*strokev1.Stroke {
+	var kept []*strokev1.Stroke // nil until a stroke is left out
+	for i, s := range ss {
+		_, err := strokes.Decode(s)
+		switch {
+		case err != nil:
+			if kept == nil {
+				kept = append(make([]*strokev1.Stroke, 0, len(ss)), ss[:i]...)
+			}
+			r.skipped.Inc()
+			if r.log != nil {
+				r.log.Warn("stored stroke left out of a tile: it exceeds the stroke limits", "level", t.Level, "x", t.X, "y", t.Y,
+					"stroke", fmt.Sprintf("%x", s.GetId()), "err", err)
+			}
+		case kept != nil:
+			kept = append(kept, s)
+		}
+	}
+	if kept == nil {
+		return ss
+	}
+	return kept
 }
 
 func badRequest(err error) bool {

@@ -3,6 +3,7 @@ package tilerender
 import (
 	"context"
 	"errors"
+	"slices"
 	"testing"
 	"time"
 
@@ -19,9 +20,11 @@ import (
 type fake struct {
 	err   error
 	block bool
+	got   []*strokev1.Stroke // the strokes of the last call
 }
 
-func (f *fake) RenderTile(ctx context.Context, _ strokes.Tile, _ []byte, _ []*strokev1.Stroke) ([]byte, error) {
+func (f *fake) RenderTile(ctx context.Context, _ strokes.Tile, _ []byte, ss []*strokev1.Stroke) ([]byte, error) {
+	f.got = ss
 	if f.block {
 		<-ctx.Done()
 		return nil, ctx.Err()
@@ -78,5 +81,47 @@ func TestRouterCallerCancelIsNotAFailure(t *testing.T) {
 	}
 	if r.State() != breaker.Closed {
 		t.Fatalf("state %v", r.State())
+	}
+}
+
+// Stored strokes outside the stroke limits reach neither renderer, and the tile still renders.
+func TestRouterLeavesOutStrokesOverTheLimits(t *testing.T) {
+	stroke := func(pts ...strokes.Point) *strokev1.Stroke {
+		q, p, pr := strokes.EncodePoints(pts)
+		return &strokev1.Stroke{Id: make([]byte, strokes.IDLen), Tool: strokev1.Tool_TOOL_PEN, Width: 300, Quantum: q, Points: p, Pressures: pr}
+	}
+	good := stroke(strokes.Point{X: 100, Y: 100}, strokes.Point{X: 2000, Y: 900})
+	// Three legs of 12,288 tiles (3.1 million world units) each: over the path limit.
+	far := int64(strokes.MaxPathTiles) * strokes.SpanQ(0) * 3 / 4
+	long := stroke(strokes.Point{}, strokes.Point{X: far}, strokes.Point{}, strokes.Point{X: far})
+	tests := map[string]struct {
+		primary fake
+		in      []*strokev1.Stroke
+		want    []*strokev1.Stroke
+	}{
+		"snapshot-rs, all within":    {in: []*strokev1.Stroke{good, good}, want: []*strokev1.Stroke{good, good}},
+		"snapshot-rs, one over":      {in: []*strokev1.Stroke{good, long, good}, want: []*strokev1.Stroke{good, good}},
+		"gg, first over":             {primary: fake{err: status.Error(codes.Unavailable, "down")}, in: []*strokev1.Stroke{long, good}, want: []*strokev1.Stroke{good}},
+		"snapshot-rs, only one over": {in: []*strokev1.Stroke{long}, want: []*strokev1.Stroke{}},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			gg := &fake{}
+			r := New(&tc.primary, gg, Options{Timeout: time.Second, Failures: 1, CoolDown: time.Hour}, prometheus.NewRegistry(), nil)
+			_, by, err := r.RenderTile(context.Background(), strokes.Tile{}, nil, tc.in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := tc.primary.got
+			if by == GG {
+				got = gg.got
+			}
+			if !slices.Equal(got, tc.want) {
+				t.Fatalf("%s got %d strokes, want %d", by, len(got), len(tc.want))
+			}
+			if skipped := testutil.ToFloat64(r.skipped); skipped != float64(len(tc.in)-len(tc.want)) {
+				t.Fatalf("skipped counter %v", skipped)
+			}
+		})
 	}
 }

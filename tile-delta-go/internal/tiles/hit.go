@@ -50,6 +50,15 @@ type Hit struct {
 	Level int
 	// Tiles scanned and index entries read (for logs).
 	Tiles, Scanned int
+	// Skipped lists the stored strokes left untested because they exceed the stroke limits (stored
+	// before the limits existed), for logs.
+	Skipped []SkippedStroke
+}
+
+// SkippedStroke is a stored stroke a read left out.
+type SkippedStroke struct {
+	Seq uint64
+	Err error
 }
 
 // HitSQL reads, per tile of one level, its newest $5 tile_events entries of every kind (a backward seek on
@@ -103,7 +112,8 @@ func ValidateDisk(d hittest.Disk) error {
 // Hit returns the visible strokes whose ink the disk touches, topmost first, reading only the tiles of
 // HitLevel the disk meets, each bounded by b.ScanPerTile index entries (one repeatable-read
 // transaction, consistent with the head it returns). An erased stroke is never returned; a restored one
-// is; a pixel-eraser stroke is not a hit target.
+// is; a pixel-eraser stroke is not a hit target; a stored stroke outside the stroke limits is not
+// tested and is listed in Skipped.
 func (r *Reader) Hit(ctx context.Context, room uuid.UUID, d hittest.Disk, b HitBound) (Hit, error) {
 	if err := ValidateDisk(d); err != nil {
 		return Hit{}, err
@@ -177,7 +187,8 @@ func ReadHit(ctx context.Context, q Querier, room uuid.UUID, d hittest.Disk, b H
 		}
 		ok, err := hittest.Hit(added.GetStroke(), d)
 		if err != nil {
-			return Hit{}, fmt.Errorf("stored stroke at seq %d: %w", seq, err)
+			out.Skipped = append(out.Skipped, SkippedStroke{Seq: uint64(seq), Err: err})
+			continue
 		}
 		if ok {
 			hits = append(hits, hit{uint64(seq), added.GetStroke()})

@@ -8,6 +8,7 @@ mod base_cache;
 mod eraser;
 mod highlighter;
 mod pen;
+mod properties;
 mod real_strokes;
 mod region;
 mod tiles;

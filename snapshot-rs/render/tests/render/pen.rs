@@ -105,14 +105,14 @@ fn pressure_varying_pen() {
 
 #[test]
 fn thin_strokes_are_floored_at_half_a_pixel() {
-    // 0.01 units wide: drawn 0.5 px wide, so it still leaves a faint trace.
+    // 0.1 units wide (the narrowest allowed): drawn 0.5 px wide, so it still leaves a faint trace.
     let img = Image::decode(&tile(
         0,
         0,
         0,
         256,
         None,
-        &[pen(BLACK, 0.01, &[(10.0, 10.5), (200.0, 10.5)])],
+        &[pen(BLACK, 0.1, &[(10.0, 10.5), (200.0, 10.5)])],
     ));
     let a = img.alpha(100, 10);
     assert!((100..=160).contains(&a), "alpha {a}");

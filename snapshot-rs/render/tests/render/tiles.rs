@@ -149,14 +149,14 @@ fn strokes_far_outside_are_culled_and_huge_ones_still_render() {
     use infidraw_render::{TileCoord, render_tile};
     // A stroke in another tile: not drawn, not counted.
     let far = pen(0x000000ff, 4.0, &[(1000.0, 1000.0), (1100.0, 1000.0)]);
-    // A line from one end of the world to the other through tile (0, 0).
+    // A line 4 million world units long through tile (0, 0): 15,625 tiles, under the path bound.
     let across = pen(
         0xff0000ff,
         10.0,
-        &[(-9_000_000.0, 128.0), (9_000_000.0, 128.0)],
+        &[(-2_000_000.0, 128.0), (2_000_000.0, 128.0)],
     );
-    // A dot far away but wide enough to cover the tile entirely.
-    let huge = pen(0x0000ffff, 1_000_000.0, &[(-400_000.0, -100_000.0)]);
+    // A dot of the widest width beside the tile: its ink (250 units around it) reaches in.
+    let huge = pen(0x0000ffff, 500.0, &[(-200.0, 128.0)]);
     let r = render_tile(TileCoord::new(0, 0, 0), 256, None, &[far.clone(), across]).unwrap();
     assert_eq!(r.strokes_drawn, 1);
     let img = Image::decode(&r.png);
@@ -164,8 +164,11 @@ fn strokes_far_outside_are_culled_and_huge_ones_still_render() {
     assert_eq!(img.pixel(255, 128), [255, 0, 0, 255]);
     assert_eq!(img.alpha(128, 120), 0);
     let r = render_tile(TileCoord::new(0, 0, 0), 256, None, &[huge]).unwrap();
+    assert_eq!(r.strokes_drawn, 1);
     let img = Image::decode(&r.png);
-    assert!(img.rgba.chunks_exact(4).all(|p| p == [0, 0, 255, 255]));
+    assert_eq!(img.pixel(0, 128), [0, 0, 255, 255]);
+    assert_eq!(img.pixel(40, 128), [0, 0, 255, 255]);
+    assert_eq!(img.alpha(60, 128), 0);
     // At the far edge of the world, at the deepest level.
     let edge = pen(
         0x00ff00ff,
