@@ -23,7 +23,8 @@ type Stroke struct {
 	Tiles  []Tile
 }
 
-// Validate checks a stroke against the limits and decodes its points.
+// Validate checks a stroke against the limits and decodes its points. The returned Msg holds only the
+// stroke's known fields (KnownFields).
 func Validate(s *strokev1.Stroke) (Stroke, error) {
 	if s == nil {
 		return Stroke{}, invalid("missing stroke")
@@ -54,7 +55,7 @@ func Validate(s *strokev1.Stroke) (Stroke, error) {
 	if err != nil {
 		return Stroke{}, err
 	}
-	return Stroke{Msg: s, Points: pts, Tiles: tiles}, nil
+	return Stroke{Msg: KnownFields(s), Points: pts, Tiles: tiles}, nil
 }
 
 // ValidID checks a 16-byte id (stroke or action).

@@ -14,6 +14,7 @@ import (
 	realtimev1 "github.com/infidraw/infidraw/gen/go/infidraw/realtime/v1"
 	strokev1 "github.com/infidraw/infidraw/gen/go/infidraw/stroke/v1"
 	"github.com/infidraw/infidraw/realtime-go/client"
+	"github.com/infidraw/infidraw/realtime-go/internal/events"
 	"github.com/infidraw/infidraw/realtime-go/internal/postgres"
 	"github.com/infidraw/infidraw/shared-go/localtest"
 )
@@ -164,7 +165,7 @@ func TestEventsAfterUsesRoomSeqIndex(t *testing.T) {
 		t.Fatal(err)
 	}
 	var plan []byte
-	if err := db.QueryRow(ctx, "explain (format json) "+postgres.EventsAfterSQL, uuid.New(), 0, 1000).Scan(&plan); err != nil {
+	if err := db.QueryRow(ctx, "explain (format json) "+postgres.EventsAfterSQL, uuid.New(), 0, 1000, events.EventFraming, 1<<20).Scan(&plan); err != nil {
 		t.Fatal(err)
 	}
 	var nodes []struct {

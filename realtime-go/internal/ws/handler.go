@@ -288,7 +288,7 @@ func (h *Handler) handle(c *hub.Client, m *realtimev1.ClientMessage) *wireError 
 		return &wireError{realtimev1.ErrorCode_ERROR_CODE_BAD_FRAME, "already joined"}
 	case *realtimev1.ClientMessage_CursorMove:
 		h.count("cursor")
-		h.Hub.Live(c, &realtimev1.Live{Body: &realtimev1.Live_CursorMove{CursorMove: b.CursorMove}})
+		h.refuse(c, id, h.Hub.Cursor(c, b.CursorMove.GetX(), b.CursorMove.GetY()))
 		return nil
 	case *realtimev1.ClientMessage_FetchEvents:
 		h.count("fetch")
@@ -307,6 +307,8 @@ func (h *Handler) handle(c *hub.Client, m *realtimev1.ClientMessage) *wireError 
 		h.reply(c, id, realtimev1.ErrorCode_ERROR_CODE_PERMISSION_DENIED, "viewers cannot draw, erase or undo", 0)
 		return nil
 	}
+	// Live messages are checked here for their size and by the hub against the stroke they continue,
+	// and relayed rebuilt from their known fields.
 	switch b := m.GetBody().(type) {
 	case *realtimev1.ClientMessage_StrokeBegin:
 		h.count("stroke_begin")
@@ -314,25 +316,22 @@ func (h *Handler) handle(c *hub.Client, m *realtimev1.ClientMessage) *wireError 
 			h.reply(c, id, realtimev1.ErrorCode_ERROR_CODE_INVALID_ARGUMENT, fmt.Sprintf("live chunks hold at most %d points", h.Limits.MaxLivePoints), 0)
 			return nil
 		}
-		if _, err := strokes.Validate(b.StrokeBegin.GetStroke()); err != nil {
+		s, err := strokes.Validate(b.StrokeBegin.GetStroke())
+		if err != nil {
 			h.reply(c, id, realtimev1.ErrorCode_ERROR_CODE_INVALID_ARGUMENT, err.Error(), 0)
 			return nil
 		}
-		h.Hub.Live(c, &realtimev1.Live{Body: &realtimev1.Live_StrokeBegin{StrokeBegin: b.StrokeBegin}})
+		h.refuse(c, id, h.Hub.BeginStroke(c, s))
 	case *realtimev1.ClientMessage_StrokeMore:
 		h.count("stroke_more")
-		if err := strokes.ValidID(b.StrokeMore.GetStrokeId()); err != nil || len(b.StrokeMore.GetPoints()) > 2*h.Limits.MaxLivePoints || len(b.StrokeMore.GetPoints())%2 != 0 {
-			h.reply(c, id, realtimev1.ErrorCode_ERROR_CODE_INVALID_ARGUMENT, "StrokeMore needs a 16-byte stroke id and at most the live chunk limit of x,y pairs", 0)
+		if len(b.StrokeMore.GetPoints()) > 2*h.Limits.MaxLivePoints {
+			h.reply(c, id, realtimev1.ErrorCode_ERROR_CODE_INVALID_ARGUMENT, fmt.Sprintf("live chunks hold at most %d points", h.Limits.MaxLivePoints), 0)
 			return nil
 		}
-		h.Hub.Live(c, &realtimev1.Live{Body: &realtimev1.Live_StrokeMore{StrokeMore: b.StrokeMore}})
+		h.refuse(c, id, h.Hub.ContinueStroke(c, b.StrokeMore.GetStrokeId(), b.StrokeMore.GetPoints(), b.StrokeMore.GetPressures()))
 	case *realtimev1.ClientMessage_StrokeEnd:
 		h.count("stroke_end")
-		if err := strokes.ValidID(b.StrokeEnd.GetStrokeId()); err != nil {
-			h.reply(c, id, realtimev1.ErrorCode_ERROR_CODE_INVALID_ARGUMENT, err.Error(), 0)
-			return nil
-		}
-		h.Hub.Live(c, &realtimev1.Live{Body: &realtimev1.Live_StrokeEnd{StrokeEnd: b.StrokeEnd}})
+		h.refuse(c, id, h.Hub.EndStroke(c, b.StrokeEnd.GetStrokeId(), b.StrokeEnd.GetCancelled()))
 	case *realtimev1.ClientMessage_CommitStroke:
 		h.count("commit")
 		s, err := strokes.Validate(b.CommitStroke.GetStroke())
@@ -396,8 +395,18 @@ func WireCode(err error) (realtimev1.ErrorCode, uint32) {
 		return realtimev1.ErrorCode_ERROR_CODE_NOT_FOUND, 0
 	case events.CodeOverloaded:
 		return realtimev1.ErrorCode_ERROR_CODE_OVERLOADED, 200
+	case events.CodeConflict:
+		return realtimev1.ErrorCode_ERROR_CODE_CONFLICT, 0
 	default:
 		return realtimev1.ErrorCode_ERROR_CODE_INTERNAL, 500
+	}
+}
+
+// refuse replies with err, if any.
+func (h *Handler) refuse(c *hub.Client, id uint32, err error) {
+	if err != nil {
+		code, retry := WireCode(err)
+		h.reply(c, id, code, err.Error(), retry)
 	}
 }
 
