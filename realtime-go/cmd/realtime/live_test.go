@@ -56,7 +56,7 @@ func TestLiveTrafficIsRebuiltAndBounded(t *testing.T) {
 	}
 	got := seen.waitFor(ctx, t, "the viewer's cursor", func(m *realtimev1.Live) bool { return m.GetCursorMove() != nil })
 	if c := got.GetCursorMove(); c.GetX() != 1234 || c.GetY() != -5678 || len(c.ProtoReflect().GetUnknown()) != 0 || len(got.ProtoReflect().GetUnknown()) != 0 {
-		t.Fatalf("relayed cursor %v keeps %d unknown bytes", c, len(c.ProtoReflect().GetUnknown()))
+		t.Fatalf("relayed cursor (%d, %d) keeps %d unknown bytes", c.GetX(), c.GetY(), len(c.ProtoReflect().GetUnknown()))
 	}
 	mu.Lock()
 	if len(liveFrames) != 1 || liveFrames[0] > 256 {
@@ -80,7 +80,7 @@ func TestLiveTrafficIsRebuiltAndBounded(t *testing.T) {
 	}
 	b := seen.waitFor(ctx, t, "the editor's StrokeBegin", func(m *realtimev1.Live) bool { return m.GetStrokeBegin() != nil })
 	if len(b.GetStrokeBegin().ProtoReflect().GetUnknown()) != 0 || !proto.Equal(b.GetStrokeBegin().GetStroke(), s) {
-		t.Fatalf("relayed StrokeBegin %v is not the stroke's known fields", b)
+		t.Fatalf("relayed StrokeBegin keeps %d unknown bytes or differs from the stroke", len(b.GetStrokeBegin().ProtoReflect().GetUnknown()))
 	}
 	more := func(points, pressures []int32) *realtimev1.ClientMessage {
 		return &realtimev1.ClientMessage{Body: &realtimev1.ClientMessage_StrokeMore{StrokeMore: &realtimev1.StrokeMore{StrokeId: s.GetId(), Points: points, Pressures: pressures}}}
