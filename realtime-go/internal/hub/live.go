@@ -68,7 +68,7 @@ func (ls *liveStrokes) remove(id uuid.UUID, s *liveStroke) {
 // begin makes session the owner of id; it fails when another session owns it.
 func (ls *liveStrokes) begin(id uuid.UUID, s *liveStroke, now time.Time) error {
 	if old := ls.get(id, now); old != nil {
-		if old.session != s.session {
+		if old.session != s.session || old.local != s.local {
 			return events.Errorf(events.CodeConflict, "stroke %s is being drawn by another session: use a new id", id)
 		}
 		ls.remove(id, old) // the owner began it again
@@ -103,13 +103,13 @@ func (ls *liveStrokes) forgetOldest(session uint32) {
 	}
 }
 
-// owned returns the live stroke id if session owns it.
-func (ls *liveStrokes) owned(id uuid.UUID, session uint32, now time.Time) (*liveStroke, error) {
+// owned returns the live stroke id if session owns it (a local session of this replica when local).
+func (ls *liveStrokes) owned(id uuid.UUID, session uint32, local bool, now time.Time) (*liveStroke, error) {
 	s := ls.get(id, now)
 	if s == nil {
 		return nil, events.Errorf(events.CodeNotFound, "stroke %s is not being drawn (no StrokeBegin, or it ended)", id)
 	}
-	if s.session != session {
+	if s.session != session || s.local != local {
 		return nil, events.Errorf(events.CodePermissionDenied, "stroke %s is being drawn by another session", id)
 	}
 	return s, nil
@@ -200,7 +200,7 @@ func (h *Hub) ContinueStroke(c *Client, id []byte, points, pressures []int32) er
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	now := time.Now()
-	s, err := r.live.owned(sid, c.Session, now)
+	s, err := r.live.owned(sid, c.Session, true, now)
 	if err != nil {
 		return err
 	}
@@ -221,7 +221,7 @@ func (h *Hub) EndStroke(c *Client, id []byte, cancelled bool) error {
 	r := c.room
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	s, err := r.live.owned(sid, c.Session, time.Now())
+	s, err := r.live.owned(sid, c.Session, true, time.Now())
 	if err != nil {
 		return err
 	}
@@ -274,7 +274,7 @@ func (r *Room) acceptRemoteLive(l *realtimev1.Live, now time.Time) bool {
 	if strokes.ValidID(id) != nil {
 		return false
 	}
-	s, err := r.live.owned(uuid.UUID(id), l.GetSessionId(), now)
+	s, err := r.live.owned(uuid.UUID(id), l.GetSessionId(), false, now)
 	if err != nil {
 		return false
 	}

@@ -90,11 +90,7 @@ func (r *Room) resync() {
 		return // the head read at the start covers them
 	}
 	r.dbHead = max(r.dbHead, r.delivered+1) // until the fill reads the real head
-	if r.gapTimer != nil {
-		r.gapTimer.Stop()
-		r.gapTimer = nil
-	}
-	r.fillLater(0)
+	r.fillLater(0)                          // or with the gap fill already arranged
 }
 
 // fillGap reads events missing from the stream (a publisher died between commit and publish, or the
