@@ -603,8 +603,8 @@ func (s *Store) EventsAfter(ctx context.Context, room uuid.UUID, after uint64, p
 
 // EventsAfterSQL is the catch-up query: a range scan of the (room_id, seq) primary key (tests check its
 // plan) that stops after $3 events and keeps the first one and those whose running size (payload plus $4
-// each) stays within $5. octet_length reads a TOASTed payload's size from its header, so the payloads of
-// the events left out are never read.
+// each) stays within $5. octet_length reads a compressed or TOASTed payload's size from its header, so
+// the payloads of the events left out are neither decompressed nor fetched from the TOAST table.
 const EventsAfterSQL = `select seq, kind, author_id, committed_at, payload from (
 		select seq, kind, author_id, committed_at, payload,
 			row_number() over w as n, sum(octet_length(payload) + $4) over w as bytes
