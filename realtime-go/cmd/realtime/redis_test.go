@@ -2,11 +2,18 @@ package main
 
 import (
 	"context"
+	"io"
+	"net"
+	"os"
 	"os/exec"
+	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"net/url"
 
 	"github.com/google/uuid"
 	"github.com/redis/go-redis/v9"
@@ -14,6 +21,7 @@ import (
 	realtimev1 "github.com/infidraw/infidraw/gen/go/infidraw/realtime/v1"
 	strokev1 "github.com/infidraw/infidraw/gen/go/infidraw/stroke/v1"
 	"github.com/infidraw/infidraw/realtime-go/client"
+	"github.com/infidraw/infidraw/shared-go/localtest"
 )
 
 // ownRedis runs a redis-server of the test's own, to be stopped with SIGSTOP without disturbing the
@@ -110,4 +118,160 @@ func TestCommitsAreAcknowledgedWhileRedisIsStopped(t *testing.T) {
 	if v := watcher.Violations(); len(v) > 0 {
 		t.Fatalf("catching up broke the ordering contract: %v", v)
 	}
+}
+
+// cutProxy forwards TCP connections to a target until it is cut; while cut, it closes every connection
+// it carries and every new one, so that nothing sent through it arrives.
+type cutProxy struct {
+	ln     net.Listener
+	target string
+
+	mu    sync.Mutex
+	cut   bool
+	conns map[net.Conn]struct{}
+}
+
+func startCutProxy(t *testing.T, target string) *cutProxy {
+	t.Helper()
+	ln, err := net.Listen("tcp", freeAddr(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &cutProxy{ln: ln, target: target, conns: map[net.Conn]struct{}{}}
+	t.Cleanup(func() { _ = ln.Close(); p.setCut(true) })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			up, err := net.Dial("tcp", target)
+			if err != nil {
+				_ = c.Close()
+				continue
+			}
+			p.mu.Lock()
+			if p.cut {
+				_, _ = c.Close(), up.Close()
+				p.mu.Unlock()
+				continue
+			}
+			p.conns[c], p.conns[up] = struct{}{}, struct{}{}
+			p.mu.Unlock()
+			go func() { _, _ = io.Copy(up, c); _ = up.Close() }()
+			go func() { _, _ = io.Copy(c, up); _ = c.Close() }()
+		}
+	}()
+	return p
+}
+
+func (p *cutProxy) setCut(cut bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.cut = cut
+	if cut {
+		for c := range p.conns {
+			_ = c.Close()
+		}
+		clear(p.conns)
+	}
+}
+
+// A replica whose publishes were lost (Redis unreachable from it alone) sends each room's last lost event
+// again once Redis answers: a client of another replica, which saw nothing of the lost messages, then
+// receives every event, the earlier ones read from PostgreSQL, without waiting for a later commit.
+func TestLostPublishesReachOtherReplicasOnceRedisIsBack(t *testing.T) {
+	redisURL, err := url.Parse(os.Getenv("REDIS_URL"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := startCutProxy(t, redisURL.Host)
+	a := startReplica(t, "REDIS_URL=redis://"+proxy.ln.Addr().String()+redisURL.Path)
+	b := startReplica(t)
+	room := uuid.New()
+	editor := dial(t, a, room, uuid.NewString(), "editor", 0, client.Options{})
+	watcher := dial(t, b, room, uuid.NewString(), "viewer", 0, client.Options{})
+
+	proxy.setCut(true)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	for i := range 2 {
+		if rep, _, err := commit(ctx, editor, scribble(int64(10*i), 0, 4)); err != nil || rep.Ack.GetSeq() != uint64(i+1) {
+			t.Fatalf("commit %d: %v %+v", i, err, rep)
+		}
+	}
+	// Wait until replica a gave up publishing both commits (rather than for a time): from here on they
+	// can only reach replica b as the resent last event and a read of the database.
+	for dropped(t, a) < 2 {
+		select {
+		case <-ctx.Done():
+			t.Fatal("replica a never dropped its publishes")
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	if got := watcher.LastSeq(); got != 0 {
+		t.Fatalf("replica b delivered seq %d while replica a could not publish", got)
+	}
+	proxy.setCut(false)
+	if err := watcher.WaitSeq(ctx, 2); err != nil {
+		t.Fatalf("replica b never received the lost events: %v", err)
+	}
+	if v := watcher.Violations(); len(v) > 0 {
+		t.Fatalf("the ordering contract broke: %v", v)
+	}
+}
+
+// A replica that lost its Redis connection subscribes again once Redis answers and reads its rooms'
+// events from PostgreSQL: what was published meanwhile (by a replica that could publish) is not lost
+// to its clients, and they do not wait for a later commit to get it.
+func TestResubscribedReplicaCatchesUp(t *testing.T) {
+	redisURL, err := url.Parse(os.Getenv("REDIS_URL"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := startCutProxy(t, redisURL.Host)
+	a, c := startReplica(t), startReplica(t)
+	b := startReplica(t, "REDIS_URL=redis://"+proxy.ln.Addr().String()+redisURL.Path)
+	room := uuid.New()
+	editor := dial(t, a, room, uuid.NewString(), "editor", 0, client.Options{})
+	onB := dial(t, b, room, uuid.NewString(), "viewer", 0, client.Options{})
+	onC := dial(t, c, room, uuid.NewString(), "viewer", 0, client.Options{})
+
+	proxy.setCut(true)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	for i := range 2 {
+		if rep, _, err := commit(ctx, editor, scribble(int64(10*i), 0, 4)); err != nil || rep.Ack == nil {
+			t.Fatalf("commit %d: %v %+v", i, err, rep)
+		}
+	}
+	// Replica c got them over Redis: they were published while replica b was not subscribed.
+	if err := onC.WaitSeq(ctx, 2); err != nil {
+		t.Fatal(err)
+	}
+	if got := onB.LastSeq(); got != 0 {
+		t.Fatalf("replica b delivered seq %d without Redis", got)
+	}
+	proxy.setCut(false)
+	if err := onB.WaitSeq(ctx, 2); err != nil {
+		t.Fatalf("replica b never caught up after subscribing again: %v", err)
+	}
+	if v := onB.Violations(); len(v) > 0 {
+		t.Fatalf("the ordering contract broke: %v", v)
+	}
+}
+
+// dropped is replica r's count of bus messages it did not publish.
+func dropped(t *testing.T, r *replica) float64 {
+	t.Helper()
+	for _, line := range strings.Split(localtest.Metrics(t, r.httpAddr), "\n") {
+		if v, ok := strings.CutPrefix(line, "realtime_bus_dropped_total "); ok {
+			n, err := strconv.ParseFloat(v, 64)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+	}
+	return 0
 }
