@@ -34,6 +34,9 @@ type Options struct {
 	// goes to OnHeads as their seqs and stroke ids (valid only during the call) before WaitSeq counts
 	// it. Events stays empty and OnLive is not called.
 	OnHeads func([]EventHead)
+	// OnFrame, if set, sees every frame after Welcome as received, before it is handled (valid only
+	// during the call): tests check what the server sends on the wire.
+	OnFrame func([]byte)
 }
 
 // Reply answers one request: an Ack or an Error.
@@ -131,6 +134,9 @@ func (c *Client) readFrame() ([]byte, error) {
 	c.frame.Reset()
 	if _, err := c.frame.ReadFrom(r); err != nil {
 		return nil, err
+	}
+	if c.opts.OnFrame != nil && c.Welcome != nil {
+		c.opts.OnFrame(c.frame.Bytes())
 	}
 	return c.frame.Bytes(), nil
 }

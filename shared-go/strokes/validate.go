@@ -41,7 +41,7 @@ type Stroke struct {
 
 // Validate checks a stroke against every limit and returns it with its decoded points and its tiles.
 // The checks of Decode come first, so that the tile walk only ever runs on a stroke whose cost is
-// bounded.
+// bounded. The returned Msg holds only the stroke's known fields (KnownFields).
 func Validate(s *strokev1.Stroke) (Stroke, error) {
 	pts, err := Decode(s)
 	if err != nil {
@@ -51,7 +51,7 @@ func Validate(s *strokev1.Stroke) (Stroke, error) {
 	if err != nil {
 		return Stroke{}, err
 	}
-	return Stroke{Msg: s, Points: pts, Tiles: tiles}, nil
+	return Stroke{Msg: KnownFields(s), Points: pts, Tiles: tiles}, nil
 }
 
 // Decode checks a stroke against every limit that takes time linear in its points (id, tool, width,

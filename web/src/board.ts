@@ -186,6 +186,15 @@ export function mountBoard(root: HTMLElement, room: Room, user: User): () => voi
       }
     },
     acked: () => updateUnsent(),
+    reminted: (old, id) => {
+      const d = mine.get(old);
+      if (d) {
+        mine.delete(old);
+        mine.set(hex(id), d);
+      }
+      // Undo and redo name the action by its id: they follow the new one.
+      for (const stack of [undoStack, redoStack]) for (let i = 0; i < stack.length; i++) if (hex(stack[i]) === old) stack[i] = id;
+    },
   });
 
   // ---- state

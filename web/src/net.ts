@@ -53,6 +53,8 @@ export interface Handlers {
   /** A request was refused for good (the message names why). */
   refused(message: string, strokeId?: string): void;
   acked(actionHex: string, seq: number): void;
+  /** A stroke or erase was sent again under a new id (its id was taken): whatever holds the old id follows. */
+  reminted(oldHex: string, id: Uint8Array): void;
 }
 
 interface Pending {
@@ -254,6 +256,7 @@ export class RoomConnection {
           return;
         }
         this.inflight.delete(e.requestId);
+        if (e.code === ErrorCode.ERROR_CODE_CONFLICT && this.remint(p)) return;
         const transient = e.code === ErrorCode.ERROR_CODE_OVERLOADED || e.code === ErrorCode.ERROR_CODE_RATE_LIMITED || e.code === ErrorCode.ERROR_CODE_INTERNAL;
         if (transient) {
           setTimeout(() => {
@@ -274,6 +277,32 @@ export class RoomConnection {
         this.h.presence(body.value);
         break;
     }
+  }
+
+  /**
+   * Sends a commit or an erase whose id another stroke or author already holds again under a fresh id,
+   * so that nothing the user drew or erased is lost. False for other requests.
+   */
+  private remint(p: Pending): boolean {
+    const id = newId();
+    const b = p.body;
+    if (b.$case === 'commitStroke' && b.value.stroke) {
+      const s: Stroke = { ...b.value.stroke, id };
+      this.pendingStrokes.delete(p.key);
+      this.pendingStrokes.set(hex(id), s);
+      this.save();
+      this.h.reminted(p.key, id);
+      this.enqueue({ $case: 'commitStroke', value: { stroke: s } }, hex(id));
+      return true;
+    }
+    if (b.$case === 'eraseStrokes') {
+      const body: Body = { $case: 'eraseStrokes', value: { ...b.value, actionId: id } };
+      this.pendingActions.delete(p.key);
+      this.h.reminted(hex(b.value.actionId), id);
+      this.action(body, id);
+      return true;
+    }
+    return false;
   }
 
   private enqueue(body: Body, key?: string): void {

@@ -330,6 +330,52 @@ test('the object eraser hits a stroke that lives only in a snapshot PNG; the oth
   }
 });
 
+test('a stroke id someone else took: the browser sends the stroke again under a new id and loses nothing', opt, async () => {
+  const alice = await newPage(1);
+  const bob = await newPage(1);
+  // Each page's next 16 random bytes (the next stroke id) can be set: both mint the same id.
+  for (const page of [alice, bob]) {
+    await page.addInitScript(() => {
+      const w = window as unknown as { nextId?: number[] };
+      const random = crypto.getRandomValues.bind(crypto);
+      crypto.getRandomValues = ((a: Uint8Array) => {
+        if (w.nextId && a.length === 16) {
+          a.set(w.nextId);
+          w.nextId = undefined;
+          return a;
+        }
+        return random(a);
+      }) as typeof crypto.getRandomValues;
+    });
+  }
+  await signup(alice, 'Alice');
+  const roomId = await createBoard(alice, 'Taken ids');
+  const link = await shareLink(alice, roomId, 'editor');
+  await alice.goto(`${stack.origin}/b/${roomId}`);
+  await online(alice);
+  await signup(bob, 'Bob');
+  await openLink(bob, link);
+  const taken = Array.from({ length: 16 }, (_, i) => (i * 37 + 11) & 0xff);
+  const nextId = (page: Page) => page.evaluate((id) => ((window as unknown as { nextId?: number[] }).nextId = id), taken);
+
+  await nextId(bob);
+  await stroke(bob, [[150, 150], [250, 150], [350, 155]]);
+  await waitStrokes(alice, 1);
+  await nextId(alice);
+  await stroke(alice, [[150, 320], [250, 320], [350, 325]]);
+  await alice.waitForSelector('#conn[data-unsent="0"]');
+  await waitStrokes(bob, 2);
+  await waitInk(bob, 250, 320);
+  await waitInk(alice, 250, 150);
+  const ids = await eventStrokeIds(alice, roomId);
+  assert.equal(new Set(ids).size, 2, `two strokes under two ids: ${ids}`);
+  assert.equal(await alice.evaluate((roomId) => localStorage.getItem(`infidraw:pending:${roomId}`), roomId), null, 'nothing left unsent');
+  // Alice's undo follows the new id: her stroke goes, Bob's stays.
+  await alice.keyboard.press('Control+z');
+  await waitInk(bob, 250, 320, false);
+  await waitInk(bob, 250, 150);
+});
+
 test('export an area: drag a rectangle, get exactly that world rectangle as a PNG at 2×; a viewer may export too', opt, async () => {
   const page = await newPage(1, { width: 1280, height: 800 });
   await signup(page, 'Xena');

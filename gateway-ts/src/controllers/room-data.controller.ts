@@ -25,7 +25,9 @@ export class RoomDataController {
     summary: 'Committed events after `since` (any member)',
     description:
       'Protobuf `infidraw.realtime.v1.GetEventsResponse` by default; JSON with `Accept: application/json` or ' +
-      '`?format=json`. Headers X-Head-Seq and X-Has-More repeat the paging fields.',
+      '`?format=json`. Headers X-Head-Seq and X-Has-More repeat the paging fields. A page holds at most `limit` ' +
+      'events and at most realtime-go\'s page byte budget (1 MiB by default), and at least one event: page on ' +
+      'with `since` = the last seq while X-Has-More is true.',
   })
   @ApiProduces('application/x-protobuf', 'application/json')
   @ApiResponse({
@@ -53,7 +55,10 @@ export class RoomDataController {
     summary: 'Commit strokes (editor or owner); idempotent by stroke id',
     description:
       'Body: protobuf `infidraw.realtime.v1.IngestStrokesRequest` (room_id empty or this room, author_id empty), ' +
-      'or msgpack / JSON `{"strokes": [...]}`. The answer comes in the request format unless Accept asks otherwise.',
+      'or msgpack / JSON `{"strokes": [...]}`. The answer comes in the request format unless Accept asks otherwise. ' +
+      'Sending a stroke again (same id, same content, same author) answers its first seq with duplicate=true; a ' +
+      'stroke id already used by another stroke or another author is 409 naming the stroke: it was not stored ' +
+      '(the other strokes of the request were), send it again under a new id.',
   })
   @ApiConsumes(...STROKE_CONTENT_TYPES.protobuf.slice(0, 1), STROKE_CONTENT_TYPES.msgpack[0], 'application/json')
   @ApiBody({
@@ -67,7 +72,7 @@ export class RoomDataController {
       'application/x-protobuf': { schema: binary },
     },
   })
-  @ErrorResponses(400, 401, 403, 404, 406, 413, 415, 429, 502, 503)
+  @ErrorResponses(400, 401, 403, 404, 406, 409, 413, 415, 429, 502, 503)
   async strokes(
     @Auth() auth: AuthContext,
     @Param('id', uuidPipe('id')) id: string,

@@ -10,9 +10,22 @@ export function isGrpcError(err: unknown): err is ServiceError {
   );
 }
 
+/**
+ * A message over a gRPC size limit: grpc-js reports a reply larger than the client accepts ("Received
+ * message larger than max"), and a Go server a request larger than it accepts ("grpc: received message
+ * larger than max"), as RESOURCE_EXHAUSTED, the code of "overloaded, retry later". Retrying cannot help.
+ */
+const TOO_LARGE = /message larger than max/i;
+const REQUEST_TOO_LARGE = /^grpc: received message larger than max/i;
+
 /** The HTTP answer to a failed call to a gRPC service: the caller's mistakes are 4xx, the rest 5xx. */
 export function grpcToHttp(err: ServiceError, service = 'realtime'): { status: number; message: string } {
   const details = err.details || err.message;
+  if (err.code === GrpcStatus.RESOURCE_EXHAUSTED && TOO_LARGE.test(details)) {
+    return REQUEST_TOO_LARGE.test(details)
+      ? { status: HttpStatus.PAYLOAD_TOO_LARGE, message: `the request is larger than the ${service} service accepts: ${details}` }
+      : { status: HttpStatus.BAD_GATEWAY, message: `${service} service answered more than the gateway accepts: ${details}` };
+  }
   switch (err.code) {
     case GrpcStatus.INVALID_ARGUMENT:
     case GrpcStatus.OUT_OF_RANGE:

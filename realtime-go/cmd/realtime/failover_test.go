@@ -18,6 +18,7 @@ import (
 	roomv1 "github.com/infidraw/infidraw/gen/go/infidraw/room/v1"
 	strokev1 "github.com/infidraw/infidraw/gen/go/infidraw/stroke/v1"
 	"github.com/infidraw/infidraw/realtime-go/client"
+	"github.com/infidraw/infidraw/realtime-go/internal/events"
 	"github.com/infidraw/infidraw/realtime-go/internal/postgres"
 )
 
@@ -121,7 +122,7 @@ func TestKilledReplicaLosesNoAcknowledgedStroke(t *testing.T) {
 
 	// Every stroke acknowledged anywhere is stored exactly once.
 	store := openStore(t)
-	evs, _, err := store.EventsAfter(ctx, room, 0, 100000)
+	evs, _, err := store.EventsAfter(ctx, room, 0, events.Page{Limit: 100000, Bytes: 3 << 20})
 	if err != nil {
 		t.Fatal(err)
 	}

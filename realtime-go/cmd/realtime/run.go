@@ -51,6 +51,9 @@ func run(ctx context.Context, args []string, environ []string) error {
 	if err != nil {
 		return fmt.Errorf("REDIS_URL: %w", err)
 	}
+	// Deadlines of contexts bound Redis calls (go-redis otherwise waits its own 3 s read timeout), so that a
+	// hung Redis delays a Join or a read by the hub's and the cache's bounds only.
+	redisOpts.ContextTimeoutEnabled = true
 	rdb := redis.NewClient(redisOpts)
 	defer func() { _ = rdb.Close() }()
 
@@ -73,22 +76,18 @@ func run(ctx context.Context, args []string, environ []string) error {
 	store := postgres.NewStore(pool, log)
 	cache := redisbus.NewPageCache(rdb, cfg.PageCacheTTL)
 	h := hub.New(cfg.Replica, store, log, hub.NewMetrics(reg), hub.Options{
-		Tick: cfg.Tick, GapWait: 250 * time.Millisecond, PageSize: cfg.PageSize, WriteTimeout: 10 * time.Second})
-	broker := redisbus.NewBroker(ctx, rdb, cfg.Replica, log, h.Receive)
+		Tick: cfg.Tick, GapWait: 250 * time.Millisecond, PageSize: cfg.PageSize, PageBytes: cfg.PageBytes, WriteTimeout: 10 * time.Second,
+		BrokerTimeout: 500 * time.Millisecond,
+		Publisher:     hub.PublisherOptions{QueueBytes: 32 << 20, Timeout: time.Second, Retry: time.Second}})
+	broker := redisbus.NewBroker(ctx, rdb, cfg.Replica, log, h.Receive, h.Resync)
 	h.SetBroker(broker)
-	writer := events.NewWriter(store, func(evs map[uuid.UUID][]events.Event) {
-		rooms := make([]uuid.UUID, 0, len(evs))
-		for r := range evs {
-			rooms = append(rooms, r)
-		}
-		if err := cache.Invalidate(context.Background(), rooms); err != nil {
-			log.Warn("page cache invalidation failed", "err", err)
-		}
-		h.Committed(evs)
-	}, log, reg, events.WriterOptions{Shards: cfg.WriteShards, QueueLen: cfg.WriteQueue, MaxBatch: cfg.WriteBatch})
+	// Acks wait for the commit hook, which must not wait on Redis: the hub queues what it publishes.
+	writer := events.NewWriter(store, h.Committed, log, reg, events.WriterOptions{Shards: cfg.WriteShards, QueueLen: cfg.WriteQueue, MaxBatch: cfg.WriteBatch})
 
+	// Redis is not a readiness dependency: without it a replica still stores and acknowledges every
+	// commit and serves its own clients; only fan-out to other replicas and presence degrade
+	// (realtime_bus_dropped_total), and they catch up from PostgreSQL when Redis is back.
 	checks["postgres"] = store.Ping
-	checks["redis"] = broker.Ping
 	ready := service.NewReadiness(log, checks, realtimev1.RealtimeService_ServiceDesc.ServiceName)
 
 	wsHandler := &ws.Handler{Hub: h, Writer: writer, Verifier: &auth.Verifier{Keys: keys, Now: time.Now}, Origins: cfg.AllowedOrigins, Log: log,
@@ -100,7 +99,7 @@ func run(ctx context.Context, args []string, environ []string) error {
 
 	gs := service.NewGRPCServer(service.NewGRPCMetrics(reg), ready)
 	realtimev1.RegisterRealtimeServiceServer(gs, &grpcapi.Server{Store: store, Writer: writer, Hub: h, Cache: cache, Log: log,
-		DefaultPage: cfg.PageSize, MaxPage: 10 * cfg.PageSize, MaxIngest: 1000})
+		DefaultPage: cfg.PageSize, MaxPage: 10 * cfg.PageSize, PageBytes: cfg.PageBytes, MaxIngest: 1000, CacheTimeout: 250 * time.Millisecond})
 
 	servers := &service.Servers{Log: log, HTTPAddr: cfg.HTTPListen, HTTP: mux, GRPCAddr: cfg.GRPCListen, GRPC: gs, Readiness: ready}
 	httpLn, grpcLn, err := servers.Listen()
@@ -110,11 +109,13 @@ func run(ctx context.Context, args []string, environ []string) error {
 
 	// The writer outlives the listeners: requests accepted before shutdown are still committed.
 	writerCtx, stopWriter := context.WithCancel(context.Background())
+	writerDone := make(chan struct{})
+	go func() { defer close(writerDone); writer.Run(writerCtx) }()
 	var bg sync.WaitGroup
 	bg.Add(2)
-	go func() { defer bg.Done(); writer.Run(writerCtx) }()
 	brokerCtx, stopBroker := context.WithCancel(context.Background())
 	go func() { defer bg.Done(); broker.Run(brokerCtx) }()
+	go func() { defer bg.Done(); h.Run(brokerCtx) }()
 	servers.Drain = func(ctx context.Context) {
 		h.Shutdown()
 		wsHandler.Wait(ctx)
@@ -122,6 +123,7 @@ func run(ctx context.Context, args []string, environ []string) error {
 	}
 	err = servers.Serve(ctx, httpLn, grpcLn)
 	stopWriter()
+	<-writerDone // its last commits are published before the bus stops
 	stopBroker()
 	bg.Wait()
 	log.Info("stopped")

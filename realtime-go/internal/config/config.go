@@ -29,6 +29,7 @@ type Config struct {
 	MaxFrameBytes  int
 	MessagesPerSec int
 	PageSize       int
+	PageBytes      int // at most 3 MiB: under gRPC's default 4 MiB message limit, whatever a client's settings
 	PageCacheTTL   time.Duration
 }
 
@@ -52,6 +53,7 @@ func Load(environ []string) (Config, error) {
 		MaxFrameBytes:  e.Int("REALTIME_MAX_FRAME_BYTES", 256<<10, 1<<10, 16<<20),
 		MessagesPerSec: e.Int("REALTIME_MESSAGES_PER_SECOND", 200, 1, 100000),
 		PageSize:       e.Int("REALTIME_PAGE_SIZE", 1000, 1, 100000),
+		PageBytes:      e.Int("REALTIME_PAGE_BYTES", 1<<20, 16<<10, 3<<20),
 		PageCacheTTL:   e.Duration("REALTIME_PAGE_CACHE_TTL", 10*time.Second, time.Second, time.Hour),
 	}
 	origins := e.String("REALTIME_ALLOWED_ORIGINS", "http://localhost:8080,http://127.0.0.1:8080")

@@ -15,6 +15,9 @@ const (
 	CodeNotFound
 	CodeOverloaded
 	CodeInternal
+	// CodeConflict: the stroke id or action id is already taken by different content or another author;
+	// nothing was stored, and the sender must mint a new id.
+	CodeConflict
 )
 
 // Error is a command rejected for a reason the sender can act on.

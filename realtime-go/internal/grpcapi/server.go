@@ -22,10 +22,11 @@ import (
 	"github.com/infidraw/infidraw/shared-go/strokes"
 )
 
-// PageCache is the cache of first pages (since=0 reads).
+// PageCache is the cache of first pages (since=0 reads), valid for the room's head they were read at.
 type PageCache interface {
-	Get(ctx context.Context, room uuid.UUID, limit int) ([]byte, string, error)
-	Set(ctx context.Context, room uuid.UUID, limit int, gen string, page []byte) error
+	Get(ctx context.Context, room uuid.UUID, page events.Page, head uint64) ([]byte, error)
+	Set(ctx context.Context, room uuid.UUID, page events.Page, head uint64, data []byte) error
+	Forget(ctx context.Context, room uuid.UUID, page events.Page) error
 }
 
 // Server implements RealtimeService.
@@ -36,8 +37,11 @@ type Server struct {
 	Hub    *hub.Hub
 	Cache  PageCache
 	Log    *slog.Logger
-	// DefaultPage and MaxPage bound GetEvents pages; MaxIngest bounds the strokes of one IngestStrokes.
-	DefaultPage, MaxPage, MaxIngest int
+	// DefaultPage and MaxPage bound the events of a GetEvents page, PageBytes its size; MaxIngest bounds
+	// the strokes of one IngestStrokes.
+	DefaultPage, MaxPage, PageBytes, MaxIngest int
+	// CacheTimeout bounds each use of the page cache: a slow cache only costs a read from the database.
+	CacheTimeout time.Duration
 }
 
 func parseRoom(id string) (uuid.UUID, error) {
@@ -48,8 +52,9 @@ func parseRoom(id string) (uuid.UUID, error) {
 	return r, nil
 }
 
-// GetEvents implements RealtimeService. The first page (after_seq 0) is served from the cache when it
-// can be.
+// GetEvents implements RealtimeService. Pages are bounded by count and by size (PageBytes), so that a
+// page of big strokes fits a client's message limit. The first page of the default size is served from
+// the cache when the room's head has not moved since it was cached.
 func (s *Server) GetEvents(ctx context.Context, req *realtimev1.GetEventsRequest) (*realtimev1.GetEventsResponse, error) {
 	room, err := parseRoom(req.GetRoomId())
 	if err != nil {
@@ -63,22 +68,19 @@ func (s *Server) GetEvents(ctx context.Context, req *realtimev1.GetEventsRequest
 		return nil, status.Errorf(codes.InvalidArgument, "limit %d exceeds %d", limit, s.MaxPage)
 	}
 	start := time.Now()
-	var gen string
-	if req.GetAfterSeq() == 0 {
-		page, g, err := s.Cache.Get(ctx, room, limit)
+	page := events.Page{Limit: limit, Bytes: s.PageBytes}
+	cacheable := req.GetAfterSeq() == 0 && limit == s.DefaultPage
+	if cacheable {
+		head, err := s.Store.Head(ctx, room)
 		if err != nil {
-			s.Log.Warn("page cache read failed", "room", room, "err", err)
+			return nil, status.Errorf(codes.Unavailable, "read head: %v", err)
 		}
-		if page != nil {
-			resp := &realtimev1.GetEventsResponse{}
-			if err := proto.Unmarshal(page, resp); err == nil {
-				s.Log.Info("events read", "room", room, "after", 0, "events", len(resp.GetEvents()), "cache", "hit", "total_ms", msSince(start))
-				return resp, nil
-			}
+		if resp := s.cached(ctx, room, page, head); resp != nil {
+			s.Log.Info("events read", "room", room, "after", 0, "events", len(resp.GetEvents()), "cache", "hit", "total_ms", msSince(start))
+			return resp, nil
 		}
-		gen = g
 	}
-	evs, head, err := s.Store.EventsAfter(ctx, room, req.GetAfterSeq(), limit)
+	evs, head, err := s.Store.EventsAfter(ctx, room, req.GetAfterSeq(), page)
 	if err != nil {
 		return nil, status.Errorf(codes.Unavailable, "read events: %v", err)
 	}
@@ -94,27 +96,44 @@ func (s *Server) GetEvents(ctx context.Context, req *realtimev1.GetEventsRequest
 		}
 	}
 	resp.HasMore = len(evs) > 0 && evs[len(evs)-1].Seq < head
-	if gen != "" {
-		if page, err := proto.Marshal(resp); err == nil {
-			if err := s.Cache.Set(ctx, room, limit, gen, page); err != nil {
+	cache := "none"
+	if cacheable {
+		cache = "miss"
+		if data, err := proto.Marshal(resp); err == nil {
+			cctx, cancel := context.WithTimeout(ctx, s.CacheTimeout)
+			err = s.Cache.Set(cctx, room, page, head, data)
+			cancel()
+			if err != nil {
 				s.Log.Warn("page cache write failed", "room", room, "err", err)
 			}
 		}
 	}
-	s.Log.Info("events read", "room", room, "after", req.GetAfterSeq(), "events", len(evs), "cache", cacheState(gen), "db_ms", dbMs, "total_ms", msSince(start))
+	s.Log.Info("events read", "room", room, "after", req.GetAfterSeq(), "events", len(evs), "cache", cache, "db_ms", dbMs, "total_ms", msSince(start))
 	return resp, nil
 }
 
-func cacheState(gen string) string {
-	if gen == "" {
-		return "none"
+// cached returns the room's cached first page read at head, or nil.
+func (s *Server) cached(ctx context.Context, room uuid.UUID, page events.Page, head uint64) *realtimev1.GetEventsResponse {
+	cctx, cancel := context.WithTimeout(ctx, s.CacheTimeout)
+	data, err := s.Cache.Get(cctx, room, page, head)
+	cancel()
+	if err != nil {
+		s.Log.Warn("page cache read failed", "room", room, "err", err)
 	}
-	return "miss"
+	if data == nil {
+		return nil
+	}
+	resp := &realtimev1.GetEventsResponse{}
+	if err := proto.Unmarshal(data, resp); err != nil {
+		return nil
+	}
+	return resp
 }
 
 func msSince(t time.Time) float64 { return float64(time.Since(t).Microseconds()) / 1000 }
 
-// IngestStrokes implements RealtimeService with the validation and idempotency of /ws.
+// IngestStrokes implements RealtimeService with the validation and idempotency of /ws: a stroke id
+// already used by another stroke or author is ALREADY_EXISTS, naming the stroke.
 func (s *Server) IngestStrokes(ctx context.Context, req *realtimev1.IngestStrokesRequest) (*realtimev1.IngestStrokesResponse, error) {
 	room, err := parseRoom(req.GetRoomId())
 	if err != nil {
@@ -155,11 +174,29 @@ func (s *Server) IngestStrokes(ctx context.Context, req *realtimev1.IngestStroke
 	resp := &realtimev1.IngestStrokesResponse{Results: make([]*realtimev1.IngestResult, n)}
 	for i, r := range results {
 		if r.Err != nil {
-			return nil, status.Errorf(codes.Unavailable, "stroke %d: %v", i, r.Err)
+			return nil, status.Errorf(statusCode(r.Err), "stroke %d (id %s): %v", i, uuid.UUID(req.GetStrokes()[i].GetId()), r.Err)
 		}
 		resp.Results[i] = &realtimev1.IngestResult{StrokeId: req.GetStrokes()[i].GetId(), Seq: r.Seq, Duplicate: r.Duplicate}
 	}
 	return resp, nil
+}
+
+// statusCode maps a command's error to its gRPC code.
+func statusCode(err error) codes.Code {
+	switch events.CodeOf(err) {
+	case events.CodeInvalid:
+		return codes.InvalidArgument
+	case events.CodePermissionDenied:
+		return codes.PermissionDenied
+	case events.CodeNotFound:
+		return codes.NotFound
+	case events.CodeOverloaded:
+		return codes.ResourceExhausted
+	case events.CodeConflict:
+		return codes.AlreadyExists
+	default:
+		return codes.Unavailable // storing failed: the caller retries
+	}
 }
 
 // GetPresence implements RealtimeService.
@@ -188,6 +225,14 @@ func (s *Server) CloseRoom(ctx context.Context, req *realtimev1.CloseRoomRequest
 			return nil, status.Errorf(codes.Unavailable, "purge: %v", err)
 		}
 		resp.PurgedEvents = uint64(n)
+		// The head stays, so a cached first page would still match it. The gateway retries a purge
+		// until it succeeds, and purging again is harmless.
+		cctx, cancel := context.WithTimeout(ctx, s.CacheTimeout)
+		err = s.Cache.Forget(cctx, room, events.Page{Limit: s.DefaultPage, Bytes: s.PageBytes})
+		cancel()
+		if err != nil {
+			return nil, status.Errorf(codes.Unavailable, "purge: drop the cached first page: %v", err)
+		}
 	}
 	return resp, nil
 }

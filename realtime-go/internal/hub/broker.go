@@ -13,12 +13,16 @@ import (
 // most once and unordered across publishers; the hub restores order and fills gaps from the Store.
 type Broker interface {
 	// Subscribe starts delivering the room's messages to the hub's Receive; it returns once the
-	// subscription is active, so nothing published afterwards is missed.
+	// subscription is active, so nothing published afterwards is missed. When it fails or ctx ends
+	// first, the broker keeps the subscription: whenever one becomes active other than as the answer
+	// to Subscribe (after such a failure, or again after a lost connection), messages may have been
+	// missed, and the broker calls the hub's Resync.
 	Subscribe(ctx context.Context, room uuid.UUID) error
 	// Unsubscribe stops delivering the room's messages.
 	Unsubscribe(ctx context.Context, room uuid.UUID) error
-	// Publish sends an encoded BusMessage to every replica subscribed to the room, this one included.
-	Publish(ctx context.Context, room uuid.UUID, msg []byte) error
+	// Publish sends encoded BusMessages, each to every replica subscribed to its room, this one
+	// included, in order.
+	Publish(ctx context.Context, msgs []Publication) error
 	// AddPeer and RemovePeer maintain the room's presence across replicas.
 	AddPeer(ctx context.Context, room uuid.UUID, peer *realtimev1.Peer) error
 	RemovePeer(ctx context.Context, room uuid.UUID, session uint32) error
@@ -26,8 +30,14 @@ type Broker interface {
 	Peers(ctx context.Context, room uuid.UUID) ([]*realtimev1.Peer, error)
 }
 
+// Publication is an encoded BusMessage for a room.
+type Publication struct {
+	Room uuid.UUID
+	Data []byte
+}
+
 // EventReader is what the hub reads from the event store: catch-up pages and gap fills.
 type EventReader interface {
-	EventsAfter(ctx context.Context, room uuid.UUID, after uint64, limit int) ([]events.Event, uint64, error)
+	EventsAfter(ctx context.Context, room uuid.UUID, after uint64, page events.Page) ([]events.Event, uint64, error)
 	Head(ctx context.Context, room uuid.UUID) (uint64, error)
 }

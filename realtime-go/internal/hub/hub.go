@@ -22,10 +22,16 @@ type Options struct {
 	Tick time.Duration
 	// GapWait is how long a gap in a room's stream may last before it is filled from the database.
 	GapWait time.Duration
-	// PageSize bounds the events of one catch-up frame.
-	PageSize int
+	// PageSize and PageBytes bound the events and the bytes of one catch-up frame.
+	PageSize, PageBytes int
 	// WriteTimeout bounds how long a catch-up page may wait for room in a client's queue.
 	WriteTimeout time.Duration
+	// BrokerTimeout bounds each presence read and write and the wait for a room's subscription, so
+	// that a hung broker delays a Join by a bounded time; the room's stream then catches up from the
+	// database once the subscription is active (Resync).
+	BrokerTimeout time.Duration
+	// Publisher bounds the queue of messages to the broker.
+	Publisher PublisherOptions
 }
 
 // Hub holds the rooms this replica serves.
@@ -37,6 +43,8 @@ type Hub struct {
 	metrics *Metrics
 	opts    Options
 
+	pub *publisher
+
 	mu    sync.Mutex
 	rooms map[uuid.UUID]*Room
 }
@@ -46,8 +54,20 @@ func New(replica string, reader EventReader, log *slog.Logger, metrics *Metrics,
 	return &Hub{replica: replica, reader: reader, log: log, metrics: metrics, opts: opts, rooms: map[uuid.UUID]*Room{}}
 }
 
-// SetBroker connects the hub to the bus; the broker delivers received messages to Receive.
-func (h *Hub) SetBroker(b Broker) { h.broker = b }
+// SetBroker connects the hub to the bus; the broker delivers received messages to Receive. Run
+// publishes to it.
+func (h *Hub) SetBroker(b Broker) {
+	h.broker = b
+	h.pub = newPublisher(b, h.replica, h.log, h.metrics.busDropped, h.opts.Publisher)
+}
+
+// Run publishes the hub's bus messages until ctx ends.
+func (h *Hub) Run(ctx context.Context) { h.pub.run(ctx) }
+
+// page is a catch-up page of at most limit events.
+func (h *Hub) page(limit int) events.Page {
+	return events.Page{Limit: min(limit, h.opts.PageSize), Bytes: h.opts.PageBytes}
+}
 
 // ErrClosing is returned by Join while the hub shuts down.
 var ErrClosing = errors.New("server is shutting down")
@@ -60,11 +80,16 @@ func (h *Hub) Join(ctx context.Context, c *Client, lastSeq uint64) error {
 	if err != nil {
 		return err
 	}
-	peers, err := h.broker.Peers(ctx, c.Room)
+	bctx, cancel := context.WithTimeout(ctx, h.opts.BrokerTimeout)
+	peers, err := h.broker.Peers(bctx, c.Room)
+	cancel()
 	if err != nil {
 		h.log.Warn("presence read failed", "room", c.Room, "err", err)
 	}
-	if err := h.broker.AddPeer(ctx, c.Room, c.Peer()); err != nil {
+	bctx, cancel = context.WithTimeout(ctx, h.opts.BrokerTimeout)
+	err = h.broker.AddPeer(bctx, c.Room, c.Peer())
+	cancel()
+	if err != nil {
 		h.log.Warn("presence write failed", "room", c.Room, "err", err)
 	}
 	head, err := h.reader.Head(ctx, c.Room)
@@ -109,17 +134,24 @@ func (h *Hub) acquire(ctx context.Context, id uuid.UUID) (*Room, error) {
 
 	if !ok {
 		// Subscribe before reading the head: whatever commits after the read is published after the
-		// subscription is active, and whatever committed before is covered by the head.
-		err := h.broker.Subscribe(ctx, id)
-		var head uint64
-		if err == nil {
-			head, err = h.reader.Head(ctx, id)
+		// subscription is active, and whatever committed before is covered by the head. A broker that
+		// does not confirm in time delays nothing more: it calls Resync once the subscription is
+		// active, and the stream catches up from the database.
+		sctx, cancel := context.WithTimeout(ctx, h.opts.BrokerTimeout)
+		subErr := h.broker.Subscribe(sctx, id)
+		cancel()
+		if subErr != nil {
+			h.log.Warn("subscribe failed; the room catches up once it works", "room", id, "err", subErr)
 		}
+		head, err := h.reader.Head(ctx, id)
 		r.mu.Lock()
 		r.err = err
 		r.delivered, r.initialized = head, err == nil
 		if err == nil {
 			r.acceptCommitted(nil)
+			if subErr != nil {
+				r.resync() // for a confirmation that came before the stream started
+			}
 		}
 		r.mu.Unlock()
 		close(r.ready)
@@ -156,7 +188,7 @@ func (h *Hub) release(r *Room, c *Client) {
 	r.mu.Unlock()
 	h.mu.Unlock()
 	if gone && r.err == nil {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		ctx, cancel := context.WithTimeout(context.Background(), h.opts.BrokerTimeout)
 		defer cancel()
 		if err := h.broker.Unsubscribe(ctx, r.id); err != nil {
 			h.log.Warn("unsubscribe failed", "room", r.id, "err", err)
@@ -175,8 +207,9 @@ func (h *Hub) Leave(c *Client) {
 	left := &realtimev1.Presence{LeftSessionIds: []uint32{c.Session}}
 	r.mu.Lock()
 	r.addEphemeral(&realtimev1.ServerMessage{Body: &realtimev1.ServerMessage_Presence{Presence: left}})
+	r.live.leave(c.Session)
 	r.mu.Unlock()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), h.opts.BrokerTimeout)
 	defer cancel()
 	if err := h.broker.RemovePeer(ctx, c.Room, c.Session); err != nil {
 		h.log.Warn("presence remove failed", "room", c.Room, "err", err)
@@ -201,7 +234,7 @@ func (h *Hub) catchUp(r *Room, c *Client, cursor uint64) {
 	// an empty read is retried; a database that keeps lagging the stream makes the client rejoin rather
 	// than go live past events it never got.
 	for empty := 0; ; {
-		evs, head, err := h.reader.EventsAfter(ctx, r.id, cursor, h.opts.PageSize)
+		evs, head, err := h.reader.EventsAfter(ctx, r.id, cursor, h.page(h.opts.PageSize))
 		if err != nil {
 			c.Kick(realtimev1.ErrorCode_ERROR_CODE_INTERNAL, "catch-up failed: rejoin")
 			return
@@ -263,7 +296,7 @@ func (h *Hub) Reply(c *Client, msg *realtimev1.ServerMessage) {
 
 // Fetch answers a client's FetchEvents directly from the database (a client that saw a gap).
 func (h *Hub) Fetch(ctx context.Context, c *Client, after uint64, limit int) error {
-	evs, head, err := h.reader.EventsAfter(ctx, c.Room, after, min(limit, h.opts.PageSize))
+	evs, head, err := h.reader.EventsAfter(ctx, c.Room, after, h.page(limit))
 	if err != nil {
 		return err
 	}
@@ -272,18 +305,8 @@ func (h *Hub) Fetch(ctx context.Context, c *Client, after uint64, limit int) err
 	return nil
 }
 
-// Live relays a client's in-progress stroke or cursor to everyone in the room, on every replica.
-func (h *Hub) Live(c *Client, l *realtimev1.Live) {
-	l.SessionId = c.Session
-	r := c.room
-	r.mu.Lock()
-	r.addEphemeral(&realtimev1.ServerMessage{Body: &realtimev1.ServerMessage_Live{Live: l}})
-	r.busLive = append(r.busLive, l)
-	r.mu.Unlock()
-}
-
 // Committed is the writer's hook: events stored by this replica go to its own clients at once and to
-// the other replicas over the bus.
+// the other replicas over the bus. It never waits on the broker.
 func (h *Hub) Committed(byRoom map[uuid.UUID][]events.Event) {
 	for room, evs := range byRoom {
 		if r := h.room(room); r != nil {
@@ -291,7 +314,16 @@ func (h *Hub) Committed(byRoom map[uuid.UUID][]events.Event) {
 			r.acceptCommitted(evs)
 			r.mu.Unlock()
 		}
-		h.publishRaw(room, encodeCommitted(h.replica, evs))
+		h.pub.enqueue(outgoing{Publication: Publication{Room: room, Data: encodeCommitted(h.replica, evs)}, last: evs[len(evs)-1]})
+	}
+}
+
+// Resync fills the room's stream from the database: the broker may have lost messages of the room.
+func (h *Hub) Resync(room uuid.UUID) {
+	if r := h.room(room); r != nil {
+		r.mu.Lock()
+		r.resync()
+		r.mu.Unlock()
 	}
 }
 
@@ -325,10 +357,14 @@ func (h *Hub) Receive(room uuid.UUID, raw []byte) {
 	}
 	switch b := m.rest.GetBody().(type) {
 	case *realtimev1.BusMessage_Live:
+		now := time.Now()
 		for _, l := range b.Live.GetItems() {
-			r.addEphemeral(&realtimev1.ServerMessage{Body: &realtimev1.ServerMessage_Live{Live: l}})
+			if r.acceptRemoteLive(l, now) {
+				r.addEphemeral(&realtimev1.ServerMessage{Body: &realtimev1.ServerMessage_Live{Live: l}})
+			}
 		}
 	case *realtimev1.BusMessage_Presence:
+		r.live.leave(b.Presence.GetLeftSessionIds()...)
 		r.addEphemeral(&realtimev1.ServerMessage{Body: &realtimev1.ServerMessage_Presence{Presence: b.Presence}})
 	}
 }
@@ -392,6 +428,7 @@ func (h *Hub) room(id uuid.UUID) *Room {
 	return h.rooms[id]
 }
 
+// publish queues an ephemeral message (live, presence, control) for the other replicas.
 func (h *Hub) publish(room uuid.UUID, msg *realtimev1.BusMessage) {
 	msg.Origin = h.replica
 	b, err := proto.Marshal(msg)
@@ -399,14 +436,5 @@ func (h *Hub) publish(room uuid.UUID, msg *realtimev1.BusMessage) {
 		h.log.Error("encode bus message", "err", err)
 		return
 	}
-	h.publishRaw(room, b)
-}
-
-func (h *Hub) publishRaw(room uuid.UUID, b []byte) {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := h.broker.Publish(ctx, room, b); err != nil {
-		// Other replicas fill the gap from the database when the next event arrives or their timer fires.
-		h.log.Warn("publish failed", "room", room, "err", err)
-	}
+	h.pub.enqueue(outgoing{Publication: Publication{Room: room, Data: b}})
 }

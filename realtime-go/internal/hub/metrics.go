@@ -12,6 +12,7 @@ type Metrics struct {
 	slowKicks     prometheus.Counter
 	ephDropped    prometheus.Counter
 	gapFills      prometheus.Counter
+	busDropped    prometheus.Counter
 }
 
 // NewMetrics registers the hub's metrics on reg.
@@ -27,7 +28,9 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		slowKicks:  prometheus.NewCounter(prometheus.CounterOpts{Name: "realtime_slow_client_disconnects_total", Help: "Clients cut off for reading too slowly."}),
 		ephDropped: prometheus.NewCounter(prometheus.CounterOpts{Name: "realtime_ephemeral_dropped_total", Help: "Ephemeral parts of frames dropped for slow clients."}),
 		gapFills:   prometheus.NewCounter(prometheus.CounterOpts{Name: "realtime_gap_fills_total", Help: "Gaps in a room stream filled from the database."}),
+		busDropped: prometheus.NewCounter(prometheus.CounterOpts{Name: "realtime_bus_dropped_total",
+			Help: "Bus messages not published (queue full or broker failing); other replicas catch up from the database."}),
 	}
-	reg.MustRegister(m.connections, m.rooms, m.eventsOut, m.framesOut, m.fanoutLatency, m.slowKicks, m.ephDropped, m.gapFills)
+	reg.MustRegister(m.connections, m.rooms, m.eventsOut, m.framesOut, m.fanoutLatency, m.slowKicks, m.ephDropped, m.gapFills, m.busDropped)
 	return m
 }

@@ -25,7 +25,9 @@ type Room struct {
 	initialized bool
 	delivered   uint64                  // every event up to here is in the stream
 	pending     map[uint64]events.Event // events past a gap
+	dbHead      uint64                  // the room's head in the database at the last fill
 	gapTimer    *time.Timer
+	live        liveStrokes
 
 	// Output of the current tick.
 	run       []events.Event // contiguous committed events
@@ -36,7 +38,8 @@ type Room struct {
 }
 
 func newRoom(h *Hub, id uuid.UUID) *Room {
-	return &Room{id: id, hub: h, ready: make(chan struct{}), clients: map[*Client]struct{}{}, pending: map[uint64]events.Event{}}
+	return &Room{id: id, hub: h, ready: make(chan struct{}), clients: map[*Client]struct{}{}, pending: map[uint64]events.Event{},
+		live: newLiveStrokes()}
 }
 
 // acceptCommitted adds events to the stream in order, holding back those past a gap. Caller holds mu.
@@ -66,17 +69,36 @@ func (r *Room) acceptCommitted(evs []events.Event) {
 	if len(r.run) > 0 {
 		r.schedule()
 	}
-	if len(r.pending) > 0 && r.gapTimer == nil {
-		r.gapTimer = time.AfterFunc(r.hub.opts.GapWait, r.fillGap)
+	r.fillLater(r.hub.opts.GapWait)
+}
+
+// behind reports whether the stream lacks events: some past a gap, or the database had more at the
+// last fill. Caller holds mu.
+func (r *Room) behind() bool { return len(r.pending) > 0 || r.delivered < r.dbHead }
+
+// fillLater arranges a fill from the database after wait if the stream is behind. Caller holds mu.
+func (r *Room) fillLater(wait time.Duration) {
+	if r.behind() && r.gapTimer == nil {
+		r.gapTimer = time.AfterFunc(wait, r.fillGap)
 	}
 }
 
-// fillGap reads events missing from the stream (a publisher died between commit and publish, or
-// Redis dropped a message) from the database.
+// resync makes the stream read the database at once, for events the bus may have lost. Caller holds
+// mu.
+func (r *Room) resync() {
+	if !r.initialized {
+		return // the head read at the start covers them
+	}
+	r.dbHead = max(r.dbHead, r.delivered+1) // until the fill reads the real head
+	r.fillLater(0)                          // or with the gap fill already arranged
+}
+
+// fillGap reads events missing from the stream (a publisher died between commit and publish, or the
+// bus lost a message) from the database, a page at a time.
 func (r *Room) fillGap() {
 	r.mu.Lock()
 	r.gapTimer = nil
-	if len(r.pending) == 0 {
+	if !r.behind() {
 		r.mu.Unlock()
 		return
 	}
@@ -84,17 +106,16 @@ func (r *Room) fillGap() {
 	r.mu.Unlock()
 	r.hub.metrics.gapFills.Inc()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	evs, _, err := r.hub.reader.EventsAfter(ctx, r.id, after, r.hub.opts.PageSize)
+	evs, head, err := r.hub.reader.EventsAfter(ctx, r.id, after, r.hub.page(r.hub.opts.PageSize))
 	cancel()
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if err != nil {
 		r.hub.log.Warn("gap fill failed", "room", r.id, "err", err)
+	} else {
+		r.dbHead = head
 	}
 	r.acceptCommitted(evs)
-	if len(r.pending) > 0 && r.gapTimer == nil {
-		r.gapTimer = time.AfterFunc(r.hub.opts.GapWait, r.fillGap)
-	}
 }
 
 // schedule arranges a flush: at once when the room has not flushed for a tick (an event after a quiet

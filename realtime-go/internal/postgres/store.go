@@ -18,6 +18,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	roomv1 "github.com/infidraw/infidraw/gen/go/infidraw/room/v1"
+	strokev1 "github.com/infidraw/infidraw/gen/go/infidraw/stroke/v1"
 	"github.com/infidraw/infidraw/realtime-go/internal/events"
 	"github.com/infidraw/infidraw/shared-go/strokes"
 )
@@ -43,6 +44,9 @@ type strokeState struct {
 	changed  bool
 	isNew    bool
 	tiles    []strokes.Tile // known for strokes added in this batch, loaded for the others on demand
+	// stroke is the stored stroke, known when a command of the batch adds a stroke under its id: a repeat
+	// is a duplicate only when it is the same stroke.
+	stroke *strokev1.Stroke
 }
 
 type eraseState struct {
@@ -120,21 +124,24 @@ func (s *Store) Commit(ctx context.Context, cmds []events.Command) ([]events.Res
 // lockAndLoad begins the transaction, locks the head row of every room of the batch (in room order, so
 // that concurrent batches of other replicas cannot deadlock) and reads the heads and the strokes and
 // erase actions that the commands name, in one pipelined round trip; the strokes of loaded erase actions
-// that no command names take a second one.
+// that no command names take a second one. Every command's own id is looked up as a stroke and as an
+// erase action: ids are unique across both in a room, so that undo never finds someone else's action
+// under one's own id.
 func lockAndLoad(ctx context.Context, conn *pgxpool.Conn, cmds []events.Command) (map[uuid.UUID]uint64, map[key]*strokeState, map[key]*eraseState, error) {
-	var rooms, sr, sid, ar, aid []uuid.UUID
+	var rooms, nr, nid, sr, sid, ar, aid []uuid.UUID
 	for _, c := range cmds {
 		rooms = append(rooms, c.Room)
+		ar, aid = append(ar, c.Room), append(aid, c.ActionID)
 		switch c.Op {
-		case events.OpAddStroke, events.OpUndo, events.OpRedo:
+		case events.OpAddStroke:
+			nr, nid = append(nr, c.Room), append(nid, c.ActionID)
+		case events.OpUndo, events.OpRedo:
 			sr, sid = append(sr, c.Room), append(sid, c.ActionID)
 		case events.OpErase:
+			sr, sid = append(sr, c.Room), append(sid, c.ActionID)
 			for _, id := range c.StrokeIDs {
 				sr, sid = append(sr, c.Room), append(sid, id)
 			}
-		}
-		if c.Op == events.OpErase || c.Op == events.OpUndo || c.Op == events.OpRedo {
-			ar, aid = append(ar, c.Room), append(aid, c.ActionID)
 		}
 	}
 	slices.SortFunc(rooms, func(a, b uuid.UUID) int { return bytes.Compare(a[:], b[:]) })
@@ -158,6 +165,8 @@ func lockAndLoad(ctx context.Context, conn *pgxpool.Conn, cmds []events.Command)
 			return err
 		})
 	queueLoadStrokes(b, sr, sid, strokeSt)
+	// After the other stroke lookups: a stroke named by both keeps its content from here.
+	queueLoadAddedStrokes(b, nr, nid, strokeSt)
 	if len(ar) > 0 {
 		b.Queue(loadEraseActionsSQL, binaryUUIDs(ar), binaryUUIDs(aid)).Query(func(rows pgx.Rows) error {
 			var k key
@@ -208,6 +217,11 @@ const (
 		from unnest($1::uuid[], $2::uuid[]) k(room_id, action_id)
 		cross join lateral (select author_id, seq, stroke_ids, undone from erase_actions a
 		  where a.room_id = k.room_id and a.action_id = k.action_id limit 1) a`
+	loadAddedStrokesSQL = `select k.room_id, k.stroke_id, s.author_id, s.added_seq, s.erased, s.payload
+		from unnest($1::uuid[], $2::uuid[]) k(room_id, stroke_id)
+		cross join lateral (select s.author_id, s.added_seq, s.erased, e.payload from strokes s
+		  join stroke_events e on e.room_id = s.room_id and e.seq = s.added_seq
+		  where s.room_id = k.room_id and s.stroke_id = k.stroke_id limit 1) s`
 	loadStrokePayloadsSQL = `select k.room_id, k.stroke_id, e.payload
 		from unnest($1::uuid[], $2::uuid[]) k(room_id, stroke_id)
 		cross join lateral (select e.payload from strokes s join stroke_events e on e.room_id = s.room_id and e.seq = s.added_seq
@@ -226,6 +240,30 @@ func queueLoadStrokes(b *pgx.Batch, rooms, ids []uuid.UUID, st map[key]*strokeSt
 		var erased bool
 		_, err := pgx.ForEachRow(rows, []any{(*[16]byte)(&k.room), (*[16]byte)(&k.id), (*[16]byte)(&author), &seq, &erased}, func() error {
 			st[k] = &strokeState{author: author, addedSeq: uint64(seq), erased: erased}
+			return nil
+		})
+		return err
+	})
+}
+
+// queueLoadAddedStrokes queues the read of the strokes that commands add and that exist already, with
+// their content.
+func queueLoadAddedStrokes(b *pgx.Batch, rooms, ids []uuid.UUID, st map[key]*strokeState) {
+	if len(rooms) == 0 {
+		return
+	}
+	b.Queue(loadAddedStrokesSQL, binaryUUIDs(rooms), binaryUUIDs(ids)).Query(func(rows pgx.Rows) error {
+		var k key
+		var author uuid.UUID
+		var seq int64
+		var erased bool
+		var payload []byte
+		_, err := pgx.ForEachRow(rows, []any{(*[16]byte)(&k.room), (*[16]byte)(&k.id), (*[16]byte)(&author), &seq, &erased, &payload}, func() error {
+			var added roomv1.StrokeAdded
+			if err := proto.Unmarshal(payload, &added); err != nil {
+				return fmt.Errorf("stored stroke %s: %w", k.id, err)
+			}
+			st[k] = &strokeState{author: author, addedSeq: uint64(seq), erased: erased, stroke: added.GetStroke()}
 			return nil
 		})
 		return err
@@ -252,15 +290,30 @@ func apply(c events.Command, heads map[uuid.UUID]uint64, strokeSt map[key]*strok
 	switch c.Op {
 	case events.OpAddStroke:
 		if st, ok := strokeSt[k]; ok {
+			// A retry is the same stroke from the same author; anything else would take over the id.
+			if st.author != c.Author || !proto.Equal(st.stroke, c.Stroke.Msg) {
+				return nil, events.Result{Err: conflict("stroke", c.ActionID)}
+			}
 			return nil, events.Result{Seq: st.addedSeq, Duplicate: true}
 		}
+		if _, ok := eraseSt[k]; ok {
+			return nil, events.Result{Err: conflict("stroke", c.ActionID)}
+		}
 		ev := next(events.KindStrokeAdded, marshal(&roomv1.StrokeAdded{Stroke: c.Stroke.Msg}), []uuid.UUID{c.ActionID})
-		strokeSt[k] = &strokeState{author: c.Author, addedSeq: ev.seq, isNew: true, tiles: c.Stroke.Tiles}
+		strokeSt[k] = &strokeState{author: c.Author, addedSeq: ev.seq, isNew: true, tiles: c.Stroke.Tiles, stroke: c.Stroke.Msg}
 		return ev, events.Result{Seq: ev.seq}
 
 	case events.OpErase:
 		if st, ok := eraseSt[k]; ok {
+			// The stored erase holds the strokes that were visible when it ran, a subset of those its
+			// request named: a retry names them all again.
+			if st.author != c.Author || !subset(st.strokes, c.StrokeIDs) {
+				return nil, events.Result{Err: conflict("erase", c.ActionID)}
+			}
 			return nil, events.Result{Seq: st.seq, Duplicate: true}
+		}
+		if _, ok := strokeSt[k]; ok {
+			return nil, events.Result{Err: conflict("erase", c.ActionID)}
 		}
 		ids := visible(c.Room, c.StrokeIDs, strokeSt, true)
 		if len(ids) == 0 {
@@ -305,6 +358,24 @@ func apply(c events.Command, heads map[uuid.UUID]uint64, strokeSt map[key]*strok
 		return nil, events.Result{Err: events.Errorf(events.CodeNotFound, "no stroke or erase %s in this room", c.ActionID)}
 	}
 	return nil, events.Result{Err: events.Errorf(events.CodeInvalid, "unknown operation %d", c.Op)}
+}
+
+func conflict(what string, id uuid.UUID) *events.Error {
+	return events.Errorf(events.CodeConflict, "the %s id %s is already used by another stroke or action: send it again under a new id", what, id)
+}
+
+// subset reports whether every id of sub is in set.
+func subset(sub, set []uuid.UUID) bool {
+	in := make(map[uuid.UUID]bool, len(set))
+	for _, id := range set {
+		in[id] = true
+	}
+	for _, id := range sub {
+		if !in[id] {
+			return false
+		}
+	}
+	return true
 }
 
 func kindOf(erase bool) events.Kind {
@@ -504,7 +575,7 @@ func updateAndCommit(ctx context.Context, conn *pgxpool.Conn, heads map[uuid.UUI
 }
 
 // EventsAfter implements events.Store. The query is a range scan of the (room_id, seq) primary key.
-func (s *Store) EventsAfter(ctx context.Context, room uuid.UUID, after uint64, limit int) ([]events.Event, uint64, error) {
+func (s *Store) EventsAfter(ctx context.Context, room uuid.UUID, after uint64, page events.Page) ([]events.Event, uint64, error) {
 	tx, err := s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
 	if err != nil {
 		return nil, 0, err
@@ -514,7 +585,7 @@ func (s *Store) EventsAfter(ctx context.Context, room uuid.UUID, after uint64, l
 	if err := tx.QueryRow(ctx, `select coalesce((select head_seq from room_heads where room_id = $1), 0)`, room).Scan(&head); err != nil {
 		return nil, 0, fmt.Errorf("read head: %w", err)
 	}
-	rows, err := tx.Query(ctx, EventsAfterSQL, room, int64(after), limit)
+	rows, err := tx.Query(ctx, EventsAfterSQL, room, int64(after), page.Limit, events.EventFraming, page.Bytes-events.PageFraming)
 	if err != nil {
 		return nil, 0, fmt.Errorf("read events: %w", err)
 	}
@@ -537,9 +608,18 @@ func (s *Store) EventsAfter(ctx context.Context, room uuid.UUID, after uint64, l
 	return out, uint64(head), nil
 }
 
-// EventsAfterSQL is the catch-up query; tests check that its plan uses the (room_id, seq) index.
-const EventsAfterSQL = `select seq, kind, author_id, committed_at, payload from stroke_events
-	where room_id = $1 and seq > $2 order by seq limit $3`
+// EventsAfterSQL is the catch-up query: a range scan of the (room_id, seq) primary key (tests check its
+// plan) that stops after $3 events and keeps the first one and those whose running size (payload plus $4
+// each) stays within $5. octet_length reads a compressed or TOASTed payload's size from its header, so
+// the payloads of the events left out are neither decompressed nor fetched from the TOAST table.
+const EventsAfterSQL = `select seq, kind, author_id, committed_at, payload from (
+		select seq, kind, author_id, committed_at, payload,
+			row_number() over w as n, sum(octet_length(payload) + $4) over w as bytes
+		from stroke_events where room_id = $1 and seq > $2
+		window w as (order by seq)
+		order by seq limit $3) page
+	where n = 1 or bytes <= $5
+	order by seq`
 
 // Head implements events.Store.
 func (s *Store) Head(ctx context.Context, room uuid.UUID) (uint64, error) {

@@ -7,6 +7,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -16,6 +17,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	realtimev1 "github.com/infidraw/infidraw/gen/go/infidraw/realtime/v1"
+	"github.com/infidraw/infidraw/realtime-go/internal/hub"
 )
 
 const (
@@ -38,14 +40,17 @@ type Broker struct {
 	replica string
 	log     *slog.Logger
 	recv    Receiver
+	resync  func(room uuid.UUID)
 
 	mu      sync.Mutex
 	waiters map[string][]chan struct{}
 }
 
-// NewBroker opens the pub/sub connection; Run must be running for subscriptions to complete.
-func NewBroker(ctx context.Context, rdb *redis.Client, replica string, log *slog.Logger, recv Receiver) *Broker {
-	return &Broker{rdb: rdb, ps: rdb.Subscribe(ctx), replica: replica, log: log, recv: recv, waiters: map[string][]chan struct{}{}}
+// NewBroker opens the pub/sub connection; Run must be running for subscriptions to complete. recv gets
+// the messages; resync is called when a room's subscription became active without a Subscribe waiting
+// for it (hub.Broker).
+func NewBroker(ctx context.Context, rdb *redis.Client, replica string, log *slog.Logger, recv Receiver, resync func(room uuid.UUID)) *Broker {
+	return &Broker{rdb: rdb, ps: rdb.Subscribe(ctx), replica: replica, log: log, recv: recv, resync: resync, waiters: map[string][]chan struct{}{}}
 }
 
 // Run receives messages and keeps this replica's liveness key until ctx ends.
@@ -71,22 +76,32 @@ func (b *Broker) Run(ctx context.Context) {
 		}
 		switch m := msg.(type) {
 		case *redis.Message:
-			room, err := uuid.Parse(strings.TrimSuffix(strings.TrimPrefix(m.Channel, channelPrefix), "}"))
-			if err != nil {
+			if room, ok := roomOf(m.Channel); ok {
+				b.recv(room, []byte(m.Payload))
+			}
+		case *redis.Subscription:
+			if m.Kind != "subscribe" {
 				continue
 			}
-			b.recv(room, []byte(m.Payload))
-		case *redis.Subscription:
-			if m.Kind == "subscribe" {
-				b.mu.Lock()
-				for _, w := range b.waiters[m.Channel] {
-					close(w)
-				}
-				delete(b.waiters, m.Channel)
-				b.mu.Unlock()
+			b.mu.Lock()
+			ws := b.waiters[m.Channel]
+			for _, w := range ws {
+				close(w)
+			}
+			delete(b.waiters, m.Channel)
+			b.mu.Unlock()
+			// go-redis subscribes again after a lost connection, and a Subscribe may have given up
+			// waiting: either way messages published meanwhile were missed.
+			if room, ok := roomOf(m.Channel); ok && len(ws) == 0 {
+				b.resync(room)
 			}
 		}
 	}
+}
+
+func roomOf(channel string) (uuid.UUID, bool) {
+	room, err := uuid.Parse(strings.TrimSuffix(strings.TrimPrefix(channel, channelPrefix), "}"))
+	return room, err == nil
 }
 
 func (b *Broker) heartbeat(ctx context.Context) {
@@ -107,22 +122,36 @@ func (b *Broker) heartbeat(ctx context.Context) {
 	}
 }
 
-// Subscribe implements hub.Broker: it returns after Redis confirmed the subscription.
+// Subscribe implements hub.Broker: it returns after Redis confirmed the subscription. go-redis keeps
+// the channel even when the command fails, and subscribes again with every new connection.
 func (b *Broker) Subscribe(ctx context.Context, room uuid.UUID) error {
 	ch := channel(room)
 	w := make(chan struct{})
 	b.mu.Lock()
 	b.waiters[ch] = append(b.waiters[ch], w)
 	b.mu.Unlock()
-	if err := b.ps.Subscribe(ctx, ch); err != nil {
-		return fmt.Errorf("subscribe %s: %w", ch, err)
+	err := b.ps.Subscribe(ctx, ch)
+	if err == nil {
+		select {
+		case <-w:
+			return nil
+		case <-ctx.Done():
+			err = ctx.Err()
+		}
 	}
+	// Stop waiting, so that the confirmation, when it comes, calls resync.
+	b.mu.Lock()
+	b.waiters[ch] = slices.DeleteFunc(b.waiters[ch], func(c chan struct{}) bool { return c == w })
+	if len(b.waiters[ch]) == 0 {
+		delete(b.waiters, ch)
+	}
+	b.mu.Unlock()
 	select {
 	case <-w:
-		return nil
-	case <-ctx.Done():
-		return fmt.Errorf("subscribe %s: %w", ch, ctx.Err())
+		return nil // confirmed just now
+	default:
 	}
+	return fmt.Errorf("subscribe %s: %w", ch, err)
 }
 
 // Unsubscribe implements hub.Broker.
@@ -130,9 +159,14 @@ func (b *Broker) Unsubscribe(ctx context.Context, room uuid.UUID) error {
 	return b.ps.Unsubscribe(ctx, channel(room))
 }
 
-// Publish implements hub.Broker.
-func (b *Broker) Publish(ctx context.Context, room uuid.UUID, msg []byte) error {
-	return b.rdb.Publish(ctx, channel(room), msg).Err()
+// Publish implements hub.Broker in one pipelined round trip.
+func (b *Broker) Publish(ctx context.Context, msgs []hub.Publication) error {
+	pipe := b.rdb.Pipeline()
+	for _, m := range msgs {
+		pipe.Publish(ctx, channel(m.Room), m.Data)
+	}
+	_, err := pipe.Exec(ctx)
+	return err
 }
 
 // AddPeer implements hub.Broker. The hash value is "<replica> <Peer protobuf>".

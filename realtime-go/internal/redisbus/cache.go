@@ -2,17 +2,22 @@ package redisbus
 
 import (
 	"context"
-	"strconv"
+	"encoding/binary"
+	"errors"
+	"fmt"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/redis/go-redis/v9"
+
+	"github.com/infidraw/infidraw/realtime-go/internal/events"
 )
 
 // PageCache caches the first page of a room's events (the since=0 read of a board that opens) for a
-// short time, invalidated by every write to the room. Entries are keyed by the room's write generation,
-// which every commit bumps: a write makes every older entry unreachable at once, and a read that raced
-// with a write stores its page under the old generation, where no one looks any more.
+// short time. An entry carries the room's head at the time of its read and is served only to a read
+// that finds the same head in the database: the events up to a head never change (until the room is
+// purged, see Forget), so no write has to invalidate anything and the commit path never touches Redis.
+// One entry per room and page size: a newer head replaces the older entry.
 type PageCache struct {
 	rdb *redis.Client
 	ttl time.Duration
@@ -23,39 +28,32 @@ func NewPageCache(rdb *redis.Client, ttl time.Duration) *PageCache {
 	return &PageCache{rdb: rdb, ttl: ttl}
 }
 
-func genKey(room uuid.UUID) string { return "infidraw:gen:{" + room.String() + "}" }
+func pageKey(room uuid.UUID, page events.Page) string {
+	return fmt.Sprintf("infidraw:page0:{%s}:%d:%d", room, page.Limit, page.Bytes)
+}
 
-func pagePrefix(room uuid.UUID) string { return "infidraw:page0:{" + room.String() + "}:" }
-
-var getPage = redis.NewScript(`
-local g = redis.call('GET', KEYS[1]) or '0'
-return {g, redis.call('GET', ARGV[1] .. ARGV[2] .. ':' .. g) or ''}`)
-
-// Get returns the cached page (nil on a miss) and the generation to store a fresh page under.
-func (c *PageCache) Get(ctx context.Context, room uuid.UUID, limit int) (page []byte, gen string, err error) {
-	res, err := getPage.Run(ctx, c.rdb, []string{genKey(room)}, pagePrefix(room), limit).StringSlice()
+// Get returns the cached first page of the room read at head, or nil.
+func (c *PageCache) Get(ctx context.Context, room uuid.UUID, page events.Page, head uint64) ([]byte, error) {
+	v, err := c.rdb.Get(ctx, pageKey(room, page)).Bytes()
+	if errors.Is(err, redis.Nil) {
+		return nil, nil
+	}
 	if err != nil {
-		return nil, "", err
+		return nil, err
 	}
-	if res[1] == "" {
-		return nil, res[0], nil
+	if len(v) < 8 || binary.BigEndian.Uint64(v) != head {
+		return nil, nil
 	}
-	return []byte(res[1]), res[0], nil
+	return v[8:], nil
 }
 
-// Set stores a page read after Get returned gen.
-func (c *PageCache) Set(ctx context.Context, room uuid.UUID, limit int, gen string, page []byte) error {
-	key := pagePrefix(room) + strconv.Itoa(limit) + ":" + gen
-	return c.rdb.Set(ctx, key, page, c.ttl).Err()
+// Set stores the room's first page read at head.
+func (c *PageCache) Set(ctx context.Context, room uuid.UUID, page events.Page, head uint64, data []byte) error {
+	v := binary.BigEndian.AppendUint64(make([]byte, 0, 8+len(data)), head)
+	return c.rdb.Set(ctx, pageKey(room, page), append(v, data...), c.ttl).Err()
 }
 
-// Invalidate bumps the rooms' generations; the writer calls it after every commit, before fan-out.
-func (c *PageCache) Invalidate(ctx context.Context, rooms []uuid.UUID) error {
-	pipe := c.rdb.Pipeline()
-	for _, r := range rooms {
-		pipe.Incr(ctx, genKey(r))
-		pipe.Expire(ctx, genKey(r), 24*time.Hour)
-	}
-	_, err := pipe.Exec(ctx)
-	return err
+// Forget drops the room's entry: its events were purged while its head stays.
+func (c *PageCache) Forget(ctx context.Context, room uuid.UUID, page events.Page) error {
+	return c.rdb.Del(ctx, pageKey(room, page)).Err()
 }

@@ -35,7 +35,7 @@ func decodeFrame(typ int, data []byte) (*realtimev1.ClientFrame, error) {
 // Redo) after checkDrawing: its kind for metrics, and what its checks decoded.
 type drawing struct {
 	kind   string
-	stroke strokes.Stroke // CommitStroke: validated, with its tiles
+	stroke strokes.Stroke // StrokeBegin, CommitStroke: validated, with its tiles
 	ids    []uuid.UUID    // EraseStrokes: the strokes to erase
 }
 
@@ -50,7 +50,8 @@ func checkDrawing(m *realtimev1.ClientMessage, maxLivePoints int) (drawing, erro
 		if len(b.StrokeBegin.GetStroke().GetPoints()) > 2*maxLivePoints {
 			return d, fmt.Errorf("live chunks hold at most %d points", maxLivePoints)
 		}
-		_, err := strokes.Validate(b.StrokeBegin.GetStroke())
+		s, err := strokes.Validate(b.StrokeBegin.GetStroke())
+		d.stroke = s
 		return d, err
 	case *realtimev1.ClientMessage_StrokeMore:
 		d := drawing{kind: "stroke_more"}

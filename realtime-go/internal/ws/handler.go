@@ -283,7 +283,7 @@ func (h *Handler) handle(c *hub.Client, m *realtimev1.ClientMessage) *wireError 
 		return &wireError{realtimev1.ErrorCode_ERROR_CODE_BAD_FRAME, "already joined"}
 	case *realtimev1.ClientMessage_CursorMove:
 		h.count("cursor")
-		h.Hub.Live(c, &realtimev1.Live{Body: &realtimev1.Live_CursorMove{CursorMove: b.CursorMove}})
+		h.refuse(c, id, h.Hub.Cursor(c, b.CursorMove.GetX(), b.CursorMove.GetY()))
 		return nil
 	case *realtimev1.ClientMessage_FetchEvents:
 		h.count("fetch")
@@ -308,13 +308,15 @@ func (h *Handler) handle(c *hub.Client, m *realtimev1.ClientMessage) *wireError 
 		h.reply(c, id, realtimev1.ErrorCode_ERROR_CODE_INVALID_ARGUMENT, err.Error(), 0)
 		return nil
 	}
+	// Live messages are checked here for their size and by the hub against the stroke they continue,
+	// and relayed rebuilt from their known fields.
 	switch b := m.GetBody().(type) {
 	case *realtimev1.ClientMessage_StrokeBegin:
-		h.Hub.Live(c, &realtimev1.Live{Body: &realtimev1.Live_StrokeBegin{StrokeBegin: b.StrokeBegin}})
+		h.refuse(c, id, h.Hub.BeginStroke(c, d.stroke))
 	case *realtimev1.ClientMessage_StrokeMore:
-		h.Hub.Live(c, &realtimev1.Live{Body: &realtimev1.Live_StrokeMore{StrokeMore: b.StrokeMore}})
+		h.refuse(c, id, h.Hub.ContinueStroke(c, b.StrokeMore.GetStrokeId(), b.StrokeMore.GetPoints(), b.StrokeMore.GetPressures()))
 	case *realtimev1.ClientMessage_StrokeEnd:
-		h.Hub.Live(c, &realtimev1.Live{Body: &realtimev1.Live_StrokeEnd{StrokeEnd: b.StrokeEnd}})
+		h.refuse(c, id, h.Hub.EndStroke(c, b.StrokeEnd.GetStrokeId(), b.StrokeEnd.GetCancelled()))
 	case *realtimev1.ClientMessage_CommitStroke:
 		h.submit(c, id, events.Command{Op: events.OpAddStroke, Stroke: d.stroke, ActionID: uuid.UUID(d.stroke.Msg.GetId())})
 	case *realtimev1.ClientMessage_EraseStrokes:
@@ -355,8 +357,18 @@ func WireCode(err error) (realtimev1.ErrorCode, uint32) {
 		return realtimev1.ErrorCode_ERROR_CODE_NOT_FOUND, 0
 	case events.CodeOverloaded:
 		return realtimev1.ErrorCode_ERROR_CODE_OVERLOADED, 200
+	case events.CodeConflict:
+		return realtimev1.ErrorCode_ERROR_CODE_CONFLICT, 0
 	default:
 		return realtimev1.ErrorCode_ERROR_CODE_INTERNAL, 500
+	}
+}
+
+// refuse replies with err, if any.
+func (h *Handler) refuse(c *hub.Client, id uint32, err error) {
+	if err != nil {
+		code, retry := WireCode(err)
+		h.reply(c, id, code, err.Error(), retry)
 	}
 }
 
