@@ -7,6 +7,14 @@ export interface RoomTokenClaims {
   room: string;
   role: string;
   name: string;
+  /** Session that asked for the token. */
+  sid: string;
+  /** Share link the access came through, if any. */
+  lnk?: string;
+  /** Access versions read with the role: scope → version. */
+  acc: Record<string, number>;
+  /** When the access itself ends (session or link expiry), unix seconds. */
+  axp?: number;
   iat: number;
   exp: number;
   jti: string;

@@ -30,6 +30,9 @@ type Config struct {
 	MessagesPerSec int
 	PageSize       int
 	PageCacheTTL   time.Duration
+	// AccessPoll is how often the access versions are polled: live connections whose access ended close
+	// within about this long.
+	AccessPoll time.Duration
 }
 
 // Load reads and validates the configuration; the error names every bad value.
@@ -53,6 +56,8 @@ func Load(environ []string) (Config, error) {
 		MessagesPerSec: e.Int("REALTIME_MESSAGES_PER_SECOND", 200, 1, 100000),
 		PageSize:       e.Int("REALTIME_PAGE_SIZE", 1000, 1, 100000),
 		PageCacheTTL:   e.Duration("REALTIME_PAGE_CACHE_TTL", 10*time.Second, time.Second, time.Hour),
+		// At most 2 s: access taken away must end live connections within 2 s (docs/security.md).
+		AccessPoll: e.Duration("REALTIME_ACCESS_POLL", 500*time.Millisecond, 50*time.Millisecond, 2*time.Second),
 	}
 	origins := e.String("REALTIME_ALLOWED_ORIGINS", "http://localhost:8080,http://127.0.0.1:8080")
 	for _, o := range strings.Split(origins, ",") {
