@@ -1,8 +1,11 @@
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { Pool } from 'pg';
 import { ErrorCode } from '../src/gen/infidraw/realtime/v1/frames';
 import { Role } from '../src/gen/infidraw/room/v1/event';
+import { AccessVersionsRepository } from '../src/repositories/access-versions.repository';
+import { DatabaseRepository } from '../src/repositories/database.repository';
 import { AuthService } from '../src/services/auth.service';
 import { LinksService } from '../src/services/links.service';
 import { Caller, freePort, PASSWORD, REALTIME_BIN, realtimeAvailable, signup, Stack, startStack, testDb } from './helpers';
@@ -209,5 +212,22 @@ describe('revocation: access taken away ends live sockets and earlier room token
     assert.equal(claimsOf(after).role, 'viewer');
     await refusedAtJoin(roomId, before);
     await joined(m, roomId);
+  });
+
+  it('versions bumped more than a day ago are deleted, and a later bump still outranks them', async () => {
+    const versions = stack.gateway.app.get(AccessVersionsRepository);
+    const [old, recent] = [`session:${randomUUID()}`, `session:${randomUUID()}`];
+    await db.query(
+      `insert into access_versions (scope, version, changed_at)
+       values ($1, nextval('access_version_seq'), now() - interval '25 hours'), ($2, nextval('access_version_seq'), now())`,
+      [old, recent],
+    );
+    const version = async (scope: string) => (await db.query('select version from access_versions where scope = $1', [scope])).rows[0]?.version;
+    const before = Number(await version(old));
+    assert.ok((await versions.deleteOlderThan(86_400)) >= 1);
+    assert.equal(await version(old), undefined);
+    assert.notEqual(await version(recent), undefined);
+    await stack.gateway.app.get(DatabaseRepository).transaction((tx) => versions.bump([old], tx));
+    assert.ok(Number(await version(old)) > before, 'the sequence never hands out a version a token may hold');
   });
 });

@@ -4,8 +4,8 @@ import { InviteMemberDto, mapMember, MemberDto, UpdateMemberDto } from '../dtos/
 import { AccessVersionsRepository, memberScope } from '../repositories/access-versions.repository';
 import { DatabaseRepository } from '../repositories/database.repository';
 import { MembersRepository } from '../repositories/members.repository';
-import { Role } from '../repositories/rooms.repository';
 import { RealtimeRepository } from '../repositories/realtime.repository';
+import { Role } from '../repositories/rooms.repository';
 import { UsersRepository } from '../repositories/users.repository';
 import { AuthContext } from './auth.service';
 import { RoomAccessService } from './room-access.service';
