@@ -15,6 +15,7 @@ import { SigningKeyService } from '../src/services/signing-key.service';
 import { bytesToUuid } from '../src/utils/uuid';
 import { Caller, PASSWORD, REALTIME_BIN, realtimeAvailable, signup, Stack, startStack, testDb } from './helpers';
 import { SNAPSHOT_BIN, startTileServices, TILE_DELTA_BIN, TileServices, tileServicesAvailable } from './tiles-stack';
+import { claimsOf } from './jwt';
 import { penStroke, RealtimeClient } from './ws-client';
 
 // Deleting a room purges in realtime-go and tile-delta-go: the stack has both (and snapshot-rs).
@@ -121,8 +122,10 @@ describe('end to end with realtime-go', { skip }, () => {
 
   it('an expired room token is refused by realtime-go', async () => {
     const roomId = await room();
+    // The claims of a fresh token, signed as if two minutes ago with a one-minute lifetime.
+    const { iss, aud, sub, room: claimedRoom, role, name, sid, acc, axp } = claimsOf(await token(owner, roomId));
     const { token: stale } = stack.gateway.app.get(SigningKeyService).signJwt(
-      { iss: 'infidraw-gateway', aud: 'infidraw-realtime', sub: owner.userId, room: roomId, role: 'owner', name: 'old' },
+      { iss, aud, sub, room: claimedRoom, role, name, sid, acc, axp },
       60,
       Date.now() - 120_000,
     );
@@ -327,7 +330,7 @@ describe('end to end with realtime-go', { skip }, () => {
 
     assert.equal((await owner.delete(`/api/rooms/${roomId}`)).status, 204);
     const closed = await c.closed;
-    assert.equal(closed.code, 4000 + ErrorCode.ERROR_CODE_ROOM_CLOSED);
+    assert.equal(closed.code, 4000 + ErrorCode.ERROR_CODE_ACCESS_REVOKED, 'the access ended with the room');
     const left = await db.query('select count(*)::int as n from stroke_events where room_id = $1', [roomId]);
     assert.equal(left.rows[0].n, 0);
     assert.equal(await snapshotRows(), 0, 'the tile snapshot rows are purged');

@@ -7,9 +7,22 @@ export interface RoomTokenClaims {
   room: string;
   role: string;
   name: string;
+  /** Session that asked for the token. */
+  sid: string;
+  /** Share link the access came through, if any. */
+  lnk?: string;
+  /** Access versions read with the role: scope → version. */
+  acc: Record<string, number>;
+  /** When the access itself ends (session or link expiry), unix seconds. */
+  axp?: number;
   iat: number;
   exp: number;
   jti: string;
+}
+
+/** The claims of a room token, unverified (to read what the gateway put in it). */
+export function claimsOf(token: string): RoomTokenClaims {
+  return JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString()) as RoomTokenClaims;
 }
 
 /** Verifies a compact EdDSA JWS against a JWK Set the way realtime-go does; throws when it does not. */

@@ -186,7 +186,13 @@ describe('rooms, members, links and room tokens', () => {
     assert.ok(jwks.keys.every((k: { kty: string; crv: string; alg: string }) => k.kty === 'OKP' && k.crv === 'Ed25519' && k.alg === 'EdDSA'));
     const { header, claims } = verifyWithJwks(res.json.token, jwks);
     assert.equal(header.alg, 'EdDSA');
-    assert.deepEqual(Object.keys(claims).sort(), ['aud', 'exp', 'iat', 'iss', 'jti', 'name', 'role', 'room', 'sub']);
+    assert.deepEqual(Object.keys(claims).sort(), ['acc', 'aud', 'axp', 'exp', 'iat', 'iss', 'jti', 'name', 'role', 'room', 'sid', 'sub']);
+    const session = (await db.query('select id, expires_at from sessions where user_id = $1 and revoked_at is null', [grace.userId])).rows;
+    assert.equal(session.length, 1);
+    assert.equal(claims.sid, session[0].id);
+    assert.equal(claims.axp, Math.floor(session[0].expires_at.getTime() / 1000), 'no link: the access ends with the session');
+    assert.deepEqual(Object.keys(claims.acc).sort(), [`member:${id}:${grace.userId}`, `room:${id}`, `session:${claims.sid}`]);
+    assert.ok(Object.values(claims.acc).every((v) => Number.isSafeInteger(v) && v >= 0));
     assert.equal(claims.iss, 'infidraw-gateway');
     assert.equal(claims.aud, 'infidraw-realtime');
     assert.equal(claims.sub, grace.userId);

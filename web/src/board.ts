@@ -83,7 +83,9 @@ function peerColour(id: string): string {
 export function mountBoard(root: HTMLElement, room: Room, user: User): () => void {
   const conn = new RoomConnection(room.id, {
     welcome: (w) => {
-      canEdit = w.role === Role.ROLE_EDITOR || w.role === Role.ROLE_OWNER;
+      // The role of this connection's token: it may differ from the page's after the access changed.
+      roleName = w.role === Role.ROLE_OWNER ? 'owner' : w.role === Role.ROLE_EDITOR ? 'editor' : 'viewer';
+      canEdit = roleName !== 'viewer';
       applyRole();
       peers.clear();
       for (const p of w.peers) peers.set(p.sessionId, p);
@@ -178,6 +180,7 @@ export function mountBoard(root: HTMLElement, room: Room, user: User): () => voi
       invalidate(false);
     },
     state: (s, detail) => setConn(s, detail),
+    accessChanged: () => toast('Your access changed'),
     refused: (msg, key) => {
       toast(msg);
       if (key) {
@@ -241,7 +244,8 @@ export function mountBoard(root: HTMLElement, room: Room, user: User): () => voi
   const lookups: Erasing[] = [];
   let lookupBusy = false;
   const lookupStats = { requests: 0, hits: 0, partial: 0, failed: 0 };
-  let canEdit = room.role !== 'viewer';
+  let roleName = room.role;
+  let canEdit = roleName !== 'viewer';
   let tool: ToolName = canEdit ? 'pen' : 'hand';
   let colour = PALETTE[0];
   let widthPx = WIDTHS[1];
@@ -922,7 +926,7 @@ export function mountBoard(root: HTMLElement, room: Room, user: User): () => voi
 
   // ---- tools
   function applyRole(): void {
-    roleBadge.textContent = canEdit ? room.role : 'viewer';
+    roleBadge.textContent = roleName;
     readonlyBanner.hidden = canEdit;
     editTools.hidden = !canEdit;
     page.dataset.readonly = String(!canEdit);

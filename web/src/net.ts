@@ -52,6 +52,8 @@ export interface Handlers {
   state(s: ConnState, detail: string): void;
   /** A request was refused for good (the message names why). */
   refused(message: string, strokeId?: string): void;
+  /** The access this connection was admitted with changed or ended; a new token says what is left. */
+  accessChanged(): void;
   acked(actionHex: string, seq: number): void;
   /** A stroke or erase was sent again under a new id (its id was taken): whatever holds the old id follows. */
   reminted(oldHex: string, id: Uint8Array): void;
@@ -73,6 +75,8 @@ export class RoomConnection {
   private attempt = 0;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private stopped = false;
+  /** The last connection was ended because its access changed, and no Welcome came since. */
+  private revoked = false;
   /** Highest sequence number applied. */
   lastSeq = 0;
   /** Requests that change the room and were not acknowledged yet, by request id. */
@@ -143,7 +147,7 @@ export class RoomConnection {
     } catch (e) {
       if (e instanceof ApiError && (e.status === 401 || e.status === 403 || e.status === 404)) {
         this.setState('closed', e.message);
-        this.h.refused(`No access: ${e.message}`);
+        this.h.refused(this.revoked ? 'Your access to this board has ended.' : `No access: ${e.message}`);
         return;
       }
       this.retry(String(e));
@@ -179,7 +183,13 @@ export class RoomConnection {
       this.ws = null;
       this.joined = false;
       this.inflight.clear();
-      if (!this.stopped && this.state !== 'closed') this.retry(ev.reason || `closed (${ev.code})`);
+      if (this.stopped || this.state === 'closed') return;
+      // Access changed: ask for a new token at once (it carries the new role, or is refused). Once only
+      // without a Welcome in between, so that a token refused again backs off like any other failure.
+      if (this.revoked && this.attempt === 0) {
+        this.attempt++;
+        void this.open();
+      } else this.retry(ev.reason || `closed (${ev.code})`);
     };
     ws.onerror = () => {};
   }
@@ -206,6 +216,7 @@ export class RoomConnection {
       case 'welcome': {
         this.joined = true;
         this.attempt = 0;
+        this.revoked = false;
         this.role = body.value.role;
         this.sessionId = body.value.sessionId;
         this.setState('online', '');
@@ -247,8 +258,12 @@ export class RoomConnection {
             this.setState('closed', 'the board was closed');
             this.h.refused('This board was closed or deleted.');
             this.stopped = true;
+          } else if (e.code === ErrorCode.ERROR_CODE_ACCESS_REVOKED) {
+            this.revoked = true;
+            this.h.accessChanged();
           }
-          // Unauthenticated (expired token), slow consumer, bad frame: the close triggers a rejoin.
+          // Unauthenticated (expired token), slow consumer, bad frame, access changed: the close triggers a
+          // rejoin with a new token.
           return;
         }
         if (!p) {

@@ -223,6 +223,40 @@ test('a viewer link opens the board read-only and the viewer cannot draw', opt, 
   assert.equal(await inkAt(guest, 300, 400), 0);
 });
 
+/** A REST call from a signed-in page, with its session's CSRF token; resolves with the status. */
+async function api(page: Page, method: string, path: string, body?: unknown): Promise<number> {
+  return page.evaluate(async ([method, path, body]) => {
+    const me = (await (await fetch('/api/auth/me')).json()) as { csrfToken?: string };
+    const headers: Record<string, string> = { 'x-csrf-token': me.csrfToken ?? '' };
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    return (await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) })).status;
+  }, [method, path, body] as const);
+}
+
+test('an editor lowered to viewer sees "your access changed" and goes on read-only; removed, the access ends', opt, async () => {
+  const owner = await newPage(1);
+  await signup(owner, 'Olga');
+  const roomId = await createBoard(owner, 'Roles change');
+  const link = await shareLink(owner, roomId, 'editor');
+  const ed = await newPage(1);
+  await signup(ed, 'Ed');
+  await openLink(ed, link);
+  assert.equal(await ed.textContent('.role'), 'editor');
+  assert.equal(await ed.isVisible('.readonly'), false);
+  const edId = await ed.evaluate(async () => ((await (await fetch('/api/auth/me')).json()) as { user: { id: string } }).user.id);
+
+  assert.equal(await api(owner, 'PATCH', `/api/rooms/${roomId}/members/${edId}`, { role: 'viewer' }), 200);
+  await ed.waitForSelector('#toast:has-text("Your access changed")', { timeout: 10_000 });
+  await ed.waitForSelector('.readonly', { state: 'visible', timeout: 10_000 });
+  await online(ed);
+  assert.equal(await ed.textContent('.role'), 'viewer');
+  assert.equal(await ed.isVisible('button[data-tool="pen"]'), false);
+
+  assert.equal(await api(owner, 'DELETE', `/api/rooms/${roomId}/members/${edId}`), 204);
+  await ed.waitForSelector('#toast:has-text("Your access to this board has ended")', { timeout: 10_000 });
+  await ed.waitForSelector('#conn[data-state="closed"]', { timeout: 10_000 });
+});
+
 test('realtime-go stops while a user draws: after its restart the strokes arrive exactly once', opt, async () => {
   const { alice, bob, roomId } = shared;
   await bob.goto(`${stack.origin}/b/${roomId}`);

@@ -2,16 +2,25 @@ import { Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { AuthController } from '../controllers/auth.controller';
 import { AuthGuard } from '../middleware/auth.guard';
+import { AccessVersionsRepository } from '../repositories/access-versions.repository';
 import { SessionsRepository } from '../repositories/sessions.repository';
 import { UsersRepository } from '../repositories/users.repository';
 import { AuthService } from '../services/auth.service';
 import { CookieService } from '../services/cookie.service';
 import { RateLimitService } from '../services/rate-limit.service';
 
-/** Accounts, sessions and bearer tokens, CSRF, and the guard that authenticates every request. */
+/** Accounts, sessions and bearer tokens, CSRF, the guard that authenticates every request, and access versions. */
 @Module({
   controllers: [AuthController],
-  providers: [AuthService, CookieService, RateLimitService, UsersRepository, SessionsRepository, { provide: APP_GUARD, useClass: AuthGuard }],
-  exports: [AuthService, CookieService, UsersRepository],
+  providers: [
+    AuthService,
+    CookieService,
+    RateLimitService,
+    UsersRepository,
+    SessionsRepository,
+    AccessVersionsRepository,
+    { provide: APP_GUARD, useClass: AuthGuard },
+  ],
+  exports: [AuthService, CookieService, UsersRepository, SessionsRepository, AccessVersionsRepository],
 })
 export class AuthModule {}

@@ -31,11 +31,14 @@ export class DatabaseRepository implements OnModuleDestroy {
     return result.rows;
   }
 
-  /** Runs fn in one transaction; it commits when fn resolves and rolls back when it throws. */
-  async transaction<T>(fn: (client: PoolClient) => Promise<T>): Promise<T> {
+  /**
+   * Runs fn in one transaction; it commits when fn resolves and rolls back when it throws. With `snapshot`
+   * the transaction is REPEATABLE READ and read-only: every query in fn sees the same committed state.
+   */
+  async transaction<T>(fn: (client: PoolClient) => Promise<T>, options: { snapshot?: boolean } = {}): Promise<T> {
     const client = await this.pool.connect();
     try {
-      await client.query('begin');
+      await client.query(options.snapshot ? 'begin isolation level repeatable read read only' : 'begin');
       const result = await fn(client);
       await client.query('commit');
       return result;

@@ -55,21 +55,22 @@ export class LinksRepository {
     return rows[0] ?? null;
   }
 
-  /** Revokes a link of a room; returns the users whose access came from it, or null if no such link. */
-  async revoke(roomId: string, linkId: string): Promise<string[] | null> {
-    return this.db.transaction(async (tx) => {
-      const rows = await this.db.query(
-        `update room_links set revoked_at = coalesce(revoked_at, now()) where id = $1 and room_id = $2 returning id`,
-        [linkId, roomId],
-        tx,
-      );
-      if (rows.length === 0) return null;
-      const members = await this.db.query<{ userId: string }>(
-        `delete from room_members where room_id = $1 and via_link_id = $2 returning user_id as "userId"`,
-        [roomId, linkId],
-        tx,
-      );
-      return members.map((m) => m.userId);
-    });
+  /**
+   * Revokes a link of a room and removes the memberships that came from it (run it in a transaction);
+   * returns the users whose access came from it, or null if no such link.
+   */
+  async revoke(roomId: string, linkId: string, tx: Queryable): Promise<string[] | null> {
+    const rows = await this.db.query(
+      `update room_links set revoked_at = coalesce(revoked_at, now()) where id = $1 and room_id = $2 returning id`,
+      [linkId, roomId],
+      tx,
+    );
+    if (rows.length === 0) return null;
+    const members = await this.db.query<{ userId: string }>(
+      `delete from room_members where room_id = $1 and via_link_id = $2 returning user_id as "userId"`,
+      [roomId, linkId],
+      tx,
+    );
+    return members.map((m) => m.userId);
   }
 }

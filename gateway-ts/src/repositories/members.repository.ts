@@ -38,10 +38,13 @@ export class MembersRepository {
     );
   }
 
-  /** The raw membership row, valid or not. */
-  async find(roomId: string, userId: string, db?: Queryable): Promise<MembershipRow | null> {
+  /**
+   * The raw membership row, valid or not. With `forUpdate` (inside a transaction) the row is locked until the
+   * transaction ends, so that what is read is what a following put replaces.
+   */
+  async find(roomId: string, userId: string, db?: Queryable, forUpdate = false): Promise<MembershipRow | null> {
     const rows = await this.db.query<MembershipRow>(
-      `select role, via_link_id as "viaLinkId" from room_members where room_id = $1 and user_id = $2`,
+      `select role, via_link_id as "viaLinkId" from room_members where room_id = $1 and user_id = $2${forUpdate ? ' for update' : ''}`,
       [roomId, userId],
       db,
     );
@@ -59,10 +62,11 @@ export class MembersRepository {
   }
 
   /** Removes a membership (never the owner's); true when there was one. */
-  async remove(roomId: string, userId: string): Promise<boolean> {
+  async remove(roomId: string, userId: string, db?: Queryable): Promise<boolean> {
     const rows = await this.db.query(
       `delete from room_members where room_id = $1 and user_id = $2 and role <> 'owner' returning user_id`,
       [roomId, userId],
+      db,
     );
     return rows.length > 0;
   }

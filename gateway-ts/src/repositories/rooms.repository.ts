@@ -17,6 +17,8 @@ export interface RoomRow {
 export interface RoomAccessRow extends RoomRow {
   role: Role;
   viaLinkId: string | null;
+  /** When the share link this access came through expires (null: no link, or one that never expires). */
+  linkExpiresAt: Date | null;
 }
 
 // A membership that came from a share link lasts only while the link is valid.
@@ -41,7 +43,7 @@ export class RoomsRepository {
   /** The room with the user's role in it; null when the room is gone or the user has no valid access. */
   async findAccess(roomId: string, userId: string, db?: Queryable): Promise<RoomAccessRow | null> {
     const rows = await this.db.query<RoomAccessRow>(
-      `select ${ROOM_COLUMNS}, m.role, m.via_link_id as "viaLinkId"
+      `select ${ROOM_COLUMNS}, m.role, m.via_link_id as "viaLinkId", l.expires_at as "linkExpiresAt"
          from rooms r
          join room_members m on m.room_id = r.id and m.user_id = $2
          join users o on o.id = r.owner_id
@@ -57,7 +59,7 @@ export class RoomsRepository {
   /** Every room the user owns or may open, most recently active first. */
   async listForUser(userId: string): Promise<RoomAccessRow[]> {
     return this.db.query<RoomAccessRow>(
-      `select ${ROOM_COLUMNS}, m.role, m.via_link_id as "viaLinkId"
+      `select ${ROOM_COLUMNS}, m.role, m.via_link_id as "viaLinkId", l.expires_at as "linkExpiresAt"
          from room_members m
          join rooms r on r.id = m.room_id
          join users o on o.id = r.owner_id
@@ -74,10 +76,11 @@ export class RoomsRepository {
   }
 
   /** Marks a room deleted: it disappears for everyone at once and no token is issued for it again. */
-  async markDeleted(roomId: string): Promise<boolean> {
+  async markDeleted(roomId: string, db?: Queryable): Promise<boolean> {
     const rows = await this.db.query(
       `update rooms set deleted_at = now() where id = $1 and deleted_at is null returning id`,
       [roomId],
+      db,
     );
     return rows.length > 0;
   }

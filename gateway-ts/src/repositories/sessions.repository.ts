@@ -43,18 +43,28 @@ export class SessionsRepository {
     return rows[0] ?? null;
   }
 
-  async revoke(id: string): Promise<void> {
-    await this.db.query(`update sessions set revoked_at = now() where id = $1 and revoked_at is null`, [id]);
+  /** When the session with this id expires; null when it has expired or was revoked. */
+  async liveExpiry(id: string, db?: Queryable): Promise<Date | null> {
+    const rows = await this.db.query<{ expiresAt: Date }>(
+      `select expires_at as "expiresAt" from sessions where id = $1 and revoked_at is null and expires_at > now()`,
+      [id],
+      db,
+    );
+    return rows[0]?.expiresAt ?? null;
   }
 
-  /** Revokes every live session of a user except one; returns how many. */
-  async revokeAllExcept(userId: string, keepId: string, db?: Queryable): Promise<number> {
+  async revoke(id: string, db?: Queryable): Promise<void> {
+    await this.db.query(`update sessions set revoked_at = now() where id = $1 and revoked_at is null`, [id], db);
+  }
+
+  /** Revokes every live session of a user except one; returns the ids of those it revoked. */
+  async revokeAllExcept(userId: string, keepId: string, db?: Queryable): Promise<string[]> {
     const rows = await this.db.query<{ id: string }>(
       `update sessions set revoked_at = now() where user_id = $1 and id <> $2 and revoked_at is null returning id`,
       [userId, keepId],
       db,
     );
-    return rows.length;
+    return rows.map((r) => r.id);
   }
 
   /** Deletes sessions that expired or were revoked more than `days` ago; returns how many. */

@@ -13,6 +13,7 @@ import {
   SignupDto,
   UserDto,
 } from '../dtos/auth.dto';
+import { AccessVersionsRepository, sessionScope } from '../repositories/access-versions.repository';
 import { DatabaseRepository, Queryable } from '../repositories/database.repository';
 import { SessionKind, SessionsRepository } from '../repositories/sessions.repository';
 import { UsersRepository, UserRow } from '../repositories/users.repository';
@@ -51,6 +52,7 @@ export class AuthService implements OnModuleInit, OnModuleDestroy {
     private readonly db: DatabaseRepository,
     private readonly users: UsersRepository,
     private readonly sessions: SessionsRepository,
+    private readonly versions: AccessVersionsRepository,
     private readonly rateLimit: RateLimitService,
     private readonly metrics: MetricsService,
     @Inject(CONFIG) private readonly config: GatewayConfig,
@@ -58,11 +60,16 @@ export class AuthService implements OnModuleInit, OnModuleDestroy {
   ) {}
 
   onModuleInit() {
-    // Dead sessions are kept a week (for audits of recent log-outs), then deleted.
+    // Dead sessions are kept a week (for audits of recent log-outs), then deleted. Access versions are
+    // needed only while a token issued before their bump lives (minutes): a day is ample.
     this.cleaner = setInterval(() => {
       this.sessions.deleteStale(7).then(
         (n) => n > 0 && this.logger.info({ deleted: n }, 'stale sessions deleted'),
         (err: unknown) => this.logger.warn({ err }, 'deleting stale sessions failed'),
+      );
+      this.versions.deleteOlderThan(86_400).then(
+        (n) => n > 0 && this.logger.info({ deleted: n }, 'old access versions deleted'),
+        (err: unknown) => this.logger.warn({ err }, 'deleting old access versions failed'),
       );
     }, 3600_000);
     this.cleaner.unref();
@@ -94,11 +101,18 @@ export class AuthService implements OnModuleInit, OnModuleDestroy {
     return this.startSession(user, dto.session ?? 'cookie');
   }
 
+  /** Revokes the caller's session; room tokens issued to it stop working and its live sockets close. */
   async logout(auth: AuthContext): Promise<void> {
-    await this.sessions.revoke(auth.session.id);
+    await this.db.transaction(async (tx) => {
+      await this.sessions.revoke(auth.session.id, tx);
+      await this.versions.bump([sessionScope(auth.session.id)], tx);
+    });
   }
 
-  /** Sets a new password and revokes every other session and token of the account. */
+  /**
+   * Sets a new password and revokes every other session and token of the account (and with them the room
+   * tokens and live sockets they opened).
+   */
   async changePassword(auth: AuthContext, dto: ChangePasswordDto): Promise<ChangePasswordResponseDto> {
     const user = await this.users.findById(auth.user.id);
     if (!user?.passwordHash) throw new ForbiddenException('guests have no password');
@@ -109,7 +123,9 @@ export class AuthService implements OnModuleInit, OnModuleDestroy {
     const hash = await argon2.hash(dto.newPassword, ARGON2_OPTIONS);
     const revokedSessions = await this.db.transaction(async (tx) => {
       await this.users.setPasswordHash(user.id, hash, tx);
-      return this.sessions.revokeAllExcept(user.id, auth.session.id, tx);
+      const revoked = await this.sessions.revokeAllExcept(user.id, auth.session.id, tx);
+      await this.versions.bump(revoked.map(sessionScope), tx);
+      return revoked.length;
     });
     this.logger.info({ userId: user.id, revokedSessions }, 'password changed');
     return { revokedSessions };

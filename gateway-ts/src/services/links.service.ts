@@ -14,6 +14,7 @@ import {
   mapLink,
 } from '../dtos/links.dto';
 import { mapRoom } from '../dtos/rooms.dto';
+import { AccessVersionsRepository, linkScope } from '../repositories/access-versions.repository';
 import { DatabaseRepository } from '../repositories/database.repository';
 import { LinksRepository, LinkWithRoomRow } from '../repositories/links.repository';
 import { MembersRepository } from '../repositories/members.repository';
@@ -35,6 +36,7 @@ export class LinksService {
     private readonly users: UsersRepository,
     private readonly auth: AuthService,
     private readonly realtime: RealtimeRepository,
+    private readonly versions: AccessVersionsRepository,
     @Inject(CONFIG) private readonly config: GatewayConfig,
     @InjectPinoLogger(LinksService.name) private readonly logger: PinoLogger,
   ) {}
@@ -59,10 +61,17 @@ export class LinksService {
     return (await this.links.list(roomId)).map(mapLink);
   }
 
-  /** Revokes a link: everyone whose access came from it loses it and is disconnected at once. */
+  /**
+   * Revokes a link: everyone whose access came from it loses it and is disconnected at once, and every room
+   * token issued through it (claim lnk) is refused from now on.
+   */
   async revoke(auth: AuthContext, roomId: string, linkId: string): Promise<void> {
     await this.access.require(auth, roomId, 'owner');
-    const users = await this.links.revoke(roomId, linkId);
+    const users = await this.db.transaction(async (tx) => {
+      const revoked = await this.links.revoke(roomId, linkId, tx);
+      if (revoked !== null) await this.versions.bump([linkScope(linkId)], tx);
+      return revoked;
+    });
     if (users === null) throw new NotFoundException('link not found');
     this.logger.info({ roomId, linkId, members: users.length }, 'share link revoked');
     await Promise.all(

@@ -1,8 +1,11 @@
 import { BadRequestException, ConflictException, ForbiddenException, Injectable, NotFoundException } from '@nestjs/common';
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
 import { InviteMemberDto, mapMember, MemberDto, UpdateMemberDto } from '../dtos/members.dto';
+import { AccessVersionsRepository, memberScope } from '../repositories/access-versions.repository';
+import { DatabaseRepository } from '../repositories/database.repository';
 import { MembersRepository } from '../repositories/members.repository';
 import { RealtimeRepository } from '../repositories/realtime.repository';
+import { Role } from '../repositories/rooms.repository';
 import { UsersRepository } from '../repositories/users.repository';
 import { AuthContext } from './auth.service';
 import { RoomAccessService } from './room-access.service';
@@ -11,8 +14,10 @@ import { RoomAccessService } from './room-access.service';
 @Injectable()
 export class MembersService {
   constructor(
+    private readonly db: DatabaseRepository,
     private readonly access: RoomAccessService,
     private readonly members: MembersRepository,
+    private readonly versions: AccessVersionsRepository,
     private readonly users: UsersRepository,
     private readonly realtime: RealtimeRepository,
     @InjectPinoLogger(MembersService.name) private readonly logger: PinoLogger,
@@ -31,7 +36,8 @@ export class MembersService {
     if (!user) throw new NotFoundException('no registered user has this email');
     const existing = await this.members.find(roomId, user.id);
     if (existing && existing.viaLinkId === null) throw new ConflictException('already a member; change the role instead');
-    await this.members.put({ roomId, userId: user.id, role: dto.role, viaLinkId: null });
+    // A member who came by link may be given a lower role than the link's: that ends their current access.
+    if (await this.setRole(roomId, user.id, dto.role)) await this.disconnect(roomId, user.id);
     this.logger.info({ roomId, userId: user.id, role: dto.role }, 'member invited');
     return this.one(roomId, user.id);
   }
@@ -41,8 +47,7 @@ export class MembersService {
     await this.access.require(auth, roomId, 'owner');
     const existing = await this.findValid(roomId, userId);
     if (existing.role === 'owner') throw new ForbiddenException("the owner's role cannot be changed");
-    await this.members.put({ roomId, userId, role: dto.role, viaLinkId: null });
-    if (existing.role !== dto.role) await this.disconnect(roomId, userId);
+    if (await this.setRole(roomId, userId, dto.role)) await this.disconnect(roomId, userId);
     return this.one(roomId, userId);
   }
 
@@ -53,9 +58,27 @@ export class MembersService {
     if (!self && room.role !== 'owner') throw new ForbiddenException('only the owner can remove other members');
     if (self && room.role === 'owner') throw new BadRequestException('the owner cannot leave; delete the room instead');
     await this.findValid(roomId, userId);
-    if (!(await this.members.remove(roomId, userId))) throw new NotFoundException('member not found');
+    await this.db.transaction(async (tx) => {
+      if (!(await this.members.remove(roomId, userId, tx))) throw new NotFoundException('member not found');
+      await this.versions.bump([memberScope(roomId, userId)], tx);
+    });
     this.logger.info({ roomId, userId, by: auth.user.id }, 'member removed');
     await this.disconnect(roomId, userId);
+  }
+
+  /**
+   * Makes the user an explicit member with this role. When that changes the role it had, the member's access
+   * version is bumped in the same transaction: tokens issued with the old role are refused from now on.
+   * Returns whether the role changed.
+   */
+  private async setRole(roomId: string, userId: string, role: Role): Promise<boolean> {
+    return this.db.transaction(async (tx) => {
+      const before = await this.members.find(roomId, userId, tx, true);
+      await this.members.put({ roomId, userId, role, viaLinkId: null }, tx);
+      const changed = before !== null && before.role !== role;
+      if (changed) await this.versions.bump([memberScope(roomId, userId)], tx);
+      return changed;
+    });
   }
 
   private async findValid(roomId: string, userId: string) {

@@ -1,4 +1,5 @@
 import { ForbiddenException, Injectable, NotFoundException } from '@nestjs/common';
+import { Queryable } from '../repositories/database.repository';
 import { RoomAccessRow, RoomsRepository, Role } from '../repositories/rooms.repository';
 import { AuthContext } from './auth.service';
 
@@ -14,8 +15,9 @@ export const atLeast = (role: Role, min: Role) => RANK[role] >= RANK[min];
 export class RoomAccessService {
   constructor(private readonly rooms: RoomsRepository) {}
 
-  async require(auth: AuthContext, roomId: string, min: Role): Promise<RoomAccessRow> {
-    const access = await this.rooms.findAccess(roomId, auth.user.id);
+  /** The caller's access to the room, read through db when given (a transaction's snapshot). */
+  async require(auth: AuthContext, roomId: string, min: Role, db?: Queryable): Promise<RoomAccessRow> {
+    const access = await this.rooms.findAccess(roomId, auth.user.id, db);
     if (!access) throw new NotFoundException('room not found');
     if (!atLeast(access.role, min)) throw new ForbiddenException(`this needs the ${min} role; you are ${access.role}`);
     return access;

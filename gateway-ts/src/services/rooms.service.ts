@@ -1,10 +1,13 @@
-import { Inject, Injectable, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, OnModuleDestroy, OnModuleInit, UnauthorizedException } from '@nestjs/common';
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
 import { randomUUID } from 'node:crypto';
 import { CONFIG, GatewayConfig } from '../config';
 import { CreateRoomDto, mapRoom, RoomDto, RoomTokenResponseDto, UpdateRoomDto } from '../dtos/rooms.dto';
+import { AccessVersionsRepository, linkScope, memberScope, roomScope, sessionScope } from '../repositories/access-versions.repository';
+import { DatabaseRepository } from '../repositories/database.repository';
 import { RealtimeRepository } from '../repositories/realtime.repository';
 import { RoomsRepository } from '../repositories/rooms.repository';
+import { SessionsRepository } from '../repositories/sessions.repository';
 import { TileDeltaRepository } from '../repositories/tile-delta.repository';
 import { AuthContext } from './auth.service';
 import { MetricsService } from './metrics.service';
@@ -21,7 +24,10 @@ export class RoomsService implements OnModuleInit, OnModuleDestroy {
   private sweeping?: Promise<void>;
 
   constructor(
+    private readonly db: DatabaseRepository,
     private readonly rooms: RoomsRepository,
+    private readonly sessions: SessionsRepository,
+    private readonly versions: AccessVersionsRepository,
     private readonly access: RoomAccessService,
     private readonly realtime: RealtimeRepository,
     private readonly tileDelta: TileDeltaRepository,
@@ -63,7 +69,8 @@ export class RoomsService implements OnModuleInit, OnModuleDestroy {
   }
 
   /**
-   * Deletes a room: marks it (no new token from now on), then asks realtime-go to disconnect everyone and
+   * Deletes a room: marks it (no new token from now on, and every token issued before is refused: the room's
+   * access version is bumped with the mark), then asks realtime-go to disconnect everyone and
    * purge the events, and tile-delta-go to purge the tile snapshots (rows and PNGs). When a call fails the
    * sweeper retries both. The row itself is removed only after every token issued before the deletion has
    * expired and a second purge of both has run, so a client that reconnected with an old token in between
@@ -71,7 +78,12 @@ export class RoomsService implements OnModuleInit, OnModuleDestroy {
    */
   async delete(auth: AuthContext, roomId: string): Promise<void> {
     await this.access.require(auth, roomId, 'owner');
-    if (!(await this.rooms.markDeleted(roomId))) return;
+    const marked = await this.db.transaction(async (tx) => {
+      if (!(await this.rooms.markDeleted(roomId, tx))) return false;
+      await this.versions.bump([roomScope(roomId)], tx);
+      return true;
+    });
+    if (!marked) return;
     try {
       const r = await this.purge(roomId);
       this.logger.info({ roomId, ...r }, 'room deleted');
@@ -109,9 +121,26 @@ export class RoomsService implements OnModuleInit, OnModuleDestroy {
     return this.sweeping;
   }
 
-  /** A short-lived room token for /ws with the caller's current role (claims in docs/contracts.md). */
+  /**
+   * A short-lived room token for /ws with the caller's current role (claims in docs/contracts.md). The role,
+   * the session's and link's validity and the access versions are read in one snapshot, so a token that
+   * carries a role also carries the versions of that moment: any later change that takes the role away
+   * bumps a version above the token's, and realtime-go refuses it.
+   */
   async token(auth: AuthContext, roomId: string): Promise<RoomTokenResponseDto> {
-    const access = await this.access.require(auth, roomId, 'viewer');
+    const { access, sessionExpiresAt, acc } = await this.db.transaction(
+      async (tx) => {
+        const access = await this.access.require(auth, roomId, 'viewer', tx);
+        const sessionExpiresAt = await this.sessions.liveExpiry(auth.session.id, tx);
+        if (!sessionExpiresAt) throw new UnauthorizedException('session expired or revoked; log in again');
+        const scopes = [roomScope(roomId), memberScope(roomId, auth.user.id), sessionScope(auth.session.id)];
+        if (access.viaLinkId) scopes.push(linkScope(access.viaLinkId));
+        return { access, sessionExpiresAt, acc: await this.versions.read(scopes, tx) };
+      },
+      { snapshot: true },
+    );
+    // The access itself ends with the session, or earlier with the share link it came through.
+    const ends = Math.min(sessionExpiresAt.getTime(), access.linkExpiresAt?.getTime() ?? Infinity);
     const { token, expiresAt } = this.keys.signJwt(
       {
         iss: ROOM_TOKEN_ISSUER,
@@ -120,6 +149,10 @@ export class RoomsService implements OnModuleInit, OnModuleDestroy {
         room: roomId,
         role: access.role,
         name: auth.user.displayName,
+        sid: auth.session.id,
+        ...(access.viaLinkId ? { lnk: access.viaLinkId } : {}),
+        acc,
+        axp: Math.floor(ends / 1000),
       },
       this.config.roomTokenTtlSeconds,
     );

@@ -115,7 +115,8 @@ func TestRealtimeServiceOverGRPC(t *testing.T) {
 		t.Fatalf("close room: %v %+v", err, closed)
 	}
 	<-watcher.Done()
-	if watcher.Final().GetCode() != realtimev1.ErrorCode_ERROR_CODE_ROOM_CLOSED {
+	// Closing with purge is how a room is deleted: its members' access ended.
+	if watcher.Final().GetCode() != realtimev1.ErrorCode_ERROR_CODE_ACCESS_REVOKED {
 		t.Fatalf("watcher closed with %+v", watcher.Final())
 	}
 	// The first page of head 4 was cached, and the head stays 4: purging dropped the entry.
@@ -144,7 +145,7 @@ func TestDisconnectUserOnEveryReplica(t *testing.T) {
 		case <-ctx.Done():
 			t.Fatal("removed member still connected")
 		}
-		if c.Final().GetCode() != realtimev1.ErrorCode_ERROR_CODE_PERMISSION_DENIED {
+		if c.Final().GetCode() != realtimev1.ErrorCode_ERROR_CODE_ACCESS_REVOKED {
 			t.Fatalf("closed with %+v", c.Final())
 		}
 	}

@@ -14,6 +14,7 @@ import (
 	realtimev1 "github.com/infidraw/infidraw/gen/go/infidraw/realtime/v1"
 	strokev1 "github.com/infidraw/infidraw/gen/go/infidraw/stroke/v1"
 	"github.com/infidraw/infidraw/realtime-go/client"
+	"github.com/infidraw/infidraw/realtime-go/internal/access"
 )
 
 // Bad tokens, a foreign Origin and malformed or oversized frames are refused with a clear error and a
@@ -22,7 +23,7 @@ func TestConnectionsRefused(t *testing.T) {
 	r := startReplica(t, "REALTIME_MAX_FRAME_BYTES=4096")
 	room := uuid.New()
 	other := uuid.New()
-	user := uuid.NewString()
+	user, session := uuid.NewString(), uuid.NewString()
 	tests := []struct {
 		name    string
 		roomID  string
@@ -35,6 +36,12 @@ func TestConnectionsRefused(t *testing.T) {
 		{"token lives too long", room.String(), token(t, tokenOpts{user: user, role: "editor", room: room, ttl: time.Hour}), "", "ERROR_CODE_UNAUTHENTICATED"},
 		{"token for another room", room.String(), token(t, tokenOpts{user: user, role: "editor", room: other}), "", "ERROR_CODE_PERMISSION_DENIED"},
 		{"unknown role", room.String(), token(t, tokenOpts{user: user, role: "admin", room: room}), "", "ERROR_CODE_UNAUTHENTICATED"},
+		{"no access versions", room.String(), token(t, tokenOpts{user: user, role: "editor", room: room, acc: map[string]int64{}}), "", "ERROR_CODE_UNAUTHENTICATED"},
+		{"no version of the member scope", room.String(), token(t, tokenOpts{user: user, role: "editor", room: room, session: session,
+			acc: map[string]int64{access.RoomScope(room): 0, access.SessionScope(session): 0}}), "", "ERROR_CODE_UNAUTHENTICATED"},
+		{"no version of the link scope", room.String(), token(t, tokenOpts{user: user, role: "editor", room: room, session: session, link: uuid.NewString(),
+			acc: map[string]int64{access.RoomScope(room): 0, access.MemberScope(room, user): 0, access.SessionScope(session): 0}}), "", "ERROR_CODE_UNAUTHENTICATED"},
+		{"access expired", room.String(), token(t, tokenOpts{user: user, role: "editor", room: room, axp: time.Now().Add(-time.Second)}), "", "ERROR_CODE_ACCESS_REVOKED"},
 		{"foreign origin", room.String(), token(t, tokenOpts{user: user, role: "editor", room: room}), "http://evil.example", "HTTP 403"},
 	}
 	for _, tt := range tests {

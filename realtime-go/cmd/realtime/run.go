@@ -13,6 +13,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	realtimev1 "github.com/infidraw/infidraw/gen/go/infidraw/realtime/v1"
+	"github.com/infidraw/infidraw/realtime-go/internal/access"
 	"github.com/infidraw/infidraw/realtime-go/internal/auth"
 	"github.com/infidraw/infidraw/realtime-go/internal/config"
 	"github.com/infidraw/infidraw/realtime-go/internal/events"
@@ -90,7 +91,10 @@ func run(ctx context.Context, args []string, environ []string) error {
 	checks["postgres"] = store.Ping
 	ready := service.NewReadiness(log, checks, realtimev1.RealtimeService_ServiceDesc.ServiceName)
 
-	wsHandler := &ws.Handler{Hub: h, Writer: writer, Verifier: &auth.Verifier{Keys: keys, Now: time.Now}, Origins: cfg.AllowedOrigins, Log: log,
+	// Access versions are polled over a 10 s window: far more than one poll, so that slow or failed polls
+	// miss nothing (after a longer gap the guard reads every watched scope instead).
+	guard := access.NewGuard(postgres.NewAccessVersions(pool), log, access.NewMetrics(reg), access.Options{Poll: cfg.AccessPoll, Window: 10 * time.Second})
+	wsHandler := &ws.Handler{Hub: h, Writer: writer, Verifier: &auth.Verifier{Keys: keys, Now: time.Now}, Access: guard, Origins: cfg.AllowedOrigins, Log: log,
 		Limits: ws.Limits{MaxFrameBytes: int64(cfg.MaxFrameBytes), MessagesPerSecond: float64(cfg.MessagesPerSec), Burst: 2 * float64(cfg.MessagesPerSec),
 			QueueFrames: cfg.QueueFrames, JoinTimeout: 10 * time.Second, WriteTimeout: 10 * time.Second, MaxLivePoints: 2000}}
 	wsHandler.RegisterMetrics(reg)
@@ -112,10 +116,11 @@ func run(ctx context.Context, args []string, environ []string) error {
 	writerDone := make(chan struct{})
 	go func() { defer close(writerDone); writer.Run(writerCtx) }()
 	var bg sync.WaitGroup
-	bg.Add(2)
+	bg.Add(3)
 	brokerCtx, stopBroker := context.WithCancel(context.Background())
 	go func() { defer bg.Done(); broker.Run(brokerCtx) }()
 	go func() { defer bg.Done(); h.Run(brokerCtx) }()
+	go func() { defer bg.Done(); guard.Run(brokerCtx) }()
 	servers.Drain = func(ctx context.Context) {
 		h.Shutdown()
 		wsHandler.Wait(ctx)

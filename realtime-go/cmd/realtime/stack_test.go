@@ -20,6 +20,7 @@ import (
 
 	realtimev1 "github.com/infidraw/infidraw/gen/go/infidraw/realtime/v1"
 	"github.com/infidraw/infidraw/realtime-go/client"
+	"github.com/infidraw/infidraw/realtime-go/internal/access"
 	"github.com/infidraw/infidraw/shared-go/localtest"
 	"github.com/infidraw/infidraw/shared-go/strokes"
 )
@@ -48,6 +49,12 @@ type tokenOpts struct {
 	room       uuid.UUID
 	ttl        time.Duration
 	issuedAgo  time.Duration
+	// session defaults to a fresh id; link is set for access through a share link.
+	session, link string
+	// acc defaults to version 0 of every scope the token names (none was ever bumped).
+	acc map[string]int64
+	// axp is when the access ends; zero for none.
+	axp time.Time
 }
 
 func token(t *testing.T, o tokenOpts) string {
@@ -55,11 +62,28 @@ func token(t *testing.T, o tokenOpts) string {
 	if o.ttl == 0 {
 		o.ttl = time.Minute
 	}
+	if o.session == "" {
+		o.session = uuid.NewString()
+	}
+	if o.acc == nil {
+		o.acc = map[string]int64{access.RoomScope(o.room): 0, access.MemberScope(o.room, o.user): 0, access.SessionScope(o.session): 0}
+		if o.link != "" {
+			o.acc[access.LinkScope(o.link)] = 0
+		}
+	}
 	iat := time.Now().Add(-o.issuedAgo)
-	tok := jwt.NewWithClaims(jwt.SigningMethodEdDSA, jwt.MapClaims{
+	claims := jwt.MapClaims{
 		"iss": "infidraw-gateway", "aud": "infidraw-realtime", "sub": o.user, "room": o.room.String(),
 		"role": o.role, "name": "tester", "iat": iat.Unix(), "exp": iat.Add(o.ttl).Unix(), "jti": uuid.NewString(),
-	})
+		"sid": o.session, "acc": o.acc,
+	}
+	if o.link != "" {
+		claims["lnk"] = o.link
+	}
+	if !o.axp.IsZero() {
+		claims["axp"] = o.axp.Unix()
+	}
+	tok := jwt.NewWithClaims(jwt.SigningMethodEdDSA, claims)
 	tok.Header["kid"] = "test"
 	s, err := tok.SignedString(signingKey)
 	if err != nil {

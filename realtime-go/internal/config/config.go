@@ -31,6 +31,9 @@ type Config struct {
 	PageSize       int
 	PageBytes      int // at most 3 MiB: under gRPC's default 4 MiB message limit, whatever a client's settings
 	PageCacheTTL   time.Duration
+	// AccessPoll is how often the access versions are polled: live connections whose access ended close
+	// within about this long.
+	AccessPoll time.Duration
 }
 
 // Load reads and validates the configuration; the error names every bad value.
@@ -55,6 +58,8 @@ func Load(environ []string) (Config, error) {
 		PageSize:       e.Int("REALTIME_PAGE_SIZE", 1000, 1, 100000),
 		PageBytes:      e.Int("REALTIME_PAGE_BYTES", 1<<20, 16<<10, 3<<20),
 		PageCacheTTL:   e.Duration("REALTIME_PAGE_CACHE_TTL", 10*time.Second, time.Second, time.Hour),
+		// At most 2 s: access taken away must end live connections within 2 s (docs/security.md).
+		AccessPoll: e.Duration("REALTIME_ACCESS_POLL", 500*time.Millisecond, 50*time.Millisecond, 2*time.Second),
 	}
 	origins := e.String("REALTIME_ALLOWED_ORIGINS", "http://localhost:8080,http://127.0.0.1:8080")
 	for _, o := range strings.Split(origins, ",") {

@@ -212,13 +212,19 @@ func (s *Server) GetPresence(ctx context.Context, req *realtimev1.GetPresenceReq
 	return &realtimev1.GetPresenceResponse{Peers: peers}, nil
 }
 
-// CloseRoom implements RealtimeService.
+// CloseRoom implements RealtimeService. Closing with purge is how the gateway deletes a room: the
+// connections end with ACCESS_REVOKED (the access ended, as a new token request will tell), otherwise
+// with ROOM_CLOSED.
 func (s *Server) CloseRoom(ctx context.Context, req *realtimev1.CloseRoomRequest) (*realtimev1.CloseRoomResponse, error) {
 	room, err := parseRoom(req.GetRoomId())
 	if err != nil {
 		return nil, err
 	}
-	resp := &realtimev1.CloseRoomResponse{Disconnected: uint32(s.Hub.Disconnect(room, ""))}
+	reason := realtimev1.ErrorCode_ERROR_CODE_ROOM_CLOSED
+	if req.GetPurge() {
+		reason = realtimev1.ErrorCode_ERROR_CODE_ACCESS_REVOKED
+	}
+	resp := &realtimev1.CloseRoomResponse{Disconnected: uint32(s.Hub.Disconnect(room, "", reason))}
 	if req.GetPurge() {
 		n, err := s.Store.Purge(ctx, room)
 		if err != nil {
@@ -237,7 +243,8 @@ func (s *Server) CloseRoom(ctx context.Context, req *realtimev1.CloseRoomRequest
 	return resp, nil
 }
 
-// DisconnectUser implements RealtimeService.
+// DisconnectUser implements RealtimeService: the gateway's fast path when a member's access ends (the
+// access versions end the connections within a poll in any case).
 func (s *Server) DisconnectUser(_ context.Context, req *realtimev1.DisconnectUserRequest) (*realtimev1.DisconnectUserResponse, error) {
 	room, err := parseRoom(req.GetRoomId())
 	if err != nil {
@@ -246,5 +253,5 @@ func (s *Server) DisconnectUser(_ context.Context, req *realtimev1.DisconnectUse
 	if _, err := uuid.Parse(req.GetUserId()); err != nil {
 		return nil, status.Errorf(codes.InvalidArgument, "user_id %q is not a UUID", req.GetUserId())
 	}
-	return &realtimev1.DisconnectUserResponse{Disconnected: uint32(s.Hub.Disconnect(room, req.GetUserId()))}, nil
+	return &realtimev1.DisconnectUserResponse{Disconnected: uint32(s.Hub.Disconnect(room, req.GetUserId(), realtimev1.ErrorCode_ERROR_CODE_ACCESS_REVOKED))}, nil
 }

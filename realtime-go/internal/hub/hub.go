@@ -13,6 +13,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	realtimev1 "github.com/infidraw/infidraw/gen/go/infidraw/realtime/v1"
+	"github.com/infidraw/infidraw/realtime-go/internal/access"
 	"github.com/infidraw/infidraw/realtime-go/internal/events"
 )
 
@@ -369,13 +370,9 @@ func (h *Hub) Receive(room uuid.UUID, raw []byte) {
 	}
 }
 
-// Disconnect closes the connections of a room on every replica: all of them (userID empty, the room
-// was closed) or one user's (a removed member). It returns how many were closed on this replica.
-func (h *Hub) Disconnect(room uuid.UUID, userID string) int {
-	reason := realtimev1.ErrorCode_ERROR_CODE_ROOM_CLOSED
-	if userID != "" {
-		reason = realtimev1.ErrorCode_ERROR_CODE_PERMISSION_DENIED
-	}
+// Disconnect closes the connections of a room on every replica with a fatal error of code reason: all
+// of them (userID empty) or one user's. It returns how many were closed on this replica.
+func (h *Hub) Disconnect(room uuid.UUID, userID string, reason realtimev1.ErrorCode) int {
 	h.publish(room, &realtimev1.BusMessage{Body: &realtimev1.BusMessage_Control{Control: &realtimev1.RoomControl{UserId: userID, Reason: reason}}})
 	return h.kick(room, userID, reason)
 }
@@ -386,8 +383,8 @@ func (h *Hub) kick(room uuid.UUID, userID string, reason realtimev1.ErrorCode) i
 		return 0
 	}
 	msg := "the room was closed"
-	if userID != "" {
-		msg = "you are no longer a member of this room"
+	if reason == realtimev1.ErrorCode_ERROR_CODE_ACCESS_REVOKED {
+		msg = access.ReasonChanged
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()

@@ -21,6 +21,7 @@ import (
 
 	realtimev1 "github.com/infidraw/infidraw/gen/go/infidraw/realtime/v1"
 	roomv1 "github.com/infidraw/infidraw/gen/go/infidraw/room/v1"
+	"github.com/infidraw/infidraw/realtime-go/internal/access"
 	"github.com/infidraw/infidraw/realtime-go/internal/auth"
 	"github.com/infidraw/infidraw/realtime-go/internal/events"
 	"github.com/infidraw/infidraw/realtime-go/internal/hub"
@@ -53,6 +54,7 @@ type Handler struct {
 	Hub      *hub.Hub
 	Writer   Submitter
 	Verifier *auth.Verifier
+	Access   *access.Guard // checks the token's access at Join and ends the connection when the access ends
 	Origins  []string
 	Limits   Limits
 	Log      *slog.Logger
@@ -94,19 +96,26 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return // the upgrader already answered (403 for a foreign Origin)
 	}
 	h.active.Add(1)
-	c, lastSeq, err := h.admit(r.Context(), conn)
+	c, lastSeq, acc, err := h.admit(r.Context(), conn)
 	if err != nil {
 		h.closeWith(conn, err)
 		h.active.Done()
 		return
 	}
-	if err := h.Hub.Join(context.WithoutCancel(r.Context()), c, lastSeq); err != nil {
-		h.closeWith(conn, &wireError{code: realtimev1.ErrorCode_ERROR_CODE_INTERNAL, msg: "cannot join: " + err.Error()})
+	// From here on the client's writer owns the connection: a refusal is a kick like any other. The access
+	// is watched before it is checked, so that a change committed after the check read the versions still
+	// reaches the poller.
+	unwatch := h.Access.Watch(acc, func(reason string) { c.Kick(realtimev1.ErrorCode_ERROR_CODE_ACCESS_REVOKED, reason) })
+	if we := h.join(r.Context(), c, acc, lastSeq); we != nil {
+		unwatch()
+		h.rejects.WithLabelValues(we.code.String()).Inc()
+		c.Kick(we.code, we.msg)
 		h.active.Done()
 		return
 	}
 	go func() {
 		defer h.active.Done()
+		defer unwatch()
 		h.readLoop(conn, c)
 		h.Hub.Leave(c)
 	}()
@@ -188,30 +197,45 @@ type wireError struct {
 
 func (e *wireError) Error() string { return e.msg }
 
-// admit reads Join and verifies its token.
-func (h *Handler) admit(ctx context.Context, conn *websocket.Conn) (*hub.Client, uint64, error) {
+// admit reads Join and verifies its token; it returns the client and the access the token claims.
+func (h *Handler) admit(ctx context.Context, conn *websocket.Conn) (*hub.Client, uint64, access.Access, error) {
 	_ = conn.SetReadDeadline(time.Now().Add(h.Limits.JoinTimeout))
 	typ, data, err := h.readFrame(conn)
 	if err != nil {
-		return nil, 0, &wireError{realtimev1.ErrorCode_ERROR_CODE_BAD_FRAME, "expected Join: " + err.Error()}
+		return nil, 0, access.Access{}, &wireError{realtimev1.ErrorCode_ERROR_CODE_BAD_FRAME, "expected Join: " + err.Error()}
 	}
 	_ = conn.SetReadDeadline(time.Time{})
 	var f realtimev1.ClientFrame
 	if typ != websocket.BinaryMessage || proto.Unmarshal(data, &f) != nil || len(f.GetMessages()) != 1 || f.GetMessages()[0].GetJoin() == nil {
-		return nil, 0, &wireError{realtimev1.ErrorCode_ERROR_CODE_BAD_FRAME, "the first frame must be a binary ClientFrame holding exactly one Join"}
+		return nil, 0, access.Access{}, &wireError{realtimev1.ErrorCode_ERROR_CODE_BAD_FRAME, "the first frame must be a binary ClientFrame holding exactly one Join"}
 	}
 	join := f.GetMessages()[0].GetJoin()
 	grant, err := h.Verifier.Verify(ctx, join.GetToken())
 	if err != nil {
-		return nil, 0, &wireError{realtimev1.ErrorCode_ERROR_CODE_UNAUTHENTICATED, err.Error()}
+		return nil, 0, access.Access{}, &wireError{realtimev1.ErrorCode_ERROR_CODE_UNAUTHENTICATED, err.Error()}
 	}
 	if join.GetRoomId() != grant.Room.String() {
-		return nil, 0, &wireError{realtimev1.ErrorCode_ERROR_CODE_PERMISSION_DENIED, "the token is for another room"}
+		return nil, 0, access.Access{}, &wireError{realtimev1.ErrorCode_ERROR_CODE_PERMISSION_DENIED, "the token is for another room"}
 	}
 	w := &writer{h: h, conn: conn}
 	c := hub.NewClient(hub.Identity{UserID: grant.UserID, Name: grant.Name, Role: grant.Role, Room: grant.Room}, h.Limits.QueueFrames, w.wake)
 	w.c = c
-	return c, join.GetLastSeq(), nil
+	return c, join.GetLastSeq(), grant.Access, nil
+}
+
+// join checks that the token's access still holds (refusing when that cannot be read: fail closed) and
+// adds the client to its room.
+func (h *Handler) join(ctx context.Context, c *hub.Client, acc access.Access, lastSeq uint64) *wireError {
+	if err := h.Access.Admit(ctx, acc); err != nil {
+		if errors.Is(err, access.ErrRevoked) {
+			return &wireError{realtimev1.ErrorCode_ERROR_CODE_ACCESS_REVOKED, err.Error()}
+		}
+		return &wireError{realtimev1.ErrorCode_ERROR_CODE_INTERNAL, "cannot check the token's access: " + err.Error()}
+	}
+	if err := h.Hub.Join(context.WithoutCancel(ctx), c, lastSeq); err != nil {
+		return &wireError{realtimev1.ErrorCode_ERROR_CODE_INTERNAL, "cannot join: " + err.Error()}
+	}
+	return nil
 }
 
 // closeWith sends a fatal error and closes with code 4000 + ErrorCode.
