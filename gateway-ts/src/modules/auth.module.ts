@@ -6,12 +6,14 @@ import { SessionsRepository } from '../repositories/sessions.repository';
 import { UsersRepository } from '../repositories/users.repository';
 import { AuthService } from '../services/auth.service';
 import { CookieService } from '../services/cookie.service';
+import { GuestSweeperService } from '../services/guest-sweeper.service';
+import { PasswordHasher } from '../services/password-hasher.service';
 import { RateLimitService } from '../services/rate-limit.service';
 
 /** Accounts, sessions and bearer tokens, CSRF, and the guard that authenticates every request. */
 @Module({
   controllers: [AuthController],
-  providers: [AuthService, CookieService, RateLimitService, UsersRepository, SessionsRepository, { provide: APP_GUARD, useClass: AuthGuard }],
-  exports: [AuthService, CookieService, UsersRepository],
+  providers: [AuthService, CookieService, GuestSweeperService, PasswordHasher, RateLimitService, UsersRepository, SessionsRepository, { provide: APP_GUARD, useClass: AuthGuard }],
+  exports: [AuthService, CookieService, RateLimitService, UsersRepository],
 })
 export class AuthModule {}
