@@ -94,11 +94,10 @@ export class LinksService {
   ): Promise<{ body: JoinLinkResponseDto; issued?: IssuedSession }> {
     const link = await this.usable(token);
     if (!auth) {
+      // The address first: an address over its limit must not use up the link's budget too.
       const { perAddress, perLink } = this.config.guestRateLimit;
-      await this.rateLimit.consume([
-        { key: `guest:addr:${address}`, limit: perAddress },
-        { key: `guest:link:${link.id}`, limit: perLink },
-      ]);
+      await this.rateLimit.consume([{ key: `guest:addr:${address}`, limit: perAddress }]);
+      await this.rateLimit.consume([{ key: `guest:link:${link.id}`, limit: perLink }]);
     }
     return this.db.transaction(async (tx) => {
       let user = auth?.user;
