@@ -145,7 +145,8 @@ const list = (valid: (item: string) => boolean, message: string) =>
 const isOrigin = (v: string) => {
   try {
     const u = new URL(v);
-    return (u.protocol === 'http:' || u.protocol === 'https:') && u.origin === v.replace(/\/$/, '');
+    const bare = u.pathname === '/' && !u.search && !u.hash && !u.username && !u.password && !v.endsWith('?') && !v.endsWith('#');
+    return (u.protocol === 'http:' || u.protocol === 'https:') && bare;
   } catch {
     return false;
   }
