@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	monitoringv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
 	appsv1 "k8s.io/api/apps/v1"
@@ -137,6 +138,11 @@ func TestSchemaRejectsBadValues(t *testing.T) {
 		"postgresql.sslMode=sometimes",
 		"realtime.ports.grpc=70000",
 		"objectStore.s3.bucket=Not_A_Bucket",
+		"gateway.trustedProxies={ingress-nginx}",
+		"gateway.extraAllowedOrigins={https://draw.example.com/app}",
+		"gateway.guestRetentionDays=0",
+		// Keys are named as the gateway's CLI names them, so that the newest UTC stamp signs.
+		"gateway.signingKeys.keys.signing-key\\.pem=-----BEGIN PRIVATE KEY-----",
 	} {
 		t.Run(set, func(t *testing.T) {
 			if _, err := HelmTemplate("--set", set); err == nil {
@@ -775,6 +781,11 @@ func checkSecrets(t *testing.T, s set, want expect) {
 			t.Fatalf("gateway key Secret: want one generated key, got %d", len(keys.StringData))
 		}
 		for file, value := range keys.StringData {
+			// The format the gateway's CLI writes, stamped in UTC: the newest stamp signs.
+			stamp, found := strings.CutPrefix(strings.TrimSuffix(file, ".pem"), "ed25519-")
+			if at, err := time.Parse("20060102T150405Z", stamp); !found || err != nil || time.Since(at).Abs() > time.Hour {
+				t.Errorf("gateway key file %s is not ed25519-<UTC YYYYMMDDTHHMMSSZ of now>.pem", file)
+			}
 			block, _ := pem.Decode([]byte(value))
 			if block == nil {
 				t.Fatalf("gateway key %s is not PEM", file)

@@ -103,7 +103,8 @@ export function registeredRoutes(app: NestFastifyApplication): { method: string;
 export async function createApp(config: GatewayConfig, options: AppOptions = {}): Promise<NestFastifyApplication> {
   const adapter = new FastifyAdapter({
     bodyLimit: Math.max(config.bodyLimitBytes, config.strokesBodyLimitBytes),
-    trustProxy: config.trustProxy,
+    // Only these peers' X-Forwarded-For/-Proto/-Host count (request.ip, .protocol, .host); others are ignored.
+    trustProxy: config.trustedProxies.length > 0 ? config.trustedProxies : false,
     routerOptions: { maxParamLength: 200 },
     genReqId: (req: { headers: Record<string, string | string[] | undefined> }) => {
       const given = req.headers['x-request-id'];

@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
 
@@ -15,20 +16,48 @@ export interface GatewayConfig {
   signingKeyDir: string;
   /** Origin the browser uses to reach the gateway: cookies, CSRF origin checks and share-link URLs. */
   publicOrigin: string;
+  /**
+   * Origins whose state-changing requests are accepted besides the request's own origin (scheme and
+   * Host): the public origin and GATEWAY_ALLOWED_ORIGINS.
+   */
+  allowedOrigins: string[];
   /** WebSocket URL of realtime-go's /ws as the browser reaches it (token responses, CSP connect-src). */
   realtimePublicUrl: string;
   webDistDir: string;
   roomTokenTtlSeconds: number;
   sessionTtlSeconds: number;
-  /** Sign-up and log-in attempts allowed per client address (and per email) in one window. */
-  authRateLimit: { max: number; windowSeconds: number };
-  trustProxy: boolean;
+  /**
+   * Attempts allowed in one window: sign-ups per client address, log-ins per email and address, password
+   * changes per user.
+   */
+  authRateLimit: RateLimit;
+  /** Log-in attempts per client address whatever the email (many people may share one address). */
+  loginAddressRateLimit: RateLimit;
+  /** Guests a share link may create in one window, per client address and per link. */
+  guestRateLimit: { perAddress: RateLimit; perLink: RateLimit };
+  /** Guests unseen this long are deleted with their sessions and memberships. */
+  guestRetentionDays: number;
+  /**
+   * Addresses (CIDRs) of the reverse proxies whose X-Forwarded-For, -Proto and -Host are believed; empty:
+   * the client is the socket's peer.
+   */
+  trustedProxies: string[];
+  /** argon2 hashes and verifications run at once, and how many more may wait; beyond that 429. */
+  argon2: { concurrency: number; queue: number };
+  /** Region exports (export.png) this process runs at once; beyond that 429. */
+  exportConcurrency: number;
   bodyLimitBytes: number;
   strokesBodyLimitBytes: number;
   /** How often deleted rooms whose purge is pending are retried. */
   purgeSweepSeconds: number;
   /** Where tile-delta-go stores snapshot PNGs (the same OBJECT_STORE_URL it reads), read by the tile endpoints. */
   objectStore: ObjectStoreConfig;
+}
+
+/** At most max events in a window of windowSeconds. */
+export interface RateLimit {
+  max: number;
+  windowSeconds: number;
 }
 
 /** A filesystem directory (relative paths from the working directory, as tile-delta-go does) or an S3 bucket. */
@@ -97,6 +126,32 @@ const boolean = z
   .default('false')
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
 
+/** An IPv4 or IPv6 address, optionally with a prefix length (CIDR). */
+export function isCidr(v: string): boolean {
+  const [addr, prefix, ...rest] = v.split('/');
+  const family = isIP(addr);
+  if (family === 0 || rest.length > 0) return false;
+  return prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128));
+}
+
+/** A comma-separated list (blanks around items allowed), each item checked. */
+const list = (valid: (item: string) => boolean, message: string) =>
+  z
+    .string()
+    .default('')
+    .transform((v) => v.split(',').map((i) => i.trim()).filter((i) => i !== ''))
+    .refine((items) => items.every(valid), message);
+
+const isOrigin = (v: string) => {
+  try {
+    const u = new URL(v);
+    const bare = u.pathname === '/' && !u.search && !u.hash && !u.username && !u.password && !v.endsWith('?') && !v.endsWith('#');
+    return (u.protocol === 'http:' || u.protocol === 'https:') && bare;
+  } catch {
+    return false;
+  }
+};
+
 const url = (protocols: string[]) =>
   z.string().refine((v) => {
     try {
@@ -120,13 +175,27 @@ const schema = z.object({
   GATEWAY_PUBLIC_ORIGIN: url(['http:', 'https:'])
     .refine((v) => new URL(v).origin === v.replace(/\/$/, ''), 'must be an origin (no path)')
     .default('http://localhost:8080'),
+  GATEWAY_ALLOWED_ORIGINS: list(isOrigin, 'must be a comma-separated list of origins (http(s)://host[:port], no path)'),
   GATEWAY_REALTIME_PUBLIC_URL: url(['ws:', 'wss:']).default('ws://localhost:8081/ws'),
   WEB_DIST_DIR: z.string().min(1).optional(),
   GATEWAY_ROOM_TOKEN_TTL_SECONDS: positiveInt(120, 300),
   GATEWAY_SESSION_TTL_SECONDS: positiveInt(14 * 24 * 3600, 366 * 24 * 3600),
   GATEWAY_AUTH_RATE_LIMIT: positiveInt(10, 1_000_000),
   GATEWAY_AUTH_RATE_WINDOW_SECONDS: positiveInt(60, 86_400),
-  GATEWAY_TRUST_PROXY: boolean,
+  GATEWAY_AUTH_RATE_LIMIT_PER_ADDRESS: positiveInt(50, 1_000_000),
+  GATEWAY_GUEST_RATE_LIMIT_PER_ADDRESS: positiveInt(30, 1_000_000),
+  GATEWAY_GUEST_RATE_LIMIT_PER_LINK: positiveInt(300, 1_000_000),
+  GATEWAY_GUEST_RATE_WINDOW_SECONDS: positiveInt(600, 86_400),
+  GATEWAY_GUEST_RETENTION_DAYS: positiveInt(30, 3650),
+  GATEWAY_TRUSTED_PROXIES: list(isCidr, 'must be a comma-separated list of IP addresses or CIDRs (10.0.0.0/8, fd00::/8)'),
+  // Replaced by GATEWAY_TRUSTED_PROXIES: `true` trusted X-Forwarded-For from any peer, so it is refused.
+  GATEWAY_TRUST_PROXY: boolean.refine(
+    (trust) => !trust,
+    'was replaced by GATEWAY_TRUSTED_PROXIES; list the reverse proxies whose X-Forwarded-For may be believed (CIDRs)',
+  ),
+  GATEWAY_ARGON2_CONCURRENCY: positiveInt(2, 64),
+  GATEWAY_ARGON2_QUEUE: z.coerce.number().int().min(0).max(10_000).default(32),
+  GATEWAY_EXPORT_CONCURRENCY: positiveInt(2, 64),
   GATEWAY_BODY_LIMIT_BYTES: positiveInt(64 * 1024, 16 * 1024 * 1024),
   GATEWAY_STROKES_BODY_LIMIT_BYTES: positiveInt(4 * 1024 * 1024, 64 * 1024 * 1024),
   GATEWAY_PURGE_SWEEP_SECONDS: positiveInt(30, 3600),
@@ -174,12 +243,21 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
     },
     signingKeyDir: e.GATEWAY_SIGNING_KEY_DIR ? resolve(e.GATEWAY_SIGNING_KEY_DIR) : join(repoRoot, '.data', 'keys'),
     publicOrigin: e.GATEWAY_PUBLIC_ORIGIN.replace(/\/$/, ''),
+    allowedOrigins: [...new Set([e.GATEWAY_PUBLIC_ORIGIN, ...e.GATEWAY_ALLOWED_ORIGINS].map((o) => new URL(o).origin))],
     realtimePublicUrl: e.GATEWAY_REALTIME_PUBLIC_URL,
     webDistDir: e.WEB_DIST_DIR ? resolve(e.WEB_DIST_DIR) : join(repoRoot, 'web', 'dist'),
     roomTokenTtlSeconds: e.GATEWAY_ROOM_TOKEN_TTL_SECONDS,
     sessionTtlSeconds: e.GATEWAY_SESSION_TTL_SECONDS,
     authRateLimit: { max: e.GATEWAY_AUTH_RATE_LIMIT, windowSeconds: e.GATEWAY_AUTH_RATE_WINDOW_SECONDS },
-    trustProxy: e.GATEWAY_TRUST_PROXY,
+    loginAddressRateLimit: { max: e.GATEWAY_AUTH_RATE_LIMIT_PER_ADDRESS, windowSeconds: e.GATEWAY_AUTH_RATE_WINDOW_SECONDS },
+    guestRateLimit: {
+      perAddress: { max: e.GATEWAY_GUEST_RATE_LIMIT_PER_ADDRESS, windowSeconds: e.GATEWAY_GUEST_RATE_WINDOW_SECONDS },
+      perLink: { max: e.GATEWAY_GUEST_RATE_LIMIT_PER_LINK, windowSeconds: e.GATEWAY_GUEST_RATE_WINDOW_SECONDS },
+    },
+    guestRetentionDays: e.GATEWAY_GUEST_RETENTION_DAYS,
+    trustedProxies: e.GATEWAY_TRUSTED_PROXIES,
+    argon2: { concurrency: e.GATEWAY_ARGON2_CONCURRENCY, queue: e.GATEWAY_ARGON2_QUEUE },
+    exportConcurrency: e.GATEWAY_EXPORT_CONCURRENCY,
     bodyLimitBytes: e.GATEWAY_BODY_LIMIT_BYTES,
     strokesBodyLimitBytes: e.GATEWAY_STROKES_BODY_LIMIT_BYTES,
     purgeSweepSeconds: e.GATEWAY_PURGE_SWEEP_SECONDS,

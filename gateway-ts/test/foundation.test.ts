@@ -217,6 +217,30 @@ describe('foundation', () => {
       assert.match(c.signingKeyDir, /\.data[/\\]keys$/);
       assert.match(c.webDistDir, /web[/\\]dist$/);
       assert.ok(c.roomTokenTtlSeconds <= 300);
+      assert.deepEqual(c.allowedOrigins, ['http://localhost:8080']);
+      assert.deepEqual(c.trustedProxies, []);
+      assert.deepEqual(c.loginAddressRateLimit, { max: 50, windowSeconds: 60 });
+      assert.deepEqual(c.guestRateLimit, { perAddress: { max: 30, windowSeconds: 600 }, perLink: { max: 300, windowSeconds: 600 } });
+      assert.equal(c.guestRetentionDays, 30);
+      assert.deepEqual(c.argon2, { concurrency: 2, queue: 32 });
+      assert.equal(c.exportConcurrency, 2);
+    });
+
+    it('reads proxy CIDRs and extra origins as lists, and refuses the old GATEWAY_TRUST_PROXY=true', () => {
+      const c = loadConfig(
+        testEnv({ GATEWAY_TRUSTED_PROXIES: '10.0.0.0/8, 172.16.0.0/12,fd00::/8 , 192.0.2.1', GATEWAY_ALLOWED_ORIGINS: 'https://A.example.test/,http://b.example.test:81' }),
+      );
+      assert.deepEqual(c.trustedProxies, ['10.0.0.0/8', '172.16.0.0/12', 'fd00::/8', '192.0.2.1']);
+      assert.deepEqual(c.allowedOrigins, ['http://localhost:8080', 'https://a.example.test', 'http://b.example.test:81']);
+      assert.equal(loadConfig(testEnv({ GATEWAY_TRUST_PROXY: 'false' })).trustedProxies.length, 0);
+      const bad: [Record<string, string>, RegExp][] = [
+        [{ GATEWAY_TRUST_PROXY: 'true' }, /GATEWAY_TRUST_PROXY: was replaced by GATEWAY_TRUSTED_PROXIES/],
+        [{ GATEWAY_TRUSTED_PROXIES: '10.0.0.0/33' }, /GATEWAY_TRUSTED_PROXIES/],
+        [{ GATEWAY_TRUSTED_PROXIES: 'ingress-nginx' }, /GATEWAY_TRUSTED_PROXIES/],
+        [{ GATEWAY_ALLOWED_ORIGINS: 'https://a.example.test/app' }, /GATEWAY_ALLOWED_ORIGINS/],
+        [{ GATEWAY_ARGON2_CONCURRENCY: '0' }, /GATEWAY_ARGON2_CONCURRENCY/],
+      ];
+      for (const [env, message] of bad) assert.throws(() => loadConfig(testEnv(env)), message, JSON.stringify(env));
     });
 
     const main = resolve(__dirname, '../../dist/main.js');

@@ -28,6 +28,9 @@ export function testEnv(extra: Record<string, string> = {}): Record<string, stri
     GATEWAY_REDIS_PREFIX: `test:${randomUUID()}:`,
     GATEWAY_SIGNING_KEY_DIR: mkdtempSync(join(tmpdir(), 'gw-keys-')),
     GATEWAY_AUTH_RATE_LIMIT: '100000',
+    GATEWAY_AUTH_RATE_LIMIT_PER_ADDRESS: '100000',
+    GATEWAY_GUEST_RATE_LIMIT_PER_ADDRESS: '100000',
+    GATEWAY_GUEST_RATE_LIMIT_PER_LINK: '100000',
     WEB_DIST_DIR: join(tmpdir(), `gw-no-web-${randomUUID()}`),
     ...extra,
   };

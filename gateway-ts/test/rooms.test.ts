@@ -211,13 +211,14 @@ describe('rooms, members, links and room tokens', () => {
     const keys = gw.app.get(SigningKeyService);
     const before = (await new Caller(gw.url).get('/.well-known/jwks.json')).json.keys.map((k: { kid: string }) => k.kid);
     const { privateKey } = generateKeyPairSync('ed25519');
-    writeFileSync(join(gw.config.signingKeyDir, 'z-rotated-key.pem'), privateKey.export({ format: 'pem', type: 'pkcs8' }));
+    // Named as the chart names keys, stamped later than the key the gateway generated at start.
+    writeFileSync(join(gw.config.signingKeyDir, 'ed25519-20991231T235959Z.pem'), privateKey.export({ format: 'pem', type: 'pkcs8' }));
     await keys.reload();
     const jwks = (await new Caller(gw.url).get('/.well-known/jwks.json')).json;
-    assert.deepEqual(jwks.keys.map((k: { kid: string }) => k.kid), [...before, 'z-rotated-key']);
+    assert.deepEqual(jwks.keys.map((k: { kid: string }) => k.kid), [...before, 'ed25519-20991231T235959Z']);
     const id = await room();
     const { header } = verifyWithJwks((await owner.post(`/api/rooms/${id}/token`)).json.token, jwks);
-    assert.equal(header.kid, 'z-rotated-key');
+    assert.equal(header.kid, 'ed25519-20991231T235959Z');
   });
 
   it('keeps a deleted room for the purge until realtime-go and tile-delta-go have confirmed it', async () => {

@@ -96,6 +96,7 @@ export async function startStack(): Promise<Stack> {
     GATEWAY_REDIS_PREFIX: `infidraw:web-e2e:${process.pid}:`, REALTIME_TARGET: `127.0.0.1:${rtGrpc}`, TILE_DELTA_TARGET: `127.0.0.1:${tdGrpc}`,
     SNAPSHOT_TARGET: `127.0.0.1:${snapGrpc}`, GATEWAY_SIGNING_KEY_DIR: join(tmp, 'keys'), WEB_DIST_DIR: join(ROOT, 'web', 'dist'),
     GATEWAY_PUBLIC_ORIGIN: origin, GATEWAY_REALTIME_PUBLIC_URL: wsUrl, GATEWAY_AUTH_RATE_LIMIT: '100000',
+    GATEWAY_AUTH_RATE_LIMIT_PER_ADDRESS: '100000', GATEWAY_GUEST_RATE_LIMIT_PER_ADDRESS: '100000', GATEWAY_GUEST_RATE_LIMIT_PER_LINK: '100000',
     OBJECT_STORE_URL: `file://${join(tmp, 'objects')}`,
   });
   procs.push(gateway);

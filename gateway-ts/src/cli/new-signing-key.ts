@@ -1,6 +1,7 @@
 /**
- * Adds a new Ed25519 signing key to GATEWAY_SIGNING_KEY_DIR (key rotation). Running gateways pick it up
- * within a minute: from then on it signs, and the older keys stay published until their files are
+ * Adds a new Ed25519 signing key to GATEWAY_SIGNING_KEY_DIR (key rotation), named
+ * `ed25519-<UTC YYYYMMDDTHHMMSSZ>-<hex>.pem` like the chart's keys. Running gateways pick it up within a
+ * minute: the key with the newest stamp signs, and the older keys stay published until their files are
  * removed (wait at least the room-token lifetime after rotating before removing one).
  *   node dist/cli/new-signing-key.js
  */

@@ -1,4 +1,4 @@
-import { Body, Controller, Get, HttpCode, Ip, Post, Res } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Post, Res } from '@nestjs/common';
 import { ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { FastifyReply } from 'fastify';
 import {
@@ -11,6 +11,7 @@ import {
 } from '../dtos/auth.dto';
 import { ErrorResponses } from '../dtos/error.dto';
 import { Auth, Authenticated, Public } from '../middleware/auth.guard';
+import { ClientAddress } from '../middleware/client-address';
 import { AuthContext, AuthService } from '../services/auth.service';
 import { CookieService } from '../services/cookie.service';
 
@@ -27,18 +28,18 @@ export class AuthController {
   @ApiOperation({ summary: 'Create an account and start a session (cookie or bearer token)' })
   @ApiResponse({ status: 201, type: SessionResponseDto })
   @ErrorResponses(400, 403, 409, 413, 415, 429)
-  async signup(@Body() dto: SignupDto, @Ip() ip: string, @Res({ passthrough: true }) reply: FastifyReply) {
-    return this.cookies.apply(reply, await this.service.signup(dto, ip));
+  async signup(@Body() dto: SignupDto, @ClientAddress() address: string, @Res({ passthrough: true }) reply: FastifyReply) {
+    return this.cookies.apply(reply, await this.service.signup(dto, address));
   }
 
   @Public()
   @Post('login')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Log in; rate-limited per address and per email' })
+  @ApiOperation({ summary: 'Log in; rate-limited per address and per email from one address' })
   @ApiResponse({ status: 200, type: SessionResponseDto })
   @ErrorResponses(400, 401, 403, 413, 415, 429)
-  async login(@Body() dto: LoginDto, @Ip() ip: string, @Res({ passthrough: true }) reply: FastifyReply) {
-    return this.cookies.apply(reply, await this.service.login(dto, ip));
+  async login(@Body() dto: LoginDto, @ClientAddress() address: string, @Res({ passthrough: true }) reply: FastifyReply) {
+    return this.cookies.apply(reply, await this.service.login(dto, address));
   }
 
   @Authenticated()
@@ -54,9 +55,9 @@ export class AuthController {
   @Authenticated({ usersOnly: true })
   @Post('password')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Change the password; revokes every other session and token' })
+  @ApiOperation({ summary: 'Change the password; revokes every other session and token; rate-limited per user' })
   @ApiResponse({ status: 200, type: ChangePasswordResponseDto })
-  @ErrorResponses(400, 401, 403, 413, 415)
+  @ErrorResponses(400, 401, 403, 413, 415, 429)
   changePassword(@Auth() auth: AuthContext, @Body() dto: ChangePasswordDto) {
     return this.service.changePassword(auth, dto);
   }

@@ -22,11 +22,12 @@ export class ExportController {
     description:
       'Rendered server-side by tile-delta-go ExportRegion from the tiles of the level closest to the output scale. ' +
       'The region is in world units x100; the height follows its aspect ratio. At most 4096 pixels a side and 16 Mpx in all ' +
-      '(400 otherwise). X-Covers-Seq names the sequence number the picture reflects.',
+      '(400 otherwise). X-Covers-Seq names the sequence number the picture reflects. Exports run a few at a time: ' +
+      'beyond that 429 with Retry-After.',
   })
   @ApiProduces('image/png')
   @ApiResponse({ status: 200, content: { 'image/png': { schema: { type: 'string', format: 'binary' } } } })
-  @ErrorResponses(400, 401, 404, 502, 503, 504)
+  @ErrorResponses(400, 401, 404, 429, 502, 503, 504)
   async png(
     @Auth() auth: AuthContext,
     @Param('id', uuidPipe('id')) id: string,

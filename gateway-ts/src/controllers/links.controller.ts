@@ -4,6 +4,7 @@ import { FastifyReply } from 'fastify';
 import { ErrorResponses } from '../dtos/error.dto';
 import { CreatedLinkDto, CreateLinkDto, JoinLinkDto, JoinLinkResponseDto, LinkDto, LinkPreviewDto } from '../dtos/links.dto';
 import { Auth, Authenticated, MaybeAuth, OptionalAuth, Public } from '../middleware/auth.guard';
+import { ClientAddress } from '../middleware/client-address';
 import { LinkTokenPipe, uuidPipe } from '../middleware/pipes';
 import { AuthContext } from '../services/auth.service';
 import { CookieService } from '../services/cookie.service';
@@ -61,15 +62,19 @@ export class LinksController {
   @OptionalAuth()
   @Post('api/links/:token/join')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Open a share link: a signed-in caller joins the room, an anonymous one gets a guest session' })
+  @ApiOperation({
+    summary: 'Open a share link: a signed-in caller joins the room, an anonymous one gets a guest session',
+    description: 'Guest sessions are rate-limited per client address and per link (429 with Retry-After).',
+  })
   @ApiResponse({ status: 200, type: JoinLinkResponseDto })
-  @ErrorResponses(400, 401, 403, 404, 410, 413, 415)
+  @ErrorResponses(400, 401, 403, 404, 410, 413, 415, 429)
   async join(
     @MaybeAuth() auth: AuthContext | undefined,
     @Param('token', LinkTokenPipe) token: string,
     @Body() dto: JoinLinkDto,
+    @ClientAddress() address: string,
     @Res({ passthrough: true }) reply: FastifyReply,
   ) {
-    return this.cookies.applyOptional(reply, await this.service.join(auth, token, dto));
+    return this.cookies.applyOptional(reply, await this.service.join(auth, token, dto, address));
   }
 }

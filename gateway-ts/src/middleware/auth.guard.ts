@@ -66,11 +66,31 @@ function sameSecret(a: string, b: string): boolean {
   return x.length === y.length && timingSafeEqual(x, y);
 }
 
+/** An origin in its canonical form (lower-case host, no default port); null when it is not one. */
+function canonicalOrigin(value: string): string | null {
+  try {
+    const u = new URL(value);
+    return u.protocol === 'http:' || u.protocol === 'https:' ? u.origin : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The origin a request was sent to: its scheme and Host, as a trusted proxy forwarded them
+ * (X-Forwarded-Proto, X-Forwarded-Host; Fastify believes those only from GATEWAY_TRUSTED_PROXIES).
+ */
+function requestOrigin(request: FastifyRequest): string | null {
+  return request.host ? canonicalOrigin(`${request.protocol}://${request.host}`) : null;
+}
+
 /**
  * Authenticates every request: `Authorization: Bearer <token>` (API clients) or the session cookie
  * (browsers). Cookie-authenticated requests that change state must carry the session's CSRF token in
- * `X-CSRF-Token`; any request that changes state without a bearer token must come from the public origin
- * when it names one (`Origin`), which also stops log-in CSRF.
+ * `X-CSRF-Token`; any request that changes state without a bearer token and names an `Origin` must come
+ * from the origin it was sent to or from one of the configured ones (public origin,
+ * GATEWAY_ALLOWED_ORIGINS), which also stops log-in CSRF: a page elsewhere cannot make a browser send
+ * our Host with its own Origin.
  */
 @Injectable()
 export class AuthGuard implements CanActivate {
@@ -91,7 +111,7 @@ export class AuthGuard implements CanActivate {
 
     if (unsafe && request.headers.authorization === undefined) {
       const origin = request.headers.origin;
-      if (origin !== undefined && origin !== this.config.publicOrigin) {
+      if (origin !== undefined && !this.allowedOrigin(origin, request)) {
         throw new ForbiddenException(`cross-origin request from ${origin} refused`);
       }
     }
@@ -131,5 +151,10 @@ export class AuthGuard implements CanActivate {
     }
     request.auth = auth;
     return true;
+  }
+
+  private allowedOrigin(origin: string, request: FastifyRequest): boolean {
+    const canonical = canonicalOrigin(origin);
+    return canonical !== null && (canonical === requestOrigin(request) || this.config.allowedOrigins.includes(canonical));
   }
 }

@@ -2,8 +2,8 @@ import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus } from
 import { FastifyReply, FastifyRequest } from 'fastify';
 import { STATUS_CODES } from 'node:http';
 import { PinoLogger } from 'nestjs-pino';
-import { RateLimitedException } from '../services/rate-limit.service';
 import { grpcToHttp, isGrpcError } from '../utils/grpc-error';
+import { TooManyRequestsException } from '../utils/too-many-requests';
 
 /** The one shape of every error answer. */
 export interface ErrorBody {
@@ -59,7 +59,7 @@ export class ErrorFilter implements ExceptionFilter {
       }
     }
 
-    if (exception instanceof RateLimitedException) void reply.header('retry-after', String(exception.retryAfterSeconds));
+    if (exception instanceof TooManyRequestsException) void reply.header('retry-after', String(exception.retryAfterSeconds));
     if (status >= 500) {
       this.logger.error({ err: exception, requestId: request.id, url: request.url }, 'request failed');
     }

@@ -13,6 +13,7 @@ export interface SessionWithUser {
   userKind: UserKind;
   email: string | null;
   displayName: string;
+  lastSeenAt: Date;
 }
 
 /** Sessions and API tokens (table sessions), looked up by the SHA-256 of their secret. */
@@ -35,7 +36,8 @@ export class SessionsRepository {
   async findLive(tokenHash: Buffer): Promise<SessionWithUser | null> {
     const rows = await this.db.query<SessionWithUser>(
       `select s.id as "sessionId", s.kind as "sessionKind", s.csrf_token as "csrfToken", s.expires_at as "expiresAt",
-              u.id as "userId", u.kind as "userKind", u.email, u.display_name as "displayName"
+              u.id as "userId", u.kind as "userKind", u.email, u.display_name as "displayName",
+              u.last_seen_at as "lastSeenAt"
          from sessions s join users u on u.id = s.user_id
         where s.token_hash = $1 and s.revoked_at is null and s.expires_at > now()`,
       [tokenHash],

@@ -48,6 +48,29 @@ export class UsersRepository {
     return rows[0] ?? null;
   }
 
+  /** Marks the user seen now unless it was seen within the hour, so that this writes at most once an hour. */
+  async touch(id: string): Promise<void> {
+    await this.db.query(`update users set last_seen_at = now() where id = $1 and last_seen_at < now() - interval '1 hour'`, [id]);
+  }
+
+  /**
+   * Deletes up to `limit` guests unseen for `days` days, with their sessions and memberships (cascade);
+   * returns how many. Guests that own a room are kept (they cannot create one; a room is never dropped
+   * without its purge). Rows another replica is deleting are skipped.
+   */
+  async deleteInactiveGuests(days: number, limit: number): Promise<number> {
+    const rows = await this.db.query<{ id: string }>(
+      `delete from users where id in (
+         select u.id from users u
+          where u.kind = 'guest' and u.last_seen_at < now() - make_interval(days => $1)
+            and not exists (select 1 from rooms r where r.owner_id = u.id)
+          order by u.last_seen_at limit $2 for update skip locked)
+       returning id`,
+      [days, limit],
+    );
+    return rows.length;
+  }
+
   async setPasswordHash(id: string, passwordHash: string, db?: Queryable): Promise<void> {
     await this.db.query(`update users set password_hash = $2, password_changed_at = now() where id = $1`, [id, passwordHash], db);
   }

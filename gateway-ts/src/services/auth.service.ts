@@ -1,5 +1,4 @@
 import { ConflictException, ForbiddenException, Inject, Injectable, OnModuleDestroy, OnModuleInit, UnauthorizedException } from '@nestjs/common';
-import * as argon2 from 'argon2';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
 import { CONFIG, GatewayConfig } from '../config';
@@ -18,6 +17,7 @@ import { DatabaseRepository, Queryable } from '../repositories/database.reposito
 import { SessionKind, SessionsRepository } from '../repositories/sessions.repository';
 import { UsersRepository, UserRow } from '../repositories/users.repository';
 import { MetricsService } from './metrics.service';
+import { PasswordHasher } from './password-hasher.service';
 import { RateLimitService } from './rate-limit.service';
 
 export const SESSION_COOKIE = 'infidraw_session';
@@ -36,7 +36,8 @@ export interface IssuedSession {
   csrfToken: string | null;
 }
 
-const ARGON2_OPTIONS = { type: argon2.argon2id, memoryCost: 19_456, timeCost: 2, parallelism: 1 } as const;
+/** How stale users.last_seen_at may get before a request writes it again. */
+const SEEN_RESOLUTION_MS = 3600_000;
 
 export const hashSecret = (secret: string) => createHash('sha256').update(secret).digest();
 
@@ -45,15 +46,13 @@ export const hashSecret = (secret: string) => createHash('sha256').update(secret
 export class AuthService implements OnModuleInit, OnModuleDestroy {
   private cleaner?: NodeJS.Timeout;
 
-  // Verified against when an email is unknown, so that a miss costs as long as a wrong password.
-  private readonly dummyHash = argon2.hash(randomBytes(16).toString('hex'), ARGON2_OPTIONS);
-
   constructor(
     private readonly db: DatabaseRepository,
     private readonly users: UsersRepository,
     private readonly sessions: SessionsRepository,
     private readonly versions: AccessVersionsRepository,
     private readonly rateLimit: RateLimitService,
+    private readonly passwords: PasswordHasher,
     private readonly metrics: MetricsService,
     @Inject(CONFIG) private readonly config: GatewayConfig,
     @InjectPinoLogger(AuthService.name) private readonly logger: PinoLogger,
@@ -79,21 +78,27 @@ export class AuthService implements OnModuleInit, OnModuleDestroy {
     clearInterval(this.cleaner);
   }
 
-  async signup(dto: SignupDto, ip: string): Promise<{ body: SessionResponseDto; issued: IssuedSession }> {
-    await this.rateLimit.consume([`signup:ip:${ip}`]);
-    const passwordHash = await argon2.hash(dto.password, ARGON2_OPTIONS);
+  /** `address` is the client's (ClientAddress): sign-ups are limited per address. */
+  async signup(dto: SignupDto, address: string): Promise<{ body: SessionResponseDto; issued: IssuedSession }> {
+    await this.rateLimit.consume([{ key: `signup:addr:${address}`, limit: this.config.authRateLimit }]);
+    const passwordHash = await this.passwords.hash(dto.password);
     const user = await this.users.createUser({ id: randomUUID(), email: dto.email, displayName: dto.displayName, passwordHash });
     if (!user) throw new ConflictException('an account with this email already exists');
     this.logger.info({ userId: user.id }, 'account created');
     return this.startSession(user, dto.session ?? 'cookie');
   }
 
-  async login(dto: LoginDto, ip: string): Promise<{ body: SessionResponseDto; issued: IssuedSession }> {
-    await this.rateLimit.consume([`login:ip:${ip}`, `login:email:${dto.email}`]);
+  /**
+   * Log-ins are limited per address and per email from that address: failures on someone's email from
+   * elsewhere never lock its owner out.
+   */
+  async login(dto: LoginDto, address: string): Promise<{ body: SessionResponseDto; issued: IssuedSession }> {
+    await this.rateLimit.consume([
+      { key: `login:addr:${address}`, limit: this.config.loginAddressRateLimit },
+      { key: `login:email:${dto.email}:addr:${address}`, limit: this.config.authRateLimit },
+    ]);
     const user = await this.users.findByEmail(dto.email);
-    const ok = user?.passwordHash
-      ? await argon2.verify(user.passwordHash, dto.password)
-      : await argon2.verify(await this.dummyHash, dto.password).then(() => false);
+    const ok = await this.passwords.verify(user?.passwordHash, dto.password);
     if (!user || !ok) {
       this.metrics.authFailures.inc({ reason: 'bad_credentials' });
       throw new UnauthorizedException('wrong email or password');
@@ -114,13 +119,14 @@ export class AuthService implements OnModuleInit, OnModuleDestroy {
    * tokens and live sockets they opened).
    */
   async changePassword(auth: AuthContext, dto: ChangePasswordDto): Promise<ChangePasswordResponseDto> {
+    await this.rateLimit.consume([{ key: `password:user:${auth.user.id}`, limit: this.config.authRateLimit }]);
     const user = await this.users.findById(auth.user.id);
     if (!user?.passwordHash) throw new ForbiddenException('guests have no password');
-    if (!(await argon2.verify(user.passwordHash, dto.currentPassword))) {
+    if (!(await this.passwords.verify(user.passwordHash, dto.currentPassword))) {
       this.metrics.authFailures.inc({ reason: 'bad_password' });
       throw new ForbiddenException('current password is wrong');
     }
-    const hash = await argon2.hash(dto.newPassword, ARGON2_OPTIONS);
+    const hash = await this.passwords.hash(dto.newPassword);
     const revokedSessions = await this.db.transaction(async (tx) => {
       await this.users.setPasswordHash(user.id, hash, tx);
       const revoked = await this.sessions.revokeAllExcept(user.id, auth.session.id, tx);
@@ -143,6 +149,8 @@ export class AuthService implements OnModuleInit, OnModuleDestroy {
   async authenticate(secret: string, via: SessionKind): Promise<AuthContext | null> {
     const row = await this.sessions.findLive(hashSecret(secret));
     if (!row || row.sessionKind !== via) return null;
+    // Activity keeps a guest from the retention sweep; recorded at most once an hour.
+    if (Date.now() - row.lastSeenAt.getTime() > SEEN_RESOLUTION_MS) await this.users.touch(row.userId);
     return {
       user: { id: row.userId, kind: row.userKind, email: row.email, displayName: row.displayName },
       session: { id: row.sessionId, kind: row.sessionKind, csrfToken: row.csrfToken, expiresAt: row.expiresAt },

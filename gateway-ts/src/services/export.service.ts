@@ -1,21 +1,46 @@
-import { BadRequestException, HttpException, Injectable } from '@nestjs/common';
+import { BadRequestException, HttpException, Inject, Injectable } from '@nestjs/common';
+import { status as GrpcStatus } from '@grpc/grpc-js';
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
+import { CONFIG, GatewayConfig } from '../config';
 import { exportHeight, ExportQueryDto, MAX_EXPORT_PIXELS, MAX_EXPORT_SIDE } from '../dtos/export.dto';
 import { ExportRegionResponse } from '../gen/infidraw/tile/v1/tile';
 import { ExportRepository } from '../repositories/export.repository';
-import { grpcToHttp, isGrpcError } from '../utils/grpc-error';
+import { Bulkhead } from '../utils/bulkhead';
+import { grpcRetryAfterSeconds, grpcToHttp, isGrpcError } from '../utils/grpc-error';
+import { TooManyRequestsException } from '../utils/too-many-requests';
 import { AuthContext } from './auth.service';
+import { MetricsService } from './metrics.service';
 import type { Payload } from './room-data.service';
 import { RoomAccessService } from './room-access.service';
 
-/** A region of a room as one PNG (tile-delta-go ExportRegion) behind the room's access check. */
+/** Seconds a refused export is told to wait: a large export takes seconds. */
+const EXPORT_RETRY_AFTER_SECONDS = 2;
+
+/**
+ * A region of a room as one PNG (tile-delta-go ExportRegion) behind the room's access check. A picture
+ * can be 64 MiB in memory (received, then copied into the reply), so this process runs at most
+ * GATEWAY_EXPORT_CONCURRENCY exports at once and answers the rest 429 at once, without queueing;
+ * tile-delta-go bounds the pixels it renders at once across every gateway the same way.
+ */
 @Injectable()
 export class ExportService {
+  private readonly running: Bulkhead;
+
   constructor(
     private readonly access: RoomAccessService,
     private readonly exports: ExportRepository,
+    metrics: MetricsService,
+    @Inject(CONFIG) config: GatewayConfig,
     @InjectPinoLogger(ExportService.name) private readonly logger: PinoLogger,
-  ) {}
+  ) {
+    this.running = new Bulkhead(config.exportConcurrency, 0, () => {
+      metrics.busy.inc({ limit: 'export' });
+      return new TooManyRequestsException(
+        `too many exports at once; retry in ${EXPORT_RETRY_AFTER_SECONDS} s`,
+        EXPORT_RETRY_AFTER_SECONDS,
+      );
+    });
+  }
 
   async png(auth: AuthContext, roomId: string, q: ExportQueryDto): Promise<Payload> {
     const start = process.hrtime.bigint();
@@ -30,15 +55,21 @@ export class ExportService {
     await this.access.require(auth, roomId, 'viewer');
     let res: ExportRegionResponse;
     try {
-      res = await this.exports.exportRegion({
-        roomId,
-        viewport: { minX: q.minX, minY: q.minY, maxX: q.maxX, maxY: q.maxY },
-        widthPx: q.width,
-        heightPx: height,
-      });
+      res = await this.running.run(() =>
+        this.exports.exportRegion({
+          roomId,
+          viewport: { minX: q.minX, minY: q.minY, maxX: q.maxX, maxY: q.maxY },
+          widthPx: q.width,
+          heightPx: height,
+        }),
+      );
     } catch (err) {
       if (!isGrpcError(err)) throw err;
       const { status, message } = grpcToHttp(err, 'tile-delta');
+      // tile-delta-go's pixel budget is full: pass its wait on.
+      if (err.code === GrpcStatus.RESOURCE_EXHAUSTED) {
+        throw new TooManyRequestsException(message, grpcRetryAfterSeconds(err) ?? EXPORT_RETRY_AFTER_SECONDS);
+      }
       throw new HttpException(message, status);
     }
     const totalMs = Number(process.hrtime.bigint() - start) / 1e6;

@@ -22,6 +22,7 @@ import { RealtimeRepository } from '../repositories/realtime.repository';
 import { RoomsRepository } from '../repositories/rooms.repository';
 import { UsersRepository } from '../repositories/users.repository';
 import { AuthContext, AuthService, hashSecret, IssuedSession } from './auth.service';
+import { RateLimitService } from './rate-limit.service';
 import { atLeast, RoomAccessService } from './room-access.service';
 
 /** Share links: create, list, revoke, preview, and join (members join; anonymous visitors become guests). */
@@ -37,6 +38,7 @@ export class LinksService {
     private readonly auth: AuthService,
     private readonly realtime: RealtimeRepository,
     private readonly versions: AccessVersionsRepository,
+    private readonly rateLimit: RateLimitService,
     @Inject(CONFIG) private readonly config: GatewayConfig,
     @InjectPinoLogger(LinksService.name) private readonly logger: PinoLogger,
   ) {}
@@ -91,14 +93,21 @@ export class LinksService {
   /**
    * Opens a link. A signed-in caller becomes a member with the link's role (an explicit membership is
    * kept as it is; a better link replaces a weaker one). An anonymous caller gets a guest account and a
-   * session first.
+   * session first; guests are rate-limited per client address and per link.
    */
   async join(
     auth: AuthContext | undefined,
     token: string,
     dto: JoinLinkDto,
+    address: string,
   ): Promise<{ body: JoinLinkResponseDto; issued?: IssuedSession }> {
     const link = await this.usable(token);
+    if (!auth) {
+      // The address first: an address over its limit must not use up the link's budget too.
+      const { perAddress, perLink } = this.config.guestRateLimit;
+      await this.rateLimit.consume([{ key: `guest:addr:${address}`, limit: perAddress }]);
+      await this.rateLimit.consume([{ key: `guest:link:${link.id}`, limit: perLink }]);
+    }
     return this.db.transaction(async (tx) => {
       let user = auth?.user;
       let started: { body: SessionResponseDto; issued: IssuedSession } | undefined;

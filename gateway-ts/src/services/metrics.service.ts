@@ -36,6 +36,13 @@ export class MetricsService {
     registers: [this.registry],
   });
 
+  readonly busy = new Counter({
+    name: 'gateway_busy_total',
+    help: 'Requests refused with 429 because a concurrency limit (argon2, export) was full, by limit',
+    labelNames: ['limit'] as const,
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry });
   }

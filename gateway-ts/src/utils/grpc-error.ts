@@ -48,3 +48,12 @@ export function grpcToHttp(err: ServiceError, service = 'realtime'): { status: n
       return { status: HttpStatus.BAD_GATEWAY, message: `${service} service failed: ${details}` };
   }
 }
+
+/**
+ * The wait a RESOURCE_EXHAUSTED answer names in its `retry-after` trailer (whole seconds,
+ * docs/contracts.md); undefined when it names none.
+ */
+export function grpcRetryAfterSeconds(err: ServiceError): number | undefined {
+  const value = Number(err.metadata.get('retry-after')[0]);
+  return Number.isInteger(value) && value > 0 ? Math.min(value, 3600) : undefined;
+}

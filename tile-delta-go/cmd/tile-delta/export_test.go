@@ -3,15 +3,19 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"image/png"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/metadata"
 
 	realtimev1 "github.com/infidraw/infidraw/gen/go/infidraw/realtime/v1"
 	strokev1 "github.com/infidraw/infidraw/gen/go/infidraw/stroke/v1"
 	tilev1 "github.com/infidraw/infidraw/gen/go/infidraw/tile/v1"
+	"github.com/infidraw/infidraw/tile-delta-go/internal/export"
 )
 
 // A region around a known stroke exports as a PNG of the requested size that shows the stroke where
@@ -87,5 +91,70 @@ func TestExportRegion(t *testing.T) {
 				t.Fatalf("err = %v, want InvalidArgument", err)
 			}
 		})
+	}
+}
+
+// Exports share a pixel budget: while a largest export runs (held here by a lock on the tables it
+// reads), another export finds the budget used up and is answered ResourceExhausted with a
+// retry-after trailer at once; once the first completes the second goes through.
+func TestExportPixelBudget(t *testing.T) {
+	s := startStack(t, fmt.Sprintf("TILE_DELTA_EXPORT_PIXEL_BUDGET=%d", export.MaxPixels))
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	room := uuid.NewString()
+	if _, err := s.realtime.IngestStrokes(ctx, &realtimev1.IngestStrokesRequest{RoomId: room, AuthorId: uuid.NewString(),
+		Strokes: []*strokev1.Stroke{line(20, 128, 236, 128, 16)}}); err != nil {
+		t.Fatal(err)
+	}
+	pool := testPool(t)
+	lock, err := pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = lock.Rollback(context.Background()) }()
+	if _, err := lock.Exec(ctx, `lock table tile_snapshots, tile_events, room_heads in access exclusive mode`); err != nil {
+		t.Fatal(err)
+	}
+
+	tile := &tilev1.Viewport{MaxX: 25600, MaxY: 25600}
+	largest := make(chan error, 1)
+	go func() {
+		_, err := s.tiles.ExportRegion(ctx, &tilev1.ExportRegionRequest{RoomId: room, Viewport: tile, WidthPx: 4096, HeightPx: 4096})
+		largest <- err
+	}()
+	// The largest export holds the whole budget once it waits for the lock.
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		var waiting int
+		if err := pool.QueryRow(ctx, `select count(*) from pg_stat_activity where wait_event_type = 'Lock' and datname = current_database()`).Scan(&waiting); err != nil {
+			t.Fatal(err)
+		}
+		if waiting > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the largest export never reached the tables")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+
+	small := &tilev1.ExportRegionRequest{RoomId: room, Viewport: tile, WidthPx: 256, HeightPx: 256}
+	var trailer metadata.MD
+	_, err = s.tiles.ExportRegion(ctx, small, grpc.Trailer(&trailer))
+	if grpcCode(err) != "ResourceExhausted" {
+		t.Fatalf("second export: err = %v, want ResourceExhausted", err)
+	}
+	if got := trailer.Get("retry-after"); len(got) != 1 || got[0] != "2" {
+		t.Fatalf("retry-after trailer %q, want [2]", got)
+	}
+
+	if err := lock.Rollback(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-largest; err != nil {
+		t.Fatalf("the largest export: %v", err)
+	}
+	if _, err := s.tiles.ExportRegion(ctx, small); err != nil {
+		t.Fatalf("after the largest export finished: %v", err)
 	}
 }

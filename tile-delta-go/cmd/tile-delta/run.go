@@ -65,7 +65,8 @@ func run(ctx context.Context, args []string, environ []string) error {
 		Bound:    tiles.Bound{Strokes: cfg.MaxDeltaStrokes, Bytes: cfg.MaxDeltaBytes},
 		Hits:     reader,
 		HitBound: tiles.HitBound{ScanPerTile: cfg.HitScanPerTile, Strokes: tiles.MaxHitStrokes},
-		Exporter: &export.Exporter{Tiles: reader, Renderer: router, Objects: store, Workers: 4}})
+		Exporter: &export.Exporter{Tiles: reader, Renderer: router, Objects: store, Workers: 4,
+			Pixels: export.NewPixelBudget(int64(cfg.ExportPixelBudget))}})
 
 	servers := &service.Servers{Log: log, HTTPAddr: cfg.HTTPListen, HTTP: service.HTTPMux(reg, ready), GRPCAddr: cfg.GRPCListen, GRPC: gs, Readiness: ready}
 	httpLn, grpcLn, err := servers.Listen()

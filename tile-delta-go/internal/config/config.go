@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/infidraw/infidraw/shared-go/service"
+	"github.com/infidraw/infidraw/tile-delta-go/internal/export"
 )
 
 // Config of tile-delta-go.
@@ -39,6 +40,10 @@ type Config struct {
 	// HitStrokes reads at most HitScanPerTile tile_events entries per tile, newest first
 	// (TILE_DELTA_HIT_SCAN_PER_TILE); a tile holding more makes the answer partial.
 	HitScanPerTile int
+	// ExportPixelBudget bounds width x height summed over the exports running at once
+	// (TILE_DELTA_EXPORT_PIXEL_BUDGET, at least one largest export); beyond it ExportRegion answers
+	// ResourceExhausted.
+	ExportPixelBudget int
 }
 
 // Load reads and validates the configuration; the error names every bad value.
@@ -64,6 +69,7 @@ func Load(environ []string) (Config, error) {
 	c.MaxDeltaStrokes = e.Int("TILE_DELTA_MAX_DELTA_STROKES", 256, 1, 100_000)
 	c.MaxDeltaBytes = e.Int("TILE_DELTA_MAX_DELTA_BYTES", 64<<10, 1024, 64<<20)
 	c.HitScanPerTile = e.Int("TILE_DELTA_HIT_SCAN_PER_TILE", 2048, 1, 100_000)
+	c.ExportPixelBudget = e.Int("TILE_DELTA_EXPORT_PIXEL_BUDGET", 2*export.MaxPixels, export.MaxPixels, 1<<31)
 	if _, err := service.NewLogger(nil, c.LogLevel); err != nil {
 		e.Fail(err)
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/google/uuid"
 	"golang.org/x/image/draw"
 	"golang.org/x/image/math/f64"
+	"golang.org/x/sync/semaphore"
 
 	strokev1 "github.com/infidraw/infidraw/gen/go/infidraw/stroke/v1"
 	"github.com/infidraw/infidraw/shared-go/strokes"
@@ -39,6 +40,10 @@ const (
 
 // ErrInvalid marks a request that can never be answered (a transport maps it to InvalidArgument).
 var ErrInvalid = errors.New("invalid export")
+
+// ErrBusy marks a request that does not fit the pixel budget now; it may be retried later (a
+// transport maps it to ResourceExhausted).
+var ErrBusy = errors.New("export pixel budget in use")
 
 func invalid(format string, args ...any) error {
 	return fmt.Errorf("%w: %s", ErrInvalid, fmt.Sprintf(format, args...))
@@ -117,6 +122,12 @@ type Objects interface {
 	Get(ctx context.Context, key string) ([]byte, error)
 }
 
+// NewPixelBudget bounds the pixels of the pictures being made at once, over every export of a
+// process; it must hold at least MaxPixels, or the largest export could never run.
+func NewPixelBudget(pixels int64) *semaphore.Weighted {
+	return semaphore.NewWeighted(max(pixels, MaxPixels))
+}
+
 // Exporter makes pictures of regions.
 type Exporter struct {
 	Tiles    TileReader
@@ -124,6 +135,10 @@ type Exporter struct {
 	Objects  Objects
 	// Workers is how many tiles are rendered at once (at least 1).
 	Workers int
+	// Pixels is the budget (NewPixelBudget) each export takes its width x height from for as long as
+	// it runs: its canvas (4 bytes a pixel) and PNG are allocated up front, so this bounds their
+	// memory. An export that does not fit now fails at once with ErrBusy rather than waiting.
+	Pixels *semaphore.Weighted
 }
 
 // Export renders the region.
@@ -132,6 +147,11 @@ func (e *Exporter) Export(ctx context.Context, r Request) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
+	pixels := int64(r.Width) * int64(r.Height)
+	if !e.Pixels.TryAcquire(pixels) {
+		return Result{}, fmt.Errorf("%w: a %dx%d picture does not fit in what other exports leave now", ErrBusy, r.Width, r.Height)
+	}
+	defer e.Pixels.Release(pixels)
 	dst := image.NewRGBA(image.Rect(0, 0, r.Width, r.Height))
 	res := Result{Level: level}
 	for i := 0; i < len(want); i += readChunk {

@@ -1,6 +1,7 @@
 package export
 
 import (
+	"context"
 	"errors"
 	"testing"
 )
@@ -41,5 +42,26 @@ func TestPlan(t *testing.T) {
 				t.Fatalf("level %d, %d tiles; want level %d, %d tiles", level, len(ts), tc.level, tc.tiles)
 			}
 		})
+	}
+}
+
+// An export takes its pixels from the budget before it reads or allocates anything: one that does
+// not fit what the running exports leave fails at once with ErrBusy (its nil reader is never used),
+// and an invalid request stays ErrInvalid whatever the budget.
+func TestPixelBudget(t *testing.T) {
+	e := &Exporter{Pixels: NewPixelBudget(MaxPixels + 100)}
+	if !e.Pixels.TryAcquire(MaxPixels) { // a largest export running
+		t.Fatal("the budget does not hold one largest export")
+	}
+	small := Request{MaxX: 100, MaxY: 100, Width: 10, Height: 11}
+	if _, err := e.Export(context.Background(), small); !errors.Is(err, ErrBusy) {
+		t.Fatalf("110 pixels with 100 left: err = %v, want ErrBusy", err)
+	}
+	if _, err := e.Export(context.Background(), Request{MaxX: 1, Width: 1, Height: 1}); !errors.Is(err, ErrInvalid) {
+		t.Fatalf("empty region: err = %v, want ErrInvalid", err)
+	}
+	e.Pixels.Release(MaxPixels)
+	if !e.Pixels.TryAcquire(MaxPixels + 100) {
+		t.Fatal("a refused export kept pixels of the budget")
 	}
 }

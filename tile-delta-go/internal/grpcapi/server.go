@@ -9,7 +9,9 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 
 	strokev1 "github.com/infidraw/infidraw/gen/go/infidraw/stroke/v1"
@@ -169,6 +171,9 @@ func (s *Server) RenderTile(ctx context.Context, req *tilev1.RenderTileRequest) 
 	return &tilev1.RenderTileResponse{Png: png, CoversSeq: head, Renderer: by}, nil
 }
 
+// exportRetryAfter is the wait, in seconds, that a refused export is told: large exports take seconds.
+const exportRetryAfter = "2"
+
 // ExportRegion implements TileDeltaService: a region of the room as one PNG of the requested size,
 // composed from the tiles of the level closest to the output scale.
 func (s *Server) ExportRegion(ctx context.Context, req *tilev1.ExportRegionRequest) (*tilev1.ExportRegionResponse, error) {
@@ -186,6 +191,10 @@ func (s *Server) ExportRegion(ctx context.Context, req *tilev1.ExportRegionReque
 	switch {
 	case errors.Is(err, export.ErrInvalid):
 		return nil, status.Error(codes.InvalidArgument, err.Error())
+	case errors.Is(err, export.ErrBusy):
+		// The wait travels as a trailer (docs/contracts.md); the gateway answers 429 with it.
+		_ = grpc.SetTrailer(ctx, metadata.Pairs("retry-after", exportRetryAfter))
+		return nil, status.Error(codes.ResourceExhausted, err.Error())
 	case ctx.Err() != nil:
 		return nil, status.FromContextError(ctx.Err()).Err()
 	case err != nil:
