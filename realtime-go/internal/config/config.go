@@ -20,6 +20,8 @@ type Config struct {
 	DevJWKS        string
 	AllowedOrigins []string
 	Replica        string
+	// InternalTLS secures the gRPC port (INTERNAL_TLS_*); without it the port should stay on loopback.
+	InternalTLS service.InternalTLS
 
 	Tick           time.Duration
 	WriteShards    int
@@ -35,10 +37,12 @@ type Config struct {
 // Load reads and validates the configuration; the error names every bad value.
 func Load(environ []string) (Config, error) {
 	e := service.NewEnv(environ)
+	// The gRPC port authenticates nobody without internal TLS: it listens on loopback unless told
+	// otherwise (the chart binds it to the pod's interfaces and sets INTERNAL_TLS_*).
 	c := Config{
 		LogLevel:       e.String("LOG_LEVEL", "info"),
 		HTTPListen:     e.Addr("REALTIME_HTTP_LISTEN", ":8081"),
-		GRPCListen:     e.Addr("REALTIME_GRPC_LISTEN", ":9091"),
+		GRPCListen:     e.Addr("REALTIME_GRPC_LISTEN", "127.0.0.1:9091"),
 		DatabaseURL:    e.String("DATABASE_URL", "postgres://infidraw:infidraw@127.0.0.1:55432/infidraw?sslmode=disable"),
 		RedisURL:       e.String("REDIS_URL", "redis://127.0.0.1:56379/0"),
 		JWKSURL:        e.String("REALTIME_JWKS_URL", "http://127.0.0.1:8080/.well-known/jwks.json"),
@@ -53,6 +57,7 @@ func Load(environ []string) (Config, error) {
 		MessagesPerSec: e.Int("REALTIME_MESSAGES_PER_SECOND", 200, 1, 100000),
 		PageSize:       e.Int("REALTIME_PAGE_SIZE", 1000, 1, 100000),
 		PageCacheTTL:   e.Duration("REALTIME_PAGE_CACHE_TTL", 10*time.Second, time.Second, time.Hour),
+		InternalTLS:    e.InternalTLS(),
 	}
 	origins := e.String("REALTIME_ALLOWED_ORIGINS", "http://localhost:8080,http://127.0.0.1:8080")
 	for _, o := range strings.Split(origins, ",") {
