@@ -16,7 +16,6 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/peer"
-	reflectionpb "google.golang.org/grpc/reflection/grpc_reflection_v1"
 	"google.golang.org/grpc/status"
 
 	realtimev1 "github.com/infidraw/infidraw/gen/go/infidraw/realtime/v1"
@@ -109,30 +108,9 @@ func TestInternalGRPCNeedsAnAllowedClientCertificate(t *testing.T) {
 			t.Errorf("health %q without a client certificate: %v %v", service, err, h.GetStatus())
 		}
 	}
-	if got := listServices(ctx, t, anonymous); !slices.Contains(got, realtimev1.RealtimeService_ServiceDesc.ServiceName) {
+	if got := localtest.ListServices(ctx, t, anonymous); !slices.Contains(got, realtimev1.RealtimeService_ServiceDesc.ServiceName) {
 		t.Errorf("reflection without a client certificate lists %v", got)
 	}
-}
-
-// listServices asks server reflection for the services, as `grpcurl list` does.
-func listServices(ctx context.Context, t *testing.T, conn *grpc.ClientConn) []string {
-	t.Helper()
-	stream, err := reflectionpb.NewServerReflectionClient(conn).ServerReflectionInfo(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := stream.Send(&reflectionpb.ServerReflectionRequest{MessageRequest: &reflectionpb.ServerReflectionRequest_ListServices{}}); err != nil {
-		t.Fatal(err)
-	}
-	resp, err := stream.Recv()
-	if err != nil {
-		t.Fatalf("reflection: %v", err)
-	}
-	var names []string
-	for _, s := range resp.GetListServicesResponse().GetService() {
-		names = append(names, s.GetName())
-	}
-	return names
 }
 
 // serverSerial makes one call on a new connection and returns the serial number of the certificate the
