@@ -6,6 +6,7 @@ require (
 	github.com/infidraw/infidraw/gen v0.0.0
 	github.com/prometheus/client_golang v1.25.0
 	google.golang.org/grpc v1.83.2
+	google.golang.org/protobuf v1.36.12
 )
 
 require (
@@ -19,7 +20,6 @@ require (
 	golang.org/x/sys v0.48.0 // indirect
 	golang.org/x/text v0.42.0 // indirect
 	google.golang.org/genproto/googleapis/rpc v0.0.0-20260526163538-3dc84a4a5aaa // indirect
-	google.golang.org/protobuf v1.36.12 // indirect
 )
 
 replace github.com/infidraw/infidraw/gen => ../gen

@@ -48,7 +48,7 @@ func (m *GRPCMetrics) stream(srv any, ss grpc.ServerStream, info *grpc.StreamSer
 func NewGRPCServer(m *GRPCMetrics, ready *Readiness, mtls *MutualTLS, opts ...grpc.ServerOption) *grpc.Server {
 	opts = append(opts, grpc.ChainUnaryInterceptor(m.unary), grpc.ChainStreamInterceptor(m.stream))
 	if mtls != nil {
-		opts = append(opts, mtls.ServerOptions()...)
+		opts = append(opts, mtls.serverOptions()...)
 	}
 	s := grpc.NewServer(opts...)
 	healthpb.RegisterHealthServer(s, ready.GRPC())

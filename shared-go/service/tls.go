@@ -149,10 +149,10 @@ func readMaterial(files [3]string) (*tlsMaterial, error) {
 	return &tlsMaterial{cert: cert, roots: roots}, nil
 }
 
-// ServerCredentials ask every client for a certificate signed by the CA but let the handshake succeed
+// serverCredentials ask every client for a certificate signed by the CA but let the handshake succeed
 // without one, so that health and reflection answer callers that hold only the CA (probes, grpcurl);
-// the interceptors of ServerOptions refuse everything else to them.
-func (m *MutualTLS) ServerCredentials() credentials.TransportCredentials {
+// the interceptors of serverOptions refuse everything else to them.
+func (m *MutualTLS) serverCredentials() credentials.TransportCredentials {
 	return credentials.NewTLS(&tls.Config{
 		MinVersion: tls.VersionTLS13,
 		GetConfigForClient: func(*tls.ClientHelloInfo) (*tls.Config, error) {
@@ -166,11 +166,11 @@ func (m *MutualTLS) ServerCredentials() credentials.TransportCredentials {
 	})
 }
 
-// ServerOptions are the credentials and the per-method check; interceptors given to NewGRPCServer
+// serverOptions are the credentials and the per-method check; interceptors given to NewGRPCServer
 // before them run first.
-func (m *MutualTLS) ServerOptions() []grpc.ServerOption {
+func (m *MutualTLS) serverOptions() []grpc.ServerOption {
 	return []grpc.ServerOption{
-		grpc.Creds(m.ServerCredentials()),
+		grpc.Creds(m.serverCredentials()),
 		grpc.ChainUnaryInterceptor(func(ctx context.Context, req any, info *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
 			if err := m.authorize(ctx, info.FullMethod); err != nil {
 				return nil, err
@@ -215,9 +215,9 @@ func (m *MutualTLS) authorize(ctx context.Context, method string) error {
 	return status.Errorf(codes.PermissionDenied, "client certificate %q names none of the allowed clients %v", leaf.Subject.CommonName, m.allowed)
 }
 
-// ClientCredentials present this service's certificate and trust servers whose certificate the CA
+// clientCredentials present this service's certificate and trust servers whose certificate the CA
 // signed for the name dialled.
-func (m *MutualTLS) ClientCredentials() credentials.TransportCredentials {
+func (m *MutualTLS) clientCredentials() credentials.TransportCredentials {
 	return reloadingClientCreds{m}
 }
 
@@ -255,5 +255,5 @@ func DialCredentials(m *MutualTLS) credentials.TransportCredentials {
 	if m == nil {
 		return insecure.NewCredentials()
 	}
-	return m.ClientCredentials()
+	return m.clientCredentials()
 }
