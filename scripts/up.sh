@@ -61,7 +61,7 @@ done
 cat <<MSG
 
   infidraw is up:  http://localhost:8080
-  realtime /ws :8081 and gRPC :9091, tile-delta gRPC :9092, snapshot-rs gRPC :9093
+  realtime /ws :8081; gRPC on 127.0.0.1 only (plaintext): realtime :9091, tile-delta :9092, snapshot-rs :9093
   logs: $logs    Ctrl-C stops everything (data stays in $DATA_DIR)
 
 MSG

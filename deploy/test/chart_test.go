@@ -60,6 +60,8 @@ type expect struct {
 	generatedKeys     bool     // the chart generates the gateway signing key
 	externalSecrets   []string // Secrets the release reads but does not create
 	host              string
+	internalTLS       string // where internal TLS certificates come from: generate, certManager, existingSecrets; "" off
+	metricsPeers      bool   // networkPolicy.metricsPeers set: someone may scrape the internal HTTP ports
 }
 
 type renderCase struct {
@@ -70,28 +72,42 @@ type renderCase struct {
 
 func chartCases() []renderCase {
 	examples := filepath.Join(ChartDir(), "examples")
+	internalTLSSecrets := []string{"infidraw-gateway-internal-tls", "infidraw-realtime-internal-tls",
+		"infidraw-tile-delta-internal-tls", "infidraw-snapshot-internal-tls"}
 	return []renderCase{
 		{"helm/default", func() ([]byte, error) { return HelmTemplate() }, expect{
 			helm: true, hook: "pre-install,pre-upgrade", autoscaling: true, ingress: true, generatedKeys: true,
-			externalSecrets: []string{"infidraw-postgresql", "infidraw-redis", "infidraw-s3"},
+			externalSecrets: []string{"infidraw-postgresql", "infidraw-redis", "infidraw-s3"}, internalTLS: "generate",
 		}},
 		{"helm/evaluation", func() ([]byte, error) { return HelmTemplate("-f", filepath.Join(examples, "evaluation.yaml")) }, expect{
-			helm: true, hook: "post-install,pre-upgrade", evaluation: true, ingress: true, generatedKeys: true,
+			helm: true, hook: "post-install,pre-upgrade", evaluation: true, ingress: true, generatedKeys: true, internalTLS: "generate",
 		}},
 		{"helm/production", func() ([]byte, error) { return HelmTemplate("-f", filepath.Join(examples, "production.yaml")) }, expect{
 			helm: true, hook: "pre-install,pre-upgrade", autoscaling: true, ingress: true, serviceMonitor: true,
-			connectionsMetric: true, host: "draw.example.com",
-			externalSecrets: []string{"infidraw-postgresql", "infidraw-redis", "infidraw-s3", "infidraw-signing-keys",
-				"infidraw-tls"},
+			connectionsMetric: true, host: "draw.example.com", internalTLS: "certManager", metricsPeers: true,
+			// cert-manager writes the internal TLS Secrets from the Certificates.
+			externalSecrets: append([]string{"infidraw-postgresql", "infidraw-redis", "infidraw-s3", "infidraw-signing-keys",
+				"infidraw-tls"}, internalTLSSecrets...),
 		}},
 		{"helm/gateway-api", func() ([]byte, error) { return HelmTemplate("-f", filepath.Join(examples, "gateway-api.yaml")) }, expect{
 			helm: true, hook: "pre-install,pre-upgrade", autoscaling: true, httpRoute: true, generatedKeys: true,
-			externalSecrets: []string{"infidraw-postgresql", "infidraw-redis", "infidraw-s3"},
+			externalSecrets: []string{"infidraw-postgresql", "infidraw-redis", "infidraw-s3"}, internalTLS: "generate",
 		}},
 		{"helm/values-in-secrets", func() ([]byte, error) {
 			return HelmTemplate("--set", "postgresql.password=pw-1,redis.password=pw-2,objectStore.s3.accessKey=ak,objectStore.s3.secretKey=sk")
 		}, expect{
+			helm: true, hook: "pre-install,pre-upgrade", autoscaling: true, ingress: true, generatedKeys: true, internalTLS: "generate",
+		}},
+		{"helm/internal-tls-existing-secrets", func() ([]byte, error) {
+			return HelmTemplate("--set", "internalTLS.source=existingSecrets,internalTLS.existingSecrets.gateway=gw-tls,"+
+				"internalTLS.existingSecrets.realtime=rt-tls,internalTLS.existingSecrets.tileDelta=td-tls,internalTLS.existingSecrets.snapshot=snap-tls")
+		}, expect{
+			helm: true, hook: "pre-install,pre-upgrade", autoscaling: true, ingress: true, generatedKeys: true, internalTLS: "existingSecrets",
+			externalSecrets: []string{"infidraw-postgresql", "infidraw-redis", "infidraw-s3", "gw-tls", "rt-tls", "td-tls", "snap-tls"},
+		}},
+		{"helm/internal-tls-off", func() ([]byte, error) { return HelmTemplate("--set", "internalTLS.enabled=false") }, expect{
 			helm: true, hook: "pre-install,pre-upgrade", autoscaling: true, ingress: true, generatedKeys: true,
+			externalSecrets: []string{"infidraw-postgresql", "infidraw-redis", "infidraw-s3"},
 		}},
 	}
 }
@@ -99,13 +115,15 @@ func chartCases() []renderCase {
 func kustomizeCases() []renderCase {
 	return []renderCase{
 		{"kustomize/base", func() ([]byte, error) { return Run("kustomize", "build", "deploy/k8s/base") }, expect{
-			autoscaling: true, ingress: true,
-			externalSecrets: []string{"infidraw-postgresql", "infidraw-redis", "infidraw-s3", "infidraw-gateway-keys"},
+			autoscaling: true, ingress: true, internalTLS: "operator",
+			externalSecrets: []string{"infidraw-postgresql", "infidraw-redis", "infidraw-s3", "infidraw-gateway-keys",
+				"infidraw-gateway-internal-tls", "infidraw-realtime-internal-tls", "infidraw-tile-delta-internal-tls", "infidraw-snapshot-internal-tls"},
 		}},
 		{"kustomize/overlay-example", func() ([]byte, error) { return Run("kustomize", "build", "deploy/k8s/overlays/example") }, expect{
-			autoscaling: true, ingress: true, host: "draw.example.com",
+			autoscaling: true, ingress: true, host: "draw.example.com", internalTLS: "operator",
 			externalSecrets: []string{"infidraw-postgresql", "infidraw-redis", "infidraw-s3", "infidraw-gateway-keys",
-				"infidraw-tls"},
+				"infidraw-tls", "infidraw-gateway-internal-tls", "infidraw-realtime-internal-tls", "infidraw-tile-delta-internal-tls",
+				"infidraw-snapshot-internal-tls"},
 		}},
 	}
 }
@@ -143,10 +161,14 @@ func TestSchemaRejectsBadValues(t *testing.T) {
 		"gateway.guestRetentionDays=0",
 		// Keys are named as the gateway's CLI names them, so that the newest UTC stamp signs.
 		"gateway.signingKeys.keys.signing-key\\.pem=-----BEGIN PRIVATE KEY-----",
+		"internalTLS.source=vault",
+		"internalTLS.certManager.issuerRef.kind=Vault",
+		"internalTLS.source=certManager",     // no issuerRef.name
+		"internalTLS.source=existingSecrets", // no Secret names
 	} {
 		t.Run(set, func(t *testing.T) {
 			if _, err := HelmTemplate("--set", set); err == nil {
-				t.Fatalf("helm template --set %s succeeded; values.schema.json should refuse it", set)
+				t.Fatalf("helm template --set %s succeeded; values.schema.json (or a required value) should refuse it", set)
 			}
 		})
 	}
@@ -182,8 +204,9 @@ func checkRender(t *testing.T, s set, want expect) {
 	t.Run("network policies", func(t *testing.T) { checkNetworkPolicies(t, s, want) })
 	t.Run("service monitor", func(t *testing.T) { checkServiceMonitor(t, s, want) })
 	t.Run("evaluation stores", func(t *testing.T) { checkEvaluation(t, s, want) })
+	t.Run("internal TLS", func(t *testing.T) { checkInternalTLS(t, s, want) })
 	if want.helm {
-		t.Run("helm test", func(t *testing.T) { checkHelmTests(t, s) })
+		t.Run("helm test", func(t *testing.T) { checkHelmTests(t, s, want) })
 	}
 }
 
@@ -307,25 +330,15 @@ func checkDeployments(t *testing.T, s set, want expect) {
 		if ctr.LivenessProbe == nil || ctr.ReadinessProbe == nil || ctr.StartupProbe == nil {
 			t.Fatalf("%s: liveness, readiness and startup probes must all be set", d.Name)
 		}
-		if c.grpcPort != 0 {
-			// native gRPC probes: numeric port, readiness asks for the infidraw service by name
-			for what, p := range map[string]*corev1.Probe{"liveness": ctr.LivenessProbe, "readiness": ctr.ReadinessProbe, "startup": ctr.StartupProbe} {
-				if p.GRPC == nil || p.GRPC.Port != c.grpcPort {
-					t.Errorf("%s: %s probe is not a native gRPC probe on %d: %+v", d.Name, what, c.grpcPort, p.ProbeHandler)
-				}
+		// HTTP probes for every service: kubelet gRPC probes cannot speak TLS, and /healthz reports the same
+		// readiness as grpc.health.v1.
+		for what, p := range map[string]*corev1.Probe{"readiness": ctr.ReadinessProbe, "startup": ctr.StartupProbe} {
+			if p.HTTPGet == nil || p.HTTPGet.Path != "/healthz" || p.HTTPGet.Port.String() != "http" {
+				t.Errorf("%s: %s probe is not HTTP GET /healthz on the http port: %+v", d.Name, what, p.ProbeHandler)
 			}
-			if ctr.ReadinessProbe.GRPC != nil && (ctr.ReadinessProbe.GRPC.Service == nil || *ctr.ReadinessProbe.GRPC.Service != c.grpcService) {
-				t.Errorf("%s: readiness probe must check %s", d.Name, c.grpcService)
-			}
-		} else {
-			for what, p := range map[string]*corev1.Probe{"readiness": ctr.ReadinessProbe, "startup": ctr.StartupProbe} {
-				if p.HTTPGet == nil || p.HTTPGet.Path != "/healthz" || p.HTTPGet.Port.String() != "http" {
-					t.Errorf("%s: %s probe is not HTTP GET /healthz on the http port: %+v", d.Name, what, p.ProbeHandler)
-				}
-			}
-			if ctr.LivenessProbe.HTTPGet == nil && ctr.LivenessProbe.TCPSocket == nil {
-				t.Errorf("%s: liveness probe is neither HTTP nor TCP", d.Name)
-			}
+		}
+		if ctr.LivenessProbe.HTTPGet == nil && ctr.LivenessProbe.TCPSocket == nil {
+			t.Errorf("%s: liveness probe is neither HTTP nor TCP", d.Name)
 		}
 		if want.autoscaling && d.Spec.Replicas != nil {
 			t.Errorf("%s: sets replicas although an HPA owns them (helm upgrade would fight the HPA)", d.Name)
@@ -861,7 +874,7 @@ func checkEvaluation(t *testing.T, s set, want expect) {
 	}
 }
 
-func checkHelmTests(t *testing.T, s set) {
+func checkHelmTests(t *testing.T, s set, want expect) {
 	seen := map[string]bool{}
 	for _, pod := range ofType[*corev1.Pod](s) {
 		if pod.Annotations["helm.sh/hook"] != "test" {
@@ -871,6 +884,15 @@ func checkHelmTests(t *testing.T, s set) {
 		script := strings.Join(append(append([]string{}, pod.Spec.Containers[0].Command...), pod.Spec.Containers[0].Args...), " ")
 		if !strings.Contains(pod.Spec.Containers[0].Image, "grpcurl") || !strings.Contains(script, "grpcurl") {
 			t.Errorf("test Pod %s does not use grpcurl", pod.Name)
+		}
+		// Under internal TLS health and reflection need the CA alone: the test pod holds no key.
+		if tls := want.internalTLS != ""; tls != strings.Contains(script, "-cacert /etc/infidraw/tls/ca.crt") || tls == strings.Contains(script, "-plaintext") {
+			t.Errorf("test Pod %s: internal TLS %v but script %q", pod.Name, tls, script)
+		}
+		for _, v := range pod.Spec.Volumes {
+			if v.Secret != nil && (len(v.Secret.Items) != 1 || v.Secret.Items[0].Key != "ca.crt") {
+				t.Errorf("test Pod %s mounts more of Secret %s than ca.crt", pod.Name, v.Secret.SecretName)
+			}
 		}
 		for _, c := range components {
 			if c.grpcPort == 0 {

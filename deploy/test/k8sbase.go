@@ -21,8 +21,8 @@ var baseFileOrder = []string{"serviceaccount", "migrations", "gateway", "realtim
 
 // KustomizeBase renders the chart with its default values and turns the result into plain manifests:
 // helm's own labels, annotations and hooks removed, no namespace (the overlay sets it), and without what
-// only Helm can do: the generated signing-key Secret (made by the operator instead) and the `helm test`
-// pods. It returns file name -> content, kustomization.yaml included.
+// only Helm can do: the generated signing-key and internal TLS Secrets (made by the operator instead) and
+// the `helm test` pods. It returns file name -> content, kustomization.yaml included.
 func KustomizeBase() (map[string][]byte, error) {
 	rendered, err := HelmTemplate()
 	if err != nil {
@@ -63,7 +63,8 @@ func KustomizeBase() (map[string][]byte, error) {
 	var k bytes.Buffer
 	k.WriteString(baseHeader)
 	k.WriteString("# Plain manifests equal to `helm template infidraw helm/infidraw` with default values. It expects the\n" +
-		"# Secrets infidraw-postgresql, infidraw-redis, infidraw-s3 and infidraw-gateway-keys (see deploy/README.md);\n" +
+		"# Secrets infidraw-postgresql, infidraw-redis, infidraw-s3, infidraw-gateway-keys and the internal TLS\n" +
+		"# Secrets infidraw-{gateway,realtime,tile-delta,snapshot}-internal-tls (see deploy/README.md);\n" +
 		"# overlays set the namespace, images, host names and settings (see overlays/example).\n")
 	k.WriteString("apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n")
 	for _, r := range resources {
@@ -99,8 +100,9 @@ func PlainDocuments(rendered []byte) ([]*yaml.Node, error) {
 			continue // helm test pods
 		case kind == "NetworkPolicy" && scalarAt(root, "metadata", "labels", "app.kubernetes.io/component") == "test":
 			continue // their NetworkPolicy
-		case kind == "Secret" && name == ReleaseName+"-gateway-keys":
-			continue // generated key material: the operator creates this Secret
+		case kind == "Secret" && (name == ReleaseName+"-gateway-keys" || name == ReleaseName+"-internal-ca" ||
+			strings.HasSuffix(name, "-internal-tls")):
+			continue // generated key material: the operator (or cert-manager) creates these Secrets
 		case hook != "" && kind != "Job":
 			return nil, fmt.Errorf("%s/%s: hook %q has no plain equivalent", kind, name, hook)
 		}

@@ -175,6 +175,27 @@ func checkNetworkPolicies(t *testing.T, s set, want expect) {
 			t.Errorf("%s -> %s:%d is not needed but allowed", f.from, f.to, f.port)
 		}
 	}
+	// The internal HTTP ports (metrics) admit only networkPolicy.metricsPeers: nobody by default. (The
+	// kubelet's probes come from the node, which NetworkPolicies never block.)
+	for _, c := range []struct {
+		name string
+		port int32
+	}{{"tile-delta", 9192}, {"snapshot", 9193}} {
+		for _, np := range m.policies {
+			if !m.selects(np.Spec.PodSelector, m.pods[c.name]) {
+				continue
+			}
+			for _, r := range np.Spec.Ingress {
+				switch {
+				case !m.portMatches(r.Ports, m.pods[c.name], c.port):
+				case !want.metricsPeers:
+					t.Errorf("%s:%d is open to %v although metricsPeers is empty (nobody)", c.name, c.port, r.From)
+				case len(r.From) == 0:
+					t.Errorf("%s:%d is open to everyone", c.name, c.port)
+				}
+			}
+		}
+	}
 	// snapshot is a pure renderer: DNS is its only egress.
 	for _, np := range m.policies {
 		if m.selects(np.Spec.PodSelector, m.pods["snapshot"]) {

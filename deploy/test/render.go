@@ -67,11 +67,12 @@ func HelmTemplate(extra ...string) ([]byte, error) {
 	return Run("helm", args...)
 }
 
-// Scheme knows the built-in Kubernetes API types plus Gateway API and Prometheus Operator types.
+// Scheme knows the built-in Kubernetes API types plus Gateway API, Prometheus Operator and cert-manager
+// Certificate types.
 func Scheme() *k8sruntime.Scheme {
 	s := k8sruntime.NewScheme()
 	for _, add := range []func(*k8sruntime.Scheme) error{
-		clientgoscheme.AddToScheme, gatewayv1.Install, monitoringv1.AddToScheme,
+		clientgoscheme.AddToScheme, gatewayv1.Install, monitoringv1.AddToScheme, addCertManager,
 	} {
 		if err := add(s); err != nil {
 			panic(err)

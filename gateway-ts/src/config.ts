@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
+import { createSecureContext } from 'node:tls';
 import { z } from 'zod';
 
 /** The gateway's configuration, read from the environment once at start-up (docs/contracts.md). */
@@ -13,6 +14,8 @@ export interface GatewayConfig {
   redisKeyPrefix: string;
   /** gRPC targets (host:port) of the services the gateway calls. */
   grpc: { realtime: string; tileDelta: string; snapshot: string; deadlineMs: number };
+  /** Mutual TLS to those services (PEM files); undefined: plaintext, for services on loopback. */
+  internalTls?: InternalTlsFiles;
   signingKeyDir: string;
   /** Origin the browser uses to reach the gateway: cookies, CSRF origin checks and share-link URLs. */
   publicOrigin: string;
@@ -58,6 +61,13 @@ export interface GatewayConfig {
 export interface RateLimit {
   max: number;
   windowSeconds: number;
+}
+
+/** The gateway's client certificate and key, and the CA that signs the services' certificates. */
+export interface InternalTlsFiles {
+  certFile: string;
+  keyFile: string;
+  caFile: string;
 }
 
 /** A filesystem directory (relative paths from the working directory, as tile-delta-go does) or an S3 bucket. */
@@ -212,7 +222,26 @@ const schema = z.object({
     }, 'must be file://dir or s3://bucket?endpoint=host:port[&region=…&secure=true]'),
   S3_ACCESS_KEY: z.string().default(''),
   S3_SECRET_KEY: z.string().default(''),
+  INTERNAL_TLS_CERT_FILE: z.string().optional(),
+  INTERNAL_TLS_KEY_FILE: z.string().optional(),
+  INTERNAL_TLS_CA_FILE: z.string().optional(),
 });
+
+/** All three INTERNAL_TLS_* files or none; when given they must make a TLS context (key matching the certificate). */
+function internalTls(e: z.infer<typeof schema>): InternalTlsFiles | undefined {
+  const files = { certFile: e.INTERNAL_TLS_CERT_FILE, keyFile: e.INTERNAL_TLS_KEY_FILE, caFile: e.INTERNAL_TLS_CA_FILE };
+  const given = Object.values(files).filter((f) => f !== undefined).length;
+  if (given === 0) return undefined;
+  if (given !== 3) throw new ConfigError(['INTERNAL_TLS_CERT_FILE, INTERNAL_TLS_KEY_FILE and INTERNAL_TLS_CA_FILE: set all three or none']);
+  const complete = files as InternalTlsFiles;
+  try {
+    createSecureContext({ cert: readFileSync(complete.certFile), key: readFileSync(complete.keyFile), ca: readFileSync(complete.caFile) });
+  } catch (err) {
+    const named = `INTERNAL_TLS_CERT_FILE=${complete.certFile}, INTERNAL_TLS_KEY_FILE=${complete.keyFile}, INTERNAL_TLS_CA_FILE=${complete.caFile}`;
+    throw new ConfigError([`${named}: ${(err as Error).message}`]);
+  }
+  return complete;
+}
 
 /** Reads and validates the configuration; throws ConfigError naming every bad variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig {
@@ -241,6 +270,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
       snapshot: e.SNAPSHOT_TARGET,
       deadlineMs: e.GATEWAY_GRPC_DEADLINE_MS,
     },
+    internalTls: internalTls(e),
     signingKeyDir: e.GATEWAY_SIGNING_KEY_DIR ? resolve(e.GATEWAY_SIGNING_KEY_DIR) : join(repoRoot, '.data', 'keys'),
     publicOrigin: e.GATEWAY_PUBLIC_ORIGIN.replace(/\/$/, ''),
     allowedOrigins: [...new Set([e.GATEWAY_PUBLIC_ORIGIN, ...e.GATEWAY_ALLOWED_ORIGINS].map((o) => new URL(o).origin))],

@@ -174,10 +174,10 @@ export interface Realtime {
 }
 
 /**
- * Starts bin/realtime-go on the given loopback ports, verifying tokens against `jwksUrl`, and waits until
- * it reports itself ready.
+ * Starts bin/realtime-go on the given loopback ports, verifying tokens against `jwksUrl`, with `env` added
+ * to its environment, and waits until it reports itself ready.
  */
-export async function startRealtime(ports: { http: number; grpc: number }, jwksUrl: string): Promise<Realtime> {
+export async function startRealtime(ports: { http: number; grpc: number }, jwksUrl: string, env: Record<string, string> = {}): Promise<Realtime> {
   const httpPort = ports.http;
   const grpcPort = ports.grpc;
   const output: string[] = [];
@@ -191,6 +191,7 @@ export async function startRealtime(ports: { http: number; grpc: number }, jwksU
       REALTIME_GRPC_LISTEN: `127.0.0.1:${grpcPort}`,
       REALTIME_JWKS_URL: jwksUrl,
       REALTIME_REPLICA_ID: `gw-test-${process.pid}`,
+      ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -235,8 +236,8 @@ export interface Stack {
   close(): Promise<void>;
 }
 
-/** A gateway wired to a real realtime-go (which verifies tokens against the gateway's JWKS). */
-export async function startStack(env: Record<string, string> = {}): Promise<Stack> {
+/** A gateway wired to a real realtime-go (which verifies tokens against the gateway's JWKS); each gets its env added. */
+export async function startStack(env: Record<string, string> = {}, realtimeEnv: Record<string, string> = {}): Promise<Stack> {
   const ports = { http: await freePort(), grpc: await freePort() };
   const gateway = await startGateway({
     REALTIME_TARGET: `127.0.0.1:${ports.grpc}`,
@@ -245,7 +246,7 @@ export async function startStack(env: Record<string, string> = {}): Promise<Stac
   });
   let realtime: Realtime;
   try {
-    realtime = await startRealtime(ports, `${gateway.url}/.well-known/jwks.json`);
+    realtime = await startRealtime(ports, `${gateway.url}/.well-known/jwks.json`, realtimeEnv);
   } catch (err) {
     await gateway.close();
     throw err;

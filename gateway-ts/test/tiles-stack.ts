@@ -49,14 +49,18 @@ export interface TileServices {
   stop(): Promise<void>;
 }
 
-/** snapshot-server and tile-delta-go on free loopback ports, writing snapshots to `objectStoreUrl`. */
-export async function startTileServices(objectStoreUrl: string, snapshotStrokes = 3): Promise<TileServices> {
+/** snapshot-server and tile-delta-go on free loopback ports, writing snapshots to `objectStoreUrl`, each with its `env` added. */
+export async function startTileServices(
+  objectStoreUrl: string,
+  snapshotStrokes = 3,
+  env: { snapshot?: Record<string, string>; tileDelta?: Record<string, string> } = {},
+): Promise<TileServices> {
   const [snapHttp, snapGrpc, tdHttp, tdGrpc] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
   const base = { PATH: process.env.PATH ?? '', LOG_LEVEL: 'warn' };
   const snapshot = new Service(
     'snapshot-rs',
     spawn(SNAPSHOT_BIN, [], {
-      env: { ...base, SNAPSHOT_HTTP_LISTEN: `127.0.0.1:${snapHttp}`, SNAPSHOT_GRPC_LISTEN: `127.0.0.1:${snapGrpc}` },
+      env: { ...base, SNAPSHOT_HTTP_LISTEN: `127.0.0.1:${snapHttp}`, SNAPSHOT_GRPC_LISTEN: `127.0.0.1:${snapGrpc}`, ...env.snapshot },
       stdio: ['ignore', 'pipe', 'pipe'],
     }),
   );
@@ -73,6 +77,7 @@ export async function startTileServices(objectStoreUrl: string, snapshotStrokes 
         S3_ACCESS_KEY: process.env.S3_ACCESS_KEY ?? '',
         S3_SECRET_KEY: process.env.S3_SECRET_KEY ?? '',
         TILE_DELTA_SNAPSHOT_STROKES: String(snapshotStrokes),
+        ...env.tileDelta,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     }),

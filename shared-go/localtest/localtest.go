@@ -1,5 +1,5 @@
 // Package localtest helps tests and benchmarks that run real servers on this machine: free loopback
-// ports and waiting for a server's readiness.
+// ports, waiting for a server's readiness, and a throwaway CA for internal mutual TLS.
 package localtest
 
 import (

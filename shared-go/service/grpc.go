@@ -42,9 +42,14 @@ func (m *GRPCMetrics) stream(srv any, ss grpc.ServerStream, info *grpc.StreamSer
 }
 
 // NewGRPCServer returns a server with metrics interceptors, grpc.health.v1 from readiness and server
-// reflection, so that `grpcurl -plaintext host:port list` works.
-func NewGRPCServer(m *GRPCMetrics, ready *Readiness, opts ...grpc.ServerOption) *grpc.Server {
+// reflection, so that `grpcurl host:port list` works (with -plaintext, or -cacert under internal TLS).
+// With mtls (non-nil) it speaks TLS and refuses infidraw methods to callers without a client
+// certificate; refusals are counted like any other call.
+func NewGRPCServer(m *GRPCMetrics, ready *Readiness, mtls *MutualTLS, opts ...grpc.ServerOption) *grpc.Server {
 	opts = append(opts, grpc.ChainUnaryInterceptor(m.unary), grpc.ChainStreamInterceptor(m.stream))
+	if mtls != nil {
+		opts = append(opts, mtls.serverOptions()...)
+	}
 	s := grpc.NewServer(opts...)
 	healthpb.RegisterHealthServer(s, ready.GRPC())
 	reflection.Register(s)

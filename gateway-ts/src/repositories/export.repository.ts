@@ -1,8 +1,9 @@
 import { Inject, Injectable, OnModuleDestroy } from '@nestjs/common';
-import { credentials, Metadata, status as GrpcStatus } from '@grpc/grpc-js';
+import { Metadata, status as GrpcStatus } from '@grpc/grpc-js';
 import { CONFIG, GatewayConfig } from '../config';
 import { ExportRegionRequest, ExportRegionResponse, TileDeltaServiceClient } from '../gen/infidraw/tile/v1/tile';
 import { MetricsService } from '../services/metrics.service';
+import { InternalCredentials } from './internal-credentials';
 
 /** Rendering a region can take many tile renders: a longer deadline than the other calls. */
 export const EXPORT_DEADLINE_MS = 60_000;
@@ -15,8 +16,9 @@ export class ExportRepository implements OnModuleDestroy {
   constructor(
     @Inject(CONFIG) config: GatewayConfig,
     private readonly metrics: MetricsService,
+    internal: InternalCredentials,
   ) {
-    this.client = new TileDeltaServiceClient(config.grpc.tileDelta, credentials.createInsecure(), {
+    this.client = new TileDeltaServiceClient(config.grpc.tileDelta, internal.channel, {
       'grpc.keepalive_time_ms': 30_000,
       'grpc.max_reconnect_backoff_ms': 5000,
       // A 16 Mpx PNG of noise is at most 64 MiB plus framing.

@@ -1,7 +1,8 @@
 import { Inject, Injectable, OnModuleDestroy } from '@nestjs/common';
 import { BinaryReader, BinaryWriter } from '@bufbuild/protobuf/wire';
-import { Client, credentials, makeGenericClientConstructor, Metadata, ServiceError } from '@grpc/grpc-js';
+import { ChannelCredentials, Client, makeGenericClientConstructor, Metadata, ServiceError } from '@grpc/grpc-js';
 import { CONFIG, GatewayConfig } from '../config';
+import { InternalCredentials } from './internal-credentials';
 
 /** grpc.health.v1.HealthCheckResponse.ServingStatus */
 export enum ServingStatus {
@@ -69,7 +70,7 @@ type HealthClient = Client & {
 };
 const HealthClientCtor = makeGenericClientConstructor(healthService, 'grpc.health.v1.Health') as unknown as new (
   address: string,
-  creds: ReturnType<typeof credentials.createInsecure>,
+  creds: ChannelCredentials,
   options?: Record<string, number>,
 ) => HealthClient;
 
@@ -81,14 +82,16 @@ export type GrpcDependency = 'realtime' | 'tile-delta' | 'snapshot';
 export class GrpcHealthRepository implements OnModuleDestroy {
   private readonly clients: Record<GrpcDependency, HealthClient>;
 
-  constructor(@Inject(CONFIG) private readonly config: GatewayConfig) {
-    const insecure = credentials.createInsecure();
+  constructor(
+    @Inject(CONFIG) private readonly config: GatewayConfig,
+    internal: InternalCredentials,
+  ) {
     // A service that comes back is seen within seconds, not after grpc-js's default 2-minute backoff.
     const options = { 'grpc.max_reconnect_backoff_ms': 5000 };
     this.clients = {
-      realtime: new HealthClientCtor(config.grpc.realtime, insecure, options),
-      'tile-delta': new HealthClientCtor(config.grpc.tileDelta, insecure, options),
-      snapshot: new HealthClientCtor(config.grpc.snapshot, insecure, options),
+      realtime: new HealthClientCtor(config.grpc.realtime, internal.channel, options),
+      'tile-delta': new HealthClientCtor(config.grpc.tileDelta, internal.channel, options),
+      snapshot: new HealthClientCtor(config.grpc.snapshot, internal.channel, options),
     };
   }
 

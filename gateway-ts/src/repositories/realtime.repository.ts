@@ -1,7 +1,8 @@
 import { Inject, Injectable, OnModuleDestroy } from '@nestjs/common';
-import { CallOptions, ClientUnaryCall, credentials, Metadata, ServiceError, status as GrpcStatus, StatusObject } from '@grpc/grpc-js';
+import { CallOptions, ClientUnaryCall, Metadata, ServiceError, status as GrpcStatus, StatusObject } from '@grpc/grpc-js';
 import { MetricsService } from '../services/metrics.service';
 import { CONFIG, GatewayConfig } from '../config';
+import { InternalCredentials } from './internal-credentials';
 import {
   CloseRoomResponse,
   DisconnectUserResponse,
@@ -36,8 +37,9 @@ export class RealtimeRepository implements OnModuleDestroy {
   constructor(
     @Inject(CONFIG) private readonly config: GatewayConfig,
     private readonly metrics: MetricsService,
+    internal: InternalCredentials,
   ) {
-    this.client = new RealtimeServiceClient(config.grpc.realtime, credentials.createInsecure(), {
+    this.client = new RealtimeServiceClient(config.grpc.realtime, internal.channel, {
       'grpc.keepalive_time_ms': 30_000,
       // Reconnect within seconds once realtime-go is back, not after grpc-js's default 2-minute backoff.
       'grpc.max_reconnect_backoff_ms': 5000,

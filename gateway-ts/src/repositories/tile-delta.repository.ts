@@ -1,5 +1,5 @@
 import { Inject, Injectable, OnModuleDestroy } from '@nestjs/common';
-import { CallOptions, ClientUnaryCall, credentials, Metadata, ServiceError, status as GrpcStatus } from '@grpc/grpc-js';
+import { CallOptions, ClientUnaryCall, Metadata, ServiceError, status as GrpcStatus } from '@grpc/grpc-js';
 import { CONFIG, GatewayConfig } from '../config';
 import {
   GetTilesRequest,
@@ -10,6 +10,7 @@ import {
   TileDeltaServiceClient,
 } from '../gen/infidraw/tile/v1/tile';
 import { MetricsService } from '../services/metrics.service';
+import { InternalCredentials } from './internal-credentials';
 
 type Callback<Res> = (err: ServiceError | null, res: Res) => void;
 type Invoke<Res> = (meta: Metadata, opts: Partial<CallOptions>, cb: Callback<Res>) => ClientUnaryCall;
@@ -22,8 +23,9 @@ export class TileDeltaRepository implements OnModuleDestroy {
   constructor(
     @Inject(CONFIG) private readonly config: GatewayConfig,
     private readonly metrics: MetricsService,
+    internal: InternalCredentials,
   ) {
-    this.client = new TileDeltaServiceClient(config.grpc.tileDelta, credentials.createInsecure(), {
+    this.client = new TileDeltaServiceClient(config.grpc.tileDelta, internal.channel, {
       'grpc.keepalive_time_ms': 30_000,
       'grpc.max_reconnect_backoff_ms': 5000,
       // A viewport of 256 tiles with their deltas can be large.

@@ -323,29 +323,99 @@ topologySpreadConstraints:
 {{- default "IfNotPresent" .pullPolicy -}}
 {{- end }}
 
-{{/* Readiness/liveness/startup probes for a gRPC service: (dict "port" 9091 "service" "infidraw.x.v1.Y"). */}}
-{{- define "infidraw.grpcProbes" -}}
+{{/*
+Probes of every service, on its HTTP port (kubelet gRPC probes cannot speak TLS, and /healthz reports the
+same readiness as grpc.health.v1): startup and readiness on /healthz; liveness only checks that the server
+accepts connections, since /healthz answers 503 while a dependency (PostgreSQL, Redis) is down, which must
+take the pod out of its Services, not restart it.
+*/}}
+{{- define "infidraw.probes" -}}
 startupProbe:
-  grpc:
-    port: {{ .port }}
-    service: ""
+  httpGet:
+    path: /healthz
+    port: http
   periodSeconds: 2
   timeoutSeconds: 2
   failureThreshold: 60
 livenessProbe:
-  grpc:
-    port: {{ .port }}
-    service: ""
+  tcpSocket:
+    port: http
   periodSeconds: 10
   timeoutSeconds: 3
   failureThreshold: 3
 readinessProbe:
-  grpc:
-    port: {{ .port }}
-    service: {{ .service }}
+  httpGet:
+    path: /healthz
+    port: http
   periodSeconds: 5
   timeoutSeconds: 3
   failureThreshold: 2
+{{- end }}
+
+{{/* ---------- Internal mutual TLS (docs/contracts.md: INTERNAL_TLS_*) ---------- */}}
+
+{{/* Where a component's certificate files live in its pods. */}}
+{{- define "infidraw.internalTLS.dir" -}}/etc/infidraw/tls{{- end }}
+
+{{/* Secret with a component's tls.crt, tls.key and ca.crt: (dict "root" $ "component" "tile-delta" "key" "tileDelta"). */}}
+{{- define "infidraw.internalTLS.secretName" -}}
+{{- $t := .root.Values.internalTLS -}}
+{{- if eq $t.source "existingSecrets" -}}
+{{- required (printf "internalTLS.existingSecrets.%s is required with internalTLS.source=existingSecrets" .key) (index $t.existingSecrets .key) -}}
+{{- else -}}
+{{- printf "%s-internal-tls" (include "infidraw.componentName" .) -}}
+{{- end -}}
+{{- end }}
+
+{{/*
+DNS names of a component's certificate: its Services (the names clients dial and verify) with and
+without the namespace. The first, the Service name, is also the name other services admit it by.
+*/}}
+{{- define "infidraw.internalTLS.dnsNames" -}}
+{{- $svc := include "infidraw.componentName" . -}}
+{{- $ns := .root.Release.Namespace -}}
+{{- $names := list -}}
+{{- range $name := list $svc (printf "%s-headless" $svc) -}}
+{{- $names = concat $names (list $name (printf "%s.%s" $name $ns) (printf "%s.%s.svc" $name $ns)) -}}
+{{- end -}}
+{{- toJson $names -}}
+{{- end }}
+
+{{/* INTERNAL_TLS_* env: (dict "root" $ "allowed" (list "gateway")), allowed naming the client components. */}}
+{{- define "infidraw.env.internalTLS" -}}
+{{- if .root.Values.internalTLS.enabled }}
+{{- $dir := include "infidraw.internalTLS.dir" . }}
+- name: INTERNAL_TLS_CERT_FILE
+  value: {{ printf "%s/tls.crt" $dir }}
+- name: INTERNAL_TLS_KEY_FILE
+  value: {{ printf "%s/tls.key" $dir }}
+- name: INTERNAL_TLS_CA_FILE
+  value: {{ printf "%s/ca.crt" $dir }}
+{{- if .allowed }}
+{{- $names := list }}
+{{- range $c := .allowed }}{{ $names = append $names (include "infidraw.componentName" (dict "root" $.root "component" $c)) }}{{ end }}
+- name: INTERNAL_TLS_ALLOWED_CLIENTS
+  value: {{ join "," $names | quote }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{- define "infidraw.volumeMounts.internalTLS" -}}
+{{- if .Values.internalTLS.enabled }}
+- name: internal-tls
+  mountPath: {{ include "infidraw.internalTLS.dir" . }}
+  readOnly: true
+{{- end }}
+{{- end }}
+
+{{/* The Secret mounted whole (not by subPath), so that the kubelet's updates reach the running pod. */}}
+{{- define "infidraw.volumes.internalTLS" -}}
+{{- if .root.Values.internalTLS.enabled }}
+- name: internal-tls
+  secret:
+    secretName: {{ include "infidraw.internalTLS.secretName" . }}
+    defaultMode: 0440
+{{- end }}
 {{- end }}
 
 {{/* preStop pause so that endpoints are removed before SIGTERM (native sleep: no shell in the image). */}}

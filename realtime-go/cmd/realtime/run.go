@@ -101,7 +101,11 @@ func run(ctx context.Context, args []string, environ []string) error {
 	mux := service.HTTPMux(reg, ready)
 	mux.Handle("GET /ws", wsHandler)
 
-	gs := service.NewGRPCServer(service.NewGRPCMetrics(reg), ready)
+	mtls, err := cfg.InternalTLS.Load(log)
+	if err != nil {
+		return err
+	}
+	gs := service.NewGRPCServer(service.NewGRPCMetrics(reg), ready, mtls)
 	realtimev1.RegisterRealtimeServiceServer(gs, &grpcapi.Server{Store: store, Writer: writer, Hub: h, Cache: cache, Log: log,
 		DefaultPage: cfg.PageSize, MaxPage: 10 * cfg.PageSize, PageBytes: cfg.PageBytes, MaxIngest: 1000, CacheTimeout: 250 * time.Millisecond})
 

@@ -20,6 +20,8 @@ type Config struct {
 	DevJWKS        string
 	AllowedOrigins []string
 	Replica        string
+	// InternalTLS secures the gRPC port (INTERNAL_TLS_*); without it the port should stay on loopback.
+	InternalTLS service.InternalTLS
 
 	Tick           time.Duration
 	WriteShards    int
@@ -39,10 +41,12 @@ type Config struct {
 // Load reads and validates the configuration; the error names every bad value.
 func Load(environ []string) (Config, error) {
 	e := service.NewEnv(environ)
+	// The gRPC port authenticates nobody without internal TLS: it listens on loopback unless told
+	// otherwise (the chart binds it to the pod's interfaces and sets INTERNAL_TLS_*).
 	c := Config{
 		LogLevel:       e.String("LOG_LEVEL", "info"),
 		HTTPListen:     e.Addr("REALTIME_HTTP_LISTEN", ":8081"),
-		GRPCListen:     e.Addr("REALTIME_GRPC_LISTEN", ":9091"),
+		GRPCListen:     e.Addr("REALTIME_GRPC_LISTEN", "127.0.0.1:9091"),
 		DatabaseURL:    e.String("DATABASE_URL", "postgres://infidraw:infidraw@127.0.0.1:55432/infidraw?sslmode=disable"),
 		RedisURL:       e.String("REDIS_URL", "redis://127.0.0.1:56379/0"),
 		JWKSURL:        e.String("REALTIME_JWKS_URL", "http://127.0.0.1:8080/.well-known/jwks.json"),
@@ -59,7 +63,8 @@ func Load(environ []string) (Config, error) {
 		PageBytes:      e.Int("REALTIME_PAGE_BYTES", 1<<20, 16<<10, 3<<20),
 		PageCacheTTL:   e.Duration("REALTIME_PAGE_CACHE_TTL", 10*time.Second, time.Second, time.Hour),
 		// At most 2 s: access taken away must end live connections within 2 s (docs/security.md).
-		AccessPoll: e.Duration("REALTIME_ACCESS_POLL", 500*time.Millisecond, 50*time.Millisecond, 2*time.Second),
+		AccessPoll:  e.Duration("REALTIME_ACCESS_POLL", 500*time.Millisecond, 50*time.Millisecond, 2*time.Second),
+		InternalTLS: e.InternalTLS(),
 	}
 	origins := e.String("REALTIME_ALLOWED_ORIGINS", "http://localhost:8080,http://127.0.0.1:8080")
 	for _, o := range strings.Split(origins, ",") {

@@ -34,3 +34,37 @@ func TestAccessPoll(t *testing.T) {
 		})
 	}
 }
+
+// gRPC authenticates nobody without internal TLS, so by default it listens on loopback only; /ws is public.
+func TestDefaultListenAddresses(t *testing.T) {
+	c, err := Load(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.GRPCListen != "127.0.0.1:9091" {
+		t.Errorf("default gRPC listen %q, want 127.0.0.1:9091", c.GRPCListen)
+	}
+	if c.HTTPListen != ":8081" {
+		t.Errorf("default HTTP listen %q, want :8081 (browsers reach /ws)", c.HTTPListen)
+	}
+	if c.InternalTLS.Enabled() {
+		t.Error("internal TLS enabled without files")
+	}
+}
+
+func TestInternalTLSNeedsAllThreeFiles(t *testing.T) {
+	for _, env := range [][]string{
+		{"INTERNAL_TLS_CERT_FILE=/c"},
+		{"INTERNAL_TLS_CERT_FILE=/c", "INTERNAL_TLS_KEY_FILE=/k"},
+		{"INTERNAL_TLS_CA_FILE=/ca"},
+		{"INTERNAL_TLS_ALLOWED_CLIENTS=gateway"},
+	} {
+		if _, err := Load(env); err == nil || !strings.Contains(err.Error(), "INTERNAL_TLS_") {
+			t.Errorf("%v: %v, want an error naming INTERNAL_TLS_", env, err)
+		}
+	}
+	c, err := Load([]string{"INTERNAL_TLS_CERT_FILE=/c", "INTERNAL_TLS_KEY_FILE=/k", "INTERNAL_TLS_CA_FILE=/ca", "INTERNAL_TLS_ALLOWED_CLIENTS=gateway, admin"})
+	if err != nil || !c.InternalTLS.Enabled() || strings.Join(c.InternalTLS.AllowedClients, "|") != "gateway|admin" {
+		t.Fatalf("%+v %v", c.InternalTLS, err)
+	}
+}

@@ -2,11 +2,14 @@
 
 use std::fmt;
 use std::net::{SocketAddr, ToSocketAddrs};
+use std::path::PathBuf;
 
-/// Default gRPC listen address.
-pub const DEFAULT_GRPC_LISTEN: &str = "0.0.0.0:9093";
-/// Default HTTP (health, metrics) listen address.
-pub const DEFAULT_HTTP_LISTEN: &str = "0.0.0.0:9193";
+use tokio_rustls::rustls::pki_types::ServerName;
+
+/// Default gRPC listen address: loopback, since gRPC authenticates nobody without internal TLS.
+pub const DEFAULT_GRPC_LISTEN: &str = "127.0.0.1:9093";
+/// Default HTTP (health, metrics) listen address: loopback, since metrics are internal.
+pub const DEFAULT_HTTP_LISTEN: &str = "127.0.0.1:9193";
 /// Default largest accepted request message: 32 MiB.
 pub const DEFAULT_MAX_REQUEST_BYTES: usize = 32 << 20;
 /// Default memory for decoded tiles kept for their next incremental render: 64 MiB, about 170
@@ -44,6 +47,21 @@ impl LogLevel {
     }
 }
 
+/// Mutual TLS on the gRPC port (`INTERNAL_TLS_*`, docs/contracts.md): PEM files of the server's
+/// certificate and key and of the CA whose signature a client certificate needs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InternalTls {
+    /// `INTERNAL_TLS_CERT_FILE`: the certificate chain, leaf first.
+    pub cert_file: PathBuf,
+    /// `INTERNAL_TLS_KEY_FILE`: its private key.
+    pub key_file: PathBuf,
+    /// `INTERNAL_TLS_CA_FILE`: the CA certificates clients must be signed by.
+    pub ca_file: PathBuf,
+    /// `INTERNAL_TLS_ALLOWED_CLIENTS`: names (DNS subjectAltNames) a client certificate must carry
+    /// one of to render; empty: any certificate the CA signed.
+    pub allowed_clients: Vec<String>,
+}
+
 /// The server's settings.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Config {
@@ -58,6 +76,8 @@ pub struct Config {
     pub base_cache_bytes: usize,
     /// `LOG_LEVEL`.
     pub log_level: LogLevel,
+    /// Mutual TLS on the gRPC port; `None`: plaintext (for loopback).
+    pub internal_tls: Option<InternalTls>,
 }
 
 /// A variable with a value the server cannot use.
@@ -144,7 +164,58 @@ impl Config {
             max_request_bytes,
             base_cache_bytes: base_cache_mb << 20,
             log_level,
+            internal_tls: internal_tls(var)?,
         })
+    }
+}
+
+/// The `INTERNAL_TLS_*` files: all three or none; allowed client names only with them.
+fn internal_tls(var: impl Fn(&str) -> Option<String>) -> Result<Option<InternalTls>, ConfigError> {
+    const FILES: [&str; 3] = [
+        "INTERNAL_TLS_CERT_FILE",
+        "INTERNAL_TLS_KEY_FILE",
+        "INTERNAL_TLS_CA_FILE",
+    ];
+    let files = FILES.map(|name| var(name).map(|v| v.trim().to_string()));
+    let allowed: Vec<String> = var("INTERNAL_TLS_ALLOWED_CLIENTS")
+        .iter()
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+        .map(String::from)
+        .collect();
+    if let Some(bad) = allowed
+        .iter()
+        .find(|n| ServerName::try_from(n.as_str()).is_err())
+    {
+        return Err(ConfigError {
+            var: "INTERNAL_TLS_ALLOWED_CLIENTS",
+            value: bad.clone(),
+            expected: "comma-separated DNS names".into(),
+        });
+    }
+    match files {
+        [Some(cert), Some(key), Some(ca)] => Ok(Some(InternalTls {
+            cert_file: cert.into(),
+            key_file: key.into(),
+            ca_file: ca.into(),
+            allowed_clients: allowed,
+        })),
+        [None, None, None] if allowed.is_empty() => Ok(None),
+        ref given => {
+            let missing = FILES
+                .iter()
+                .zip(given)
+                .find(|(_, v)| v.is_none())
+                .map_or(FILES[0], |(name, _)| name);
+            Err(ConfigError {
+                var: missing,
+                value: String::new(),
+                expected: "a PEM file: INTERNAL_TLS_CERT_FILE, INTERNAL_TLS_KEY_FILE and \
+                           INTERNAL_TLS_CA_FILE go together (INTERNAL_TLS_ALLOWED_CLIENTS needs them)"
+                    .into(),
+            })
+        }
     }
 }
 
@@ -215,8 +286,10 @@ mod tests {
     #[test]
     fn defaults() {
         let c = cfg(&[]).unwrap();
-        assert_eq!(c.grpc_listen, "0.0.0.0:9093".parse().unwrap());
-        assert_eq!(c.http_listen, "0.0.0.0:9193".parse().unwrap());
+        // Both ports are internal: loopback unless told otherwise.
+        assert_eq!(c.grpc_listen, "127.0.0.1:9093".parse().unwrap());
+        assert_eq!(c.http_listen, "127.0.0.1:9193".parse().unwrap());
+        assert_eq!(c.internal_tls, None);
         assert_eq!(c.max_request_bytes, 33_554_432);
         assert_eq!(c.base_cache_bytes, 64 << 20);
         assert_eq!(c.log_level, LogLevel::Info);
@@ -239,6 +312,20 @@ mod tests {
         assert_eq!(c.max_request_bytes, 1 << 20);
         assert_eq!(c.log_level, LogLevel::Debug);
         assert!(cfg(&[("SNAPSHOT_GRPC_LISTEN", "localhost:19093")]).is_ok());
+        let tls = cfg(&[
+            ("INTERNAL_TLS_CERT_FILE", "/tls/tls.crt"),
+            ("INTERNAL_TLS_KEY_FILE", "/tls/tls.key"),
+            ("INTERNAL_TLS_CA_FILE", "/tls/ca.crt"),
+            (
+                "INTERNAL_TLS_ALLOWED_CLIENTS",
+                "infidraw-tile-delta, gateway",
+            ),
+        ])
+        .unwrap()
+        .internal_tls
+        .unwrap();
+        assert_eq!(tls.ca_file, PathBuf::from("/tls/ca.crt"));
+        assert_eq!(tls.allowed_clients, ["infidraw-tile-delta", "gateway"]);
         assert!(cfg(&[("SNAPSHOT_GRPC_LISTEN", "[::1]:19093")]).is_ok());
     }
 
@@ -260,6 +347,29 @@ mod tests {
             let e = cfg(&[(var, value)]).unwrap_err();
             assert_eq!(e.var, var, "{value}");
             assert!(e.to_string().starts_with(&format!("{var}=")), "{e}");
+        }
+        for (vars, var) in [
+            (
+                &[
+                    ("INTERNAL_TLS_CERT_FILE", "/c"),
+                    ("INTERNAL_TLS_KEY_FILE", "/k"),
+                ][..],
+                "INTERNAL_TLS_CA_FILE",
+            ),
+            (
+                &[("INTERNAL_TLS_CA_FILE", "/ca")][..],
+                "INTERNAL_TLS_CERT_FILE",
+            ),
+            (
+                &[("INTERNAL_TLS_ALLOWED_CLIENTS", "tile-delta")][..],
+                "INTERNAL_TLS_CERT_FILE",
+            ),
+            (
+                &[("INTERNAL_TLS_ALLOWED_CLIENTS", "not a name")][..],
+                "INTERNAL_TLS_ALLOWED_CLIENTS",
+            ),
+        ] {
+            assert_eq!(cfg(vars).unwrap_err().var, var, "{vars:?}");
         }
         let e = cfg(&[
             ("SNAPSHOT_GRPC_LISTEN", "127.0.0.1:9000"),

@@ -1,5 +1,7 @@
 //! snapshot-rs server: the gRPC `infidraw.render.v1.RenderService` over [`infidraw_render`], plus
-//! health, reflection and an HTTP port for `/healthz` and `/metrics`.
+//! health, reflection and an HTTP port for `/healthz` and `/metrics`. With [`InternalTls`] the gRPC
+//! port speaks mutual TLS: rendering needs a client certificate the CA signed, health and reflection
+//! do not.
 //!
 //! The binary (`snapshot-server`) reads a [`Config`] from the environment, binds a [`Server`] and
 //! runs it until SIGTERM or SIGINT. Tests bind one on `127.0.0.1:0` the same way.
@@ -11,10 +13,11 @@ mod metrics;
 pub mod proto;
 mod server;
 mod service;
+mod tls;
 
 pub use config::{
     Config, ConfigError, DEFAULT_BASE_CACHE_MB, DEFAULT_GRPC_LISTEN, DEFAULT_HTTP_LISTEN,
-    DEFAULT_MAX_REQUEST_BYTES, LogLevel,
+    DEFAULT_MAX_REQUEST_BYTES, InternalTls, LogLevel,
 };
 pub use metrics::Metrics;
 pub use server::{DRAIN_TIMEOUT, ServeError, Server};

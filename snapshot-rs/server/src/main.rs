@@ -30,7 +30,7 @@ fn main() -> ExitCode {
         let server = match Server::bind(config).await {
             Ok(s) => s,
             Err(e) => {
-                error!(error = %e, "cannot listen");
+                error!(error = %e, "cannot start");
                 eprintln!("snapshot-server: {e}");
                 return ExitCode::FAILURE;
             }

@@ -3,6 +3,7 @@
 use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -11,6 +12,7 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio_stream::wrappers::TcpListenerStream;
 use tonic::server::NamedService;
+use tonic::service::interceptor::InterceptedService;
 use tonic_health::ServingStatus;
 use tracing::{info, warn};
 
@@ -20,6 +22,7 @@ use crate::metrics::Metrics;
 use crate::proto;
 use crate::proto::render::v1::render_service_server::RenderServiceServer;
 use crate::service::{RenderSvc, Renderer};
+use crate::tls::{self, ClientAuth, Reloader};
 
 /// How long in-flight requests may take to finish after a shutdown signal.
 pub const DRAIN_TIMEOUT: Duration = Duration::from_secs(25);
@@ -32,18 +35,29 @@ pub struct Server {
     config: Config,
     grpc: TcpListener,
     http: TcpListener,
+    tls: Option<Arc<Reloader>>,
 }
 
 impl Server {
-    /// Binds the gRPC and HTTP listen addresses (port 0 picks a free port).
+    /// Reads the internal TLS files, if configured, and binds the gRPC and HTTP listen addresses
+    /// (port 0 picks a free port). An error names the file or address that cannot be used.
     pub async fn bind(config: Config) -> io::Result<Server> {
+        let tls = match &config.internal_tls {
+            Some(files) => Some(Arc::new(Reloader::load(files.clone())?)),
+            None => None,
+        };
         let grpc = TcpListener::bind(config.grpc_listen).await.map_err(|e| {
             io::Error::new(e.kind(), format!("gRPC listen {}: {e}", config.grpc_listen))
         })?;
         let http = TcpListener::bind(config.http_listen).await.map_err(|e| {
             io::Error::new(e.kind(), format!("HTTP listen {}: {e}", config.http_listen))
         })?;
-        Ok(Server { config, grpc, http })
+        Ok(Server {
+            config,
+            grpc,
+            http,
+            tls,
+        })
     }
 
     /// The bound gRPC address.
@@ -66,8 +80,11 @@ impl Server {
         let parallelism = std::thread::available_parallelism().map_or(1, |n| n.get());
         let metrics = Metrics::new();
         let renderer = Renderer::new(parallelism, metrics.clone(), self.config.base_cache_bytes);
-        let render = RenderServiceServer::new(RenderSvc::new(renderer, parallelism))
-            .max_decoding_message_size(self.config.max_request_bytes);
+        let render = InterceptedService::new(
+            RenderServiceServer::new(RenderSvc::new(renderer, parallelism))
+                .max_decoding_message_size(self.config.max_request_bytes),
+            ClientAuth::new(self.config.internal_tls.as_ref()),
+        );
 
         let (health_reporter, health) = tonic_health::server::health_reporter();
         health_reporter
@@ -113,22 +130,33 @@ impl Server {
             let _ = rx.wait_for(|s| *s).await;
         };
 
-        let grpc = tonic::transport::Server::builder()
-            .tcp_nodelay(true)
-            .add_service(health)
+        let routes = tonic::service::Routes::new(health)
             .add_service(reflection_v1)
             .add_service(reflection_v1alpha)
-            .add_service(render)
-            .serve_with_incoming_shutdown(
-                TcpListenerStream::new(self.grpc),
-                stopped(stop_rx.clone()),
-            );
+            .add_service(render);
+        let grpc = tonic::transport::Server::builder()
+            .tcp_nodelay(true)
+            .add_routes(routes);
+        let grpc_stopped = stopped(stop_rx.clone());
+        let grpc: Pin<Box<dyn Future<Output = Result<(), tonic::transport::Error>> + Send>> =
+            match self.tls {
+                Some(tls) => Box::pin(
+                    grpc.serve_with_incoming_shutdown(tls::incoming(self.grpc, tls), grpc_stopped),
+                ),
+                None => {
+                    Box::pin(grpc.serve_with_incoming_shutdown(
+                        TcpListenerStream::new(self.grpc),
+                        grpc_stopped,
+                    ))
+                }
+            };
         let http = axum::serve(self.http, http::router(metrics, ready))
             .with_graceful_shutdown(stopped(stop_rx.clone()));
         info!(
             grpc = %grpc_addr,
             http = %http_addr,
             max_request_bytes = self.config.max_request_bytes,
+            internal_tls = self.config.internal_tls.is_some(),
             parallelism,
             "listening"
         );

@@ -37,7 +37,11 @@ func run(ctx context.Context, args []string, environ []string) error {
 		return fmt.Errorf("database: %w", err)
 	}
 	defer pool.Close()
-	renderer, err := renderclient.Dial(cfg.SnapshotTarget)
+	mtls, err := cfg.InternalTLS.Load(log)
+	if err != nil {
+		return err
+	}
+	renderer, err := renderclient.Dial(cfg.SnapshotTarget, service.DialCredentials(mtls))
 	if err != nil {
 		return err
 	}
@@ -60,7 +64,7 @@ func run(ctx context.Context, args []string, environ []string) error {
 	reader.Sink = snaps
 	// Readiness follows the database only: tiles are still read when snapshot-rs is down.
 	ready := service.NewReadiness(log, map[string]service.Check{"postgres": reader.Ping}, tilev1.TileDeltaService_ServiceDesc.ServiceName)
-	gs := service.NewGRPCServer(service.NewGRPCMetrics(reg), ready)
+	gs := service.NewGRPCServer(service.NewGRPCMetrics(reg), ready, mtls)
 	tilev1.RegisterTileDeltaServiceServer(gs, &grpcapi.Server{Tiles: reader, Renderer: router, Objects: store, Snapshots: snaps, Log: log,
 		Bound:    tiles.Bound{Strokes: cfg.MaxDeltaStrokes, Bytes: cfg.MaxDeltaBytes},
 		Hits:     reader,

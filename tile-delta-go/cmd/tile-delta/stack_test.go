@@ -16,6 +16,7 @@ import (
 
 	"github.com/google/uuid"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
 
 	realtimev1 "github.com/infidraw/infidraw/gen/go/infidraw/realtime/v1"
@@ -83,9 +84,9 @@ func (p *proc) kill() {
 	_ = p.cmd.Wait()
 	p.cmd = nil
 }
-func dial(t *testing.T, addr string) *grpc.ClientConn {
+func dial(t *testing.T, addr string, creds credentials.TransportCredentials) *grpc.ClientConn {
 	t.Helper()
-	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(creds))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,6 +97,7 @@ func dial(t *testing.T, addr string) *grpc.ClientConn {
 type stack struct {
 	realtime     realtimev1.RealtimeServiceClient
 	tiles        tilev1.TileDeltaServiceClient
+	tileGRPC     string // gRPC address of tile-delta-go
 	snapshot     string // gRPC address of snapshot-rs
 	snapshotHTTP string
 	snapshotProc *proc
@@ -103,22 +105,38 @@ type stack struct {
 	objects      string // directory of the file object store
 }
 
+// stackOptions add environment to each service, and give the credentials the test's clients (in the
+// gateway's place) dial with; nil means plaintext.
+type stackOptions struct {
+	snapshot, realtime, tileDelta []string
+	creds                         credentials.TransportCredentials
+}
+
 // startStack runs snapshot-rs, realtime-go and tile-delta-go (in process, with env added to its
 // configuration).
 func startStack(t *testing.T, env ...string) *stack {
+	t.Helper()
+	return startStackWith(t, stackOptions{tileDelta: env})
+}
+
+func startStackWith(t *testing.T, o stackOptions) *stack {
 	t.Helper()
 	db, rd := os.Getenv("TEST_DATABASE_URL"), os.Getenv("REDIS_URL")
 	if db == "" || rd == "" {
 		t.Fatal("TEST_DATABASE_URL and REDIS_URL must point at the backing services (make test starts them)")
 	}
+	if o.creds == nil {
+		o.creds = insecure.NewCredentials()
+	}
 	snapHTTP, snapGRPC := freeAddr(t), freeAddr(t)
 	snap := startProcess(t, binary(t, "SNAPSHOT_BIN", "../../../target/release/snapshot-server"),
-		"SNAPSHOT_HTTP_LISTEN="+snapHTTP, "SNAPSHOT_GRPC_LISTEN="+snapGRPC, "LOG_LEVEL=warn")
+		append([]string{"SNAPSHOT_HTTP_LISTEN=" + snapHTTP, "SNAPSHOT_GRPC_LISTEN=" + snapGRPC, "LOG_LEVEL=warn"}, o.snapshot...)...)
 	pub, _, _ := ed25519.GenerateKey(rand.Reader)
 	rtHTTP, rtGRPC := freeAddr(t), freeAddr(t)
 	startProcess(t, binary(t, "REALTIME_BIN", "../../../bin/realtime-go"),
-		"DATABASE_URL="+db, "REDIS_URL="+rd, "REALTIME_HTTP_LISTEN="+rtHTTP, "REALTIME_GRPC_LISTEN="+rtGRPC, "LOG_LEVEL=warn",
-		fmt.Sprintf(`REALTIME_DEV_JWKS={"keys":[{"kty":"OKP","crv":"Ed25519","kid":"k","x":%q}]}`, base64.RawURLEncoding.EncodeToString(pub)))
+		append([]string{"DATABASE_URL=" + db, "REDIS_URL=" + rd, "REALTIME_HTTP_LISTEN=" + rtHTTP, "REALTIME_GRPC_LISTEN=" + rtGRPC, "LOG_LEVEL=warn",
+			fmt.Sprintf(`REALTIME_DEV_JWKS={"keys":[{"kty":"OKP","crv":"Ed25519","kid":"k","x":%q}]}`, base64.RawURLEncoding.EncodeToString(pub))},
+			o.realtime...)...)
 	tdHTTP, tdGRPC := freeAddr(t), freeAddr(t)
 	objects := t.TempDir()
 	ctx, cancel := context.WithCancel(context.Background())
@@ -126,7 +144,7 @@ func startStack(t *testing.T, env ...string) *stack {
 	go func() {
 		done <- run(ctx, nil, append([]string{"DATABASE_URL=" + db, "SNAPSHOT_TARGET=" + snapGRPC,
 			"TILE_DELTA_HTTP_LISTEN=" + tdHTTP, "TILE_DELTA_GRPC_LISTEN=" + tdGRPC, "LOG_LEVEL=warn",
-			"OBJECT_STORE_URL=file://" + objects}, env...))
+			"OBJECT_STORE_URL=file://" + objects}, o.tileDelta...))
 	}()
 	t.Cleanup(func() {
 		cancel()
@@ -137,8 +155,8 @@ func startStack(t *testing.T, env ...string) *stack {
 	waitHealthy(t, snapHTTP)
 	waitHealthy(t, rtHTTP)
 	waitHealthy(t, tdHTTP)
-	return &stack{realtime: realtimev1.NewRealtimeServiceClient(dial(t, rtGRPC)), tiles: tilev1.NewTileDeltaServiceClient(dial(t, tdGRPC)),
-		snapshot: snapGRPC, snapshotHTTP: snapHTTP, snapshotProc: snap, tileHTTP: tdHTTP, objects: objects}
+	return &stack{realtime: realtimev1.NewRealtimeServiceClient(dial(t, rtGRPC, o.creds)), tiles: tilev1.NewTileDeltaServiceClient(dial(t, tdGRPC, o.creds)),
+		tileGRPC: tdGRPC, snapshot: snapGRPC, snapshotHTTP: snapHTTP, snapshotProc: snap, tileHTTP: tdHTTP, objects: objects}
 }
 
 // line is a pen stroke from (x0, y0) to (x1, y1) in world units, width in world units.

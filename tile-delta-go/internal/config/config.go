@@ -37,6 +37,8 @@ type Config struct {
 	// GetTiles answers a tile with more than MaxDeltaStrokes strokes or MaxDeltaBytes bytes since its
 	// newest usable snapshot as pending (TILE_DELTA_MAX_DELTA_STROKES, TILE_DELTA_MAX_DELTA_BYTES).
 	MaxDeltaStrokes, MaxDeltaBytes int
+	// InternalTLS secures the gRPC port and the calls to snapshot-rs (INTERNAL_TLS_*).
+	InternalTLS service.InternalTLS
 	// HitStrokes reads at most HitScanPerTile tile_events entries per tile, newest first
 	// (TILE_DELTA_HIT_SCAN_PER_TILE); a tile holding more makes the answer partial.
 	HitScanPerTile int
@@ -49,10 +51,12 @@ type Config struct {
 // Load reads and validates the configuration; the error names every bad value.
 func Load(environ []string) (Config, error) {
 	e := service.NewEnv(environ)
+	// Both ports are internal (metrics, and gRPC that authenticates nobody without internal TLS): they
+	// listen on loopback unless told otherwise (the chart binds them to the pod's interfaces).
 	c := Config{
 		LogLevel:        e.String("LOG_LEVEL", "info"),
-		HTTPListen:      e.Addr("TILE_DELTA_HTTP_LISTEN", ":9192"),
-		GRPCListen:      e.Addr("TILE_DELTA_GRPC_LISTEN", ":9092"),
+		HTTPListen:      e.Addr("TILE_DELTA_HTTP_LISTEN", "127.0.0.1:9192"),
+		GRPCListen:      e.Addr("TILE_DELTA_GRPC_LISTEN", "127.0.0.1:9092"),
 		DatabaseURL:     e.String("DATABASE_URL", "postgres://infidraw:infidraw@127.0.0.1:55432/infidraw?sslmode=disable"),
 		SnapshotTarget:  e.Addr("SNAPSHOT_TARGET", "127.0.0.1:9093"),
 		SnapshotTimeout: e.Duration("SNAPSHOT_TIMEOUT", 5*time.Second, 100*time.Millisecond, time.Minute),
@@ -70,6 +74,7 @@ func Load(environ []string) (Config, error) {
 	c.MaxDeltaBytes = e.Int("TILE_DELTA_MAX_DELTA_BYTES", 64<<10, 1024, 64<<20)
 	c.HitScanPerTile = e.Int("TILE_DELTA_HIT_SCAN_PER_TILE", 2048, 1, 100_000)
 	c.ExportPixelBudget = e.Int("TILE_DELTA_EXPORT_PIXEL_BUDGET", 2*export.MaxPixels, export.MaxPixels, 1<<31)
+	c.InternalTLS = e.InternalTLS()
 	if _, err := service.NewLogger(nil, c.LogLevel); err != nil {
 		e.Fail(err)
 	}

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"google.golang.org/grpc/credentials/insecure"
 
 	strokev1 "github.com/infidraw/infidraw/gen/go/infidraw/stroke/v1"
 	"github.com/infidraw/infidraw/shared-go/localtest"
@@ -76,7 +77,7 @@ func startSnapshot(t testing.TB) *renderclient.Client {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	c, err := renderclient.Dial(grpcAddr)
+	c, err := renderclient.Dial(grpcAddr, insecure.NewCredentials())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,7 +8,7 @@ import (
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/backoff"
-	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/credentials"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
 	renderv1 "github.com/infidraw/infidraw/gen/go/infidraw/render/v1"
@@ -24,12 +24,12 @@ type Client struct {
 	health healthpb.HealthClient
 }
 
-// Dial connects lazily to target (host:port).
-func Dial(target string) (*Client, error) {
+// Dial connects lazily to target (host:port) with creds (internal TLS, or plaintext on loopback).
+func Dial(target string, creds credentials.TransportCredentials) (*Client, error) {
 	// Reconnect quickly after snapshot-rs comes back (gRPC's default backoff grows to two minutes).
 	bo := backoff.DefaultConfig
 	bo.MaxDelay = 2 * time.Second
-	conn, err := grpc.NewClient(target, grpc.WithTransportCredentials(insecure.NewCredentials()),
+	conn, err := grpc.NewClient(target, grpc.WithTransportCredentials(creds),
 		grpc.WithConnectParams(grpc.ConnectParams{Backoff: bo, MinConnectTimeout: 2 * time.Second}),
 		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(64<<20), grpc.MaxCallSendMsgSize(64<<20)))
 	if err != nil {

@@ -28,13 +28,27 @@ pub async fn start() -> TestServer {
 
 /// Starts a server accepting requests up to `max_request_bytes`.
 pub async fn start_with_limit(max_request_bytes: usize) -> TestServer {
-    let config = Config {
+    start_with(Config {
+        max_request_bytes,
+        ..config()
+    })
+    .await
+}
+
+/// The settings of a test server: ephemeral loopback ports, default limits, plaintext.
+pub fn config() -> Config {
+    Config {
         grpc_listen: "127.0.0.1:0".parse().unwrap(),
         http_listen: "127.0.0.1:0".parse().unwrap(),
-        max_request_bytes,
+        max_request_bytes: infidraw_snapshot_server::DEFAULT_MAX_REQUEST_BYTES,
         base_cache_bytes: infidraw_snapshot_server::DEFAULT_BASE_CACHE_MB << 20,
         log_level: LogLevel::Warn,
-    };
+        internal_tls: None,
+    }
+}
+
+/// Starts a server with `config`.
+pub async fn start_with(config: Config) -> TestServer {
     let server = Server::bind(config).await.expect("bind");
     let (grpc, http) = (server.grpc_addr(), server.http_addr());
     let (tx, rx) = oneshot::channel();
