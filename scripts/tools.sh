@@ -50,7 +50,7 @@ seaweedfs() {
 
 what="${1:-all}"
 case "$what" in
-  system) apt_install postgresql redis-server chromium curl ;;
+  system) apt_install postgresql redis-server chromium curl openssl ;;
   node) node_tool ;;
   go)
     go_tool protoc-gen-go google.golang.org/protobuf/cmd/protoc-gen-go "$PROTOC_GEN_GO_VERSION"
