@@ -605,8 +605,9 @@ func (x *StrokeEnd) GetCancelled() bool {
 	return false
 }
 
-// CommitStroke stores a finished stroke. Idempotent by stroke id: a retry is acknowledged with the
-// sequence number the stroke got the first time.
+// CommitStroke stores a finished stroke. Idempotent by stroke id for its author: the same author sending
+// the same stroke again is acknowledged with the sequence number it got the first time; the id used by
+// another author or with other content is refused with CONFLICT (mint a new id and resend).
 type CommitStroke struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Stroke        *v1.Stroke             `protobuf:"bytes,1,opt,name=stroke,proto3" json:"stroke,omitempty"`
@@ -1239,7 +1240,8 @@ type Ack struct {
 	state     protoimpl.MessageState `protogen:"open.v1"`
 	RequestId uint32                 `protobuf:"varint,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
 	Seq       uint64                 `protobuf:"varint,2,opt,name=seq,proto3" json:"seq,omitempty"`
-	// True when the request repeated one already committed (same stroke or action id).
+	// True when the request repeated one of the same author already committed (same stroke id and content,
+	// or same erase).
 	Duplicate     bool `protobuf:"varint,3,opt,name=duplicate,proto3" json:"duplicate,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache

@@ -28,7 +28,8 @@ type GetEventsRequest struct {
 	state    protoimpl.MessageState `protogen:"open.v1"`
 	RoomId   string                 `protobuf:"bytes,1,opt,name=room_id,json=roomId,proto3" json:"room_id,omitempty"`
 	AfterSeq uint64                 `protobuf:"varint,2,opt,name=after_seq,json=afterSeq,proto3" json:"after_seq,omitempty"`
-	// At most this many events; 0 means the server's default page size.
+	// At most this many events; 0 means the server's default page size. A page also stops before it passes
+	// the server's byte budget (REALTIME_PAGE_BYTES), and always holds at least one event when any follows.
 	Limit         uint32 `protobuf:"varint,3,opt,name=limit,proto3" json:"limit,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -259,7 +260,7 @@ type IngestResult struct {
 	state    protoimpl.MessageState `protogen:"open.v1"`
 	StrokeId []byte                 `protobuf:"bytes,1,opt,name=stroke_id,json=strokeId,proto3" json:"stroke_id,omitempty"`
 	Seq      uint64                 `protobuf:"varint,2,opt,name=seq,proto3" json:"seq,omitempty"`
-	// True when the stroke had been committed before (idempotent retry).
+	// True when the same author had committed the same stroke before (idempotent retry).
 	Duplicate     bool `protobuf:"varint,3,opt,name=duplicate,proto3" json:"duplicate,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache

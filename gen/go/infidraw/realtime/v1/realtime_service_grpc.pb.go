@@ -34,13 +34,16 @@ const (
 type RealtimeServiceClient interface {
 	// GetEvents pages through the committed events of a room after a sequence number.
 	GetEvents(ctx context.Context, in *GetEventsRequest, opts ...grpc.CallOption) (*GetEventsResponse, error)
-	// IngestStrokes commits strokes sent over REST, with the same validation and idempotency as /ws.
+	// IngestStrokes commits strokes sent over REST, with the same validation and idempotency as /ws: a stroke
+	// id used by another author or with other content is ALREADY_EXISTS naming the stroke.
 	IngestStrokes(ctx context.Context, in *IngestStrokesRequest, opts ...grpc.CallOption) (*IngestStrokesResponse, error)
 	// GetPresence lists the connections in a room across all replicas.
 	GetPresence(ctx context.Context, in *GetPresenceRequest, opts ...grpc.CallOption) (*GetPresenceResponse, error)
-	// CloseRoom disconnects everyone in a room and, with purge, deletes its events.
+	// CloseRoom disconnects everyone in a room (ROOM_CLOSED) and, with purge (the room was deleted), deletes
+	// its events and ends the connections with ACCESS_REVOKED.
 	CloseRoom(ctx context.Context, in *CloseRoomRequest, opts ...grpc.CallOption) (*CloseRoomResponse, error)
-	// DisconnectUser disconnects one user's connections in a room at once (a removed member).
+	// DisconnectUser ends one user's connections in a room at once with ACCESS_REVOKED (a removed member or
+	// a changed role).
 	DisconnectUser(ctx context.Context, in *DisconnectUserRequest, opts ...grpc.CallOption) (*DisconnectUserResponse, error)
 }
 
@@ -110,13 +113,16 @@ func (c *realtimeServiceClient) DisconnectUser(ctx context.Context, in *Disconne
 type RealtimeServiceServer interface {
 	// GetEvents pages through the committed events of a room after a sequence number.
 	GetEvents(context.Context, *GetEventsRequest) (*GetEventsResponse, error)
-	// IngestStrokes commits strokes sent over REST, with the same validation and idempotency as /ws.
+	// IngestStrokes commits strokes sent over REST, with the same validation and idempotency as /ws: a stroke
+	// id used by another author or with other content is ALREADY_EXISTS naming the stroke.
 	IngestStrokes(context.Context, *IngestStrokesRequest) (*IngestStrokesResponse, error)
 	// GetPresence lists the connections in a room across all replicas.
 	GetPresence(context.Context, *GetPresenceRequest) (*GetPresenceResponse, error)
-	// CloseRoom disconnects everyone in a room and, with purge, deletes its events.
+	// CloseRoom disconnects everyone in a room (ROOM_CLOSED) and, with purge (the room was deleted), deletes
+	// its events and ends the connections with ACCESS_REVOKED.
 	CloseRoom(context.Context, *CloseRoomRequest) (*CloseRoomResponse, error)
-	// DisconnectUser disconnects one user's connections in a room at once (a removed member).
+	// DisconnectUser ends one user's connections in a room at once with ACCESS_REVOKED (a removed member or
+	// a changed role).
 	DisconnectUser(context.Context, *DisconnectUserRequest) (*DisconnectUserResponse, error)
 	mustEmbedUnimplementedRealtimeServiceServer()
 }

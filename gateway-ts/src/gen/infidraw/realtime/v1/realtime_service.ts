@@ -30,7 +30,10 @@ export const protobufFileName = "infidraw/realtime/v1/realtime_service.proto";
 export interface GetEventsRequest {
   roomId: string;
   afterSeq: number;
-  /** At most this many events; 0 means the server's default page size. */
+  /**
+   * At most this many events; 0 means the server's default page size. A page also stops before it passes
+   * the server's byte budget (REALTIME_PAGE_BYTES), and always holds at least one event when any follows.
+   */
   limit: number;
 }
 
@@ -59,7 +62,7 @@ export interface IngestStrokesResponse {
 export interface IngestResult {
   strokeId: Buffer;
   seq: number;
-  /** True when the stroke had been committed before (idempotent retry). */
+  /** True when the same author had committed the same stroke before (idempotent retry). */
   duplicate: boolean;
 }
 
@@ -1091,7 +1094,10 @@ export const RealtimeServiceService = {
     responseSerialize: (value: GetEventsResponse): Buffer => Buffer.from(GetEventsResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): GetEventsResponse => GetEventsResponse.decode(value),
   },
-  /** IngestStrokes commits strokes sent over REST, with the same validation and idempotency as /ws. */
+  /**
+   * IngestStrokes commits strokes sent over REST, with the same validation and idempotency as /ws: a stroke
+   * id used by another author or with other content is ALREADY_EXISTS naming the stroke.
+   */
   ingestStrokes: {
     path: "/infidraw.realtime.v1.RealtimeService/IngestStrokes" as const,
     requestStream: false as const,
@@ -1112,7 +1118,10 @@ export const RealtimeServiceService = {
     responseSerialize: (value: GetPresenceResponse): Buffer => Buffer.from(GetPresenceResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): GetPresenceResponse => GetPresenceResponse.decode(value),
   },
-  /** CloseRoom disconnects everyone in a room and, with purge, deletes its events. */
+  /**
+   * CloseRoom disconnects everyone in a room (ROOM_CLOSED) and, with purge (the room was deleted), deletes
+   * its events and ends the connections with ACCESS_REVOKED.
+   */
   closeRoom: {
     path: "/infidraw.realtime.v1.RealtimeService/CloseRoom" as const,
     requestStream: false as const,
@@ -1122,7 +1131,10 @@ export const RealtimeServiceService = {
     responseSerialize: (value: CloseRoomResponse): Buffer => Buffer.from(CloseRoomResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): CloseRoomResponse => CloseRoomResponse.decode(value),
   },
-  /** DisconnectUser disconnects one user's connections in a room at once (a removed member). */
+  /**
+   * DisconnectUser ends one user's connections in a room at once with ACCESS_REVOKED (a removed member or
+   * a changed role).
+   */
   disconnectUser: {
     path: "/infidraw.realtime.v1.RealtimeService/DisconnectUser" as const,
     requestStream: false as const,
@@ -1139,13 +1151,22 @@ export const RealtimeServiceService = {
 export interface RealtimeServiceServer extends UntypedServiceImplementation {
   /** GetEvents pages through the committed events of a room after a sequence number. */
   getEvents: handleUnaryCall<GetEventsRequest, GetEventsResponse>;
-  /** IngestStrokes commits strokes sent over REST, with the same validation and idempotency as /ws. */
+  /**
+   * IngestStrokes commits strokes sent over REST, with the same validation and idempotency as /ws: a stroke
+   * id used by another author or with other content is ALREADY_EXISTS naming the stroke.
+   */
   ingestStrokes: handleUnaryCall<IngestStrokesRequest, IngestStrokesResponse>;
   /** GetPresence lists the connections in a room across all replicas. */
   getPresence: handleUnaryCall<GetPresenceRequest, GetPresenceResponse>;
-  /** CloseRoom disconnects everyone in a room and, with purge, deletes its events. */
+  /**
+   * CloseRoom disconnects everyone in a room (ROOM_CLOSED) and, with purge (the room was deleted), deletes
+   * its events and ends the connections with ACCESS_REVOKED.
+   */
   closeRoom: handleUnaryCall<CloseRoomRequest, CloseRoomResponse>;
-  /** DisconnectUser disconnects one user's connections in a room at once (a removed member). */
+  /**
+   * DisconnectUser ends one user's connections in a room at once with ACCESS_REVOKED (a removed member or
+   * a changed role).
+   */
   disconnectUser: handleUnaryCall<DisconnectUserRequest, DisconnectUserResponse>;
 }
 
@@ -1166,7 +1187,10 @@ export interface RealtimeServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: GetEventsResponse) => void,
   ): ClientUnaryCall;
-  /** IngestStrokes commits strokes sent over REST, with the same validation and idempotency as /ws. */
+  /**
+   * IngestStrokes commits strokes sent over REST, with the same validation and idempotency as /ws: a stroke
+   * id used by another author or with other content is ALREADY_EXISTS naming the stroke.
+   */
   ingestStrokes(
     request: IngestStrokesRequest,
     callback: (error: ServiceError | null, response: IngestStrokesResponse) => void,
@@ -1198,7 +1222,10 @@ export interface RealtimeServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: GetPresenceResponse) => void,
   ): ClientUnaryCall;
-  /** CloseRoom disconnects everyone in a room and, with purge, deletes its events. */
+  /**
+   * CloseRoom disconnects everyone in a room (ROOM_CLOSED) and, with purge (the room was deleted), deletes
+   * its events and ends the connections with ACCESS_REVOKED.
+   */
   closeRoom(
     request: CloseRoomRequest,
     callback: (error: ServiceError | null, response: CloseRoomResponse) => void,
@@ -1214,7 +1241,10 @@ export interface RealtimeServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: CloseRoomResponse) => void,
   ): ClientUnaryCall;
-  /** DisconnectUser disconnects one user's connections in a room at once (a removed member). */
+  /**
+   * DisconnectUser ends one user's connections in a room at once with ACCESS_REVOKED (a removed member or
+   * a changed role).
+   */
   disconnectUser(
     request: DisconnectUserRequest,
     callback: (error: ServiceError | null, response: DisconnectUserResponse) => void,

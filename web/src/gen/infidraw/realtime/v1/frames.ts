@@ -187,8 +187,9 @@ export interface StrokeEnd {
 }
 
 /**
- * CommitStroke stores a finished stroke. Idempotent by stroke id: a retry is acknowledged with the
- * sequence number the stroke got the first time.
+ * CommitStroke stores a finished stroke. Idempotent by stroke id for its author: the same author sending
+ * the same stroke again is acknowledged with the sequence number it got the first time; the id used by
+ * another author or with other content is refused with CONFLICT (mint a new id and resend).
  */
 export interface CommitStroke {
   stroke?: Stroke | undefined;
@@ -267,7 +268,10 @@ export interface EventBatch {
 export interface Ack {
   requestId: number;
   seq: number;
-  /** True when the request repeated one already committed (same stroke or action id). */
+  /**
+   * True when the request repeated one of the same author already committed (same stroke id and content,
+   * or same erase).
+   */
   duplicate: boolean;
 }
 

@@ -18,7 +18,10 @@ export const protobufFileName = "infidraw/realtime/v1/realtime_service.proto";
 export interface GetEventsRequest {
   roomId: string;
   afterSeq: number;
-  /** At most this many events; 0 means the server's default page size. */
+  /**
+   * At most this many events; 0 means the server's default page size. A page also stops before it passes
+   * the server's byte budget (REALTIME_PAGE_BYTES), and always holds at least one event when any follows.
+   */
   limit: number;
 }
 
@@ -47,7 +50,7 @@ export interface IngestStrokesResponse {
 export interface IngestResult {
   strokeId: Uint8Array;
   seq: number;
-  /** True when the stroke had been committed before (idempotent retry). */
+  /** True when the same author had committed the same stroke before (idempotent retry). */
   duplicate: boolean;
 }
 
