@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
-	"strings"
 	"testing"
 	"time"
 
@@ -14,9 +12,6 @@ import (
 	realtimev1 "github.com/infidraw/infidraw/gen/go/infidraw/realtime/v1"
 	strokev1 "github.com/infidraw/infidraw/gen/go/infidraw/stroke/v1"
 	"github.com/infidraw/infidraw/realtime-go/client"
-	"github.com/infidraw/infidraw/realtime-go/internal/events"
-	"github.com/infidraw/infidraw/realtime-go/internal/postgres"
-	"github.com/infidraw/infidraw/shared-go/localtest"
 )
 
 // The gateway's API: ingest with the /ws rules, paged reads with a cache that writes invalidate,
@@ -151,40 +146,5 @@ func TestDisconnectUserOnEveryReplica(t *testing.T) {
 	}
 	if rep, _, err := commit(ctx, stays, scribble(0, 0, 3)); err != nil || rep.Ack == nil {
 		t.Fatalf("the member who stays can still draw: %v %+v", err, rep)
-	}
-}
-
-// The catch-up query is a range scan of the (room_id, seq) primary key, not a scan of the table.
-func TestEventsAfterUsesRoomSeqIndex(t *testing.T) {
-	ctx := context.Background()
-	db, err := conn(t).Begin(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = db.Rollback(ctx) }() // the rows only exist for the plan
-	// Enough rows in enough rooms that a table scan would be the wrong plan.
-	if _, err := db.Exec(ctx, `insert into stroke_events (room_id, seq, kind, action_id, author_id, payload)
-		select r.id, s, 1, gen_random_uuid(), gen_random_uuid(), '\x00'
-		from (select gen_random_uuid() as id from generate_series(1, 200)) r, generate_series(1, 50) s`); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := db.Exec(ctx, `analyze stroke_events`); err != nil {
-		t.Fatal(err)
-	}
-	var plan []byte
-	if err := db.QueryRow(ctx, "explain (format json) "+postgres.EventsAfterSQL, uuid.New(), 0, 1000, events.EventFraming, 1<<20).Scan(&plan); err != nil {
-		t.Fatal(err)
-	}
-	var nodes []struct {
-		Plan map[string]any `json:"Plan"`
-	}
-	if err := json.Unmarshal(plan, &nodes); err != nil {
-		t.Fatal(err)
-	}
-	if !localtest.PlanUsesIndex(nodes[0].Plan, "stroke_events_pkey") {
-		t.Fatalf("plan does not use stroke_events_pkey: %s", plan)
-	}
-	if strings.Contains(string(plan), `"Seq Scan"`) {
-		t.Fatalf("plan scans the table: %s", plan)
 	}
 }

@@ -15,6 +15,7 @@ import (
 	roomv1 "github.com/infidraw/infidraw/gen/go/infidraw/room/v1"
 	strokev1 "github.com/infidraw/infidraw/gen/go/infidraw/stroke/v1"
 	"github.com/infidraw/infidraw/realtime-go/client"
+	"github.com/infidraw/infidraw/realtime-go/internal/events"
 	"github.com/infidraw/infidraw/shared-go/strokes"
 )
 
@@ -101,7 +102,7 @@ func TestStoredCostlyStrokeErased(t *testing.T) {
 	}{
 		{`insert into room_heads (room_id, head_seq) values ($1, 1)`, []any{room}},
 		{`insert into strokes (room_id, stroke_id, author_id, added_seq) values ($1, $2, $3, 1)`, []any{room, legacy.GetId(), author}},
-		{`insert into stroke_events (room_id, seq, kind, action_id, author_id, payload) values ($1, 1, 1, $2, $3, $4)`, []any{room, legacy.GetId(), author, payload}},
+		{`insert into stroke_events (room_id, seq, kind, action_id, author_id, payload) values ($1, 1, $2, $3, $4, $5)`, []any{room, events.KindStrokeAdded, legacy.GetId(), author, payload}},
 	} {
 		if _, err := db.Exec(ctx, q.sql, q.args...); err != nil {
 			t.Fatalf("%s: %v", q.sql, err)

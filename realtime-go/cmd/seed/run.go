@@ -62,7 +62,7 @@ func run(ctx context.Context, args []string, getenv func(string) string) error {
 		if len(cmds) == 0 {
 			return nil
 		}
-		results, _, err := store.Commit(ctx, cmds)
+		results, _, err := events.Apply(ctx, store, cmds)
 		if err != nil {
 			return err
 		}

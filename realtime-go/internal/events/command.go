@@ -43,13 +43,18 @@ type Result struct {
 	Err       error
 }
 
-// Kind is the kind of a stored event, as in the kind column of stroke_events.
+// Kind is the kind of a stored event: the kind column of stroke_events, and of tile_events, which
+// indexes each event under the tiles of the strokes it touches. The values are stored, and tile-delta-go
+// reads them: never renumber one.
 type Kind int16
 
 // Event kinds.
 const (
-	KindStrokeAdded     Kind = 1
-	KindStrokesErased   Kind = 2
+	// KindStrokeAdded: a StrokeAdded event.
+	KindStrokeAdded Kind = 1
+	// KindStrokesErased: a StrokesErased event (an erase, the undo of a stroke, the redo of an erase).
+	KindStrokesErased Kind = 2
+	// KindStrokesRestored: a StrokesRestored event (the redo of a stroke, the undo of an erase).
 	KindStrokesRestored Kind = 3
 )
 

@@ -2,25 +2,130 @@ package events
 
 import (
 	"context"
+	"time"
 
 	"github.com/google/uuid"
+
+	strokev1 "github.com/infidraw/infidraw/gen/go/infidraw/stroke/v1"
+	"github.com/infidraw/infidraw/shared-go/strokes"
 )
 
-// Store persists commands as events. Implementations must make sequence numbers gapless and strictly
-// increasing per room across every process that writes the room, by assigning them inside the
-// transaction that stores the events.
+// Store persists the decisions of the rules as events. The rules (rules.go) decide; a store reads what
+// they name and writes what they decide, in one transaction per batch. Implementations must hold the
+// lock of every room of a batch from the read to the commit, across every process that writes the room,
+// so that the sequence numbers the rules assign after a room's head stay gapless and strictly
+// increasing.
 type Store interface {
-	// Commit applies the commands in order, in one transaction, and returns one Result per command (a
-	// rejected command has Err set and does not abort the others) and the events created, per room in
-	// sequence order. An error means nothing was stored.
-	Commit(ctx context.Context, cmds []Command) ([]Result, map[uuid.UUID][]Event, error)
+	// Commit runs one transaction: it locks the head of every room of lookup, reads what lookup names,
+	// calls decide exactly once with what it found, writes what decide returns and commits. An error
+	// means nothing was stored.
+	Commit(ctx context.Context, lookup *Lookup, decide func(*State) *Writes) error
 	// EventsAfter returns the events with seq > after in order, as many as page allows, and the room's
 	// head.
 	EventsAfter(ctx context.Context, room uuid.UUID, after uint64, page Page) ([]Event, uint64, error)
 	// Head returns the highest committed sequence number of a room (0 for a room without events).
 	Head(ctx context.Context, room uuid.UUID) (uint64, error)
-	// Purge deletes a room's events and state and returns how many events were deleted.
+	// Purge deletes a room's events and state, keeping its head so that sequence numbers never restart
+	// in a room id, and returns how many events were deleted.
 	Purge(ctx context.Context, room uuid.UUID) (int64, error)
+}
+
+// Key names a stroke or an erase action of a room. Ids are unique across the strokes and erase actions
+// of a room.
+type Key struct {
+	Room uuid.UUID
+	ID   uuid.UUID
+}
+
+// Lookup names what a batch of commands needs to know before the rules can decide it.
+type Lookup struct {
+	// Rooms are the rooms of the batch, each once: the store locks their heads and reports them.
+	Rooms []uuid.UUID
+	// Strokes are the strokes to report, without their content.
+	Strokes []Key
+	// Added are the strokes that commands add: reported with their content when they exist, so that a
+	// retry can be told from another stroke under the same id. A key may also be in Strokes.
+	Added []Key
+	// Erases are the erase actions to report. The store also reports the strokes each erase action it
+	// finds erased, without their content: undo and redo of an erase act on them.
+	Erases []Key
+}
+
+// State is what a store found for a Lookup, read under the locks of the rooms' heads. A key the store
+// did not find is absent.
+type State struct {
+	// Heads holds the head of every room of the lookup (0 for a room without events).
+	Heads   map[uuid.UUID]uint64
+	Strokes map[Key]StrokeState
+	Erases  map[Key]EraseState
+}
+
+// StrokeState is a stored stroke.
+type StrokeState struct {
+	Author   uuid.UUID
+	AddedSeq uint64
+	Erased   bool
+	// Stroke is the stored stroke (known fields only): set for the keys of Lookup.Added and for the
+	// strokes a batch adds.
+	Stroke *strokev1.Stroke
+}
+
+// EraseState is a stored erase action.
+type EraseState struct {
+	Author uuid.UUID
+	Seq    uint64
+	// Strokes are the strokes the erase erased: those of its request that were visible when it ran.
+	Strokes []uuid.UUID
+	Undone  bool
+}
+
+// Writes are what the rules decided for a batch: the store writes all of them or nothing.
+type Writes struct {
+	// At is the commit time of the events.
+	At time.Time
+	// Events are the events created, in command order: per room in sequence order, gapless from the
+	// head the store reported.
+	Events []NewEvent
+	// Heads are the new heads of the rooms that got events.
+	Heads map[uuid.UUID]uint64
+	// Strokes are new strokes (New: insert) and stored strokes whose Erased changed (update), in their
+	// state after the batch.
+	Strokes []StrokeWrite
+	// Erases are new erase actions (New: insert) and stored ones whose Undone changed (update), in their
+	// state after the batch.
+	Erases []EraseWrite
+}
+
+// NewEvent is an event a batch creates.
+type NewEvent struct {
+	Room   uuid.UUID
+	Seq    uint64
+	Kind   Kind
+	Action uuid.UUID
+	Author uuid.UUID
+	// Payload is the encoded message of the kind (StrokeAdded, StrokesErased or StrokesRestored).
+	Payload []byte
+	// Strokes are the strokes an erase or restore touches; nil for KindStrokeAdded, whose stroke is
+	// Action.
+	Strokes []uuid.UUID
+	// Tiles are the tiles at every level of the stroke a KindStrokeAdded adds, for a store that indexes
+	// events by tile. The tiles of the strokes an erase or restore touches are the store's to find: a
+	// stroke added earlier in the batch has them in its event.
+	Tiles []strokes.Tile
+}
+
+// StrokeWrite is a stroke to insert or update.
+type StrokeWrite struct {
+	Key
+	StrokeState
+	New bool
+}
+
+// EraseWrite is an erase action to insert or update.
+type EraseWrite struct {
+	Key
+	EraseState
+	New bool
 }
 
 // Page bounds one read of events, by count and by encoded size, so that a page of big strokes fits the

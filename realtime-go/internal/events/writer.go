@@ -137,7 +137,7 @@ func (w *Writer) commit(ctx context.Context, batch []*Request) {
 	start := time.Now()
 	// A batch already taken from the queue is committed even while shutting down.
 	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
-	results, evs, err := w.store.Commit(cctx, cmds)
+	results, evs, err := Apply(cctx, w.store, cmds)
 	cancel()
 	w.commitTime.Observe(time.Since(start).Seconds())
 	w.batchSize.Observe(float64(len(batch)))

@@ -1,0 +1,206 @@
+// Package memstore keeps rooms in memory behind events.Store, so that the rules of package events can be
+// tested without a database. It answers lookups exactly as the contract says (a stroke's content only
+// for the keys of Lookup.Added) and refuses writes that PostgreSQL's keys and the gapless sequence would
+// refuse, so that a rule that reads or writes wrong fails here first.
+package memstore
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/infidraw/infidraw/realtime-go/internal/events"
+)
+
+// Store is an events.Store in memory. One mutex serialises every call, which holds every room's lock
+// for the whole of a Commit as the contract asks.
+type Store struct {
+	mu    sync.Mutex
+	rooms map[uuid.UUID]*room
+}
+
+type room struct {
+	head    uint64
+	events  []stored
+	strokes map[uuid.UUID]events.StrokeState
+	erases  map[uuid.UUID]events.EraseState
+}
+
+type stored struct {
+	at time.Time
+	events.NewEvent
+}
+
+// New returns an empty store.
+func New() *Store { return &Store{rooms: map[uuid.UUID]*room{}} }
+
+// room returns a room to write to, creating it as PostgreSQL's Commit creates the head row of a room it
+// locks.
+func (s *Store) room(id uuid.UUID) *room {
+	r, ok := s.rooms[id]
+	if !ok {
+		r = &room{strokes: map[uuid.UUID]events.StrokeState{}, erases: map[uuid.UUID]events.EraseState{}}
+		s.rooms[id] = r
+	}
+	return r
+}
+
+// get returns a room to read, empty when it was never written.
+func (s *Store) get(id uuid.UUID) *room {
+	if r, ok := s.rooms[id]; ok {
+		return r
+	}
+	return &room{}
+}
+
+// Commit implements events.Store.
+func (s *Store) Commit(ctx context.Context, lookup *events.Lookup, decide func(*events.State) *events.Writes) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	w := decide(s.read(lookup))
+	if err := s.check(w); err != nil {
+		return err
+	}
+	s.write(w)
+	return nil
+}
+
+// read answers a lookup. The erase actions' stroke lists are copies, so that nothing the rules do
+// reaches the store but the writes.
+func (s *Store) read(l *events.Lookup) *events.State {
+	st := &events.State{Heads: map[uuid.UUID]uint64{}, Strokes: map[events.Key]events.StrokeState{}, Erases: map[events.Key]events.EraseState{}}
+	for _, id := range l.Rooms {
+		st.Heads[id] = s.room(id).head
+	}
+	stroke := func(k events.Key, content bool) {
+		if v, ok := s.get(k.Room).strokes[k.ID]; ok {
+			if !content {
+				v.Stroke = nil
+			}
+			if _, seen := st.Strokes[k]; !seen || content {
+				st.Strokes[k] = v
+			}
+		}
+	}
+	for _, k := range l.Strokes {
+		stroke(k, false)
+	}
+	for _, k := range l.Added {
+		stroke(k, true)
+	}
+	for _, k := range l.Erases {
+		if e, ok := s.get(k.Room).erases[k.ID]; ok {
+			e.Strokes = append([]uuid.UUID(nil), e.Strokes...)
+			st.Erases[k] = e
+			for _, id := range e.Strokes {
+				if _, seen := st.Strokes[events.Key{Room: k.Room, ID: id}]; !seen {
+					stroke(events.Key{Room: k.Room, ID: id}, false)
+				}
+			}
+		}
+	}
+	return st
+}
+
+// check refuses what PostgreSQL would: a sequence number that does not follow its room's head, a head
+// that is not its room's last event, a new key that exists, an update of a key that does not.
+func (s *Store) check(w *events.Writes) error {
+	next := map[uuid.UUID]uint64{}
+	for _, e := range w.Events {
+		want, ok := next[e.Room]
+		if !ok {
+			want = s.get(e.Room).head + 1
+		}
+		if e.Seq != want {
+			return fmt.Errorf("room %s: event seq %d, want %d", e.Room, e.Seq, want)
+		}
+		next[e.Room] = want + 1
+	}
+	if len(next) != len(w.Heads) {
+		return fmt.Errorf("%d rooms got events, %d heads moved", len(next), len(w.Heads))
+	}
+	for r, n := range next {
+		if w.Heads[r] != n-1 {
+			return fmt.Errorf("room %s: head %d, last event %d", r, w.Heads[r], n-1)
+		}
+	}
+	for _, sw := range w.Strokes {
+		if _, ok := s.get(sw.Room).strokes[sw.ID]; ok != !sw.New {
+			return fmt.Errorf("stroke %s: new %v, stored %v", sw.ID, sw.New, ok)
+		}
+	}
+	for _, ew := range w.Erases {
+		if _, ok := s.get(ew.Room).erases[ew.ID]; ok != !ew.New {
+			return fmt.Errorf("erase %s: new %v, stored %v", ew.ID, ew.New, ok)
+		}
+	}
+	return nil
+}
+
+func (s *Store) write(w *events.Writes) {
+	for _, e := range w.Events {
+		r := s.room(e.Room)
+		r.events = append(r.events, stored{at: w.At, NewEvent: e})
+	}
+	for id, h := range w.Heads {
+		s.room(id).head = h
+	}
+	for _, sw := range w.Strokes {
+		s.room(sw.Room).strokes[sw.ID] = sw.StrokeState
+	}
+	for _, ew := range w.Erases {
+		s.room(ew.Room).erases[ew.ID] = ew.EraseState
+	}
+}
+
+// EventsAfter implements events.Store.
+func (s *Store) EventsAfter(ctx context.Context, id uuid.UUID, after uint64, page events.Page) ([]events.Event, uint64, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, 0, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r := s.get(id)
+	var out []events.Event
+	size := events.PageFraming
+	for _, e := range r.events {
+		if e.Seq <= after {
+			continue
+		}
+		size += len(e.Payload) + events.EventFraming
+		if len(out) == page.Limit || (len(out) > 0 && size > page.Bytes) {
+			break
+		}
+		out = append(out, events.EncodeRoomEvent(e.Seq, e.at.UnixMilli(), e.Author.String(), e.Kind, e.Payload))
+	}
+	return out, r.head, nil
+}
+
+// Head implements events.Store.
+func (s *Store) Head(ctx context.Context, id uuid.UUID) (uint64, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.get(id).head, nil
+}
+
+// Purge implements events.Store.
+func (s *Store) Purge(ctx context.Context, id uuid.UUID) (int64, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r := s.get(id)
+	n := int64(len(r.events))
+	*r = room{head: r.head, strokes: map[uuid.UUID]events.StrokeState{}, erases: map[uuid.UUID]events.EraseState{}}
+	return n, nil
+}
