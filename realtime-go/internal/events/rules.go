@@ -192,8 +192,8 @@ func (b *batch) setErased(room uuid.UUID, ids []uuid.UUID, erased bool) {
 	}
 }
 
-// writes collects what the batch changed: the events, the heads that moved, and the strokes and erase
-// actions that are new or changed.
+// writes collects what the batch changed: the events, the heads that moved, the new strokes and erase
+// actions, and the changed state of stored ones.
 func (b *batch) writes(st *State, now time.Time) *Writes {
 	w := &Writes{At: now, Events: b.events, Heads: make(map[uuid.UUID]uint64, len(b.heads))}
 	for r, h := range b.heads {
@@ -201,15 +201,21 @@ func (b *batch) writes(st *State, now time.Time) *Writes {
 			w.Heads[r] = h
 		}
 	}
-	w.Strokes = make([]StrokeWrite, 0, len(b.strokes))
+	w.Strokes = make([]NewStroke, 0, len(b.strokes))
 	for k, s := range b.strokes {
-		if s.isNew || s.changed {
-			w.Strokes = append(w.Strokes, StrokeWrite{Key: k, StrokeState: s.StrokeState, New: s.isNew})
+		switch {
+		case s.isNew:
+			w.Strokes = append(w.Strokes, NewStroke{Key: k, StrokeState: s.StrokeState})
+		case s.changed:
+			w.Erased = append(w.Erased, Flag{Key: k, Value: s.Erased})
 		}
 	}
 	for k, e := range b.erases {
-		if e.isNew || e.changed {
-			w.Erases = append(w.Erases, EraseWrite{Key: k, EraseState: e.EraseState, New: e.isNew})
+		switch {
+		case e.isNew:
+			w.Erases = append(w.Erases, NewErase{Key: k, EraseState: e.EraseState})
+		case e.changed:
+			w.Undone = append(w.Undone, Flag{Key: k, Value: e.Undone})
 		}
 	}
 	return w

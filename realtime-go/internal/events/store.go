@@ -88,12 +88,14 @@ type Writes struct {
 	Events []NewEvent
 	// Heads are the new heads of the rooms that got events.
 	Heads map[uuid.UUID]uint64
-	// Strokes are new strokes (New: insert) and stored strokes whose Erased changed (update), in their
-	// state after the batch.
-	Strokes []StrokeWrite
-	// Erases are new erase actions (New: insert) and stored ones whose Undone changed (update), in their
-	// state after the batch.
-	Erases []EraseWrite
+	// Strokes are the strokes the batch adds, in their state after it.
+	Strokes []NewStroke
+	// Erases are the erase actions the batch creates, in their state after it.
+	Erases []NewErase
+	// Erased are the stored strokes whose Erased the batch changed, with its new value.
+	Erased []Flag
+	// Undone are the stored erase actions whose Undone the batch changed, with its new value.
+	Undone []Flag
 }
 
 // NewEvent is an event a batch creates.
@@ -114,18 +116,22 @@ type NewEvent struct {
 	Tiles []strokes.Tile
 }
 
-// StrokeWrite is a stroke to insert or update.
-type StrokeWrite struct {
+// NewStroke is a stroke to insert.
+type NewStroke struct {
 	Key
 	StrokeState
-	New bool
 }
 
-// EraseWrite is an erase action to insert or update.
-type EraseWrite struct {
+// NewErase is an erase action to insert.
+type NewErase struct {
 	Key
 	EraseState
-	New bool
+}
+
+// Flag is the new value of a stored stroke's Erased or a stored erase action's Undone.
+type Flag struct {
+	Key
+	Value bool
 }
 
 // Page bounds one read of events, by count and by encoded size, so that a page of big strokes fits the

@@ -95,15 +95,11 @@ func copyWrites(ctx context.Context, conn *pgconn.PgConn, w *events.Writes, tile
 	}
 	strokeCopy := newCopyIn("strokes", strokeColumns, len(w.Strokes)*strokeRowBytes)
 	for _, s := range w.Strokes {
-		if s.New {
-			strokeCopy.row().uuid(s.Room).uuid(s.ID).uuid(s.Author).int64(int64(s.AddedSeq)).bool(s.Erased)
-		}
+		strokeCopy.row().uuid(s.Room).uuid(s.ID).uuid(s.Author).int64(int64(s.AddedSeq)).bool(s.Erased)
 	}
 	eraseCopy := newCopyIn("erase_actions", eraseActionColumns, 0)
 	for _, a := range w.Erases {
-		if a.New {
-			eraseCopy.row().uuid(a.Room).uuid(a.ID).uuid(a.Author).int64(int64(a.Seq)).uuidArray(a.Strokes).bool(a.Undone)
-		}
+		eraseCopy.row().uuid(a.Room).uuid(a.ID).uuid(a.Author).int64(int64(a.Seq)).uuidArray(a.Strokes).bool(a.Undone)
 	}
 	for _, c := range []*copyIn{evCopy, tileCopy, strokeCopy, eraseCopy} {
 		if err := c.send(ctx, conn); err != nil {
@@ -126,30 +122,12 @@ func indexRows(c *copyIn, e *events.NewEvent, stroke uuid.UUID, tiles []strokes.
 // decides: PostgreSQL answers ROLLBACK to a COMMIT of a transaction that failed.
 func updateAndCommit(ctx context.Context, conn *pgxpool.Conn, w *events.Writes) error {
 	b := &pgx.Batch{}
-	var sr, sid [][16]byte
-	var erased []bool
-	for _, s := range w.Strokes {
-		if !s.New {
-			sr, sid, erased = append(sr, s.Room), append(sid, s.ID), append(erased, s.Erased)
-		}
-	}
-	if len(sr) > 0 {
-		b.Queue(`update strokes s set erased = v.erased
-			from unnest($1::uuid[], $2::uuid[], $3::bool[]) v(room_id, stroke_id, erased)
-			where s.room_id = v.room_id and s.stroke_id = v.stroke_id`, sr, sid, erased)
-	}
-	var ar, aid [][16]byte
-	var undone []bool
-	for _, a := range w.Erases {
-		if !a.New {
-			ar, aid, undone = append(ar, a.Room), append(aid, a.ID), append(undone, a.Undone)
-		}
-	}
-	if len(ar) > 0 {
-		b.Queue(`update erase_actions a set undone = v.undone
-			from unnest($1::uuid[], $2::uuid[], $3::bool[]) v(room_id, action_id, undone)
-			where a.room_id = v.room_id and a.action_id = v.action_id`, ar, aid, undone)
-	}
+	queueFlagUpdate(b, `update strokes s set erased = v.value
+		from unnest($1::uuid[], $2::uuid[], $3::bool[]) v(room_id, stroke_id, value)
+		where s.room_id = v.room_id and s.stroke_id = v.stroke_id`, w.Erased)
+	queueFlagUpdate(b, `update erase_actions a set undone = v.value
+		from unnest($1::uuid[], $2::uuid[], $3::bool[]) v(room_id, action_id, value)
+		where a.room_id = v.room_id and a.action_id = v.action_id`, w.Undone)
 	if len(w.Heads) > 0 {
 		hr, hSeq := make([][16]byte, 0, len(w.Heads)), make([]int64, 0, len(w.Heads))
 		for r, h := range w.Heads {
@@ -169,4 +147,17 @@ func updateAndCommit(ctx context.Context, conn *pgxpool.Conn, w *events.Writes) 
 		return fmt.Errorf("update and commit: %w", err)
 	}
 	return nil
+}
+
+// queueFlagUpdate queues sql, which sets one boolean column of the rows named by $1 and $2 to $3, for
+// flags, unless there are none.
+func queueFlagUpdate(b *pgx.Batch, sql string, flags []events.Flag) {
+	if len(flags) == 0 {
+		return
+	}
+	rooms, ids, values := make([][16]byte, len(flags)), make([][16]byte, len(flags)), make([]bool, len(flags))
+	for i, f := range flags {
+		rooms[i], ids[i], values[i] = f.Room, f.ID, f.Value
+	}
+	b.Queue(sql, rooms, ids, values)
 }

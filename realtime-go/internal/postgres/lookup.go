@@ -37,9 +37,9 @@ func lookup(ctx context.Context, conn *pgxpool.Conn, l *events.Lookup) (*events.
 			})
 			return err
 		})
-	queueStrokes(b, l.Strokes, st.Strokes)
+	queueStrokes(b, l.Strokes, false, st.Strokes)
 	// After the other stroke lookups: a stroke named by both keeps its content from here.
-	queueAddedStrokes(b, l.Added, st.Strokes)
+	queueStrokes(b, l.Added, true, st.Strokes)
 	if len(l.Erases) > 0 {
 		rs, ids := keyColumns(l.Erases)
 		b.Queue(loadEraseActionsSQL, rs, ids).Query(func(rows pgx.Rows) error {
@@ -68,7 +68,7 @@ func lookup(ctx context.Context, conn *pgxpool.Conn, l *events.Lookup) (*events.
 	}
 	if len(erased) > 0 {
 		b := &pgx.Batch{}
-		queueStrokes(b, erased, st.Strokes)
+		queueStrokes(b, erased, false, st.Strokes)
 		if err := conn.SendBatch(ctx, b).Close(); err != nil {
 			return nil, fmt.Errorf("look up erased strokes: %w", err)
 		}
@@ -100,43 +100,35 @@ const (
 		  where s.room_id = k.room_id and s.stroke_id = k.stroke_id limit 1) e`
 )
 
-// queueStrokes queues the read of the named strokes that exist into st, without their content.
-func queueStrokes(b *pgx.Batch, keys []events.Key, st map[events.Key]events.StrokeState) {
+// queueStrokes queues the read of the named strokes that exist into st; with content, each with the
+// stroke of the event that added it.
+func queueStrokes(b *pgx.Batch, keys []events.Key, content bool, st map[events.Key]events.StrokeState) {
 	if len(keys) == 0 {
 		return
 	}
 	rs, ids := keyColumns(keys)
-	b.Queue(loadStrokesSQL, rs, ids).Query(func(rows pgx.Rows) error {
-		var k events.Key
-		var s events.StrokeState
-		var seq int64
-		_, err := pgx.ForEachRow(rows, []any{(*[16]byte)(&k.Room), (*[16]byte)(&k.ID), (*[16]byte)(&s.Author), &seq, &s.Erased}, func() error {
-			s.AddedSeq = uint64(seq)
-			st[k] = s
-			return nil
-		})
-		return err
-	})
-}
-
-// queueAddedStrokes queues the read of the named strokes that exist into st, with their content: the
-// stroke of the event that added them.
-func queueAddedStrokes(b *pgx.Batch, keys []events.Key, st map[events.Key]events.StrokeState) {
-	if len(keys) == 0 {
-		return
+	sql := loadStrokesSQL
+	if content {
+		sql = loadAddedStrokesSQL
 	}
-	rs, ids := keyColumns(keys)
-	b.Queue(loadAddedStrokesSQL, rs, ids).Query(func(rows pgx.Rows) error {
+	b.Queue(sql, rs, ids).Query(func(rows pgx.Rows) error {
 		var k events.Key
 		var s events.StrokeState
 		var seq int64
 		var payload []byte
-		_, err := pgx.ForEachRow(rows, []any{(*[16]byte)(&k.Room), (*[16]byte)(&k.ID), (*[16]byte)(&s.Author), &seq, &s.Erased, &payload}, func() error {
-			var added roomv1.StrokeAdded
-			if err := proto.Unmarshal(payload, &added); err != nil {
-				return fmt.Errorf("stored stroke %s: %w", k.ID, err)
+		dest := []any{(*[16]byte)(&k.Room), (*[16]byte)(&k.ID), (*[16]byte)(&s.Author), &seq, &s.Erased}
+		if content {
+			dest = append(dest, &payload)
+		}
+		_, err := pgx.ForEachRow(rows, dest, func() error {
+			s.AddedSeq = uint64(seq)
+			if content {
+				var added roomv1.StrokeAdded
+				if err := proto.Unmarshal(payload, &added); err != nil {
+					return fmt.Errorf("stored stroke %s: %w", k.ID, err)
+				}
+				s.Stroke = added.GetStroke()
 			}
-			s.AddedSeq, s.Stroke = uint64(seq), added.GetStroke()
 			st[k] = s
 			return nil
 		})

@@ -78,6 +78,8 @@ func (s *Store) read(l *events.Lookup) *events.State {
 	for _, id := range l.Rooms {
 		st.Heads[id] = s.room(id).head
 	}
+	// stroke reports a stroke that exists, with its content if asked; a stroke asked for with and
+	// without content keeps it.
 	stroke := func(k events.Key, content bool) {
 		if v, ok := s.get(k.Room).strokes[k.ID]; ok {
 			if !content {
@@ -99,9 +101,7 @@ func (s *Store) read(l *events.Lookup) *events.State {
 			e.Strokes = append([]uuid.UUID(nil), e.Strokes...)
 			st.Erases[k] = e
 			for _, id := range e.Strokes {
-				if _, seen := st.Strokes[events.Key{Room: k.Room, ID: id}]; !seen {
-					stroke(events.Key{Room: k.Room, ID: id}, false)
-				}
+				stroke(events.Key{Room: k.Room, ID: id}, false)
 			}
 		}
 	}
@@ -109,7 +109,8 @@ func (s *Store) read(l *events.Lookup) *events.State {
 }
 
 // check refuses what PostgreSQL would: a sequence number that does not follow its room's head, a head
-// that is not its room's last event, a new key that exists, an update of a key that does not.
+// that is not its room's last event, a new stroke or erase action that exists, a change of one that does
+// not.
 func (s *Store) check(w *events.Writes) error {
 	next := map[uuid.UUID]uint64{}
 	for _, e := range w.Events {
@@ -130,14 +131,24 @@ func (s *Store) check(w *events.Writes) error {
 			return fmt.Errorf("room %s: head %d, last event %d", r, w.Heads[r], n-1)
 		}
 	}
-	for _, sw := range w.Strokes {
-		if _, ok := s.get(sw.Room).strokes[sw.ID]; ok != !sw.New {
-			return fmt.Errorf("stroke %s: new %v, stored %v", sw.ID, sw.New, ok)
+	for _, n := range w.Strokes {
+		if _, ok := s.get(n.Room).strokes[n.ID]; ok {
+			return fmt.Errorf("new stroke %s exists", n.ID)
 		}
 	}
-	for _, ew := range w.Erases {
-		if _, ok := s.get(ew.Room).erases[ew.ID]; ok != !ew.New {
-			return fmt.Errorf("erase %s: new %v, stored %v", ew.ID, ew.New, ok)
+	for _, n := range w.Erases {
+		if _, ok := s.get(n.Room).erases[n.ID]; ok {
+			return fmt.Errorf("new erase %s exists", n.ID)
+		}
+	}
+	for _, f := range w.Erased {
+		if _, ok := s.get(f.Room).strokes[f.ID]; !ok {
+			return fmt.Errorf("changed stroke %s does not exist", f.ID)
+		}
+	}
+	for _, f := range w.Undone {
+		if _, ok := s.get(f.Room).erases[f.ID]; !ok {
+			return fmt.Errorf("changed erase %s does not exist", f.ID)
 		}
 	}
 	return nil
@@ -151,11 +162,23 @@ func (s *Store) write(w *events.Writes) {
 	for id, h := range w.Heads {
 		s.room(id).head = h
 	}
-	for _, sw := range w.Strokes {
-		s.room(sw.Room).strokes[sw.ID] = sw.StrokeState
+	for _, n := range w.Strokes {
+		s.room(n.Room).strokes[n.ID] = n.StrokeState
 	}
-	for _, ew := range w.Erases {
-		s.room(ew.Room).erases[ew.ID] = ew.EraseState
+	for _, n := range w.Erases {
+		s.room(n.Room).erases[n.ID] = n.EraseState
+	}
+	for _, f := range w.Erased {
+		r := s.room(f.Room)
+		st := r.strokes[f.ID]
+		st.Erased = f.Value
+		r.strokes[f.ID] = st
+	}
+	for _, f := range w.Undone {
+		r := s.room(f.Room)
+		e := r.erases[f.ID]
+		e.Undone = f.Value
+		r.erases[f.ID] = e
 	}
 }
 
