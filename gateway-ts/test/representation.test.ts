@@ -81,7 +81,7 @@ class ExampleController {
   @Get('picture')
   picture() {
     const read = async () => (this.reads++, Buffer.from('png bytes'));
-    return new Payload({ contentType: 'image/png', headers: { 'cache-control': 'private, max-age=60' }, etag: '"v1"', body: read });
+    return new Payload({ contentType: 'image/png', cacheControl: 'private, max-age=60', etag: '"v1"', body: read });
   }
 
   @Get('plain')
@@ -111,6 +111,7 @@ describe(RepresentationInterceptor.name, () => {
     assert.equal(proto.headers.get('content-type'), 'application/x-protobuf');
     assert.deepEqual([...new Uint8Array(await proto.arrayBuffer())], [8, 42]);
     assert.equal(proto.headers.get('vary'), 'accept');
+    assert.equal(proto.headers.get('cache-control'), 'no-store', 'an API answer is not stored unless it says so');
     const json = await get('/message', { accept: 'application/json' });
     assert.equal(json.headers.get('content-type'), 'application/json; charset=utf-8');
     assert.deepEqual(await json.json(), { answer: 42 });

@@ -85,8 +85,8 @@ export function etagMatches(ifNoneMatch: string | undefined, etag: string): bool
 }
 
 /**
- * Writes the Payloads handlers return: status, content type and headers, Vary: Accept on negotiated routes,
- * and 304 without a body when the payload's ETag is one the caller has. Other results pass through.
+ * Writes the Payloads handlers return: status, content type, caching and headers, Vary: Accept on negotiated
+ * routes, and 304 without a body when the payload's ETag is one the caller has. Other results pass through.
  */
 @Injectable()
 export class RepresentationInterceptor implements NestInterceptor {
@@ -101,7 +101,7 @@ export class RepresentationInterceptor implements NestInterceptor {
     const http = context.switchToHttp();
     const reply = http.getResponse<FastifyReply>();
     if (payload.status !== undefined) void reply.status(payload.status);
-    void reply.header('content-type', payload.contentType);
+    void reply.header('content-type', payload.contentType).header('cache-control', payload.cacheControl);
     for (const [name, value] of Object.entries(payload.headers)) void reply.header(name, value);
     if (negotiated) void reply.header('vary', 'accept');
     if (payload.etag !== undefined) {

@@ -66,7 +66,7 @@ export class ExportService {
     );
     return new Payload({
       contentType: 'image/png',
-      headers: { 'cache-control': 'no-store', 'x-covers-seq': String(res.coversSeq), 'x-export-level': String(res.level) },
+      headers: { 'x-covers-seq': String(res.coversSeq), 'x-export-level': String(res.level) },
       body: Buffer.from(res.png),
     });
   }

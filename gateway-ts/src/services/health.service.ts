@@ -47,7 +47,7 @@ export class HealthService {
       ),
     ];
     const json = (status: number, report: HealthReport) =>
-      new Payload({ status, contentType: 'application/json; charset=utf-8', headers: { 'cache-control': 'no-store' }, body: JSON.stringify(report) });
+      new Payload({ status, contentType: 'application/json; charset=utf-8', body: JSON.stringify(report) });
     try {
       return json(200, await this.health.check(checks));
     } catch (err) {

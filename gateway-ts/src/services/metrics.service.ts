@@ -52,8 +52,8 @@ export class MetricsService {
     this.httpDuration.observe({ method, route, status_code: String(status) }, seconds);
   }
 
-  /** Every metric in the Prometheus text format, never cached. */
+  /** Every metric in the Prometheus text format. */
   async render(): Promise<Payload> {
-    return new Payload({ contentType: this.registry.contentType, headers: { 'cache-control': 'no-store' }, body: await this.registry.metrics() });
+    return new Payload({ contentType: this.registry.contentType, body: await this.registry.metrics() });
   }
 }

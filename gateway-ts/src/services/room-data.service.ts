@@ -64,7 +64,6 @@ export class RoomDataService {
         'x-head-seq': String(response.headSeq),
         'x-has-more': String(response.hasMore),
         'server-timing': `${dbMs !== undefined ? `db;dur=${fmt(dbMs)}, ` : ''}grpc;dur=${fmt(timing.grpcMs)}, total;dur=${fmt(timing.totalMs)}`,
-        'cache-control': 'no-store',
       },
       body,
     });

@@ -68,7 +68,7 @@ export class TilesService {
     );
     return new Payload({
       contentType,
-      headers: { 'x-head-seq': String(response.headSeq), 'x-hit-partial': response.partial ? '1' : '0', 'cache-control': 'no-store' },
+      headers: { 'x-head-seq': String(response.headSeq), 'x-hit-partial': response.partial ? '1' : '0' },
       body,
     });
   }
@@ -100,7 +100,7 @@ export class TilesService {
       { roomId, level, tiles: response.tiles.length, snapshots, bytes: body.length, format, totalMs },
       `${label} room=${roomId} level=${level} tiles=${response.tiles.length} snapshots=${snapshots} total=${totalMs.toFixed(1)}ms`,
     );
-    return new Payload({ contentType, headers: { 'x-head-seq': String(response.headSeq), 'cache-control': 'no-store' }, body });
+    return new Payload({ contentType, headers: { 'x-head-seq': String(response.headSeq) }, body });
   }
 
   /** One snapshot PNG of this room: immutable, with a strong ETag (the PNG is read only when the caller lacks it). */
@@ -116,6 +116,6 @@ export class TilesService {
       if (!png) throw new NotFoundException('no such snapshot');
       return png;
     };
-    return new Payload({ contentType: 'image/png', headers: { 'cache-control': IMMUTABLE }, etag, body: read });
+    return new Payload({ contentType: 'image/png', cacheControl: IMMUTABLE, etag, body: read });
   }
 }

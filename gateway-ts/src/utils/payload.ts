@@ -22,22 +22,32 @@ export type Body = Buffer | string;
 
 /**
  * An HTTP answer a service builds and the representation interceptor writes: its status (the route's when
- * absent), type, headers and body. With an ETag it is conditional: 304 without a body when If-None-Match names it, and a body given as a
- * function is then never read.
+ * absent), type, headers, caching and body. API answers are about live data, so they are not stored
+ * (`no-store`) unless the payload says otherwise. With an ETag the answer is conditional: 304 without a body
+ * when If-None-Match names it, and a body given as a function is then never read.
  */
 export class Payload {
   readonly status?: number;
   readonly contentType: string;
   readonly headers: Readonly<Record<string, string>>;
-  readonly body: Body | (() => Promise<Body>);
+  readonly cacheControl: string;
   readonly etag?: string;
+  readonly body: Body | (() => Promise<Body>);
 
-  constructor(init: { status?: number; contentType: string; headers?: Record<string, string>; body: Body | (() => Promise<Body>); etag?: string }) {
+  constructor(init: {
+    status?: number;
+    contentType: string;
+    headers?: Record<string, string>;
+    cacheControl?: string;
+    etag?: string;
+    body: Body | (() => Promise<Body>);
+  }) {
     this.status = init.status;
     this.contentType = init.contentType;
     this.headers = init.headers ?? {};
-    this.body = init.body;
+    this.cacheControl = init.cacheControl ?? 'no-store';
     this.etag = init.etag;
+    this.body = init.body;
   }
 }
 
