@@ -1,11 +1,12 @@
 import { DynamicModule, Module, ValidationPipe } from '@nestjs/common';
-import { APP_FILTER, APP_PIPE } from '@nestjs/core';
+import { APP_FILTER, APP_INTERCEPTOR, APP_PIPE } from '@nestjs/core';
 import { LoggerModule } from 'nestjs-pino';
 import { stdTimeFunctions, type DestinationStream } from 'pino';
 import type { Options } from 'pino-http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { GatewayConfig } from './config';
 import { ErrorFilter } from './middleware/error.filter';
+import { RepresentationInterceptor } from './middleware/representation.interceptor';
 import { AuthModule } from './modules/auth.module';
 import { HealthModule } from './modules/health.module';
 import { InfraModule } from './modules/infra.module';
@@ -57,6 +58,7 @@ export class AppModule {
       ],
       providers: [
         { provide: APP_FILTER, useClass: ErrorFilter },
+        { provide: APP_INTERCEPTOR, useClass: RepresentationInterceptor },
         {
           provide: APP_PIPE,
           useValue: new ValidationPipe({

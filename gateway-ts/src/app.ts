@@ -12,7 +12,7 @@ import { AppModule, AppOptions } from './app.module';
 import { GatewayConfig } from './config';
 import { MetricsService } from './services/metrics.service';
 import { WebService } from './services/web.service';
-import { STROKE_CONTENT_TYPES } from './dtos/strokes.dto';
+import { WIRE_MEDIA_TYPES } from './utils/payload';
 
 export const STROKES_ROUTE = '/api/rooms/:id/strokes';
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -43,7 +43,7 @@ function registerBodyParsers(fastify: FastifyInstance, config: GatewayConfig) {
       done(null, value);
     });
   });
-  const binary = [...STROKE_CONTENT_TYPES.protobuf, ...STROKE_CONTENT_TYPES.msgpack];
+  const binary = [...WIRE_MEDIA_TYPES.protobuf, ...WIRE_MEDIA_TYPES.msgpack];
   fastify.addContentTypeParser(binary, { parseAs: 'buffer', bodyLimit: max }, (req, body, done) => {
     if (req.routeOptions.url !== STROKES_ROUTE) return done(httpError(415, `unsupported media type ${req.headers['content-type']}`), undefined);
     done(null, body);

@@ -1,4 +1,4 @@
-import { Server, ServerCredentials, ServerUnaryCall, sendUnaryData, UntypedServiceImplementation } from '@grpc/grpc-js';
+import { ServerUnaryCall, sendUnaryData } from '@grpc/grpc-js';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { get } from 'node:http';
@@ -8,20 +8,15 @@ import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ConfigError, loadConfig } from '../src/config';
 import { HEALTH_SERVICE_DEFINITION, ServingStatus } from '../src/repositories/grpc-health.repository';
+import { serveGrpc, GrpcTestServer } from './grpc-server';
 import { Caller, freePort, Gateway, startGateway, testEnv } from './helpers';
 
 /** A gRPC server speaking the standard grpc.health.v1 protocol with a status the test sets. */
-async function healthServer(status: () => ServingStatus): Promise<{ target: string; stop(): Promise<void> }> {
-  const server = new Server();
-  const impl: UntypedServiceImplementation = {
+function healthServer(status: () => ServingStatus): Promise<GrpcTestServer> {
+  return serveGrpc(HEALTH_SERVICE_DEFINITION, {
     check: (_call: ServerUnaryCall<{ service: string }, unknown>, cb: sendUnaryData<{ status: ServingStatus }>) =>
       cb(null, { status: status() }),
-  };
-  server.addService(HEALTH_SERVICE_DEFINITION, impl);
-  const port = await new Promise<number>((ok, fail) =>
-    server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (err, p) => (err ? fail(err) : ok(p))),
-  );
-  return { target: `127.0.0.1:${port}`, stop: () => new Promise((ok) => server.tryShutdown(() => ok())) };
+  });
 }
 
 describe('foundation', () => {

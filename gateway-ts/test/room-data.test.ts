@@ -1,10 +1,8 @@
-import { status as GrpcStatus, Metadata, ServiceError } from '@grpc/grpc-js';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { GetEventsResponse, IngestStrokesRequest } from '../src/gen/infidraw/realtime/v1/realtime_service';
 import { Stroke, Tool } from '../src/gen/infidraw/stroke/v1/stroke';
-import { grpcToHttp } from '../src/utils/grpc-error';
 import { uuidToBytes } from '../src/utils/uuid';
 import { REALTIME_BIN, realtimeAvailable, signup, Stack, startStack } from './helpers';
 
@@ -72,18 +70,5 @@ describe('room data through realtime-go', { skip }, () => {
     const again = await owner.post(`/api/rooms/${roomId}/strokes`, stroke([0, 0, 10, 10]));
     assert.equal(again.status, 200, again.text);
     assert.deepEqual(again.json.results, [{ strokeId: id, seq: 1, duplicate: true }]);
-  });
-});
-
-describe(grpcToHttp.name, () => {
-  const error = (code: GrpcStatus, details: string): ServiceError => Object.assign(new Error(details), { code, details, metadata: new Metadata() });
-
-  it('maps a message over a gRPC size limit to what it is, never to 429 (retry)', () => {
-    const reply = grpcToHttp(error(GrpcStatus.RESOURCE_EXHAUSTED, 'Received message larger than max (12694133 vs 4194304)'));
-    assert.equal(reply.status, 502);
-    assert.match(reply.message, /realtime service answered more than the gateway accepts/);
-    assert.equal(grpcToHttp(error(GrpcStatus.RESOURCE_EXHAUSTED, 'grpc: received message larger than max (5000000 vs. 4194304)')).status, 413);
-    assert.equal(grpcToHttp(error(GrpcStatus.RESOURCE_EXHAUSTED, 'write queue is full: retry later')).status, 429);
-    assert.equal(grpcToHttp(error(GrpcStatus.ALREADY_EXISTS, 'stroke 0 (id …): already used')).status, 409);
   });
 });

@@ -6,6 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { Pool } from 'pg';
 import { RoomsService } from '../src/services/rooms.service';
 import { SigningKeyService } from '../src/services/signing-key.service';
+import { UpstreamError } from '../src/utils/upstream-error';
 import { Caller, Gateway, signup, startGateway, testDb } from './helpers';
 import { verifyWithJwks } from './jwt';
 
@@ -226,7 +227,7 @@ describe('rooms, members, links and room tokens', () => {
     assert.equal((await owner.delete(`/api/rooms/${id}`)).status, 204);
     await db.query(`update rooms set deleted_at = now() - interval '1 hour' where id = $1`, [id]);
     // No realtime-go nor tile-delta-go in this test: the purge fails and the row must stay for the next sweep.
-    await gw.app.get(RoomsService).sweepDeleted();
+    await assert.rejects(gw.app.get(RoomsService).sweepDeleted(), (err) => err instanceof UpstreamError && err.service === 'realtime');
     const { rows } = await db.query('select deleted_at from rooms where id = $1', [id]);
     assert.equal(rows.length, 1);
     assert.ok(rows[0].deleted_at);

@@ -1,13 +1,11 @@
-import { Controller, Get, Param, Query, Res } from '@nestjs/common';
+import { Controller, Get, Param, Query } from '@nestjs/common';
 import { ApiOperation, ApiParam, ApiProduces, ApiResponse, ApiTags } from '@nestjs/swagger';
-import { FastifyReply } from 'fastify';
 import { ErrorResponses } from '../dtos/error.dto';
 import { ExportQueryDto } from '../dtos/export.dto';
 import { Auth, Authenticated } from '../middleware/auth.guard';
 import { uuidPipe } from '../middleware/pipes';
 import { AuthContext } from '../services/auth.service';
 import { ExportService } from '../services/export.service';
-import { sendPayload } from '../utils/payload';
 
 @ApiTags('Tiles')
 @Controller('api/rooms/:id')
@@ -28,12 +26,7 @@ export class ExportController {
   @ApiProduces('image/png')
   @ApiResponse({ status: 200, content: { 'image/png': { schema: { type: 'string', format: 'binary' } } } })
   @ErrorResponses(400, 401, 404, 429, 502, 503, 504)
-  async png(
-    @Auth() auth: AuthContext,
-    @Param('id', uuidPipe('id')) id: string,
-    @Query() query: ExportQueryDto,
-    @Res({ passthrough: true }) reply: FastifyReply,
-  ) {
-    return sendPayload(reply, await this.service.png(auth, id, query));
+  png(@Auth() auth: AuthContext, @Param('id', uuidPipe('id')) id: string, @Query() query: ExportQueryDto) {
+    return this.service.png(auth, id, query);
   }
 }

@@ -1,13 +1,13 @@
-import { Controller, Get, Headers, Param, Query, Res } from '@nestjs/common';
-import { ApiExtraModels, ApiOperation, ApiParam, ApiProduces, ApiResponse, ApiTags, getSchemaPath } from '@nestjs/swagger';
-import { FastifyReply } from 'fastify';
+import { Controller, Get, Param, Query } from '@nestjs/common';
+import { ApiExtraModels, ApiOperation, ApiParam, ApiResponse, ApiTags, getSchemaPath } from '@nestjs/swagger';
 import { ErrorResponses } from '../dtos/error.dto';
 import { StrokesAtJsonDto, StrokesAtQueryDto } from '../dtos/strokes-at.dto';
 import { Auth, Authenticated } from '../middleware/auth.guard';
 import { uuidPipe } from '../middleware/pipes';
+import { Negotiate, ResponseFormat } from '../middleware/representation.interceptor';
 import { AuthContext } from '../services/auth.service';
 import { TilesService } from '../services/tiles.service';
-import { sendPayload } from '../utils/payload';
+import { WireFormat } from '../utils/payload';
 
 @ApiTags('Tiles')
 @ApiExtraModels(StrokesAtJsonDto)
@@ -27,7 +27,7 @@ export class StrokesAtController {
       '`infidraw.tile.v1.HitStrokesResponse` by default; JSON with `Accept: application/json` or `?format=json`. ' +
       'X-Head-Seq repeats head_seq. Viewers get 403: they cannot erase.',
   })
-  @ApiProduces('application/x-protobuf', 'application/json')
+  @Negotiate(['protobuf', 'json'])
   @ApiResponse({
     status: 200,
     content: {
@@ -36,13 +36,7 @@ export class StrokesAtController {
     },
   })
   @ErrorResponses(400, 401, 403, 404, 406, 502, 503, 504)
-  async at(
-    @Auth() auth: AuthContext,
-    @Param('id', uuidPipe('id')) id: string,
-    @Query() query: StrokesAtQueryDto,
-    @Headers('accept') accept: string | undefined,
-    @Res({ passthrough: true }) reply: FastifyReply,
-  ) {
-    return sendPayload(reply, await this.service.strokesAt(auth, id, query, accept));
+  at(@Auth() auth: AuthContext, @Param('id', uuidPipe('id')) id: string, @Query() query: StrokesAtQueryDto, @ResponseFormat() format: WireFormat) {
+    return this.service.strokesAt(auth, id, query, format);
   }
 }

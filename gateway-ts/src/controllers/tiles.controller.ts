@@ -1,24 +1,29 @@
-import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
+import { applyDecorators, Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiExtraModels, ApiOperation, ApiParam, ApiProduces, ApiResponse, ApiTags, getSchemaPath } from '@nestjs/swagger';
-import { FastifyReply } from 'fastify';
 import { ErrorResponses } from '../dtos/error.dto';
-import {
-  coversSeqParam,
-  KnownTilesDto,
-  levelParam,
-  tileIndexParam,
-  TilesFormatQueryDto,
-  TilesJsonDto,
-  TilesQueryDto,
-} from '../dtos/tiles.dto';
+import { FormatQueryDto } from '../dtos/format.dto';
+import { coversSeqParam, KnownTilesDto, levelParam, tileIndexParam, TilesJsonDto, TilesQueryDto } from '../dtos/tiles.dto';
 import { Auth, Authenticated } from '../middleware/auth.guard';
 import { uuidPipe } from '../middleware/pipes';
+import { Negotiate, ResponseFormat } from '../middleware/representation.interceptor';
 import { AuthContext } from '../services/auth.service';
 import { TilesService } from '../services/tiles.service';
-import { sendPayload } from '../utils/payload';
-import { sendTilePayload } from '../utils/tile-payload';
+import { WireFormat } from '../utils/payload';
 
 const binary = { type: 'string', format: 'binary' } as const;
+
+/** Both tile reads answer GetTilesResponse, as protobuf or JSON. */
+const AnswersTiles = () =>
+  applyDecorators(
+    Negotiate(['protobuf', 'json']),
+    ApiResponse({
+      status: 200,
+      content: {
+        'application/x-protobuf': { schema: binary },
+        'application/json': { schema: { $ref: getSchemaPath(TilesJsonDto) } },
+      },
+    }),
+  );
 
 @ApiTags('Tiles')
 @ApiExtraModels(TilesJsonDto)
@@ -36,23 +41,10 @@ export class TilesController {
       'it (tile-delta-go GetTiles). Protobuf `infidraw.tile.v1.GetTilesResponse` by default; JSON with ' +
       '`Accept: application/json` or `?format=json`. At most 256 tiles per request. X-Head-Seq repeats head_seq.',
   })
-  @ApiProduces('application/x-protobuf', 'application/json')
-  @ApiResponse({
-    status: 200,
-    content: {
-      'application/x-protobuf': { schema: binary },
-      'application/json': { schema: { $ref: getSchemaPath(TilesJsonDto) } },
-    },
-  })
-  @ErrorResponses(400, 401, 404, 406, 502, 503)
-  async tiles(
-    @Auth() auth: AuthContext,
-    @Param('id', uuidPipe('id')) id: string,
-    @Query() query: TilesQueryDto,
-    @Headers('accept') accept: string | undefined,
-    @Res({ passthrough: true }) reply: FastifyReply,
-  ) {
-    return sendPayload(reply, await this.service.tiles(auth, id, query, accept));
+  @AnswersTiles()
+  @ErrorResponses(400, 401, 404, 406, 502, 503, 504)
+  tiles(@Auth() auth: AuthContext, @Param('id', uuidPipe('id')) id: string, @Query() query: TilesQueryDto, @ResponseFormat() format: WireFormat) {
+    return this.service.tiles(auth, id, query, format);
   }
 
   @Authenticated()
@@ -67,24 +59,17 @@ export class TilesController {
       '`infidraw.tile.v1.GetTilesResponse` by default, JSON with `Accept: application/json` or `?format=json`, snapshot ' +
       'keys replaced by PNG URLs, X-Head-Seq.',
   })
-  @ApiProduces('application/x-protobuf', 'application/json')
-  @ApiResponse({
-    status: 200,
-    content: {
-      'application/x-protobuf': { schema: binary },
-      'application/json': { schema: { $ref: getSchemaPath(TilesJsonDto) } },
-    },
-  })
-  @ErrorResponses(400, 401, 403, 404, 406, 502, 503)
-  async known(
+  @AnswersTiles()
+  @ErrorResponses(400, 401, 403, 404, 406, 502, 503, 504)
+  known(
     @Auth() auth: AuthContext,
     @Param('id', uuidPipe('id')) id: string,
     @Body() body: KnownTilesDto,
-    @Query() query: TilesFormatQueryDto,
-    @Headers('accept') accept: string | undefined,
-    @Res({ passthrough: true }) reply: FastifyReply,
+    // Validates ?format= (ResponseFormat reads it).
+    @Query() _query: FormatQueryDto,
+    @ResponseFormat() format: WireFormat,
   ) {
-    return sendPayload(reply, await this.service.known(auth, id, body, query.format, accept));
+    return this.service.known(auth, id, body, format);
   }
 
   @Authenticated()
@@ -103,16 +88,14 @@ export class TilesController {
   @ApiResponse({ status: 200, content: { 'image/png': { schema: binary } } })
   @ApiResponse({ status: 304, description: 'Not modified' })
   @ErrorResponses(400, 401, 404, 502, 503)
-  async snapshot(
+  snapshot(
     @Auth() auth: AuthContext,
     @Param('id', uuidPipe('id')) id: string,
     @Param('level', levelParam()) level: number,
     @Param('x', tileIndexParam('x')) x: number,
     @Param('y', tileIndexParam('y')) y: number,
     @Param('coversSeq', coversSeqParam()) coversSeq: number,
-    @Headers('if-none-match') ifNoneMatch: string | undefined,
-    @Res({ passthrough: true }) reply: FastifyReply,
   ) {
-    return sendTilePayload(reply, await this.service.snapshot(auth, id, level, x, y, coversSeq, ifNoneMatch));
+    return this.service.snapshot(auth, id, level, x, y, coversSeq);
   }
 }

@@ -1,13 +1,14 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, Max, Min } from 'class-validator';
+import { IsInt, IsOptional, Max, Min } from 'class-validator';
 import { GetPresenceResponse } from '../gen/infidraw/realtime/v1/realtime_service';
 import { Role } from '../gen/infidraw/room/v1/event';
 import { ROLES } from './rooms.dto';
+import { FormatQueryDto } from './format.dto';
 
 export const MAX_EVENTS_PAGE = 10_000;
 
-export class EventsQueryDto {
+export class EventsQueryDto extends FormatQueryDto {
   @ApiPropertyOptional({ minimum: 0, default: 0, description: 'Return events with seq > since' })
   @IsOptional()
   @Type(() => Number)
@@ -23,11 +24,6 @@ export class EventsQueryDto {
   @Max(MAX_EVENTS_PAGE)
   @IsInt()
   limit?: number;
-
-  @ApiPropertyOptional({ enum: ['protobuf', 'json'], description: 'Overrides the Accept header' })
-  @IsOptional()
-  @IsIn(['protobuf', 'json'])
-  format?: 'protobuf' | 'json';
 }
 
 /** GetEventsResponse in its proto3 JSON form (bytes as base64, 64-bit integers as numbers). */

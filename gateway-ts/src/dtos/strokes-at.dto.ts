@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsIn, IsNumber, IsOptional, Max, Min } from 'class-validator';
+import { IsNumber, Max, Min } from 'class-validator';
+import { FormatQueryDto } from './format.dto';
 
 /** docs/tiles.md: |coordinate| <= 1e9 in world units x100, i.e. 10 million world units. */
 export const MAX_WORLD = 10_000_000;
@@ -13,7 +14,7 @@ const toNumber = () => Transform(({ value }) => (typeof value === 'string' && va
 const finite = { allowNaN: false, allowInfinity: false } as const;
 
 /** `?x=&y=&r=` of GET /api/rooms/{id}/strokes/at: a disk in world units (floats). */
-export class StrokesAtQueryDto {
+export class StrokesAtQueryDto extends FormatQueryDto {
   @ApiProperty({ type: 'number', minimum: -MAX_WORLD, maximum: MAX_WORLD, description: 'Centre x, world units' })
   @toNumber()
   @Min(-MAX_WORLD)
@@ -34,11 +35,6 @@ export class StrokesAtQueryDto {
   @Max(MAX_HIT_RADIUS)
   @IsNumber(finite)
   r!: number;
-
-  @ApiPropertyOptional({ enum: ['protobuf', 'json'], description: 'Overrides the Accept header' })
-  @IsOptional()
-  @IsIn(['protobuf', 'json'])
-  format?: 'protobuf' | 'json';
 }
 
 /** HitStrokesResponse in proto3 JSON. */

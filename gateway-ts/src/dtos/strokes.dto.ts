@@ -3,6 +3,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { decode as decodeMsgpack } from '@msgpack/msgpack';
 import { IngestStrokesRequest, IngestStrokesResponse } from '../gen/infidraw/realtime/v1/realtime_service';
 import { Stroke, Tool } from '../gen/infidraw/stroke/v1/stroke';
+import { WireFormat } from '../utils/payload';
 import { bytesToUuid, uuidToBytes } from '../utils/uuid';
 
 export const MAX_STROKES_PER_REQUEST = 1000;
@@ -10,13 +11,6 @@ const MAX_POINT_VALUES = 200_000;
 const SINT32_MIN = -(2 ** 31);
 const SINT32_MAX = 2 ** 31 - 1;
 const UINT32_MAX = 2 ** 32 - 1;
-
-export const STROKE_CONTENT_TYPES = {
-  protobuf: ['application/x-protobuf', 'application/protobuf', 'application/vnd.google.protobuf'],
-  msgpack: ['application/msgpack', 'application/x-msgpack', 'application/vnd.msgpack'],
-  json: ['application/json'],
-} as const;
-export type WireFormat = keyof typeof STROKE_CONTENT_TYPES;
 
 const TOOL_NAMES: Record<string, Tool> = {
   pen: Tool.TOOL_PEN,
@@ -63,16 +57,6 @@ export function mapIngestResponse(r: IngestStrokesResponse): IngestStrokesRespon
       duplicate: x.duplicate,
     })),
   };
-}
-
-/** Which wire format a Content-Type (or Accept entry) names, if any. */
-export function wireFormatOf(contentType: string | undefined): WireFormat | undefined {
-  const type = contentType?.split(';')[0].trim().toLowerCase();
-  if (!type) return undefined;
-  for (const [format, types] of Object.entries(STROKE_CONTENT_TYPES) as [WireFormat, readonly string[]][]) {
-    if (types.includes(type)) return format;
-  }
-  return undefined;
 }
 
 const bad = (message: string) => new BadRequestException(message);

@@ -1,7 +1,8 @@
 import { BadRequestException, PipeTransform } from '@nestjs/common';
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { ArrayMaxSize, ArrayMinSize, IsArray, IsIn, IsInt, IsOptional, Max, Min, ValidateNested } from 'class-validator';
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsInt, Max, Min, ValidateNested } from 'class-validator';
+import { FormatQueryDto } from './format.dto';
 
 /** docs/tiles.md: levels 0..16. */
 export const MAX_LEVEL = 16;
@@ -11,7 +12,7 @@ export const MAX_VIEWPORT_COORD = 10_000_000_000;
 const coord = (description: string) =>
   ApiProperty({ type: 'integer', minimum: -MAX_VIEWPORT_COORD, maximum: MAX_VIEWPORT_COORD, description });
 
-export class TilesQueryDto {
+export class TilesQueryDto extends FormatQueryDto {
   @ApiProperty({ type: 'integer', minimum: 0, maximum: MAX_LEVEL, description: 'Pyramid level (docs/tiles.md)' })
   @Type(() => Number)
   @Min(0)
@@ -46,19 +47,6 @@ export class TilesQueryDto {
   @Max(MAX_VIEWPORT_COORD)
   @IsInt()
   maxY!: number;
-
-  @ApiPropertyOptional({ enum: ['protobuf', 'json'], description: 'Overrides the Accept header' })
-  @IsOptional()
-  @IsIn(['protobuf', 'json'])
-  format?: 'protobuf' | 'json';
-}
-
-/** `?format=` of POST tiles/known (the body carries the rest). */
-export class TilesFormatQueryDto {
-  @ApiPropertyOptional({ enum: ['protobuf', 'json'], description: 'Overrides the Accept header' })
-  @IsOptional()
-  @IsIn(['protobuf', 'json'])
-  format?: 'protobuf' | 'json';
 }
 
 /** Tile indices fit in int32 (docs/tiles.md). */

@@ -1,6 +1,7 @@
 import { DynamicModule, Global, Module } from '@nestjs/common';
 import { CONFIG, GatewayConfig } from '../config';
 import { DatabaseRepository } from '../repositories/database.repository';
+import { GrpcClientFactory } from '../repositories/grpc-client';
 import { GrpcHealthRepository } from '../repositories/grpc-health.repository';
 import { InternalCredentials } from '../repositories/internal-credentials';
 import { RealtimeRepository } from '../repositories/realtime.repository';
@@ -8,9 +9,21 @@ import { RedisRepository } from '../repositories/redis.repository';
 import { TileDeltaRepository } from '../repositories/tile-delta.repository';
 import { MetricsService } from '../services/metrics.service';
 
-const providers = [DatabaseRepository, RedisRepository, InternalCredentials, RealtimeRepository, TileDeltaRepository, GrpcHealthRepository, MetricsService];
+const providers = [
+  DatabaseRepository,
+  RedisRepository,
+  InternalCredentials,
+  GrpcClientFactory,
+  RealtimeRepository,
+  TileDeltaRepository,
+  GrpcHealthRepository,
+  MetricsService,
+];
 
-/** Configuration and the outside systems every feature uses: Postgres, Redis, realtime-go, tile-delta-go (over internal TLS when configured), metrics. */
+/**
+ * Configuration and the outside systems every feature uses: Postgres, Redis, the gRPC clients of realtime-go and
+ * tile-delta-go (over internal TLS when configured), metrics.
+ */
 @Global()
 @Module({})
 export class InfraModule {

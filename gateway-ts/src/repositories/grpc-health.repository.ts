@@ -1,8 +1,7 @@
-import { Inject, Injectable, OnModuleDestroy } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { BinaryReader, BinaryWriter } from '@bufbuild/protobuf/wire';
-import { ChannelCredentials, Client, makeGenericClientConstructor, Metadata, ServiceError } from '@grpc/grpc-js';
-import { CONFIG, GatewayConfig } from '../config';
-import { InternalCredentials } from './internal-credentials';
+import { Upstream } from '../utils/upstream-error';
+import { GrpcClient, GrpcClientFactory } from './grpc-client';
 
 /** grpc.health.v1.HealthCheckResponse.ServingStatus */
 export enum ServingStatus {
@@ -60,55 +59,21 @@ function decodeStatus(buf: Uint8Array): ServingStatus {
 /** Exported for tests that serve the health protocol. */
 export const HEALTH_SERVICE_DEFINITION = healthService;
 
-type HealthClient = Client & {
-  check(
-    req: { service: string },
-    meta: Metadata,
-    opts: { deadline: Date },
-    cb: (err: ServiceError | null, res: { status: ServingStatus }) => void,
-  ): void;
-};
-const HealthClientCtor = makeGenericClientConstructor(healthService, 'grpc.health.v1.Health') as unknown as new (
-  address: string,
-  creds: ChannelCredentials,
-  options?: Record<string, number>,
-) => HealthClient;
-
-/** The gRPC services the gateway depends on, by the name health reports use. */
-export type GrpcDependency = 'realtime' | 'tile-delta' | 'snapshot';
-
 /** Asks each gRPC dependency for its overall status (service "") with grpc.health.v1. */
 @Injectable()
-export class GrpcHealthRepository implements OnModuleDestroy {
-  private readonly clients: Record<GrpcDependency, HealthClient>;
+export class GrpcHealthRepository {
+  private readonly clients: Record<Upstream, GrpcClient>;
 
-  constructor(
-    @Inject(CONFIG) private readonly config: GatewayConfig,
-    internal: InternalCredentials,
-  ) {
-    // A service that comes back is seen within seconds, not after grpc-js's default 2-minute backoff.
-    const options = { 'grpc.max_reconnect_backoff_ms': 5000 };
-    this.clients = {
-      realtime: new HealthClientCtor(config.grpc.realtime, internal.channel, options),
-      'tile-delta': new HealthClientCtor(config.grpc.tileDelta, internal.channel, options),
-      snapshot: new HealthClientCtor(config.grpc.snapshot, internal.channel, options),
-    };
+  constructor(clients: GrpcClientFactory) {
+    this.clients = { realtime: clients.create('realtime'), 'tile-delta': clients.create('tile-delta'), snapshot: clients.create('snapshot') };
   }
 
-  target(dep: GrpcDependency): string {
-    return { realtime: this.config.grpc.realtime, 'tile-delta': this.config.grpc.tileDelta, snapshot: this.config.grpc.snapshot }[dep];
+  target(dep: Upstream): string {
+    return this.clients[dep].target;
   }
 
-  /** Resolves with the serving status, or rejects when the service cannot be reached in time. */
-  check(dep: GrpcDependency, timeoutMs = 2000): Promise<ServingStatus> {
-    return new Promise((resolve, reject) => {
-      this.clients[dep].check({ service: '' }, new Metadata(), { deadline: new Date(Date.now() + timeoutMs) }, (err, res) =>
-        err ? reject(err) : resolve(res.status),
-      );
-    });
-  }
-
-  onModuleDestroy() {
-    for (const c of Object.values(this.clients)) c.close();
+  /** Resolves with the serving status, or rejects (UpstreamError) when the service cannot be reached in time. */
+  async check(dep: Upstream, timeoutMs = 2000): Promise<ServingStatus> {
+    return (await this.clients[dep].call(healthService.check, { service: '' }, timeoutMs)).status;
   }
 }

@@ -1,23 +1,14 @@
-import { Inject, Injectable, OnModuleDestroy } from '@nestjs/common';
-import { CallOptions, ClientUnaryCall, Metadata, ServiceError, status as GrpcStatus, StatusObject } from '@grpc/grpc-js';
-import { MetricsService } from '../services/metrics.service';
-import { CONFIG, GatewayConfig } from '../config';
-import { InternalCredentials } from './internal-credentials';
+import { Injectable } from '@nestjs/common';
 import {
   CloseRoomResponse,
   DisconnectUserResponse,
   GetEventsResponse,
   GetPresenceResponse,
   IngestStrokesResponse,
-  RealtimeServiceClient,
+  RealtimeServiceService as Rpc,
 } from '../gen/infidraw/realtime/v1/realtime_service';
 import { Stroke } from '../gen/infidraw/stroke/v1/stroke';
-
-/** A gRPC reply with the trailing metadata the server sent (timings). */
-export interface WithTrailers<T> {
-  response: T;
-  trailers: Metadata | undefined;
-}
+import { GrpcClient, GrpcClientFactory, WithTrailers } from './grpc-client';
 
 /**
  * The largest reply the gateway takes from realtime-go. realtime-go bounds a page of events by
@@ -26,74 +17,33 @@ export interface WithTrailers<T> {
  */
 export const REALTIME_MAX_RECEIVE_BYTES = 8 * 1024 * 1024;
 
-type Callback<Res> = (err: ServiceError | null, res: Res) => void;
-type Invoke<Res> = (meta: Metadata, opts: Partial<CallOptions>, cb: Callback<Res>) => ClientUnaryCall;
-
-/** realtime-go's control API (RealtimeService) as promises with deadlines. */
+/** realtime-go's control API (RealtimeService). */
 @Injectable()
-export class RealtimeRepository implements OnModuleDestroy {
-  private readonly client: RealtimeServiceClient;
+export class RealtimeRepository {
+  private readonly grpc: GrpcClient;
 
-  constructor(
-    @Inject(CONFIG) private readonly config: GatewayConfig,
-    private readonly metrics: MetricsService,
-    internal: InternalCredentials,
-  ) {
-    this.client = new RealtimeServiceClient(config.grpc.realtime, internal.channel, {
-      'grpc.keepalive_time_ms': 30_000,
-      // Reconnect within seconds once realtime-go is back, not after grpc-js's default 2-minute backoff.
-      'grpc.max_reconnect_backoff_ms': 5000,
-      'grpc.max_receive_message_length': REALTIME_MAX_RECEIVE_BYTES,
-    });
+  constructor(clients: GrpcClientFactory) {
+    this.grpc = clients.create('realtime', { 'grpc.max_receive_message_length': REALTIME_MAX_RECEIVE_BYTES });
   }
 
-  /** Makes one unary call with the configured deadline; resolves with the reply and its trailers. */
-  private call<Res>(method: string, invoke: Invoke<Res>): Promise<WithTrailers<Res>> {
-    const started = process.hrtime.bigint();
-    const observe = (code: number) =>
-      this.metrics.grpcDuration.observe({ method, code: GrpcStatus[code] ?? String(code) }, Number(process.hrtime.bigint() - started) / 1e9);
-    return new Promise((resolve, reject) => {
-      let trailers: Metadata | undefined;
-      let result: { res: Res } | undefined;
-      const settle = () => {
-        if (result && trailers) resolve({ response: result.res, trailers });
-      };
-      const deadline = new Date(Date.now() + this.config.grpc.deadlineMs);
-      const call = invoke(new Metadata(), { deadline }, (err, res) => {
-        observe(err ? err.code : GrpcStatus.OK);
-        if (err) return reject(err);
-        result = { res };
-        settle();
-      });
-      // grpc-js emits the status (with trailers) right after the callback; either order works here.
-      call.on('status', (status: StatusObject) => {
-        trailers = status.metadata;
-        settle();
-      });
-    });
-  }
-
+  /** A page of events, with the trailers that carry realtime-go's database time. */
   getEvents(roomId: string, afterSeq: number, limit: number): Promise<WithTrailers<GetEventsResponse>> {
-    return this.call('GetEvents', (m, o, cb) => this.client.getEvents({ roomId, afterSeq, limit }, m, o, cb));
+    return this.grpc.callWithTrailers(Rpc.getEvents, { roomId, afterSeq, limit });
   }
 
-  async ingestStrokes(roomId: string, authorId: string, strokes: Stroke[]): Promise<IngestStrokesResponse> {
-    return (await this.call<IngestStrokesResponse>('IngestStrokes', (m, o, cb) => this.client.ingestStrokes({ roomId, authorId, strokes }, m, o, cb))).response;
+  ingestStrokes(roomId: string, authorId: string, strokes: Stroke[]): Promise<IngestStrokesResponse> {
+    return this.grpc.call(Rpc.ingestStrokes, { roomId, authorId, strokes });
   }
 
-  async getPresence(roomId: string): Promise<GetPresenceResponse> {
-    return (await this.call<GetPresenceResponse>('GetPresence', (m, o, cb) => this.client.getPresence({ roomId }, m, o, cb))).response;
+  getPresence(roomId: string): Promise<GetPresenceResponse> {
+    return this.grpc.call(Rpc.getPresence, { roomId });
   }
 
-  async closeRoom(roomId: string, purge: boolean): Promise<CloseRoomResponse> {
-    return (await this.call<CloseRoomResponse>('CloseRoom', (m, o, cb) => this.client.closeRoom({ roomId, purge }, m, o, cb))).response;
+  closeRoom(roomId: string, purge: boolean): Promise<CloseRoomResponse> {
+    return this.grpc.call(Rpc.closeRoom, { roomId, purge });
   }
 
-  async disconnectUser(roomId: string, userId: string): Promise<DisconnectUserResponse> {
-    return (await this.call<DisconnectUserResponse>('DisconnectUser', (m, o, cb) => this.client.disconnectUser({ roomId, userId }, m, o, cb))).response;
-  }
-
-  onModuleDestroy() {
-    this.client.close();
+  disconnectUser(roomId: string, userId: string): Promise<DisconnectUserResponse> {
+    return this.grpc.call(Rpc.disconnectUser, { roomId, userId });
   }
 }

@@ -1,67 +1,35 @@
-import { Inject, Injectable, OnModuleDestroy } from '@nestjs/common';
-import { CallOptions, ClientUnaryCall, Metadata, ServiceError, status as GrpcStatus } from '@grpc/grpc-js';
-import { CONFIG, GatewayConfig } from '../config';
+import { Injectable } from '@nestjs/common';
 import {
   GetTilesRequest,
   GetTilesResponse,
   HitStrokesRequest,
   HitStrokesResponse,
   PurgeRoomResponse,
-  TileDeltaServiceClient,
+  TileDeltaServiceService as Rpc,
 } from '../gen/infidraw/tile/v1/tile';
-import { MetricsService } from '../services/metrics.service';
-import { InternalCredentials } from './internal-credentials';
+import { GrpcClient, GrpcClientFactory } from './grpc-client';
 
-type Callback<Res> = (err: ServiceError | null, res: Res) => void;
-type Invoke<Res> = (meta: Metadata, opts: Partial<CallOptions>, cb: Callback<Res>) => ClientUnaryCall;
-
-/** tile-delta-go's TileDeltaService (GetTiles, HitStrokes, PurgeRoom) as promises with the configured deadline. */
+/** tile-delta-go's TileDeltaService (GetTiles, HitStrokes, PurgeRoom). */
 @Injectable()
-export class TileDeltaRepository implements OnModuleDestroy {
-  private readonly client: TileDeltaServiceClient;
+export class TileDeltaRepository {
+  private readonly grpc: GrpcClient;
 
-  constructor(
-    @Inject(CONFIG) private readonly config: GatewayConfig,
-    private readonly metrics: MetricsService,
-    internal: InternalCredentials,
-  ) {
-    this.client = new TileDeltaServiceClient(config.grpc.tileDelta, internal.channel, {
-      'grpc.keepalive_time_ms': 30_000,
-      'grpc.max_reconnect_backoff_ms': 5000,
-      // A viewport of 256 tiles with their deltas can be large.
-      'grpc.max_receive_message_length': 64 * 1024 * 1024,
-    });
-  }
-
-  /** Makes one unary call with the configured deadline, observing its duration. */
-  private call<Res>(method: string, invoke: Invoke<Res>): Promise<Res> {
-    const started = process.hrtime.bigint();
-    return new Promise((resolve, reject) => {
-      const deadline = new Date(Date.now() + this.config.grpc.deadlineMs);
-      invoke(new Metadata(), { deadline }, (err, res) => {
-        const code = err ? err.code : GrpcStatus.OK;
-        this.metrics.grpcDuration.observe({ method, code: GrpcStatus[code] ?? String(code) }, Number(process.hrtime.bigint() - started) / 1e9);
-        if (err) reject(err);
-        else resolve(res);
-      });
-    });
+  constructor(clients: GrpcClientFactory) {
+    // A viewport of 256 tiles with their deltas can be large.
+    this.grpc = clients.create('tile-delta', { 'grpc.max_receive_message_length': 64 * 1024 * 1024 });
   }
 
   getTiles(request: GetTilesRequest): Promise<GetTilesResponse> {
-    return this.call('GetTiles', (m, o, cb) => this.client.getTiles(request, m, o, cb));
+    return this.grpc.call(Rpc.getTiles, request);
   }
 
   /** The visible strokes under a disk (world units x100), topmost first. */
   hitStrokes(request: HitStrokesRequest): Promise<HitStrokesResponse> {
-    return this.call('HitStrokes', (m, o, cb) => this.client.hitStrokes(request, m, o, cb));
+    return this.grpc.call(Rpc.hitStrokes, request);
   }
 
   /** Deletes every tile snapshot of a room (rows and PNG objects); idempotent. */
   purgeRoom(roomId: string): Promise<PurgeRoomResponse> {
-    return this.call('PurgeRoom', (m, o, cb) => this.client.purgeRoom({ roomId }, m, o, cb));
-  }
-
-  onModuleDestroy() {
-    this.client.close();
+    return this.grpc.call(Rpc.purgeRoom, { roomId });
   }
 }

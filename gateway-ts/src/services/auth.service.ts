@@ -16,6 +16,7 @@ import { AccessVersionsRepository, sessionScope } from '../repositories/access-v
 import { DatabaseRepository, Queryable } from '../repositories/database.repository';
 import { SessionKind, SessionsRepository } from '../repositories/sessions.repository';
 import { UsersRepository, UserRow } from '../repositories/users.repository';
+import { PeriodicJob } from '../utils/periodic-job';
 import { MetricsService } from './metrics.service';
 import { PasswordHasher } from './password-hasher.service';
 import { RateLimitService } from './rate-limit.service';
@@ -44,7 +45,7 @@ export const hashSecret = (secret: string) => createHash('sha256').update(secret
 /** Sign-up, log-in, log-out, password change, and resolving a session secret to its user. */
 @Injectable()
 export class AuthService implements OnModuleInit, OnModuleDestroy {
-  private cleaner?: NodeJS.Timeout;
+  private readonly cleaner: PeriodicJob<void>;
 
   constructor(
     private readonly db: DatabaseRepository,
@@ -56,26 +57,29 @@ export class AuthService implements OnModuleInit, OnModuleDestroy {
     private readonly metrics: MetricsService,
     @Inject(CONFIG) private readonly config: GatewayConfig,
     @InjectPinoLogger(AuthService.name) private readonly logger: PinoLogger,
-  ) {}
+  ) {
+    this.cleaner = new PeriodicJob(
+      () => this.deleteExpired(),
+      (err) => this.logger.warn({ err }, 'deleting stale sessions or old access versions failed'),
+    );
+  }
 
   onModuleInit() {
-    // Dead sessions are kept a week (for audits of recent log-outs), then deleted. Access versions are
-    // needed only while a token issued before their bump lives (minutes): a day is ample.
-    this.cleaner = setInterval(() => {
-      this.sessions.deleteStale(7).then(
-        (n) => n > 0 && this.logger.info({ deleted: n }, 'stale sessions deleted'),
-        (err: unknown) => this.logger.warn({ err }, 'deleting stale sessions failed'),
-      );
-      this.versions.deleteOlderThan(86_400).then(
-        (n) => n > 0 && this.logger.info({ deleted: n }, 'old access versions deleted'),
-        (err: unknown) => this.logger.warn({ err }, 'deleting old access versions failed'),
-      );
-    }, 3600_000);
-    this.cleaner.unref();
+    this.cleaner.start(3600_000);
   }
 
   onModuleDestroy() {
-    clearInterval(this.cleaner);
+    return this.cleaner.stop();
+  }
+
+  /**
+   * Dead sessions are kept a week (for audits of recent log-outs), then deleted. Access versions are needed
+   * only while a token issued before their bump lives (minutes): a day is ample.
+   */
+  private async deleteExpired(): Promise<void> {
+    const [sessions, versions] = await Promise.all([this.sessions.deleteStale(7), this.versions.deleteOlderThan(86_400)]);
+    if (sessions > 0) this.logger.info({ deleted: sessions }, 'stale sessions deleted');
+    if (versions > 0) this.logger.info({ deleted: versions }, 'old access versions deleted');
   }
 
   /** `address` is the client's (ClientAddress): sign-ups are limited per address. */

@@ -1,16 +1,13 @@
-import { BadRequestException, HttpException, Inject, Injectable } from '@nestjs/common';
-import { status as GrpcStatus } from '@grpc/grpc-js';
+import { BadRequestException, Inject, Injectable } from '@nestjs/common';
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
 import { CONFIG, GatewayConfig } from '../config';
 import { exportHeight, ExportQueryDto, MAX_EXPORT_PIXELS, MAX_EXPORT_SIDE } from '../dtos/export.dto';
-import { ExportRegionResponse } from '../gen/infidraw/tile/v1/tile';
 import { ExportRepository } from '../repositories/export.repository';
 import { Bulkhead } from '../utils/bulkhead';
-import { grpcRetryAfterSeconds, grpcToHttp, isGrpcError } from '../utils/grpc-error';
+import { Payload } from '../utils/payload';
 import { TooManyRequestsException } from '../utils/too-many-requests';
 import { AuthContext } from './auth.service';
 import { MetricsService } from './metrics.service';
-import type { Payload } from './room-data.service';
 import { RoomAccessService } from './room-access.service';
 
 /** Seconds a refused export is told to wait: a large export takes seconds. */
@@ -53,34 +50,24 @@ export class ExportService {
       );
     }
     await this.access.require(auth, roomId, 'viewer');
-    let res: ExportRegionResponse;
-    try {
-      res = await this.running.run(() =>
-        this.exports.exportRegion({
-          roomId,
-          viewport: { minX: q.minX, minY: q.minY, maxX: q.maxX, maxY: q.maxY },
-          widthPx: q.width,
-          heightPx: height,
-        }),
-      );
-    } catch (err) {
-      if (!isGrpcError(err)) throw err;
-      const { status, message } = grpcToHttp(err, 'tile-delta');
-      // tile-delta-go's pixel budget is full: pass its wait on.
-      if (err.code === GrpcStatus.RESOURCE_EXHAUSTED) {
-        throw new TooManyRequestsException(message, grpcRetryAfterSeconds(err) ?? EXPORT_RETRY_AFTER_SECONDS);
-      }
-      throw new HttpException(message, status);
-    }
+    // When tile-delta-go's own pixel budget is full, its RESOURCE_EXHAUSTED (and the wait it names) becomes a 429.
+    const res = await this.running.run(() =>
+      this.exports.exportRegion({
+        roomId,
+        viewport: { minX: q.minX, minY: q.minY, maxX: q.maxX, maxY: q.maxY },
+        widthPx: q.width,
+        heightPx: height,
+      }),
+    );
     const totalMs = Number(process.hrtime.bigint() - start) / 1e6;
     this.logger.info(
       { roomId, width: q.width, height, level: res.level, tiles: res.tiles, bytes: res.png.length, totalMs },
       `GET export room=${roomId} ${q.width}x${height} level=${res.level} tiles=${res.tiles} total=${totalMs.toFixed(1)}ms`,
     );
-    return {
+    return new Payload({
       contentType: 'image/png',
-      headers: { 'cache-control': 'no-store', 'x-covers-seq': String(res.coversSeq), 'x-export-level': String(res.level) },
+      headers: { 'x-covers-seq': String(res.coversSeq), 'x-export-level': String(res.level) },
       body: Buffer.from(res.png),
-    };
+    });
   }
 }

@@ -1,10 +1,12 @@
 import { Injectable, ServiceUnavailableException } from '@nestjs/common';
 import { HealthCheckResult, HealthCheckService, HealthIndicatorResult, HealthIndicatorService } from '@nestjs/terminus';
 import { DatabaseRepository } from '../repositories/database.repository';
-import { GrpcDependency, GrpcHealthRepository, ServingStatus } from '../repositories/grpc-health.repository';
+import { GrpcHealthRepository, ServingStatus } from '../repositories/grpc-health.repository';
 import { RedisRepository } from '../repositories/redis.repository';
+import { Payload } from '../utils/payload';
+import { Upstream } from '../utils/upstream-error';
 
-const GRPC_DEPENDENCIES: GrpcDependency[] = ['realtime', 'tile-delta', 'snapshot'];
+const GRPC_DEPENDENCIES: Upstream[] = ['realtime', 'tile-delta', 'snapshot'];
 
 /** The health report: ok when Postgres, Redis and every gRPC dependency answer SERVING. */
 export interface HealthReport extends HealthCheckResult {
@@ -31,8 +33,8 @@ export class HealthService {
     }
   }
 
-  /** Checks every dependency; `ok` is false (and `message` names the failures) when one is down. */
-  async check(): Promise<{ ok: boolean; report: HealthReport }> {
+  /** Checks every dependency: 200 with the report, or 503 when one is down (`message` names the failures). */
+  async check(): Promise<Payload> {
     const checks = [
       () => this.probe('postgres', () => this.database.ping()),
       () => this.probe('redis', () => this.redis.ping()),
@@ -44,13 +46,15 @@ export class HealthService {
         }),
       ),
     ];
+    const json = (status: number, report: HealthReport) =>
+      new Payload({ status, contentType: 'application/json; charset=utf-8', body: JSON.stringify(report) });
     try {
-      return { ok: true, report: await this.health.check(checks) };
+      return json(200, await this.health.check(checks));
     } catch (err) {
       if (!(err instanceof ServiceUnavailableException)) throw err;
       const report = err.getResponse() as HealthCheckResult;
       const failing = Object.keys(report.error ?? {});
-      return { ok: false, report: { ...report, message: `unhealthy: ${failing.join(', ')}` } };
+      return json(503, { ...report, message: `unhealthy: ${failing.join(', ')}` });
     }
   }
 }

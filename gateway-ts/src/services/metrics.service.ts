@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import { Payload } from '../utils/payload';
 
 /** Prometheus metrics of this process. Each app instance has its own registry (tests run several). */
 @Injectable()
@@ -16,8 +17,8 @@ export class MetricsService {
 
   readonly grpcDuration = new Histogram({
     name: 'gateway_grpc_client_duration_seconds',
-    help: 'Duration of gRPC calls the gateway makes, by method and status',
-    labelNames: ['method', 'code'] as const,
+    help: 'Duration of gRPC calls the gateway makes, by service, method and status',
+    labelNames: ['service', 'method', 'code'] as const,
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
     registers: [this.registry],
   });
@@ -51,7 +52,8 @@ export class MetricsService {
     this.httpDuration.observe({ method, route, status_code: String(status) }, seconds);
   }
 
-  async render(): Promise<{ contentType: string; body: string }> {
-    return { contentType: this.registry.contentType, body: await this.registry.metrics() };
+  /** Every metric in the Prometheus text format. */
+  async render(): Promise<Payload> {
+    return new Payload({ contentType: this.registry.contentType, body: await this.registry.metrics() });
   }
 }

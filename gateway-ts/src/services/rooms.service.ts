@@ -9,6 +9,7 @@ import { RealtimeRepository } from '../repositories/realtime.repository';
 import { RoomsRepository } from '../repositories/rooms.repository';
 import { SessionsRepository } from '../repositories/sessions.repository';
 import { TileDeltaRepository } from '../repositories/tile-delta.repository';
+import { PeriodicJob } from '../utils/periodic-job';
 import { AuthContext } from './auth.service';
 import { MetricsService } from './metrics.service';
 import { RoomAccessService } from './room-access.service';
@@ -20,8 +21,7 @@ export const ROOM_TOKEN_AUDIENCE = 'infidraw-realtime';
 /** Rooms: create, list, get, rename, delete (with realtime-go's and tile-delta-go's purges), and room tokens for /ws. */
 @Injectable()
 export class RoomsService implements OnModuleInit, OnModuleDestroy {
-  private sweeper?: NodeJS.Timeout;
-  private sweeping?: Promise<void>;
+  private readonly sweeper: PeriodicJob<void>;
 
   constructor(
     private readonly db: DatabaseRepository,
@@ -35,16 +35,19 @@ export class RoomsService implements OnModuleInit, OnModuleDestroy {
     private readonly metrics: MetricsService,
     @Inject(CONFIG) private readonly config: GatewayConfig,
     @InjectPinoLogger(RoomsService.name) private readonly logger: PinoLogger,
-  ) {}
-
-  onModuleInit() {
-    this.sweeper = setInterval(() => void this.sweepDeleted(), this.config.purgeSweepSeconds * 1000);
-    this.sweeper.unref();
+  ) {
+    this.sweeper = new PeriodicJob(
+      () => this.purgeDeleted(),
+      (err) => this.logger.warn({ err }, 'sweeping deleted rooms failed; will retry'),
+    );
   }
 
-  async onModuleDestroy() {
-    clearInterval(this.sweeper);
-    await this.sweeping;
+  onModuleInit() {
+    this.sweeper.start(this.config.purgeSweepSeconds * 1000);
+  }
+
+  onModuleDestroy() {
+    return this.sweeper.stop();
   }
 
   async create(auth: AuthContext, dto: CreateRoomDto): Promise<RoomDto> {
@@ -102,23 +105,18 @@ export class RoomsService implements OnModuleInit, OnModuleDestroy {
     return { disconnected: r.disconnected, purgedEvents: r.purgedEvents, purgedSnapshots: t.snapshotsDeleted };
   }
 
-  /** Purges and removes rooms deleted longer ago than a room token lives. */
+  /** Purges and removes rooms deleted longer ago than a room token lives. A sweep already running is joined. */
   sweepDeleted(): Promise<void> {
-    this.sweeping ??= (async () => {
-      try {
-        const before = new Date(Date.now() - (this.config.roomTokenTtlSeconds + 10) * 1000);
-        for (const roomId of await this.rooms.listDeleted(before)) {
-          await this.purge(roomId);
-          await this.rooms.remove(roomId);
-          this.logger.info({ roomId }, 'deleted room purged and removed');
-        }
-      } catch (err) {
-        this.logger.warn({ err }, 'sweeping deleted rooms failed; will retry');
-      } finally {
-        this.sweeping = undefined;
-      }
-    })();
-    return this.sweeping;
+    return this.sweeper.run();
+  }
+
+  private async purgeDeleted(): Promise<void> {
+    const before = new Date(Date.now() - (this.config.roomTokenTtlSeconds + 10) * 1000);
+    for (const roomId of await this.rooms.listDeleted(before)) {
+      await this.purge(roomId);
+      await this.rooms.remove(roomId);
+      this.logger.info({ roomId }, 'deleted room purged and removed');
+    }
   }
 
   /**
@@ -159,5 +157,4 @@ export class RoomsService implements OnModuleInit, OnModuleDestroy {
     this.metrics.roomTokens.inc({ role: access.role });
     return { token, expiresAt: expiresAt.toISOString(), roomId, role: access.role, wsUrl: this.config.realtimePublicUrl };
   }
-
 }

@@ -3,6 +3,7 @@ import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
 import { randomUUID, sign } from 'node:crypto';
 import { CONFIG, GatewayConfig } from '../config';
 import { SigningKey, SigningKeyRepository } from '../repositories/signing-key.repository';
+import { PeriodicJob } from '../utils/periodic-job';
 
 export interface Jwk {
   kty: string;
@@ -22,13 +23,18 @@ const b64url = (data: Buffer | string) => Buffer.from(data).toString('base64url'
 @Injectable()
 export class SigningKeyService implements OnModuleInit, OnModuleDestroy {
   private keys: SigningKey[] = [];
-  private timer?: NodeJS.Timeout;
+  private readonly reloader: PeriodicJob<void>;
 
   constructor(
     private readonly repository: SigningKeyRepository,
     @Inject(CONFIG) private readonly config: GatewayConfig,
     @InjectPinoLogger(SigningKeyService.name) private readonly logger: PinoLogger,
-  ) {}
+  ) {
+    this.reloader = new PeriodicJob(
+      () => this.reload(),
+      (err) => this.logger.error({ err }, 'reloading signing keys failed'),
+    );
+  }
 
   async onModuleInit() {
     await this.reload();
@@ -37,14 +43,11 @@ export class SigningKeyService implements OnModuleInit, OnModuleDestroy {
       this.logger.info({ kid: key.kid, dir: this.repository.dir }, 'generated the first signing key');
       await this.reload();
     }
-    this.timer = setInterval(() => {
-      this.reload().catch((err: unknown) => this.logger.error({ err }, 'reloading signing keys failed'));
-    }, 60_000);
-    this.timer.unref();
+    this.reloader.start(60_000);
   }
 
   onModuleDestroy() {
-    clearInterval(this.timer);
+    return this.reloader.stop();
   }
 
   /** Reads the key directory again; keeps the keys it has when the directory is unreadable or empty. */

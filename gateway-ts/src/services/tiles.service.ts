@@ -1,4 +1,4 @@
-import { BadRequestException, HttpException, Injectable, NotAcceptableException, NotFoundException } from '@nestjs/common';
+import { BadRequestException, Injectable, NotFoundException } from '@nestjs/common';
 import { createHash } from 'node:crypto';
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
 import { StrokesAtQueryDto } from '../dtos/strokes-at.dto';
@@ -6,48 +6,11 @@ import { KnownTilesDto, snapshotKey, snapshotUrl, TilesQueryDto } from '../dtos/
 import { GetTilesRequest, GetTilesResponse, HitStrokesResponse } from '../gen/infidraw/tile/v1/tile';
 import { SnapshotObjectsRepository } from '../repositories/snapshot-objects.repository';
 import { TileDeltaRepository } from '../repositories/tile-delta.repository';
-import { grpcToHttp, isGrpcError } from '../utils/grpc-error';
+import { encode, Payload, WireFormat } from '../utils/payload';
 import { AuthContext } from './auth.service';
-import type { Payload } from './room-data.service';
 import { RoomAccessService } from './room-access.service';
 
-/** A Payload that may carry a status other than 200 (304 on revalidation). */
-export interface TilePayload extends Payload {
-  status?: number;
-}
-
-const PROTOBUF = 'application/x-protobuf';
-const JSON_TYPE = 'application/json; charset=utf-8';
 export const IMMUTABLE = 'private, max-age=31536000, immutable';
-
-/** protobuf unless the Accept header prefers JSON; 406 when it accepts neither. */
-function formatFor(accept: string | undefined): 'protobuf' | 'json' {
-  if (!accept) return 'protobuf';
-  const wanted = accept
-    .split(',')
-    .map((part) => {
-      const [type, ...params] = part.split(';').map((s) => s.trim().toLowerCase());
-      const q = params.find((p) => p.startsWith('q='));
-      return { type, q: q ? Number(q.slice(2)) : 1 };
-    })
-    .filter((e) => e.q > 0)
-    .sort((a, b) => b.q - a.q);
-  for (const { type } of wanted) {
-    if (type === '*/*' || type === 'application/*' || type === PROTOBUF || type === 'application/protobuf') return 'protobuf';
-    if (type === 'application/json') return 'json';
-  }
-  throw new NotAcceptableException('can answer with application/x-protobuf, application/json');
-}
-
-/** Whether an If-None-Match header lists the ETag (weak comparison, as RFC 9110 says for If-None-Match). */
-function matches(ifNoneMatch: string | undefined, etag: string): boolean {
-  if (!ifNoneMatch) return false;
-  const bare = etag.replace(/^W\//, '');
-  return ifNoneMatch.split(',').some((t) => {
-    const v = t.trim();
-    return v === '*' || v.replace(/^W\//, '') === bare;
-  });
-}
 
 /** A room as tiles: tile-delta-go's GetTiles behind the room's access check, and the snapshot PNGs. */
 @Injectable()
@@ -60,9 +23,8 @@ export class TilesService {
   ) {}
 
   /** Per tile of the viewport: the newest usable snapshot (as a URL) and the strokes drawn after it. */
-  async tiles(auth: AuthContext, roomId: string, q: TilesQueryDto, accept: string | undefined): Promise<Payload> {
+  async tiles(auth: AuthContext, roomId: string, q: TilesQueryDto, format: WireFormat): Promise<Payload> {
     const start = process.hrtime.bigint();
-    const format = q.format ?? formatFor(accept);
     if (q.maxX <= q.minX || q.maxY <= q.minY) throw new BadRequestException('the viewport is empty: maxX must exceed minX and maxY minY');
     await this.access.require(auth, roomId, 'viewer');
     const selection: GetTilesRequest['selection'] = { $case: 'viewport', value: { minX: q.minX, minY: q.minY, maxX: q.maxX, maxY: q.maxY } };
@@ -73,9 +35,8 @@ export class TilesService {
    * Per listed tile: what it gained after the client's coversSeq (tile-delta-go GetTiles with a known
    * list; tile-delta-go reads every tile after the lowest coversSeq of the list), as in tiles().
    */
-  async known(auth: AuthContext, roomId: string, body: KnownTilesDto, format: 'protobuf' | 'json' | undefined, accept: string | undefined): Promise<Payload> {
+  async known(auth: AuthContext, roomId: string, body: KnownTilesDto, format: WireFormat): Promise<Payload> {
     const start = process.hrtime.bigint();
-    const chosen = format ?? formatFor(accept);
     const seen = new Set<string>();
     for (const t of body.tiles) {
       const k = `${t.x},${t.y}`;
@@ -87,37 +48,29 @@ export class TilesService {
       $case: 'known',
       value: { tiles: body.tiles.map((t) => ({ coord: { level: body.level, x: t.x, y: t.y }, coversSeq: t.coversSeq })) },
     };
-    return this.read(roomId, body.level, selection, chosen, 'POST tiles/known', start);
+    return this.read(roomId, body.level, selection, format, 'POST tiles/known', start);
   }
 
   /**
    * The visible strokes under a disk (world units), topmost first: tile-delta-go HitStrokes. Editors and owners only:
    * it serves the object eraser, which viewers cannot use.
    */
-  async strokesAt(auth: AuthContext, roomId: string, q: StrokesAtQueryDto, accept: string | undefined): Promise<Payload> {
+  async strokesAt(auth: AuthContext, roomId: string, q: StrokesAtQueryDto, format: WireFormat): Promise<Payload> {
     const start = process.hrtime.bigint();
-    const format = q.format ?? formatFor(accept);
     await this.access.require(auth, roomId, 'editor');
     const request = { roomId, x: Math.round(q.x * 100), y: Math.round(q.y * 100), radius: Math.max(1, Math.round(q.r * 100)) };
-    let response: HitStrokesResponse;
-    try {
-      response = await this.tileDelta.hitStrokes(request);
-    } catch (err) {
-      if (!isGrpcError(err)) throw err;
-      const { status, message } = grpcToHttp(err, 'tile-delta');
-      throw new HttpException(message, status);
-    }
-    const body = format === 'json' ? JSON.stringify(HitStrokesResponse.toJSON(response)) : Buffer.from(HitStrokesResponse.encode(response).finish());
+    const response = await this.tileDelta.hitStrokes(request);
+    const { contentType, body } = encode(format, { protobuf: () => HitStrokesResponse.encode(response).finish(), plain: () => HitStrokesResponse.toJSON(response) });
     const totalMs = Number(process.hrtime.bigint() - start) / 1e6;
     this.logger.info(
       { roomId, hits: response.strokes.length, partial: response.partial, level: response.level, bytes: body.length, format, totalMs },
       `GET strokes/at room=${roomId} hits=${response.strokes.length} partial=${response.partial} total=${totalMs.toFixed(1)}ms`,
     );
-    return {
-      contentType: format === 'json' ? JSON_TYPE : PROTOBUF,
-      headers: { 'x-head-seq': String(response.headSeq), 'x-hit-partial': response.partial ? '1' : '0', 'cache-control': 'no-store', vary: 'accept' },
+    return new Payload({
+      contentType,
+      headers: { 'x-head-seq': String(response.headSeq), 'x-hit-partial': response.partial ? '1' : '0' },
       body,
-    };
+    });
   }
 
   /** GetTiles, snapshot keys rewritten to URLs, encoded as asked. */
@@ -125,18 +78,11 @@ export class TilesService {
     roomId: string,
     level: number,
     selection: GetTilesRequest['selection'],
-    format: 'protobuf' | 'json',
+    format: WireFormat,
     label: string,
     start: bigint,
   ): Promise<Payload> {
-    let response: GetTilesResponse;
-    try {
-      response = await this.tileDelta.getTiles({ roomId, level, selection });
-    } catch (err) {
-      if (!isGrpcError(err)) throw err;
-      const { status, message } = grpcToHttp(err, 'tile-delta');
-      throw new HttpException(message, status);
-    }
+    const response = await this.tileDelta.getTiles({ roomId, level, selection });
     let snapshots = 0;
     for (const t of response.tiles) {
       const c = t.coord;
@@ -148,39 +94,28 @@ export class TilesService {
       }
       t.snapshot.key = snapshotUrl(roomId, c.level, c.x, c.y, t.snapshot.coversSeq);
     }
-    const body = format === 'json' ? JSON.stringify(GetTilesResponse.toJSON(response)) : Buffer.from(GetTilesResponse.encode(response).finish());
+    const { contentType, body } = encode(format, { protobuf: () => GetTilesResponse.encode(response).finish(), plain: () => GetTilesResponse.toJSON(response) });
     const totalMs = Number(process.hrtime.bigint() - start) / 1e6;
     this.logger.info(
       { roomId, level, tiles: response.tiles.length, snapshots, bytes: body.length, format, totalMs },
       `${label} room=${roomId} level=${level} tiles=${response.tiles.length} snapshots=${snapshots} total=${totalMs.toFixed(1)}ms`,
     );
-    return {
-      contentType: format === 'json' ? JSON_TYPE : PROTOBUF,
-      headers: { 'x-head-seq': String(response.headSeq), 'cache-control': 'no-store', vary: 'accept' },
-      body,
-    };
+    return new Payload({ contentType, headers: { 'x-head-seq': String(response.headSeq) }, body });
   }
 
-  /** One snapshot PNG of this room: immutable, with a strong ETag; 304 when the caller has it. */
-  async snapshot(
-    auth: AuthContext,
-    roomId: string,
-    level: number,
-    x: number,
-    y: number,
-    coversSeq: number,
-    ifNoneMatch: string | undefined,
-  ): Promise<TilePayload> {
+  /** One snapshot PNG of this room: immutable, with a strong ETag (the PNG is read only when the caller lacks it). */
+  async snapshot(auth: AuthContext, roomId: string, level: number, x: number, y: number, coversSeq: number): Promise<Payload> {
     await this.access.require(auth, roomId, 'viewer');
     // Built from the validated room id and integers only: never a path from the caller.
     const key = snapshotKey(roomId, level, x, y, coversSeq);
     const info = await this.objects.stat(key);
     if (!info) throw new NotFoundException('no such snapshot');
     const etag = `"${createHash('sha256').update(key).digest('base64url').slice(0, 22)}-${info.size}"`;
-    const headers = { etag, 'cache-control': IMMUTABLE };
-    if (matches(ifNoneMatch, etag)) return { status: 304, contentType: 'image/png', headers, body: '' };
-    const png = await this.objects.read(key);
-    if (!png) throw new NotFoundException('no such snapshot');
-    return { contentType: 'image/png', headers, body: png };
+    const read = async () => {
+      const png = await this.objects.read(key);
+      if (!png) throw new NotFoundException('no such snapshot');
+      return png;
+    };
+    return new Payload({ contentType: 'image/png', cacheControl: IMMUTABLE, etag, body: read });
   }
 }
