@@ -220,7 +220,7 @@ STROKES = [
            [40, 90, 250, 10, 180, 128]),
     stroke("repeated points, pen with pressures", PEN, 500, [(0, 0), (0, 0), (5000, 5000), (5000, 5000)], [255, 0, 255, 0]),
     stroke("three equal points, highlighter", HIGHLIGHTER, 600, [(3000, 3000), (3000, 3000), (3000, 3000)]),
-    stroke("a curve a million world units wide, pen", PEN, 1000, [(-100000000, 0), (0, 100000000), (100000000, 0)]),
+    stroke("a curve two million world units wide, pen", PEN, 1000, [(-100000000, 0), (0, 100000000), (100000000, 0)]),
 ]
 BY_NAME = {s["name"]: s for s in STROKES}
 
@@ -235,7 +235,7 @@ RENDERS = [
     ("wave at negative coordinates, pen with pressures", (3, -1, -1), 512),
     ("repeated points, pen with pressures", (0, 0, 0), 256),
     ("three equal points, highlighter", (0, 0, 0), 256),
-    ("a curve a million world units wide, pen", (16, -1, 0), 256),
+    ("a curve two million world units wide, pen", (16, -1, 0), 256),
 ]
 
 PEN_FACTOR_PRESSURES = [0, 1, 64, 127, 128, 200, 254, 255]
@@ -348,11 +348,11 @@ HITS = [
     ("repeated points: outside the end", "repeated points, pen with pressures", beyond("repeated points, pen with pressures", 3, 0, 10, 3)),
     ("three equal points: inside", "three equal points, highlighter", beyond("three equal points, highlighter", 2, 45, 10, -3)),
     ("three equal points: outside", "three equal points, highlighter", beyond("three equal points, highlighter", 2, 45, 10, 3)),
-    ("huge curve: inside its convex side", "a curve a million world units wide, pen", edge("a curve a million world units wide, pen", 0, Q(3, 10), 1, 200, -3)),
-    ("huge curve: outside its convex side", "a curve a million world units wide, pen", edge("a curve a million world units wide, pen", 0, Q(3, 10), 1, 200, 3)),
-    ("huge curve: inside its concave side", "a curve a million world units wide, pen", edge("a curve a million world units wide, pen", 0, Q(3, 10), -1, 200, -3)),
-    ("huge curve: outside its concave side (coarse flattening would hit)", "a curve a million world units wide, pen",
-     edge("a curve a million world units wide, pen", 0, Q(3, 10), -1, 200, 3)),
+    ("huge curve: inside its convex side", "a curve two million world units wide, pen", edge("a curve two million world units wide, pen", 0, Q(3, 10), 1, 200, -3)),
+    ("huge curve: outside its convex side", "a curve two million world units wide, pen", edge("a curve two million world units wide, pen", 0, Q(3, 10), 1, 200, 3)),
+    ("huge curve: inside its concave side", "a curve two million world units wide, pen", edge("a curve two million world units wide, pen", 0, Q(3, 10), -1, 200, -3)),
+    ("huge curve: outside its concave side (coarse flattening would hit)", "a curve two million world units wide, pen",
+     edge("a curve two million world units wide, pen", 0, Q(3, 10), -1, 200, 3)),
 ]
 
 
