@@ -65,12 +65,11 @@ impl Widths {
         match stroke.tool() {
             Tool::Pen if !stroke.pressures().is_empty() => {
                 let factors: Vec<f64> = stroke.pressures().iter().map(|&p| pen_factor(p)).collect();
-                Widths::PerPiece(
-                    piece_means(&factors)
-                        .into_iter()
-                        .map(|f| width_px(base, f))
-                        .collect(),
-                )
+                let mut widths = piece_means(&factors);
+                for w in &mut widths {
+                    *w = width_px(base, *w);
+                }
+                Widths::PerPiece(widths)
             }
             Tool::Pen => Widths::Uniform(width_px(base, pen_factor(DEFAULT_PRESSURE))),
             Tool::Highlighter | Tool::PixelEraser => Widths::Uniform(width_px(base, 1.0)),
