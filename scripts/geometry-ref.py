@@ -269,90 +269,84 @@ FLATTEN = [
 ]
 
 
-def toward_edge(name, origin, direction, r, margin):
-    """A disk of radius r whose centre lies on the ray from `origin` in `direction` (a unit vector),
-    `margin` encoded units beyond the edge of the stroke's ink (negative: inside), rounded to encoded
-    units. The edge is found by stepping along the ray by the exact margin, which changes by about as
-    much as the step near the edge: the ray leaves the ink about along its normal."""
+def beside(piece, t, side):
+    """A ray from the point of the stroke's piece `piece` at parameter t along its normal (side +1: left
+    of the direction of travel, -1: right), as (origin, unit direction) of the stroke's points."""
+
+    def ray(pts):
+        pc = centre_line(pts)[piece]
+        a, c, b = controls(pc)
+        # B'(t) = 2 ((1 - t)(c - a) + t (b - c)).
+        dx = float((1 - t) * (c[0] - a[0]) + t * (b[0] - c[0]))
+        dy = float((1 - t) * (c[1] - a[1]) + t * (b[1] - c[1]))
+        n = math.hypot(dx, dy)
+        p = at(pc, t)
+        return (float(p[0]), float(p[1])), (-side * dy / n, side * dx / n)
+
+    return ray
+
+
+def beyond(point, degrees):
+    """A ray from the stroke's point `point` (an index) at `degrees` (y down): round caps and dots."""
+
+    def ray(pts):
+        rad = math.radians(degrees)
+        return (float(pts[point][0]), float(pts[point][1])), (math.cos(rad), math.sin(rad))
+
+    return ray
+
+
+def at_edge(name, ray, r, margin):
+    """A disk of radius r centred on the ray, `margin` encoded units beyond the edge of the stroke's ink
+    (negative: inside), rounded to encoded units. The edge is found by stepping along the ray by the
+    exact margin, which near the edge changes about as much as the step: the rays leave the ink about
+    along its normal."""
     s = BY_NAME[name]
+    (ox, oy), (dx, dy) = ray([(Q(x), Q(y)) for x, y in s["points"]])
     d = float(r)
     for _ in range(6):
-        centre = (Q(origin[0] + direction[0] * d), Q(origin[1] + direction[1] * d), r)
-        d -= float(hit_margin(s, centre)) - margin
-    return round(origin[0] + direction[0] * d), round(origin[1] + direction[1] * d), r
+        d -= float(hit_margin(s, (Q(ox + dx * d), Q(oy + dy * d), r))) - margin
+    return round(ox + dx * d), round(oy + dy * d), r
 
 
-def edge(name, piece, t, side, r, margin):
-    """Beside piece `piece` of the stroke at parameter t, on the normal (side +1: left of the direction
-    of travel, -1: right)."""
-    pts = [(Q(x), Q(y)) for x, y in BY_NAME[name]["points"]]
-    pc = centre_line(pts)[piece]
-    a, c, b = controls(pc)
-    # B'(t) = 2 ((1 - t)(c - a) + t (b - c)).
-    dx = float((1 - t) * (c[0] - a[0]) + t * (b[0] - c[0]))
-    dy = float((1 - t) * (c[1] - a[1]) + t * (b[1] - c[1]))
-    n = math.hypot(dx, dy)
-    p = at(pc, t)
-    return toward_edge(name, (float(p[0]), float(p[1])), (-side * dy / n, side * dx / n), r, margin)
+def edge_pair(label, name, ray, r, outside_note=""):
+    """Two cases on the ray: a disk 3 encoded units inside the ink's edge and one 3 outside."""
+    return [
+        (f"{label}: inside", name, at_edge(name, ray, r, -3)),
+        (f"{label}: outside{outside_note}", name, at_edge(name, ray, r, 3)),
+    ]
 
 
-def beyond(name, point, direction, r, margin):
-    """Beyond the stroke's point `point` (an index) in `direction` (degrees, y down): round caps and
-    dots."""
-    x, y = BY_NAME[name]["points"][point]
-    rad = math.radians(direction)
-    return toward_edge(name, (x, y), (math.cos(rad), math.sin(rad)), r, margin)
-
+PEN_LINE = "two points, pen without pressures"
+PRESSURES = "four points, pen, pressures 0 255 255 0"
+BEND = "right angle, highlighter"
+WAVE = "wave at negative coordinates, pen with pressures"
+HUGE = "a curve two million world units wide, pen"
 
 HITS = [
-    ("pen line: inside the side", "two points, pen without pressures", edge("two points, pen without pressures", 0, Q(1, 2), 1, 100, -3)),
-    ("pen line: outside the side (a width x 1.5 rule would hit)", "two points, pen without pressures",
-     edge("two points, pen without pressures", 0, Q(1, 2), 1, 100, 3)),
-    ("pen line: inside the round cap at 45 degrees", "two points, pen without pressures", beyond("two points, pen without pressures", 1, -45, 100, -3)),
-    ("pen line: outside the round cap at 45 degrees", "two points, pen without pressures", beyond("two points, pen without pressures", 1, -45, 100, 3)),
-    ("pen line: inside the cap at the start", "two points, pen without pressures", beyond("two points, pen without pressures", 0, 180, 10, -3)),
-    ("pen line: the corner of a square cap is not ink", "two points, pen without pressures", (10550, 550, 1)),
-    ("pen line: a large disk just reaching", "two points, pen without pressures", edge("two points, pen without pressures", 0, Q(1, 4), -1, 300000, -3)),
-    ("pen line: a large disk just missing", "two points, pen without pressures", edge("two points, pen without pressures", 0, Q(1, 4), -1, 300000, 3)),
-    ("pressures: inside the widest piece", "four points, pen, pressures 0 255 255 0", edge("four points, pen, pressures 0 255 255 0", 1, Q(1, 2), 1, 50, -3)),
-    ("pressures: outside the widest piece", "four points, pen, pressures 0 255 255 0", edge("four points, pen, pressures 0 255 255 0", 1, Q(1, 2), 1, 50, 3)),
-    ("pressures: inside the narrow last piece", "four points, pen, pressures 0 255 255 0", edge("four points, pen, pressures 0 255 255 0", 2, Q(3, 5), -1, 50, -3)),
-    ("pressures: outside the narrow last piece (f(128) would hit)", "four points, pen, pressures 0 255 255 0",
-     edge("four points, pen, pressures 0 255 255 0", 2, Q(3, 5), -1, 50, 3)),
-    ("pressures: inside the first piece", "four points, pen, pressures 0 255 255 0", edge("four points, pen, pressures 0 255 255 0", 0, Q(1, 3), 1, 20, -3)),
-    ("pressures: outside the first piece", "four points, pen, pressures 0 255 255 0", edge("four points, pen, pressures 0 255 255 0", 0, Q(1, 3), 1, 20, 3)),
-    ("highlighter: inside, factor 1", "two points, highlighter", edge("two points, highlighter", 0, Q(1, 2), 1, 100, -3)),
-    ("highlighter: outside, factor 1 (f(128) would hit)", "two points, highlighter", edge("two points, highlighter", 0, Q(1, 2), 1, 100, 3)),
-    ("curve: the polyline's corner is not ink", "right angle, highlighter", (10000, 0, 100)),
-    ("curve: inside the outer side of the bend", "right angle, highlighter", edge("right angle, highlighter", 0, Q(1, 2), 1, 100, -3)),
-    ("curve: outside the outer side of the bend", "right angle, highlighter", edge("right angle, highlighter", 0, Q(1, 2), 1, 100, 3)),
-    ("curve: inside the inner side of the bend", "right angle, highlighter", edge("right angle, highlighter", 0, Q(3, 4), -1, 100, -3)),
-    ("curve: outside the inner side of the bend", "right angle, highlighter", edge("right angle, highlighter", 0, Q(3, 4), -1, 100, 3)),
-    ("curve: the last piece is a line to the last point", "right angle, highlighter", beyond("right angle, highlighter", 2, 90, 50, -3)),
-    ("dot at pressure 255: inside", "one point, pen at pressure 255", beyond("one point, pen at pressure 255", 0, 53, 20, -3)),
-    ("dot at pressure 255: outside", "one point, pen at pressure 255", beyond("one point, pen at pressure 255", 0, 53, 20, 3)),
-    ("dot without pressures: inside", "one point, pen without pressures", beyond("one point, pen without pressures", 0, 200, 20, -3)),
-    ("dot without pressures: outside", "one point, pen without pressures", beyond("one point, pen without pressures", 0, 200, 20, 3)),
-    ("highlighter dot: inside", "one point, highlighter", beyond("one point, highlighter", 0, -120, 5, -3)),
-    ("highlighter dot: outside", "one point, highlighter", beyond("one point, highlighter", 0, -120, 5, 3)),
+    *edge_pair("pen line, beside", PEN_LINE, beside(0, Q(1, 2), 1), 100, " (a width x 1.5 rule would hit)"),
+    *edge_pair("pen line, the round cap at 45 degrees", PEN_LINE, beyond(1, -45), 100),
+    *edge_pair("pen line, the cap at the start", PEN_LINE, beyond(0, 180), 10),
+    ("pen line: the corner of a square cap is not ink", PEN_LINE, (10550, 550, 1)),
+    *edge_pair("pen line, a disk far larger than the stroke", PEN_LINE, beside(0, Q(1, 4), -1), 300000),
+    *edge_pair("pressures, the widest piece", PRESSURES, beside(1, Q(1, 2), 1), 50),
+    *edge_pair("pressures, the narrow last piece", PRESSURES, beside(2, Q(3, 5), -1), 50, " (f(128) would hit)"),
+    *edge_pair("pressures, the first piece", PRESSURES, beside(0, Q(1, 3), 1), 20),
+    *edge_pair("highlighter, factor 1", "two points, highlighter", beside(0, Q(1, 2), 1), 100),
+    ("curve: the polyline's corner is not ink", BEND, (10000, 0, 100)),
+    *edge_pair("curve, the outer side of the bend", BEND, beside(0, Q(1, 2), 1), 100),
+    *edge_pair("curve, the inner side of the bend", BEND, beside(0, Q(3, 4), -1), 100),
+    *edge_pair("curve, the cap of its last piece, a line to the last point", BEND, beyond(2, 90), 50),
+    *edge_pair("dot at pressure 255", "one point, pen at pressure 255", beyond(0, 53), 20),
+    *edge_pair("dot without pressures", "one point, pen without pressures", beyond(0, 200), 20),
+    *edge_pair("highlighter dot", "one point, highlighter", beyond(0, -120), 5),
     ("a pixel eraser is never hit", "two points, pixel eraser", (5000, 0, 100)),
-    ("negative coordinates: inside a piece", "wave at negative coordinates, pen with pressures",
-     edge("wave at negative coordinates, pen with pressures", 2, Q(2, 5), 1, 30, -3)),
-    ("negative coordinates: outside a piece", "wave at negative coordinates, pen with pressures",
-     edge("wave at negative coordinates, pen with pressures", 2, Q(2, 5), 1, 30, 3)),
-    ("negative coordinates: inside the last cap", "wave at negative coordinates, pen with pressures",
-     beyond("wave at negative coordinates, pen with pressures", 5, 10, 30, -3)),
-    ("negative coordinates: outside the last cap", "wave at negative coordinates, pen with pressures",
-     beyond("wave at negative coordinates, pen with pressures", 5, 10, 30, 3)),
-    ("repeated points: inside the end", "repeated points, pen with pressures", beyond("repeated points, pen with pressures", 3, 0, 10, -3)),
-    ("repeated points: outside the end", "repeated points, pen with pressures", beyond("repeated points, pen with pressures", 3, 0, 10, 3)),
-    ("three equal points: inside", "three equal points, highlighter", beyond("three equal points, highlighter", 2, 45, 10, -3)),
-    ("three equal points: outside", "three equal points, highlighter", beyond("three equal points, highlighter", 2, 45, 10, 3)),
-    ("huge curve: inside its convex side", "a curve two million world units wide, pen", edge("a curve two million world units wide, pen", 0, Q(3, 10), 1, 200, -3)),
-    ("huge curve: outside its convex side", "a curve two million world units wide, pen", edge("a curve two million world units wide, pen", 0, Q(3, 10), 1, 200, 3)),
-    ("huge curve: inside its concave side", "a curve two million world units wide, pen", edge("a curve two million world units wide, pen", 0, Q(3, 10), -1, 200, -3)),
-    ("huge curve: outside its concave side (coarse flattening would hit)", "a curve two million world units wide, pen",
-     edge("a curve two million world units wide, pen", 0, Q(3, 10), -1, 200, 3)),
+    *edge_pair("negative coordinates, beside a piece", WAVE, beside(2, Q(2, 5), 1), 30),
+    *edge_pair("negative coordinates, the last cap", WAVE, beyond(5, 10), 30),
+    *edge_pair("repeated points, the end (the wider piece's cap)", "repeated points, pen with pressures", beyond(3, 0), 10),
+    *edge_pair("three equal points", "three equal points, highlighter", beyond(2, 45), 10),
+    *edge_pair("huge curve, its convex side", HUGE, beside(0, Q(3, 10), 1), 200),
+    *edge_pair("huge curve, its concave side", HUGE, beside(0, Q(3, 10), -1), 200),
 ]
 
 
