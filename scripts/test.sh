@@ -55,6 +55,7 @@ gen_check() {
   echo "generated Go and TypeScript match proto/"
 }
 step "generated code is up to date" gen_check
+step "stroke geometry vectors match scripts/geometry-ref.py" python3 scripts/geometry-ref.py --check
 
 go_lint() {
   local unformatted

@@ -118,10 +118,15 @@ export function decodeStroke(s: WireGeometry): Decoded {
   return fromQuantized(s.tool, s.rgba, s.width, decodeQuantized(s.quantum, s.points), s.pressures.length ? decodePressures(s.pressures) : null);
 }
 
-/** Width factor of the pen at pressure p (0..255): 0.5 + p/255. */
+/** Width factor of the pen at pressure p (0..255): 0.5 + p/255, so that the default pressure draws about the nominal width. */
 export function penFactor(p: number): number {
   return 0.5 + p / 255;
 }
+
+/** Pressure of points that carry none. */
+const DEFAULT_PRESSURE = 128;
+/** The largest width factor of any stroke (the pen at pressure 255): it bounds the ink before the pieces are known. */
+const WIDEST_FACTOR = penFactor(255);
 
 /** Pyramid level for zoom z (CSS px per world unit) and device pixel ratio r. */
 export function levelFor(z: number, r: number): number {
@@ -262,6 +267,17 @@ export function pieceMeans(v: readonly number[]): number[] {
   return out;
 }
 
+/**
+ * The width factor of each piece of centreLine (docs/tiles.md): for the pen the mean pen factor of the piece's ends (pressure
+ * 128 without pressures), for the highlighter and the pixel eraser 1.
+ */
+export function pieceFactors(s: Decoded): number[] {
+  const pieces = Math.max(1, s.xs.length - 1);
+  if (s.tool !== TOOL_PEN) return new Array<number>(pieces).fill(1);
+  if (!s.ps) return new Array<number>(pieces).fill(penFactor(DEFAULT_PRESSURE));
+  return pieceMeans(s.ps.map(penFactor));
+}
+
 /** The part of CanvasRenderingContext2D the renderer uses (so tests can record calls). */
 export interface Ctx {
   globalCompositeOperation: GlobalCompositeOperation;
@@ -295,9 +311,12 @@ export function cssColor(rgba: number, tool: number): string {
   return `rgb(${r},${g},${b})`;
 }
 
-/** Stroke width in pixels for a width factor: floored at 0.5 px. */
+/** The width floor: nothing is drawn thinner than half a pixel, so that thin strokes stay visible far out. */
+const MIN_WIDTH_PX = 0.5;
+
+/** Width in pixels of a piece of factor f of a stroke widthWorld world units wide, at scale pixels per world unit, floored. */
 export function pixelWidth(widthWorld: number, scale: number, f: number): number {
-  return Math.max(0.5, widthWorld * scale * f);
+  return Math.max(MIN_WIDTH_PX, widthWorld * scale * f);
 }
 
 function tracePiece(ctx: Ctx, p: Piece, m: Mapping, first: boolean): void {
@@ -312,26 +331,27 @@ function dot(ctx: Ctx, x: number, y: number, m: Mapping, w: number): void {
   ctx.fill();
 }
 
+function isPoint(p: Piece): boolean {
+  return p.x0 === p.x1 && p.y0 === p.y1 && (p.cx === undefined || (p.cx === p.x0 && p.cy === p.y0));
+}
+
 /** Draws one stroke (docs/tiles.md "How a stroke becomes pixels"). */
 export function drawStroke(ctx: Ctx, s: Decoded, m: Mapping): void {
-  const n = s.xs.length;
-  if (n === 0) return;
+  if (s.xs.length === 0) return;
   const colour = cssColor(s.rgba, s.tool);
   ctx.globalCompositeOperation = s.tool === TOOL_PIXEL_ERASER ? 'destination-out' : 'source-over';
   ctx.strokeStyle = colour;
   ctx.fillStyle = colour;
   ctx.lineCap = 'round';
   ctx.lineJoin = 'round';
-  const pen = s.tool === TOOL_PEN;
-  if (n === 1) {
-    dot(ctx, s.xs[0], s.ys[0], m, pixelWidth(s.width, m.scale, pen && s.ps ? penFactor(s.ps[0]) : 1));
-  } else if (pen && s.ps) {
-    const pieces = centreLine(s.xs, s.ys);
-    const fs = pieceMeans(s.ps.map(penFactor));
+  const pieces = centreLine(s.xs, s.ys);
+  const fs = pieceFactors(s);
+  if (s.tool === TOOL_PEN && s.ps) {
+    // Piece by piece, each with its own width.
     for (let i = 0; i < pieces.length; i++) {
       const p = pieces[i];
       const w = pixelWidth(s.width, m.scale, fs[i]);
-      if (p.x0 === p.x1 && p.y0 === p.y1 && (p.cx === undefined || (p.cx === p.x0 && p.cy === p.y0))) {
+      if (isPoint(p)) {
         dot(ctx, p.x0, p.y0, m, w);
         continue;
       }
@@ -341,11 +361,10 @@ export function drawStroke(ctx: Ctx, s: Decoded, m: Mapping): void {
       ctx.stroke();
     }
   } else {
-    const pieces = centreLine(s.xs, s.ys);
-    const w = pixelWidth(s.width, m.scale, 1);
-    const p0 = pieces[0];
-    if (pieces.length === 1 && p0.x0 === p0.x1 && p0.y0 === p0.y1) {
-      dot(ctx, p0.x0, p0.y0, m, w);
+    // One width: the whole stroke as one path, so a translucent highlighter does not darken where it overlaps itself.
+    const w = pixelWidth(s.width, m.scale, fs[0]);
+    if (pieces.length === 1 && isPoint(pieces[0])) {
+      dot(ctx, pieces[0].x0, pieces[0].y0, m, w);
     } else {
       ctx.lineWidth = w;
       ctx.beginPath();
@@ -356,8 +375,69 @@ export function drawStroke(ctx: Ctx, s: Decoded, m: Mapping): void {
   ctx.globalCompositeOperation = 'source-over';
 }
 
+/**
+ * The band, in world units, around the edge of a stroke's ink within which hitStroke may answer either way (docs/tiles.md
+ * "Hit test"; tile-delta-go's hittest.Tolerance is the same 1 encoded unit): curves are refined only until they are that close.
+ */
+export const HIT_TOLERANCE = 0.01;
+
+/**
+ * Whether a disk at (x, y) with radius r (world units) touches the stroke's ink, by the server's rule (tile-delta-go hittest.Hit,
+ * docs/tiles.md "Hit test"): within r + width × factor / 2 of some piece of the smoothed centre line, the factor being the piece's
+ * (pieceFactors), round caps and joins, no pixel floor, up to HIT_TOLERANCE. A pixel-eraser stroke is never hit: it has no ink.
+ */
+export function hitStroke(s: Decoded, x: number, y: number, r: number): boolean {
+  if (s.tool === TOOL_PIXEL_ERASER || s.xs.length === 0) return false;
+  const half = s.width / 2;
+  // Cheap rejection by the box of the points (which holds the centre line) grown by the widest reach: this runs for every
+  // stroke on screen at every eraser move.
+  const widest = r + half * WIDEST_FACTOR;
+  if (x < s.minX - widest || x > s.maxX + widest || y < s.minY - widest || y > s.maxY + widest) return false;
+  const pieces = centreLine(s.xs, s.ys);
+  const fs = pieceFactors(s);
+  for (let i = 0; i < pieces.length; i++) {
+    const lim = r + half * fs[i];
+    if (pieceNear(pieces[i], x, y, lim * lim, 0)) return true;
+  }
+  return false;
+}
+
+/** Halvings after which a curve is tested by its chord whatever its size: far more than any piece of the world needs. */
+const MAX_NEAR_SPLITS = 40;
+
+/**
+ * Whether (x, y) lies within sqrt(lim2) of the piece: a line exactly; a quadratic is halved until each part lies within
+ * HIT_TOLERANCE of its chord (a part strays at most |a − 2c + b| / 4 from it), and the chord is tested. Parts whose box is out of
+ * reach are dropped and a part whose box lies wholly within reach answers at once, so only parts near the edge are refined.
+ */
+function pieceNear(p: Piece, x: number, y: number, lim2: number, splits: number): boolean {
+  const quad = p.cx !== undefined && p.cy !== undefined;
+  const cx = p.cx ?? p.x0;
+  const cy = p.cy ?? p.y0;
+  const bx0 = Math.min(p.x0, cx, p.x1);
+  const bx1 = Math.max(p.x0, cx, p.x1);
+  const by0 = Math.min(p.y0, cy, p.y1);
+  const by1 = Math.max(p.y0, cy, p.y1);
+  const nx = x < bx0 ? bx0 - x : x > bx1 ? x - bx1 : 0;
+  const ny = y < by0 ? by0 - y : y > by1 ? y - by1 : 0;
+  if (nx * nx + ny * ny > lim2) return false;
+  const fx = Math.max(x - bx0, bx1 - x);
+  const fy = Math.max(y - by0, by1 - y);
+  if (fx * fx + fy * fy <= lim2) return true;
+  if (!quad || Math.hypot(p.x0 - 2 * cx + p.x1, p.y0 - 2 * cy + p.y1) / 4 <= HIT_TOLERANCE || splits >= MAX_NEAR_SPLITS) {
+    return distSqToSegment(x, y, p.x0, p.y0, p.x1, p.y1) <= lim2;
+  }
+  // de Casteljau at t = 1/2.
+  const [acx, acy, cbx, cby] = [(p.x0 + cx) / 2, (p.y0 + cy) / 2, (cx + p.x1) / 2, (cy + p.y1) / 2];
+  const [mx, my] = [(acx + cbx) / 2, (acy + cby) / 2];
+  return (
+    pieceNear({ x0: p.x0, y0: p.y0, cx: acx, cy: acy, x1: mx, y1: my }, x, y, lim2, splits + 1) ||
+    pieceNear({ x0: mx, y0: my, cx: cbx, cy: cby, x1: p.x1, y1: p.y1 }, x, y, lim2, splits + 1)
+  );
+}
+
 /** Squared distance from (px, py) to the segment (ax, ay)-(bx, by). */
-export function distSqToSegment(px: number, py: number, ax: number, ay: number, bx: number, by: number): number {
+function distSqToSegment(px: number, py: number, ax: number, ay: number, bx: number, by: number): number {
   const dx = bx - ax;
   const dy = by - ay;
   const len = dx * dx + dy * dy;
@@ -366,23 +446,6 @@ export function distSqToSegment(px: number, py: number, ax: number, ay: number, 
   const ex = ax + t * dx - px;
   const ey = ay + t * dy - py;
   return ex * ex + ey * ey;
-}
-
-/**
- * Whether a circle at (x, y) with radius r (world units) touches the stroke's ink. The polyline through the
- * points is a close (conservative) stand-in for the smoothed curve, which lies in its convex hull pieces.
- */
-export function hitStroke(s: Decoded, x: number, y: number, r: number): boolean {
-  const half = (s.width * (s.tool === TOOL_PEN ? 1.5 : 1)) / 2;
-  const lim = r + half;
-  if (x < s.minX - lim || x > s.maxX + lim || y < s.minY - lim || y > s.maxY + lim) return false;
-  const n = s.xs.length;
-  const lim2 = lim * lim;
-  if (n === 1) return (s.xs[0] - x) ** 2 + (s.ys[0] - y) ** 2 <= lim2;
-  for (let i = 1; i < n; i++) {
-    if (distSqToSegment(x, y, s.xs[i - 1], s.ys[i - 1], s.xs[i], s.ys[i]) <= lim2) return true;
-  }
-  return false;
 }
 
 /** Parses '#rrggbb' to 0xRRGGBBAA with the given alpha byte. */

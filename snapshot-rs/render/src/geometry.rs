@@ -3,6 +3,7 @@
 //! flattening of pieces into lines.
 
 use crate::stroke::Point;
+use crate::tile::{TileCoord, tile_span};
 
 /// A point in pixel space, kept in `f64` until it is handed to tiny-skia.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -40,6 +41,21 @@ pub(crate) struct Mapping {
 }
 
 impl Mapping {
+    /// The mapping of a tile rendered at `size_px` pixels square.
+    pub fn tile(coord: TileCoord, size_px: u32) -> Mapping {
+        let (ox, oy) = coord.origin();
+        let scale = f64::from(size_px) / tile_span(coord.level) as f64;
+        Mapping {
+            ox,
+            oy,
+            sx: scale,
+            sy: scale,
+            sw: scale,
+            width: size_px,
+            height: size_px,
+        }
+    }
+
     /// The exact difference to the origin is taken in integers, then scaled.
     pub fn map(&self, p: Point) -> P {
         P {
@@ -98,24 +114,6 @@ pub(crate) fn centre_line(points: &[P]) -> Vec<Piece> {
     }
     pieces.push(Piece::Line(start, points[n - 1]));
     pieces
-}
-
-/// For each piece of [`centre_line`], the mean of a per-point value at its two ends; a midpoint end
-/// takes the mean of its two points.
-pub(crate) fn piece_means(values: &[f64]) -> Vec<f64> {
-    let n = values.len();
-    if n < 3 {
-        return vec![(values[0] + values[n - 1]) * 0.5];
-    }
-    let mut out = Vec::with_capacity(n - 1);
-    let mut start = values[0];
-    for i in 1..n - 1 {
-        let end = (values[i] + values[i + 1]) * 0.5;
-        out.push((start + end) * 0.5);
-        start = end;
-    }
-    out.push((start + values[n - 1]) * 0.5);
-    out
 }
 
 /// An axis-aligned box in pixel space.
@@ -224,19 +222,39 @@ impl Clip {
 }
 
 /// Largest distance, in pixels, between a piece of the centre line and the lines that replace it.
-const FLATTEN_TOLERANCE: f64 = 0.04;
+pub(crate) const FLATTEN_TOLERANCE: f64 = 0.04;
+
+/// Most lines of one uniform cut; a piece that needs more is halved first, so that the tolerance holds
+/// for every piece while the work stays proportional to its size.
+const MAX_FLAT_LINES: u32 = 1024;
+
+/// Halvings after which a piece is cut into [`MAX_FLAT_LINES`] whatever it needs: only a piece needing
+/// 2^16 times as many lines, far larger than anything the clip keeps, gets there. It guards against
+/// non-finite coordinates, which would halve forever.
+const MAX_FLAT_SPLITS: u32 = 16;
 
 impl Piece {
     /// Replaces the piece by lines within [`FLATTEN_TOLERANCE`] (a line stays itself), calling `line`
     /// with the ends of each. The subdivision is uniform in t and depends only on the shape of the
     /// piece, so two tiles that share a piece draw the same lines.
     pub fn flatten(&self, mut line: impl FnMut(P, P)) {
+        self.flatten_split(&mut line, 0);
+    }
+
+    fn flatten_split(&self, line: &mut impl FnMut(P, P), splits: u32) {
         match *self {
             Piece::Line(a, b) => line(a, b),
             Piece::Quad(a, c, b) => {
                 let (sx, sy) = (a.x - 2.0 * c.x + b.x, a.y - 2.0 * c.y + b.y);
                 // Not `hypot`: its care for overflow costs a library call per piece.
                 let n = steps((sx * sx + sy * sy).sqrt());
+                if n > MAX_FLAT_LINES && splits < MAX_FLAT_SPLITS {
+                    let (first, second) = self.halves();
+                    first.flatten_split(line, splits + 1);
+                    second.flatten_split(line, splits + 1);
+                    return;
+                }
+                let n = n.min(MAX_FLAT_LINES);
                 let mut prev = a;
                 for i in 1..n {
                     let t = f64::from(i) / f64::from(n);
@@ -258,11 +276,11 @@ impl Piece {
 /// Lines needed for a quadratic with second difference `d`: a uniform subdivision into n lines strays
 /// at most d / (4 n²) from it.
 fn steps(d: f64) -> u32 {
-    // The ceiling by hand: `f64::ceil` is a library call on the x86-64 baseline, once per piece.
-    // NaN clamps to NaN and casts to 0, then 1.
-    let n = (d / (4.0 * FLATTEN_TOLERANCE)).sqrt().clamp(0.0, 1024.0);
+    // The ceiling by hand: `f64::ceil` is a library call on the x86-64 baseline, once per piece. The
+    // cast saturates, and takes NaN to 0, then 1.
+    let n = (d / (4.0 * FLATTEN_TOLERANCE)).sqrt();
     let whole = n as u32;
-    (whole + u32::from(f64::from(whole) < n)).max(1)
+    whole.saturating_add(u32::from(f64::from(whole) < n)).max(1)
 }
 
 #[cfg(test)]
@@ -295,13 +313,6 @@ mod tests {
     }
 
     #[test]
-    fn piece_means_follow_the_pieces() {
-        assert_eq!(piece_means(&[1.0, 2.0]), vec![1.5]);
-        // Ends: 1 | (2+3)/2 = 2.5 | (3+5)/2 = 4 | 5.
-        assert_eq!(piece_means(&[1.0, 2.0, 3.0, 5.0]), vec![1.75, 3.25, 4.5]);
-    }
-
-    #[test]
     fn far_pieces_are_culled_and_huge_ones_split() {
         let clip = Clip::new(256, 256, 2.0);
         let mut kept = Vec::new();
@@ -331,7 +342,7 @@ mod tests {
         // d / (4 · 0.04) = 1, 1.0625, 4, 4.0625: n = 1, 2, 2, 3; no curve at all, or NaN, still 1.
         assert_eq!([0.16, 0.17, 0.64, 0.65].map(steps), [1, 2, 2, 3]);
         assert_eq!([0.0, f64::NAN].map(steps), [1, 1]);
-        assert_eq!(steps(1e300), 1024);
+        assert_eq!([1e300, f64::INFINITY].map(steps), [u32::MAX, u32::MAX]);
     }
 
     #[test]

@@ -44,6 +44,9 @@ mod raster;
 mod render;
 mod stroke;
 mod tile;
+#[cfg(test)]
+mod vectors;
+mod width;
 
 pub use base_cache::BaseCache;
 pub use codec::{decode_stroke, encode_stroke};

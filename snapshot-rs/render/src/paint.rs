@@ -2,20 +2,10 @@
 
 use tiny_skia::Pixmap;
 
-use crate::geometry::{Box64, Clip, Mapping, P, Piece, centre_line, piece_means};
+use crate::geometry::{Box64, Clip, Mapping, P, Piece, centre_line};
 use crate::raster::{Coverage, Ink};
 use crate::stroke::{DecodedStroke, Tool};
-
-/// Narrowest line drawn, in pixels.
-const MIN_WIDTH_PX: f64 = 0.5;
-
-/// Pressure assumed when a stroke has none.
-const DEFAULT_PRESSURE: u8 = 128;
-
-/// Width factor of the pen at pressure `p`: `0.5 + p / 255`.
-fn pen_factor(p: u8) -> f64 {
-    0.5 + f64::from(p) / 255.0
-}
+use crate::width::{MIN_WIDTH_PX, Widths, widest_factor, width_px};
 
 /// Draws strokes onto one image, reusing its coverage layers from stroke to stroke.
 pub(crate) struct Painter {
@@ -37,11 +27,7 @@ impl Painter {
     /// Draws one stroke; returns whether any of it could reach the pixmap.
     pub fn draw(&mut self, pixmap: &mut Pixmap, map: &Mapping, stroke: &DecodedStroke) -> bool {
         let base_width = f64::from(stroke.width()) * map.sw;
-        let widest = match stroke.tool() {
-            Tool::Pen => base_width * pen_factor(u8::MAX),
-            Tool::Highlighter | Tool::PixelEraser => base_width,
-        }
-        .max(MIN_WIDTH_PX);
+        let widest = width_px(base_width, widest_factor(stroke.tool()));
 
         // Cheap rejection of the whole stroke by the box of its points.
         let points: Vec<P> = stroke.points().iter().map(|&p| map.map(p)).collect();
@@ -56,18 +42,15 @@ impl Painter {
         };
 
         let pieces = centre_line(&points);
-        let drawn = match stroke.tool() {
-            Tool::Pen if !stroke.pressures().is_empty() => {
-                // Piece by piece, each with the mean factor of its ends, each composited over the
-                // ones before (folded into the stroke's layer, which is the same for one opaque
-                // colour); pieces of length zero are dots.
-                let factors: Vec<f64> = stroke.pressures().iter().map(|&p| pen_factor(p)).collect();
+        let drawn = match Widths::of(stroke, base_width) {
+            Widths::PerPiece(widths) => {
+                // Piece by piece, each composited over the ones before (folded into the stroke's
+                // layer, which is the same for one opaque colour); pieces of length zero are dots.
                 let piece_layer = self
                     .piece
                     .get_or_insert_with(|| Coverage::new(map.width, map.height));
                 let mut drawn = false;
-                for (piece, f) in pieces.into_iter().zip(piece_means(&factors)) {
-                    let w = (base_width * f).max(MIN_WIDTH_PX);
+                for (piece, w) in pieces.into_iter().zip(widths) {
                     if add(piece_layer, map, piece, w, near) {
                         piece_layer.fold_into(&mut self.stroke);
                         drawn = true;
@@ -75,12 +58,7 @@ impl Painter {
                 }
                 drawn
             }
-            tool => {
-                let f = match tool {
-                    Tool::Pen => pen_factor(DEFAULT_PRESSURE),
-                    Tool::Highlighter | Tool::PixelEraser => 1.0,
-                };
-                let w = (base_width * f).max(MIN_WIDTH_PX);
+            Widths::Uniform(w) => {
                 // One shape: the union of the pieces, so overlaps do not accumulate.
                 let mut drawn = false;
                 for piece in pieces {

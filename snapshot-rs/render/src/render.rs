@@ -9,7 +9,7 @@ use crate::geometry::Mapping;
 use crate::image::{decode_base, encode};
 use crate::paint::Painter;
 use crate::stroke::{DecodedStroke, Stroke};
-use crate::tile::{INK_LIMIT, TILE_PX, TileCoord, tile_span};
+use crate::tile::{INK_LIMIT, TILE_PX, TileCoord};
 
 /// Largest width or height of a region render, in pixels.
 pub const MAX_REGION_EDGE_PX: u32 = 8192;
@@ -100,18 +100,7 @@ fn render(
         (None, Some(bytes)) => decode_base(bytes, size_px)?,
         (None, None) => new_pixmap(size_px, size_px)?,
     };
-    let span = tile_span(coord.level);
-    let (ox, oy) = coord.origin();
-    let scale = f64::from(size_px) / span as f64;
-    let map = Mapping {
-        ox,
-        oy,
-        sx: scale,
-        sy: scale,
-        sw: scale,
-        width: size_px,
-        height: size_px,
-    };
+    let map = Mapping::tile(coord, size_px);
     let mut painter = Painter::new(&pixmap);
     let mut strokes_drawn = 0;
     for stroke in &decoded {
