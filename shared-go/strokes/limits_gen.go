@@ -5,6 +5,10 @@ package strokes
 // The limits shared by every service and the browser, and the defaults of environment variables that
 // bound sizes (docs/contracts.md).
 const (
+	// CoordScale is the encoded units per world unit, the unit of every coordinate, width and
+	// radius here (world units x100).
+	CoordScale = 100
+
 	// MaxPoints is the most points one stroke may have.
 	MaxPoints = 10_000
 

@@ -17,6 +17,7 @@ const limitsFile = "../../proto/limits.json"
 
 // goLimits are this package's constants by their name in limitsFile (defaults as default_<name>).
 var goLimits = map[string]int64{
+	"coord_scale":               CoordScale,
 	"max_points":                MaxPoints,
 	"min_width":                 MinWidth,
 	"max_width":                 MaxWidth,

@@ -2,13 +2,9 @@ package strokes
 
 import "fmt"
 
-// Constants of the tile pyramid (docs/tiles.md); its depth, MaxLevel, is one of the limits (limits_gen.go).
-const (
-	// CoordScale is the number of encoded units per world unit.
-	CoordScale = 100
-	// TilePx is the edge of a tile in pixels at every level.
-	TilePx = 256
-)
+// TilePx is the edge of a tile in pixels at every level (docs/tiles.md). The pyramid's other constants,
+// CoordScale and MaxLevel, are among the limits (limits_gen.go).
+const TilePx = 256
 
 // Tile is one tile of the pyramid.
 type Tile struct {

@@ -2,6 +2,12 @@
 // The limits shared by every service and the browser, and the defaults of environment variables that
 // bound sizes (docs/contracts.md).
 
+/**
+ * The encoded units per world unit, the unit of every coordinate, width and radius here (world
+ * units x100).
+ */
+export const COORD_SCALE = 100;
+
 /** The most points one stroke may have. */
 export const MAX_POINTS = 10_000;
 

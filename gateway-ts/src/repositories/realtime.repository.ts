@@ -12,19 +12,13 @@ import {
   RealtimeServiceClient,
 } from '../gen/infidraw/realtime/v1/realtime_service';
 import { Stroke } from '../gen/infidraw/stroke/v1/stroke';
+import { REALTIME_REPLY_BYTES } from '../gen/limits';
 
 /** A gRPC reply with the trailing metadata the server sent (timings). */
 export interface WithTrailers<T> {
   response: T;
   trailers: Metadata | undefined;
 }
-
-/**
- * The largest reply the gateway takes from realtime-go. realtime-go bounds a page of events by
- * REALTIME_PAGE_BYTES (1 MiB by default, at most 3 MiB) and its other replies are small; grpc-js's
- * default of 4 MiB would leave no margin at that maximum.
- */
-export const REALTIME_MAX_RECEIVE_BYTES = 8 * 1024 * 1024;
 
 type Callback<Res> = (err: ServiceError | null, res: Res) => void;
 type Invoke<Res> = (meta: Metadata, opts: Partial<CallOptions>, cb: Callback<Res>) => ClientUnaryCall;
@@ -43,7 +37,9 @@ export class RealtimeRepository implements OnModuleDestroy {
       'grpc.keepalive_time_ms': 30_000,
       // Reconnect within seconds once realtime-go is back, not after grpc-js's default 2-minute backoff.
       'grpc.max_reconnect_backoff_ms': 5000,
-      'grpc.max_receive_message_length': REALTIME_MAX_RECEIVE_BYTES,
+      // realtime-go bounds a page of events by REALTIME_PAGE_BYTES (at most MAX_PAGE_BYTES) and its other
+      // replies are small; grpc-js's default of 4 MiB would leave no margin at that maximum.
+      'grpc.max_receive_message_length': REALTIME_REPLY_BYTES,
     });
   }
 
