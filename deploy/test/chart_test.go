@@ -111,19 +111,23 @@ func kustomizeCases() []renderCase {
 	}
 }
 
+// objects renders the case and decodes it strictly.
+func (tc renderCase) objects(t *testing.T) set {
+	t.Helper()
+	data, err := tc.render()
+	if err != nil {
+		t.Fatal(err)
+	}
+	objs, err := DecodeStrict(data)
+	if err != nil {
+		t.Fatalf("strict decoding: %v", err)
+	}
+	return set{objs}
+}
+
 func TestRenders(t *testing.T) {
 	for _, tc := range append(chartCases(), kustomizeCases()...) {
-		t.Run(tc.name, func(t *testing.T) {
-			data, err := tc.render()
-			if err != nil {
-				t.Fatal(err)
-			}
-			objs, err := DecodeStrict(data)
-			if err != nil {
-				t.Fatalf("strict decoding: %v", err)
-			}
-			checkRender(t, set{objs}, tc.want)
-		})
+		t.Run(tc.name, func(t *testing.T) { checkRender(t, tc.objects(t), tc.want) })
 	}
 }
 

@@ -28,19 +28,10 @@ func TestManifestsSetTheLimitsDefaults(t *testing.T) {
 	for _, d := range src.Defaults {
 		want[d.Env] = strconv.FormatInt(d.Value, 10)
 	}
-	renders := []renderCase{chartCases()[0], kustomizeCases()[0]}
-	for _, tc := range renders {
+	for _, tc := range []renderCase{chartCases()[0], kustomizeCases()[0]} {
 		t.Run(tc.name, func(t *testing.T) {
-			data, err := tc.render()
-			if err != nil {
-				t.Fatal(err)
-			}
-			objs, err := DecodeStrict(data)
-			if err != nil {
-				t.Fatal(err)
-			}
 			checked := 0
-			for _, p := range podTemplates(set{objs}) {
+			for _, p := range podTemplates(tc.objects(t)) {
 				for _, c := range allContainers(p.spec) {
 					for env, value := range want {
 						if got, ok := envValue(c, env); ok {

@@ -35,16 +35,9 @@ fn scribble(seed: u64, tile_x: i32, tile_y: i32) -> Stroke {
     let pressures: Vec<u8> = (0..points.len())
         .map(|_| 64 + (next() % 160) as u8)
         .collect();
-    let s = encode_stroke(Tool::Pen, 0x203040ff, 300, &points, &pressures).unwrap();
-    Stroke {
-        id: Vec::new(),
-        tool: s.tool,
-        rgba: s.rgba,
-        width: s.width,
-        quantum: s.quantum,
-        points: s.points,
-        pressures: s.pressures,
-    }
+    encode_stroke(Tool::Pen, 0x203040ff, 300, &points, &pressures)
+        .unwrap()
+        .into()
 }
 
 /// What one worker rendered: tiles, PNG bytes, and render time reported by the server.

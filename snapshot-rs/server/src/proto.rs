@@ -45,6 +45,22 @@ impl From<stroke::v1::Stroke> for infidraw_render::Stroke {
     }
 }
 
+/// The way back, for clients that build strokes with [`infidraw_render::encode_stroke`]: the wire
+/// stroke without an `id`, which the caller sets when it needs one.
+impl From<infidraw_render::Stroke> for stroke::v1::Stroke {
+    fn from(s: infidraw_render::Stroke) -> stroke::v1::Stroke {
+        stroke::v1::Stroke {
+            id: Vec::new(),
+            tool: s.tool,
+            rgba: s.rgba,
+            width: s.width,
+            quantum: s.quantum,
+            points: s.points,
+            pressures: s.pressures,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use infidraw_render::{Point, Tool, decode_stroke};
@@ -52,7 +68,7 @@ mod tests {
     use super::stroke::v1::Stroke;
 
     #[test]
-    fn the_renderer_decodes_what_the_wire_says() {
+    fn the_renderer_decodes_what_the_wire_says_and_back() {
         let wire = Stroke {
             id: vec![7; 16],
             tool: 2,
@@ -62,7 +78,16 @@ mod tests {
             points: vec![1, 2, 3, -4],
             pressures: vec![10, 20],
         };
-        let s = decode_stroke(&wire.into()).unwrap();
+        let render = infidraw_render::Stroke::from(wire.clone());
+        assert_eq!(
+            Stroke::from(render.clone()),
+            Stroke {
+                id: Vec::new(),
+                ..wire
+            },
+            "back to the wire, without the id"
+        );
+        let s = decode_stroke(&render).unwrap();
         assert_eq!(
             (s.tool(), s.rgba(), s.width()),
             (Tool::Highlighter, 0x11223344, 500)
