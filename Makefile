@@ -19,7 +19,7 @@ fuzz: ## fuzz frame decoding, stroke validation and the point codecs (FUZZTIME p
 build: ## build every service
 	@bash scripts/build.sh
 
-gen: ## regenerate Go and TypeScript from proto/ (Rust is generated at build time)
+gen: ## regenerate Go and TypeScript from proto/, and the limits of every language from proto/limits.json (other Rust is generated at build time)
 	@source scripts/env.sh && npm run -s gen
 
 down: ## stop the backing services left running (make up stops its own)

@@ -50,9 +50,9 @@ step "proto: buf lint, format, breaking against main" proto_checks
 gen_check() {
   npm run -s gen || return 1
   local stale
-  stale="$(git status --porcelain -- gen gateway-ts/src/gen web/src/gen)"
+  stale="$(git status --porcelain -- gen gateway-ts/src/gen web/src/gen shared-go/strokes/limits_gen.go snapshot-rs/render/src/limits_gen.rs)"
   [ -z "$stale" ] || { echo "generated code is stale (run make gen and commit):"; echo "$stale"; return 1; }
-  echo "generated Go and TypeScript match proto/"
+  echo "generated Go and TypeScript, and the limits of every language, match proto/"
 }
 step "generated code is up to date" gen_check
 step "stroke geometry vectors match scripts/geometry-ref.py" python3 scripts/geometry-ref.py --check

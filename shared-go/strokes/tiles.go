@@ -2,17 +2,9 @@ package strokes
 
 import "fmt"
 
-// Constants of the tile pyramid (docs/tiles.md).
-const (
-	// CoordScale is the number of encoded units per world unit.
-	CoordScale = 100
-	// TilePx is the edge of a tile in pixels at every level.
-	TilePx = 256
-	// MaxLevel is the coarsest level of the pyramid.
-	MaxLevel = 16
-	// MaxCoord bounds the absolute value of every encoded coordinate.
-	MaxCoord = 1_000_000_000
-)
+// TilePx is the edge of a tile in pixels at every level (docs/tiles.md). The pyramid's other constants,
+// CoordScale and MaxLevel, are among the limits (limits_gen.go).
+const TilePx = 256
 
 // Tile is one tile of the pyramid.
 type Tile struct {
@@ -40,10 +32,6 @@ func floorDiv(a, b int64) int64 {
 // ReachQ is how far, in encoded units, ink may extend from a stroke's centre line: 0.75 of its nominal
 // width (the widest pressure factor, halved) plus one world unit of anti-aliasing margin.
 func ReachQ(width uint32) int64 { return int64(width)*3/4 + CoordScale }
-
-// MaxTilesPerStroke bounds the level-0 tiles one stroke may touch (a straight line about a million world
-// units long, four thousand screens at 100 %): beyond it a stroke is refused rather than indexed.
-const MaxTilesPerStroke = 4096
 
 // ErrTooManyTiles is returned for a stroke that touches more than MaxTilesPerStroke tiles.
 var ErrTooManyTiles = fmt.Errorf("%w: the stroke covers more than %d tiles at full zoom; draw it in parts", ErrInvalid, MaxTilesPerStroke)

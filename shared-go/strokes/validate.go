@@ -6,24 +6,17 @@ import (
 	strokev1 "github.com/infidraw/infidraw/gen/go/infidraw/stroke/v1"
 )
 
-// Limits every entry point (WebSocket, gRPC, REST through the gateway) applies to a stroke, and every
-// reader of stored strokes (erase in the write transaction, the fallback renderer, the hit test). The
-// Rust renderer (snapshot-rs/render) and the browser (web/src/geometry.ts) hold the same numbers.
-const (
-	// MaxPoints bounds the points of one stroke.
-	MaxPoints = 10_000
-	// MinWidth and MaxWidth bound the nominal width in encoded units (0.1 to 500 world units).
-	MinWidth = 10
-	MaxWidth = 50_000
-	// MaxPathTiles bounds the length of a stroke's centre line in level-0 tile spans (256 world units),
-	// measured the way the tile walk cuts it: the sum over segments of max(|dx|, |dy|). The walk then
-	// visits at most MaxPathTiles + MaxPoints pieces, so no stroke costs more than about a millisecond
-	// of it, while a stroke drawn at 100 % zoom stays far below: 16,384 spans are 4.2 million pixels of
-	// pen travel, and the longest of 22,542 recorded human strokes (Quick, Draw!) is 0.18 million.
-	MaxPathTiles = 16_384
-	// IDLen is the length of stroke and action ids (UUIDs).
-	IDLen = 16
-)
+// The limits (MaxPoints, MinWidth, MaxWidth, MaxCoord, MaxPathTiles, MaxTilesPerStroke: limits_gen.go,
+// generated from proto/limits.json with those of the Rust renderer and the browser) are applied by
+// every entry point (WebSocket, gRPC, REST through the gateway) and by every reader of stored strokes
+// (erase in the write transaction, the fallback renderer, the hit test). MaxPathTiles bounds the
+// centre line the way the tile walk cuts it, so the walk visits at most MaxPathTiles + MaxPoints pieces
+// and no stroke costs more than about a millisecond of it, while a stroke drawn at 100 % zoom stays far
+// below: 16,384 spans are 4.2 million pixels of pen travel, and the longest of 22,542 recorded human
+// strokes (Quick, Draw!) is 0.18 million.
+
+// IDLen is the length of stroke and action ids (UUIDs).
+const IDLen = 16
 
 // Errors of the limits that bound a stroke's cost; each wraps ErrInvalid.
 var (

@@ -1,17 +1,11 @@
 // Stroke geometry of the browser, following docs/tiles.md (the one definition shared with shared-go/strokes
 // and snapshot-rs/render). Pure functions only: no DOM, no generated code, so node --test runs it directly.
 
-export const COORD_SCALE = 100;
+import { COORD_SCALE, MAX_COORD, MAX_LEVEL, MAX_PATH_TILES, MAX_POINTS, MAX_TILES_PER_STROKE } from './gen/limits.ts';
+
 export const TILE_PX = 256;
-export const MAX_LEVEL = 16;
-export const MAX_COORD = 1_000_000_000;
-export const MAX_POINTS = 10_000;
-export const MIN_WIDTH = 10;
-export const MAX_WIDTH = 50_000;
-/** Longest centre line in level-0 tile spans: the sum over segments of max(|dx|, |dy|). */
-export const MAX_PATH_TILES = 16_384;
-/** Most level-0 tiles one stroke may touch. */
-export const MAX_TILES_PER_STROKE = 4096;
+// The unit and the stroke limits, generated from proto/limits.json, exported where the board always found them.
+export { COORD_SCALE, MAX_COORD, MAX_LEVEL, MAX_PATH_TILES, MAX_POINTS, MAX_TILES_PER_STROKE, MAX_WIDTH, MIN_WIDTH } from './gen/limits.ts';
 
 export const TOOL_PEN = 1;
 export const TOOL_HIGHLIGHTER = 2;

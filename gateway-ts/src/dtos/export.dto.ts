@@ -1,11 +1,8 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsInt, Max, Min } from 'class-validator';
+import { EXPORT_MAX_PIXELS, EXPORT_MAX_SIDE } from '../gen/limits';
 import { MAX_VIEWPORT_COORD } from './tiles.dto';
-
-/** tile-delta-go ExportRegion's bounds: each side at most 4096 pixels, at most 16 Mpx in all. */
-export const MAX_EXPORT_SIDE = 4096;
-export const MAX_EXPORT_PIXELS = 16 * 1024 * 1024;
 
 const coord = (description: string) =>
   ApiProperty({ type: 'integer', minimum: -MAX_VIEWPORT_COORD, maximum: MAX_VIEWPORT_COORD, description });
@@ -42,12 +39,12 @@ export class ExportQueryDto {
   @ApiProperty({
     type: 'integer',
     minimum: 1,
-    maximum: MAX_EXPORT_SIDE,
-    description: 'Width of the PNG in pixels; the height follows the region (at most 4096 pixels, 16 Mpx in all)',
+    maximum: EXPORT_MAX_SIDE,
+    description: `Width of the PNG in pixels; the height follows the region (at most ${EXPORT_MAX_SIDE} pixels, ${EXPORT_MAX_PIXELS / 2 ** 20} Mpx in all)`,
   })
   @Type(() => Number)
   @Min(1)
-  @Max(MAX_EXPORT_SIDE)
+  @Max(EXPORT_MAX_SIDE)
   @IsInt()
   width!: number;
 }

@@ -2,12 +2,13 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsNumber, Max, Min } from 'class-validator';
 import { FormatQueryDto } from './format.dto';
+import { COORD_SCALE, MAX_COORD, MAX_HIT_RADIUS as MAX_HIT_RADIUS_ENCODED } from '../gen/limits';
 
-/** docs/tiles.md: |coordinate| <= 1e9 in world units x100, i.e. 10 million world units. */
-export const MAX_WORLD = 10_000_000;
-/** tile-delta-go HitStrokes: radius 0.01 .. 1,000,000 world units. */
-export const MIN_HIT_RADIUS = 0.01;
-export const MAX_HIT_RADIUS = 1_000_000;
+/** The coordinate range (docs/tiles.md) in world units: 10 million. */
+export const MAX_WORLD = MAX_COORD / COORD_SCALE;
+/** tile-delta-go HitStrokes: radius 1 encoded unit .. MAX_HIT_RADIUS, here in world units (0.01 .. 1,000,000). */
+export const MIN_HIT_RADIUS = 1 / COORD_SCALE;
+export const MAX_HIT_RADIUS = MAX_HIT_RADIUS_ENCODED / COORD_SCALE;
 
 /** A query value as a number; an empty or blank value is not 0 but missing (NaN fails IsNumber). */
 const toNumber = () => Transform(({ value }) => (typeof value === 'string' && value.trim() !== '' ? Number(value) : NaN));

@@ -4,10 +4,10 @@ import { decode as decodeMsgpack } from '@msgpack/msgpack';
 import { IngestStrokesRequest, IngestStrokesResponse } from '../gen/infidraw/realtime/v1/realtime_service';
 import { Stroke, Tool } from '../gen/infidraw/stroke/v1/stroke';
 import { WireFormat } from '../utils/payload';
+import { MAX_POINTS } from '../gen/limits';
 import { bytesToUuid, uuidToBytes } from '../utils/uuid';
 
 export const MAX_STROKES_PER_REQUEST = 1000;
-const MAX_POINT_VALUES = 200_000;
 const SINT32_MIN = -(2 ** 31);
 const SINT32_MAX = 2 ** 31 - 1;
 const UINT32_MAX = 2 ** 32 - 1;
@@ -73,9 +73,19 @@ function int(v: unknown, where: string, min: number, max: number): number {
   return v;
 }
 
-function intArray(v: unknown, where: string): number[] {
+/**
+ * Refuses an array of more values than a stroke of MAX_POINTS points has (perPoint values a point), before
+ * any value is read or forwarded; realtime-go checks every other stroke limit and names it.
+ */
+function checkLength(values: number, where: string, perPoint: 1 | 2) {
+  if (values > perPoint * MAX_POINTS) {
+    throw bad(`${where}: the stroke has ${Math.ceil(values / perPoint)} points; the limit is ${MAX_POINTS}`);
+  }
+}
+
+function intArray(v: unknown, where: string, perPoint: 1 | 2): number[] {
   if (!Array.isArray(v)) throw bad(`${where} must be an array of integers`);
-  if (v.length > MAX_POINT_VALUES) throw bad(`${where} has more than ${MAX_POINT_VALUES} values`);
+  checkLength(v.length, where, perPoint);
   return v.map((x, i) => int(x, `${where}[${i}]`, SINT32_MIN, SINT32_MAX));
 }
 
@@ -104,8 +114,8 @@ function strokeFromObject(o: unknown, where: string): Stroke {
     rgba: int(o.rgba, `${where}.rgba`, 0, UINT32_MAX),
     width: int(o.width, `${where}.width`, 0, UINT32_MAX),
     quantum: o.quantum === undefined ? 0 : int(o.quantum, `${where}.quantum`, 0, UINT32_MAX),
-    points: intArray(o.points, `${where}.points`),
-    pressures: o.pressures === undefined ? [] : intArray(o.pressures, `${where}.pressures`),
+    points: intArray(o.points, `${where}.points`, 2),
+    pressures: o.pressures === undefined ? [] : intArray(o.pressures, `${where}.pressures`, 1),
   };
   return checkStroke(stroke, where);
 }
@@ -114,7 +124,7 @@ function checkStroke(s: Stroke, where: string): Stroke {
   if (s.id.length !== 16) throw bad(`${where}.id must be 16 bytes (a UUID)`);
   if (s.tool < Tool.TOOL_PEN || s.tool > Tool.TOOL_PIXEL_ERASER) throw bad(`${where}.tool is not a known tool`);
   if (s.points.length < 2 || s.points.length % 2 !== 0) throw bad(`${where}.points must hold x,y pairs (at least one point)`);
-  if (s.points.length > MAX_POINT_VALUES) throw bad(`${where}.points has more than ${MAX_POINT_VALUES} values`);
+  checkLength(s.points.length, `${where}.points`, 2);
   if (s.pressures.length > 0 && s.pressures.length !== s.points.length / 2) {
     throw bad(`${where}.pressures must be empty or hold one value per point`);
   }

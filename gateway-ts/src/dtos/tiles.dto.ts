@@ -3,11 +3,10 @@ import { ApiProperty } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { ArrayMaxSize, ArrayMinSize, IsArray, IsInt, Max, Min, ValidateNested } from 'class-validator';
 import { FormatQueryDto } from './format.dto';
+import { MAX_COORD, MAX_LEVEL } from '../gen/limits';
 
-/** docs/tiles.md: levels 0..16. */
-export const MAX_LEVEL = 16;
-/** A viewport edge may lie beyond the coordinate range (|v| <= 1e9 in world units x100), within reason. */
-export const MAX_VIEWPORT_COORD = 10_000_000_000;
+/** A viewport edge may lie beyond the coordinate range (|v| <= MAX_COORD in world units x100), within reason. */
+export const MAX_VIEWPORT_COORD = 10 * MAX_COORD;
 
 const coord = (description: string) =>
   ApiProperty({ type: 'integer', minimum: -MAX_VIEWPORT_COORD, maximum: MAX_VIEWPORT_COORD, description });

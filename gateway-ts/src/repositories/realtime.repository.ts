@@ -8,14 +8,8 @@ import {
   RealtimeServiceService as Rpc,
 } from '../gen/infidraw/realtime/v1/realtime_service';
 import { Stroke } from '../gen/infidraw/stroke/v1/stroke';
+import { REALTIME_REPLY_BYTES } from '../gen/limits';
 import { GrpcClient, GrpcClientFactory, WithTrailers } from './grpc-client';
-
-/**
- * The largest reply the gateway takes from realtime-go. realtime-go bounds a page of events by
- * REALTIME_PAGE_BYTES (1 MiB by default, at most 3 MiB) and its other replies are small; grpc-js's
- * default of 4 MiB would leave no margin at that maximum.
- */
-export const REALTIME_MAX_RECEIVE_BYTES = 8 * 1024 * 1024;
 
 /** realtime-go's control API (RealtimeService). */
 @Injectable()
@@ -23,7 +17,9 @@ export class RealtimeRepository {
   private readonly grpc: GrpcClient;
 
   constructor(clients: GrpcClientFactory) {
-    this.grpc = clients.create('realtime', { 'grpc.max_receive_message_length': REALTIME_MAX_RECEIVE_BYTES });
+    // realtime-go bounds a page of events by REALTIME_PAGE_BYTES (at most MAX_PAGE_BYTES) and its other
+    // replies are small; grpc-js's default of 4 MiB would leave no margin at that maximum.
+    this.grpc = clients.create('realtime', { 'grpc.max_receive_message_length': REALTIME_REPLY_BYTES });
   }
 
   /** A page of events, with the trailers that carry realtime-go's database time. */

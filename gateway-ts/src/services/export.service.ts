@@ -1,7 +1,8 @@
 import { BadRequestException, Inject, Injectable } from '@nestjs/common';
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
 import { CONFIG, GatewayConfig } from '../config';
-import { exportHeight, ExportQueryDto, MAX_EXPORT_PIXELS, MAX_EXPORT_SIDE } from '../dtos/export.dto';
+import { exportHeight, ExportQueryDto } from '../dtos/export.dto';
+import { EXPORT_MAX_PIXELS, EXPORT_MAX_SIDE } from '../gen/limits';
 import { ExportRepository } from '../repositories/export.repository';
 import { Bulkhead } from '../utils/bulkhead';
 import { Payload } from '../utils/payload';
@@ -43,10 +44,10 @@ export class ExportService {
     const start = process.hrtime.bigint();
     if (q.maxX <= q.minX || q.maxY <= q.minY) throw new BadRequestException('the region is empty: maxX must exceed minX and maxY minY');
     const height = exportHeight(q);
-    if (height > MAX_EXPORT_SIDE || q.width * height > MAX_EXPORT_PIXELS) {
+    if (height > EXPORT_MAX_SIDE || q.width * height > EXPORT_MAX_PIXELS) {
       throw new BadRequestException(
-        `a ${q.width} pixel wide picture of this region is ${height} pixels high; at most ${MAX_EXPORT_SIDE} pixels a side and ` +
-          `${MAX_EXPORT_PIXELS} pixels in all: ask for a smaller width`,
+        `a ${q.width} pixel wide picture of this region is ${height} pixels high; at most ${EXPORT_MAX_SIDE} pixels a side and ` +
+          `${EXPORT_MAX_PIXELS} pixels in all: ask for a smaller width`,
       );
     }
     await this.access.require(auth, roomId, 'viewer');

@@ -23,6 +23,7 @@ import (
 	"github.com/infidraw/infidraw/realtime-go/internal/redisbus"
 	"github.com/infidraw/infidraw/realtime-go/internal/ws"
 	"github.com/infidraw/infidraw/shared-go/service"
+	"github.com/infidraw/infidraw/shared-go/strokes"
 )
 
 func run(ctx context.Context, args []string, environ []string) error {
@@ -96,7 +97,7 @@ func run(ctx context.Context, args []string, environ []string) error {
 	guard := access.NewGuard(postgres.NewAccessVersions(pool), log, access.NewMetrics(reg), access.Options{Poll: cfg.AccessPoll, Window: 10 * time.Second})
 	wsHandler := &ws.Handler{Hub: h, Writer: writer, Verifier: &auth.Verifier{Keys: keys, Now: time.Now}, Access: guard, Origins: cfg.AllowedOrigins, Log: log,
 		Limits: ws.Limits{MaxFrameBytes: int64(cfg.MaxFrameBytes), MessagesPerSecond: float64(cfg.MessagesPerSec), Burst: 2 * float64(cfg.MessagesPerSec),
-			QueueFrames: cfg.QueueFrames, JoinTimeout: 10 * time.Second, WriteTimeout: 10 * time.Second, MaxLivePoints: 2000}}
+			QueueFrames: cfg.QueueFrames, JoinTimeout: 10 * time.Second, WriteTimeout: 10 * time.Second, MaxLivePoints: strokes.MaxLivePoints}}
 	wsHandler.RegisterMetrics(reg)
 	mux := service.HTTPMux(reg, ready)
 	mux.Handle("GET /ws", wsHandler)

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/infidraw/infidraw/shared-go/service"
+	"github.com/infidraw/infidraw/shared-go/strokes"
 )
 
 // Config of realtime-go.
@@ -57,10 +58,10 @@ func Load(environ []string) (Config, error) {
 		WriteQueue:     e.Int("REALTIME_WRITE_QUEUE", 4096, 1, 1<<20),
 		WriteBatch:     e.Int("REALTIME_WRITE_BATCH", 512, 1, 10000),
 		QueueFrames:    e.Int("REALTIME_CLIENT_QUEUE_FRAMES", 64, 4, 4096),
-		MaxFrameBytes:  e.Int("REALTIME_MAX_FRAME_BYTES", 256<<10, 1<<10, 16<<20),
+		MaxFrameBytes:  e.Int("REALTIME_MAX_FRAME_BYTES", strokes.DefaultMaxFrameBytes, 1<<10, 16<<20),
 		MessagesPerSec: e.Int("REALTIME_MESSAGES_PER_SECOND", 200, 1, 100000),
 		PageSize:       e.Int("REALTIME_PAGE_SIZE", 1000, 1, 100000),
-		PageBytes:      e.Int("REALTIME_PAGE_BYTES", 1<<20, 16<<10, 3<<20),
+		PageBytes:      e.Int("REALTIME_PAGE_BYTES", strokes.DefaultPageBytes, 16<<10, strokes.MaxPageBytes),
 		PageCacheTTL:   e.Duration("REALTIME_PAGE_CACHE_TTL", 10*time.Second, time.Second, time.Hour),
 		// At most 2 s: access taken away must end live connections within 2 s (docs/security.md).
 		AccessPoll:  e.Duration("REALTIME_ACCESS_POLL", 500*time.Millisecond, 50*time.Millisecond, 2*time.Second),

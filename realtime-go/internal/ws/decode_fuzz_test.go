@@ -11,9 +11,6 @@ import (
 	"github.com/infidraw/infidraw/shared-go/strokes"
 )
 
-// maxLivePoints is run.go's live chunk limit.
-const maxLivePoints = 2000
-
 // FuzzDecodeFrame feeds arbitrary bytes to what the handler does with an incoming binary message before
 // any connection state is involved: decodeFrame, then checkDrawing for every message. It checks that
 // nothing panics, that only INVALID_ARGUMENT-style errors come back, and that what is accepted is within
@@ -26,7 +23,7 @@ func FuzzDecodeFrame(f *testing.F) {
 			return
 		}
 		for _, m := range frame.GetMessages() {
-			d, err := checkDrawing(m, maxLivePoints)
+			d, err := checkDrawing(m, strokes.MaxLivePoints)
 			if d.kind == "" {
 				t.Fatalf("no metric kind for %T", m.GetBody())
 			}
@@ -35,7 +32,7 @@ func FuzzDecodeFrame(f *testing.F) {
 			}
 			switch b := m.GetBody().(type) {
 			case *realtimev1.ClientMessage_StrokeBegin:
-				if n := len(b.StrokeBegin.GetStroke().GetPoints()); n > 2*maxLivePoints {
+				if n := len(b.StrokeBegin.GetStroke().GetPoints()); n > 2*strokes.MaxLivePoints {
 					t.Fatalf("live begin of %d values accepted", n)
 				}
 			case *realtimev1.ClientMessage_CommitStroke:
@@ -63,12 +60,12 @@ func TestDecodeFrameRefuses(t *testing.T) {
 		t.Fatal("garbage accepted")
 	}
 	for _, m := range []*realtimev1.ClientMessage{{}, {Body: &realtimev1.ClientMessage_Join{Join: &realtimev1.Join{}}}} {
-		if _, err := checkDrawing(m, maxLivePoints); err == nil {
+		if _, err := checkDrawing(m, strokes.MaxLivePoints); err == nil {
 			t.Fatalf("%T accepted as a drawing message", m.GetBody())
 		}
 	}
 	commit := &realtimev1.ClientMessage{Body: &realtimev1.ClientMessage_CommitStroke{CommitStroke: &realtimev1.CommitStroke{}}}
-	if _, err := checkDrawing(commit, maxLivePoints); !errors.Is(err, strokes.ErrInvalid) {
+	if _, err := checkDrawing(commit, strokes.MaxLivePoints); !errors.Is(err, strokes.ErrInvalid) {
 		t.Fatalf("commit without a stroke: %v", err)
 	}
 }

@@ -1,10 +1,8 @@
 //! The point encoding: first pair absolute, then deltas, all divided by the stroke's quantum.
 
 use crate::error::StrokeError;
-use crate::stroke::{
-    COORD_LIMIT, DecodedStroke, MAX_PATH_TILES, MAX_POINTS, MAX_WIDTH, MIN_WIDTH, Point, Stroke,
-    Tool,
-};
+use crate::limits::{MAX_COORD, MAX_PATH_TILES, MAX_POINTS, MAX_WIDTH, MIN_WIDTH};
+use crate::stroke::{DecodedStroke, Point, Stroke, Tool};
 use crate::tile::tile_span;
 
 /// Validates a wire stroke and decodes its points and pressures, in time linear in its points.
@@ -12,7 +10,7 @@ use crate::tile::tile_span;
 /// `x[i] = quantum · (points[0] + points[2] + … + points[2i])`, likewise for `y`; pressures are running
 /// sums of `pressures` without the quantum. Fails when the tool is unknown, the width lies outside
 /// [`MIN_WIDTH`]`..=`[`MAX_WIDTH`], there are no points, an odd number of values or more than
-/// [`MAX_POINTS`] points, a coordinate leaves ±[`COORD_LIMIT`] (overflow included), the centre line is
+/// [`MAX_POINTS`] points, a coordinate leaves ±[`MAX_COORD`] (overflow included), the centre line is
 /// longer than [`MAX_PATH_TILES`] level-0 tile spans (sum of `max(|dx|, |dy|)`), or pressures are
 /// neither absent nor one per point in 0–255.
 pub fn decode_stroke(stroke: &Stroke) -> Result<DecodedStroke, StrokeError> {
@@ -60,8 +58,9 @@ fn check_width(width: u32) -> Result<(), StrokeError> {
 }
 
 /// Refuses a centre line longer than [`MAX_PATH_TILES`] level-0 spans: below that bound, walking the
-/// tiles of the stroke or flattening it costs what its points cost. With at most [`MAX_POINTS`] points
-/// within ±[`COORD_LIMIT`] the sum stays below 2^45.
+/// tiles of the stroke or flattening it costs what its points cost ([`tiles_touched`](crate::tiles_touched)
+/// cuts segments by this very measure, so it visits at most `MAX_PATH_TILES + MAX_POINTS` pieces).
+/// With at most [`MAX_POINTS`] points within ±[`MAX_COORD`] the sum stays below 2^45.
 fn check_path(points: &[Point]) -> Result<(), StrokeError> {
     let path: i64 = points
         .windows(2)
@@ -81,7 +80,7 @@ fn check_path(points: &[Point]) -> Result<(), StrokeError> {
 
 fn scale(sum: i64, quantum: i64) -> Option<i32> {
     let v = sum.checked_mul(quantum)?;
-    if v.abs() > COORD_LIMIT {
+    if v.abs() > MAX_COORD {
         return None;
     }
     i32::try_from(v).ok()
@@ -138,7 +137,7 @@ pub fn encode_stroke(
     }
     let mut g = 0u64;
     for (i, p) in points.iter().enumerate() {
-        if i64::from(p.x).abs() > COORD_LIMIT || i64::from(p.y).abs() > COORD_LIMIT {
+        if i64::from(p.x).abs() > MAX_COORD || i64::from(p.y).abs() > MAX_COORD {
             return Err(StrokeError::CoordinateOutOfRange { point: i });
         }
         g = gcd(g, i64::from(p.x).unsigned_abs());
@@ -150,7 +149,7 @@ pub fn encode_stroke(
     let mut prev = (0i64, 0i64);
     for p in points {
         let (x, y) = (i64::from(p.x), i64::from(p.y));
-        // |x - prev.x| ≤ 2 · COORD_LIMIT < 2^31, so the deltas fit in i32.
+        // |x - prev.x| ≤ 2 · MAX_COORD < 2^31, so the deltas fit in i32.
         encoded.push(((x - prev.0) / quantum) as i32);
         encoded.push(((y - prev.1) / quantum) as i32);
         prev = (x, y);

@@ -14,7 +14,7 @@ pub enum StrokeError {
     OddPointValues(usize),
     /// More points than [`MAX_POINTS`](crate::MAX_POINTS).
     TooManyPoints(usize),
-    /// A decoded coordinate lies outside ±[`COORD_LIMIT`](crate::COORD_LIMIT) (or overflowed).
+    /// A decoded coordinate lies outside ±[`MAX_COORD`](crate::MAX_COORD) (or overflowed).
     CoordinateOutOfRange {
         /// Index of the point.
         point: usize,
@@ -53,23 +53,23 @@ impl fmt::Display for StrokeError {
             StrokeError::TooManyPoints(n) => write!(
                 f,
                 "the stroke has {n} points; the limit is {}",
-                crate::stroke::MAX_POINTS
+                crate::limits::MAX_POINTS
             ),
             StrokeError::CoordinateOutOfRange { point } => write!(
                 f,
                 "point {point} lies outside ±{} (world units x100)",
-                crate::stroke::COORD_LIMIT
+                crate::limits::MAX_COORD
             ),
             StrokeError::WidthOutOfRange(w) => write!(
                 f,
                 "width {w} is outside {}..{} (world units x100)",
-                crate::stroke::MIN_WIDTH,
-                crate::stroke::MAX_WIDTH
+                crate::limits::MIN_WIDTH,
+                crate::limits::MAX_WIDTH
             ),
             StrokeError::PathTooLong { tiles } => write!(
                 f,
                 "the stroke's path is {tiles} tiles long at full zoom; the limit is {}; draw it in parts",
-                crate::stroke::MAX_PATH_TILES
+                crate::limits::MAX_PATH_TILES
             ),
             StrokeError::PressureCount { points, pressures } => write!(
                 f,
@@ -137,7 +137,7 @@ pub enum RenderError {
         /// Requested height in pixels.
         height: u32,
     },
-    /// A stroke touches more tiles than [`MAX_TILES_TOUCHED`](crate::MAX_TILES_TOUCHED).
+    /// A stroke touches more tiles than [`MAX_TILES_PER_STROKE`](crate::MAX_TILES_PER_STROKE).
     TooManyTiles {
         /// Level asked for.
         level: u32,
@@ -154,7 +154,7 @@ impl fmt::Display for RenderError {
                 write!(
                     f,
                     "level {l} exceeds the maximum {}",
-                    crate::tile::MAX_LEVEL
+                    crate::limits::MAX_LEVEL
                 )
             }
             RenderError::TileOutOfRange { level, x, y } => {
@@ -190,7 +190,7 @@ impl fmt::Display for RenderError {
             RenderError::TooManyTiles { level } => write!(
                 f,
                 "stroke touches more than {} tiles at level {level}",
-                crate::tile::MAX_TILES_TOUCHED
+                crate::limits::MAX_TILES_PER_STROKE
             ),
             RenderError::Encode(e) => write!(f, "PNG encoding failed: {e}"),
         }

@@ -12,6 +12,8 @@
 //!   previous PNG of the same tile; [`render_tile_cached`] keeps the pixels of what it rendered in a
 //!   [`BaseCache`] so that the tile's next incremental render skips decoding its base;
 //!   [`render_region`] renders any rectangle of the world.
+//! - [`limits`] holds the limits every infidraw service and the browser share, generated from
+//!   `proto/limits.json`; the stroke limits decoding applies are also at the crate root.
 //!
 //! It does no I/O and starts no threads: callers bring the bytes and decide where the work runs. Every
 //! input is validated and every failure is a [`RenderError`]; no input makes it panic.
@@ -39,6 +41,8 @@ mod codec;
 mod error;
 mod geometry;
 mod image;
+#[path = "limits_gen.rs"]
+pub mod limits;
 mod paint;
 mod raster;
 mod render;
@@ -55,11 +59,11 @@ pub use render::{
     MAX_REGION_EDGE_PX, MAX_REGION_PIXELS, Region, RenderedTile, render_region, render_tile,
     render_tile_cached,
 };
-pub use stroke::{
-    COORD_LIMIT, COORD_SCALE, DecodedStroke, MAX_PATH_TILES, MAX_POINTS, MAX_WIDTH, MIN_WIDTH,
-    Point, Stroke, Tool,
+// The unit and the stroke limits every renderer applies, at the crate root as before they were
+// generated.
+pub use limits::{
+    COORD_SCALE, MAX_COORD, MAX_LEVEL, MAX_PATH_TILES, MAX_POINTS, MAX_TILES_PER_STROKE, MAX_WIDTH,
+    MIN_WIDTH,
 };
-pub use tile::{
-    INK_LIMIT, MAX_LEVEL, MAX_TILES_TOUCHED, TILE_PX, TileCoord, tile_of_point, tile_span,
-    tiles_touched,
-};
+pub use stroke::{DecodedStroke, Point, Stroke, Tool};
+pub use tile::{INK_LIMIT, TILE_PX, TileCoord, tile_of_point, tile_span, tiles_touched};

@@ -1,27 +1,6 @@
 //! Stroke types: the wire form and the decoded form.
 
-/// World units are stored multiplied by this factor (`COORD_SCALE` in `docs/tiles.md`).
-pub const COORD_SCALE: i64 = 100;
-
-/// Largest allowed magnitude of a quantized coordinate (world units × 100).
-///
-/// Ten million world units each way from the origin; every sum of two coordinates stays within `i32`.
-pub const COORD_LIMIT: i64 = 1_000_000_000;
-
-/// Smallest allowed nominal width (world units × 100): a tenth of a world unit.
-pub const MIN_WIDTH: u32 = 10;
-
-/// Largest allowed nominal width (world units × 100): 500 world units.
-pub const MAX_WIDTH: u32 = 50_000;
-
-/// Largest number of points one stroke may have.
-pub const MAX_POINTS: usize = 10_000;
-
-/// Longest allowed centre line, in level-0 tile spans (256 world units): the sum over segments of
-/// `max(|dx|, |dy|)`, the measure by which [`tiles_touched`](crate::tiles_touched) cuts segments into
-/// pieces, so that it visits at most `MAX_PATH_TILES + MAX_POINTS` of them. The limits are those of
-/// `shared-go/strokes`, which refuses such strokes before they are stored.
-pub const MAX_PATH_TILES: i64 = 16_384;
+use crate::limits::COORD_SCALE;
 
 /// How a stroke becomes pixels. The discriminants are those of `infidraw.stroke.v1.Tool`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -89,7 +68,7 @@ impl Point {
 /// A validated stroke with absolute points, ready to render.
 ///
 /// Built by [`decode_stroke`](crate::decode_stroke), which guarantees: at least one point, at most
-/// [`MAX_POINTS`], every coordinate within ±[`COORD_LIMIT`], a path of at most [`MAX_PATH_TILES`]
+/// [`MAX_POINTS`], every coordinate within ±[`MAX_COORD`], a path of at most [`MAX_PATH_TILES`]
 /// tile spans, width within [`MIN_WIDTH`]`..=`[`MAX_WIDTH`], and either no pressures or exactly one per
 /// point.
 #[derive(Clone, Debug, PartialEq, Eq)]

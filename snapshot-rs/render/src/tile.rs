@@ -3,21 +3,15 @@
 use std::collections::HashSet;
 
 use crate::error::RenderError;
-use crate::stroke::{COORD_LIMIT, COORD_SCALE, DecodedStroke, MAX_WIDTH, Point};
+use crate::limits::{COORD_SCALE, MAX_COORD, MAX_LEVEL, MAX_TILES_PER_STROKE, MAX_WIDTH};
+use crate::stroke::{DecodedStroke, Point};
 
 /// Edge of a tile in pixels at every level (`TILE_PX`).
 pub const TILE_PX: u32 = 256;
 
-/// Deepest level of the pyramid; a level-16 tile spans 16.7 million world units.
-pub const MAX_LEVEL: u32 = 16;
-
-/// Largest number of distinct tiles [`tiles_touched`] returns: a stroke over more level-0 tiles (a line
-/// about a million world units long) is refused rather than indexed (`docs/tiles.md`).
-pub const MAX_TILES_TOUCHED: usize = 4096;
-
-/// How far ink can reach from the origin (world units × 100): [`COORD_LIMIT`] plus the reach of the
+/// How far ink can reach from the origin (world units × 100): [`MAX_COORD`] plus the reach of the
 /// widest stroke. Tiles and regions beyond it can hold nothing and are rejected.
-pub const INK_LIMIT: i64 = COORD_LIMIT + (3 * MAX_WIDTH as i64 + 3) / 4 + COORD_SCALE;
+pub const INK_LIMIT: i64 = MAX_COORD + (3 * MAX_WIDTH as i64 + 3) / 4 + COORD_SCALE;
 
 /// Span of a tile of `level` in world units × 100: `256 · 2^level · 100`.
 ///
@@ -101,7 +95,7 @@ pub fn tile_of_point(p: Point, level: u32) -> Result<TileCoord, RenderError> {
 /// side by the reach `⌊3 · width / 4⌋ + 100` (world units × 100) names the tiles it intersects,
 /// boxes closed. This is exactly what the Go indexer (`shared-go/strokes`) stores, checked by the
 /// shared vectors of `docs/testdata/tile-math.json`. Fails for a level above [`MAX_LEVEL`] and with
-/// [`RenderError::TooManyTiles`] past [`MAX_TILES_TOUCHED`] tiles.
+/// [`RenderError::TooManyTiles`] past [`MAX_TILES_PER_STROKE`] tiles.
 pub fn tiles_touched(stroke: &DecodedStroke, level: u32) -> Result<Vec<TileCoord>, RenderError> {
     if level > MAX_LEVEL {
         return Err(RenderError::Level(level));
@@ -116,7 +110,7 @@ pub fn tiles_touched(stroke: &DecodedStroke, level: u32) -> Result<Vec<TileCoord
         let (x, y) = (i64::from(prev.x), i64::from(prev.y));
         let (dx, dy) = (i64::from(p.x) - x, i64::from(p.y) - y);
         let pieces = dx.abs().max(dy.abs()) / span + 1;
-        if pieces > MAX_TILES_TOUCHED as i64 {
+        if pieces > MAX_TILES_PER_STROKE as i64 {
             return Err(too_many);
         }
         for i in 0..pieces {
@@ -126,7 +120,7 @@ pub fn tiles_touched(stroke: &DecodedStroke, level: u32) -> Result<Vec<TileCoord
             let last = |hi: i64| (hi + reach).div_euclid(span) as i32;
             for tx in first(x0.min(x1))..=last(x0.max(x1)) {
                 for ty in first(y0.min(y1))..=last(y0.max(y1)) {
-                    if tiles.len() == MAX_TILES_TOUCHED && !tiles.contains(&(tx, ty)) {
+                    if tiles.len() == MAX_TILES_PER_STROKE && !tiles.contains(&(tx, ty)) {
                         return Err(too_many);
                     }
                     tiles.insert((tx, ty));

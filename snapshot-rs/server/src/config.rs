@@ -10,8 +10,8 @@ use tokio_rustls::rustls::pki_types::ServerName;
 pub const DEFAULT_GRPC_LISTEN: &str = "127.0.0.1:9093";
 /// Default HTTP (health, metrics) listen address: loopback, since metrics are internal.
 pub const DEFAULT_HTTP_LISTEN: &str = "127.0.0.1:9193";
-/// Default largest accepted request message: 32 MiB.
-pub const DEFAULT_MAX_REQUEST_BYTES: usize = 32 << 20;
+/// Default of `SNAPSHOT_MAX_REQUEST_BYTES`, the largest accepted request message (`proto/limits.json`).
+pub use infidraw_render::limits::DEFAULT_MAX_REQUEST_BYTES;
 /// Default memory for decoded tiles kept for their next incremental render: 64 MiB, about 170
 /// tiles of 256 px.
 pub const DEFAULT_BASE_CACHE_MB: usize = 64;

@@ -47,7 +47,7 @@ impl Metrics {
         let duration = HistogramVec::new(
             HistogramOpts::new(
                 "snapshot_render_duration_seconds",
-                "Time to decode, rasterise and encode one tile or region, by rpc.",
+                "Time to decode, rasterise and encode one tile, by rpc.",
             )
             .buckets(vec![
                 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,

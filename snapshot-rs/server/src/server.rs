@@ -81,7 +81,7 @@ impl Server {
         let metrics = Metrics::new();
         let renderer = Renderer::new(parallelism, metrics.clone(), self.config.base_cache_bytes);
         let render = InterceptedService::new(
-            RenderServiceServer::new(RenderSvc::new(renderer, parallelism))
+            RenderServiceServer::new(RenderSvc::new(renderer))
                 .max_decoding_message_size(self.config.max_request_bytes),
             ClientAuth::new(self.config.internal_tls.as_ref()),
         );

@@ -4,9 +4,7 @@ mod common;
 
 use common::{coord, pen_line, start, start_with_limit, stroke};
 use infidraw_render::Tool;
-use infidraw_snapshot_server::proto::render::v1::{
-    RenderRegionRequest, RenderTileRequest, RenderTilesRequest,
-};
+use infidraw_snapshot_server::proto::render::v1::RenderTileRequest;
 use tonic::Code;
 
 /// The error of a call that must fail (without printing a whole PNG when it does not).
@@ -149,57 +147,6 @@ async fn invalid_tiles_are_invalid_argument() {
 }
 
 #[tokio::test]
-async fn invalid_regions_are_invalid_argument() {
-    let server = start().await;
-    let mut client = server.client().await;
-    let region = RenderRegionRequest {
-        min_x: 0,
-        min_y: 0,
-        max_x: 25_600,
-        max_y: 25_600,
-        width_px: 256,
-        height_px: 256,
-        strokes: vec![stroke(Tool::Highlighter, 0xff000080, 10.0, &[(1.0, 1.0)])],
-        background_rgba: 0,
-    };
-    let cases = [
-        (
-            RenderRegionRequest {
-                max_x: 0,
-                ..region.clone()
-            },
-            "region [0, 0) x [0, 25600) is empty",
-        ),
-        (
-            RenderRegionRequest {
-                width_px: 10_000,
-                ..region.clone()
-            },
-            "region output 10000x256 px is empty or larger",
-        ),
-        (
-            RenderRegionRequest {
-                width_px: 8000,
-                height_px: 8000,
-                ..region.clone()
-            },
-            "region output 8000x8000 px",
-        ),
-    ];
-    for (req, message) in cases {
-        let status = refused(client.render_region(req).await);
-        assert_eq!(status.code(), Code::InvalidArgument);
-        assert!(
-            status.message().starts_with(message),
-            "{}",
-            status.message()
-        );
-    }
-    assert!(client.render_region(region).await.is_ok());
-    server.stop().await;
-}
-
-#[tokio::test]
 async fn oversized_requests_are_refused() {
     let limit = 64 << 10;
     let server = start_with_limit(limit).await;
@@ -211,24 +158,7 @@ async fn oversized_requests_are_refused() {
         strokes: vec![big; 6],
         ..tile_request()
     };
-    let status = refused(client.render_tile(req.clone()).await);
-    assert!(
-        matches!(status.code(), Code::OutOfRange | Code::ResourceExhausted),
-        "{status:?}"
-    );
-    // The same limit holds per message of a RenderTiles stream: the stream fails.
-    let mut stream = client
-        .render_tiles(tokio_stream::iter(vec![RenderTilesRequest {
-            tag: 1,
-            tile: Some(req),
-        }]))
-        .await
-        .unwrap()
-        .into_inner();
-    let status = match stream.message().await {
-        Ok(m) => panic!("expected a stream error, got {:?}", m.map(|r| r.tag)),
-        Err(status) => status,
-    };
+    let status = refused(client.render_tile(req).await);
     assert!(
         matches!(status.code(), Code::OutOfRange | Code::ResourceExhausted),
         "{status:?}"

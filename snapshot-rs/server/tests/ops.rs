@@ -274,29 +274,27 @@ fn bad_configuration_exits_non_zero_with_a_clear_message() {
 
 #[tokio::test]
 async fn shutdown_lets_in_flight_renders_finish() {
-    use infidraw_snapshot_server::proto::render::v1::RenderRegionRequest;
+    use infidraw_snapshot_server::proto::render::v1::RenderTileRequest;
     let server = start().await;
     let mut client = server.client().await;
-    // A region large enough to still be rendering when the shutdown starts.
-    let strokes = (0..40)
-        .map(|i| {
-            pen_line(
-                (0.0, f64::from(i) * 25.0),
-                (1000.0, 1000.0 - f64::from(i) * 25.0),
-            )
-        })
+    // A tile busy enough to still be rendering when the shutdown starts (hundreds of milliseconds): a
+    // wide stroke zig-zagging across the whole tile 2000 times.
+    let zigzag: Vec<(f64, f64)> = (0..2_000)
+        .map(|i| (if i % 2 == 0 { 2.0 } else { 254.0 }, f64::from(i % 256)))
         .collect();
+    let strokes = vec![common::stroke(
+        infidraw_render::Tool::Pen,
+        0x000000ff,
+        40.0,
+        &zigzag,
+    )];
     let call = tokio::spawn(async move {
         client
-            .render_region(RenderRegionRequest {
-                min_x: 0,
-                min_y: 0,
-                max_x: 100_000,
-                max_y: 100_000,
-                width_px: 4000,
-                height_px: 4000,
+            .render_tile(RenderTileRequest {
+                coord: common::coord(0, 0, 0),
+                base_png: Default::default(),
                 strokes,
-                background_rgba: 0xffffffff,
+                size_px: 512,
             })
             .await
     });
@@ -320,7 +318,7 @@ async fn shutdown_lets_in_flight_renders_finish() {
         .expect("the in-flight render completes")
         .into_inner()
         .png;
-    assert_eq!(common::decode_png(&png).0, 4000);
+    assert_eq!(common::decode_png(&png).0, 512);
     // Both listeners are closed after the drain.
     assert!(tokio::net::TcpStream::connect(http).await.is_err());
 }

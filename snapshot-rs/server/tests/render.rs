@@ -1,13 +1,9 @@
-//! RenderTile, RenderTiles and RenderRegion over a real socket.
+//! RenderTile over a real socket.
 
 mod common;
 
-use std::collections::BTreeSet;
-
 use common::{alpha, coord, decode_png, pen_line, start};
-use infidraw_snapshot_server::proto::render::v1::{
-    RenderRegionRequest, RenderTileRequest, RenderTilesRequest,
-};
+use infidraw_snapshot_server::proto::render::v1::RenderTileRequest;
 
 #[tokio::test]
 async fn render_tile_returns_a_png_with_ink() {
@@ -67,117 +63,38 @@ async fn render_tile_returns_a_png_with_ink() {
     server.stop().await;
 }
 
+/// More calls at once than the server has render slots: each waits for a slot and every tile comes
+/// back right (renders run on the blocking pool, at most one per core).
 #[tokio::test]
-async fn render_tiles_streams_every_tag_back() {
+async fn concurrent_tiles_all_come_back() {
     let server = start().await;
-    let mut client = server.client().await;
-    const N: u64 = 24;
-    let requests: Vec<RenderTilesRequest> = (0..N)
-        .map(|tag| {
-            let x = tag as i32 - 12;
+    let client = server.client().await;
+    let calls: Vec<_> = (-12..12)
+        .map(|x| {
+            let mut client = client.clone();
             // A line through the middle of tile (x, 0).
             let left = f64::from(x) * 256.0;
-            RenderTilesRequest {
-                tag: 1000 + tag,
-                tile: Some(RenderTileRequest {
-                    coord: coord(0, x, 0),
-                    base_png: Default::default(),
-                    strokes: vec![pen_line((left + 10.0, 128.0), (left + 246.0, 128.0))],
-                    size_px: 256,
-                }),
-            }
+            tokio::spawn(async move {
+                let resp = client
+                    .render_tile(RenderTileRequest {
+                        coord: coord(0, x, 0),
+                        base_png: Default::default(),
+                        strokes: vec![pen_line((left + 10.0, 128.0), (left + 246.0, 128.0))],
+                        size_px: 256,
+                    })
+                    .await
+                    .unwrap()
+                    .into_inner();
+                (x, resp)
+            })
         })
         .collect();
-    let mut stream = client
-        .render_tiles(tokio_stream::iter(requests))
-        .await
-        .unwrap()
-        .into_inner();
-    let mut tags = BTreeSet::new();
-    while let Some(resp) = stream.message().await.unwrap() {
-        assert!(resp.error.is_empty(), "tag {}: {}", resp.tag, resp.error);
-        let tile = resp.tile.expect("tile set when no error");
-        assert_eq!(tile.strokes_drawn, 1);
+    for call in calls {
+        let (x, tile) = call.await.unwrap();
+        assert_eq!(tile.strokes_drawn, 1, "tile {x}");
         let (w, _, px) = decode_png(&tile.png);
-        assert_eq!(alpha(&px, w, 128, 128), 255, "tag {}", resp.tag);
-        assert!(tags.insert(resp.tag), "tag {} twice", resp.tag);
+        assert_eq!(alpha(&px, w, 128, 128), 255, "tile {x}");
+        assert_eq!(alpha(&px, w, 128, 40), 0, "tile {x}");
     }
-    assert_eq!(tags, (1000..1000 + N).collect());
-    server.stop().await;
-}
-
-#[tokio::test]
-async fn render_tiles_reports_bad_tiles_by_tag_and_goes_on() {
-    let server = start().await;
-    let mut client = server.client().await;
-    let good = |tag| RenderTilesRequest {
-        tag,
-        tile: Some(RenderTileRequest {
-            coord: coord(0, 0, 0),
-            base_png: Default::default(),
-            strokes: vec![pen_line((10.0, 10.0), (200.0, 200.0))],
-            size_px: 256,
-        }),
-    };
-    let bad_size = RenderTilesRequest {
-        tag: 2,
-        tile: Some(RenderTileRequest {
-            size_px: 300,
-            ..good(0).tile.unwrap()
-        }),
-    };
-    let no_tile = RenderTilesRequest { tag: 3, tile: None };
-    let mut stream = client
-        .render_tiles(tokio_stream::iter(vec![
-            good(1),
-            bad_size,
-            no_tile,
-            good(4),
-        ]))
-        .await
-        .unwrap()
-        .into_inner();
-    let mut seen = Vec::new();
-    while let Some(resp) = stream.message().await.unwrap() {
-        match resp.tag {
-            1 | 4 => assert!(resp.tile.is_some() && resp.error.is_empty()),
-            2 => {
-                assert!(resp.tile.is_none());
-                assert_eq!(resp.error, "size_px 300 is not 256 or 512");
-            }
-            3 => assert_eq!(resp.error, "tile is required"),
-            t => panic!("unknown tag {t}"),
-        }
-        seen.push(resp.tag);
-    }
-    seen.sort();
-    assert_eq!(seen, vec![1, 2, 3, 4]);
-    server.stop().await;
-}
-
-#[tokio::test]
-async fn render_region_draws_any_rectangle() {
-    let server = start().await;
-    let mut client = server.client().await;
-    let resp = client
-        .render_region(RenderRegionRequest {
-            min_x: -25_600,
-            min_y: -25_600,
-            max_x: 25_600,
-            max_y: 25_600,
-            width_px: 300,
-            height_px: 300,
-            strokes: vec![pen_line((-200.0, 0.0), (200.0, 0.0))],
-            background_rgba: 0xffffffff,
-        })
-        .await
-        .unwrap()
-        .into_inner();
-    let (w, h, px) = decode_png(&resp.png);
-    assert_eq!((w, h), (300, 300));
-    let i = ((150 * w + 150) * 4) as usize;
-    assert_eq!(&px[i..i + 4], &[0, 0, 0, 255]);
-    let j = ((20 * w + 150) * 4) as usize;
-    assert_eq!(&px[j..j + 4], &[255, 255, 255, 255]);
     server.stop().await;
 }

@@ -15,7 +15,7 @@ import (
 	realtimev1 "github.com/infidraw/infidraw/gen/go/infidraw/realtime/v1"
 	strokev1 "github.com/infidraw/infidraw/gen/go/infidraw/stroke/v1"
 	tilev1 "github.com/infidraw/infidraw/gen/go/infidraw/tile/v1"
-	"github.com/infidraw/infidraw/tile-delta-go/internal/export"
+	"github.com/infidraw/infidraw/shared-go/strokes"
 )
 
 // A region around a known stroke exports as a PNG of the requested size that shows the stroke where
@@ -98,7 +98,7 @@ func TestExportRegion(t *testing.T) {
 // reads), another export finds the budget used up and is answered ResourceExhausted with a
 // retry-after trailer at once; once the first completes the second goes through.
 func TestExportPixelBudget(t *testing.T) {
-	s := startStack(t, fmt.Sprintf("TILE_DELTA_EXPORT_PIXEL_BUDGET=%d", export.MaxPixels))
+	s := startStack(t, fmt.Sprintf("TILE_DELTA_EXPORT_PIXEL_BUDGET=%d", strokes.ExportMaxPixels))
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	room := uuid.NewString()

@@ -14,6 +14,7 @@ import (
 	strokev1 "github.com/infidraw/infidraw/gen/go/infidraw/stroke/v1"
 	tilev1 "github.com/infidraw/infidraw/gen/go/infidraw/tile/v1"
 	"github.com/infidraw/infidraw/shared-go/localtest"
+	"github.com/infidraw/infidraw/shared-go/strokes"
 	"github.com/infidraw/infidraw/tile-delta-go/internal/hittest"
 	"github.com/infidraw/infidraw/tile-delta-go/internal/tiles"
 )
@@ -100,7 +101,7 @@ func TestHitStrokes(t *testing.T) {
 	bad := map[string]*tilev1.HitStrokesRequest{
 		"room not a uuid":       {RoomId: "x", Radius: 100},
 		"radius 0":              at(0, 0, 0),
-		"radius too large":      {RoomId: room.String(), Radius: tiles.MaxHitRadius + 1},
+		"radius too large":      {RoomId: room.String(), Radius: strokes.MaxHitRadius + 1},
 		"x outside the world":   {RoomId: room.String(), X: 1_000_000_001, Radius: 100},
 		"y outside the world":   {RoomId: room.String(), Y: -1_000_000_001, Radius: 100},
 		"far outside the world": {RoomId: room.String(), X: 1 << 62, Radius: 100},
@@ -112,7 +113,7 @@ func TestHitStrokes(t *testing.T) {
 			}
 		})
 	}
-	if _, err := s.tiles.HitStrokes(ctx, &tilev1.HitStrokesRequest{RoomId: room.String(), Radius: tiles.MaxHitRadius}); err != nil {
+	if _, err := s.tiles.HitStrokes(ctx, &tilev1.HitStrokesRequest{RoomId: room.String(), Radius: strokes.MaxHitRadius}); err != nil {
 		t.Fatalf("the largest radius: %v", err)
 	}
 

@@ -5,7 +5,7 @@ import (
 	"time"
 
 	"github.com/infidraw/infidraw/shared-go/service"
-	"github.com/infidraw/infidraw/tile-delta-go/internal/export"
+	"github.com/infidraw/infidraw/shared-go/strokes"
 )
 
 // Config of tile-delta-go.
@@ -73,7 +73,7 @@ func Load(environ []string) (Config, error) {
 	c.MaxDeltaStrokes = e.Int("TILE_DELTA_MAX_DELTA_STROKES", 256, 1, 100_000)
 	c.MaxDeltaBytes = e.Int("TILE_DELTA_MAX_DELTA_BYTES", 64<<10, 1024, 64<<20)
 	c.HitScanPerTile = e.Int("TILE_DELTA_HIT_SCAN_PER_TILE", 2048, 1, 100_000)
-	c.ExportPixelBudget = e.Int("TILE_DELTA_EXPORT_PIXEL_BUDGET", 2*export.MaxPixels, export.MaxPixels, 1<<31)
+	c.ExportPixelBudget = e.Int("TILE_DELTA_EXPORT_PIXEL_BUDGET", 2*strokes.ExportMaxPixels, strokes.ExportMaxPixels, 1<<31)
 	c.InternalTLS = e.InternalTLS()
 	if _, err := service.NewLogger(nil, c.LogLevel); err != nil {
 		e.Fail(err)

@@ -24,12 +24,9 @@ import (
 	"github.com/infidraw/infidraw/tile-delta-go/internal/tiles"
 )
 
-// Bounds of one export.
+// Bounds of one export besides its size (strokes.ExportMaxSide and strokes.ExportMaxPixels, which the
+// gateway and the browser hold too).
 const (
-	// MaxSide is the largest width or height in pixels.
-	MaxSide = 4096
-	// MaxPixels is the largest width x height (16 Mpx).
-	MaxPixels = 16 << 20
 	// MaxTiles bounds the tiles rendered for one export. With the level chosen by rounding, a tile
 	// pixel is at most √2 output pixels, so a 4096-pixel side needs at most 4096·√2/256 + 2 = 25
 	// tiles: 625 in all.
@@ -81,10 +78,10 @@ func Level(r Request) int {
 // Plan validates the request and returns the level and the tiles that cover the region.
 func Plan(r Request) (int, []strokes.Tile, error) {
 	switch {
-	case r.Width < 1 || r.Height < 1 || r.Width > MaxSide || r.Height > MaxSide:
-		return 0, nil, invalid("width and height must be 1..%d pixels, got %dx%d", MaxSide, r.Width, r.Height)
-	case r.Width*r.Height > MaxPixels:
-		return 0, nil, invalid("%dx%d is %d pixels; at most %d", r.Width, r.Height, r.Width*r.Height, MaxPixels)
+	case r.Width < 1 || r.Height < 1 || r.Width > strokes.ExportMaxSide || r.Height > strokes.ExportMaxSide:
+		return 0, nil, invalid("width and height must be 1..%d pixels, got %dx%d", strokes.ExportMaxSide, r.Width, r.Height)
+	case r.Width*r.Height > strokes.ExportMaxPixels:
+		return 0, nil, invalid("%dx%d is %d pixels; at most %d", r.Width, r.Height, r.Width*r.Height, strokes.ExportMaxPixels)
 	case r.MinX >= r.MaxX || r.MinY >= r.MaxY:
 		return 0, nil, invalid("the region is empty")
 	}
@@ -123,9 +120,9 @@ type Objects interface {
 }
 
 // NewPixelBudget bounds the pixels of the pictures being made at once, over every export of a
-// process; it must hold at least MaxPixels, or the largest export could never run.
+// process; it must hold at least strokes.ExportMaxPixels, or the largest export could never run.
 func NewPixelBudget(pixels int64) *semaphore.Weighted {
-	return semaphore.NewWeighted(max(pixels, MaxPixels))
+	return semaphore.NewWeighted(max(pixels, strokes.ExportMaxPixels))
 }
 
 // Exporter makes pictures of regions.

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"testing"
+
+	"github.com/infidraw/infidraw/shared-go/strokes"
 )
 
 func TestPlan(t *testing.T) {
@@ -49,8 +51,8 @@ func TestPlan(t *testing.T) {
 // not fit what the running exports leave fails at once with ErrBusy (its nil reader is never used),
 // and an invalid request stays ErrInvalid whatever the budget.
 func TestPixelBudget(t *testing.T) {
-	e := &Exporter{Pixels: NewPixelBudget(MaxPixels + 100)}
-	if !e.Pixels.TryAcquire(MaxPixels) { // a largest export running
+	e := &Exporter{Pixels: NewPixelBudget(strokes.ExportMaxPixels + 100)}
+	if !e.Pixels.TryAcquire(strokes.ExportMaxPixels) { // a largest export running
 		t.Fatal("the budget does not hold one largest export")
 	}
 	small := Request{MaxX: 100, MaxY: 100, Width: 10, Height: 11}
@@ -60,8 +62,8 @@ func TestPixelBudget(t *testing.T) {
 	if _, err := e.Export(context.Background(), Request{MaxX: 1, Width: 1, Height: 1}); !errors.Is(err, ErrInvalid) {
 		t.Fatalf("empty region: err = %v, want ErrInvalid", err)
 	}
-	e.Pixels.Release(MaxPixels)
-	if !e.Pixels.TryAcquire(MaxPixels + 100) {
+	e.Pixels.Release(strokes.ExportMaxPixels)
+	if !e.Pixels.TryAcquire(strokes.ExportMaxPixels + 100) {
 		t.Fatal("a refused export kept pixels of the budget")
 	}
 }

@@ -18,8 +18,6 @@ import (
 
 // Bounds of a hit test (HitStrokes).
 const (
-	// MaxHitRadius is the largest radius in encoded units (1,000,000 world units).
-	MaxHitRadius = 100_000_000
 	// MaxHitStrokes is the most strokes one hit test returns.
 	MaxHitStrokes = 64
 	// DefaultHitScan is the default of HitBound.ScanPerTile (TILE_DELTA_HIT_SCAN_PER_TILE).
@@ -103,8 +101,8 @@ func ValidateDisk(d hittest.Disk) error {
 	if d.X < -strokes.MaxCoord || d.X > strokes.MaxCoord || d.Y < -strokes.MaxCoord || d.Y > strokes.MaxCoord {
 		return fmt.Errorf("%w: the centre (%d, %d) is outside ±%d", ErrBadHit, d.X, d.Y, strokes.MaxCoord)
 	}
-	if d.R < 1 || d.R > MaxHitRadius {
-		return fmt.Errorf("%w: radius %d is outside 1..%d (world units x100)", ErrBadHit, d.R, MaxHitRadius)
+	if d.R < 1 || d.R > strokes.MaxHitRadius {
+		return fmt.Errorf("%w: radius %d is outside 1..%d (world units x100)", ErrBadHit, d.R, strokes.MaxHitRadius)
 	}
 	return nil
 }

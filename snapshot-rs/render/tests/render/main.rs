@@ -7,6 +7,7 @@ mod common;
 mod base_cache;
 mod eraser;
 mod highlighter;
+mod limits;
 mod pen;
 mod properties;
 mod real_strokes;

@@ -4,7 +4,7 @@
 //! error. `make test` runs proptest's default 256 cases per property; `make fuzz` sets PROPTEST_CASES.
 
 use infidraw_render::{
-    COORD_LIMIT, MAX_LEVEL, MAX_PATH_TILES, MAX_POINTS, MAX_WIDTH, MIN_WIDTH, Point, RenderError,
+    MAX_COORD, MAX_LEVEL, MAX_PATH_TILES, MAX_POINTS, MAX_WIDTH, MIN_WIDTH, Point, RenderError,
     Stroke, TileCoord, Tool, decode_stroke, encode_stroke, render_tile, tile_of_point, tile_span,
 };
 use proptest::collection::vec;
@@ -91,7 +91,7 @@ fn check_decoded(s: &Stroke) -> Result<(), TestCaseError> {
     prop_assert!((1..=MAX_POINTS).contains(&n));
     prop_assert!((MIN_WIDTH..=MAX_WIDTH).contains(&d.width()));
     let in_world =
-        |p: &Point| i64::from(p.x).abs() <= COORD_LIMIT && i64::from(p.y).abs() <= COORD_LIMIT;
+        |p: &Point| i64::from(p.x).abs() <= MAX_COORD && i64::from(p.y).abs() <= MAX_COORD;
     prop_assert!(d.points().iter().all(in_world));
     prop_assert!(path(d.points()) <= MAX_PATH_TILES * tile_span(0));
     prop_assert!(d.pressures().is_empty() || d.pressures().len() == n);

@@ -3,7 +3,7 @@
 //! a zoom is the browser's alone and is not checked here.
 
 use infidraw_render::{
-    COORD_LIMIT, COORD_SCALE, MAX_LEVEL, MAX_TILES_TOUCHED, Point, RenderError, Stroke, TILE_PX,
+    COORD_SCALE, MAX_COORD, MAX_LEVEL, MAX_TILES_PER_STROKE, Point, RenderError, Stroke, TILE_PX,
     TileCoord, decode_stroke, tile_of_point, tiles_touched,
 };
 use serde_json::Value;
@@ -31,8 +31,8 @@ fn constants_agree() {
     assert_eq!(int(&c["coord_scale"]), COORD_SCALE);
     assert_eq!(int(&c["tile_px"]), i64::from(TILE_PX));
     assert_eq!(int(&c["max_level"]), i64::from(MAX_LEVEL));
-    assert_eq!(int(&c["max_coord"]), COORD_LIMIT);
-    assert_eq!(int(&c["max_tiles_per_stroke"]), MAX_TILES_TOUCHED as i64);
+    assert_eq!(int(&c["max_coord"]), MAX_COORD);
+    assert_eq!(int(&c["max_tiles_per_stroke"]), MAX_TILES_PER_STROKE as i64);
 }
 
 #[test]

@@ -119,12 +119,7 @@ pub fn stroke(tool: Tool, rgba: u32, width: f64, world: &[(f64, f64)]) -> Stroke
     let s = encode_stroke(tool, rgba, (width * 100.0) as u32, &points, &[]).unwrap();
     Stroke {
         id: vec![7; 16],
-        tool: s.tool,
-        rgba: s.rgba,
-        width: s.width,
-        quantum: s.quantum,
-        points: s.points,
-        pressures: s.pressures,
+        ..s.into()
     }
 }
 

@@ -155,268 +155,6 @@ func (x *RenderTileResponse) GetRenderMicros() uint64 {
 	return 0
 }
 
-// RenderTilesRequest is one tile of a batch, tagged by the caller.
-type RenderTilesRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Tag           uint64                 `protobuf:"varint,1,opt,name=tag,proto3" json:"tag,omitempty"`
-	Tile          *RenderTileRequest     `protobuf:"bytes,2,opt,name=tile,proto3" json:"tile,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
-}
-
-func (x *RenderTilesRequest) Reset() {
-	*x = RenderTilesRequest{}
-	mi := &file_infidraw_render_v1_render_service_proto_msgTypes[2]
-	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-	ms.StoreMessageInfo(mi)
-}
-
-func (x *RenderTilesRequest) String() string {
-	return protoimpl.X.MessageStringOf(x)
-}
-
-func (*RenderTilesRequest) ProtoMessage() {}
-
-func (x *RenderTilesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_infidraw_render_v1_render_service_proto_msgTypes[2]
-	if x != nil {
-		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-		if ms.LoadMessageInfo() == nil {
-			ms.StoreMessageInfo(mi)
-		}
-		return ms
-	}
-	return mi.MessageOf(x)
-}
-
-// Deprecated: Use RenderTilesRequest.ProtoReflect.Descriptor instead.
-func (*RenderTilesRequest) Descriptor() ([]byte, []int) {
-	return file_infidraw_render_v1_render_service_proto_rawDescGZIP(), []int{2}
-}
-
-func (x *RenderTilesRequest) GetTag() uint64 {
-	if x != nil {
-		return x.Tag
-	}
-	return 0
-}
-
-func (x *RenderTilesRequest) GetTile() *RenderTileRequest {
-	if x != nil {
-		return x.Tile
-	}
-	return nil
-}
-
-// RenderTilesResponse answers the request with the same tag.
-type RenderTilesResponse struct {
-	state protoimpl.MessageState `protogen:"open.v1"`
-	Tag   uint64                 `protobuf:"varint,1,opt,name=tag,proto3" json:"tag,omitempty"`
-	Tile  *RenderTileResponse    `protobuf:"bytes,2,opt,name=tile,proto3" json:"tile,omitempty"`
-	// Set instead of `tile` when this tile could not be rendered.
-	Error         string `protobuf:"bytes,3,opt,name=error,proto3" json:"error,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
-}
-
-func (x *RenderTilesResponse) Reset() {
-	*x = RenderTilesResponse{}
-	mi := &file_infidraw_render_v1_render_service_proto_msgTypes[3]
-	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-	ms.StoreMessageInfo(mi)
-}
-
-func (x *RenderTilesResponse) String() string {
-	return protoimpl.X.MessageStringOf(x)
-}
-
-func (*RenderTilesResponse) ProtoMessage() {}
-
-func (x *RenderTilesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_infidraw_render_v1_render_service_proto_msgTypes[3]
-	if x != nil {
-		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-		if ms.LoadMessageInfo() == nil {
-			ms.StoreMessageInfo(mi)
-		}
-		return ms
-	}
-	return mi.MessageOf(x)
-}
-
-// Deprecated: Use RenderTilesResponse.ProtoReflect.Descriptor instead.
-func (*RenderTilesResponse) Descriptor() ([]byte, []int) {
-	return file_infidraw_render_v1_render_service_proto_rawDescGZIP(), []int{3}
-}
-
-func (x *RenderTilesResponse) GetTag() uint64 {
-	if x != nil {
-		return x.Tag
-	}
-	return 0
-}
-
-func (x *RenderTilesResponse) GetTile() *RenderTileResponse {
-	if x != nil {
-		return x.Tile
-	}
-	return nil
-}
-
-func (x *RenderTilesResponse) GetError() string {
-	if x != nil {
-		return x.Error
-	}
-	return ""
-}
-
-// RenderRegionRequest is a world rectangle (world units x100) drawn into width_px by height_px.
-type RenderRegionRequest struct {
-	state    protoimpl.MessageState `protogen:"open.v1"`
-	MinX     int64                  `protobuf:"zigzag64,1,opt,name=min_x,json=minX,proto3" json:"min_x,omitempty"`
-	MinY     int64                  `protobuf:"zigzag64,2,opt,name=min_y,json=minY,proto3" json:"min_y,omitempty"`
-	MaxX     int64                  `protobuf:"zigzag64,3,opt,name=max_x,json=maxX,proto3" json:"max_x,omitempty"`
-	MaxY     int64                  `protobuf:"zigzag64,4,opt,name=max_y,json=maxY,proto3" json:"max_y,omitempty"`
-	WidthPx  uint32                 `protobuf:"varint,5,opt,name=width_px,json=widthPx,proto3" json:"width_px,omitempty"`
-	HeightPx uint32                 `protobuf:"varint,6,opt,name=height_px,json=heightPx,proto3" json:"height_px,omitempty"`
-	Strokes  []*v11.Stroke          `protobuf:"bytes,7,rep,name=strokes,proto3" json:"strokes,omitempty"`
-	// Background colour as 0xRRGGBBAA; 0 is transparent.
-	BackgroundRgba uint32 `protobuf:"fixed32,8,opt,name=background_rgba,json=backgroundRgba,proto3" json:"background_rgba,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
-}
-
-func (x *RenderRegionRequest) Reset() {
-	*x = RenderRegionRequest{}
-	mi := &file_infidraw_render_v1_render_service_proto_msgTypes[4]
-	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-	ms.StoreMessageInfo(mi)
-}
-
-func (x *RenderRegionRequest) String() string {
-	return protoimpl.X.MessageStringOf(x)
-}
-
-func (*RenderRegionRequest) ProtoMessage() {}
-
-func (x *RenderRegionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_infidraw_render_v1_render_service_proto_msgTypes[4]
-	if x != nil {
-		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-		if ms.LoadMessageInfo() == nil {
-			ms.StoreMessageInfo(mi)
-		}
-		return ms
-	}
-	return mi.MessageOf(x)
-}
-
-// Deprecated: Use RenderRegionRequest.ProtoReflect.Descriptor instead.
-func (*RenderRegionRequest) Descriptor() ([]byte, []int) {
-	return file_infidraw_render_v1_render_service_proto_rawDescGZIP(), []int{4}
-}
-
-func (x *RenderRegionRequest) GetMinX() int64 {
-	if x != nil {
-		return x.MinX
-	}
-	return 0
-}
-
-func (x *RenderRegionRequest) GetMinY() int64 {
-	if x != nil {
-		return x.MinY
-	}
-	return 0
-}
-
-func (x *RenderRegionRequest) GetMaxX() int64 {
-	if x != nil {
-		return x.MaxX
-	}
-	return 0
-}
-
-func (x *RenderRegionRequest) GetMaxY() int64 {
-	if x != nil {
-		return x.MaxY
-	}
-	return 0
-}
-
-func (x *RenderRegionRequest) GetWidthPx() uint32 {
-	if x != nil {
-		return x.WidthPx
-	}
-	return 0
-}
-
-func (x *RenderRegionRequest) GetHeightPx() uint32 {
-	if x != nil {
-		return x.HeightPx
-	}
-	return 0
-}
-
-func (x *RenderRegionRequest) GetStrokes() []*v11.Stroke {
-	if x != nil {
-		return x.Strokes
-	}
-	return nil
-}
-
-func (x *RenderRegionRequest) GetBackgroundRgba() uint32 {
-	if x != nil {
-		return x.BackgroundRgba
-	}
-	return 0
-}
-
-// RenderRegionResponse is the PNG of the region.
-type RenderRegionResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Png           []byte                 `protobuf:"bytes,1,opt,name=png,proto3" json:"png,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
-}
-
-func (x *RenderRegionResponse) Reset() {
-	*x = RenderRegionResponse{}
-	mi := &file_infidraw_render_v1_render_service_proto_msgTypes[5]
-	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-	ms.StoreMessageInfo(mi)
-}
-
-func (x *RenderRegionResponse) String() string {
-	return protoimpl.X.MessageStringOf(x)
-}
-
-func (*RenderRegionResponse) ProtoMessage() {}
-
-func (x *RenderRegionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_infidraw_render_v1_render_service_proto_msgTypes[5]
-	if x != nil {
-		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-		if ms.LoadMessageInfo() == nil {
-			ms.StoreMessageInfo(mi)
-		}
-		return ms
-	}
-	return mi.MessageOf(x)
-}
-
-// Deprecated: Use RenderRegionResponse.ProtoReflect.Descriptor instead.
-func (*RenderRegionResponse) Descriptor() ([]byte, []int) {
-	return file_infidraw_render_v1_render_service_proto_rawDescGZIP(), []int{5}
-}
-
-func (x *RenderRegionResponse) GetPng() []byte {
-	if x != nil {
-		return x.Png
-	}
-	return nil
-}
-
 var File_infidraw_render_v1_render_service_proto protoreflect.FileDescriptor
 
 const file_infidraw_render_v1_render_service_proto_rawDesc = "" +
@@ -430,30 +168,10 @@ const file_infidraw_render_v1_render_service_proto_rawDesc = "" +
 	"\x12RenderTileResponse\x12\x10\n" +
 	"\x03png\x18\x01 \x01(\fR\x03png\x12#\n" +
 	"\rstrokes_drawn\x18\x02 \x01(\rR\fstrokesDrawn\x12#\n" +
-	"\rrender_micros\x18\x03 \x01(\x04R\frenderMicros\"a\n" +
-	"\x12RenderTilesRequest\x12\x10\n" +
-	"\x03tag\x18\x01 \x01(\x04R\x03tag\x129\n" +
-	"\x04tile\x18\x02 \x01(\v2%.infidraw.render.v1.RenderTileRequestR\x04tile\"y\n" +
-	"\x13RenderTilesResponse\x12\x10\n" +
-	"\x03tag\x18\x01 \x01(\x04R\x03tag\x12:\n" +
-	"\x04tile\x18\x02 \x01(\v2&.infidraw.render.v1.RenderTileResponseR\x04tile\x12\x14\n" +
-	"\x05error\x18\x03 \x01(\tR\x05error\"\x80\x02\n" +
-	"\x13RenderRegionRequest\x12\x13\n" +
-	"\x05min_x\x18\x01 \x01(\x12R\x04minX\x12\x13\n" +
-	"\x05min_y\x18\x02 \x01(\x12R\x04minY\x12\x13\n" +
-	"\x05max_x\x18\x03 \x01(\x12R\x04maxX\x12\x13\n" +
-	"\x05max_y\x18\x04 \x01(\x12R\x04maxY\x12\x19\n" +
-	"\bwidth_px\x18\x05 \x01(\rR\awidthPx\x12\x1b\n" +
-	"\theight_px\x18\x06 \x01(\rR\bheightPx\x124\n" +
-	"\astrokes\x18\a \x03(\v2\x1a.infidraw.stroke.v1.StrokeR\astrokes\x12'\n" +
-	"\x0fbackground_rgba\x18\b \x01(\aR\x0ebackgroundRgba\"(\n" +
-	"\x14RenderRegionResponse\x12\x10\n" +
-	"\x03png\x18\x01 \x01(\fR\x03png2\xb3\x02\n" +
+	"\rrender_micros\x18\x03 \x01(\x04R\frenderMicros2l\n" +
 	"\rRenderService\x12[\n" +
 	"\n" +
-	"RenderTile\x12%.infidraw.render.v1.RenderTileRequest\x1a&.infidraw.render.v1.RenderTileResponse\x12b\n" +
-	"\vRenderTiles\x12&.infidraw.render.v1.RenderTilesRequest\x1a'.infidraw.render.v1.RenderTilesResponse(\x010\x01\x12a\n" +
-	"\fRenderRegion\x12'.infidraw.render.v1.RenderRegionRequest\x1a(.infidraw.render.v1.RenderRegionResponseB\xd7\x01\n" +
+	"RenderTile\x12%.infidraw.render.v1.RenderTileRequest\x1a&.infidraw.render.v1.RenderTileResponseB\xd7\x01\n" +
 	"\x16com.infidraw.render.v1B\x12RenderServiceProtoP\x01Z?github.com/infidraw/infidraw/gen/go/infidraw/render/v1;renderv1\xa2\x02\x03IRX\xaa\x02\x12Infidraw.Render.V1\xca\x02\x12Infidraw\\Render\\V1\xe2\x02\x1eInfidraw\\Render\\V1\\GPBMetadata\xea\x02\x14Infidraw::Render::V1b\x06proto3"
 
 var (
@@ -468,34 +186,23 @@ func file_infidraw_render_v1_render_service_proto_rawDescGZIP() []byte {
 	return file_infidraw_render_v1_render_service_proto_rawDescData
 }
 
-var file_infidraw_render_v1_render_service_proto_msgTypes = make([]protoimpl.MessageInfo, 6)
+var file_infidraw_render_v1_render_service_proto_msgTypes = make([]protoimpl.MessageInfo, 2)
 var file_infidraw_render_v1_render_service_proto_goTypes = []any{
-	(*RenderTileRequest)(nil),    // 0: infidraw.render.v1.RenderTileRequest
-	(*RenderTileResponse)(nil),   // 1: infidraw.render.v1.RenderTileResponse
-	(*RenderTilesRequest)(nil),   // 2: infidraw.render.v1.RenderTilesRequest
-	(*RenderTilesResponse)(nil),  // 3: infidraw.render.v1.RenderTilesResponse
-	(*RenderRegionRequest)(nil),  // 4: infidraw.render.v1.RenderRegionRequest
-	(*RenderRegionResponse)(nil), // 5: infidraw.render.v1.RenderRegionResponse
-	(*v1.TileCoord)(nil),         // 6: infidraw.tile.v1.TileCoord
-	(*v11.Stroke)(nil),           // 7: infidraw.stroke.v1.Stroke
+	(*RenderTileRequest)(nil),  // 0: infidraw.render.v1.RenderTileRequest
+	(*RenderTileResponse)(nil), // 1: infidraw.render.v1.RenderTileResponse
+	(*v1.TileCoord)(nil),       // 2: infidraw.tile.v1.TileCoord
+	(*v11.Stroke)(nil),         // 3: infidraw.stroke.v1.Stroke
 }
 var file_infidraw_render_v1_render_service_proto_depIdxs = []int32{
-	6, // 0: infidraw.render.v1.RenderTileRequest.coord:type_name -> infidraw.tile.v1.TileCoord
-	7, // 1: infidraw.render.v1.RenderTileRequest.strokes:type_name -> infidraw.stroke.v1.Stroke
-	0, // 2: infidraw.render.v1.RenderTilesRequest.tile:type_name -> infidraw.render.v1.RenderTileRequest
-	1, // 3: infidraw.render.v1.RenderTilesResponse.tile:type_name -> infidraw.render.v1.RenderTileResponse
-	7, // 4: infidraw.render.v1.RenderRegionRequest.strokes:type_name -> infidraw.stroke.v1.Stroke
-	0, // 5: infidraw.render.v1.RenderService.RenderTile:input_type -> infidraw.render.v1.RenderTileRequest
-	2, // 6: infidraw.render.v1.RenderService.RenderTiles:input_type -> infidraw.render.v1.RenderTilesRequest
-	4, // 7: infidraw.render.v1.RenderService.RenderRegion:input_type -> infidraw.render.v1.RenderRegionRequest
-	1, // 8: infidraw.render.v1.RenderService.RenderTile:output_type -> infidraw.render.v1.RenderTileResponse
-	3, // 9: infidraw.render.v1.RenderService.RenderTiles:output_type -> infidraw.render.v1.RenderTilesResponse
-	5, // 10: infidraw.render.v1.RenderService.RenderRegion:output_type -> infidraw.render.v1.RenderRegionResponse
-	8, // [8:11] is the sub-list for method output_type
-	5, // [5:8] is the sub-list for method input_type
-	5, // [5:5] is the sub-list for extension type_name
-	5, // [5:5] is the sub-list for extension extendee
-	0, // [0:5] is the sub-list for field type_name
+	2, // 0: infidraw.render.v1.RenderTileRequest.coord:type_name -> infidraw.tile.v1.TileCoord
+	3, // 1: infidraw.render.v1.RenderTileRequest.strokes:type_name -> infidraw.stroke.v1.Stroke
+	0, // 2: infidraw.render.v1.RenderService.RenderTile:input_type -> infidraw.render.v1.RenderTileRequest
+	1, // 3: infidraw.render.v1.RenderService.RenderTile:output_type -> infidraw.render.v1.RenderTileResponse
+	3, // [3:4] is the sub-list for method output_type
+	2, // [2:3] is the sub-list for method input_type
+	2, // [2:2] is the sub-list for extension type_name
+	2, // [2:2] is the sub-list for extension extendee
+	0, // [0:2] is the sub-list for field type_name
 }
 
 func init() { file_infidraw_render_v1_render_service_proto_init() }
@@ -509,7 +216,7 @@ func file_infidraw_render_v1_render_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_infidraw_render_v1_render_service_proto_rawDesc), len(file_infidraw_render_v1_render_service_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   6,
+			NumMessages:   2,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -19,9 +19,7 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	RenderService_RenderTile_FullMethodName   = "/infidraw.render.v1.RenderService/RenderTile"
-	RenderService_RenderTiles_FullMethodName  = "/infidraw.render.v1.RenderService/RenderTiles"
-	RenderService_RenderRegion_FullMethodName = "/infidraw.render.v1.RenderService/RenderRegion"
+	RenderService_RenderTile_FullMethodName = "/infidraw.render.v1.RenderService/RenderTile"
 )
 
 // RenderServiceClient is the client API for RenderService service.
@@ -30,14 +28,14 @@ const (
 //
 // RenderService turns strokes into anti-aliased PNG (snapshot-rs, port 9093). It is pure: it reads no
 // database and stores nothing; callers send strokes and get pictures.
+//
+// RenderTiles (a stream of tagged tiles) and RenderRegion (strokes into any rectangle), with their
+// messages RenderTilesRequest, RenderTilesResponse, RenderRegionRequest and RenderRegionResponse, were
+// removed unused (issue 14): tile-delta-go renders tile by tile, and an export draws tiles on their
+// snapshots, which a region of strokes cannot carry. Do not reuse these names for other shapes.
 type RenderServiceClient interface {
 	// RenderTile renders one tile, optionally on top of a previous snapshot of it (incremental).
 	RenderTile(ctx context.Context, in *RenderTileRequest, opts ...grpc.CallOption) (*RenderTileResponse, error)
-	// RenderTiles renders a stream of tiles in parallel across cores; responses may arrive out of order
-	// and carry the request's `tag`.
-	RenderTiles(ctx context.Context, opts ...grpc.CallOption) (grpc.BidiStreamingClient[RenderTilesRequest, RenderTilesResponse], error)
-	// RenderRegion renders any rectangle of the world at any resolution (export, previews).
-	RenderRegion(ctx context.Context, in *RenderRegionRequest, opts ...grpc.CallOption) (*RenderRegionResponse, error)
 }
 
 type renderServiceClient struct {
@@ -58,43 +56,20 @@ func (c *renderServiceClient) RenderTile(ctx context.Context, in *RenderTileRequ
 	return out, nil
 }
 
-func (c *renderServiceClient) RenderTiles(ctx context.Context, opts ...grpc.CallOption) (grpc.BidiStreamingClient[RenderTilesRequest, RenderTilesResponse], error) {
-	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
-	stream, err := c.cc.NewStream(ctx, &RenderService_ServiceDesc.Streams[0], RenderService_RenderTiles_FullMethodName, cOpts...)
-	if err != nil {
-		return nil, err
-	}
-	x := &grpc.GenericClientStream[RenderTilesRequest, RenderTilesResponse]{ClientStream: stream}
-	return x, nil
-}
-
-// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
-type RenderService_RenderTilesClient = grpc.BidiStreamingClient[RenderTilesRequest, RenderTilesResponse]
-
-func (c *renderServiceClient) RenderRegion(ctx context.Context, in *RenderRegionRequest, opts ...grpc.CallOption) (*RenderRegionResponse, error) {
-	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
-	out := new(RenderRegionResponse)
-	err := c.cc.Invoke(ctx, RenderService_RenderRegion_FullMethodName, in, out, cOpts...)
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
-}
-
 // RenderServiceServer is the server API for RenderService service.
 // All implementations must embed UnimplementedRenderServiceServer
 // for forward compatibility.
 //
 // RenderService turns strokes into anti-aliased PNG (snapshot-rs, port 9093). It is pure: it reads no
 // database and stores nothing; callers send strokes and get pictures.
+//
+// RenderTiles (a stream of tagged tiles) and RenderRegion (strokes into any rectangle), with their
+// messages RenderTilesRequest, RenderTilesResponse, RenderRegionRequest and RenderRegionResponse, were
+// removed unused (issue 14): tile-delta-go renders tile by tile, and an export draws tiles on their
+// snapshots, which a region of strokes cannot carry. Do not reuse these names for other shapes.
 type RenderServiceServer interface {
 	// RenderTile renders one tile, optionally on top of a previous snapshot of it (incremental).
 	RenderTile(context.Context, *RenderTileRequest) (*RenderTileResponse, error)
-	// RenderTiles renders a stream of tiles in parallel across cores; responses may arrive out of order
-	// and carry the request's `tag`.
-	RenderTiles(grpc.BidiStreamingServer[RenderTilesRequest, RenderTilesResponse]) error
-	// RenderRegion renders any rectangle of the world at any resolution (export, previews).
-	RenderRegion(context.Context, *RenderRegionRequest) (*RenderRegionResponse, error)
 	mustEmbedUnimplementedRenderServiceServer()
 }
 
@@ -107,12 +82,6 @@ type UnimplementedRenderServiceServer struct{}
 
 func (UnimplementedRenderServiceServer) RenderTile(context.Context, *RenderTileRequest) (*RenderTileResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method RenderTile not implemented")
-}
-func (UnimplementedRenderServiceServer) RenderTiles(grpc.BidiStreamingServer[RenderTilesRequest, RenderTilesResponse]) error {
-	return status.Error(codes.Unimplemented, "method RenderTiles not implemented")
-}
-func (UnimplementedRenderServiceServer) RenderRegion(context.Context, *RenderRegionRequest) (*RenderRegionResponse, error) {
-	return nil, status.Error(codes.Unimplemented, "method RenderRegion not implemented")
 }
 func (UnimplementedRenderServiceServer) mustEmbedUnimplementedRenderServiceServer() {}
 func (UnimplementedRenderServiceServer) testEmbeddedByValue()                       {}
@@ -153,31 +122,6 @@ func _RenderService_RenderTile_Handler(srv interface{}, ctx context.Context, dec
 	return interceptor(ctx, in, info, handler)
 }
 
-func _RenderService_RenderTiles_Handler(srv interface{}, stream grpc.ServerStream) error {
-	return srv.(RenderServiceServer).RenderTiles(&grpc.GenericServerStream[RenderTilesRequest, RenderTilesResponse]{ServerStream: stream})
-}
-
-// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
-type RenderService_RenderTilesServer = grpc.BidiStreamingServer[RenderTilesRequest, RenderTilesResponse]
-
-func _RenderService_RenderRegion_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
-	in := new(RenderRegionRequest)
-	if err := dec(in); err != nil {
-		return nil, err
-	}
-	if interceptor == nil {
-		return srv.(RenderServiceServer).RenderRegion(ctx, in)
-	}
-	info := &grpc.UnaryServerInfo{
-		Server:     srv,
-		FullMethod: RenderService_RenderRegion_FullMethodName,
-	}
-	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
-		return srv.(RenderServiceServer).RenderRegion(ctx, req.(*RenderRegionRequest))
-	}
-	return interceptor(ctx, in, info, handler)
-}
-
 // RenderService_ServiceDesc is the grpc.ServiceDesc for RenderService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -189,18 +133,7 @@ var RenderService_ServiceDesc = grpc.ServiceDesc{
 			MethodName: "RenderTile",
 			Handler:    _RenderService_RenderTile_Handler,
 		},
-		{
-			MethodName: "RenderRegion",
-			Handler:    _RenderService_RenderRegion_Handler,
-		},
 	},
-	Streams: []grpc.StreamDesc{
-		{
-			StreamName:    "RenderTiles",
-			Handler:       _RenderService_RenderTiles_Handler,
-			ServerStreams: true,
-			ClientStreams: true,
-		},
-	},
+	Streams:  []grpc.StreamDesc{},
 	Metadata: "infidraw/render/v1/render_service.proto",
 }
