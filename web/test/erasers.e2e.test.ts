@@ -1,0 +1,67 @@
+// Browser tests: the erasers. The object eraser finds strokes that are only pixels of a snapshot through the server's
+// hit test.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  allSent, browserSuite, createBoard, inkAt, online, openBoard, openLink, opt, shareLink, signup, stroke, strokeCount, waitInk, waitSnapshotOnly,
+} from './browser.ts';
+
+const suite = browserSuite();
+
+/** Two editors on a new board: the owner (who drew nothing yet) and one who joined by a link. */
+async function twoEditors(names: [string, string], board: string) {
+  const a = await suite.newPage();
+  const b = await suite.newPage();
+  await signup(a, names[0]);
+  const roomId = await createBoard(a, board);
+  const link = await shareLink(a, roomId, 'editor');
+  await signup(b, names[1]);
+  await openLink(b, link);
+  await openBoard(a, roomId);
+  return { a, b, roomId };
+}
+
+test('the object eraser hits a stroke that lives only in a snapshot PNG; the other user sees it go', opt, async () => {
+  const { a: ann, b: ben, roomId } = await twoEditors(['Ann', 'Ben'], 'Erase in a snapshot');
+  // Four strokes inside level-0 tile (0, 0) (world 0..256; the view starts at -40): past the threshold of 3.
+  await stroke(ann, [[150, 200], [200, 200], [270, 200]]);
+  for (const y of [230, 250, 270]) await stroke(ann, [[160, y], [200, y + 5], [240, y]]);
+  await allSent(ann);
+  // Until the tile is one snapshot with no delta: then nobody gets these strokes as vectors from the tiles API.
+  await waitSnapshotOnly(ann, roomId, 0, 0);
+  for (const p of [ann, ben]) {
+    await p.reload();
+    await online(p);
+    await p.waitForSelector('#stage[data-tile-snapshots="1"][data-tile-strokes="0"]');
+    assert.equal(await strokeCount(p), 0, 'no stroke as a vector: the first one is only in the PNG');
+    await waitInk(p, 210, 200);
+  }
+  // Ann erases across the first stroke: no vector of it is here, so the eraser asks the server's hit test
+  // (GET strokes/at, the tile index), never the room's events.
+  const asked: string[] = [];
+  ann.on('request', (r) => {
+    if (r.url().includes('/strokes/at?') || r.url().includes('/events')) asked.push(r.url());
+  });
+  await ann.keyboard.press('e');
+  await stroke(ann, [[210, 185], [210, 215]]);
+  await waitInk(ben, 210, 200, false);
+  await waitInk(ann, 210, 200, false);
+  assert.ok(asked.some((u) => u.includes('/strokes/at?')), 'the eraser asked the server hit test');
+  assert.ok(!asked.some((u) => u.includes('/events')), `the eraser read no event history: ${asked.join(' ')}`);
+  const [requests, hits] = ((await ann.getAttribute('#stage', 'data-eraser-lookups')) ?? '').split(',').map(Number);
+  assert.ok(requests >= 1 && hits === 1, `lookups ${requests}, strokes found ${hits}`);
+  for (const y of [230, 250, 270]) await waitInk(ben, 200, y + 5); // the others stay
+  const erased = await ann.evaluate(async (roomId) => {
+    const j = (await (await fetch(`/api/rooms/${roomId}/events?format=json`)).json()) as { events: { strokesErased?: { strokeIds?: string[] } }[] };
+    return j.events.filter((e) => e.strokesErased).map((e) => e.strokesErased!.strokeIds?.length ?? 0);
+  }, roomId);
+  assert.deepEqual(erased, [1], 'one erase of exactly one stroke');
+  // After a reload the erased stroke does not come back from any snapshot, for either of them.
+  for (const p of [ben, ann]) {
+    await p.reload();
+    await online(p);
+    await waitInk(p, 200, 275);
+    await waitInk(p, 210, 200, false);
+    assert.equal(await inkAt(p, 210, 200), 0);
+  }
+});
