@@ -1,9 +1,10 @@
 // Browser tests: the erasers. The object eraser finds strokes that are only pixels of a snapshot through the server's
-// hit test.
+// hit test; the pixel eraser takes pixels out of the strokes under it, for everyone and for good.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  allSent, browserSuite, createBoard, inkAt, online, openBoard, openLink, opt, shareLink, signup, stroke, strokeCount, waitInk, waitSnapshotOnly,
+  allSent, browserSuite, createBoard, inkAt, online, openBoard, openLink, opt, shareLink, signup, storedStrokes, stroke, strokeCount, waitInk,
+  waitSnapshotOnly, waitStrokes,
 } from './browser.ts';
 
 const suite = browserSuite();
@@ -63,5 +64,45 @@ test('the object eraser hits a stroke that lives only in a snapshot PNG; the oth
     await waitInk(p, 200, 275);
     await waitInk(p, 210, 200, false);
     assert.equal(await inkAt(p, 210, 200), 0);
+  }
+});
+
+test('the pixel eraser takes pixels out of a stroke for the other user too, and they stay out after a reload from snapshots', opt, async () => {
+  const { a: pia, b: pat, roomId } = await twoEditors(['Pia', 'Pat'], 'Pixel eraser');
+  // A stroke across the board, and two more in the level-0 tile (1, 1) (world 256..512; the view starts at -40) so
+  // that tile passes the snapshot threshold (3 in the test stack) with the eraser's stroke.
+  await stroke(pia, [[150, 400], [400, 400], [650, 400]]);
+  await stroke(pia, [[320, 330], [360, 330]]);
+  await waitStrokes(pat, 2);
+  for (const x of [250, 400, 550]) await waitInk(pat, x, 400);
+  // The pixel eraser (X) at 16 px is 48 px wide: a vertical pass at x = 400 cuts the stroke in two.
+  await pia.keyboard.press('x');
+  await pia.click('button.width[data-width="16"]');
+  await stroke(pia, [[400, 340], [400, 400], [400, 460]]);
+  await allSent(pia);
+  await waitStrokes(pat, 3);
+  for (const p of [pia, pat]) {
+    await waitInk(p, 400, 400, false);
+    await waitInk(p, 380, 400, false);
+    await waitInk(p, 250, 400);
+    await waitInk(p, 550, 400);
+    await waitInk(p, 340, 330); // a stroke the eraser did not cross
+  }
+  const stored = await storedStrokes(pia, roomId);
+  assert.deepEqual(stored.map((s) => s.tool), ['TOOL_PEN', 'TOOL_PEN', 'TOOL_PIXEL_ERASER'], 'the eraser is a stroke of its own');
+  assert.equal(stored[2].width, 4800);
+
+  // The tile under the cut becomes a snapshot: after a reload the gap comes from the server's PNG.
+  await waitSnapshotOnly(pia, roomId, 360, 360);
+  for (const p of [pat, pia]) {
+    await p.reload();
+    await online(p);
+    await p.waitForFunction(() => Number(document.querySelector('#stage')?.getAttribute('data-tile-snapshots')) > 0);
+    await waitInk(p, 250, 400);
+    await waitInk(p, 550, 400);
+    await waitInk(p, 340, 330);
+    await waitInk(p, 400, 400, false);
+    assert.equal(await inkAt(p, 400, 400), 0, 'erased to transparent, not painted white');
+    assert.equal(await inkAt(p, 380, 400), 0);
   }
 });
