@@ -47,8 +47,9 @@ export class StrokeBuilder {
   private readonly budget: StrokeBudget;
   /** Points already sent in live messages. */
   private sent = 0;
-  private decodedAt = -1;
+  /** The stroke decoded for drawing, and how many coordinates it had then (it is decoded again when it grew). */
   private decodedStroke: Decoded;
+  private decodedAt = -1;
 
   /** pressured: the pointer is a pen, whose pressure a pen stroke records. */
   constructor(id: Uint8Array, style: StrokeStyle, pressured: boolean) {
