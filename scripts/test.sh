@@ -82,6 +82,7 @@ step "cargo test (snapshot-rs)" cargo test --release --locked --workspace
 step "go fuzz, 10 s per target (make fuzz runs longer)" env FUZZTIME=10s bash scripts/fuzz.sh go
 step "node --test (gateway-ts)" env DATABASE_URL="$TEST_DATABASE_URL" npm run -s -w gateway-ts test
 step "node --test (web: geometry units, Playwright on Chromium against the real stack)" env DATABASE_URL="$TEST_DATABASE_URL" npm run -s -w web test
+step "make up: stops on SIGTERM and SIGINT, names a service that dies" bash scripts/test-up.sh
 step "go test (helm chart, k8s manifests, Dockerfiles)" bash -c 'cd deploy/test && GOWORK=off go test -count=1 ./...'
 step "bench --quick (the benchmark harness still runs and checks delivery)" bash scripts/bench.sh --quick --out "$DATA_DIR/bench-quick"
 

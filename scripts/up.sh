@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `make up`: installs what is missing, builds, starts PostgreSQL and Redis, migrates, starts the four
 # services, prints the URL once every one is healthy, and stays in the foreground. Ctrl-C or SIGTERM
-# stops every process it started; the data in .data/ stays for the next `make up`.
+# stops every process it started; the data in .data/ stays for the next `make up`. When a service dies,
+# it says which one, with its status and last log lines, and stops the rest (the data stays too).
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 cd "$INFIDRAW_ROOT"
@@ -15,9 +16,14 @@ started_backing=()
 for svc in pg redis; do
   bash scripts/backing.sh running "$svc" || started_backing+=("$svc")
 done
-pids=()
+pids=(); names=()
 stop() {
-  trap - INT TERM EXIT
+  # Ignored, not reset to the default: a supervisor signals the whole process group, and make forwards
+  # the signal to this script as well, so a second SIGTERM or SIGINT arrives while stopping. With the
+  # default disposition it would kill the script halfway and leave services running. The commands
+  # started from here on (backing.sh stop) inherit the ignore.
+  trap '' INT TERM
+  trap - EXIT
   echo "[up] stopping" >&2
   for pid in "${pids[@]}"; do kill -TERM -- "-$pid" 2>/dev/null || true; done
   for pid in "${pids[@]}"; do
@@ -39,7 +45,7 @@ logs="$DATA_DIR/logs"; mkdir -p "$logs" "$DATA_DIR/keys" "$DATA_DIR/objects"
 start() {
   local name="$1"; shift
   setsid "$@" >>"$logs/$name.log" 2>&1 &
-  pids+=("$!")
+  pids+=("$!"); names+=("$name")
   echo "[up] $name started (pid $!, log $logs/$name.log)" >&2
 }
 export GATEWAY_SIGNING_KEY_DIR="$DATA_DIR/keys" OBJECT_STORE_URL="file://$DATA_DIR/objects" WEB_DIST_DIR="$INFIDRAW_ROOT/web/dist"
@@ -47,13 +53,22 @@ start snapshot-rs target/release/snapshot-server
 start tile-delta-go bin/tile-delta-go
 start realtime-go bin/realtime-go
 start gateway-ts node --enable-source-maps gateway-ts/dist/main.js
+# check_services: fails, naming the service with its exit status and last log lines, when one has exited.
+check_services() {
+  local i status
+  for i in "${!pids[@]}"; do
+    kill -0 "${pids[$i]}" 2>/dev/null && continue
+    status=0; wait "${pids[$i]}" || status=$?
+    echo "[up] ${names[$i]} exited with status $status; last lines of $logs/${names[$i]}.log:" >&2
+    tail -n 20 "$logs/${names[$i]}.log" | sed 's/^/[up]   /' >&2
+    return 1
+  done
+}
 
 for url in http://127.0.0.1:9193/healthz http://127.0.0.1:9192/healthz http://127.0.0.1:8081/healthz http://127.0.0.1:8080/healthz; do
   for i in $(seq 1 600); do
     curl -fsS -o /dev/null "$url" 2>/dev/null && break
-    for pid in "${pids[@]}"; do
-      kill -0 "$pid" 2>/dev/null || { echo "[up] a service exited; see $logs" >&2; tail -n 20 "$logs"/*.log >&2; exit 1; }
-    done
+    check_services || exit 1
     [ "$i" -lt 600 ] || { echo "[up] $url not healthy after 60 s; see $logs" >&2; exit 1; }
     sleep 0.1
   done
@@ -67,9 +82,7 @@ cat <<MSG
 MSG
 # Stay in the foreground until a signal, or until a service dies.
 while true; do
-  for pid in "${pids[@]}"; do
-    if ! kill -0 "$pid" 2>/dev/null; then echo "[up] a service exited; see $logs" >&2; exit 1; fi
-  done
+  check_services || exit 1
   sleep 1 &
   wait $! || true
 done
