@@ -127,6 +127,17 @@ export async function openLink(page: Page, url: string, guestName?: string): Pro
   await online(page);
 }
 
+/** A new board of the owner's, open on both pages, the guest having joined it by an editor link (both sign up first). */
+export async function sharedBoard(owner: Page, guest: Page, names: [string, string], board: string): Promise<string> {
+  await signup(owner, names[0]);
+  const roomId = await createBoard(owner, board);
+  const link = await shareLink(owner, roomId, 'editor');
+  await openBoard(owner, roomId);
+  await signup(guest, names[1]);
+  await openLink(guest, link);
+  return roomId;
+}
+
 /** The canvas's top-left corner in page coordinates: canvas-relative CSS points are added to it. */
 export async function origin(page: Page): Promise<{ x: number; y: number }> {
   const box = await page.locator('#board-canvas').boundingBox();

@@ -4,8 +4,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Page } from 'playwright-core';
 import {
-  allSent, browserSuite, createBoard, inkAt, online, openBoard, openLink, opt, shareLink, signup, storedStrokes, stroke, strokeCount,
-  waitInk, waitStrokes,
+  allSent, browserSuite, inkAt, online, openBoard, openLink, opt, shareLink, sharedBoard, storedStrokes, stroke, strokeCount, waitInk,
+  waitStrokes,
 } from './browser.ts';
 
 const suite = browserSuite();
@@ -14,12 +14,7 @@ let shared: { roomId: string; alice: Page; bob: Page };
 test('two users: what one draws appears on the other canvas while it is drawn', opt, async () => {
   const alice = await suite.newPage();
   const bob = await suite.newPage({ scale: 2 }); // HiDPI on one side
-  await signup(alice, 'Alice');
-  const roomId = await createBoard(alice, 'Shared sketch');
-  const link = await shareLink(alice, roomId, 'editor');
-  await openBoard(alice, roomId);
-  await signup(bob, 'Bob');
-  await openLink(bob, link);
+  const roomId = await sharedBoard(alice, bob, ['Alice', 'Bob'], 'Shared sketch');
   assert.equal(await bob.textContent('.role'), 'editor');
   await alice.waitForSelector('#presence li[data-session]');
 
@@ -98,12 +93,7 @@ test('a stroke id someone else took: the browser sends the stroke again under a 
       }) as typeof crypto.getRandomValues;
     });
   }
-  await signup(alice, 'Alice');
-  const roomId = await createBoard(alice, 'Taken ids');
-  const link = await shareLink(alice, roomId, 'editor');
-  await openBoard(alice, roomId);
-  await signup(bob, 'Bob');
-  await openLink(bob, link);
+  const roomId = await sharedBoard(alice, bob, ['Alice', 'Bob'], 'Taken ids');
   const taken = Array.from({ length: 16 }, (_, i) => (i * 37 + 11) & 0xff);
   const nextId = (page: Page) => page.evaluate((id) => ((window as unknown as { nextId?: number[] }).nextId = id), taken);
 

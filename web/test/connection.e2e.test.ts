@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  allSent, api, browserSuite, createBoard, online, openBoard, openLink, opt, shareLink, signup, storedStrokes, stroke, strokeCount, waitInk,
+  allSent, api, browserSuite, createBoard, online, openLink, opt, shareLink, sharedBoard, signup, storedStrokes, stroke, strokeCount, waitInk,
   waitStrokes,
 } from './browser.ts';
 
@@ -12,12 +12,7 @@ const suite = browserSuite();
 test('realtime-go stops while a user draws: after its restart the strokes arrive exactly once', opt, async () => {
   const alice = await suite.newPage();
   const bob = await suite.newPage();
-  await signup(alice, 'Alice');
-  const roomId = await createBoard(alice, 'Offline');
-  const link = await shareLink(alice, roomId, 'editor');
-  await openBoard(alice, roomId);
-  await signup(bob, 'Bob');
-  await openLink(bob, link);
+  const roomId = await sharedBoard(alice, bob, ['Alice', 'Bob'], 'Offline');
   await stroke(alice, [[150, 200], [300, 200]]);
   await waitStrokes(bob, 1);
   await allSent(alice);

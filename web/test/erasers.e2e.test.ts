@@ -3,23 +3,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  allSent, browserSuite, createBoard, inkAt, online, openBoard, openLink, opt, shareLink, signup, storedStrokes, stroke, strokeCount, waitInk,
-  waitSnapshotOnly, waitStrokes,
+  allSent, browserSuite, inkAt, online, opt, sharedBoard, storedStrokes, stroke, strokeCount, waitInk, waitSnapshotOnly, waitStrokes,
 } from './browser.ts';
 
 const suite = browserSuite();
 
-/** Two editors on a new board: the owner (who drew nothing yet) and one who joined by a link. */
+/** Two editors on a new board of the first one's. */
 async function twoEditors(names: [string, string], board: string) {
-  const a = await suite.newPage();
-  const b = await suite.newPage();
-  await signup(a, names[0]);
-  const roomId = await createBoard(a, board);
-  const link = await shareLink(a, roomId, 'editor');
-  await signup(b, names[1]);
-  await openLink(b, link);
-  await openBoard(a, roomId);
-  return { a, b, roomId };
+  const [a, b] = [await suite.newPage(), await suite.newPage()];
+  return { a, b, roomId: await sharedBoard(a, b, names, board) };
 }
 
 test('the object eraser hits a stroke that lives only in a snapshot PNG; the other user sees it go', opt, async () => {
