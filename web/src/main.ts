@@ -1,8 +1,8 @@
 // The app shell: a tiny history router over the pages (log in / sign up, my boards, a board, a share link).
 import './style.css';
-import { h, clear, toast } from './dom';
-import * as api from './api';
-import { mountBoard } from './board';
+import { h, clear, toast } from './dom.ts';
+import * as api from './api.ts';
+import { mountBoard } from './board/board.ts';
 
 const app = document.getElementById('app')!;
 let unmount: (() => void) | null = null;

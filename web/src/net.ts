@@ -1,25 +1,13 @@
-// The WebSocket client of realtime-go: binary protobuf frames, Join with last_seq for catch-up, reconnect
-// with backoff, and unacknowledged commits kept in localStorage and resent with their ids.
-import { ClientFrame, ServerFrame, ErrorCode, type ClientMessage, type Welcome, type Live, type Presence } from './gen/infidraw/realtime/v1/frames';
-import type { RoomEvent } from './gen/infidraw/room/v1/event';
-import { Stroke } from './gen/infidraw/stroke/v1/stroke';
-import { roomToken, ApiError, type RoomToken } from './api';
+// The WebSocket client of realtime-go: binary protobuf frames, Join with last_seq for catch-up, reconnect with
+// backoff, and the outbox's unacknowledged requests sent again with their ids after every (re)join.
+import { ClientFrame, ServerFrame, ErrorCode, type ClientMessage, type Welcome, type Live, type Presence } from './gen/infidraw/realtime/v1/frames.ts';
+import type { RoomEvent } from './gen/infidraw/room/v1/event.ts';
+import { Stroke } from './gen/infidraw/stroke/v1/stroke.ts';
+import { roomToken, ApiError, type RoomToken } from './api.ts';
+import { hex, newId } from './ids.ts';
+import { Outbox, type ClientBody, type PendingStore } from './outbox.ts';
 
 export type ConnState = 'connecting' | 'online' | 'offline' | 'closed';
-type Body = NonNullable<ClientMessage['body']>;
-
-export function newId(): Uint8Array {
-  const b = crypto.getRandomValues(new Uint8Array(16));
-  b[6] = (b[6] & 0x0f) | 0x40;
-  b[8] = (b[8] & 0x3f) | 0x80;
-  return b;
-}
-
-export function hex(b: Uint8Array): string {
-  let s = '';
-  for (const v of b) s += v.toString(16).padStart(2, '0');
-  return s;
-}
 
 function toB64(b: Uint8Array): string {
   let s = '';
@@ -32,6 +20,30 @@ function fromB64(s: string): Uint8Array {
   const out = new Uint8Array(bin.length);
   for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
   return out;
+}
+
+/**
+ * Unacknowledged commits of a room in localStorage (`infidraw:pending:<room>`, protobuf in base64): a reload resends
+ * them. Storage that fails (full, disabled) keeps them in memory only.
+ */
+export function localPendingStore(roomId: string): PendingStore {
+  const key = `infidraw:pending:${roomId}`;
+  return {
+    load() {
+      try {
+        const raw = localStorage.getItem(key);
+        return raw ? (JSON.parse(raw) as string[]).map((b) => Stroke.decode(fromB64(b))) : [];
+      } catch {
+        return [];
+      }
+    },
+    save(strokes) {
+      try {
+        if (strokes.length === 0) localStorage.removeItem(key);
+        else localStorage.setItem(key, JSON.stringify(strokes.map((s) => toB64(Stroke.encode(s).finish()))));
+      } catch {}
+    },
+  };
 }
 
 /** Where realtime-go's /ws is: ?ws= or <meta name="infidraw-ws">, else the gateway's answer, else same origin /ws. */
@@ -50,25 +62,18 @@ export interface Handlers {
   live(l: Live): void;
   presence(p: Presence): void;
   state(s: ConnState, detail: string): void;
-  /** A request was refused for good (the message names why). */
-  refused(message: string, strokeId?: string): void;
+  /** A request was refused for good (the message names why); `key` is the outbox's key of the request refused. */
+  refused(message: string, key?: string): void;
   /** The access this connection was admitted with changed or ended; a new token says what is left. */
   accessChanged(): void;
-  acked(actionHex: string, seq: number): void;
+  /** A request was acknowledged; `key` is its outbox key (a stroke id, or `<kind>:<action id>`). */
+  acked(key: string, seq: number): void;
   /** A stroke or erase was sent again under a new id (its id was taken): whatever holds the old id follows. */
-  reminted(oldHex: string, id: Uint8Array): void;
-}
-
-interface Pending {
-  reqId: number;
-  body: Body;
-  /** Key in the pending store: stroke id (commits) or action id (erase, undo, redo). */
-  key: string;
+  reminted(oldId: string, newId: string): void;
 }
 
 export class RoomConnection {
   private ws: WebSocket | null = null;
-  private nextReq = 1;
   private queue: ClientMessage[] = [];
   private flushScheduled = false;
   private joined = false;
@@ -79,45 +84,20 @@ export class RoomConnection {
   private revoked = false;
   /** Highest sequence number applied. */
   lastSeq = 0;
-  /** Requests that change the room and were not acknowledged yet, by request id. */
-  private inflight = new Map<number, Pending>();
-  /** Unacknowledged commits (also in localStorage) by stroke id hex. */
-  private pendingStrokes = new Map<string, Stroke>();
-  /** Unacknowledged other actions (memory only; all idempotent by action id). */
-  private pendingActions = new Map<string, Body>();
-  role = 0;
-  sessionId = 0;
   state: ConnState = 'connecting';
+  private readonly outbox: Outbox;
 
   constructor(readonly roomId: string, private readonly h: Handlers) {
-    this.load();
-  }
-
-  private storeKey(): string {
-    return `infidraw:pending:${this.roomId}`;
-  }
-
-  private load(): void {
-    try {
-      const raw = localStorage.getItem(this.storeKey());
-      if (!raw) return;
-      for (const b of JSON.parse(raw) as string[]) {
-        const s = Stroke.decode(fromB64(b));
-        this.pendingStrokes.set(hex(s.id), s);
-      }
-    } catch {}
-  }
-
-  private save(): void {
-    try {
-      if (this.pendingStrokes.size === 0) localStorage.removeItem(this.storeKey());
-      else localStorage.setItem(this.storeKey(), JSON.stringify([...this.pendingStrokes.values()].map((s) => toB64(Stroke.encode(s).finish()))));
-    } catch {}
+    this.outbox = new Outbox(localPendingStore(roomId));
   }
 
   /** Strokes not yet acknowledged (drawn locally until their commit arrives). */
   unacked(): Stroke[] {
-    return [...this.pendingStrokes.values()];
+    return this.outbox.unacked();
+  }
+
+  get unackedCount(): number {
+    return this.outbox.unackedCount;
   }
 
   start(): void {
@@ -182,7 +162,7 @@ export class RoomConnection {
       if (this.ws !== ws) return;
       this.ws = null;
       this.joined = false;
-      this.inflight.clear();
+      this.outbox.disconnected();
       if (this.stopped || this.state === 'closed') return;
       // Access changed: ask for a new token at once (it carries the new role, or is refused). Once only
       // without a Welcome in between, so that a token refused again backs off like any other failure.
@@ -217,13 +197,10 @@ export class RoomConnection {
         this.joined = true;
         this.attempt = 0;
         this.revoked = false;
-        this.role = body.value.role;
-        this.sessionId = body.value.sessionId;
         this.setState('online', '');
         this.h.welcome(body.value);
-        // Resend what was never acknowledged, with the same ids: commits are idempotent.
-        for (const s of this.pendingStrokes.values()) this.enqueue({ $case: 'commitStroke', value: { stroke: s } }, hex(s.id));
-        for (const [k, b] of this.pendingActions) this.enqueue(b, k);
+        // Resend what was never acknowledged, with the same ids: every such request is idempotent.
+        this.queue.push(...this.outbox.resend());
         this.scheduleFlush();
         break;
       }
@@ -232,27 +209,18 @@ export class RoomConnection {
         if (fresh.length === 0) break;
         for (const e of fresh) {
           this.lastSeq = Math.max(this.lastSeq, e.seq);
-          if (e.kind?.$case === 'strokeAdded' && e.kind.value.stroke) {
-            const k = hex(e.kind.value.stroke.id);
-            if (this.pendingStrokes.delete(k)) this.save();
-          }
+          if (e.kind?.$case === 'strokeAdded' && e.kind.value.stroke) this.outbox.committed(hex(e.kind.value.stroke.id));
         }
         this.h.events(fresh);
         break;
       }
       case 'ack': {
-        const p = this.inflight.get(body.value.requestId);
-        if (!p) break;
-        this.inflight.delete(body.value.requestId);
-        if (p.body.$case === 'commitStroke') {
-          if (this.pendingStrokes.delete(p.key)) this.save();
-        } else this.pendingActions.delete(p.key);
-        this.h.acked(p.key, body.value.seq);
+        const key = this.outbox.acked(body.value.requestId);
+        if (key !== undefined) this.h.acked(key, body.value.seq);
         break;
       }
       case 'error': {
         const e = body.value;
-        const p = this.inflight.get(e.requestId);
         if (e.fatal) {
           if (e.code === ErrorCode.ERROR_CODE_ROOM_CLOSED) {
             this.setState('closed', 'the board was closed');
@@ -266,12 +234,21 @@ export class RoomConnection {
           // rejoin with a new token.
           return;
         }
+        const p = this.outbox.answered(e.requestId);
         if (!p) {
           if (e.requestId === 0) this.h.refused(e.message);
           return;
         }
-        this.inflight.delete(e.requestId);
-        if (e.code === ErrorCode.ERROR_CODE_CONFLICT && this.remint(p)) return;
+        if (e.code === ErrorCode.ERROR_CODE_CONFLICT) {
+          // Its id was taken: sent again under a new one, so that nothing drawn or erased is lost.
+          const id = newId();
+          const r = this.outbox.remint(p, id);
+          if (r) {
+            this.h.reminted(r.oldId, hex(id));
+            this.send(r.message);
+            return;
+          }
+        }
         const transient = e.code === ErrorCode.ERROR_CODE_OVERLOADED || e.code === ErrorCode.ERROR_CODE_RATE_LIMITED || e.code === ErrorCode.ERROR_CODE_INTERNAL;
         if (transient) {
           setTimeout(() => {
@@ -279,9 +256,7 @@ export class RoomConnection {
           }, e.retryAfterMs || 500);
           return;
         }
-        if (p.body.$case === 'commitStroke') {
-          if (this.pendingStrokes.delete(p.key)) this.save();
-        } else this.pendingActions.delete(p.key);
+        this.outbox.drop(p);
         this.h.refused(e.message, p.key);
         break;
       }
@@ -294,36 +269,12 @@ export class RoomConnection {
     }
   }
 
-  /**
-   * Sends a commit or an erase whose id another stroke or author already holds again under a fresh id,
-   * so that nothing the user drew or erased is lost. False for other requests.
-   */
-  private remint(p: Pending): boolean {
-    const id = newId();
-    const b = p.body;
-    if (b.$case === 'commitStroke' && b.value.stroke) {
-      const s: Stroke = { ...b.value.stroke, id };
-      this.pendingStrokes.delete(p.key);
-      this.pendingStrokes.set(hex(id), s);
-      this.save();
-      this.h.reminted(p.key, id);
-      this.enqueue({ $case: 'commitStroke', value: { stroke: s } }, hex(id));
-      return true;
-    }
-    if (b.$case === 'eraseStrokes') {
-      const body: Body = { $case: 'eraseStrokes', value: { ...b.value, actionId: id } };
-      this.pendingActions.delete(p.key);
-      this.h.reminted(hex(b.value.actionId), id);
-      this.action(body, id);
-      return true;
-    }
-    return false;
+  private enqueue(body: ClientBody, key?: string): void {
+    this.send(this.outbox.request(body, key));
   }
 
-  private enqueue(body: Body, key?: string): void {
-    const reqId = this.nextReq++;
-    if (key !== undefined) this.inflight.set(reqId, { reqId, body, key });
-    this.queue.push({ requestId: reqId, body });
+  private send(m: ClientMessage): void {
+    this.queue.push(m);
     this.scheduleFlush();
   }
 
@@ -347,23 +298,20 @@ export class RoomConnection {
   }
 
   /** Ephemeral traffic (live strokes, cursor): dropped while offline. */
-  sendEphemeral(body: Body): void {
+  sendEphemeral(body: ClientBody): void {
     if (!this.joined) return;
     this.enqueue(body);
   }
 
   /** Commits a stroke: stored until acknowledged, resent with its id after a reconnect or a reload. */
   commit(s: Stroke): void {
-    const k = hex(s.id);
-    this.pendingStrokes.set(k, s);
-    this.save();
+    const k = this.outbox.commit(s);
     if (this.joined) this.enqueue({ $case: 'commitStroke', value: { stroke: s } }, k);
   }
 
   /** Erase, undo or redo: kept until acknowledged and resent on reconnect (idempotent by action id). */
-  action(body: Body, actionId: Uint8Array): void {
-    const k = `${body.$case}:${hex(actionId)}`;
-    this.pendingActions.set(k, body);
+  action(body: ClientBody, actionId: Uint8Array): void {
+    const k = this.outbox.action(body, actionId);
     if (this.joined) this.enqueue(body, k);
   }
 }

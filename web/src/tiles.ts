@@ -4,7 +4,8 @@
 import { GetTilesResponse, HitStrokesResponse } from './gen/infidraw/tile/v1/tile';
 import { ApiError } from './api';
 import { decodeStroke, span, COORD_SCALE, type Decoded } from './geometry';
-import { hex } from './net';
+import { hex } from './ids.ts';
+import { tileKey } from './tile-grid.ts';
 
 /** tile-delta-go answers at most this many tiles per request. */
 export const MAX_TILES_PER_REQUEST = 256;
@@ -28,14 +29,6 @@ export interface Tile {
   bitmap: ImageBitmap | null;
   strokes: TileStroke[];
   pending: boolean;
-}
-
-export const tileKey = (level: number, x: number, y: number) => `${level}:${x}:${y}`;
-
-/** Tile index range [x0..x1] x [y0..y1] covering a world rectangle at a level. */
-export function tileRange(level: number, minX: number, minY: number, maxX: number, maxY: number): { x0: number; y0: number; x1: number; y1: number } {
-  const s = span(level);
-  return { x0: Math.floor(minX / s), y0: Math.floor(minY / s), x1: Math.floor(maxX / s), y1: Math.floor(maxY / s) };
 }
 
 export interface Fetched {

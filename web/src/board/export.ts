@@ -1,0 +1,168 @@
+// Export as PNG: the view as it is on screen (Shift+S), or a world rectangle dragged with the select tool and rendered
+// by the server at 1×, 2× or 4× its size on screen (GET /api/rooms/:id/export.png), with its size and whether the
+// server would take it shown before asking.
+import { h, download, toast } from '../dom.ts';
+import type { Room } from '../api.ts';
+import { exportFileName, exportSize, isClick, rectBetween, EXPORT_MAX_PIXELS, EXPORT_MAX_SIDE, EXPORT_SCALES, type WorldRect } from './export-area.ts';
+import type { StageData } from './stage-data.ts';
+import type { View } from './view.ts';
+
+/** Downloads the canvas as a PNG on white (the board is white; the canvas is transparent where nothing is drawn). */
+export function exportView(canvas: HTMLCanvasElement, boardName: string): void {
+  const out = document.createElement('canvas');
+  out.width = canvas.width;
+  out.height = canvas.height;
+  const o = out.getContext('2d')!;
+  o.fillStyle = '#fff';
+  o.fillRect(0, 0, out.width, out.height);
+  o.drawImage(canvas, 0, 0);
+  out.toBlob((blob) => {
+    if (!blob) return toast('Export failed');
+    download(blob, exportFileName(boardName));
+  }, 'image/png');
+}
+
+export class AreaExport {
+  /** The outline of the area, over the canvas. */
+  readonly box: HTMLElement;
+  /** Scale buttons, size and the download button, next to the area. */
+  readonly panel: HTMLElement;
+  private readonly size = h('span.selection-size');
+  private readonly scaleButtons: HTMLButtonElement[];
+  private readonly message = h('span.export-msg', { role: 'status' });
+  private readonly go: HTMLButtonElement;
+  /** Where the drag began (world), while it goes on. */
+  private anchor: [number, number] | null = null;
+  private area: WorldRect | null = null;
+  private scale = 1;
+  private exporting = false;
+  private readonly room: Room;
+  private readonly view: View;
+  private readonly data: StageData;
+  private readonly redraw: () => void;
+
+  /** redraw: the outline and panel follow the view in frames; this asks for one. */
+  constructor(room: Room, view: View, data: StageData, redraw: () => void) {
+    this.room = room;
+    this.view = view;
+    this.data = data;
+    this.redraw = redraw;
+    this.box = h('div#selection.selection', { hidden: true, 'aria-hidden': 'true' }, this.size);
+    this.scaleButtons = EXPORT_SCALES.map((f) => h('button.scale', { 'data-scale': f, title: `${f}× the size on screen`, onclick: () => this.setScale(f) }, `${f}×`));
+    this.go = h('button.primary', { id: 'export-area', onclick: () => void this.download() }, 'Download PNG');
+    this.panel = h('div#export-panel.export-panel', { hidden: true, role: 'dialog', 'aria-label': 'Export the selected area' },
+      h('span.export-title', {}, 'Scale'), h('span.scales', {}, ...this.scaleButtons), this.message, this.go,
+      h('button#export-cancel', { title: 'Cancel (Esc)', onclick: () => this.clear() }, 'Cancel'));
+  }
+
+  /** An area is being dragged or is chosen. */
+  get active(): boolean {
+    return this.area !== null;
+  }
+
+  /** An area is being dragged. */
+  get dragging(): boolean {
+    return this.anchor !== null;
+  }
+
+  /** The drag begins at a world point. */
+  begin(wx: number, wy: number): void {
+    this.anchor = [wx, wy];
+    this.area = rectBetween(wx, wy, wx, wy);
+    this.panel.hidden = true;
+  }
+
+  drag(wx: number, wy: number): void {
+    if (!this.anchor) return;
+    this.area = rectBetween(this.anchor[0], this.anchor[1], wx, wy);
+    this.redraw();
+  }
+
+  /** The drag ended: a click (or a cancelled drag) is no area; an area gets its panel. */
+  end(cancelled: boolean): void {
+    this.anchor = null;
+    if (cancelled || !this.area || isClick(this.area, this.view.z)) this.clear();
+    else this.panel.hidden = false;
+    this.redraw();
+  }
+
+  clear(): void {
+    this.anchor = null;
+    this.area = null;
+    this.box.hidden = true;
+    this.panel.hidden = true;
+    this.data.delete('selection');
+  }
+
+  /** Once per frame: the outline where the world rectangle is now, its size, and the scale buttons. */
+  place(): void {
+    const a = this.area;
+    if (!a) return;
+    const [x, y] = this.view.toScreen(a.x0, a.y0);
+    const w = (a.x1 - a.x0) * this.view.z;
+    const hh = (a.y1 - a.y0) * this.view.z;
+    this.box.hidden = false;
+    this.box.style.transform = `translate(${x}px, ${y}px)`;
+    this.box.style.width = `${w}px`;
+    this.box.style.height = `${hh}px`;
+    const sz = exportSize(a, this.view.z, this.scale);
+    this.size.textContent = `${sz.w} × ${sz.h} px`;
+    this.data.set('selection', `${sz.minX},${sz.minY},${sz.maxX},${sz.maxY},${sz.w},${sz.h}`);
+    for (const b of this.scaleButtons) {
+      const f = Number(b.dataset.scale);
+      const o = exportSize(a, this.view.z, f);
+      b.classList.toggle('active', f === this.scale);
+      b.classList.toggle('too-big', !o.fits);
+      b.title = o.fits ? `${f}× the size on screen: ${o.w} × ${o.h} px` : `${f}× is ${o.w} × ${o.h} px: too big`;
+    }
+    this.message.textContent = sz.fits ? '' : `Too big: the server renders at most ${EXPORT_MAX_SIDE} px a side and ${EXPORT_MAX_PIXELS / 1024 / 1024} Mpx. Pick a smaller scale or area.`;
+    this.message.classList.toggle('error', !sz.fits);
+    this.go.disabled = !sz.fits || this.exporting;
+    if (!this.panel.hidden) {
+      // Under the area, or above it near the bottom (clear of the toolbar), kept inside the stage.
+      const pw = this.panel.offsetWidth;
+      const ph = this.panel.offsetHeight;
+      const px = Math.min(Math.max(8, x), this.view.width - pw - 8);
+      const py = y + hh + 8 + ph < this.view.height - 70 ? y + hh + 8 : Math.max(8, y - ph - 8);
+      this.panel.style.transform = `translate(${px}px, ${py}px)`;
+    }
+  }
+
+  private setScale(f: number): void {
+    this.scale = f;
+    this.redraw();
+  }
+
+  private async download(): Promise<void> {
+    if (!this.area || this.exporting) return;
+    const sz = exportSize(this.area, this.view.z, this.scale);
+    if (!sz.fits) return toast(this.message.textContent ?? 'Too big');
+    this.exporting = true;
+    this.go.disabled = true;
+    this.data.set('export', 'loading');
+    try {
+      const q = `minX=${sz.minX}&minY=${sz.minY}&maxX=${sz.maxX}&maxY=${sz.maxY}&width=${sz.w}`;
+      const res = await fetch(`/api/rooms/${this.room.id}/export.png?${q}`, { credentials: 'same-origin' });
+      if (!res.ok) throw new Error(await failure(res));
+      download(await res.blob(), exportFileName(this.room.name));
+      this.data.set('export', 'done');
+      this.clear();
+    } catch (e) {
+      this.data.set('export', 'failed');
+      toast(`Export failed: ${(e as Error).message}`);
+    } finally {
+      this.exporting = false;
+      this.go.disabled = false;
+      this.redraw();
+    }
+  }
+}
+
+/** The gateway's message of a failed response, or its status. */
+async function failure(res: Response): Promise<string> {
+  try {
+    const j = (await res.json()) as { message?: string | string[] };
+    if (j.message) return Array.isArray(j.message) ? j.message.join(', ') : j.message;
+  } catch {}
+  return `${res.status} ${res.statusText}`;
+}
