@@ -2,6 +2,7 @@ package events
 
 import (
 	"github.com/google/uuid"
+	"github.com/infidraw/infidraw/shared-go/eventkind"
 	"github.com/infidraw/infidraw/shared-go/strokes"
 )
 
@@ -43,19 +44,14 @@ type Result struct {
 	Err       error
 }
 
-// Kind is the kind of a stored event: the kind column of stroke_events, and of tile_events, which
-// indexes each event under the tiles of the strokes it touches. The values are stored, and tile-delta-go
-// reads them: never renumber one.
-type Kind int16
+// Kind is the kind of a stored event (shared-go/eventkind, which tile-delta-go reads too).
+type Kind = eventkind.Kind
 
 // Event kinds.
 const (
-	// KindStrokeAdded: a StrokeAdded event.
-	KindStrokeAdded Kind = 1
-	// KindStrokesErased: a StrokesErased event (an erase, the undo of a stroke, the redo of an erase).
-	KindStrokesErased Kind = 2
-	// KindStrokesRestored: a StrokesRestored event (the redo of a stroke, the undo of an erase).
-	KindStrokesRestored Kind = 3
+	KindStrokeAdded     = eventkind.StrokeAdded
+	KindStrokesErased   = eventkind.StrokesErased
+	KindStrokesRestored = eventkind.StrokesRestored
 )
 
 // Event is one committed event of a room as RoomEvent protobuf bytes.

@@ -403,14 +403,18 @@ func (x *GetTilesResponse) GetTiles() []*TileDelta {
 	return nil
 }
 
-// Snapshot is an immutable rendered PNG of a tile.
+// Snapshot is an immutable rendered PNG of a tile. GetSnapshot with the tile's coord and covers_seq
+// returns it.
 type Snapshot struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Object key in the snapshot store; versioned, never overwritten.
+	// Object key in the snapshot store (versioned, never overwritten), for operators; clients fetch the
+	// PNG through GetSnapshot (or the gateway's url) and do not depend on the key's layout.
 	Key string `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
 	// Every event with seq <= covers_seq that touches the tile is in the picture.
-	CoversSeq     uint64 `protobuf:"varint,2,opt,name=covers_seq,json=coversSeq,proto3" json:"covers_seq,omitempty"`
-	SizeBytes     uint32 `protobuf:"varint,3,opt,name=size_bytes,json=sizeBytes,proto3" json:"size_bytes,omitempty"`
+	CoversSeq uint64 `protobuf:"varint,2,opt,name=covers_seq,json=coversSeq,proto3" json:"covers_seq,omitempty"`
+	SizeBytes uint32 `protobuf:"varint,3,opt,name=size_bytes,json=sizeBytes,proto3" json:"size_bytes,omitempty"`
+	// Where a browser fetches the PNG: set by the gateway (its snapshot route), empty from tile-delta-go.
+	Url           string `protobuf:"bytes,4,opt,name=url,proto3" json:"url,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -464,6 +468,13 @@ func (x *Snapshot) GetSizeBytes() uint32 {
 		return x.SizeBytes
 	}
 	return 0
+}
+
+func (x *Snapshot) GetUrl() string {
+	if x != nil {
+		return x.Url
+	}
+	return ""
 }
 
 // TileDelta is the content of one tile: snapshot (if any) plus the strokes drawn after it.
@@ -1045,6 +1056,179 @@ func (x *HitStrokesResponse) GetLevel() uint32 {
 	return 0
 }
 
+// GetSnapshotRequest names one snapshot: a tile and the sequence number its picture covers.
+type GetSnapshotRequest struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	RoomId    string                 `protobuf:"bytes,1,opt,name=room_id,json=roomId,proto3" json:"room_id,omitempty"`
+	Coord     *TileCoord             `protobuf:"bytes,2,opt,name=coord,proto3" json:"coord,omitempty"`
+	CoversSeq uint64                 `protobuf:"varint,3,opt,name=covers_seq,json=coversSeq,proto3" json:"covers_seq,omitempty"`
+	// The caller can redirect to a URL: the answer is a presigned URL instead of the bytes when the
+	// object store can sign one (S3 with TILE_DELTA_SNAPSHOT_URL_TTL set).
+	AcceptUrl     bool `protobuf:"varint,4,opt,name=accept_url,json=acceptUrl,proto3" json:"accept_url,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetSnapshotRequest) Reset() {
+	*x = GetSnapshotRequest{}
+	mi := &file_infidraw_tile_v1_tile_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetSnapshotRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetSnapshotRequest) ProtoMessage() {}
+
+func (x *GetSnapshotRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_infidraw_tile_v1_tile_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetSnapshotRequest.ProtoReflect.Descriptor instead.
+func (*GetSnapshotRequest) Descriptor() ([]byte, []int) {
+	return file_infidraw_tile_v1_tile_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *GetSnapshotRequest) GetRoomId() string {
+	if x != nil {
+		return x.RoomId
+	}
+	return ""
+}
+
+func (x *GetSnapshotRequest) GetCoord() *TileCoord {
+	if x != nil {
+		return x.Coord
+	}
+	return nil
+}
+
+func (x *GetSnapshotRequest) GetCoversSeq() uint64 {
+	if x != nil {
+		return x.CoversSeq
+	}
+	return 0
+}
+
+func (x *GetSnapshotRequest) GetAcceptUrl() bool {
+	if x != nil {
+		return x.AcceptUrl
+	}
+	return false
+}
+
+// GetSnapshotResponse is the snapshot's PNG or where to fetch it.
+type GetSnapshotResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Types that are valid to be assigned to Content:
+	//
+	//	*GetSnapshotResponse_Png
+	//	*GetSnapshotResponse_Url
+	Content   isGetSnapshotResponse_Content `protobuf_oneof:"content"`
+	SizeBytes uint32                        `protobuf:"varint,3,opt,name=size_bytes,json=sizeBytes,proto3" json:"size_bytes,omitempty"`
+	// How long url stays valid (0 with png).
+	UrlTtlSeconds uint32 `protobuf:"varint,4,opt,name=url_ttl_seconds,json=urlTtlSeconds,proto3" json:"url_ttl_seconds,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetSnapshotResponse) Reset() {
+	*x = GetSnapshotResponse{}
+	mi := &file_infidraw_tile_v1_tile_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetSnapshotResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetSnapshotResponse) ProtoMessage() {}
+
+func (x *GetSnapshotResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_infidraw_tile_v1_tile_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetSnapshotResponse.ProtoReflect.Descriptor instead.
+func (*GetSnapshotResponse) Descriptor() ([]byte, []int) {
+	return file_infidraw_tile_v1_tile_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *GetSnapshotResponse) GetContent() isGetSnapshotResponse_Content {
+	if x != nil {
+		return x.Content
+	}
+	return nil
+}
+
+func (x *GetSnapshotResponse) GetPng() []byte {
+	if x != nil {
+		if x, ok := x.Content.(*GetSnapshotResponse_Png); ok {
+			return x.Png
+		}
+	}
+	return nil
+}
+
+func (x *GetSnapshotResponse) GetUrl() string {
+	if x != nil {
+		if x, ok := x.Content.(*GetSnapshotResponse_Url); ok {
+			return x.Url
+		}
+	}
+	return ""
+}
+
+func (x *GetSnapshotResponse) GetSizeBytes() uint32 {
+	if x != nil {
+		return x.SizeBytes
+	}
+	return 0
+}
+
+func (x *GetSnapshotResponse) GetUrlTtlSeconds() uint32 {
+	if x != nil {
+		return x.UrlTtlSeconds
+	}
+	return 0
+}
+
+type isGetSnapshotResponse_Content interface {
+	isGetSnapshotResponse_Content()
+}
+
+type GetSnapshotResponse_Png struct {
+	// The PNG.
+	Png []byte `protobuf:"bytes,1,opt,name=png,proto3,oneof"`
+}
+
+type GetSnapshotResponse_Url struct {
+	// A presigned GET URL of the PNG, valid for url_ttl_seconds.
+	Url string `protobuf:"bytes,2,opt,name=url,proto3,oneof"`
+}
+
+func (*GetSnapshotResponse_Png) isGetSnapshotResponse_Content() {}
+
+func (*GetSnapshotResponse_Url) isGetSnapshotResponse_Content() {}
+
 var File_infidraw_tile_v1_tile_proto protoreflect.FileDescriptor
 
 const file_infidraw_tile_v1_tile_proto_rawDesc = "" +
@@ -1074,13 +1258,14 @@ const file_infidraw_tile_v1_tile_proto_rawDesc = "" +
 	"\tselection\"`\n" +
 	"\x10GetTilesResponse\x12\x19\n" +
 	"\bhead_seq\x18\x01 \x01(\x04R\aheadSeq\x121\n" +
-	"\x05tiles\x18\x02 \x03(\v2\x1b.infidraw.tile.v1.TileDeltaR\x05tiles\"Z\n" +
+	"\x05tiles\x18\x02 \x03(\v2\x1b.infidraw.tile.v1.TileDeltaR\x05tiles\"l\n" +
 	"\bSnapshot\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x1d\n" +
 	"\n" +
 	"covers_seq\x18\x02 \x01(\x04R\tcoversSeq\x12\x1d\n" +
 	"\n" +
-	"size_bytes\x18\x03 \x01(\rR\tsizeBytes\"\xe5\x01\n" +
+	"size_bytes\x18\x03 \x01(\rR\tsizeBytes\x12\x10\n" +
+	"\x03url\x18\x04 \x01(\tR\x03url\"\xe5\x01\n" +
 	"\tTileDelta\x121\n" +
 	"\x05coord\x18\x01 \x01(\v2\x1b.infidraw.tile.v1.TileCoordR\x05coord\x126\n" +
 	"\bsnapshot\x18\x02 \x01(\v2\x1a.infidraw.tile.v1.SnapshotR\bsnapshot\x124\n" +
@@ -1120,7 +1305,21 @@ const file_infidraw_tile_v1_tile_proto_rawDesc = "" +
 	"\astrokes\x18\x01 \x03(\v2\x1a.infidraw.stroke.v1.StrokeR\astrokes\x12\x19\n" +
 	"\bhead_seq\x18\x02 \x01(\x04R\aheadSeq\x12\x18\n" +
 	"\apartial\x18\x03 \x01(\bR\apartial\x12\x14\n" +
-	"\x05level\x18\x04 \x01(\rR\x05level2\xcc\x03\n" +
+	"\x05level\x18\x04 \x01(\rR\x05level\"\x9e\x01\n" +
+	"\x12GetSnapshotRequest\x12\x17\n" +
+	"\aroom_id\x18\x01 \x01(\tR\x06roomId\x121\n" +
+	"\x05coord\x18\x02 \x01(\v2\x1b.infidraw.tile.v1.TileCoordR\x05coord\x12\x1d\n" +
+	"\n" +
+	"covers_seq\x18\x03 \x01(\x04R\tcoversSeq\x12\x1d\n" +
+	"\n" +
+	"accept_url\x18\x04 \x01(\bR\tacceptUrl\"\x8f\x01\n" +
+	"\x13GetSnapshotResponse\x12\x12\n" +
+	"\x03png\x18\x01 \x01(\fH\x00R\x03png\x12\x12\n" +
+	"\x03url\x18\x02 \x01(\tH\x00R\x03url\x12\x1d\n" +
+	"\n" +
+	"size_bytes\x18\x03 \x01(\rR\tsizeBytes\x12&\n" +
+	"\x0furl_ttl_seconds\x18\x04 \x01(\rR\rurlTtlSecondsB\t\n" +
+	"\acontent2\xa8\x04\n" +
 	"\x10TileDeltaService\x12Q\n" +
 	"\bGetTiles\x12!.infidraw.tile.v1.GetTilesRequest\x1a\".infidraw.tile.v1.GetTilesResponse\x12W\n" +
 	"\n" +
@@ -1128,7 +1327,8 @@ const file_infidraw_tile_v1_tile_proto_rawDesc = "" +
 	"\fExportRegion\x12%.infidraw.tile.v1.ExportRegionRequest\x1a&.infidraw.tile.v1.ExportRegionResponse\x12T\n" +
 	"\tPurgeRoom\x12\".infidraw.tile.v1.PurgeRoomRequest\x1a#.infidraw.tile.v1.PurgeRoomResponse\x12W\n" +
 	"\n" +
-	"HitStrokes\x12#.infidraw.tile.v1.HitStrokesRequest\x1a$.infidraw.tile.v1.HitStrokesResponseB\xc0\x01\n" +
+	"HitStrokes\x12#.infidraw.tile.v1.HitStrokesRequest\x1a$.infidraw.tile.v1.HitStrokesResponse\x12Z\n" +
+	"\vGetSnapshot\x12$.infidraw.tile.v1.GetSnapshotRequest\x1a%.infidraw.tile.v1.GetSnapshotResponseB\xc0\x01\n" +
 	"\x14com.infidraw.tile.v1B\tTileProtoP\x01Z;github.com/infidraw/infidraw/gen/go/infidraw/tile/v1;tilev1\xa2\x02\x03ITX\xaa\x02\x10Infidraw.Tile.V1\xca\x02\x10Infidraw\\Tile\\V1\xe2\x02\x1cInfidraw\\Tile\\V1\\GPBMetadata\xea\x02\x12Infidraw::Tile::V1b\x06proto3"
 
 var (
@@ -1143,7 +1343,7 @@ func file_infidraw_tile_v1_tile_proto_rawDescGZIP() []byte {
 	return file_infidraw_tile_v1_tile_proto_rawDescData
 }
 
-var file_infidraw_tile_v1_tile_proto_msgTypes = make([]protoimpl.MessageInfo, 16)
+var file_infidraw_tile_v1_tile_proto_msgTypes = make([]protoimpl.MessageInfo, 18)
 var file_infidraw_tile_v1_tile_proto_goTypes = []any{
 	(*TileCoord)(nil),            // 0: infidraw.tile.v1.TileCoord
 	(*Viewport)(nil),             // 1: infidraw.tile.v1.Viewport
@@ -1161,7 +1361,9 @@ var file_infidraw_tile_v1_tile_proto_goTypes = []any{
 	(*PurgeRoomResponse)(nil),    // 13: infidraw.tile.v1.PurgeRoomResponse
 	(*HitStrokesRequest)(nil),    // 14: infidraw.tile.v1.HitStrokesRequest
 	(*HitStrokesResponse)(nil),   // 15: infidraw.tile.v1.HitStrokesResponse
-	(*v1.Stroke)(nil),            // 16: infidraw.stroke.v1.Stroke
+	(*GetSnapshotRequest)(nil),   // 16: infidraw.tile.v1.GetSnapshotRequest
+	(*GetSnapshotResponse)(nil),  // 17: infidraw.tile.v1.GetSnapshotResponse
+	(*v1.Stroke)(nil),            // 18: infidraw.stroke.v1.Stroke
 }
 var file_infidraw_tile_v1_tile_proto_depIdxs = []int32{
 	0,  // 0: infidraw.tile.v1.KnownTile.coord:type_name -> infidraw.tile.v1.TileCoord
@@ -1171,25 +1373,28 @@ var file_infidraw_tile_v1_tile_proto_depIdxs = []int32{
 	7,  // 4: infidraw.tile.v1.GetTilesResponse.tiles:type_name -> infidraw.tile.v1.TileDelta
 	0,  // 5: infidraw.tile.v1.TileDelta.coord:type_name -> infidraw.tile.v1.TileCoord
 	6,  // 6: infidraw.tile.v1.TileDelta.snapshot:type_name -> infidraw.tile.v1.Snapshot
-	16, // 7: infidraw.tile.v1.TileDelta.strokes:type_name -> infidraw.stroke.v1.Stroke
+	18, // 7: infidraw.tile.v1.TileDelta.strokes:type_name -> infidraw.stroke.v1.Stroke
 	0,  // 8: infidraw.tile.v1.RenderTileRequest.coord:type_name -> infidraw.tile.v1.TileCoord
 	1,  // 9: infidraw.tile.v1.ExportRegionRequest.viewport:type_name -> infidraw.tile.v1.Viewport
-	16, // 10: infidraw.tile.v1.HitStrokesResponse.strokes:type_name -> infidraw.stroke.v1.Stroke
-	4,  // 11: infidraw.tile.v1.TileDeltaService.GetTiles:input_type -> infidraw.tile.v1.GetTilesRequest
-	8,  // 12: infidraw.tile.v1.TileDeltaService.RenderTile:input_type -> infidraw.tile.v1.RenderTileRequest
-	10, // 13: infidraw.tile.v1.TileDeltaService.ExportRegion:input_type -> infidraw.tile.v1.ExportRegionRequest
-	12, // 14: infidraw.tile.v1.TileDeltaService.PurgeRoom:input_type -> infidraw.tile.v1.PurgeRoomRequest
-	14, // 15: infidraw.tile.v1.TileDeltaService.HitStrokes:input_type -> infidraw.tile.v1.HitStrokesRequest
-	5,  // 16: infidraw.tile.v1.TileDeltaService.GetTiles:output_type -> infidraw.tile.v1.GetTilesResponse
-	9,  // 17: infidraw.tile.v1.TileDeltaService.RenderTile:output_type -> infidraw.tile.v1.RenderTileResponse
-	11, // 18: infidraw.tile.v1.TileDeltaService.ExportRegion:output_type -> infidraw.tile.v1.ExportRegionResponse
-	13, // 19: infidraw.tile.v1.TileDeltaService.PurgeRoom:output_type -> infidraw.tile.v1.PurgeRoomResponse
-	15, // 20: infidraw.tile.v1.TileDeltaService.HitStrokes:output_type -> infidraw.tile.v1.HitStrokesResponse
-	16, // [16:21] is the sub-list for method output_type
-	11, // [11:16] is the sub-list for method input_type
-	11, // [11:11] is the sub-list for extension type_name
-	11, // [11:11] is the sub-list for extension extendee
-	0,  // [0:11] is the sub-list for field type_name
+	18, // 10: infidraw.tile.v1.HitStrokesResponse.strokes:type_name -> infidraw.stroke.v1.Stroke
+	0,  // 11: infidraw.tile.v1.GetSnapshotRequest.coord:type_name -> infidraw.tile.v1.TileCoord
+	4,  // 12: infidraw.tile.v1.TileDeltaService.GetTiles:input_type -> infidraw.tile.v1.GetTilesRequest
+	8,  // 13: infidraw.tile.v1.TileDeltaService.RenderTile:input_type -> infidraw.tile.v1.RenderTileRequest
+	10, // 14: infidraw.tile.v1.TileDeltaService.ExportRegion:input_type -> infidraw.tile.v1.ExportRegionRequest
+	12, // 15: infidraw.tile.v1.TileDeltaService.PurgeRoom:input_type -> infidraw.tile.v1.PurgeRoomRequest
+	14, // 16: infidraw.tile.v1.TileDeltaService.HitStrokes:input_type -> infidraw.tile.v1.HitStrokesRequest
+	16, // 17: infidraw.tile.v1.TileDeltaService.GetSnapshot:input_type -> infidraw.tile.v1.GetSnapshotRequest
+	5,  // 18: infidraw.tile.v1.TileDeltaService.GetTiles:output_type -> infidraw.tile.v1.GetTilesResponse
+	9,  // 19: infidraw.tile.v1.TileDeltaService.RenderTile:output_type -> infidraw.tile.v1.RenderTileResponse
+	11, // 20: infidraw.tile.v1.TileDeltaService.ExportRegion:output_type -> infidraw.tile.v1.ExportRegionResponse
+	13, // 21: infidraw.tile.v1.TileDeltaService.PurgeRoom:output_type -> infidraw.tile.v1.PurgeRoomResponse
+	15, // 22: infidraw.tile.v1.TileDeltaService.HitStrokes:output_type -> infidraw.tile.v1.HitStrokesResponse
+	17, // 23: infidraw.tile.v1.TileDeltaService.GetSnapshot:output_type -> infidraw.tile.v1.GetSnapshotResponse
+	18, // [18:24] is the sub-list for method output_type
+	12, // [12:18] is the sub-list for method input_type
+	12, // [12:12] is the sub-list for extension type_name
+	12, // [12:12] is the sub-list for extension extendee
+	0,  // [0:12] is the sub-list for field type_name
 }
 
 func init() { file_infidraw_tile_v1_tile_proto_init() }
@@ -1201,13 +1406,17 @@ func file_infidraw_tile_v1_tile_proto_init() {
 		(*GetTilesRequest_Viewport)(nil),
 		(*GetTilesRequest_Known)(nil),
 	}
+	file_infidraw_tile_v1_tile_proto_msgTypes[17].OneofWrappers = []any{
+		(*GetSnapshotResponse_Png)(nil),
+		(*GetSnapshotResponse_Url)(nil),
+	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_infidraw_tile_v1_tile_proto_rawDesc), len(file_infidraw_tile_v1_tile_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   16,
+			NumMessages:   18,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

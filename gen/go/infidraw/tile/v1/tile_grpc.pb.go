@@ -24,6 +24,7 @@ const (
 	TileDeltaService_ExportRegion_FullMethodName = "/infidraw.tile.v1.TileDeltaService/ExportRegion"
 	TileDeltaService_PurgeRoom_FullMethodName    = "/infidraw.tile.v1.TileDeltaService/PurgeRoom"
 	TileDeltaService_HitStrokes_FullMethodName   = "/infidraw.tile.v1.TileDeltaService/HitStrokes"
+	TileDeltaService_GetSnapshot_FullMethodName  = "/infidraw.tile.v1.TileDeltaService/GetSnapshot"
 )
 
 // TileDeltaServiceClient is the client API for TileDeltaService service.
@@ -46,6 +47,11 @@ type TileDeltaServiceClient interface {
 	// eraser removes, including strokes that a client only has as snapshot pixels. It reads the tile index
 	// of the few tiles the disk touches (bounded per tile), never the room's history.
 	HitStrokes(ctx context.Context, in *HitStrokesRequest, opts ...grpc.CallOption) (*HitStrokesResponse, error)
+	// GetSnapshot returns one snapshot PNG of a tile, named as GetTiles handed it out (coord and
+	// covers_seq): its bytes, or, when the caller accepts one and the object store can sign it, a
+	// short-lived URL to fetch them from. Callers never see the object-key layout. NOT_FOUND when the
+	// tile has no snapshot covering exactly covers_seq (never made, or collected after its successor).
+	GetSnapshot(ctx context.Context, in *GetSnapshotRequest, opts ...grpc.CallOption) (*GetSnapshotResponse, error)
 }
 
 type tileDeltaServiceClient struct {
@@ -106,6 +112,16 @@ func (c *tileDeltaServiceClient) HitStrokes(ctx context.Context, in *HitStrokesR
 	return out, nil
 }
 
+func (c *tileDeltaServiceClient) GetSnapshot(ctx context.Context, in *GetSnapshotRequest, opts ...grpc.CallOption) (*GetSnapshotResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetSnapshotResponse)
+	err := c.cc.Invoke(ctx, TileDeltaService_GetSnapshot_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // TileDeltaServiceServer is the server API for TileDeltaService service.
 // All implementations must embed UnimplementedTileDeltaServiceServer
 // for forward compatibility.
@@ -126,6 +142,11 @@ type TileDeltaServiceServer interface {
 	// eraser removes, including strokes that a client only has as snapshot pixels. It reads the tile index
 	// of the few tiles the disk touches (bounded per tile), never the room's history.
 	HitStrokes(context.Context, *HitStrokesRequest) (*HitStrokesResponse, error)
+	// GetSnapshot returns one snapshot PNG of a tile, named as GetTiles handed it out (coord and
+	// covers_seq): its bytes, or, when the caller accepts one and the object store can sign it, a
+	// short-lived URL to fetch them from. Callers never see the object-key layout. NOT_FOUND when the
+	// tile has no snapshot covering exactly covers_seq (never made, or collected after its successor).
+	GetSnapshot(context.Context, *GetSnapshotRequest) (*GetSnapshotResponse, error)
 	mustEmbedUnimplementedTileDeltaServiceServer()
 }
 
@@ -150,6 +171,9 @@ func (UnimplementedTileDeltaServiceServer) PurgeRoom(context.Context, *PurgeRoom
 }
 func (UnimplementedTileDeltaServiceServer) HitStrokes(context.Context, *HitStrokesRequest) (*HitStrokesResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method HitStrokes not implemented")
+}
+func (UnimplementedTileDeltaServiceServer) GetSnapshot(context.Context, *GetSnapshotRequest) (*GetSnapshotResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetSnapshot not implemented")
 }
 func (UnimplementedTileDeltaServiceServer) mustEmbedUnimplementedTileDeltaServiceServer() {}
 func (UnimplementedTileDeltaServiceServer) testEmbeddedByValue()                          {}
@@ -262,6 +286,24 @@ func _TileDeltaService_HitStrokes_Handler(srv interface{}, ctx context.Context, 
 	return interceptor(ctx, in, info, handler)
 }
 
+func _TileDeltaService_GetSnapshot_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetSnapshotRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(TileDeltaServiceServer).GetSnapshot(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: TileDeltaService_GetSnapshot_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(TileDeltaServiceServer).GetSnapshot(ctx, req.(*GetSnapshotRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // TileDeltaService_ServiceDesc is the grpc.ServiceDesc for TileDeltaService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -288,6 +330,10 @@ var TileDeltaService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "HitStrokes",
 			Handler:    _TileDeltaService_HitStrokes_Handler,
+		},
+		{
+			MethodName: "GetSnapshot",
+			Handler:    _TileDeltaService_GetSnapshot_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

@@ -66,13 +66,21 @@ export interface GetTilesResponse {
   tiles: TileDelta[];
 }
 
-/** Snapshot is an immutable rendered PNG of a tile. */
+/**
+ * Snapshot is an immutable rendered PNG of a tile. GetSnapshot with the tile's coord and covers_seq
+ * returns it.
+ */
 export interface Snapshot {
-  /** Object key in the snapshot store; versioned, never overwritten. */
+  /**
+   * Object key in the snapshot store (versioned, never overwritten), for operators; clients fetch the
+   * PNG through GetSnapshot (or the gateway's url) and do not depend on the key's layout.
+   */
   key: string;
   /** Every event with seq <= covers_seq that touches the tile is in the picture. */
   coversSeq: number;
   sizeBytes: number;
+  /** Where a browser fetches the PNG: set by the gateway (its snapshot route), empty from tile-delta-go. */
+  url: string;
 }
 
 /** TileDelta is the content of one tile: snapshot (if any) plus the strokes drawn after it. */
@@ -171,6 +179,33 @@ export interface HitStrokesResponse {
   partial: boolean;
   /** Pyramid level whose tiles were scanned: 0 unless the disk is wider than a level-0 tile. */
   level: number;
+}
+
+/** GetSnapshotRequest names one snapshot: a tile and the sequence number its picture covers. */
+export interface GetSnapshotRequest {
+  roomId: string;
+  coord?: TileCoord | undefined;
+  coversSeq: number;
+  /**
+   * The caller can redirect to a URL: the answer is a presigned URL instead of the bytes when the
+   * object store can sign one (S3 with TILE_DELTA_SNAPSHOT_URL_TTL set).
+   */
+  acceptUrl: boolean;
+}
+
+/** GetSnapshotResponse is the snapshot's PNG or where to fetch it. */
+export interface GetSnapshotResponse {
+  content?:
+    | //
+    /** The PNG. */
+    { $case: "png"; value: Buffer }
+    | //
+    /** A presigned GET URL of the PNG, valid for url_ttl_seconds. */
+    { $case: "url"; value: string }
+    | undefined;
+  sizeBytes: number;
+  /** How long url stays valid (0 with png). */
+  urlTtlSeconds: number;
 }
 
 function createBaseTileCoord(): TileCoord {
@@ -794,7 +829,7 @@ export const GetTilesResponse: MessageFns<GetTilesResponse> = {
 };
 
 function createBaseSnapshot(): Snapshot {
-  return { key: "", coversSeq: 0, sizeBytes: 0 };
+  return { key: "", coversSeq: 0, sizeBytes: 0, url: "" };
 }
 
 export const Snapshot: MessageFns<Snapshot> = {
@@ -807,6 +842,9 @@ export const Snapshot: MessageFns<Snapshot> = {
     }
     if (message.sizeBytes !== 0) {
       writer.uint32(24).uint32(message.sizeBytes);
+    }
+    if (message.url !== "") {
+      writer.uint32(34).string(message.url);
     }
     return writer;
   },
@@ -848,6 +886,14 @@ export const Snapshot: MessageFns<Snapshot> = {
             message.sizeBytes = reader.uint32();
             continue;
           }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.url = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -873,6 +919,7 @@ export const Snapshot: MessageFns<Snapshot> = {
         : isSet(object.size_bytes)
         ? globalThis.Number(object.size_bytes)
         : 0,
+      url: isSet(object.url) ? globalThis.String(object.url) : "",
     };
   },
 
@@ -887,6 +934,9 @@ export const Snapshot: MessageFns<Snapshot> = {
     if (message.sizeBytes !== 0) {
       obj.sizeBytes = Math.round(message.sizeBytes);
     }
+    if (message.url !== "") {
+      obj.url = message.url;
+    }
     return obj;
   },
 
@@ -898,6 +948,7 @@ export const Snapshot: MessageFns<Snapshot> = {
     message.key = object.key ?? "";
     message.coversSeq = object.coversSeq ?? 0;
     message.sizeBytes = object.sizeBytes ?? 0;
+    message.url = object.url ?? "";
     return message;
   },
 };
@@ -1879,6 +1930,278 @@ export const HitStrokesResponse: MessageFns<HitStrokesResponse> = {
   },
 };
 
+function createBaseGetSnapshotRequest(): GetSnapshotRequest {
+  return { roomId: "", coord: undefined, coversSeq: 0, acceptUrl: false };
+}
+
+export const GetSnapshotRequest: MessageFns<GetSnapshotRequest> = {
+  encode(message: GetSnapshotRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.roomId !== "") {
+      writer.uint32(10).string(message.roomId);
+    }
+    if (message.coord !== undefined) {
+      TileCoord.encode(message.coord, writer.uint32(18).fork()).join();
+    }
+    if (message.coversSeq !== 0) {
+      writer.uint32(24).uint64(message.coversSeq);
+    }
+    if (message.acceptUrl !== false) {
+      writer.uint32(32).bool(message.acceptUrl);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetSnapshotRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetSnapshotRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.roomId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.coord = TileCoord.decode(reader, reader.uint32());
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.coversSeq = longToNumber(reader.uint64());
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.acceptUrl = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetSnapshotRequest {
+    return {
+      roomId: isSet(object.roomId)
+        ? globalThis.String(object.roomId)
+        : isSet(object.room_id)
+        ? globalThis.String(object.room_id)
+        : "",
+      coord: isSet(object.coord) ? TileCoord.fromJSON(object.coord) : undefined,
+      coversSeq: isSet(object.coversSeq)
+        ? globalThis.Number(object.coversSeq)
+        : isSet(object.covers_seq)
+        ? globalThis.Number(object.covers_seq)
+        : 0,
+      acceptUrl: isSet(object.acceptUrl)
+        ? globalThis.Boolean(object.acceptUrl)
+        : isSet(object.accept_url)
+        ? globalThis.Boolean(object.accept_url)
+        : false,
+    };
+  },
+
+  toJSON(message: GetSnapshotRequest): unknown {
+    const obj: any = {};
+    if (message.roomId !== "") {
+      obj.roomId = message.roomId;
+    }
+    if (message.coord !== undefined) {
+      obj.coord = TileCoord.toJSON(message.coord);
+    }
+    if (message.coversSeq !== 0) {
+      obj.coversSeq = Math.round(message.coversSeq);
+    }
+    if (message.acceptUrl !== false) {
+      obj.acceptUrl = message.acceptUrl;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetSnapshotRequest>, I>>(base?: I): GetSnapshotRequest {
+    return GetSnapshotRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetSnapshotRequest>, I>>(object: I): GetSnapshotRequest {
+    const message = createBaseGetSnapshotRequest();
+    message.roomId = object.roomId ?? "";
+    message.coord = (object.coord !== undefined && object.coord !== null)
+      ? TileCoord.fromPartial(object.coord)
+      : undefined;
+    message.coversSeq = object.coversSeq ?? 0;
+    message.acceptUrl = object.acceptUrl ?? false;
+    return message;
+  },
+};
+
+function createBaseGetSnapshotResponse(): GetSnapshotResponse {
+  return { content: undefined, sizeBytes: 0, urlTtlSeconds: 0 };
+}
+
+export const GetSnapshotResponse: MessageFns<GetSnapshotResponse> = {
+  encode(message: GetSnapshotResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    switch (message.content?.$case) {
+      case "png":
+        writer.uint32(10).bytes(message.content.value);
+        break;
+      case "url":
+        writer.uint32(18).string(message.content.value);
+        break;
+    }
+    if (message.sizeBytes !== 0) {
+      writer.uint32(24).uint32(message.sizeBytes);
+    }
+    if (message.urlTtlSeconds !== 0) {
+      writer.uint32(32).uint32(message.urlTtlSeconds);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetSnapshotResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetSnapshotResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.content = { $case: "png", value: Buffer.from(reader.bytes()) };
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.content = { $case: "url", value: reader.string() };
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.sizeBytes = reader.uint32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.urlTtlSeconds = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetSnapshotResponse {
+    return {
+      content: isSet(object.png)
+        ? { $case: "png", value: Buffer.from(bytesFromBase64(object.png)) }
+        : isSet(object.url)
+        ? { $case: "url", value: globalThis.String(object.url) }
+        : undefined,
+      sizeBytes: isSet(object.sizeBytes)
+        ? globalThis.Number(object.sizeBytes)
+        : isSet(object.size_bytes)
+        ? globalThis.Number(object.size_bytes)
+        : 0,
+      urlTtlSeconds: isSet(object.urlTtlSeconds)
+        ? globalThis.Number(object.urlTtlSeconds)
+        : isSet(object.url_ttl_seconds)
+        ? globalThis.Number(object.url_ttl_seconds)
+        : 0,
+    };
+  },
+
+  toJSON(message: GetSnapshotResponse): unknown {
+    const obj: any = {};
+    if (message.content?.$case === "png") {
+      obj.png = base64FromBytes(message.content.value);
+    } else if (message.content?.$case === "url") {
+      obj.url = message.content.value;
+    }
+    if (message.sizeBytes !== 0) {
+      obj.sizeBytes = Math.round(message.sizeBytes);
+    }
+    if (message.urlTtlSeconds !== 0) {
+      obj.urlTtlSeconds = Math.round(message.urlTtlSeconds);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetSnapshotResponse>, I>>(base?: I): GetSnapshotResponse {
+    return GetSnapshotResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetSnapshotResponse>, I>>(object: I): GetSnapshotResponse {
+    const message = createBaseGetSnapshotResponse();
+    switch (object.content?.$case) {
+      case "png": {
+        if (object.content?.value !== undefined && object.content?.value !== null) {
+          message.content = { $case: "png", value: object.content.value };
+        }
+        break;
+      }
+      case "url": {
+        if (object.content?.value !== undefined && object.content?.value !== null) {
+          message.content = { $case: "url", value: object.content.value };
+        }
+        break;
+      }
+    }
+    message.sizeBytes = object.sizeBytes ?? 0;
+    message.urlTtlSeconds = object.urlTtlSeconds ?? 0;
+    return message;
+  },
+};
+
 /** TileDeltaService reads a room as tiles (tile-delta-go, port 9092). */
 export type TileDeltaServiceService = typeof TileDeltaServiceService;
 export const TileDeltaServiceService = {
@@ -1943,6 +2266,21 @@ export const TileDeltaServiceService = {
     responseSerialize: (value: HitStrokesResponse): Buffer => Buffer.from(HitStrokesResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): HitStrokesResponse => HitStrokesResponse.decode(value),
   },
+  /**
+   * GetSnapshot returns one snapshot PNG of a tile, named as GetTiles handed it out (coord and
+   * covers_seq): its bytes, or, when the caller accepts one and the object store can sign it, a
+   * short-lived URL to fetch them from. Callers never see the object-key layout. NOT_FOUND when the
+   * tile has no snapshot covering exactly covers_seq (never made, or collected after its successor).
+   */
+  getSnapshot: {
+    path: "/infidraw.tile.v1.TileDeltaService/GetSnapshot" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetSnapshotRequest): Buffer => Buffer.from(GetSnapshotRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetSnapshotRequest => GetSnapshotRequest.decode(value),
+    responseSerialize: (value: GetSnapshotResponse): Buffer => Buffer.from(GetSnapshotResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetSnapshotResponse => GetSnapshotResponse.decode(value),
+  },
 } as const;
 
 export interface TileDeltaServiceServer extends UntypedServiceImplementation {
@@ -1966,6 +2304,13 @@ export interface TileDeltaServiceServer extends UntypedServiceImplementation {
    * of the few tiles the disk touches (bounded per tile), never the room's history.
    */
   hitStrokes: handleUnaryCall<HitStrokesRequest, HitStrokesResponse>;
+  /**
+   * GetSnapshot returns one snapshot PNG of a tile, named as GetTiles handed it out (coord and
+   * covers_seq): its bytes, or, when the caller accepts one and the object store can sign it, a
+   * short-lived URL to fetch them from. Callers never see the object-key layout. NOT_FOUND when the
+   * tile has no snapshot covering exactly covers_seq (never made, or collected after its successor).
+   */
+  getSnapshot: handleUnaryCall<GetSnapshotRequest, GetSnapshotResponse>;
 }
 
 export interface TileDeltaServiceClient extends Client {
@@ -2058,6 +2403,27 @@ export interface TileDeltaServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: HitStrokesResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * GetSnapshot returns one snapshot PNG of a tile, named as GetTiles handed it out (coord and
+   * covers_seq): its bytes, or, when the caller accepts one and the object store can sign it, a
+   * short-lived URL to fetch them from. Callers never see the object-key layout. NOT_FOUND when the
+   * tile has no snapshot covering exactly covers_seq (never made, or collected after its successor).
+   */
+  getSnapshot(
+    request: GetSnapshotRequest,
+    callback: (error: ServiceError | null, response: GetSnapshotResponse) => void,
+  ): ClientUnaryCall;
+  getSnapshot(
+    request: GetSnapshotRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetSnapshotResponse) => void,
+  ): ClientUnaryCall;
+  getSnapshot(
+    request: GetSnapshotRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetSnapshotResponse) => void,
   ): ClientUnaryCall;
 }
 
