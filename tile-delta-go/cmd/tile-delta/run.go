@@ -66,9 +66,10 @@ func run(ctx context.Context, args []string, environ []string) error {
 	ready := service.NewReadiness(log, map[string]service.Check{"postgres": reader.Ping}, tilev1.TileDeltaService_ServiceDesc.ServiceName)
 	gs := service.NewGRPCServer(service.NewGRPCMetrics(reg), ready, mtls)
 	tilev1.RegisterTileDeltaServiceServer(gs, &grpcapi.Server{Tiles: reader, Renderer: router, Objects: store, Snapshots: snaps, Log: log,
-		Bound:    tiles.Bound{Strokes: cfg.MaxDeltaStrokes, Bytes: cfg.MaxDeltaBytes},
-		Hits:     reader,
-		HitBound: tiles.HitBound{ScanPerTile: cfg.HitScanPerTile, Strokes: tiles.MaxHitStrokes},
+		Bound:        tiles.Bound{Strokes: cfg.MaxDeltaStrokes, Bytes: cfg.MaxDeltaBytes},
+		Hits:         reader,
+		HitBound:     tiles.HitBound{ScanPerTile: cfg.HitScanPerTile, Strokes: tiles.MaxHitStrokes},
+		SnapshotRows: reader, SnapshotURLTTL: cfg.SnapshotURLTTL,
 		Exporter: &export.Exporter{Tiles: reader, Renderer: router, Objects: store, Workers: 4,
 			Pixels: export.NewPixelBudget(int64(cfg.ExportPixelBudget))}})
 

@@ -2,6 +2,7 @@
 package config
 
 import (
+	"fmt"
 	"time"
 
 	"github.com/infidraw/infidraw/shared-go/service"
@@ -34,6 +35,9 @@ type Config struct {
 	// SnapshotRetain is how long a superseded snapshot outlives its successor before it is deleted
 	// (TILE_DELTA_SNAPSHOT_RETAIN).
 	SnapshotRetain time.Duration
+	// SnapshotURLTTL is how long a presigned snapshot URL that GetSnapshot hands out stays valid
+	// (TILE_DELTA_SNAPSHOT_URL_TTL); 0 never presigns: GetSnapshot always answers the bytes.
+	SnapshotURLTTL time.Duration
 	// GetTiles answers a tile with more than MaxDeltaStrokes strokes or MaxDeltaBytes bytes since its
 	// newest usable snapshot as pending (TILE_DELTA_MAX_DELTA_STROKES, TILE_DELTA_MAX_DELTA_BYTES).
 	MaxDeltaStrokes, MaxDeltaBytes int
@@ -70,6 +74,7 @@ func Load(environ []string) (Config, error) {
 	c.SnapshotWorkers = e.Int("TILE_DELTA_SNAPSHOT_WORKERS", 2, 1, 256)
 	c.SnapshotQueue = e.Int("TILE_DELTA_SNAPSHOT_QUEUE", 4096, 1, 1_000_000)
 	c.SnapshotRetain = e.Duration("TILE_DELTA_SNAPSHOT_RETAIN", 10*time.Minute, time.Second, 30*24*time.Hour)
+	c.SnapshotURLTTL = snapshotURLTTL(e)
 	c.MaxDeltaStrokes = e.Int("TILE_DELTA_MAX_DELTA_STROKES", 256, 1, 100_000)
 	c.MaxDeltaBytes = e.Int("TILE_DELTA_MAX_DELTA_BYTES", 64<<10, 1024, 64<<20)
 	c.HitScanPerTile = e.Int("TILE_DELTA_HIT_SCAN_PER_TILE", 2048, 1, 100_000)
@@ -79,4 +84,17 @@ func Load(environ []string) (Config, error) {
 		e.Fail(err)
 	}
 	return c, e.Err()
+}
+
+// Presigned URLs must outlive a browser's fetch and stay within what S3 signs (7 days); a day bounds how
+// long a member who lost access can still use a URL they saw.
+const minURLTTL, maxURLTTL = 10 * time.Second, 24 * time.Hour
+
+func snapshotURLTTL(e *service.Env) time.Duration {
+	ttl := e.Duration("TILE_DELTA_SNAPSHOT_URL_TTL", 0, 0, maxURLTTL)
+	if ttl != 0 && ttl < minURLTTL {
+		e.Fail(fmt.Errorf("TILE_DELTA_SNAPSHOT_URL_TTL=%s: want 0 (never presign) or %s..%s", ttl, minURLTTL, maxURLTTL))
+		return 0
+	}
+	return ttl
 }

@@ -1,6 +1,10 @@
 package config
 
-import "testing"
+import (
+	"strings"
+	"testing"
+	"time"
+)
 
 // Both ports are internal: gRPC authenticates nobody without internal TLS and HTTP serves metrics, so by
 // default they listen on loopback only.
@@ -14,5 +18,39 @@ func TestDefaultListenAddressesAreLoopback(t *testing.T) {
 	}
 	if c.InternalTLS.Enabled() {
 		t.Error("internal TLS enabled without files")
+	}
+}
+
+// TILE_DELTA_SNAPSHOT_URL_TTL is 0 (never presign) or within 10s..24h; a bad value stops the start and the
+// error names the variable.
+func TestSnapshotURLTTL(t *testing.T) {
+	tests := []struct {
+		value string
+		want  time.Duration
+		ok    bool
+	}{
+		{"", 0, true},
+		{"0", 0, true},
+		{"10s", 10 * time.Second, true},
+		{"15m", 15 * time.Minute, true},
+		{"24h", 24 * time.Hour, true},
+		{"9s", 0, false},
+		{"25h", 0, false},
+		{"-1m", 0, false},
+		{"soon", 0, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.value, func(t *testing.T) {
+			c, err := Load([]string{"TILE_DELTA_SNAPSHOT_URL_TTL=" + tt.value})
+			if !tt.ok {
+				if err == nil || !strings.Contains(err.Error(), "TILE_DELTA_SNAPSHOT_URL_TTL") {
+					t.Fatalf("err = %v, want one naming TILE_DELTA_SNAPSHOT_URL_TTL", err)
+				}
+				return
+			}
+			if err != nil || c.SnapshotURLTTL != tt.want {
+				t.Fatalf("SnapshotURLTTL = %s, err %v; want %s", c.SnapshotURLTTL, err, tt.want)
+			}
+		})
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"math"
 	"time"
 
 	"github.com/google/uuid"
@@ -19,6 +20,7 @@ import (
 	"github.com/infidraw/infidraw/shared-go/strokes"
 	"github.com/infidraw/infidraw/tile-delta-go/internal/export"
 	"github.com/infidraw/infidraw/tile-delta-go/internal/hittest"
+	"github.com/infidraw/infidraw/tile-delta-go/internal/objstore"
 	"github.com/infidraw/infidraw/tile-delta-go/internal/tiles"
 )
 
@@ -41,7 +43,13 @@ type Renderer interface {
 	RenderTile(ctx context.Context, t strokes.Tile, base []byte, ss []*strokev1.Stroke) (png []byte, renderer string, err error)
 }
 
-// Objects reads snapshot PNGs.
+// SnapshotFinder looks a snapshot up by the name GetTiles gave it (tiles.Reader).
+type SnapshotFinder interface {
+	// Snapshot returns tiles.ErrNoSnapshot when the tile has no snapshot covering exactly coversSeq.
+	Snapshot(ctx context.Context, room uuid.UUID, t strokes.Tile, coversSeq uint64) (tiles.Snapshot, error)
+}
+
+// Objects reads snapshot PNGs; a store that also implements objstore.Presigner can hand out URLs.
 type Objects interface {
 	Get(ctx context.Context, key string) ([]byte, error)
 }
@@ -68,6 +76,18 @@ type Server struct {
 	// tile, tiles.MaxHitStrokes strokes).
 	Hits     HitReader
 	HitBound tiles.HitBound
+	// SnapshotRows finds the snapshots GetSnapshot serves; with SnapshotURLTTL > 0 (TILE_DELTA_SNAPSHOT_URL_TTL)
+	// and a store that can presign, callers that accept a URL get one valid that long instead of the bytes.
+	SnapshotRows   SnapshotFinder
+	SnapshotURLTTL time.Duration
+}
+
+// parseCoord checks a request's tile: present, and a level of the pyramid.
+func parseCoord(c *tilev1.TileCoord) (strokes.Tile, error) {
+	if c == nil || c.GetLevel() > strokes.MaxLevel {
+		return strokes.Tile{}, status.Errorf(codes.InvalidArgument, "coord with a level in 0..%d is required", strokes.MaxLevel)
+	}
+	return strokes.Tile{Level: int(c.GetLevel()), X: c.GetX(), Y: c.GetY()}, nil
 }
 
 func parseRoom(id string) (uuid.UUID, error) {
@@ -149,11 +169,10 @@ func (s *Server) RenderTile(ctx context.Context, req *tilev1.RenderTileRequest) 
 	if err != nil {
 		return nil, err
 	}
-	c := req.GetCoord()
-	if c == nil || c.GetLevel() > strokes.MaxLevel {
-		return nil, status.Errorf(codes.InvalidArgument, "coord with a level in 0..%d is required", strokes.MaxLevel)
+	t, err := parseCoord(req.GetCoord())
+	if err != nil {
+		return nil, err
 	}
-	t := strokes.Tile{Level: int(c.GetLevel()), X: c.GetX(), Y: c.GetY()}
 	contents, head, err := s.Tiles.Strokes(ctx, room, []strokes.Tile{t}, nil)
 	if err != nil {
 		return nil, status.Errorf(codes.Unavailable, "read tile: %v", err)
@@ -250,4 +269,50 @@ func (s *Server) HitStrokes(ctx context.Context, req *tilev1.HitStrokesRequest) 
 	s.Log.Info("strokes hit", "room", room, "level", hit.Level, "tiles", hit.Tiles, "scanned", hit.Scanned, "hits", len(hit.Strokes),
 		"partial", hit.Partial, "ms", float64(time.Since(start).Microseconds())/1000)
 	return &tilev1.HitStrokesResponse{Strokes: hit.Strokes, HeadSeq: hit.Head, Partial: hit.Partial, Level: uint32(hit.Level)}, nil
+}
+
+// GetSnapshot implements TileDeltaService: one snapshot PNG by its tile and covers_seq, as bytes or, when
+// the caller accepts a URL and the store can presign, as a URL valid for SnapshotURLTTL.
+func (s *Server) GetSnapshot(ctx context.Context, req *tilev1.GetSnapshotRequest) (*tilev1.GetSnapshotResponse, error) {
+	room, err := parseRoom(req.GetRoomId())
+	if err != nil {
+		return nil, err
+	}
+	t, err := parseCoord(req.GetCoord())
+	if err != nil {
+		return nil, err
+	}
+	// covers_seq is a bigint in tile_snapshots.
+	if seq := req.GetCoversSeq(); seq == 0 || seq > math.MaxInt64 {
+		return nil, status.Errorf(codes.InvalidArgument, "covers_seq must be in 1..%d, got %d", int64(math.MaxInt64), seq)
+	}
+	snap, err := s.SnapshotRows.Snapshot(ctx, room, t, req.GetCoversSeq())
+	switch {
+	case errors.Is(err, tiles.ErrNoSnapshot):
+		return nil, status.Errorf(codes.NotFound, "tile %d/%d/%d has no snapshot covering seq %d", t.Level, t.X, t.Y, req.GetCoversSeq())
+	case ctx.Err() != nil:
+		return nil, status.FromContextError(ctx.Err()).Err()
+	case err != nil:
+		return nil, status.Errorf(codes.Unavailable, "find snapshot: %v", err)
+	}
+	// Collection deletes rows before objects, so a row found here names an object that exists (or is being
+	// collected right now: the URL then answers 404, as the bytes below would).
+	if p, ok := s.Objects.(objstore.Presigner); ok && req.GetAcceptUrl() && s.SnapshotURLTTL > 0 {
+		url, err := p.Presign(ctx, snap.Key, s.SnapshotURLTTL)
+		if err != nil {
+			return nil, status.Errorf(codes.Unavailable, "presign snapshot %s: %v", snap.Key, err)
+		}
+		return &tilev1.GetSnapshotResponse{Content: &tilev1.GetSnapshotResponse_Url{Url: url}, SizeBytes: snap.SizeBytes,
+			UrlTtlSeconds: uint32(s.SnapshotURLTTL / time.Second)}, nil
+	}
+	png, err := s.Objects.Get(ctx, snap.Key)
+	switch {
+	case errors.Is(err, objstore.ErrNotFound):
+		return nil, status.Errorf(codes.NotFound, "snapshot of tile %d/%d/%d covering seq %d was collected", t.Level, t.X, t.Y, req.GetCoversSeq())
+	case ctx.Err() != nil:
+		return nil, status.FromContextError(ctx.Err()).Err()
+	case err != nil:
+		return nil, status.Errorf(codes.Unavailable, "read snapshot %s: %v", snap.Key, err)
+	}
+	return &tilev1.GetSnapshotResponse{Content: &tilev1.GetSnapshotResponse_Png{Png: png}, SizeBytes: uint32(len(png))}, nil
 }

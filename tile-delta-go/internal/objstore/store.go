@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"time"
 )
 
 // Store holds objects by key. Keys are slash-separated paths without "..".
@@ -21,6 +22,13 @@ type Store interface {
 	DeletePrefix(ctx context.Context, prefix string) error
 	// Ping checks that the store is usable (readiness).
 	Ping(ctx context.Context) error
+}
+
+// Presigner is implemented by stores that can hand out a URL to read an object without credentials (S3);
+// the filesystem store cannot, so callers check for it with a type assertion and send the bytes instead.
+type Presigner interface {
+	// Presign returns a GET URL of the object valid for ttl. It does not check that the object exists.
+	Presign(ctx context.Context, key string, ttl time.Duration) (string, error)
 }
 
 // ErrNotFound is returned for missing objects.
