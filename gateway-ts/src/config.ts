@@ -53,8 +53,6 @@ export interface GatewayConfig {
   strokesBodyLimitBytes: number;
   /** How often deleted rooms whose purge is pending are retried. */
   purgeSweepSeconds: number;
-  /** Where tile-delta-go stores snapshot PNGs (the same OBJECT_STORE_URL it reads), read by the tile endpoints. */
-  objectStore: ObjectStoreConfig;
 }
 
 /** At most max events in a window of windowSeconds. */
@@ -68,37 +66,6 @@ export interface InternalTlsFiles {
   certFile: string;
   keyFile: string;
   caFile: string;
-}
-
-/** A filesystem directory (relative paths from the working directory, as tile-delta-go does) or an S3 bucket. */
-export type ObjectStoreConfig =
-  | { kind: 'file'; dir: string }
-  | { kind: 's3'; bucket: string; host: string; port: number; secure: boolean; region?: string; accessKey: string; secretKey: string };
-
-/** Parses OBJECT_STORE_URL: file:///abs/dir, file://rel/dir, or s3://bucket?endpoint=host:port&region=r&secure=true. */
-export function parseObjectStoreUrl(raw: string, accessKey = '', secretKey = ''): ObjectStoreConfig {
-  const u = new URL(raw);
-  if (u.protocol === 'file:') {
-    const dir = decodeURIComponent(u.host + u.pathname);
-    if (!dir) throw new Error('file:// needs a directory');
-    return { kind: 'file', dir: resolve(dir) };
-  }
-  if (u.protocol === 's3:') {
-    const endpoint = u.searchParams.get('endpoint') ?? '';
-    const m = /^([A-Za-z0-9.-]+|\[[0-9a-fA-F:]+\]):(\d{1,5})$/.exec(endpoint);
-    if (!u.host || !m) throw new Error('want s3://bucket?endpoint=host:port');
-    return {
-      kind: 's3',
-      bucket: u.host,
-      host: m[1].replace(/^\[|\]$/g, ''),
-      port: Number(m[2]),
-      secure: u.searchParams.get('secure') === 'true',
-      region: u.searchParams.get('region') || undefined,
-      accessKey,
-      secretKey,
-    };
-  }
-  throw new Error('scheme must be file or s3');
 }
 
 /** Thrown when the environment holds a bad value; main() prints it and exits non-zero. */
@@ -209,19 +176,6 @@ const schema = z.object({
   GATEWAY_BODY_LIMIT_BYTES: positiveInt(64 * 1024, 16 * 1024 * 1024),
   GATEWAY_STROKES_BODY_LIMIT_BYTES: positiveInt(4 * 1024 * 1024, 64 * 1024 * 1024),
   GATEWAY_PURGE_SWEEP_SECONDS: positiveInt(30, 3600),
-  OBJECT_STORE_URL: z
-    .string()
-    .default('file://.data/objects')
-    .refine((v) => {
-      try {
-        parseObjectStoreUrl(v);
-        return true;
-      } catch {
-        return false;
-      }
-    }, 'must be file://dir or s3://bucket?endpoint=host:port[&region=…&secure=true]'),
-  S3_ACCESS_KEY: z.string().default(''),
-  S3_SECRET_KEY: z.string().default(''),
   INTERNAL_TLS_CERT_FILE: z.string().optional(),
   INTERNAL_TLS_KEY_FILE: z.string().optional(),
   INTERNAL_TLS_CA_FILE: z.string().optional(),
@@ -291,7 +245,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
     bodyLimitBytes: e.GATEWAY_BODY_LIMIT_BYTES,
     strokesBodyLimitBytes: e.GATEWAY_STROKES_BODY_LIMIT_BYTES,
     purgeSweepSeconds: e.GATEWAY_PURGE_SWEEP_SECONDS,
-    objectStore: parseObjectStoreUrl(e.OBJECT_STORE_URL, e.S3_ACCESS_KEY, e.S3_SECRET_KEY),
   };
 }
 

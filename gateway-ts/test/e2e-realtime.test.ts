@@ -37,14 +37,12 @@ describe('end to end with realtime-go', { skip }, () => {
 
   before(async () => {
     objectDir = mkdtempSync(join(tmpdir(), 'gw-e2e-objects-'));
-    const objectStoreUrl = `file://${objectDir}`;
     // A snapshot after every stroke, so that a room gets one as soon as its tiles are read.
-    tiles = await startTileServices(objectStoreUrl, 1);
+    tiles = await startTileServices(`file://${objectDir}`, 1);
     stack = await startStack({
       LOG_LEVEL: 'info',
       TILE_DELTA_TARGET: tiles.tileDeltaTarget,
       SNAPSHOT_TARGET: tiles.snapshotTarget,
-      OBJECT_STORE_URL: objectStoreUrl,
     });
     base = stack.gateway.url;
     wsUrl = stack.realtime.wsUrl;
@@ -315,7 +313,7 @@ describe('end to end with realtime-go', { skip }, () => {
     while (!pngUrl) {
       const page = await owner.get(`/api/rooms/${roomId}/tiles?level=0&minX=0&minY=0&maxX=25600&maxY=25600&format=json`);
       assert.equal(page.status, 200, page.text);
-      pngUrl = page.json.tiles[0]?.snapshot?.key;
+      pngUrl = page.json.tiles[0]?.snapshot?.url;
       if (!pngUrl && Date.now() > deadline) assert.fail('no snapshot within 30 s');
     }
     assert.equal((await owner.get(pngUrl)).status, 200);

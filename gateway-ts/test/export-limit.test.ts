@@ -22,6 +22,7 @@ class HeldExports {
       renderTile: unimplemented,
       purgeRoom: unimplemented,
       hitStrokes: unimplemented,
+      getSnapshot: unimplemented,
       exportRegion: (_call: ServerUnaryCall<ExportRegionRequest, ExportRegionResponse>, cb: sendUnaryData<ExportRegionResponse>) => {
         if (!this.exhausted) return void this.held.push(cb);
         const metadata = new Metadata();

@@ -27,9 +27,8 @@ describe('GET /api/rooms/:id/export.png on the real stack', { skip }, () => {
 
   before(async () => {
     objectDir = mkdtempSync(join(tmpdir(), 'gw-export-'));
-    const objectStoreUrl = `file://${objectDir}`;
-    tiles = await startTileServices(objectStoreUrl, 64);
-    stack = await startStack({ TILE_DELTA_TARGET: tiles.tileDeltaTarget, SNAPSHOT_TARGET: tiles.snapshotTarget, OBJECT_STORE_URL: objectStoreUrl });
+    tiles = await startTileServices(`file://${objectDir}`, 64);
+    stack = await startStack({ TILE_DELTA_TARGET: tiles.tileDeltaTarget, SNAPSHOT_TARGET: tiles.snapshotTarget });
     base = stack.gateway.url;
     owner = await signup(base, 'export-owner');
     viewer = await signup(base, 'export-viewer');

@@ -28,8 +28,7 @@ describe('the gateway over internal mutual TLS', { skip }, () => {
 
   before(async () => {
     objectDir = mkdtempSync(join(tmpdir(), 'gw-tls-objects-'));
-    const objectStoreUrl = `file://${objectDir}`;
-    tiles = await startTileServices(objectStoreUrl, 3, {
+    tiles = await startTileServices(`file://${objectDir}`, 3, {
       snapshot: pki.env(pki.issue('snapshot'), 'tile-delta'),
       tileDelta: pki.env(pki.issue('tile-delta'), 'gateway'),
     });
@@ -37,7 +36,6 @@ describe('the gateway over internal mutual TLS', { skip }, () => {
       {
         TILE_DELTA_TARGET: tiles.tileDeltaTarget,
         SNAPSHOT_TARGET: tiles.snapshotTarget,
-        OBJECT_STORE_URL: objectStoreUrl,
         ...pki.env(pki.issue('gateway')),
       },
       pki.env(pki.issue('realtime'), 'gateway'),

@@ -57,13 +57,19 @@ describe('tile endpoints on the real stack', { skip }, () => {
   /** The first stroke of the lifecycle test: baked into that snapshot. */
   let baked: ReturnType<typeof realStrokes>[number];
 
+  /** How many GetSnapshot calls the gateway made that succeeded (its gRPC client metrics). */
+  const getSnapshotCalls = async () => {
+    const text = await (await fetch(`${base}/metrics`)).text();
+    const line = text.split('\n').find((l) => l.startsWith('gateway_grpc_client_duration_seconds_count{') && l.includes('method="GetSnapshot"') && l.includes('code="OK"'));
+    return line ? Number(line.slice(line.lastIndexOf(' ') + 1)) : 0;
+  };
+
   const tilesPath = (room: string, q = 'level=0&minX=0&minY=0&maxX=25600&maxY=25600') => `/api/rooms/${room}/tiles?${q}`;
 
   before(async () => {
     objectDir = mkdtempSync(join(tmpdir(), 'gw-objects-'));
-    const objectStoreUrl = `file://${objectDir}`;
-    tiles = await startTileServices(objectStoreUrl, 3);
-    stack = await startStack({ TILE_DELTA_TARGET: tiles.tileDeltaTarget, SNAPSHOT_TARGET: tiles.snapshotTarget, OBJECT_STORE_URL: objectStoreUrl });
+    tiles = await startTileServices(`file://${objectDir}`, 3);
+    stack = await startStack({ TILE_DELTA_TARGET: tiles.tileDeltaTarget, SNAPSHOT_TARGET: tiles.snapshotTarget });
     base = stack.gateway.url;
     owner = await signup(base, 'tiles-owner');
     editor = await signup(base, 'tiles-editor');
@@ -117,9 +123,11 @@ describe('tile endpoints on the real stack', { skip }, () => {
     assert.equal(snap.coversSeq, 5);
     assert.equal(tile.strokes.length, 0, 'every stroke is in the picture');
     pngUrl = `/api/rooms/${roomId}/tiles/0/0/0/5.png`;
-    assert.equal(snap.key, pngUrl, 'the object key became a URL');
+    assert.equal(snap.url, pngUrl, 'the snapshot has the URL of its PNG');
+    assert.equal(snap.key, '', 'browsers never see object keys');
     const asJson = (await viewer.get(tilesPath(roomId, 'level=0&minX=0&minY=0&maxX=100&maxY=100&format=json'))).json;
-    assert.equal(asJson.tiles[0].snapshot.key, pngUrl);
+    assert.equal(asJson.tiles[0].snapshot.url, pngUrl);
+    assert.equal(asJson.tiles[0].snapshot.key, undefined);
 
     const png = await viewer.get(pngUrl);
     assert.equal(png.status, 200, png.text);
@@ -129,10 +137,14 @@ describe('tile endpoints on the real stack', { skip }, () => {
     assert.equal(png.headers.get('cache-control'), 'private, max-age=31536000, immutable');
     const etag = png.headers.get('etag');
     assert.match(etag ?? '', /^"[^"]+"$/, 'a strong ETag');
+    const calls = await getSnapshotCalls();
+    assert.ok(calls >= 1, 'the PNG came from tile-delta-go GetSnapshot');
     const again = await viewer.get(pngUrl, { 'if-none-match': etag! });
     assert.equal(again.status, 304);
     assert.equal(again.body.length, 0);
     assert.equal(again.headers.get('etag'), etag);
+    assert.equal(again.headers.get('cache-control'), 'private, max-age=31536000, immutable');
+    assert.equal(await getSnapshotCalls(), calls, 'a revalidation does not ask tile-delta-go');
     assert.equal((await viewer.get(pngUrl, { 'if-none-match': '"something-else"' })).status, 200);
 
     // One more stroke: the snapshot stays, the stroke comes as delta on top of it.
@@ -166,7 +178,8 @@ describe('tile endpoints on the real stack', { skip }, () => {
     assert.equal(page.tiles.length, 1, 'the empty tile has no content');
     assert.deepEqual(page.tiles[0].coord, { level: 0, x: 0, y: 0 });
     // tile-delta-go answers coversSeq 0 with the newest snapshot and the strokes after it (as a viewport read).
-    assert.equal(page.tiles[0].snapshot?.key, snapshotUrlOf(snap.coversSeq), 'the object key became a URL');
+    assert.equal(page.tiles[0].snapshot?.url, snapshotUrlOf(snap.coversSeq), 'the snapshot has the URL of its PNG');
+    assert.equal(page.tiles[0].snapshot?.key, '', 'and no object key');
     assert.equal(page.tiles[0].snapshot?.coversSeq, snap.coversSeq);
     assert.deepEqual(ids(page.tiles[0]), ids(tile));
 
@@ -175,7 +188,8 @@ describe('tile endpoints on the real stack', { skip }, () => {
     assert.equal(json.status, 200, json.text);
     assert.match(json.headers.get('content-type') ?? '', /application\/json/);
     assert.equal(json.json.headSeq, head);
-    assert.equal(json.json.tiles[0].snapshot.key, snapshotUrlOf(snap.coversSeq));
+    assert.equal(json.json.tiles[0].snapshot.url, snapshotUrlOf(snap.coversSeq));
+    assert.equal(json.json.tiles[0].snapshot.key, undefined);
     assert.deepEqual((await viewer.post(knownPath(roomId, '?format=json'), { level: 0, tiles: [{ x: 0, y: 0, coversSeq: 0 }] })).json, json.json);
 
     // Holding the snapshot's seq: no snapshot, only the strokes drawn after it; holding the head: nothing.
@@ -337,9 +351,13 @@ describe('tile endpoints on the real stack', { skip }, () => {
     // `other` owns otherRoomId; asking for the same tile path there names a key under otherRoomId only.
     const own = await other.get(`/api/rooms/${otherRoomId}/tiles/0/0/0/5.png`);
     assert.equal(own.status, 404);
-    assert.equal(own.json.message, 'no such snapshot');
-    // Missing snapshot of an accessible room.
-    assert.equal((await owner.get(`/api/rooms/${roomId}/tiles/0/0/0/4.png`)).status, 404);
+    assert.match(own.json.message, /no snapshot covering seq 5/);
+    // Missing snapshot of an accessible room: tile-delta-go's NOT_FOUND, never cached.
+    const missing = await owner.get(`/api/rooms/${roomId}/tiles/0/0/0/4.png`);
+    assert.equal(missing.status, 404, missing.text);
+    assert.match(missing.json.message, /no snapshot covering seq 4/);
+    assert.equal(missing.headers.get('etag'), null);
+    assert.doesNotMatch(missing.headers.get('cache-control') ?? '', /immutable/);
     assert.equal((await owner.get(`/api/rooms/${roomId}/tiles/0/1/0/5.png`)).status, 404);
     // Path tricks never reach the store.
     for (const path of [

@@ -37,7 +37,7 @@ export class TilesController {
   @ApiOperation({
     summary: 'The tiles of a viewport at one level (any member)',
     description:
-      'Per tile: the newest usable snapshot (its `key` replaced by the URL of its PNG) and the visible strokes drawn after ' +
+      'Per tile: the newest usable snapshot (the URL of its PNG in `url`; `key` empty) and the visible strokes drawn after ' +
       'it (tile-delta-go GetTiles). Protobuf `infidraw.tile.v1.GetTilesResponse` by default; JSON with ' +
       '`Accept: application/json` or `?format=json`. At most 256 tiles per request. X-Head-Seq repeats head_seq.',
   })
@@ -56,8 +56,8 @@ export class TilesController {
       'tile-delta-go GetTiles with a known tile list (1..256 distinct tiles): per tile, what it gained after `coversSeq` ' +
       '(tile-delta-go reads every listed tile after the lowest `coversSeq` of the list; an erase or restore after it ' +
       'resets the tile). Nothing changes: it is a POST only to carry the list. Answer as GET tiles: protobuf ' +
-      '`infidraw.tile.v1.GetTilesResponse` by default, JSON with `Accept: application/json` or `?format=json`, snapshot ' +
-      'keys replaced by PNG URLs, X-Head-Seq.',
+      '`infidraw.tile.v1.GetTilesResponse` by default, JSON with `Accept: application/json` or `?format=json`, snapshots ' +
+      'with their PNG URLs, X-Head-Seq.',
   })
   @AnswersTiles()
   @ErrorResponses(400, 401, 403, 404, 406, 502, 503, 504)
@@ -77,8 +77,10 @@ export class TilesController {
   @ApiOperation({
     summary: 'A snapshot PNG of one tile (any member)',
     description:
-      'Immutable (`Cache-Control: private, max-age=31536000, immutable`) with a strong ETag; 304 when `If-None-Match` ' +
-      'names it; 404 when there is no such snapshot.',
+      'The PNG from tile-delta-go GetSnapshot, immutable (`Cache-Control: private, max-age=31536000, immutable`) with a ' +
+      'strong ETag; 304 when `If-None-Match` names it (snapshots never change). When tile-delta-go stores snapshots in ' +
+      'S3 and presigns (TILE_DELTA_SNAPSHOT_URL_TTL), a 302 to a presigned URL instead, cached `private` for a little ' +
+      'less than the URL lives. 404 when the tile has no snapshot covering `coversSeq`.',
   })
   @ApiParam({ name: 'level', schema: { type: 'integer', minimum: 0, maximum: 16 } })
   @ApiParam({ name: 'x', schema: { type: 'integer' } })
@@ -86,8 +88,9 @@ export class TilesController {
   @ApiParam({ name: 'coversSeq', schema: { type: 'integer', minimum: 1 } })
   @ApiProduces('image/png')
   @ApiResponse({ status: 200, content: { 'image/png': { schema: binary } } })
+  @ApiResponse({ status: 302, description: 'Found: the PNG is at the presigned URL in Location' })
   @ApiResponse({ status: 304, description: 'Not modified' })
-  @ErrorResponses(400, 401, 404, 502, 503)
+  @ErrorResponses(400, 401, 404, 502, 503, 504)
   snapshot(
     @Auth() auth: AuthContext,
     @Param('id', uuidPipe('id')) id: string,

@@ -96,7 +96,7 @@ export class KnownTilesDto {
   tiles!: KnownTileDto[];
 }
 
-/** GetTilesResponse in proto3 JSON; each snapshot's `key` is replaced by the URL of its PNG. */
+/** GetTilesResponse in proto3 JSON; each snapshot carries the URL of its PNG in `url` (never an object key). */
 export class TilesJsonDto {
   @ApiProperty({ description: 'Highest sequence number of the room when read; join the WebSocket with last_seq = headSeq' })
   headSeq!: number;
@@ -104,8 +104,8 @@ export class TilesJsonDto {
     type: 'array',
     items: { type: 'object' },
     description:
-      'infidraw.tile.v1.TileDelta in proto3 JSON: coord, snapshot {key: "/api/rooms/{id}/tiles/{level}/{x}/{y}/{coversSeq}.png", ' +
-      'coversSeq, sizeBytes} when there is one, strokes drawn after it, coversSeq',
+      'infidraw.tile.v1.TileDelta in proto3 JSON: coord, snapshot {url: "/api/rooms/{id}/tiles/{level}/{x}/{y}/{coversSeq}.png", ' +
+      'coversSeq, sizeBytes} when there is one (its `key` left empty), strokes drawn after it, coversSeq',
   })
   tiles!: unknown[];
 }
@@ -130,11 +130,6 @@ export class IntParamPipe implements PipeTransform<string, number> {
 export const levelParam = () => new IntParamPipe('level', 0, MAX_LEVEL);
 export const tileIndexParam = (name: string) => new IntParamPipe(name, -INT32 - 1, INT32);
 export const coversSeqParam = () => new IntParamPipe('coversSeq', 1, Number.MAX_SAFE_INTEGER);
-
-/** The object key tile-delta-go stores a snapshot under (tile-delta-go/README.md). */
-export function snapshotKey(roomId: string, level: number, x: number, y: number, coversSeq: number): string {
-  return `rooms/${roomId}/${level}/${x}_${y}/${coversSeq}.png`;
-}
 
 /** The URL a browser fetches a snapshot from. */
 export function snapshotUrl(roomId: string, level: number, x: number, y: number, coversSeq: number): string {

@@ -86,7 +86,8 @@ export function etagMatches(ifNoneMatch: string | undefined, etag: string): bool
 
 /**
  * Writes the Payloads handlers return: status, content type, caching and headers, Vary: Accept on negotiated
- * routes, and 304 without a body when the payload's ETag is one the caller has. Other results pass through.
+ * routes, and 304 without a body when the payload's ETag is one the caller has (its body is then never read). A
+ * body that turns out to be another Payload is written in its place. Other results pass through.
  */
 @Injectable()
 export class RepresentationInterceptor implements NestInterceptor {
@@ -100,17 +101,23 @@ export class RepresentationInterceptor implements NestInterceptor {
   private async write(context: ExecutionContext, payload: Payload, negotiated: boolean): Promise<Body> {
     const http = context.switchToHttp();
     const reply = http.getResponse<FastifyReply>();
+    if (payload.etag !== undefined && etagMatches(http.getRequest<FastifyRequest>().headers['if-none-match'], payload.etag)) {
+      this.writeHead(reply, payload, negotiated);
+      void reply.status(304);
+      return '';
+    }
+    const body = typeof payload.body === 'function' ? await payload.body() : payload.body;
+    // Headers are written once the body is known: a body function may answer with another Payload (a redirect).
+    if (body instanceof Payload) return this.write(context, body, negotiated);
+    this.writeHead(reply, payload, negotiated);
     if (payload.status !== undefined) void reply.status(payload.status);
+    return body;
+  }
+
+  private writeHead(reply: FastifyReply, payload: Payload, negotiated: boolean): void {
     void reply.header('content-type', payload.contentType).header('cache-control', payload.cacheControl);
     for (const [name, value] of Object.entries(payload.headers)) void reply.header(name, value);
     if (negotiated) void reply.header('vary', 'accept');
-    if (payload.etag !== undefined) {
-      void reply.header('etag', payload.etag);
-      if (etagMatches(http.getRequest<FastifyRequest>().headers['if-none-match'], payload.etag)) {
-        void reply.status(304);
-        return '';
-      }
-    }
-    return typeof payload.body === 'function' ? payload.body() : payload.body;
+    if (payload.etag !== undefined) void reply.header('etag', payload.etag);
   }
 }

@@ -3,18 +3,17 @@ import { ExportController } from '../controllers/export.controller';
 import { StrokesAtController } from '../controllers/strokes-at.controller';
 import { TilesController } from '../controllers/tiles.controller';
 import { ExportRepository } from '../repositories/export.repository';
-import { SnapshotObjectsRepository } from '../repositories/snapshot-objects.repository';
 import { ExportService } from '../services/export.service';
 import { TilesService } from '../services/tiles.service';
 import { RoomsModule } from './rooms.module';
 
 /**
- * A room as tiles through tile-delta-go, the snapshot PNGs from the object store, region exports, and the strokes
+ * A room as tiles through tile-delta-go, the snapshot PNGs (from tile-delta-go too), region exports, and the strokes
  * under a disk (the object eraser's hit test).
  */
 @Module({
   imports: [RoomsModule],
   controllers: [TilesController, ExportController, StrokesAtController],
-  providers: [TilesService, SnapshotObjectsRepository, ExportService, ExportRepository],
+  providers: [TilesService, ExportService, ExportRepository],
 })
 export class TilesModule {}

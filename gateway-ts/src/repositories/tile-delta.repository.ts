@@ -1,5 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import {
+  GetSnapshotRequest,
+  GetSnapshotResponse,
   GetTilesRequest,
   GetTilesResponse,
   HitStrokesRequest,
@@ -9,7 +11,7 @@ import {
 } from '../gen/infidraw/tile/v1/tile';
 import { GrpcClient, GrpcClientFactory } from './grpc-client';
 
-/** tile-delta-go's TileDeltaService (GetTiles, HitStrokes, PurgeRoom). */
+/** tile-delta-go's TileDeltaService (GetTiles, GetSnapshot, HitStrokes, PurgeRoom). */
 @Injectable()
 export class TileDeltaRepository {
   private readonly grpc: GrpcClient;
@@ -21,6 +23,11 @@ export class TileDeltaRepository {
 
   getTiles(request: GetTilesRequest): Promise<GetTilesResponse> {
     return this.grpc.call(Rpc.getTiles, request);
+  }
+
+  /** One snapshot PNG by its tile and coversSeq: the bytes, or a presigned URL when acceptUrl and tile-delta-go can sign one. */
+  getSnapshot(request: GetSnapshotRequest): Promise<GetSnapshotResponse> {
+    return this.grpc.call(Rpc.getSnapshot, request);
   }
 
   /** The visible strokes under a disk (world units x100), topmost first. */

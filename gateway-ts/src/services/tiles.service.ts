@@ -1,10 +1,9 @@
-import { BadRequestException, Injectable, NotFoundException } from '@nestjs/common';
+import { BadRequestException, Injectable } from '@nestjs/common';
 import { createHash } from 'node:crypto';
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
 import { StrokesAtQueryDto } from '../dtos/strokes-at.dto';
-import { KnownTilesDto, snapshotKey, snapshotUrl, TilesQueryDto } from '../dtos/tiles.dto';
+import { KnownTilesDto, snapshotUrl, TilesQueryDto } from '../dtos/tiles.dto';
 import { GetTilesRequest, GetTilesResponse, HitStrokesResponse } from '../gen/infidraw/tile/v1/tile';
-import { SnapshotObjectsRepository } from '../repositories/snapshot-objects.repository';
 import { TileDeltaRepository } from '../repositories/tile-delta.repository';
 import { encode, Payload, WireFormat } from '../utils/payload';
 import { AuthContext } from './auth.service';
@@ -12,13 +11,12 @@ import { RoomAccessService } from './room-access.service';
 
 export const IMMUTABLE = 'private, max-age=31536000, immutable';
 
-/** A room as tiles: tile-delta-go's GetTiles behind the room's access check, and the snapshot PNGs. */
+/** A room as tiles: tile-delta-go's GetTiles behind the room's access check, and the snapshot PNGs (GetSnapshot). */
 @Injectable()
 export class TilesService {
   constructor(
     private readonly access: RoomAccessService,
     private readonly tileDelta: TileDeltaRepository,
-    private readonly objects: SnapshotObjectsRepository,
     @InjectPinoLogger(TilesService.name) private readonly logger: PinoLogger,
   ) {}
 
@@ -73,7 +71,7 @@ export class TilesService {
     });
   }
 
-  /** GetTiles, snapshot keys rewritten to URLs, encoded as asked. */
+  /** GetTiles, each snapshot given the URL a browser fetches it from (and no object key), encoded as asked. */
   private async read(
     roomId: string,
     level: number,
@@ -88,11 +86,8 @@ export class TilesService {
       const c = t.coord;
       if (!t.snapshot || !c) continue;
       snapshots++;
-      const expected = snapshotKey(roomId, c.level, c.x, c.y, t.snapshot.coversSeq);
-      if (t.snapshot.key !== expected) {
-        this.logger.warn({ roomId, key: t.snapshot.key, expected }, 'snapshot key not in the expected layout');
-      }
-      t.snapshot.key = snapshotUrl(roomId, c.level, c.x, c.y, t.snapshot.coversSeq);
+      t.snapshot.url = snapshotUrl(roomId, c.level, c.x, c.y, t.snapshot.coversSeq);
+      t.snapshot.key = '';
     }
     const { contentType, body } = encode(format, { protobuf: () => GetTilesResponse.encode(response).finish(), plain: () => GetTilesResponse.toJSON(response) });
     const totalMs = Number(process.hrtime.bigint() - start) / 1e6;
@@ -103,19 +98,30 @@ export class TilesService {
     return new Payload({ contentType, headers: { 'x-head-seq': String(response.headSeq) }, body });
   }
 
-  /** One snapshot PNG of this room: immutable, with a strong ETag (the PNG is read only when the caller lacks it). */
+  /**
+   * One snapshot PNG of this room (tile-delta-go GetSnapshot): the bytes, immutable, or a redirect to a presigned
+   * URL, cached a little less long than the URL lives. Snapshots never change, so the ETag is their name: a caller
+   * that has the PNG gets 304 without tile-delta-go being asked.
+   */
   async snapshot(auth: AuthContext, roomId: string, level: number, x: number, y: number, coversSeq: number): Promise<Payload> {
     await this.access.require(auth, roomId, 'viewer');
-    // Built from the validated room id and integers only: never a path from the caller.
-    const key = snapshotKey(roomId, level, x, y, coversSeq);
-    const info = await this.objects.stat(key);
-    if (!info) throw new NotFoundException('no such snapshot');
-    const etag = `"${createHash('sha256').update(key).digest('base64url').slice(0, 22)}-${info.size}"`;
-    const read = async () => {
-      const png = await this.objects.read(key);
-      if (!png) throw new NotFoundException('no such snapshot');
-      return png;
+    const etag = `"${createHash('sha256').update(snapshotUrl(roomId, level, x, y, coversSeq)).digest('base64url').slice(0, 22)}"`;
+    const fetch = async (): Promise<Buffer | Payload> => {
+      const { content, urlTtlSeconds } = await this.tileDelta.getSnapshot({ roomId, coord: { level, x, y }, coversSeq, acceptUrl: true });
+      switch (content?.$case) {
+        case 'png':
+          return content.value;
+        case 'url':
+          return Payload.redirect(content.value, `private, max-age=${redirectMaxAge(urlTtlSeconds)}`);
+        default:
+          throw new Error('tile-delta GetSnapshot answered neither a PNG nor a URL');
+      }
     };
-    return new Payload({ contentType: 'image/png', cacheControl: IMMUTABLE, etag, body: read });
+    return new Payload({ contentType: 'image/png', cacheControl: IMMUTABLE, etag, body: fetch });
   }
+}
+
+/** How long a browser may reuse a redirect to a presigned URL: a tenth less than the URL lives, time to fetch it. */
+function redirectMaxAge(urlTtlSeconds: number): number {
+  return Math.max(0, urlTtlSeconds - Math.ceil(urlTtlSeconds / 10));
 }

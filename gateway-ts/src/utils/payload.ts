@@ -24,7 +24,8 @@ export type Body = Buffer | string;
  * An HTTP answer a service builds and the representation interceptor writes: its status (the route's when
  * absent), type, headers, caching and body. API answers are about live data, so they are not stored
  * (`no-store`) unless the payload says otherwise. With an ETag the answer is conditional: 304 without a body
- * when If-None-Match names it, and a body given as a function is then never read.
+ * when If-None-Match names it, and a body given as a function is then never read. A body function may find that
+ * the answer is another one (a redirect to where the bytes are): it then returns that Payload, written instead.
  */
 export class Payload {
   readonly status?: number;
@@ -32,7 +33,7 @@ export class Payload {
   readonly headers: Readonly<Record<string, string>>;
   readonly cacheControl: string;
   readonly etag?: string;
-  readonly body: Body | (() => Promise<Body>);
+  readonly body: Body | (() => Promise<Body | Payload>);
 
   constructor(init: {
     status?: number;
@@ -40,7 +41,7 @@ export class Payload {
     headers?: Record<string, string>;
     cacheControl?: string;
     etag?: string;
-    body: Body | (() => Promise<Body>);
+    body: Body | (() => Promise<Body | Payload>);
   }) {
     this.status = init.status;
     this.contentType = init.contentType;
@@ -48,6 +49,11 @@ export class Payload {
     this.cacheControl = init.cacheControl ?? 'no-store';
     this.etag = init.etag;
     this.body = init.body;
+  }
+
+  /** A 302 to `location`, cached by the browser as `cacheControl` says. */
+  static redirect(location: string, cacheControl: string): Payload {
+    return new Payload({ status: 302, contentType: 'text/plain; charset=utf-8', headers: { location }, cacheControl, body: '' });
   }
 }
 
