@@ -3,7 +3,8 @@
 // object eraser's server hit test (GET /api/rooms/:id/strokes/at).
 import { GetTilesResponse, HitStrokesResponse } from './gen/infidraw/tile/v1/tile';
 import { ApiError } from './api';
-import { decodeStroke, span, COORD_SCALE, type Decoded } from './geometry';
+import { decodeStroke, span, COORD_SCALE, MAX_COORD, type Decoded } from './geometry';
+import { MAX_HIT_RADIUS as LIMITS_MAX_HIT_RADIUS } from './gen/limits.ts';
 import { hex } from './ids.ts';
 import { tileKey } from './tile-grid.ts';
 
@@ -60,7 +61,7 @@ export async function fetchTiles(roomId: string, level: number, r: { x0: number;
       const c = t.coord;
       if (!c) continue;
       got.set(tileKey(c.level, c.x, c.y), {
-        level: c.level, x: c.x, y: c.y, coversSeq: t.coversSeq, snapshotUrl: t.snapshot?.key ?? null, bitmap: null,
+        level: c.level, x: c.x, y: c.y, coversSeq: t.coversSeq, snapshotUrl: t.snapshot?.url || null, bitmap: null,
         strokes: t.strokes.map((st) => ({ id: hex(st.id), d: decodeStroke(st) })), pending: t.pending,
       });
     }
@@ -82,9 +83,9 @@ export async function loadSnapshot(url: string): Promise<{ bitmap: ImageBitmap; 
 }
 
 /** The gateway's largest hit-test radius in world units (tile-delta-go HitStrokes). */
-export const MAX_HIT_RADIUS = 1_000_000;
-/** Coordinates the gateway accepts, in world units (docs/tiles.md: ±1e9 ×100). */
-const MAX_WORLD = 10_000_000;
+export const MAX_HIT_RADIUS = LIMITS_MAX_HIT_RADIUS / COORD_SCALE;
+/** Coordinates the gateway accepts, in world units. */
+const MAX_WORLD = MAX_COORD / COORD_SCALE;
 
 export interface StrokesAt {
   /** Visible pen and highlighter strokes whose ink the disk touches, topmost first (at most 64). */

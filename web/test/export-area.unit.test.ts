@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { exportFileName, exportSize, isClick, rectBetween, EXPORT_MAX_SIDE } from '../src/board/export-area.ts';
+import { exportFileName, exportSize, isClick, rectBetween } from '../src/board/export-area.ts';
+import { EXPORT_MAX_SIDE } from '../src/gen/limits.ts';
 
 test('an area exports at a multiple of its size on screen, the height following the rounded width', () => {
   const r = rectBetween(410, 210, 110, 310); // dragged up and left

@@ -97,7 +97,6 @@ export async function startStack(): Promise<Stack> {
     SNAPSHOT_TARGET: `127.0.0.1:${snapGrpc}`, GATEWAY_SIGNING_KEY_DIR: join(tmp, 'keys'), WEB_DIST_DIR: join(ROOT, 'web', 'dist'),
     GATEWAY_PUBLIC_ORIGIN: origin, GATEWAY_REALTIME_PUBLIC_URL: wsUrl, GATEWAY_AUTH_RATE_LIMIT: '100000',
     GATEWAY_AUTH_RATE_LIMIT_PER_ADDRESS: '100000', GATEWAY_GUEST_RATE_LIMIT_PER_ADDRESS: '100000', GATEWAY_GUEST_RATE_LIMIT_PER_LINK: '100000',
-    OBJECT_STORE_URL: `file://${join(tmp, 'objects')}`,
   });
   procs.push(gateway);
   const startRealtime = async (): Promise<Proc> => {

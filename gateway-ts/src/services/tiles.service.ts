@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
 import { StrokesAtQueryDto } from '../dtos/strokes-at.dto';
 import { KnownTilesDto, snapshotUrl, TilesQueryDto } from '../dtos/tiles.dto';
+import { COORD_SCALE } from '../gen/limits';
 import { GetTilesRequest, GetTilesResponse, HitStrokesResponse } from '../gen/infidraw/tile/v1/tile';
 import { TileDeltaRepository } from '../repositories/tile-delta.repository';
 import { encode, Payload, WireFormat } from '../utils/payload';
@@ -56,7 +57,7 @@ export class TilesService {
   async strokesAt(auth: AuthContext, roomId: string, q: StrokesAtQueryDto, format: WireFormat): Promise<Payload> {
     const start = process.hrtime.bigint();
     await this.access.require(auth, roomId, 'editor');
-    const request = { roomId, x: Math.round(q.x * 100), y: Math.round(q.y * 100), radius: Math.max(1, Math.round(q.r * 100)) };
+    const request = { roomId, x: Math.round(q.x * COORD_SCALE), y: Math.round(q.y * COORD_SCALE), radius: Math.max(1, Math.round(q.r * COORD_SCALE)) };
     const response = await this.tileDelta.hitStrokes(request);
     const { contentType, body } = encode(format, { protobuf: () => HitStrokesResponse.encode(response).finish(), plain: () => HitStrokesResponse.toJSON(response) });
     const totalMs = Number(process.hrtime.bigint() - start) / 1e6;

@@ -1,10 +1,8 @@
 // Area export: a world rectangle rendered by the server (GET /api/rooms/:id/export.png) at a multiple of its size on
 // screen. The sizes here are the server's own arithmetic, so that the board can say beforehand what is too big.
 import { COORD_SCALE } from '../geometry.ts';
+import { EXPORT_MAX_PIXELS, EXPORT_MAX_SIDE } from '../gen/limits.ts';
 
-/** GET /api/rooms/:id/export.png renders at most this many pixels a side and in all (tile-delta-go ExportRegion). */
-export const EXPORT_MAX_SIDE = 4096;
-export const EXPORT_MAX_PIXELS = 16 * 1024 * 1024;
 /** Output scales of an area export, relative to the area's size on screen (1× = as seen, in CSS pixels). */
 export const EXPORT_SCALES = [1, 2, 4];
 /** A drag shorter than this (CSS pixels) either way is a click, not an area. */

@@ -3,7 +3,8 @@
 // server would take it shown before asking.
 import { h, download, toast } from '../dom.ts';
 import type { Room } from '../api.ts';
-import { exportFileName, exportSize, isClick, rectBetween, EXPORT_MAX_PIXELS, EXPORT_MAX_SIDE, EXPORT_SCALES, type WorldRect } from './export-area.ts';
+import { exportFileName, exportSize, isClick, rectBetween, EXPORT_SCALES, type WorldRect } from './export-area.ts';
+import { EXPORT_MAX_PIXELS, EXPORT_MAX_SIDE } from '../gen/limits.ts';
 import type { StageData } from './stage-data.ts';
 import type { View } from './view.ts';
 
