@@ -48,9 +48,10 @@ start() {
   pids+=("$!"); names+=("$name")
   echo "[up] $name started (pid $!, log $logs/$name.log)" >&2
 }
-export GATEWAY_SIGNING_KEY_DIR="$DATA_DIR/keys" OBJECT_STORE_URL="file://$DATA_DIR/objects" WEB_DIST_DIR="$INFIDRAW_ROOT/web/dist"
+export GATEWAY_SIGNING_KEY_DIR="$DATA_DIR/keys" WEB_DIST_DIR="$INFIDRAW_ROOT/web/dist"
 start snapshot-rs target/release/snapshot-server
-start tile-delta-go bin/tile-delta-go
+# Only tile-delta-go reads the snapshot store; the gateway gets snapshots from it (GetSnapshot).
+start tile-delta-go env OBJECT_STORE_URL="file://$DATA_DIR/objects" bin/tile-delta-go
 start realtime-go bin/realtime-go
 start gateway-ts node --enable-source-maps gateway-ts/dist/main.js
 # check_services: fails, naming the service with its exit status and last log lines, when one has exited.

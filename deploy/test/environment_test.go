@@ -79,6 +79,12 @@ func checkEnvironment(t *testing.T, s set, want expect) {
 				t.Errorf("%s: REDIS_URL %q is not a redis URL: %v", d.Name, resolve(ctr, v), err)
 			}
 		}
+		// Only tile-delta reads the object store; the gateway gets snapshots through it.
+		for _, name := range []string{"OBJECT_STORE_URL", "S3_ACCESS_KEY", "S3_SECRET_KEY"} {
+			if _, ok := envVar(ctr, name); ok && comp.name != "tile-delta" {
+				t.Errorf("%s: env %s outside tile-delta", d.Name, name)
+			}
+		}
 		if v, ok := envValue(ctr, "OBJECT_STORE_URL"); ok {
 			u, err := url.Parse(v)
 			if err != nil || u.Scheme != "s3" || u.Host == "" {
