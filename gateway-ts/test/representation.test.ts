@@ -84,6 +84,12 @@ class ExampleController {
     return new Payload({ contentType: 'image/png', cacheControl: 'private, max-age=60', etag: '"v1"', body: read });
   }
 
+  @Get('moved')
+  moved() {
+    const read = async () => (this.reads++, Payload.redirect('http://store.example/picture.png?signed', 'private, max-age=54'));
+    return new Payload({ contentType: 'image/png', cacheControl: 'private, max-age=31536000, immutable', etag: '"m1"', body: read });
+  }
+
   @Get('plain')
   plain() {
     return { not: 'a payload' };
@@ -151,6 +157,20 @@ describe(RepresentationInterceptor.name, () => {
     assert.equal(controller.reads, 1, 'no 304 read the body');
     assert.equal((await get('/picture', { 'if-none-match': '"v0"' })).status, 200);
     assert.equal(controller.reads, 2);
+  });
+
+  it('writes the Payload a body answers with in place of its own: a redirect without the ETag or caching of the bytes', async () => {
+    const controller = app.get(ExampleController);
+    const reads = controller.reads;
+    const res = await fetch(`${base}/moved`, { redirect: 'manual' });
+    assert.equal(res.status, 302);
+    assert.equal(res.headers.get('location'), 'http://store.example/picture.png?signed');
+    assert.equal(res.headers.get('cache-control'), 'private, max-age=54');
+    assert.equal(res.headers.get('etag'), null);
+    assert.equal(controller.reads, reads + 1);
+    const again = await fetch(`${base}/moved`, { redirect: 'manual', headers: { 'if-none-match': '"m1"' } });
+    assert.equal(again.status, 304, 'the ETag of the named bytes still answers a revalidation');
+    assert.equal(controller.reads, reads + 1, 'without reading the body');
   });
 
   it('passes other results through untouched', async () => {
