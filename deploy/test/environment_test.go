@@ -135,3 +135,23 @@ func checkGRPCTarget(t *testing.T, s set, what, target string) {
 		t.Errorf("%s: Service %s has no grpc port %s", what, svc.Name, m[3])
 	}
 }
+
+// tileDelta.snapshotUrlTTL reaches tile-delta as TILE_DELTA_SNAPSHOT_URL_TTL; unset, tile-delta never presigns.
+func TestSnapshotURLTTLValue(t *testing.T) {
+	tileDelta := component{name: "tile-delta"}
+	for _, tc := range []struct {
+		set, want string
+	}{{"", ""}, {"tileDelta.snapshotUrlTTL=15m", "15m"}} {
+		t.Run(tc.set, func(t *testing.T) {
+			args := []string{}
+			if tc.set != "" {
+				args = append(args, "--set", tc.set)
+			}
+			s := renderCase{name: tc.set, render: func() ([]byte, error) { return HelmTemplate(args...) }}.objects(t)
+			got, _ := envValue(deployment(t, s, tileDelta).Spec.Template.Spec.Containers[0], "TILE_DELTA_SNAPSHOT_URL_TTL")
+			if got != tc.want {
+				t.Fatalf("TILE_DELTA_SNAPSHOT_URL_TTL = %q, want %q", got, tc.want)
+			}
+		})
+	}
+}

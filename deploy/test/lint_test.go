@@ -40,6 +40,7 @@ func TestSchemaRejectsBadValues(t *testing.T) {
 		"gateway.trustedProxies={ingress-nginx}",
 		"gateway.extraAllowedOrigins={https://draw.example.com/app}",
 		"gateway.guestRetentionDays=0",
+		"tileDelta.snapshotUrlTTL=soon",
 		// Keys are named as the gateway's CLI names them, so that the newest UTC stamp signs.
 		"gateway.signingKeys.keys.signing-key\\.pem=-----BEGIN PRIVATE KEY-----",
 		"internalTLS.source=vault",
