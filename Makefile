@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-.PHONY: help up test fuzz build gen gen-check down clean images bench
+.PHONY: help up test fuzz build gen gen-check down clean images bench chaos
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -30,6 +30,9 @@ clean: down ## remove builds and all local data (.data/)
 
 bench: ## run the benchmarks (about 11 minutes, 4 more the first time to build Centrifugo); results in bench/results/
 	@bash scripts/bench.sh --out bench/results
+
+chaos: ## faults under load on a stack of its own (replicas killed and drained, Redis paused and emptied, PostgreSQL restarted, snapshot-rs, tile-delta-go and the gateway killed); results in bench/results/chaos.json
+	@bash scripts/chaos.sh
 
 images: ## build the container images (needs a Docker engine)
 	@bash deploy/images.sh

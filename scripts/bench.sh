@@ -45,7 +45,7 @@ trap '[ ${#started[@]} -eq 0 ] || bash scripts/backing.sh stop "${started[@]}"' 
 bash scripts/backing.sh start pg redis
 bash scripts/backing.sh migrate "$BENCH_DATABASE_URL"
 # Every run starts from an empty bench database: comparable numbers, and no growth across runs.
-psql -q "$BENCH_DATABASE_URL" -c "truncate tile_events, stroke_events, strokes, erase_actions, tile_snapshots, room_heads; drop schema if exists bench_legacy cascade"
+psql -q "$BENCH_DATABASE_URL" -c "truncate tile_events, stroke_events, strokes, erase_actions, tile_snapshots, tile_follow, room_heads; drop schema if exists bench_legacy cascade"
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 cpus=""; [ "$(nproc)" -ge 2 ] && cpus="1"
 export REALTIME_BIN="$INFIDRAW_ROOT/bin/realtime-go" SEED_BIN="$INFIDRAW_ROOT/bin/seed"

@@ -123,12 +123,13 @@ try {
   if (roomId) {
     if (!/^[0-9a-f-]{36}$/.test(roomId)) throw new Error(`bad --room ${roomId}`);
     strokes = Number(psql(`select count(*) from strokes where room_id = '${roomId}'`));
-    psql(`delete from tile_snapshots where room_id = '${roomId}';
+    // Without its snapshots and its follow position, tile-delta-go follows the room again from the start.
+    psql(`delete from tile_snapshots where room_id = '${roomId}'; delete from tile_follow where room_id = '${roomId}';
       insert into rooms (id, name, owner_id) values ('${roomId}', 'Pan benchmark', '${me.user.id}') on conflict (id) do update set owner_id = excluded.owner_id, deleted_at = null;
       insert into room_members (room_id, user_id, role) values ('${roomId}', '${me.user.id}', 'owner') on conflict do nothing;`);
     log(`adopted room ${roomId} (${strokes} strokes)`);
     // Afterwards (also after a failure) the room goes back to what it was: strokes without a gateway room or snapshots.
-    cleanup = () => psql(`delete from tile_snapshots where room_id = '${roomId}'; delete from rooms where id = '${roomId}'; delete from users where id = '${me.user.id}';`);
+    cleanup = () => psql(`delete from tile_snapshots where room_id = '${roomId}'; delete from tile_follow where room_id = '${roomId}'; delete from rooms where id = '${roomId}'; delete from users where id = '${me.user.id}';`);
   } else {
     strokes = Number(args.seed ?? 20_000);
     roomId = await page.evaluate(async (csrf) => {

@@ -307,7 +307,7 @@ describe('end to end with realtime-go', { skip }, () => {
     const roomId = await room();
     const s = penStroke();
     await owner.post(`/api/rooms/${roomId}/strokes`, { strokes: [{ id: s.uuid, tool: 'pen', rgba: 1, width: 300, points: s.points }] });
-    // Reading the tile queues its snapshot; poll until it is there and its PNG is served.
+    // The commit makes tile-delta-go render the tile's snapshot; poll until it is there and its PNG is served.
     let pngUrl: string | undefined;
     const deadline = Date.now() + 30_000;
     while (!pngUrl) {

@@ -317,6 +317,17 @@ func (c *Client) Request(ctx context.Context, m *realtimev1.ClientMessage) (Repl
 			return Reply{}, ErrClosed
 		}
 		return r, nil
+	case <-c.done:
+		// The read loop ended: it closed the requests pending then, but not one registered after it (a
+		// write to a connection the peer has closed can still succeed), which would otherwise wait for ctx.
+		select {
+		case r, ok := <-ch:
+			if ok {
+				return r, nil
+			}
+		default:
+		}
+		return Reply{}, ErrClosed
 	case <-ctx.Done():
 		return Reply{}, ctx.Err()
 	}

@@ -541,7 +541,7 @@ func openRuns(ctx context.Context, quick bool, out, bin, dbURL, redisURL, cpus s
 	}
 	fmt.Fprintf(summary, "## Opening a board: a 1920×1080 screen from tiles vs the earlier design's full replay\n\n"+
 		"Rooms seeded with real drawings over a %d-unit square (the small room at the same density); level 0 = 100 %%, level %d = the whole square on screen. "+
-		"\"first\" is the first read (no snapshot yet), \"settled\" the median of %d reads after the snapshot policy ran (threshold %d strokes). "+
+		"\"first\" is the first read, right after tile-delta-go started on the bulk-seeded rooms (its follower is still working through their whole log, rendering snapshots; the tiles a read finds pending go first), \"settled\" the median of %d reads once every tile at the threshold (%d strokes) has its snapshot. "+
 		"Times are round trips on loopback. Bound: ≤ %d tiles per screen. The level-0 rows are %d screens (a 3 × 3 block around the origin, inside the small room's square), one read each, summed: "+
 		"one screen holds a few dozen drawings, so a single one compares chance rather than rooms.\n\n", openboard.Spread, res.FarLevel, openboard.SettledReads, 64, res.MaxTiles, openboard.NearScreens)
 	fmt.Fprintf(summary, "| room | seed s | read | tiles | snapshots | pending | strokes | bytes | ms |\n|---|---|---|---|---|---|---|---|---|\n")

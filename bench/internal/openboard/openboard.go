@@ -9,7 +9,6 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -109,31 +108,6 @@ func screens(level int) []*tilev1.Viewport {
 	return out
 }
 
-func start(bin, cpus, health string, env ...string) (*stack.Process, error) {
-	args := []string{bin}
-	if cpus != "" {
-		args = append([]string{"taskset", "-c", cpus}, args...)
-	}
-	p := &stack.Process{Cmd: exec.Command(args[0], args[1:]...)}
-	p.Cmd.Env = append(os.Environ(), env...)
-	p.Cmd.Stdout, p.Cmd.Stderr = os.Stderr, os.Stderr
-	if err := p.Cmd.Start(); err != nil {
-		return nil, err
-	}
-	deadline := time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) {
-		if resp, err := http.Get("http://" + health + "/healthz"); err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return p, nil
-			}
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	p.Stop()
-	return nil, fmt.Errorf("%s never became healthy", filepath.Base(bin))
-}
-
 func (c Config) seed(ctx context.Context, room uuid.UUID, n, spread int) (time.Duration, error) {
 	bin := c.Seed
 	if bin == "" {
@@ -174,7 +148,7 @@ func Run(ctx context.Context, c Config) (Result, error) {
 	}
 	defer os.RemoveAll(objects)
 	snapHTTP, snapGRPC := stack.FreeAddr(), stack.FreeAddr()
-	snap, err := start(c.SnapshotBin, c.CPUs, snapHTTP, "SNAPSHOT_HTTP_LISTEN="+snapHTTP, "SNAPSHOT_GRPC_LISTEN="+snapGRPC, "LOG_LEVEL=warn")
+	snap, err := stack.Start([]string{c.SnapshotBin}, c.CPUs, snapHTTP, "SNAPSHOT_HTTP_LISTEN="+snapHTTP, "SNAPSHOT_GRPC_LISTEN="+snapGRPC, "LOG_LEVEL=warn")
 	if err != nil {
 		return res, err
 	}
@@ -185,7 +159,7 @@ func Run(ctx context.Context, c Config) (Result, error) {
 	}
 	defer rt.Stop()
 	tdHTTP, tdGRPC := stack.FreeAddr(), stack.FreeAddr()
-	td, err := start(c.TileDeltaBin, c.CPUs, tdHTTP, "DATABASE_URL="+c.DatabaseURL, "SNAPSHOT_TARGET="+snapGRPC, "TILE_DELTA_HTTP_LISTEN="+tdHTTP,
+	td, err := stack.Start([]string{c.TileDeltaBin}, c.CPUs, tdHTTP, "DATABASE_URL="+c.DatabaseURL, "SNAPSHOT_TARGET="+snapGRPC, "TILE_DELTA_HTTP_LISTEN="+tdHTTP,
 		"TILE_DELTA_GRPC_LISTEN="+tdGRPC, "LOG_LEVEL=warn", "OBJECT_STORE_URL=file://"+objects, "TILE_DELTA_SNAPSHOT_STROKES="+strconv.Itoa(threshold))
 	if err != nil {
 		return res, err

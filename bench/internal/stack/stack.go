@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -97,6 +98,37 @@ func StartRealtime(bin, databaseURL, redisURL string, keys *Keys, cpus string, e
 	return nil, fmt.Errorf("realtime-go on %s never became healthy", p.HTTP)
 }
 
+// Start runs any server of the stack (argv: the program and its arguments) with env added to ours and
+// waits until health/healthz answers. cpus, if set, pins it (taskset) to those cores.
+func Start(argv []string, cpus, health string, env ...string) (*Process, error) {
+	p, err := Launch(argv, cpus, env...)
+	if err != nil {
+		return nil, err
+	}
+	p.HTTP = health
+	if err := p.waitHealthy(); err != nil {
+		p.Stop()
+		return nil, fmt.Errorf("%s: %w", filepath.Base(argv[len(argv)-1]), err)
+	}
+	return p, nil
+}
+
+// Launch runs a server like Start but returns at once: for a server whose health depends on another
+// that needs it first (WaitOK then tells when it serves).
+func Launch(argv []string, cpus string, env ...string) (*Process, error) {
+	args := argv
+	if cpus != "" {
+		args = append([]string{"taskset", "-c", cpus}, args...)
+	}
+	p := &Process{Cmd: exec.Command(args[0], args[1:]...)}
+	p.Cmd.Env = append(os.Environ(), env...)
+	p.Cmd.Stdout, p.Cmd.Stderr = os.Stderr, os.Stderr
+	if err := p.Cmd.Start(); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
 // StartBaseline runs one process of the earlier design's Node relay (bench/baseline-relay/server.js)
 // and waits until it is healthy; prefix namespaces its Redis keys per run.
 func StartBaseline(node, script, redisURL, prefix, cpus string) (*Process, error) {
@@ -118,10 +150,13 @@ func StartBaseline(node, script, redisURL, prefix, cpus string) (*Process, error
 	return p, nil
 }
 
-func (p *Process) waitHealthy() error {
+func (p *Process) waitHealthy() error { return WaitOK("http://" + p.HTTP + "/healthz") }
+
+// WaitOK waits up to 30 s for url to answer 200.
+func WaitOK(url string) error {
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
-		if resp, err := http.Get("http://" + p.HTTP + "/healthz"); err == nil {
+		if resp, err := http.Get(url); err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
 				return nil
@@ -129,7 +164,7 @@ func (p *Process) waitHealthy() error {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	return fmt.Errorf("%s never became healthy", p.HTTP)
+	return fmt.Errorf("%s never answered 200", url)
 }
 
 // Stop ends the process gracefully.

@@ -13,6 +13,7 @@ import (
 	realtimev1 "github.com/infidraw/infidraw/gen/go/infidraw/realtime/v1"
 	strokev1 "github.com/infidraw/infidraw/gen/go/infidraw/stroke/v1"
 	tilev1 "github.com/infidraw/infidraw/gen/go/infidraw/tile/v1"
+	"github.com/infidraw/infidraw/shared-go/eventkind"
 	"github.com/infidraw/infidraw/shared-go/localtest"
 	"github.com/infidraw/infidraw/shared-go/strokes"
 	"github.com/infidraw/infidraw/tile-delta-go/internal/hittest"
@@ -187,7 +188,7 @@ func TestHitQueryUsesIndexes(t *testing.T) {
 	for name, scan := range map[string]int64{"default bound": tiles.DefaultHitScan + 1, "small bound": 4} {
 		t.Run(name, func(t *testing.T) {
 			var plan []byte
-			if err := db.QueryRow(ctx, "explain (format json) "+tiles.HitSQL, room, 0, []int32{0, 1, 0, 1}, []int32{0, 0, 1, 1}, scan).Scan(&plan); err != nil {
+			if err := db.QueryRow(ctx, "explain (format json) "+tiles.HitSQL, room, 0, []int32{0, 1, 0, 1}, []int32{0, 0, 1, 1}, scan, eventkind.StrokeAdded).Scan(&plan); err != nil {
 				t.Fatal(err)
 			}
 			var nodes []struct {

@@ -59,6 +59,7 @@ func TestPurgeRoomDeletesItsSnapshots(t *testing.T) {
 				}
 			}
 			if len(keys) == 2 {
+				waitFollowed(t, pool, room) // the snapshots of the other levels too
 				for _, k := range keys {
 					if _, err := store.Get(ctx, k); err != nil {
 						t.Fatalf("snapshot %s: %v", k, err)
@@ -74,8 +75,9 @@ func TestPurgeRoomDeletesItsSnapshots(t *testing.T) {
 	}
 	deleted, kept := uuid.New(), uuid.New()
 	deletedKeys, keptKeys := snapshotted(deleted), snapshotted(kept)
-	if n := rows(deleted); n != 2 {
-		t.Fatalf("deleted room has %d snapshot rows before the purge, want 2", n)
+	stored := rows(deleted)
+	if stored < 2 {
+		t.Fatalf("deleted room has %d snapshot rows before the purge, want at least 2", stored)
 	}
 
 	// The gateway's order: realtime-go purges the events, then tile-delta-go the snapshots.
@@ -86,8 +88,8 @@ func TestPurgeRoomDeletesItsSnapshots(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.GetSnapshotsDeleted() != 2 {
-		t.Fatalf("snapshots_deleted %d, want 2", got.GetSnapshotsDeleted())
+	if got.GetSnapshotsDeleted() != uint64(stored) {
+		t.Fatalf("snapshots_deleted %d, want %d", got.GetSnapshotsDeleted(), stored)
 	}
 	if n := rows(deleted); n != 0 {
 		t.Fatalf("%d snapshot rows left after the purge", n)
@@ -104,8 +106,8 @@ func TestPurgeRoomDeletesItsSnapshots(t *testing.T) {
 	}
 
 	// The other room keeps its rows, objects and tiles.
-	if n := rows(kept); n != 2 {
-		t.Fatalf("the other room has %d snapshot rows, want 2", n)
+	if n := rows(kept); n != stored { // the same strokes as the deleted room
+		t.Fatalf("the other room has %d snapshot rows, want %d", n, stored)
 	}
 	for _, k := range keptKeys {
 		if _, err := store.Get(ctx, k); err != nil {

@@ -4,8 +4,10 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"sync"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	tilev1 "github.com/infidraw/infidraw/gen/go/infidraw/tile/v1"
@@ -54,14 +56,21 @@ func run(ctx context.Context, args []string, environ []string) error {
 	if err != nil {
 		return err
 	}
-	snaps := snapshots.New(pool, store, router, snapshots.Policy{MinStrokes: cfg.SnapshotStrokes, MinBytes: cfg.SnapshotBytes,
-		Workers: cfg.SnapshotWorkers, Queue: cfg.SnapshotQueue, Timeout: time.Minute, Retain: cfg.SnapshotRetain}, reg, log)
+	snaps := snapshots.New(pool, store, router, snapshots.Policy{Workers: cfg.SnapshotWorkers, Queue: cfg.SnapshotQueue,
+		Timeout: time.Minute, Retain: cfg.SnapshotRetain}, reg, log)
+	// A tile gets a snapshot at the policy's threshold, and at the latest when reads would answer it
+	// pending (over the delta bound).
+	follower := snapshots.NewFollower(pool, snaps, snapshots.FollowOptions{Owner: replicaName(), Interval: cfg.FollowInterval,
+		Lease: cfg.FollowLease, Rooms: cfg.FollowRooms, Page: cfg.FollowPage,
+		MinStrokes: min(cfg.SnapshotStrokes, cfg.MaxDeltaStrokes+1), MinBytes: min(cfg.SnapshotBytes, cfg.MaxDeltaBytes+1)}, reg, log)
 	snapCtx, stopSnaps := context.WithCancel(context.Background())
-	snapsDone := make(chan struct{})
-	go func() { defer close(snapsDone); snaps.Run(snapCtx) }()
-	defer func() { stopSnaps(); <-snapsDone }()
+	var snapsDone sync.WaitGroup
+	snapsDone.Add(2)
+	go func() { defer snapsDone.Done(); snaps.Run(snapCtx) }()
+	go func() { defer snapsDone.Done(); follower.Run(snapCtx) }()
+	defer func() { stopSnaps(); snapsDone.Wait() }()
 	reader := tiles.NewReader(pool)
-	reader.Sink = snaps
+	reader.Sink = follower
 	// Readiness follows the database only: tiles are still read when snapshot-rs is down.
 	ready := service.NewReadiness(log, map[string]service.Check{"postgres": reader.Ping}, tilev1.TileDeltaService_ServiceDesc.ServiceName)
 	gs := service.NewGRPCServer(service.NewGRPCMetrics(reg), ready, mtls)
@@ -81,4 +90,11 @@ func run(ctx context.Context, args []string, environ []string) error {
 	err = servers.Serve(ctx, httpLn, grpcLn)
 	log.Info("stopped")
 	return err
+}
+
+// replicaName names this process in tile_follow: the host (the pod) and a random suffix, so that a
+// restarted process never renews its predecessor's leases.
+func replicaName() string {
+	host, _ := os.Hostname()
+	return host + "/" + uuid.NewString()[:8]
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"image"
 	"os"
 	"path/filepath"
@@ -19,7 +20,9 @@ import (
 	roomv1 "github.com/infidraw/infidraw/gen/go/infidraw/room/v1"
 	strokev1 "github.com/infidraw/infidraw/gen/go/infidraw/stroke/v1"
 	tilev1 "github.com/infidraw/infidraw/gen/go/infidraw/tile/v1"
+	"github.com/infidraw/infidraw/shared-go/eventkind"
 	"github.com/infidraw/infidraw/shared-go/localtest"
+	"github.com/infidraw/infidraw/shared-go/strokes"
 	"github.com/infidraw/infidraw/tile-delta-go/internal/snapshots"
 	"github.com/infidraw/infidraw/tile-delta-go/internal/tiles"
 )
@@ -52,9 +55,9 @@ func commitVisibility(t *testing.T, pool *pgxpool.Pool, room uuid.UUID, stroke [
 	t.Helper()
 	ctx := context.Background()
 	action := uuid.New()
-	kind, event := 3, proto.Message(&roomv1.StrokesRestored{ActionId: action[:], StrokeIds: [][]byte{stroke}})
+	kind, event := eventkind.StrokesRestored, proto.Message(&roomv1.StrokesRestored{ActionId: action[:], StrokeIds: [][]byte{stroke}})
 	if erased {
-		kind, event = 2, &roomv1.StrokesErased{ActionId: action[:], StrokeIds: [][]byte{stroke}}
+		kind, event = eventkind.StrokesErased, &roomv1.StrokesErased{ActionId: action[:], StrokeIds: [][]byte{stroke}}
 	}
 	err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
 		var seq int64
@@ -71,7 +74,7 @@ func commitVisibility(t *testing.T, pool *pgxpool.Pool, room uuid.UUID, stroke [
 			return err
 		}
 		_, err := tx.Exec(ctx, `insert into tile_events (room_id, level, tx, ty, seq, stroke_id, kind)
-			select room_id, level, tx, ty, $3, stroke_id, $4 from tile_events where room_id = $1 and stroke_id = $2 and kind = 1`, room, id, seq, kind)
+			select room_id, level, tx, ty, $3, stroke_id, $4 from tile_events where room_id = $1 and stroke_id = $2 and kind = $5`, room, id, seq, kind, eventkind.StrokeAdded)
 		return err
 	})
 	if err != nil {
@@ -80,6 +83,27 @@ func commitVisibility(t *testing.T, pool *pgxpool.Pool, room uuid.UUID, stroke [
 	var head int64
 	_ = pool.QueryRow(ctx, `select head_seq from room_heads where room_id = $1`, room).Scan(&head)
 	return uint64(head)
+}
+
+// waitFollowed waits until tile-delta-go has looked at every event of the room (tile_follow), so that
+// every snapshot its commits called for is made.
+func waitFollowed(t *testing.T, pool *pgxpool.Pool, room uuid.UUID) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		var behind bool
+		if err := pool.QueryRow(context.Background(), `select coalesce((select head_seq from room_heads where room_id = $1), 0) >
+			coalesce((select followed_seq from tile_follow where room_id = $1), 0)`, room).Scan(&behind); err != nil {
+			t.Fatal(err)
+		}
+		if !behind {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("room %s: tile-delta-go did not follow its events up to the head in 30 s", room)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
 
 func counter(t *testing.T, addr, series string) string {
@@ -147,16 +171,21 @@ func TestSnapshotLifecycle(t *testing.T) {
 	}
 	rows := []*strokev1.Stroke{line(10, 40, 246, 40, 8), line(10, 128, 246, 128, 8), line(10, 200, 246, 200, 8)}
 
-	ingest(rows...)
-	if d := read(); d.GetSnapshot() != nil || len(d.GetStrokes()) != 3 {
-		t.Fatalf("before the threshold: snapshot %v, %d strokes", d.GetSnapshot(), len(d.GetStrokes()))
+	// Commits drive snapshots, at every level the strokes touch: tile (0, 0) of each.
+	levels := fmt.Sprint(strokes.MaxLevel + 1)
+	ingest(rows[:2]...)
+	waitFollowed(t, pool, room)
+	if d := read(); d.GetSnapshot() != nil || len(d.GetStrokes()) != 2 {
+		t.Fatalf("below the threshold: snapshot %v, %d strokes", d.GetSnapshot(), len(d.GetStrokes()))
 	}
+	ingest(rows[2])
 	d := waitSnapshot(3)
 	if len(d.GetStrokes()) != 0 || d.GetSnapshot().GetKey() != "rooms/"+room.String()+"/0/0_0/3.png" || d.GetSnapshot().GetSizeBytes() == 0 {
 		t.Fatalf("first snapshot: %v with %d strokes", d.GetSnapshot(), len(d.GetStrokes()))
 	}
-	if got := counter(t, s.tileHTTP, `tile_delta_snapshots_total{kind="full"}`); got != "1" {
-		t.Fatalf("full snapshots %s, want 1", got)
+	waitFollowed(t, pool, room)
+	if got := counter(t, s.tileHTTP, `tile_delta_snapshots_total{kind="full"}`); got != levels {
+		t.Fatalf("full snapshots %s, want %s", got, levels)
 	}
 
 	// The delta shrinks to the strokes after the snapshot.
@@ -167,8 +196,9 @@ func TestSnapshotLifecycle(t *testing.T) {
 	// Two more reach the threshold again: only strokes were added, so the snapshot is incremental.
 	ingest(line(10, 160, 246, 160, 8), line(10, 230, 246, 230, 8))
 	d = waitSnapshot(6)
-	if got := counter(t, s.tileHTTP, `tile_delta_snapshots_total{kind="incremental"}`); got != "1" {
-		t.Fatalf("incremental snapshots %s, want 1", got)
+	waitFollowed(t, pool, room)
+	if got := counter(t, s.tileHTTP, `tile_delta_snapshots_total{kind="incremental"}`); got != levels {
+		t.Fatalf("incremental snapshots %s, want %s", got, levels)
 	}
 	img := pixels(d.GetSnapshot().GetKey())
 	for _, y := range []int{40, 90, 128, 160, 200, 230} {
@@ -195,8 +225,9 @@ func TestSnapshotLifecycle(t *testing.T) {
 	if len(d.GetStrokes()) != 0 {
 		t.Fatalf("after the full snapshot: %d strokes", len(d.GetStrokes()))
 	}
-	if got := counter(t, s.tileHTTP, `tile_delta_snapshots_total{kind="full"}`); got != "2" {
-		t.Fatalf("full snapshots %s, want 2 (the erase forces a full render)", got)
+	waitFollowed(t, pool, room)
+	if got := counter(t, s.tileHTTP, `tile_delta_snapshots_total{kind="full"}`); got != fmt.Sprint(2*(strokes.MaxLevel+1)) {
+		t.Fatalf("full snapshots %s, want %d (the erase forces a full render of every level)", got, 2*(strokes.MaxLevel+1))
 	}
 	img = pixels(d.GetSnapshot().GetKey())
 	if _, _, _, a := img.At(128, 128).RGBA(); a != 0 {
@@ -244,16 +275,21 @@ func TestSnapshotQueriesUseIndexes(t *testing.T) {
 	}
 	xs, ys := []int32{0, 1, 2, 3}, []int32{0, 1, 2, 3}
 	client := int64(5)
+	added := eventkind.StrokeAdded
 	tests := map[string]struct {
 		sql     string
 		args    []any
 		indexes []string
 	}{
-		"snapshots, viewport": {tiles.SnapshotsSQL, []any{room, 0, xs, ys, nil}, []string{"tile_snapshots_pkey", "tile_events_pkey"}},
-		"snapshots, known":    {tiles.SnapshotsSQL, []any{room, 0, xs, ys, &client}, []string{"tile_snapshots_pkey", "tile_events_pkey"}},
-		"strokes after":       {tiles.StrokesSQL, []any{room, 0, xs, ys, []int64{0, 3, 5, 100}, nil}, []string{"tile_events_pkey"}},
-		"strokes, bounded":    {tiles.StrokesSQL, []any{room, 0, xs, ys, []int64{0, 3, 5, 100}, int64(257)}, []string{"tile_events_pkey"}},
+		"snapshots, viewport": {tiles.SnapshotsSQL, []any{room, 0, xs, ys, nil, added}, []string{"tile_snapshots_pkey", "tile_events_pkey"}},
+		"snapshots, known":    {tiles.SnapshotsSQL, []any{room, 0, xs, ys, &client, added}, []string{"tile_snapshots_pkey", "tile_events_pkey"}},
+		"strokes after":       {tiles.StrokesSQL, []any{room, 0, xs, ys, []int64{0, 3, 5, 100}, nil, added}, []string{"tile_events_pkey"}},
+		"strokes, bounded":    {tiles.StrokesSQL, []any{room, 0, xs, ys, []int64{0, 3, 5, 100}, int64(257), added}, []string{"tile_events_pkey"}},
 		"collect superseded":  {snapshots.CollectSQL, []any{room, 0, 1, 2, "10 minutes"}, []string{"tile_snapshots_pkey"}},
+		"follower: tiles that need a snapshot": {snapshots.NeedsSQL, []any{room, 0, xs, ys, added, 64},
+			[]string{"tile_snapshots_pkey", "tile_events_pkey", "stroke_events_pkey"}},
+		"follower: a page of events":      {snapshots.PageSQL, []any{room, 10, 1000}, []string{"stroke_events_pkey"}},
+		"follower: erased strokes' tiles": {snapshots.AddedPayloadsSQL, []any{room, []uuid.UUID{uuid.New(), uuid.New()}}, []string{"strokes_pkey", "stroke_events_pkey"}},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {

@@ -32,6 +32,11 @@ type Config struct {
 	// (TILE_DELTA_SNAPSHOT_QUEUE).
 	SnapshotStrokes, SnapshotBytes int
 	SnapshotWorkers, SnapshotQueue int
+	// The follower looks for rooms with new events every FollowInterval (TILE_DELTA_FOLLOW_INTERVAL),
+	// holds a room for FollowLease at a time (TILE_DELTA_FOLLOW_LEASE), works through FollowRooms rooms
+	// at once (TILE_DELTA_FOLLOW_ROOMS), FollowPage events per step (TILE_DELTA_FOLLOW_PAGE).
+	FollowInterval, FollowLease time.Duration
+	FollowRooms, FollowPage     int
 	// SnapshotRetain is how long a superseded snapshot outlives its successor before it is deleted
 	// (TILE_DELTA_SNAPSHOT_RETAIN).
 	SnapshotRetain time.Duration
@@ -73,6 +78,10 @@ func Load(environ []string) (Config, error) {
 	c.SnapshotBytes = e.Int("TILE_DELTA_SNAPSHOT_BYTES", 256<<10, 1, 1<<30)
 	c.SnapshotWorkers = e.Int("TILE_DELTA_SNAPSHOT_WORKERS", 2, 1, 256)
 	c.SnapshotQueue = e.Int("TILE_DELTA_SNAPSHOT_QUEUE", 4096, 1, 1_000_000)
+	c.FollowInterval = e.Duration("TILE_DELTA_FOLLOW_INTERVAL", 250*time.Millisecond, 10*time.Millisecond, time.Minute)
+	c.FollowLease = e.Duration("TILE_DELTA_FOLLOW_LEASE", 30*time.Second, 3*time.Second, time.Hour)
+	c.FollowRooms = e.Int("TILE_DELTA_FOLLOW_ROOMS", 8, 1, 1024)
+	c.FollowPage = e.Int("TILE_DELTA_FOLLOW_PAGE", 1000, 1, 100_000)
 	c.SnapshotRetain = e.Duration("TILE_DELTA_SNAPSHOT_RETAIN", 10*time.Minute, time.Second, 30*24*time.Hour)
 	c.SnapshotURLTTL = snapshotURLTTL(e)
 	c.MaxDeltaStrokes = e.Int("TILE_DELTA_MAX_DELTA_STROKES", 256, 1, 100_000)

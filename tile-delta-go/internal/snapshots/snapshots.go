@@ -1,16 +1,20 @@
-// Package snapshots is tile-delta-go's snapshot policy: when a tile's delta (visible strokes added
-// after its newest snapshot) passes a threshold, or an erase or restore made its snapshot unusable, it
-// renders a new snapshot — incremental (previous PNG + new strokes) when only strokes were added since,
-// full otherwise — stores the PNG under an immutable versioned key and records it in tile_snapshots.
-// One render per tile at a time: in process by a pending set, across replicas by
-// pg_try_advisory_xact_lock on a hash of the tile.
+// Package snapshots is tile-delta-go's snapshot policy, driven by commits: a Follower reads each
+// room's log after the last event it looked at, finds the tiles those events touched, and has the
+// Snapshotter render the ones whose delta (visible strokes added after the newest snapshot) passed a
+// threshold, or whose snapshot an erase or restore made unusable — incremental (previous PNG + new
+// strokes) when only strokes were added since, full otherwise. A PNG is stored under an immutable
+// versioned key and recorded in tile_snapshots. Reads never render: a read that finds a tile pending
+// only moves it ahead in the queue of the replica following its room.
+//
+// One render per tile across replicas: one replica follows a room at a time (a lease in tile_follow),
+// and its queue holds a tile at most once. No transaction or lock is held across a render and an
+// upload: the tile is read in a short read-only transaction, rendered, stored, then recorded.
 package snapshots
 
 import (
 	"context"
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"log/slog"
 	"sync"
 	"time"
@@ -36,10 +40,11 @@ type Policy struct {
 	// MinStrokes or MinBytes of delta (visible strokes after the snapshot) trigger a render.
 	MinStrokes int
 	MinBytes   int
-	// Workers render concurrently; Queue tiles may wait (more are dropped and retried on a later read).
+	// Workers render concurrently. Queue bounds the tiles that reads may move ahead (more such
+	// requests are dropped: the follower renders them anyway).
 	Workers int
 	Queue   int
-	// Timeout bounds one snapshot (lock, read, render, store, insert).
+	// Timeout bounds one snapshot (read, render, store, record).
 	Timeout time.Duration
 	// Retain is how long a superseded snapshot outlives its successor: readers handed its key just
 	// before the successor was recorded may still fetch it. Older ones are deleted (Collect).
@@ -54,7 +59,6 @@ const (
 	Full        Kind = "full"
 	Incremental Kind = "incremental"
 	UpToDate    Kind = "up_to_date" // the newest snapshot already covers the head
-	Locked      Kind = "locked"     // another replica is rendering this tile
 )
 
 // Result of one Snapshot call.
@@ -66,22 +70,14 @@ type Result struct {
 	Renderer  string
 }
 
-type job struct {
-	room uuid.UUID
-	tile strokes.Tile
-}
-
-// Snapshotter runs the policy.
+// Snapshotter renders snapshots from its queue with Policy.Workers workers.
 type Snapshotter struct {
 	pool     *pgxpool.Pool
 	store    objstore.Store
 	renderer Renderer
 	policy   Policy
 	log      *slog.Logger
-
-	queue   chan job
-	mu      sync.Mutex
-	pending map[job]struct{}
+	queue    *queue
 
 	depth     prometheus.Gauge
 	dropped   prometheus.Counter
@@ -94,50 +90,46 @@ type Snapshotter struct {
 // New returns a snapshotter and registers its metrics.
 func New(pool *pgxpool.Pool, store objstore.Store, r Renderer, p Policy, reg prometheus.Registerer, log *slog.Logger) *Snapshotter {
 	s := &Snapshotter{pool: pool, store: store, renderer: r, policy: p, log: log,
-		queue: make(chan job, p.Queue), pending: map[job]struct{}{},
 		depth: prometheus.NewGauge(prometheus.GaugeOpts{Name: "tile_delta_snapshot_queue_depth",
 			Help: "Tiles waiting for or in a snapshot render."}),
 		dropped: prometheus.NewCounter(prometheus.CounterOpts{Name: "tile_delta_snapshot_queue_dropped_total",
-			Help: "Tiles not queued because the queue was full (a later read queues them again)."}),
+			Help: "Tiles a read found pending that were not moved ahead because the queue was full (the follower renders them)."}),
 		renders: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "tile_delta_snapshots_total",
-			Help: "Snapshot attempts by outcome: full, incremental, up_to_date, locked."}, []string{"kind"}),
+			Help: "Snapshot attempts by outcome: full, incremental, up_to_date."}, []string{"kind"}),
 		errors: prometheus.NewCounter(prometheus.CounterOpts{Name: "tile_delta_snapshot_errors_total",
 			Help: "Snapshot renders that failed."}),
 		duration: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "tile_delta_snapshot_duration_seconds",
-			Help: "Time to make one snapshot (lock, read, render, store, insert).", Buckets: prometheus.ExponentialBuckets(0.001, 2, 14)}),
+			Help: "Time to make one snapshot (read, render, store, record).", Buckets: prometheus.ExponentialBuckets(0.001, 2, 14)}),
 		collected: prometheus.NewCounter(prometheus.CounterOpts{Name: "tile_delta_snapshots_collected_total",
 			Help: "Superseded snapshots deleted (rows and objects) once their successor was older than the retention."}),
 	}
+	s.queue = newQueue(func(depth int) { s.depth.Set(float64(depth)) })
 	reg.MustRegister(s.depth, s.dropped, s.renders, s.errors, s.duration, s.collected)
 	return s
 }
 
-// Delta implements tiles.DeltaSink: it queues the tile when its snapshot is stale or its delta passed
-// the threshold, or a bounded read found it pending (over the delta bound). It never blocks.
-func (s *Snapshotter) Delta(room uuid.UUID, c tiles.Content) {
-	sinceSnapshot := c.Snapshot != nil || c.After == 0
-	if c.Stale || c.Pending || (sinceSnapshot && (len(c.Strokes) >= s.policy.MinStrokes || c.Bytes >= s.policy.MinBytes)) {
-		s.Enqueue(room, c.Tile)
-	}
+// Needs applies the thresholds to a tile read without a client position: a stale snapshot, a delta
+// over the read's bound, or a delta of at least MinStrokes strokes or MinBytes bytes.
+func (s *Snapshotter) Needs(c tiles.Content) bool {
+	return c.Stale || c.Pending || len(c.Strokes) >= s.policy.MinStrokes || c.Bytes >= s.policy.MinBytes
 }
 
-// Enqueue queues a tile unless it is already queued or rendering; it reports whether it queued it.
-func (s *Snapshotter) Enqueue(room uuid.UUID, t strokes.Tile) bool {
-	j := job{room: room, tile: t}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if _, ok := s.pending[j]; ok {
-		return false
-	}
-	select {
-	case s.queue <- j:
-		s.pending[j] = struct{}{}
-		s.depth.Set(float64(len(s.pending)))
-		return true
-	default:
+// Render queues the tile and returns a channel that receives the result of a render that starts after
+// this call (it reads every commit made before it).
+func (s *Snapshotter) Render(room uuid.UUID, t strokes.Tile) <-chan error {
+	done := make(chan error, 1)
+	s.queue.ask(job{room: room, tile: t}, false, done)
+	return done
+}
+
+// Hurry moves a tile a reader found pending ahead of the others, unless Policy.Queue tiles are queued
+// already. It never blocks and writes nothing.
+func (s *Snapshotter) Hurry(room uuid.UUID, t strokes.Tile) {
+	if s.queue.size() >= s.policy.Queue {
 		s.dropped.Inc()
-		return false
+		return
 	}
+	s.queue.ask(job{room: room, tile: t}, true, nil)
 }
 
 // Run renders queued tiles with Policy.Workers workers until ctx ends.
@@ -148,27 +140,23 @@ func (s *Snapshotter) Run(ctx context.Context) {
 		go func() {
 			defer wg.Done()
 			for {
-				select {
-				case <-ctx.Done():
+				j, ok := s.queue.take(ctx)
+				if !ok {
 					return
-				case j := <-s.queue:
-					res, err := s.Snapshot(ctx, j.room, j.tile)
-					if err == nil && (res.Kind == Full || res.Kind == Incremental) {
-						// A new version is the moment older ones may have become garbage.
-						if _, gcErr := s.Collect(ctx, j.room, j.tile); gcErr != nil && s.log != nil {
-							s.log.Warn("snapshot collection failed", "room", j.room, "level", j.tile.Level, "x", j.tile.X, "y", j.tile.Y, "err", gcErr)
-						}
-					}
-					if err != nil && ctx.Err() == nil && s.log != nil {
-						s.log.Warn("snapshot failed", "room", j.room, "level", j.tile.Level, "x", j.tile.X, "y", j.tile.Y, "err", err)
-					} else if err == nil && s.log != nil {
-						s.log.Debug("snapshot", "room", j.room, "level", j.tile.Level, "x", j.tile.X, "y", j.tile.Y, "kind", res.Kind, "covers_seq", res.CoversSeq, "bytes", res.SizeBytes)
-					}
-					s.mu.Lock()
-					delete(s.pending, j)
-					s.depth.Set(float64(len(s.pending)))
-					s.mu.Unlock()
 				}
+				res, err := s.Snapshot(ctx, j.room, j.tile)
+				if err == nil && (res.Kind == Full || res.Kind == Incremental) {
+					// A new version is the moment older ones may have become garbage.
+					if _, gcErr := s.Collect(ctx, j.room, j.tile); gcErr != nil && s.log != nil {
+						s.log.Warn("snapshot collection failed", "room", j.room, "level", j.tile.Level, "x", j.tile.X, "y", j.tile.Y, "err", gcErr)
+					}
+				}
+				if err != nil && ctx.Err() == nil && s.log != nil {
+					s.log.Warn("snapshot failed", "room", j.room, "level", j.tile.Level, "x", j.tile.X, "y", j.tile.Y, "err", err)
+				} else if err == nil && s.log != nil {
+					s.log.Debug("snapshot", "room", j.room, "level", j.tile.Level, "x", j.tile.X, "y", j.tile.Y, "kind", res.Kind, "covers_seq", res.CoversSeq, "bytes", res.SizeBytes)
+				}
+				s.queue.finish(j, err)
 			}
 		}()
 	}
@@ -180,18 +168,13 @@ func Key(room uuid.UUID, t strokes.Tile, coversSeq uint64) string {
 	return fmt.Sprintf("rooms/%s/%d/%d_%d/%d.png", room, t.Level, t.X, t.Y, coversSeq)
 }
 
-// LockKey is the advisory lock of a tile (64-bit FNV-1a of room, level, x, y).
-func LockKey(room uuid.UUID, t strokes.Tile) int64 {
-	h := fnv.New64a()
-	fmt.Fprintf(h, "tile-snapshot:%s:%d:%d:%d", room, t.Level, t.X, t.Y)
-	return int64(h.Sum64())
-}
-
 // InsertSQL records a snapshot; a row that exists already (same covers_seq) is kept.
 const InsertSQL = `insert into tile_snapshots (room_id, level, tx, ty, covers_seq, object_key, size_bytes)
 	values ($1, $2, $3, $4, $5, $6, $7) on conflict do nothing`
 
-// Snapshot renders one tile now, if it needs it, holding the tile's advisory lock.
+// Snapshot renders one tile now, if it needs it: it reads the tile (newest snapshot and delta, or
+// every visible stroke when that snapshot's object is gone) in a read-only transaction that ends
+// before the render, then stores the PNG and records it.
 func (s *Snapshotter) Snapshot(ctx context.Context, room uuid.UUID, t strokes.Tile) (res Result, err error) {
 	start := time.Now()
 	defer func() {
@@ -206,27 +189,14 @@ func (s *Snapshotter) Snapshot(ctx context.Context, room uuid.UUID, t strokes.Ti
 	}()
 	ctx, cancel := context.WithTimeout(ctx, s.policy.Timeout)
 	defer cancel()
-	tx, err := s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead})
+	c, head, err := s.read(ctx, room, t, false)
 	if err != nil {
 		return Result{}, err
 	}
-	defer func() { _ = tx.Rollback(ctx) }()
-	var locked bool
-	if err := tx.QueryRow(ctx, `select pg_try_advisory_xact_lock($1)`, LockKey(room, t)).Scan(&locked); err != nil {
-		return Result{}, fmt.Errorf("lock tile: %w", err)
-	}
-	if !locked {
-		return Result{Kind: Locked}, nil
-	}
-	contents, head, err := tiles.Read(ctx, tx, room, []strokes.Tile{t}, nil)
-	if err != nil {
-		return Result{}, err
-	}
-	c := contents[0]
 	if head == 0 || (c.Snapshot != nil && c.Snapshot.CoversSeq >= head) {
 		return Result{Kind: UpToDate}, nil
 	}
-	res = Result{Kind: Full, CoversSeq: head, Key: Key(room, t, head)}
+	res.Kind = Full
 	var base []byte
 	if c.Snapshot != nil {
 		switch base, err = s.store.Get(ctx, c.Snapshot.Key); {
@@ -234,7 +204,7 @@ func (s *Snapshotter) Snapshot(ctx context.Context, room uuid.UUID, t strokes.Ti
 			res.Kind = Incremental
 		case errors.Is(err, objstore.ErrNotFound):
 			// The object is gone: draw everything.
-			if c, err = tiles.AllStrokes(ctx, tx, room, t); err != nil {
+			if c, head, err = s.read(ctx, room, t, true); err != nil {
 				return Result{}, err
 			}
 			base = nil
@@ -246,14 +216,35 @@ func (s *Snapshotter) Snapshot(ctx context.Context, room uuid.UUID, t strokes.Ti
 	if err != nil {
 		return Result{}, fmt.Errorf("render: %w", err)
 	}
-	res.SizeBytes, res.Renderer = len(png), by
+	res.CoversSeq, res.Key, res.SizeBytes, res.Renderer = head, Key(room, t, head), len(png), by
 	if err := s.store.Put(ctx, res.Key, png, "image/png"); err != nil {
 		return Result{}, fmt.Errorf("store %s: %w", res.Key, err)
 	}
-	if _, err := tx.Exec(ctx, InsertSQL, room, t.Level, t.X, t.Y, int64(head), res.Key, len(png)); err != nil {
+	if _, err := s.pool.Exec(ctx, InsertSQL, room, t.Level, t.X, t.Y, int64(head), res.Key, len(png)); err != nil {
 		return Result{}, fmt.Errorf("record snapshot: %w", err)
 	}
-	return res, tx.Commit(ctx)
+	return res, nil
+}
+
+// read returns the tile's content and the room's head from one read-only snapshot of the database:
+// the newest usable snapshot and the delta after it, or (all) every visible stroke.
+func (s *Snapshotter) read(ctx context.Context, room uuid.UUID, t strokes.Tile, all bool) (c tiles.Content, head uint64, err error) {
+	err = pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
+		if !all {
+			contents, h, err := tiles.Read(ctx, tx, room, []strokes.Tile{t}, nil)
+			if err != nil {
+				return err
+			}
+			c, head = contents[0], h
+			return nil
+		}
+		if head, err = tiles.Head(ctx, tx, room); err != nil {
+			return err
+		}
+		c, err = tiles.AllStrokes(ctx, tx, room, t)
+		return err
+	})
+	return c, head, err
 }
 
 // CollectSQL deletes a tile's snapshots older than the newest one that has existed for the retention:

@@ -12,6 +12,7 @@ import (
 
 	roomv1 "github.com/infidraw/infidraw/gen/go/infidraw/room/v1"
 	strokev1 "github.com/infidraw/infidraw/gen/go/infidraw/stroke/v1"
+	"github.com/infidraw/infidraw/shared-go/eventkind"
 	"github.com/infidraw/infidraw/shared-go/strokes"
 	"github.com/infidraw/infidraw/tile-delta-go/internal/hittest"
 )
@@ -62,15 +63,15 @@ type SkippedStroke struct {
 // HitSQL reads, per tile of one level, its newest $5 tile_events entries of every kind (a backward seek on
 // the tile_events primary key with a limit, so a tile's scan is bounded whatever it holds), and for each
 // StrokeAdded entry the stroke's state (strokes primary key) and, when it is still visible, its payload
-// (stroke_events primary key). Tests check its plan.
+// (stroke_events primary key); $6 is the StrokeAdded kind. Tests check its plan.
 const HitSQL = `select want.tx, want.ty, d.seq, d.kind, s.erased, e.payload
 	from unnest($3::int[], $4::int[]) as want(tx, ty)
 	cross join lateral (select t.seq, t.stroke_id, t.kind from tile_events t
 		where t.room_id = $1 and t.level = $2 and t.tx = want.tx and t.ty = want.ty
 		order by t.seq desc
 		limit $5::bigint) d
-	left join strokes s on d.kind = 1 and s.room_id = $1 and s.stroke_id = d.stroke_id
-	left join stroke_events e on d.kind = 1 and not s.erased and e.room_id = $1 and e.seq = d.seq
+	left join strokes s on d.kind = $6 and s.room_id = $1 and s.stroke_id = d.stroke_id
+	left join stroke_events e on d.kind = $6 and not s.erased and e.room_id = $1 and e.seq = d.seq
 	order by want.tx, want.ty, d.seq desc`
 
 // HitLevel is the finest level whose tiles are at least as wide as the disk (so that it touches at most
@@ -144,7 +145,7 @@ func ReadHit(ctx context.Context, q Querier, room uuid.UUID, d hittest.Disk, b H
 	for i, t := range ts {
 		xs[i], ys[i] = t.X, t.Y
 	}
-	rows, err := q.Query(ctx, HitSQL, room, level, xs, ys, int64(b.ScanPerTile)+1)
+	rows, err := q.Query(ctx, HitSQL, room, level, xs, ys, int64(b.ScanPerTile)+1, eventkind.StrokeAdded)
 	if err != nil {
 		return Hit{}, fmt.Errorf("read tile index: %w", err)
 	}
@@ -160,7 +161,7 @@ func ReadHit(ctx context.Context, q Querier, room uuid.UUID, d hittest.Disk, b H
 	for rows.Next() {
 		var x, y int32
 		var seq int64
-		var kind int16
+		var kind eventkind.Kind
 		var erased *bool
 		var payload []byte
 		if err := rows.Scan(&x, &y, &seq, &kind, &erased, &payload); err != nil {
@@ -175,7 +176,7 @@ func ReadHit(ctx context.Context, q Querier, room uuid.UUID, d hittest.Disk, b H
 			continue
 		}
 		out.Scanned++
-		if kind != 1 || erased == nil || *erased || payload == nil || tested[seq] {
+		if kind != eventkind.StrokeAdded || erased == nil || *erased || payload == nil || tested[seq] {
 			continue
 		}
 		tested[seq] = true

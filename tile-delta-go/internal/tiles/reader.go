@@ -15,19 +15,21 @@ import (
 
 	roomv1 "github.com/infidraw/infidraw/gen/go/infidraw/room/v1"
 	strokev1 "github.com/infidraw/infidraw/gen/go/infidraw/stroke/v1"
+	"github.com/infidraw/infidraw/shared-go/eventkind"
 	"github.com/infidraw/infidraw/shared-go/strokes"
 )
 
-// DeltaSink hears about every tile a read returns (the snapshot policy decides whether to render).
-type DeltaSink interface {
-	Delta(room uuid.UUID, c Content)
+// PendingSink hears about the tiles a read answered pending, so that a snapshot of them is made
+// first. It must not block or write: reads never write.
+type PendingSink interface {
+	Pending(room uuid.UUID, t strokes.Tile)
 }
 
 // Reader reads tiles from PostgreSQL.
 type Reader struct {
 	pool *pgxpool.Pool
-	// Sink, when set, is told about every tile read (after the read, never blocking it for long).
-	Sink DeltaSink
+	// Sink, when set, is told about every tile a read answers pending.
+	Sink PendingSink
 }
 
 // NewReader wraps a pool.
@@ -85,10 +87,11 @@ type Querier interface {
 // tile_snapshots primary key) and the newest erase or restore (tile_events kind 2 or 3) touching the
 // tile after a bound (a seek on the tile_events primary key, bounded below): the snapshot's covers_seq,
 // or the lower of it and the client's seq when the client names what it holds ($5, null for none).
+// $6 is the StrokeAdded kind.
 // Tests check its plan.
 const SnapshotsSQL = `select want.tx, want.ty, s.covers_seq, s.object_key, s.size_bytes,
 	(select e.seq from tile_events e
-		where e.room_id = $1 and e.level = $2 and e.tx = want.tx and e.ty = want.ty and e.kind <> 1
+		where e.room_id = $1 and e.level = $2 and e.tx = want.tx and e.ty = want.ty and e.kind <> $6
 			and e.seq > (case when $5::bigint is null then s.covers_seq else least(coalesce(s.covers_seq, $5::bigint), $5::bigint) end)
 		order by e.seq desc limit 1) as last_erase
 	from unnest($3::int[], $4::int[]) as want(tx, ty)
@@ -98,14 +101,14 @@ const SnapshotsSQL = `select want.tx, want.ty, s.covers_seq, s.object_key, s.siz
 
 // StrokesSQL selects the visible strokes added to a set of tiles of one level, each after its own
 // sequence number, at most $6 per tile (null: all): per tile a lateral forward seek on the tile_events
-// primary key (room_id, level, tx, ty, seq) that stops after $6 visible strokes, then the stroke's
-// state and payload by primary key. Tests check its plan.
+// primary key (room_id, level, tx, ty, seq) that stops after $6 visible strokes ($7 is the StrokeAdded
+// kind), then the stroke's state and payload by primary key. Tests check its plan.
 const StrokesSQL = `select want.tx, want.ty, d.seq, d.payload
 	from unnest($3::int[], $4::int[], $5::bigint[]) as want(tx, ty, after)
 	cross join lateral (select t.seq, e.payload from tile_events t
 		join strokes s on s.room_id = t.room_id and s.stroke_id = t.stroke_id and not s.erased
 		join stroke_events e on e.room_id = t.room_id and e.seq = t.seq
-		where t.room_id = $1 and t.level = $2 and t.tx = want.tx and t.ty = want.ty and t.seq > want.after and t.kind = 1
+		where t.room_id = $1 and t.level = $2 and t.tx = want.tx and t.ty = want.ty and t.seq > want.after and t.kind = $7
 		order by t.seq
 		limit $6::bigint) d
 	order by want.tx, want.ty, d.seq`
@@ -134,7 +137,9 @@ func (r *Reader) Bounded(ctx context.Context, room uuid.UUID, ts []strokes.Tile,
 	}
 	if r.Sink != nil {
 		for _, c := range out {
-			r.Sink.Delta(room, c)
+			if c.Pending {
+				r.Sink.Pending(room, c.Tile)
+			}
 		}
 	}
 	return out, head, nil
@@ -179,7 +184,7 @@ func ReadBounded(ctx context.Context, q Querier, room uuid.UUID, ts []strokes.Ti
 		v := int64(clientAfter)
 		clientArg = &v
 	}
-	rows, err := q.Query(ctx, SnapshotsSQL, room, level, xs, ys, clientArg)
+	rows, err := q.Query(ctx, SnapshotsSQL, room, level, xs, ys, clientArg, eventkind.StrokeAdded)
 	if err != nil {
 		return nil, 0, fmt.Errorf("read tile snapshots: %w", err)
 	}
@@ -240,7 +245,7 @@ func AllStrokes(ctx context.Context, q Querier, room uuid.UUID, t strokes.Tile) 
 }
 
 func readStrokes(ctx context.Context, q Querier, room uuid.UUID, level int, xs, ys []int32, afters []int64, limit *int64, out []Content, index map[strokes.Tile]int) error {
-	rows, err := q.Query(ctx, StrokesSQL, room, level, xs, ys, afters, limit)
+	rows, err := q.Query(ctx, StrokesSQL, room, level, xs, ys, afters, limit, eventkind.StrokeAdded)
 	if err != nil {
 		return fmt.Errorf("read tile strokes: %w", err)
 	}
