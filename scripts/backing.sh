@@ -5,6 +5,7 @@
 #   scripts/backing.sh start [pg|redis|s3]...   (default: pg redis)
 #   scripts/backing.sh stop  [pg|redis|s3]...   (default: all)
 #   scripts/backing.sh migrate [DATABASE_URL]   (goose up)
+#   scripts/backing.sh template                 (TEST_DATABASE_TEMPLATE, for tests with a database of their own)
 #   scripts/backing.sh running pg|redis|s3      (exit status only)
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
@@ -150,6 +151,22 @@ migrate() {
   goose -dir "$INFIDRAW_ROOT/db/migrations" postgres "$url" up >&2
 }
 
+# template: (re)creates TEST_DATABASE_TEMPLATE, migrated, beside TEST_DATABASE_URL's database. Tests that
+# start tile-delta-go copy it into a database of their own (localtest.Database in Go, freshDatabase in
+# TypeScript), named <test database>_<pid>_<hex>; the copies of test processes that are gone (killed
+# before their clean-up) are dropped here.
+template() {
+  local psql=("$(pg_bin)/psql" "$TEST_DATABASE_URL" -v ON_ERROR_STOP=1 -qAt)
+  local db="${TEST_DATABASE_URL##*/}"; db="${db%%\?*}"
+  local name pid
+  for name in $("${psql[@]}" -c "select datname from pg_database where datname ~ '^${db}_[0-9]+_[0-9a-f]+\$'"); do
+    pid="${name#"${db}_"}"; pid="${pid%%_*}"
+    kill -0 "$pid" 2>/dev/null || "${psql[@]}" -c "drop database if exists \"$name\" with (force)"
+  done
+  "${psql[@]}" -c "drop database if exists \"$TEST_DATABASE_TEMPLATE\" with (force)" -c "create database \"$TEST_DATABASE_TEMPLATE\""
+  migrate "${TEST_DATABASE_URL/\/$db/\/$TEST_DATABASE_TEMPLATE}"
+}
+
 cmd="${1:-}"; shift || true
 case "$cmd" in
   start)
@@ -159,6 +176,7 @@ case "$cmd" in
     [ $# -gt 0 ] || set -- s3 redis pg
     for s in "$@"; do "${s}_stop"; done ;;
   migrate) migrate "$@" ;;
+  template) template ;;
   running) running "$1" ;;
-  *) echo "usage: $0 start|stop [pg|redis|s3]... | migrate [DATABASE_URL]" >&2; exit 2 ;;
+  *) echo "usage: $0 start|stop [pg|redis|s3]... | migrate [DATABASE_URL] | template" >&2; exit 2 ;;
 esac

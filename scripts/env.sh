@@ -25,5 +25,7 @@ export GOFLAGS="${GOFLAGS:--buildvcs=false}"
 export S3_ACCESS_KEY="${S3_ACCESS_KEY:-infidraw}"
 export S3_SECRET_KEY="${S3_SECRET_KEY:-infidraw-secret-key}"
 export TEST_DATABASE_URL="${TEST_DATABASE_URL:-postgres://infidraw:infidraw@127.0.0.1:$PG_PORT/infidraw_test?sslmode=disable}"
+# Tests that start tile-delta-go copy this migrated template into a database of their own (backing.sh template).
+export TEST_DATABASE_TEMPLATE="${TEST_DATABASE_TEMPLATE:-infidraw_test_template}"
 export S3_ENDPOINT="${S3_ENDPOINT:-127.0.0.1:$S3_PORT}"
 export BENCH_DATABASE_URL="${BENCH_DATABASE_URL:-postgres://infidraw:infidraw@127.0.0.1:$PG_PORT/infidraw_bench?sslmode=disable}"

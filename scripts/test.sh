@@ -73,9 +73,9 @@ start_backing() {
   for svc in pg redis s3; do
     bash scripts/backing.sh running "$svc" || started_backing+=("$svc")
   done
-  bash scripts/backing.sh start pg redis s3 && bash scripts/backing.sh migrate "$TEST_DATABASE_URL"
+  bash scripts/backing.sh start pg redis s3 && bash scripts/backing.sh migrate "$TEST_DATABASE_URL" && bash scripts/backing.sh template
 }
-must "start PostgreSQL, Redis, SeaweedFS; migrate" start_backing
+must "start PostgreSQL, Redis, SeaweedFS; migrate (and the template of the tests' own databases)" start_backing
 
 export REALTIME_BIN="$INFIDRAW_ROOT/bin/realtime-go" SNAPSHOT_BIN="$INFIDRAW_ROOT/target/release/snapshot-server"
 step "go test -race (shared-go, realtime-go, tile-delta-go)" go test -race -count=1 ./shared-go/... ./realtime-go/... ./tile-delta-go/...

@@ -52,8 +52,8 @@ describe('end to end with realtime-go', { skip }, () => {
   after(async () => {
     await Promise.all(clients.map((c) => c.close()));
     await stack?.close();
-    await tiles?.stop();
     await db?.end();
+    await tiles?.stop();
     if (objectDir) rmSync(objectDir, { recursive: true, force: true });
   });
 

@@ -9,11 +9,25 @@ import { Writable } from 'node:stream';
 import { Pool } from 'pg';
 import { createApp } from '../src/app';
 import { GatewayConfig, loadConfig } from '../src/config';
+import { ownDatabase, SHARED_TEST_DATABASE_URL } from './databases';
 import { freePort } from './ports';
 
 export const REPO_ROOT = resolve(__dirname, '../../..');
-export const TEST_DATABASE_URL =
-  process.env.TEST_DATABASE_URL ?? 'postgres://infidraw:infidraw@127.0.0.1:55432/infidraw_test?sslmode=disable';
+let databaseUrl = SHARED_TEST_DATABASE_URL;
+/** The database of this test file's gateway, services and checks: the shared one, or its own after useOwnDatabase(). */
+export const testDatabaseUrl = (): string => databaseUrl;
+/**
+ * Moves this test file (a process of its own under node --test) to a database of its own (ownDatabase), for
+ * files that start tile-delta-go; call it before starting anything. Resolves with the function that drops it.
+ */
+export async function useOwnDatabase(): Promise<() => Promise<void>> {
+  const db = await ownDatabase();
+  databaseUrl = db.url;
+  return async () => {
+    databaseUrl = SHARED_TEST_DATABASE_URL;
+    await db.drop();
+  };
+}
 export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:56379/0';
 
 export { freePort };
@@ -21,7 +35,7 @@ export { freePort };
 /** Environment of a test gateway: test database, unique Redis prefix, fresh key dir, nothing on gRPC. */
 export function testEnv(extra: Record<string, string> = {}): Record<string, string> {
   return {
-    DATABASE_URL: TEST_DATABASE_URL,
+    DATABASE_URL: testDatabaseUrl(),
     REDIS_URL,
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     GATEWAY_HTTP_LISTEN: '127.0.0.1:0',
@@ -158,7 +172,7 @@ export async function signup(
 
 /** A direct connection to the test database, for checking state (never for faking it). */
 export function testDb(): Pool {
-  return new Pool({ connectionString: TEST_DATABASE_URL, max: 2 });
+  return new Pool({ connectionString: testDatabaseUrl(), max: 2 });
 }
 
 export const REALTIME_BIN = process.env.REALTIME_BIN ?? join(REPO_ROOT, 'bin', 'realtime-go');
@@ -185,7 +199,7 @@ export async function startRealtime(ports: { http: number; grpc: number }, jwksU
     env: {
       PATH: process.env.PATH ?? '',
       LOG_LEVEL: 'info',
-      DATABASE_URL: TEST_DATABASE_URL,
+      DATABASE_URL: testDatabaseUrl(),
       REDIS_URL,
       REALTIME_HTTP_LISTEN: `127.0.0.1:${httpPort}`,
       REALTIME_GRPC_LISTEN: `127.0.0.1:${grpcPort}`,

@@ -1,7 +1,7 @@
 import { spawn, ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { freePort, REPO_ROOT, TEST_DATABASE_URL } from './helpers';
+import { freePort, REPO_ROOT, testDatabaseUrl, useOwnDatabase } from './helpers';
 
 export const TILE_DELTA_BIN = process.env.TILE_DELTA_BIN ?? join(REPO_ROOT, 'bin', 'tile-delta-go');
 export const SNAPSHOT_BIN = process.env.SNAPSHOT_BIN ?? join(REPO_ROOT, 'target', 'release', 'snapshot-server');
@@ -49,12 +49,17 @@ export interface TileServices {
   stop(): Promise<void>;
 }
 
-/** snapshot-server and tile-delta-go on free loopback ports, writing snapshots to `objectStoreUrl`, each with its `env` added. */
+/**
+ * snapshot-server and tile-delta-go on free loopback ports, writing snapshots to `objectStoreUrl`, each with its
+ * `env` added. Start them first: they move the test file to a database of its own (useOwnDatabase), which the
+ * gateway and realtime-go started after them use too, and which stop() drops (stop the rest before).
+ */
 export async function startTileServices(
   objectStoreUrl: string,
   snapshotStrokes = 3,
   env: { snapshot?: Record<string, string>; tileDelta?: Record<string, string> } = {},
 ): Promise<TileServices> {
+  const dropDatabase = await useOwnDatabase();
   const [snapHttp, snapGrpc, tdHttp, tdGrpc] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
   const base = { PATH: process.env.PATH ?? '', LOG_LEVEL: 'warn' };
   const snapshot = new Service(
@@ -69,7 +74,7 @@ export async function startTileServices(
     spawn(TILE_DELTA_BIN, [], {
       env: {
         ...base,
-        DATABASE_URL: TEST_DATABASE_URL,
+        DATABASE_URL: testDatabaseUrl(),
         TILE_DELTA_HTTP_LISTEN: `127.0.0.1:${tdHttp}`,
         TILE_DELTA_GRPC_LISTEN: `127.0.0.1:${tdGrpc}`,
         SNAPSHOT_TARGET: `127.0.0.1:${snapGrpc}`,
@@ -87,6 +92,7 @@ export async function startTileServices(
     await tileDelta.healthy(`http://127.0.0.1:${tdHttp}/healthz`);
   } catch (err) {
     await Promise.all([tileDelta.stop(), snapshot.stop()]);
+    await dropDatabase();
     throw err;
   }
   return {
@@ -95,6 +101,7 @@ export async function startTileServices(
     stop: async () => {
       await tileDelta.stop();
       await snapshot.stop();
+      await dropDatabase();
     },
   };
 }

@@ -4,7 +4,7 @@ import { mkdirSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { chromium, type Page } from 'playwright-core';
-import { startStack, ROOT, DB } from './stack.ts';
+import { startStack, ROOT } from './stack.ts';
 
 const out = join(ROOT, 'docs', 'screenshots');
 mkdirSync(out, { recursive: true });
@@ -123,7 +123,7 @@ try {
   await a.waitForURL(/\/b\/[0-9a-f-]{36}$/);
   const bigRoom = a.url().split('/b/')[1];
   execFileSync(process.env.SEED_BIN ?? join(ROOT, 'bin', 'seed'), ['-room', bigRoom, '-strokes', '60000', '-spread', '60000', '-drawings', join(ROOT, '..', 'shared', 'data', 'strokes', 'raw')],
-    { env: { ...process.env, DATABASE_URL: DB }, stdio: ['ignore', 'ignore', 'inherit'] });
+    { env: { ...process.env, DATABASE_URL: stack.db }, stdio: ['ignore', 'ignore', 'inherit'] });
   await a.reload();
   await a.waitForSelector('#conn[data-state="online"]');
   await a.locator('#board-canvas').focus();

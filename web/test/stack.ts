@@ -1,13 +1,14 @@
 // Starts the real stack on free loopback ports for the browser tests: snapshot-rs, tile-delta-go, the
-// gateway (serving the freshly built web/dist) and realtime-go, against the test PostgreSQL and Redis.
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+// gateway (serving the freshly built web/dist) and realtime-go, against a database of the stack's own (a copy of
+// the migrated template that scripts/backing.sh template keeps) and the test Redis.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { ownDatabase } from '../../gateway-ts/test/databases.ts';
 import { freePort } from '../../gateway-ts/test/ports.ts';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 export const ROOT = resolve(import.meta.dirname, '..', '..');
-export const DB = process.env.TEST_DATABASE_URL ?? 'postgres://infidraw:infidraw@127.0.0.1:55432/infidraw_test?sslmode=disable';
 const REDIS = process.env.REDIS_URL ?? 'redis://127.0.0.1:56379/0';
 
 export const BINARIES = {
@@ -70,11 +71,14 @@ export interface Stack {
   wsUrl: string;
   startRealtime(): Promise<Proc>;
   realtime: Proc;
+  /** URL of the stack's database: tile-delta-go's follower snapshots only its rooms. */
+  db: string;
   close(): Promise<void>;
 }
 
 export async function startStack(): Promise<Stack> {
-  execFileSync('bash', [join(ROOT, 'scripts', 'backing.sh'), 'migrate', DB], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const database = await ownDatabase();
+  const db = database.url;
   const tmp = mkdtempSync(join(tmpdir(), 'infidraw-web-e2e-'));
   const [snapHttp, snapGrpc, tdHttp, tdGrpc, gwHttp, rtHttp, rtGrpc] = await Promise.all(Array.from({ length: 7 }, freePort));
   const origin = `http://127.0.0.1:${gwHttp}`;
@@ -85,14 +89,14 @@ export async function startStack(): Promise<Stack> {
   const snapshot = new Proc('snapshot-rs', BINARIES.snapshot, [], { ...common, SNAPSHOT_HTTP_LISTEN: `127.0.0.1:${snapHttp}`, SNAPSHOT_GRPC_LISTEN: `127.0.0.1:${snapGrpc}` });
   procs.push(snapshot);
   const tileDelta = new Proc('tile-delta-go', BINARIES.tileDelta, [], {
-    ...common, TILE_DELTA_HTTP_LISTEN: `127.0.0.1:${tdHttp}`, TILE_DELTA_GRPC_LISTEN: `127.0.0.1:${tdGrpc}`, DATABASE_URL: DB,
+    ...common, TILE_DELTA_HTTP_LISTEN: `127.0.0.1:${tdHttp}`, TILE_DELTA_GRPC_LISTEN: `127.0.0.1:${tdGrpc}`, DATABASE_URL: db,
     SNAPSHOT_TARGET: `127.0.0.1:${snapGrpc}`, OBJECT_STORE_URL: `file://${join(tmp, 'objects')}`,
     // Snapshots early, so that a short test sees its drawing come back from PNGs.
     TILE_DELTA_SNAPSHOT_STROKES: process.env.TILE_DELTA_SNAPSHOT_STROKES ?? '3',
   });
   procs.push(tileDelta);
   const gateway = new Proc('gateway-ts', process.execPath, [BINARIES.gateway], {
-    ...common, GATEWAY_HTTP_LISTEN: `127.0.0.1:${gwHttp}`, DATABASE_URL: DB, REDIS_URL: REDIS,
+    ...common, GATEWAY_HTTP_LISTEN: `127.0.0.1:${gwHttp}`, DATABASE_URL: db, REDIS_URL: REDIS,
     GATEWAY_REDIS_PREFIX: `infidraw:web-e2e:${process.pid}:`, REALTIME_TARGET: `127.0.0.1:${rtGrpc}`, TILE_DELTA_TARGET: `127.0.0.1:${tdGrpc}`,
     SNAPSHOT_TARGET: `127.0.0.1:${snapGrpc}`, GATEWAY_SIGNING_KEY_DIR: join(tmp, 'keys'), WEB_DIST_DIR: join(ROOT, 'web', 'dist'),
     GATEWAY_PUBLIC_ORIGIN: origin, GATEWAY_REALTIME_PUBLIC_URL: wsUrl, GATEWAY_AUTH_RATE_LIMIT: '100000',
@@ -101,7 +105,7 @@ export async function startStack(): Promise<Stack> {
   procs.push(gateway);
   const startRealtime = async (): Promise<Proc> => {
     const p = new Proc('realtime-go', BINARIES.realtime, [], {
-      ...common, LOG_LEVEL: 'info', DATABASE_URL: DB, REDIS_URL: REDIS, REALTIME_HTTP_LISTEN: `127.0.0.1:${rtHttp}`, REALTIME_GRPC_LISTEN: `127.0.0.1:${rtGrpc}`,
+      ...common, LOG_LEVEL: 'info', DATABASE_URL: db, REDIS_URL: REDIS, REALTIME_HTTP_LISTEN: `127.0.0.1:${rtHttp}`, REALTIME_GRPC_LISTEN: `127.0.0.1:${rtGrpc}`,
       REALTIME_JWKS_URL: `${origin}/.well-known/jwks.json`, REALTIME_ALLOWED_ORIGINS: origin, REALTIME_REPLICA_ID: `web-e2e-${process.pid}`,
     });
     await p.until('ready', () => healthy(`http://127.0.0.1:${rtHttp}/healthz`));
@@ -116,9 +120,11 @@ export async function startStack(): Promise<Stack> {
       wsUrl,
       startRealtime,
       realtime: await startRealtime(),
+      db,
       async close() {
         await stack.realtime.stop();
         await Promise.all(procs.map((p) => p.stop()));
+        await database.drop();
         rmSync(tmp, { recursive: true, force: true });
       },
     };
@@ -126,6 +132,7 @@ export async function startStack(): Promise<Stack> {
     return stack;
   } catch (e) {
     await Promise.all(procs.map((p) => p.stop()));
+    await database.drop();
     throw e;
   }
 }

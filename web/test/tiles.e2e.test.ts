@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import { DB, ROOT } from './stack.ts';
+import { ROOT } from './stack.ts';
 import {
   allSent, browserSuite, createBoard, drawnView, online, openBoard, opt, signup, stroke, strokeCount, waitInk, type TilesJson,
 } from './browser.ts';
@@ -77,7 +77,7 @@ test('a large seeded board zoomed far out is filled from one tiles request of sn
   const roomId = await createBoard(owner, 'Large board');
   const t0 = Date.now();
   const out = execFileSync(seedBinary(), ['-room', roomId, '-strokes', String(SEED_STROKES), '-spread', String(SEED_SPREAD), '-drawings', DRAWINGS],
-    { env: { ...process.env, DATABASE_URL: DB }, encoding: 'utf8' });
+    { env: { ...process.env, DATABASE_URL: suite.stack.db }, encoding: 'utf8' });
   console.log(`# seed: ${out.trim().split('\n').pop()} (${Date.now() - t0} ms)`);
 
   // Far out: 20 × "−" around the centre (each 1/1.25) puts the 60,000-unit square inside an 800-px-high stage.

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5"
 	"google.golang.org/grpc"
 	"google.golang.org/protobuf/proto"
 
@@ -43,11 +42,10 @@ const maxViewportBytes = 2 << 20
 // 1080 · 2^8 = 276,480 ≥ 200,000 > 1080 · 2^7.
 const farLevel = 8
 
-// seedRoom fills a room of the test database and removes it again when the test ends (a large room is
-// gigabytes of rows and index).
-func seedRoom(t *testing.T, room uuid.UUID, n, spread int) time.Duration {
+// seedRoom fills a room of the stack's database (dropped with the test: a large room is gigabytes of
+// rows and index).
+func seedRoom(t *testing.T, s *stack, room uuid.UUID, n, spread int) time.Duration {
 	t.Helper()
-	t.Cleanup(func() { purgeRoom(t, room) })
 	seed := filepath.Join(t.TempDir(), "seed")
 	root, _ := filepath.Abs("../../..")
 	build := exec.Command("go", "build", "-o", seed, "./realtime-go/cmd/seed")
@@ -58,7 +56,7 @@ func seedRoom(t *testing.T, room uuid.UUID, n, spread int) time.Duration {
 	start := time.Now()
 	cmd := exec.Command(seed, "-room", room.String(), "-strokes", strconv.Itoa(n), "-spread", strconv.Itoa(spread),
 		"-drawings", filepath.Join(root, "../shared/data/strokes/raw"), "-batch", "5000")
-	cmd.Env = append(os.Environ(), "DATABASE_URL="+os.Getenv("TEST_DATABASE_URL"))
+	cmd.Env = append(os.Environ(), "DATABASE_URL="+s.db)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("seed %d strokes: %v\n%s", n, err, out)
 	}
@@ -104,7 +102,7 @@ func readViewport(t *testing.T, ctx context.Context, s *stack, room uuid.UUID, l
 // polling GetTiles (a condition, bounded) every tile becomes a snapshot reference plus fewer than the
 // threshold strokes, none pending; and the time to
 // answer is within 1.5x (+20 ms, noise of a -race build on 2 shared cores) of the same screen over a 1,000-stroke room of the same density.
-// LARGE_ROOM_STROKES sets the size; LARGE_ROOM_ID reuses a room already seeded into TEST_DATABASE_URL.
+// LARGE_ROOM_STROKES sets the size.
 func TestLargeRoomViewportIsBounded(t *testing.T) {
 	n := defaultLargeRoomStrokes
 	if v := os.Getenv("LARGE_ROOM_STROKES"); v != "" {
@@ -116,15 +114,10 @@ func TestLargeRoomViewportIsBounded(t *testing.T) {
 	const threshold = 64
 	s := startStack(t, "TILE_DELTA_SNAPSHOT_STROKES="+strconv.Itoa(threshold), "TILE_DELTA_SNAPSHOT_QUEUE=4096")
 	large, small := uuid.New(), uuid.New()
-	if id := os.Getenv("LARGE_ROOM_ID"); id != "" {
-		large = uuid.MustParse(id)
-		t.Logf("reusing room %s", large)
-	} else {
-		t.Logf("seeded %d strokes in %s", n, seedRoom(t, large, n, seedSpread).Round(time.Second))
-	}
+	t.Logf("seeded %d strokes in %s", n, seedRoom(t, s, large, n, seedSpread).Round(time.Second))
 	// The small room has the large room's density (same expected content on screen at level 0), over
 	// a square √(1000/n) as wide: only the history differs.
-	seedRoom(t, small, 1000, max(256, int(seedSpread*math.Sqrt(1000/float64(n)))))
+	seedRoom(t, s, small, 1000, max(256, int(seedSpread*math.Sqrt(1000/float64(n)))))
 	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
 	defer cancel()
 
@@ -192,21 +185,6 @@ func TestLargeRoomViewportIsBounded(t *testing.T) {
 			level, got.tiles, got.snapshots, got.strokes, got.bytes, tl.Round(10*time.Microsecond), n, ts.Round(10*time.Microsecond))
 		if float64(tl) > 1.5*float64(ts)+float64(20*time.Millisecond) {
 			t.Fatalf("level %d: %v for the large room vs %v for 1,000 strokes: the time grows with history", level, tl, ts)
-		}
-	}
-}
-
-func purgeRoom(t *testing.T, room uuid.UUID) {
-	ctx := context.Background()
-	db, err := pgx.Connect(ctx, os.Getenv("TEST_DATABASE_URL"))
-	if err != nil {
-		t.Errorf("purge room %s: %v", room, err)
-		return
-	}
-	defer db.Close(ctx)
-	for _, table := range []string{"tile_events", "stroke_events", "strokes", "erase_actions", "tile_snapshots", "room_heads"} {
-		if _, err := db.Exec(ctx, "delete from "+table+" where room_id = $1", room); err != nil {
-			t.Errorf("purge %s of room %s: %v", table, room, err)
 		}
 	}
 }

@@ -61,7 +61,7 @@ func run(ctx context.Context, args []string, environ []string) error {
 	// A tile gets a snapshot at the policy's threshold, and at the latest when reads would answer it
 	// pending (over the delta bound).
 	follower := snapshots.NewFollower(pool, snaps, snapshots.FollowOptions{Owner: replicaName(), Interval: cfg.FollowInterval,
-		Lease: cfg.FollowLease, Rooms: cfg.FollowRooms, Page: cfg.FollowPage,
+		Lease: cfg.FollowLease, Rooms: cfg.FollowRooms, Page: cfg.FollowPage, Slice: cfg.FollowSlice,
 		MinStrokes: min(cfg.SnapshotStrokes, cfg.MaxDeltaStrokes+1), MinBytes: min(cfg.SnapshotBytes, cfg.MaxDeltaBytes+1)}, reg, log)
 	snapCtx, stopSnaps := context.WithCancel(context.Background())
 	var snapsDone sync.WaitGroup

@@ -27,9 +27,10 @@ import (
 	"github.com/infidraw/infidraw/tile-delta-go/internal/tiles"
 )
 
+// testPool connects to the test's database (testDB), the one its stacks use.
 func testPool(t *testing.T) *pgxpool.Pool {
 	t.Helper()
-	pool, err := pgxpool.New(context.Background(), os.Getenv("TEST_DATABASE_URL"))
+	pool, err := pgxpool.New(context.Background(), testDB(t))
 	if err != nil {
 		t.Fatal(err)
 	}

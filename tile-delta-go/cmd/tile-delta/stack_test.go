@@ -11,6 +11,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -103,6 +105,25 @@ type stack struct {
 	snapshotProc *proc
 	tileHTTP     string
 	objects      string // directory of the file object store
+	db           string // URL of the test's database
+}
+
+// testDBs holds the database of each top-level test (subtests share their parent's).
+var testDBs sync.Map
+
+// testDB returns the test's own database (localtest.Database), created on the first call: its stacks'
+// tile-delta-go follows only the rooms of this test. The first call must come from the top-level test,
+// which owns (and at its end drops) the database.
+func testDB(t *testing.T) string {
+	t.Helper()
+	top, _, _ := strings.Cut(t.Name(), "/")
+	if db, ok := testDBs.Load(top); ok {
+		return db.(string)
+	}
+	db := localtest.Database(t)
+	testDBs.Store(top, db)
+	t.Cleanup(func() { testDBs.Delete(top) })
+	return db
 }
 
 // stackOptions add environment to each service, and give the credentials the test's clients (in the
@@ -121,9 +142,9 @@ func startStack(t *testing.T, env ...string) *stack {
 
 func startStackWith(t *testing.T, o stackOptions) *stack {
 	t.Helper()
-	db, rd := os.Getenv("TEST_DATABASE_URL"), os.Getenv("REDIS_URL")
-	if db == "" || rd == "" {
-		t.Fatal("TEST_DATABASE_URL and REDIS_URL must point at the backing services (make test starts them)")
+	db, rd := testDB(t), os.Getenv("REDIS_URL")
+	if rd == "" {
+		t.Fatal("REDIS_URL must point at the backing Redis (make test starts it)")
 	}
 	if o.creds == nil {
 		o.creds = insecure.NewCredentials()
@@ -156,7 +177,7 @@ func startStackWith(t *testing.T, o stackOptions) *stack {
 	waitHealthy(t, rtHTTP)
 	waitHealthy(t, tdHTTP)
 	return &stack{realtime: realtimev1.NewRealtimeServiceClient(dial(t, rtGRPC, o.creds)), tiles: tilev1.NewTileDeltaServiceClient(dial(t, tdGRPC, o.creds)),
-		tileGRPC: tdGRPC, snapshot: snapGRPC, snapshotHTTP: snapHTTP, snapshotProc: snap, tileHTTP: tdHTTP, objects: objects}
+		tileGRPC: tdGRPC, snapshot: snapGRPC, snapshotHTTP: snapHTTP, snapshotProc: snap, tileHTTP: tdHTTP, objects: objects, db: db}
 }
 
 // line is a pen stroke from (x0, y0) to (x1, y1) in world units, width in world units.

@@ -26,12 +26,20 @@ func (s *FS) Put(_ context.Context, key string, data []byte, _ string) error {
 		return err
 	}
 	path := filepath.Join(s.dir, filepath.FromSlash(key))
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return err
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".put-*")
-	if err != nil {
-		return err
+	// A Delete of the directory's last object prunes the directory; one that does so between MkdirAll
+	// and CreateTemp makes the latter fail with ErrNotExist, so try again once.
+	var tmp *os.File
+	for attempt := 0; ; attempt++ {
+		err := os.MkdirAll(filepath.Dir(path), 0o755)
+		if err == nil {
+			tmp, err = os.CreateTemp(filepath.Dir(path), ".put-*")
+		}
+		if err == nil {
+			break
+		}
+		if attempt > 0 || !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
 	}
 	defer os.Remove(tmp.Name())
 	if _, err := tmp.Write(data); err != nil {
@@ -61,11 +69,18 @@ func (s *FS) Delete(_ context.Context, key string) error {
 	if err := checkKey(key); err != nil {
 		return err
 	}
-	err := os.Remove(filepath.Join(s.dir, filepath.FromSlash(key)))
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil
+	path := filepath.Join(s.dir, filepath.FromSlash(key))
+	if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
 	}
-	return err
+	// Like S3, which has no directories, leave none behind empty: remove the parents up to the store's
+	// directory until one is not empty (os.Remove refuses a directory that is not).
+	for dir := filepath.Dir(path); dir != s.dir && len(dir) > len(s.dir); dir = filepath.Dir(dir) {
+		if os.Remove(dir) != nil {
+			break
+		}
+	}
+	return nil
 }
 
 // DeletePrefix implements Store; prefix must name a directory ("rooms/<id>/").

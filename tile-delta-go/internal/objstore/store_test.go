@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"testing"
 	"time"
 )
@@ -74,5 +75,49 @@ func TestStoreContract(t *testing.T) {
 				t.Fatal(err)
 			}
 		})
+	}
+}
+
+// The filesystem store leaves no empty directory behind a Delete (S3 has none to leave): a purged room
+// leaves nothing on disk, even when its last object was deleted one by one.
+func TestFSDeletePrunesEmptyDirectories(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	s, err := NewFS(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"rooms/r1/0/0_0/1.png", "rooms/r1/0/0_0/2.png", "rooms/r1/3/1_1/2.png"} {
+		if err := s.Put(ctx, k, []byte("png"), "image/png"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	steps := []struct {
+		del  string
+		left []string // directories that must still exist
+		gone []string // directories that must not
+	}{
+		{"rooms/r1/0/0_0/1.png", []string{"rooms/r1/0/0_0"}, nil},
+		{"rooms/r1/0/0_0/2.png", []string{"rooms/r1/3/1_1"}, []string{"rooms/r1/0"}},
+		{"rooms/r1/3/1_1/2.png", nil, []string{"rooms"}},
+		{"rooms/r1/3/1_1/2.png", nil, []string{"rooms"}}, // deleting a missing key is no error
+	}
+	for _, st := range steps {
+		if err := s.Delete(ctx, st.del); err != nil {
+			t.Fatalf("delete %s: %v", st.del, err)
+		}
+		for _, d := range st.left {
+			if _, err := os.Stat(filepath.Join(dir, d)); err != nil {
+				t.Fatalf("after deleting %s, %s is gone: %v", st.del, d, err)
+			}
+		}
+		for _, d := range st.gone {
+			if _, err := os.Stat(filepath.Join(dir, d)); !errors.Is(err, os.ErrNotExist) {
+				t.Fatalf("after deleting %s, %s is still there (%v)", st.del, d, err)
+			}
+		}
+	}
+	if _, err := os.Stat(dir); err != nil {
+		t.Fatalf("the store's own directory went: %v", err)
 	}
 }

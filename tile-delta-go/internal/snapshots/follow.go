@@ -28,6 +28,10 @@ type FollowOptions struct {
 	Lease time.Duration
 	// Rooms followed at once; Page events read per step.
 	Rooms, Page int
+	// Slice is how long one room is followed before the replica lets the rooms waiting for a turn go
+	// first (a room catching up on a long log would otherwise hold a slot, and the render queue, for
+	// minutes); the room is claimed again after them.
+	Slice time.Duration
 	// MinStrokes and MinBytes are the delta (strokes added after the newest snapshot, their stored
 	// size) at which a tile gets a snapshot.
 	MinStrokes, MinBytes int
@@ -69,7 +73,8 @@ func NewFollower(pool *pgxpool.Pool, snaps *Snapshotter, opt FollowOptions, reg 
 }
 
 // ClaimSQL claims up to $3 rooms whose head is past their followed_seq and that no other replica holds
-// ($1 the owner, $2 the lease, $4 the rooms this replica follows already). The conditional upsert
+// ($1 the owner, $2 the lease, $4 the rooms this replica follows already): rooms never followed first,
+// then by lease end, so a room whose slice ended (YieldSQL) waits for the others. The conditional upsert
 // re-checks the lease on the row it locks, so two replicas never both win a room.
 const ClaimSQL = `insert into tile_follow as f (room_id, followed_seq, owner, lease_until)
 	select h.room_id, 0, $1, now() + $2::interval from room_heads h
@@ -77,6 +82,7 @@ const ClaimSQL = `insert into tile_follow as f (room_id, followed_seq, owner, le
 	where h.head_seq > coalesce(c.followed_seq, 0)
 	  and (c.room_id is null or c.owner = $1 or c.lease_until < now())
 	  and h.room_id <> all($4::uuid[])
+	order by c.lease_until nulls first
 	limit $3
 	on conflict (room_id) do update set owner = excluded.owner, lease_until = excluded.lease_until
 	  where f.owner = excluded.owner or f.lease_until < now()
@@ -85,6 +91,10 @@ const ClaimSQL = `insert into tile_follow as f (room_id, followed_seq, owner, le
 // RenewSQL extends the lease and records progress, only while this replica holds the room.
 const RenewSQL = `update tile_follow set followed_seq = greatest(followed_seq, $3), lease_until = now() + $4::interval
 	where room_id = $1 and owner = $2`
+
+// YieldSQL ends the lease of a room whose slice is over, so any replica may claim it after the rooms
+// that waited longer.
+const YieldSQL = `update tile_follow set lease_until = now() where room_id = $1 and owner = $2`
 
 // ErrLostLease: another replica took the room over (this one was too slow to renew its lease).
 var ErrLostLease = errors.New("the room's follow lease was taken over")
@@ -184,6 +194,7 @@ func (f *Follower) follow(ctx context.Context, room uuid.UUID, followed uint64) 
 	// covered: tiles rendered while following, with a sequence number their snapshot covers. During a
 	// long catch-up most pages touch tiles rendered already for an earlier page.
 	covered := map[strokes.Tile]uint64{}
+	sliceEnd := time.Now().Add(f.opt.Slice)
 	for {
 		p, err := readPage(ctx, f.pool, room, followed, f.opt.Page)
 		if err != nil {
@@ -220,6 +231,12 @@ func (f *Follower) follow(ctx context.Context, room uuid.UUID, followed uint64) 
 			return err
 		}
 		followed = p.last
+		if time.Now().After(sliceEnd) {
+			if _, err := f.pool.Exec(ctx, YieldSQL, room, f.opt.Owner); err != nil {
+				return fmt.Errorf("yield follow lease: %w", err)
+			}
+			return nil
+		}
 	}
 }
 

@@ -91,12 +91,19 @@ type replica struct {
 	done   chan struct{}
 }
 
+// startReplica follows with small pages (2 events) and a slice of 0: it lets the other rooms go first
+// after every page, so every test also goes through the hand-over between slices.
 func startReplica(t *testing.T, pool *pgxpool.Pool, store objstore.Store, owner string) *replica {
+	t.Helper()
+	return startReplicaWith(t, pool, store, FollowOptions{Owner: owner, Interval: 10 * time.Millisecond, Lease: 3 * time.Second, Rooms: 4, Page: 2,
+		MinStrokes: 3, MinBytes: 1 << 20})
+}
+
+func startReplicaWith(t *testing.T, pool *pgxpool.Pool, store objstore.Store, opt FollowOptions) *replica {
 	t.Helper()
 	r := &replica{render: &countingRender{}, done: make(chan struct{})}
 	s := New(pool, store, r.render, Policy{Workers: 2, Queue: 64, Timeout: 10 * time.Second, Retain: time.Hour}, prometheus.NewRegistry(), nil)
-	f := NewFollower(pool, s, FollowOptions{Owner: owner, Interval: 10 * time.Millisecond, Lease: 3 * time.Second, Rooms: 4, Page: 2,
-		MinStrokes: 3, MinBytes: 1 << 20}, prometheus.NewRegistry(), nil)
+	f := NewFollower(pool, s, opt, prometheus.NewRegistry(), nil)
 	ctx, cancel := context.WithCancel(context.Background())
 	r.cancel = cancel
 	go func() {
@@ -211,4 +218,38 @@ func TestFollowersRenderEachTileOnce(t *testing.T) {
 	if got := survivor.renders() - before; got != 0 {
 		t.Fatalf("the replica that took over rendered %d covered tiles again", got)
 	}
+}
+
+// A room with a long log does not hold back the others: with one room followed at a time, a room
+// committed to after a long backlog is caught up while the long one is still on its first pages.
+func TestFollowerGivesEveryRoomATurn(t *testing.T) {
+	_, pool := newSnapshotter(t, Policy{})
+	store, err := objstore.NewFS(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	long, short := uuid.New(), uuid.New()
+	var longHead uint64
+	for i := range 40 {
+		longHead = commit(t, pool, long, eventkind.StrokeAdded, hline(int64(20+i)))
+	}
+	var shortHead uint64
+	for i := range 3 {
+		shortHead = commit(t, pool, short, eventkind.StrokeAdded, hline(int64(20+i)))
+	}
+	startReplicaWith(t, pool, store, FollowOptions{Owner: "solo", Interval: 10 * time.Millisecond, Lease: 3 * time.Second, Rooms: 1, Page: 2,
+		MinStrokes: 3, MinBytes: 1 << 20})
+	waitFollowed(t, pool, short, shortHead)
+	var followed int64
+	if err := pool.QueryRow(context.Background(), `select coalesce((select followed_seq from tile_follow where room_id = $1), 0)`, long).Scan(&followed); err != nil {
+		t.Fatal(err)
+	}
+	// 20 pages of 2 events: the short room's two pages come within the long room's first few turns.
+	if uint64(followed) >= longHead/2 {
+		t.Fatalf("the long room was followed up to %d of %d before the short room's 3 events", followed, longHead)
+	}
+	if rows, _ := snapshotCount(t, pool, short); rows == 0 {
+		t.Fatal("the short room has no snapshot")
+	}
+	waitFollowed(t, pool, long, longHead)
 }

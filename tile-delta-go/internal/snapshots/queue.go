@@ -26,18 +26,20 @@ type entry struct {
 
 // queue holds the tiles to render, each at most once: a tile asked for again while it renders is
 // rendered once more afterwards (the running render may have read before the new commits), never twice
-// at the same time. Tiles a reader waits for (urgent) go first.
+// at the same time. Tiles a reader waits for (urgent) go first; the others are taken one room at a
+// time in turn, so a room catching up on a long log does not hold back the tiles of the rest.
 type queue struct {
 	mu       sync.Mutex
 	entries  map[job]*entry
 	urgent   []job
-	normal   []job
+	normal   map[uuid.UUID][]job // per room, in the order asked
+	turns    []uuid.UUID         // rooms with tiles in normal, the next to be served first
 	signal   chan struct{}
 	onChange func(depth int)
 }
 
 func newQueue(onChange func(depth int)) *queue {
-	return &queue{entries: map[job]*entry{}, signal: make(chan struct{}, 1), onChange: onChange}
+	return &queue{entries: map[job]*entry{}, normal: map[uuid.UUID][]job{}, signal: make(chan struct{}, 1), onChange: onChange}
 }
 
 // ask queues the tile (or notes that it must be rendered again after the render running now). done,
@@ -79,10 +81,14 @@ func (q *queue) size() int {
 }
 
 func (q *queue) push(j job, urgent bool) {
-	if urgent {
+	switch {
+	case urgent:
 		q.urgent = append(q.urgent, j)
-	} else {
-		q.normal = append(q.normal, j)
+	case len(q.normal[j.room]) == 0:
+		q.turns = append(q.turns, j.room)
+		fallthrough
+	default:
+		q.normal[j.room] = append(q.normal[j.room], j)
 	}
 	q.onChange(len(q.entries))
 }
@@ -99,7 +105,7 @@ func (q *queue) take(ctx context.Context) (job, bool) {
 	for {
 		q.mu.Lock()
 		j, ok := q.pop()
-		more := len(q.urgent)+len(q.normal) > 0
+		more := len(q.urgent)+len(q.turns) > 0
 		q.mu.Unlock()
 		if more {
 			q.wake() // another worker may take the next one
@@ -115,21 +121,48 @@ func (q *queue) take(ctx context.Context) (job, bool) {
 	}
 }
 
-// pop takes the first runnable tile, urgent lane first, skipping stale copies (taken through the
-// other lane, or running: finish queues it again).
+// pop takes the first runnable tile of the urgent lane, else the first of the room whose turn it is
+// (that room goes to the back of the turns), skipping stale copies (taken through the other lane, or
+// running: finish queues it again).
 func (q *queue) pop() (job, bool) {
-	for _, lane := range []*[]job{&q.urgent, &q.normal} {
-		for len(*lane) > 0 {
-			j := (*lane)[0]
-			*lane = (*lane)[1:]
-			if e := q.entries[j]; e != nil && e.queued && !e.running {
-				e.queued, e.urgent, e.running = false, false, true
-				e.current, e.waiters = e.waiters, nil
+	for len(q.urgent) > 0 {
+		j := q.urgent[0]
+		q.urgent = q.urgent[1:]
+		if q.start(j) {
+			return j, true
+		}
+	}
+	for len(q.turns) > 0 {
+		room := q.turns[0]
+		q.turns = q.turns[1:]
+		lane := q.normal[room]
+		for len(lane) > 0 {
+			j := lane[0]
+			lane = lane[1:]
+			if q.start(j) {
+				if len(lane) > 0 {
+					q.normal[room] = lane
+					q.turns = append(q.turns, room)
+				} else {
+					delete(q.normal, room)
+				}
 				return j, true
 			}
 		}
+		delete(q.normal, room)
 	}
 	return job{}, false
+}
+
+// start marks a queued tile running, unless the copy taken is stale.
+func (q *queue) start(j job) bool {
+	e := q.entries[j]
+	if e == nil || !e.queued || e.running {
+		return false
+	}
+	e.queued, e.urgent, e.running = false, false, true
+	e.current, e.waiters = e.waiters, nil
+	return true
 }
 
 // finish reports a render's result to its waiters and queues the tile again when it was asked for

@@ -78,6 +78,34 @@ func TestQueue(t *testing.T) {
 	}
 }
 
+// Rooms take turns in the normal lane: a room that queued many tiles first does not hold back another
+// room's tile behind all of them, and each room's tiles keep their order.
+func TestQueueRoomsTakeTurns(t *testing.T) {
+	big, small := uuid.New(), uuid.New()
+	tile := func(room uuid.UUID, x int32) job { return job{room, strokes.Tile{X: x}} }
+	q := newTestQueue()
+	for x := range int32(4) {
+		q.ask(tile(big, x), false, nil)
+	}
+	q.ask(tile(small, 0), false, nil)
+	q.ask(tile(small, 1), false, nil)
+	q.ask(tile(big, 0), true, nil) // urgent: first, and its normal copy is skipped
+	want := []job{tile(big, 0), tile(big, 1), tile(small, 0), tile(big, 2), tile(small, 1), tile(big, 3)}
+	for i, w := range want {
+		j, ok := takeNow(t, q)
+		if !ok || j != w {
+			t.Fatalf("take %d: %v (%v), want %v", i, j, ok, w)
+		}
+		q.finish(j, nil)
+	}
+	if j, ok := takeNow(t, q); ok {
+		t.Fatalf("%v left after every tile was taken", j)
+	}
+	if n := q.size(); n != 0 {
+		t.Fatalf("%d entries left", n)
+	}
+}
+
 // Workers blocked in take wake up for new tiles and stop with their context.
 func TestQueueTakeWaits(t *testing.T) {
 	q := newTestQueue()

@@ -59,6 +59,7 @@ const (
 	Full        Kind = "full"
 	Incremental Kind = "incremental"
 	UpToDate    Kind = "up_to_date" // the newest snapshot already covers the head
+	Purged      Kind = "purged"     // the room was purged during the render: nothing is kept
 )
 
 // Result of one Snapshot call.
@@ -168,9 +169,16 @@ func Key(room uuid.UUID, t strokes.Tile, coversSeq uint64) string {
 	return fmt.Sprintf("rooms/%s/%d/%d_%d/%d.png", room, t.Level, t.X, t.Y, coversSeq)
 }
 
-// InsertSQL records a snapshot; a row that exists already (same covers_seq) is kept.
-const InsertSQL = `insert into tile_snapshots (room_id, level, tx, ty, covers_seq, object_key, size_bytes)
-	values ($1, $2, $3, $4, $5, $6, $7) on conflict do nothing`
+// InsertSQL records a snapshot while the event it covers still exists, and answers whether it does. A
+// room purged while the tile rendered (its events deleted) gets no row: the caller deletes the object it
+// stored. The event is locked (for key share) so that a purge running meanwhile waits for this insert,
+// and its later delete of the room's snapshot rows sees the row. A row that exists already (same
+// covers_seq) is kept.
+const InsertSQL = `with head as (select 1 from stroke_events where room_id = $1 and seq = $5 for key share),
+	recorded as (insert into tile_snapshots (room_id, level, tx, ty, covers_seq, object_key, size_bytes)
+		select $1, $2, $3, $4, $5, $6, $7 where exists (select 1 from head)
+		on conflict do nothing)
+	select exists (select 1 from head)`
 
 // Snapshot renders one tile now, if it needs it: it reads the tile (newest snapshot and delta, or
 // every visible stroke when that snapshot's object is gone) in a read-only transaction that ends
@@ -220,8 +228,15 @@ func (s *Snapshotter) Snapshot(ctx context.Context, room uuid.UUID, t strokes.Ti
 	if err := s.store.Put(ctx, res.Key, png, "image/png"); err != nil {
 		return Result{}, fmt.Errorf("store %s: %w", res.Key, err)
 	}
-	if _, err := s.pool.Exec(ctx, InsertSQL, room, t.Level, t.X, t.Y, int64(head), res.Key, len(png)); err != nil {
+	var live bool
+	if err := s.pool.QueryRow(ctx, InsertSQL, room, t.Level, t.X, t.Y, int64(head), res.Key, len(png)).Scan(&live); err != nil {
 		return Result{}, fmt.Errorf("record snapshot: %w", err)
+	}
+	if !live {
+		if err := s.store.Delete(ctx, res.Key); err != nil {
+			return Result{}, fmt.Errorf("delete the snapshot %s of a purged room: %w", res.Key, err)
+		}
+		return Result{Kind: Purged}, nil
 	}
 	return res, nil
 }
@@ -286,8 +301,7 @@ func RoomPrefix(room uuid.UUID) string {
 // PurgeRoom deletes every snapshot of a room — its tile_snapshots rows, then its objects under
 // RoomPrefix — and returns how many rows it deleted. Rows go first so that no reader is handed a key
 // whose object is gone; a call that fails halfway is completed by the next one (it is idempotent). A
-// render already in flight may still record one snapshot after the purge: the gateway purges a deleted
-// room again before it removes it.
+// render in flight records nothing once the room's events are purged (InsertSQL), and deletes its object.
 func (s *Snapshotter) PurgeRoom(ctx context.Context, room uuid.UUID) (int64, error) {
 	tag, err := s.pool.Exec(ctx, `delete from tile_snapshots where room_id = $1`, room)
 	if err != nil {

@@ -2,8 +2,8 @@ package snapshots
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"os"
 	"slices"
 	"testing"
 	"time"
@@ -14,6 +14,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	strokev1 "github.com/infidraw/infidraw/gen/go/infidraw/stroke/v1"
+	"github.com/infidraw/infidraw/shared-go/eventkind"
+	"github.com/infidraw/infidraw/shared-go/localtest"
 	"github.com/infidraw/infidraw/shared-go/strokes"
 	"github.com/infidraw/infidraw/tile-delta-go/internal/objstore"
 )
@@ -24,13 +26,11 @@ func (noRender) RenderTile(context.Context, strokes.Tile, []byte, []*strokev1.St
 	return nil, "", nil
 }
 
+// newSnapshotter returns a snapshotter that renders nothing, on a database of the test's own (its
+// followers follow only the test's rooms), and a pool on that database.
 func newSnapshotter(t *testing.T, p Policy) (*Snapshotter, *pgxpool.Pool) {
 	t.Helper()
-	url := os.Getenv("TEST_DATABASE_URL")
-	if url == "" {
-		t.Fatal("TEST_DATABASE_URL must point at the backing PostgreSQL (make test starts it)")
-	}
-	pool, err := pgxpool.New(context.Background(), url)
+	pool, err := pgxpool.New(context.Background(), localtest.Database(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,6 +47,54 @@ func TestSnapshotOfAnEmptyRoomIsUpToDate(t *testing.T) {
 	s, _ := newSnapshotter(t, Policy{Workers: 1, Queue: 4, Timeout: 10 * time.Second})
 	if res, err := s.Snapshot(context.Background(), uuid.New(), strokes.Tile{Level: 3, X: -2, Y: 5}); err != nil || res.Kind != UpToDate {
 		t.Fatalf("empty room: %+v, %v", res, err)
+	}
+}
+
+// renderFunc is a Renderer of the test's making.
+type renderFunc func(base []byte) ([]byte, error)
+
+func (f renderFunc) RenderTile(_ context.Context, _ strokes.Tile, base []byte, _ []*strokev1.Stroke) ([]byte, string, error) {
+	png, err := f(base)
+	return png, "test", err
+}
+
+// A room purged while one of its tiles renders (the gateway deleted it: realtime-go purged the events,
+// tile-delta-go the snapshots) keeps no snapshot: the render records no row and deletes the object it
+// stored, so nothing of the room is left in the store either.
+func TestSnapshotOfARoomPurgedDuringTheRenderLeavesNothing(t *testing.T) {
+	ctx := context.Background()
+	s, pool := newSnapshotter(t, Policy{Workers: 1, Queue: 4, Timeout: 10 * time.Second})
+	room := uuid.New()
+	head := commit(t, pool, room, eventkind.StrokeAdded, hline(20))
+	v, _ := strokes.Validate(hline(20))
+	tile := v.Tiles[0]
+	s.renderer = renderFunc(func([]byte) ([]byte, error) {
+		if _, err := s.PurgeRoom(ctx, room); err != nil {
+			return nil, err
+		}
+		_, err := pool.Exec(ctx, `delete from stroke_events where room_id = $1`, room)
+		return []byte("png"), err
+	})
+	res, err := s.Snapshot(ctx, room, tile)
+	if err != nil || res.Kind != Purged {
+		t.Fatalf("snapshot of a room purged meanwhile: %+v, %v; want kind %q", res, err, Purged)
+	}
+	if rows, _ := snapshotCount(t, pool, room); rows != 0 {
+		t.Fatalf("%d snapshot rows recorded for the purged room", rows)
+	}
+	if _, err := s.store.Get(ctx, Key(room, tile, head)); !errors.Is(err, objstore.ErrNotFound) {
+		t.Fatalf("the object of the purged room's snapshot: %v, want ErrNotFound", err)
+	}
+
+	// The same render in a room that is not purged records its snapshot (the guard is not what stops it).
+	live := uuid.New()
+	head = commit(t, pool, live, eventkind.StrokeAdded, hline(20))
+	s.renderer = renderFunc(func([]byte) ([]byte, error) { return []byte("png"), nil })
+	if res, err := s.Snapshot(ctx, live, tile); err != nil || res.Kind != Full || res.CoversSeq != head {
+		t.Fatalf("snapshot of a live room: %+v, %v", res, err)
+	}
+	if rows, _ := snapshotCount(t, pool, live); rows != 1 {
+		t.Fatalf("%d snapshot rows for the live room, want 1", rows)
 	}
 }
 
