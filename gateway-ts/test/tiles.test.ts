@@ -358,7 +358,7 @@ describe('tile endpoints on the real stack', { skip }, () => {
     assert.match(missing.json.message, /no snapshot covering seq 4/);
     assert.equal(missing.headers.get('etag'), null);
     assert.doesNotMatch(missing.headers.get('cache-control') ?? '', /immutable/);
-    assert.equal((await owner.get(`/api/rooms/${roomId}/tiles/0/1/0/5.png`)).status, 404);
+    assert.equal((await owner.get(`/api/rooms/${roomId}/tiles/0/50/0/5.png`)).status, 404, "a tile nothing was drawn on has no snapshot");
     // Path tricks never reach the store.
     for (const path of [
       `/api/rooms/${roomId}/tiles/0/0/0/..%2F..%2F${otherRoomId}%2F0%2F0_0%2F5.png`,

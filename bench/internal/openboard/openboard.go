@@ -1,17 +1,19 @@
 // Package openboard measures opening a board: the bytes and time to fill a 1920 x 1080 screen from
-// tiles (tile-delta-go GetTiles, before and after the snapshot policy ran) versus the earlier design's
+// tiles (tile-delta-go GetTiles, before any snapshot and after the follower worked through the log) versus the earlier design's
 // full replay (every event from seq 0, realtime-go GetEvents paged to the end, rendered as JSON),
 // uncached and cached (the second replay is served from realtime-go's Redis page cache), for a large
 // room and a 1,000-stroke room of the same density.
 package openboard
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"time"
 
@@ -62,6 +64,7 @@ type Read struct {
 type Room struct {
 	Strokes    int     `json:"strokes"`
 	SeedSec    float64 `json:"seed_seconds"`
+	CatchUpSec float64 `json:"catch_up_seconds"` // tile-delta-go's follower, from its start to the room's head
 	Level0     Read    `json:"level0_first"`
 	Level0Warm Read    `json:"level0_settled"`
 	Far        Read    `json:"far_first"`
@@ -158,38 +161,54 @@ func Run(ctx context.Context, c Config) (Result, error) {
 		return res, err
 	}
 	defer rt.Stop()
-	tdHTTP, tdGRPC := stack.FreeAddr(), stack.FreeAddr()
-	td, err := stack.Start([]string{c.TileDeltaBin}, c.CPUs, tdHTTP, "DATABASE_URL="+c.DatabaseURL, "SNAPSHOT_TARGET="+snapGRPC, "TILE_DELTA_HTTP_LISTEN="+tdHTTP,
-		"TILE_DELTA_GRPC_LISTEN="+tdGRPC, "LOG_LEVEL=warn", "OBJECT_STORE_URL=file://"+objects, "TILE_DELTA_SNAPSHOT_STROKES="+strconv.Itoa(threshold))
-	if err != nil {
-		return res, err
-	}
-	defer td.Stop()
-	opts := []grpc.DialOption{grpc.WithTransportCredentials(insecure.NewCredentials()), grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(1 << 30))}
-	tconn, err := grpc.NewClient(tdGRPC, opts...)
-	if err != nil {
-		return res, err
-	}
-	defer tconn.Close()
-	rconn, err := grpc.NewClient(rt.GRPC, opts...)
-	if err != nil {
-		return res, err
-	}
-	defer rconn.Close()
 	pool, err := pgxpool.New(ctx, c.DatabaseURL)
 	if err != nil {
 		return res, err
 	}
 	defer pool.Close()
-	m := meter{tiles: tilev1.NewTileDeltaServiceClient(tconn), events: realtimev1.NewRealtimeServiceClient(rconn), pool: pool}
-	for _, r := range []struct {
+	opts := []grpc.DialOption{grpc.WithTransportCredentials(insecure.NewCredentials()), grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(1 << 30))}
+	rconn, err := grpc.NewClient(rt.GRPC, opts...)
+	if err != nil {
+		return res, err
+	}
+	defer rconn.Close()
+	rooms := []struct {
 		id  uuid.UUID
 		out *Room
-	}{{large, &res.Large}, {small, &res.Small}} {
-		if r.out.Level0, r.out.Level0Warm, err = m.open(ctx, r.id, 0); err != nil {
+	}{{large, &res.Large}, {small, &res.Small}}
+
+	// First reads, before any snapshot: a read replica (it follows no room), so that nothing else runs.
+	m, stop, err := c.startTileDelta(pool, rconn, snapGRPC, objects, "TILE_DELTA_FOLLOW_ROOMS=0")
+	if err != nil {
+		return res, err
+	}
+	for _, r := range rooms {
+		if r.out.Level0, _, err = m.get(ctx, r.id, 0); err != nil {
+			stop()
 			return res, err
 		}
-		if r.out.Far, r.out.FarWarm, err = m.open(ctx, r.id, FarLevel); err != nil {
+		if r.out.Far, _, err = m.get(ctx, r.id, FarLevel); err != nil {
+			stop()
+			return res, err
+		}
+	}
+	stop()
+
+	// A replica that follows: the time it takes to snapshot the bulk-seeded logs, then settled reads on a
+	// quiet stack.
+	m, stop, err = c.startTileDelta(pool, rconn, snapGRPC, objects)
+	if err != nil {
+		return res, err
+	}
+	defer stop()
+	if err := m.caughtUp(ctx, rooms[0].id, rooms[1].id, &res.Large.CatchUpSec, &res.Small.CatchUpSec); err != nil {
+		return res, err
+	}
+	for _, r := range rooms {
+		if r.out.Level0Warm, err = m.settled(ctx, r.id, 0); err != nil {
+			return res, err
+		}
+		if r.out.FarWarm, err = m.settled(ctx, r.id, FarLevel); err != nil {
 			return res, err
 		}
 		if r.out.Replay, err = m.replay(ctx, r.id); err != nil {
@@ -240,51 +259,74 @@ func (m meter) get(ctx context.Context, room uuid.UUID, level int) (Read, []*til
 	return r, all, nil
 }
 
-// open reads the screens of a level before any snapshot, waits (bounded, polling the snapshot table)
-// until every tile at or over the threshold, or pending (over the delta bound), has one, and reports the
-// median of SettledReads settled reads.
-func (m meter) open(ctx context.Context, room uuid.UUID, level int) (Read, Read, error) {
-	first, read, err := m.get(ctx, room, level)
+// startTileDelta starts tile-delta-go with env added and returns a meter on it and the function that
+// stops it.
+func (c Config) startTileDelta(pool *pgxpool.Pool, rconn *grpc.ClientConn, snapGRPC, objects string, env ...string) (meter, func(), error) {
+	tdHTTP, tdGRPC := stack.FreeAddr(), stack.FreeAddr()
+	td, err := stack.Start([]string{c.TileDeltaBin}, c.CPUs, tdHTTP, append([]string{"DATABASE_URL=" + c.DatabaseURL, "SNAPSHOT_TARGET=" + snapGRPC,
+		"TILE_DELTA_HTTP_LISTEN=" + tdHTTP, "TILE_DELTA_GRPC_LISTEN=" + tdGRPC, "LOG_LEVEL=warn", "OBJECT_STORE_URL=file://" + objects,
+		"TILE_DELTA_SNAPSHOT_STROKES=" + strconv.Itoa(threshold)}, env...)...)
 	if err != nil {
-		return first, first, err
+		return meter{}, nil, err
 	}
-	var xs, ys []int32
-	for _, d := range read {
-		if len(d.GetStrokes()) >= threshold || d.GetPending() {
-			xs, ys = append(xs, d.GetCoord().GetX()), append(ys, d.GetCoord().GetY())
+	tconn, err := grpc.NewClient(tdGRPC, grpc.WithTransportCredentials(insecure.NewCredentials()), grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(1<<30)))
+	if err != nil {
+		td.Stop()
+		return meter{}, nil, err
+	}
+	stop := func() {
+		tconn.Close()
+		td.Stop()
+	}
+	return meter{tiles: tilev1.NewTileDeltaServiceClient(tconn), events: realtimev1.NewRealtimeServiceClient(rconn), pool: pool}, stop, nil
+}
+
+// CatchUpLimit bounds the wait for the follower to work through the seeded logs.
+const CatchUpLimit = 30 * time.Minute
+
+// caughtUp polls tile_follow until the follower has looked at every event of both rooms (every tile
+// at the threshold has its snapshot), and records how long each took.
+func (m meter) caughtUp(ctx context.Context, large, small uuid.UUID, largeSec, smallSec *float64) error {
+	t0 := time.Now()
+	for _, w := range []struct {
+		room uuid.UUID
+		sec  *float64
+	}{{small, smallSec}, {large, largeSec}} {
+		for {
+			var done bool
+			if err := m.pool.QueryRow(ctx, `select coalesce((select f.followed_seq >= h.head_seq from room_heads h join tile_follow f using (room_id)
+				where h.room_id = $1), false)`, w.room).Scan(&done); err != nil {
+				return err
+			}
+			if done {
+				*w.sec = time.Since(t0).Seconds()
+				break
+			}
+			if time.Since(t0) > CatchUpLimit {
+				return fmt.Errorf("the follower did not work through room %s in %s", w.room, CatchUpLimit)
+			}
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(200 * time.Millisecond):
+			}
 		}
 	}
-	deadline := time.Now().Add(5 * time.Minute)
-	for {
-		var have int
-		if err := m.pool.QueryRow(ctx, `select count(*) from unnest($3::int[], $4::int[]) as w(x, y) where exists
-			(select 1 from tile_snapshots s where s.room_id = $1 and s.level = $2 and s.tx = w.x and s.ty = w.y)`, room, level, xs, ys).Scan(&have); err != nil {
-			return first, first, err
-		}
-		if have == len(xs) {
-			break
-		}
-		if time.Now().After(deadline) {
-			return first, first, fmt.Errorf("level %d: %d of %d tiles got a snapshot in 5 minutes", level, have, len(xs))
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	return nil
+}
+
+// settled is the median of SettledReads reads of the level's screens.
+func (m meter) settled(ctx context.Context, room uuid.UUID, level int) (Read, error) {
 	var reads []Read
 	for range SettledReads {
 		r, _, err := m.get(ctx, room, level)
 		if err != nil {
-			return first, first, err
+			return Read{}, err
 		}
 		reads = append(reads, r)
 	}
-	for i := range reads { // median by time
-		for j := i + 1; j < len(reads); j++ {
-			if reads[j].Ms < reads[i].Ms {
-				reads[i], reads[j] = reads[j], reads[i]
-			}
-		}
-	}
-	return first, reads[len(reads)/2], nil
+	slices.SortFunc(reads, func(a, b Read) int { return cmp.Compare(a.Ms, b.Ms) })
+	return reads[len(reads)/2], nil
 }
 
 // replay is the earlier design's open: every event from seq 0, page by page, as JSON.

@@ -65,9 +65,12 @@ func run(ctx context.Context, args []string, environ []string) error {
 		MinStrokes: min(cfg.SnapshotStrokes, cfg.MaxDeltaStrokes+1), MinBytes: min(cfg.SnapshotBytes, cfg.MaxDeltaBytes+1)}, reg, log)
 	snapCtx, stopSnaps := context.WithCancel(context.Background())
 	var snapsDone sync.WaitGroup
-	snapsDone.Add(2)
+	snapsDone.Add(1)
 	go func() { defer snapsDone.Done(); snaps.Run(snapCtx) }()
-	go func() { defer snapsDone.Done(); follower.Run(snapCtx) }()
+	if cfg.FollowRooms > 0 { // else a read replica: it renders on demand (RenderTile, export) only
+		snapsDone.Add(1)
+		go func() { defer snapsDone.Done(); follower.Run(snapCtx) }()
+	}
 	defer func() { stopSnaps(); snapsDone.Wait() }()
 	reader := tiles.NewReader(pool)
 	reader.Sink = follower

@@ -34,7 +34,7 @@ type Config struct {
 	SnapshotWorkers, SnapshotQueue int
 	// The follower looks for rooms with new events every FollowInterval (TILE_DELTA_FOLLOW_INTERVAL),
 	// holds a room for FollowLease at a time (TILE_DELTA_FOLLOW_LEASE), works through FollowRooms rooms
-	// at once (TILE_DELTA_FOLLOW_ROOMS), FollowPage events per step (TILE_DELTA_FOLLOW_PAGE), and one room
+	// at once (TILE_DELTA_FOLLOW_ROOMS; 0: a replica that serves reads and follows no room), FollowPage events per step (TILE_DELTA_FOLLOW_PAGE), and one room
 	// for FollowSlice before the rooms waiting for a turn (TILE_DELTA_FOLLOW_SLICE).
 	FollowInterval, FollowLease, FollowSlice time.Duration
 	FollowRooms, FollowPage                  int
@@ -81,7 +81,7 @@ func Load(environ []string) (Config, error) {
 	c.SnapshotQueue = e.Int("TILE_DELTA_SNAPSHOT_QUEUE", 4096, 1, 1_000_000)
 	c.FollowInterval = e.Duration("TILE_DELTA_FOLLOW_INTERVAL", 250*time.Millisecond, 10*time.Millisecond, time.Minute)
 	c.FollowLease = e.Duration("TILE_DELTA_FOLLOW_LEASE", 30*time.Second, 3*time.Second, time.Hour)
-	c.FollowRooms = e.Int("TILE_DELTA_FOLLOW_ROOMS", 8, 1, 1024)
+	c.FollowRooms = e.Int("TILE_DELTA_FOLLOW_ROOMS", 8, 0, 1024)
 	c.FollowPage = e.Int("TILE_DELTA_FOLLOW_PAGE", 1000, 1, 100_000)
 	c.FollowSlice = e.Duration("TILE_DELTA_FOLLOW_SLICE", 2*time.Second, 10*time.Millisecond, time.Hour)
 	c.SnapshotRetain = e.Duration("TILE_DELTA_SNAPSHOT_RETAIN", 10*time.Minute, time.Second, 30*24*time.Hour)
