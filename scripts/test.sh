@@ -85,6 +85,7 @@ step "node --test (gateway-ts)" env DATABASE_URL="$TEST_DATABASE_URL" npm run -s
 step "node --test (web: geometry units, Playwright on Chromium against the real stack)" env DATABASE_URL="$TEST_DATABASE_URL" npm run -s -w web test
 step "make up: stops on SIGTERM and SIGINT, names a service that dies" bash scripts/test-up.sh
 step "go test (helm chart, k8s manifests, Dockerfiles)" bash -c 'cd deploy/test && GOWORK=off go test -count=1 ./...'
+step "make chaos: eight faults under load, nothing acknowledged lost, duplicated or reordered" env CHAOS_OUT="$DATA_DIR/chaos" bash scripts/chaos.sh
 step "bench --quick (the benchmark harness still runs and checks delivery)" bash scripts/bench.sh --quick --out "$DATA_DIR/bench-quick"
 
 summary

@@ -542,16 +542,16 @@ func openRuns(ctx context.Context, quick bool, out, bin, dbURL, redisURL, cpus s
 	fmt.Fprintf(summary, "## Opening a board: a 1920×1080 screen from tiles vs the earlier design's full replay\n\n"+
 		"Rooms seeded with real drawings over a %d-unit square (the small room at the same density); level 0 = 100 %%, level %d = the whole square on screen. "+
 		"\"first\" is the first read of the bulk-seeded rooms before any snapshot (a tile-delta-go read replica, TILE_DELTA_FOLLOW_ROOMS=0, so nothing else runs), \"catch-up s\" the time a following tile-delta-go takes to work through a whole seeded log (snapshots of every tile at the threshold of %d strokes, every level), \"settled\" the median of %d reads after that. "+
-		"Times are round trips on loopback. Bound: ≤ %d tiles per screen. The level-0 rows are %d screens (a 3 × 3 block around the origin, inside the small room's square), one read each, summed: "+
+		"bytes: the GetTiles answers; PNG bytes: the snapshots they name, which the browser fetches besides (once: they are immutable). Times are round trips on loopback. Bound: ≤ %d tiles per screen. The level-0 rows are %d screens (a 3 × 3 block around the origin, inside the small room's square), one read each, summed: "+
 		"one screen holds a few dozen drawings, so a single one compares chance rather than rooms.\n\n", openboard.Spread, res.FarLevel, 64, openboard.SettledReads, res.MaxTiles, openboard.NearScreens)
-	fmt.Fprintf(summary, "| room | seed s | catch-up s | read | tiles | snapshots | pending | strokes | bytes | ms |\n|---|---|---|---|---|---|---|---|---|---|\n")
+	fmt.Fprintf(summary, "| room | seed s | catch-up s | read | tiles | snapshots | pending | strokes | bytes | PNG bytes | ms |\n|---|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, r := range []openboard.Room{res.Large, res.Small} {
 		for _, row := range []struct {
 			name string
 			v    openboard.Read
 		}{{"level 0 first", r.Level0}, {"level 0 settled", r.Level0Warm}, {fmt.Sprintf("level %d first", res.FarLevel), r.Far},
 			{fmt.Sprintf("level %d settled", res.FarLevel), r.FarWarm}, {"replay JSON uncached", r.Replay}, {"replay JSON cached", r.ReplayHot}} {
-			fmt.Fprintf(summary, "| %d | %.1f | %.1f | %s | %d | %d | %d | %d | %d | %.1f |\n", r.Strokes, r.SeedSec, r.CatchUpSec, row.name, row.v.Tiles, row.v.Snapshots, row.v.Pending, row.v.Strokes, row.v.Bytes, row.v.Ms)
+			fmt.Fprintf(summary, "| %d | %.1f | %.1f | %s | %d | %d | %d | %d | %d | %d | %.1f |\n", r.Strokes, r.SeedSec, r.CatchUpSec, row.name, row.v.Tiles, row.v.Snapshots, row.v.Pending, row.v.Strokes, row.v.Bytes, row.v.PNGBytes, row.v.Ms)
 		}
 	}
 	fmt.Fprintf(summary, "\nSettled time %d vs %d strokes: level 0 %.2fx, level %d %.2fx (target ≤ 1.5).\n\n", res.Large.Strokes, res.Small.Strokes,

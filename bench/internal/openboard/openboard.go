@@ -57,6 +57,7 @@ type Read struct {
 	Pending   int     `json:"pending,omitempty"`
 	Strokes   int     `json:"strokes"`
 	Bytes     int     `json:"bytes"`
+	PNGBytes  int     `json:"png_bytes,omitempty"` // the snapshot PNGs the browser fetches besides (once: they are immutable)
 	Ms        float64 `json:"ms"`
 }
 
@@ -248,6 +249,7 @@ func (m meter) get(ctx context.Context, room uuid.UUID, level int) (Read, []*til
 		for _, d := range resp.GetTiles() {
 			if d.GetSnapshot() != nil {
 				r.Snapshots++
+				r.PNGBytes += int(d.GetSnapshot().GetSizeBytes())
 			}
 			if d.GetPending() {
 				r.Pending++
