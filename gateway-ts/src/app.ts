@@ -64,7 +64,8 @@ function cspDirectives(config: GatewayConfig) {
     styleSrc: ["'self'"],
     imgSrc: ["'self'", 'data:', 'blob:'],
     fontSrc: ["'self'", 'data:'],
-    connectSrc: ["'self'", `${realtime.protocol}//${realtime.host}`],
+    // The snapshot route may redirect to a presigned URL of the object store (GATEWAY_SNAPSHOT_ORIGINS).
+    connectSrc: ["'self'", `${realtime.protocol}//${realtime.host}`, ...config.snapshotOrigins],
     workerSrc: ["'self'", 'blob:'],
     objectSrc: ["'none'"],
     baseUri: ["'none'"],

@@ -26,6 +26,11 @@ export interface GatewayConfig {
   allowedOrigins: string[];
   /** WebSocket URL of realtime-go's /ws as the browser reaches it (token responses, CSP connect-src). */
   realtimePublicUrl: string;
+  /**
+   * Origins of the object store the browser fetches presigned snapshot URLs from (tile-delta-go's
+   * TILE_DELTA_SNAPSHOT_URL_TTL > 0): the snapshot route redirects there, so the CSP connect-src admits them.
+   */
+  snapshotOrigins: string[];
   webDistDir: string;
   roomTokenTtlSeconds: number;
   sessionTtlSeconds: number;
@@ -154,6 +159,7 @@ const schema = z.object({
     .default('http://localhost:8080'),
   GATEWAY_ALLOWED_ORIGINS: list(isOrigin, 'must be a comma-separated list of origins (http(s)://host[:port], no path)'),
   GATEWAY_REALTIME_PUBLIC_URL: url(['ws:', 'wss:']).default('ws://localhost:8081/ws'),
+  GATEWAY_SNAPSHOT_ORIGINS: list(isOrigin, 'must be a comma-separated list of origins (http(s)://host[:port], no path)'),
   WEB_DIST_DIR: z.string().min(1).optional(),
   GATEWAY_ROOM_TOKEN_TTL_SECONDS: positiveInt(120, 300),
   GATEWAY_SESSION_TTL_SECONDS: positiveInt(14 * 24 * 3600, 366 * 24 * 3600),
@@ -229,6 +235,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
     publicOrigin: e.GATEWAY_PUBLIC_ORIGIN.replace(/\/$/, ''),
     allowedOrigins: [...new Set([e.GATEWAY_PUBLIC_ORIGIN, ...e.GATEWAY_ALLOWED_ORIGINS].map((o) => new URL(o).origin))],
     realtimePublicUrl: e.GATEWAY_REALTIME_PUBLIC_URL,
+    snapshotOrigins: [...new Set(e.GATEWAY_SNAPSHOT_ORIGINS.map((o) => new URL(o).origin))],
     webDistDir: e.WEB_DIST_DIR ? resolve(e.WEB_DIST_DIR) : join(repoRoot, 'web', 'dist'),
     roomTokenTtlSeconds: e.GATEWAY_ROOM_TOKEN_TTL_SECONDS,
     sessionTtlSeconds: e.GATEWAY_SESSION_TTL_SECONDS,

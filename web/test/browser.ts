@@ -4,7 +4,7 @@ import { before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { startStack, missing, type Stack } from './stack.ts';
+import { startStack, missing, type Stack, type StackOptions } from './stack.ts';
 
 const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 const unavailable = [...missing(), ...(existsSync(CHROMIUM) ? [] : [CHROMIUM])];
@@ -29,7 +29,7 @@ export interface Suite {
 }
 
 /** Starts the stack and the browser before the file's tests, stops both after them. */
-export function browserSuite(): Suite {
+export function browserSuite(options: StackOptions = {}): Suite {
   let stack: Stack | undefined;
   let browser: Browser | undefined;
   const contexts: BrowserContext[] = [];
@@ -38,7 +38,7 @@ export function browserSuite(): Suite {
       console.log(`# browser tests skipped: missing ${unavailable.join(', ')} (build with scripts/build.sh; apt-get install chromium)`);
       return;
     }
-    stack = await startStack();
+    stack = await startStack(options);
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       headless: true,

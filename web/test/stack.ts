@@ -76,7 +76,16 @@ export interface Stack {
   close(): Promise<void>;
 }
 
-export async function startStack(): Promise<Stack> {
+/** What a stack differs in: `s3` stores snapshots in the test S3 server (SeaweedFS) and has the gateway redirect
+ * browsers to presigned URLs there (TILE_DELTA_SNAPSHOT_URL_TTL, GATEWAY_SNAPSHOT_ORIGINS). */
+export interface StackOptions {
+  s3?: boolean;
+}
+
+/** Where the test S3 server listens (scripts/env.sh). */
+export const S3_ENDPOINT = process.env.S3_ENDPOINT ?? '127.0.0.1:58333';
+
+export async function startStack(o: StackOptions = {}): Promise<Stack> {
   const database = await ownDatabase();
   const db = database.url;
   const tmp = mkdtempSync(join(tmpdir(), 'infidraw-web-e2e-'));
@@ -90,7 +99,11 @@ export async function startStack(): Promise<Stack> {
   procs.push(snapshot);
   const tileDelta = new Proc('tile-delta-go', BINARIES.tileDelta, [], {
     ...common, TILE_DELTA_HTTP_LISTEN: `127.0.0.1:${tdHttp}`, TILE_DELTA_GRPC_LISTEN: `127.0.0.1:${tdGrpc}`, DATABASE_URL: db,
-    SNAPSHOT_TARGET: `127.0.0.1:${snapGrpc}`, OBJECT_STORE_URL: `file://${join(tmp, 'objects')}`,
+    SNAPSHOT_TARGET: `127.0.0.1:${snapGrpc}`,
+    ...(o.s3
+      ? { OBJECT_STORE_URL: `s3://web-e2e-${process.pid}-${Date.now()}?endpoint=${S3_ENDPOINT}`, S3_ACCESS_KEY: process.env.S3_ACCESS_KEY ?? '',
+        S3_SECRET_KEY: process.env.S3_SECRET_KEY ?? '', TILE_DELTA_SNAPSHOT_URL_TTL: '60s' }
+      : { OBJECT_STORE_URL: `file://${join(tmp, 'objects')}` }),
     // Snapshots early, so that a short test sees its drawing come back from PNGs.
     TILE_DELTA_SNAPSHOT_STROKES: process.env.TILE_DELTA_SNAPSHOT_STROKES ?? '3',
   });
@@ -101,6 +114,7 @@ export async function startStack(): Promise<Stack> {
     SNAPSHOT_TARGET: `127.0.0.1:${snapGrpc}`, GATEWAY_SIGNING_KEY_DIR: join(tmp, 'keys'), WEB_DIST_DIR: join(ROOT, 'web', 'dist'),
     GATEWAY_PUBLIC_ORIGIN: origin, GATEWAY_REALTIME_PUBLIC_URL: wsUrl, GATEWAY_AUTH_RATE_LIMIT: '100000',
     GATEWAY_AUTH_RATE_LIMIT_PER_ADDRESS: '100000', GATEWAY_GUEST_RATE_LIMIT_PER_ADDRESS: '100000', GATEWAY_GUEST_RATE_LIMIT_PER_LINK: '100000',
+    ...(o.s3 ? { GATEWAY_SNAPSHOT_ORIGINS: `http://${S3_ENDPOINT}` } : {}),
   });
   procs.push(gateway);
   const startRealtime = async (): Promise<Proc> => {

@@ -90,7 +90,13 @@ func commitVisibility(t *testing.T, pool *pgxpool.Pool, room uuid.UUID, stroke [
 // every snapshot its commits called for is made.
 func waitFollowed(t *testing.T, pool *pgxpool.Pool, room uuid.UUID) {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
+	waitFollowedWithin(t, pool, room, 30*time.Second)
+}
+
+// waitFollowedWithin is waitFollowed with its own limit.
+func waitFollowedWithin(t *testing.T, pool *pgxpool.Pool, room uuid.UUID, limit time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(limit)
 	for {
 		var behind bool
 		if err := pool.QueryRow(context.Background(), `select coalesce((select head_seq from room_heads where room_id = $1), 0) >
@@ -101,7 +107,7 @@ func waitFollowed(t *testing.T, pool *pgxpool.Pool, room uuid.UUID) {
 			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("room %s: tile-delta-go did not follow its events up to the head in 30 s", room)
+			t.Fatalf("room %s: tile-delta-go did not follow its events up to the head in %s", room, limit)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
@@ -284,8 +290,8 @@ func TestSnapshotQueriesUseIndexes(t *testing.T) {
 	}{
 		"snapshots, viewport": {tiles.SnapshotsSQL, []any{room, 0, xs, ys, nil, added}, []string{"tile_snapshots_pkey", "tile_events_pkey"}},
 		"snapshots, known":    {tiles.SnapshotsSQL, []any{room, 0, xs, ys, &client, added}, []string{"tile_snapshots_pkey", "tile_events_pkey"}},
-		"strokes after":       {tiles.StrokesSQL, []any{room, 0, xs, ys, []int64{0, 3, 5, 100}, nil, added}, []string{"tile_events_pkey"}},
-		"strokes, bounded":    {tiles.StrokesSQL, []any{room, 0, xs, ys, []int64{0, 3, 5, 100}, int64(257), added}, []string{"tile_events_pkey"}},
+		"strokes after":       {tiles.StrokesSQL, []any{room, 0, xs, ys, []int64{0, 3, 5, 100}, nil, added, int64(1000)}, []string{"tile_events_pkey"}},
+		"strokes, bounded":    {tiles.StrokesSQL, []any{room, 0, xs, ys, []int64{0, 3, 5, 100}, int64(257), added, int64(1000)}, []string{"tile_events_pkey"}},
 		"collect superseded":  {snapshots.CollectSQL, []any{room, 0, 1, 2, "10 minutes"}, []string{"tile_snapshots_pkey"}},
 		"follower: tiles that need a snapshot": {snapshots.NeedsSQL, []any{room, 0, xs, ys, added, 64},
 			[]string{"tile_snapshots_pkey", "tile_events_pkey", "stroke_events_pkey"}},

@@ -23,6 +23,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
+	"google.golang.org/protobuf/proto"
 
 	strokev1 "github.com/infidraw/infidraw/gen/go/infidraw/stroke/v1"
 	"github.com/infidraw/infidraw/shared-go/strokes"
@@ -44,8 +45,11 @@ type Policy struct {
 	// requests are dropped: the follower renders them anyway).
 	Workers int
 	Queue   int
-	// Timeout bounds one snapshot (read, render, store, record).
+	// Timeout bounds each step of a snapshot: a read, one chunk's render, store and record.
 	Timeout time.Duration
+	// ChunkStrokes and ChunkBytes bound the strokes drawn in one render request; a larger delta is
+	// drawn in chunks, each on the previous one's PNG.
+	ChunkStrokes, ChunkBytes int
 	// Retain is how long a superseded snapshot outlives its successor: readers handed its key just
 	// before the successor was recorded may still fetch it. Older ones are deleted (Collect).
 	Retain time.Duration
@@ -88,8 +92,18 @@ type Snapshotter struct {
 	collected prometheus.Counter
 }
 
+// DefaultChunkStrokes is Policy.ChunkStrokes when unset; Policy.ChunkBytes defaults to half of what
+// snapshot-rs accepts in one request by default.
+const DefaultChunkStrokes = 20_000
+
 // New returns a snapshotter and registers its metrics.
 func New(pool *pgxpool.Pool, store objstore.Store, r Renderer, p Policy, reg prometheus.Registerer, log *slog.Logger) *Snapshotter {
+	if p.ChunkStrokes <= 0 {
+		p.ChunkStrokes = DefaultChunkStrokes
+	}
+	if p.ChunkBytes <= 0 {
+		p.ChunkBytes = strokes.DefaultMaxRequestBytes / 2
+	}
 	s := &Snapshotter{pool: pool, store: store, renderer: r, policy: p, log: log,
 		depth: prometheus.NewGauge(prometheus.GaugeOpts{Name: "tile_delta_snapshot_queue_depth",
 			Help: "Tiles waiting for or in a snapshot render."}),
@@ -180,9 +194,12 @@ const InsertSQL = `with head as (select 1 from stroke_events where room_id = $1 
 		on conflict do nothing)
 	select exists (select 1 from head)`
 
-// Snapshot renders one tile now, if it needs it: it reads the tile (newest snapshot and delta, or
-// every visible stroke when that snapshot's object is gone) in a read-only transaction that ends
-// before the render, then stores the PNG and records it.
+// Snapshot renders one tile now, if it needs it, up to the room's head at its start: it reads the tile
+// (newest snapshot and delta, or every visible stroke when that snapshot is stale or its object gone)
+// in a read-only transaction that ends before the render, then stores the PNG and records it. A delta
+// larger than one chunk (Policy.ChunkStrokes, ChunkBytes) is drawn a chunk at a time, each on the
+// previous one's PNG and recorded as a snapshot of its own (covering its last stroke), so a tile of a
+// million strokes never travels in one request and a failure keeps the chunks done.
 func (s *Snapshotter) Snapshot(ctx context.Context, room uuid.UUID, t strokes.Tile) (res Result, err error) {
 	start := time.Now()
 	defer func() {
@@ -195,9 +212,7 @@ func (s *Snapshotter) Snapshot(ctx context.Context, room uuid.UUID, t strokes.Ti
 			s.duration.Observe(time.Since(start).Seconds())
 		}
 	}()
-	ctx, cancel := context.WithTimeout(ctx, s.policy.Timeout)
-	defer cancel()
-	c, head, err := s.read(ctx, room, t, false)
+	c, head, err := s.read(ctx, room, t)
 	if err != nil {
 		return Result{}, err
 	}
@@ -207,59 +222,118 @@ func (s *Snapshotter) Snapshot(ctx context.Context, room uuid.UUID, t strokes.Ti
 	res.Kind = Full
 	var base []byte
 	if c.Snapshot != nil {
-		switch base, err = s.store.Get(ctx, c.Snapshot.Key); {
+		switch base, err = s.getBase(ctx, c.Snapshot.Key); {
 		case err == nil:
 			res.Kind = Incremental
 		case errors.Is(err, objstore.ErrNotFound):
-			// The object is gone: draw everything.
-			if c, head, err = s.read(ctx, room, t, true); err != nil {
-				return Result{}, err
-			}
-			base = nil
+			c = tiles.Content{Tile: t, Pending: true} // the object is gone: draw everything
 		default:
 			return Result{}, fmt.Errorf("read snapshot %s: %w", c.Snapshot.Key, err)
 		}
 	}
-	png, by, err := s.renderer.RenderTile(ctx, t, base, c.Strokes)
-	if err != nil {
-		return Result{}, fmt.Errorf("render: %w", err)
+	for {
+		if c.Pending { // more than a chunk after c.After: read the next one
+			if c, err = s.chunk(ctx, room, t, c.After, head); err != nil {
+				return Result{}, err
+			}
+		}
+		batch, covers, more := s.cut(c, head)
+		chunk, err := s.record(ctx, room, t, base, batch, covers)
+		if err != nil || chunk.Kind == Purged {
+			return chunk.Result, err
+		}
+		res.CoversSeq, res.Key, res.SizeBytes, res.Renderer = chunk.CoversSeq, chunk.Key, chunk.SizeBytes, chunk.Renderer
+		if !more {
+			return res, nil
+		}
+		base, c = chunk.png, tiles.Content{Tile: t, After: covers, Pending: true}
 	}
-	res.CoversSeq, res.Key, res.SizeBytes, res.Renderer = head, Key(room, t, head), len(png), by
+}
+
+// chunkResult is one chunk's snapshot and its PNG (the next chunk's base).
+type chunkResult struct {
+	Result
+	png []byte
+}
+
+// record renders one chunk (within Policy.Timeout), stores it and records it, unless the room was purged
+// meanwhile: then it deletes the object and answers Purged.
+func (s *Snapshotter) record(ctx context.Context, room uuid.UUID, t strokes.Tile, base []byte, batch []*strokev1.Stroke, covers uint64) (chunkResult, error) {
+	ctx, cancel := context.WithTimeout(ctx, s.policy.Timeout)
+	defer cancel()
+	png, by, err := s.renderer.RenderTile(ctx, t, base, batch)
+	if err != nil {
+		return chunkResult{}, fmt.Errorf("render: %w", err)
+	}
+	res := chunkResult{Result: Result{Kind: Full, CoversSeq: covers, Key: Key(room, t, covers), SizeBytes: len(png), Renderer: by}, png: png}
 	if err := s.store.Put(ctx, res.Key, png, "image/png"); err != nil {
-		return Result{}, fmt.Errorf("store %s: %w", res.Key, err)
+		return chunkResult{}, fmt.Errorf("store %s: %w", res.Key, err)
 	}
 	var live bool
-	if err := s.pool.QueryRow(ctx, InsertSQL, room, t.Level, t.X, t.Y, int64(head), res.Key, len(png)).Scan(&live); err != nil {
-		return Result{}, fmt.Errorf("record snapshot: %w", err)
+	if err := s.pool.QueryRow(ctx, InsertSQL, room, t.Level, t.X, t.Y, int64(covers), res.Key, len(png)).Scan(&live); err != nil {
+		return chunkResult{}, fmt.Errorf("record snapshot: %w", err)
 	}
 	if !live {
 		if err := s.store.Delete(ctx, res.Key); err != nil {
-			return Result{}, fmt.Errorf("delete the snapshot %s of a purged room: %w", res.Key, err)
+			return chunkResult{}, fmt.Errorf("delete the snapshot %s of a purged room: %w", res.Key, err)
 		}
-		return Result{Kind: Purged}, nil
+		return chunkResult{Result: Result{Kind: Purged}}, nil
 	}
 	return res, nil
 }
 
-// read returns the tile's content and the room's head from one read-only snapshot of the database:
-// the newest usable snapshot and the delta after it, or (all) every visible stroke.
-func (s *Snapshotter) read(ctx context.Context, room uuid.UUID, t strokes.Tile, all bool) (c tiles.Content, head uint64, err error) {
-	err = pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
-		if !all {
-			contents, h, err := tiles.Read(ctx, tx, room, []strokes.Tile{t}, nil)
-			if err != nil {
-				return err
-			}
-			c, head = contents[0], h
-			return nil
+// cut takes the first chunk of c's strokes (at most Policy.ChunkStrokes strokes and ChunkBytes bytes,
+// at least one stroke) and the sequence number the chunk's picture covers: its last stroke's when more
+// strokes follow, else head.
+func (s *Snapshotter) cut(c tiles.Content, head uint64) (batch []*strokev1.Stroke, covers uint64, more bool) {
+	n, bytes := 0, 0
+	for n < len(c.Strokes) && n < s.policy.ChunkStrokes {
+		bytes += proto.Size(c.Strokes[n])
+		if n > 0 && bytes > s.policy.ChunkBytes {
+			break
 		}
-		if head, err = tiles.Head(ctx, tx, room); err != nil {
+		n++
+	}
+	if n == len(c.Strokes) && !c.Pending {
+		return c.Strokes, head, false
+	}
+	return c.Strokes[:n], c.Seqs[n-1], true
+}
+
+// read returns the tile's content and the room's head from one read-only snapshot of the database: the
+// newest usable snapshot and the delta after it, Pending (without strokes) when the delta is over a chunk.
+func (s *Snapshotter) read(ctx context.Context, room uuid.UUID, t strokes.Tile) (c tiles.Content, head uint64, err error) {
+	ctx, cancel := context.WithTimeout(ctx, s.policy.Timeout)
+	defer cancel()
+	err = pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
+		contents, h, err := tiles.ReadBounded(ctx, tx, room, []strokes.Tile{t}, nil, tiles.Bound{Strokes: s.policy.ChunkStrokes, Bytes: s.policy.ChunkBytes})
+		if err != nil {
 			return err
 		}
-		c, err = tiles.AllStrokes(ctx, tx, room, t)
-		return err
+		c, head = contents[0], h
+		return nil
 	})
 	return c, head, err
+}
+
+// chunk reads the tile's next chunk: its visible strokes after `after` up to head, one more than a chunk
+// holds (Pending tells cut that more may follow).
+func (s *Snapshotter) chunk(ctx context.Context, room uuid.UUID, t strokes.Tile, after, head uint64) (tiles.Content, error) {
+	ctx, cancel := context.WithTimeout(ctx, s.policy.Timeout)
+	defer cancel()
+	c, err := tiles.StrokesBetween(ctx, s.pool, room, t, after, head, s.policy.ChunkStrokes+1)
+	if err != nil {
+		return c, err
+	}
+	c.Pending = len(c.Strokes) > s.policy.ChunkStrokes || c.Bytes > s.policy.ChunkBytes
+	return c, nil
+}
+
+// getBase fetches the PNG an incremental render starts from.
+func (s *Snapshotter) getBase(ctx context.Context, key string) ([]byte, error) {
+	ctx, cancel := context.WithTimeout(ctx, s.policy.Timeout)
+	defer cancel()
+	return s.store.Get(ctx, key)
 }
 
 // CollectSQL deletes a tile's snapshots older than the newest one that has existed for the retention:

@@ -50,12 +50,54 @@ func TestSnapshotOfAnEmptyRoomIsUpToDate(t *testing.T) {
 	}
 }
 
-// renderFunc is a Renderer of the test's making.
-type renderFunc func(base []byte) ([]byte, error)
+// renderFunc is a Renderer of the test's making: it sees the base PNG and the strokes.
+type renderFunc func(base []byte, ss []*strokev1.Stroke) ([]byte, error)
 
-func (f renderFunc) RenderTile(_ context.Context, _ strokes.Tile, base []byte, _ []*strokev1.Stroke) ([]byte, string, error) {
-	png, err := f(base)
+func (f renderFunc) RenderTile(_ context.Context, _ strokes.Tile, base []byte, ss []*strokev1.Stroke) ([]byte, string, error) {
+	png, err := f(base, ss)
 	return png, "test", err
+}
+
+// A delta larger than a chunk is drawn a chunk at a time, in order, each chunk on the previous one's PNG,
+// and each chunk is recorded as a snapshot covering its last stroke; the last covers the head.
+func TestLargeDeltaIsRenderedInChunks(t *testing.T) {
+	ctx := context.Background()
+	s, pool := newSnapshotter(t, Policy{Workers: 1, Queue: 4, Timeout: 10 * time.Second, ChunkStrokes: 2})
+	room := uuid.New()
+	var seqs []uint64
+	for i := range 5 {
+		seqs = append(seqs, commit(t, pool, room, eventkind.StrokeAdded, hline(int64(20+i))))
+	}
+	v, _ := strokes.Validate(hline(20))
+	tile := v.Tiles[0]
+	var calls []string
+	s.renderer = renderFunc(func(base []byte, ss []*strokev1.Stroke) ([]byte, error) {
+		png := fmt.Sprintf("%s+%d", base, len(ss))
+		calls = append(calls, png)
+		return []byte(png), nil
+	})
+	res, err := s.Snapshot(ctx, room, tile)
+	if err != nil || res.Kind != Full || res.CoversSeq != seqs[4] {
+		t.Fatalf("snapshot: %+v, %v; want a full render covering %d", res, err, seqs[4])
+	}
+	if want := []string{"+2", "+2+2", "+2+2+1"}; fmt.Sprint(calls) != fmt.Sprint(want) {
+		t.Fatalf("renders %v, want %v (two strokes, two on that, one on that)", calls, want)
+	}
+	rows, err := pool.Query(ctx, `select covers_seq from tile_snapshots where room_id = $1 and level = $2 and tx = $3 and ty = $4 order by covers_seq`,
+		room, tile.Level, tile.X, tile.Y)
+	if err != nil {
+		t.Fatal(err)
+	}
+	covers, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []int64{int64(seqs[1]), int64(seqs[3]), int64(seqs[4])}; fmt.Sprint(covers) != fmt.Sprint(want) {
+		t.Fatalf("snapshots cover %v, want %v", covers, want)
+	}
+	if got, err := s.store.Get(ctx, res.Key); err != nil || string(got) != "+2+2+1" {
+		t.Fatalf("stored %q (%v), want the last chunk's picture", got, err)
+	}
 }
 
 // A room purged while one of its tiles renders (the gateway deleted it: realtime-go purged the events,
@@ -68,7 +110,7 @@ func TestSnapshotOfARoomPurgedDuringTheRenderLeavesNothing(t *testing.T) {
 	head := commit(t, pool, room, eventkind.StrokeAdded, hline(20))
 	v, _ := strokes.Validate(hline(20))
 	tile := v.Tiles[0]
-	s.renderer = renderFunc(func([]byte) ([]byte, error) {
+	s.renderer = renderFunc(func([]byte, []*strokev1.Stroke) ([]byte, error) {
 		if _, err := s.PurgeRoom(ctx, room); err != nil {
 			return nil, err
 		}
@@ -89,7 +131,7 @@ func TestSnapshotOfARoomPurgedDuringTheRenderLeavesNothing(t *testing.T) {
 	// The same render in a room that is not purged records its snapshot (the guard is not what stops it).
 	live := uuid.New()
 	head = commit(t, pool, live, eventkind.StrokeAdded, hline(20))
-	s.renderer = renderFunc(func([]byte) ([]byte, error) { return []byte("png"), nil })
+	s.renderer = renderFunc(func([]byte, []*strokev1.Stroke) ([]byte, error) { return []byte("png"), nil })
 	if res, err := s.Snapshot(ctx, live, tile); err != nil || res.Kind != Full || res.CoversSeq != head {
 		t.Fatalf("snapshot of a live room: %+v, %v", res, err)
 	}

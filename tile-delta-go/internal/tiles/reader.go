@@ -100,15 +100,15 @@ const SnapshotsSQL = `select want.tx, want.ty, s.covers_seq, s.object_key, s.siz
 		order by ts.covers_seq desc limit 1) s on true`
 
 // StrokesSQL selects the visible strokes added to a set of tiles of one level, each after its own
-// sequence number, at most $6 per tile (null: all): per tile a lateral forward seek on the tile_events
-// primary key (room_id, level, tx, ty, seq) that stops after $6 visible strokes ($7 is the StrokeAdded
-// kind), then the stroke's state and payload by primary key. Tests check its plan.
+// sequence number and up to $8, at most $6 per tile (null: all): per tile a lateral forward seek on the
+// tile_events primary key (room_id, level, tx, ty, seq) that stops after $6 visible strokes ($7 is the
+// StrokeAdded kind), then the stroke's state and payload by primary key. Tests check its plan.
 const StrokesSQL = `select want.tx, want.ty, d.seq, d.payload
 	from unnest($3::int[], $4::int[], $5::bigint[]) as want(tx, ty, after)
 	cross join lateral (select t.seq, e.payload from tile_events t
 		join strokes s on s.room_id = t.room_id and s.stroke_id = t.stroke_id and not s.erased
 		join stroke_events e on e.room_id = t.room_id and e.seq = t.seq
-		where t.room_id = $1 and t.level = $2 and t.tx = want.tx and t.ty = want.ty and t.seq > want.after and t.kind = $7
+		where t.room_id = $1 and t.level = $2 and t.tx = want.tx and t.ty = want.ty and t.seq > want.after and t.seq <= $8 and t.kind = $7
 		order by t.seq
 		limit $6::bigint) d
 	order by want.tx, want.ty, d.seq`
@@ -225,7 +225,7 @@ func ReadBounded(ctx context.Context, q Querier, room uuid.UUID, ts []strokes.Ti
 		l := int64(b.Strokes) + 1
 		limit = &l
 	}
-	if err := readStrokes(ctx, q, room, level, xs, ys, afters, limit, out, index); err != nil {
+	if err := readStrokes(ctx, q, room, level, xs, ys, afters, head, limit, out, index); err != nil {
 		return nil, 0, err
 	}
 	for i := range out {
@@ -237,15 +237,21 @@ func ReadBounded(ctx context.Context, q Querier, room uuid.UUID, ts []strokes.Ti
 	return out, head, nil
 }
 
-// AllStrokes reads every visible stroke of one tile, ignoring snapshots.
-func AllStrokes(ctx context.Context, q Querier, room uuid.UUID, t strokes.Tile) (Content, error) {
-	out := []Content{{Tile: t}}
-	err := readStrokes(ctx, q, room, t.Level, []int32{t.X}, []int32{t.Y}, []int64{0}, nil, out, map[strokes.Tile]int{t: 0})
+// StrokesBetween reads one tile's visible strokes added after `after` and up to `upTo`, at most limit
+// of them (0: all), ignoring snapshots; Content.After is after.
+func StrokesBetween(ctx context.Context, q Querier, room uuid.UUID, t strokes.Tile, after, upTo uint64, limit int) (Content, error) {
+	out := []Content{{Tile: t, After: after}}
+	var l *int64
+	if limit > 0 {
+		v := int64(limit)
+		l = &v
+	}
+	err := readStrokes(ctx, q, room, t.Level, []int32{t.X}, []int32{t.Y}, []int64{int64(min(after, math.MaxInt64))}, upTo, l, out, map[strokes.Tile]int{t: 0})
 	return out[0], err
 }
 
-func readStrokes(ctx context.Context, q Querier, room uuid.UUID, level int, xs, ys []int32, afters []int64, limit *int64, out []Content, index map[strokes.Tile]int) error {
-	rows, err := q.Query(ctx, StrokesSQL, room, level, xs, ys, afters, limit, eventkind.StrokeAdded)
+func readStrokes(ctx context.Context, q Querier, room uuid.UUID, level int, xs, ys []int32, afters []int64, upTo uint64, limit *int64, out []Content, index map[strokes.Tile]int) error {
+	rows, err := q.Query(ctx, StrokesSQL, room, level, xs, ys, afters, limit, eventkind.StrokeAdded, int64(min(upTo, math.MaxInt64)))
 	if err != nil {
 		return fmt.Errorf("read tile strokes: %w", err)
 	}
