@@ -8,6 +8,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -101,7 +102,13 @@ func StartRealtime(bin, databaseURL, redisURL string, keys *Keys, cpus string, e
 // Start runs any server of the stack (argv: the program and its arguments) with env added to ours and
 // waits until health/healthz answers. cpus, if set, pins it (taskset) to those cores.
 func Start(argv []string, cpus, health string, env ...string) (*Process, error) {
-	p, err := Launch(argv, cpus, env...)
+	return StartLogged(os.Stderr, argv, cpus, health, env...)
+}
+
+// StartLogged is Start with the server's output (stdout and stderr) going to log: a soak counts the
+// error lines of each service in its own file.
+func StartLogged(log io.Writer, argv []string, cpus, health string, env ...string) (*Process, error) {
+	p, err := LaunchLogged(log, argv, cpus, env...)
 	if err != nil {
 		return nil, err
 	}
@@ -116,13 +123,18 @@ func Start(argv []string, cpus, health string, env ...string) (*Process, error) 
 // Launch runs a server like Start but returns at once: for a server whose health depends on another
 // that needs it first (WaitOK then tells when it serves).
 func Launch(argv []string, cpus string, env ...string) (*Process, error) {
+	return LaunchLogged(os.Stderr, argv, cpus, env...)
+}
+
+// LaunchLogged is Launch with the server's output going to log.
+func LaunchLogged(log io.Writer, argv []string, cpus string, env ...string) (*Process, error) {
 	args := argv
 	if cpus != "" {
 		args = append([]string{"taskset", "-c", cpus}, args...)
 	}
 	p := &Process{Cmd: exec.Command(args[0], args[1:]...)}
 	p.Cmd.Env = append(os.Environ(), env...)
-	p.Cmd.Stdout, p.Cmd.Stderr = os.Stderr, os.Stderr
+	p.Cmd.Stdout, p.Cmd.Stderr = log, log
 	if err := p.Cmd.Start(); err != nil {
 		return nil, err
 	}
