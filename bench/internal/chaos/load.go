@@ -294,16 +294,7 @@ func (r *reader) run(ctx context.Context, cl *Cluster, t *tally) {
 	if r.witness {
 		opts.OnHeads = func(heads []client.EventHead) { t.received(r.room, heads) }
 	} else {
-		conns := tileConns{}
-		defer conns.close()
-		for ctx.Err() == nil {
-			head, ok := readTiles(ctx, cl, t, conns, r.room, r.prefer)
-			if ok {
-				lastSeq = head
-				break
-			}
-			backoff(ctx, 100*time.Millisecond)
-		}
+		lastSeq = r.openBoard(ctx, cl, t)
 	}
 	for ctx.Err() == nil {
 		c := dial(ctx, cl, r.prefer, r.room, &r.token, lastSeq, opts, t)
@@ -323,6 +314,27 @@ func (r *reader) run(ctx context.Context, cl *Cluster, t *tally) {
 		lastSeq = c.LastSeq()
 		t.closed(c)
 	}
+}
+
+// openBoard reads the room's tiles through the gateway, as the web client does, or when the gateway
+// fails, from tile-delta-go directly; it returns the head seq they include, to Join from.
+func (r *reader) openBoard(ctx context.Context, cl *Cluster, t *tally) uint64 {
+	conns := tileConns{}
+	defer conns.close()
+	for ctx.Err() == nil {
+		head, err := cl.account.tilesHead(ctx, r.room)
+		if err == nil {
+			return head
+		}
+		if ctx.Err() == nil {
+			t.errorSeen("gateway_tiles_failed")
+		}
+		if head, ok := readTiles(ctx, cl, t, conns, r.room, r.prefer); ok {
+			return head
+		}
+		backoff(ctx, 100*time.Millisecond)
+	}
+	return 0
 }
 
 // tileReader reads one room's tiles over and over through tile-delta-go, as a panning browser does,
