@@ -40,7 +40,7 @@ type tally struct {
 	lastAck     map[*writer]time.Time
 	longestGap  time.Duration // the longest a writer went without an Ack
 	lastRead    map[*tileReader]time.Time
-	longestRead time.Duration // the longest a tile reader went without an answer
+	longestRead time.Duration           // the longest a tile reader went without an answer
 	sentAt      map[uuid.UUID]time.Time // strokes whose commit was sent and no witness received yet
 	latencyMs   []float64               // commit→delivery at the witnesses since the last Interval
 }

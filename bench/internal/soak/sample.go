@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/infidraw/infidraw/bench/internal/chaos"
+	"github.com/infidraw/infidraw/bench/internal/stack"
 )
 
 // Proc is one service's resources at one sample.
@@ -65,8 +66,8 @@ func (s *sampler) sample() Sample {
 		case "postgres":
 			p, out.PGSharedBytes = postgres(svc.PID)
 		default:
-			st, err := readStatus(svc.PID)
-			p = Proc{RSS: st.rss, Threads: st.threads, FDs: countFDs(svc.PID), Tasks: float64(st.threads), Exited: err != nil || st.zombie}
+			st, err := stack.ReadStatus(svc.PID)
+			p = Proc{RSS: st.RSS, Threads: st.Threads, FDs: countFDs(svc.PID), Tasks: float64(st.Threads), Exited: err != nil || st.Exited}
 			metric := map[bool]string{true: "go_goroutines", false: "nodejs_active_handles_total"}[strings.HasPrefix(svc.Name, "realtime") || strings.HasPrefix(svc.Name, "tile-delta")]
 			if svc.Metrics != "" && svc.Name != "snapshot-rs" {
 				if v, ok := scrape(svc.Metrics, metric); ok {
@@ -83,44 +84,6 @@ func (s *sampler) sample() Sample {
 	return out
 }
 
-type status struct {
-	rss, anon, shmem int64
-	threads          int
-	ppid             int
-	zombie           bool // exited, not yet reaped
-}
-
-// readStatus reads /proc/<pid>/status.
-func readStatus(pid int) (status, error) {
-	var st status
-	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return st, err
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		k, v, _ := strings.Cut(sc.Text(), ":")
-		v = strings.TrimSpace(v)
-		n, _ := strconv.ParseInt(strings.TrimSuffix(v, " kB"), 10, 64)
-		switch k {
-		case "State":
-			st.zombie = strings.HasPrefix(v, "Z") || strings.HasPrefix(v, "X")
-		case "VmRSS":
-			st.rss = n << 10
-		case "RssAnon":
-			st.anon = n << 10
-		case "RssShmem":
-			st.shmem = n << 10
-		case "Threads":
-			st.threads = int(n)
-		case "PPid":
-			st.ppid = int(n)
-		}
-	}
-	return st, sc.Err()
-}
-
 func countFDs(pid int) int {
 	ents, err := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid))
 	if err != nil {
@@ -132,26 +95,26 @@ func countFDs(pid int) int {
 // postgres sums the postmaster and its children: private memory (RssAnon: what backends allocate; the
 // shared buffers every process maps would otherwise be counted once per process), processes and fds.
 func postgres(postmaster int) (Proc, int64) {
-	root, err := readStatus(postmaster)
-	if err != nil || root.zombie {
+	root, err := stack.ReadStatus(postmaster)
+	if err != nil || root.Exited {
 		return Proc{Exited: true}, 0
 	}
-	p := Proc{RSS: root.anon, Threads: 1, FDs: countFDs(postmaster)}
-	shared := root.shmem
+	p := Proc{RSS: root.Anon, Threads: 1, FDs: countFDs(postmaster)}
+	shared := root.Shmem
 	ents, _ := os.ReadDir("/proc")
 	for _, e := range ents {
 		pid, err := strconv.Atoi(e.Name())
 		if err != nil {
 			continue
 		}
-		st, err := readStatus(pid)
-		if err != nil || st.ppid != postmaster {
+		st, err := stack.ReadStatus(pid)
+		if err != nil || st.PPid != postmaster {
 			continue
 		}
-		p.RSS += st.anon
+		p.RSS += st.Anon
 		p.Threads++
 		p.FDs += countFDs(pid)
-		shared = max(shared, st.shmem)
+		shared = max(shared, st.Shmem)
 	}
 	p.Tasks = float64(p.Threads)
 	return p, shared

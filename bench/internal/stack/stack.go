@@ -203,21 +203,49 @@ func ReadUsage(pid int) (Usage, error) {
 	utime, _ := strconv.ParseFloat(fields[11], 64)
 	stime, _ := strconv.ParseFloat(fields[12], 64)
 	u.CPUSeconds = (utime + stime) / 100 // USER_HZ
+	st, err := ReadStatus(pid)
+	u.RSSBytes, u.PeakRSS = st.RSS, st.PeakRSS
+	return u, err
+}
+
+// Status is what /proc/<pid>/status says of a process's memory and threads.
+type Status struct {
+	RSS, PeakRSS int64 // VmRSS, VmHWM
+	Anon, Shmem  int64 // RssAnon (private heap and stacks), RssShmem (shared memory it has touched)
+	Threads      int
+	PPid         int
+	Exited       bool // a zombie: exited, not yet reaped
+}
+
+// ReadStatus reads /proc/<pid>/status.
+func ReadStatus(pid int) (Status, error) {
+	var st Status
 	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
-		return u, err
+		return st, err
 	}
 	defer f.Close()
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
 		k, v, _ := strings.Cut(sc.Text(), ":")
-		kb, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+		v = strings.TrimSpace(v)
+		n, _ := strconv.ParseInt(strings.TrimSuffix(v, " kB"), 10, 64)
 		switch k {
+		case "State":
+			st.Exited = strings.HasPrefix(v, "Z") || strings.HasPrefix(v, "X")
 		case "VmRSS":
-			u.RSSBytes = kb << 10
+			st.RSS = n << 10
 		case "VmHWM":
-			u.PeakRSS = kb << 10
+			st.PeakRSS = n << 10
+		case "RssAnon":
+			st.Anon = n << 10
+		case "RssShmem":
+			st.Shmem = n << 10
+		case "Threads":
+			st.Threads = int(n)
+		case "PPid":
+			st.PPid = int(n)
 		}
 	}
-	return u, nil
+	return st, sc.Err()
 }
