@@ -73,6 +73,10 @@ func run(ctx context.Context, args []string, getenv func(string) string) error {
 	defer cl.Stop()
 	rep, err := soak.Run(ctx, cl, soak.Config{Duration: *duration, Every: *every, Rooms: *rooms, ViewersPerRoom: *viewers,
 		TileReaders: *tileReaders, ProbeStep: probeStep, Rules: soak.DefaultRules, Progress: os.Stderr})
+	// PostgreSQL's log lives in the run's temporary directory, which Stop removes: kept with the others.
+	if log, rerr := os.ReadFile(cl.ServerLog()); rerr == nil {
+		_ = os.WriteFile(filepath.Join(cfg.LogDir, "postgres.log"), log, 0o644)
+	}
 	if err != nil {
 		return err
 	}

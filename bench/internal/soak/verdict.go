@@ -9,8 +9,8 @@ import (
 // Rules are the thresholds of the verdict. A soak's samples are evenly spaced, so time is the sample's
 // index.
 //
-// The slope rule: the first WarmUp of the samples are discarded (pools fill, JITs and allocators settle,
-// PostgreSQL touches its shared buffers). A least-squares line is fitted to each resource series over the
+// The slope rule: the first WarmUp of the samples, and at least MinWarmUp samples, are discarded (pools
+// fill, JITs and allocators settle, V8 sizes its heap, PostgreSQL touches its shared buffers). A least-squares line is fitted to each resource series over the
 // rest (the judged window). The series "grows steadily", and the soak fails, when all three hold:
 //   - the fitted growth over the judged window (slope × its length) exceeds Growth × the fitted level at
 //     its start: growth that matters relative to the process;
@@ -24,6 +24,7 @@ import (
 // 2-core machine 4 ms against 2 ms is scheduling noise, not drift).
 type Rules struct {
 	WarmUp     float64 // fraction of the samples discarded at the start
+	MinWarmUp  int     // samples discarded at the least (Run sets the first minute's)
 	MinSamples int     // judged samples needed for the slope rule (fewer: not judged, said so)
 	Growth     float64 // fitted growth relative to the fitted start level
 	MinRank    float64 // Spearman rank correlation with time
@@ -65,7 +66,7 @@ type Verdict struct {
 func Judge(series []Series, p99 []float64, r Rules) Verdict {
 	v := Verdict{Failures: []string{}}
 	for _, s := range series {
-		vals := judged(s.Values, r.WarmUp)
+		vals := judged(s.Values, r)
 		if len(vals) < r.MinSamples {
 			v.Notes = append(v.Notes, fmt.Sprintf("%s: %d samples after the warm-up, fewer than %d: slope not judged", s.Name, len(vals), r.MinSamples))
 			continue
@@ -79,7 +80,7 @@ func Judge(series []Series, p99 []float64, r Rules) Verdict {
 		v.Trends = append(v.Trends, t)
 	}
 	var lat []float64
-	for _, x := range judged(p99, r.WarmUp) {
+	for _, x := range judged(p99, r) {
 		if x > 0 {
 			lat = append(lat, x)
 		}
@@ -98,9 +99,10 @@ func Judge(series []Series, p99 []float64, r Rules) Verdict {
 	return v
 }
 
-// judged drops the warm-up: the first fraction of the values, at least one when there are several.
-func judged(vals []float64, warmUp float64) []float64 {
-	skip := int(math.Ceil(warmUp * float64(len(vals))))
+// judged drops the warm-up: the first fraction of the values, at least MinWarmUp of them, and at least
+// one when there are several.
+func judged(vals []float64, r Rules) []float64 {
+	skip := max(int(math.Ceil(r.WarmUp*float64(len(vals)))), r.MinWarmUp)
 	if len(vals) > 1 {
 		skip = max(skip, 1)
 	}
