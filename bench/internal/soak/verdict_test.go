@@ -27,6 +27,7 @@ func TestJudge(t *testing.T) {
 		series []float64
 		floor  float64
 		p99    []float64
+		warmUp int    // Rules.MinWarmUp (0: the fraction alone)
 		fail   string // a word of the failure expected, "" for a pass
 	}{
 		{name: "leak: 40 → 70 MiB over 30 samples with ±2 MiB noise", floor: 16 * mib,
@@ -71,12 +72,18 @@ func TestJudge(t *testing.T) {
 				}
 				return 20
 			}), fail: ""},
+		{name: "short run: V8 sizing its heap during the first minute (6 of 12 samples), flat after", floor: 16 * mib, warmUp: 6,
+			series: shape(12, mib, func(i int) float64 { return 150*mib + float64(min(i, 6))*10*mib }), fail: ""},
+		{name: "short run: a leak through the second minute", floor: 16 * mib, warmUp: 6,
+			series: shape(12, mib, func(i int) float64 { return 40*mib + float64(i)*4*mib }), fail: "grows steadily"},
 		{name: "too few samples: not judged", floor: 16 * mib,
 			series: shape(4, 0, func(i int) float64 { return 10*mib + float64(i)*100*mib }), fail: ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			v := Judge([]Series{{Name: "svc rss_bytes", Floor: tt.floor, Values: tt.series}}, tt.p99, DefaultRules)
+			rules := DefaultRules
+			rules.MinWarmUp = tt.warmUp
+			v := Judge([]Series{{Name: "svc rss_bytes", Floor: tt.floor, Values: tt.series}}, tt.p99, rules)
 			failures := strings.Join(v.Failures, "; ")
 			switch {
 			case tt.fail == "" && !v.Pass:
