@@ -18,8 +18,9 @@ import (
 //   - Spearman's rank correlation of the values with time is at least MinRank: the series rises
 //     throughout rather than jumping once or see-sawing (a garbage collector's sawtooth ranks low).
 //
-// The p99 rule: the per-interval commit→delivery p99s of the judged window (intervals that measured no
-// delivery left out) are split in thirds; the soak fails when the median of the last third exceeds
+// The p99 rule: the per-interval commit→delivery p99s after the WarmUp fraction alone (the saturation
+// probe has warmed the stack's paths already; MinWarmUp is for memory) are split in thirds, intervals
+// that measured no delivery left out; the soak fails when the median of the last third exceeds
 // P99Drift × the median of the first third and exceeds it by more than P99FloorMs too (on a shared
 // 2-core machine 4 ms against 2 ms is scheduling noise, not drift).
 type Rules struct {
@@ -80,7 +81,7 @@ func Judge(series []Series, p99 []float64, r Rules) Verdict {
 		v.Trends = append(v.Trends, t)
 	}
 	var lat []float64
-	for _, x := range judged(p99, r) {
+	for _, x := range judged(p99, Rules{WarmUp: r.WarmUp}) {
 		if x > 0 {
 			lat = append(lat, x)
 		}
