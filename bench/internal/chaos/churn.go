@@ -12,18 +12,19 @@ import (
 
 // ChurnConfig is a long-running load with clients joining and leaving (bench/internal/soak runs it).
 type ChurnConfig struct {
-	Rooms int
+	Rooms int `json:"rooms"`
 	// Writers and Viewers are how many are connected at any time; each one that leaves is replaced by a
 	// new one, in a random room. Every room also has a witness reader for the whole run (see reader).
-	Writers, Viewers int
+	Writers int `json:"writers"`
+	Viewers int `json:"viewers"`
 	// TileReaders read tiles through tile-delta-go every 100 ms for the whole run.
-	TileReaders int
+	TileReaders int `json:"tile_readers"`
 	// Rate is the strokes per second of all writers together; 0 lets each writer commit as fast as
 	// strokeGap and its Acks allow (a saturation probe).
-	Rate float64
+	Rate float64 `json:"strokes_per_s"`
 	// Life is the mean time a writer or viewer stays (uniform between half and one and a half times
 	// it); 0 keeps them for the whole run.
-	Life time.Duration
+	Life time.Duration `json:"life_ns"`
 }
 
 // Churn is a running ChurnConfig load.
