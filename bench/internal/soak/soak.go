@@ -84,7 +84,7 @@ func Run(ctx context.Context, cl *chaos.Cluster, cfg Config) (Report, error) {
 	// The saturating writer population, paced to half its rate: enough writers that the pace, not their
 	// Acks, sets the load.
 	rep.Load = chaos.ChurnConfig{Rooms: cfg.Rooms, Writers: sat.Writers, Viewers: cfg.Rooms * cfg.ViewersPerRoom, TileReaders: cfg.TileReaders,
-		Rate: sat.CommitsPerSec / 2, Life: min(max(cfg.Duration/10, 10*time.Second), time.Minute)}
+		Rate: sat.CommitsPerSec / 2, Life: life(cfg)}
 	fmt.Fprintf(cfg.Progress, "[soak] saturation %.0f commits/s with %d writers (%s); soaking at %.0f/s for %s, a sample every %s\n",
 		sat.CommitsPerSec, sat.Writers, sat.Stopped, rep.Load.Rate, cfg.Duration, cfg.Every)
 	ch, err := chaos.StartChurn(ctx, cl, rep.Load)
@@ -128,14 +128,20 @@ func Run(ctx context.Context, cl *chaos.Cluster, cfg Config) (Report, error) {
 	return rep, nil
 }
 
+// life is how long a client stays, on average: a tenth of the soak, within 10 s to a minute (a short soak
+// still sees its clients come and go several times).
+func life(cfg Config) time.Duration { return min(max(cfg.Duration/10, 10*time.Second), time.Minute) }
+
 // probe ramps closed-loop writers (each commits its next stroke strokeGap after the last one's Ack) over
-// the soak's rooms and viewers, doubling them at each step, and stops at the first step whose
+// the soak's rooms, viewers and tile readers, coming and going as in the soak, doubling the writers at
+// each step, and stops at the first step whose
 // commit→delivery p99 exceeds P99BoundMs or whose commits/s grew less than 20 % over the best so far
 // (the Acks fall behind: more writers wait longer, the stack commits no more).
 func probe(ctx context.Context, cl *chaos.Cluster, cfg Config) (Saturation, error) {
 	var sat Saturation
 	for _, n := range ramp {
-		ch, err := chaos.StartChurn(ctx, cl, chaos.ChurnConfig{Rooms: cfg.Rooms, Writers: n, Viewers: cfg.Rooms * cfg.ViewersPerRoom})
+		ch, err := chaos.StartChurn(ctx, cl, chaos.ChurnConfig{Rooms: cfg.Rooms, Writers: n, Viewers: cfg.Rooms * cfg.ViewersPerRoom,
+			TileReaders: cfg.TileReaders, Life: life(cfg)})
 		if err != nil {
 			return sat, err
 		}
