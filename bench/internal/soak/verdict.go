@@ -16,7 +16,10 @@ import (
 //     its start: growth that matters relative to the process;
 //   - it also exceeds the series' absolute Floor: 2 MiB on 20 MiB is a wobble, not a leak;
 //   - Spearman's rank correlation of the values with time is at least MinRank: the series rises
-//     throughout rather than jumping once or see-sawing (a garbage collector's sawtooth ranks low).
+//     rather than see-sawing (a garbage collector's sawtooth ranks low);
+//   - it rises in both halves of the judged window: each half's own fitted growth is at least a quarter
+//     of the whole window's. A memory that steps up once and stays (V8 growing its heap, a pool
+//     reaching its size) is monotone and ranks high, but it grows in one half only; a leak grows in both.
 //
 // The p99 rule: the per-interval commit→delivery p99s after the WarmUp fraction alone (the saturation
 // probe has warmed the stack's paths already; MinWarmUp is for memory) are split in thirds, intervals
@@ -73,7 +76,10 @@ func Judge(series []Series, p99 []float64, r Rules) Verdict {
 			continue
 		}
 		t := trend(s.Name, vals)
-		t.Grows = t.Growth > r.Growth*math.Abs(t.Start) && t.Growth > s.Floor && t.Rank >= r.MinRank
+		half := len(vals) / 2
+		early, late := trend("", vals[:half]), trend("", vals[len(vals)-half:])
+		throughout := early.Growth >= t.Growth/4 && late.Growth >= t.Growth/4
+		t.Grows = t.Growth > r.Growth*math.Abs(t.Start) && t.Growth > s.Floor && t.Rank >= r.MinRank && throughout
 		if t.Grows {
 			v.Failures = append(v.Failures, fmt.Sprintf("%s grows steadily: %+.4g over the judged window from %.4g (%+.0f %%, ρ %.2f)",
 				s.Name, t.Growth, t.Start, 100*t.Growth/math.Max(math.Abs(t.Start), 1e-9), t.Rank))

@@ -76,6 +76,11 @@ func TestJudge(t *testing.T) {
 			series: shape(12, mib, func(i int) float64 { return 150*mib + float64(min(i, 6))*10*mib }), fail: ""},
 		{name: "short run: a leak through the second minute", floor: 16 * mib, warmUp: 6,
 			series: shape(12, mib, func(i int) float64 { return 40*mib + float64(i)*4*mib }), fail: "grows steadily"},
+		{name: "short run: V8 grows its heap once in the judged minute (RSS never shrinks)", floor: 16 * mib, warmUp: 12,
+			series: []float64{206 * mib, 206 * mib, 208 * mib, 209 * mib, 210 * mib, 219 * mib, 234 * mib, 234 * mib, 234 * mib, 234 * mib, 234 * mib, 234 * mib,
+				234 * mib, 234 * mib, 234 * mib, 236 * mib, 244 * mib, 253 * mib, 260 * mib, 263 * mib, 263 * mib, 263 * mib, 263 * mib, 263 * mib}, fail: ""},
+		{name: "monotone staircase through the whole run: a leak in steps", floor: 16 * mib,
+			series: shape(30, 0, func(i int) float64 { return 100*mib + float64(i/5)*10*mib }), fail: "grows steadily"},
 		{name: "too few samples: not judged", floor: 16 * mib,
 			series: shape(4, 0, func(i int) float64 { return 10*mib + float64(i)*100*mib }), fail: ""},
 	}
