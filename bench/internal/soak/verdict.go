@@ -10,8 +10,8 @@ import (
 // index.
 //
 // The slope rule: the first WarmUp of the samples, and at least MinWarmUp samples, are discarded (pools
-// fill, JITs and allocators settle, V8 sizes its heap, PostgreSQL touches its shared buffers). A least-squares line is fitted to each resource series over the
-// rest (the judged window). The series "grows steadily", and the soak fails, when all three hold:
+// fill, JITs and allocators settle, V8 sizes its heap, PostgreSQL touches its shared buffers). A
+// least-squares line is fitted to each resource series over the rest (the judged window). The series "grows steadily", and the soak fails, when all of these hold:
 //   - the fitted growth over the judged window (slope × its length) exceeds Growth × the fitted level at
 //     its start: growth that matters relative to the process;
 //   - it also exceeds the series' absolute Floor: 2 MiB on 20 MiB is a wobble, not a leak;
