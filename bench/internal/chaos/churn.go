@@ -48,7 +48,9 @@ type Interval struct {
 	P50ms        float64        `json:"p50_ms"`
 	P99ms        float64        `json:"p99_ms"`
 	ClientErrors map[string]int `json:"client_errors"`
-	Joins        int64          `json:"joins"` // cumulative
+	// Latencies are the interval's commit→delivery times in ms, sorted (for pooled quantiles).
+	Latencies []float64 `json:"-"`
+	Joins     int64     `json:"joins"` // cumulative
 }
 
 // StartChurn creates the rooms through the gateway and starts the load.
@@ -129,7 +131,7 @@ func (ch *Churn) Interval() Interval {
 	ch.t.mu.Unlock()
 	slices.Sort(lat)
 	iv := Interval{Acked: acked - ch.lastAck, Delivered: len(lat), P50ms: quantile(lat, 0.5), P99ms: quantile(lat, 0.99),
-		ClientErrors: errs, Joins: ch.joins.Load()}
+		ClientErrors: errs, Joins: ch.joins.Load(), Latencies: lat}
 	ch.lastAck = acked
 	return iv
 }

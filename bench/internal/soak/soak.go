@@ -211,11 +211,11 @@ func probeStep(ctx context.Context, cl *chaos.Cluster, cfg Config, n int) (Step,
 // judge applies the rules to the samples, and fails on a lost, duplicated or reordered stroke or an
 // exited service.
 func judge(rep Report, r Rules) Verdict {
-	var p99 []float64
+	var lat [][]float64
 	for _, s := range rep.Samples {
-		p99 = append(p99, s.Load.P99ms)
+		lat = append(lat, s.Load.Latencies)
 	}
-	v := Judge(resourceSeries(rep.Samples), p99, r)
+	v := Judge(resourceSeries(rep.Samples), lat, r)
 	if res := rep.Integrity; res.Failed() {
 		v.Failures = append(v.Failures, fmt.Sprintf("acknowledged strokes: lost %d, duplicated %d, order violations %d %s %v",
 			res.Lost, res.Duplicated, res.OrderViolations, res.Error, res.Notes))
