@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-.PHONY: help up test fuzz build gen gen-check down clean images bench chaos
+.PHONY: help up test fuzz build gen gen-check down clean images bench chaos soak
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -33,6 +33,9 @@ bench: ## run the benchmarks (about 11 minutes, 4 more the first time to build C
 
 chaos: ## faults under load on a stack of its own (replicas killed and drained, Redis paused and emptied, PostgreSQL restarted, snapshot-rs, tile-delta-go and the gateway killed); results in bench/results/chaos.json
 	@bash scripts/chaos.sh
+
+soak: ## half of the measured saturation for DURATION (default 30m) with clients joining and leaving; fails when a resource grows or p99 drifts; results in bench/results/soak.{json,md,svg}
+	@bash scripts/soak.sh --duration $(or $(DURATION),30m)
 
 images: ## build the container images (needs a Docker engine)
 	@bash deploy/images.sh

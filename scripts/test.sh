@@ -78,7 +78,7 @@ start_backing() {
 must "start PostgreSQL, Redis, SeaweedFS; migrate (and the template of the tests' own databases)" start_backing
 
 export REALTIME_BIN="$INFIDRAW_ROOT/bin/realtime-go" SNAPSHOT_BIN="$INFIDRAW_ROOT/target/release/snapshot-server"
-step "go test -race (shared-go, realtime-go, tile-delta-go)" go test -race -count=1 ./shared-go/... ./realtime-go/... ./tile-delta-go/...
+step "go test -race (shared-go, realtime-go, tile-delta-go, bench)" go test -race -count=1 ./shared-go/... ./realtime-go/... ./tile-delta-go/... ./bench/...
 step "cargo test (snapshot-rs)" cargo test --release --locked --workspace
 step "go fuzz, 10 s per target (make fuzz runs longer)" env FUZZTIME=10s bash scripts/fuzz.sh go
 step "node --test (gateway-ts)" env DATABASE_URL="$TEST_DATABASE_URL" npm run -s -w gateway-ts test
@@ -87,6 +87,7 @@ step "make up: stops on SIGTERM and SIGINT, names a service that dies" bash scri
 step "go test (helm chart, k8s manifests, Dockerfiles)" bash -c 'cd deploy/test && GOWORK=off go test -count=1 ./...'
 step "make chaos: eight faults under load, nothing acknowledged lost, duplicated or reordered" env CHAOS_OUT="$DATA_DIR/chaos" bash scripts/chaos.sh
 step "bench --quick (the benchmark harness still runs and checks delivery)" bash scripts/bench.sh --quick --out "$DATA_DIR/bench-quick"
+step "soak, 2 minutes (make soak runs 30): nothing grows, p99 holds, nothing lost" env SOAK_OUT="$DATA_DIR/soak-quick" bash scripts/soak.sh --duration 2m
 
 summary
 [ "$failed" -eq 0 ] || { echo "$failed step(s) failed"; exit 1; }

@@ -39,14 +39,9 @@ func run(ctx context.Context, args []string) error {
 	if v := os.Getenv("CHAOS_OUT"); v != "" {
 		*out = v
 	}
-	cfg := chaos.Config{RealtimeBin: os.Getenv("REALTIME_BIN"), PGBin: os.Getenv("PG_BIN"),
-		MigrationsDir: os.Getenv("MIGRATIONS_DIR"), RedisServer: os.Getenv("REDIS_SERVER"),
-		TileDeltaBin: os.Getenv("TILE_DELTA_BIN"), SnapshotBin: os.Getenv("SNAPSHOT_BIN"), Node: os.Getenv("NODE_BIN"), GatewayMain: os.Getenv("GATEWAY_MAIN")}
-	for name, v := range map[string]string{"REALTIME_BIN": cfg.RealtimeBin, "TILE_DELTA_BIN": cfg.TileDeltaBin, "SNAPSHOT_BIN": cfg.SnapshotBin,
-		"PG_BIN": cfg.PGBin, "MIGRATIONS_DIR": cfg.MigrationsDir, "REDIS_SERVER": cfg.RedisServer, "NODE_BIN": cfg.Node, "GATEWAY_MAIN": cfg.GatewayMain} {
-		if v == "" {
-			return fmt.Errorf("%s is not set (scripts/chaos.sh sets it)", name)
-		}
+	cfg, err := chaos.ConfigFromEnv(os.Getenv)
+	if err != nil {
+		return err
 	}
 	began := time.Now()
 	cl, err := chaos.StartCluster(ctx, cfg)

@@ -11,6 +11,7 @@ package chaos
 import (
 	"context"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"sort"
 	"strings"
@@ -195,7 +196,7 @@ func Run(ctx context.Context, cl *Cluster, sc Scenario, load Load) (Result, erro
 		for w := 0; w < load.WritersPerRoom; w++ {
 			writers = append(writers, &writer{room: room, prefer: (r + w) % 2})
 		}
-		readers = append(readers, &reader{room: room, prefer: (r + 1) % 2})
+		readers = append(readers, &reader{room: room, prefer: (r + 1) % 2, witness: true})
 	}
 	loadCtx, stopLoad := context.WithCancel(ctx)
 	var wg sync.WaitGroup
@@ -235,9 +236,17 @@ func Run(ctx context.Context, cl *Cluster, sc Scenario, load Load) (Result, erro
 	_ = waitFor(ctx, 15*time.Second, func() bool { return len(missingFromReaders(t)) == 0 })
 	stopReaders()
 	rwg.Wait()
+	return check(ctx, cl, sc.Name, t)
+}
 
-	res := Result{Name: sc.Name, Acked: t.acks(), Errors: t.errors, RecoveryMS: t.longestGap.Milliseconds(),
+// check compares what the writers were acknowledged with PostgreSQL and with what the witness readers
+// received, once the load has stopped: the lost, duplicated and reordered strokes of a run.
+func check(ctx context.Context, cl *Cluster, name string, t *tally) (Result, error) {
+	t.mu.Lock()
+	res := Result{Name: name, Errors: maps.Clone(t.errors), RecoveryMS: t.longestGap.Milliseconds(),
 		ReadRecoveryMS: t.longestRead.Milliseconds()}
+	t.mu.Unlock()
+	res.Acked = t.acks()
 	stored, storedTwice, err := storedStrokes(ctx, cl.DBURL, t)
 	if err != nil {
 		return res, err
@@ -260,6 +269,8 @@ func Run(ctx context.Context, cl *Cluster, sc Scenario, load Load) (Result, erro
 			res.Notes = append(res.Notes, "lost "+id.String())
 		}
 	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
 	res.OrderViolations = len(t.violations)
 	for i, v := range t.violations {
 		if i < 5 {

@@ -4,11 +4,13 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -26,6 +28,23 @@ type Config struct {
 	SnapshotBin   string // target/release/snapshot-server
 	Node          string // node, for gateway-ts
 	GatewayMain   string // gateway-ts/dist/main.js
+	// LogDir, when set, receives each service's output in <service>.log (appended across restarts), for
+	// a soak to count error lines per service; otherwise the output goes to our stderr.
+	LogDir string
+}
+
+// ConfigFromEnv reads the Config that scripts/chaos.sh and scripts/soak.sh export.
+func ConfigFromEnv(getenv func(string) string) (Config, error) {
+	cfg := Config{RealtimeBin: getenv("REALTIME_BIN"), PGBin: getenv("PG_BIN"),
+		MigrationsDir: getenv("MIGRATIONS_DIR"), RedisServer: getenv("REDIS_SERVER"),
+		TileDeltaBin: getenv("TILE_DELTA_BIN"), SnapshotBin: getenv("SNAPSHOT_BIN"), Node: getenv("NODE_BIN"), GatewayMain: getenv("GATEWAY_MAIN")}
+	for name, v := range map[string]string{"REALTIME_BIN": cfg.RealtimeBin, "TILE_DELTA_BIN": cfg.TileDeltaBin, "SNAPSHOT_BIN": cfg.SnapshotBin,
+		"PG_BIN": cfg.PGBin, "MIGRATIONS_DIR": cfg.MigrationsDir, "REDIS_SERVER": cfg.RedisServer, "NODE_BIN": cfg.Node, "GATEWAY_MAIN": cfg.GatewayMain} {
+		if v == "" {
+			return cfg, fmt.Errorf("%s is not set (scripts/chaos.sh and scripts/soak.sh set it)", name)
+		}
+	}
+	return cfg, nil
 }
 
 // Cluster is the run's own stack: a PostgreSQL instance and a Redis server of its own (so that
@@ -48,6 +67,8 @@ type Cluster struct {
 
 	// The replicas' addresses, kept across restarts (as a deployment's would be).
 	replicaAt, tilesAt [2]addrs
+
+	logs []*os.File // the services' log files (Config.LogDir), closed by Stop
 
 	mu       sync.Mutex
 	replicas [2]*stack.Process // realtime-go
@@ -171,7 +192,8 @@ func (c *Cluster) startRedis() error {
 	host, port, _ := net.SplitHostPort(c.redisAt)
 	// No persistence: "killed and restarted empty" is what the Redis scenario wants.
 	c.redis = exec.Command(c.cfg.RedisServer, "--bind", host, "--port", port, "--save", "", "--appendonly", "no", "--dir", c.dir)
-	c.redis.Stdout, c.redis.Stderr = nil, os.Stderr
+	out := c.logTo("redis")
+	c.redis.Stdout, c.redis.Stderr = out, out
 	if err := c.redis.Start(); err != nil {
 		return err
 	}
@@ -203,7 +225,7 @@ func redisPing(addr string) bool {
 // JWKS (fetched when a token names a key it has not seen), not with the benchmarks' keys.
 func (c *Cluster) StartReplica(i int) error {
 	http, grpc := c.replicaAt[i].http, c.replicaAt[i].grpc
-	p, err := stack.Start([]string{c.cfg.RealtimeBin}, "", http, "REALTIME_HTTP_LISTEN="+http, "REALTIME_GRPC_LISTEN="+grpc,
+	p, err := stack.StartLogged(c.logTo(fmt.Sprintf("realtime-%d", i)), []string{c.cfg.RealtimeBin}, "", http, "REALTIME_HTTP_LISTEN="+http, "REALTIME_GRPC_LISTEN="+grpc,
 		"DATABASE_URL="+c.DBURL, "REDIS_URL=redis://"+c.redisAt, "REALTIME_JWKS_URL=http://"+c.gatewayAt+"/.well-known/jwks.json", "LOG_LEVEL=warn")
 	if err != nil {
 		return err
@@ -217,7 +239,7 @@ func (c *Cluster) StartReplica(i int) error {
 
 // StartSnapshot (re)starts snapshot-rs on its addresses.
 func (c *Cluster) StartSnapshot() error {
-	p, err := stack.Start([]string{c.cfg.SnapshotBin}, "", c.snapHTTP, "SNAPSHOT_HTTP_LISTEN="+c.snapHTTP, "SNAPSHOT_GRPC_LISTEN="+c.snapGRPC, "LOG_LEVEL=warn")
+	p, err := stack.StartLogged(c.logTo("snapshot-rs"), []string{c.cfg.SnapshotBin}, "", c.snapHTTP, "SNAPSHOT_HTTP_LISTEN="+c.snapHTTP, "SNAPSHOT_GRPC_LISTEN="+c.snapGRPC, "LOG_LEVEL=warn")
 	if err != nil {
 		return err
 	}
@@ -229,7 +251,7 @@ func (c *Cluster) StartSnapshot() error {
 // snapshot-rs rendering while the writers draw.
 func (c *Cluster) StartTiles(i int) error {
 	http, grpc := c.tilesAt[i].http, c.tilesAt[i].grpc
-	p, err := stack.Start([]string{c.cfg.TileDeltaBin}, "", http, "DATABASE_URL="+c.DBURL, "SNAPSHOT_TARGET="+c.snapGRPC,
+	p, err := stack.StartLogged(c.logTo(fmt.Sprintf("tile-delta-%d", i)), []string{c.cfg.TileDeltaBin}, "", http, "DATABASE_URL="+c.DBURL, "SNAPSHOT_TARGET="+c.snapGRPC,
 		"TILE_DELTA_HTTP_LISTEN="+http, "TILE_DELTA_GRPC_LISTEN="+grpc, "LOG_LEVEL=warn",
 		"OBJECT_STORE_URL=file://"+filepath.Join(c.dir, "objects"), "TILE_DELTA_SNAPSHOT_STROKES=16")
 	if err != nil {
@@ -245,7 +267,7 @@ func (c *Cluster) StartTiles(i int) error {
 // StartGateway (re)starts gateway-ts on its address, its signing keys kept in the run's directory (a
 // restarted gateway signs with the same key and finds its sessions in PostgreSQL).
 func (c *Cluster) StartGateway() error {
-	p, err := stack.Launch([]string{c.cfg.Node, c.cfg.GatewayMain}, "", "GATEWAY_HTTP_LISTEN="+c.gatewayAt, "DATABASE_URL="+c.DBURL,
+	p, err := stack.LaunchLogged(c.logTo("gateway"), []string{c.cfg.Node, c.cfg.GatewayMain}, "", "GATEWAY_HTTP_LISTEN="+c.gatewayAt, "DATABASE_URL="+c.DBURL,
 		"REDIS_URL=redis://"+c.redisAt, "REALTIME_TARGET="+c.replicaAt[0].grpc, "TILE_DELTA_TARGET="+c.tilesAt[0].grpc,
 		"SNAPSHOT_TARGET="+c.snapGRPC, "GATEWAY_SIGNING_KEY_DIR="+filepath.Join(c.dir, "keys"),
 		"GATEWAY_PUBLIC_ORIGIN=http://"+c.gatewayAt, "LOG_LEVEL=warn")
@@ -322,5 +344,79 @@ func (c *Cluster) Stop() {
 	if c.pgPort != 0 {
 		_ = c.pgCtl(context.Background(), "stop")
 	}
+	for _, f := range c.logs {
+		_ = f.Close()
+	}
 	_ = os.RemoveAll(c.dir)
 }
+
+// logTo is where service name writes its output: LogDir/<name>.log when the run keeps logs, else our
+// stderr. The file stays open for the child; the child's exit does not need it closed (the run is short-lived).
+func (c *Cluster) logTo(name string) io.Writer {
+	if c.cfg.LogDir == "" {
+		return os.Stderr
+	}
+	f, err := os.OpenFile(c.LogPath(name), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+	if err != nil {
+		return os.Stderr
+	}
+	c.logs = append(c.logs, f)
+	return f
+}
+
+// LogPath is the log file of service name (see Config.LogDir); PostgreSQL's is ServerLog.
+func (c *Cluster) LogPath(name string) string { return filepath.Join(c.cfg.LogDir, name+".log") }
+
+// ServerLog is PostgreSQL's log file.
+func (c *Cluster) ServerLog() string { return filepath.Join(c.pgData(), "server.log") }
+
+// Service is one running process of the stack, for a soak to sample.
+type Service struct {
+	Name    string // realtime-0, tile-delta-1, snapshot-rs, gateway, postgres, redis
+	PID     int
+	Metrics string // its Prometheus /metrics URL ("" when it has none)
+	Log     string // the file its output goes to
+}
+
+// Services lists the processes of the stack as they run now (PostgreSQL by its postmaster).
+func (c *Cluster) Services() []Service {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var out []Service
+	add := func(name string, p *stack.Process) {
+		if p != nil {
+			out = append(out, Service{Name: name, PID: p.Cmd.Process.Pid, Metrics: "http://" + p.HTTP + "/metrics", Log: c.LogPath(name)})
+		}
+	}
+	for i := range c.replicas {
+		add(fmt.Sprintf("realtime-%d", i), c.replicas[i])
+	}
+	for i := range c.tiles {
+		add(fmt.Sprintf("tile-delta-%d", i), c.tiles[i])
+	}
+	add("snapshot-rs", c.snapshot)
+	if c.gatewayProc != nil {
+		out = append(out, Service{Name: "gateway", PID: c.gatewayProc.Cmd.Process.Pid, Metrics: "http://" + c.gatewayAt + "/metrics", Log: c.LogPath("gateway")})
+	}
+	if pid := c.postmasterPID(); pid > 0 {
+		out = append(out, Service{Name: "postgres", PID: pid, Log: c.ServerLog()})
+	}
+	if c.redis != nil && c.redis.Process != nil {
+		out = append(out, Service{Name: "redis", PID: c.redis.Process.Pid, Log: c.LogPath("redis")})
+	}
+	return out
+}
+
+// postmasterPID reads the first line of postmaster.pid (0 when PostgreSQL is not running).
+func (c *Cluster) postmasterPID() int {
+	b, err := os.ReadFile(filepath.Join(c.pgData(), "postmaster.pid"))
+	if err != nil {
+		return 0
+	}
+	line, _, _ := strings.Cut(string(b), "\n")
+	pid, _ := strconv.Atoi(strings.TrimSpace(line))
+	return pid
+}
+
+// RedisAddr is the Redis server's host:port.
+func (c *Cluster) RedisAddr() string { return c.redisAt }

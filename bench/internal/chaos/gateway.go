@@ -5,7 +5,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/google/uuid"
@@ -49,6 +51,31 @@ func (g *gateway) roomToken(ctx context.Context, room string) (string, error) {
 	}
 	err := g.post(ctx, "/api/rooms/"+room+"/token", nil, &tok)
 	return tok.Token, err
+}
+
+// tilesHead reads the tiles of area through the gateway's REST API (level 0, JSON) as the web client does
+// when it opens a board, and returns the room's head seq they include (X-Head-Seq).
+func (g *gateway) tilesHead(ctx context.Context, room string) (uint64, error) {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	url := fmt.Sprintf("%s/api/rooms/%s/tiles?level=0&minX=%d&minY=%d&maxX=%d&maxY=%d&format=json", g.base, room, area.MinX, area.MinY, area.MaxX, area.MaxY)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return 0, err
+	}
+	req.Header.Set("Authorization", "Bearer "+g.bearer)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	if _, err := io.Copy(io.Discard, resp.Body); err != nil {
+		return 0, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return 0, &gatewayError{status: resp.StatusCode, path: "/api/rooms/:id/tiles"}
+	}
+	return strconv.ParseUint(resp.Header.Get("X-Head-Seq"), 10, 64)
 }
 
 func (g *gateway) post(ctx context.Context, path string, body, out any) error {

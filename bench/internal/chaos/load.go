@@ -40,12 +40,15 @@ type tally struct {
 	lastAck     map[*writer]time.Time
 	longestGap  time.Duration // the longest a writer went without an Ack
 	lastRead    map[*tileReader]time.Time
-	longestRead time.Duration // the longest a tile reader went without an answer
+	longestRead time.Duration           // the longest a tile reader went without an answer
+	sentAt      map[uuid.UUID]time.Time // strokes whose commit was sent and no witness received yet
+	latencyMs   []float64               // commit→delivery at the witnesses since the last Interval
 }
 
 func newTally() *tally {
 	return &tally{acked: map[string]map[uuid.UUID]uint64{}, seen: map[string]map[uuid.UUID]uint64{},
-		errors: map[string]int{}, lastAck: map[*writer]time.Time{}, lastRead: map[*tileReader]time.Time{}}
+		errors: map[string]int{}, lastAck: map[*writer]time.Time{}, lastRead: map[*tileReader]time.Time{},
+		sentAt: map[uuid.UUID]time.Time{}}
 }
 
 func (t *tally) errorSeen(kind string) {
@@ -91,7 +94,21 @@ func (t *tally) allCommittedSince(writers []*writer, since time.Time) bool {
 	return true
 }
 
+// commitSent notes when a stroke's commit was first sent, for its commit→delivery latency (a resend
+// keeps the first time: the wait a person sees).
+func (t *tally) commitSent(id uuid.UUID) {
+	now := time.Now()
+	t.mu.Lock()
+	if _, ok := t.sentAt[id]; !ok {
+		t.sentAt[id] = now
+	}
+	t.mu.Unlock()
+}
+
+// received records what a witness reader (one per room, see reader) received: the seqs, for the lost
+// and duplicated checks, and the commit→delivery latency of the strokes whose commit was sent.
 func (t *tally) received(room string, heads []client.EventHead) {
+	now := time.Now()
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.seen[room] == nil {
@@ -104,6 +121,10 @@ func (t *tally) received(room string, heads []client.EventHead) {
 		}
 		if seq, ok := t.seen[room][id]; ok && seq != h.Seq {
 			t.duplicated++
+		}
+		if at, ok := t.sentAt[id]; ok {
+			t.latencyMs = append(t.latencyMs, float64(now.Sub(at).Microseconds())/1000)
+			delete(t.sentAt, id)
 		}
 		t.seen[room][id] = h.Seq
 	}
@@ -188,6 +209,7 @@ type writer struct {
 	room   string
 	prefer int    // the replica it connects to first
 	token  string // the last room token the gateway gave it
+	pace   *pacer // spaces its strokes when set; else each follows the last one's Ack after strokeGap
 }
 
 func (w *writer) run(ctx context.Context, cl *Cluster, t *tally, rng *rand.Rand) {
@@ -219,6 +241,9 @@ func (w *writer) run(ctx context.Context, cl *Cluster, t *tally, rng *rand.Rand)
 			}
 		}
 		if pending == nil {
+			if w.pace != nil && !w.pace.wait(ctx) {
+				break
+			}
 			pending = client.PenStroke(randomStroke(rng), 300, 0x1e1e1eff)
 			// Drawn live first, while the pen moves: a fault now catches the writer mid-stroke.
 			err := c.Send(&realtimev1.ClientMessage{Body: &realtimev1.ClientMessage_StrokeBegin{StrokeBegin: &realtimev1.StrokeBegin{Stroke: pending}}})
@@ -231,6 +256,7 @@ func (w *writer) run(ctx context.Context, cl *Cluster, t *tally, rng *rand.Rand)
 				continue
 			}
 		}
+		t.commitSent(uuid.UUID(pending.Id))
 		rctx, cancel := context.WithTimeout(ctx, commitTimeout)
 		reply, err := c.Request(rctx, &realtimev1.ClientMessage{Body: &realtimev1.ClientMessage_CommitStroke{CommitStroke: &realtimev1.CommitStroke{Stroke: pending}}})
 		cancel()
@@ -255,11 +281,21 @@ type reader struct {
 	room   string
 	prefer int
 	token  string
+	// witness: it follows the room from its first event and records every one it receives, which the
+	// lost and duplicated checks compare with the Acks and the commit→delivery latency is measured at.
+	// Otherwise it is a viewer opening the board as a browser does: the tiles first, then Join from
+	// the head they report; its client checks the order of what follows.
+	witness bool
 }
 
 func (r *reader) run(ctx context.Context, cl *Cluster, t *tally) {
 	var lastSeq uint64
-	opts := client.Options{OnHeads: func(heads []client.EventHead) { t.received(r.room, heads) }}
+	opts := client.Options{OnHeads: func([]client.EventHead) {}}
+	if r.witness {
+		opts.OnHeads = func(heads []client.EventHead) { t.received(r.room, heads) }
+	} else {
+		lastSeq = r.openBoard(ctx, cl, t)
+	}
 	for ctx.Err() == nil {
 		c := dial(ctx, cl, r.prefer, r.room, &r.token, lastSeq, opts, t)
 		if c == nil {
@@ -280,6 +316,27 @@ func (r *reader) run(ctx context.Context, cl *Cluster, t *tally) {
 	}
 }
 
+// openBoard reads the room's tiles through the gateway, as the web client does, or when the gateway
+// fails, from tile-delta-go directly; it returns the head seq they include, to Join from.
+func (r *reader) openBoard(ctx context.Context, cl *Cluster, t *tally) uint64 {
+	conns := tileConns{}
+	defer conns.close()
+	for ctx.Err() == nil {
+		head, err := cl.account.tilesHead(ctx, r.room)
+		if err == nil {
+			return head
+		}
+		if ctx.Err() == nil {
+			t.errorSeen("gateway_tiles_failed")
+		}
+		if head, ok := readTiles(ctx, cl, t, conns, r.room, r.prefer); ok {
+			return head
+		}
+		backoff(ctx, 100*time.Millisecond)
+	}
+	return 0
+}
+
 // tileReader reads one room's tiles over and over through tile-delta-go, as a panning browser does,
 // going to the other replica when a call fails.
 type tileReader struct {
@@ -292,36 +349,76 @@ type tileReader struct {
 var area = &tilev1.Viewport{MinX: 0, MinY: 0, MaxX: 4 * 25600, MaxY: 4 * 25600}
 
 func (r *tileReader) run(ctx context.Context, cl *Cluster, t *tally) {
-	conns := map[string]*grpc.ClientConn{}
-	defer func() {
-		for _, c := range conns {
-			c.Close()
-		}
-	}()
+	conns := tileConns{}
+	defer conns.close()
 	for ctx.Err() == nil {
-		for _, target := range cl.TileTargets(r.prefer) {
-			if conns[target] == nil {
-				c, err := grpc.NewClient(target, grpc.WithTransportCredentials(insecure.NewCredentials()))
-				if err != nil {
-					t.errorSeen("tiles_connect_failed")
-					continue
-				}
-				conns[target] = c
-			}
-			cctx, cancel := context.WithTimeout(ctx, 2*time.Second)
-			resp, err := tilev1.NewTileDeltaServiceClient(conns[target]).GetTiles(cctx, &tilev1.GetTilesRequest{RoomId: r.room,
-				Selection: &tilev1.GetTilesRequest_Viewport{Viewport: area}})
-			cancel()
-			if err == nil {
-				t.tilesRead(r, resp.GetHeadSeq())
-				break
-			}
-			if ctx.Err() == nil {
-				t.errorSeen("tiles_" + status.Code(err).String())
-			}
+		if head, ok := readTiles(ctx, cl, t, conns, r.room, r.prefer); ok {
+			t.tilesRead(r, head)
 		}
 		backoff(ctx, 100*time.Millisecond)
 	}
+}
+
+// tileConns are a client's connections to the tile-delta-go replicas, by address.
+type tileConns map[string]*grpc.ClientConn
+
+func (conns tileConns) close() {
+	for _, c := range conns {
+		c.Close()
+	}
+}
+
+// readTiles reads room's area once, from the first tile-delta-go replica that answers (the preferred one
+// first), and returns the room's head seq the tiles include; failures are counted.
+func readTiles(ctx context.Context, cl *Cluster, t *tally, conns tileConns, room string, prefer int) (uint64, bool) {
+	for _, target := range cl.TileTargets(prefer) {
+		if conns[target] == nil {
+			c, err := grpc.NewClient(target, grpc.WithTransportCredentials(insecure.NewCredentials()))
+			if err != nil {
+				t.errorSeen("tiles_connect_failed")
+				continue
+			}
+			conns[target] = c
+		}
+		cctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		resp, err := tilev1.NewTileDeltaServiceClient(conns[target]).GetTiles(cctx, &tilev1.GetTilesRequest{RoomId: room,
+			Selection: &tilev1.GetTilesRequest_Viewport{Viewport: area}})
+		cancel()
+		if err == nil {
+			return resp.GetHeadSeq(), true
+		}
+		if ctx.Err() == nil {
+			t.errorSeen("tiles_" + status.Code(err).String())
+		}
+	}
+	return 0, false
+}
+
+// pacer spaces the strokes of all the writers that share it to one total rate, whichever writers are
+// connected at the moment: clients come and go, the offered load stays.
+type pacer struct {
+	mu    sync.Mutex
+	next  time.Time     // the next stroke's slot
+	every time.Duration // 1 / rate
+}
+
+func newPacer(perSecond float64) *pacer {
+	return &pacer{every: time.Duration(float64(time.Second) / perSecond)}
+}
+
+// wait blocks until the caller's slot; a slot missed because every writer was busy is not made up for
+// later (no burst after a stall). It reports false when ctx ended first.
+func (p *pacer) wait(ctx context.Context) bool {
+	p.mu.Lock()
+	now := time.Now()
+	if p.next.Before(now) {
+		p.next = now
+	}
+	at := p.next
+	p.next = p.next.Add(p.every)
+	p.mu.Unlock()
+	backoff(ctx, time.Until(at))
+	return ctx.Err() == nil
 }
 
 // backoff waits d or until ctx ends (a retry delay, not a synchronisation).

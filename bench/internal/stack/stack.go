@@ -8,6 +8,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -101,7 +102,13 @@ func StartRealtime(bin, databaseURL, redisURL string, keys *Keys, cpus string, e
 // Start runs any server of the stack (argv: the program and its arguments) with env added to ours and
 // waits until health/healthz answers. cpus, if set, pins it (taskset) to those cores.
 func Start(argv []string, cpus, health string, env ...string) (*Process, error) {
-	p, err := Launch(argv, cpus, env...)
+	return StartLogged(os.Stderr, argv, cpus, health, env...)
+}
+
+// StartLogged is Start with the server's output (stdout and stderr) going to log: a soak counts the
+// error lines of each service in its own file.
+func StartLogged(log io.Writer, argv []string, cpus, health string, env ...string) (*Process, error) {
+	p, err := LaunchLogged(log, argv, cpus, env...)
 	if err != nil {
 		return nil, err
 	}
@@ -116,13 +123,18 @@ func Start(argv []string, cpus, health string, env ...string) (*Process, error) 
 // Launch runs a server like Start but returns at once: for a server whose health depends on another
 // that needs it first (WaitOK then tells when it serves).
 func Launch(argv []string, cpus string, env ...string) (*Process, error) {
+	return LaunchLogged(os.Stderr, argv, cpus, env...)
+}
+
+// LaunchLogged is Launch with the server's output going to log.
+func LaunchLogged(log io.Writer, argv []string, cpus string, env ...string) (*Process, error) {
 	args := argv
 	if cpus != "" {
 		args = append([]string{"taskset", "-c", cpus}, args...)
 	}
 	p := &Process{Cmd: exec.Command(args[0], args[1:]...)}
 	p.Cmd.Env = append(os.Environ(), env...)
-	p.Cmd.Stdout, p.Cmd.Stderr = os.Stderr, os.Stderr
+	p.Cmd.Stdout, p.Cmd.Stderr = log, log
 	if err := p.Cmd.Start(); err != nil {
 		return nil, err
 	}
@@ -191,21 +203,49 @@ func ReadUsage(pid int) (Usage, error) {
 	utime, _ := strconv.ParseFloat(fields[11], 64)
 	stime, _ := strconv.ParseFloat(fields[12], 64)
 	u.CPUSeconds = (utime + stime) / 100 // USER_HZ
+	st, err := ReadStatus(pid)
+	u.RSSBytes, u.PeakRSS = st.RSS, st.PeakRSS
+	return u, err
+}
+
+// Status is what /proc/<pid>/status says of a process's memory and threads.
+type Status struct {
+	RSS, PeakRSS int64 // VmRSS, VmHWM
+	Anon, Shmem  int64 // RssAnon (private heap and stacks), RssShmem (shared memory it has touched)
+	Threads      int
+	PPid         int
+	Exited       bool // a zombie: exited, not yet reaped
+}
+
+// ReadStatus reads /proc/<pid>/status.
+func ReadStatus(pid int) (Status, error) {
+	var st Status
 	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
-		return u, err
+		return st, err
 	}
 	defer f.Close()
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
 		k, v, _ := strings.Cut(sc.Text(), ":")
-		kb, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+		v = strings.TrimSpace(v)
+		n, _ := strconv.ParseInt(strings.TrimSuffix(v, " kB"), 10, 64)
 		switch k {
+		case "State":
+			st.Exited = strings.HasPrefix(v, "Z") || strings.HasPrefix(v, "X")
 		case "VmRSS":
-			u.RSSBytes = kb << 10
+			st.RSS = n << 10
 		case "VmHWM":
-			u.PeakRSS = kb << 10
+			st.PeakRSS = n << 10
+		case "RssAnon":
+			st.Anon = n << 10
+		case "RssShmem":
+			st.Shmem = n << 10
+		case "Threads":
+			st.Threads = int(n)
+		case "PPid":
+			st.PPid = int(n)
 		}
 	}
-	return u, nil
+	return st, sc.Err()
 }
