@@ -37,8 +37,12 @@ func run(ctx context.Context, args []string, getenv func(string) string) error {
 	rooms := fs.Int("rooms", 6, "rooms")
 	viewers := fs.Int("viewers-per-room", 2, "viewers per room connected at a time, besides the room's witness reader")
 	tileReaders := fs.Int("tile-readers", 2, "tile readers panning through tile-delta-go")
+	load := fs.Float64("load", 0.5, "fraction of the measured saturation to soak at (0 < load ≤ 1)")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *load <= 0 || *load > 1 {
+		return fmt.Errorf("--load %g: want a fraction in (0, 1]", *load)
 	}
 	if v := getenv("SOAK_OUT"); v != "" {
 		*out = v
@@ -72,7 +76,7 @@ func run(ctx context.Context, args []string, getenv func(string) string) error {
 		return err
 	}
 	defer cl.Stop()
-	rep, err := soak.Run(ctx, cl, soak.Config{Duration: *duration, Every: *every, Rooms: *rooms, ViewersPerRoom: *viewers,
+	rep, err := soak.Run(ctx, cl, soak.Config{Duration: *duration, Every: *every, Load: *load, Rooms: *rooms, ViewersPerRoom: *viewers,
 		TileReaders: *tileReaders, ProbeStep: probeStep, Rules: soak.DefaultRules, Progress: os.Stderr})
 	// PostgreSQL's log lives in the run's temporary directory, which Stop removes: kept with the others.
 	if log, rerr := os.ReadFile(cl.ServerLog()); rerr == nil {
