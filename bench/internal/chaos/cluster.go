@@ -225,14 +225,20 @@ func redisPing(addr string) bool {
 // JWKS (fetched when a token names a key it has not seen), not with the benchmarks' keys.
 func (c *Cluster) StartReplica(i int) error {
 	http, grpc := c.replicaAt[i].http, c.replicaAt[i].grpc
-	p, err := stack.StartLogged(c.logTo(fmt.Sprintf("realtime-%d", i)), []string{c.cfg.RealtimeBin}, "", http, "REALTIME_HTTP_LISTEN="+http, "REALTIME_GRPC_LISTEN="+grpc,
+	return c.startInto(&c.replicas[i], fmt.Sprintf("realtime-%d", i), c.cfg.RealtimeBin, http, grpc, "REALTIME_HTTP_LISTEN="+http, "REALTIME_GRPC_LISTEN="+grpc,
 		"DATABASE_URL="+c.DBURL, "REDIS_URL=redis://"+c.redisAt, "REALTIME_JWKS_URL=http://"+c.gatewayAt+"/.well-known/jwks.json", "LOG_LEVEL=warn")
+}
+
+// startInto starts a service serving gRPC on grpc (ready when http answers), its output in the log
+// named name, and keeps it in *slot.
+func (c *Cluster) startInto(slot **stack.Process, name, bin, http, grpc string, env ...string) error {
+	p, err := stack.StartLogged(c.logTo(name), []string{bin}, "", http, env...)
 	if err != nil {
 		return err
 	}
 	p.GRPC = grpc
 	c.mu.Lock()
-	c.replicas[i] = p
+	*slot = p
 	c.mu.Unlock()
 	return nil
 }
@@ -251,17 +257,9 @@ func (c *Cluster) StartSnapshot() error {
 // snapshot-rs rendering while the writers draw.
 func (c *Cluster) StartTiles(i int) error {
 	http, grpc := c.tilesAt[i].http, c.tilesAt[i].grpc
-	p, err := stack.StartLogged(c.logTo(fmt.Sprintf("tile-delta-%d", i)), []string{c.cfg.TileDeltaBin}, "", http, "DATABASE_URL="+c.DBURL, "SNAPSHOT_TARGET="+c.snapGRPC,
+	return c.startInto(&c.tiles[i], fmt.Sprintf("tile-delta-%d", i), c.cfg.TileDeltaBin, http, grpc, "DATABASE_URL="+c.DBURL, "SNAPSHOT_TARGET="+c.snapGRPC,
 		"TILE_DELTA_HTTP_LISTEN="+http, "TILE_DELTA_GRPC_LISTEN="+grpc, "LOG_LEVEL=warn",
 		"OBJECT_STORE_URL=file://"+filepath.Join(c.dir, "objects"), "TILE_DELTA_SNAPSHOT_STROKES=16")
-	if err != nil {
-		return err
-	}
-	p.GRPC = grpc
-	c.mu.Lock()
-	c.tiles[i] = p
-	c.mu.Unlock()
-	return nil
 }
 
 // StartGateway (re)starts gateway-ts on its address, its signing keys kept in the run's directory (a
