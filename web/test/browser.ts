@@ -230,13 +230,27 @@ export interface TilesJson {
   tiles?: { coord?: { x?: number; y?: number }; snapshot?: { key: string }; strokes?: unknown[]; pending?: boolean }[];
 }
 
-/** Waits until the level-0 tile holding a world point is one snapshot without delta strokes (tile-delta-go renders it after a read). */
+/**
+ * Polls an asynchronous check run in the page (every intervalMs) until it holds; fails naming `what` after timeoutMs.
+ * Not page.waitForFunction: it does not await a promise, and a pending promise is truthy, so an async check there
+ * passes at once.
+ */
+export async function waitInPage<A>(page: Page, what: string, check: (arg: A) => Promise<boolean>, arg: A, timeoutMs = 30_000, intervalMs = 200): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  // The check's argument goes through the page as JSON (plain data here), which is what evaluate's Unboxed<A> says.
+  while (!(await page.evaluate(check as (arg: unknown) => Promise<boolean>, arg))) {
+    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}
+
+/** Waits until the level-0 tile holding a world point is one snapshot without delta strokes (tile-delta-go renders it after the commits). */
 export async function waitSnapshotOnly(page: Page, roomId: string, wx: number, wy: number): Promise<void> {
   const span = 256 * 100;
   const [tx, ty] = [Math.floor((wx * 100) / span), Math.floor((wy * 100) / span)];
   const q = `level=0&minX=${tx * span}&minY=${ty * span}&maxX=${(tx + 1) * span - 1}&maxY=${(ty + 1) * span - 1}`;
-  await page.waitForFunction(async ([roomId, q]) => {
+  await waitInPage(page, `tile (${tx}, ${ty}) is one snapshot`, async ([roomId, q]) => {
     const j = (await (await fetch(`/api/rooms/${roomId}/tiles?${q}&format=json`)).json()) as TilesJson;
     return j.tiles?.length === 1 && !!j.tiles[0].snapshot && !j.tiles[0].strokes?.length;
-  }, [roomId, q] as const, { timeout: 30_000, polling: 200 });
+  }, [roomId, q] as const);
 }

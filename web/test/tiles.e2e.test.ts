@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { ROOT } from './stack.ts';
 import {
-  allSent, browserSuite, createBoard, drawnView, online, openBoard, opt, signup, stroke, strokeCount, waitInk, type TilesJson,
+  allSent, browserSuite, createBoard, drawnView, online, openBoard, opt, signup, stroke, strokeCount, waitInk, waitInPage, type TilesJson,
 } from './browser.ts';
 
 const suite = browserSuite();
@@ -22,12 +22,12 @@ test('reload shows the drawing from tiles: a snapshot PNG under the strokes draw
   await stroke(alice, [[150, 200], [250, 200], [350, 200], [450, 205]]);
   for (const y of [230, 250, 270]) await stroke(alice, [[160, y], [200, y + 5], [240, y]]);
   await allSent(alice);
-  // A read queues the render; wait (a condition) until the tile (0, 0) comes with a snapshot.
-  await alice.waitForFunction(async (roomId) => {
+  // The commits make tile-delta-go render the tile; wait (a condition) until the tile (0, 0) comes with a snapshot.
+  await waitInPage(alice, 'a snapshot of tile (0, 0)', async (roomId) => {
     const r = await fetch(`/api/rooms/${roomId}/tiles?level=0&minX=0&minY=0&maxX=25600&maxY=25600&format=json`);
     const j = (await r.json()) as TilesJson;
     return !!j.tiles?.some((t) => t.snapshot);
-  }, roomId, { timeout: 30_000, polling: 200 });
+  }, roomId);
   const pngs: { url: string; status: number; type: string | undefined }[] = [];
   let tilesRequests = 0;
   alice.on('response', (r) => {
@@ -99,10 +99,10 @@ test('a large seeded board zoomed far out is filled from one tiles request of sn
   const stageBox = (await owner.locator('#stage').boundingBox())!;
   const q = `level=${level}&minX=${Math.floor(v.x * 100)}&minY=${Math.floor(v.y * 100)}&maxX=${Math.ceil((v.x + stageBox.width / v.z) * 100)}&maxY=${Math.ceil((v.y + stageBox.height / v.z) * 100)}`;
   const t1 = Date.now();
-  await owner.waitForFunction(async ([roomId, q]) => {
+  await waitInPage(owner, `every tile at level ${level} is one snapshot`, async ([roomId, q]) => {
     const j = (await (await fetch(`/api/rooms/${roomId}/tiles?${q}&format=json`)).json()) as TilesJson;
     return !!j.tiles?.length && j.tiles.every((t) => t.snapshot && !t.strokes?.length && !t.pending);
-  }, [roomId, q] as const, { timeout: 240_000, polling: 1000 });
+  }, [roomId, q] as const, 240_000, 1000);
   // And the owner's own screen (tiles answered pending are asked for again until their snapshots exist).
   await owner.waitForSelector(`#stage[data-drawn-level="${level}"][data-filled="true"][data-tiles-awaiting="0"]`, { timeout: 240_000 });
   console.log(`# far-out snapshots at level ${level} ready ${Date.now() - t1} ms after the first read`);
