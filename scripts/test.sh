@@ -87,7 +87,7 @@ step "make up: stops on SIGTERM and SIGINT, names a service that dies" bash scri
 step "go test (helm chart, k8s manifests, Dockerfiles)" bash -c 'cd deploy/test && GOWORK=off go test -count=1 ./...'
 step "make chaos: eight faults under load, nothing acknowledged lost, duplicated or reordered" env CHAOS_OUT="$DATA_DIR/chaos" bash scripts/chaos.sh
 step "bench --quick (the benchmark harness still runs and checks delivery)" bash scripts/bench.sh --quick --out "$DATA_DIR/bench-quick"
-step "soak, 2 minutes at a quarter of saturation (make soak: 30 at half): nothing grows, p99 holds, nothing lost" env SOAK_OUT="$DATA_DIR/soak-quick" bash scripts/soak.sh --duration 2m --load 0.25
+step "soak, 2 minutes at a quarter of saturation (make soak: 30 at half, p99 judged): nothing grows, nothing lost" env SOAK_OUT="$DATA_DIR/soak-quick" bash scripts/soak.sh --duration 2m --load 0.25 --judge-p99=false
 
 summary
 [ "$failed" -eq 0 ] || { echo "$failed step(s) failed"; exit 1; }

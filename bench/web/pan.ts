@@ -21,7 +21,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { chromium, type Page } from 'playwright-core';
-import { startStack, missing, DB, ROOT } from '../../web/test/stack.ts';
+import { startStack, missing, ROOT } from '../../web/test/stack.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -36,6 +36,8 @@ const { values: args } = parseArgs({
   },
 });
 const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
+/** The database the stack runs on: bench/cmd/bench passes the bench database (it holds the room --room adopts). */
+const DB = process.env.TEST_DATABASE_URL ?? 'postgres://infidraw:infidraw@127.0.0.1:55432/infidraw_test?sslmode=disable';
 const SPREAD = Number(args.spread);
 const SECONDS = args.quick ? 1 : Number(args.seconds);
 const VIEWPORT = { width: 1920, height: 1080 };
@@ -97,7 +99,7 @@ interface Phase extends Stats {
   fill_wait_ms: number;
 }
 
-const stack = await startStack();
+const stack = await startStack({ db: DB });
 const browser = await chromium.launch({
   executablePath: CHROMIUM,
   headless: true,

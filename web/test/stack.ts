@@ -80,13 +80,15 @@ export interface Stack {
  * browsers to presigned URLs there (TILE_DELTA_SNAPSHOT_URL_TTL, GATEWAY_SNAPSHOT_ORIGINS). */
 export interface StackOptions {
   s3?: boolean;
+  /** An existing, migrated database to run on instead of a copy of the template (the pan benchmark's, which holds the room it adopts). */
+  db?: string;
 }
 
 /** Where the test S3 server listens (scripts/env.sh). */
 export const S3_ENDPOINT = process.env.S3_ENDPOINT ?? '127.0.0.1:58333';
 
 export async function startStack(o: StackOptions = {}): Promise<Stack> {
-  const database = await ownDatabase();
+  const database = o.db ? { url: o.db, drop: async () => {} } : await ownDatabase();
   const db = database.url;
   const tmp = mkdtempSync(join(tmpdir(), 'infidraw-web-e2e-'));
   const [snapHttp, snapGrpc, tdHttp, tdGrpc, gwHttp, rtHttp, rtGrpc] = await Promise.all(Array.from({ length: 7 }, freePort));

@@ -38,6 +38,7 @@ func run(ctx context.Context, args []string, getenv func(string) string) error {
 	viewers := fs.Int("viewers-per-room", 2, "viewers per room connected at a time, besides the room's witness reader")
 	tileReaders := fs.Int("tile-readers", 2, "tile readers panning through tile-delta-go")
 	load := fs.Float64("load", 0.5, "fraction of the measured saturation to soak at (0 < load ≤ 1)")
+	judgeP99 := fs.Bool("judge-p99", true, "fail when the commit→delivery p99 drifts (make test's 2-minute run turns it off: its thirds of 40 s are decided by a single stall)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -60,6 +61,10 @@ func run(ctx context.Context, args []string, getenv func(string) string) error {
 	if *duration >= 10*time.Minute {
 		probeStep = 10 * time.Second
 	}
+	rules := soak.DefaultRules
+	if !*judgeP99 {
+		rules.P99Drift = 0
+	}
 	cfg, err := chaos.ConfigFromEnv(getenv)
 	if err != nil {
 		return err
@@ -77,7 +82,7 @@ func run(ctx context.Context, args []string, getenv func(string) string) error {
 	}
 	defer cl.Stop()
 	rep, err := soak.Run(ctx, cl, soak.Config{Duration: *duration, Every: *every, Load: *load, Rooms: *rooms, ViewersPerRoom: *viewers,
-		TileReaders: *tileReaders, ProbeStep: probeStep, Rules: soak.DefaultRules, Progress: os.Stderr})
+		TileReaders: *tileReaders, ProbeStep: probeStep, Rules: rules, Progress: os.Stderr})
 	// PostgreSQL's log lives in the run's temporary directory, which Stop removes: kept with the others.
 	if log, rerr := os.ReadFile(cl.ServerLog()); rerr == nil {
 		_ = os.WriteFile(filepath.Join(cfg.LogDir, "postgres.log"), log, 0o644)

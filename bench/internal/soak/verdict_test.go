@@ -45,6 +45,7 @@ func TestJudge(t *testing.T) {
 		floor  float64
 		p99    []float64
 		warmUp int    // Rules.MinWarmUp (0: the fraction alone)
+		p99Off bool   // Rules.P99Drift = 0
 		fail   string // a word of the failure expected, "" for a pass
 	}{
 		{name: "leak: 40 → 70 MiB over 30 samples with ±2 MiB noise", floor: 16 * mib,
@@ -78,6 +79,10 @@ func TestJudge(t *testing.T) {
 			series: shape(30, 6, func(int) float64 { return 60 }), fail: ""},
 		{name: "p99 drifts 10 → 70 ms", floor: 16 * mib, series: flat(30, 50*mib),
 			p99: shape(30, 1, func(i int) float64 { return 10 + 2*float64(i) }), fail: "p99 drifted"},
+		{name: "p99 drifts 10 → 70 ms with the p99 rule off: reported, not judged", floor: 16 * mib, series: flat(30, 50*mib), p99Off: true,
+			p99: shape(30, 1, func(i int) float64 { return 10 + 2*float64(i) }), fail: ""},
+		{name: "a leak with the p99 rule off still fails", floor: 16 * mib, p99Off: true,
+			series: shape(30, 2*mib, func(i int) float64 { return 40*mib + float64(i)*mib }), fail: "grows steadily"},
 		{name: "p99 noisy but level", floor: 16 * mib, series: flat(30, 50*mib),
 			p99: shape(30, 8, func(int) float64 { return 30 }), fail: ""},
 		{name: "p99 doubles from 3 to 6 ms: under the absolute floor", floor: 16 * mib, series: flat(30, 50*mib),
@@ -105,6 +110,9 @@ func TestJudge(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			rules := DefaultRules
 			rules.MinWarmUp = tt.warmUp
+			if tt.p99Off {
+				rules.P99Drift = 0
+			}
 			v := Judge([]Series{{Name: "svc rss_bytes", Floor: tt.floor, Values: tt.series}}, intervals(tt.p99), rules)
 			failures := strings.Join(v.Failures, "; ")
 			switch {
