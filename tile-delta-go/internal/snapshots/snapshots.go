@@ -36,11 +36,8 @@ type Renderer interface {
 	RenderTile(ctx context.Context, t strokes.Tile, base []byte, ss []*strokev1.Stroke) ([]byte, string, error)
 }
 
-// Policy says when a tile deserves a new snapshot and how much rendering runs at once.
+// Policy says how much rendering runs at once and how it is bounded (the thresholds are the follower's).
 type Policy struct {
-	// MinStrokes or MinBytes of delta (visible strokes after the snapshot) trigger a render.
-	MinStrokes int
-	MinBytes   int
 	// Workers render concurrently. Queue bounds the tiles that reads may move ahead (more such
 	// requests are dropped: the follower renders them anyway).
 	Workers int
@@ -121,12 +118,6 @@ func New(pool *pgxpool.Pool, store objstore.Store, r Renderer, p Policy, reg pro
 	s.queue = newQueue(func(depth int) { s.depth.Set(float64(depth)) })
 	reg.MustRegister(s.depth, s.dropped, s.renders, s.errors, s.duration, s.collected)
 	return s
-}
-
-// Needs applies the thresholds to a tile read without a client position: a stale snapshot, a delta
-// over the read's bound, or a delta of at least MinStrokes strokes or MinBytes bytes.
-func (s *Snapshotter) Needs(c tiles.Content) bool {
-	return c.Stale || c.Pending || len(c.Strokes) >= s.policy.MinStrokes || c.Bytes >= s.policy.MinBytes
 }
 
 // Render queues the tile and returns a channel that receives the result of a render that starts after
@@ -286,6 +277,9 @@ func (s *Snapshotter) record(ctx context.Context, room uuid.UUID, t strokes.Tile
 // at least one stroke) and the sequence number the chunk's picture covers: its last stroke's when more
 // strokes follow, else head.
 func (s *Snapshotter) cut(c tiles.Content, head uint64) (batch []*strokev1.Stroke, covers uint64, more bool) {
+	if !c.Pending && len(c.Strokes) <= s.policy.ChunkStrokes && c.Bytes <= s.policy.ChunkBytes {
+		return c.Strokes, head, false // the usual case: one chunk, no stroke sized again
+	}
 	n, bytes := 0, 0
 	for n < len(c.Strokes) && n < s.policy.ChunkStrokes {
 		bytes += proto.Size(c.Strokes[n])
