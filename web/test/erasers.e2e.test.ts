@@ -6,7 +6,8 @@ import {
   allSent, browserSuite, inkAt, online, opt, sharedBoard, storedStrokes, stroke, strokeCount, waitInk, waitSnapshotOnly, waitStrokes,
 } from './browser.ts';
 
-const suite = browserSuite();
+// Threshold 1: each test waits for its tile to be one snapshot with no delta strokes.
+const suite = browserSuite({ snapshotStrokes: 1 });
 
 /** Two editors on a new board of the first one's. */
 async function twoEditors(names: [string, string], board: string) {

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { allSent, browserSuite, createBoard, online, opt, signup, stroke, waitInk, waitSnapshotOnly } from './browser.ts';
 import { S3_ENDPOINT } from './stack.ts';
 
-const suite = browserSuite({ s3: true });
+const suite = browserSuite({ s3: true, snapshotStrokes: 1 });
 
 test('a snapshot in S3 is drawn from its presigned URL, allowed by the CSP', opt, async () => {
   const page = await suite.newPage();

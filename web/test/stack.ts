@@ -82,6 +82,9 @@ export interface StackOptions {
   s3?: boolean;
   /** An existing, migrated database to run on instead of a copy of the template (the pan benchmark's, which holds the room it adopts). */
   db?: string;
+  /** tile-delta-go's snapshot threshold (default 3). 1: every commit ends in a snapshot covering it, so a tile becomes
+   * one snapshot with no delta, whatever point of the drawing the follower's renders happened to read. */
+  snapshotStrokes?: number;
 }
 
 /** Where the test S3 server listens (scripts/env.sh). */
@@ -107,7 +110,7 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
         S3_SECRET_KEY: process.env.S3_SECRET_KEY ?? '', TILE_DELTA_SNAPSHOT_URL_TTL: '60s' }
       : { OBJECT_STORE_URL: `file://${join(tmp, 'objects')}` }),
     // Snapshots early, so that a short test sees its drawing come back from PNGs.
-    TILE_DELTA_SNAPSHOT_STROKES: process.env.TILE_DELTA_SNAPSHOT_STROKES ?? '3',
+    TILE_DELTA_SNAPSHOT_STROKES: String(o.snapshotStrokes ?? process.env.TILE_DELTA_SNAPSHOT_STROKES ?? 3),
   });
   procs.push(tileDelta);
   const gateway = new Proc('gateway-ts', process.execPath, [BINARIES.gateway], {
