@@ -58,6 +58,7 @@ func run(ctx context.Context, args []string, getenv func(string) string) error {
 	only := fs.String("only", "", "comma-separated parts to run (default: wire,fanout,ingest,idle,open,pan, and render,coarse unless --quick)")
 	systems := fs.String("systems", "infidraw,baseline,centrifugo", "fan-out systems to run (centrifugo only when CENTRIFUGO_BIN is set)")
 	cfClient := fs.String("centrifugo-client", "raw", "Centrifugo load-generator client: raw (its protobuf protocol on a WebSocket) or centrifuge-go")
+	openStrokes := fs.Int("open-strokes", 0, "strokes of the large room of the open part (default 1,000,000; 20,000 with --quick)")
 	speeds := fs.String("speeds", "", "fan-out speed factors to run, e.g. 16,64 (default: all of the plan)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -162,7 +163,7 @@ func run(ctx context.Context, args []string, getenv func(string) string) error {
 		}
 	}
 	if parts["open"] {
-		if err := openRuns(ctx, *quick, *out, bin, dbURL, redisURL, *serverCPUs, keys, *strokesDir, getenv, summary); err != nil {
+		if err := openRuns(ctx, *quick, *openStrokes, *out, bin, dbURL, redisURL, *serverCPUs, keys, *strokesDir, getenv, summary); err != nil {
 			return err
 		}
 	}
@@ -515,7 +516,7 @@ func writeJSON(dir, name string, v any) error {
 
 // openRuns opens a board: a 1,000,000-stroke room (20,000 with --quick) and a 1,000-stroke room of the
 // same density, from tiles versus the earlier design's full replay.
-func openRuns(ctx context.Context, quick bool, out, bin, dbURL, redisURL, cpus string, keys *stack.Keys, strokesDir string, getenv func(string) string, summary *strings.Builder) error {
+func openRuns(ctx context.Context, quick bool, strokes int, out, bin, dbURL, redisURL, cpus string, keys *stack.Keys, strokesDir string, getenv func(string) string, summary *strings.Builder) error {
 	root := getenv("INFIDRAW_ROOT")
 	if root == "" {
 		root = "."
@@ -531,6 +532,9 @@ func openRuns(ctx context.Context, quick bool, out, bin, dbURL, redisURL, cpus s
 		Seed: getenv("SEED_BIN"), DatabaseURL: dbURL, RedisURL: redisURL, Keys: keys, CPUs: cpus}
 	if quick {
 		cfg.Strokes = 20_000
+	}
+	if strokes > 0 {
+		cfg.Strokes = strokes
 	}
 	res, err := openboard.Run(ctx, cfg)
 	if err != nil {

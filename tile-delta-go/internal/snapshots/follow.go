@@ -64,7 +64,7 @@ func NewFollower(pool *pgxpool.Pool, snaps *Snapshotter, opt FollowOptions, reg 
 		events: prometheus.NewCounter(prometheus.CounterOpts{Name: "tile_delta_follow_events_total",
 			Help: "Committed events looked at for tiles to snapshot."}),
 		tiles: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "tile_delta_follow_tiles_total",
-			Help: "Tiles touched by followed events, by decision: render, below_threshold, covered (a snapshot made while following covers them)."}, []string{"decision"}),
+			Help: "Tiles touched by followed events, by decision: render, below_threshold, decided (a check or snapshot made while following saw the events already)."}, []string{"decision"}),
 		errors: prometheus.NewCounter(prometheus.CounterOpts{Name: "tile_delta_follow_errors_total",
 			Help: "Pages of events that failed (read, check or render) and will be looked at again."}),
 	}
@@ -186,14 +186,16 @@ func (f *Follower) release(room uuid.UUID) {
 	f.mu.Unlock()
 }
 
-// maxCovered bounds the memory of tiles known to be covered while following one room.
-const maxCovered = 1 << 20
+// maxDecided bounds the memory of tiles decided while following one room (about 100 MB).
+const maxDecided = 1 << 21
 
 // follow works through one room's events after followed until it reaches the head.
 func (f *Follower) follow(ctx context.Context, room uuid.UUID, followed uint64) error {
-	// covered: tiles rendered while following, with a sequence number their snapshot covers. During a
-	// long catch-up most pages touch tiles rendered already for an earlier page.
-	covered := map[strokes.Tile]uint64{}
+	// decided: tiles checked (and rendered when they needed it) while following, with the head their
+	// check saw: the check counts every stroke up to then, so an event up to it changes nothing. During a
+	// long catch-up most pages touch tiles decided for an earlier page; checking them again cost index
+	// seeks that grow with the tile's delta, for every page.
+	decided := map[strokes.Tile]uint64{}
 	sliceEnd := time.Now().Add(f.opt.Slice)
 	for {
 		p, err := readPage(ctx, f.pool, room, followed, f.opt.Page)
@@ -204,13 +206,13 @@ func (f *Follower) follow(ctx context.Context, room uuid.UUID, followed uint64) 
 		if p.last == 0 { // nothing after followed: caught up (or the events were purged)
 			return f.renew(ctx, room, p.head)
 		}
-		if len(covered) > maxCovered {
-			clear(covered)
+		if len(decided) > maxDecided {
+			clear(decided)
 		}
 		var check []strokes.Tile
 		for t, seq := range p.touched {
-			if covered[t] >= seq {
-				f.tiles.WithLabelValues("covered").Inc()
+			if decided[t] >= seq {
+				f.tiles.WithLabelValues("decided").Inc()
 				continue
 			}
 			check = append(check, t)
@@ -224,8 +226,8 @@ func (f *Follower) follow(ctx context.Context, room uuid.UUID, followed uint64) 
 		if err := f.render(ctx, room, need); err != nil {
 			return err
 		}
-		for _, t := range need {
-			covered[t] = p.head // every render started after the page was read
+		for _, t := range check {
+			decided[t] = p.head // every check and render started after the page was read
 		}
 		if err := f.renew(ctx, room, p.last); err != nil {
 			return err

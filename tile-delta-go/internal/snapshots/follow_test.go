@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	"google.golang.org/protobuf/proto"
 
 	roomv1 "github.com/infidraw/infidraw/gen/go/infidraw/room/v1"
@@ -252,4 +253,47 @@ func TestFollowerGivesEveryRoomATurn(t *testing.T) {
 		t.Fatal("the short room has no snapshot")
 	}
 	waitFollowed(t, pool, long, longHead)
+}
+
+// A long log is checked once per tile, not once per page: a tile found below the threshold at the head
+// the check saw is not checked again for events up to that head (those checks grew with the tile's
+// delta, for every page, and held a million-stroke catch-up at 30,000 events a minute).
+func TestFollowerChecksEachTileOncePerHead(t *testing.T) {
+	_, pool := newSnapshotter(t, Policy{})
+	store, err := objstore.NewFS(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	room := uuid.New()
+	const events = 20
+	var head uint64
+	for i := range events {
+		head = commit(t, pool, room, eventkind.StrokeAdded, hline(int64(20+i)))
+	}
+	v, _ := strokes.Validate(hline(20))
+	tiles := len(v.Tiles) // every line lies in the same tile of every level
+
+	render := &countingRender{}
+	s := New(pool, store, render, Policy{Workers: 1, Queue: 8, Timeout: 10 * time.Second, Retain: time.Hour}, prometheus.NewRegistry(), nil)
+	f := NewFollower(pool, s, FollowOptions{Owner: "once", Interval: 10 * time.Millisecond, Lease: 3 * time.Second, Rooms: 1, Page: 2,
+		Slice: time.Minute, MinStrokes: events + 1, MinBytes: 1 << 20}, prometheus.NewRegistry(), nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		go s.Run(ctx)
+		f.Run(ctx)
+	}()
+	t.Cleanup(func() { cancel(); <-done })
+	waitFollowed(t, pool, room, head)
+
+	checked := testutil.ToFloat64(f.tiles.WithLabelValues("below_threshold"))
+	decided := testutil.ToFloat64(f.tiles.WithLabelValues("decided"))
+	if checked != float64(tiles) || decided != float64(tiles*(events/2-1)) {
+		t.Fatalf("%d pages of one room's %d tiles: %.0f checked and %.0f skipped as decided, want %d and %d",
+			events/2, tiles, checked, decided, tiles, tiles*(events/2-1))
+	}
+	if got := render.full.Load() + render.incremental.Load(); got != 0 {
+		t.Fatalf("%d renders below the threshold", got)
+	}
 }
