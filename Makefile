@@ -28,7 +28,7 @@ down: ## stop the backing services left running (make up stops its own)
 clean: down ## remove builds and all local data (.data/)
 	@rm -rf bin target .data gateway-ts/dist gateway-ts/build web/dist
 
-bench: ## run the benchmarks (about 11 minutes, 4 more the first time to build Centrifugo); results in bench/results/
+bench: ## run the benchmarks (about 25 minutes, 4 more the first time to build Centrifugo); results in bench/results/
 	@bash scripts/bench.sh --out bench/results
 
 chaos: ## faults under load on a stack of its own (replicas killed and drained, Redis paused and emptied, PostgreSQL restarted, snapshot-rs, tile-delta-go and the gateway killed); results in bench/results/chaos.json

@@ -7,7 +7,8 @@
 // serving web/dist, realtime-go) against TEST_DATABASE_URL and REDIS_URL, signs a user up, and opens a room:
 // --room adopts a room that already holds strokes in that database (the open benchmark's seeded room: it gets
 // a gateway `rooms` row owned by the user, and its snapshot rows are dropped because their objects were in
-// the open benchmark's temporary store), --seed seeds a new one with bin/seed. Then, in headless Chromium
+// the open benchmark's temporary store), --seed seeds a new one with bin/seed. It waits until tile-delta-go's follower
+// has snapshotted the room's whole log (a board at rest). Then, in headless Chromium
 // (Debian's /usr/bin/chromium through playwright-core, GPU off: software raster on the CPU) at 1920×1080, DPR 1,
 // at each zoom (100 %, a middle zoom, and the farthest: the whole seeded square on screen) it waits until the
 // screen is filled from tiles with no tile pending, then for --seconds drags the board along a loop with the
@@ -49,6 +50,9 @@ if (absent.length) {
   console.error(`pan: missing ${absent.join(', ')} (scripts/build.sh; apt-get install chromium)`);
   process.exit(2);
 }
+
+/** How long the follower may take to snapshot the room before the passes (the open benchmark's bound). */
+const CATCH_UP_LIMIT_MS = 30 * 60_000;
 
 function psql(sql: string): string {
   return execFileSync('psql', ['-qtAX', '-v', 'ON_ERROR_STOP=1', DB, '-c', sql], { encoding: 'utf8' }).trim();
@@ -144,6 +148,18 @@ try {
       process.env.INFIDRAW_DRAWINGS ?? join(ROOT, '..', 'shared', 'data', 'strokes', 'raw')], { env: { ...process.env, DATABASE_URL: DB }, stdio: ['ignore', 'ignore', 'inherit'] });
     log(`seeded ${strokes} strokes in ${Date.now() - t0} ms`);
   }
+
+  // The passes measure a board at rest: tile-delta-go's follower first snapshots the whole bulk-written log
+  // (minutes for a million strokes, on the same two cores as the browser); a board that grew by commits is
+  // followed as it grows.
+  const followStart = Date.now();
+  const caughtUp = `select coalesce((select f.followed_seq >= h.head_seq from room_heads h join tile_follow f using (room_id) where h.room_id = '${roomId}'), false)`;
+  while (psql(caughtUp) !== 't') {
+    if (Date.now() - followStart > CATCH_UP_LIMIT_MS) throw new Error(`tile-delta-go did not follow room ${roomId} to its head in ${CATCH_UP_LIMIT_MS / 60_000} min`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  const catchUpSeconds = (Date.now() - followStart) / 1000;
+  log(`tile-delta-go followed the room to its head in ${catchUpSeconds.toFixed(1)} s`);
 
   await page.goto(`${stack.origin}/b/${roomId}`);
   await page.waitForSelector('#conn[data-state="online"]', { timeout: 60_000 });
@@ -280,7 +296,7 @@ try {
   }
   const result = {
     browser: `${browser.version()} headless, --disable-gpu (software raster), ${VIEWPORT.width}×${VIEWPORT.height}, DPR 1`,
-    room_strokes: strokes, spread: SPREAD, seconds_per_zoom: SECONDS, quick: args.quick,
+    room_strokes: strokes, catch_up_seconds: catchUpSeconds, spread: SPREAD, seconds_per_zoom: SECONDS, quick: args.quick,
     gesture: 'hand-tool drag along a 1000×500 px figure-eight (whole 1.5 s loops, 60 % of the time), then wheel notches of 100 (12 out, 12 in, repeated); run twice, the second (warm) pass reported',
     phases, ...(profiles.length ? { profiles } : {}),
   };
