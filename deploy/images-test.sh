@@ -29,7 +29,11 @@ fail() { failed=$((failed + 1)); log "FAIL: $*"; }
 summary() { echo "images-test: $passed passed, $failed failed"; }
 die() { fail "$*"; summary; exit 1; }
 
-[ "$(id -u)" -eq 0 ] || die "needs root (network namespace, crun as root starting uid 65532)"
+if [ "$(id -u)" -ne 0 ]; then
+  # A network namespace, and crun starting processes as uid 65532, need root.
+  command -v sudo >/dev/null || die "needs root (network namespace, crun starting uid 65532), and there is no sudo"
+  exec sudo --preserve-env=PATH,HOME,GOPATH,GOMODCACHE,GOCACHE,IMAGES_DIR bash "$0" "$@"
+fi
 for n in "${names[@]}"; do
   [ -f "$images_dir/$n.oci.tar" ] || die "$images_dir/$n.oci.tar is missing: run make images first"
 done
