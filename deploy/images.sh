@@ -9,8 +9,8 @@
 #   deploy/images.sh snapshot realtime  # only these
 #   IMAGE_PREFIX=registry.example.com/infidraw IMAGE_TAG=1.2.3 IMAGES_DIR=/tmp/img deploy/images.sh
 #
-# It stages what goes into the images (static Go executables, the Rust renderer, Node.js and the
-# gateway's production dependencies from npm, the built gateway and web app, Debian packages for CA
+# It stages what goes into the images (static Go executables, the Rust renderer, Node.js, the gateway
+# bundled with its production dependencies from npm (esbuild), the web app, Debian packages for CA
 # certificates, tzdata and the C/C++ runtime), then deploy/test/cmd/images writes each layer as a
 # deterministic tar and the images with go-containerregistry (deploy/README.md says why not Dockerfiles).
 # The same commit and the same staged inputs give byte-identical archives.
@@ -94,7 +94,13 @@ if wants gateway; then
   # documentation other than licences. About half of node_modules.
   find "$stage/gateway/node_modules" -type f \( -name '*.ts' -o -name '*.mts' -o -name '*.cts' -o -name '*.map' \
     -o \( -iname '*.md' ! -iname 'licen[cs]e*' \) \) -delete
-  cp -r gateway-ts/dist "$stage/gateway/gateway-ts/dist"
+  # One file instead of the 61 MB of node_modules: esbuild bundles tsc's output (which carries the
+  # decorator metadata Nest needs) with its dependencies; node_modules keeps only what the bundle still
+  # require()s at run time (argon2's native addon, swagger-ui-dist's files) and their dependencies.
+  # deploy/gateway-bundle.mjs says what is left out of the bundle and why.
+  log "gateway bundle (esbuild)"
+  cp -r gateway-ts/dist "$stage/gateway/gateway-ts/tsc"
+  node deploy/gateway-bundle.mjs "$stage/gateway"
   cp -r web/dist "$stage/gateway/web/dist"
   rm "$stage/gateway/package.json" "$stage/gateway/package-lock.json" "$stage/gateway/web/package.json"
 fi

