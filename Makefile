@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-.PHONY: help up test fuzz build gen gen-check down clean images bench chaos soak
+.PHONY: help up test fuzz build gen gen-check down clean images images-test bench chaos soak
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -26,7 +26,7 @@ down: ## stop the backing services left running (make up stops its own)
 	@bash scripts/backing.sh stop
 
 clean: down ## remove builds and all local data (.data/)
-	@rm -rf bin target .data gateway-ts/dist gateway-ts/build web/dist
+	@rm -rf bin target .data dist gateway-ts/dist gateway-ts/build web/dist
 
 bench: ## run the benchmarks (about 25 minutes, 4 more the first time to build Centrifugo); results in bench/results/
 	@bash scripts/bench.sh --out bench/results
@@ -37,5 +37,8 @@ chaos: ## faults under load on a stack of its own (replicas killed and drained, 
 soak: ## half of the measured saturation for DURATION (default 30m) with clients joining and leaving; fails when a resource grows or p99 drifts; results in bench/results/soak.{json,md,svg}
 	@bash scripts/soak.sh --duration $(or $(DURATION),30m)
 
-images: ## build the container images (needs a Docker engine)
+images: ## build the five container images as OCI archives in dist/images/ (no Docker engine, no base image pulled)
 	@bash deploy/images.sh
+
+images-test: ## start each image as the chart does (uid 65532, read-only root) against real PostgreSQL/Redis/S3; health, sign-up, a stroke, a tile
+	@bash deploy/images-test.sh

@@ -84,7 +84,8 @@ step "go fuzz, 10 s per target (make fuzz runs longer)" env FUZZTIME=10s bash sc
 step "node --test (gateway-ts)" env DATABASE_URL="$TEST_DATABASE_URL" npm run -s -w gateway-ts test
 step "node --test (web: geometry units, Playwright on Chromium against the real stack)" env DATABASE_URL="$TEST_DATABASE_URL" npm run -s -w web test
 step "make up: stops on SIGTERM and SIGINT, names a service that dies" bash scripts/test-up.sh
-step "go test (helm chart, k8s manifests, Dockerfiles)" bash -c 'cd deploy/test && GOWORK=off go test -count=1 ./...'
+step "go test (helm chart, k8s manifests, image recipe)" bash -c 'cd deploy/test && GOWORK=off go test -count=1 ./...'
+step "make images, make images-test: the five images built and started as the chart runs them" bash -c 'bash deploy/images.sh && bash deploy/images-test.sh'
 step "make chaos: eight faults under load, nothing acknowledged lost, duplicated or reordered" env CHAOS_OUT="$DATA_DIR/chaos" bash scripts/chaos.sh
 step "bench --quick (the benchmark harness still runs and checks delivery)" bash scripts/bench.sh --quick --out "$DATA_DIR/bench-quick"
 step "soak, 2 minutes at a quarter of saturation (make soak: 30 at half, p99 judged): nothing grows, nothing lost" env SOAK_OUT="$DATA_DIR/soak-quick" bash scripts/soak.sh --duration 2m --load 0.25 --judge-p99=false

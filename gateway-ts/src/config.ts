@@ -100,6 +100,15 @@ const hostPort = z
   .regex(/^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]*):\d{1,5}$/, 'must be host:port (host may be empty)')
   .refine((v) => Number(v.slice(v.lastIndexOf(':') + 1)) <= 65535, 'port must be at most 65535');
 
+/** A gRPC dial target: host:port, or dns:///host:port (what the Helm chart gives: the client resolves every
+ * address of a headless Service and balances over them). */
+const grpcTarget = (def: string) =>
+  z
+    .string()
+    .regex(/^(dns:\/\/\/)?(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]*):\d{1,5}$/, 'must be host:port or dns:///host:port')
+    .refine((v) => Number(v.slice(v.lastIndexOf(':') + 1)) <= 65535, 'port must be at most 65535')
+    .default(def);
+
 const positiveInt = (def: number, max = Number.MAX_SAFE_INTEGER) =>
   z.coerce.number().int().min(1).max(max).default(def);
 
@@ -149,9 +158,9 @@ const schema = z.object({
   DATABASE_URL: url(['postgres:', 'postgresql:']),
   REDIS_URL: url(['redis:', 'rediss:']),
   GATEWAY_REDIS_PREFIX: z.string().max(100).default('infidraw:gateway:'),
-  REALTIME_TARGET: hostPort.default('127.0.0.1:9091'),
-  TILE_DELTA_TARGET: hostPort.default('127.0.0.1:9092'),
-  SNAPSHOT_TARGET: hostPort.default('127.0.0.1:9093'),
+  REALTIME_TARGET: grpcTarget('127.0.0.1:9091'),
+  TILE_DELTA_TARGET: grpcTarget('127.0.0.1:9092'),
+  SNAPSHOT_TARGET: grpcTarget('127.0.0.1:9093'),
   GATEWAY_GRPC_DEADLINE_MS: positiveInt(5000, 120_000),
   GATEWAY_SIGNING_KEY_DIR: z.string().min(1).optional(),
   GATEWAY_PUBLIC_ORIGIN: url(['http:', 'https:'])

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -41,6 +42,19 @@ func (e *Env) Addr(key, def string) string {
 	v := e.String(key, def)
 	if _, port, err := net.SplitHostPort(v); err != nil {
 		e.errs = append(e.errs, fmt.Errorf("%s=%q: want host:port: %v", key, v, err))
+	} else if p, err := strconv.Atoi(port); err != nil || p < 0 || p > 65535 {
+		e.errs = append(e.errs, fmt.Errorf("%s=%q: bad port", key, v))
+	}
+	return v
+}
+
+// Target returns a gRPC dial target: host:port, or dns:///host:port, which the Helm chart gives so that
+// the client resolves every address of a headless Service and balances over them.
+func (e *Env) Target(key, def string) string {
+	v := e.String(key, def)
+	addr := strings.TrimPrefix(v, "dns:///")
+	if _, port, err := net.SplitHostPort(addr); err != nil {
+		e.errs = append(e.errs, fmt.Errorf("%s=%q: want host:port or dns:///host:port: %v", key, v, err))
 	} else if p, err := strconv.Atoi(port); err != nil || p < 0 || p > 65535 {
 		e.errs = append(e.errs, fmt.Errorf("%s=%q: bad port", key, v))
 	}

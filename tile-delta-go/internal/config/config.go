@@ -68,7 +68,7 @@ func Load(environ []string) (Config, error) {
 		HTTPListen:      e.Addr("TILE_DELTA_HTTP_LISTEN", "127.0.0.1:9192"),
 		GRPCListen:      e.Addr("TILE_DELTA_GRPC_LISTEN", "127.0.0.1:9092"),
 		DatabaseURL:     e.String("DATABASE_URL", "postgres://infidraw:infidraw@127.0.0.1:55432/infidraw?sslmode=disable"),
-		SnapshotTarget:  e.Addr("SNAPSHOT_TARGET", "127.0.0.1:9093"),
+		SnapshotTarget:  e.Target("SNAPSHOT_TARGET", "127.0.0.1:9093"),
 		SnapshotTimeout: e.Duration("SNAPSHOT_TIMEOUT", 5*time.Second, 100*time.Millisecond, time.Minute),
 		BreakerFailures: e.Int("SNAPSHOT_BREAKER_FAILURES", 3, 1, 1000),
 		BreakerCoolDown: e.Duration("SNAPSHOT_BREAKER_COOLDOWN", 5*time.Second, 10*time.Millisecond, 10*time.Minute),
