@@ -300,6 +300,9 @@ func (c *checker) object(want *unstructured.Unstructured) {
 
 	// A pod template is only admitted as a Pod when a controller creates one: ask the server now.
 	if tmpl, ok, _ := unstructured.NestedMap(got.Object, podTemplatePath(want.GetKind())...); ok {
+		if want.GetKind() == "StatefulSet" {
+			addClaimVolumes(got, tmpl)
+		}
 		c.check(id+": its pods pass admission (restricted Pod Security Standard, dry run)", c.podFromTemplate(want.GetName(), tmpl))
 	}
 }
@@ -312,6 +315,21 @@ func podTemplatePath(kind string) []string {
 		return []string{"spec", "jobTemplate", "spec", "template"}
 	}
 	return []string{"-"}
+}
+
+// addClaimVolumes adds the volumes the StatefulSet controller adds to its pods: one per volumeClaimTemplate,
+// naming the claim of pod 0.
+func addClaimVolumes(sts *unstructured.Unstructured, tmpl map[string]any) {
+	claims, _, _ := unstructured.NestedSlice(sts.Object, "spec", "volumeClaimTemplates")
+	volumes, _, _ := unstructured.NestedSlice(tmpl, "spec", "volumes")
+	for _, cl := range claims {
+		name, _, _ := unstructured.NestedString(cl.(map[string]any), "metadata", "name")
+		volumes = append(volumes, map[string]any{
+			"name":                  name,
+			"persistentVolumeClaim": map[string]any{"claimName": name + "-" + sts.GetName() + "-0"},
+		})
+	}
+	_ = unstructured.SetNestedSlice(tmpl, volumes, "spec", "volumes")
 }
 
 func (c *checker) podFromTemplate(name string, tmpl map[string]any) error {
