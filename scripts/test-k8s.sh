@@ -131,8 +131,8 @@ contexts: [{name: test-k8s, context: {cluster: test-k8s, user: admin}}]
 current-context: test-k8s
 EOF
 
-objects=0 checks=0 failed=0
-# check NAME COMMAND...: runs a k8scheck command (or any command), adds up its summary line.
+objects=0 checks=0 failed=0 defaulted=0
+# tally NAME COMMAND...: runs a k8scheck command, adds up its summary line (its output in $WORK/NAME.log).
 tally() {
   local name="$1"; shift
   local out rc=0
@@ -140,14 +140,19 @@ tally() {
   printf '%s\n' "$out" > "$WORK/$name.log"
   grep -E '^(FAIL|     refused)' <<<"$out" || true
   local sum
-  sum="$(grep -E '^k8scheck: [0-9]+ objects, [0-9]+ checks, [0-9]+ failed$' <<<"$out" | tail -n 1)"
+  sum="$(grep -E '^k8scheck: [0-9]+ objects, [0-9]+ checks, [0-9]+ failed, [0-9]+ fields defaulted$' <<<"$out" | tail -n 1)"
   if [ -z "$sum" ]; then
     printf '%s\n' "$out" | tail -n 20 >&2
     checks=$((checks + 1)) failed=$((failed + 1)); log "$name: FAILED (no summary, exit $rc)"; return
   fi
-  read -r o c f < <(sed -E 's/k8scheck: ([0-9]+) objects, ([0-9]+) checks, ([0-9]+) failed/\1 \2 \3/' <<<"$sum")
-  objects=$((objects + o)) checks=$((checks + c)) failed=$((failed + f))
-  log "$name: $o objects, $c checks, $f failed"
+  read -r o c f d < <(sed -E 's/k8scheck: ([0-9]+) objects, ([0-9]+) checks, ([0-9]+) failed, ([0-9]+) fields defaulted/\1 \2 \3 \4/' <<<"$sum")
+  objects=$((objects + o)) checks=$((checks + c)) failed=$((failed + f)) defaulted=$((defaulted + d))
+  [ "$rc" -eq 0 ] || [ "$f" -gt 0 ] || { checks=$((checks + 1)) failed=$((failed + 1)); log "$name: exit $rc"; }
+  if [ "$o" -gt 0 ]; then
+    log "$name: $o objects admitted, $c checks, $f failed, $d spec fields defaulted by the server"
+  else
+    log "$name: $c checks, $f failed"
+  fi
 }
 # shell_check NAME LOG COMMAND...: one check done by the script itself, its output in LOG.
 shell_check() {
@@ -172,7 +177,7 @@ variants=(
 )
 no_warnings() { ! grep -i 'warning' "$1"; }
 for v in "${variants[@]}"; do
-  name="${v%%|*}" args="${v#*|}" ns="infidraw-${v%%|*}"
+  name="${v%%|*}" args="${v#*|}" ns="infidraw-${v%%|*}" tv=$SECONDS
   tally "$name-namespace" "$WORK/k8scheck" namespace -kubeconfig "$KUBECONFIG" -namespace "$ns"
   # --no-hooks: a hook Job would never complete without a kubelet; k8scheck creates the hooks itself.
   # shellcheck disable=SC2086 # args is a list of words
@@ -182,6 +187,7 @@ for v in "${variants[@]}"; do
   helm get hooks infidraw -n "$ns" > "$WORK/$name-hooks.yaml"
   tally "$name" "$WORK/k8scheck" release -kubeconfig "$KUBECONFIG" -namespace "$ns" \
     -manifest "$WORK/$name-manifest.yaml" -hooks "$WORK/$name-hooks.yaml"
+  log "$name: $((SECONDS - tv)) s"
 done
 
 # helm upgrade: the chart reads the generated Secrets back through lookup (which helm template cannot
@@ -203,6 +209,6 @@ done
 tally reject "$WORK/k8scheck" reject -kubeconfig "$KUBECONFIG" -namespace infidraw-default
 
 [ "$failed" -eq 0 ] && ok=1
-log "kube-apiserver $KUBERNETES_VERSION, etcd $ETCD_VERSION, helm $(helm version --short), $((SECONDS - t0)) s"
+log "kube-apiserver $KUBERNETES_VERSION, etcd $ETCD_VERSION, helm $(helm version --short), $defaulted spec fields defaulted by the server, $((SECONDS - t0)) s"
 echo "test-k8s: $objects objects admitted, $((checks - failed)) checks passed, $failed failed"
 [ "$failed" -eq 0 ]

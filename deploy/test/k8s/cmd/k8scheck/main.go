@@ -14,8 +14,8 @@
 // field that was sent, the server defaulted what it defaults, a strict server-side dry-run apply accepts it,
 // and each pod template would be admitted as a Pod under the restricted Pod Security Standard.
 //
-// Every check prints one line ("ok" or "FAIL"); the last line is "k8scheck: N objects, M checks, F failed",
-// which the script adds up. The exit status is 1 when a check failed.
+// Every check prints one line ("ok" or "FAIL"); the last line is "k8scheck: N objects, M checks, F failed,
+// D fields defaulted", which the script adds up. The exit status is 1 when a check failed.
 package main
 
 import (
@@ -57,12 +57,12 @@ import (
 type checker struct {
 	ctx     context.Context
 	dyn     dynamic.Interface
-	disc    *discovery.DiscoveryClient
 	mapper  meta.ResettableRESTMapper
 	ns      string
 	objects int
 	checks  int
 	failed  int
+	added   int // spec fields the server filled in
 }
 
 func main() {
@@ -107,7 +107,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, "k8scheck: unknown command", cmd)
 		os.Exit(2)
 	}
-	fmt.Printf("k8scheck: %d objects, %d checks, %d failed\n", c.objects, c.checks, c.failed)
+	fmt.Printf("k8scheck: %d objects, %d checks, %d failed, %d fields defaulted\n", c.objects, c.checks, c.failed, c.added)
 	if c.failed > 0 {
 		os.Exit(1)
 	}
@@ -128,7 +128,7 @@ func newChecker(ctx context.Context, kubeconfig, ns string) (*checker, error) {
 		return nil, err
 	}
 	mapper := restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(disc))
-	return &checker{ctx: ctx, dyn: dyn, disc: disc, mapper: mapper, ns: ns}, nil
+	return &checker{ctx: ctx, dyn: dyn, mapper: mapper, ns: ns}, nil
 }
 
 // check records one check; err == nil passes.
@@ -273,7 +273,6 @@ func (c *checker) release(manifestFile, hooksFile string) {
 		c.check(fmt.Sprintf("hook %s %s created (%s)", h.GetKind(), h.GetName(), h.GetAnnotations()["helm.sh/hook"]), err)
 	}
 	for _, want := range append(manifest, hooks...) {
-		c.objects++
 		c.object(want)
 	}
 }
@@ -288,6 +287,7 @@ func (c *checker) object(want *unstructured.Unstructured) {
 	if !c.check(id+": stored", err) {
 		return
 	}
+	c.objects++ // admitted: it is in the API server
 	c.check(id+": every rendered field kept", kept(want, got))
 	c.check(id+": server defaults", c.defaults(want, got))
 
@@ -439,6 +439,7 @@ func (c *checker) defaults(want, got *unstructured.Unstructured) error {
 	if len(missing) > 0 {
 		return fmt.Errorf("not defaulted: %s", strings.Join(missing, ", "))
 	}
+	c.added += added
 	fmt.Printf("     %s %s: %d spec fields added by the server\n", want.GetKind(), want.GetName(), added)
 	return nil
 }
