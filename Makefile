@@ -2,10 +2,10 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-.PHONY: help up test fuzz build gen gen-check down clean images images-test bench chaos soak
+.PHONY: help up test fuzz build gen gen-check down clean images images-test test-k8s bench chaos soak
 
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
 up: ## install what is missing, build, start everything, print the URL; Ctrl-C stops it all
 	@bash scripts/up.sh
@@ -42,3 +42,6 @@ images: ## build the five container images as OCI archives in dist/images/ (no D
 
 images-test: ## start each image as the chart does (uid 65532, read-only root) against real PostgreSQL/Redis/S3; health, sign-up, a stroke, a tile
 	@bash deploy/images-test.sh
+
+test-k8s: ## helm install the chart into a real kube-apiserver + etcd built from source (no kubelet) and check every object is admitted and defaulted
+	@bash scripts/test-k8s.sh
