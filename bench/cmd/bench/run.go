@@ -285,7 +285,7 @@ func fanoutTables(summary *strings.Builder, systems []string, cf *fanout.Centrif
 			name = fmt.Sprintf("Centrifugo %s (%s clients, protobuf protocol, one channel per room, client-side publish acknowledged by its reply, JWT HS256, "+
 				"history and presence off; 1 replica: memory engine, 2 replicas: Redis engine; **no persistence**)", cf.Version, cfClientName(cf))
 		}
-		fmt.Fprintf(summary, "### Fan-out, %s\n\n| replicas | rooms × clients (writers) | speed | commits/s | delivered events/s | p50 ms | p99 ms | p99.9 ms | server CPU s | server peak RSS MiB | live p50 / p99 ms | server CPU s | server peak RSS MiB | generator CPU s | order violations | clients missing events |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n", name)
+		fmt.Fprintf(summary, "### Fan-out, %s\n\n| replicas | rooms × clients (writers) | speed | commits/s | delivered events/s | p50 ms | p99 ms | p99.9 ms | live p50 / p99 ms | server CPU s | server peak RSS MiB | generator CPU s | order violations | clients missing events |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n", name)
 		for _, res := range all {
 			if res.System == sys {
 				live := "—" // the baseline's clients do not read live chunks
