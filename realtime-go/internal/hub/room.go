@@ -118,14 +118,18 @@ func (r *Room) fillGap() {
 	r.acceptCommitted(evs)
 }
 
-// schedule arranges a flush: at once when the room has not flushed for a tick (an event after a quiet
-// moment goes out without waiting), otherwise one tick after the last flush, so that every client gets
-// at most one frame per tick however busy the room is. Caller holds mu.
+// schedule arranges a flush: at once while every client keeps up with the room's output, otherwise one
+// tick after the last flush (pace.go). Caller holds mu.
 func (r *Room) schedule() {
-	if !r.scheduled {
-		r.scheduled = true
-		time.AfterFunc(max(0, r.hub.opts.Tick-time.Since(r.lastFlush)), r.flush)
+	if r.scheduled {
+		return // the flush to come takes what was added since
 	}
+	r.scheduled = true
+	if d := flushDelay(time.Now(), r.lastFlush, r.hub.opts.Tick, r.backlog()); d > 0 {
+		time.AfterFunc(d, r.flush)
+		return
+	}
+	go r.flush()
 }
 
 // addEphemeral queues a message for every client with the next tick. Caller holds mu.
