@@ -330,13 +330,16 @@ func (h *Hub) Resync(room uuid.UUID) {
 
 // Receive handles a BusMessage of a room from the broker.
 func (h *Hub) Receive(room uuid.UUID, raw []byte) {
+	if fromOrigin(raw, h.replica) {
+		return // delivered locally already
+	}
 	m, err := decodeBus(raw)
 	if err != nil {
 		h.log.Warn("bad bus message", "room", room, "err", err)
 		return
 	}
 	if m.origin == h.replica {
-		return // delivered locally already
+		return // delivered locally already (a message whose origin was not its first field)
 	}
 	if m.rest != nil {
 		if ctl := m.rest.GetControl(); ctl != nil {
