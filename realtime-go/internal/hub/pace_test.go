@@ -58,20 +58,26 @@ func (quietBroker) Peers(context.Context, uuid.UUID) ([]*realtimev1.Peer, error)
 }
 
 // TestRoomPacing checks what follows a flush within the same tick (the tick is an hour here, so
-// nothing in these tests is sent by its timer): with its client caught up the room sends a commit or
-// an ack at once; with a frame still queued for its client it holds them for the tick.
+// nothing in these tests is sent by its timer). A room with an author and another client sends a commit
+// at once while both took their first frame off their queues, and holds it for the tick while one did
+// not. An ack goes to a caught-up author at once either way, and waits with the rest for an author that
+// is behind.
 func TestRoomPacing(t *testing.T) {
 	ack := &realtimev1.ServerMessage{Body: &realtimev1.ServerMessage_Ack{Ack: &realtimev1.Ack{RequestId: 1, Seq: 1}}}
+	commit := func(h *Hub, author *Client) { h.Committed(map[uuid.UUID][]events.Event{author.Room: {event(2)}}) }
+	reply := func(h *Hub, author *Client) { h.Reply(author, ack) }
 	tests := []struct {
-		name       string
-		caughtUp   bool // the client's writer took the first frame off its queue
-		second     func(h *Hub, c *Client)
-		wantAtOnce bool
+		name                      string
+		authorBehind, otherBehind bool // the client did not take the first frame off its queue
+		second                    func(h *Hub, author *Client)
+		wantAuthor, wantOther     bool // a second frame reaches the client at once
 	}{
-		{"caught up: a commit goes out at once", true, func(h *Hub, c *Client) { h.Committed(map[uuid.UUID][]events.Event{c.Room: {event(2)}}) }, true},
-		{"caught up: an ack goes out at once", true, func(h *Hub, c *Client) { h.Reply(c, ack) }, true},
-		{"behind: a commit waits for the tick", false, func(h *Hub, c *Client) { h.Committed(map[uuid.UUID][]events.Event{c.Room: {event(2)}}) }, false},
-		{"behind: an ack waits for the tick", false, func(h *Hub, c *Client) { h.Reply(c, ack) }, false},
+		{"all caught up: a commit goes out at once", false, false, commit, true, true},
+		{"all caught up: an ack goes out at once", false, false, reply, true, false},
+		{"another client behind: a commit waits for the tick", false, true, commit, false, false},
+		{"another client behind: the author's ack goes out at once", false, true, reply, true, false},
+		{"the author behind: its ack waits for the tick", true, false, reply, false, false},
+		{"the author behind: a commit waits for the tick", true, false, commit, false, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -84,30 +90,54 @@ func TestRoomPacing(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			woke := make(chan struct{}, 8)
-			c := NewClient(Identity{Room: room}, 8, func() { woke <- struct{}{} })
-			r.mu.Lock()
-			c.room, c.live = r, true
-			r.clients[c] = struct{}{}
-			r.mu.Unlock()
+			join := func() (*Client, chan struct{}) {
+				woke := make(chan struct{}, 8)
+				c := NewClient(Identity{Room: room}, 8, func() { woke <- struct{}{} })
+				r.mu.Lock()
+				c.room, c.live = r, true
+				r.clients[c] = struct{}{}
+				r.mu.Unlock()
+				return c, woke
+			}
+			author, authorWoke := join()
+			other, otherWoke := join()
 
 			h.Committed(map[uuid.UUID][]events.Event{room: {event(1)}})
-			waitWake(t, woke) // the room had never flushed: the first event goes out at once
-			if tt.caughtUp {
-				<-c.out
+			waitWake(t, authorWoke) // the room had never flushed: the first event goes out at once
+			waitWake(t, otherWoke)
+			if !tt.authorBehind {
+				<-author.out
 			}
-			tt.second(h, c)
-			if tt.wantAtOnce {
-				waitWake(t, woke)
-				if len(c.out) != 1 {
-					t.Fatalf("%d frames queued, want the second one", len(c.out))
-				}
-				return
+			if !tt.otherBehind {
+				<-other.out
+			}
+			tt.second(h, author)
+			if tt.wantAuthor {
+				waitWake(t, authorWoke)
+			}
+			if tt.wantOther {
+				waitWake(t, otherWoke)
 			}
 			r.mu.Lock()
 			defer r.mu.Unlock()
-			if !r.scheduled || len(c.out) != 1 {
-				t.Fatalf("scheduled %t, %d frames queued: want the second output held for the tick behind the first frame", r.scheduled, len(c.out))
+			for _, c := range []struct {
+				name        string
+				c           *Client
+				behind, got bool
+			}{{"author", author, tt.authorBehind, tt.wantAuthor}, {"other", other, tt.otherBehind, tt.wantOther}} {
+				want := 0
+				if c.behind {
+					want++
+				}
+				if c.got {
+					want++
+				}
+				if len(c.c.out) != want {
+					t.Errorf("%s: %d frames queued, want %d", c.name, len(c.c.out), want)
+				}
+			}
+			if held := !tt.wantAuthor && !tt.wantOther; held != (r.scheduled && r.held) {
+				t.Errorf("flush scheduled %t, held for the tick %t; want held %t", r.scheduled, r.held, held)
 			}
 		})
 	}

@@ -34,6 +34,7 @@ type Room struct {
 	eph       []byte         // encoded ServerFrame entries: live strokes, cursors, presence
 	busLive   []*realtimev1.Live
 	scheduled bool
+	held      bool // the scheduled flush waits for the tick: some client is behind
 	lastFlush time.Time
 }
 
@@ -126,6 +127,7 @@ func (r *Room) schedule() {
 	}
 	r.scheduled = true
 	if d := flushDelay(time.Now(), r.lastFlush, r.hub.opts.Tick, r.backlog()); d > 0 {
+		r.held = true
 		time.AfterFunc(d, r.flush)
 		return
 	}
@@ -141,7 +143,7 @@ func (r *Room) addEphemeral(msg *realtimev1.ServerMessage) {
 // flush sends each client one frame with everything due to it.
 func (r *Room) flush() {
 	r.mu.Lock()
-	r.scheduled = false
+	r.scheduled, r.held = false, false
 	r.lastFlush = time.Now()
 	run, eph, busLive := r.run, r.eph, r.busLive
 	r.run, r.eph, r.busLive = nil, nil, nil
