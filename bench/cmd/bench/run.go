@@ -279,7 +279,7 @@ func fanoutTables(summary *strings.Builder, systems []string, cf *fanout.Centrif
 			fmt.Fprintf(summary, "### Fan-out, Centrifugo: not run (CENTRIFUGO_BIN is not set; scripts/bench.sh builds it, --quick uses it only when it is built already)\n\n")
 			continue
 		}
-		name := map[string]string{"infidraw": "infidraw (realtime-go, binary protobuf, batched per 16 ms tick, Postgres COPY per batch)",
+		name := map[string]string{"infidraw": "infidraw (realtime-go, binary protobuf, output at once or per 16 ms tick under load, Postgres COPY per batch)",
 			"baseline": "baseline (earlier design: Node `ws`, JSON.stringify per event, one message per event, msgpack over Redis; **no persistence**)"}[sys]
 		if sys == "centrifugo" {
 			name = fmt.Sprintf("Centrifugo %s (%s clients, protobuf protocol, one channel per room, client-side publish acknowledged by its reply, JWT HS256, "+
