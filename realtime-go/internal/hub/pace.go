@@ -15,20 +15,20 @@ import "time"
 // everything the tick gathered. A room that has not flushed for a tick flushes at once either way.
 
 // flushDelay is how long a room whose last flush was at last waits before flushing what it has now.
-// holding reports whether output queued in the room now waits for the tick. Caller holds r.mu.
-func (r *Room) holding() bool {
-	if r.scheduled {
-		return r.held
-	}
-	return flushDelay(time.Now(), r.lastFlush, r.hub.opts.Tick, r.backlog()) > 0
-}
-
 // backlog reports whether some client of the room still has frames queued.
 func flushDelay(now, last time.Time, tick time.Duration, backlog bool) time.Duration {
 	if !backlog {
 		return 0
 	}
 	return max(0, tick-now.Sub(last))
+}
+
+// holding reports whether output queued in the room now waits for the tick. Caller holds r.mu.
+func (r *Room) holding() bool {
+	if r.scheduled {
+		return r.held
+	}
+	return flushDelay(time.Now(), r.lastFlush, r.hub.opts.Tick, r.backlog()) > 0
 }
 
 // backlog reports whether some client of the room has frames queued that its writer has not taken yet.

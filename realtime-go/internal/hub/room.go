@@ -134,7 +134,7 @@ func (r *Room) schedule() {
 	go r.flush()
 }
 
-// addEphemeral queues a message for every client with the next tick. Caller holds mu.
+// addEphemeral queues a message for every client with the next flush. Caller holds mu.
 func (r *Room) addEphemeral(msg *realtimev1.ServerMessage) {
 	r.eph = appendMessage(r.eph, msg)
 	r.schedule()
