@@ -294,7 +294,7 @@ func (h *Hub) Reply(c *Client, msg *realtimev1.ServerMessage) {
 	r := c.room
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.holding() && len(c.out) == 0 && len(c.replies) == 0 && c.offer(appendMessage(nil, msg)) {
+	if r.holding() && !c.behind() && len(c.replies) == 0 && c.offer(appendMessage(nil, msg)) {
 		h.metrics.framesOut.Inc()
 		return
 	}

@@ -57,27 +57,28 @@ func (quietBroker) Peers(context.Context, uuid.UUID) ([]*realtimev1.Peer, error)
 	return nil, nil
 }
 
-// TestRoomPacing checks what follows a flush within the same tick (the tick is an hour here, so
-// nothing in these tests is sent by its timer). A room with an author and another client sends a commit
-// at once while both took their first frame off their queues, and holds it for the tick while one did
-// not. An ack goes to a caught-up author at once either way, and waits with the rest for an author that
-// is behind.
+// TestRoomPacing checks what a room does with output that comes right after its last flush (the tick
+// is an hour here, so nothing in these tests is sent by its timer). A room with an author and another
+// client has flushed twice; each client took some of those two frames off its queue. A commit goes out at
+// once unless a client still holds both (it is behind), then it waits for the tick. An ack goes to an
+// author that is not behind at once either way, and waits with the rest for one that is.
 func TestRoomPacing(t *testing.T) {
-	ack := &realtimev1.ServerMessage{Body: &realtimev1.ServerMessage_Ack{Ack: &realtimev1.Ack{RequestId: 1, Seq: 1}}}
-	commit := func(h *Hub, author *Client) { h.Committed(map[uuid.UUID][]events.Event{author.Room: {event(2)}}) }
+	ack := &realtimev1.ServerMessage{Body: &realtimev1.ServerMessage_Ack{Ack: &realtimev1.Ack{RequestId: 1, Seq: 3}}}
+	commit := func(h *Hub, author *Client) { h.Committed(map[uuid.UUID][]events.Event{author.Room: {event(3)}}) }
 	reply := func(h *Hub, author *Client) { h.Reply(author, ack) }
 	tests := []struct {
 		name                      string
-		authorBehind, otherBehind bool // the client did not take the first frame off its queue
-		second                    func(h *Hub, author *Client)
-		wantAuthor, wantOther     bool // a second frame reaches the client at once
+		authorQueued, otherQueued int // frames of the two flushes still on the client's queue
+		then                      func(h *Hub, author *Client)
+		wantAuthor, wantOther     bool // one more frame reaches the client at once
 	}{
-		{"all caught up: a commit goes out at once", false, false, commit, true, true},
-		{"all caught up: an ack goes out at once", false, false, reply, true, false},
-		{"another client behind: a commit waits for the tick", false, true, commit, false, false},
-		{"another client behind: the author's ack goes out at once", false, true, reply, true, false},
-		{"the author behind: its ack waits for the tick", true, false, reply, false, false},
-		{"the author behind: a commit waits for the tick", true, false, commit, false, false},
+		{"all caught up: a commit goes out at once", 0, 0, commit, true, true},
+		{"all caught up: an ack goes out at once", 0, 0, reply, true, false},
+		{"the last frame not taken yet (a writer just woken): at once", 1, 1, commit, true, true},
+		{"another client behind: a commit waits for the tick", 0, 2, commit, false, false},
+		{"another client behind: the author's ack goes out at once", 1, 2, reply, true, false},
+		{"the author behind: its ack waits for the tick", 2, 0, reply, false, false},
+		{"the author behind: a commit waits for the tick", 2, 1, commit, false, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -102,16 +103,20 @@ func TestRoomPacing(t *testing.T) {
 			author, authorWoke := join()
 			other, otherWoke := join()
 
-			h.Committed(map[uuid.UUID][]events.Event{room: {event(1)}})
-			waitWake(t, authorWoke) // the room had never flushed: the first event goes out at once
-			waitWake(t, otherWoke)
-			if !tt.authorBehind {
+			// Two flushes in a row: the first because the room never flushed, the second because no
+			// client holds more than the first frame.
+			for seq := uint64(1); seq <= 2; seq++ {
+				h.Committed(map[uuid.UUID][]events.Event{room: {event(seq)}})
+				waitWake(t, authorWoke)
+				waitWake(t, otherWoke)
+			}
+			for range 2 - tt.authorQueued {
 				<-author.out
 			}
-			if !tt.otherBehind {
+			for range 2 - tt.otherQueued {
 				<-other.out
 			}
-			tt.second(h, author)
+			tt.then(h, author)
 			if tt.wantAuthor {
 				waitWake(t, authorWoke)
 			}
@@ -121,14 +126,12 @@ func TestRoomPacing(t *testing.T) {
 			r.mu.Lock()
 			defer r.mu.Unlock()
 			for _, c := range []struct {
-				name        string
-				c           *Client
-				behind, got bool
-			}{{"author", author, tt.authorBehind, tt.wantAuthor}, {"other", other, tt.otherBehind, tt.wantOther}} {
-				want := 0
-				if c.behind {
-					want++
-				}
+				name   string
+				c      *Client
+				queued int
+				got    bool
+			}{{"author", author, tt.authorQueued, tt.wantAuthor}, {"other", other, tt.otherQueued, tt.wantOther}} {
+				want := c.queued
 				if c.got {
 					want++
 				}
