@@ -34,6 +34,9 @@ type Options struct {
 	// goes to OnHeads as their seqs and stroke ids (valid only during the call) before WaitSeq counts
 	// it. Events stays empty and OnLive is not called.
 	OnHeads func([]EventHead)
+	// OnLiveStroke, in scanning mode, receives the stroke id of every live StrokeBegin and StrokeMore
+	// (valid only during the call), for a probe of live latency.
+	OnLiveStroke func(strokeID []byte)
 	// OnFrame, if set, sees every frame after Welcome as received, before it is handled (valid only
 	// during the call): tests check what the server sends on the wire.
 	OnFrame func([]byte)
@@ -211,7 +214,7 @@ func (c *Client) scanNext() error {
 	if err != nil {
 		return err
 	}
-	c.heads, err = scanFrame(data, c.heads, c.acceptHeads, c.reply)
+	c.heads, err = scanFrame(data, c.heads, c.acceptHeads, c.reply, c.opts.OnLiveStroke)
 	return err
 }
 

@@ -21,6 +21,13 @@ const (
 	messageEvents    = 2  // ServerMessage.events
 	messageAck       = 3  // ServerMessage.ack
 	messageError     = 4  // ServerMessage.error
+	messageLive      = 5  // ServerMessage.live
+	liveStrokeBegin  = 2  // Live.stroke_begin
+	liveStrokeMore   = 3  // Live.stroke_more
+	liveStrokeEnd    = 4  // Live.stroke_end
+	liveCursorMove   = 5  // Live.cursor_move
+	beginStroke      = 1  // StrokeBegin.stroke
+	moreStrokeID     = 1  // StrokeMore.stroke_id
 	batchEvents      = 1  // EventBatch.events
 	eventSeq         = 1  // RoomEvent.seq
 	eventStrokeAdded = 10 // RoomEvent.stroke_added
@@ -90,11 +97,13 @@ func eachField(msg []byte, what string, fn func(wireField) error) error {
 
 // scanFrame walks an encoded ServerFrame without decoding it into messages (which allocates every
 // message, stroke and point slice of the frame). Each EventBatch's event heads are appended to
-// heads[:0] and passed to onEvents; the bodies of Acks and Errors, still encoded, go to onReply; other
-// messages (Welcome, Live, Presence) are skipped. Messages are visited in frame order. A message with
+// heads[:0] and passed to onEvents; the bodies of Acks and Errors, still encoded, go to onReply; the stroke
+// id of each live StrokeBegin and StrokeMore goes to onLive, if set; other messages (Welcome, cursors,
+// Presence) are skipped. Messages are visited in frame order. A message with
 // two bodies is an error: proto.Unmarshal would keep only the last, and the server never writes one.
 // heads is returned for reuse.
-func scanFrame(frame []byte, heads []EventHead, onEvents func([]EventHead), onReply func(field protowire.Number, body []byte) error) ([]EventHead, error) {
+func scanFrame(frame []byte, heads []EventHead, onEvents func([]EventHead), onReply func(field protowire.Number, body []byte) error,
+	onLive func(strokeID []byte)) ([]EventHead, error) {
 	err := eachField(frame, "server frame", func(f wireField) error {
 		if f.num != frameMessages {
 			return nil
@@ -125,11 +134,81 @@ func scanFrame(frame []byte, heads []EventHead, onEvents func([]EventHead), onRe
 					return err
 				}
 				return onReply(body.num, body.bytes)
+			case messageLive:
+				if onLive == nil {
+					return nil
+				}
+				if err := body.want(protowire.BytesType, "ServerMessage.live"); err != nil {
+					return err
+				}
+				id, isStroke, err := scanLive(body.bytes)
+				if err != nil {
+					return err
+				}
+				if isStroke {
+					onLive(id)
+				}
 			}
 			return nil
 		})
 	})
 	return heads, err
+}
+
+// scanLive reads the stroke id of an encoded Live as proto.Unmarshal would; isStroke reports whether its
+// body is a StrokeBegin or a StrokeMore (the bodies are a oneof: the last one wins, and repeated
+// occurrences of the same one merge).
+func scanLive(live []byte) (id []byte, isStroke bool, err error) {
+	var kind protowire.Number
+	err = eachField(live, "live", func(f wireField) error {
+		switch f.num {
+		case liveStrokeBegin, liveStrokeMore:
+			if err := f.want(protowire.BytesType, "Live body"); err != nil {
+				return err
+			}
+			if kind != f.num {
+				id = nil
+			}
+			kind = f.num
+			if f.num == liveStrokeMore {
+				return eachField(f.bytes, "stroke more", func(mf wireField) error {
+					if mf.num != moreStrokeID {
+						return nil
+					}
+					if err := mf.want(protowire.BytesType, "StrokeMore.stroke_id"); err != nil {
+						return err
+					}
+					id = mf.bytes
+					return nil
+				})
+			}
+			return eachField(f.bytes, "stroke begin", func(bf wireField) error {
+				if bf.num != beginStroke {
+					return nil
+				}
+				if err := bf.want(protowire.BytesType, "StrokeBegin.stroke"); err != nil {
+					return err
+				}
+				return eachField(bf.bytes, "stroke", func(sf wireField) error {
+					if sf.num != strokeID {
+						return nil
+					}
+					if err := sf.want(protowire.BytesType, "Stroke.id"); err != nil {
+						return err
+					}
+					id = sf.bytes
+					return nil
+				})
+			})
+		case liveStrokeEnd, liveCursorMove:
+			kind, id = f.num, nil
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, false, err
+	}
+	return id, kind == liveStrokeBegin || kind == liveStrokeMore, nil
 }
 
 // scanBatch appends the heads of an encoded EventBatch's events to dst.

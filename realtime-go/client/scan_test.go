@@ -65,6 +65,8 @@ func scanned(b []byte) ([]string, error) {
 		}
 		got = append(got, replyText(reply))
 		return nil
+	}, func(id []byte) {
+		got = append(got, fmt.Sprintf("live %x", id))
 	})
 	return got, err
 }
@@ -88,6 +90,13 @@ func decoded(b []byte) ([]string, error) {
 			got = append(got, replyText(body.Ack))
 		case *realtimev1.ServerMessage_Error:
 			got = append(got, replyText(body.Error))
+		case *realtimev1.ServerMessage_Live:
+			switch l := body.Live.GetBody().(type) {
+			case *realtimev1.Live_StrokeBegin:
+				got = append(got, fmt.Sprintf("live %x", l.StrokeBegin.GetStroke().GetId()))
+			case *realtimev1.Live_StrokeMore:
+				got = append(got, fmt.Sprintf("live %x", l.StrokeMore.GetStrokeId()))
+			}
 		}
 	}
 	return got, nil
@@ -108,6 +117,10 @@ func TestScanFrameReadsWhatProtoDecodes(t *testing.T) {
 	welcome := &realtimev1.ServerMessage{Body: &realtimev1.ServerMessage_Welcome{Welcome: &realtimev1.Welcome{SessionId: 7, HeadSeq: 2}}}
 	live := &realtimev1.ServerMessage{Body: &realtimev1.ServerMessage_Live{Live: &realtimev1.Live{SessionId: 3,
 		Body: &realtimev1.Live_StrokeMore{StrokeMore: &realtimev1.StrokeMore{StrokeId: a, Points: []int32{1, 2}}}}}}
+	begin := &realtimev1.ServerMessage{Body: &realtimev1.ServerMessage_Live{Live: &realtimev1.Live{SessionId: 3,
+		Body: &realtimev1.Live_StrokeBegin{StrokeBegin: &realtimev1.StrokeBegin{Stroke: &strokev1.Stroke{Id: b, Width: 300, Points: []int32{1, 2}}}}}}}
+	cursor := &realtimev1.ServerMessage{Body: &realtimev1.ServerMessage_Live{Live: &realtimev1.Live{SessionId: 3,
+		Body: &realtimev1.Live_CursorMove{CursorMove: &realtimev1.CursorMove{X: 1, Y: 2}}}}}
 	overloaded := &realtimev1.ServerMessage{Body: &realtimev1.ServerMessage_Error{Error: &realtimev1.Error{RequestId: 4,
 		Code: realtimev1.ErrorCode_ERROR_CODE_OVERLOADED, Message: "queue full", RetryAfterMs: 50}}}
 	tests := []struct {
@@ -121,6 +134,11 @@ func TestScanFrameReadsWhatProtoDecodes(t *testing.T) {
 		{"erase has no stroke id", frame(t, batch(added(1, a), erased(2, a))), []string{fmt.Sprintf("events 1:%x 2:", a)}},
 		{"empty batch", frame(t, batch()), []string{"events"}},
 		{"messages in frame order", frame(t, live, batch(added(5, a)), ack(9, 5), overloaded, batch(added(6, b))), nil},
+		{"live strokes, not cursors", frame(t, begin, cursor, live), []string{fmt.Sprintf("live %x", b), fmt.Sprintf("live %x", a)}},
+		// A Live whose body is given twice: the last kind wins (a oneof), so a cursor after a stroke is a cursor.
+		{"live body given twice", protowire.AppendBytes(protowire.AppendTag(nil, frameMessages, protowire.BytesType),
+			protowire.AppendBytes(protowire.AppendTag(nil, messageLive, protowire.BytesType),
+				slices.Concat(mustMarshal(t, live.GetLive()), mustMarshal(t, cursor.GetLive())))), nil},
 		// The server builds frames by concatenating encoded ServerFrames (repeated fields merge).
 		{"concatenated frames", slices.Concat(frame(t, batch(added(1, a))), frame(t, ack(1, 1)), frame(t, batch(added(2, b)))), nil},
 		{"unknown fields are skipped", slices.Concat(protowire.AppendTag(nil, 9, protowire.Fixed64Type), make([]byte, 8), frame(t, batch(added(3, a)))), nil},

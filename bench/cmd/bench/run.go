@@ -279,17 +279,21 @@ func fanoutTables(summary *strings.Builder, systems []string, cf *fanout.Centrif
 			fmt.Fprintf(summary, "### Fan-out, Centrifugo: not run (CENTRIFUGO_BIN is not set; scripts/bench.sh builds it, --quick uses it only when it is built already)\n\n")
 			continue
 		}
-		name := map[string]string{"infidraw": "infidraw (realtime-go, binary protobuf, batched per 16 ms tick, Postgres COPY per batch)",
+		name := map[string]string{"infidraw": "infidraw (realtime-go, binary protobuf, output at once or per 16 ms tick under load, Postgres COPY per batch)",
 			"baseline": "baseline (earlier design: Node `ws`, JSON.stringify per event, one message per event, msgpack over Redis; **no persistence**)"}[sys]
 		if sys == "centrifugo" {
 			name = fmt.Sprintf("Centrifugo %s (%s clients, protobuf protocol, one channel per room, client-side publish acknowledged by its reply, JWT HS256, "+
 				"history and presence off; 1 replica: memory engine, 2 replicas: Redis engine; **no persistence**)", cf.Version, cfClientName(cf))
 		}
-		fmt.Fprintf(summary, "### Fan-out, %s\n\n| replicas | rooms × clients (writers) | speed | commits/s | delivered events/s | p50 ms | p99 ms | p99.9 ms | server CPU s | server peak RSS MiB | generator CPU s | order violations | clients missing events |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|\n", name)
+		fmt.Fprintf(summary, "### Fan-out, %s\n\n| replicas | rooms × clients (writers) | speed | commits/s | delivered events/s | p50 ms | p99 ms | p99.9 ms | live p50 / p99 ms | server CPU s | server peak RSS MiB | generator CPU s | order violations | clients missing events |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n", name)
 		for _, res := range all {
 			if res.System == sys {
-				fmt.Fprintf(summary, "| %d | %d × %d (%d) | %gx | %.0f | %.0f | %.1f | %.1f | %.1f | %.1f | %.0f | %.1f | %d | %d |\n", res.Replicas, res.Rooms, res.ClientsPerRoom, res.WritersPerRoom,
-					res.Speed, res.OfferedPerSec, res.DeliveredPerSec, res.P50ms, res.P99ms, res.P999ms, res.ServerCPUSeconds, float64(res.ServerPeakRSS)/(1<<20), res.GeneratorCPUSeconds, res.Violations, res.Incomplete)
+				live := "—" // the baseline's clients do not read live chunks
+				if res.LiveDelivered > 0 {
+					live = fmt.Sprintf("%.1f / %.1f", res.LiveP50ms, res.LiveP99ms)
+				}
+				fmt.Fprintf(summary, "| %d | %d × %d (%d) | %gx | %.0f | %.0f | %.1f | %.1f | %.1f | %s | %.1f | %.0f | %.1f | %d | %d |\n", res.Replicas, res.Rooms, res.ClientsPerRoom, res.WritersPerRoom,
+					res.Speed, res.OfferedPerSec, res.DeliveredPerSec, res.P50ms, res.P99ms, res.P999ms, live, res.ServerCPUSeconds, float64(res.ServerPeakRSS)/(1<<20), res.GeneratorCPUSeconds, res.Violations, res.Incomplete)
 			}
 		}
 		fmt.Fprintln(summary)

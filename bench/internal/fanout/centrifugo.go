@@ -60,7 +60,7 @@ type cfSession interface {
 	lost() error // why the connection or subscription ended, nil while it lasts
 }
 
-func (c *Centrifugo) dial(ctx context.Context, rep *stack.Process, room string, id uint32, record func(time.Time, [16]byte)) (cfSession, error) {
+func (c *Centrifugo) dial(ctx context.Context, rep *stack.Process, room string, id uint32, record recorder) (cfSession, error) {
 	if c.Client == "centrifuge-go" {
 		s, err := dialCentrifugo(ctx, rep, c, room, id, record)
 		if err != nil {
@@ -171,7 +171,7 @@ type centrifugoSession struct {
 // each publisher's last commit number, for the ordering check (exactly once, in the publisher's
 // order), their count, and why the connection ended. Its methods complete the session interface.
 type commitLog struct {
-	record func(time.Time, [16]byte)
+	record recorder
 
 	mu      sync.Mutex // also guards what the embedding session adds to it
 	last    map[uint32]uint32
@@ -181,13 +181,17 @@ type commitLog struct {
 	gone    error
 }
 
-func newCommitLog(record func(time.Time, [16]byte)) commitLog {
+func newCommitLog(record recorder) commitLog {
 	return commitLog{record: record, last: map[uint32]uint32{}, changed: make(chan struct{})}
 }
 
 // publication checks a received publication's commit against its publisher's previous one; other
-// publications (live chunks) are ignored.
+// publications (live chunks) only have their latency recorded.
 func (l *commitLog) publication(now time.Time, d []byte) {
+	if len(d) >= cfHeader && d[0] == 'L' {
+		l.record.recordLive(now, [16]byte(d[9:cfHeader]))
+		return
+	}
 	if len(d) < cfHeader || d[0] != 'C' {
 		return
 	}
@@ -200,7 +204,7 @@ func (l *commitLog) publication(now time.Time, d []byte) {
 	l.got++
 	l.wake()
 	l.mu.Unlock()
-	l.record(now, [16]byte(d[9:cfHeader]))
+	l.record.record(now, [16]byte(d[9:cfHeader]))
 }
 
 // fail records why the connection ended.
@@ -261,7 +265,7 @@ func (l *commitLog) lost() error {
 
 const liveInFlight = 256
 
-func dialCentrifugo(ctx context.Context, rep *stack.Process, cf *Centrifugo, room string, id uint32, record func(time.Time, [16]byte)) (*centrifugoSession, error) {
+func dialCentrifugo(ctx context.Context, rep *stack.Process, cf *Centrifugo, room string, id uint32, record recorder) (*centrifugoSession, error) {
 	s := &centrifugoSession{id: id, inFlight: make(chan struct{}, liveInFlight), commitLog: newCommitLog(record)}
 	s.c = centrifuge.NewProtobufClient("ws://"+rep.HTTP+"/connection/websocket", centrifuge.Config{Token: cf.Token(uuid.NewString()), ReadTimeout: 30 * time.Second})
 	sub, err := s.c.NewSubscription("room:" + room)
@@ -398,7 +402,7 @@ func IdleCentrifugo(ctx context.Context, cf *Centrifugo, n, rooms int) (IdleResu
 					return
 				}
 				dctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-				c, err := cf.dial(dctx, p, roomIDs[i%rooms], uint32(i+1), func(time.Time, [16]byte) {})
+				c, err := cf.dial(dctx, p, roomIDs[i%rooms], uint32(i+1), ignore{})
 				cancel()
 				if err != nil {
 					err = fmt.Errorf("centrifugo connection %d: %w", i, err)

@@ -41,7 +41,7 @@ type rawCentrifugoSession struct {
 	pending map[uint32]chan *protocol.Reply // under commitLog.mu
 }
 
-func dialCentrifugoRaw(ctx context.Context, rep *stack.Process, cf *Centrifugo, room string, id uint32, record func(time.Time, [16]byte)) (*rawCentrifugoSession, error) {
+func dialCentrifugoRaw(ctx context.Context, rep *stack.Process, cf *Centrifugo, room string, id uint32, record recorder) (*rawCentrifugoSession, error) {
 	d := websocket.Dialer{Subprotocols: []string{"centrifuge-protobuf"}, HandshakeTimeout: 10 * time.Second}
 	conn, _, err := d.DialContext(ctx, "ws://"+rep.HTTP+"/connection/websocket", http.Header{})
 	if err != nil {

@@ -45,15 +45,20 @@ type Config struct {
 // Result of one run.
 type Result struct {
 	Config
-	Replicas         int     `json:"replicas"`
-	DurationSec      float64 `json:"duration_s"`
-	Committed        int     `json:"committed_events"`
-	Delivered        int64   `json:"delivered_events"`
-	DeliveredPerSec  float64 `json:"delivered_events_per_s"`
-	OfferedPerSec    float64 `json:"offered_commits_per_s"`
-	P50ms            float64 `json:"latency_p50_ms"`
-	P99ms            float64 `json:"latency_p99_ms"`
-	P999ms           float64 `json:"latency_p999_ms"`
+	Replicas        int     `json:"replicas"`
+	DurationSec     float64 `json:"duration_s"`
+	Committed       int     `json:"committed_events"`
+	Delivered       int64   `json:"delivered_events"`
+	DeliveredPerSec float64 `json:"delivered_events_per_s"`
+	OfferedPerSec   float64 `json:"offered_commits_per_s"`
+	P50ms           float64 `json:"latency_p50_ms"`
+	P99ms           float64 `json:"latency_p99_ms"`
+	P999ms          float64 `json:"latency_p999_ms"`
+	// Live latency is send → delivery of each live chunk (StrokeBegin/StrokeMore) at every client, the
+	// author's own echo included; infidraw and Centrifugo only (the baseline's clients do not read it).
+	LiveDelivered    int64   `json:"live_delivered,omitempty"`
+	LiveP50ms        float64 `json:"live_latency_p50_ms,omitempty"`
+	LiveP99ms        float64 `json:"live_latency_p99_ms,omitempty"`
 	Violations       int     `json:"ordering_violations"`
 	Incomplete       int     `json:"clients_missing_events"`
 	LiveMessagesSent int64   `json:"live_messages_sent"`
@@ -68,7 +73,7 @@ type Result struct {
 // Run drives one configuration.
 func Run(ctx context.Context, cfg Config) (Result, error) {
 	res := Result{Config: cfg, Replicas: len(cfg.Replicas)}
-	sent := &sendTimes{at: map[[16]byte]time.Time{}}
+	sent := &sendTimes{at: map[[16]byte]time.Time{}, live: map[[16]byte][]time.Time{}}
 	var logs []*deliveryLog
 
 	type room struct {
@@ -87,21 +92,20 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 				role = "editor"
 			}
 			dctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-			log := &deliveryLog{sent: sent}
+			log := &deliveryLog{sent: sent, liveSeen: map[[16]byte]int{}}
 			logs = append(logs, log)
-			record := log.record
 			var cl session
 			var err error
 			switch cfg.System {
 			case "baseline":
-				cl, err = dialBaseline(dctx, rep, rooms[r].id.String(), record)
+				cl, err = dialBaseline(dctx, rep, rooms[r].id.String(), log.record)
 			case "centrifugo":
 				var cs cfSession
-				if cs, err = cfg.Centrifugo.dial(dctx, rep, rooms[r].id.String(), uint32(n), record); err == nil {
+				if cs, err = cfg.Centrifugo.dial(dctx, rep, rooms[r].id.String(), uint32(n), log); err == nil {
 					cl = cs
 				}
 			default:
-				cl, err = dialInfidraw(dctx, rep, cfg.Keys, rooms[r].id.String(), role, record)
+				cl, err = dialInfidraw(dctx, rep, cfg.Keys, rooms[r].id.String(), role, log)
 			}
 			cancel()
 			if err != nil {
@@ -162,13 +166,17 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	}
 	res.DurationSec = active.Seconds()
 	res.Committed = int(committed.Load())
-	var lat []float64
+	var lat, liveLat []float64
 	for _, l := range logs {
 		l.mu.Lock()
 		res.Delivered += l.delivered
 		lat = append(lat, l.latencyMs...)
+		liveLat = append(liveLat, l.liveMs...)
 		l.mu.Unlock()
 	}
+	sort.Float64s(liveLat)
+	res.LiveDelivered = int64(len(liveLat))
+	res.LiveP50ms, res.LiveP99ms = quantile(liveLat, 0.5), quantile(liveLat, 0.99)
 	res.DeliveredPerSec = float64(res.Delivered) / active.Seconds()
 	res.OfferedPerSec = float64(res.Committed) / active.Seconds()
 	res.LiveMessagesSent = liveSent.Load()
@@ -178,11 +186,29 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	return res, nil
 }
 
-// sendTimes holds when each stroke's commit was sent, by stroke id: the writers store, every client's
-// read loop looks up (a map under a read lock: sync.Map would box every [16]byte key it is asked for).
+// sendTimes holds when each stroke's commit was sent, by stroke id, and when each of its live chunks was:
+// the writers store, every client's read loop looks up (a map under a read lock: sync.Map would box every
+// [16]byte key it is asked for).
 type sendTimes struct {
-	mu sync.RWMutex
-	at map[[16]byte]time.Time
+	mu   sync.RWMutex
+	at   map[[16]byte]time.Time
+	live map[[16]byte][]time.Time // the send times of a stroke's live chunks, in order
+}
+
+func (s *sendTimes) storeLive(id [16]byte, t time.Time) {
+	s.mu.Lock()
+	s.live[id] = append(s.live[id], t)
+	s.mu.Unlock()
+}
+
+// loadLive returns when chunk i of the stroke was sent.
+func (s *sendTimes) loadLive(id [16]byte, i int) (time.Time, bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if ts := s.live[id]; i < len(ts) {
+		return ts[i], true
+	}
+	return time.Time{}, false
 }
 
 func (s *sendTimes) store(id [16]byte, t time.Time) {
@@ -205,7 +231,37 @@ type deliveryLog struct {
 	mu        sync.Mutex
 	delivered int64
 	latencyMs []float64
+	// Live chunks arrive in the order their author sent them, so the i-th chunk of a stroke a client
+	// receives is the i-th sent (a chunk dropped for a lagging client would shift the rest: the servers
+	// drop live traffic only for clients that fall behind, which these runs check they do not).
+	liveSeen map[[16]byte]int
+	liveMs   []float64
 }
+
+// recordLive notes that a live chunk of a stroke reached this client at now.
+func (l *deliveryLog) recordLive(now time.Time, strokeID [16]byte) {
+	l.mu.Lock()
+	i := l.liveSeen[strokeID]
+	l.liveSeen[strokeID] = i + 1
+	l.mu.Unlock()
+	if t, ok := l.sent.loadLive(strokeID, i); ok {
+		l.mu.Lock()
+		l.liveMs = append(l.liveMs, float64(now.Sub(t).Microseconds())/1000)
+		l.mu.Unlock()
+	}
+}
+
+// recorder is what a client's read loop reports: committed strokes and live chunks that reached it.
+type recorder interface {
+	record(now time.Time, strokeID [16]byte)
+	recordLive(now time.Time, strokeID [16]byte)
+}
+
+// ignore records nothing (idle connections).
+type ignore struct{}
+
+func (ignore) record(time.Time, [16]byte)     {}
+func (ignore) recordLive(time.Time, [16]byte) {}
 
 // record notes that a committed stroke reached this client at now.
 func (l *deliveryLog) record(now time.Time, strokeID [16]byte) {
@@ -266,6 +322,7 @@ func replay(ctx context.Context, c session, cfg Config, rng *rand.Rand, sent *se
 				for j < len(s) && s[j].T < chunkStart+16 {
 					j++
 				}
+				sent.storeLive([16]byte(stroke.GetId()), time.Now())
 				if err := c.live(stroke, pts, i, j); err != nil {
 					return err
 				}
@@ -304,18 +361,23 @@ type session interface {
 
 type infidrawSession struct{ c *client.Client }
 
-func dialInfidraw(ctx context.Context, rep *stack.Process, keys *stack.Keys, room, role string, record func(time.Time, [16]byte)) (session, error) {
+func dialInfidraw(ctx context.Context, rep *stack.Process, keys *stack.Keys, room, role string, log recorder) (session, error) {
 	// The client scans frames for seqs and stroke ids instead of decoding them: decoding every stroke of
 	// every frame at every client made the load generator the limit.
 	onHeads := func(heads []client.EventHead) {
 		now := time.Now()
 		for _, h := range heads {
 			if len(h.StrokeID) == 16 {
-				record(now, [16]byte(h.StrokeID))
+				log.record(now, [16]byte(h.StrokeID))
 			}
 		}
 	}
-	c, err := client.Dial(ctx, rep.WSURL(), room, keys.Token(uuid.NewString(), room, role), 0, client.Options{OnHeads: onHeads})
+	onLive := func(id []byte) {
+		if len(id) == 16 {
+			log.recordLive(time.Now(), [16]byte(id))
+		}
+	}
+	c, err := client.Dial(ctx, rep.WSURL(), room, keys.Token(uuid.NewString(), room, role), 0, client.Options{OnHeads: onHeads, OnLiveStroke: onLive})
 	if err != nil {
 		return nil, err
 	}

@@ -286,13 +286,20 @@ func (h *Hub) sendNow(c *Client, frame []byte) bool {
 	}
 }
 
-// Reply queues an ack or error to one client with its room's next tick.
+// Reply queues an ack or error to one client with its room's next flush. When that flush is held for
+// the tick because another client is behind, a client that is not behind gets it at once in a frame of
+// its own: a writer waits for its ack before it goes on (the author's own events may come after the
+// ack; clients take a stroke as done when either arrives).
 func (h *Hub) Reply(c *Client, msg *realtimev1.ServerMessage) {
 	r := c.room
 	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.holding() && !c.behind() && len(c.replies) == 0 && c.offer(appendMessage(nil, msg)) {
+		h.metrics.framesOut.Inc()
+		return
+	}
 	c.replies = appendMessage(c.replies, msg)
 	r.schedule()
-	r.mu.Unlock()
 }
 
 // Fetch answers a client's FetchEvents directly from the database (a client that saw a gap).
@@ -330,13 +337,16 @@ func (h *Hub) Resync(room uuid.UUID) {
 
 // Receive handles a BusMessage of a room from the broker.
 func (h *Hub) Receive(room uuid.UUID, raw []byte) {
+	if fromOrigin(raw, h.replica) {
+		return // delivered locally already
+	}
 	m, err := decodeBus(raw)
 	if err != nil {
 		h.log.Warn("bad bus message", "room", room, "err", err)
 		return
 	}
 	if m.origin == h.replica {
-		return // delivered locally already
+		return // delivered locally already (a message whose origin was not its first field)
 	}
 	if m.rest != nil {
 		if ctl := m.rest.GetControl(); ctl != nil {

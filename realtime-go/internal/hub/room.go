@@ -34,6 +34,7 @@ type Room struct {
 	eph       []byte         // encoded ServerFrame entries: live strokes, cursors, presence
 	busLive   []*realtimev1.Live
 	scheduled bool
+	held      bool // the scheduled flush waits for the tick: some client is behind
 	lastFlush time.Time
 }
 
@@ -118,17 +119,22 @@ func (r *Room) fillGap() {
 	r.acceptCommitted(evs)
 }
 
-// schedule arranges a flush: at once when the room has not flushed for a tick (an event after a quiet
-// moment goes out without waiting), otherwise one tick after the last flush, so that every client gets
-// at most one frame per tick however busy the room is. Caller holds mu.
+// schedule arranges a flush: at once while every client keeps up with the room's output, otherwise one
+// tick after the last flush (pace.go). Caller holds mu.
 func (r *Room) schedule() {
-	if !r.scheduled {
-		r.scheduled = true
-		time.AfterFunc(max(0, r.hub.opts.Tick-time.Since(r.lastFlush)), r.flush)
+	if r.scheduled {
+		return // the flush to come takes what was added since
 	}
+	r.scheduled = true
+	if d := flushDelay(time.Now(), r.lastFlush, r.hub.opts.Tick, r.backlog()); d > 0 {
+		r.held = true
+		time.AfterFunc(d, r.flush)
+		return
+	}
+	go r.flush()
 }
 
-// addEphemeral queues a message for every client with the next tick. Caller holds mu.
+// addEphemeral queues a message for every client with the next flush. Caller holds mu.
 func (r *Room) addEphemeral(msg *realtimev1.ServerMessage) {
 	r.eph = appendMessage(r.eph, msg)
 	r.schedule()
@@ -137,7 +143,7 @@ func (r *Room) addEphemeral(msg *realtimev1.ServerMessage) {
 // flush sends each client one frame with everything due to it.
 func (r *Room) flush() {
 	r.mu.Lock()
-	r.scheduled = false
+	r.scheduled, r.held = false, false
 	r.lastFlush = time.Now()
 	run, eph, busLive := r.run, r.eph, r.busLive
 	r.run, r.eph, r.busLive = nil, nil, nil

@@ -69,6 +69,20 @@ func encodeCommitted(origin string, evs []events.Event) []byte {
 	return protowire.AppendBytes(b, inner)
 }
 
+// fromOrigin reports whether an encoded BusMessage names origin in its first field. Every replica
+// receives its own messages back from the bus and ignores them; with one replica that is every
+// message, so they are recognised before anything is decoded. Both encoders here write the origin first
+// (encodeCommitted, and proto.Marshal writes fields in number order); a message that does not is simply
+// decoded.
+func fromOrigin(b []byte, origin string) bool {
+	num, typ, n := protowire.ConsumeTag(b)
+	if n < 0 || num != busOrigin || typ != protowire.BytesType {
+		return false
+	}
+	v, k := protowire.ConsumeBytes(b[n:])
+	return k >= 0 && string(v) == origin
+}
+
 // busMessage is a decoded BusMessage: committed events stay encoded.
 type busMessage struct {
 	origin    string
