@@ -483,7 +483,11 @@ func ingestRuns(ctx context.Context, p plan, out, bin, dbURL, redisURL, cpus str
 	if err := writeJSON(out, "ingest", map[string]any{"config": cfg, "phases": phases}); err != nil {
 		return err
 	}
-	fmt.Fprintf(summary, "## Ingest: committed strokes/s and ack latency (%d writers, one room each, %gs per phase, same real strokes, same PostgreSQL; infidraw and phase-1 writers keep up to %d commits unacknowledged, the row-by-row baseline has a pool of %d connections)\n\n", cfg.Writers, cfg.Seconds, cfg.InFlight, cfg.Writers)
+	pipelined := "infidraw writers keep"
+	if withPhase1 {
+		pipelined = "infidraw and phase-1 writers keep"
+	}
+	fmt.Fprintf(summary, "## Ingest: committed strokes/s and ack latency (%d writers, one room each, %gs per phase, same real strokes, same PostgreSQL; %s up to %d commits unacknowledged, the row-by-row baseline has a pool of %d connections)\n\n", cfg.Writers, cfg.Seconds, pipelined, cfg.InFlight, cfg.Writers)
 	fmt.Fprintf(summary, "| system | load | offered strokes/s | committed strokes/s | ack p50 ms | ack p99 ms | rows per stroke | OVERLOADED retries | server CPU s | in database = acked |\n|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, ph := range phases {
 		offered := "closed loop"
