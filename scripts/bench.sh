@@ -7,12 +7,6 @@ cd "$INFIDRAW_ROOT"
 bash scripts/build.sh # the servers and bin/seed (fast when they are built already)
 go build -o bin/bench ./bench/cmd/bench
 quick=0; for a in "$@"; do [ "$a" = --quick ] && quick=1; done
-# Pinned Node dependencies from a package's own lock file, installed again only when the lock changed (npm's
-# own node_modules/.package-lock.json never equals the lock, so a copy of the installed lock is the stamp).
-npm_ci_locked() {
-  cmp -s "$1/package-lock.json" "$1/node_modules/.infidraw-installed-lock" 2>/dev/null \
-    || { npm ci --prefix "$1" --no-audit --no-fund --silent && cp "$1/package-lock.json" "$1/node_modules/.infidraw-installed-lock"; }
-}
 if [ "$quick" = 0 ]; then
   # Rendering: snapshot-rs's own tile benchmark (it writes its tiles to a fixture directory), and node
   # canvas and the gg fallback on those tiles. ggrender is internal to tile-delta-go, so
@@ -24,7 +18,7 @@ if [ "$quick" = 0 ]; then
   cargo build --quiet --release -p infidraw-render --example bench_tiles --example coarse_levels
   # node canvas (@napi-rs/canvas, prebuilt Skia).
   nc=bench/render/node-canvas
-  npm_ci_locked "$nc"
+  bash scripts/npm-ci-locked.sh "$nc"
   export GG_BENCH_BIN="$INFIDRAW_ROOT/bin/ggbench" SNAPSHOT_BENCH_BIN="$INFIDRAW_ROOT/target/release/examples/bench_tiles"
   export COARSE_BENCH_BIN="$INFIDRAW_ROOT/target/release/examples/coarse_levels"
   export NODE_CANVAS_BENCH="$INFIDRAW_ROOT/$nc/bench.js"
@@ -37,19 +31,19 @@ if [ "$quick" = 0 ] && ! cf_built; then
     "github.com/centrifugal/centrifugo/v6@$CENTRIFUGO_VERSION"
 fi
 if cf_built; then export CENTRIFUGO_BIN="$INFIDRAW_ROOT/bin/centrifugo" CENTRIFUGO_CONFIG="$INFIDRAW_ROOT/bench/centrifugo/config.json"; fi
-# The earlier design's Node relay (fan-out baseline).
-npm_ci_locked bench/baseline-relay
+# The earlier design's Node relay (fan-out baseline) and the roadmap's phase-1 fix of it (fan-out and ingest).
+bash scripts/npm-ci-locked.sh bench/baseline-relay bench/phase1-relay
 started=()
 for svc in pg redis; do bash scripts/backing.sh running "$svc" || started+=("$svc"); done
 trap '[ ${#started[@]} -eq 0 ] || bash scripts/backing.sh stop "${started[@]}"' EXIT
 bash scripts/backing.sh start pg redis
 bash scripts/backing.sh migrate "$BENCH_DATABASE_URL"
 # Every run starts from an empty bench database: comparable numbers, and no growth across runs.
-psql -q "$BENCH_DATABASE_URL" -c "truncate tile_events, stroke_events, strokes, erase_actions, tile_snapshots, tile_follow, room_heads; drop schema if exists bench_legacy cascade"
+psql -q "$BENCH_DATABASE_URL" -c "truncate tile_events, stroke_events, strokes, erase_actions, tile_snapshots, tile_follow, room_heads; drop schema if exists bench_legacy cascade; drop schema if exists bench_phase1 cascade"
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 cpus=""; [ "$(nproc)" -ge 2 ] && cpus="1"
 export REALTIME_BIN="$INFIDRAW_ROOT/bin/realtime-go" SEED_BIN="$INFIDRAW_ROOT/bin/seed"
-export BASELINE_RELAY="$INFIDRAW_ROOT/bench/baseline-relay/server.js"
+export BASELINE_RELAY="$INFIDRAW_ROOT/bench/baseline-relay/server.js" PHASE1_RELAY="$INFIDRAW_ROOT/bench/phase1-relay/server.js"
 export NODE_BIN="$(command -v node)"
 gen=(bin/bench)
 [ -n "$cpus" ] && gen=(taskset -c 0 bin/bench)

@@ -78,6 +78,8 @@ start_backing() {
 must "start PostgreSQL, Redis, SeaweedFS; migrate (and the template of the tests' own databases)" start_backing
 
 export REALTIME_BIN="$INFIDRAW_ROOT/bin/realtime-go" SNAPSHOT_BIN="$INFIDRAW_ROOT/target/release/snapshot-server"
+# bench/internal/phase1's test starts the phase-1 relay (it is not in bench --quick).
+step "npm ci: the phase-1 benchmark relay (its go test starts it)" bash scripts/npm-ci-locked.sh bench/phase1-relay
 step "go test -race (shared-go, realtime-go, tile-delta-go, bench)" go test -race -count=1 ./shared-go/... ./realtime-go/... ./tile-delta-go/... ./bench/...
 step "cargo test (snapshot-rs)" cargo test --release --locked --workspace
 step "go fuzz, 10 s per target (make fuzz runs longer)" env FUZZTIME=10s bash scripts/fuzz.sh go

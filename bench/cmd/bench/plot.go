@@ -49,7 +49,7 @@ func latencySVG(path string, runs []fanout.Result) error {
 }
 
 // dashes tell the systems apart where the palette's colours repeat.
-var dashes = map[string]string{"infidraw": "none", "baseline": "6 3", "centrifugo": "2 2"}
+var dashes = map[string]string{"infidraw": "none", "baseline": "6 3", "phase1": "8 2 2 2", "centrifugo": "2 2"}
 
 var palette = []string{"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf",
 	"#393b79", "#ad494a", "#637939", "#7b4173", "#3182bd", "#e6550d"}

@@ -56,7 +56,7 @@ func run(ctx context.Context, args []string, getenv func(string) string) error {
 	strokesDir := fs.String("strokes", "../shared/data/strokes/raw", "Quick, Draw! raw strokes")
 	serverCPUs := fs.String("server-cpus", "", "pin servers to these cores (taskset list), e.g. 1")
 	only := fs.String("only", "", "comma-separated parts to run (default: wire,fanout,ingest,idle,open,pan, and render,coarse unless --quick)")
-	systems := fs.String("systems", "infidraw,baseline,centrifugo", "fan-out systems to run (centrifugo only when CENTRIFUGO_BIN is set)")
+	systems := fs.String("systems", "infidraw,baseline,phase1,centrifugo", "fan-out systems to run (centrifugo only when CENTRIFUGO_BIN is set; phase1 also selects its ingest phases; --quick leaves phase1 out unless named)")
 	cfClient := fs.String("centrifugo-client", "raw", "Centrifugo load-generator client: raw (its protobuf protocol on a WebSocket) or centrifuge-go")
 	openStrokes := fs.Int("open-strokes", 0, "strokes of the large room of the open part (default 1,000,000; 20,000 with --quick)")
 	speeds := fs.String("speeds", "", "fan-out speed factors to run, e.g. 16,64 (default: all of the plan)")
@@ -66,7 +66,15 @@ func run(ctx context.Context, args []string, getenv func(string) string) error {
 	p := fullPlan()
 	if *quick {
 		p = quickPlan()
+		// The phase-1 relay would add about 8 s to the smoke run: bench/internal/phase1's test covers it.
+		named := false
+		fs.Visit(func(f *flag.Flag) { named = named || f.Name == "systems" })
+		if !named {
+			*systems = "infidraw,baseline,centrifugo"
+		}
 	}
+	runSystems := strings.Split(*systems, ",")
+	withPhase1 := slices.Contains(runSystems, "phase1")
 	if *speeds != "" {
 		var keep []fanout.Config
 		for _, cfg := range p.fanout {
@@ -135,20 +143,20 @@ func run(ctx context.Context, args []string, getenv func(string) string) error {
 			return err
 		}
 	}
+	relays := nodeRelays{node: getenv("NODE_BIN"), baseline: getenv("BASELINE_RELAY"), phase1: getenv("PHASE1_RELAY")}
+	if relays.node == "" {
+		relays.node = "node"
+	}
+	if (parts["fanout"] && relays.baseline == "") || (withPhase1 && relays.phase1 == "") {
+		return fmt.Errorf("BASELINE_RELAY and PHASE1_RELAY must be set (scripts/bench.sh sets them)")
+	}
 	if parts["fanout"] {
-		relay := baselineRelay{node: getenv("NODE_BIN"), script: getenv("BASELINE_RELAY")}
-		if relay.node == "" {
-			relay.node = "node"
-		}
-		if relay.script == "" {
-			return fmt.Errorf("BASELINE_RELAY is not set (scripts/bench.sh sets it)")
-		}
-		if err := fanoutRuns(ctx, p, *out, bin, dbURL, redisURL, *serverCPUs, keys, relay, cf, strings.Split(*systems, ","), drawings, *quick, summary); err != nil {
+		if err := fanoutRuns(ctx, p, *out, bin, dbURL, redisURL, *serverCPUs, keys, relays, cf, runSystems, drawings, *quick, summary); err != nil {
 			return err
 		}
 	}
 	if parts["ingest"] {
-		if err := ingestRuns(ctx, p, *out, bin, dbURL, redisURL, *serverCPUs, keys, drawings, summary); err != nil {
+		if err := ingestRuns(ctx, p, *out, bin, dbURL, redisURL, *serverCPUs, keys, relays, withPhase1, drawings, summary); err != nil {
 			return err
 		}
 	}
@@ -201,9 +209,10 @@ func wireSize(out string, drawings []quickdraw.Drawing, summary *strings.Builder
 	return nil
 }
 
-type baselineRelay struct{ node, script string }
+// nodeRelays are the Node programs of the earlier design (baseline) and of the roadmap's phase-1 fix of it.
+type nodeRelays struct{ node, baseline, phase1 string }
 
-func fanoutRuns(ctx context.Context, p plan, out, bin, dbURL, redisURL, cpus string, keys *stack.Keys, relay baselineRelay, cf *fanout.Centrifugo, systems []string, drawings []quickdraw.Drawing, strict bool, summary *strings.Builder) error {
+func fanoutRuns(ctx context.Context, p plan, out, bin, dbURL, redisURL, cpus string, keys *stack.Keys, relays nodeRelays, cf *fanout.Centrifugo, systems []string, drawings []quickdraw.Drawing, strict bool, summary *strings.Builder) error {
 	var all []fanout.Result
 	var running []string
 	for _, sys := range systems {
@@ -221,7 +230,9 @@ func fanoutRuns(ctx context.Context, p plan, out, bin, dbURL, redisURL, cpus str
 					var err error
 					switch sys {
 					case "baseline":
-						replicas[i], err = stack.StartBaseline(relay.node, relay.script, redisURL, "baseline", cpus)
+						replicas[i], err = stack.StartBaseline(relays.node, relays.baseline, redisURL, "baseline", cpus)
+					case "phase1":
+						replicas[i], err = stack.StartPhase1(relays.node, relays.phase1, dbURL, redisURL, "phase1", cpus)
 					case "centrifugo":
 						replicas[i], err = cf.Start(n > 1)
 					default:
@@ -260,6 +271,7 @@ func fanoutRuns(ctx context.Context, p plan, out, bin, dbURL, redisURL, cpus str
 		return err
 	}
 	fanoutComparison(summary, p, all, "baseline")
+	fanoutComparison(summary, p, all, "phase1")
 	fanoutComparison(summary, p, all, "centrifugo")
 	fanoutAtEqualP99(summary, all, "centrifugo")
 	if err := latencySVG(filepath.Join(out, "fanout-latency.svg"), all); err != nil {
@@ -280,7 +292,8 @@ func fanoutTables(summary *strings.Builder, systems []string, cf *fanout.Centrif
 			continue
 		}
 		name := map[string]string{"infidraw": "infidraw (realtime-go, binary protobuf, output at once or per 16 ms tick under load, Postgres COPY per batch)",
-			"baseline": "baseline (earlier design: Node `ws`, JSON.stringify per event, one message per event, msgpack over Redis; **no persistence**)"}[sys]
+			"baseline": "baseline (earlier design: Node `ws`, JSON.stringify per event, one message per event, msgpack over Redis; **no persistence**)",
+			"phase1":   "phase 1 (the roadmap's fix of the earlier design: Node `ws` + bufferutil, binary msgpack frames coalesced per client per event-loop turn, socket backpressure, batched multi-row INSERT via a prepared statement, ack after commit, msgpack over Redis)"}[sys]
 		if sys == "centrifugo" {
 			name = fmt.Sprintf("Centrifugo %s (%s clients, protobuf protocol, one channel per room, client-side publish acknowledged by its reply, JWT HS256, "+
 				"history and presence off; 1 replica: memory engine, 2 replicas: Redis engine; **no persistence**)", cf.Version, cfClientName(cf))
@@ -288,7 +301,7 @@ func fanoutTables(summary *strings.Builder, systems []string, cf *fanout.Centrif
 		fmt.Fprintf(summary, "### Fan-out, %s\n\n| replicas | rooms × clients (writers) | speed | commits/s | delivered events/s | p50 ms | p99 ms | p99.9 ms | live p50 / p99 ms | server CPU s | server peak RSS MiB | generator CPU s | order violations | clients missing events |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n", name)
 		for _, res := range all {
 			if res.System == sys {
-				live := "—" // the baseline's clients do not read live chunks
+				live := "—" // the relays' clients (baseline, phase 1) do not read live chunks
 				if res.LiveDelivered > 0 {
 					live = fmt.Sprintf("%.1f / %.1f", res.LiveP50ms, res.LiveP99ms)
 				}
@@ -401,74 +414,102 @@ func fanoutAtEqualP99(summary *strings.Builder, all []fanout.Result, other strin
 	fmt.Fprintln(summary)
 }
 
-func ingestRuns(ctx context.Context, p plan, out, bin, dbURL, redisURL, cpus string, keys *stack.Keys, drawings []quickdraw.Drawing, summary *strings.Builder) error {
+func ingestRuns(ctx context.Context, p plan, out, bin, dbURL, redisURL, cpus string, keys *stack.Keys, relays nodeRelays, withPhase1 bool, drawings []quickdraw.Drawing, summary *strings.Builder) error {
 	pool, err := ingest.Pool(drawings, 5000)
 	if err != nil {
 		return err
 	}
 	cfg := p.ingest
 	cfg.Seconds = cfg.Duration.Seconds()
-	var phases []ingest.Phase
-	check := func(ph ingest.Phase) error {
-		if ph.InDatabase != ph.Committed {
-			return fmt.Errorf("ingest %s %s: %d strokes acknowledged but %d in the database", ph.System, ph.Mode, ph.Committed, ph.InDatabase)
-		}
-		return nil
-	}
-	// infidraw: one replica, pinned like every server.
-	for _, mode := range []string{"max", "half"} {
-		rep, err := stack.StartRealtime(bin, dbURL, redisURL, keys, cpus)
+	// withServer runs one phase against a fresh server process, pinned like every server, and adds its CPU
+	// and peak memory to the phase.
+	withServer := func(start func() (*stack.Process, error), run func(*stack.Process) (ingest.Phase, error)) (ingest.Phase, error) {
+		rep, err := start()
 		if err != nil {
-			return err
+			return ingest.Phase{}, err
 		}
-		rate := 0.0
-		if mode == "half" {
-			rate = phases[0].CommittedPerS / 2
-		}
-		ph, err := ingest.Infidraw(ctx, cfg, rep, keys, dbURL, pool, rate)
+		ph, err := run(rep)
 		if u, uerr := stack.ReadUsage(rep.Cmd.Process.Pid); uerr == nil {
 			ph.ServerCPUSec, ph.ServerPeakRSS = u.CPUSeconds, u.PeakRSS
 		}
 		rep.Stop()
-		if err != nil {
-			return fmt.Errorf("ingest infidraw: %w", err)
-		}
-		ph.Mode = mode
-		if err := check(ph); err != nil {
-			return err
-		}
-		phases = append(phases, ph)
+		return ph, err
 	}
-	for _, mode := range []string{"max", "half"} {
-		rate := 0.0
-		if mode == "half" {
-			rate = phases[2].CommittedPerS / 2
+	systems := []struct {
+		name string
+		run  func(rate float64) (ingest.Phase, error)
+	}{
+		{"infidraw", func(rate float64) (ingest.Phase, error) {
+			return withServer(func() (*stack.Process, error) { return stack.StartRealtime(bin, dbURL, redisURL, keys, cpus) },
+				func(rep *stack.Process) (ingest.Phase, error) {
+					return ingest.Infidraw(ctx, cfg, rep, keys, dbURL, pool, rate)
+				})
+		}},
+		{"row-by-row", func(rate float64) (ingest.Phase, error) { return ingest.RowByRow(ctx, cfg, dbURL, pool, rate) }},
+		{"phase1", func(rate float64) (ingest.Phase, error) {
+			return withServer(func() (*stack.Process, error) {
+				return stack.StartPhase1(relays.node, relays.phase1, dbURL, redisURL, "phase1-ingest", cpus)
+			}, func(rep *stack.Process) (ingest.Phase, error) { return ingest.Phase1(ctx, cfg, rep, dbURL, pool, rate) })
+		}},
+	}
+	if !withPhase1 {
+		systems = systems[:2]
+	}
+	var phases []ingest.Phase
+	maxOf := map[string]float64{}
+	halfP99 := map[string]float64{}
+	for _, sys := range systems {
+		for _, mode := range []string{"max", "half"} {
+			rate := 0.0
+			if mode == "half" {
+				rate = maxOf[sys.name] / 2
+			}
+			ph, err := sys.run(rate)
+			if err != nil {
+				return fmt.Errorf("ingest %s: %w", sys.name, err)
+			}
+			ph.Mode = mode
+			if ph.InDatabase != ph.Committed {
+				return fmt.Errorf("ingest %s %s: %d strokes acknowledged but %d in the database", ph.System, ph.Mode, ph.Committed, ph.InDatabase)
+			}
+			if mode == "max" {
+				maxOf[sys.name] = ph.CommittedPerS
+			} else {
+				halfP99[sys.name] = ph.P99ms
+			}
+			phases = append(phases, ph)
 		}
-		ph, err := ingest.RowByRow(ctx, cfg, dbURL, pool, rate)
-		if err != nil {
-			return fmt.Errorf("ingest row-by-row: %w", err)
-		}
-		ph.Mode = mode
-		if err := check(ph); err != nil {
-			return err
-		}
-		phases = append(phases, ph)
 	}
 	if err := writeJSON(out, "ingest", map[string]any{"config": cfg, "phases": phases}); err != nil {
 		return err
 	}
-	fmt.Fprintf(summary, "## Ingest: committed strokes/s and ack latency (%d writers, one room each, %gs per phase, same real strokes, same PostgreSQL; infidraw writers keep up to %d commits unacknowledged, the row-by-row baseline has a pool of %d connections)\n\n", cfg.Writers, cfg.Seconds, cfg.InFlight, cfg.Writers)
-	fmt.Fprintf(summary, "| system | load | offered strokes/s | committed strokes/s | ack p50 ms | ack p99 ms | rows per stroke | OVERLOADED retries | in database = acked |\n|---|---|---|---|---|---|---|---|---|\n")
+	pipelined := "infidraw writers keep"
+	if withPhase1 {
+		pipelined = "infidraw and phase-1 writers keep"
+	}
+	fmt.Fprintf(summary, "## Ingest: committed strokes/s and ack latency (%d writers, one room each, %gs per phase, same real strokes, same PostgreSQL; %s up to %d commits unacknowledged, the row-by-row baseline has a pool of %d connections)\n\n", cfg.Writers, cfg.Seconds, pipelined, cfg.InFlight, cfg.Writers)
+	fmt.Fprintf(summary, "| system | load | offered strokes/s | committed strokes/s | ack p50 ms | ack p99 ms | rows per stroke | OVERLOADED retries | server CPU s | in database = acked |\n|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, ph := range phases {
 		offered := "closed loop"
 		if ph.OfferedPerSec > 0 {
 			offered = fmt.Sprintf("%.0f", ph.OfferedPerSec)
 		}
-		fmt.Fprintf(summary, "| %s | %s | %s | %.0f | %.1f | %.1f | %.1f | %d | %d = %d |\n", ph.System, ph.Mode, offered, ph.CommittedPerS, ph.P50ms, ph.P99ms, ph.RowsPerStroke, ph.Retries, ph.InDatabase, ph.Committed)
+		cpu := "—" // row-by-row runs in the generator's process
+		if ph.ServerCPUSec > 0 {
+			cpu = fmt.Sprintf("%.1f", ph.ServerCPUSec)
+		}
+		fmt.Fprintf(summary, "| %s | %s | %s | %.0f | %.1f | %.1f | %.1f | %d | %s | %d = %d |\n", ph.System, ph.Mode, offered, ph.CommittedPerS, ph.P50ms, ph.P99ms, ph.RowsPerStroke, ph.Retries, cpu, ph.InDatabase, ph.Committed)
 	}
-	fmt.Fprintf(summary, "\n**infidraw / row-by-row: %.1fx committed strokes/s at max** (target ≥ 20x); ack p99 at half of max: infidraw %.1f ms (target < 100 ms), row-by-row %.1f ms.\n"+
-		"infidraw's rows: stroke_events + strokes + tile_events at every level, plus the room_heads update, in one transaction with COPY per batch; row-by-row writes stroke_events (JSON) + the same tile_events rows, one autocommit INSERT each.\n\n",
-		phases[0].CommittedPerS/phases[2].CommittedPerS, phases[1].P99ms, phases[3].P99ms)
+	fmt.Fprintf(summary, "\n**infidraw / row-by-row: %.1fx committed strokes/s at max** (target ≥ 20x); ack p99 at half of max: infidraw %.1f ms (target < 100 ms), row-by-row %.1f ms.\n",
+		maxOf["infidraw"]/maxOf["row-by-row"], halfP99["infidraw"], halfP99["row-by-row"])
+	if withPhase1 {
+		fmt.Fprintf(summary, "**infidraw / phase 1: %.1fx committed strokes/s at max**; phase 1's ack p99 at half of its max: %.1f ms.\n", maxOf["infidraw"]/maxOf["phase1"], halfP99["phase1"])
+	}
+	fmt.Fprintf(summary, "infidraw's rows: stroke_events + strokes + tile_events at every level, plus the room_heads update, in one transaction with COPY per batch; row-by-row writes stroke_events (JSON) + the same tile_events rows, one autocommit INSERT each.")
+	if withPhase1 {
+		fmt.Fprintf(summary, " Phase 1 writes stroke_events (msgpack) + the same tile_events rows with one prepared INSERT … SELECT FROM unnest statement per batch (up to 512 strokes, or what a shard queued in 2 ms), then publishes and acks.")
+	}
+	fmt.Fprintf(summary, "\n\n")
 	return nil
 }
 

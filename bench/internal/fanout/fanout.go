@@ -32,8 +32,8 @@ type Config struct {
 	WritersPerRoom int     `json:"writers_per_room"`
 	Speed          float64 `json:"speed"` // 1 = recorded speed
 	// System is "infidraw" (realtime-go, binary protobuf), "baseline" (the earlier design's Node relay,
-	// JSON) or "centrifugo" (Centrifugo v6, centrifuge-go clients); Replicas are the server processes of
-	// that system.
+	// JSON), "phase1" (the roadmap's phase-1 fix of it: Node, binary msgpack, batched INSERTs) or
+	// "centrifugo" (Centrifugo v6); Replicas are the server processes of that system.
 	System     string `json:"system"`
 	Duration   time.Duration
 	Replicas   []*stack.Process    `json:"-"`
@@ -99,6 +99,8 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 			switch cfg.System {
 			case "baseline":
 				cl, err = dialBaseline(dctx, rep, rooms[r].id.String(), log.record)
+			case "phase1":
+				cl, err = dialPhase1(dctx, rep, rooms[r].id.String(), log.record)
 			case "centrifugo":
 				var cs cfSession
 				if cs, err = cfg.Centrifugo.dial(dctx, rep, rooms[r].id.String(), uint32(n), log); err == nil {

@@ -1,7 +1,9 @@
 // Package ingest measures committed strokes per second and ack latency: infidraw's batched pipeline
 // (WebSocket CommitStroke → sharded queue → one transaction with COPY per batch → Ack) against the
 // earlier design's row-by-row INSERTs (one autocommit INSERT per stroke into stroke_events and one per
-// touched tile into tile_events), on the same real strokes and the same PostgreSQL. Each system is run
+// touched tile into tile_events) and the roadmap's phase-1 fix of it (a Node relay: binary commit →
+// sharded queue → one prepared multi-row INSERT statement per batch → ack), on the same real strokes and
+// the same PostgreSQL. Each system is run
 // closed-loop (every writer commits as soon as its previous ack arrives: the maximum) and then paced at
 // half of that maximum; afterwards the database must hold exactly the acknowledged strokes.
 package ingest
@@ -21,6 +23,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/infidraw/infidraw/bench/internal/phase1"
 	"github.com/infidraw/infidraw/bench/internal/stack"
 	realtimev1 "github.com/infidraw/infidraw/gen/go/infidraw/realtime/v1"
 	"github.com/infidraw/infidraw/realtime-go/client"
@@ -31,9 +34,9 @@ import (
 // Config of a comparison.
 type Config struct {
 	Writers int `json:"writers"` // one room each: ingest, not fan-out
-	// InFlight is how many commits each infidraw writer keeps unacknowledged (the protocol allows many,
-	// as the browser does while the pen keeps drawing); the row-by-row baseline is bounded by its
-	// connection pool of Writers connections instead.
+	// InFlight is how many commits each infidraw and phase-1 writer keeps unacknowledged (the protocols
+	// allow many, as the browser does while the pen keeps drawing); the row-by-row baseline is bounded by
+	// its connection pool of Writers connections instead.
 	InFlight int           `json:"infidraw_in_flight_per_writer"`
 	Duration time.Duration `json:"-"`
 	Seconds  float64       `json:"seconds_per_phase"`
@@ -299,6 +302,47 @@ func RowByRow(ctx context.Context, cfg Config, dbURL string, pool []stroke, rate
 	}
 	var tiles int64
 	if err := db.QueryRow(ctx, `select count(*) from bench_legacy.tile_events where room_id = any($1)`, rooms).Scan(&tiles); err != nil {
+		return ph, err
+	}
+	ph.TilesPerStroke = float64(tiles) / math.Max(1, float64(ph.InDatabase))
+	ph.RowsPerStroke = 1 + ph.TilesPerStroke
+	return ph, nil
+}
+
+// Phase1 measures the roadmap's phase-1 relay (bench/phase1-relay): one connection per room, a binary
+// commit, the ack once its batch is stored; rows in its bench_phase1 schema.
+func Phase1(ctx context.Context, cfg Config, rep *stack.Process, dbURL string, pool []stroke, rate float64) (Phase, error) {
+	rooms := make([]uuid.UUID, cfg.Writers)
+	writers := make([]committer, cfg.Writers)
+	for i := range rooms {
+		rooms[i] = uuid.New()
+		dctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		c, err := phase1.Dial(dctx, rep.HTTP, rooms[i].String(), nil)
+		cancel()
+		if err != nil {
+			return Phase{}, err
+		}
+		defer c.Close()
+		writers[i] = func(_ context.Context, s stroke) (int, error) {
+			_, err := c.Commit(uuid.New(), s.pts)
+			return 0, err
+		}
+	}
+	ph, err := drive(ctx, writers, cfg.InFlight, pool, cfg.Duration, rate)
+	if err != nil {
+		return ph, err
+	}
+	ph.System = "phase1"
+	conn, err := pgx.Connect(ctx, dbURL)
+	if err != nil {
+		return ph, err
+	}
+	defer conn.Close(ctx)
+	if err := conn.QueryRow(ctx, `select count(*) from bench_phase1.stroke_events where room_id = any($1)`, rooms).Scan(&ph.InDatabase); err != nil {
+		return ph, err
+	}
+	var tiles int64
+	if err := conn.QueryRow(ctx, `select count(*) from bench_phase1.tile_events where room_id = any($1)`, rooms).Scan(&tiles); err != nil {
 		return ph, err
 	}
 	ph.TilesPerStroke = float64(tiles) / math.Max(1, float64(ph.InDatabase))

@@ -144,20 +144,30 @@ func LaunchLogged(log io.Writer, argv []string, cpus string, env ...string) (*Pr
 // StartBaseline runs one process of the earlier design's Node relay (bench/baseline-relay/server.js)
 // and waits until it is healthy; prefix namespaces its Redis keys per run.
 func StartBaseline(node, script, redisURL, prefix, cpus string) (*Process, error) {
+	return startRelay("baseline relay", node, script, cpus, "REDIS_URL="+redisURL, "RELAY_PREFIX="+prefix)
+}
+
+// StartPhase1 runs one process of the roadmap's phase-1 Node relay (bench/phase1-relay/server.js), which
+// stores every commit in its own schema of databaseURL, and waits until it is healthy.
+func StartPhase1(node, script, databaseURL, redisURL, prefix, cpus string) (*Process, error) {
+	return startRelay("phase-1 relay", node, script, cpus, "DATABASE_URL="+databaseURL, "REDIS_URL="+redisURL, "RELAY_PREFIX="+prefix)
+}
+
+func startRelay(name, node, script, cpus string, env ...string) (*Process, error) {
 	p := &Process{HTTP: FreeAddr()}
 	args := []string{node, script}
 	if cpus != "" {
 		args = append([]string{"taskset", "-c", cpus}, args...)
 	}
 	p.Cmd = exec.Command(args[0], args[1:]...)
-	p.Cmd.Env = append(os.Environ(), "REDIS_URL="+redisURL, "RELAY_LISTEN="+p.HTTP, "RELAY_PREFIX="+prefix)
+	p.Cmd.Env = append(append(os.Environ(), env...), "RELAY_LISTEN="+p.HTTP)
 	p.Cmd.Stdout, p.Cmd.Stderr = os.Stderr, os.Stderr
 	if err := p.Cmd.Start(); err != nil {
 		return nil, err
 	}
 	if err := p.waitHealthy(); err != nil {
 		p.Stop()
-		return nil, fmt.Errorf("baseline relay: %w", err)
+		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	return p, nil
 }
