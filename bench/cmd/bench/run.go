@@ -481,6 +481,7 @@ func fanoutCostModel(summary *strings.Builder, all []fanout.Result) {
 	fmt.Fprintf(summary, "### Fan-out cost model (infidraw, 1 replica, %gx, %d writers/room: the 1-replica run with the most delivered/s; `fanout.json` has every run's)\n\n| quantity | value |\n|---|---|\n", r1.Speed, r1.WritersPerRoom)
 	row := func(k, format string, v ...any) { fmt.Fprintf(summary, "| %s | %s |\n", k, fmt.Sprintf(format, v...)) }
 	row("delivered events/s measured (commits/s)", "%.0f (%.0f)", r1.DeliveredPerSec, r1.OfferedPerSec)
+	row("realtime-go's core busy", "%.0f %%", 100*r1.ServerCPUSeconds/r1.CPUSpanSec)
 	row("deliveries per commit", "%.1f", fanOut)
 	row("CPU µs per delivered event: realtime-go / PostgreSQL / Redis", "%.2f / %.2f / %.2f", r1.ServerCPUUsPerDelivered, r1.PostgresCPUUsPerDelivered, r1.RedisCPUUsPerDelivered)
 	row("CPU µs per commit: PostgreSQL / Redis", "%.0f / %.1f", perCommit(r1, r1.PostgresCPUSeconds*1e6), perCommit(r1, r1.RedisCPUSeconds*1e6))
@@ -506,7 +507,9 @@ func fanoutCostModel(summary *strings.Builder, all []fanout.Result) {
 		row("Redis commands per Redis CPU-second (R)", "not measured: Redis used %.2f CPU-s (< 0.05)", r1.RedisCPUSeconds)
 	}
 	fmt.Fprintf(summary, "\nProjection, not measurement: N replicas each on its own core deliver about N × the per-core capacity (rooms spread over them) until Redis, one thread, "+
-		"saturates; R is measured with one or two subscribers per room channel, and each further replica in a room adds a delivery per PUBLISH, so the ceiling is an upper bound. See docs/scaling.md.\n\n")
+		"saturates. The per-core capacity extrapolates to a full core when realtime-go's was not. R is measured with Redis at a few per cent of its core, where every command pays its own wake-up and system calls "+
+		"(a busy Redis amortizes them: R is low), and with one subscribing replica per room channel (each further replica in a room adds a delivery per PUBLISH: R is high at large N). "+
+		"Take the ceiling as an order of magnitude. See docs/scaling.md.\n\n")
 }
 
 func ingestRuns(ctx context.Context, p plan, out, bin, dbURL, redisURL, cpus string, keys *stack.Keys, drawings []quickdraw.Drawing, summary *strings.Builder) error {

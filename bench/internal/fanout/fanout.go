@@ -83,6 +83,8 @@ type Result struct {
 	// CPU from the window's start until every client held every event: the system's server processes,
 	// and the PostgreSQL and Redis they use (every system's share of the same servers: Centrifugo with
 	// one replica uses neither).
+	// CPUSpanSec is that span's length: ServerCPUSeconds / CPUSpanSec is how busy the servers were.
+	CPUSpanSec         float64 `json:"cpu_span_s"`
 	ServerCPUSeconds   float64 `json:"server_cpu_seconds"`
 	PostgresCPUSeconds float64 `json:"postgres_cpu_seconds"`
 	RedisCPUSeconds    float64 `json:"redis_cpu_seconds"`
@@ -220,6 +222,7 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	if err != nil {
 		return res, err
 	}
+	res.CPUSpanSec = time.Since(start).Seconds()
 	res.GeneratorCPUSeconds = after.generator - before.generator
 	res.ServerCPUSeconds = after.servers - before.servers
 	if cfg.Backing != nil {
