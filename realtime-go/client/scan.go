@@ -12,6 +12,11 @@ type EventHead struct {
 	// StrokeID is the stroke id of a StrokeAdded event, nil for the other kinds. It points into the frame
 	// it was read from, so it is only valid until the callback that receives it returns.
 	StrokeID []byte
+	// Stroke is the encoded Stroke of a StrokeAdded event, nil for the other kinds, so that a load
+	// generator can check the payload without decoding it; valid as long as StrokeID. A StrokeAdded
+	// whose stroke is split over repeated fields (proto.Unmarshal merges them; no server writes one) has
+	// only its last part here.
+	Stroke []byte
 }
 
 // Field numbers of the messages scanFrame walks (proto/infidraw/realtime/v1/frames.proto,
@@ -248,19 +253,20 @@ func scanEvent(ev []byte) (EventHead, error) {
 			// Repeated occurrences of a message field merge, so an id from an earlier one stands
 			// unless this one has its own.
 			var err error
-			if h.StrokeID, err = scanStrokeAdded(f.bytes, h.StrokeID); err != nil {
+			if h.StrokeID, h.Stroke, err = scanStrokeAdded(f.bytes, h.StrokeID, h.Stroke); err != nil {
 				return err
 			}
 		case eventErased, eventRestored:
-			h.StrokeID = nil
+			h.StrokeID, h.Stroke = nil, nil
 		}
 		return nil
 	})
 	return h, err
 }
 
-// scanStrokeAdded returns the stroke id of an encoded StrokeAdded, or id when it holds none.
-func scanStrokeAdded(added, id []byte) ([]byte, error) {
+// scanStrokeAdded returns the stroke id and the encoded stroke of an encoded StrokeAdded, or id and
+// stroke when it holds none.
+func scanStrokeAdded(added, id, stroke []byte) ([]byte, []byte, error) {
 	err := eachField(added, "stroke added", func(f wireField) error {
 		if f.num != addedStroke {
 			return nil
@@ -268,6 +274,7 @@ func scanStrokeAdded(added, id []byte) ([]byte, error) {
 		if err := f.want(protowire.BytesType, "StrokeAdded.stroke"); err != nil {
 			return err
 		}
+		stroke = f.bytes
 		return eachField(f.bytes, "stroke", func(sf wireField) error {
 			if sf.num != strokeID {
 				return nil
@@ -280,7 +287,7 @@ func scanStrokeAdded(added, id []byte) ([]byte, error) {
 		})
 	})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return id, nil
+	return id, stroke, nil
 }

@@ -163,6 +163,39 @@ func TestScanFrameReadsWhatProtoDecodes(t *testing.T) {
 	}
 }
 
+// TestScanEventStroke checks that a head carries the encoded stroke of a StrokeAdded, the bytes
+// proto.Marshal writes for it, and none for the other kinds.
+func TestScanEventStroke(t *testing.T) {
+	a := testStrokeID(0xaa)
+	stroke := added(1, a).GetStrokeAdded().GetStroke()
+	tests := []struct {
+		name string
+		ev   *roomv1.RoomEvent
+		want proto.Message // the stroke the head's bytes decode to, nil for none
+	}{
+		{"stroke added", added(1, a), stroke},
+		{"erase", erased(2, a), nil},
+		{"added without a stroke", &roomv1.RoomEvent{Seq: 3, Kind: &roomv1.RoomEvent_StrokeAdded{StrokeAdded: &roomv1.StrokeAdded{}}}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h, err := scanEvent(mustMarshal(t, tt.ev))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tt.want == nil {
+				if h.Stroke != nil {
+					t.Fatalf("stroke bytes %x, want none", h.Stroke)
+				}
+				return
+			}
+			if want := mustMarshal(t, tt.want); !bytes.Equal(h.Stroke, want) {
+				t.Fatalf("stroke bytes\n%x\nwant\n%x", h.Stroke, want)
+			}
+		})
+	}
+}
+
 func TestScanFrameRejectsMalformedFrames(t *testing.T) {
 	good := frame(t, batch(added(1, testStrokeID(0xaa)), added(2, testStrokeID(0xbb))), ack(1, 2))
 	// A RoomEvent whose seq is a fixed64 instead of a varint, inside a well-formed batch and frame.

@@ -22,7 +22,7 @@ import (
 type baselineSession struct {
 	conn    *websocket.Conn
 	writeMu sync.Mutex
-	record  func(time.Time, [16]byte)
+	log     recorder
 
 	mu      sync.Mutex
 	lastSeq uint64
@@ -49,7 +49,7 @@ func legacyPoints(pts []strokes.Point) [][2]float64 {
 	return out
 }
 
-func dialBaseline(ctx context.Context, rep *stack.Process, room string, record func(time.Time, [16]byte)) (session, error) {
+func dialBaseline(ctx context.Context, rep *stack.Process, room string, log recorder) (session, error) {
 	conn, _, err := websocket.DefaultDialer.DialContext(ctx, "ws://"+rep.HTTP+"/ws?room="+room, nil)
 	if err != nil {
 		return nil, err
@@ -59,7 +59,7 @@ func dialBaseline(ctx context.Context, rep *stack.Process, room string, record f
 		_ = conn.Close()
 		return nil, fmt.Errorf("no welcome from the baseline relay: %v %s", err, first)
 	}
-	s := &baselineSession{conn: conn, record: record, pending: map[string]chan uint64{}, changed: make(chan struct{}), done: make(chan struct{})}
+	s := &baselineSession{conn: conn, log: log, pending: map[string]chan uint64{}, changed: make(chan struct{}), done: make(chan struct{})}
 	go s.readLoop()
 	return s, nil
 }
@@ -69,7 +69,24 @@ var (
 	ackPrefix   = []byte(`{"type":"ack"`)
 	idKey       = []byte(`"id":"`)
 	seqKey      = []byte(`"seq":`)
+	strokeKey   = []byte(`"stroke":{`)
 )
+
+// strokeJSON returns the stroke object of an event as the relay wrote it, from its '{' to its '}': the
+// object has no nested object and no string that holds a brace (an id, "pen", a colour), so its end is
+// the first '}'. nil when there is none (a truncated message).
+func strokeJSON(msg []byte) []byte {
+	i := bytes.Index(msg, strokeKey)
+	if i < 0 {
+		return nil
+	}
+	obj := msg[i+len(strokeKey)-1:]
+	end := bytes.IndexByte(obj, '}')
+	if end < 0 {
+		return nil
+	}
+	return obj[:end+1]
+}
 
 // field scans (does not parse) the relay's JSON: the first string after `"id":"` and the number after the
 // last `"seq":`. JSON.stringify writes keys in a fixed order and the stroke id comes first, so this is
@@ -111,10 +128,14 @@ func (s *baselineSession) readLoop() {
 			return
 		}
 		now := time.Now()
+		s.log.received(len(msg))
 		switch {
 		case bytes.HasPrefix(msg, eventPrefix):
 			id, seq, ok := fields(msg)
 			u, err := uuid.Parse(id)
+			if err == nil { // before waitSeq counts it (recorder)
+				s.log.record(now, u, strokeJSON(msg))
+			}
 			s.mu.Lock()
 			if !ok || err != nil || seq != s.lastSeq+1 {
 				s.bad++
@@ -125,9 +146,6 @@ func (s *baselineSession) readLoop() {
 				s.changed = make(chan struct{})
 			}
 			s.mu.Unlock()
-			if err == nil {
-				s.record(now, u)
-			}
 		case bytes.HasPrefix(msg, ackPrefix):
 			id, seq, ok := fields(msg)
 			if !ok {
@@ -157,13 +175,24 @@ func (s *baselineSession) live(stroke *strokev1.Stroke, pts []strokes.Point, i, 
 	return s.send(map[string]any{"type": "live", "id": uuid.UUID(stroke.GetId()).String(), "points": legacyPoints(pts[i:j])})
 }
 
+func baselineStroke(stroke *strokev1.Stroke, pts []strokes.Point) legacyStroke {
+	return legacyStroke{ID: uuid.UUID(stroke.GetId()).String(), Tool: "pen", Color: "#1e1e1e", Width: 3, Points: legacyPoints(pts)}
+}
+
+// payload: the stroke object of the relay's event, which is the one the writer sent, through msgpack
+// and back and JSON.stringify: same keys in the same order, and numbers that JavaScript writes as Go does
+// (shortest round-trip decimals, no exponent at these magnitudes).
+func (s *baselineSession) payload(stroke *strokev1.Stroke, pts []strokes.Point) ([]byte, error) {
+	return json.Marshal(baselineStroke(stroke, pts))
+}
+
 func (s *baselineSession) commit(ctx context.Context, stroke *strokev1.Stroke, pts []strokes.Point) (bool, error) {
 	id := uuid.UUID(stroke.GetId()).String()
 	ch := make(chan uint64, 1)
 	s.mu.Lock()
 	s.pending[id] = ch
 	s.mu.Unlock()
-	msg := map[string]any{"type": "stroke", "stroke": legacyStroke{ID: id, Tool: "pen", Color: "#1e1e1e", Width: 3, Points: legacyPoints(pts)}}
+	msg := map[string]any{"type": "stroke", "stroke": baselineStroke(stroke, pts)}
 	if err := s.send(msg); err != nil {
 		return false, err
 	}

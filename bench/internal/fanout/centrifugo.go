@@ -185,8 +185,9 @@ func newCommitLog(record recorder) commitLog {
 	return commitLog{record: record, last: map[uint32]uint32{}, changed: make(chan struct{})}
 }
 
-// publication checks a received publication's commit against its publisher's previous one; other
-// publications (live chunks) only have their latency recorded.
+// publication checks a received publication's commit against its publisher's previous one and records
+// it with its payload (the protobuf after the header); other publications (live chunks) only have their
+// latency recorded.
 func (l *commitLog) publication(now time.Time, d []byte) {
 	if len(d) >= cfHeader && d[0] == 'L' {
 		l.record.recordLive(now, [16]byte(d[9:cfHeader]))
@@ -195,6 +196,7 @@ func (l *commitLog) publication(now time.Time, d []byte) {
 	if len(d) < cfHeader || d[0] != 'C' {
 		return
 	}
+	l.record.record(now, [16]byte(d[9:cfHeader]), d[cfHeader:]) // before waitSeq counts it (recorder)
 	from, n := binary.BigEndian.Uint32(d[1:]), binary.BigEndian.Uint32(d[5:])
 	l.mu.Lock()
 	if n != l.last[from]+1 {
@@ -204,7 +206,11 @@ func (l *commitLog) publication(now time.Time, d []byte) {
 	l.got++
 	l.wake()
 	l.mu.Unlock()
-	l.record.record(now, [16]byte(d[9:cfHeader]))
+}
+
+// payload: a commit publication's protobuf after its header, the CommitStroke that cfPayload appends.
+func (l *commitLog) payload(stroke *strokev1.Stroke, _ []strokes.Point) ([]byte, error) {
+	return proto.Marshal(commitMessage(stroke))
 }
 
 // fail records why the connection ended.

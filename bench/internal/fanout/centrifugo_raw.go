@@ -125,6 +125,7 @@ func (s *rawCentrifugoSession) readLoop() {
 			return
 		}
 		now := time.Now()
+		s.record.received(len(msg))
 		for len(msg) > 0 {
 			l, n := binary.Uvarint(msg)
 			if n <= 0 || uint64(len(msg)-n) < l {

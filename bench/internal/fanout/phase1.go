@@ -14,8 +14,16 @@ import (
 // client checks the same contract as the others: every event exactly once, in sequence order, no gap.
 type phase1Session struct{ c *phase1.Client }
 
-func dialPhase1(ctx context.Context, rep *stack.Process, room string, record func(time.Time, [16]byte)) (session, error) {
-	c, err := phase1.Dial(ctx, rep.HTTP, room, record)
+// phase1Observer hands what a phase-1 client receives to the run's recorder.
+type phase1Observer struct{ log recorder }
+
+func (o phase1Observer) Event(now time.Time, id [16]byte, payload []byte) {
+	o.log.record(now, id, payload)
+}
+func (o phase1Observer) Received(bytes int) { o.log.received(bytes) }
+
+func dialPhase1(ctx context.Context, rep *stack.Process, room string, log recorder) (session, error) {
+	c, err := phase1.Dial(ctx, rep.HTTP, room, phase1Observer{log})
 	if err != nil {
 		return nil, err
 	}
@@ -31,6 +39,11 @@ func (s *phase1Session) commit(_ context.Context, stroke *strokev1.Stroke, pts [
 		return false, err
 	}
 	return true, nil
+}
+
+// payload: the stroke's fields after its id, which the relay passes on as msgpackr re-encodes them.
+func (s *phase1Session) payload(_ *strokev1.Stroke, pts []strokes.Point) ([]byte, error) {
+	return phase1.Payload(pts)
 }
 
 func (s *phase1Session) waitSeq(ctx context.Context, head uint64) error {

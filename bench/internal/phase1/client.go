@@ -28,7 +28,7 @@ const (
 type Client struct {
 	conn    *websocket.Conn
 	writeMu sync.Mutex
-	onEvent func(now time.Time, id [16]byte)
+	obs     Observer
 
 	mu      sync.Mutex
 	lastSeq uint64
@@ -38,9 +38,17 @@ type Client struct {
 	done    chan struct{}
 }
 
-// Dial joins room on the relay at addr (host:port) and waits for its welcome; onEvent, if set, is called
-// for every committed event received, from the read loop.
-func Dial(ctx context.Context, addr, room string, onEvent func(now time.Time, id [16]byte)) (*Client, error) {
+// Observer sees what a client receives, from its read loop.
+type Observer interface {
+	// Event is called for every committed event, before the client counts it for WaitSeq; payload is the
+	// event's encoded stroke content (what Payload returns for the stroke that was sent).
+	Event(now time.Time, id [16]byte, payload []byte)
+	// Received is called with the size of every WebSocket message.
+	Received(bytes int)
+}
+
+// Dial joins room on the relay at addr (host:port) and waits for its welcome; obs may be nil.
+func Dial(ctx context.Context, addr, room string, obs Observer) (*Client, error) {
 	conn, _, err := websocket.DefaultDialer.DialContext(ctx, "ws://"+addr+"/ws?room="+room, nil)
 	if err != nil {
 		return nil, err
@@ -54,7 +62,7 @@ func Dial(ctx context.Context, addr, room string, onEvent func(now time.Time, id
 		_ = conn.Close()
 		return nil, fmt.Errorf("no welcome from the phase-1 relay: %v %x", err, first)
 	}
-	c := &Client{conn: conn, onEvent: onEvent, pending: map[[16]byte]chan uint64{}, changed: make(chan struct{}), done: make(chan struct{})}
+	c := &Client{conn: conn, obs: obs, pending: map[[16]byte]chan uint64{}, changed: make(chan struct{}), done: make(chan struct{})}
 	go c.readLoop()
 	return c, nil
 }
@@ -78,6 +86,9 @@ func (c *Client) readLoop() {
 		buf.Reset()
 		if _, err := buf.ReadFrom(r); err != nil {
 			return
+		}
+		if c.obs != nil {
+			c.obs.Received(buf.Len())
 		}
 		if err := c.frame(time.Now(), buf.Bytes()); err != nil {
 			c.mu.Lock()
@@ -109,9 +120,12 @@ func (c *Client) frame(now time.Time, b []byte) error {
 			if err != nil {
 				return err
 			}
-			id, _, err := binAt(msg[m:])
+			id, k, err := binAt(msg[m:])
 			if err != nil || len(id) != 16 {
 				return errFrame
+			}
+			if c.obs != nil {
+				c.obs.Event(now, [16]byte(id), msg[m+k:])
 			}
 			c.mu.Lock()
 			if seq != c.lastSeq+1 {
@@ -123,9 +137,6 @@ func (c *Client) frame(now time.Time, b []byte) error {
 				c.changed = make(chan struct{})
 			}
 			c.mu.Unlock()
-			if c.onEvent != nil {
-				c.onEvent(now, [16]byte(id))
-			}
 		case sAck: // id, seq
 			id, m, err := binAt(msg)
 			if err != nil || len(id) != 16 {
@@ -169,6 +180,24 @@ func (c *Client) send(v []any) error {
 	return c.conn.WriteMessage(websocket.BinaryMessage, b)
 }
 
+// content is a pen stroke's fields after its id as the client commits them and the relay's event carries
+// them: tool, colour, width (the baseline relay's content) and points.
+func content(pts []strokes.Point) []any { return []any{"pen", "#1e1e1e", 3, points(pts)} }
+
+// Payload is the encoded content of the stroke with these points as the relay's events carry it after the
+// stroke's id: each field msgpack-encoded, in order.
+func Payload(pts []strokes.Point) ([]byte, error) {
+	var out []byte
+	for _, v := range content(pts) {
+		b, err := msgpack.Marshal(v)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, b...)
+	}
+	return out, nil
+}
+
 // Live sends points of a stroke in progress.
 func (c *Client) Live(id [16]byte, pts []strokes.Point) error {
 	return c.send([]any{cLive, id[:], points(pts)})
@@ -181,7 +210,7 @@ func (c *Client) Commit(id [16]byte, pts []strokes.Point) (uint64, error) {
 	c.mu.Lock()
 	c.pending[id] = ch
 	c.mu.Unlock()
-	if err := c.send([]any{cCommit, id[:], "pen", "#1e1e1e", 3, points(pts)}); err != nil {
+	if err := c.send(append([]any{cCommit, id[:]}, content(pts)...)); err != nil {
 		return 0, err
 	}
 	t := time.NewTimer(30 * time.Second)

@@ -44,13 +44,8 @@ func TestRelayStoresThenDelivers(t *testing.T) {
 	defer cancel()
 
 	room := uuid.New()
-	var mu sync.Mutex
-	var got [][16]byte
-	reader, err := Dial(ctx, relay.HTTP, room.String(), func(_ time.Time, id [16]byte) {
-		mu.Lock()
-		got = append(got, id)
-		mu.Unlock()
-	})
+	got := &events{}
+	reader, err := Dial(ctx, relay.HTTP, room.String(), got)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,6 +76,7 @@ func TestRelayStoresThenDelivers(t *testing.T) {
 		}
 	}()
 	var sent [][16]byte
+	var sentPayloads []string
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			id := uuid.New()
@@ -89,6 +85,11 @@ func TestRelayStoresThenDelivers(t *testing.T) {
 				t.Fatal(err)
 			}
 			sent = append(sent, id)
+			payload, err := Payload(tt.pts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sentPayloads = append(sentPayloads, string(payload))
 			if seq != uint64(i+1) {
 				t.Errorf("seq %d, want %d", seq, i+1)
 			}
@@ -127,9 +128,28 @@ func TestRelayStoresThenDelivers(t *testing.T) {
 	if err := reader.WaitSeq(ctx, uint64(len(tests))); err != nil {
 		t.Fatal(err)
 	}
-	mu.Lock()
-	defer mu.Unlock()
-	if !slices.Equal(got, sent) || reader.Violations() != 0 || writer.Violations() != 0 {
-		t.Errorf("reader got %x (violations %d, writer's %d), want %x", got, reader.Violations(), writer.Violations(), sent)
+	got.mu.Lock()
+	defer got.mu.Unlock()
+	if !slices.Equal(got.ids, sent) || reader.Violations() != 0 || writer.Violations() != 0 {
+		t.Errorf("reader got %x (violations %d, writer's %d), want %x", got.ids, reader.Violations(), writer.Violations(), sent)
+	}
+	if !slices.Equal(got.payloads, sentPayloads) {
+		t.Errorf("reader got payloads %x, want %x", got.payloads, sentPayloads)
 	}
 }
+
+// events records what a reader receives.
+type events struct {
+	mu       sync.Mutex
+	ids      [][16]byte
+	payloads []string
+}
+
+func (e *events) Event(_ time.Time, id [16]byte, payload []byte) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.ids = append(e.ids, id)
+	e.payloads = append(e.payloads, string(payload))
+}
+
+func (e *events) Received(int) {}
