@@ -44,6 +44,9 @@ func run(ctx context.Context, args []string, environ []string) error {
 	if err != nil {
 		return fmt.Errorf("DATABASE_URL: %w", err)
 	}
+	// Each write shard holds a connection for the length of a batch; reads (FetchEvents, GetEvents, the
+	// access poll) need their own, or they queue behind the writes. pgx's default is max(4, cores).
+	poolCfg.MaxConns = max(poolCfg.MaxConns, int32(cfg.WriteShards)+4)
 	pool, err := pgxpool.NewWithConfig(ctx, poolCfg)
 	if err != nil {
 		return fmt.Errorf("database: %w", err)
