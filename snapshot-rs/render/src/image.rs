@@ -1,10 +1,9 @@
 //! PNG in and out: base snapshots are decoded into premultiplied pixmaps; results are encoded as 8-bit
-//! non-premultiplied RGBA with fast (fdeflate) compression.
+//! non-premultiplied RGBA in bands (`bands.rs`).
 
 use std::io::Cursor;
-use std::sync::OnceLock;
 
-use png::{BitDepth, ColorType, Compression, Decoder, Encoder, Transformations};
+use png::{BitDepth, ColorType, Decoder, Transformations};
 use tiny_skia::{ColorU8, Pixmap};
 
 use crate::error::RenderError;
@@ -80,62 +79,16 @@ fn premultiply_row(src: &[u8], dst: &mut [u8]) {
     }
 }
 
-/// Encodes a pixmap as 8-bit RGBA, not premultiplied.
-pub(crate) fn encode(pixmap: &Pixmap) -> Result<Vec<u8>, RenderError> {
-    let table = demultiply_table();
-    let mut rgba = vec![0u8; pixmap.data().len()];
-    for (px, out) in pixmap.data().chunks_exact(4).zip(rgba.chunks_exact_mut(4)) {
-        match px[3] {
-            0 => {}
-            u8::MAX => out.copy_from_slice(px),
-            a => {
-                let row = &table[usize::from(a) << 8..][..256];
-                out.copy_from_slice(&[
-                    row[usize::from(px[0])],
-                    row[usize::from(px[1])],
-                    row[usize::from(px[2])],
-                    a,
-                ]);
-            }
-        }
-    }
-    let bad = |e: png::EncodingError| RenderError::Encode(e.to_string());
-    // Transparent tiles compress to almost nothing; start with room for a sparse drawing.
-    let mut out = Vec::with_capacity(rgba.len() / 8);
-    let mut encoder = Encoder::new(&mut out, pixmap.width(), pixmap.height());
-    encoder.set_color(ColorType::Rgba);
-    encoder.set_depth(BitDepth::Eight);
-    encoder.set_compression(Compression::Fast);
-    let mut writer = encoder.write_header().map_err(bad)?;
-    writer.write_image_data(&rgba).map_err(bad)?;
-    writer.finish().map_err(bad)?;
-    Ok(out)
-}
-
-/// [`demultiply`] of every (alpha, channel) pair, indexed `alpha << 8 | channel`: a table lookup
-/// instead of a division per channel (64 KiB, built once).
-fn demultiply_table() -> &'static [u8; 65536] {
-    static TABLE: OnceLock<Box<[u8; 65536]>> = OnceLock::new();
-    TABLE.get_or_init(|| {
-        let mut t = Box::new([0u8; 65536]);
-        for a in 1..=255u8 {
-            for c in 0..=255u8 {
-                t[usize::from(a) << 8 | usize::from(c)] = demultiply(c, a);
-            }
-        }
-        t
-    })
-}
-
-/// `c · 255 / a`, rounded half up, in integers.
-fn demultiply(c: u8, a: u8) -> u8 {
-    let (c, a) = (u32::from(c), u32::from(a));
-    ((c * 510 + a) / (2 * a)).min(255) as u8
+/// Encodes a pixmap as 8-bit RGBA, not premultiplied (see [`crate::bands`]).
+pub(crate) fn encode(pixmap: &Pixmap) -> Vec<u8> {
+    crate::bands::encode(pixmap, None).png
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::bands::demultiply_one as demultiply;
+    use png::Encoder;
 
     #[test]
     fn demultiply_then_premultiply_is_lossless() {
@@ -156,7 +109,7 @@ mod tests {
             let a = (i % 256) as u8;
             *p = ColorU8::from_rgba(200, 100, 50, a).premultiply();
         }
-        let png = encode(&pixmap).unwrap();
+        let png = encode(&pixmap);
         let back = decode_base(&png, 256).unwrap();
         assert_eq!(back.data(), pixmap.data());
     }
@@ -164,7 +117,7 @@ mod tests {
     #[test]
     fn decode_checks_size_and_format() {
         let pixmap = Pixmap::new(256, 256).unwrap();
-        let png = encode(&pixmap).unwrap();
+        let png = encode(&pixmap);
         assert_eq!(
             decode_base(&png, 512).unwrap_err(),
             RenderError::BasePngSize {

@@ -36,6 +36,7 @@
 //! ```
 #![warn(missing_docs)]
 
+mod bands;
 mod base_cache;
 mod codec;
 mod error;

@@ -1,0 +1,973 @@
+//! PNG output in independent horizontal bands, so that re-encoding an image of which a few rows
+//! changed compresses only the bands holding them.
+//!
+//! The image data of a PNG is one zlib stream of filtered rows. Here every band of rows is
+//! filtered and deflated on its own:
+//!
+//! - the first row of a band uses a filter that does not look at the row above (None or Sub), so a
+//!   band's filtered bytes depend on its own pixels only;
+//! - its deflate blocks are none of them final, use no back-reference beyond the band (the only
+//!   matches are runs of zeros at distance 1 that start with a literal inside the band), and end with
+//!   an empty stored block (a zlib "sync flush"), so the band's bytes start and end on a byte
+//!   boundary and can be laid next to any other band's;
+//! - the zlib stream is a 2-byte header, the bands in order, a final empty block and the Adler-32 of
+//!   all filtered rows, which [`adler32_combine`] computes from the bands' own without reading their
+//!   bytes again.
+//!
+//! A decoder sees one ordinary zlib stream in one IDAT chunk. The price is one Huffman table header
+//! (52 bytes) and one flush (5 bytes) per band, and band boundaries that restart runs and filters.
+//!
+//! The compressor is the one of the `fdeflate` crate that `png`'s `Compression::Fast` used before
+//! (MIT OR Apache-2.0): a fixed Huffman table tuned for filtered image data, literals and runs of
+//! zeros only. It is reproduced here because that crate writes whole zlib streams only. A band that
+//! this table would compress badly (nearly empty bands, whose table header would outweigh their data)
+//! takes deflate's fixed Huffman codes instead, and one that does not compress is stored.
+
+use std::ops::Range;
+use std::sync::OnceLock;
+
+use tiny_skia::Pixmap;
+
+/// The image is cut into this many bands (fewer when it has fewer rows): more bands re-encode fewer
+/// rows after a small change but add a table header and a flush each.
+const BANDS: usize = 16;
+
+/// Where one band's part of the zlib stream lies in the PNG, and what it holds.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Band {
+    /// Offset in the PNG of the band's deflate blocks (none final, ending byte-aligned).
+    at: usize,
+    /// Their length.
+    len: usize,
+    /// Adler-32 of the band's filtered rows.
+    adler: u32,
+    /// Length of the band's filtered rows (rows × (1 + 4 × width)).
+    raw_len: usize,
+}
+
+/// Where the bands of a PNG written by [`encode`] lie in it: what re-encoding a changed version of
+/// the image needs besides that PNG's bytes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Bands {
+    width: u32,
+    height: u32,
+    bands: Vec<Band>,
+}
+
+impl Bands {
+    /// Bytes held (for cache accounting).
+    pub fn bytes(&self) -> usize {
+        std::mem::size_of::<Bands>() + self.bands.len() * std::mem::size_of::<Band>()
+    }
+}
+
+/// A PNG and where its bands lie in it.
+pub(crate) struct Encoded {
+    /// The PNG: 8-bit RGBA, not premultiplied.
+    pub png: Vec<u8>,
+    /// Its bands, for [`encode`] of the next version of the image.
+    pub bands: Bands,
+}
+
+/// An earlier encoding of an image, and the rows changed since.
+pub(crate) struct Reuse<'a> {
+    /// The PNG that [`encode`] wrote.
+    pub png: &'a [u8],
+    /// Its bands, as [`encode`] returned them with it.
+    pub bands: &'a Bands,
+    /// A range of rows covering every row changed since (empty for none).
+    pub dirty: Range<usize>,
+}
+
+/// Rows per band for an image `height` rows tall.
+fn band_rows(height: usize) -> usize {
+    height.div_ceil(BANDS).max(1)
+}
+
+/// Encodes a premultiplied pixmap as an 8-bit RGBA PNG (not premultiplied).
+///
+/// With `reuse` (an earlier encoding of a pixmap of the same size), bands wholly outside the changed
+/// rows are copied from the earlier PNG instead of encoded. The result decodes to the same pixels
+/// as an encoding from scratch.
+pub(crate) fn encode(pixmap: &Pixmap, reuse: Option<Reuse<'_>>) -> Encoded {
+    let (width, height) = (pixmap.width(), pixmap.height());
+    let (w, h) = (width as usize, height as usize);
+    let rows = band_rows(h);
+    let row_bytes = 4 * w;
+    let reuse = reuse.filter(|r| {
+        r.bands.width == width
+            && r.bands.height == height
+            && r.bands.bands.len() == h.div_ceil(rows)
+            && r.bands.bands.iter().all(|b| b.at + b.len <= r.png.len())
+    });
+    let mut scratch = Scratch::new(row_bytes, rows);
+    // Each band's deflate blocks: borrowed from the earlier PNG or new.
+    let mut parts: Vec<(std::borrow::Cow<'_, [u8]>, u32, usize)> =
+        Vec::with_capacity(h.div_ceil(rows));
+    for (i, start) in (0..h).step_by(rows).enumerate() {
+        let end = (start + rows).min(h);
+        if let Some(r) = &reuse
+            && (r.dirty.is_empty() || r.dirty.end <= start || r.dirty.start >= end)
+        {
+            let b = r.bands.bands[i];
+            parts.push((r.png[b.at..b.at + b.len].into(), b.adler, b.raw_len));
+            continue;
+        }
+        let pixels = &pixmap.data()[start * row_bytes..end * row_bytes];
+        let (deflate, adler, raw_len) = encode_band(pixels, row_bytes, &mut scratch);
+        parts.push((deflate.into(), adler, raw_len));
+    }
+    assemble(width, height, &parts)
+}
+
+/// Buffers reused from band to band.
+struct Scratch {
+    /// The band's rows, not premultiplied.
+    rgba: Vec<u8>,
+    /// The band's filtered rows (a filter byte, then the row).
+    raw: Vec<u8>,
+    /// A candidate filtered row.
+    candidate: Vec<u8>,
+}
+
+impl Scratch {
+    fn new(row_bytes: usize, rows: usize) -> Scratch {
+        Scratch {
+            rgba: vec![0; row_bytes * rows],
+            raw: Vec::with_capacity((row_bytes + 1) * rows),
+            candidate: vec![0; row_bytes],
+        }
+    }
+}
+
+/// Filters and deflates one band: its deflate blocks, the Adler-32 and length of its filtered rows.
+fn encode_band(pixels: &[u8], row_bytes: usize, s: &mut Scratch) -> (Vec<u8>, u32, usize) {
+    let rgba = &mut s.rgba[..pixels.len()];
+    demultiply(pixels, rgba);
+    s.raw.clear();
+    let mut prev: Option<&[u8]> = None;
+    for row in rgba.chunks_exact(row_bytes) {
+        filter_row(prev, row, &mut s.raw, &mut s.candidate);
+        prev = Some(row);
+    }
+    let raw = &s.raw;
+    let adler = adler32(raw);
+    let mut deflate = compress(raw, dynamic_code());
+    // A nearly empty band: its data is a few runs, and the 52-byte table header would be most of it.
+    if deflate.len() < 512 {
+        let fixed = compress(raw, fixed_code());
+        if fixed.len() < deflate.len() {
+            deflate = fixed;
+        }
+    }
+    if deflate.len() > stored_len(raw.len()) {
+        deflate = stored(raw);
+    }
+    (deflate, adler, raw.len())
+}
+
+/// Un-premultiplies RGBA8 pixels: `c · 255 / a`, rounded half up, through a table.
+fn demultiply(pixels: &[u8], rgba: &mut [u8]) {
+    let table = demultiply_table();
+    for (px, out) in pixels.chunks_exact(4).zip(rgba.chunks_exact_mut(4)) {
+        match px[3] {
+            0 => out.fill(0),
+            u8::MAX => out.copy_from_slice(px),
+            a => {
+                let row = &table[usize::from(a) << 8..][..256];
+                out.copy_from_slice(&[
+                    row[usize::from(px[0])],
+                    row[usize::from(px[1])],
+                    row[usize::from(px[2])],
+                    a,
+                ]);
+            }
+        }
+    }
+}
+
+/// [`demultiply_one`] of every (alpha, channel) pair, indexed `alpha << 8 | channel`: a table
+/// lookup instead of a division per channel (64 KiB, built once).
+fn demultiply_table() -> &'static [u8; 65536] {
+    static TABLE: OnceLock<Box<[u8; 65536]>> = OnceLock::new();
+    TABLE.get_or_init(|| {
+        let mut t = Box::new([0u8; 65536]);
+        for a in 1..=255u8 {
+            for c in 0..=255u8 {
+                t[usize::from(a) << 8 | usize::from(c)] = demultiply_one(c, a);
+            }
+        }
+        t
+    })
+}
+
+/// `c · 255 / a`, rounded half up, in integers.
+pub(crate) fn demultiply_one(c: u8, a: u8) -> u8 {
+    let (c, a) = (u32::from(c), u32::from(a));
+    ((c * 510 + a) / (2 * a)).min(255) as u8
+}
+
+/// PNG filter types.
+const NONE: u8 = 0;
+const SUB: u8 = 1;
+const UP: u8 = 2;
+const AVG: u8 = 3;
+const PAETH: u8 = 4;
+
+/// Bytes per pixel.
+const BPP: usize = 4;
+
+/// Appends the filter byte and the filtered `row` to `out`, with the filter that minimises the sum
+/// of the bytes' magnitudes as signed values (`png`'s adaptive heuristic). Without `prev` (a band's
+/// first row) only None and Sub are tried, as they do not look at the row above.
+fn filter_row(prev: Option<&[u8]>, row: &[u8], out: &mut Vec<u8>, candidate: &mut [u8]) {
+    let start = out.len();
+    out.push(NONE);
+    out.extend_from_slice(row);
+    // A transparent row over a transparent one (most rows of a sparse tile): every filter gives
+    // zeros.
+    if is_zero(row) && prev.is_none_or(is_zero) {
+        return;
+    }
+    let mut best = (cost(row), NONE);
+    let filters: &[u8] = if prev.is_some() {
+        &[SUB, UP, AVG, PAETH]
+    } else {
+        &[SUB]
+    };
+    for &f in filters {
+        apply(f, prev.unwrap_or(&[]), row, candidate);
+        let c = cost(candidate);
+        if c < best.0 {
+            best = (c, f);
+            out[start] = f;
+            out[start + 1..].copy_from_slice(candidate);
+        }
+    }
+}
+
+/// Whether every byte is 0, a block of 32 at a time (an early exit per byte does not vectorise).
+fn is_zero(bytes: &[u8]) -> bool {
+    bytes
+        .chunks(32)
+        .all(|c| c.iter().fold(0u8, |acc, &b| acc | b) == 0)
+}
+
+fn cost(bytes: &[u8]) -> u64 {
+    // Sums of at most 32 values of at most 128 fit a u16 lane; the compiler vectorises this.
+    bytes
+        .chunks(32)
+        .map(|c| {
+            u64::from(
+                c.iter()
+                    .map(|&b| u16::from((b as i8).unsigned_abs()))
+                    .sum::<u16>(),
+            )
+        })
+        .sum()
+}
+
+/// Filters `row` with filter `f` (not None) into `out`; `prev` is the row above (unused by Sub).
+/// The loops run on zipped slices so that they compile to SIMD without bounds checks, as `png`'s
+/// own filters do; Paeth uses the all-8-bit form of FPNGE that `png` uses too.
+fn apply(f: u8, prev: &[u8], row: &[u8], out: &mut [u8]) {
+    let n = row.len();
+    let (head, tail) = out.split_at_mut(BPP);
+    match f {
+        SUB => {
+            head.copy_from_slice(&row[..BPP]);
+            for ((o, &x), &a) in tail.iter_mut().zip(&row[BPP..]).zip(&row[..n - BPP]) {
+                *o = x.wrapping_sub(a);
+            }
+        }
+        UP => {
+            for ((o, &x), &b) in out.iter_mut().zip(row).zip(prev) {
+                *o = x.wrapping_sub(b);
+            }
+        }
+        AVG => {
+            for ((o, &x), &b) in head.iter_mut().zip(row).zip(prev) {
+                *o = x.wrapping_sub(b >> 1);
+            }
+            for (((o, &x), &a), &b) in tail
+                .iter_mut()
+                .zip(&row[BPP..])
+                .zip(&row[..n - BPP])
+                .zip(&prev[BPP..])
+            {
+                // (a + b) / 2 without widening.
+                *o = x.wrapping_sub((a & b) + ((a ^ b) >> 1));
+            }
+        }
+        PAETH => {
+            // Left and upper left are 0 for the first pixel: the predictor is the byte above.
+            for ((o, &x), &b) in head.iter_mut().zip(row).zip(prev) {
+                *o = x.wrapping_sub(b);
+            }
+            for ((((o, &x), &a), &b), &c) in tail
+                .iter_mut()
+                .zip(&row[BPP..])
+                .zip(&row[..n - BPP])
+                .zip(&prev[BPP..])
+                .zip(&prev[..n - BPP])
+            {
+                *o = x.wrapping_sub(paeth(a, b, c));
+            }
+        }
+        _ => unreachable!("filter {f}"),
+    }
+}
+
+/// The Paeth predictor (the byte among left `a`, above `b` and upper left `c` nearest to
+/// `a + b − c`, ties in that order) in 8-bit operations only (FPNGE's form, as in `png`): `|b − c|`
+/// and `|a − c|` are the distances of `a` and `b`, and that of `c` only matters when `c` lies between
+/// `a` and `b`, where it is the difference of the other two.
+#[inline(always)]
+fn paeth(a: u8, b: u8, c: u8) -> u8 {
+    let pa = b.max(c) - b.min(c);
+    let pb = a.max(c) - a.min(c);
+    let pc = if (a < c) == (c < b) {
+        pa.max(pb) - pa.min(pb)
+    } else {
+        255
+    };
+    if pa <= pb && pa <= pc {
+        a
+    } else if pb <= pc {
+        b
+    } else {
+        c
+    }
+}
+
+/// Adler-32 of `data`.
+fn adler32(data: &[u8]) -> u32 {
+    let mut a = simd_adler32::Adler32::new();
+    a.write(data);
+    a.finish()
+}
+
+const ADLER_MOD: u64 = 65521;
+
+/// The Adler-32 of `A ‖ B` from `adler(A)`, `adler(B)` and `len(B)`: with `a = 1 + Σ bytes` and
+/// `b = Σ a after each byte`, appending B adds `Σ B − 0` to a and `len(B) · (a_A − 1) + b_B` to b.
+fn adler32_combine(adler_a: u32, adler_b: u32, len_b: usize) -> u32 {
+    let (a1, b1) = (u64::from(adler_a & 0xffff), u64::from(adler_a >> 16));
+    let (a2, b2) = (u64::from(adler_b & 0xffff), u64::from(adler_b >> 16));
+    let n = len_b as u64 % ADLER_MOD;
+    let a = (a1 + a2 + ADLER_MOD - 1) % ADLER_MOD;
+    let b = (b1 + b2 + n * a1 + ADLER_MOD - n) % ADLER_MOD;
+    (b << 16 | a) as u32
+}
+
+/// A Huffman code for literals/lengths, and how each block using it starts.
+struct Code {
+    /// Bit-reversed codes (deflate writes codes from their most significant bit).
+    codes: [u16; 288],
+    lengths: [u8; 288],
+    /// Length of the code of distance 1 (which is all zero bits in both codes used here).
+    dist_bits: u8,
+    /// The codes of every pair of literals `b0 | b1 << 8`: `code(b0) | code(b1) << len(b0)` in the
+    /// low 24 bits, the length of both above.
+    pairs: Vec<u32>,
+    /// The block header: BFINAL (0), BTYPE and, for a dynamic block, the code's description.
+    header: &'static [u8],
+    header_bits: u16,
+}
+
+/// fdeflate's literal/length code lengths (its `HUFFMAN_LENGTHS`), with its distance code of one
+/// 1-bit symbol (distance 1).
+const DYNAMIC_LENGTHS: [u8; 286] = [
+    2, 3, 4, 5, 5, 6, 6, 7, 7, 7, 8, 8, 8, 8, 8, 9, 9, 9, 9, 9, 9, 9, 10, 10, 10, 10, 10, 10, 10,
+    10, 10, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12,
+    12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12,
+    12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12,
+    12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12,
+    12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12,
+    12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12,
+    12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12,
+    12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 11, 11, 11, 11, 11, 11, 11,
+    11, 11, 11, 10, 11, 10, 10, 10, 10, 10, 10, 10, 10, 10, 9, 9, 9, 9, 9, 8, 9, 8, 8, 8, 8, 8, 7,
+    7, 7, 6, 6, 6, 5, 4, 3, 12, 12, 12, 9, 9, 11, 10, 11, 11, 10, 11, 11, 11, 11, 11, 11, 12, 11,
+    12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 9,
+];
+
+/// fdeflate's dynamic block header for [`DYNAMIC_LENGTHS`] (after its 2-byte zlib header), its
+/// first bit (BFINAL) cleared: 51 bytes and 5 bits.
+const DYNAMIC_HEADER: [u8; 52] = [
+    236, 192, 3, 160, 36, 89, 150, 198, 241, 255, 119, 238, 141, 200, 204, 167, 114, 75, 99, 174,
+    109, 219, 182, 109, 219, 182, 109, 219, 182, 109, 105, 140, 158, 150, 74, 175, 158, 50, 51, 34,
+    238, 249, 118, 183, 106, 122, 166, 135, 59, 107, 213, 15,
+];
+
+fn dynamic_code() -> &'static Code {
+    static CODE: OnceLock<Code> = OnceLock::new();
+    CODE.get_or_init(|| {
+        let mut lengths = [0u8; 288];
+        lengths[..286].copy_from_slice(&DYNAMIC_LENGTHS);
+        let codes = canonical_codes(&lengths);
+        Code {
+            pairs: pairs(&codes, &lengths),
+            codes,
+            lengths,
+            dist_bits: 1,
+            header: &DYNAMIC_HEADER,
+            header_bits: 51 * 8 + 5,
+        }
+    })
+}
+
+fn fixed_code() -> &'static Code {
+    static CODE: OnceLock<Code> = OnceLock::new();
+    CODE.get_or_init(|| {
+        let mut lengths = [8u8; 288];
+        lengths[144..256].fill(9);
+        lengths[256..280].fill(7);
+        let codes = canonical_codes(&lengths);
+        Code {
+            pairs: pairs(&codes, &lengths),
+            codes,
+            lengths,
+            dist_bits: 5,
+            // BFINAL 0, BTYPE 01 (fixed codes), least significant bit first.
+            header: &[0b010],
+            header_bits: 3,
+        }
+    })
+}
+
+/// [`Code::pairs`] of a code (codes of at most 12 bits).
+fn pairs(codes: &[u16; 288], lengths: &[u8; 288]) -> Vec<u32> {
+    (0..=u16::MAX)
+        .map(|p| {
+            let (b0, b1) = (usize::from(p & 0xff), usize::from(p >> 8));
+            let (n0, n1) = (u32::from(lengths[b0]), u32::from(lengths[b1]));
+            u32::from(codes[b0]) | u32::from(codes[b1]) << n0 | (n0 + n1) << 24
+        })
+        .collect()
+}
+
+/// Canonical Huffman codes of `lengths` (RFC 1951, 3.2.2), bit-reversed.
+fn canonical_codes(lengths: &[u8; 288]) -> [u16; 288] {
+    let mut codes = [0u16; 288];
+    let mut code = 0u32;
+    for len in 1..=15u8 {
+        for (i, &l) in lengths.iter().enumerate() {
+            if l == len {
+                codes[i] = (code as u16).reverse_bits() >> (16 - len);
+                code += 1;
+            }
+        }
+        code <<= 1;
+    }
+    codes
+}
+
+/// Writes bits least significant first, 64 at a time.
+struct BitWriter {
+    out: Vec<u8>,
+    buffer: u64,
+    nbits: u8,
+}
+
+impl BitWriter {
+    #[inline(always)]
+    fn write(&mut self, bits: u64, nbits: u8) {
+        debug_assert!(nbits <= 64);
+        self.buffer |= bits << self.nbits;
+        self.nbits += nbits;
+        if self.nbits >= 64 {
+            self.out.extend_from_slice(&self.buffer.to_le_bytes());
+            self.nbits -= 64;
+            self.buffer = bits.checked_shr(u32::from(nbits - self.nbits)).unwrap_or(0);
+        }
+    }
+
+    /// Pads with zero bits to a byte boundary and returns the bytes.
+    fn finish(mut self) -> Vec<u8> {
+        let bytes = usize::from(self.nbits.div_ceil(8));
+        self.out
+            .extend_from_slice(&self.buffer.to_le_bytes()[..bytes]);
+        self.out
+    }
+}
+
+/// Length symbol (257–285) and extra bits of each run length 3–258, as `(symbol, extra bits)`.
+fn length_symbols() -> &'static [(u16, u8); 256] {
+    static TABLE: OnceLock<[(u16, u8); 256]> = OnceLock::new();
+    TABLE.get_or_init(|| {
+        let mut t = [(0u16, 0u8); 256];
+        // RFC 1951, 3.2.5: symbol 257 + i covers lengths from BASE[i], with EXTRA[i] extra bits.
+        const BASE: [u16; 29] = [
+            3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 15, 17, 19, 23, 27, 31, 35, 43, 51, 59, 67, 83, 99,
+            115, 131, 163, 195, 227, 258,
+        ];
+        const EXTRA: [u8; 29] = [
+            0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 0,
+        ];
+        for len in 3..=258u16 {
+            let i = BASE.iter().rposition(|&b| b <= len).expect("len ≥ 3");
+            t[usize::from(len - 3)] = (257 + i as u16, EXTRA[i]);
+        }
+        t
+    })
+}
+
+/// Deflates `data` as blocks with `code` (one block: the data of a band is far below any limit on a
+/// block's size), none final, then an empty stored block so that the result ends byte-aligned.
+fn compress(data: &[u8], code: &Code) -> Vec<u8> {
+    // At most 12 bits a byte with the dynamic code (9 with the fixed one), plus the block's ends.
+    let mut w = BitWriter {
+        out: Vec::with_capacity(data.len() * 3 / 2 + 80),
+        buffer: 0,
+        nbits: 0,
+    };
+    for (i, &b) in code.header.iter().enumerate() {
+        let bits = (code.header_bits - 8 * i as u16).min(8) as u8;
+        w.write(u64::from(b), bits);
+    }
+    // fdeflate's loop: eight bytes at a time, zero words extend a run.
+    let mut run = 0u32;
+    let mut chunks = data.chunks_exact(8);
+    for chunk in &mut chunks {
+        let word = u64::from_le_bytes(chunk.try_into().expect("8 bytes"));
+        if word == 0 {
+            run += 8;
+            continue;
+        }
+        let mut from = 0;
+        if run > 0 {
+            let run_extra = word.trailing_zeros() / 8;
+            write_run(&mut w, code, run + run_extra);
+            run = 0;
+            from = run_extra as usize;
+        }
+        let trailing = (word.leading_zeros() / 8) as usize;
+        if from > 0 || trailing > 0 {
+            for &b in &chunk[from..8 - trailing] {
+                write_literal(&mut w, code, b);
+            }
+            run = trailing as u32;
+            continue;
+        }
+        // Four pairs of bytes, each one lookup of both codes (at most 24 bits), two pairs a write.
+        let pair = |i: u32| code.pairs[((word >> (16 * i)) & 0xffff) as usize];
+        let (p0, p1, p2, p3) = (pair(0), pair(1), pair(2), pair(3));
+        let n0 = (p0 >> 24) as u8;
+        let n2 = (p2 >> 24) as u8;
+        w.write(
+            u64::from(p0 & 0xff_ffff) | u64::from(p1 & 0xff_ffff) << n0,
+            n0 + (p1 >> 24) as u8,
+        );
+        w.write(
+            u64::from(p2 & 0xff_ffff) | u64::from(p3 & 0xff_ffff) << n2,
+            n2 + (p3 >> 24) as u8,
+        );
+    }
+    if run > 0 {
+        write_run(&mut w, code, run);
+    }
+    for &b in chunks.remainder() {
+        write_literal(&mut w, code, b);
+    }
+    // End of block, then the header of an empty stored block (BFINAL 0, BTYPE 00), padding to a
+    // byte boundary, and its LEN 0 / NLEN 0xffff.
+    w.write(u64::from(code.codes[256]), code.lengths[256]);
+    w.write(0, 3);
+    let mut out = w.finish();
+    out.extend_from_slice(&[0, 0, 0xff, 0xff]);
+    out
+}
+
+#[inline(always)]
+fn write_literal(w: &mut BitWriter, code: &Code, b: u8) {
+    w.write(
+        u64::from(code.codes[usize::from(b)]),
+        code.lengths[usize::from(b)],
+    );
+}
+
+/// A run of `run` zeros: a literal zero, then copies of the byte before (distance 1).
+#[inline(always)]
+fn write_run(w: &mut BitWriter, code: &Code, mut run: u32) {
+    write_literal(w, code, 0);
+    run -= 1;
+    while run >= 258 {
+        w.write(
+            u64::from(code.codes[285]),
+            code.lengths[285] + code.dist_bits,
+        );
+        run -= 258;
+    }
+    if run > 4 {
+        let (sym, extra) = length_symbols()[run as usize - 3];
+        w.write(
+            u64::from(code.codes[usize::from(sym)]),
+            code.lengths[usize::from(sym)],
+        );
+        // Lengths of a symbol start at a multiple of 2^extra above 3, so the extra bits are the
+        // low bits of run − 3; the distance code (all zeros) follows.
+        let bits = u64::from((run - 3) & ((1 << extra) - 1));
+        w.write(bits, extra + code.dist_bits);
+    } else {
+        for _ in 0..run {
+            write_literal(w, code, 0);
+        }
+    }
+}
+
+/// Size of `data` in stored blocks.
+fn stored_len(len: usize) -> usize {
+    len + 5 * len.div_ceil(65535).max(1)
+}
+
+/// `data` as stored blocks, none final.
+fn stored(data: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(stored_len(data.len()));
+    let mut push = |block: &[u8]| {
+        let n = block.len() as u16;
+        // BFINAL 0, BTYPE 00, then padding to the byte boundary.
+        out.push(0);
+        out.extend_from_slice(&n.to_le_bytes());
+        out.extend_from_slice(&(!n).to_le_bytes());
+        out.extend_from_slice(block);
+    };
+    if data.is_empty() {
+        push(&[]);
+    }
+    for block in data.chunks(65535) {
+        push(block);
+    }
+    out
+}
+
+/// The PNG: signature, IHDR, one IDAT holding the zlib stream of the bands, IEND.
+fn assemble(
+    width: u32,
+    height: u32,
+    parts: &[(std::borrow::Cow<'_, [u8]>, u32, usize)],
+) -> Encoded {
+    let deflate_len: usize = parts.iter().map(|p| p.0.len()).sum();
+    // Signature 8, IHDR 25, IDAT 12 + zlib 2 + final block 2 + Adler 4, IEND 12.
+    let mut png = Vec::with_capacity(deflate_len + 65);
+    png.extend_from_slice(b"\x89PNG\r\n\x1a\n");
+    let mut ihdr = [0u8; 13];
+    ihdr[..4].copy_from_slice(&width.to_be_bytes());
+    ihdr[4..8].copy_from_slice(&height.to_be_bytes());
+    // Bit depth 8, colour type 6 (RGBA), compression 0, filter 0, no interlace.
+    ihdr[8..].copy_from_slice(&[8, 6, 0, 0, 0]);
+    chunk(&mut png, b"IHDR", |out| out.extend_from_slice(&ihdr));
+    let mut bands = Vec::with_capacity(parts.len());
+    chunk(&mut png, b"IDAT", |out| {
+        // CMF 0x78 (deflate, 32 KiB window), FLG 0x01 (fastest, check bits).
+        out.extend_from_slice(&[0x78, 0x01]);
+        let mut adler = 1;
+        for (deflate, band_adler, raw_len) in parts {
+            bands.push(Band {
+                at: out.len(),
+                len: deflate.len(),
+                adler: *band_adler,
+                raw_len: *raw_len,
+            });
+            out.extend_from_slice(deflate);
+            adler = adler32_combine(adler, *band_adler, *raw_len);
+        }
+        // An empty final block with fixed codes (BFINAL 1, BTYPE 01, end of block), then the
+        // checksum.
+        out.extend_from_slice(&[0x03, 0x00]);
+        out.extend_from_slice(&adler.to_be_bytes());
+    });
+    chunk(&mut png, b"IEND", |_| {});
+    Encoded {
+        png,
+        bands: Bands {
+            width,
+            height,
+            bands,
+        },
+    }
+}
+
+/// Appends a chunk whose data `fill` writes: length, type, data, CRC of type and data.
+fn chunk(png: &mut Vec<u8>, kind: &[u8; 4], fill: impl FnOnce(&mut Vec<u8>)) {
+    let at = png.len();
+    png.extend_from_slice(&[0; 4]);
+    png.extend_from_slice(kind);
+    fill(png);
+    let len = png.len() - at - 8;
+    // Chunks are at most 2^31 − 1 bytes; the largest image here (a region of 40 megapixels) stays
+    // under 161 MB even stored.
+    png[at..at + 4].copy_from_slice(&(len as u32).to_be_bytes());
+    let crc = crc32fast::hash(&png[at + 4..]);
+    png.extend_from_slice(&crc.to_be_bytes());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tiny_skia::ColorU8;
+
+    /// A pixmap of `w` × `h` with transparent rows, opaque rows, translucent gradients and noise,
+    /// each over a few bands.
+    fn sample(w: u32, h: u32, seed: u32) -> Pixmap {
+        let mut p = Pixmap::new(w, h).unwrap();
+        let mut x = seed | 1;
+        let mut noise = move || {
+            // xorshift32
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            x
+        };
+        for (i, px) in p.pixels_mut().iter_mut().enumerate() {
+            let (col, row) = (i as u32 % w, i as u32 / w);
+            let n = noise();
+            let c = match row % 48 {
+                0..8 => ColorU8::from_rgba(0, 0, 0, 0),
+                8..16 => ColorU8::from_rgba(col as u8, row as u8, 40, 255),
+                16..32 => ColorU8::from_rgba(200, (col * 3) as u8, 10, (col + row) as u8),
+                _ => {
+                    let [r, g, b, a] = n.to_le_bytes();
+                    ColorU8::from_rgba(r, g, b, if a < 64 { 0 } else { a })
+                }
+            };
+            *px = c.premultiply();
+        }
+        p
+    }
+
+    /// The image data by an inflater other than the one `png` uses (miniz_oxide, which checks the
+    /// Adler-32) and a plain unfilter: the pixels, not premultiplied, and the IDAT chunks seen.
+    fn independent_decode(png: &[u8]) -> (u32, u32, Vec<u8>) {
+        assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
+        let (mut at, mut idat, mut size, mut kinds) = (8, Vec::new(), (0, 0), Vec::new());
+        while at < png.len() {
+            let len = u32::from_be_bytes(png[at..at + 4].try_into().unwrap()) as usize;
+            let kind = &png[at + 4..at + 8];
+            let data = &png[at + 8..at + 8 + len];
+            let crc = u32::from_be_bytes(png[at + 8 + len..at + 12 + len].try_into().unwrap());
+            assert_eq!(crc, crc32fast::hash(&png[at + 4..at + 8 + len]), "CRC");
+            kinds.push(String::from_utf8(kind.to_vec()).unwrap());
+            match kind {
+                b"IHDR" => {
+                    size = (
+                        u32::from_be_bytes(data[..4].try_into().unwrap()),
+                        u32::from_be_bytes(data[4..8].try_into().unwrap()),
+                    );
+                    assert_eq!(&data[8..], &[8, 6, 0, 0, 0]);
+                }
+                b"IDAT" => idat.extend_from_slice(data),
+                _ => {}
+            }
+            at += 12 + len;
+        }
+        assert_eq!(at, png.len());
+        assert_eq!(kinds.first().map(String::as_str), Some("IHDR"));
+        assert_eq!(kinds.last().map(String::as_str), Some("IEND"));
+        let raw = miniz_oxide::inflate::decompress_to_vec_zlib(&idat).expect("inflate");
+        let (w, h) = size;
+        let row_bytes = 4 * w as usize;
+        assert_eq!(raw.len(), h as usize * (row_bytes + 1));
+        let mut out = vec![0u8; h as usize * row_bytes];
+        for y in 0..h as usize {
+            let f = raw[y * (row_bytes + 1)];
+            let line = &raw[y * (row_bytes + 1) + 1..(y + 1) * (row_bytes + 1)];
+            for i in 0..row_bytes {
+                let a = if i >= 4 {
+                    out[y * row_bytes + i - 4]
+                } else {
+                    0
+                };
+                let b = if y > 0 {
+                    out[(y - 1) * row_bytes + i]
+                } else {
+                    0
+                };
+                let c = if y > 0 && i >= 4 {
+                    out[(y - 1) * row_bytes + i - 4]
+                } else {
+                    0
+                };
+                let pred = match f {
+                    0 => 0,
+                    1 => a,
+                    2 => b,
+                    3 => ((u16::from(a) + u16::from(b)) / 2) as u8,
+                    4 => paeth_spec(a, b, c),
+                    _ => panic!("filter {f}"),
+                };
+                out[y * row_bytes + i] = line[i].wrapping_add(pred);
+            }
+        }
+        (w, h, out)
+    }
+
+    /// The Paeth predictor as the PNG specification writes it.
+    fn paeth_spec(a: u8, b: u8, c: u8) -> u8 {
+        let p = i16::from(a) + i16::from(b) - i16::from(c);
+        let (pa, pb, pc) = (
+            (p - i16::from(a)).abs(),
+            (p - i16::from(b)).abs(),
+            (p - i16::from(c)).abs(),
+        );
+        if pa <= pb && pa <= pc {
+            a
+        } else if pb <= pc {
+            b
+        } else {
+            c
+        }
+    }
+
+    #[test]
+    fn paeth_is_the_specification_s() {
+        for a in 0..=255 {
+            for b in 0..=255 {
+                for c in 0..=255 {
+                    assert_eq!(paeth(a, b, c), paeth_spec(a, b, c), "{a} {b} {c}");
+                }
+            }
+        }
+    }
+
+    fn demultiplied(p: &Pixmap) -> Vec<u8> {
+        let mut out = vec![0; p.data().len()];
+        demultiply(p.data(), &mut out);
+        out
+    }
+
+    /// `png`'s own decoder: the pixels, not premultiplied.
+    fn png_decode(png: &[u8]) -> Vec<u8> {
+        let mut reader = png::Decoder::new(std::io::Cursor::new(png))
+            .read_info()
+            .unwrap();
+        let mut buf = vec![0; reader.output_buffer_size().unwrap()];
+        reader.next_frame(&mut buf).unwrap();
+        buf
+    }
+
+    #[test]
+    fn both_decoders_read_back_the_pixels() {
+        for (w, h) in [(256, 256), (512, 512), (1, 1), (37, 5), (300, 1081)] {
+            let p = sample(w, h, w ^ h);
+            let e = encode(&p, None);
+            let want = demultiplied(&p);
+            assert_eq!(png_decode(&e.png), want, "{w}x{h} by png");
+            assert_eq!(
+                independent_decode(&e.png),
+                (w, h, want),
+                "{w}x{h} by miniz_oxide"
+            );
+            assert_eq!(e.bands.bands.len(), (h as usize).min(BANDS), "{w}x{h}");
+        }
+        // Transparent and stored-worthy (pure noise) images.
+        let clear = Pixmap::new(256, 256).unwrap();
+        let e = encode(&clear, None);
+        assert_eq!(independent_decode(&e.png).2, vec![0; 256 * 256 * 4]);
+        // Runs of zeros cost 13 bits per 258 bytes with fixed codes: 16 bands of 16 × 1025 zeros.
+        assert!(
+            e.png.len() < 1900,
+            "a transparent tile takes {} bytes",
+            e.png.len()
+        );
+        let mut noise = Pixmap::new(64, 64).unwrap();
+        let mut x = 0x1234_5677u32;
+        for px in noise.pixels_mut() {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            let [r, g, b, _] = x.to_le_bytes();
+            *px = ColorU8::from_rgba(r, g, b, 255).premultiply();
+        }
+        let e = encode(&noise, None);
+        assert_eq!(independent_decode(&e.png).2, demultiplied(&noise));
+        assert_eq!(png_decode(&e.png), demultiplied(&noise));
+    }
+
+    #[test]
+    fn reusing_bands_gives_the_bytes_of_a_full_encoding() {
+        for size in [256u32, 512] {
+            let before = sample(size, size, 7);
+            let old = encode(&before, None);
+            let rows = size as usize;
+            for dirty in [
+                0..0,
+                0..1,
+                15..17,
+                100..101,
+                40..200,
+                rows - 1..rows,
+                0..rows,
+            ] {
+                let mut after = before.clone();
+                let row_bytes = 4 * rows;
+                // Change every row of the range (an empty range changes nothing).
+                for y in dirty.clone() {
+                    for b in &mut after.data_mut()[y * row_bytes..(y + 1) * row_bytes] {
+                        *b /= 2;
+                    }
+                }
+                let full = encode(&after, None);
+                let reused = encode(
+                    &after,
+                    Some(Reuse {
+                        png: &old.png,
+                        bands: &old.bands,
+                        dirty: dirty.clone(),
+                    }),
+                );
+                assert_eq!(reused.png, full.png, "{size} px, rows {dirty:?} changed");
+                assert_eq!(reused.bands, full.bands);
+            }
+        }
+    }
+
+    #[test]
+    fn reuse_of_another_size_is_ignored() {
+        let small = encode(&sample(256, 256, 1), None);
+        let big = sample(512, 512, 1);
+        let e = encode(
+            &big,
+            Some(Reuse {
+                png: &small.png,
+                bands: &small.bands,
+                dirty: 0..0,
+            }),
+        );
+        assert_eq!(e.png, encode(&big, None).png);
+    }
+
+    #[test]
+    fn codes_are_complete_prefix_codes() {
+        // Kraft's equality: every bit string decodes, which is what makes a table valid.
+        for code in [dynamic_code(), fixed_code()] {
+            let sum: u64 = code.lengths[..286].iter().map(|&l| 1u64 << (15 - l)).sum();
+            assert!(sum <= 1 << 15);
+        }
+        let dynamic: u64 = DYNAMIC_LENGTHS.iter().map(|&l| 1u64 << (15 - l)).sum();
+        assert_eq!(dynamic, 1 << 15);
+    }
+
+    #[test]
+    fn adler_combine_matches_adler_of_the_concatenation() {
+        let data: Vec<u8> = (0..200_000u32).map(|i| ((i * 7919) >> 3) as u8).collect();
+        for split in [0, 1, 5552, 65521, 65522, 100_000, 200_000] {
+            let (a, b) = data.split_at(split);
+            assert_eq!(
+                adler32_combine(adler32(a), adler32(b), b.len()),
+                adler32(&data),
+                "split at {split}"
+            );
+        }
+    }
+
+    #[test]
+    fn every_length_symbol_is_right() {
+        let t = length_symbols();
+        assert_eq!(t[0], (257, 0));
+        assert_eq!(t[10 - 3], (264, 0));
+        assert_eq!(t[11 - 3], (265, 1));
+        assert_eq!(t[257 - 3], (284, 5));
+        assert_eq!(t[258 - 3], (285, 0));
+    }
+}
