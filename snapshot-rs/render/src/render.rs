@@ -198,6 +198,39 @@ pub fn render_region(region: &Region, strokes: &[Stroke]) -> Result<Vec<u8>, Ren
     Ok(encode(&out))
 }
 
+/// Draws a tile from nothing and returns its premultiplied RGBA8 pixels, without encoding them: what
+/// [`render_tile`] does before the PNG step, for benchmarks that time drawing and encoding apart.
+#[doc(hidden)]
+pub fn draw_tile_pixels(
+    coord: TileCoord,
+    size_px: u32,
+    strokes: &[Stroke],
+) -> Result<Vec<u8>, RenderError> {
+    if size_px != TILE_PX && size_px != 2 * TILE_PX {
+        return Err(RenderError::TileSize(size_px));
+    }
+    coord.validate()?;
+    let decoded = decode_all(strokes)?;
+    let mut pixmap = new_pixmap(size_px, size_px)?;
+    let map = Mapping::tile(coord, size_px);
+    let mut painter = Painter::new(&pixmap);
+    for stroke in &decoded {
+        painter.draw(&mut pixmap, &map, stroke);
+    }
+    Ok(pixmap.take())
+}
+
+/// Encodes `size_px` × `size_px` premultiplied RGBA8 pixels (from [`draw_tile_pixels`]) as
+/// [`render_tile`] does, for benchmarks that time drawing and encoding apart.
+#[doc(hidden)]
+pub fn encode_tile_pixels(size_px: u32, pixels: Vec<u8>) -> Result<Vec<u8>, RenderError> {
+    let size =
+        tiny_skia::IntSize::from_wh(size_px, size_px).ok_or(RenderError::TileSize(size_px))?;
+    let pixmap = Pixmap::from_vec(pixels, size)
+        .ok_or_else(|| RenderError::Encode("pixels of another size".into()))?;
+    Ok(encode(&pixmap))
+}
+
 fn decode_all(strokes: &[Stroke]) -> Result<Vec<DecodedStroke>, RenderError> {
     strokes
         .iter()
