@@ -142,6 +142,24 @@ impl Scratch {
 
 /// Filters and deflates one band: its deflate blocks, the Adler-32 and length of its filtered rows.
 fn encode_band(pixels: &[u8], row_bytes: usize, s: &mut Scratch) -> (Vec<u8>, u32, usize) {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU has AVX2, checked just above.
+        return unsafe { encode_band_avx2(pixels, row_bytes, s) };
+    }
+    encode_band_any(pixels, row_bytes, s)
+}
+
+/// [`encode_band`] compiled for AVX2: the filters, their costs and the zero tests take 32 bytes a
+/// step instead of the x86-64 baseline's 16.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn encode_band_avx2(pixels: &[u8], row_bytes: usize, s: &mut Scratch) -> (Vec<u8>, u32, usize) {
+    encode_band_any(pixels, row_bytes, s)
+}
+
+#[inline(always)]
+fn encode_band_any(pixels: &[u8], row_bytes: usize, s: &mut Scratch) -> (Vec<u8>, u32, usize) {
     let rgba = &mut s.rgba[..pixels.len()];
     demultiply(pixels, rgba);
     s.raw.clear();
@@ -167,6 +185,7 @@ fn encode_band(pixels: &[u8], row_bytes: usize, s: &mut Scratch) -> (Vec<u8>, u3
 }
 
 /// Un-premultiplies RGBA8 pixels: `c · 255 / a`, rounded half up, through a table.
+#[inline(always)]
 fn demultiply(pixels: &[u8], rgba: &mut [u8]) {
     let table = demultiply_table();
     for (px, out) in pixels.chunks_exact(4).zip(rgba.chunks_exact_mut(4)) {
@@ -220,6 +239,7 @@ const BPP: usize = 4;
 /// Appends the filter byte and the filtered `row` to `out`, with the filter that minimises the sum
 /// of the bytes' magnitudes as signed values (`png`'s adaptive heuristic). Without `prev` (a band's
 /// first row) only None and Sub are tried, as they do not look at the row above.
+#[inline(always)]
 fn filter_row(prev: Option<&[u8]>, row: &[u8], out: &mut Vec<u8>, candidate: &mut [u8]) {
     let start = out.len();
     out.push(NONE);
@@ -247,12 +267,14 @@ fn filter_row(prev: Option<&[u8]>, row: &[u8], out: &mut Vec<u8>, candidate: &mu
 }
 
 /// Whether every byte is 0, a block of 32 at a time (an early exit per byte does not vectorise).
+#[inline(always)]
 fn is_zero(bytes: &[u8]) -> bool {
     bytes
         .chunks(32)
         .all(|c| c.iter().fold(0u8, |acc, &b| acc | b) == 0)
 }
 
+#[inline(always)]
 fn cost(bytes: &[u8]) -> u64 {
     // Sums of at most 32 values of at most 128 fit a u16 lane; the compiler vectorises this.
     bytes
@@ -270,6 +292,7 @@ fn cost(bytes: &[u8]) -> u64 {
 /// Filters `row` with filter `f` (not None) into `out`; `prev` is the row above (unused by Sub).
 /// The loops run on zipped slices so that they compile to SIMD without bounds checks, as `png`'s
 /// own filters do; Paeth uses the all-8-bit form of FPNGE that `png` uses too.
+#[inline(always)]
 fn apply(f: u8, prev: &[u8], row: &[u8], out: &mut [u8]) {
     let n = row.len();
     let (head, tail) = out.split_at_mut(BPP);
@@ -515,6 +538,7 @@ fn length_symbols() -> &'static [(u16, u8); 256] {
 
 /// Deflates `data` as blocks with `code` (one block: the data of a band is far below any limit on a
 /// block's size), none final, then an empty stored block so that the result ends byte-aligned.
+#[inline(always)]
 fn compress(data: &[u8], code: &Code) -> Vec<u8> {
     // At most 12 bits a byte with the dynamic code (9 with the fixed one), plus the block's ends.
     let mut w = BitWriter {
@@ -920,6 +944,17 @@ mod tests {
                 assert_eq!(reused.bands, full.bands);
             }
         }
+    }
+
+    #[test]
+    fn every_code_path_encodes_the_same() {
+        // The AVX2 build of a band (when the CPU has it) and the portable one write the same bytes.
+        let p = sample(256, 48, 3);
+        let (mut a, mut b) = (Scratch::new(1024, 48), Scratch::new(1024, 48));
+        assert_eq!(
+            encode_band(p.data(), 1024, &mut a),
+            encode_band_any(p.data(), 1024, &mut b)
+        );
     }
 
     #[test]
