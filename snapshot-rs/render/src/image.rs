@@ -26,6 +26,16 @@ pub(crate) fn decode_base(bytes: &[u8], size: u32) -> Result<Pixmap, RenderError
     let len = reader
         .output_buffer_size()
         .ok_or_else(|| RenderError::BasePng("image too large".into()))?;
+    let mut pixmap = Pixmap::new(size, size).ok_or_else(|| RenderError::BasePng("size".into()))?;
+    // The format this crate writes, RGBA8: decode straight into the pixmap and premultiply there,
+    // which saves a second image-sized buffer (and its page faults) and a copy.
+    if reader.output_color_type() == (ColorType::Rgba, BitDepth::Eight)
+        && len == pixmap.data().len()
+    {
+        reader.next_frame(pixmap.data_mut()).map_err(bad)?;
+        premultiply_in_place(pixmap.data_mut());
+        return Ok(pixmap);
+    }
     let mut buf = vec![0; len];
     let frame = reader.next_frame(&mut buf).map_err(bad)?;
     let (color, depth) = reader.output_color_type();
@@ -36,7 +46,6 @@ pub(crate) fn decode_base(bytes: &[u8], size: u32) -> Result<Pixmap, RenderError
     }
     let stride = frame.line_size;
     let channels = color.samples();
-    let mut pixmap = Pixmap::new(size, size).ok_or_else(|| RenderError::BasePng("size".into()))?;
     let row_bytes = 4 * size as usize;
     for (src, dst) in buf
         .chunks(stride)
@@ -62,6 +71,21 @@ pub(crate) fn decode_base(bytes: &[u8], size: u32) -> Result<Pixmap, RenderError
         }
     }
     Ok(pixmap)
+}
+
+/// Premultiplies RGBA8 pixels where they are; transparent and opaque pixels (most of a tile) are left
+/// as they are.
+fn premultiply_in_place(pixels: &mut [u8]) {
+    for px in pixels.chunks_exact_mut(4) {
+        let a = px[3];
+        if a != 0 && a != u8::MAX {
+            let p = ColorU8::from_rgba(px[0], px[1], px[2], a).premultiply();
+            px.copy_from_slice(&[p.red(), p.green(), p.blue(), a]);
+        } else if a == 0 {
+            // A transparent pixel's colour is meaningless in a PNG; premultiplied it is 0.
+            px.fill(0);
+        }
+    }
 }
 
 /// Premultiplies a row of RGBA8 into `dst`; transparent and opaque pixels (most of a tile) skip the
@@ -134,6 +158,27 @@ mod tests {
             decode_base(&png[..png.len() / 2], 256),
             Err(RenderError::BasePng(_))
         ));
+    }
+
+    #[test]
+    fn decode_premultiplies_rgba_from_another_encoder() {
+        // Straight RGBA as another encoder writes it, colour kept under alpha 0.
+        let mut rgba = Vec::new();
+        for i in 0..256 * 256u32 {
+            rgba.extend_from_slice(&[200, (i % 251) as u8, 9, (i % 256) as u8]);
+        }
+        let mut out = Vec::new();
+        let mut e = Encoder::new(&mut out, 256, 256);
+        e.set_color(ColorType::Rgba);
+        e.set_depth(BitDepth::Eight);
+        let mut w = e.write_header().unwrap();
+        w.write_image_data(&rgba).unwrap();
+        w.finish().unwrap();
+        let pixmap = decode_base(&out, 256).unwrap();
+        for (px, want) in pixmap.pixels().iter().zip(rgba.chunks_exact(4)) {
+            let p = ColorU8::from_rgba(want[0], want[1], want[2], want[3]).premultiply();
+            assert_eq!(*px, p);
+        }
     }
 
     #[test]
