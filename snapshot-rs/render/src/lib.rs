@@ -40,6 +40,7 @@ mod bands;
 mod base_cache;
 mod codec;
 mod error;
+mod filter;
 mod geometry;
 mod image;
 #[path = "limits_gen.rs"]
