@@ -7,27 +7,25 @@
 //! - the first row of a band uses a filter that does not look at the row above (None or Sub), so a
 //!   band's filtered bytes depend on its own pixels only;
 //! - its deflate blocks are none of them final, use no back-reference beyond the band (the only
-//!   matches are runs of zeros at distance 1 that start with a literal inside the band), and end with
-//!   an empty stored block (a zlib "sync flush"), so the band's bytes start and end on a byte
-//!   boundary and can be laid next to any other band's;
+//!   matches are runs of a repeated byte at distance 1 that start with a literal inside the band),
+//!   and end with an empty stored block (a zlib "sync flush"), so the band's bytes start and end on
+//!   a byte boundary and can be laid next to any other band's;
 //! - the zlib stream is a 2-byte header, the bands in order, a final empty block and the Adler-32 of
 //!   all filtered rows, which [`adler32_combine`] computes from the bands' own without reading their
 //!   bytes again.
 //!
-//! A decoder sees one ordinary zlib stream in one IDAT chunk. The price is one Huffman table header
-//! (52 bytes) and one flush (5 bytes) per band, and band boundaries that restart runs and filters.
-//!
-//! The compressor is the one of the `fdeflate` crate that `png`'s `Compression::Fast` used before
-//! (MIT OR Apache-2.0): a fixed Huffman table tuned for filtered image data, literals and runs of
-//! zeros only. It is reproduced here because that crate writes whole zlib streams only. A band that
-//! this table would compress badly (nearly empty bands, whose table header would outweigh their data)
-//! takes deflate's fixed Huffman codes instead, and one that does not compress is stored.
+//! A decoder sees one ordinary zlib stream in one IDAT chunk. Each band is compressed by
+//! [`crate::deflate`]: literals and runs, with a Huffman code built from the band's own symbol
+//! counts (or deflate's fixed code, or stored, whichever is smallest). The price of the bands is one
+//! code description (a few dozen bytes) and one flush (5 bytes) per band, and band boundaries that
+//! restart runs and filters. The row filters are [`crate::filter`]'s.
 
 use std::ops::Range;
 use std::sync::OnceLock;
 
 use tiny_skia::Pixmap;
 
+use crate::deflate::Deflater;
 use crate::filter::filter_row;
 
 /// The image is cut into this many bands (fewer when it has fewer rows): more bands re-encode fewer
@@ -130,6 +128,7 @@ struct Scratch {
     raw: Vec<u8>,
     /// A candidate filtered row.
     candidate: Vec<u8>,
+    deflater: Deflater,
 }
 
 impl Scratch {
@@ -138,6 +137,7 @@ impl Scratch {
             rgba: vec![0; row_bytes * rows],
             raw: Vec::with_capacity((row_bytes + 1) * rows),
             candidate: vec![0; row_bytes],
+            deflater: Deflater::default(),
         }
     }
 }
@@ -172,18 +172,7 @@ fn encode_band_any(pixels: &[u8], row_bytes: usize, s: &mut Scratch) -> (Vec<u8>
     }
     let raw = &s.raw;
     let adler = adler32(raw);
-    let mut deflate = compress(raw, dynamic_code());
-    // A nearly empty band: its data is a few runs, and the 52-byte table header would be most of it.
-    if deflate.len() < 512 {
-        let fixed = compress(raw, fixed_code());
-        if fixed.len() < deflate.len() {
-            deflate = fixed;
-        }
-    }
-    if deflate.len() > stored_len(raw.len()) {
-        deflate = stored(raw);
-    }
-    (deflate, adler, raw.len())
+    (s.deflater.compress(raw), adler, raw.len())
 }
 
 /// Un-premultiplies RGBA8 pixels: `c · 255 / a`, rounded half up, through a table.
@@ -246,288 +235,6 @@ fn adler32_combine(adler_a: u32, adler_b: u32, len_b: usize) -> u32 {
     let a = (a1 + a2 + ADLER_MOD - 1) % ADLER_MOD;
     let b = (b1 + b2 + n * a1 + ADLER_MOD - n) % ADLER_MOD;
     (b << 16 | a) as u32
-}
-
-/// A Huffman code for literals/lengths, and how each block using it starts.
-struct Code {
-    /// Bit-reversed codes (deflate writes codes from their most significant bit).
-    codes: [u16; 288],
-    lengths: [u8; 288],
-    /// Length of the code of distance 1 (which is all zero bits in both codes used here).
-    dist_bits: u8,
-    /// The codes of every pair of literals `b0 | b1 << 8`: `code(b0) | code(b1) << len(b0)` in the
-    /// low 24 bits, the length of both above.
-    pairs: Vec<u32>,
-    /// The block header: BFINAL (0), BTYPE and, for a dynamic block, the code's description.
-    header: &'static [u8],
-    header_bits: u16,
-}
-
-/// fdeflate's literal/length code lengths (its `HUFFMAN_LENGTHS`), with its distance code of one
-/// 1-bit symbol (distance 1).
-const DYNAMIC_LENGTHS: [u8; 286] = [
-    2, 3, 4, 5, 5, 6, 6, 7, 7, 7, 8, 8, 8, 8, 8, 9, 9, 9, 9, 9, 9, 9, 10, 10, 10, 10, 10, 10, 10,
-    10, 10, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12,
-    12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12,
-    12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12,
-    12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12,
-    12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12,
-    12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12,
-    12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12,
-    12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 11, 11, 11, 11, 11, 11, 11,
-    11, 11, 11, 10, 11, 10, 10, 10, 10, 10, 10, 10, 10, 10, 9, 9, 9, 9, 9, 8, 9, 8, 8, 8, 8, 8, 7,
-    7, 7, 6, 6, 6, 5, 4, 3, 12, 12, 12, 9, 9, 11, 10, 11, 11, 10, 11, 11, 11, 11, 11, 11, 12, 11,
-    12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 9,
-];
-
-/// fdeflate's dynamic block header for [`DYNAMIC_LENGTHS`] (after its 2-byte zlib header), its
-/// first bit (BFINAL) cleared: 51 bytes and 5 bits.
-const DYNAMIC_HEADER: [u8; 52] = [
-    236, 192, 3, 160, 36, 89, 150, 198, 241, 255, 119, 238, 141, 200, 204, 167, 114, 75, 99, 174,
-    109, 219, 182, 109, 219, 182, 109, 219, 182, 109, 105, 140, 158, 150, 74, 175, 158, 50, 51, 34,
-    238, 249, 118, 183, 106, 122, 166, 135, 59, 107, 213, 15,
-];
-
-fn dynamic_code() -> &'static Code {
-    static CODE: OnceLock<Code> = OnceLock::new();
-    CODE.get_or_init(|| {
-        let mut lengths = [0u8; 288];
-        lengths[..286].copy_from_slice(&DYNAMIC_LENGTHS);
-        let codes = canonical_codes(&lengths);
-        Code {
-            pairs: pairs(&codes, &lengths),
-            codes,
-            lengths,
-            dist_bits: 1,
-            header: &DYNAMIC_HEADER,
-            header_bits: 51 * 8 + 5,
-        }
-    })
-}
-
-fn fixed_code() -> &'static Code {
-    static CODE: OnceLock<Code> = OnceLock::new();
-    CODE.get_or_init(|| {
-        let mut lengths = [8u8; 288];
-        lengths[144..256].fill(9);
-        lengths[256..280].fill(7);
-        let codes = canonical_codes(&lengths);
-        Code {
-            pairs: pairs(&codes, &lengths),
-            codes,
-            lengths,
-            dist_bits: 5,
-            // BFINAL 0, BTYPE 01 (fixed codes), least significant bit first.
-            header: &[0b010],
-            header_bits: 3,
-        }
-    })
-}
-
-/// [`Code::pairs`] of a code (codes of at most 12 bits).
-fn pairs(codes: &[u16; 288], lengths: &[u8; 288]) -> Vec<u32> {
-    (0..=u16::MAX)
-        .map(|p| {
-            let (b0, b1) = (usize::from(p & 0xff), usize::from(p >> 8));
-            let (n0, n1) = (u32::from(lengths[b0]), u32::from(lengths[b1]));
-            u32::from(codes[b0]) | u32::from(codes[b1]) << n0 | (n0 + n1) << 24
-        })
-        .collect()
-}
-
-/// Canonical Huffman codes of `lengths` (RFC 1951, 3.2.2), bit-reversed.
-fn canonical_codes(lengths: &[u8; 288]) -> [u16; 288] {
-    let mut codes = [0u16; 288];
-    let mut code = 0u32;
-    for len in 1..=15u8 {
-        for (i, &l) in lengths.iter().enumerate() {
-            if l == len {
-                codes[i] = (code as u16).reverse_bits() >> (16 - len);
-                code += 1;
-            }
-        }
-        code <<= 1;
-    }
-    codes
-}
-
-/// Writes bits least significant first, 64 at a time.
-struct BitWriter {
-    out: Vec<u8>,
-    buffer: u64,
-    nbits: u8,
-}
-
-impl BitWriter {
-    #[inline(always)]
-    fn write(&mut self, bits: u64, nbits: u8) {
-        debug_assert!(nbits <= 64);
-        self.buffer |= bits << self.nbits;
-        self.nbits += nbits;
-        if self.nbits >= 64 {
-            self.out.extend_from_slice(&self.buffer.to_le_bytes());
-            self.nbits -= 64;
-            self.buffer = bits.checked_shr(u32::from(nbits - self.nbits)).unwrap_or(0);
-        }
-    }
-
-    /// Pads with zero bits to a byte boundary and returns the bytes.
-    fn finish(mut self) -> Vec<u8> {
-        let bytes = usize::from(self.nbits.div_ceil(8));
-        self.out
-            .extend_from_slice(&self.buffer.to_le_bytes()[..bytes]);
-        self.out
-    }
-}
-
-/// Length symbol (257–285) and extra bits of each run length 3–258, as `(symbol, extra bits)`.
-fn length_symbols() -> &'static [(u16, u8); 256] {
-    static TABLE: OnceLock<[(u16, u8); 256]> = OnceLock::new();
-    TABLE.get_or_init(|| {
-        let mut t = [(0u16, 0u8); 256];
-        // RFC 1951, 3.2.5: symbol 257 + i covers lengths from BASE[i], with EXTRA[i] extra bits.
-        const BASE: [u16; 29] = [
-            3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 15, 17, 19, 23, 27, 31, 35, 43, 51, 59, 67, 83, 99,
-            115, 131, 163, 195, 227, 258,
-        ];
-        const EXTRA: [u8; 29] = [
-            0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 0,
-        ];
-        for len in 3..=258u16 {
-            let i = BASE.iter().rposition(|&b| b <= len).expect("len ≥ 3");
-            t[usize::from(len - 3)] = (257 + i as u16, EXTRA[i]);
-        }
-        t
-    })
-}
-
-/// Deflates `data` as blocks with `code` (one block: the data of a band is far below any limit on a
-/// block's size), none final, then an empty stored block so that the result ends byte-aligned.
-#[inline(always)]
-fn compress(data: &[u8], code: &Code) -> Vec<u8> {
-    // At most 12 bits a byte with the dynamic code (9 with the fixed one), plus the block's ends.
-    let mut w = BitWriter {
-        out: Vec::with_capacity(data.len() * 3 / 2 + 80),
-        buffer: 0,
-        nbits: 0,
-    };
-    for (i, &b) in code.header.iter().enumerate() {
-        let bits = (code.header_bits - 8 * i as u16).min(8) as u8;
-        w.write(u64::from(b), bits);
-    }
-    // fdeflate's loop: eight bytes at a time, zero words extend a run.
-    let mut run = 0u32;
-    let mut chunks = data.chunks_exact(8);
-    for chunk in &mut chunks {
-        let word = u64::from_le_bytes(chunk.try_into().expect("8 bytes"));
-        if word == 0 {
-            run += 8;
-            continue;
-        }
-        let mut from = 0;
-        if run > 0 {
-            let run_extra = word.trailing_zeros() / 8;
-            write_run(&mut w, code, run + run_extra);
-            run = 0;
-            from = run_extra as usize;
-        }
-        let trailing = (word.leading_zeros() / 8) as usize;
-        if from > 0 || trailing > 0 {
-            for &b in &chunk[from..8 - trailing] {
-                write_literal(&mut w, code, b);
-            }
-            run = trailing as u32;
-            continue;
-        }
-        // Four pairs of bytes, each one lookup of both codes (at most 24 bits), two pairs a write.
-        let pair = |i: u32| code.pairs[((word >> (16 * i)) & 0xffff) as usize];
-        let (p0, p1, p2, p3) = (pair(0), pair(1), pair(2), pair(3));
-        let n0 = (p0 >> 24) as u8;
-        let n2 = (p2 >> 24) as u8;
-        w.write(
-            u64::from(p0 & 0xff_ffff) | u64::from(p1 & 0xff_ffff) << n0,
-            n0 + (p1 >> 24) as u8,
-        );
-        w.write(
-            u64::from(p2 & 0xff_ffff) | u64::from(p3 & 0xff_ffff) << n2,
-            n2 + (p3 >> 24) as u8,
-        );
-    }
-    if run > 0 {
-        write_run(&mut w, code, run);
-    }
-    for &b in chunks.remainder() {
-        write_literal(&mut w, code, b);
-    }
-    // End of block, then the header of an empty stored block (BFINAL 0, BTYPE 00), padding to a
-    // byte boundary, and its LEN 0 / NLEN 0xffff.
-    w.write(u64::from(code.codes[256]), code.lengths[256]);
-    w.write(0, 3);
-    let mut out = w.finish();
-    out.extend_from_slice(&[0, 0, 0xff, 0xff]);
-    out
-}
-
-#[inline(always)]
-fn write_literal(w: &mut BitWriter, code: &Code, b: u8) {
-    w.write(
-        u64::from(code.codes[usize::from(b)]),
-        code.lengths[usize::from(b)],
-    );
-}
-
-/// A run of `run` zeros: a literal zero, then copies of the byte before (distance 1).
-#[inline(always)]
-fn write_run(w: &mut BitWriter, code: &Code, mut run: u32) {
-    write_literal(w, code, 0);
-    run -= 1;
-    while run >= 258 {
-        w.write(
-            u64::from(code.codes[285]),
-            code.lengths[285] + code.dist_bits,
-        );
-        run -= 258;
-    }
-    if run > 4 {
-        let (sym, extra) = length_symbols()[run as usize - 3];
-        w.write(
-            u64::from(code.codes[usize::from(sym)]),
-            code.lengths[usize::from(sym)],
-        );
-        // Lengths of a symbol start at a multiple of 2^extra above 3, so the extra bits are the
-        // low bits of run − 3; the distance code (all zeros) follows.
-        let bits = u64::from((run - 3) & ((1 << extra) - 1));
-        w.write(bits, extra + code.dist_bits);
-    } else {
-        for _ in 0..run {
-            write_literal(w, code, 0);
-        }
-    }
-}
-
-/// Size of `data` in stored blocks.
-fn stored_len(len: usize) -> usize {
-    len + 5 * len.div_ceil(65535).max(1)
-}
-
-/// `data` as stored blocks, none final.
-fn stored(data: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(stored_len(data.len()));
-    let mut push = |block: &[u8]| {
-        let n = block.len() as u16;
-        // BFINAL 0, BTYPE 00, then padding to the byte boundary.
-        out.push(0);
-        out.extend_from_slice(&n.to_le_bytes());
-        out.extend_from_slice(&(!n).to_le_bytes());
-        out.extend_from_slice(block);
-    };
-    if data.is_empty() {
-        push(&[]);
-    }
-    for block in data.chunks(65535) {
-        push(block);
-    }
-    out
 }
 
 /// The PNG: signature, IHDR, one IDAT holding the zlib stream of the bands, IEND.
@@ -810,17 +517,6 @@ mod tests {
     }
 
     #[test]
-    fn codes_are_complete_prefix_codes() {
-        // Kraft's equality: every bit string decodes, which is what makes a table valid.
-        for code in [dynamic_code(), fixed_code()] {
-            let sum: u64 = code.lengths[..286].iter().map(|&l| 1u64 << (15 - l)).sum();
-            assert!(sum <= 1 << 15);
-        }
-        let dynamic: u64 = DYNAMIC_LENGTHS.iter().map(|&l| 1u64 << (15 - l)).sum();
-        assert_eq!(dynamic, 1 << 15);
-    }
-
-    #[test]
     fn adler_combine_matches_adler_of_the_concatenation() {
         let data: Vec<u8> = (0..200_000u32).map(|i| ((i * 7919) >> 3) as u8).collect();
         for split in [0, 1, 5552, 65521, 65522, 100_000, 200_000] {
@@ -831,15 +527,5 @@ mod tests {
                 "split at {split}"
             );
         }
-    }
-
-    #[test]
-    fn every_length_symbol_is_right() {
-        let t = length_symbols();
-        assert_eq!(t[0], (257, 0));
-        assert_eq!(t[10 - 3], (264, 0));
-        assert_eq!(t[11 - 3], (265, 1));
-        assert_eq!(t[257 - 3], (284, 5));
-        assert_eq!(t[258 - 3], (285, 0));
     }
 }

@@ -38,10 +38,13 @@
 
 mod bands;
 mod base_cache;
+mod bits;
 mod codec;
+mod deflate;
 mod error;
 mod filter;
 mod geometry;
+mod huffman;
 mod image;
 #[path = "limits_gen.rs"]
 pub mod limits;
