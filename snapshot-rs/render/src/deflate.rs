@@ -95,7 +95,8 @@ impl Deflater {
 
     #[inline(always)]
     pub(crate) fn compress_kind(&mut self, data: &[u8]) -> (Vec<u8>, Kind) {
-        let freqs = parse(data, &mut self.runs);
+        let (freqs, kept) = parse(data, &mut self.runs);
+        let runs = &self.runs[..kept];
         let dynamic = DynamicHeader::new(&freqs);
         let fixed = fixed_code();
         // Block header, symbols, end of block; then the empty stored block: 3 bits, padding to the
@@ -111,12 +112,12 @@ impl Deflater {
         let kind = if dynamic_bytes <= fixed_bytes {
             let code = Code::new(&dynamic.lengths, 1);
             dynamic.write(&mut w);
-            write_symbols(&mut w, &code, data, &self.runs);
+            write_symbols(&mut w, &code, data, runs);
             Kind::Dynamic
         } else {
             // BFINAL 0, BTYPE 01.
             w.put(0b010, 3);
-            write_symbols(&mut w, &fixed.code, data, &self.runs);
+            write_symbols(&mut w, &fixed.code, data, runs);
             Kind::Fixed
         };
         // BFINAL 0, BTYPE 00, padding, LEN 0, NLEN 0xffff.
@@ -145,24 +146,27 @@ fn nonzero_bytes(x: u64) -> u64 {
     (((x & !HIGH_BITS) + !HIGH_BITS) | x) & HIGH_BITS
 }
 
-/// Fills `runs` with every run of at least [`MIN_RUN`] bytes equal to the byte before them, and
-/// returns how often each literal/length symbol occurs in `data` so parsed (end of block once).
+/// Puts in `runs[..n]` every run of at least [`MIN_RUN`] bytes equal to the byte before them, and
+/// returns how often each literal/length symbol occurs in `data` so parsed (end of block once) and
+/// `n`. `runs` is grown to as many runs as `data` can hold, never shrunk (nor cleared).
 ///
 /// Eight bytes at a time: XOR with themselves shifted by one byte (the last byte of the previous
 /// eight coming in) leaves a zero byte where a byte equals the one before. Eight equal bytes extend
 /// the current run; otherwise the equal bytes at the low end end it, those at the high end start
 /// the next, and the rare run wholly inside the eight bytes is looked for byte by byte. A run is
-/// written at the end of `runs` whatever its length and kept (the end moved on) only when long
-/// enough, which needs no branch.
+/// written in the next slot of `runs` whatever its length and kept (the count moved on) only when
+/// long enough, which needs no branch.
 ///
-/// Every byte is counted as a literal (eight equal ones with one addition), and the runs' bytes are
-/// taken off again at the end.
+/// Every byte is counted as a literal (the eight-byte words of one byte together), and the runs'
+/// bytes are taken off again at the end.
 #[inline(always)]
-fn parse(data: &[u8], runs: &mut Vec<Run>) -> [u32; SYMBOLS] {
+fn parse(data: &[u8], runs: &mut Vec<Run>) -> ([u32; SYMBOLS], usize) {
     // A kept run and the literal before it take MIN_RUN + 1 bytes; one more slot for the last
     // written, not kept.
-    runs.clear();
-    runs.resize(data.len() / (MIN_RUN + 1) + 2, Run { at: 0, len: 0 });
+    let slots = data.len() / (MIN_RUN + 1) + 2;
+    if runs.len() < slots {
+        runs.resize(slots, Run { at: 0, len: 0 });
+    }
     let mut kept = 0;
     let mut close = |end: usize, len: usize| {
         runs[kept] = Run {
@@ -174,6 +178,9 @@ fn parse(data: &[u8], runs: &mut Vec<Run>) -> [u32; SYMBOLS] {
     // Four tables, one per byte lane, so that a byte repeated nearby does not wait on its own
     // count.
     let mut counts = [[0u32; 256]; 4];
+    // Bytes of the eight-byte words equal to `prev` throughout, since the last other word: counted
+    // with the next (adding to one count every word would wait on the addition before).
+    let mut uniform = 0u32;
     // Equal bytes just before the current position. The first byte never starts inside a run: it
     // is compared with its complement.
     let mut streak = 0usize;
@@ -184,11 +191,13 @@ fn parse(data: &[u8], runs: &mut Vec<Run>) -> [u32; SYMBOLS] {
         let word = u64::from_le_bytes(chunk.try_into().expect("8 bytes"));
         let diff = word ^ (word << 8 | u64::from(prev));
         if diff == 0 {
-            counts[0][usize::from(prev)] += 8;
+            uniform += 8;
             streak += 8;
             at += 8;
             continue;
         }
+        counts[0][usize::from(prev)] += uniform;
+        uniform = 0;
         for (lane, pair) in chunk.chunks_exact(2).enumerate() {
             counts[lane][usize::from(pair[0])] += 1;
             counts[lane][usize::from(pair[1])] += 1;
@@ -221,6 +230,7 @@ fn parse(data: &[u8], runs: &mut Vec<Run>) -> [u32; SYMBOLS] {
         streak = high;
         at += 8;
     }
+    counts[0][usize::from(prev)] += uniform;
     for &b in chunks.remainder() {
         counts[0][usize::from(b)] += 1;
         if b == prev {
@@ -233,9 +243,8 @@ fn parse(data: &[u8], runs: &mut Vec<Run>) -> [u32; SYMBOLS] {
         at += 1;
     }
     close(at, streak);
-    runs.truncate(kept);
     let mut lengths = [0u32; SYMBOLS - 257];
-    for run in runs.iter() {
+    for run in &runs[..kept] {
         let b = usize::from(data[run.at as usize - 1]);
         counts[1][b] = counts[1][b].wrapping_sub(run.len);
         for_each_match(run.len as usize, |m| {
@@ -251,7 +260,7 @@ fn parse(data: &[u8], runs: &mut Vec<Run>) -> [u32; SYMBOLS] {
     }
     freqs[END_OF_BLOCK] = 1;
     freqs[257..].copy_from_slice(&lengths);
-    freqs
+    (freqs, kept)
 }
 
 /// Calls `f` with the length of each match of a run of `len` (≥ 3) copies: 258 bytes each, the last
@@ -307,15 +316,18 @@ impl Code {
         for (lit, (&c, &l)) in literals.iter_mut().zip(codes.iter().zip(lengths)) {
             *lit = u32::from(c) | u32::from(l) << 16;
         }
+        // The lengths of the length codes used (the others are never written).
         let mut matches = [0u64; 256];
-        for (i, m) in matches.iter_mut().enumerate() {
-            let len = i + 3;
-            let code = usize::from(LENGTH_CODE[i]);
+        for code in (0..29).filter(|&c| lengths[257 + c] > 0) {
             let (c, l) = (codes[257 + code], lengths[257 + code]);
-            let extra_bits = LENGTH_EXTRA[code];
-            let extra = (len - usize::from(LENGTH_BASE[code])) as u64;
-            let bits = u64::from(c) | extra << l;
-            *m = bits | u64::from(l + extra_bits + dist_bits) << 32;
+            let bits = u64::from(l + LENGTH_EXTRA[code] + dist_bits) << 32 | u64::from(c);
+            let base = usize::from(LENGTH_BASE[code]);
+            let end = LENGTH_BASE
+                .get(code + 1)
+                .map_or(MAX_MATCH + 1, |&b| usize::from(b));
+            for (extra, m) in matches[base - 3..end - 3].iter_mut().enumerate() {
+                *m = bits | (extra as u64) << l;
+            }
         }
         let end = u64::from(codes[END_OF_BLOCK]) | u64::from(lengths[END_OF_BLOCK]) << 32;
         Code {
@@ -423,6 +435,14 @@ pub(crate) mod tests {
         let mut stream = blocks.to_vec();
         stream.extend_from_slice(&[0x03, 0x00]);
         miniz_oxide::inflate::decompress_to_vec(&stream).expect("inflate")
+    }
+
+    /// [`parse`] of `data`: the symbol counts and the runs.
+    fn parsed(data: &[u8]) -> ([u32; SYMBOLS], Vec<Run>) {
+        let mut runs = Vec::new();
+        let (freqs, kept) = parse(data, &mut runs);
+        runs.truncate(kept);
+        (freqs, runs)
     }
 
     /// Compresses `data`, checks that it inflates back and ends with an empty stored block, and
@@ -540,8 +560,7 @@ pub(crate) mod tests {
             data.push(n as u8);
             data.extend(std::iter::repeat_n(n as u8, n));
         }
-        let mut runs = Vec::new();
-        let freqs = parse(&data, &mut runs);
+        let (freqs, runs) = parsed(&data);
         let dynamic = DynamicHeader::new(&freqs);
         for kind in [Kind::Fixed, Kind::Dynamic] {
             let mut w = BitWriter::with_capacity(2 * data.len());
@@ -586,10 +605,8 @@ pub(crate) mod tests {
                     data.extend_from_slice(&[1, 2, 3, 4, 5, 6, 7, 8, 9]);
                     let (out, _) = round_trip(&data);
                     if n >= 2 * MIN_RUN {
-                        let mut runs = Vec::new();
-                        parse(&data, &mut runs);
                         assert_eq!(
-                            runs,
+                            parsed(&data).1,
                             [Run {
                                 at: shift as u32 + 1,
                                 len: n as u32
@@ -610,10 +627,8 @@ pub(crate) mod tests {
         data.extend(std::iter::repeat_n(2, MIN_RUN + 1));
         data.extend_from_slice(&[3; 1]);
         data.extend_from_slice(&[4, 5, 6, 7, 8, 9, 10, 11, 12]);
-        let mut runs = Vec::new();
-        parse(&data, &mut runs);
         assert_eq!(
-            runs,
+            parsed(&data).1,
             [Run {
                 at: 3,
                 len: MIN_RUN as u32
@@ -635,8 +650,7 @@ pub(crate) mod tests {
         for i in (1..data.len()).rev() {
             data.swap(i, rng() as usize % (i + 1));
         }
-        let mut runs = Vec::new();
-        let freqs = parse(&data, &mut runs);
+        let (freqs, _) = parsed(&data);
         let header = DynamicHeader::new(&freqs);
         assert!(header.lengths.iter().all(|&l| l <= MAX_BITS));
         assert!(huffman_reference(&freqs).iter().any(|&l| l > 15));
