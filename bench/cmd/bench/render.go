@@ -303,7 +303,7 @@ func renderRuns(ctx context.Context, out, strokesDir, cpus string, getenv func(s
 	fmt.Fprintf(summary, "snapshot-rs: its own coverage rasteriser (docs/tiles.md); node canvas: %s on Node %s (the roadmap's earlier in-process renderer); gg: tile-delta-go's fallback. "+
 		"Each runs alone on the server core, %d times interleaved with the others; each time is the best run's mean (see bench/README.md). "+
 		"Times include decoding the strokes and encoding the PNG, each renderer with its own PNG encoder and compression effort "+
-		"(snapshot-rs: fdeflate's fixed-table Huffman coding in independent bands; node canvas: Skia's zlib; gg: Go's image/png at BestSpeed, the common encoder below); "+
+		"(snapshot-rs: its own deflate, literals and runs with a Huffman code per band, in independent bands of rows; node canvas: Skia's zlib; gg: Go's image/png at BestSpeed, the common encoder below); "+
 		"the split and the common-encoder table below separate drawing from encoding.\n\n", n.Renderer, nodeVersion(ctx, node), renderRepeats)
 	fmt.Fprintf(summary, "| case | snapshot-rs ms | node canvas ms | gg ms | node canvas / snapshot-rs | gg / snapshot-rs | PNG bytes snapshot-rs | PNG bytes node canvas | PNG bytes gg |\n|---|---|---|---|---|---|---|---|---|\n")
 	bytesCell := func(b int) string {
