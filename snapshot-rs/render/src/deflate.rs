@@ -73,11 +73,17 @@ struct Run {
     len: u32,
 }
 
-/// Buffers reused from band to band.
+/// Buffers reused from band to band, and the last band's code.
 #[derive(Default)]
 pub(crate) struct Deflater {
     runs: Vec<Run>,
+    /// The symbol counts, code and description of the last band written with a code of its own:
+    /// a band with the same counts (transparent bands of one size) takes them as they are.
+    last: Option<Box<(Counts, DynamicHeader, Code)>>,
 }
+
+/// How often each literal/length symbol occurs in a band.
+type Counts = [u32; SYMBOLS];
 
 /// Which kind of block a band was written as (for tests).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -98,7 +104,12 @@ impl Deflater {
     pub(crate) fn compress_kind(&mut self, data: &[u8]) -> (Vec<u8>, Kind) {
         let (freqs, kept) = parse(data, &mut self.runs);
         let runs = &self.runs[..kept];
-        let dynamic = DynamicHeader::new(&freqs);
+        if self.last.as_ref().is_none_or(|last| last.0 != freqs) {
+            let dynamic = DynamicHeader::new(&freqs);
+            let code = Code::new(&dynamic.lengths, 1);
+            self.last = Some(Box::new((freqs, dynamic, code)));
+        }
+        let (_, dynamic, code) = &**self.last.as_ref().expect("the band's code, just made");
         let fixed = fixed_code();
         // Block header, symbols, end of block; then the empty stored block: 3 bits, padding to the
         // byte, LEN and NLEN.
@@ -111,9 +122,8 @@ impl Deflater {
         }
         let mut w = BitWriter::with_capacity(dynamic_bytes.min(fixed_bytes) + 8);
         let kind = if dynamic_bytes <= fixed_bytes {
-            let code = Code::new(&dynamic.lengths, 1);
             dynamic.write(&mut w);
-            write_symbols(&mut w, &code, data, runs);
+            write_symbols(&mut w, code, data, runs);
             Kind::Dynamic
         } else {
             // BFINAL 0, BTYPE 01.
@@ -161,7 +171,7 @@ fn nonzero_bytes(x: u64) -> u64 {
 /// Every byte is counted as a literal (the eight-byte words of one byte together), and the runs'
 /// bytes are taken off again at the end.
 #[inline(always)]
-fn parse(data: &[u8], runs: &mut Vec<Run>) -> ([u32; SYMBOLS], usize) {
+fn parse(data: &[u8], runs: &mut Vec<Run>) -> (Counts, usize) {
     // A kept run and the literal before it take MIN_RUN + 1 bytes; one more slot for the last
     // written, not kept.
     let slots = data.len() / (MIN_RUN + 1) + 2;

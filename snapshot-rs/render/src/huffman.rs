@@ -28,13 +28,12 @@ pub(crate) fn code_lengths(freqs: &[u32], limit: u8, lengths: &mut [u8]) {
     debug_assert!(freqs.len() <= 1 << limit);
     lengths.fill(0);
     // The used symbols by count (then symbol): count in the high bits, symbol in the low 16.
+    // Every symbol is written at the end, which moves on past the used ones only (no branch).
     let mut leaves = [0u64; SYMBOLS];
     let mut n = 0;
     for (s, &f) in freqs.iter().enumerate() {
-        if f > 0 {
-            leaves[n] = u64::from(f) << 16 | s as u64;
-            n += 1;
-        }
+        leaves[n] = u64::from(f) << 16 | s as u64;
+        n += usize::from(f > 0);
     }
     if n < 2 {
         // One symbol (or none): a complete code needs two codes of one bit.
@@ -84,9 +83,15 @@ pub(crate) fn code_lengths(freqs: &[u32], limit: u8, lengths: &mut [u8]) {
     }
     // Number of codes of each length, the longest cut to the limit.
     let limit_usize = usize::from(limit);
+    // (Two tables, alternating: neighbours mostly have one depth, and one table would make each
+    // addition wait on the one before.)
+    let mut counts = [[0u32; 16]; 2];
+    for (i, &d) in depth[..n].iter().enumerate() {
+        counts[i & 1][usize::from(d).min(limit_usize)] += 1;
+    }
     let mut count = [0u32; 16];
-    for &d in &depth[..n] {
-        count[usize::from(d).min(limit_usize)] += 1;
+    for (c, (a, b)) in count.iter_mut().zip(counts[0].iter().zip(&counts[1])) {
+        *c = a + b;
     }
     // Kraft sum in units of 2^-limit.
     let full = 1u64 << limit;
@@ -125,11 +130,19 @@ pub(crate) fn code_lengths(freqs: &[u32], limit: u8, lengths: &mut [u8]) {
 /// Canonical codes of `lengths` (RFC 1951, 3.2.2), bit-reversed since deflate sends a Huffman code
 /// from its most significant bit and everything else from its least.
 pub(crate) fn canonical_codes(lengths: &[u8], codes: &mut [u16]) {
-    let mut count = [0u16; 16];
-    for &l in lengths {
-        count[usize::from(l)] += 1;
+    // Codes of each length, counted in two tables alternating (see `code_lengths`).
+    let mut counts = [[0u16; 16]; 2];
+    for (i, &l) in lengths.iter().enumerate() {
+        counts[i & 1][usize::from(l)] += 1;
     }
-    count[0] = 0;
+    let mut count = [0u16; 16];
+    for (c, (a, b)) in count
+        .iter_mut()
+        .zip(counts[0].iter().zip(&counts[1]))
+        .skip(1)
+    {
+        *c = a + b;
+    }
     let mut next = [0u16; 16];
     let mut code = 0u16;
     for bits in 1..16 {
