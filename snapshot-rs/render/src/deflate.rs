@@ -100,6 +100,7 @@ impl Deflater {
         self.compress_kind(data).0
     }
 
+    /// [`Deflater::compress`], and the kind of block written.
     #[inline(always)]
     pub(crate) fn compress_kind(&mut self, data: &[u8]) -> (Vec<u8>, Kind) {
         let (freqs, kept) = parse(data, &mut self.runs);
@@ -586,6 +587,22 @@ pub(crate) mod tests {
             let mut out = w.into_bytes();
             out.extend_from_slice(&[0, 0, 0xff, 0xff]);
             assert_eq!(inflate(&out), data, "{kind:?}");
+        }
+    }
+
+    #[test]
+    fn a_band_of_the_last_band_s_counts_takes_its_code() {
+        // Two bands of the same symbols in another order, then the first again: each written as a
+        // deflater of its own writes it.
+        let a = tile_like(16, 1024, 21);
+        let mut b = a.clone();
+        b.reverse();
+        assert_eq!(parsed(&a).0, parsed(&b).0);
+        let mut d = Deflater::default();
+        for band in [&a, &b, &a, &vec![0; 100], &a] {
+            let out = d.compress(band);
+            assert_eq!(out, Deflater::default().compress(band));
+            assert_eq!(inflate(&out), *band);
         }
     }
 
