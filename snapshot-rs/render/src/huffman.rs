@@ -47,7 +47,7 @@ pub(crate) fn code_lengths(freqs: &[u32], limit: u8, lengths: &mut [u8]) {
         return;
     }
     let leaves = &mut leaves[..n];
-    leaves.sort_unstable();
+    sort_by_count(leaves);
     // Nodes 0..n are the leaves, n.. the merged nodes in the order made. Each step merges the
     // two lightest of the next leaf and the next merged node (a leaf on a tie, which keeps codes
     // shorter), chosen without a branch: past the last leaf, and past the last merged node, the
@@ -125,6 +125,36 @@ pub(crate) fn code_lengths(freqs: &[u32], limit: u8, lengths: &mut [u8]) {
             lengths[(leaf & 0xffff) as usize] = l as u8;
         }
     }
+}
+
+/// Sorts keys `count << 16 | symbol` (given in symbol order) by count, then symbol. Most counts of a
+/// band are under 256: those are placed by a counting sort, after them the few larger ones sorted.
+fn sort_by_count(keys: &mut [u64]) {
+    const SMALL: usize = 256;
+    if keys.len() < 64 {
+        keys.sort_unstable();
+        return;
+    }
+    let count = |k: u64| (k >> 16) as usize;
+    let mut starts = [0u16; SMALL + 1];
+    for &k in keys.iter() {
+        starts[count(k).min(SMALL)] += 1;
+    }
+    let mut sum = 0;
+    for s in &mut starts {
+        (*s, sum) = (sum, sum + *s);
+    }
+    let mut sorted = [0u64; SYMBOLS];
+    // Stable: keys of one count stay in symbol order.
+    for &k in keys.iter() {
+        let c = count(k).min(SMALL);
+        sorted[usize::from(starts[c])] = k;
+        starts[c] += 1;
+    }
+    let sorted = &mut sorted[..keys.len()];
+    let large = usize::from(starts[SMALL - 1]);
+    sorted[large..].sort_unstable();
+    keys.copy_from_slice(sorted);
 }
 
 /// Canonical codes of `lengths` (RFC 1951, 3.2.2), bit-reversed since deflate sends a Huffman code
@@ -368,6 +398,23 @@ pub(crate) mod tests {
         let mut freqs = [0u32; 19];
         freqs.copy_from_slice(&fibonacci(19));
         assert!(check_lengths(&freqs, MAX_CL_BITS).1);
+    }
+
+    #[test]
+    fn sorting_by_count_is_sorting() {
+        let mut rng = xorshift(17);
+        for n in [1, 2, 63, 64, 65, 200, SYMBOLS] {
+            for max in [1, 255, 256, 300, 1 << 20] {
+                let keys: Vec<u64> = (0..n)
+                    .map(|s| u64::from(rng() % max + 1) << 16 | s as u64)
+                    .collect();
+                let mut ours = keys.clone();
+                sort_by_count(&mut ours);
+                let mut want = keys;
+                want.sort_unstable();
+                assert_eq!(ours, want, "{n} keys, counts up to {max}");
+            }
+        }
     }
 
     #[test]
