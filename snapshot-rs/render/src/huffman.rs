@@ -179,11 +179,12 @@ pub(crate) fn canonical_codes(lengths: &[u8], codes: &mut [u16]) {
         code = (code + count[bits - 1]) << 1;
         next[bits] = code;
     }
+    // Without a branch on unused symbols (length 0: their code is 0, `next[0]` counts them).
     for (c, &l) in codes.iter_mut().zip(lengths) {
-        if l > 0 {
-            *c = next[usize::from(l)].reverse_bits() >> (16 - l);
-            next[usize::from(l)] += 1;
-        }
+        let l = usize::from(l);
+        *c =
+            (u32::from(next[l].reverse_bits()) << 16 >> (32 - l).min(31)) as u16 * u16::from(l > 0);
+        next[l] += 1;
     }
 }
 
