@@ -8,10 +8,12 @@ import (
 	"image"
 	"image/draw"
 	"image/png"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"time"
 )
 
 // tileBench is the JSON printed by snapshot-rs's render/examples/bench_tiles.rs, by bench/render's ggbench
@@ -22,9 +24,13 @@ type tileBench struct {
 	Rounds   int    `json:"rounds"`
 	Repeats  int    `json:"repeats,omitempty"` // runs of the benchmark; each time is the best of them
 	Dense    struct {
-		Strokes     int     `json:"strokes"`
-		Points      int     `json:"points"`
-		FullMS      float64 `json:"full_ms"`
+		Strokes int     `json:"strokes"`
+		Points  int     `json:"points"`
+		FullMS  float64 `json:"full_ms"`
+		// The full 256 px render split in two, each step timed on its own: drawing the pixels, then
+		// encoding them with the renderer's own PNG encoder (its own compression effort).
+		DrawMS      float64 `json:"draw_ms"`
+		EncodeMS    float64 `json:"encode_ms"`
 		Full512MS   float64 `json:"full_512_ms"`
 		PNGBytes    int     `json:"png_bytes"`
 		Incremental float64 `json:"incremental_10_strokes_ms"`
@@ -117,6 +123,89 @@ func comparePNGs(a, b string) (pixelDiff, error) {
 	return d, nil
 }
 
+// tileParity compares another renderer's tiles with snapshot-rs's: the dense tile at 256 and 512 px and
+// every board tile (the worst of them by its largest channel mean is kept, with its index).
+type tileParity struct {
+	Dense256   pixelDiff `json:"dense_256"`
+	Dense512   pixelDiff `json:"dense_512"`
+	BoardWorst pixelDiff `json:"board_worst"`
+	WorstTile  int       `json:"board_worst_tile"` // index in tiles.json's board
+	BoardTiles int       `json:"board_tiles"`
+}
+
+func worstChannel(d pixelDiff) float64 {
+	return max(d.MeanAbs[0], d.MeanAbs[1], d.MeanAbs[2], d.MeanAbs[3])
+}
+
+// compareTiles compares the PNGs PREFIX-dense.png, PREFIX-dense-512.png and PREFIX-board-NNN.png of two
+// renderers, and fails when one differs by parityLimit or more in some channel's mean.
+func compareTiles(name, prefix, rsPrefix string, boardTiles int) (tileParity, error) {
+	var p tileParity
+	cmp := func(what string) (pixelDiff, error) {
+		d, err := comparePNGs(prefix+"-"+what+".png", rsPrefix+"-"+what+".png")
+		if err != nil {
+			return d, err
+		}
+		d.Against, d.Limit = "snapshot-rs", parityLimit
+		for c, v := range d.MeanAbs {
+			if v >= parityLimit {
+				return d, fmt.Errorf("render parity: %s's %s tile differs from snapshot-rs's by %.2f on average in channel %c (limit %.1f)", name, what, v, "RGBA"[c], parityLimit)
+			}
+		}
+		return d, nil
+	}
+	var err error
+	if p.Dense256, err = cmp("dense"); err != nil {
+		return p, err
+	}
+	if p.Dense512, err = cmp("dense-512"); err != nil {
+		return p, err
+	}
+	p.BoardTiles, p.WorstTile = boardTiles, -1
+	for i := 0; i < boardTiles; i++ {
+		d, err := cmp(fmt.Sprintf("board-%03d", i))
+		if err != nil {
+			return p, err
+		}
+		if p.WorstTile < 0 || worstChannel(d) > worstChannel(p.BoardWorst) {
+			p.BoardWorst, p.WorstTile = d, i
+		}
+	}
+	return p, nil
+}
+
+// commonEncoding is one renderer's dense 256 px tile re-encoded by one common encoder (Go's image/png at
+// png.BestSpeed, from the decoded non-premultiplied pixels), so that PNG sizes compare at equal effort.
+type commonEncoding struct {
+	Encoder string  `json:"encoder"`
+	Bytes   int     `json:"png_bytes"`
+	MS      float64 `json:"encode_ms"` // best of 10
+}
+
+func encodeCommon(path string) (commonEncoding, error) {
+	c := commonEncoding{Encoder: "Go image/png BestSpeed"}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return c, err
+	}
+	im, err := png.Decode(bytes.NewReader(b))
+	if err != nil {
+		return c, fmt.Errorf("%s: %w", path, err)
+	}
+	enc := png.Encoder{CompressionLevel: png.BestSpeed}
+	c.MS = math.Inf(1)
+	for i := 0; i < 10; i++ {
+		var buf bytes.Buffer
+		start := time.Now()
+		if err := enc.Encode(&buf, im); err != nil {
+			return c, err
+		}
+		c.MS = min(c.MS, float64(time.Since(start).Microseconds())/1000)
+		c.Bytes = buf.Len()
+	}
+	return c, nil
+}
+
 // renderRepeats is how many times each renderer's benchmark runs; the summary keeps the fastest time of
 // each case.
 const renderRepeats = 3
@@ -130,6 +219,8 @@ func best(a, b tileBench, i int) tileBench {
 	}
 	b.Repeats = a.Repeats + 1
 	b.Dense.FullMS = min(a.Dense.FullMS, b.Dense.FullMS)
+	b.Dense.DrawMS = min(a.Dense.DrawMS, b.Dense.DrawMS)
+	b.Dense.EncodeMS = min(a.Dense.EncodeMS, b.Dense.EncodeMS)
 	b.Dense.Full512MS = min(a.Dense.Full512MS, b.Dense.Full512MS)
 	b.Dense.Incremental = min(a.Dense.Incremental, b.Dense.Incremental)
 	b.Dense.IncrementalCached = min(a.Dense.IncrementalCached, b.Dense.IncrementalCached)
@@ -144,8 +235,9 @@ const parityLimit = 3.0
 
 // renderRuns renders identical tiles with snapshot-rs, node canvas (@napi-rs/canvas, Skia) and
 // the gg fallback, one process at a time on the server core. snapshot-rs's bench_tiles builds the tiles and
-// writes them to a fixture directory that the other two read; each writes its 256 px dense tile there too,
-// and the pixel parity against snapshot-rs's is checked so that no speed is bought with wrong output.
+// writes them to a fixture directory that the other two read; each writes its dense tile (256 and 512 px)
+// and every board tile there too, and the pixel parity of all of them against snapshot-rs's is checked so
+// that no speed is bought with wrong output.
 func renderRuns(ctx context.Context, out, strokesDir, cpus string, getenv func(string) string, summary *strings.Builder) error {
 	rs, gg, nodeBench := getenv("SNAPSHOT_BENCH_BIN"), getenv("GG_BENCH_BIN"), getenv("NODE_CANVAS_BENCH")
 	if rs == "" || gg == "" || nodeBench == "" {
@@ -160,7 +252,8 @@ func renderRuns(ctx context.Context, out, strokesDir, cpus string, getenv func(s
 		return err
 	}
 	defer os.RemoveAll(fixture)
-	rsPNG, nodePNG, ggPNG := filepath.Join(fixture, "snapshot-rs-dense.png"), filepath.Join(fixture, "node-canvas-dense.png"), filepath.Join(fixture, "gg-dense.png")
+	// Each renderer writes its tiles as PREFIX-dense.png, PREFIX-dense-512.png, PREFIX-board-NNN.png.
+	rsPrefix, nodePrefix, ggPrefix := filepath.Join(fixture, "snapshot-rs"), filepath.Join(fixture, "node-canvas"), filepath.Join(fixture, "gg")
 
 	// Each renderer runs renderRepeats times, interleaved, and every time keeps its best: the machine is
 	// shared, and a burst of other work slows whichever process runs then.
@@ -170,11 +263,11 @@ func renderRuns(ctx context.Context, out, strokesDir, cpus string, getenv func(s
 		if err != nil {
 			return err
 		}
-		ni, err := runTileBench(ctx, cpus, node, nodeBench, fixture, "5", nodePNG)
+		ni, err := runTileBench(ctx, cpus, node, nodeBench, fixture, "5", nodePrefix)
 		if err != nil {
 			return err
 		}
-		gi, err := runTileBench(ctx, cpus, gg, fixture, "5", ggPNG)
+		gi, err := runTileBench(ctx, cpus, gg, fixture, "5", ggPrefix)
 		if err != nil {
 			return err
 		}
@@ -185,18 +278,23 @@ func renderRuns(ctx context.Context, out, strokesDir, cpus string, getenv func(s
 			return fmt.Errorf("render: %s's tiles differ from snapshot-rs's (points %d vs %d, board tiles %d vs %d)", name, o.Dense.Points, r.Dense.Points, o.Board.Tiles, r.Board.Tiles)
 		}
 	}
-	nodeDiff, err := comparePNGs(nodePNG, rsPNG)
+	nodePar, err := compareTiles("node canvas", nodePrefix, rsPrefix, r.Board.Tiles)
 	if err != nil {
 		return err
 	}
-	ggDiff, err := comparePNGs(ggPNG, rsPNG)
+	ggPar, err := compareTiles("gg", ggPrefix, rsPrefix, r.Board.Tiles)
 	if err != nil {
 		return err
 	}
-	nodeDiff.Against, ggDiff.Against = "snapshot-rs", "snapshot-rs"
-	nodeDiff.Limit, ggDiff.Limit = parityLimit, parityLimit
+	common := map[string]commonEncoding{}
+	for name, prefix := range map[string]string{"snapshot-rs": rsPrefix, "node-canvas": nodePrefix, "gg": ggPrefix} {
+		if common[name], err = encodeCommon(prefix + "-dense.png"); err != nil {
+			return err
+		}
+	}
 	if err := writeJSON(out, "render", map[string]any{"snapshot-rs": r, "node-canvas": n, "gg": g,
-		"parity_dense_256": map[string]pixelDiff{"node-canvas": nodeDiff, "gg": ggDiff}}); err != nil {
+		"parity":                   map[string]tileParity{"node-canvas": nodePar, "gg": ggPar},
+		"dense_256_common_encoder": common}); err != nil {
 		return err
 	}
 
@@ -204,7 +302,9 @@ func renderRuns(ctx context.Context, out, strokesDir, cpus string, getenv func(s
 		r.Dense.Strokes, r.Dense.Points, r.Board.Tiles, r.Board.MeanStrokes)
 	fmt.Fprintf(summary, "snapshot-rs: its own coverage rasteriser (docs/tiles.md); node canvas: %s on Node %s (the roadmap's earlier in-process renderer); gg: tile-delta-go's fallback. "+
 		"Each runs alone on the server core, %d times interleaved with the others; each time is the best run's mean (see bench/README.md). "+
-		"Times include decoding the strokes and encoding the PNG.\n\n", n.Renderer, nodeVersion(ctx, node), renderRepeats)
+		"Times include decoding the strokes and encoding the PNG, each renderer with its own PNG encoder and compression effort "+
+		"(snapshot-rs: its own deflate, literals and runs with a Huffman code per band, in independent bands of rows; node canvas: Skia's zlib; gg: Go's image/png at BestSpeed, the common encoder below); "+
+		"the split and the common-encoder table below separate drawing from encoding.\n\n", n.Renderer, nodeVersion(ctx, node), renderRepeats)
 	fmt.Fprintf(summary, "| case | snapshot-rs ms | node canvas ms | gg ms | node canvas / snapshot-rs | gg / snapshot-rs | PNG bytes snapshot-rs | PNG bytes node canvas | PNG bytes gg |\n|---|---|---|---|---|---|---|---|---|\n")
 	bytesCell := func(b int) string {
 		if b == 0 {
@@ -238,22 +338,32 @@ func renderRuns(ctx context.Context, out, strokesDir, cpus string, getenv func(s
 		nodeRatio, met(nodeRatio, 3), n.Board.TypicalMS/r.Board.TypicalMS, n.Dense.Incremental/r.Dense.Incremental,
 		ggRatio, met(ggRatio, 5),
 		cachedRatio, met(cachedRatio, 10), r.Dense.FullMS/r.Dense.Incremental, n.Dense.FullMS/n.Dense.Incremental, g.Dense.FullMS/g.Dense.Incremental)
-	fmt.Fprintf(summary, "Parity of the dense 256 px tile against snapshot-rs's (premultiplied RGBA, mean absolute difference per channel 0–255; limit %.1f):\n\n"+
-		"| renderer | R | G | B | A | max | pixels off by > 32 |\n|---|---|---|---|---|---|---|\n", parityLimit)
+	fmt.Fprintf(summary, "Dense tile, full render at 256 px split into drawing and encoding (each step timed on its own), and each renderer's pixels "+
+		"encoded by one common encoder (%s, from the decoded PNG; best of 10) so that sizes compare at equal effort:\n\n", common["gg"].Encoder)
+	fmt.Fprintf(summary, "| renderer | draw ms | own encoder ms | own PNG bytes | common encoder ms | common encoder PNG bytes |\n|---|---|---|---|---|---|\n")
+	for _, x := range []struct {
+		name, key string
+		t         tileBench
+	}{{"snapshot-rs", "snapshot-rs", r}, {"node canvas", "node-canvas", n}, {"gg", "gg", g}} {
+		c := common[x.key]
+		fmt.Fprintf(summary, "| %s | %.2f | %.2f | %d | %.2f | %d |\n", x.name, x.t.Dense.DrawMS, x.t.Dense.EncodeMS, x.t.Dense.PNGBytes, c.MS, c.Bytes)
+	}
+	fmt.Fprintf(summary, "\nsnapshot-rs vs node canvas, drawing only: %.1fx; vs gg: %.1fx.\n\n", n.Dense.DrawMS/r.Dense.DrawMS, g.Dense.DrawMS/r.Dense.DrawMS)
+	fmt.Fprintf(summary, "Parity against snapshot-rs (premultiplied RGBA, mean absolute difference per channel 0–255; limit %.1f on every tile): "+
+		"the dense tile at 256 and 512 px, and the worst of the %d board tiles (by its largest channel mean):\n\n"+
+		"| renderer | tile | R | G | B | A | max | pixels off by > 32 |\n|---|---|---|---|---|---|---|---|\n", parityLimit, r.Board.Tiles)
 	for _, p := range []struct {
 		name string
-		d    pixelDiff
-	}{{"node canvas", nodeDiff}, {"gg", ggDiff}} {
-		fmt.Fprintf(summary, "| %s | %.2f | %.2f | %.2f | %.2f | %d | %.2f %% |\n", p.name, p.d.MeanAbs[0], p.d.MeanAbs[1], p.d.MeanAbs[2], p.d.MeanAbs[3], p.d.Max, p.d.Over32)
-	}
-	fmt.Fprintln(summary)
-	for name, d := range map[string]pixelDiff{"node canvas": nodeDiff, "gg": ggDiff} {
-		for c, v := range d.MeanAbs {
-			if v >= parityLimit {
-				return fmt.Errorf("render parity: %s's dense tile differs from snapshot-rs's by %.2f on average in channel %c (limit %.1f)", name, v, "RGBA"[c], parityLimit)
-			}
+		t    tileParity
+	}{{"node canvas", nodePar}, {"gg", ggPar}} {
+		for _, d := range []struct {
+			what string
+			d    pixelDiff
+		}{{"dense 256 px", p.t.Dense256}, {"dense 512 px", p.t.Dense512}, {fmt.Sprintf("worst board tile (#%d)", p.t.WorstTile), p.t.BoardWorst}} {
+			fmt.Fprintf(summary, "| %s | %s | %.2f | %.2f | %.2f | %.2f | %d | %.2f %% |\n", p.name, d.what, d.d.MeanAbs[0], d.d.MeanAbs[1], d.d.MeanAbs[2], d.d.MeanAbs[3], d.d.Max, d.d.Over32)
 		}
 	}
+	fmt.Fprintln(summary)
 	return nil
 }
 

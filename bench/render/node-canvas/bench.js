@@ -3,9 +3,12 @@
 // FIXTURE_DIR argument (wire-form strokes, decoded here inside the timed render as snapshot-rs and gg do),
 // draws every stroke as docs/tiles.md says, encodes PNG, and prints the same JSON as bench_tiles.
 //
-//   node bench.js FIXTURE_DIR [ROUNDS [DENSE_PNG_OUT]]
+//   node bench.js FIXTURE_DIR [ROUNDS [PNG_PREFIX]]
 //
-// DENSE_PNG_OUT receives its 256 px dense tile, for the pixel parity check of bench/cmd/bench/render.go.
+// PNG_PREFIX receives its tiles for the pixel parity checks of bench/cmd/bench/render.go:
+// PREFIX-dense.png, PREFIX-dense-512.png and PREFIX-board-NNN.png (NNN: index in tiles.json's board).
+// draw_ms and encode_ms split the dense 256 px render into drawing (up to a pixel read-back of one
+// pixel, which waits for Skia to finish) and canvas.toBuffer('image/png').
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
@@ -129,6 +132,11 @@ function drawStroke(ctx, s, ox, oy, sc) {
 
 /** Renders one tile at `size` px on top of `basePng` (a PNG of the same size) and returns the PNG. */
 async function renderTile(coord, size, basePng, strokes) {
+  return (await drawTile(coord, size, basePng, strokes)).toBuffer('image/png');
+}
+
+/** renderTile without the PNG step: the canvas. */
+async function drawTile(coord, size, basePng, strokes) {
   const canvas = createCanvas(size, size);
   const ctx = canvas.getContext('2d');
   if (basePng) {
@@ -142,7 +150,7 @@ async function renderTile(coord, size, basePng, strokes) {
   ctx.lineCap = 'round';
   ctx.lineJoin = 'round';
   for (const s of strokes) drawStroke(ctx, s, coord.x * span, coord.y * span, sc);
-  return canvas.toBuffer('image/png');
+  return canvas;
 }
 
 async function timeMS(rounds, f) {
@@ -156,7 +164,7 @@ const round = (v) => Math.round(v * 1000) / 1000;
 
 async function main() {
   const [dir, roundsArg, pngOut] = process.argv.slice(2);
-  if (!dir) throw new Error('usage: node bench.js FIXTURE_DIR [ROUNDS [DENSE_PNG_OUT]]');
+  if (!dir) throw new Error('usage: node bench.js FIXTURE_DIR [ROUNDS [PNG_PREFIX]]');
   const rounds = roundsArg ? Number.parseInt(roundsArg, 10) : 5;
   const fx = JSON.parse(readFileSync(join(dir, 'tiles.json'), 'utf8'));
   const px = fx.tile_px;
@@ -166,15 +174,32 @@ async function main() {
   const fullMS = await timeMS(rounds, async () => {
     basePng = await renderTile(coord, px, null, base);
   });
+  let canvas;
+  const drawMS = await timeMS(rounds, async () => {
+    canvas = await drawTile(coord, px, null, base);
+    canvas.getContext('2d').getImageData(0, 0, 1, 1);
+  });
+  const encodeMS = await timeMS(rounds, () => canvas.toBuffer('image/png'));
   const incMS = await timeMS(rounds * 5, () => renderTile(coord, px, basePng, extra));
-  const full512MS = await timeMS(rounds, () => renderTile(coord, 2 * px, null, base));
+  let png512;
+  const full512MS = await timeMS(rounds, async () => {
+    png512 = await renderTile(coord, 2 * px, null, base);
+  });
 
   let pngBytes = 0;
+  const boardPngs = [];
   const boardMS = await timeMS(Math.ceil(rounds / 4), async () => {
     pngBytes = 0;
-    for (const t of fx.board) pngBytes += (await renderTile(t.coord, px, null, t.strokes)).length;
+    for (const [i, t] of fx.board.entries()) {
+      boardPngs[i] = await renderTile(t.coord, px, null, t.strokes);
+      pngBytes += boardPngs[i].length;
+    }
   });
-  if (pngOut) writeFileSync(pngOut, basePng);
+  if (pngOut) {
+    writeFileSync(`${pngOut}-dense.png`, basePng);
+    writeFileSync(`${pngOut}-dense-512.png`, png512);
+    boardPngs.forEach((p, i) => writeFileSync(`${pngOut}-board-${String(i).padStart(3, '0')}.png`, p));
+  }
 
   const tiles = fx.board.length;
   const version = createRequire(import.meta.url)('@napi-rs/canvas/package.json').version;
@@ -186,6 +211,8 @@ async function main() {
         strokes: base.length,
         points: base.reduce((n, s) => n + s.points.length / 2, 0),
         full_ms: round(fullMS),
+        draw_ms: round(drawMS),
+        encode_ms: round(encodeMS),
         full_512_ms: round(full512MS),
         png_bytes: basePng.length,
         incremental_10_strokes_ms: round(incMS),

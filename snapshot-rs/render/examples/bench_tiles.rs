@@ -1,7 +1,8 @@
 //! Micro benchmark of tile rendering on real strokes (Quick, Draw! raw drawings from the shared data
 //! folder), printing one JSON object:
 //!
-//! - `full_ms`: a dense tile of 1000 strokes rendered from nothing;
+//! - `full_ms`: a dense tile of 1000 strokes rendered from nothing; `draw_ms` and `encode_ms` the same
+//!   split into drawing its pixels and encoding them as PNG (each its own mean);
 //! - `incremental_ms`: 10 more strokes drawn on top of that tile's PNG, decoding it each time;
 //! - `incremental_cached_ms`: the same with the base's pixels kept from the render that wrote it
 //!   (`render_tile_cached`, as snapshot-server does for the snapshot policy's chain of snapshots):
@@ -12,7 +13,9 @@
 //! `cargo run --release -p infidraw-render --example bench_tiles [-- DATA_DIR [ROUNDS [FIXTURE_DIR]]]`
 //!
 //! With FIXTURE_DIR, it also writes there `tiles.json` (these exact tiles: coordinates and wire-form
-//! strokes, which the other renderers of bench/ read) and `snapshot-rs-dense.png` (its dense tile).
+//! strokes, which the other renderers of bench/ read) and its PNGs for the pixel parity checks:
+//! `snapshot-rs-dense.png`, `snapshot-rs-dense-512.png` and `snapshot-rs-board-NNN.png` (NNN the
+//! tile's index in `tiles.json`'s board), as the other renderers write theirs.
 
 mod common;
 
@@ -20,8 +23,8 @@ use std::path::PathBuf;
 
 use common::{Rng, data_dir, load, place, round, time_ms};
 use infidraw_render::{
-    BaseCache, Stroke, TILE_PX, TileCoord, decode_stroke, render_tile, render_tile_cached,
-    tiles_touched,
+    BaseCache, Stroke, TILE_PX, TileCoord, decode_stroke, draw_tile_pixels, encode_tile_pixels,
+    render_tile, render_tile_cached, tiles_touched,
 };
 
 fn main() {
@@ -49,6 +52,23 @@ fn main() {
     let full_ms = time_ms(rounds, || {
         base_png = render_tile(tile, TILE_PX, None, base_strokes).unwrap().png;
     });
+    // The same render in its two steps. Encoding gets its own copy of the pixels each round, made
+    // outside the timed part.
+    let mut pixels = Vec::new();
+    let draw_ms = time_ms(rounds, || {
+        pixels = draw_tile_pixels(tile, TILE_PX, base_strokes).unwrap();
+    });
+    let mut encode_total = std::time::Duration::ZERO;
+    for round in 0..=rounds {
+        let copy = pixels.clone();
+        let start = std::time::Instant::now();
+        encode_tile_pixels(TILE_PX, copy).unwrap();
+        // Round 0 is the warm-up, as in time_ms.
+        if round > 0 {
+            encode_total += start.elapsed();
+        }
+    }
+    let encode_ms = encode_total.as_secs_f64() * 1000.0 / f64::from(rounds);
     let incremental_ms = time_ms(rounds * 5, || {
         render_tile(tile, TILE_PX, Some(&base_png), extra).unwrap();
     });
@@ -64,8 +84,11 @@ fn main() {
         );
         chained = r.png;
     });
+    let mut png_512 = Vec::new();
     let full_512_ms = time_ms(rounds, || {
-        render_tile(tile, 2 * TILE_PX, None, base_strokes).unwrap();
+        png_512 = render_tile(tile, 2 * TILE_PX, None, base_strokes)
+            .unwrap()
+            .png;
     });
 
     // A board: drawings at natural size on a 2000 × 2000 unit area, rendered tile by tile.
@@ -83,16 +106,25 @@ fn main() {
     let tiles: Vec<_> = per_tile.into_iter().collect();
     let mean_strokes =
         tiles.iter().map(|(_, s)| s.len()).sum::<usize>() as f64 / tiles.len() as f64;
-    let mut png_bytes = 0usize;
+    let mut board_pngs = Vec::with_capacity(tiles.len());
     let board_ms = time_ms(rounds.div_ceil(4), || {
-        png_bytes = 0;
+        board_pngs.clear();
         for (t, strokes) in &tiles {
-            png_bytes += render_tile(*t, TILE_PX, None, strokes).unwrap().png.len();
+            board_pngs.push(render_tile(*t, TILE_PX, None, strokes).unwrap().png);
         }
     });
+    let png_bytes: usize = board_pngs.iter().map(Vec::len).sum();
 
     if let Some(dir) = fixture_dir {
-        write_fixture(&dir, tile, base_strokes, extra, &tiles, &base_png);
+        write_fixture(&dir, tile, base_strokes, extra, &tiles);
+        let png = |name: &str, bytes: &[u8]| {
+            std::fs::write(dir.join(format!("snapshot-rs-{name}.png")), bytes).unwrap()
+        };
+        png("dense", &base_png);
+        png("dense-512", &png_512);
+        for (i, p) in board_pngs.iter().enumerate() {
+            png(&format!("board-{i:03}"), p);
+        }
     }
 
     println!(
@@ -103,6 +135,8 @@ fn main() {
                 "strokes": base_strokes.len(),
                 "points": points,
                 "full_ms": round(full_ms),
+                "draw_ms": round(draw_ms),
+                "encode_ms": round(encode_ms),
                 "full_512_ms": round(full_512_ms),
                 "png_bytes": base_png.len(),
                 "incremental_10_strokes_ms": round(incremental_ms),
@@ -118,14 +152,13 @@ fn main() {
     );
 }
 
-/// Writes the tiles of this run (wire-form strokes) and the dense tile's PNG into `dir`.
+/// Writes the tiles of this run (wire-form strokes) into `dir`.
 fn write_fixture(
     dir: &std::path::Path,
     dense: TileCoord,
     base: &[Stroke],
     extra: &[Stroke],
     board: &[(TileCoord, Vec<Stroke>)],
-    dense_png: &[u8],
 ) {
     let coord = |t: TileCoord| serde_json::json!({"level": t.level, "x": t.x, "y": t.y});
     let list = |ss: &[Stroke]| -> Vec<serde_json::Value> {
@@ -145,5 +178,4 @@ fn write_fixture(
     });
     std::fs::create_dir_all(dir).unwrap();
     std::fs::write(dir.join("tiles.json"), fixture.to_string()).unwrap();
-    std::fs::write(dir.join("snapshot-rs-dense.png"), dense_png).unwrap();
 }

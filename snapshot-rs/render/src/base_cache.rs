@@ -5,12 +5,15 @@ use std::sync::Mutex;
 
 use tiny_skia::Pixmap;
 
+use crate::bands::Bands;
+
 /// Recently rendered tiles, kept decoded.
 ///
 /// The snapshot policy draws a tile's next snapshot on top of its last one, which is usually a PNG
 /// this process wrote. Decoding that PNG (inflate, unfilter, premultiply) was most of the time of an
 /// incremental render; with the pixels kept here, a render whose base is byte for byte a PNG this
-/// cache holds starts from them instead.
+/// cache holds starts from them instead, and re-encodes only the bands of rows that its strokes
+/// changed, copying the others from the base PNG (where they lie in it is kept too).
 ///
 /// Entries are matched by the PNG's exact bytes, so a hit is never a wrong picture. A hit moves the
 /// pixels out (the render draws on them) and the result goes back in under its own PNG, so a tile
@@ -31,12 +34,13 @@ struct State {
 struct Entry {
     png: Vec<u8>,
     pixmap: Pixmap,
+    bands: Option<Bands>,
     stored: u64,
 }
 
 impl Entry {
     fn bytes(&self) -> usize {
-        self.png.len() + self.pixmap.data().len()
+        self.png.len() + self.pixmap.data().len() + self.bands.as_ref().map_or(0, Bands::bytes)
     }
 }
 
@@ -68,8 +72,9 @@ impl BaseCache {
         self.lock().bytes
     }
 
-    /// Takes out the pixels of `png` when it is a PNG this cache holds, of `size` × `size` pixels.
-    pub(crate) fn take(&self, png: &[u8], size: u32) -> Option<Pixmap> {
+    /// Takes out the pixels of `png` (and where its bands lie, when it was stored with them) when it
+    /// is a PNG this cache holds, of `size` × `size` pixels.
+    pub(crate) fn take(&self, png: &[u8], size: u32) -> Option<(Pixmap, Option<Bands>)> {
         let mut state = self.lock();
         let key = Fingerprint::of(png);
         let entry = state.entries.get(&key)?;
@@ -78,22 +83,24 @@ impl BaseCache {
         }
         let entry = state.entries.remove(&key)?;
         state.bytes -= entry.bytes();
-        Some(entry.pixmap)
+        Some((entry.pixmap, entry.bands))
     }
 
-    /// Stores `pixmap` as the decoded pixels of `png`, dropping the oldest entries beyond capacity.
-    pub(crate) fn put(&self, png: &[u8], pixmap: Pixmap) {
-        let entry_bytes = png.len() + pixmap.data().len();
-        if entry_bytes > self.capacity_bytes {
-            return;
-        }
+    /// Stores `pixmap` as the decoded pixels of `png` (and `bands`, where its bands lie), dropping
+    /// the oldest entries beyond capacity.
+    pub(crate) fn put(&self, png: &[u8], pixmap: Pixmap, bands: Option<Bands>) {
         let mut state = self.lock();
-        state.clock += 1;
         let entry = Entry {
             png: png.to_vec(),
             pixmap,
-            stored: state.clock,
+            bands,
+            stored: state.clock + 1,
         };
+        let entry_bytes = entry.bytes();
+        if entry_bytes > self.capacity_bytes {
+            return;
+        }
+        state.clock += 1;
         if let Some(old) = state.entries.insert(Fingerprint::of(png), entry) {
             state.bytes -= old.bytes();
         }
@@ -131,11 +138,11 @@ mod tests {
     #[test]
     fn a_stored_png_is_taken_once_with_its_pixels() {
         let cache = BaseCache::new(1 << 20);
-        cache.put(b"png one", pixmap(4, 7));
+        cache.put(b"png one", pixmap(4, 7), None);
         assert_eq!(cache.bytes(), 7 + 64);
         assert!(cache.take(b"png two", 4).is_none(), "other bytes");
         assert!(cache.take(b"png one", 8).is_none(), "other size");
-        let got = cache.take(b"png one", 4).expect("hit");
+        let (got, _) = cache.take(b"png one", 4).expect("hit");
         assert!(got.data().iter().all(|&b| b == 7));
         assert!(cache.take(b"png one", 4).is_none(), "taken out");
         assert_eq!(cache.bytes(), 0);
@@ -147,7 +154,7 @@ mod tests {
         // Same length and same last 16 bytes: only the full comparison tells them apart.
         let a = b"A-0123456789abcdef".to_vec();
         let b = b"B-0123456789abcdef".to_vec();
-        cache.put(&a, pixmap(2, 1));
+        cache.put(&a, pixmap(2, 1), None);
         assert!(cache.take(&b, 2).is_none());
         assert!(cache.take(&a, 2).is_some());
     }
@@ -156,9 +163,9 @@ mod tests {
     fn the_oldest_entries_go_first_beyond_capacity() {
         let entry = 1 + 16 * 16 * 4;
         let cache = BaseCache::new(2 * entry);
-        cache.put(b"1", pixmap(16, 1));
-        cache.put(b"2", pixmap(16, 2));
-        cache.put(b"3", pixmap(16, 3));
+        cache.put(b"1", pixmap(16, 1), None);
+        cache.put(b"2", pixmap(16, 2), None);
+        cache.put(b"3", pixmap(16, 3), None);
         assert_eq!(cache.bytes(), 2 * entry);
         assert!(cache.take(b"1", 16).is_none(), "evicted");
         assert!(cache.take(b"2", 16).is_some());
@@ -168,7 +175,7 @@ mod tests {
     #[test]
     fn zero_capacity_keeps_nothing() {
         let cache = BaseCache::new(0);
-        cache.put(b"png", pixmap(4, 1));
+        cache.put(b"png", pixmap(4, 1), None);
         assert_eq!(cache.bytes(), 0);
         assert!(cache.take(b"png", 4).is_none());
     }

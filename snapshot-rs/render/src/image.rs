@@ -1,10 +1,9 @@
 //! PNG in and out: base snapshots are decoded into premultiplied pixmaps; results are encoded as 8-bit
-//! non-premultiplied RGBA with fast (fdeflate) compression.
+//! non-premultiplied RGBA in bands (`bands.rs`).
 
 use std::io::Cursor;
-use std::sync::OnceLock;
 
-use png::{BitDepth, ColorType, Compression, Decoder, Encoder, Transformations};
+use png::{BitDepth, ColorType, Decoder, Transformations};
 use tiny_skia::{ColorU8, Pixmap};
 
 use crate::error::RenderError;
@@ -27,6 +26,16 @@ pub(crate) fn decode_base(bytes: &[u8], size: u32) -> Result<Pixmap, RenderError
     let len = reader
         .output_buffer_size()
         .ok_or_else(|| RenderError::BasePng("image too large".into()))?;
+    let mut pixmap = Pixmap::new(size, size).ok_or_else(|| RenderError::BasePng("size".into()))?;
+    // The format this crate writes, RGBA8: decode straight into the pixmap and premultiply there,
+    // which saves a second image-sized buffer (and its page faults) and a copy.
+    if reader.output_color_type() == (ColorType::Rgba, BitDepth::Eight)
+        && len == pixmap.data().len()
+    {
+        reader.next_frame(pixmap.data_mut()).map_err(bad)?;
+        premultiply_in_place(pixmap.data_mut());
+        return Ok(pixmap);
+    }
     let mut buf = vec![0; len];
     let frame = reader.next_frame(&mut buf).map_err(bad)?;
     let (color, depth) = reader.output_color_type();
@@ -37,7 +46,6 @@ pub(crate) fn decode_base(bytes: &[u8], size: u32) -> Result<Pixmap, RenderError
     }
     let stride = frame.line_size;
     let channels = color.samples();
-    let mut pixmap = Pixmap::new(size, size).ok_or_else(|| RenderError::BasePng("size".into()))?;
     let row_bytes = 4 * size as usize;
     for (src, dst) in buf
         .chunks(stride)
@@ -65,6 +73,21 @@ pub(crate) fn decode_base(bytes: &[u8], size: u32) -> Result<Pixmap, RenderError
     Ok(pixmap)
 }
 
+/// Premultiplies RGBA8 pixels where they are; transparent and opaque pixels (most of a tile) are left
+/// as they are.
+fn premultiply_in_place(pixels: &mut [u8]) {
+    for px in pixels.chunks_exact_mut(4) {
+        let a = px[3];
+        if a != 0 && a != u8::MAX {
+            let p = ColorU8::from_rgba(px[0], px[1], px[2], a).premultiply();
+            px.copy_from_slice(&[p.red(), p.green(), p.blue(), a]);
+        } else if a == 0 {
+            // A transparent pixel's colour is meaningless in a PNG; premultiplied it is 0.
+            px.fill(0);
+        }
+    }
+}
+
 /// Premultiplies a row of RGBA8 into `dst`; transparent and opaque pixels (most of a tile) skip the
 /// arithmetic.
 fn premultiply_row(src: &[u8], dst: &mut [u8]) {
@@ -80,62 +103,16 @@ fn premultiply_row(src: &[u8], dst: &mut [u8]) {
     }
 }
 
-/// Encodes a pixmap as 8-bit RGBA, not premultiplied.
-pub(crate) fn encode(pixmap: &Pixmap) -> Result<Vec<u8>, RenderError> {
-    let table = demultiply_table();
-    let mut rgba = vec![0u8; pixmap.data().len()];
-    for (px, out) in pixmap.data().chunks_exact(4).zip(rgba.chunks_exact_mut(4)) {
-        match px[3] {
-            0 => {}
-            u8::MAX => out.copy_from_slice(px),
-            a => {
-                let row = &table[usize::from(a) << 8..][..256];
-                out.copy_from_slice(&[
-                    row[usize::from(px[0])],
-                    row[usize::from(px[1])],
-                    row[usize::from(px[2])],
-                    a,
-                ]);
-            }
-        }
-    }
-    let bad = |e: png::EncodingError| RenderError::Encode(e.to_string());
-    // Transparent tiles compress to almost nothing; start with room for a sparse drawing.
-    let mut out = Vec::with_capacity(rgba.len() / 8);
-    let mut encoder = Encoder::new(&mut out, pixmap.width(), pixmap.height());
-    encoder.set_color(ColorType::Rgba);
-    encoder.set_depth(BitDepth::Eight);
-    encoder.set_compression(Compression::Fast);
-    let mut writer = encoder.write_header().map_err(bad)?;
-    writer.write_image_data(&rgba).map_err(bad)?;
-    writer.finish().map_err(bad)?;
-    Ok(out)
-}
-
-/// [`demultiply`] of every (alpha, channel) pair, indexed `alpha << 8 | channel`: a table lookup
-/// instead of a division per channel (64 KiB, built once).
-fn demultiply_table() -> &'static [u8; 65536] {
-    static TABLE: OnceLock<Box<[u8; 65536]>> = OnceLock::new();
-    TABLE.get_or_init(|| {
-        let mut t = Box::new([0u8; 65536]);
-        for a in 1..=255u8 {
-            for c in 0..=255u8 {
-                t[usize::from(a) << 8 | usize::from(c)] = demultiply(c, a);
-            }
-        }
-        t
-    })
-}
-
-/// `c · 255 / a`, rounded half up, in integers.
-fn demultiply(c: u8, a: u8) -> u8 {
-    let (c, a) = (u32::from(c), u32::from(a));
-    ((c * 510 + a) / (2 * a)).min(255) as u8
+/// Encodes a pixmap as 8-bit RGBA, not premultiplied (see [`crate::bands`]).
+pub(crate) fn encode(pixmap: &Pixmap) -> Vec<u8> {
+    crate::bands::encode(pixmap, None).png
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::bands::demultiply_one as demultiply;
+    use png::Encoder;
 
     #[test]
     fn demultiply_then_premultiply_is_lossless() {
@@ -156,7 +133,7 @@ mod tests {
             let a = (i % 256) as u8;
             *p = ColorU8::from_rgba(200, 100, 50, a).premultiply();
         }
-        let png = encode(&pixmap).unwrap();
+        let png = encode(&pixmap);
         let back = decode_base(&png, 256).unwrap();
         assert_eq!(back.data(), pixmap.data());
     }
@@ -164,7 +141,7 @@ mod tests {
     #[test]
     fn decode_checks_size_and_format() {
         let pixmap = Pixmap::new(256, 256).unwrap();
-        let png = encode(&pixmap).unwrap();
+        let png = encode(&pixmap);
         assert_eq!(
             decode_base(&png, 512).unwrap_err(),
             RenderError::BasePngSize {
@@ -181,6 +158,27 @@ mod tests {
             decode_base(&png[..png.len() / 2], 256),
             Err(RenderError::BasePng(_))
         ));
+    }
+
+    #[test]
+    fn decode_premultiplies_rgba_from_another_encoder() {
+        // Straight RGBA as another encoder writes it, colour kept under alpha 0.
+        let mut rgba = Vec::new();
+        for i in 0..256 * 256u32 {
+            rgba.extend_from_slice(&[200, (i % 251) as u8, 9, (i % 256) as u8]);
+        }
+        let mut out = Vec::new();
+        let mut e = Encoder::new(&mut out, 256, 256);
+        e.set_color(ColorType::Rgba);
+        e.set_depth(BitDepth::Eight);
+        let mut w = e.write_header().unwrap();
+        w.write_image_data(&rgba).unwrap();
+        w.finish().unwrap();
+        let pixmap = decode_base(&out, 256).unwrap();
+        for (px, want) in pixmap.pixels().iter().zip(rgba.chunks_exact(4)) {
+            let p = ColorU8::from_rgba(want[0], want[1], want[2], want[3]).premultiply();
+            assert_eq!(*px, p);
+        }
     }
 
     #[test]

@@ -36,10 +36,15 @@
 //! ```
 #![warn(missing_docs)]
 
+mod bands;
 mod base_cache;
+mod bits;
 mod codec;
+mod deflate;
 mod error;
+mod filter;
 mod geometry;
+mod huffman;
 mod image;
 #[path = "limits_gen.rs"]
 pub mod limits;
@@ -56,8 +61,8 @@ pub use base_cache::BaseCache;
 pub use codec::{decode_stroke, encode_stroke};
 pub use error::{RenderError, StrokeError};
 pub use render::{
-    MAX_REGION_EDGE_PX, MAX_REGION_PIXELS, Region, RenderedTile, render_region, render_tile,
-    render_tile_cached,
+    MAX_REGION_EDGE_PX, MAX_REGION_PIXELS, Region, RenderedTile, draw_tile_pixels,
+    encode_tile_pixels, render_region, render_tile, render_tile_cached,
 };
 // The unit and the stroke limits every renderer applies, at the crate root as before they were
 // generated.

@@ -1,5 +1,7 @@
 //! Paint: how each tool puts a decoded stroke onto the image.
 
+use std::ops::Range;
+
 use tiny_skia::Pixmap;
 
 use crate::geometry::{Box64, Clip, Mapping, P, Piece, centre_line};
@@ -13,6 +15,8 @@ pub(crate) struct Painter {
     stroke: Coverage,
     /// One piece of a pen stroke with pressures, created when first needed.
     piece: Option<Coverage>,
+    /// Rows that the strokes drawn so far may have changed (empty when none).
+    dirty: Range<usize>,
 }
 
 impl Painter {
@@ -21,7 +25,13 @@ impl Painter {
         Painter {
             stroke: Coverage::new(pixmap.width(), pixmap.height()),
             piece: None,
+            dirty: 0..0,
         }
+    }
+
+    /// The rows that the strokes drawn so far may have changed; empty when none.
+    pub fn dirty_rows(&self) -> Range<usize> {
+        self.dirty.clone()
     }
 
     /// Draws one stroke; returns whether any of it could reach the pixmap.
@@ -67,7 +77,14 @@ impl Painter {
                 drawn
             }
         };
-        self.stroke.composite(pixmap.data_mut(), ink);
+        let rows = self.stroke.composite(pixmap.data_mut(), ink);
+        if !rows.is_empty() {
+            self.dirty = if self.dirty.is_empty() {
+                rows
+            } else {
+                self.dirty.start.min(rows.start)..self.dirty.end.max(rows.end)
+            };
+        }
         drawn
     }
 }

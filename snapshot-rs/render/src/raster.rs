@@ -351,28 +351,31 @@ impl Coverage {
         }
     }
 
-    /// Composites the layer onto premultiplied RGBA8 pixels of the same size and clears it.
-    pub fn composite(&mut self, pixels: &mut [u8], ink: Ink) {
+    /// Composites the layer onto premultiplied RGBA8 pixels of the same size and clears it; returns
+    /// the rows it may have changed (empty when none), which is what an incremental encoding
+    /// re-encodes.
+    pub fn composite(&mut self, pixels: &mut [u8], ink: Ink) -> std::ops::Range<usize> {
         #[cfg(target_arch = "x86_64")]
         if std::arch::is_x86_feature_detected!("avx2") {
             // SAFETY: the CPU has AVX2, checked just above.
             return unsafe { self.composite_avx2(pixels, ink) };
         }
-        self.composite_any(pixels, ink);
+        self.composite_any(pixels, ink)
     }
 
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2")]
-    fn composite_avx2(&mut self, pixels: &mut [u8], ink: Ink) {
-        self.composite_any(pixels, ink);
+    fn composite_avx2(&mut self, pixels: &mut [u8], ink: Ink) -> std::ops::Range<usize> {
+        self.composite_any(pixels, ink)
     }
 
     /// Branch-free per pixel, four channels at once in a u32, so that it runs on SIMD lanes.
     #[inline(always)]
-    fn composite_any(&mut self, pixels: &mut [u8], ink: Ink) {
+    fn composite_any(&mut self, pixels: &mut [u8], ink: Ink) -> std::ops::Range<usize> {
         debug_assert_eq!(pixels.len(), self.width * self.height * 4);
         let (width, stride) = (self.width, self.stride);
-        for j in self.take_rows() {
+        let rows = self.take_rows();
+        for j in rows.clone() {
             let Some((s, e)) = take_span(&mut self.spans[j]) else {
                 continue;
             };
@@ -396,6 +399,7 @@ impl Coverage {
             }
             cov.fill(0);
         }
+        rows
     }
 }
 

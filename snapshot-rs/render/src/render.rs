@@ -2,6 +2,7 @@
 
 use tiny_skia::{Color, Pixmap, PixmapPaint, Transform};
 
+use crate::bands::{Encoded, Reuse, encode as encode_bands};
 use crate::base_cache::BaseCache;
 use crate::codec::decode_stroke;
 use crate::error::RenderError;
@@ -95,10 +96,10 @@ fn render(
     let base = base_png.filter(|b| !b.is_empty());
     let cached = base.and_then(|b| cache?.take(b, size_px));
     let base_from_cache = cached.is_some();
-    let mut pixmap = match (cached, base) {
-        (Some(pixmap), _) => pixmap,
-        (None, Some(bytes)) => decode_base(bytes, size_px)?,
-        (None, None) => new_pixmap(size_px, size_px)?,
+    let (mut pixmap, kept_bands) = match (cached, base) {
+        (Some((pixmap, bands)), _) => (pixmap, bands),
+        (None, Some(bytes)) => (decode_base(bytes, size_px)?, None),
+        (None, None) => (new_pixmap(size_px, size_px)?, None),
     };
     let map = Mapping::tile(coord, size_px);
     let mut painter = Painter::new(&pixmap);
@@ -108,9 +109,19 @@ fn render(
             strokes_drawn += 1;
         }
     }
-    let png = encode(&pixmap)?;
+    // On a base from the cache, only the bands of rows the strokes changed are encoded again; the
+    // others are copied from the base PNG, which is the one those bands were written into.
+    let reuse = match (&kept_bands, base) {
+        (Some(bands), Some(png)) => Some(Reuse {
+            png,
+            bands,
+            dirty: painter.dirty_rows(),
+        }),
+        _ => None,
+    };
+    let Encoded { png, bands } = encode_bands(&pixmap, reuse);
     if let Some(cache) = cache {
-        cache.put(&png, pixmap);
+        cache.put(&png, pixmap, Some(bands));
     }
     Ok(RenderedTile {
         png,
@@ -171,7 +182,7 @@ pub fn render_region(region: &Region, strokes: &[Stroke]) -> Result<Vec<u8>, Ren
         painter.draw(&mut ink, &map, stroke);
     }
     if r.background_rgba == 0 {
-        return encode(&ink);
+        return Ok(encode(&ink));
     }
     let [br, bg, bb, ba] = r.background_rgba.to_be_bytes();
     let mut out = new_pixmap(w, h)?;
@@ -184,7 +195,40 @@ pub fn render_region(region: &Region, strokes: &[Stroke]) -> Result<Vec<u8>, Ren
         Transform::identity(),
         None,
     );
-    encode(&out)
+    Ok(encode(&out))
+}
+
+/// Draws a tile from nothing and returns its premultiplied RGBA8 pixels, without encoding them: what
+/// [`render_tile`] does before the PNG step, for benchmarks that time drawing and encoding apart.
+#[doc(hidden)]
+pub fn draw_tile_pixels(
+    coord: TileCoord,
+    size_px: u32,
+    strokes: &[Stroke],
+) -> Result<Vec<u8>, RenderError> {
+    if size_px != TILE_PX && size_px != 2 * TILE_PX {
+        return Err(RenderError::TileSize(size_px));
+    }
+    coord.validate()?;
+    let decoded = decode_all(strokes)?;
+    let mut pixmap = new_pixmap(size_px, size_px)?;
+    let map = Mapping::tile(coord, size_px);
+    let mut painter = Painter::new(&pixmap);
+    for stroke in &decoded {
+        painter.draw(&mut pixmap, &map, stroke);
+    }
+    Ok(pixmap.take())
+}
+
+/// Encodes `size_px` × `size_px` premultiplied RGBA8 pixels (from [`draw_tile_pixels`]) as
+/// [`render_tile`] does, for benchmarks that time drawing and encoding apart.
+#[doc(hidden)]
+pub fn encode_tile_pixels(size_px: u32, pixels: Vec<u8>) -> Result<Vec<u8>, RenderError> {
+    let size =
+        tiny_skia::IntSize::from_wh(size_px, size_px).ok_or(RenderError::TileSize(size_px))?;
+    let pixmap = Pixmap::from_vec(pixels, size)
+        .ok_or_else(|| RenderError::Encode("pixels of another size".into()))?;
+    Ok(encode(&pixmap))
 }
 
 fn decode_all(strokes: &[Stroke]) -> Result<Vec<DecodedStroke>, RenderError> {
