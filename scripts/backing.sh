@@ -15,9 +15,11 @@ die() { printf '[backing] error: %s\n' "$*" >&2; exit 1; }
 
 pg_bin() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1; }
 
-# PostgreSQL refuses to run as root: as root, run it as the `postgres` user that Debian's package creates.
+# PostgreSQL refuses to run as root: as root, run it as the `postgres` user that Debian's package creates,
+# from / (pg_ctl cannot start the server from a working directory that user cannot enter, such as a
+# checkout in a mode-700 directory).
 as_pg() {
-  if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+  if [ "$(id -u)" -eq 0 ]; then (cd / && runuser -u postgres -- "$@"); else "$@"; fi
 }
 
 pg_dir() {

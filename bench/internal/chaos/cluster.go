@@ -123,11 +123,14 @@ func StartCluster(ctx context.Context, cfg Config) (*Cluster, error) {
 }
 
 // pgTool runs a PostgreSQL tool; PostgreSQL refuses to run as root, so as root it runs as the
-// `postgres` user of Debian's package (as scripts/backing.sh does).
+// `postgres` user of Debian's package (as scripts/backing.sh does), from / (the tools cannot start from
+// a working directory that user cannot enter).
 func (c *Cluster) pgTool(ctx context.Context, name string, args ...string) *exec.Cmd {
 	path := filepath.Join(c.cfg.PGBin, name)
 	if os.Geteuid() == 0 {
-		return exec.CommandContext(ctx, "runuser", append([]string{"-u", "postgres", "--", path}, args...)...)
+		cmd := exec.CommandContext(ctx, "runuser", append([]string{"-u", "postgres", "--", path}, args...)...)
+		cmd.Dir = "/"
+		return cmd
 	}
 	return exec.CommandContext(ctx, path, args...)
 }
