@@ -60,7 +60,8 @@ CONF
     log "postgres already running on $PG_PORT"
   else
     log "postgres start on 127.0.0.1:$PG_PORT"
-    as_pg "$bin/pg_ctl" -D "$dir" -l "$dir/server.log" -o "$PG_SETTINGS" -w -t 60 start >/dev/null
+    # The port on the command line too: PG_PORT may have changed since initdb wrote it into the config.
+    as_pg "$bin/pg_ctl" -D "$dir" -l "$dir/server.log" -o "$PG_SETTINGS -c port=$PG_PORT" -w -t 60 start >/dev/null
   fi
   local psql=("$bin/psql" -h 127.0.0.1 -p "$PG_PORT" -U postgres -v ON_ERROR_STOP=1 -qAt)
   if [ "$("${psql[@]}" -c "select 1 from pg_roles where rolname='infidraw'")" != "1" ]; then
