@@ -100,6 +100,20 @@ func eachField(msg []byte, what string, fn func(wireField) error) error {
 	return nil
 }
 
+// eachBytes calls fn with the bytes of every occurrence of the length-delimited field num of an encoded
+// message, in order (name is the field's name in errors).
+func eachBytes(msg []byte, what string, num protowire.Number, name string, fn func([]byte) error) error {
+	return eachField(msg, what, func(f wireField) error {
+		if f.num != num {
+			return nil
+		}
+		if err := f.want(protowire.BytesType, name); err != nil {
+			return err
+		}
+		return fn(f.bytes)
+	})
+}
+
 // scanFrame walks an encoded ServerFrame without decoding it into messages (which allocates every
 // message, stroke and point slice of the frame). Each EventBatch's event heads are appended to
 // heads[:0] and passed to onEvents; the bodies of Acks and Errors, still encoded, go to onReply; the stroke
@@ -175,35 +189,12 @@ func scanLive(live []byte) (id []byte, isStroke bool, err error) {
 				id = nil
 			}
 			kind = f.num
+			setID := func(b []byte) error { id = b; return nil }
 			if f.num == liveStrokeMore {
-				return eachField(f.bytes, "stroke more", func(mf wireField) error {
-					if mf.num != moreStrokeID {
-						return nil
-					}
-					if err := mf.want(protowire.BytesType, "StrokeMore.stroke_id"); err != nil {
-						return err
-					}
-					id = mf.bytes
-					return nil
-				})
+				return eachBytes(f.bytes, "stroke more", moreStrokeID, "StrokeMore.stroke_id", setID)
 			}
-			return eachField(f.bytes, "stroke begin", func(bf wireField) error {
-				if bf.num != beginStroke {
-					return nil
-				}
-				if err := bf.want(protowire.BytesType, "StrokeBegin.stroke"); err != nil {
-					return err
-				}
-				return eachField(bf.bytes, "stroke", func(sf wireField) error {
-					if sf.num != strokeID {
-						return nil
-					}
-					if err := sf.want(protowire.BytesType, "Stroke.id"); err != nil {
-						return err
-					}
-					id = sf.bytes
-					return nil
-				})
+			return eachBytes(f.bytes, "stroke begin", beginStroke, "StrokeBegin.stroke", func(stroke []byte) error {
+				return eachBytes(stroke, "stroke", strokeID, "Stroke.id", setID)
 			})
 		case liveStrokeEnd, liveCursorMove:
 			kind, id = f.num, nil
@@ -218,14 +209,8 @@ func scanLive(live []byte) (id []byte, isStroke bool, err error) {
 
 // scanBatch appends the heads of an encoded EventBatch's events to dst.
 func scanBatch(dst []EventHead, batch []byte) ([]EventHead, error) {
-	err := eachField(batch, "event batch", func(f wireField) error {
-		if f.num != batchEvents {
-			return nil
-		}
-		if err := f.want(protowire.BytesType, "EventBatch.events"); err != nil {
-			return err
-		}
-		h, err := scanEvent(f.bytes)
+	err := eachBytes(batch, "event batch", batchEvents, "EventBatch.events", func(ev []byte) error {
+		h, err := scanEvent(ev)
 		if err != nil {
 			return err
 		}
@@ -267,24 +252,9 @@ func scanEvent(ev []byte) (EventHead, error) {
 // scanStrokeAdded returns the stroke id and the encoded stroke of an encoded StrokeAdded, or id and
 // stroke when it holds none.
 func scanStrokeAdded(added, id, stroke []byte) ([]byte, []byte, error) {
-	err := eachField(added, "stroke added", func(f wireField) error {
-		if f.num != addedStroke {
-			return nil
-		}
-		if err := f.want(protowire.BytesType, "StrokeAdded.stroke"); err != nil {
-			return err
-		}
-		stroke = f.bytes
-		return eachField(f.bytes, "stroke", func(sf wireField) error {
-			if sf.num != strokeID {
-				return nil
-			}
-			if err := sf.want(protowire.BytesType, "Stroke.id"); err != nil {
-				return err
-			}
-			id = sf.bytes
-			return nil
-		})
+	err := eachBytes(added, "stroke added", addedStroke, "StrokeAdded.stroke", func(s []byte) error {
+		stroke = s
+		return eachBytes(s, "stroke", strokeID, "Stroke.id", func(b []byte) error { id = b; return nil })
 	})
 	if err != nil {
 		return nil, nil, err
