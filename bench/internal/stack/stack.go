@@ -209,10 +209,11 @@ func ReadUsage(pid int) (Usage, error) {
 	if err != nil {
 		return u, err
 	}
-	fields := strings.Fields(string(stat)[strings.LastIndexByte(string(stat), ')')+2:])
-	utime, _ := strconv.ParseFloat(fields[11], 64)
-	stime, _ := strconv.ParseFloat(fields[12], 64)
-	u.CPUSeconds = (utime + stime) / 100 // USER_HZ
+	ps, err := parseStat(strings.TrimSpace(string(stat)))
+	if err != nil {
+		return u, err
+	}
+	u.CPUSeconds = ps.own
 	st, err := ReadStatus(pid)
 	u.RSSBytes, u.PeakRSS = st.RSS, st.PeakRSS
 	return u, err
