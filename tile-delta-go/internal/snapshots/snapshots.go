@@ -80,6 +80,7 @@ type Snapshotter struct {
 	policy   Policy
 	log      *slog.Logger
 	queue    *queue
+	flights  flights
 
 	depth     prometheus.Gauge
 	dropped   prometheus.Counter
@@ -193,6 +194,7 @@ const InsertSQL = `with head as (select 1 from stroke_events where room_id = $1 
 // million strokes never travels in one request and a failure keeps the chunks done.
 func (s *Snapshotter) Snapshot(ctx context.Context, room uuid.UUID, t strokes.Tile) (res Result, err error) {
 	start := time.Now()
+	defer s.flights.begin(room)()
 	defer func() {
 		if err != nil {
 			s.errors.Inc()
@@ -367,13 +369,19 @@ func RoomPrefix(room uuid.UUID) string {
 }
 
 // PurgeRoom deletes every snapshot of a room — its tile_snapshots rows, then its objects under
-// RoomPrefix — and returns how many rows it deleted. Rows go first so that no reader is handed a key
-// whose object is gone; a call that fails halfway is completed by the next one (it is idempotent). A
-// render in flight records nothing once the room's events are purged (InsertSQL), and deletes its object.
+// RoomPrefix — and returns how many rows it deleted. It is called once the room's events are purged. Rows
+// go first so that no reader is handed a key whose object is gone; a call that fails halfway is completed
+// by the next one (it is idempotent). A render in flight records nothing once the events are gone
+// (InsertSQL) and deletes its object; the objects go only after this replica's renders of the room have
+// ended, so none appears after the purge. (A render on another replica cleans up after itself, and the
+// gateway's sweeper purges once more before it removes the room.)
 func (s *Snapshotter) PurgeRoom(ctx context.Context, room uuid.UUID) (int64, error) {
 	tag, err := s.pool.Exec(ctx, `delete from tile_snapshots where room_id = $1`, room)
 	if err != nil {
 		return 0, fmt.Errorf("delete snapshot rows: %w", err)
+	}
+	if err := s.flights.wait(ctx, room); err != nil {
+		return tag.RowsAffected(), fmt.Errorf("wait for the room's renders: %w", err)
 	}
 	if err := s.store.DeletePrefix(ctx, RoomPrefix(room)); err != nil {
 		return tag.RowsAffected(), fmt.Errorf("delete snapshot objects: %w", err)

@@ -102,7 +102,7 @@ func TestLargeDeltaIsRenderedInChunks(t *testing.T) {
 
 // A room purged while one of its tiles renders (the gateway deleted it: realtime-go purged the events,
 // tile-delta-go the snapshots) keeps no snapshot: the render records no row and deletes the object it
-// stored, so nothing of the room is left in the store either.
+// stored, and the purge returns only once that render has ended, so no object of the room appears after it.
 func TestSnapshotOfARoomPurgedDuringTheRenderLeavesNothing(t *testing.T) {
 	ctx := context.Background()
 	s, pool := newSnapshotter(t, Policy{Workers: 1, Queue: 4, Timeout: 10 * time.Second})
@@ -110,16 +110,26 @@ func TestSnapshotOfARoomPurgedDuringTheRenderLeavesNothing(t *testing.T) {
 	head := commit(t, pool, room, eventkind.StrokeAdded, hline(20))
 	v, _ := strokes.Validate(hline(20))
 	tile := v.Tiles[0]
+	purged := make(chan error, 1)
 	s.renderer = renderFunc(func([]byte, []*strokev1.Stroke) ([]byte, error) {
-		if _, err := s.PurgeRoom(ctx, room); err != nil {
+		if _, err := pool.Exec(ctx, `delete from stroke_events where room_id = $1`, room); err != nil {
 			return nil, err
 		}
-		_, err := pool.Exec(ctx, `delete from stroke_events where room_id = $1`, room)
-		return []byte("png"), err
+		// This render is running: a purge cannot finish before it ends.
+		short, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
+		defer cancel()
+		if _, err := s.PurgeRoom(short, room); !errors.Is(err, context.DeadlineExceeded) {
+			t.Errorf("a purge during a render of the room returned %v, want it to wait for the render", err)
+		}
+		go func() { _, err := s.PurgeRoom(ctx, room); purged <- err }()
+		return []byte("png"), nil
 	})
 	res, err := s.Snapshot(ctx, room, tile)
 	if err != nil || res.Kind != Purged {
 		t.Fatalf("snapshot of a room purged meanwhile: %+v, %v; want kind %q", res, err, Purged)
+	}
+	if err := <-purged; err != nil {
+		t.Fatal(err)
 	}
 	if rows, _ := snapshotCount(t, pool, room); rows != 0 {
 		t.Fatalf("%d snapshot rows recorded for the purged room", rows)
