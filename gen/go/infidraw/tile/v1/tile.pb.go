@@ -260,7 +260,12 @@ type GetTilesRequest struct {
 	//
 	//	*GetTilesRequest_Viewport
 	//	*GetTilesRequest_Known
-	Selection     isGetTilesRequest_Selection `protobuf_oneof:"selection"`
+	Selection isGetTilesRequest_Selection `protobuf_oneof:"selection"`
+	// Read the room as it was right after event at_seq (0: as it is now). Every tile is then its state at
+	// at_seq: a snapshot covering no later event and the strokes visible at at_seq (erased or restored
+	// later makes no difference). A past tile over the delta bound comes back pending while a snapshot of
+	// it at that point is rendered. An at_seq beyond the head reads the head.
+	AtSeq         uint64 `protobuf:"varint,5,opt,name=at_seq,json=atSeq,proto3" json:"at_seq,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -334,6 +339,13 @@ func (x *GetTilesRequest) GetKnown() *KnownTiles {
 	return nil
 }
 
+func (x *GetTilesRequest) GetAtSeq() uint64 {
+	if x != nil {
+		return x.AtSeq
+	}
+	return 0
+}
+
 type isGetTilesRequest_Selection interface {
 	isGetTilesRequest_Selection()
 }
@@ -352,9 +364,11 @@ func (*GetTilesRequest_Known) isGetTilesRequest_Selection() {}
 
 // GetTilesResponse holds every selected tile that has content or changed.
 type GetTilesResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	HeadSeq       uint64                 `protobuf:"varint,1,opt,name=head_seq,json=headSeq,proto3" json:"head_seq,omitempty"`
-	Tiles         []*TileDelta           `protobuf:"bytes,2,rep,name=tiles,proto3" json:"tiles,omitempty"`
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	HeadSeq uint64                 `protobuf:"varint,1,opt,name=head_seq,json=headSeq,proto3" json:"head_seq,omitempty"`
+	Tiles   []*TileDelta           `protobuf:"bytes,2,rep,name=tiles,proto3" json:"tiles,omitempty"`
+	// The point read: min(request at_seq, head_seq), or head_seq for a read of now.
+	AtSeq         uint64 `protobuf:"varint,3,opt,name=at_seq,json=atSeq,proto3" json:"at_seq,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -401,6 +415,13 @@ func (x *GetTilesResponse) GetTiles() []*TileDelta {
 		return x.Tiles
 	}
 	return nil
+}
+
+func (x *GetTilesResponse) GetAtSeq() uint64 {
+	if x != nil {
+		return x.AtSeq
+	}
+	return 0
 }
 
 // Snapshot is an immutable rendered PNG of a tile. GetSnapshot with the tile's coord and covers_seq
@@ -682,8 +703,10 @@ type ExportRegionRequest struct {
 	// The region in world units x100, min inclusive, max exclusive.
 	Viewport *Viewport `protobuf:"bytes,2,opt,name=viewport,proto3" json:"viewport,omitempty"`
 	// Output size in pixels: width 1..4096, height 1..4096, width * height <= 16,777,216.
-	WidthPx       uint32 `protobuf:"varint,3,opt,name=width_px,json=widthPx,proto3" json:"width_px,omitempty"`
-	HeightPx      uint32 `protobuf:"varint,4,opt,name=height_px,json=heightPx,proto3" json:"height_px,omitempty"`
+	WidthPx  uint32 `protobuf:"varint,3,opt,name=width_px,json=widthPx,proto3" json:"width_px,omitempty"`
+	HeightPx uint32 `protobuf:"varint,4,opt,name=height_px,json=heightPx,proto3" json:"height_px,omitempty"`
+	// The room as it was right after event at_seq (0: as it is now), as in GetTilesRequest.
+	AtSeq         uint64 `protobuf:"varint,5,opt,name=at_seq,json=atSeq,proto3" json:"at_seq,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -742,6 +765,13 @@ func (x *ExportRegionRequest) GetWidthPx() uint32 {
 func (x *ExportRegionRequest) GetHeightPx() uint32 {
 	if x != nil {
 		return x.HeightPx
+	}
+	return 0
+}
+
+func (x *ExportRegionRequest) GetAtSeq() uint64 {
+	if x != nil {
+		return x.AtSeq
 	}
 	return 0
 }
@@ -1249,16 +1279,18 @@ const file_infidraw_tile_v1_tile_proto_rawDesc = "" +
 	"covers_seq\x18\x02 \x01(\x04R\tcoversSeq\"?\n" +
 	"\n" +
 	"KnownTiles\x121\n" +
-	"\x05tiles\x18\x01 \x03(\v2\x1b.infidraw.tile.v1.KnownTileR\x05tiles\"\xbd\x01\n" +
+	"\x05tiles\x18\x01 \x03(\v2\x1b.infidraw.tile.v1.KnownTileR\x05tiles\"\xd4\x01\n" +
 	"\x0fGetTilesRequest\x12\x17\n" +
 	"\aroom_id\x18\x01 \x01(\tR\x06roomId\x12\x14\n" +
 	"\x05level\x18\x02 \x01(\rR\x05level\x128\n" +
 	"\bviewport\x18\x03 \x01(\v2\x1a.infidraw.tile.v1.ViewportH\x00R\bviewport\x124\n" +
-	"\x05known\x18\x04 \x01(\v2\x1c.infidraw.tile.v1.KnownTilesH\x00R\x05knownB\v\n" +
-	"\tselection\"`\n" +
+	"\x05known\x18\x04 \x01(\v2\x1c.infidraw.tile.v1.KnownTilesH\x00R\x05known\x12\x15\n" +
+	"\x06at_seq\x18\x05 \x01(\x04R\x05atSeqB\v\n" +
+	"\tselection\"w\n" +
 	"\x10GetTilesResponse\x12\x19\n" +
 	"\bhead_seq\x18\x01 \x01(\x04R\aheadSeq\x121\n" +
-	"\x05tiles\x18\x02 \x03(\v2\x1b.infidraw.tile.v1.TileDeltaR\x05tiles\"l\n" +
+	"\x05tiles\x18\x02 \x03(\v2\x1b.infidraw.tile.v1.TileDeltaR\x05tiles\x12\x15\n" +
+	"\x06at_seq\x18\x03 \x01(\x04R\x05atSeq\"l\n" +
 	"\bSnapshot\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x1d\n" +
 	"\n" +
@@ -1280,12 +1312,13 @@ const file_infidraw_tile_v1_tile_proto_rawDesc = "" +
 	"\x03png\x18\x01 \x01(\fR\x03png\x12\x1d\n" +
 	"\n" +
 	"covers_seq\x18\x02 \x01(\x04R\tcoversSeq\x12\x1a\n" +
-	"\brenderer\x18\x03 \x01(\tR\brenderer\"\x9e\x01\n" +
+	"\brenderer\x18\x03 \x01(\tR\brenderer\"\xb5\x01\n" +
 	"\x13ExportRegionRequest\x12\x17\n" +
 	"\aroom_id\x18\x01 \x01(\tR\x06roomId\x126\n" +
 	"\bviewport\x18\x02 \x01(\v2\x1a.infidraw.tile.v1.ViewportR\bviewport\x12\x19\n" +
 	"\bwidth_px\x18\x03 \x01(\rR\awidthPx\x12\x1b\n" +
-	"\theight_px\x18\x04 \x01(\rR\bheightPx\"s\n" +
+	"\theight_px\x18\x04 \x01(\rR\bheightPx\x12\x15\n" +
+	"\x06at_seq\x18\x05 \x01(\x04R\x05atSeq\"s\n" +
 	"\x14ExportRegionResponse\x12\x10\n" +
 	"\x03png\x18\x01 \x01(\fR\x03png\x12\x1d\n" +
 	"\n" +

@@ -57,13 +57,25 @@ export interface KnownTiles {
 export interface GetTilesRequest {
   roomId: string;
   level: number;
-  selection?: { $case: "viewport"; value: Viewport } | { $case: "known"; value: KnownTiles } | undefined;
+  selection?:
+    | { $case: "viewport"; value: Viewport }
+    | { $case: "known"; value: KnownTiles }
+    | undefined;
+  /**
+   * Read the room as it was right after event at_seq (0: as it is now). Every tile is then its state at
+   * at_seq: a snapshot covering no later event and the strokes visible at at_seq (erased or restored
+   * later makes no difference). A past tile over the delta bound comes back pending while a snapshot of
+   * it at that point is rendered. An at_seq beyond the head reads the head.
+   */
+  atSeq: number;
 }
 
 /** GetTilesResponse holds every selected tile that has content or changed. */
 export interface GetTilesResponse {
   headSeq: number;
   tiles: TileDelta[];
+  /** The point read: min(request at_seq, head_seq), or head_seq for a read of now. */
+  atSeq: number;
 }
 
 /**
@@ -128,6 +140,8 @@ export interface ExportRegionRequest {
   /** Output size in pixels: width 1..4096, height 1..4096, width * height <= 16,777,216. */
   widthPx: number;
   heightPx: number;
+  /** The room as it was right after event at_seq (0: as it is now), as in GetTilesRequest. */
+  atSeq: number;
 }
 
 /** ExportRegionResponse is the region as an 8-bit RGBA PNG with a transparent background. */
@@ -603,7 +617,7 @@ export const KnownTiles: MessageFns<KnownTiles> = {
 };
 
 function createBaseGetTilesRequest(): GetTilesRequest {
-  return { roomId: "", level: 0, selection: undefined };
+  return { roomId: "", level: 0, selection: undefined, atSeq: 0 };
 }
 
 export const GetTilesRequest: MessageFns<GetTilesRequest> = {
@@ -621,6 +635,9 @@ export const GetTilesRequest: MessageFns<GetTilesRequest> = {
       case "known":
         KnownTiles.encode(message.selection.value, writer.uint32(34).fork()).join();
         break;
+    }
+    if (message.atSeq !== 0) {
+      writer.uint32(40).uint64(message.atSeq);
     }
     return writer;
   },
@@ -670,6 +687,14 @@ export const GetTilesRequest: MessageFns<GetTilesRequest> = {
             message.selection = { $case: "known", value: KnownTiles.decode(reader, reader.uint32()) };
             continue;
           }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.atSeq = longToNumber(reader.uint64());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -695,6 +720,11 @@ export const GetTilesRequest: MessageFns<GetTilesRequest> = {
         : isSet(object.known)
         ? { $case: "known", value: KnownTiles.fromJSON(object.known) }
         : undefined,
+      atSeq: isSet(object.atSeq)
+        ? globalThis.Number(object.atSeq)
+        : isSet(object.at_seq)
+        ? globalThis.Number(object.at_seq)
+        : 0,
     };
   },
 
@@ -710,6 +740,9 @@ export const GetTilesRequest: MessageFns<GetTilesRequest> = {
       obj.viewport = Viewport.toJSON(message.selection.value);
     } else if (message.selection?.$case === "known") {
       obj.known = KnownTiles.toJSON(message.selection.value);
+    }
+    if (message.atSeq !== 0) {
+      obj.atSeq = Math.round(message.atSeq);
     }
     return obj;
   },
@@ -735,12 +768,13 @@ export const GetTilesRequest: MessageFns<GetTilesRequest> = {
         break;
       }
     }
+    message.atSeq = object.atSeq ?? 0;
     return message;
   },
 };
 
 function createBaseGetTilesResponse(): GetTilesResponse {
-  return { headSeq: 0, tiles: [] };
+  return { headSeq: 0, tiles: [], atSeq: 0 };
 }
 
 export const GetTilesResponse: MessageFns<GetTilesResponse> = {
@@ -750,6 +784,9 @@ export const GetTilesResponse: MessageFns<GetTilesResponse> = {
     }
     for (const v of message.tiles) {
       TileDelta.encode(v!, writer.uint32(18).fork()).join();
+    }
+    if (message.atSeq !== 0) {
+      writer.uint32(24).uint64(message.atSeq);
     }
     return writer;
   },
@@ -783,6 +820,14 @@ export const GetTilesResponse: MessageFns<GetTilesResponse> = {
             message.tiles.push(TileDelta.decode(reader, reader.uint32()));
             continue;
           }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.atSeq = longToNumber(reader.uint64());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -803,6 +848,11 @@ export const GetTilesResponse: MessageFns<GetTilesResponse> = {
         ? globalThis.Number(object.head_seq)
         : 0,
       tiles: globalThis.Array.isArray(object?.tiles) ? object.tiles.map((e: any) => TileDelta.fromJSON(e)) : [],
+      atSeq: isSet(object.atSeq)
+        ? globalThis.Number(object.atSeq)
+        : isSet(object.at_seq)
+        ? globalThis.Number(object.at_seq)
+        : 0,
     };
   },
 
@@ -814,6 +864,9 @@ export const GetTilesResponse: MessageFns<GetTilesResponse> = {
     if (message.tiles?.length) {
       obj.tiles = message.tiles.map((e) => TileDelta.toJSON(e));
     }
+    if (message.atSeq !== 0) {
+      obj.atSeq = Math.round(message.atSeq);
+    }
     return obj;
   },
 
@@ -824,6 +877,7 @@ export const GetTilesResponse: MessageFns<GetTilesResponse> = {
     const message = createBaseGetTilesResponse();
     message.headSeq = object.headSeq ?? 0;
     message.tiles = object.tiles?.map((e) => TileDelta.fromPartial(e)) || [];
+    message.atSeq = object.atSeq ?? 0;
     return message;
   },
 };
@@ -1291,7 +1345,7 @@ export const RenderTileResponse: MessageFns<RenderTileResponse> = {
 };
 
 function createBaseExportRegionRequest(): ExportRegionRequest {
-  return { roomId: "", viewport: undefined, widthPx: 0, heightPx: 0 };
+  return { roomId: "", viewport: undefined, widthPx: 0, heightPx: 0, atSeq: 0 };
 }
 
 export const ExportRegionRequest: MessageFns<ExportRegionRequest> = {
@@ -1307,6 +1361,9 @@ export const ExportRegionRequest: MessageFns<ExportRegionRequest> = {
     }
     if (message.heightPx !== 0) {
       writer.uint32(32).uint32(message.heightPx);
+    }
+    if (message.atSeq !== 0) {
+      writer.uint32(40).uint64(message.atSeq);
     }
     return writer;
   },
@@ -1356,6 +1413,14 @@ export const ExportRegionRequest: MessageFns<ExportRegionRequest> = {
             message.heightPx = reader.uint32();
             continue;
           }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.atSeq = longToNumber(reader.uint64());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1386,6 +1451,11 @@ export const ExportRegionRequest: MessageFns<ExportRegionRequest> = {
         : isSet(object.height_px)
         ? globalThis.Number(object.height_px)
         : 0,
+      atSeq: isSet(object.atSeq)
+        ? globalThis.Number(object.atSeq)
+        : isSet(object.at_seq)
+        ? globalThis.Number(object.at_seq)
+        : 0,
     };
   },
 
@@ -1403,6 +1473,9 @@ export const ExportRegionRequest: MessageFns<ExportRegionRequest> = {
     if (message.heightPx !== 0) {
       obj.heightPx = Math.round(message.heightPx);
     }
+    if (message.atSeq !== 0) {
+      obj.atSeq = Math.round(message.atSeq);
+    }
     return obj;
   },
 
@@ -1417,6 +1490,7 @@ export const ExportRegionRequest: MessageFns<ExportRegionRequest> = {
       : undefined;
     message.widthPx = object.widthPx ?? 0;
     message.heightPx = object.heightPx ?? 0;
+    message.atSeq = object.atSeq ?? 0;
     return message;
   },
 };
