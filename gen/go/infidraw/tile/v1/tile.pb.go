@@ -261,11 +261,12 @@ type GetTilesRequest struct {
 	//	*GetTilesRequest_Viewport
 	//	*GetTilesRequest_Known
 	Selection isGetTilesRequest_Selection `protobuf_oneof:"selection"`
-	// Read the room as it was right after event at_seq (0: as it is now). Every tile is then its state at
-	// at_seq: a snapshot covering no later event and the strokes visible at at_seq (erased or restored
-	// later makes no difference). A past tile over the delta bound comes back pending while a snapshot of
-	// it at that point is rendered. An at_seq beyond the head reads the head.
-	AtSeq         uint64 `protobuf:"varint,5,opt,name=at_seq,json=atSeq,proto3" json:"at_seq,omitempty"`
+	// Read the room as it was right after event at_seq (absent: as it is now; 0: before its first event,
+	// when every tile was empty). Every tile is then its state at at_seq: a snapshot covering no later
+	// event and the strokes visible at at_seq (erased or restored later makes no difference). A past tile
+	// over the delta bound comes back pending while a snapshot of it at that point is rendered. An at_seq
+	// beyond the head reads the head.
+	AtSeq         *uint64 `protobuf:"varint,5,opt,name=at_seq,json=atSeq,proto3,oneof" json:"at_seq,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -340,8 +341,8 @@ func (x *GetTilesRequest) GetKnown() *KnownTiles {
 }
 
 func (x *GetTilesRequest) GetAtSeq() uint64 {
-	if x != nil {
-		return x.AtSeq
+	if x != nil && x.AtSeq != nil {
+		return *x.AtSeq
 	}
 	return 0
 }
@@ -705,8 +706,8 @@ type ExportRegionRequest struct {
 	// Output size in pixels: width 1..4096, height 1..4096, width * height <= 16,777,216.
 	WidthPx  uint32 `protobuf:"varint,3,opt,name=width_px,json=widthPx,proto3" json:"width_px,omitempty"`
 	HeightPx uint32 `protobuf:"varint,4,opt,name=height_px,json=heightPx,proto3" json:"height_px,omitempty"`
-	// The room as it was right after event at_seq (0: as it is now), as in GetTilesRequest.
-	AtSeq         uint64 `protobuf:"varint,5,opt,name=at_seq,json=atSeq,proto3" json:"at_seq,omitempty"`
+	// The room as it was right after event at_seq (absent: as it is now), as in GetTilesRequest.
+	AtSeq         *uint64 `protobuf:"varint,5,opt,name=at_seq,json=atSeq,proto3,oneof" json:"at_seq,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -770,8 +771,8 @@ func (x *ExportRegionRequest) GetHeightPx() uint32 {
 }
 
 func (x *ExportRegionRequest) GetAtSeq() uint64 {
-	if x != nil {
-		return x.AtSeq
+	if x != nil && x.AtSeq != nil {
+		return *x.AtSeq
 	}
 	return 0
 }
@@ -1279,14 +1280,15 @@ const file_infidraw_tile_v1_tile_proto_rawDesc = "" +
 	"covers_seq\x18\x02 \x01(\x04R\tcoversSeq\"?\n" +
 	"\n" +
 	"KnownTiles\x121\n" +
-	"\x05tiles\x18\x01 \x03(\v2\x1b.infidraw.tile.v1.KnownTileR\x05tiles\"\xd4\x01\n" +
+	"\x05tiles\x18\x01 \x03(\v2\x1b.infidraw.tile.v1.KnownTileR\x05tiles\"\xe4\x01\n" +
 	"\x0fGetTilesRequest\x12\x17\n" +
 	"\aroom_id\x18\x01 \x01(\tR\x06roomId\x12\x14\n" +
 	"\x05level\x18\x02 \x01(\rR\x05level\x128\n" +
 	"\bviewport\x18\x03 \x01(\v2\x1a.infidraw.tile.v1.ViewportH\x00R\bviewport\x124\n" +
-	"\x05known\x18\x04 \x01(\v2\x1c.infidraw.tile.v1.KnownTilesH\x00R\x05known\x12\x15\n" +
-	"\x06at_seq\x18\x05 \x01(\x04R\x05atSeqB\v\n" +
-	"\tselection\"w\n" +
+	"\x05known\x18\x04 \x01(\v2\x1c.infidraw.tile.v1.KnownTilesH\x00R\x05known\x12\x1a\n" +
+	"\x06at_seq\x18\x05 \x01(\x04H\x01R\x05atSeq\x88\x01\x01B\v\n" +
+	"\tselectionB\t\n" +
+	"\a_at_seq\"w\n" +
 	"\x10GetTilesResponse\x12\x19\n" +
 	"\bhead_seq\x18\x01 \x01(\x04R\aheadSeq\x121\n" +
 	"\x05tiles\x18\x02 \x03(\v2\x1b.infidraw.tile.v1.TileDeltaR\x05tiles\x12\x15\n" +
@@ -1312,13 +1314,14 @@ const file_infidraw_tile_v1_tile_proto_rawDesc = "" +
 	"\x03png\x18\x01 \x01(\fR\x03png\x12\x1d\n" +
 	"\n" +
 	"covers_seq\x18\x02 \x01(\x04R\tcoversSeq\x12\x1a\n" +
-	"\brenderer\x18\x03 \x01(\tR\brenderer\"\xb5\x01\n" +
+	"\brenderer\x18\x03 \x01(\tR\brenderer\"\xc5\x01\n" +
 	"\x13ExportRegionRequest\x12\x17\n" +
 	"\aroom_id\x18\x01 \x01(\tR\x06roomId\x126\n" +
 	"\bviewport\x18\x02 \x01(\v2\x1a.infidraw.tile.v1.ViewportR\bviewport\x12\x19\n" +
 	"\bwidth_px\x18\x03 \x01(\rR\awidthPx\x12\x1b\n" +
-	"\theight_px\x18\x04 \x01(\rR\bheightPx\x12\x15\n" +
-	"\x06at_seq\x18\x05 \x01(\x04R\x05atSeq\"s\n" +
+	"\theight_px\x18\x04 \x01(\rR\bheightPx\x12\x1a\n" +
+	"\x06at_seq\x18\x05 \x01(\x04H\x00R\x05atSeq\x88\x01\x01B\t\n" +
+	"\a_at_seq\"s\n" +
 	"\x14ExportRegionResponse\x12\x10\n" +
 	"\x03png\x18\x01 \x01(\fR\x03png\x12\x1d\n" +
 	"\n" +
@@ -1439,6 +1442,7 @@ func file_infidraw_tile_v1_tile_proto_init() {
 		(*GetTilesRequest_Viewport)(nil),
 		(*GetTilesRequest_Known)(nil),
 	}
+	file_infidraw_tile_v1_tile_proto_msgTypes[10].OneofWrappers = []any{}
 	file_infidraw_tile_v1_tile_proto_msgTypes[17].OneofWrappers = []any{
 		(*GetSnapshotResponse_Png)(nil),
 		(*GetSnapshotResponse_Url)(nil),

@@ -50,12 +50,13 @@ export interface GetTilesRequest {
     | { $case: "known"; value: KnownTiles }
     | undefined;
   /**
-   * Read the room as it was right after event at_seq (0: as it is now). Every tile is then its state at
-   * at_seq: a snapshot covering no later event and the strokes visible at at_seq (erased or restored
-   * later makes no difference). A past tile over the delta bound comes back pending while a snapshot of
-   * it at that point is rendered. An at_seq beyond the head reads the head.
+   * Read the room as it was right after event at_seq (absent: as it is now; 0: before its first event,
+   * when every tile was empty). Every tile is then its state at at_seq: a snapshot covering no later
+   * event and the strokes visible at at_seq (erased or restored later makes no difference). A past tile
+   * over the delta bound comes back pending while a snapshot of it at that point is rendered. An at_seq
+   * beyond the head reads the head.
    */
-  atSeq: number;
+  atSeq?: number | undefined;
 }
 
 /** GetTilesResponse holds every selected tile that has content or changed. */
@@ -128,8 +129,8 @@ export interface ExportRegionRequest {
   /** Output size in pixels: width 1..4096, height 1..4096, width * height <= 16,777,216. */
   widthPx: number;
   heightPx: number;
-  /** The room as it was right after event at_seq (0: as it is now), as in GetTilesRequest. */
-  atSeq: number;
+  /** The room as it was right after event at_seq (absent: as it is now), as in GetTilesRequest. */
+  atSeq?: number | undefined;
 }
 
 /** ExportRegionResponse is the region as an 8-bit RGBA PNG with a transparent background. */
@@ -605,7 +606,7 @@ export const KnownTiles: MessageFns<KnownTiles> = {
 };
 
 function createBaseGetTilesRequest(): GetTilesRequest {
-  return { roomId: "", level: 0, selection: undefined, atSeq: 0 };
+  return { roomId: "", level: 0, selection: undefined, atSeq: undefined };
 }
 
 export const GetTilesRequest: MessageFns<GetTilesRequest> = {
@@ -624,7 +625,7 @@ export const GetTilesRequest: MessageFns<GetTilesRequest> = {
         KnownTiles.encode(message.selection.value, writer.uint32(34).fork()).join();
         break;
     }
-    if (message.atSeq !== 0) {
+    if (message.atSeq !== undefined) {
       writer.uint32(40).uint64(message.atSeq);
     }
     return writer;
@@ -712,7 +713,7 @@ export const GetTilesRequest: MessageFns<GetTilesRequest> = {
         ? globalThis.Number(object.atSeq)
         : isSet(object.at_seq)
         ? globalThis.Number(object.at_seq)
-        : 0,
+        : undefined,
     };
   },
 
@@ -729,7 +730,7 @@ export const GetTilesRequest: MessageFns<GetTilesRequest> = {
     } else if (message.selection?.$case === "known") {
       obj.known = KnownTiles.toJSON(message.selection.value);
     }
-    if (message.atSeq !== 0) {
+    if (message.atSeq !== undefined) {
       obj.atSeq = Math.round(message.atSeq);
     }
     return obj;
@@ -756,7 +757,7 @@ export const GetTilesRequest: MessageFns<GetTilesRequest> = {
         break;
       }
     }
-    message.atSeq = object.atSeq ?? 0;
+    message.atSeq = object.atSeq ?? undefined;
     return message;
   },
 };
@@ -1333,7 +1334,7 @@ export const RenderTileResponse: MessageFns<RenderTileResponse> = {
 };
 
 function createBaseExportRegionRequest(): ExportRegionRequest {
-  return { roomId: "", viewport: undefined, widthPx: 0, heightPx: 0, atSeq: 0 };
+  return { roomId: "", viewport: undefined, widthPx: 0, heightPx: 0, atSeq: undefined };
 }
 
 export const ExportRegionRequest: MessageFns<ExportRegionRequest> = {
@@ -1350,7 +1351,7 @@ export const ExportRegionRequest: MessageFns<ExportRegionRequest> = {
     if (message.heightPx !== 0) {
       writer.uint32(32).uint32(message.heightPx);
     }
-    if (message.atSeq !== 0) {
+    if (message.atSeq !== undefined) {
       writer.uint32(40).uint64(message.atSeq);
     }
     return writer;
@@ -1443,7 +1444,7 @@ export const ExportRegionRequest: MessageFns<ExportRegionRequest> = {
         ? globalThis.Number(object.atSeq)
         : isSet(object.at_seq)
         ? globalThis.Number(object.at_seq)
-        : 0,
+        : undefined,
     };
   },
 
@@ -1461,7 +1462,7 @@ export const ExportRegionRequest: MessageFns<ExportRegionRequest> = {
     if (message.heightPx !== 0) {
       obj.heightPx = Math.round(message.heightPx);
     }
-    if (message.atSeq !== 0) {
+    if (message.atSeq !== undefined) {
       obj.atSeq = Math.round(message.atSeq);
     }
     return obj;
@@ -1478,7 +1479,7 @@ export const ExportRegionRequest: MessageFns<ExportRegionRequest> = {
       : undefined;
     message.widthPx = object.widthPx ?? 0;
     message.heightPx = object.heightPx ?? 0;
-    message.atSeq = object.atSeq ?? 0;
+    message.atSeq = object.atSeq ?? undefined;
     return message;
   },
 };
