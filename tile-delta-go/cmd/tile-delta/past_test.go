@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"google.golang.org/protobuf/proto"
 
 	realtimev1 "github.com/infidraw/infidraw/gen/go/infidraw/realtime/v1"
 	strokev1 "github.com/infidraw/infidraw/gen/go/infidraw/stroke/v1"
@@ -47,9 +48,9 @@ func newPastRoom(t *testing.T, ctx context.Context) *pastRoom {
 }
 
 // read reads tile (0, 0, 0) at a point, by viewport or, with known, from a copy the client holds.
-func (p *pastRoom) read(t *testing.T, ctx context.Context, at uint64, known *tilev1.KnownTile) (*tilev1.GetTilesResponse, *tilev1.TileDelta) {
+func (p *pastRoom) read(t *testing.T, ctx context.Context, at int64, known *tilev1.KnownTile) (*tilev1.GetTilesResponse, *tilev1.TileDelta) {
 	t.Helper()
-	req := &tilev1.GetTilesRequest{RoomId: p.room.String(), Level: 0, AtSeq: at,
+	req := &tilev1.GetTilesRequest{RoomId: p.room.String(), Level: 0, AtSeq: atSeq(at),
 		Selection: &tilev1.GetTilesRequest_Viewport{Viewport: &tilev1.Viewport{MinX: 0, MinY: 0, MaxX: 25600, MaxY: 25600}}}
 	if known != nil {
 		req.Selection = &tilev1.GetTilesRequest_Known{Known: &tilev1.KnownTiles{Tiles: []*tilev1.KnownTile{known}}}
@@ -93,7 +94,7 @@ func TestGetTilesAtSeq(t *testing.T) {
 
 	tests := []struct {
 		name            string
-		at              uint64
+		at              int64 // -1: now
 		known           *tilev1.KnownTile
 		atSeq, covers   uint64
 		strokes         string
@@ -101,7 +102,8 @@ func TestGetTilesAtSeq(t *testing.T) {
 	}{
 		{name: "at 2", at: 2, atSeq: 2, covers: 2, strokes: "[a b]"},
 		{name: "at 4: a erased", at: 4, atSeq: 4, covers: 4, strokes: "[b c]"},
-		{name: "now: over the bound, never rendered here", at: 0, atSeq: 5, strokes: "[]", pending: true},
+		{name: "before the first event: nothing", at: 0, atSeq: 0, absent: true},
+		{name: "now: over the bound, never rendered here", at: -1, atSeq: 5, strokes: "[]", pending: true},
 		{name: "beyond the head: now", at: 100, atSeq: 5, strokes: "[]", pending: true},
 		{name: "known at 1, read at 2", at: 2, known: knownTile(1), atSeq: 2, covers: 2, strokes: "[b]"},
 		{name: "known at 2, read at 4: a erased in between", at: 4, known: knownTile(2), atSeq: 4, covers: 4, strokes: "[b c]"},
@@ -156,7 +158,7 @@ func TestGetTilesAtSeq(t *testing.T) {
 		}
 	}
 	// Now, the snapshot covering 3 is the newest, but a's erase at 4 followed it: not used.
-	if _, d := p.read(t, ctx, 0, nil); d.GetSnapshot() != nil || !d.GetPending() {
+	if _, d := p.read(t, ctx, -1, nil); d.GetSnapshot() != nil || !d.GetPending() {
 		t.Fatalf("now: snapshot %v pending %v; want no snapshot, pending", d.GetSnapshot(), d.GetPending())
 	}
 }
@@ -172,15 +174,17 @@ func TestExportRegionAtSeq(t *testing.T) {
 	defer cancel()
 	p := newPastRoom(t, ctx)
 	tests := []struct {
-		at, covers uint64
-		ink        map[int]bool // by row y
+		at     int64 // -1: now
+		covers uint64
+		ink    map[int]bool // by row y
 	}{
 		{3, 3, map[int]bool{40: true, 90: true, 140: true, 200: false}},
-		{0, 5, map[int]bool{40: false, 90: true, 140: true, 200: true}},
+		{-1, 5, map[int]bool{40: false, 90: true, 140: true, 200: true}},
+		{0, 0, map[int]bool{40: false, 90: false, 140: false, 200: false}},
 	}
 	for _, tc := range tests {
 		t.Run(fmt.Sprintf("at %d", tc.at), func(t *testing.T) {
-			r, err := p.s.tiles.ExportRegion(ctx, &tilev1.ExportRegionRequest{RoomId: p.room.String(), AtSeq: tc.at,
+			r, err := p.s.tiles.ExportRegion(ctx, &tilev1.ExportRegionRequest{RoomId: p.room.String(), AtSeq: atSeq(tc.at),
 				Viewport: &tilev1.Viewport{MaxX: 25600, MaxY: 25600}, WidthPx: 256, HeightPx: 256})
 			if err != nil {
 				t.Fatal(err)
@@ -196,4 +200,12 @@ func TestExportRegionAtSeq(t *testing.T) {
 			}
 		})
 	}
+}
+
+// atSeq is a test table's point as a request's: -1 reads now.
+func atSeq(at int64) *uint64 {
+	if at < 0 {
+		return nil
+	}
+	return proto.Uint64(uint64(at))
 }

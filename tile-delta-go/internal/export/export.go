@@ -52,8 +52,8 @@ type Request struct {
 	Room                   uuid.UUID
 	MinX, MinY, MaxX, MaxY int64
 	Width, Height          int
-	// At pictures the room as it was right after event At; 0 as it is now (tiles.Options.At).
-	At uint64
+	// At, when set, pictures the room as it was right after event *At; nil as it is now (tiles.Options.At).
+	At *uint64
 }
 
 // Result is the picture.

@@ -138,11 +138,11 @@ func (s *Server) GetTiles(ctx context.Context, req *tilev1.GetTilesRequest) (*ti
 		return nil, status.Errorf(codes.InvalidArgument, "level %d is outside 0..%d", level, strokes.MaxLevel)
 	}
 	start := time.Now()
-	contents, head, err := s.Tiles.Read(ctx, room, want, tiles.Options{Client: client, Bound: s.Bound, At: req.GetAtSeq()})
+	contents, head, err := s.Tiles.Read(ctx, room, want, tiles.Options{Client: client, Bound: s.Bound, At: req.AtSeq})
 	if err != nil {
 		return nil, status.Errorf(codes.Unavailable, "read tiles: %v", err)
 	}
-	point := tiles.Point(req.GetAtSeq(), head)
+	point := tiles.Point(req.AtSeq, head)
 	resp := &tilev1.GetTilesResponse{HeadSeq: head, AtSeq: point}
 	pending := 0
 	for _, c := range contents {
@@ -208,7 +208,7 @@ func (s *Server) ExportRegion(ctx context.Context, req *tilev1.ExportRegionReque
 	}
 	start := time.Now()
 	res, err := s.Exporter.Export(ctx, export.Request{Room: room, MinX: v.GetMinX(), MinY: v.GetMinY(), MaxX: v.GetMaxX(), MaxY: v.GetMaxY(),
-		Width: int(min(req.GetWidthPx(), 1<<20)), Height: int(min(req.GetHeightPx(), 1<<20)), At: req.GetAtSeq()})
+		Width: int(min(req.GetWidthPx(), 1<<20)), Height: int(min(req.GetHeightPx(), 1<<20)), At: req.AtSeq})
 	switch {
 	case errors.Is(err, export.ErrInvalid):
 		return nil, status.Error(codes.InvalidArgument, err.Error())

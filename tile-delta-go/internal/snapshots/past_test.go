@@ -97,7 +97,7 @@ func readAt(t *testing.T, pool *pgxpool.Pool, room uuid.UUID, o tiles.Options) t
 func TestReadAtEveryPoint(t *testing.T) {
 	_, pool := newSnapshotter(t, Policy{})
 	tests := []struct {
-		at       uint64
+		at       int64  // -1: now
 		strokes  string // without snapshots
 		at2      uint64 // Content.At
 		snapshot uint64 // with snapshot rows covering 3 and 5: the one used (0: none)
@@ -115,7 +115,8 @@ func TestReadAtEveryPoint(t *testing.T) {
 		{10, "[a c d e g]", 10, 0, "[a c d e g]"}, // c erased at 11 still shows
 		{11, "[a d e g]", 11, 0, "[a d e g]"},     // the head: a read of now
 		{12, "[a d e g]", 11, 0, "[a d e g]"},     // beyond the head: now
-		{0, "[a d e g]", 11, 0, "[a d e g]"},      // now
+		{-1, "[a d e g]", 11, 0, "[a d e g]"},     // now
+		{0, "[]", 0, 0, "[]"},                     // before the first event: nothing
 	}
 	for _, withSnapshots := range []bool{false, true} {
 		room := uuid.New()
@@ -126,7 +127,7 @@ func TestReadAtEveryPoint(t *testing.T) {
 		}
 		for _, tc := range tests {
 			t.Run(fmt.Sprintf("snapshots %v, at %d", withSnapshots, tc.at), func(t *testing.T) {
-				c := readAt(t, pool, room, tiles.Options{At: tc.at})
+				c := readAt(t, pool, room, tiles.Options{At: point(tc.at)})
 				want, snapshot := tc.strokes, uint64(0)
 				if withSnapshots {
 					want, snapshot = tc.after, tc.snapshot
@@ -155,7 +156,7 @@ func TestReadAtPointFromAClientCopy(t *testing.T) {
 	tests := []struct {
 		name    string
 		held    tiles.Held
-		at      uint64
+		at      int64 // -1: now
 		strokes string
 		reset   bool
 	}{
@@ -164,11 +165,11 @@ func TestReadAtPointFromAClientCopy(t *testing.T) {
 		{"copy at 6, read at 6", tiles.Held{Min: 6, Max: 6}, 6, "[]", false},
 		{"copy at 8, read at 3", tiles.Held{Min: 8, Max: 8}, 3, "[a b c]", true},
 		{"copies at 1 and 8, read at 3", tiles.Held{Min: 1, Max: 8}, 3, "[a b c]", true},
-		{"copy at 8, read now", tiles.Held{Min: 8, Max: 8}, 0, "[a d e g]", true},
+		{"copy at 8, read now", tiles.Held{Min: 8, Max: 8}, -1, "[a d e g]", true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			c := readAt(t, pool, room, tiles.Options{At: tc.at, Client: &tc.held})
+			c := readAt(t, pool, room, tiles.Options{At: point(tc.at), Client: &tc.held})
 			if got := strokeNames(names, c.Strokes); got != tc.strokes || c.Reset != tc.reset {
 				t.Fatalf("strokes %s reset %v, want %s reset %v", got, c.Reset, tc.strokes, tc.reset)
 			}
@@ -212,7 +213,7 @@ func TestPastTileIsPendingUntilRenderedAtItsLastEvent(t *testing.T) {
 	s.renderer = recordingRender(names, &calls)
 	bound := tiles.Bound{Strokes: 2}
 	for _, at := range []uint64{8, 9} {
-		if c := readAt(t, pool, room, tiles.Options{At: at, Bound: bound}); !c.Pending || len(c.Strokes) != 0 || c.At != 8 {
+		if c := readAt(t, pool, room, tiles.Options{At: tiles.Past(at), Bound: bound}); !c.Pending || len(c.Strokes) != 0 || c.At != 8 {
 			t.Fatalf("at %d: pending %v, %d strokes, at %d; want pending at 8", at, c.Pending, len(c.Strokes), c.At)
 		}
 	}
@@ -224,7 +225,7 @@ func TestPastTileIsPendingUntilRenderedAtItsLastEvent(t *testing.T) {
 		t.Fatalf("renders %v, want %v (visible at 8, c included though erased now)", calls, want)
 	}
 	for _, at := range []uint64{8, 9} {
-		c := readAt(t, pool, room, tiles.Options{At: at, Bound: bound})
+		c := readAt(t, pool, room, tiles.Options{At: tiles.Past(at), Bound: bound})
 		if c.Pending || coversOf(c) != 8 || len(c.Strokes) != 0 {
 			t.Fatalf("at %d after the render: pending %v, snapshot %d, %d strokes", at, c.Pending, coversOf(c), len(c.Strokes))
 		}
@@ -280,4 +281,12 @@ func TestRenderAtAPointInChunks(t *testing.T) {
 			}
 		})
 	}
+}
+
+// point is a test table's point as a read's: -1 reads now.
+func point(at int64) *uint64 {
+	if at < 0 {
+		return nil
+	}
+	return tiles.Past(uint64(at))
 }

@@ -336,7 +336,7 @@ func (s *Snapshotter) read(ctx context.Context, room uuid.UUID, t strokes.Tile, 
 	defer cancel()
 	err = pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
 		contents, _, err := tiles.ReadTx(ctx, tx, room, []strokes.Tile{t},
-			tiles.Options{At: at, Bound: tiles.Bound{Strokes: s.policy.ChunkStrokes, Bytes: s.policy.ChunkBytes}})
+			tiles.Options{At: pastPoint(at), Bound: tiles.Bound{Strokes: s.policy.ChunkStrokes, Bytes: s.policy.ChunkBytes}})
 		if err != nil {
 			return err
 		}
@@ -431,4 +431,13 @@ func (s *Snapshotter) PurgeRoom(ctx context.Context, room uuid.UUID) (int64, err
 		return tag.RowsAffected(), fmt.Errorf("delete snapshot objects: %w", err)
 	}
 	return tag.RowsAffected(), nil
+}
+
+// pastPoint is a job's point as a read's: a job's 0 is a render of now (a past render is always at an
+// event that touched the tile, so never at 0).
+func pastPoint(at uint64) *uint64 {
+	if at == 0 {
+		return nil
+	}
+	return tiles.Past(at)
 }

@@ -96,17 +96,20 @@ type Options struct {
 	Client *Held
 	// Bound caps each tile's delta: a tile over it comes back Pending, without strokes.
 	Bound Bound
-	// At reads the room as it was right after event At; 0, or a point at or beyond the head, reads it as
-	// it is now (Point).
-	At uint64
+	// At, when set, reads the room as it was right after event *At (0: before its first event, when
+	// every tile was empty); nil, or a point at or beyond the head, reads it as it is now (Point).
+	At *uint64
 }
 
-// Point is the event a read at `at` sees the room right after: at itself in the past, else the head.
-func Point(at, head uint64) uint64 {
-	if at == 0 || at >= head {
+// Past returns the point of a read of the room as it was right after event at.
+func Past(at uint64) *uint64 { return &at }
+
+// Point is the event a read at `at` sees the room right after: *at in the past, else the head.
+func Point(at *uint64, head uint64) uint64 {
+	if at == nil || *at >= head {
 		return head
 	}
-	return at
+	return *at
 }
 
 // Querier is a pgx transaction or connection.
