@@ -20,7 +20,8 @@ export class ExportController {
     description:
       'Rendered server-side by tile-delta-go ExportRegion from the tiles of the level closest to the output scale. ' +
       'The region is in world units x100; the height follows its aspect ratio. At most 4096 pixels a side and 16 Mpx in all ' +
-      '(400 otherwise). X-Covers-Seq names the sequence number the picture reflects. Exports run a few at a time: ' +
+      '(400 otherwise). X-Covers-Seq names the sequence number the picture reflects. With `at` (a seq) or `atTime` (RFC ' +
+      '3339), the region as it was right after that event (or the last one committed by then). Exports run a few at a time: ' +
       'beyond that 429 with Retry-After.',
   })
   @ApiProduces('image/png')

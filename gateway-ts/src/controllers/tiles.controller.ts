@@ -39,7 +39,10 @@ export class TilesController {
     description:
       'Per tile: the newest usable snapshot (the URL of its PNG in `url`; `key` empty) and the visible strokes drawn after ' +
       'it (tile-delta-go GetTiles). Protobuf `infidraw.tile.v1.GetTilesResponse` by default; JSON with ' +
-      '`Accept: application/json` or `?format=json`. At most 256 tiles per request. X-Head-Seq repeats head_seq.',
+      '`Accept: application/json` or `?format=json`. At most 256 tiles per request. X-Head-Seq repeats head_seq. With `at` ' +
+      '(a seq; 0 is before the first event) or `atTime` (RFC 3339: the last event committed by then), the tiles as they were ' +
+      'right after that event (a past tile over the delta bound is pending while its snapshot at that point renders); ' +
+      'X-At-Seq names the point read.',
   })
   @AnswersTiles()
   @ErrorResponses(400, 401, 404, 406, 502, 503, 504)

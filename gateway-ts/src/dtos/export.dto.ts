@@ -2,12 +2,13 @@ import { ApiProperty } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsInt, Max, Min } from 'class-validator';
 import { EXPORT_MAX_PIXELS, EXPORT_MAX_SIDE } from '../gen/limits';
+import { PointInTimeQueryDto } from './point-in-time.dto';
 import { MAX_VIEWPORT_COORD } from './tiles.dto';
 
 const coord = (description: string) =>
   ApiProperty({ type: 'integer', minimum: -MAX_VIEWPORT_COORD, maximum: MAX_VIEWPORT_COORD, description });
 
-export class ExportQueryDto {
+export class ExportQueryDto extends PointInTimeQueryDto {
   @coord('Region left edge, world units x100 (inclusive)')
   @Type(() => Number)
   @Min(-MAX_VIEWPORT_COORD)

@@ -1,8 +1,9 @@
 import { BadRequestException, PipeTransform } from '@nestjs/common';
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty, IntersectionType } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { ArrayMaxSize, ArrayMinSize, IsArray, IsInt, Max, Min, ValidateNested } from 'class-validator';
 import { FormatQueryDto } from './format.dto';
+import { PointInTimeQueryDto } from './point-in-time.dto';
 import { MAX_COORD, MAX_LEVEL } from '../gen/limits';
 
 /** A viewport edge may lie beyond the coordinate range (|v| <= MAX_COORD in world units x100), within reason. */
@@ -11,7 +12,7 @@ export const MAX_VIEWPORT_COORD = 10 * MAX_COORD;
 const coord = (description: string) =>
   ApiProperty({ type: 'integer', minimum: -MAX_VIEWPORT_COORD, maximum: MAX_VIEWPORT_COORD, description });
 
-export class TilesQueryDto extends FormatQueryDto {
+export class TilesQueryDto extends IntersectionType(FormatQueryDto, PointInTimeQueryDto) {
   @ApiProperty({ type: 'integer', minimum: 0, maximum: MAX_LEVEL, description: 'Pyramid level (docs/tiles.md)' })
   @Type(() => Number)
   @Min(0)

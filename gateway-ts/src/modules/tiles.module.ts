@@ -2,8 +2,10 @@ import { Module } from '@nestjs/common';
 import { ExportController } from '../controllers/export.controller';
 import { StrokesAtController } from '../controllers/strokes-at.controller';
 import { TilesController } from '../controllers/tiles.controller';
+import { EventTimesRepository } from '../repositories/event-times.repository';
 import { ExportRepository } from '../repositories/export.repository';
 import { ExportService } from '../services/export.service';
+import { PointInTimeService } from '../services/point-in-time.service';
 import { TilesService } from '../services/tiles.service';
 import { RoomsModule } from './rooms.module';
 
@@ -14,6 +16,6 @@ import { RoomsModule } from './rooms.module';
 @Module({
   imports: [RoomsModule],
   controllers: [TilesController, ExportController, StrokesAtController],
-  providers: [TilesService, ExportService, ExportRepository],
+  providers: [TilesService, ExportService, ExportRepository, PointInTimeService, EventTimesRepository],
 })
 export class TilesModule {}

@@ -9,6 +9,7 @@ import { Payload } from '../utils/payload';
 import { TooManyRequestsException } from '../utils/too-many-requests';
 import { AuthContext } from './auth.service';
 import { MetricsService } from './metrics.service';
+import { PointInTimeService } from './point-in-time.service';
 import { RoomAccessService } from './room-access.service';
 
 /** Seconds a refused export is told to wait: a large export takes seconds. */
@@ -27,6 +28,7 @@ export class ExportService {
   constructor(
     private readonly access: RoomAccessService,
     private readonly exports: ExportRepository,
+    private readonly pointInTime: PointInTimeService,
     metrics: MetricsService,
     @Inject(CONFIG) config: GatewayConfig,
     @InjectPinoLogger(ExportService.name) private readonly logger: PinoLogger,
@@ -51,6 +53,7 @@ export class ExportService {
       );
     }
     await this.access.require(auth, roomId, 'viewer');
+    const atSeq = await this.pointInTime.resolve(roomId, q);
     // When tile-delta-go's own pixel budget is full, its RESOURCE_EXHAUSTED (and the wait it names) becomes a 429.
     const res = await this.running.run(() =>
       this.exports.exportRegion({
@@ -58,6 +61,7 @@ export class ExportService {
         viewport: { minX: q.minX, minY: q.minY, maxX: q.maxX, maxY: q.maxY },
         widthPx: q.width,
         heightPx: height,
+        atSeq,
       }),
     );
     const totalMs = Number(process.hrtime.bigint() - start) / 1e6;

@@ -8,6 +8,7 @@ import { GetTilesRequest, GetTilesResponse, HitStrokesResponse } from '../gen/in
 import { TileDeltaRepository } from '../repositories/tile-delta.repository';
 import { encode, Payload, WireFormat } from '../utils/payload';
 import { AuthContext } from './auth.service';
+import { PointInTimeService } from './point-in-time.service';
 import { RoomAccessService } from './room-access.service';
 
 export const IMMUTABLE = 'private, max-age=31536000, immutable';
@@ -18,16 +19,21 @@ export class TilesService {
   constructor(
     private readonly access: RoomAccessService,
     private readonly tileDelta: TileDeltaRepository,
+    private readonly pointInTime: PointInTimeService,
     @InjectPinoLogger(TilesService.name) private readonly logger: PinoLogger,
   ) {}
 
-  /** Per tile of the viewport: the newest usable snapshot (as a URL) and the strokes drawn after it. */
+  /**
+   * Per tile of the viewport: the newest usable snapshot (as a URL) and the strokes drawn after it; with `at` or
+   * `atTime`, the same as the room was then.
+   */
   async tiles(auth: AuthContext, roomId: string, q: TilesQueryDto, format: WireFormat): Promise<Payload> {
     const start = process.hrtime.bigint();
     if (q.maxX <= q.minX || q.maxY <= q.minY) throw new BadRequestException('the viewport is empty: maxX must exceed minX and maxY minY');
     await this.access.require(auth, roomId, 'viewer');
+    const atSeq = await this.pointInTime.resolve(roomId, q);
     const selection: GetTilesRequest['selection'] = { $case: 'viewport', value: { minX: q.minX, minY: q.minY, maxX: q.maxX, maxY: q.maxY } };
-    return this.read(roomId, q.level, selection, format, 'GET tiles', start);
+    return this.read({ roomId, level: q.level, selection, atSeq }, format, 'GET tiles', start);
   }
 
   /**
@@ -47,7 +53,7 @@ export class TilesService {
       $case: 'known',
       value: { tiles: body.tiles.map((t) => ({ coord: { level: body.level, x: t.x, y: t.y }, coversSeq: t.coversSeq })) },
     };
-    return this.read(roomId, body.level, selection, format, 'POST tiles/known', start);
+    return this.read({ roomId, level: body.level, selection }, format, 'POST tiles/known', start);
   }
 
   /**
@@ -73,15 +79,9 @@ export class TilesService {
   }
 
   /** GetTiles, each snapshot given the URL a browser fetches it from (and no object key), encoded as asked. */
-  private async read(
-    roomId: string,
-    level: number,
-    selection: GetTilesRequest['selection'],
-    format: WireFormat,
-    label: string,
-    start: bigint,
-  ): Promise<Payload> {
-    const response = await this.tileDelta.getTiles({ roomId, level, selection });
+  private async read(request: GetTilesRequest, format: WireFormat, label: string, start: bigint): Promise<Payload> {
+    const { roomId, level, atSeq } = request;
+    const response = await this.tileDelta.getTiles(request);
     let snapshots = 0;
     for (const t of response.tiles) {
       const c = t.coord;
@@ -92,11 +92,12 @@ export class TilesService {
     }
     const { contentType, body } = encode(format, { protobuf: () => GetTilesResponse.encode(response).finish(), plain: () => GetTilesResponse.toJSON(response) });
     const totalMs = Number(process.hrtime.bigint() - start) / 1e6;
+    const at = atSeq === undefined ? '' : ` at=${response.atSeq}`;
     this.logger.info(
-      { roomId, level, tiles: response.tiles.length, snapshots, bytes: body.length, format, totalMs },
-      `${label} room=${roomId} level=${level} tiles=${response.tiles.length} snapshots=${snapshots} total=${totalMs.toFixed(1)}ms`,
+      { roomId, level, atSeq, tiles: response.tiles.length, snapshots, bytes: body.length, format, totalMs },
+      `${label} room=${roomId} level=${level}${at} tiles=${response.tiles.length} snapshots=${snapshots} total=${totalMs.toFixed(1)}ms`,
     );
-    return new Payload({ contentType, headers: { 'x-head-seq': String(response.headSeq) }, body });
+    return new Payload({ contentType, headers: { 'x-head-seq': String(response.headSeq), 'x-at-seq': String(response.atSeq) }, body });
   }
 
   /**
