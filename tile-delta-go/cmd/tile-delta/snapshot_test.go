@@ -282,17 +282,22 @@ func TestSnapshotQueriesUseIndexes(t *testing.T) {
 	}
 	xs, ys := []int32{0, 1, 2, 3}, []int32{0, 1, 2, 3}
 	client := int64(5)
-	added := eventkind.StrokeAdded
+	added, erased := eventkind.StrokeAdded, eventkind.StrokesErased
+	var now []*int64 // visibility now
+	changed := []*int64{new(int64(0)), new(int64(4)), new(int64(300)), new(int64(100))}
 	tests := map[string]struct {
 		sql     string
 		args    []any
 		indexes []string
 	}{
-		"snapshots, viewport": {tiles.SnapshotsSQL, []any{room, 0, xs, ys, nil, added}, []string{"tile_snapshots_pkey", "tile_events_pkey"}},
-		"snapshots, known":    {tiles.SnapshotsSQL, []any{room, 0, xs, ys, &client, added}, []string{"tile_snapshots_pkey", "tile_events_pkey"}},
-		"strokes after":       {tiles.StrokesSQL, []any{room, 0, xs, ys, []int64{0, 3, 5, 100}, nil, added, int64(1000)}, []string{"tile_events_pkey"}},
-		"strokes, bounded":    {tiles.StrokesSQL, []any{room, 0, xs, ys, []int64{0, 3, 5, 100}, int64(257), added, int64(1000)}, []string{"tile_events_pkey"}},
-		"collect superseded":  {snapshots.CollectSQL, []any{room, 0, 1, 2, "10 minutes"}, []string{"tile_snapshots_pkey"}},
+		"snapshots, viewport":   {tiles.SnapshotsSQL, []any{room, 0, xs, ys, nil, added, int64(1000), false}, []string{"tile_snapshots_pkey", "tile_events_pkey"}},
+		"snapshots, known":      {tiles.SnapshotsSQL, []any{room, 0, xs, ys, &client, added, int64(1000), false}, []string{"tile_snapshots_pkey", "tile_events_pkey"}},
+		"snapshots, past":       {tiles.SnapshotsSQL, []any{room, 0, xs, ys, nil, added, int64(200), true}, []string{"tile_snapshots_pkey", "tile_events_pkey"}},
+		"strokes after":         {tiles.StrokesSQL, []any{room, 0, xs, ys, []int64{0, 3, 5, 100}, nil, added, int64(1000), erased, now}, []string{"tile_events_pkey", "strokes_pkey"}},
+		"strokes, bounded":      {tiles.StrokesSQL, []any{room, 0, xs, ys, []int64{0, 3, 5, 100}, int64(257), added, int64(1000), erased, now}, []string{"tile_events_pkey", "strokes_pkey"}},
+		"strokes, past":         {tiles.StrokesSQL, []any{room, 0, xs, ys, []int64{0, 3, 5, 100}, int64(257), added, int64(300), erased, changed}, []string{"tile_events_pkey"}},
+		"last erase or restore": {tiles.LastChangeSQL, []any{room, 0, 1, 2, int64(0), int64(300), added}, []string{"tile_events_pkey"}},
+		"collect superseded":    {snapshots.CollectSQL, []any{room, 0, 1, 2, "10 minutes"}, []string{"tile_snapshots_pkey"}},
 		"follower: tiles that need a snapshot": {snapshots.NeedsSQL, []any{room, 0, xs, ys, added, 64},
 			[]string{"tile_snapshots_pkey", "tile_events_pkey", "stroke_events_pkey"}},
 		"follower: a page of events":      {snapshots.PageSQL, []any{room, 10, 1000}, []string{"stroke_events_pkey"}},

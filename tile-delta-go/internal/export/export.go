@@ -1,7 +1,7 @@
 // Package export renders a region of a room into one picture: it picks the pyramid level whose tile
 // pixels are closest to the output scale, renders every covered tile (newest usable snapshot + delta,
-// through the same renderer RenderTile uses), draws them scaled into an image of the requested size
-// and encodes it as PNG.
+// through the same renderer RenderTile uses) as it is now or as it was at a past point, draws them
+// scaled into an image of the requested size and encodes it as PNG.
 package export
 
 import (
@@ -52,12 +52,14 @@ type Request struct {
 	Room                   uuid.UUID
 	MinX, MinY, MaxX, MaxY int64
 	Width, Height          int
+	// At pictures the room as it was right after event At; 0 as it is now (tiles.Options.At).
+	At uint64
 }
 
 // Result is the picture.
 type Result struct {
 	PNG []byte
-	// CoversSeq is the room's head when the (first) tiles were read.
+	// CoversSeq is the point pictured: At, or the room's head when the (first) tiles were read.
 	CoversSeq uint64
 	Level     int
 	// Tiles is how many tiles had content and were drawn.
@@ -106,7 +108,7 @@ func Plan(r Request) (int, []strokes.Tile, error) {
 
 // TileReader reads tile contents (tiles.Reader).
 type TileReader interface {
-	Strokes(ctx context.Context, room uuid.UUID, ts []strokes.Tile, client *uint64) ([]tiles.Content, uint64, error)
+	Read(ctx context.Context, room uuid.UUID, ts []strokes.Tile, o tiles.Options) ([]tiles.Content, uint64, error)
 }
 
 // Renderer renders one tile (tilerender.Router).
@@ -152,12 +154,12 @@ func (e *Exporter) Export(ctx context.Context, r Request) (Result, error) {
 	dst := image.NewRGBA(image.Rect(0, 0, r.Width, r.Height))
 	res := Result{Level: level}
 	for i := 0; i < len(want); i += readChunk {
-		contents, head, err := e.Tiles.Strokes(ctx, r.Room, want[i:min(i+readChunk, len(want))], nil)
+		contents, head, err := e.Tiles.Read(ctx, r.Room, want[i:min(i+readChunk, len(want))], tiles.Options{At: r.At})
 		if err != nil {
 			return Result{}, fmt.Errorf("read tiles: %w", err)
 		}
 		if i == 0 {
-			res.CoversSeq = head
+			res.CoversSeq = tiles.Point(r.At, head)
 		}
 		n, err := e.draw(ctx, r, dst, contents)
 		if err != nil {

@@ -23,7 +23,7 @@ import (
 // oneTile reads a room whose only content is strokes on tile 0/0/0, without a snapshot.
 type oneTile []*strokev1.Stroke
 
-func (o oneTile) Strokes(_ context.Context, _ uuid.UUID, ts []strokes.Tile, _ *uint64) ([]tiles.Content, uint64, error) {
+func (o oneTile) Read(_ context.Context, _ uuid.UUID, ts []strokes.Tile, _ tiles.Options) ([]tiles.Content, uint64, error) {
 	out := make([]tiles.Content, len(ts))
 	for i, t := range ts {
 		out[i].Tile = t

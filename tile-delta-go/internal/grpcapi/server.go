@@ -24,13 +24,11 @@ import (
 	"github.com/infidraw/infidraw/tile-delta-go/internal/tiles"
 )
 
-// TileReader reads tile contents.
+// TileReader reads tile contents (tiles.Reader).
 type TileReader interface {
-	// Strokes reads each tile's newest usable snapshot and the visible strokes after it (or after the
-	// client's seq when client is set).
-	Strokes(ctx context.Context, room uuid.UUID, ts []strokes.Tile, client *uint64) ([]tiles.Content, uint64, error)
-	// Bounded is Strokes with each tile's delta capped: a tile over the bound comes back Pending.
-	Bounded(ctx context.Context, room uuid.UUID, ts []strokes.Tile, client *uint64, b tiles.Bound) ([]tiles.Content, uint64, error)
+	// Read reads each tile's newest usable snapshot and the visible strokes after it (or after the
+	// client's seq), as of now or of a past point, and the room's head.
+	Read(ctx context.Context, room uuid.UUID, ts []strokes.Tile, o tiles.Options) ([]tiles.Content, uint64, error)
 }
 
 // HitReader answers hit tests (tiles.Reader).
@@ -101,7 +99,10 @@ func parseRoom(id string) (uuid.UUID, error) {
 // GetTiles implements TileDeltaService: per tile its newest usable snapshot and the visible strokes
 // added after it (after the sequence number the client already holds, for an explicit tile list); a tile
 // with more than the bound since then is pending: no strokes, covers_seq what its snapshot (or the
-// client's copy) covers.
+// client's copy) covers. With at_seq, every tile is read as it was right after that event (tiles.Options.At)
+// and covers_seq is that point. An explicit list is then built on only when every listed copy covers no
+// event after the point: a copy of a later state may show strokes drawn after it, so otherwise every
+// tile is read afresh and marked to replace the copy (tiles.Held).
 func (s *Server) GetTiles(ctx context.Context, req *tilev1.GetTilesRequest) (*tilev1.GetTilesResponse, error) {
 	room, err := parseRoom(req.GetRoomId())
 	if err != nil {
@@ -109,7 +110,7 @@ func (s *Server) GetTiles(ctx context.Context, req *tilev1.GetTilesRequest) (*ti
 	}
 	level := int(req.GetLevel())
 	var want []strokes.Tile
-	var client *uint64
+	var client *tiles.Held
 	switch sel := req.GetSelection().(type) {
 	case *tilev1.GetTilesRequest_Viewport:
 		v := sel.Viewport
@@ -121,16 +122,15 @@ func (s *Server) GetTiles(ctx context.Context, req *tilev1.GetTilesRequest) (*ti
 		if n := len(sel.Known.GetTiles()); n == 0 || n > tiles.MaxTilesPerRequest {
 			return nil, status.Errorf(codes.InvalidArgument, "list 1..%d tiles, got %d", tiles.MaxTilesPerRequest, n)
 		}
-		after := ^uint64(0)
+		client = &tiles.Held{Min: ^uint64(0)}
 		for _, k := range sel.Known.GetTiles() {
 			c := k.GetCoord()
 			if int(c.GetLevel()) != level {
 				return nil, status.Errorf(codes.InvalidArgument, "tile of level %d in a request for level %d", c.GetLevel(), level)
 			}
 			want = append(want, strokes.Tile{Level: level, X: c.GetX(), Y: c.GetY()})
-			after = min(after, k.GetCoversSeq())
+			client.Min, client.Max = min(client.Min, k.GetCoversSeq()), max(client.Max, k.GetCoversSeq())
 		}
-		client = &after
 	default:
 		return nil, status.Error(codes.InvalidArgument, "select tiles by viewport or by a known tile list")
 	}
@@ -138,17 +138,18 @@ func (s *Server) GetTiles(ctx context.Context, req *tilev1.GetTilesRequest) (*ti
 		return nil, status.Errorf(codes.InvalidArgument, "level %d is outside 0..%d", level, strokes.MaxLevel)
 	}
 	start := time.Now()
-	contents, head, err := s.Tiles.Bounded(ctx, room, want, client, s.Bound)
+	contents, head, err := s.Tiles.Read(ctx, room, want, tiles.Options{Client: client, Bound: s.Bound, At: req.GetAtSeq()})
 	if err != nil {
 		return nil, status.Errorf(codes.Unavailable, "read tiles: %v", err)
 	}
-	resp := &tilev1.GetTilesResponse{HeadSeq: head}
+	point := tiles.Point(req.GetAtSeq(), head)
+	resp := &tilev1.GetTilesResponse{HeadSeq: head, AtSeq: point}
 	pending := 0
 	for _, c := range contents {
 		if len(c.Strokes) == 0 && c.Snapshot == nil && !c.Reset && !c.Pending {
 			continue
 		}
-		d := &tilev1.TileDelta{Coord: &tilev1.TileCoord{Level: uint32(level), X: c.Tile.X, Y: c.Tile.Y}, Strokes: c.Strokes, CoversSeq: head}
+		d := &tilev1.TileDelta{Coord: &tilev1.TileCoord{Level: uint32(level), X: c.Tile.X, Y: c.Tile.Y}, Strokes: c.Strokes, CoversSeq: point}
 		if c.Pending {
 			d.Pending, d.CoversSeq = true, c.After
 			pending++
@@ -158,7 +159,7 @@ func (s *Server) GetTiles(ctx context.Context, req *tilev1.GetTilesRequest) (*ti
 		}
 		resp.Tiles = append(resp.Tiles, d)
 	}
-	s.Log.Info("tiles read", "room", room, "level", level, "tiles", len(want), "with_content", len(resp.Tiles), "pending", pending, "ms", float64(time.Since(start).Microseconds())/1000)
+	s.Log.Info("tiles read", "room", room, "level", level, "at", point, "tiles", len(want), "with_content", len(resp.Tiles), "pending", pending, "ms", float64(time.Since(start).Microseconds())/1000)
 	return resp, nil
 }
 
@@ -173,7 +174,7 @@ func (s *Server) RenderTile(ctx context.Context, req *tilev1.RenderTileRequest) 
 	if err != nil {
 		return nil, err
 	}
-	contents, head, err := s.Tiles.Strokes(ctx, room, []strokes.Tile{t}, nil)
+	contents, head, err := s.Tiles.Read(ctx, room, []strokes.Tile{t}, tiles.Options{})
 	if err != nil {
 		return nil, status.Errorf(codes.Unavailable, "read tile: %v", err)
 	}
@@ -194,7 +195,8 @@ func (s *Server) RenderTile(ctx context.Context, req *tilev1.RenderTileRequest) 
 const exportRetryAfter = "2"
 
 // ExportRegion implements TileDeltaService: a region of the room as one PNG of the requested size,
-// composed from the tiles of the level closest to the output scale.
+// composed from the tiles of the level closest to the output scale, as it is now or as it was right
+// after event at_seq.
 func (s *Server) ExportRegion(ctx context.Context, req *tilev1.ExportRegionRequest) (*tilev1.ExportRegionResponse, error) {
 	room, err := parseRoom(req.GetRoomId())
 	if err != nil {
@@ -206,7 +208,7 @@ func (s *Server) ExportRegion(ctx context.Context, req *tilev1.ExportRegionReque
 	}
 	start := time.Now()
 	res, err := s.Exporter.Export(ctx, export.Request{Room: room, MinX: v.GetMinX(), MinY: v.GetMinY(), MaxX: v.GetMaxX(), MaxY: v.GetMaxY(),
-		Width: int(min(req.GetWidthPx(), 1<<20)), Height: int(min(req.GetHeightPx(), 1<<20))})
+		Width: int(min(req.GetWidthPx(), 1<<20)), Height: int(min(req.GetHeightPx(), 1<<20)), At: req.GetAtSeq()})
 	switch {
 	case errors.Is(err, export.ErrInvalid):
 		return nil, status.Error(codes.InvalidArgument, err.Error())
@@ -219,7 +221,7 @@ func (s *Server) ExportRegion(ctx context.Context, req *tilev1.ExportRegionReque
 	case err != nil:
 		return nil, status.Errorf(codes.Unavailable, "export: %v", err)
 	}
-	s.Log.Info("region exported", "room", room, "level", res.Level, "tiles", res.Tiles, "width", req.GetWidthPx(), "height", req.GetHeightPx(),
+	s.Log.Info("region exported", "room", room, "at", res.CoversSeq, "level", res.Level, "tiles", res.Tiles, "width", req.GetWidthPx(), "height", req.GetHeightPx(),
 		"bytes", len(res.PNG), "ms", float64(time.Since(start).Microseconds())/1000)
 	return &tilev1.ExportRegionResponse{Png: res.PNG, CoversSeq: res.CoversSeq, Level: uint32(res.Level), Tiles: uint32(res.Tiles)}, nil
 }

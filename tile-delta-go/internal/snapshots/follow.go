@@ -138,11 +138,13 @@ func (f *Follower) Following(room uuid.UUID) bool {
 	return f.active[room]
 }
 
-// Pending is told by reads about tiles they answered pending: when this replica follows the room, the
-// tile is rendered before the rest of the room's backlog.
-func (f *Follower) Pending(room uuid.UUID, t strokes.Tile) {
-	if f.Following(room) {
-		f.snaps.Hurry(room, t)
+// Pending is told by reads about tiles they answered pending. A tile as it is now is rendered before the
+// rest of the room's backlog when this replica follows the room (the replica that follows it renders it
+// anyway); a tile of the past (at > 0) is rendered by this replica whatever it follows, because no
+// follower renders the past.
+func (f *Follower) Pending(room uuid.UUID, t strokes.Tile, at uint64) {
+	if at != 0 || f.Following(room) {
+		f.snaps.Hurry(room, t, at)
 	}
 }
 

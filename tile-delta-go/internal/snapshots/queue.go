@@ -9,10 +9,12 @@ import (
 	"github.com/infidraw/infidraw/shared-go/strokes"
 )
 
-// job is one tile of one room to render.
+// job is one tile of one room to render, as it is now (at 0) or as it was right after event at: the
+// two are distinct jobs.
 type job struct {
 	room uuid.UUID
 	tile strokes.Tile
+	at   uint64
 }
 
 // entry is the state of a tile in the queue.

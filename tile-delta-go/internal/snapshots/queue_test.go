@@ -3,6 +3,7 @@ package snapshots
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -23,16 +24,18 @@ func takeNow(t *testing.T, q *queue) (job, bool) {
 
 // The queue holds a tile once, serves urgent tiles first, never hands out a tile that is rendering,
 // and renders a tile asked for while it rendered once more, telling each waiter about a render that
-// started after it asked.
+// started after it asked. A tile as it was at a past point is a job of its own.
 func TestQueue(t *testing.T) {
 	room := uuid.New()
-	a, b, c := job{room, strokes.Tile{X: 1}}, job{room, strokes.Tile{X: 2}}, job{room, strokes.Tile{X: 3}}
+	a, b, c := job{room: room, tile: strokes.Tile{X: 1}}, job{room: room, tile: strokes.Tile{X: 2}}, job{room: room, tile: strokes.Tile{X: 3}}
+	aPast := job{room: room, tile: a.tile, at: 7}
 	q := newTestQueue()
 	q.ask(a, false, nil)
 	q.ask(b, false, nil)
-	q.ask(a, false, nil) // duplicate
-	q.ask(c, true, nil)  // urgent
-	q.ask(b, true, nil)  // hurried: moves ahead of a
+	q.ask(a, false, nil)     // duplicate
+	q.ask(aPast, false, nil) // not a duplicate: the same tile at another point
+	q.ask(c, true, nil)      // urgent
+	q.ask(b, true, nil)      // hurried: moves ahead of a
 	var order []job
 	for {
 		j, ok := takeNow(t, q)
@@ -41,7 +44,7 @@ func TestQueue(t *testing.T) {
 		}
 		order = append(order, j)
 	}
-	if want := []job{c, b, a}; len(order) != 3 || order[0] != want[0] || order[1] != want[1] || order[2] != want[2] {
+	if want := []job{c, b, a, aPast}; fmt.Sprint(order) != fmt.Sprint(want) {
 		t.Fatalf("order %v, want %v", order, want)
 	}
 
@@ -82,7 +85,7 @@ func TestQueue(t *testing.T) {
 // room's tile behind all of them, and each room's tiles keep their order.
 func TestQueueRoomsTakeTurns(t *testing.T) {
 	big, small := uuid.New(), uuid.New()
-	tile := func(room uuid.UUID, x int32) job { return job{room, strokes.Tile{X: x}} }
+	tile := func(room uuid.UUID, x int32) job { return job{room: room, tile: strokes.Tile{X: x}} }
 	q := newTestQueue()
 	for x := range int32(4) {
 		q.ask(tile(big, x), false, nil)
@@ -122,7 +125,7 @@ func TestQueueTakeWaits(t *testing.T) {
 			q.finish(j, nil)
 		}
 	}()
-	want := job{uuid.New(), strokes.Tile{Level: 2}}
+	want := job{room: uuid.New(), tile: strokes.Tile{Level: 2}}
 	q.ask(want, false, nil)
 	select {
 	case j := <-got:
@@ -143,7 +146,7 @@ func TestHurryIsBounded(t *testing.T) {
 	s, _ := newSnapshotter(t, Policy{Workers: 1, Queue: 2, Timeout: time.Second})
 	room := uuid.New()
 	for x := range int32(4) {
-		s.Hurry(room, strokes.Tile{X: x})
+		s.Hurry(room, strokes.Tile{X: x}, 0)
 	}
 	if n := s.queue.size(); n != 2 {
 		t.Fatalf("%d tiles queued, want 2", n)

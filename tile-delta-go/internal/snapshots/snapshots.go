@@ -6,6 +6,10 @@
 // versioned key and recorded in tile_snapshots. Reads never render: a read that finds a tile pending
 // only moves it ahead in the queue of the replica following its room.
 //
+// A tile can also be rendered as it was at a past point (a read of the past found it pending): the
+// picture of every event up to the tile's last event T at or before that point, recorded as an ordinary
+// snapshot covering T (see Snapshot).
+//
 // One render per tile across replicas: one replica follows a room at a time (a lease in tile_follow),
 // and its queue holds a tile at most once. No transaction or lock is held across a render and an
 // upload: the tile is read in a short read-only transaction, rendered, stored, then recorded.
@@ -121,8 +125,8 @@ func New(pool *pgxpool.Pool, store objstore.Store, r Renderer, p Policy, reg pro
 	return s
 }
 
-// Render queues the tile and returns a channel that receives the result of a render that starts after
-// this call (it reads every commit made before it).
+// Render queues the tile (as it is now) and returns a channel that receives the result of a render that
+// starts after this call (it reads every commit made before it).
 func (s *Snapshotter) Render(room uuid.UUID, t strokes.Tile) <-chan error {
 	done := make(chan error, 1)
 	s.queue.ask(job{room: room, tile: t}, false, done)
@@ -130,13 +134,13 @@ func (s *Snapshotter) Render(room uuid.UUID, t strokes.Tile) <-chan error {
 }
 
 // Hurry moves a tile a reader found pending ahead of the others, unless Policy.Queue tiles are queued
-// already. It never blocks and writes nothing.
-func (s *Snapshotter) Hurry(room uuid.UUID, t strokes.Tile) {
+// already: as it is now (at 0) or as it was right after event at. It never blocks and writes nothing.
+func (s *Snapshotter) Hurry(room uuid.UUID, t strokes.Tile, at uint64) {
 	if s.queue.size() >= s.policy.Queue {
 		s.dropped.Inc()
 		return
 	}
-	s.queue.ask(job{room: room, tile: t}, true, nil)
+	s.queue.ask(job{room: room, tile: t, at: at}, true, nil)
 }
 
 // Run renders queued tiles with Policy.Workers workers until ctx ends.
@@ -151,17 +155,19 @@ func (s *Snapshotter) Run(ctx context.Context) {
 				if !ok {
 					return
 				}
-				res, err := s.Snapshot(ctx, j.room, j.tile)
-				if err == nil && (res.Kind == Full || res.Kind == Incremental) {
-					// A new version is the moment older ones may have become garbage.
+				res, err := s.Snapshot(ctx, j.room, j.tile, j.at)
+				if err == nil && j.at == 0 && (res.Kind == Full || res.Kind == Incremental) {
+					// A new version is the moment older ones may have become garbage. A snapshot of the past
+					// supersedes nothing, and Collect would delete it at once when the tile's newest snapshot
+					// is older than the retention.
 					if _, gcErr := s.Collect(ctx, j.room, j.tile); gcErr != nil && s.log != nil {
 						s.log.Warn("snapshot collection failed", "room", j.room, "level", j.tile.Level, "x", j.tile.X, "y", j.tile.Y, "err", gcErr)
 					}
 				}
 				if err != nil && ctx.Err() == nil && s.log != nil {
-					s.log.Warn("snapshot failed", "room", j.room, "level", j.tile.Level, "x", j.tile.X, "y", j.tile.Y, "err", err)
+					s.log.Warn("snapshot failed", "room", j.room, "level", j.tile.Level, "x", j.tile.X, "y", j.tile.Y, "at", j.at, "err", err)
 				} else if err == nil && s.log != nil {
-					s.log.Debug("snapshot", "room", j.room, "level", j.tile.Level, "x", j.tile.X, "y", j.tile.Y, "kind", res.Kind, "covers_seq", res.CoversSeq, "bytes", res.SizeBytes)
+					s.log.Debug("snapshot", "room", j.room, "level", j.tile.Level, "x", j.tile.X, "y", j.tile.Y, "at", j.at, "kind", res.Kind, "covers_seq", res.CoversSeq, "bytes", res.SizeBytes)
 				}
 				s.queue.finish(j, err)
 			}
@@ -186,13 +192,21 @@ const InsertSQL = `with head as (select 1 from stroke_events where room_id = $1 
 		on conflict do nothing)
 	select exists (select 1 from head)`
 
-// Snapshot renders one tile now, if it needs it, up to the room's head at its start: it reads the tile
-// (newest snapshot and delta, or every visible stroke when that snapshot is stale or its object gone)
-// in a read-only transaction that ends before the render, then stores the PNG and records it. A delta
-// larger than one chunk (Policy.ChunkStrokes, ChunkBytes) is drawn a chunk at a time, each on the
-// previous one's PNG and recorded as a snapshot of its own (covering its last stroke), so a tile of a
-// million strokes never travels in one request and a failure keeps the chunks done.
-func (s *Snapshotter) Snapshot(ctx context.Context, room uuid.UUID, t strokes.Tile) (res Result, err error) {
+// Snapshot renders one tile, if it needs it: as it is at the room's head at its start (at 0), or as it
+// was right after event at. It reads the tile (newest usable snapshot and delta, or every visible stroke
+// when that snapshot is stale or its object gone) in a read-only transaction that ends before the render,
+// then stores the PNG and records it. A delta larger than one chunk (Policy.ChunkStrokes, ChunkBytes) is
+// drawn a chunk at a time, each on the previous one's PNG, so a tile of a million strokes never travels
+// in one request; a chunk is recorded as a snapshot of its own (covering its last stroke) when no erase or
+// restore after it changes what it shows, so a failure keeps the chunks done.
+//
+// A render of the past draws the tile as it was at T, its last event at or before at (the same picture
+// for every point from T on until the tile's next event, so scrubbing across events elsewhere asks for
+// one render), and records it as an ordinary snapshot covering T: it holds every event up to T touching
+// the tile, exactly what a snapshot is. Reads of now keep starting from the newest snapshot, and Collect
+// deletes this one later like any superseded snapshot (the next render of the tile as it is now collects
+// it when the newest snapshot is older than the retention).
+func (s *Snapshotter) Snapshot(ctx context.Context, room uuid.UUID, t strokes.Tile, at uint64) (res Result, err error) {
 	start := time.Now()
 	defer s.flights.begin(room)()
 	defer func() {
@@ -205,11 +219,12 @@ func (s *Snapshotter) Snapshot(ctx context.Context, room uuid.UUID, t strokes.Ti
 			s.duration.Observe(time.Since(start).Seconds())
 		}
 	}()
-	c, head, err := s.read(ctx, room, t)
+	c, err := s.read(ctx, room, t, at)
 	if err != nil {
 		return Result{}, err
 	}
-	if head == 0 || (c.Snapshot != nil && c.Snapshot.CoversSeq >= head) {
+	target := c.At // the head, or T
+	if target == 0 || (c.Snapshot != nil && c.Snapshot.CoversSeq >= target) {
 		return Result{Kind: UpToDate}, nil
 	}
 	res.Kind = Full
@@ -224,63 +239,79 @@ func (s *Snapshotter) Snapshot(ctx context.Context, room uuid.UUID, t strokes.Ti
 			return Result{}, fmt.Errorf("read snapshot %s: %w", c.Snapshot.Key, err)
 		}
 	}
+	var changed uint64 // the newest erase or restore the chunks must reckon with
+	if c.Pending {
+		if changed, err = s.lastChange(ctx, room, t, c.After, target); err != nil {
+			return Result{}, err
+		}
+	}
 	for {
 		if c.Pending { // more than a chunk after c.After: read the next one
-			if c, err = s.chunk(ctx, room, t, c.After, head); err != nil {
+			if c, err = s.chunk(ctx, room, t, c.After, target, changed); err != nil {
 				return Result{}, err
 			}
 		}
-		batch, covers, more := s.cut(c, head)
-		chunk, err := s.record(ctx, room, t, base, batch, covers)
-		if err != nil || chunk.Kind == Purged {
-			return chunk.Result, err
+		batch, covers, more := s.cut(c, target)
+		png, by, err := s.render(ctx, t, base, batch)
+		if err != nil {
+			return Result{}, err
 		}
-		res.CoversSeq, res.Key, res.SizeBytes, res.Renderer = chunk.CoversSeq, chunk.Key, chunk.SizeBytes, chunk.Renderer
+		// A chunk shows its strokes as they are visible at target: a snapshot covering the chunk only when
+		// no erase or restore in between made them differ at the chunk's own point.
+		if !more || covers >= changed {
+			chunk, err := s.record(ctx, room, t, png, covers)
+			if err != nil || chunk.Kind == Purged {
+				return chunk, err
+			}
+			res.CoversSeq, res.Key, res.SizeBytes = chunk.CoversSeq, chunk.Key, chunk.SizeBytes
+		}
+		res.Renderer = by
 		if !more {
 			return res, nil
 		}
-		base, c = chunk.png, tiles.Content{Tile: t, After: covers, Pending: true}
+		base, c = png, tiles.Content{Tile: t, After: covers, Pending: true}
 	}
 }
 
-// chunkResult is one chunk's snapshot and its PNG (the next chunk's base).
-type chunkResult struct {
-	Result
-	png []byte
-}
-
-// record renders one chunk (within Policy.Timeout), stores it and records it, unless the room was purged
-// meanwhile: then it deletes the object and answers Purged.
-func (s *Snapshotter) record(ctx context.Context, room uuid.UUID, t strokes.Tile, base []byte, batch []*strokev1.Stroke, covers uint64) (chunkResult, error) {
+// render draws one chunk within Policy.Timeout.
+func (s *Snapshotter) render(ctx context.Context, t strokes.Tile, base []byte, batch []*strokev1.Stroke) ([]byte, string, error) {
 	ctx, cancel := context.WithTimeout(ctx, s.policy.Timeout)
 	defer cancel()
 	png, by, err := s.renderer.RenderTile(ctx, t, base, batch)
 	if err != nil {
-		return chunkResult{}, fmt.Errorf("render: %w", err)
+		return nil, "", fmt.Errorf("render: %w", err)
 	}
-	res := chunkResult{Result: Result{Kind: Full, CoversSeq: covers, Key: Key(room, t, covers), SizeBytes: len(png), Renderer: by}, png: png}
+	return png, by, nil
+}
+
+// record stores a rendered picture and records it (within Policy.Timeout) as the snapshot covering
+// covers, unless the room was purged meanwhile: then it deletes the object and answers Purged.
+func (s *Snapshotter) record(ctx context.Context, room uuid.UUID, t strokes.Tile, png []byte, covers uint64) (Result, error) {
+	ctx, cancel := context.WithTimeout(ctx, s.policy.Timeout)
+	defer cancel()
+	res := Result{Kind: Full, CoversSeq: covers, Key: Key(room, t, covers), SizeBytes: len(png)}
 	if err := s.store.Put(ctx, res.Key, png, "image/png"); err != nil {
-		return chunkResult{}, fmt.Errorf("store %s: %w", res.Key, err)
+		return Result{}, fmt.Errorf("store %s: %w", res.Key, err)
 	}
 	var live bool
 	if err := s.pool.QueryRow(ctx, InsertSQL, room, t.Level, t.X, t.Y, int64(covers), res.Key, len(png)).Scan(&live); err != nil {
-		return chunkResult{}, fmt.Errorf("record snapshot: %w", err)
+		return Result{}, fmt.Errorf("record snapshot: %w", err)
 	}
 	if !live {
 		if err := s.store.Delete(ctx, res.Key); err != nil {
-			return chunkResult{}, fmt.Errorf("delete the snapshot %s of a purged room: %w", res.Key, err)
+			return Result{}, fmt.Errorf("delete the snapshot %s of a purged room: %w", res.Key, err)
 		}
-		return chunkResult{Result: Result{Kind: Purged}}, nil
+		return Result{Kind: Purged}, nil
 	}
 	return res, nil
 }
 
 // cut takes the first chunk of c's strokes (at most Policy.ChunkStrokes strokes and ChunkBytes bytes,
 // at least one stroke) and the sequence number the chunk's picture covers: its last stroke's when more
-// strokes follow, else head.
-func (s *Snapshotter) cut(c tiles.Content, head uint64) (batch []*strokev1.Stroke, covers uint64, more bool) {
+// strokes follow, else target.
+func (s *Snapshotter) cut(c tiles.Content, target uint64) (batch []*strokev1.Stroke, covers uint64, more bool) {
 	if !c.Pending && len(c.Strokes) <= s.policy.ChunkStrokes && c.Bytes <= s.policy.ChunkBytes {
-		return c.Strokes, head, false // the usual case: one chunk, no stroke sized again
+		return c.Strokes, target, false // the usual case: one chunk, no stroke sized again
 	}
 	n, bytes := 0, 0
 	for n < len(c.Strokes) && n < s.policy.ChunkStrokes {
@@ -291,33 +322,45 @@ func (s *Snapshotter) cut(c tiles.Content, head uint64) (batch []*strokev1.Strok
 		n++
 	}
 	if n == len(c.Strokes) && !c.Pending {
-		return c.Strokes, head, false
+		return c.Strokes, target, false
 	}
 	return c.Strokes[:n], c.Seqs[n-1], true
 }
 
-// read returns the tile's content and the room's head from one read-only snapshot of the database: the
-// newest usable snapshot and the delta after it, Pending (without strokes) when the delta is over a chunk.
-func (s *Snapshotter) read(ctx context.Context, room uuid.UUID, t strokes.Tile) (c tiles.Content, head uint64, err error) {
+// read returns the tile's content from one read-only snapshot of the database, as it is now (at 0) or
+// as it was right after event at: the newest usable snapshot and the delta after it, Pending (without
+// strokes) when the delta is over a chunk. Content.At is the point to render: the head, or the tile's
+// last event at or before at.
+func (s *Snapshotter) read(ctx context.Context, room uuid.UUID, t strokes.Tile, at uint64) (c tiles.Content, err error) {
 	ctx, cancel := context.WithTimeout(ctx, s.policy.Timeout)
 	defer cancel()
 	err = pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
-		contents, h, err := tiles.ReadBounded(ctx, tx, room, []strokes.Tile{t}, nil, tiles.Bound{Strokes: s.policy.ChunkStrokes, Bytes: s.policy.ChunkBytes})
+		contents, _, err := tiles.ReadTx(ctx, tx, room, []strokes.Tile{t},
+			tiles.Options{At: at, Bound: tiles.Bound{Strokes: s.policy.ChunkStrokes, Bytes: s.policy.ChunkBytes}})
 		if err != nil {
 			return err
 		}
-		c, head = contents[0], h
+		c = contents[0]
 		return nil
 	})
-	return c, head, err
+	return c, err
 }
 
-// chunk reads the tile's next chunk: its visible strokes after `after` up to head, one more than a chunk
-// holds (Pending tells cut that more may follow).
-func (s *Snapshotter) chunk(ctx context.Context, room uuid.UUID, t strokes.Tile, after, head uint64) (tiles.Content, error) {
+// lastChange reads the newest erase or restore touching the tile after `after` and up to target.
+func (s *Snapshotter) lastChange(ctx context.Context, room uuid.UUID, t strokes.Tile, after, target uint64) (uint64, error) {
 	ctx, cancel := context.WithTimeout(ctx, s.policy.Timeout)
 	defer cancel()
-	c, err := tiles.StrokesBetween(ctx, s.pool, room, t, after, head, s.policy.ChunkStrokes+1)
+	return tiles.LastChange(ctx, s.pool, room, t, after, target)
+}
+
+// chunk reads the tile's next chunk: its strokes after `after` up to target that are visible at target
+// (changed is lastChange's answer), one more than a chunk holds (Pending tells cut that more may follow).
+// Visibility comes from the tile's own erases and restores, not from the strokes' state now, which may
+// have moved past target since the render's read.
+func (s *Snapshotter) chunk(ctx context.Context, room uuid.UUID, t strokes.Tile, after, target, changed uint64) (tiles.Content, error) {
+	ctx, cancel := context.WithTimeout(ctx, s.policy.Timeout)
+	defer cancel()
+	c, err := tiles.StrokesBetween(ctx, s.pool, room, t, after, target, changed, s.policy.ChunkStrokes+1)
 	if err != nil {
 		return c, err
 	}
@@ -333,7 +376,8 @@ func (s *Snapshotter) getBase(ctx context.Context, key string) ([]byte, error) {
 }
 
 // CollectSQL deletes a tile's snapshots older than the newest one that has existed for the retention:
-// readers are only ever handed a tile's newest snapshot (tiles.Read), so those older ones are no longer
+// readers are only ever handed a tile's newest snapshot (tiles.Read; a read of the past, the newest
+// covering no later event: one superseded this way is rendered again when asked for), so those older ones are no longer
 // handed out by anyone and their successor had time to reach every reader. A backward range on the
 // primary key. At rest a tile keeps its newest snapshot and at most the ones made within the retention.
 const CollectSQL = `delete from tile_snapshots

@@ -45,7 +45,7 @@ func newSnapshotter(t *testing.T, p Policy) (*Snapshotter, *pgxpool.Pool) {
 // An empty room needs no snapshot.
 func TestSnapshotOfAnEmptyRoomIsUpToDate(t *testing.T) {
 	s, _ := newSnapshotter(t, Policy{Workers: 1, Queue: 4, Timeout: 10 * time.Second})
-	if res, err := s.Snapshot(context.Background(), uuid.New(), strokes.Tile{Level: 3, X: -2, Y: 5}); err != nil || res.Kind != UpToDate {
+	if res, err := s.Snapshot(context.Background(), uuid.New(), strokes.Tile{Level: 3, X: -2, Y: 5}, 0); err != nil || res.Kind != UpToDate {
 		t.Fatalf("empty room: %+v, %v", res, err)
 	}
 }
@@ -76,7 +76,7 @@ func TestLargeDeltaIsRenderedInChunks(t *testing.T) {
 		calls = append(calls, png)
 		return []byte(png), nil
 	})
-	res, err := s.Snapshot(ctx, room, tile)
+	res, err := s.Snapshot(ctx, room, tile, 0)
 	if err != nil || res.Kind != Full || res.CoversSeq != seqs[4] {
 		t.Fatalf("snapshot: %+v, %v; want a full render covering %d", res, err, seqs[4])
 	}
@@ -102,51 +102,66 @@ func TestLargeDeltaIsRenderedInChunks(t *testing.T) {
 
 // A room purged while one of its tiles renders (the gateway deleted it: realtime-go purged the events,
 // tile-delta-go the snapshots) keeps no snapshot: the render records no row and deletes the object it
-// stored, and the purge returns only once that render has ended, so no object of the room appears after it.
+// stored, and the purge returns only once that render has ended, so no object of the room appears after
+// it. A render of the tile as it was at a past point is held to the same.
 func TestSnapshotOfARoomPurgedDuringTheRenderLeavesNothing(t *testing.T) {
 	ctx := context.Background()
-	s, pool := newSnapshotter(t, Policy{Workers: 1, Queue: 4, Timeout: 10 * time.Second})
-	room := uuid.New()
-	head := commit(t, pool, room, eventkind.StrokeAdded, hline(20))
-	v, _ := strokes.Validate(hline(20))
-	tile := v.Tiles[0]
-	purged := make(chan error, 1)
-	s.renderer = renderFunc(func([]byte, []*strokev1.Stroke) ([]byte, error) {
-		if _, err := pool.Exec(ctx, `delete from stroke_events where room_id = $1`, room); err != nil {
-			return nil, err
-		}
-		// This render is running: a purge cannot finish before it ends.
-		short, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
-		defer cancel()
-		if _, err := s.PurgeRoom(short, room); !errors.Is(err, context.DeadlineExceeded) {
-			t.Errorf("a purge during a render of the room returned %v, want it to wait for the render", err)
-		}
-		go func() { _, err := s.PurgeRoom(ctx, room); purged <- err }()
-		return []byte("png"), nil
-	})
-	res, err := s.Snapshot(ctx, room, tile)
-	if err != nil || res.Kind != Purged {
-		t.Fatalf("snapshot of a room purged meanwhile: %+v, %v; want kind %q", res, err, Purged)
+	tests := []struct {
+		name   string
+		at     uint64 // of a room with events 1 and 2
+		covers uint64
+	}{
+		{"now", 0, 2},
+		{"past", 1, 1},
 	}
-	if err := <-purged; err != nil {
-		t.Fatal(err)
-	}
-	if rows, _ := snapshotCount(t, pool, room); rows != 0 {
-		t.Fatalf("%d snapshot rows recorded for the purged room", rows)
-	}
-	if _, err := s.store.Get(ctx, Key(room, tile, head)); !errors.Is(err, objstore.ErrNotFound) {
-		t.Fatalf("the object of the purged room's snapshot: %v, want ErrNotFound", err)
-	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s, pool := newSnapshotter(t, Policy{Workers: 1, Queue: 4, Timeout: 10 * time.Second})
+			room := uuid.New()
+			commit(t, pool, room, eventkind.StrokeAdded, hline(20))
+			commit(t, pool, room, eventkind.StrokeAdded, hline(40))
+			v, _ := strokes.Validate(hline(20))
+			tile := v.Tiles[0]
+			purged := make(chan error, 1)
+			s.renderer = renderFunc(func([]byte, []*strokev1.Stroke) ([]byte, error) {
+				if _, err := pool.Exec(ctx, `delete from stroke_events where room_id = $1`, room); err != nil {
+					return nil, err
+				}
+				// This render is running: a purge cannot finish before it ends.
+				short, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
+				defer cancel()
+				if _, err := s.PurgeRoom(short, room); !errors.Is(err, context.DeadlineExceeded) {
+					t.Errorf("a purge during a render of the room returned %v, want it to wait for the render", err)
+				}
+				go func() { _, err := s.PurgeRoom(ctx, room); purged <- err }()
+				return []byte("png"), nil
+			})
+			res, err := s.Snapshot(ctx, room, tile, tc.at)
+			if err != nil || res.Kind != Purged {
+				t.Fatalf("snapshot of a room purged meanwhile: %+v, %v; want kind %q", res, err, Purged)
+			}
+			if err := <-purged; err != nil {
+				t.Fatal(err)
+			}
+			if rows, _ := snapshotCount(t, pool, room); rows != 0 {
+				t.Fatalf("%d snapshot rows recorded for the purged room", rows)
+			}
+			if _, err := s.store.Get(ctx, Key(room, tile, tc.covers)); !errors.Is(err, objstore.ErrNotFound) {
+				t.Fatalf("the object of the purged room's snapshot: %v, want ErrNotFound", err)
+			}
 
-	// The same render in a room that is not purged records its snapshot (the guard is not what stops it).
-	live := uuid.New()
-	head = commit(t, pool, live, eventkind.StrokeAdded, hline(20))
-	s.renderer = renderFunc(func([]byte, []*strokev1.Stroke) ([]byte, error) { return []byte("png"), nil })
-	if res, err := s.Snapshot(ctx, live, tile); err != nil || res.Kind != Full || res.CoversSeq != head {
-		t.Fatalf("snapshot of a live room: %+v, %v", res, err)
-	}
-	if rows, _ := snapshotCount(t, pool, live); rows != 1 {
-		t.Fatalf("%d snapshot rows for the live room, want 1", rows)
+			// The same render in a room that is not purged records its snapshot (the guard is not what stops it).
+			live := uuid.New()
+			commit(t, pool, live, eventkind.StrokeAdded, hline(20))
+			commit(t, pool, live, eventkind.StrokeAdded, hline(40))
+			s.renderer = renderFunc(func([]byte, []*strokev1.Stroke) ([]byte, error) { return []byte("png"), nil })
+			if res, err := s.Snapshot(ctx, live, tile, tc.at); err != nil || res.Kind != Full || res.CoversSeq != tc.covers {
+				t.Fatalf("snapshot of a live room: %+v, %v", res, err)
+			}
+			if rows, _ := snapshotCount(t, pool, live); rows != 1 {
+				t.Fatalf("%d snapshot rows for the live room, want 1", rows)
+			}
+		})
 	}
 }
 
