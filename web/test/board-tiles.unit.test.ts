@@ -109,16 +109,20 @@ test('read at another point, the tiles of the level stay on screen as stale unti
   for (const t of [kept, changed, slow]) s.accept(t);
   s.accept(tile(3, 0, 0)); // a coarser tile: it would stand in with the old point's content
   s.accept(tile(2, 5, 5, { pending: true }));
-  s.reread(2);
+  assert.deepEqual(s.reread(2).sort(), ['2:0:0', '2:1:0', '2:2:0', '2:5:5']);
   assert.equal(s.get(3, 0, 0), undefined, 'other levels go');
   assert.equal(s.awaiting(2), 0, 'pending answers of the old point are forgotten');
   assert.equal(s.get(2, 1, 0), changed, 'a stale tile is still drawn');
   assert.ok(s.isStale(kept) && s.isStale(changed) && s.isStale(slow));
   assert.equal(s.missing(2, r), true, 'stale tiles are asked for again');
-  // The answers at the new point: one the same (it is current again, the object stays), one changed, one whose new
-  // snapshot is still loading (the stale tile stays on screen, stale, until the snapshot is attached).
-  assert.equal(s.accept(tile(2, 0, 0)), null);
+  // The answers at the new point: one the same (it is current again, the object stays and is drawn again), one
+  // changed, one whose new snapshot is still loading (the stale tile stays on screen, stale, until it is attached).
+  const again = s.accept(tile(2, 0, 0))!;
+  assert.equal(again.tile, kept);
+  assert.equal(again.needsSnapshot, false);
+  assert.equal(s.get(2, 0, 0), kept);
   assert.equal(s.isStale(kept), false);
+  assert.equal(s.accept(tile(2, 0, 0)), null, 'once current, the same answer changes nothing');
   const replaced = tile(2, 1, 0, { coversSeq: 3 });
   s.accept(replaced);
   assert.equal(s.get(2, 1, 0), replaced);

@@ -129,10 +129,13 @@ export function mountBoard(root: HTMLElement, room: Room, user: User): () => voi
     answered: pastAnswered,
   });
   pastTiles.pause();
+  /** The point the past tiles were last read at (a frame with them on screen says so in data-at-seq). */
+  let pastAt: number | null = null;
   const renderer: Renderer = new Renderer(canvas, model, livePainter, data, {
     beforeFrame: () => input.flush(),
     drawing: () => input.stroke,
     afterFrame: () => {
+      if (pastAt !== null) data.set('atSeq', String(pastAt));
       toolbar.showZoom(zoomLabel(model.view.z));
       peers.placeCursors(performance.now());
       area.place();
@@ -210,6 +213,7 @@ export function mountBoard(root: HTMLElement, room: Room, user: User): () => voi
       pastTiles.refresh();
       liveTiles.resume();
       renderer.showPast(null);
+      pastAt = null;
       data.delete('atSeq');
     }
     peers.layer.hidden = !!point;
@@ -221,7 +225,8 @@ export function mountBoard(root: HTMLElement, room: Room, user: User): () => voi
     timeline.headMoved(a.headSeq);
     timeline.resolved(a.atSeq);
     void timelineBar.lookUpTime();
-    data.set('atSeq', String(a.atSeq));
+    pastAt = a.atSeq;
+    renderer.requestFrame();
   }
 
   function zoomBy(f: number): void {

@@ -76,7 +76,9 @@ export class TileLoader {
    */
   readAt(at: PastPoint): void {
     this.at = at;
-    this.o.tiles.reread(this.o.view.level());
+    // Drawn again as stale: the screen is not filled until they are read at the new point.
+    for (const key of this.o.tiles.reread(this.o.view.level())) this.o.painter.repaint(key);
+    this.o.changed();
     this.wanted = '';
     this.generation++;
     this.schedule(0);

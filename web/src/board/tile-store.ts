@@ -81,7 +81,8 @@ export class TileStore {
    * cached tiles too): the cached object stays, and with it whatever was drawn from it. A tile with content on
    * screen stays until its replacement can be drawn, so that nothing flickers blank; over a pending answer it stays
    * until the tile is not pending (it is no older than the pending tile's snapshot). A stale tile stays on the same
-   * terms; it is current again once its answer at the new point is in place (or says the same).
+   * terms; it is current again once its answer at the new point is in place, or says the same: then the cached
+   * object is accepted again (it stays, and is drawn again as current).
    */
   accept(t: Tile): Accepted | null {
     const key = tileKey(t.level, t.x, t.y);
@@ -90,8 +91,7 @@ export class TileStore {
     else this.pending.delete(key);
     if (previous && !t.pending && isComplete(previous) && !previous.pending && previous.coversSeq === t.coversSeq &&
       previous.snapshotUrl === t.snapshotUrl && previous.strokes.length === t.strokes.length) {
-      this.stale.delete(key);
-      return null;
+      return this.stale.delete(key) ? { key, tile: previous, previous, keepsPrevious: false, needsSnapshot: false } : null;
     }
     if (t.snapshotUrl && previous?.snapshotUrl === t.snapshotUrl && previous.bitmap) t.bitmap = previous.bitmap;
     const keepsPrevious = isComplete(previous) && (t.pending || !isComplete(t));
@@ -124,12 +124,13 @@ export class TileStore {
   /**
    * The room is read at another point from now on: the tiles of other levels go (they would stand in for tiles not
    * loaded with what was there at the old point), and those of this level stay on screen as stale until their
-   * answers at the new point replace them, so that moving through time does not blank the board.
+   * answers at the new point replace them, so that moving through time does not blank the board. Returns their keys.
    */
-  reread(level: number): void {
+  reread(level: number): string[] {
     this.dropOtherLevels(level);
     this.pending.clear();
     for (const k of this.tiles.keys()) this.stale.add(k);
+    return [...this.stale];
   }
 
   /** Forgets every tile (an erase or restore: the server never serves a snapshot older than it). */
