@@ -159,6 +159,7 @@ export function mountBoard(root: HTMLElement, room: Room, user: User): () => voi
     stepTimeline: (by) => timeline.step(by),
     escape: () => {
       if (area.active) area.clear();
+      else if (shortcuts.open) shortcuts.toggle(false);
       else timeline.close();
     },
     space: (held) => {

@@ -18,7 +18,7 @@ export interface KeyboardHost {
   toggleTimeline(): void;
   /** `,` and `.`: the timeline's point moves one event back (-1) or forward (1). */
   stepTimeline(by: -1 | 1): void;
-  /** Escape: the area selection ends, or else the timeline closes. */
+  /** Escape closes one thing: the area selection, else the shortcuts, else the timeline (back to live). */
   escape(): void;
   /** Space is held (a drag pans) or released. */
   space(held: boolean): void;
@@ -77,10 +77,7 @@ function handle(host: KeyboardHost, e: KeyboardEvent): boolean {
     case 't': host.toggleTimeline(); return true;
     case ',': host.stepTimeline(-1); return true;
     case '.': host.stepTimeline(1); return true;
-    case 'Escape':
-      host.escape();
-      host.toggleHelp(false);
-      return true;
+    case 'Escape': host.escape(); return true;
   }
   if (/^[1-8]$/.test(e.key) && host.canEdit()) {
     host.toolbar.setColour(PALETTE[Number(e.key) - 1]);

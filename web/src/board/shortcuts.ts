@@ -16,6 +16,10 @@ export class ShortcutsDialog {
     h('table', {}, ...SHORTCUTS.map(([k, v]) => h('tr', {}, h('td', {}, h('kbd', {}, k)), h('td', {}, v)))),
     h('button', { onclick: () => this.toggle(false) }, 'Close'));
 
+  get open(): boolean {
+    return !this.el.hidden;
+  }
+
   /** Shows or hides the dialog; without an argument, the other way round. */
   toggle(show?: boolean): void {
     this.el.hidden = show === undefined ? !this.el.hidden : !show;

@@ -109,7 +109,6 @@ export class Timeline {
   resolved(atSeq: number): void {
     if (!this.point || 'seq' in this.point) return;
     this.point = { seq: atSeq };
-    this.headMoved(atSeq);
     this.host.changed();
   }
 
