@@ -82,6 +82,14 @@ export const revokeLink = (id: string, linkId: string) => call<void>('DELETE', `
 export const inviteMember = (id: string, email: string, role: Role) => call<unknown>('POST', `/api/rooms/${id}/members`, { email, role });
 export const previewLink = (token: string) => call<LinkPreview>('GET', `/api/links/${encodeURIComponent(token)}`);
 
+/** When event `seq` of a room was committed (ms since the epoch); null when there is none (0: before the first event). */
+export async function eventCommittedAt(roomId: string, seq: number): Promise<number | null> {
+  if (seq < 1) return null;
+  const page = await call<{ events: { seq: number; committedAtMs: number }[] }>('GET', `/api/rooms/${roomId}/events?format=json&since=${seq - 1}&limit=1`);
+  const e = page.events[0];
+  return e?.seq === seq ? e.committedAtMs : null;
+}
+
 export async function joinLink(token: string, displayName?: string): Promise<{ room: Room; user: User }> {
   const r = await call<{ room: Room; user: User; csrfToken?: string }>('POST', `/api/links/${encodeURIComponent(token)}/join`, displayName ? { displayName } : {});
   if (r.csrfToken) csrf = r.csrfToken;

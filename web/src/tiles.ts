@@ -1,6 +1,6 @@
 // The tile layer's network side: GET /api/rooms/:id/tiles (protobuf GetTilesResponse) split into requests of
-// at most 256 tiles, snapshot PNGs decoded to ImageBitmaps (immutable URLs: the browser cache keeps them), and the
-// object eraser's server hit test (GET /api/rooms/:id/strokes/at).
+// at most 256 tiles, now or at a past point, snapshot PNGs decoded to ImageBitmaps (immutable URLs: the browser
+// cache keeps them), and the object eraser's server hit test (GET /api/rooms/:id/strokes/at).
 import { GetTilesResponse, HitStrokesResponse } from './gen/infidraw/tile/v1/tile';
 import { ApiError } from './api';
 import { decodeStroke, span, COORD_SCALE, MAX_COORD, type Decoded } from './geometry';
@@ -32,23 +32,36 @@ export interface Tile {
   pending: boolean;
 }
 
+/**
+ * A point of a room's past (docs/contracts.md, "The past"): right after event `seq` (0: before the first event), or
+ * the last event committed by `time` (RFC 3339), which the server resolves to a seq.
+ */
+export type PastPoint = { seq: number } | { time: string };
+
+/** The query parameter that reads a room at a point (`at` or `atTime`). */
+export function pointQuery(p: PastPoint): string {
+  return 'seq' in p ? `at=${p.seq}` : `atTime=${encodeURIComponent(p.time)}`;
+}
+
 export interface Fetched {
   headSeq: number;
+  /** The point read: the head for a read of now. */
+  atSeq: number;
   tiles: Tile[];
   bytes: number;
   requests: number;
 }
 
-/** Fetches every tile of the range (empty tiles come back as tiles without content at head_seq). */
-export async function fetchTiles(roomId: string, level: number, r: { x0: number; y0: number; x1: number; y1: number }): Promise<Fetched> {
+/** Fetches every tile of the range, now or at a past point (empty tiles come back as tiles without content at head_seq). */
+export async function fetchTiles(roomId: string, level: number, r: { x0: number; y0: number; x1: number; y1: number }, at?: PastPoint): Promise<Fetched> {
   const s = span(level) * COORD_SCALE;
   const cols = r.x1 - r.x0 + 1;
   const rowsPer = Math.max(1, Math.floor(MAX_TILES_PER_REQUEST / cols));
   const bands: [number, number][] = [];
   for (let y = r.y0; y <= r.y1; y += rowsPer) bands.push([y, Math.min(r.y1, y + rowsPer - 1)]);
-  const out: Fetched = { headSeq: 0, tiles: [], bytes: 0, requests: 0 };
+  const out: Fetched = { headSeq: 0, atSeq: 0, tiles: [], bytes: 0, requests: 0 };
   await Promise.all(bands.map(async ([ya, yb]) => {
-    const q = `level=${level}&minX=${r.x0 * s}&minY=${ya * s}&maxX=${(r.x1 + 1) * s}&maxY=${(yb + 1) * s}`;
+    const q = `level=${level}&minX=${r.x0 * s}&minY=${ya * s}&maxX=${(r.x1 + 1) * s}&maxY=${(yb + 1) * s}${at ? `&${pointQuery(at)}` : ''}`;
     const res = await fetch(`/api/rooms/${roomId}/tiles?${q}`, { credentials: 'same-origin', headers: { accept: 'application/x-protobuf' } });
     if (!res.ok) throw new ApiError(res.status, `tiles: ${res.status} ${await res.text()}`);
     const buf = new Uint8Array(await res.arrayBuffer());
@@ -56,6 +69,7 @@ export async function fetchTiles(roomId: string, level: number, r: { x0: number;
     out.requests++;
     const page = GetTilesResponse.decode(buf);
     out.headSeq = Math.max(out.headSeq, page.headSeq);
+    out.atSeq = Math.max(out.atSeq, page.atSeq);
     const got = new Map<string, Tile>();
     for (const t of page.tiles) {
       const c = t.coord;

@@ -102,6 +102,41 @@ test('past MAX_CACHED_TILES the other levels are dropped; clear forgets everythi
   assert.equal(s.awaiting(0), 0);
 });
 
+test('read at another point, the tiles of the level stay on screen as stale until their answers replace them', () => {
+  const s = new TileStore();
+  const r = { x0: 0, y0: 0, x1: 2, y1: 0 };
+  const [kept, changed, slow] = [tile(2, 0, 0), tile(2, 1, 0, { coversSeq: 7 }), tile(2, 2, 0)];
+  for (const t of [kept, changed, slow]) s.accept(t);
+  s.accept(tile(3, 0, 0)); // a coarser tile: it would stand in with the old point's content
+  s.accept(tile(2, 5, 5, { pending: true }));
+  assert.deepEqual(s.reread(2).sort(), ['2:0:0', '2:1:0', '2:2:0', '2:5:5']);
+  assert.equal(s.get(3, 0, 0), undefined, 'other levels go');
+  assert.equal(s.awaiting(2), 0, 'pending answers of the old point are forgotten');
+  assert.equal(s.get(2, 1, 0), changed, 'a stale tile is still drawn');
+  assert.ok(s.isStale(kept) && s.isStale(changed) && s.isStale(slow));
+  assert.equal(s.missing(2, r), true, 'stale tiles are asked for again');
+  // The answers at the new point: one the same (it is current again, the object stays and is drawn again), one
+  // changed, one whose new snapshot is still loading (the stale tile stays on screen, stale, until it is attached).
+  const again = s.accept(tile(2, 0, 0))!;
+  assert.equal(again.tile, kept);
+  assert.equal(again.needsSnapshot, false);
+  assert.equal(s.get(2, 0, 0), kept);
+  assert.equal(s.isStale(kept), false);
+  assert.equal(s.accept(tile(2, 0, 0)), null, 'once current, the same answer changes nothing');
+  const replaced = tile(2, 1, 0, { coversSeq: 3 });
+  s.accept(replaced);
+  assert.equal(s.get(2, 1, 0), replaced);
+  assert.equal(s.isStale(replaced), false);
+  const loading = s.accept(tile(2, 2, 0, { snapshotUrl: '/s/9.png', coversSeq: 3 }))!;
+  assert.equal(loading.keepsPrevious, true);
+  assert.equal(s.get(2, 2, 0), slow);
+  assert.equal(s.isStale(slow), true);
+  assert.equal(s.missing(2, r), true);
+  s.attachSnapshot(loading, bitmap('at 3'));
+  assert.equal(s.isStale(s.get(2, 2, 0)!), false);
+  assert.equal(s.missing(2, r), false, 'every tile of the range is read at the new point');
+});
+
 test('the nearest complete ancestor stands in, up to six levels coarser', () => {
   const s = new TileStore();
   s.accept(tile(9, 0, 0)); // level 3 tile (5, 6) is inside level 9 tile (0, 0): 5 >> 6 = 0

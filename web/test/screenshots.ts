@@ -115,6 +115,15 @@ try {
   await a.screenshot({ path: join(out, 'export-area.png') });
   await a.keyboard.press('Escape');
   await a.keyboard.press('p');
+  // History (T): the board three events back, before the highlighter, the heart and Grace's circles.
+  await a.keyboard.press('t');
+  await a.waitForSelector('#stage[data-history="past"][data-filled="true"]');
+  for (let i = 0; i < 3; i++) await a.click('#timeline-back');
+  await a.waitForSelector(`#stage[data-at-seq="${await a.inputValue('#timeline-slider')}"][data-filled="true"]`);
+  await a.waitForFunction(() => (document.querySelector('#timeline-label')?.textContent ?? '').includes(' · '));
+  await a.mouse.move(box.x + 1100, box.y + 450);
+  await a.screenshot({ path: join(out, 'history.png') });
+  await a.keyboard.press('Escape');
 
   // A board of 60,000 real strokes (bin/seed, Quick, Draw!) over 60,000 × 60,000 world units, far out.
   await a.goto(`${stack.origin}/`);

@@ -1,13 +1,13 @@
 // The board page: an infinite canvas with pan and zoom, pen, highlighter and erasers, other people's strokes while
-// they draw and their cursors. This file puts the board model and the modules around it together and wires the
-// WebSocket to them (docs/architecture.md, "Browser client modules").
+// they draw and their cursors, and a timeline that shows the board as it was. This file puts the board model and the
+// modules around it together and wires the WebSocket to them (docs/architecture.md, "Browser client modules").
 import { h, clear, toast } from '../dom.ts';
 import type { Role as RoleName, Room, User } from '../api.ts';
 import { Role } from '../gen/infidraw/room/v1/event.ts';
 import type { Stroke } from '../gen/infidraw/stroke/v1/stroke.ts';
 import { unhex } from '../ids.ts';
 import { RoomConnection } from '../net.ts';
-import { fetchStrokesAt } from '../tiles.ts';
+import { fetchStrokesAt, type PastPoint } from '../tiles.ts';
 import { AreaExport, exportView } from './export.ts';
 import { Header } from './header.ts';
 import { PointerInput } from './input.ts';
@@ -18,8 +18,11 @@ import { PeersView } from './peers.ts';
 import { Renderer } from './renderer.ts';
 import { ShortcutsDialog } from './shortcuts.ts';
 import { StageData } from './stage-data.ts';
-import { DRAG_LOAD_MS, TileLoader, TILES_DEBOUNCE_MS } from './tile-loader.ts';
+import { DRAG_LOAD_MS, TileLoader, TILES_DEBOUNCE_MS, type TilesAnswer } from './tile-loader.ts';
 import { TilePainter } from './tile-painter.ts';
+import { TileStore } from './tile-store.ts';
+import { Timeline } from './timeline.ts';
+import { TimelineBar } from './timeline-bar.ts';
 import { Toolbar } from './toolbar.ts';
 import { zoomLabel } from './view.ts';
 
@@ -33,14 +36,16 @@ export function mountBoard(root: HTMLElement, room: Room, user: User): () => voi
       peers.placeCursors(performance.now());
       invalidate(true);
     },
+    // In the past too: the board now stays up to date for the way back, and the timeline reaches the new head.
     events: (events) => {
       const { added, erasedOrRestored } = model.applyEvents(events);
       for (const rec of added) renderer.strokeAdded(rec);
       // The strokes may be baked into snapshots: the server never serves a snapshot older than an erase of its
       // tile, so the tiles fetched again show the change.
-      if (erasedOrRestored) tiles.refresh();
+      if (erasedOrRestored) liveTiles.refresh();
       data.set('strokes', String(model.committed.length));
       data.set('lastSeq', String(conn.lastSeq));
+      timeline.headMoved(conn.lastSeq);
       invalidate(erasedOrRestored);
     },
     live: (l) => {
@@ -76,10 +81,20 @@ export function mountBoard(root: HTMLElement, room: Room, user: User): () => voi
   const canvas = h('canvas#board-canvas', { 'aria-label': 'Drawing canvas', tabindex: 0 });
   const peers = new PeersView(model, user);
   const shortcuts = new ShortcutsDialog();
-  const header = new Header(room, peers.list, { exportView: () => exportView(canvas, room.name), toggleHelp: () => shortcuts.toggle() });
-  const area = new AreaExport(room, model.view, data, () => renderer.requestFrame());
+  const timeline = new Timeline({
+    show: showPoint,
+    changed: () => {
+      timelineBar.update();
+      data.set('history', timeline.past ? 'past' : 'live');
+    },
+  });
+  const timelineBar = new TimelineBar(timeline, room.id);
+  const header = new Header(room, peers.list, {
+    toggleTimeline, exportView: () => exportView(canvas, room.name), toggleHelp: () => shortcuts.toggle(),
+  });
+  const area = new AreaExport(room, model.view, data, () => renderer.requestFrame(), () => timeline.at);
   const toolbar = new Toolbar({
-    canEdit: () => model.canEdit, zoomBy, zoomReset,
+    canEdit: canDraw, zoomBy, zoomReset,
     undo: () => replay('undo'),
     redo: () => replay('redo'),
     toolChanged: (t) => {
@@ -88,7 +103,7 @@ export function mountBoard(root: HTMLElement, room: Room, user: User): () => voi
     },
   });
   const readonlyBanner = h('div.readonly', { hidden: true }, 'View only — you can look around but not draw.');
-  stage.append(canvas, peers.layer, readonlyBanner, area.box, area.panel);
+  stage.append(canvas, peers.layer, readonlyBanner, timelineBar.el, area.box, area.panel);
   const page = h('div.board-page', {}, header.el, stage, toolbar.el, shortcuts.el);
 
   const eraser = new ObjectEraser(model, {
@@ -97,12 +112,30 @@ export function mountBoard(root: HTMLElement, room: Room, user: User): () => voi
     erase,
     looked: (s) => data.set('eraserLookups', `${s.requests},${s.hits},${s.partial},${s.failed}`),
   });
-  const painter = new TilePainter(model, (id) => model.erased.has(id) || eraser.selects(id));
-  const tiles = new TileLoader(room.id, model, painter, data, () => renderer.requestFrame());
-  const renderer: Renderer = new Renderer(canvas, model, painter, data, {
+  // The board now and, while the timeline is open, the past point it shows: each its own tiles, painter and loader.
+  const livePainter = new TilePainter({
+    view: model.view, tiles: model.tiles, committed: model.committed, hidden: (id) => model.erased.has(id) || eraser.selects(id),
+  });
+  const liveTiles = new TileLoader({
+    roomId: room.id, view: model.view, tiles: model.tiles, painter: livePainter, data,
+    changed: () => renderer.requestFrame(),
+    answered: (a) => timeline.headMoved(a.headSeq),
+  });
+  const pastStore = new TileStore();
+  const pastPainter = new TilePainter({ view: model.view, tiles: pastStore, committed: [], hidden: () => false });
+  const pastTiles = new TileLoader({
+    roomId: room.id, view: model.view, tiles: pastStore, painter: pastPainter, data,
+    changed: () => renderer.requestFrame(),
+    answered: pastAnswered,
+  });
+  pastTiles.pause();
+  /** The point the past tiles were last read at (a frame with them on screen says so in data-at-seq). */
+  let pastAt: number | null = null;
+  const renderer: Renderer = new Renderer(canvas, model, livePainter, data, {
     beforeFrame: () => input.flush(),
     drawing: () => input.stroke,
     afterFrame: () => {
+      if (pastAt !== null) data.set('atSeq', String(pastAt));
       toolbar.showZoom(zoomLabel(model.view.z));
       peers.placeCursors(performance.now());
       area.place();
@@ -110,7 +143,7 @@ export function mountBoard(root: HTMLElement, room: Room, user: User): () => voi
     },
   });
   const input: PointerInput = new PointerInput(canvas, {
-    model, toolbar, eraser, area, moved, invalidate,
+    model, toolbar, eraser, area, canDraw, moved, invalidate,
     schedule: () => renderer.schedule(),
     previewZoom: (on) => (renderer.previewing = on),
     send: (body) => conn.sendEphemeral(body),
@@ -118,29 +151,83 @@ export function mountBoard(root: HTMLElement, room: Room, user: User): () => voi
     panning: (on) => page.classList.toggle('panning', on),
   });
   const unbindKeyboard = bindKeyboard({
-    toolbar, zoomBy, zoomReset,
+    toolbar, zoomBy, zoomReset, canEdit: canDraw, toggleTimeline,
     undo: () => replay('undo'),
     redo: () => replay('redo'),
-    canEdit: () => model.canEdit,
     exportView: () => exportView(canvas, room.name),
     toggleHelp: (show) => shortcuts.toggle(show),
-    cancelSelection: () => area.clear(),
+    stepTimeline: (by) => timeline.step(by),
+    escape: () => {
+      if (area.active) area.clear();
+      else if (shortcuts.open) shortcuts.toggle(false);
+      else timeline.close();
+    },
     space: (held) => {
       input.spaceHeld = held;
       page.classList.toggle('space', held);
     },
   });
 
+  /** The loader of the tiles on screen: the past point's while the timeline is open. */
+  function tiles(): TileLoader {
+    return timeline.past ? pastTiles : liveTiles;
+  }
+
+  /** Whether one may draw and erase: an editor, on the board now. */
+  function canDraw(): boolean {
+    return model.canEdit && !timeline.past;
+  }
+
   /** What is drawn changed; `full`: the whole picture (and the tiles the view needs may have changed too). */
   function invalidate(full: boolean): void {
     renderer.invalidate(full);
-    if (full) tiles.schedule();
+    if (full) tiles().schedule();
   }
 
   /** The view moved or zoomed; `drag`: by a drag, which loads the tiles it uncovers while it goes on. */
   function moved(drag = false): void {
     renderer.moved();
-    tiles.schedule(TILES_DEBOUNCE_MS, drag ? DRAG_LOAD_MS : Infinity);
+    tiles().schedule(TILES_DEBOUNCE_MS, drag ? DRAG_LOAD_MS : Infinity);
+  }
+
+  function toggleTimeline(): void {
+    if (timeline.past) timeline.close();
+    else timeline.open();
+  }
+
+  /**
+   * The timeline chose a point (null: now). Into the past, the live tiles stop loading and stay cached, peers' cursors
+   * and every stroke not in the past's tiles leave the screen, and drawing stops; back, all of it returns as it is
+   * now (the WebSocket kept the board now up to date meanwhile) and the past's tiles are dropped.
+   */
+  function showPoint(point: PastPoint | null): void {
+    if (point) {
+      pastTiles.readAt(point);
+      void timelineBar.lookUpTime();
+      if (!renderer.showingPast) {
+        liveTiles.pause();
+        pastTiles.resume();
+        renderer.showPast(pastPainter);
+      }
+    } else {
+      pastTiles.pause();
+      pastTiles.refresh();
+      liveTiles.resume();
+      renderer.showPast(null);
+      pastAt = null;
+      data.delete('atSeq');
+    }
+    peers.layer.hidden = !!point;
+    applyRole();
+  }
+
+  /** A read of the past answered: the point it read (a time chosen now has its seq), and the head it saw. */
+  function pastAnswered(a: TilesAnswer): void {
+    timeline.headMoved(a.headSeq);
+    timeline.resolved(a.atSeq);
+    void timelineBar.lookUpTime();
+    pastAt = a.atSeq;
+    renderer.requestFrame();
   }
 
   function zoomBy(f: number): void {
@@ -166,18 +253,19 @@ export function mountBoard(root: HTMLElement, room: Room, user: User): () => voi
 
   /** Undoes one's own last action, or redoes the last one undone; the server checks that it is one's own. */
   function replay(kind: 'undo' | 'redo'): void {
-    if (!model.canEdit) return;
+    if (!canDraw()) return;
     const a = kind === 'undo' ? model.history.undo() : model.history.redo();
     if (!a) return toast(`Nothing to ${kind}`);
     const actionId = unhex(a);
     conn.action(kind === 'undo' ? { $case: 'undo', value: { actionId } } : { $case: 'redo', value: { actionId } }, actionId);
   }
 
+  /** The role and the timeline decide what one may do; the timeline's banner stands in for the viewers' one. */
   function applyRole(): void {
     header.setRole(model.role);
-    readonlyBanner.hidden = model.canEdit;
-    page.dataset.readonly = String(!model.canEdit);
-    toolbar.applyRole(model.canEdit);
+    readonlyBanner.hidden = model.canEdit || timeline.past;
+    page.dataset.readonly = String(!canDraw());
+    toolbar.applyRole(canDraw());
   }
 
   function resize(): void {
@@ -188,6 +276,7 @@ export function mountBoard(root: HTMLElement, room: Room, user: User): () => voi
 
   clear(root);
   root.append(page);
+  data.set('history', 'live');
   toolbar.start();
   applyRole();
   peers.renderPresence();
@@ -198,7 +287,7 @@ export function mountBoard(root: HTMLElement, room: Room, user: User): () => voi
   window.addEventListener('online', onOnline);
   let mounted = true;
   // Tiles first; then the WebSocket sends only what came after them (last_seq = head_seq).
-  tiles.loadNow().then((head) => {
+  liveTiles.loadNow().then((head) => {
     if (head) conn.lastSeq = head;
   }, () => {}).finally(() => {
     if (mounted) conn.start();
@@ -209,7 +298,9 @@ export function mountBoard(root: HTMLElement, room: Room, user: User): () => voi
     mounted = false;
     conn.stop();
     eraser.dispose();
-    tiles.dispose();
+    timeline.dispose();
+    liveTiles.dispose();
+    pastTiles.dispose();
     ro.disconnect();
     renderer.dispose();
     input.dispose();

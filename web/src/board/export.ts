@@ -1,8 +1,9 @@
 // Export as PNG: the view as it is on screen (Shift+S), or a world rectangle dragged with the select tool and rendered
-// by the server at 1×, 2× or 4× its size on screen (GET /api/rooms/:id/export.png), with its size and whether the
-// server would take it shown before asking.
+// by the server at 1×, 2× or 4× its size on screen (GET /api/rooms/:id/export.png; at the timeline's point while it
+// shows the past), with its size and whether the server would take it shown before asking.
 import { h, download, toast } from '../dom.ts';
 import type { Room } from '../api.ts';
+import { pointQuery, type PastPoint } from '../tiles.ts';
 import { exportFileName, exportSize, isClick, rectBetween, EXPORT_SCALES, type WorldRect } from './export-area.ts';
 import { EXPORT_MAX_PIXELS, EXPORT_MAX_SIDE } from '../gen/limits.ts';
 import type { StageData } from './stage-data.ts';
@@ -41,13 +42,15 @@ export class AreaExport {
   private readonly view: View;
   private readonly data: StageData;
   private readonly redraw: () => void;
+  private readonly point: () => PastPoint | null;
 
-  /** redraw: the outline and panel follow the view in frames; this asks for one. */
-  constructor(room: Room, view: View, data: StageData, redraw: () => void) {
+  /** redraw: the outline and panel follow the view in frames; this asks for one. point: the past point shown, null now. */
+  constructor(room: Room, view: View, data: StageData, redraw: () => void, point: () => PastPoint | null) {
     this.room = room;
     this.view = view;
     this.data = data;
     this.redraw = redraw;
+    this.point = point;
     this.box = h('div#selection.selection', { hidden: true, 'aria-hidden': 'true' }, this.size);
     this.scaleButtons = EXPORT_SCALES.map((f) => h('button.scale', { 'data-scale': f, title: `${f}× the size on screen`, onclick: () => this.setScale(f) }, `${f}×`));
     this.go = h('button.primary', { id: 'export-area', onclick: () => void this.download() }, 'Download PNG');
@@ -142,7 +145,8 @@ export class AreaExport {
     this.go.disabled = true;
     this.data.set('export', 'loading');
     try {
-      const q = `minX=${sz.minX}&minY=${sz.minY}&maxX=${sz.maxX}&maxY=${sz.maxY}&width=${sz.w}`;
+      const at = this.point();
+      const q = `minX=${sz.minX}&minY=${sz.minY}&maxX=${sz.maxX}&maxY=${sz.maxY}&width=${sz.w}${at ? `&${pointQuery(at)}` : ''}`;
       const res = await fetch(`/api/rooms/${this.room.id}/export.png?${q}`, { credentials: 'same-origin' });
       if (!res.ok) throw new Error(await failure(res));
       download(await res.blob(), exportFileName(this.room.name));

@@ -1,5 +1,5 @@
 // The header above the board: back to the boards, the board's name and one's role, the connection with the number of
-// strokes not yet sent, who is here, and the export and help buttons.
+// strokes not yet sent, who is here, and the history (timeline), export and help buttons.
 import { h } from '../dom.ts';
 import type { Role, Room } from '../api.ts';
 import type { ConnState } from '../net.ts';
@@ -7,6 +7,7 @@ import type { ConnState } from '../net.ts';
 const CONNECTION_TEXT: Record<ConnState, string> = { online: 'Connected', connecting: 'Connecting…', offline: 'Offline — retrying', closed: 'Disconnected' };
 
 export interface HeaderHost {
+  toggleTimeline(): void;
   exportView(): void;
   toggleHelp(): void;
 }
@@ -25,6 +26,7 @@ export class Header {
       h('a.back', { href: '/', 'data-link': true, title: 'My boards' }, '← Boards'),
       h('h1.room-name', {}, room.name), this.role, this.conn, presence,
       h('span.spacer'),
+      h('button#history', { title: 'The board as it was: a timeline (T)', onclick: () => host.toggleTimeline() }, 'History'),
       h('button#export', { title: 'Export the view as PNG (Shift+S)', onclick: () => host.exportView() }, 'Export PNG'),
       h('button#help', { title: 'Keyboard shortcuts (?)', onclick: () => host.toggleHelp() }, '?'));
   }

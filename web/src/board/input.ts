@@ -23,6 +23,8 @@ export interface InputHost {
   readonly toolbar: Toolbar;
   readonly eraser: ObjectEraser;
   readonly area: AreaExport;
+  /** Whether the pointer may draw and erase: an editor's, on the board now (not the timeline's past). */
+  canDraw(): boolean;
   /** The view moved; `drag`: by a drag, which loads the tiles it uncovers as it goes. */
   moved(drag?: boolean): void;
   /** Something over the picture changed (`full`: the picture too). */
@@ -89,6 +91,7 @@ export class PointerInput {
 
   private down(e: PointerEvent): void {
     const { model, toolbar } = this.host;
+    const canDraw = this.host.canDraw();
     this.canvas.focus({ preventScroll: true });
     if (e.pointerType === 'touch') {
       this.touches.set(e.pointerId, { x: e.clientX, y: e.clientY });
@@ -105,7 +108,7 @@ export class PointerInput {
     if (this.touches.size > 2) return;
     this.canvas.setPointerCapture(e.pointerId);
     const tool = toolbar.tool;
-    if (e.button === 1 || this.spaceHeld || tool === 'hand' || (e.button === 0 && !model.canEdit && tool !== 'select')) {
+    if (e.button === 1 || this.spaceHeld || tool === 'hand' || (e.button === 0 && !canDraw && tool !== 'select')) {
       this.pan = model.view.dragStart(e.clientX, e.clientY);
       this.host.panning(true);
       e.preventDefault();
@@ -116,7 +119,7 @@ export class PointerInput {
       this.host.schedule();
       return;
     }
-    if (e.button !== 0 || !model.canEdit) return;
+    if (e.button !== 0 || !canDraw) return;
     if (tool === 'eraser') {
       this.host.eraser.begin();
       this.eraseAt(e);

@@ -14,8 +14,12 @@ export interface KeyboardHost {
   zoomReset(): void;
   exportView(): void;
   toggleHelp(show?: boolean): void;
-  /** Escape: the area selection ends. */
-  cancelSelection(): void;
+  /** T: the timeline opens, or closes (back to live). */
+  toggleTimeline(): void;
+  /** `,` and `.`: the timeline's point moves one event back (-1) or forward (1). */
+  stepTimeline(by: -1 | 1): void;
+  /** Escape closes one thing: the area selection, else the shortcuts, else the timeline (back to live). */
+  escape(): void;
   /** Space is held (a drag pans) or released. */
   space(held: boolean): void;
 }
@@ -70,10 +74,10 @@ function handle(host: KeyboardHost, e: KeyboardEvent): boolean {
     case ']': host.toolbar.stepWidth(1); return true;
     case 'S': host.exportView(); return true;
     case '?': host.toggleHelp(); return true;
-    case 'Escape':
-      host.cancelSelection();
-      host.toggleHelp(false);
-      return true;
+    case 't': host.toggleTimeline(); return true;
+    case ',': host.stepTimeline(-1); return true;
+    case '.': host.stepTimeline(1); return true;
+    case 'Escape': host.escape(); return true;
   }
   if (/^[1-8]$/.test(e.key) && host.canEdit()) {
     host.toolbar.setColour(PALETTE[Number(e.key) - 1]);

@@ -3,7 +3,7 @@
 // pixels and draws the strips it uncovers, tiles that arrive draw their own rectangles again, and while the wheel
 // turns frames show the last full picture scaled. Over the base, each frame: the eraser's previews of strokes only
 // the server knew, one's own strokes waiting for their ack, other people's strokes in progress, and the stroke
-// being drawn here.
+// being drawn here. A past point of the timeline is its own tile layer and nothing over it.
 import { drawStroke, span, TOOL_PEN, TOOL_PIXEL_ERASER, type Decoded, type Mapping } from '../geometry.ts';
 import type { BoardModel, CommittedStroke } from './model.ts';
 import type { StageData } from './stage-data.ts';
@@ -42,7 +42,9 @@ export class Renderer {
   /** The wheel is turning: frames may show the last full picture scaled. */
   previewing = false;
   private readonly model: BoardModel;
+  /** The tile layer of the room now, and of the past point shown instead while the timeline is open. */
   private readonly painter: TilePainter;
+  private past: TilePainter | null = null;
   private readonly data: StageData;
   private readonly hooks: FrameHooks;
 
@@ -66,6 +68,22 @@ export class Renderer {
     }
     this.canvas.style.width = `${v.width}px`;
     this.canvas.style.height = `${v.height}px`;
+  }
+
+  /** Shows a past point's tile layer, or (null) the room now again. */
+  showPast(painter: TilePainter | null): void {
+    this.past = painter;
+    this.baseValid = false;
+    this.requestFrame();
+  }
+
+  get showingPast(): boolean {
+    return this.past !== null;
+  }
+
+  /** The tile layer on screen. */
+  private get layer(): TilePainter {
+    return this.past ?? this.painter;
   }
 
   /** `full`: the base is drawn again; `content` (by default with full): what is drawn changed, composed tiles too. */
@@ -92,10 +110,10 @@ export class Renderer {
     if (!this.raf) this.raf = requestAnimationFrame(() => this.frame());
   }
 
-  /** A committed stroke arrived: drawn onto the base where it is, unless the base is to be drawn again anyway. */
+  /** A committed stroke arrived: drawn onto the base where it is, unless the base is to be drawn again anyway or shows the past. */
   strokeAdded(rec: CommittedStroke): void {
     this.painter.strokeAdded(rec.d);
-    if (!this.baseValid) return;
+    if (!this.baseValid || this.past) return;
     if (this.viewMoved) this.baseValid = false; // the base still holds the previous view
     else if (!rec.erased && this.model.view.sees(rec.d)) {
       drawStroke(this.bctx, rec.d, this.model.view.mapping());
@@ -117,17 +135,18 @@ export class Renderer {
     this.dirty = false;
     const view = this.model.view;
     const m = view.mapping();
-    this.painter.startFrame(now);
+    const layer = this.layer;
+    layer.startFrame(now);
     let src = this.base;
     if (this.baseValid && this.viewMoved && this.previewing && now - this.baseDrawnAt < PREVIEW_MS && this.preview()) {
       src = this.spare;
       this.draws.preview++;
     } else {
-      const keys = this.painter.takeRepaints();
+      const keys = layer.takeRepaints();
       if (!this.baseValid || (this.viewMoved && !this.scroll(m))) {
         this.bctx.setTransform(1, 0, 0, 1, 0, 0);
         this.bctx.clearRect(0, 0, this.base.width, this.base.height);
-        this.data.tilesDrawn(this.painter.draw(this.bctx, m), false, view);
+        this.data.tilesDrawn(layer.draw(this.bctx, m), false, view);
         this.baseValid = true;
         this.baseDrawnAt = now;
         this.draws.full++;
@@ -137,19 +156,25 @@ export class Renderer {
       }
       this.viewMoved = false;
       Object.assign(this.baseView, { x: view.x, y: view.y, z: view.z, w: this.base.width, h: this.base.height });
-      if (this.painter.repaintPending) this.requestFrame();
+      if (layer.repaintPending) this.requestFrame();
     }
     this.data.set('draws', `${this.draws.full},${this.draws.scroll},${this.draws.preview},${this.draws.repaint}`);
     const ctx = this.ctx;
     ctx.globalCompositeOperation = 'copy'; // the base is the whole picture under what follows: one pass, no blending
     ctx.drawImage(src, 0, 0);
     ctx.globalCompositeOperation = 'source-over';
+    if (!this.past) this.drawOverlay(ctx, m);
+    this.hooks.afterFrame();
+  }
+
+  /** What is drawn over the room now: the eraser's previews, one's own pending strokes, strokes in progress. */
+  private drawOverlay(ctx: CanvasRenderingContext2D, m: Mapping): void {
+    const view = this.model.view;
     for (const d of this.model.ghosts.values()) if (view.sees(d)) drawStroke(ctx, cutOut(d, view.z), m);
     for (const d of this.model.pending.values()) if (view.sees(d)) drawStroke(ctx, d, m);
     for (const ls of this.model.live.values()) if (view.sees(ls.d)) drawStroke(ctx, ls.d, m);
     const drawing = this.hooks.drawing();
     if (drawing) drawStroke(ctx, drawing, m);
-    this.hooks.afterFrame();
   }
 
   /** Draws the rectangles of these tiles (keys of any level) on the base again, clipped, as scroll() draws its strips. */
@@ -231,7 +256,7 @@ export class Renderer {
     for (const r of rects) b.rect(...r);
     b.clip();
     for (const r of rects) b.clearRect(...r);
-    this.data.tilesDrawn(this.painter.draw(b, m, rects), true, this.model.view);
+    this.data.tilesDrawn(this.layer.draw(b, m, rects), true, this.model.view);
     b.restore();
   }
 

@@ -6,7 +6,8 @@ const SHORTCUTS: [string, string][] = [
   ['Space + drag, middle button, two fingers', 'Pan'], ['Wheel, pinch, + / −', 'Zoom around the pointer'], ['0', 'Zoom to 100 %'],
   ['[ / ]', 'Thinner / thicker'], ['1 … 8', 'Palette colours'], ['Ctrl/⌘ + Z', 'Undo your last action'],
   ['Shift + Ctrl/⌘ + Z, Ctrl + Y', 'Redo'], ['Shift + S', 'Export the view as PNG'],
-  ['A', 'Select an area to export as PNG (drag; Esc cancels)'], ['?', 'This list'],
+  ['A', 'Select an area to export as PNG (drag; Esc cancels)'], ['T', 'History: the board as it was (Esc: back to live)'],
+  [', / .', 'One event back / forward in the history'], ['?', 'This list'],
 ];
 
 export class ShortcutsDialog {
@@ -14,6 +15,10 @@ export class ShortcutsDialog {
     h('h2', {}, 'Keyboard shortcuts'),
     h('table', {}, ...SHORTCUTS.map(([k, v]) => h('tr', {}, h('td', {}, h('kbd', {}, k)), h('td', {}, v)))),
     h('button', { onclick: () => this.toggle(false) }, 'Close'));
+
+  get open(): boolean {
+    return !this.el.hidden;
+  }
 
   /** Shows or hides the dialog; without an argument, the other way round. */
   toggle(show?: boolean): void {

@@ -1,10 +1,13 @@
 // Loads the tiles the view needs (docs/tiles.md): GET /api/rooms/:id/tiles for the visible tiles of the current level
 // when one is not cached, debounced while the view changes; snapshot PNGs decoded as they come; tiles answered
-// pending asked for again with a backoff until their snapshots exist; everything fetched again after an erase.
-import { fetchTiles, loadSnapshot } from '../tiles.ts';
-import type { BoardModel } from './model.ts';
+// pending asked for again with a backoff until their snapshots exist; everything fetched again after an erase. The
+// board has one loader for the room now and one for the past point the timeline shows; only the one on screen loads.
+import { fetchTiles, loadSnapshot, type PastPoint } from '../tiles.ts';
+import { Debounced } from './debounce.ts';
 import type { StageData } from './stage-data.ts';
 import type { TilePainter } from './tile-painter.ts';
+import type { TileStore } from './tile-store.ts';
+import type { View } from './view.ts';
 
 /** The view has to rest this long (ms) before its tiles are asked for. */
 export const TILES_DEBOUNCE_MS = 120;
@@ -13,31 +16,40 @@ export const DRAG_LOAD_MS = 300;
 /** A failed tiles request is tried again after this long. */
 const FAILED_RETRY_MS = 2000;
 
+/** What a tiles response said about the room: its head, and the point read (the head for a read of now). */
+export interface TilesAnswer {
+  headSeq: number;
+  atSeq: number;
+}
+
+export interface TileLoaderOptions {
+  roomId: string;
+  view: View;
+  tiles: TileStore;
+  painter: TilePainter;
+  data: StageData;
+  /** Tiles arrived or their snapshots did; their rectangles are marked for the painter. */
+  changed(): void;
+  /** A response to the loader's current point was taken. */
+  answered(a: TilesAnswer): void;
+}
+
 export class TileLoader {
-  private timer: ReturnType<typeof setTimeout> | undefined;
-  /** When the timer fires (performance.now()); Infinity when none is set. */
-  private due = Infinity;
-  /** The first schedule() since the timer last fired. */
-  private since = 0;
-  /** Changes when the cache is dropped: answers to requests made before are ignored. */
+  private readonly timer = new Debounced(() => void this.load().catch(() => {}));
+  /** Only an active loader loads and reports (the other one's tiles are not on screen). */
+  private active = true;
+  /** The point read: undefined for now. */
+  private at: PastPoint | undefined;
+  /** Changes when the cache is dropped or the point moves: answers to requests made before are ignored. */
   private generation = 0;
   private inflight = 0;
   /** The range (level:x0:y0:x1:y1) of the request in flight, not asked for twice. */
   private wanted = '';
   private readonly stats = { requests: 0, bytes: 0, pngs: 0, pngBytes: 0 };
-  private readonly roomId: string;
-  private readonly model: BoardModel;
-  private readonly painter: TilePainter;
-  private readonly data: StageData;
-  private readonly changed: () => void;
+  private readonly o: TileLoaderOptions;
 
-  /** changed: tiles arrived or their snapshots did; their rectangles are marked for the painter. */
-  constructor(roomId: string, model: BoardModel, painter: TilePainter, data: StageData, changed: () => void) {
-    this.roomId = roomId;
-    this.model = model;
-    this.painter = painter;
-    this.data = data;
-    this.changed = changed;
+  constructor(o: TileLoaderOptions) {
+    this.o = o;
   }
 
   /**
@@ -46,37 +58,58 @@ export class TileLoader {
    * stops, skipping the levels in between).
    */
   schedule(delay = TILES_DEBOUNCE_MS, maxWait = Infinity): void {
-    const now = performance.now();
-    if (this.due === Infinity) this.since = now;
-    const at = Math.max(now, Math.min(now + delay, this.since + maxWait));
-    clearTimeout(this.timer);
-    this.due = at;
-    this.timer = setTimeout(() => void this.loadNow().catch(() => {}), at - now);
+    if (this.active) this.timer.schedule(delay, maxWait);
   }
 
   /** Drops every cached tile and loads the visible ones again (after an erase or a restore). */
   refresh(): void {
-    this.model.tiles.clear();
-    this.painter.clear();
+    this.o.tiles.clear();
+    this.o.painter.clear();
     this.wanted = '';
     this.generation++;
     this.schedule(0);
   }
 
+  /**
+   * Reads the room at another point of its past from now on: the tiles in view are asked for again and stay on screen
+   * until their answers at the new point replace them.
+   */
+  readAt(at: PastPoint): void {
+    this.at = at;
+    // Drawn again as stale: the screen is not filled until they are read at the new point.
+    for (const key of this.o.tiles.reread(this.o.view.level())) this.o.painter.repaint(key);
+    this.o.changed();
+    this.wanted = '';
+    this.generation++;
+    this.schedule(0);
+  }
+
+  /** The loader's tiles leave the screen: it stops loading (a request in flight still fills the cache). */
+  pause(): void {
+    this.active = false;
+    this.timer.cancel();
+  }
+
+  /** The loader's tiles are on screen again: it reports them and loads what the view misses now. */
+  resume(): void {
+    this.active = true;
+    this.report();
+    this.schedule(0);
+  }
+
   /** Loads the visible tiles that are missing now. Resolves with the response's head sequence, null when none was needed. */
   loadNow(): Promise<number | null> {
-    clearTimeout(this.timer);
-    this.due = Infinity;
+    this.timer.cancel();
     return this.load();
   }
 
   dispose(): void {
-    clearTimeout(this.timer);
+    this.timer.cancel();
     this.generation++;
   }
 
   private async load(): Promise<number | null> {
-    const { view, tiles } = this.model;
+    const { view, tiles, painter } = this.o;
     const level = view.level();
     const r = view.visibleTiles(level);
     const want = `${level}:${r.x0}:${r.y0}:${r.x1}:${r.y1}`;
@@ -86,10 +119,13 @@ export class TileLoader {
     this.inflight++;
     this.report();
     try {
-      const got = await fetchTiles(this.roomId, level, r);
+      const got = await fetchTiles(this.o.roomId, level, r, this.at);
       this.stats.requests += got.requests;
       this.stats.bytes += got.bytes;
       if (gen !== this.generation) return got.headSeq;
+      // A time is read as the seq it names from now on: panning on reads the same point.
+      if (this.at && 'time' in this.at) this.at = { seq: got.atSeq };
+      this.o.answered(got);
       tiles.trim(level);
       const snapshots: Promise<void>[] = [];
       let changed = 0;
@@ -97,18 +133,18 @@ export class TileLoader {
         const a = tiles.accept(t);
         if (!a) continue;
         changed++;
-        this.painter.repaint(a.key);
+        painter.repaint(a.key);
         if (!a.needsSnapshot) continue;
         snapshots.push(loadSnapshot(t.snapshotUrl!).then(({ bitmap, bytes }) => {
           this.stats.pngs++;
           this.stats.pngBytes += bytes;
-          if (tiles.attachSnapshot(a, bitmap)) this.painter.repaint(a.key);
+          if (tiles.attachSnapshot(a, bitmap)) painter.repaint(a.key);
         }, () => {}));
       }
       // Deltas at once; the snapshots as one change when all have arrived (no tile drawn half).
-      if (changed) this.changed();
+      if (changed) this.o.changed();
       await Promise.all(snapshots);
-      if (snapshots.length) this.changed();
+      if (snapshots.length) this.o.changed();
       return got.headSeq;
     } catch (e) {
       this.wanted = '';
@@ -130,17 +166,18 @@ export class TileLoader {
   }
 
   private report(): void {
-    const { view, tiles } = this.model;
+    if (!this.active) return;
+    const { view, tiles, data } = this.o;
     const level = view.level();
     const { snapshots, strokes } = tiles.counts(level);
-    this.data.set('level', String(level));
-    this.data.set('tiles', String(tiles.size));
-    this.data.set('tileSnapshots', String(snapshots));
-    this.data.set('tileStrokes', String(strokes));
-    this.data.set('tilesPending', String(this.inflight));
-    this.data.set('tilesAwaiting', String(tiles.awaiting(level)));
-    this.data.set('tileRequests', String(this.stats.requests));
-    this.data.set('tileBytes', String(this.stats.bytes + this.stats.pngBytes));
-    this.data.tilesLoading(this.inflight);
+    data.set('level', String(level));
+    data.set('tiles', String(tiles.size));
+    data.set('tileSnapshots', String(snapshots));
+    data.set('tileStrokes', String(strokes));
+    data.set('tilesPending', String(this.inflight));
+    data.set('tilesAwaiting', String(tiles.awaiting(level)));
+    data.set('tileRequests', String(this.stats.requests));
+    data.set('tileBytes', String(this.stats.bytes + this.stats.pngBytes));
+    data.tilesLoading(this.inflight);
   }
 }

@@ -1,14 +1,16 @@
 // Draws the tile layer into a canvas: each visible tile clipped to its rectangle, from its own level when it is
 // loaded, else from cached coarser and finer tiles standing in. A complete tile is drawn once into a composed canvas
 // of its own (snapshot, delta strokes, the WebSocket strokes after it) so that frames while panning and zooming
-// draw one image per tile instead of every stroke again.
+// draw one image per tile instead of every stroke again. The board has one painter for the room now and one for
+// the past point the timeline shows (its own tiles, no WebSocket strokes).
 import { drawStroke, reach, span, type Decoded, type Mapping } from '../geometry.ts';
 import { tileKey } from '../tile-grid.ts';
 import type { Tile } from '../tiles.ts';
 import { ByteLru } from './byte-lru.ts';
-import type { BoardModel } from './model.ts';
+import type { CommittedStroke } from './model.ts';
 import type { TilesDrawn } from './stage-data.ts';
-import { isComplete } from './tile-store.ts';
+import { isComplete, type TileStore } from './tile-store.ts';
+import type { View } from './view.ts';
 
 /**
  * Tiles larger than this on screen (device pixels) are drawn directly, not from a composed canvas; composed canvases
@@ -33,6 +35,15 @@ interface Composed {
   canvas: HTMLCanvasElement;
 }
 
+export interface TilePainterOptions {
+  view: View;
+  tiles: TileStore;
+  /** Strokes drawn over the tiles after their covers_seq (the WebSocket's), in sequence order. */
+  committed: readonly CommittedStroke[];
+  /** Whether a stroke is erased or previewed as erased, and so not drawn. */
+  hidden(id: string): boolean;
+}
+
 export class TilePainter {
   private readonly composed = new ByteLru<Composed>(COMPOSED_MAX_BYTES);
   /** Changes whenever what hides strokes changes (erases, previews): every composed canvas is stale then. */
@@ -40,13 +51,16 @@ export class TilePainter {
   private composeUntil = 0;
   /** Tiles (any level) whose rectangles are drawn again next frame: they changed, or their composing waited for budget. */
   private readonly repaints = new Set<string>();
-  private readonly model: BoardModel;
+  private readonly view: View;
+  private readonly tiles: TileStore;
+  private readonly committed: readonly CommittedStroke[];
   private readonly hidden: (id: string) => boolean;
 
-  /** hidden: whether a stroke is erased or previewed as erased, and so not drawn. */
-  constructor(model: BoardModel, hidden: (id: string) => boolean) {
-    this.model = model;
-    this.hidden = hidden;
+  constructor(o: TilePainterOptions) {
+    this.view = o.view;
+    this.tiles = o.tiles;
+    this.committed = o.committed;
+    this.hidden = o.hidden;
   }
 
   /** What is drawn changed in a way no single stroke's rectangle describes: compose every tile again. */
@@ -93,23 +107,25 @@ export class TilePainter {
    * Draws each visible tile of the current level clipped to its rectangle, from its own level when it is loaded.
    * Until it is (while zooming), the nearest cached complete ancestor (coarser, scaled up) and any cached complete
    * descendants (finer, scaled down) stand in for it, so that the screen is never blank; with neither, the
-   * WebSocket strokes. `only`: draw just the tiles crossing these rectangles (the rest of the canvas is kept).
+   * WebSocket strokes. A stale tile stands in for itself (it is not counted as drawn). `only`: draw just the tiles
+   * crossing these rectangles (the rest of the canvas is kept).
    */
   draw(ctx: CanvasRenderingContext2D, m: Mapping, only?: readonly Rect[]): TilesDrawn {
-    const level = this.model.view.level();
+    const level = this.view.level();
     const s = span(level);
-    const r = this.model.view.visibleTiles(level);
+    const r = this.view.visibleTiles(level);
     const out: TilesDrawn = { level, visible: 0, drawn: 0, fallback: 0 };
     for (let ty = r.y0; ty <= r.y1; ty++) {
       for (let tx = r.x0; tx <= r.x1; tx++) {
         out.visible++;
-        const t = this.model.tiles.get(level, tx, ty);
+        const t = this.tiles.get(level, tx, ty);
+        const current = isComplete(t) && !this.tiles.isStale(t);
         if (only) {
           const px = (tx * s - m.ox) * m.scale;
           const py = (ty * s - m.oy) * m.scale;
           const sz = s * m.scale;
           if (!only.some(([x, y, w, h]) => px < x + w && px + sz > x && py < y + h && py + sz > y)) {
-            if (isComplete(t)) out.drawn++;
+            if (current) out.drawn++;
             continue;
           }
         }
@@ -117,9 +133,10 @@ export class TilePainter {
         clipTile(ctx, m, level, tx, ty);
         if (isComplete(t)) {
           this.paintTile(ctx, m, t, tx * s, ty * s, s);
-          out.drawn++;
+          if (current) out.drawn++;
+          else out.fallback++;
         } else {
-          const ancestor = this.model.tiles.ancestor(level, tx, ty);
+          const ancestor = this.tiles.ancestor(level, tx, ty);
           this.paintTile(ctx, m, ancestor, tx * s, ty * s, s);
           const children = this.paintChildren(ctx, m, level, tx, ty, CHILD_LEVELS);
           if (ancestor || children) out.fallback++;
@@ -147,7 +164,7 @@ export class TilePainter {
 
   /** The WebSocket strokes after `afterSeq` that reach the world square, not erased or hidden. */
   private paintCommitted(ctx: CanvasRenderingContext2D, m: Mapping, afterSeq: number, wx0: number, wy0: number, ws: number): void {
-    for (const rec of this.model.committed) {
+    for (const rec of this.committed) {
       if (rec.seq <= afterSeq || rec.erased || this.hidden(rec.id)) continue;
       const d = rec.d;
       const rr = reach(d.width);
@@ -164,7 +181,7 @@ export class TilePainter {
       for (let dx = 0; dx < 2; dx++) {
         const cx = tx * 2 + dx;
         const cy = ty * 2 + dy;
-        const c = this.model.tiles.get(level - 1, cx, cy);
+        const c = this.tiles.get(level - 1, cx, cy);
         if (isComplete(c)) {
           ctx.save();
           const r = clipTile(ctx, m, level - 1, cx, cy);
@@ -188,7 +205,7 @@ export class TilePainter {
     const s = span(t.level);
     const size = s * m.scale;
     if (size > COMPOSE_MAX_PX || !isComplete(t)) return false;
-    if (!t.bitmap && !t.strokes.length && !this.model.committed.length) return true; // an empty tile: nothing to draw
+    if (!t.bitmap && !t.strokes.length && !this.committed.length) return true; // an empty tile: nothing to draw
     const res = Math.max(64, 2 ** Math.round(Math.log2(size)));
     const k = tileKey(t.level, t.x, t.y);
     let c = this.composed.peek(k);

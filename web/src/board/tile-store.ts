@@ -1,6 +1,7 @@
 // The tiles the board holds (docs/tiles.md): per (level, x, y) the tile as the server answered it, which ones were
-// answered pending, and what a new answer changes. Bookkeeping only: the tile loader fetches and decodes, the
-// tile painter draws.
+// answered pending or are stale (read at another point of the past), and what a new answer changes. Bookkeeping
+// only: the tile loader fetches and decodes, the tile painter draws. The board keeps one store for the room now and
+// one for the past point the timeline shows.
 import { MAX_LEVEL } from '../geometry.ts';
 import { tileKey, type TileRange } from '../tile-grid.ts';
 import type { Tile, TileStroke } from '../tiles.ts';
@@ -34,6 +35,8 @@ export class TileStore {
   private readonly tiles = new Map<string, Tile>();
   /** Tiles last answered pending (a snapshot is being rendered). */
   private readonly pending = new Set<string>();
+  /** Tiles read at another point than the one shown now: drawn until their answers at this point replace them. */
+  private readonly stale = new Set<string>();
   private retryMs = PENDING_RETRY_MS;
 
   get size(): number {
@@ -44,12 +47,12 @@ export class TileStore {
     return this.tiles.get(tileKey(level, x, y));
   }
 
-  /** Whether a tile of the range is not cached or was answered pending. */
+  /** Whether a tile of the range is not cached, was answered pending or is stale. */
   missing(level: number, r: TileRange): boolean {
     for (let ty = r.y0; ty <= r.y1; ty++) {
       for (let tx = r.x0; tx <= r.x1; tx++) {
         const k = tileKey(level, tx, ty);
-        if (!this.tiles.has(k) || this.pending.has(k)) return true;
+        if (!this.tiles.has(k) || this.pending.has(k) || this.stale.has(k)) return true;
       }
     }
     return false;
@@ -59,6 +62,11 @@ export class TileStore {
   anyPending(level: number, r: TileRange): boolean {
     for (let ty = r.y0; ty <= r.y1; ty++) for (let tx = r.x0; tx <= r.x1; tx++) if (this.pending.has(tileKey(level, tx, ty))) return true;
     return false;
+  }
+
+  /** Whether a cached tile was read at another point than the one shown now. */
+  isStale(t: Tile): boolean {
+    return this.stale.has(tileKey(t.level, t.x, t.y));
   }
 
   /** How many tiles of a level were answered pending. */
@@ -72,7 +80,9 @@ export class TileStore {
    * Takes one tile of a response. Null when it is what the cache holds already (a request covers the whole screen,
    * cached tiles too): the cached object stays, and with it whatever was drawn from it. A tile with content on
    * screen stays until its replacement can be drawn, so that nothing flickers blank; over a pending answer it stays
-   * until the tile is not pending (it is no older than the pending tile's snapshot).
+   * until the tile is not pending (it is no older than the pending tile's snapshot). A stale tile stays on the same
+   * terms; it is current again once its answer at the new point is in place, or says the same: then the cached
+   * object is accepted again (it stays, and is drawn again as current).
    */
   accept(t: Tile): Accepted | null {
     const key = tileKey(t.level, t.x, t.y);
@@ -80,10 +90,15 @@ export class TileStore {
     if (t.pending) this.pending.add(key);
     else this.pending.delete(key);
     if (previous && !t.pending && isComplete(previous) && !previous.pending && previous.coversSeq === t.coversSeq &&
-      previous.snapshotUrl === t.snapshotUrl && previous.strokes.length === t.strokes.length) return null;
+      previous.snapshotUrl === t.snapshotUrl && previous.strokes.length === t.strokes.length) {
+      return this.stale.delete(key) ? { key, tile: previous, previous, keepsPrevious: false, needsSnapshot: false } : null;
+    }
     if (t.snapshotUrl && previous?.snapshotUrl === t.snapshotUrl && previous.bitmap) t.bitmap = previous.bitmap;
     const keepsPrevious = isComplete(previous) && (t.pending || !isComplete(t));
-    if (!keepsPrevious) this.tiles.set(key, t);
+    if (!keepsPrevious) {
+      this.tiles.set(key, t);
+      this.stale.delete(key);
+    }
     return { key, tile: t, previous, keepsPrevious, needsSnapshot: !!t.snapshotUrl && !t.bitmap && !(keepsPrevious && t.pending) };
   }
 
@@ -96,19 +111,33 @@ export class TileStore {
     if (current !== a.tile && !(a.keepsPrevious && current === a.previous)) return false;
     a.tile.bitmap = bitmap;
     this.tiles.set(a.key, a.tile);
+    this.stale.delete(a.key);
     return true;
   }
 
   /** Past MAX_CACHED_TILES, drops the tiles of every level but this one. */
   trim(level: number): void {
     if (this.tiles.size <= MAX_CACHED_TILES) return;
-    for (const [k, t] of this.tiles) if (t.level !== level) this.tiles.delete(k);
+    this.dropOtherLevels(level);
+  }
+
+  /**
+   * The room is read at another point from now on: the tiles of other levels go (they would stand in for tiles not
+   * loaded with what was there at the old point), and those of this level stay on screen as stale until their
+   * answers at the new point replace them, so that moving through time does not blank the board. Returns their keys.
+   */
+  reread(level: number): string[] {
+    this.dropOtherLevels(level);
+    this.pending.clear();
+    for (const k of this.tiles.keys()) this.stale.add(k);
+    return [...this.stale];
   }
 
   /** Forgets every tile (an erase or restore: the server never serves a snapshot older than it). */
   clear(): void {
     this.tiles.clear();
     this.pending.clear();
+    this.stale.clear();
   }
 
   /** How long to wait before asking for pending tiles again: PENDING_RETRY_MS, doubling at each call up to the maximum. */
@@ -121,6 +150,15 @@ export class TileStore {
   /** No tile in view is pending any more: the next wait starts short again. */
   resetRetry(): void {
     this.retryMs = PENDING_RETRY_MS;
+  }
+
+  private dropOtherLevels(level: number): void {
+    for (const [k, t] of this.tiles) {
+      if (t.level === level) continue;
+      this.tiles.delete(k);
+      this.pending.delete(k);
+      this.stale.delete(k);
+    }
   }
 
   /** The nearest complete cached ancestor of a tile, up to ANCESTOR_LEVELS coarser. */

@@ -26,6 +26,8 @@ export interface ToolbarHost {
 
 export class Toolbar {
   tool: ToolName;
+  /** The editing tool put aside while drawing is not allowed. */
+  private editTool: ToolName | null = null;
   colour = PALETTE[0];
   widthPx = WIDTHS[1];
   readonly el: HTMLElement;
@@ -107,11 +109,20 @@ export class Toolbar {
     this.setWidth(WIDTHS[Math.min(WIDTHS.length - 1, Math.max(0, i))]);
   }
 
-  /** Editing tools show for editors; a viewer falls back to the hand unless it is selecting an area. */
+  /**
+   * Editing tools show while one may draw (an editor, on the board now); otherwise the tool falls back to the hand
+   * unless it is selecting an area, and the editing tool comes back, from the hand, when drawing is allowed again.
+   */
   applyRole(canEdit: boolean): void {
     this.editTools.hidden = !canEdit;
     for (const [n, b] of this.toolButtons) b.hidden = !canEdit && !VIEWER_TOOLS.has(n);
-    if (!canEdit && this.tool !== 'select') this.setTool('hand');
+    if (!canEdit && !VIEWER_TOOLS.has(this.tool)) {
+      this.editTool = this.tool;
+      this.setTool('hand');
+    } else if (canEdit && this.editTool) {
+      if (this.tool === 'hand') this.setTool(this.editTool);
+      this.editTool = null;
+    }
   }
 
   /** The zoom label, changed only when it differs (no layout per frame for nothing). */
