@@ -55,7 +55,7 @@ func run(ctx context.Context, args []string, getenv func(string) string) error {
 	out := fs.String("out", "bench/results", "directory for results")
 	strokesDir := fs.String("strokes", "../shared/data/strokes/raw", "Quick, Draw! raw strokes")
 	serverCPUs := fs.String("server-cpus", "", "pin servers to these cores (taskset list), e.g. 1")
-	only := fs.String("only", "", "comma-separated parts to run (default: wire,fanout,ingest,idle,open,pan, and render,coarse unless --quick)")
+	only := fs.String("only", "", "comma-separated parts to run (default: wire,fanout,ingest,idle,open,history,pan, and render,coarse unless --quick); history seeks open's seeded room, so it needs open")
 	systems := fs.String("systems", "infidraw,baseline,phase1,centrifugo", "fan-out systems to run (centrifugo only when CENTRIFUGO_BIN is set; phase1 also selects its ingest phases; --quick leaves phase1 out unless named)")
 	cfClient := fs.String("centrifugo-client", "raw", "Centrifugo load-generator client: raw (its protobuf protocol on a WebSocket) or centrifuge-go")
 	openStrokes := fs.Int("open-strokes", 0, "strokes of the large room of the open part (default 1,000,000; 20,000 with --quick)")
@@ -118,13 +118,16 @@ func run(ctx context.Context, args []string, getenv func(string) string) error {
 
 	parts := map[string]bool{}
 	if *only == "" {
-		*only = "wire,fanout,ingest,idle,render,coarse,open,pan"
+		*only = "wire,fanout,ingest,idle,render,coarse,open,history,pan"
 		if *quick {
-			*only = "wire,fanout,ingest,idle,open,pan"
+			*only = "wire,fanout,ingest,idle,open,history,pan"
 		}
 	}
 	for _, part := range strings.Split(*only, ",") {
 		parts[strings.TrimSpace(part)] = true
+	}
+	if parts["history"] && !parts["open"] {
+		return fmt.Errorf("the history part seeks the room the open part seeds and caught up: run it with open (--only open,history)")
 	}
 	if parts["wire"] {
 		if err := wireSize(*out, drawings, summary); err != nil {
@@ -171,7 +174,7 @@ func run(ctx context.Context, args []string, getenv func(string) string) error {
 		}
 	}
 	if parts["open"] {
-		if err := openRuns(ctx, *quick, *openStrokes, *out, bin, dbURL, redisURL, *serverCPUs, keys, *strokesDir, getenv, summary); err != nil {
+		if err := openRuns(ctx, *quick, parts["history"], *openStrokes, *out, bin, dbURL, redisURL, *serverCPUs, keys, *strokesDir, getenv, summary); err != nil {
 			return err
 		}
 	}
@@ -672,7 +675,7 @@ func writeJSON(dir, name string, v any) error {
 
 // openRuns opens a board: a 1,000,000-stroke room (20,000 with --quick) and a 1,000-stroke room of the
 // same density, from tiles versus the earlier design's full replay.
-func openRuns(ctx context.Context, quick bool, strokes int, out, bin, dbURL, redisURL, cpus string, keys *stack.Keys, strokesDir string, getenv func(string) string, summary *strings.Builder) error {
+func openRuns(ctx context.Context, quick, seek bool, strokes int, out, bin, dbURL, redisURL, cpus string, keys *stack.Keys, strokesDir string, getenv func(string) string, summary *strings.Builder) error {
 	root := getenv("INFIDRAW_ROOT")
 	if root == "" {
 		root = "."
@@ -685,7 +688,7 @@ func openRuns(ctx context.Context, quick bool, strokes int, out, bin, dbURL, red
 	}
 	cfg := openboard.Config{Strokes: 1_000_000, Small: 1000, Root: root, Drawings: strokesDir, RealtimeBin: bin,
 		TileDeltaBin: path("TILE_DELTA_BIN", "bin/tile-delta-go"), SnapshotBin: path("SNAPSHOT_BIN", "target/release/snapshot-server"),
-		Seed: getenv("SEED_BIN"), DatabaseURL: dbURL, RedisURL: redisURL, Keys: keys, CPUs: cpus}
+		Seed: getenv("SEED_BIN"), DatabaseURL: dbURL, RedisURL: redisURL, Keys: keys, CPUs: cpus, Seek: seek}
 	if quick {
 		cfg.Strokes = 20_000
 	}
@@ -716,5 +719,28 @@ func openRuns(ctx context.Context, quick bool, strokes int, out, bin, dbURL, red
 	}
 	fmt.Fprintf(summary, "\nSettled time %d vs %d strokes: level 0 %.2fx, level %d %.2fx (target ≤ 1.5).\n\n", res.Large.Strokes, res.Small.Strokes,
 		res.Large.Level0Warm.Ms/max(res.Small.Level0Warm.Ms, 0.001), res.FarLevel, res.Large.FarWarm.Ms/max(res.Small.FarWarm.Ms, 0.001))
+	if res.History != nil {
+		return historySummary(out, *res.History, summary)
+	}
+	return nil
+}
+
+// historySummary writes history.json and the summary's table of seeks into the past.
+func historySummary(out string, h openboard.History, summary *strings.Builder) error {
+	if err := writeJSON(out, "history", h); err != nil {
+		return err
+	}
+	fmt.Fprintf(summary, "## Seeking the past: the same screens at earlier points of the %d-stroke room (head %d)\n\n"+
+		"Right after the open part's settled reads, on its stack: per point and level, the first GetTiles at that seq (`at_seq`), the wait until none of "+
+		"the screens' tiles is pending (tile-delta-go renders a pending past tile's snapshot at that point), and the median of %d settled reads; "+
+		"\"bytes ratio\" is the settled past screens' answers and PNGs over the same screens now. Goal (issue 16): ≤ 300 ms server time and ≤ 2x the bytes, "+
+		"at any zoom, from kept past snapshots rather than renders at seek time (not built yet: past snapshots are rendered when first asked for).\n\n",
+		h.Strokes, h.Head, openboard.SettledReads)
+	fmt.Fprintf(summary, "| point | seq | level | first ms | first pending | settle s | settled ms | settled bytes | settled PNG bytes | bytes ratio |\n|---|---|---|---|---|---|---|---|---|---|\n")
+	for _, s := range h.Seeks {
+		fmt.Fprintf(summary, "| %.0f %% | %d | %d | %.1f | %d | %.1f | %.1f | %d | %d | %.2f |\n", s.Fraction*100, s.AtSeq, s.Level, s.First.Ms, s.First.Pending,
+			s.SettleSec, s.Settled.Ms, s.Settled.Bytes, s.Settled.PNGBytes, s.BytesRatio)
+	}
+	fmt.Fprintf(summary, "\nSnapshot storage of the room: %d bytes before the seeks, %d after (%.2fx; goal ≤ 1.5x).\n\n", h.SnapshotBytesBefore, h.SnapshotBytesAfter, h.StorageRatio)
 	return nil
 }

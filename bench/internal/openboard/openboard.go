@@ -48,6 +48,8 @@ type Config struct {
 	DatabaseURL, RedisURL                        string
 	Keys                                         *stack.Keys
 	CPUs                                         string
+	// Seek also reads the large room at past points once the follower caught up (Result.History).
+	Seek bool
 }
 
 // Read is one measured request.
@@ -80,6 +82,8 @@ type Result struct {
 	MaxTiles int  `json:"max_tiles"`
 	Large    Room `json:"large"`
 	Small    Room `json:"small"`
+	// History is the seeks of Config.Seek, written apart (history.json).
+	History *History `json:"-"`
 }
 
 // Screen is the viewport of the screen at the level's scale, centred on the origin (world units x100).
@@ -184,11 +188,11 @@ func Run(ctx context.Context, c Config) (Result, error) {
 		return res, err
 	}
 	for _, r := range rooms {
-		if r.out.Level0, _, err = m.get(ctx, r.id, 0); err != nil {
+		if r.out.Level0, _, err = m.get(ctx, r.id, 0, nil); err != nil {
 			stop()
 			return res, err
 		}
-		if r.out.Far, _, err = m.get(ctx, r.id, FarLevel); err != nil {
+		if r.out.Far, _, err = m.get(ctx, r.id, FarLevel, nil); err != nil {
 			stop()
 			return res, err
 		}
@@ -206,10 +210,10 @@ func Run(ctx context.Context, c Config) (Result, error) {
 		return res, err
 	}
 	for _, r := range rooms {
-		if r.out.Level0Warm, err = m.settled(ctx, r.id, 0); err != nil {
+		if r.out.Level0Warm, err = m.settled(ctx, r.id, 0, nil); err != nil {
 			return res, err
 		}
-		if r.out.FarWarm, err = m.settled(ctx, r.id, FarLevel); err != nil {
+		if r.out.FarWarm, err = m.settled(ctx, r.id, FarLevel, nil); err != nil {
 			return res, err
 		}
 		if r.out.Replay, err = m.replay(ctx, r.id); err != nil {
@@ -218,6 +222,13 @@ func Run(ctx context.Context, c Config) (Result, error) {
 		if r.out.ReplayHot, err = m.replay(ctx, r.id); err != nil {
 			return res, err
 		}
+	}
+	if c.Seek {
+		h, err := m.seekAll(ctx, large, c.Strokes, map[int]Read{0: res.Large.Level0Warm, FarLevel: res.Large.FarWarm})
+		if err != nil {
+			return res, fmt.Errorf("seek: %w", err)
+		}
+		res.History = &h
 	}
 	return res, nil
 }
@@ -232,14 +243,15 @@ type meter struct {
 	pool   *pgxpool.Pool
 }
 
-// get reads every screen of the level, one GetTiles each, and sums them; it returns every tile read.
-func (m meter) get(ctx context.Context, room uuid.UUID, level int) (Read, []*tilev1.TileDelta, error) {
+// get reads every screen of the level, one GetTiles each, and sums them; it returns every tile read. at,
+// when set, reads the room as it was right after that event.
+func (m meter) get(ctx context.Context, room uuid.UUID, level int, at *uint64) (Read, []*tilev1.TileDelta, error) {
 	var r Read
 	var all []*tilev1.TileDelta
 	for _, screen := range screens(level) {
 		t0 := time.Now()
 		resp, err := m.tiles.GetTiles(ctx, &tilev1.GetTilesRequest{RoomId: room.String(), Level: uint32(level),
-			Selection: &tilev1.GetTilesRequest_Viewport{Viewport: screen}})
+			Selection: &tilev1.GetTilesRequest_Viewport{Viewport: screen}, AtSeq: at})
 		if err != nil {
 			return Read{}, nil, fmt.Errorf("GetTiles: %w", err)
 		}
@@ -317,11 +329,11 @@ func (m meter) caughtUp(ctx context.Context, large, small uuid.UUID, largeSec, s
 	return nil
 }
 
-// settled is the median of SettledReads reads of the level's screens.
-func (m meter) settled(ctx context.Context, room uuid.UUID, level int) (Read, error) {
+// settled is the median of SettledReads reads of the level's screens (at a past point when at is set).
+func (m meter) settled(ctx context.Context, room uuid.UUID, level int, at *uint64) (Read, error) {
 	var reads []Read
 	for range SettledReads {
-		r, _, err := m.get(ctx, room, level)
+		r, _, err := m.get(ctx, room, level, at)
 		if err != nil {
 			return Read{}, err
 		}
