@@ -16,8 +16,9 @@ import (
 
 // Commit implements events.Store. A batch of new strokes costs five round trips: the reads (begin, lock
 // the room heads, look up what the rules name) pipelined in one, one COPY per table that gets rows, and
-// the updates pipelined with the commit. Undo and redo of an erase may add a read (its strokes), and
-// erasing or restoring strokes stored before the batch another (their tiles).
+// the updates pipelined with the commit. Undo and redo of an erase or revert may add a read (its
+// strokes), and erasing or restoring strokes stored before the batch another (their tiles). Each read
+// takes every key at once, however many strokes an action names.
 func (s *Store) Commit(ctx context.Context, l *events.Lookup, decide func(*events.State) *events.Writes) error {
 	conn, err := s.pool.Acquire(ctx)
 	if err != nil {
@@ -57,7 +58,7 @@ var (
 	strokeEventColumns = []string{"room_id", "seq", "kind", "action_id", "author_id", "committed_at", "payload"}
 	tileEventColumns   = []string{"room_id", "level", "tx", "ty", "seq", "stroke_id", "kind"}
 	strokeColumns      = []string{"room_id", "stroke_id", "author_id", "added_seq", "erased"}
-	eraseActionColumns = []string{"room_id", "action_id", "author_id", "seq", "stroke_ids", "undone"}
+	eraseActionColumns = []string{"room_id", "action_id", "author_id", "seq", "stroke_ids", "restored_ids", "undone"}
 )
 
 // Bytes of one row in a binary COPY: a field count, and a length before every field; a stroke_events
@@ -99,7 +100,7 @@ func copyWrites(ctx context.Context, conn *pgconn.PgConn, w *events.Writes, tile
 	}
 	eraseCopy := newCopyIn("erase_actions", eraseActionColumns, 0)
 	for _, a := range w.Erases {
-		eraseCopy.row().uuid(a.Room).uuid(a.ID).uuid(a.Author).int64(int64(a.Seq)).uuidArray(a.Strokes).bool(a.Undone)
+		eraseCopy.row().uuid(a.Room).uuid(a.ID).uuid(a.Author).int64(int64(a.Seq)).uuidArray(a.Strokes).uuidArray(a.Restored).bool(a.Undone)
 	}
 	for _, c := range []*copyIn{evCopy, tileCopy, strokeCopy, eraseCopy} {
 		if err := c.send(ctx, conn); err != nil {

@@ -80,22 +80,29 @@ func (c cmd) command(t *testing.T, n names) events.Command {
 	switch c.op {
 	case events.OpAddStroke:
 		cm.Stroke = Stroke(t, cm.ActionID, c.other)
-	case events.OpErase:
+	case events.OpErase, events.OpRevert:
 		for _, s := range c.strokes {
 			cm.StrokeIDs = append(cm.StrokeIDs, n.id(s))
+		}
+		for _, s := range c.restore {
+			cm.Restore = append(cm.Restore, n.id(s))
 		}
 	}
 	return cm
 }
 
 func (c cmd) String() string {
-	op, ok := map[events.Op]string{events.OpAddStroke: "add", events.OpErase: "erase", events.OpUndo: "undo", events.OpRedo: "redo"}[c.op]
+	op, ok := map[events.Op]string{events.OpAddStroke: "add", events.OpErase: "erase", events.OpUndo: "undo", events.OpRedo: "redo",
+		events.OpRevert: "revert"}[c.op]
 	if !ok {
 		op = fmt.Sprintf("op %d", c.op)
 	}
 	s := fmt.Sprintf("%s by %s of %s", op, c.author, c.id)
 	if len(c.strokes) > 0 {
 		s += fmt.Sprintf(" erasing %v", c.strokes)
+	}
+	if len(c.restore) > 0 {
+		s += fmt.Sprintf(" restoring %v", c.restore)
 	}
 	if c.other {
 		s += " (other content)"
