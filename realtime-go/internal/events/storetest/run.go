@@ -210,15 +210,29 @@ func (n names) nameOf(id uuid.UUID) string {
 	return id.String()
 }
 
-// Stroke is a valid pen stroke under id, validated as the transports validate it; other gives it other
-// points.
+// Stroke is a valid pen stroke under id, 600 world units long from the origin, validated as the
+// transports validate it; other gives it other points.
 func Stroke(t testing.TB, id uuid.UUID, other bool) strokes.Stroke {
+	t.Helper()
+	return stroke(t, id, 0, 0, other)
+}
+
+// StrokeAt is Stroke moved by (x, y) encoded units: away from the origin, where four tiles of every
+// level meet, it touches as few tiles as most strokes do.
+func StrokeAt(t testing.TB, id uuid.UUID, x, y int64) strokes.Stroke {
+	t.Helper()
+	return stroke(t, id, x, y, false)
+}
+
+func stroke(t testing.TB, id uuid.UUID, x, y int64, other bool) strokes.Stroke {
 	t.Helper()
 	pts := []strokes.Point{{X: 0, Y: 0}, {X: 30_000, Y: 12_000}, {X: 60_000, Y: 0}}
 	if other {
 		pts[1].Y = -12_000
 	}
 	for i := range pts {
+		pts[i].X += x
+		pts[i].Y += y
 		pts[i].Pressure = strokes.DefaultPressure
 	}
 	q, enc, pr := strokes.EncodePoints(pts)
