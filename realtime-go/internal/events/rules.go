@@ -122,7 +122,7 @@ func (b *batch) erase(c *Command, k Key) Result {
 	if _, ok := b.strokes[k]; ok {
 		return Result{Err: conflict(what, k.ID)}
 	}
-	if id, ok := shared(c.StrokeIDs, c.Restore); ok {
+	if id, ok := shared(c.Restore, c.StrokeIDs); ok {
 		return Result{Err: Errorf(CodeInvalid, "stroke %s is both to erase and to restore", id)}
 	}
 	erased, restored, seq := b.flip(c, c.StrokeIDs, c.Restore)
