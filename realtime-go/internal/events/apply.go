@@ -48,9 +48,12 @@ func lookupFor(cmds []Command) *Lookup {
 			l.Added = append(l.Added, k)
 		case OpUndo, OpRedo:
 			l.Strokes = append(l.Strokes, k)
-		case OpErase:
+		case OpErase, OpRevert:
 			l.Strokes = append(l.Strokes, k)
 			for _, id := range c.StrokeIDs {
+				l.Strokes = append(l.Strokes, Key{c.Room, id})
+			}
+			for _, id := range c.Restore {
 				l.Strokes = append(l.Strokes, Key{c.Room, id})
 			}
 		}

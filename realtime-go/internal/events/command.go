@@ -19,6 +19,10 @@ const (
 	OpUndo
 	// OpRedo re-applies one of the author's undone actions.
 	OpRedo
+	// OpRevert erases some strokes and restores others as one action (idempotent by action id): how a
+	// region is restored to an earlier point and a person's work is reverted, with nothing of the log
+	// rewritten.
+	OpRevert
 )
 
 // Command is one change requested by an author in a room.
@@ -28,17 +32,20 @@ type Command struct {
 	Author uuid.UUID
 	// Stroke is set for OpAddStroke.
 	Stroke strokes.Stroke
-	// ActionID names the action: the stroke id for OpAddStroke, the erase for OpErase, the action undone
-	// or redone for OpUndo and OpRedo.
+	// ActionID names the action: the stroke id for OpAddStroke, the erase or revert for OpErase and
+	// OpRevert, the action undone or redone for OpUndo and OpRedo.
 	ActionID uuid.UUID
-	// StrokeIDs are the strokes of an OpErase.
+	// StrokeIDs are the strokes an OpErase or OpRevert erases.
 	StrokeIDs []uuid.UUID
+	// Restore are the strokes an OpRevert restores.
+	Restore []uuid.UUID
 }
 
 // Result is the outcome of one command.
 type Result struct {
-	// Seq is the sequence number of the event the command created; for a duplicate, of the original
-	// event (strokes, erases) or the room's head (undo and redo that found nothing to change).
+	// Seq is the sequence number of the last event the command created; for a duplicate, of the
+	// original's last event (strokes, erases, reverts) or the room's head (undo and redo that found
+	// nothing to change).
 	Seq       uint64
 	Duplicate bool
 	Err       error

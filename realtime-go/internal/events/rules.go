@@ -2,7 +2,6 @@ package events
 
 import (
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/google/uuid"
@@ -18,14 +17,19 @@ import (
 //     the strokes and erase actions of a room.
 //   - The same stroke again from its author is a duplicate (the original's sequence number); any other
 //     use of a taken id is a conflict.
-//   - An erase again from its author naming at least the strokes it erased is a duplicate; any other use
-//     of its id is a conflict.
+//   - An erase or revert again from its author naming at least the strokes it erased (and restored) is
+//     a duplicate of its last event; any other use of its id is a conflict.
 //   - An erase may hide anyone's strokes (the transports let only editors send it). It hides the strokes
 //     of its request that exist and are visible, and is refused (not found) when there is none.
+//   - A revert is an erase that also restores: it hides the strokes of its erase list that exist and are
+//     visible and shows those of its restore list that exist and are erased, as a StrokesErased then a
+//     StrokesRestored event (each only when it has strokes), and is refused (not found) when it would
+//     change nothing, or (invalid) when a stroke is in both lists.
 //   - Undo and redo act on one's own actions only. Undoing a stroke erases it and redoing restores it;
-//     undoing an erase restores its strokes that are still erased and redoing erases those visible
-//     again. An undo or redo that finds its action in the requested state changes nothing and is a
-//     duplicate carrying the room's head.
+//     undoing an erase or revert restores the strokes it erased that are still erased and erases those
+//     it restored that are still visible, and redoing does the opposite, again as at most a
+//     StrokesErased then a StrokesRestored event. An undo or redo that finds its action in the
+//     requested state changes nothing and is a duplicate carrying the room's head.
 //   - Every event takes its room's next sequence number, in command order.
 
 // decide applies the rules to cmds in order, given what the store found (st, which it leaves
@@ -36,7 +40,7 @@ func decide(cmds []Command, st *State, now time.Time) ([]Result, *Writes) {
 		heads:   make(map[uuid.UUID]uint64, len(st.Heads)),
 		strokes: make(map[Key]strokeEntry, len(st.Strokes)+len(cmds)),
 		erases:  make(map[Key]eraseEntry, len(st.Erases)),
-		events:  make([]NewEvent, 0, len(cmds)), // a command creates at most one event
+		events:  make([]NewEvent, 0, len(cmds)), // most commands create one event
 	}
 	for r, h := range st.Heads {
 		b.heads[r] = h
@@ -77,7 +81,7 @@ func (b *batch) apply(c *Command) Result {
 	switch c.Op {
 	case OpAddStroke:
 		return b.addStroke(c, k)
-	case OpErase:
+	case OpErase, OpRevert:
 		return b.erase(c, k)
 	case OpUndo, OpRedo:
 		return b.undoOrRedo(c, k, c.Op == OpUndo)
@@ -101,25 +105,36 @@ func (b *batch) addStroke(c *Command, k Key) Result {
 	return Result{Seq: seq}
 }
 
+// erase decides an erase or a revert (an erase restores nothing).
 func (b *batch) erase(c *Command, k Key) Result {
+	what := "erase"
+	if c.Op == OpRevert {
+		what = "revert"
+	}
 	if e, ok := b.erases[k]; ok {
-		// The stored erase holds the strokes that were visible when it ran, a subset of those its
-		// request named: a retry names them all again.
-		if e.Author != c.Author || !subset(e.Strokes, c.StrokeIDs) {
-			return Result{Err: conflict("erase", k.ID)}
+		// The stored action holds the strokes it changed, subsets of those its request named: a retry
+		// names them all again.
+		if e.Author != c.Author || !subset(e.Strokes, c.StrokeIDs) || !subset(e.Restored, c.Restore) {
+			return Result{Err: conflict(what, k.ID)}
 		}
 		return Result{Seq: e.Seq, Duplicate: true}
 	}
 	if _, ok := b.strokes[k]; ok {
-		return Result{Err: conflict("erase", k.ID)}
+		return Result{Err: conflict(what, k.ID)}
 	}
-	ids := b.withErased(c.Room, c.StrokeIDs, false)
-	if len(ids) == 0 {
+	if id, ok := shared(c.Restore, c.StrokeIDs); ok {
+		return Result{Err: Errorf(CodeInvalid, "stroke %s is both to erase and to restore", id)}
+	}
+	erased, restored, seq := b.flip(c, c.StrokeIDs, c.Restore)
+	switch {
+	case seq != 0:
+	case c.Op == OpErase:
 		return Result{Err: Errorf(CodeNotFound, "none of the %d strokes is visible in this room", len(c.StrokeIDs))}
+	default:
+		return Result{Err: Errorf(CodeNotFound, "none of the %d strokes to erase is visible and none of the %d to restore is erased in this room",
+			len(c.StrokeIDs), len(c.Restore))}
 	}
-	seq := b.event(c, KindStrokesErased, visibilityPayload(true, k.ID, ids), ids, nil)
-	b.setErased(c.Room, ids, true)
-	b.erases[k] = eraseEntry{EraseState: EraseState{Author: c.Author, Seq: seq, Strokes: ids}, isNew: true}
+	b.erases[k] = eraseEntry{EraseState: EraseState{Author: c.Author, Seq: seq, Strokes: erased, Restored: restored}, isNew: true}
 	return Result{Seq: seq}
 }
 
@@ -138,7 +153,7 @@ func (b *batch) undoOrRedo(c *Command, k Key, undo bool) Result {
 	}
 	if e, ok := b.erases[k]; ok {
 		if e.Author != c.Author {
-			return Result{Err: Errorf(CodePermissionDenied, "only its author can undo or redo an erase")}
+			return Result{Err: Errorf(CodePermissionDenied, "only its author can undo or redo an erase or revert")}
 		}
 		if e.Undone == undo {
 			return b.unchanged(c.Room)
@@ -147,15 +162,16 @@ func (b *batch) undoOrRedo(c *Command, k Key, undo bool) Result {
 		// undo) acts again.
 		e.Undone, e.changed = undo, true
 		b.erases[k] = e
-		ids := b.withErased(c.Room, e.Strokes, undo)
-		if len(ids) == 0 {
-			return b.unchanged(c.Room)
+		hide, show := e.Strokes, e.Restored
+		if undo {
+			hide, show = show, hide
 		}
-		seq := b.event(c, kindOf(!undo), visibilityPayload(!undo, k.ID, ids), ids, nil)
-		b.setErased(c.Room, ids, !undo)
-		return Result{Seq: seq}
+		if _, _, seq := b.flip(c, hide, show); seq != 0 {
+			return Result{Seq: seq}
+		}
+		return b.unchanged(c.Room)
 	}
-	return Result{Err: Errorf(CodeNotFound, "no stroke or erase %s in this room", k.ID)}
+	return Result{Err: Errorf(CodeNotFound, "no stroke, erase or revert %s in this room", k.ID)}
 }
 
 // event appends an event of c's room under the room's next sequence number and returns that number.
@@ -167,16 +183,37 @@ func (b *batch) event(c *Command, kind Kind, payload []byte, touched []uuid.UUID
 	return seq
 }
 
+// flip erases the strokes of hide that exist and are visible and restores those of show that exist and
+// are erased, as c's action: a StrokesErased then a StrokesRestored event, each only when it has
+// strokes. Both are chosen before either changes, hide and show being disjoint. It returns the strokes
+// erased and restored and the sequence number of the last event, 0 when it changed nothing.
+func (b *batch) flip(c *Command, hide, show []uuid.UUID) (erased, restored []uuid.UUID, seq uint64) {
+	erased, restored = b.withErased(c.Room, hide, false), b.withErased(c.Room, show, true)
+	if len(erased) > 0 {
+		seq = b.event(c, KindStrokesErased, visibilityPayload(true, c.ActionID, erased), erased, nil)
+		b.setErased(c.Room, erased, true)
+	}
+	if len(restored) > 0 {
+		seq = b.event(c, KindStrokesRestored, visibilityPayload(false, c.ActionID, restored), restored, nil)
+		b.setErased(c.Room, restored, false)
+	}
+	return erased, restored, seq
+}
+
 // unchanged is the result of an undo or redo that finds nothing to change.
 func (b *batch) unchanged(room uuid.UUID) Result {
 	return Result{Seq: b.heads[room], Duplicate: true}
 }
 
-// withErased returns the strokes among ids that exist and whose Erased is erased, each once.
+// withErased returns the strokes among ids that exist and whose Erased is erased, each once, in the
+// order of ids.
 func (b *batch) withErased(room uuid.UUID, ids []uuid.UUID, erased bool) []uuid.UUID {
 	var out []uuid.UUID
+	// A set rather than a search of out: a revert names tens of thousands of strokes.
+	seen := make(map[uuid.UUID]bool, len(ids))
 	for _, id := range ids {
-		if s, ok := b.strokes[Key{room, id}]; ok && s.Erased == erased && !slices.Contains(out, id) {
+		if s, ok := b.strokes[Key{room, id}]; ok && s.Erased == erased && !seen[id] {
+			seen[id] = true
 			out = append(out, id)
 		}
 	}
@@ -227,16 +264,30 @@ func conflict(what string, id uuid.UUID) *Error {
 
 // subset reports whether every id of sub is in set.
 func subset(sub, set []uuid.UUID) bool {
-	in := make(map[uuid.UUID]bool, len(set))
-	for _, id := range set {
-		in[id] = true
+	_, missing := firstIn(sub, set, false)
+	return !missing
+}
+
+// shared returns an id that is in both a and b.
+func shared(a, b []uuid.UUID) (uuid.UUID, bool) {
+	return firstIn(a, b, true)
+}
+
+// firstIn returns the first id of ids whose presence in set is in.
+func firstIn(ids, set []uuid.UUID, in bool) (uuid.UUID, bool) {
+	if len(ids) == 0 {
+		return uuid.Nil, false
 	}
-	for _, id := range sub {
-		if !in[id] {
-			return false
+	has := make(map[uuid.UUID]bool, len(set))
+	for _, id := range set {
+		has[id] = true
+	}
+	for _, id := range ids {
+		if has[id] == in {
+			return id, true
 		}
 	}
-	return true
+	return uuid.Nil, false
 }
 
 func kindOf(erase bool) Kind {

@@ -47,7 +47,7 @@ type Lookup struct {
 	// retry can be told from another stroke under the same id. A key may also be in Strokes.
 	Added []Key
 	// Erases are the erase actions to report. The store also reports the strokes each erase action it
-	// finds erased, without their content: undo and redo of an erase act on them.
+	// finds erased or restored, without their content: undo and redo of the action act on them.
 	Erases []Key
 }
 
@@ -70,13 +70,17 @@ type StrokeState struct {
 	Stroke *strokev1.Stroke
 }
 
-// EraseState is a stored erase action.
+// EraseState is a stored erase action: an erase, or a revert, which restores strokes too.
 type EraseState struct {
 	Author uuid.UUID
-	Seq    uint64
-	// Strokes are the strokes the erase erased: those of its request that were visible when it ran.
+	// Seq is the sequence number of the action's last event.
+	Seq uint64
+	// Strokes are the strokes the action erased: those of its request that were visible when it ran.
 	Strokes []uuid.UUID
-	Undone  bool
+	// Restored are the strokes a revert restored: those of its request that were erased when it ran
+	// (none for an erase).
+	Restored []uuid.UUID
+	Undone   bool
 }
 
 // Writes are what the rules decided for a batch: the store writes all of them or nothing.

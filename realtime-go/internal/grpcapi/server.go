@@ -44,12 +44,15 @@ type Server struct {
 	CacheTimeout time.Duration
 }
 
-func parseRoom(id string) (uuid.UUID, error) {
-	r, err := uuid.Parse(id)
+func parseRoom(id string) (uuid.UUID, error) { return parseUUID("room_id", id) }
+
+// parseUUID reads the UUID of a request's string field.
+func parseUUID(field, s string) (uuid.UUID, error) {
+	id, err := uuid.Parse(s)
 	if err != nil {
-		return uuid.Nil, status.Errorf(codes.InvalidArgument, "room_id %q is not a UUID", id)
+		return uuid.Nil, status.Errorf(codes.InvalidArgument, "%s %q is not a UUID", field, s)
 	}
-	return r, nil
+	return id, nil
 }
 
 // GetEvents implements RealtimeService. Pages are bounded by count and by size (PageBytes), so that a
@@ -139,9 +142,9 @@ func (s *Server) IngestStrokes(ctx context.Context, req *realtimev1.IngestStroke
 	if err != nil {
 		return nil, err
 	}
-	author, err := uuid.Parse(req.GetAuthorId())
+	author, err := parseUUID("author_id", req.GetAuthorId())
 	if err != nil {
-		return nil, status.Errorf(codes.InvalidArgument, "author_id %q is not a UUID", req.GetAuthorId())
+		return nil, err
 	}
 	n := len(req.GetStrokes())
 	if n == 0 || n > s.MaxIngest {
@@ -250,8 +253,8 @@ func (s *Server) DisconnectUser(_ context.Context, req *realtimev1.DisconnectUse
 	if err != nil {
 		return nil, err
 	}
-	if _, err := uuid.Parse(req.GetUserId()); err != nil {
-		return nil, status.Errorf(codes.InvalidArgument, "user_id %q is not a UUID", req.GetUserId())
+	if _, err := parseUUID("user_id", req.GetUserId()); err != nil {
+		return nil, err
 	}
 	return &realtimev1.DisconnectUserResponse{Disconnected: uint32(s.Hub.Disconnect(room, req.GetUserId(), realtimev1.ErrorCode_ERROR_CODE_ACCESS_REVOKED))}, nil
 }

@@ -15,8 +15,8 @@ import (
 
 // lookup begins the transaction, locks the head row of every room of l (in room order, so that
 // concurrent batches of other replicas cannot deadlock) and reads the heads and the strokes and erase
-// actions l names, in one pipelined round trip; the strokes of found erase actions that l does not name
-// take a second one.
+// actions l names, in one pipelined round trip; the strokes that found erase actions erased or restored
+// and that l does not name take a second one.
 func lookup(ctx context.Context, conn *pgxpool.Conn, l *events.Lookup) (*events.State, error) {
 	st := &events.State{
 		Heads:   make(map[uuid.UUID]uint64, len(l.Rooms)),
@@ -46,7 +46,7 @@ func lookup(ctx context.Context, conn *pgxpool.Conn, l *events.Lookup) (*events.
 			var k events.Key
 			var e events.EraseState
 			var seq int64
-			_, err := pgx.ForEachRow(rows, []any{(*[16]byte)(&k.Room), (*[16]byte)(&k.ID), (*[16]byte)(&e.Author), &seq, &e.Strokes, &e.Undone}, func() error {
+			_, err := pgx.ForEachRow(rows, []any{(*[16]byte)(&k.Room), (*[16]byte)(&k.ID), (*[16]byte)(&e.Author), &seq, &e.Strokes, &e.Restored, &e.Undone}, func() error {
 				e.Seq = uint64(seq)
 				st.Erases[k] = e
 				return nil
@@ -58,19 +58,21 @@ func lookup(ctx context.Context, conn *pgxpool.Conn, l *events.Lookup) (*events.
 		return nil, fmt.Errorf("lock room heads and look up: %w", err)
 	}
 
-	var erased []events.Key
+	var changed []events.Key
 	for k, e := range st.Erases {
-		for _, id := range e.Strokes {
-			if _, ok := st.Strokes[events.Key{Room: k.Room, ID: id}]; !ok {
-				erased = append(erased, events.Key{Room: k.Room, ID: id})
+		for _, ids := range [][]uuid.UUID{e.Strokes, e.Restored} {
+			for _, id := range ids {
+				if _, ok := st.Strokes[events.Key{Room: k.Room, ID: id}]; !ok {
+					changed = append(changed, events.Key{Room: k.Room, ID: id})
+				}
 			}
 		}
 	}
-	if len(erased) > 0 {
+	if len(changed) > 0 {
 		b := &pgx.Batch{}
-		queueStrokes(b, erased, false, st.Strokes)
+		queueStrokes(b, changed, false, st.Strokes)
 		if err := conn.SendBatch(ctx, b).Close(); err != nil {
-			return nil, fmt.Errorf("look up erased strokes: %w", err)
+			return nil, fmt.Errorf("look up the strokes of erase actions: %w", err)
 		}
 	}
 	return st, nil
@@ -85,9 +87,9 @@ const (
 		from unnest($1::uuid[], $2::uuid[]) k(room_id, stroke_id)
 		cross join lateral (select author_id, added_seq, erased from strokes s
 		  where s.room_id = k.room_id and s.stroke_id = k.stroke_id limit 1) s`
-	loadEraseActionsSQL = `select k.room_id, k.action_id, a.author_id, a.seq, a.stroke_ids, a.undone
+	loadEraseActionsSQL = `select k.room_id, k.action_id, a.author_id, a.seq, a.stroke_ids, a.restored_ids, a.undone
 		from unnest($1::uuid[], $2::uuid[]) k(room_id, action_id)
-		cross join lateral (select author_id, seq, stroke_ids, undone from erase_actions a
+		cross join lateral (select author_id, seq, stroke_ids, restored_ids, undone from erase_actions a
 		  where a.room_id = k.room_id and a.action_id = k.action_id limit 1) a`
 	loadAddedStrokesSQL = `select k.room_id, k.stroke_id, s.author_id, s.added_seq, s.erased, s.payload
 		from unnest($1::uuid[], $2::uuid[]) k(room_id, stroke_id)

@@ -49,13 +49,13 @@ type tileRow struct {
 
 // Every event is indexed under every tile of every stroke it touches, with its kind: strokes added in
 // the batch lend their tiles to an erase in the same batch, stored ones are read for a later restore
-// or erase.
+// or erase, and a revert's two events are indexed like an erase's and an undo's.
 func TestTileIndex(t *testing.T) {
 	pool := openPool(t)
 	store := NewStore(pool, slog.New(slog.DiscardHandler))
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	room, author, s1, s2, e1, e2 := uuid.New(), uuid.New(), uuid.New(), uuid.New(), uuid.New(), uuid.New()
+	room, author, s1, s2, e1, e2, r1 := uuid.New(), uuid.New(), uuid.New(), uuid.New(), uuid.New(), uuid.New(), uuid.New()
 	// Strokes of other shapes, so that each one's rows show its own tiles.
 	stroke1, stroke2 := storetest.Stroke(t, s1, false), storetest.Stroke(t, s2, true)
 	cmd := func(op events.Op, action uuid.UUID) events.Command {
@@ -65,9 +65,12 @@ func TestTileIndex(t *testing.T) {
 	add1.Stroke, add2.Stroke = stroke1, stroke2
 	eraseS1, eraseS2 := cmd(events.OpErase, e1), cmd(events.OpErase, e2)
 	eraseS1.StrokeIDs, eraseS2.StrokeIDs = []uuid.UUID{s1}, []uuid.UUID{s2}
+	revert := cmd(events.OpRevert, r1)
+	revert.StrokeIDs, revert.Restore = []uuid.UUID{s1}, []uuid.UUID{s2}
 	for _, b := range [][]events.Command{
 		{add1, add2, eraseS1},             // seq 1, 2, 3
 		{cmd(events.OpUndo, e1), eraseS2}, // seq 4, 5
+		{revert},                          // seq 6, 7
 	} {
 		results, _, err := events.Apply(ctx, store, b)
 		if err != nil {
@@ -92,6 +95,8 @@ func TestTileIndex(t *testing.T) {
 		{3, s1, stroke1.Tiles, events.KindStrokesErased},
 		{4, s1, stroke1.Tiles, events.KindStrokesRestored},
 		{5, s2, stroke2.Tiles, events.KindStrokesErased},
+		{6, s1, stroke1.Tiles, events.KindStrokesErased},
+		{7, s2, stroke2.Tiles, events.KindStrokesRestored},
 	} {
 		for _, tl := range e.tiles {
 			want = append(want, tileRow{int16(tl.Level), tl.X, tl.Y, e.seq, e.stroke, e.kind})

@@ -7,6 +7,7 @@ package memstore
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -98,9 +99,9 @@ func (s *Store) read(l *events.Lookup) *events.State {
 	}
 	for _, k := range l.Erases {
 		if e, ok := s.get(k.Room).erases[k.ID]; ok {
-			e.Strokes = append([]uuid.UUID(nil), e.Strokes...)
+			e.Strokes, e.Restored = slices.Clone(e.Strokes), slices.Clone(e.Restored)
 			st.Erases[k] = e
-			for _, id := range e.Strokes {
+			for _, id := range slices.Concat(e.Strokes, e.Restored) {
 				stroke(events.Key{Room: k.Room, ID: id}, false)
 			}
 		}

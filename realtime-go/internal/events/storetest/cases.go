@@ -23,13 +23,15 @@ func do(c cmd, w want) step { return step{c, w} }
 
 func batch(steps ...step) []step { return steps }
 
-// cmd is a command by names: its room ("" is room A), author, action id and the strokes it erases.
+// cmd is a command by names: its room ("" is room A), author, action id, the strokes it erases and
+// those it restores.
 type cmd struct {
 	op      events.Op
 	room    string
 	author  string
 	id      string
 	strokes []string
+	restore []string
 	// other marks a stroke whose content differs from the stroke its id names elsewhere in the case.
 	other bool
 }
@@ -43,6 +45,11 @@ func redo(author, id string) cmd { return cmd{op: events.OpRedo, author: author,
 
 func erase(author, id string, ids ...string) cmd {
 	return cmd{op: events.OpErase, author: author, id: id, strokes: ids}
+}
+
+// revert erases the strokes of hide and restores those of show as one action.
+func revert(author, id string, hide, show []string) cmd {
+	return cmd{op: events.OpRevert, author: author, id: id, strokes: hide, restore: show}
 }
 
 // in moves a command to room.
@@ -114,7 +121,7 @@ var (
 )
 
 // The rules (package events, rules.go), case by case. Authors are ann, bob and cy; s… are strokes,
-// e… erase actions.
+// e… erase actions, r… reverts.
 var ruleCases = []ruleCase{
 	{
 		name: "a stroke takes its room's next sequence number",
@@ -281,9 +288,106 @@ var ruleCases = []ruleCase{
 		},
 	},
 	{
+		name: "a revert erases and restores as one action, in two events in a row",
+		batches: [][]step{
+			batch(do(add("ann", "s1"), ok(1)), do(add("ann", "s2"), ok(2)), do(add("bob", "s3"), ok(3)), do(erase("bob", "e1", "s3"), ok(4))),
+			batch(do(revert("cy", "r1", []string{"s1", "s2"}, []string{"s3"}), ok(6)), do(add("ann", "s4"), ok(7))),
+		},
+		events: []ev{added("ann", "s1"), added("ann", "s2"), added("bob", "s3"), erased("bob", "e1", "s3"),
+			erased("cy", "r1", "s1", "s2"), restored("cy", "r1", "s3"), added("ann", "s4")},
+	},
+	{
+		name: "a revert changes only the strokes it can, and is refused when it would change none",
+		batches: [][]step{
+			batch(do(add("ann", "s1"), ok(1)), do(add("ann", "s2"), ok(2)), do(erase("bob", "e1", "s2"), ok(3))),
+			// A refused revert stores nothing, its id included.
+			batch(do(revert("cy", "r1", []string{"s2", "missing"}, []string{"s1", "gone"}), notFound)),
+			batch(do(revert("cy", "r1", []string{"s1", "s1", "missing"}, []string{"gone"}), ok(4))),
+			batch(do(revert("cy", "r2", []string{"s1"}, []string{"s2", "s2"}), ok(5))),
+		},
+		events: []ev{added("ann", "s1"), added("ann", "s2"), erased("bob", "e1", "s2"), erased("cy", "r1", "s1"), restored("cy", "r2", "s2")},
+	},
+	{
+		name: "a revert again from its author naming what it changed is a duplicate of its last event",
+		batches: [][]step{
+			batch(do(add("ann", "s1"), ok(1)), do(add("ann", "s2"), ok(2)), do(erase("bob", "e1", "s2"), ok(3))),
+			batch(do(revert("cy", "r1", []string{"s1"}, []string{"s2"}), ok(5))),
+			batch(do(revert("cy", "r1", []string{"s1"}, []string{"s2"}), dup(5)), do(revert("cy", "r1", []string{"s1", "x"}, []string{"y", "s2"}), dup(5))),
+		},
+		events: []ev{added("ann", "s1"), added("ann", "s2"), erased("bob", "e1", "s2"), erased("cy", "r1", "s1"), restored("cy", "r1", "s2")},
+	},
+	{
+		name: "a revert id used for other strokes, by another author, or as a stroke or erase id is a conflict",
+		batches: [][]step{
+			batch(do(add("ann", "s1"), ok(1)), do(add("ann", "s2"), ok(2)), do(add("ann", "s3"), ok(3)), do(erase("bob", "e1", "s2"), ok(4))),
+			batch(do(revert("cy", "r1", []string{"s1"}, []string{"s2"}), ok(6))),
+			batch(
+				do(revert("cy", "r1", []string{"s1"}, nil), conflict), do(revert("cy", "r1", nil, []string{"s2"}), conflict),
+				do(revert("bob", "r1", []string{"s1"}, []string{"s2"}), conflict), do(erase("cy", "r1", "s1"), conflict),
+				do(add("cy", "r1"), conflict), do(revert("ann", "s3", []string{"s3"}, nil), conflict),
+				do(revert("bob", "e1", []string{"s3"}, nil), conflict),
+			),
+		},
+		events: []ev{added("ann", "s1"), added("ann", "s2"), added("ann", "s3"), erased("bob", "e1", "s2"),
+			erased("cy", "r1", "s1"), restored("cy", "r1", "s2")},
+	},
+	{
+		name: "a stroke in both lists of a revert is invalid",
+		batches: [][]step{
+			batch(do(add("ann", "s1"), ok(1)), do(add("ann", "s2"), ok(2)), do(erase("bob", "e1", "s2"), ok(3))),
+			batch(do(revert("cy", "r1", []string{"s1", "s2"}, []string{"s2"}), refused(events.CodeInvalid))),
+			batch(do(revert("cy", "r1", []string{"s1"}, []string{"s2"}), ok(5))),
+		},
+		events: []ev{added("ann", "s1"), added("ann", "s2"), erased("bob", "e1", "s2"), erased("cy", "r1", "s1"), restored("cy", "r1", "s2")},
+	},
+	{
+		name: "only its author undoes or redoes a revert, as one action of at most two events",
+		batches: [][]step{
+			batch(do(add("ann", "s1"), ok(1)), do(add("ann", "s2"), ok(2)), do(erase("bob", "e1", "s2"), ok(3))),
+			batch(do(revert("cy", "r1", []string{"s1"}, []string{"s2"}), ok(5))),
+			batch(do(undo("ann", "r1"), notPermitted), do(undo("cy", "r1"), ok(7))),
+			batch(do(undo("cy", "r1"), dup(7))),
+			batch(do(redo("bob", "r1"), notPermitted), do(redo("cy", "r1"), ok(9))),
+			batch(do(redo("cy", "r1"), dup(9))),
+		},
+		events: []ev{added("ann", "s1"), added("ann", "s2"), erased("bob", "e1", "s2"), erased("cy", "r1", "s1"), restored("cy", "r1", "s2"),
+			erased("cy", "r1", "s2"), restored("cy", "r1", "s1"), erased("cy", "r1", "s1"), restored("cy", "r1", "s2")},
+	},
+	{
+		name: "undo and redo of a revert act on its strokes that are still in its state",
+		batches: [][]step{
+			batch(do(add("ann", "s1"), ok(1)), do(add("ann", "s2"), ok(2)), do(add("ann", "s3"), ok(3)), do(add("ann", "s4"), ok(4)),
+				do(erase("bob", "e1", "s3", "s4"), ok(5))),
+			batch(do(revert("cy", "r1", []string{"s1", "s2"}, []string{"s3", "s4"}), ok(7))),
+			// Others change some of its strokes meanwhile: the author's redo of her stroke, bob's erase.
+			batch(do(redo("ann", "s1"), ok(8)), do(erase("bob", "e2", "s3"), ok(9))),
+			batch(do(undo("cy", "r1"), ok(11))),
+			batch(do(undo("bob", "e2"), ok(12))),
+			batch(do(redo("cy", "r1"), ok(14))),
+		},
+		events: []ev{added("ann", "s1"), added("ann", "s2"), added("ann", "s3"), added("ann", "s4"), erased("bob", "e1", "s3", "s4"),
+			erased("cy", "r1", "s1", "s2"), restored("cy", "r1", "s3", "s4"), restored("ann", "s1", "s1"), erased("bob", "e2", "s3"),
+			erased("cy", "r1", "s4"), restored("cy", "r1", "s2"), restored("bob", "e2", "s3"),
+			erased("cy", "r1", "s1", "s2"), restored("cy", "r1", "s4")},
+	},
+	{
+		name: "one batch may add, revert, undo and redo the same strokes",
+		batches: [][]step{
+			batch(
+				do(add("ann", "s1"), ok(1)), do(add("ann", "s2"), ok(2)), do(erase("bob", "e1", "s2"), ok(3)),
+				do(revert("cy", "r1", []string{"s1"}, []string{"s2"}), ok(5)), do(undo("cy", "r1"), ok(7)),
+				do(revert("cy", "r1", []string{"s1"}, []string{"s2"}), dup(5)),
+			),
+			// What the batch left is what the next one finds.
+			batch(do(undo("cy", "r1"), dup(7)), do(redo("cy", "r1"), ok(9))),
+		},
+		events: []ev{added("ann", "s1"), added("ann", "s2"), erased("bob", "e1", "s2"), erased("cy", "r1", "s1"), restored("cy", "r1", "s2"),
+			erased("cy", "r1", "s2"), restored("cy", "r1", "s1"), erased("cy", "r1", "s1"), restored("cy", "r1", "s2")},
+	},
+	{
 		name: "an unknown operation is invalid",
 		batches: [][]step{
-			batch(do(cmd{op: events.OpRedo + 1, author: "ann", id: "s1"}, refused(events.CodeInvalid)), do(add("ann", "s1"), ok(1))),
+			batch(do(cmd{op: events.OpRevert + 1, author: "ann", id: "s1"}, refused(events.CodeInvalid)), do(add("ann", "s1"), ok(1))),
 		},
 		events: []ev{added("ann", "s1")},
 	},

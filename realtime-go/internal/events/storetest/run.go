@@ -80,22 +80,29 @@ func (c cmd) command(t *testing.T, n names) events.Command {
 	switch c.op {
 	case events.OpAddStroke:
 		cm.Stroke = Stroke(t, cm.ActionID, c.other)
-	case events.OpErase:
+	case events.OpErase, events.OpRevert:
 		for _, s := range c.strokes {
 			cm.StrokeIDs = append(cm.StrokeIDs, n.id(s))
+		}
+		for _, s := range c.restore {
+			cm.Restore = append(cm.Restore, n.id(s))
 		}
 	}
 	return cm
 }
 
 func (c cmd) String() string {
-	op, ok := map[events.Op]string{events.OpAddStroke: "add", events.OpErase: "erase", events.OpUndo: "undo", events.OpRedo: "redo"}[c.op]
+	op, ok := map[events.Op]string{events.OpAddStroke: "add", events.OpErase: "erase", events.OpUndo: "undo", events.OpRedo: "redo",
+		events.OpRevert: "revert"}[c.op]
 	if !ok {
 		op = fmt.Sprintf("op %d", c.op)
 	}
 	s := fmt.Sprintf("%s by %s of %s", op, c.author, c.id)
 	if len(c.strokes) > 0 {
 		s += fmt.Sprintf(" erasing %v", c.strokes)
+	}
+	if len(c.restore) > 0 {
+		s += fmt.Sprintf(" restoring %v", c.restore)
 	}
 	if c.other {
 		s += " (other content)"
@@ -203,15 +210,29 @@ func (n names) nameOf(id uuid.UUID) string {
 	return id.String()
 }
 
-// Stroke is a valid pen stroke under id, validated as the transports validate it; other gives it other
-// points.
+// Stroke is a valid pen stroke under id, 600 world units long from the origin, validated as the
+// transports validate it; other gives it other points.
 func Stroke(t testing.TB, id uuid.UUID, other bool) strokes.Stroke {
+	t.Helper()
+	return stroke(t, id, 0, 0, other)
+}
+
+// StrokeAt is Stroke moved by (x, y) encoded units: away from the origin, where four tiles of every
+// level meet, it touches as few tiles as most strokes do.
+func StrokeAt(t testing.TB, id uuid.UUID, x, y int64) strokes.Stroke {
+	t.Helper()
+	return stroke(t, id, x, y, false)
+}
+
+func stroke(t testing.TB, id uuid.UUID, x, y int64, other bool) strokes.Stroke {
 	t.Helper()
 	pts := []strokes.Point{{X: 0, Y: 0}, {X: 30_000, Y: 12_000}, {X: 60_000, Y: 0}}
 	if other {
 		pts[1].Y = -12_000
 	}
 	for i := range pts {
+		pts[i].X += x
+		pts[i].Y += y
 		pts[i].Pressure = strokes.DefaultPressure
 	}
 	q, enc, pr := strokes.EncodePoints(pts)

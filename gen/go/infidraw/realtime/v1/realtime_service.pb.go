@@ -317,6 +317,142 @@ func (x *IngestResult) GetDuplicate() bool {
 	return false
 }
 
+// RevertRequest names the strokes of one revert, on behalf of an author the gateway has authorised.
+type RevertRequest struct {
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	RoomId   string                 `protobuf:"bytes,1,opt,name=room_id,json=roomId,proto3" json:"room_id,omitempty"`
+	AuthorId string                 `protobuf:"bytes,2,opt,name=author_id,json=authorId,proto3" json:"author_id,omitempty"`
+	// 16 bytes, minted by the caller: the action's id, unique among the room's strokes and actions, which
+	// the author undoes and redoes it by.
+	ActionId []byte `protobuf:"bytes,3,opt,name=action_id,json=actionId,proto3" json:"action_id,omitempty"`
+	// The strokes to erase, 16 bytes each. With restore_stroke_ids, 1..100,000 ids.
+	EraseStrokeIds [][]byte `protobuf:"bytes,4,rep,name=erase_stroke_ids,json=eraseStrokeIds,proto3" json:"erase_stroke_ids,omitempty"`
+	// The strokes to restore, 16 bytes each, none of them in erase_stroke_ids.
+	RestoreStrokeIds [][]byte `protobuf:"bytes,5,rep,name=restore_stroke_ids,json=restoreStrokeIds,proto3" json:"restore_stroke_ids,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
+}
+
+func (x *RevertRequest) Reset() {
+	*x = RevertRequest{}
+	mi := &file_infidraw_realtime_v1_realtime_service_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RevertRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RevertRequest) ProtoMessage() {}
+
+func (x *RevertRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_infidraw_realtime_v1_realtime_service_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RevertRequest.ProtoReflect.Descriptor instead.
+func (*RevertRequest) Descriptor() ([]byte, []int) {
+	return file_infidraw_realtime_v1_realtime_service_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *RevertRequest) GetRoomId() string {
+	if x != nil {
+		return x.RoomId
+	}
+	return ""
+}
+
+func (x *RevertRequest) GetAuthorId() string {
+	if x != nil {
+		return x.AuthorId
+	}
+	return ""
+}
+
+func (x *RevertRequest) GetActionId() []byte {
+	if x != nil {
+		return x.ActionId
+	}
+	return nil
+}
+
+func (x *RevertRequest) GetEraseStrokeIds() [][]byte {
+	if x != nil {
+		return x.EraseStrokeIds
+	}
+	return nil
+}
+
+func (x *RevertRequest) GetRestoreStrokeIds() [][]byte {
+	if x != nil {
+		return x.RestoreStrokeIds
+	}
+	return nil
+}
+
+// RevertResponse reports the committed action.
+type RevertResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The sequence number of the action's last event (the original's for a duplicate).
+	Seq uint64 `protobuf:"varint,1,opt,name=seq,proto3" json:"seq,omitempty"`
+	// True when the same author had committed the same revert before (idempotent retry).
+	Duplicate     bool `protobuf:"varint,2,opt,name=duplicate,proto3" json:"duplicate,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RevertResponse) Reset() {
+	*x = RevertResponse{}
+	mi := &file_infidraw_realtime_v1_realtime_service_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RevertResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RevertResponse) ProtoMessage() {}
+
+func (x *RevertResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_infidraw_realtime_v1_realtime_service_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RevertResponse.ProtoReflect.Descriptor instead.
+func (*RevertResponse) Descriptor() ([]byte, []int) {
+	return file_infidraw_realtime_v1_realtime_service_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *RevertResponse) GetSeq() uint64 {
+	if x != nil {
+		return x.Seq
+	}
+	return 0
+}
+
+func (x *RevertResponse) GetDuplicate() bool {
+	if x != nil {
+		return x.Duplicate
+	}
+	return false
+}
+
 // GetPresenceRequest names a room.
 type GetPresenceRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -327,7 +463,7 @@ type GetPresenceRequest struct {
 
 func (x *GetPresenceRequest) Reset() {
 	*x = GetPresenceRequest{}
-	mi := &file_infidraw_realtime_v1_realtime_service_proto_msgTypes[5]
+	mi := &file_infidraw_realtime_v1_realtime_service_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -339,7 +475,7 @@ func (x *GetPresenceRequest) String() string {
 func (*GetPresenceRequest) ProtoMessage() {}
 
 func (x *GetPresenceRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_infidraw_realtime_v1_realtime_service_proto_msgTypes[5]
+	mi := &file_infidraw_realtime_v1_realtime_service_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -352,7 +488,7 @@ func (x *GetPresenceRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetPresenceRequest.ProtoReflect.Descriptor instead.
 func (*GetPresenceRequest) Descriptor() ([]byte, []int) {
-	return file_infidraw_realtime_v1_realtime_service_proto_rawDescGZIP(), []int{5}
+	return file_infidraw_realtime_v1_realtime_service_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *GetPresenceRequest) GetRoomId() string {
@@ -372,7 +508,7 @@ type GetPresenceResponse struct {
 
 func (x *GetPresenceResponse) Reset() {
 	*x = GetPresenceResponse{}
-	mi := &file_infidraw_realtime_v1_realtime_service_proto_msgTypes[6]
+	mi := &file_infidraw_realtime_v1_realtime_service_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -384,7 +520,7 @@ func (x *GetPresenceResponse) String() string {
 func (*GetPresenceResponse) ProtoMessage() {}
 
 func (x *GetPresenceResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_infidraw_realtime_v1_realtime_service_proto_msgTypes[6]
+	mi := &file_infidraw_realtime_v1_realtime_service_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -397,7 +533,7 @@ func (x *GetPresenceResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetPresenceResponse.ProtoReflect.Descriptor instead.
 func (*GetPresenceResponse) Descriptor() ([]byte, []int) {
-	return file_infidraw_realtime_v1_realtime_service_proto_rawDescGZIP(), []int{6}
+	return file_infidraw_realtime_v1_realtime_service_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *GetPresenceResponse) GetPeers() []*Peer {
@@ -419,7 +555,7 @@ type CloseRoomRequest struct {
 
 func (x *CloseRoomRequest) Reset() {
 	*x = CloseRoomRequest{}
-	mi := &file_infidraw_realtime_v1_realtime_service_proto_msgTypes[7]
+	mi := &file_infidraw_realtime_v1_realtime_service_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -431,7 +567,7 @@ func (x *CloseRoomRequest) String() string {
 func (*CloseRoomRequest) ProtoMessage() {}
 
 func (x *CloseRoomRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_infidraw_realtime_v1_realtime_service_proto_msgTypes[7]
+	mi := &file_infidraw_realtime_v1_realtime_service_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -444,7 +580,7 @@ func (x *CloseRoomRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CloseRoomRequest.ProtoReflect.Descriptor instead.
 func (*CloseRoomRequest) Descriptor() ([]byte, []int) {
-	return file_infidraw_realtime_v1_realtime_service_proto_rawDescGZIP(), []int{7}
+	return file_infidraw_realtime_v1_realtime_service_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *CloseRoomRequest) GetRoomId() string {
@@ -472,7 +608,7 @@ type CloseRoomResponse struct {
 
 func (x *CloseRoomResponse) Reset() {
 	*x = CloseRoomResponse{}
-	mi := &file_infidraw_realtime_v1_realtime_service_proto_msgTypes[8]
+	mi := &file_infidraw_realtime_v1_realtime_service_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -484,7 +620,7 @@ func (x *CloseRoomResponse) String() string {
 func (*CloseRoomResponse) ProtoMessage() {}
 
 func (x *CloseRoomResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_infidraw_realtime_v1_realtime_service_proto_msgTypes[8]
+	mi := &file_infidraw_realtime_v1_realtime_service_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -497,7 +633,7 @@ func (x *CloseRoomResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CloseRoomResponse.ProtoReflect.Descriptor instead.
 func (*CloseRoomResponse) Descriptor() ([]byte, []int) {
-	return file_infidraw_realtime_v1_realtime_service_proto_rawDescGZIP(), []int{8}
+	return file_infidraw_realtime_v1_realtime_service_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *CloseRoomResponse) GetDisconnected() uint32 {
@@ -525,7 +661,7 @@ type DisconnectUserRequest struct {
 
 func (x *DisconnectUserRequest) Reset() {
 	*x = DisconnectUserRequest{}
-	mi := &file_infidraw_realtime_v1_realtime_service_proto_msgTypes[9]
+	mi := &file_infidraw_realtime_v1_realtime_service_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -537,7 +673,7 @@ func (x *DisconnectUserRequest) String() string {
 func (*DisconnectUserRequest) ProtoMessage() {}
 
 func (x *DisconnectUserRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_infidraw_realtime_v1_realtime_service_proto_msgTypes[9]
+	mi := &file_infidraw_realtime_v1_realtime_service_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -550,7 +686,7 @@ func (x *DisconnectUserRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DisconnectUserRequest.ProtoReflect.Descriptor instead.
 func (*DisconnectUserRequest) Descriptor() ([]byte, []int) {
-	return file_infidraw_realtime_v1_realtime_service_proto_rawDescGZIP(), []int{9}
+	return file_infidraw_realtime_v1_realtime_service_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *DisconnectUserRequest) GetRoomId() string {
@@ -577,7 +713,7 @@ type DisconnectUserResponse struct {
 
 func (x *DisconnectUserResponse) Reset() {
 	*x = DisconnectUserResponse{}
-	mi := &file_infidraw_realtime_v1_realtime_service_proto_msgTypes[10]
+	mi := &file_infidraw_realtime_v1_realtime_service_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -589,7 +725,7 @@ func (x *DisconnectUserResponse) String() string {
 func (*DisconnectUserResponse) ProtoMessage() {}
 
 func (x *DisconnectUserResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_infidraw_realtime_v1_realtime_service_proto_msgTypes[10]
+	mi := &file_infidraw_realtime_v1_realtime_service_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -602,7 +738,7 @@ func (x *DisconnectUserResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DisconnectUserResponse.ProtoReflect.Descriptor instead.
 func (*DisconnectUserResponse) Descriptor() ([]byte, []int) {
-	return file_infidraw_realtime_v1_realtime_service_proto_rawDescGZIP(), []int{10}
+	return file_infidraw_realtime_v1_realtime_service_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *DisconnectUserResponse) GetDisconnected() uint32 {
@@ -634,7 +770,16 @@ const file_infidraw_realtime_v1_realtime_service_proto_rawDesc = "" +
 	"\fIngestResult\x12\x1b\n" +
 	"\tstroke_id\x18\x01 \x01(\fR\bstrokeId\x12\x10\n" +
 	"\x03seq\x18\x02 \x01(\x04R\x03seq\x12\x1c\n" +
-	"\tduplicate\x18\x03 \x01(\bR\tduplicate\"-\n" +
+	"\tduplicate\x18\x03 \x01(\bR\tduplicate\"\xba\x01\n" +
+	"\rRevertRequest\x12\x17\n" +
+	"\aroom_id\x18\x01 \x01(\tR\x06roomId\x12\x1b\n" +
+	"\tauthor_id\x18\x02 \x01(\tR\bauthorId\x12\x1b\n" +
+	"\taction_id\x18\x03 \x01(\fR\bactionId\x12(\n" +
+	"\x10erase_stroke_ids\x18\x04 \x03(\fR\x0eeraseStrokeIds\x12,\n" +
+	"\x12restore_stroke_ids\x18\x05 \x03(\fR\x10restoreStrokeIds\"@\n" +
+	"\x0eRevertResponse\x12\x10\n" +
+	"\x03seq\x18\x01 \x01(\x04R\x03seq\x12\x1c\n" +
+	"\tduplicate\x18\x02 \x01(\bR\tduplicate\"-\n" +
 	"\x12GetPresenceRequest\x12\x17\n" +
 	"\aroom_id\x18\x01 \x01(\tR\x06roomId\"G\n" +
 	"\x13GetPresenceResponse\x120\n" +
@@ -649,10 +794,11 @@ const file_infidraw_realtime_v1_realtime_service_proto_rawDesc = "" +
 	"\aroom_id\x18\x01 \x01(\tR\x06roomId\x12\x17\n" +
 	"\auser_id\x18\x02 \x01(\tR\x06userId\"<\n" +
 	"\x16DisconnectUserResponse\x12\"\n" +
-	"\fdisconnected\x18\x01 \x01(\rR\fdisconnected2\x88\x04\n" +
+	"\fdisconnected\x18\x01 \x01(\rR\fdisconnected2\xdd\x04\n" +
 	"\x0fRealtimeService\x12\\\n" +
 	"\tGetEvents\x12&.infidraw.realtime.v1.GetEventsRequest\x1a'.infidraw.realtime.v1.GetEventsResponse\x12h\n" +
-	"\rIngestStrokes\x12*.infidraw.realtime.v1.IngestStrokesRequest\x1a+.infidraw.realtime.v1.IngestStrokesResponse\x12b\n" +
+	"\rIngestStrokes\x12*.infidraw.realtime.v1.IngestStrokesRequest\x1a+.infidraw.realtime.v1.IngestStrokesResponse\x12S\n" +
+	"\x06Revert\x12#.infidraw.realtime.v1.RevertRequest\x1a$.infidraw.realtime.v1.RevertResponse\x12b\n" +
 	"\vGetPresence\x12(.infidraw.realtime.v1.GetPresenceRequest\x1a).infidraw.realtime.v1.GetPresenceResponse\x12\\\n" +
 	"\tCloseRoom\x12&.infidraw.realtime.v1.CloseRoomRequest\x1a'.infidraw.realtime.v1.CloseRoomResponse\x12k\n" +
 	"\x0eDisconnectUser\x12+.infidraw.realtime.v1.DisconnectUserRequest\x1a,.infidraw.realtime.v1.DisconnectUserResponseB\xe7\x01\n" +
@@ -670,40 +816,44 @@ func file_infidraw_realtime_v1_realtime_service_proto_rawDescGZIP() []byte {
 	return file_infidraw_realtime_v1_realtime_service_proto_rawDescData
 }
 
-var file_infidraw_realtime_v1_realtime_service_proto_msgTypes = make([]protoimpl.MessageInfo, 11)
+var file_infidraw_realtime_v1_realtime_service_proto_msgTypes = make([]protoimpl.MessageInfo, 13)
 var file_infidraw_realtime_v1_realtime_service_proto_goTypes = []any{
 	(*GetEventsRequest)(nil),       // 0: infidraw.realtime.v1.GetEventsRequest
 	(*GetEventsResponse)(nil),      // 1: infidraw.realtime.v1.GetEventsResponse
 	(*IngestStrokesRequest)(nil),   // 2: infidraw.realtime.v1.IngestStrokesRequest
 	(*IngestStrokesResponse)(nil),  // 3: infidraw.realtime.v1.IngestStrokesResponse
 	(*IngestResult)(nil),           // 4: infidraw.realtime.v1.IngestResult
-	(*GetPresenceRequest)(nil),     // 5: infidraw.realtime.v1.GetPresenceRequest
-	(*GetPresenceResponse)(nil),    // 6: infidraw.realtime.v1.GetPresenceResponse
-	(*CloseRoomRequest)(nil),       // 7: infidraw.realtime.v1.CloseRoomRequest
-	(*CloseRoomResponse)(nil),      // 8: infidraw.realtime.v1.CloseRoomResponse
-	(*DisconnectUserRequest)(nil),  // 9: infidraw.realtime.v1.DisconnectUserRequest
-	(*DisconnectUserResponse)(nil), // 10: infidraw.realtime.v1.DisconnectUserResponse
-	(*v1.RoomEvent)(nil),           // 11: infidraw.room.v1.RoomEvent
-	(*v11.Stroke)(nil),             // 12: infidraw.stroke.v1.Stroke
-	(*Peer)(nil),                   // 13: infidraw.realtime.v1.Peer
+	(*RevertRequest)(nil),          // 5: infidraw.realtime.v1.RevertRequest
+	(*RevertResponse)(nil),         // 6: infidraw.realtime.v1.RevertResponse
+	(*GetPresenceRequest)(nil),     // 7: infidraw.realtime.v1.GetPresenceRequest
+	(*GetPresenceResponse)(nil),    // 8: infidraw.realtime.v1.GetPresenceResponse
+	(*CloseRoomRequest)(nil),       // 9: infidraw.realtime.v1.CloseRoomRequest
+	(*CloseRoomResponse)(nil),      // 10: infidraw.realtime.v1.CloseRoomResponse
+	(*DisconnectUserRequest)(nil),  // 11: infidraw.realtime.v1.DisconnectUserRequest
+	(*DisconnectUserResponse)(nil), // 12: infidraw.realtime.v1.DisconnectUserResponse
+	(*v1.RoomEvent)(nil),           // 13: infidraw.room.v1.RoomEvent
+	(*v11.Stroke)(nil),             // 14: infidraw.stroke.v1.Stroke
+	(*Peer)(nil),                   // 15: infidraw.realtime.v1.Peer
 }
 var file_infidraw_realtime_v1_realtime_service_proto_depIdxs = []int32{
-	11, // 0: infidraw.realtime.v1.GetEventsResponse.events:type_name -> infidraw.room.v1.RoomEvent
-	12, // 1: infidraw.realtime.v1.IngestStrokesRequest.strokes:type_name -> infidraw.stroke.v1.Stroke
+	13, // 0: infidraw.realtime.v1.GetEventsResponse.events:type_name -> infidraw.room.v1.RoomEvent
+	14, // 1: infidraw.realtime.v1.IngestStrokesRequest.strokes:type_name -> infidraw.stroke.v1.Stroke
 	4,  // 2: infidraw.realtime.v1.IngestStrokesResponse.results:type_name -> infidraw.realtime.v1.IngestResult
-	13, // 3: infidraw.realtime.v1.GetPresenceResponse.peers:type_name -> infidraw.realtime.v1.Peer
+	15, // 3: infidraw.realtime.v1.GetPresenceResponse.peers:type_name -> infidraw.realtime.v1.Peer
 	0,  // 4: infidraw.realtime.v1.RealtimeService.GetEvents:input_type -> infidraw.realtime.v1.GetEventsRequest
 	2,  // 5: infidraw.realtime.v1.RealtimeService.IngestStrokes:input_type -> infidraw.realtime.v1.IngestStrokesRequest
-	5,  // 6: infidraw.realtime.v1.RealtimeService.GetPresence:input_type -> infidraw.realtime.v1.GetPresenceRequest
-	7,  // 7: infidraw.realtime.v1.RealtimeService.CloseRoom:input_type -> infidraw.realtime.v1.CloseRoomRequest
-	9,  // 8: infidraw.realtime.v1.RealtimeService.DisconnectUser:input_type -> infidraw.realtime.v1.DisconnectUserRequest
-	1,  // 9: infidraw.realtime.v1.RealtimeService.GetEvents:output_type -> infidraw.realtime.v1.GetEventsResponse
-	3,  // 10: infidraw.realtime.v1.RealtimeService.IngestStrokes:output_type -> infidraw.realtime.v1.IngestStrokesResponse
-	6,  // 11: infidraw.realtime.v1.RealtimeService.GetPresence:output_type -> infidraw.realtime.v1.GetPresenceResponse
-	8,  // 12: infidraw.realtime.v1.RealtimeService.CloseRoom:output_type -> infidraw.realtime.v1.CloseRoomResponse
-	10, // 13: infidraw.realtime.v1.RealtimeService.DisconnectUser:output_type -> infidraw.realtime.v1.DisconnectUserResponse
-	9,  // [9:14] is the sub-list for method output_type
-	4,  // [4:9] is the sub-list for method input_type
+	5,  // 6: infidraw.realtime.v1.RealtimeService.Revert:input_type -> infidraw.realtime.v1.RevertRequest
+	7,  // 7: infidraw.realtime.v1.RealtimeService.GetPresence:input_type -> infidraw.realtime.v1.GetPresenceRequest
+	9,  // 8: infidraw.realtime.v1.RealtimeService.CloseRoom:input_type -> infidraw.realtime.v1.CloseRoomRequest
+	11, // 9: infidraw.realtime.v1.RealtimeService.DisconnectUser:input_type -> infidraw.realtime.v1.DisconnectUserRequest
+	1,  // 10: infidraw.realtime.v1.RealtimeService.GetEvents:output_type -> infidraw.realtime.v1.GetEventsResponse
+	3,  // 11: infidraw.realtime.v1.RealtimeService.IngestStrokes:output_type -> infidraw.realtime.v1.IngestStrokesResponse
+	6,  // 12: infidraw.realtime.v1.RealtimeService.Revert:output_type -> infidraw.realtime.v1.RevertResponse
+	8,  // 13: infidraw.realtime.v1.RealtimeService.GetPresence:output_type -> infidraw.realtime.v1.GetPresenceResponse
+	10, // 14: infidraw.realtime.v1.RealtimeService.CloseRoom:output_type -> infidraw.realtime.v1.CloseRoomResponse
+	12, // 15: infidraw.realtime.v1.RealtimeService.DisconnectUser:output_type -> infidraw.realtime.v1.DisconnectUserResponse
+	10, // [10:16] is the sub-list for method output_type
+	4,  // [4:10] is the sub-list for method input_type
 	4,  // [4:4] is the sub-list for extension type_name
 	4,  // [4:4] is the sub-list for extension extendee
 	0,  // [0:4] is the sub-list for field type_name
@@ -721,7 +871,7 @@ func file_infidraw_realtime_v1_realtime_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_infidraw_realtime_v1_realtime_service_proto_rawDesc), len(file_infidraw_realtime_v1_realtime_service_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   11,
+			NumMessages:   13,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -21,6 +21,7 @@ const _ = grpc.SupportPackageIsVersion9
 const (
 	RealtimeService_GetEvents_FullMethodName      = "/infidraw.realtime.v1.RealtimeService/GetEvents"
 	RealtimeService_IngestStrokes_FullMethodName  = "/infidraw.realtime.v1.RealtimeService/IngestStrokes"
+	RealtimeService_Revert_FullMethodName         = "/infidraw.realtime.v1.RealtimeService/Revert"
 	RealtimeService_GetPresence_FullMethodName    = "/infidraw.realtime.v1.RealtimeService/GetPresence"
 	RealtimeService_CloseRoom_FullMethodName      = "/infidraw.realtime.v1.RealtimeService/CloseRoom"
 	RealtimeService_DisconnectUser_FullMethodName = "/infidraw.realtime.v1.RealtimeService/DisconnectUser"
@@ -37,6 +38,15 @@ type RealtimeServiceClient interface {
 	// IngestStrokes commits strokes sent over REST, with the same validation and idempotency as /ws: a stroke
 	// id used by another author or with other content is ALREADY_EXISTS naming the stroke.
 	IngestStrokes(ctx context.Context, in *IngestStrokesRequest, opts ...grpc.CallOption) (*IngestStrokesResponse, error)
+	// Revert commits one action of an author that erases some strokes and restores others at once: restoring
+	// a region to an earlier point, or reverting what a person did (the gateway chooses the strokes). It
+	// erases those of erase_stroke_ids that exist and are visible and restores those of restore_stroke_ids
+	// that exist and are erased, as a StrokesErased then a StrokesRestored event carrying action_id (each
+	// only when it has strokes), which every connected client receives; its author undoes and redoes it
+	// over the WebSocket like an erase. NOT_FOUND when it would change nothing; the same request again is a
+	// duplicate; action_id used by another author, for other strokes, or by a stroke or erase is
+	// ALREADY_EXISTS; more than 100,000 ids in all, or a stroke in both lists, is INVALID_ARGUMENT.
+	Revert(ctx context.Context, in *RevertRequest, opts ...grpc.CallOption) (*RevertResponse, error)
 	// GetPresence lists the connections in a room across all replicas.
 	GetPresence(ctx context.Context, in *GetPresenceRequest, opts ...grpc.CallOption) (*GetPresenceResponse, error)
 	// CloseRoom disconnects everyone in a room (ROOM_CLOSED) and, with purge (the room was deleted), deletes
@@ -69,6 +79,16 @@ func (c *realtimeServiceClient) IngestStrokes(ctx context.Context, in *IngestStr
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(IngestStrokesResponse)
 	err := c.cc.Invoke(ctx, RealtimeService_IngestStrokes_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *realtimeServiceClient) Revert(ctx context.Context, in *RevertRequest, opts ...grpc.CallOption) (*RevertResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RevertResponse)
+	err := c.cc.Invoke(ctx, RealtimeService_Revert_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -116,6 +136,15 @@ type RealtimeServiceServer interface {
 	// IngestStrokes commits strokes sent over REST, with the same validation and idempotency as /ws: a stroke
 	// id used by another author or with other content is ALREADY_EXISTS naming the stroke.
 	IngestStrokes(context.Context, *IngestStrokesRequest) (*IngestStrokesResponse, error)
+	// Revert commits one action of an author that erases some strokes and restores others at once: restoring
+	// a region to an earlier point, or reverting what a person did (the gateway chooses the strokes). It
+	// erases those of erase_stroke_ids that exist and are visible and restores those of restore_stroke_ids
+	// that exist and are erased, as a StrokesErased then a StrokesRestored event carrying action_id (each
+	// only when it has strokes), which every connected client receives; its author undoes and redoes it
+	// over the WebSocket like an erase. NOT_FOUND when it would change nothing; the same request again is a
+	// duplicate; action_id used by another author, for other strokes, or by a stroke or erase is
+	// ALREADY_EXISTS; more than 100,000 ids in all, or a stroke in both lists, is INVALID_ARGUMENT.
+	Revert(context.Context, *RevertRequest) (*RevertResponse, error)
 	// GetPresence lists the connections in a room across all replicas.
 	GetPresence(context.Context, *GetPresenceRequest) (*GetPresenceResponse, error)
 	// CloseRoom disconnects everyone in a room (ROOM_CLOSED) and, with purge (the room was deleted), deletes
@@ -139,6 +168,9 @@ func (UnimplementedRealtimeServiceServer) GetEvents(context.Context, *GetEventsR
 }
 func (UnimplementedRealtimeServiceServer) IngestStrokes(context.Context, *IngestStrokesRequest) (*IngestStrokesResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method IngestStrokes not implemented")
+}
+func (UnimplementedRealtimeServiceServer) Revert(context.Context, *RevertRequest) (*RevertResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method Revert not implemented")
 }
 func (UnimplementedRealtimeServiceServer) GetPresence(context.Context, *GetPresenceRequest) (*GetPresenceResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetPresence not implemented")
@@ -202,6 +234,24 @@ func _RealtimeService_IngestStrokes_Handler(srv interface{}, ctx context.Context
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
 		return srv.(RealtimeServiceServer).IngestStrokes(ctx, req.(*IngestStrokesRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _RealtimeService_Revert_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RevertRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(RealtimeServiceServer).Revert(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: RealtimeService_Revert_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(RealtimeServiceServer).Revert(ctx, req.(*RevertRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
@@ -274,6 +324,10 @@ var RealtimeService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "IngestStrokes",
 			Handler:    _RealtimeService_IngestStrokes_Handler,
+		},
+		{
+			MethodName: "Revert",
+			Handler:    _RealtimeService_Revert_Handler,
 		},
 		{
 			MethodName: "GetPresence",

@@ -66,6 +66,29 @@ export interface IngestResult {
   duplicate: boolean;
 }
 
+/** RevertRequest names the strokes of one revert, on behalf of an author the gateway has authorised. */
+export interface RevertRequest {
+  roomId: string;
+  authorId: string;
+  /**
+   * 16 bytes, minted by the caller: the action's id, unique among the room's strokes and actions, which
+   * the author undoes and redoes it by.
+   */
+  actionId: Buffer;
+  /** The strokes to erase, 16 bytes each. With restore_stroke_ids, 1..100,000 ids. */
+  eraseStrokeIds: Buffer[];
+  /** The strokes to restore, 16 bytes each, none of them in erase_stroke_ids. */
+  restoreStrokeIds: Buffer[];
+}
+
+/** RevertResponse reports the committed action. */
+export interface RevertResponse {
+  /** The sequence number of the action's last event (the original's for a duplicate). */
+  seq: number;
+  /** True when the same author had committed the same revert before (idempotent retry). */
+  duplicate: boolean;
+}
+
 /** GetPresenceRequest names a room. */
 export interface GetPresenceRequest {
   roomId: string;
@@ -603,6 +626,244 @@ export const IngestResult: MessageFns<IngestResult> = {
   },
 };
 
+function createBaseRevertRequest(): RevertRequest {
+  return { roomId: "", authorId: "", actionId: Buffer.alloc(0), eraseStrokeIds: [], restoreStrokeIds: [] };
+}
+
+export const RevertRequest: MessageFns<RevertRequest> = {
+  encode(message: RevertRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.roomId !== "") {
+      writer.uint32(10).string(message.roomId);
+    }
+    if (message.authorId !== "") {
+      writer.uint32(18).string(message.authorId);
+    }
+    if (message.actionId.length !== 0) {
+      writer.uint32(26).bytes(message.actionId);
+    }
+    for (const v of message.eraseStrokeIds) {
+      writer.uint32(34).bytes(v!);
+    }
+    for (const v of message.restoreStrokeIds) {
+      writer.uint32(42).bytes(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RevertRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRevertRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.roomId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.authorId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.actionId = Buffer.from(reader.bytes());
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.eraseStrokeIds.push(Buffer.from(reader.bytes()));
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.restoreStrokeIds.push(Buffer.from(reader.bytes()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RevertRequest {
+    return {
+      roomId: isSet(object.roomId)
+        ? globalThis.String(object.roomId)
+        : isSet(object.room_id)
+        ? globalThis.String(object.room_id)
+        : "",
+      authorId: isSet(object.authorId)
+        ? globalThis.String(object.authorId)
+        : isSet(object.author_id)
+        ? globalThis.String(object.author_id)
+        : "",
+      actionId: isSet(object.actionId)
+        ? Buffer.from(bytesFromBase64(object.actionId))
+        : isSet(object.action_id)
+        ? Buffer.from(bytesFromBase64(object.action_id))
+        : Buffer.alloc(0),
+      eraseStrokeIds: globalThis.Array.isArray(object?.eraseStrokeIds)
+        ? object.eraseStrokeIds.map((e: any) => Buffer.from(bytesFromBase64(e)))
+        : globalThis.Array.isArray(object?.erase_stroke_ids)
+        ? object.erase_stroke_ids.map((e: any) => Buffer.from(bytesFromBase64(e)))
+        : [],
+      restoreStrokeIds: globalThis.Array.isArray(object?.restoreStrokeIds)
+        ? object.restoreStrokeIds.map((e: any) => Buffer.from(bytesFromBase64(e)))
+        : globalThis.Array.isArray(object?.restore_stroke_ids)
+        ? object.restore_stroke_ids.map((e: any) => Buffer.from(bytesFromBase64(e)))
+        : [],
+    };
+  },
+
+  toJSON(message: RevertRequest): unknown {
+    const obj: any = {};
+    if (message.roomId !== "") {
+      obj.roomId = message.roomId;
+    }
+    if (message.authorId !== "") {
+      obj.authorId = message.authorId;
+    }
+    if (message.actionId.length !== 0) {
+      obj.actionId = base64FromBytes(message.actionId);
+    }
+    if (message.eraseStrokeIds?.length) {
+      obj.eraseStrokeIds = message.eraseStrokeIds.map((e) => base64FromBytes(e));
+    }
+    if (message.restoreStrokeIds?.length) {
+      obj.restoreStrokeIds = message.restoreStrokeIds.map((e) => base64FromBytes(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RevertRequest>, I>>(base?: I): RevertRequest {
+    return RevertRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RevertRequest>, I>>(object: I): RevertRequest {
+    const message = createBaseRevertRequest();
+    message.roomId = object.roomId ?? "";
+    message.authorId = object.authorId ?? "";
+    message.actionId = object.actionId ?? Buffer.alloc(0);
+    message.eraseStrokeIds = object.eraseStrokeIds?.map((e) => e) || [];
+    message.restoreStrokeIds = object.restoreStrokeIds?.map((e) => e) || [];
+    return message;
+  },
+};
+
+function createBaseRevertResponse(): RevertResponse {
+  return { seq: 0, duplicate: false };
+}
+
+export const RevertResponse: MessageFns<RevertResponse> = {
+  encode(message: RevertResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.seq !== 0) {
+      writer.uint32(8).uint64(message.seq);
+    }
+    if (message.duplicate !== false) {
+      writer.uint32(16).bool(message.duplicate);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RevertResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRevertResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.seq = longToNumber(reader.uint64());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.duplicate = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RevertResponse {
+    return {
+      seq: isSet(object.seq) ? globalThis.Number(object.seq) : 0,
+      duplicate: isSet(object.duplicate) ? globalThis.Boolean(object.duplicate) : false,
+    };
+  },
+
+  toJSON(message: RevertResponse): unknown {
+    const obj: any = {};
+    if (message.seq !== 0) {
+      obj.seq = Math.round(message.seq);
+    }
+    if (message.duplicate !== false) {
+      obj.duplicate = message.duplicate;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RevertResponse>, I>>(base?: I): RevertResponse {
+    return RevertResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RevertResponse>, I>>(object: I): RevertResponse {
+    const message = createBaseRevertResponse();
+    message.seq = object.seq ?? 0;
+    message.duplicate = object.duplicate ?? false;
+    return message;
+  },
+};
+
 function createBaseGetPresenceRequest(): GetPresenceRequest {
   return { roomId: "" };
 }
@@ -1108,6 +1369,25 @@ export const RealtimeServiceService = {
       Buffer.from(IngestStrokesResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): IngestStrokesResponse => IngestStrokesResponse.decode(value),
   },
+  /**
+   * Revert commits one action of an author that erases some strokes and restores others at once: restoring
+   * a region to an earlier point, or reverting what a person did (the gateway chooses the strokes). It
+   * erases those of erase_stroke_ids that exist and are visible and restores those of restore_stroke_ids
+   * that exist and are erased, as a StrokesErased then a StrokesRestored event carrying action_id (each
+   * only when it has strokes), which every connected client receives; its author undoes and redoes it
+   * over the WebSocket like an erase. NOT_FOUND when it would change nothing; the same request again is a
+   * duplicate; action_id used by another author, for other strokes, or by a stroke or erase is
+   * ALREADY_EXISTS; more than 100,000 ids in all, or a stroke in both lists, is INVALID_ARGUMENT.
+   */
+  revert: {
+    path: "/infidraw.realtime.v1.RealtimeService/Revert" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: RevertRequest): Buffer => Buffer.from(RevertRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): RevertRequest => RevertRequest.decode(value),
+    responseSerialize: (value: RevertResponse): Buffer => Buffer.from(RevertResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): RevertResponse => RevertResponse.decode(value),
+  },
   /** GetPresence lists the connections in a room across all replicas. */
   getPresence: {
     path: "/infidraw.realtime.v1.RealtimeService/GetPresence" as const,
@@ -1156,6 +1436,17 @@ export interface RealtimeServiceServer extends UntypedServiceImplementation {
    * id used by another author or with other content is ALREADY_EXISTS naming the stroke.
    */
   ingestStrokes: handleUnaryCall<IngestStrokesRequest, IngestStrokesResponse>;
+  /**
+   * Revert commits one action of an author that erases some strokes and restores others at once: restoring
+   * a region to an earlier point, or reverting what a person did (the gateway chooses the strokes). It
+   * erases those of erase_stroke_ids that exist and are visible and restores those of restore_stroke_ids
+   * that exist and are erased, as a StrokesErased then a StrokesRestored event carrying action_id (each
+   * only when it has strokes), which every connected client receives; its author undoes and redoes it
+   * over the WebSocket like an erase. NOT_FOUND when it would change nothing; the same request again is a
+   * duplicate; action_id used by another author, for other strokes, or by a stroke or erase is
+   * ALREADY_EXISTS; more than 100,000 ids in all, or a stroke in both lists, is INVALID_ARGUMENT.
+   */
+  revert: handleUnaryCall<RevertRequest, RevertResponse>;
   /** GetPresence lists the connections in a room across all replicas. */
   getPresence: handleUnaryCall<GetPresenceRequest, GetPresenceResponse>;
   /**
@@ -1205,6 +1496,31 @@ export interface RealtimeServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: IngestStrokesResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Revert commits one action of an author that erases some strokes and restores others at once: restoring
+   * a region to an earlier point, or reverting what a person did (the gateway chooses the strokes). It
+   * erases those of erase_stroke_ids that exist and are visible and restores those of restore_stroke_ids
+   * that exist and are erased, as a StrokesErased then a StrokesRestored event carrying action_id (each
+   * only when it has strokes), which every connected client receives; its author undoes and redoes it
+   * over the WebSocket like an erase. NOT_FOUND when it would change nothing; the same request again is a
+   * duplicate; action_id used by another author, for other strokes, or by a stroke or erase is
+   * ALREADY_EXISTS; more than 100,000 ids in all, or a stroke in both lists, is INVALID_ARGUMENT.
+   */
+  revert(
+    request: RevertRequest,
+    callback: (error: ServiceError | null, response: RevertResponse) => void,
+  ): ClientUnaryCall;
+  revert(
+    request: RevertRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: RevertResponse) => void,
+  ): ClientUnaryCall;
+  revert(
+    request: RevertRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: RevertResponse) => void,
   ): ClientUnaryCall;
   /** GetPresence lists the connections in a room across all replicas. */
   getPresence(

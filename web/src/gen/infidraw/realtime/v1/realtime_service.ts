@@ -54,6 +54,29 @@ export interface IngestResult {
   duplicate: boolean;
 }
 
+/** RevertRequest names the strokes of one revert, on behalf of an author the gateway has authorised. */
+export interface RevertRequest {
+  roomId: string;
+  authorId: string;
+  /**
+   * 16 bytes, minted by the caller: the action's id, unique among the room's strokes and actions, which
+   * the author undoes and redoes it by.
+   */
+  actionId: Uint8Array;
+  /** The strokes to erase, 16 bytes each. With restore_stroke_ids, 1..100,000 ids. */
+  eraseStrokeIds: Uint8Array[];
+  /** The strokes to restore, 16 bytes each, none of them in erase_stroke_ids. */
+  restoreStrokeIds: Uint8Array[];
+}
+
+/** RevertResponse reports the committed action. */
+export interface RevertResponse {
+  /** The sequence number of the action's last event (the original's for a duplicate). */
+  seq: number;
+  /** True when the same author had committed the same revert before (idempotent retry). */
+  duplicate: boolean;
+}
+
 /** GetPresenceRequest names a room. */
 export interface GetPresenceRequest {
   roomId: string;
@@ -585,6 +608,244 @@ export const IngestResult: MessageFns<IngestResult> = {
   fromPartial<I extends Exact<DeepPartial<IngestResult>, I>>(object: I): IngestResult {
     const message = createBaseIngestResult();
     message.strokeId = object.strokeId ?? new Uint8Array(0);
+    message.seq = object.seq ?? 0;
+    message.duplicate = object.duplicate ?? false;
+    return message;
+  },
+};
+
+function createBaseRevertRequest(): RevertRequest {
+  return { roomId: "", authorId: "", actionId: new Uint8Array(0), eraseStrokeIds: [], restoreStrokeIds: [] };
+}
+
+export const RevertRequest: MessageFns<RevertRequest> = {
+  encode(message: RevertRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.roomId !== "") {
+      writer.uint32(10).string(message.roomId);
+    }
+    if (message.authorId !== "") {
+      writer.uint32(18).string(message.authorId);
+    }
+    if (message.actionId.length !== 0) {
+      writer.uint32(26).bytes(message.actionId);
+    }
+    for (const v of message.eraseStrokeIds) {
+      writer.uint32(34).bytes(v!);
+    }
+    for (const v of message.restoreStrokeIds) {
+      writer.uint32(42).bytes(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RevertRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRevertRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.roomId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.authorId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.actionId = reader.bytes();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.eraseStrokeIds.push(reader.bytes());
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.restoreStrokeIds.push(reader.bytes());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RevertRequest {
+    return {
+      roomId: isSet(object.roomId)
+        ? globalThis.String(object.roomId)
+        : isSet(object.room_id)
+        ? globalThis.String(object.room_id)
+        : "",
+      authorId: isSet(object.authorId)
+        ? globalThis.String(object.authorId)
+        : isSet(object.author_id)
+        ? globalThis.String(object.author_id)
+        : "",
+      actionId: isSet(object.actionId)
+        ? bytesFromBase64(object.actionId)
+        : isSet(object.action_id)
+        ? bytesFromBase64(object.action_id)
+        : new Uint8Array(0),
+      eraseStrokeIds: globalThis.Array.isArray(object?.eraseStrokeIds)
+        ? object.eraseStrokeIds.map((e: any) => bytesFromBase64(e))
+        : globalThis.Array.isArray(object?.erase_stroke_ids)
+        ? object.erase_stroke_ids.map((e: any) => bytesFromBase64(e))
+        : [],
+      restoreStrokeIds: globalThis.Array.isArray(object?.restoreStrokeIds)
+        ? object.restoreStrokeIds.map((e: any) => bytesFromBase64(e))
+        : globalThis.Array.isArray(object?.restore_stroke_ids)
+        ? object.restore_stroke_ids.map((e: any) => bytesFromBase64(e))
+        : [],
+    };
+  },
+
+  toJSON(message: RevertRequest): unknown {
+    const obj: any = {};
+    if (message.roomId !== "") {
+      obj.roomId = message.roomId;
+    }
+    if (message.authorId !== "") {
+      obj.authorId = message.authorId;
+    }
+    if (message.actionId.length !== 0) {
+      obj.actionId = base64FromBytes(message.actionId);
+    }
+    if (message.eraseStrokeIds?.length) {
+      obj.eraseStrokeIds = message.eraseStrokeIds.map((e) => base64FromBytes(e));
+    }
+    if (message.restoreStrokeIds?.length) {
+      obj.restoreStrokeIds = message.restoreStrokeIds.map((e) => base64FromBytes(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RevertRequest>, I>>(base?: I): RevertRequest {
+    return RevertRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RevertRequest>, I>>(object: I): RevertRequest {
+    const message = createBaseRevertRequest();
+    message.roomId = object.roomId ?? "";
+    message.authorId = object.authorId ?? "";
+    message.actionId = object.actionId ?? new Uint8Array(0);
+    message.eraseStrokeIds = object.eraseStrokeIds?.map((e) => e) || [];
+    message.restoreStrokeIds = object.restoreStrokeIds?.map((e) => e) || [];
+    return message;
+  },
+};
+
+function createBaseRevertResponse(): RevertResponse {
+  return { seq: 0, duplicate: false };
+}
+
+export const RevertResponse: MessageFns<RevertResponse> = {
+  encode(message: RevertResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.seq !== 0) {
+      writer.uint32(8).uint64(message.seq);
+    }
+    if (message.duplicate !== false) {
+      writer.uint32(16).bool(message.duplicate);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RevertResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRevertResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.seq = longToNumber(reader.uint64());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.duplicate = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RevertResponse {
+    return {
+      seq: isSet(object.seq) ? globalThis.Number(object.seq) : 0,
+      duplicate: isSet(object.duplicate) ? globalThis.Boolean(object.duplicate) : false,
+    };
+  },
+
+  toJSON(message: RevertResponse): unknown {
+    const obj: any = {};
+    if (message.seq !== 0) {
+      obj.seq = Math.round(message.seq);
+    }
+    if (message.duplicate !== false) {
+      obj.duplicate = message.duplicate;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RevertResponse>, I>>(base?: I): RevertResponse {
+    return RevertResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RevertResponse>, I>>(object: I): RevertResponse {
+    const message = createBaseRevertResponse();
     message.seq = object.seq ?? 0;
     message.duplicate = object.duplicate ?? false;
     return message;
