@@ -60,7 +60,8 @@ type TileDeltaServiceClient interface {
 	// then and erased now (to restore). Pixel-eraser strokes count like any other. It reads, in one
 	// repeatable-read transaction, the tile index after at_seq of the tiles the region meets at the finest level
 	// where those are at most 4 x 4, never the room's whole log: FAILED_PRECONDITION when that holds more than
-	// 500,000 entries or the answer more than 100,000 strokes (restore a smaller region or a later point).
+	// 500,000 entries or more than 100,000 strokes whose visibility changed (restore a smaller region or a later
+	// point).
 	RegionChanges(ctx context.Context, in *RegionChangesRequest, opts ...grpc.CallOption) (*RegionChangesResponse, error)
 }
 
@@ -174,7 +175,8 @@ type TileDeltaServiceServer interface {
 	// then and erased now (to restore). Pixel-eraser strokes count like any other. It reads, in one
 	// repeatable-read transaction, the tile index after at_seq of the tiles the region meets at the finest level
 	// where those are at most 4 x 4, never the room's whole log: FAILED_PRECONDITION when that holds more than
-	// 500,000 entries or the answer more than 100,000 strokes (restore a smaller region or a later point).
+	// 500,000 entries or more than 100,000 strokes whose visibility changed (restore a smaller region or a later
+	// point).
 	RegionChanges(context.Context, *RegionChangesRequest) (*RegionChangesResponse, error)
 	mustEmbedUnimplementedTileDeltaServiceServer()
 }

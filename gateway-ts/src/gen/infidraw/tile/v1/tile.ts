@@ -2655,7 +2655,8 @@ export const TileDeltaServiceService = {
    * then and erased now (to restore). Pixel-eraser strokes count like any other. It reads, in one
    * repeatable-read transaction, the tile index after at_seq of the tiles the region meets at the finest level
    * where those are at most 4 x 4, never the room's whole log: FAILED_PRECONDITION when that holds more than
-   * 500,000 entries or the answer more than 100,000 strokes (restore a smaller region or a later point).
+   * 500,000 entries or more than 100,000 strokes whose visibility changed (restore a smaller region or a later
+   * point).
    */
   regionChanges: {
     path: "/infidraw.tile.v1.TileDeltaService/RegionChanges" as const,
@@ -2705,7 +2706,8 @@ export interface TileDeltaServiceServer extends UntypedServiceImplementation {
    * then and erased now (to restore). Pixel-eraser strokes count like any other. It reads, in one
    * repeatable-read transaction, the tile index after at_seq of the tiles the region meets at the finest level
    * where those are at most 4 x 4, never the room's whole log: FAILED_PRECONDITION when that holds more than
-   * 500,000 entries or the answer more than 100,000 strokes (restore a smaller region or a later point).
+   * 500,000 entries or more than 100,000 strokes whose visibility changed (restore a smaller region or a later
+   * point).
    */
   regionChanges: handleUnaryCall<RegionChangesRequest, RegionChangesResponse>;
 }
@@ -2830,7 +2832,8 @@ export interface TileDeltaServiceClient extends Client {
    * then and erased now (to restore). Pixel-eraser strokes count like any other. It reads, in one
    * repeatable-read transaction, the tile index after at_seq of the tiles the region meets at the finest level
    * where those are at most 4 x 4, never the room's whole log: FAILED_PRECONDITION when that holds more than
-   * 500,000 entries or the answer more than 100,000 strokes (restore a smaller region or a later point).
+   * 500,000 entries or more than 100,000 strokes whose visibility changed (restore a smaller region or a later
+   * point).
    */
   regionChanges(
     request: RegionChangesRequest,
