@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Pool } from 'pg';
+import { ErrorCode } from '../src/gen/infidraw/realtime/v1/frames';
 import { GetTilesResponse } from '../src/gen/infidraw/tile/v1/tile';
 import { uuidToBytes } from '../src/utils/uuid';
 import { Caller, REALTIME_BIN, realtimeAvailable, signup, Stack, startStack, testDb } from './helpers';
@@ -58,7 +59,7 @@ class Drawer {
   }
 }
 
-describe('restore a region, revert a person (issue 16)', { skip }, () => {
+describe('restore a region, revert a person, ban a guest (issue 16)', { skip }, () => {
   let stack: Stack;
   let tiles: TileServices;
   let objectDir: string;
@@ -189,6 +190,7 @@ describe('restore a region, revert a person (issue 16)', { skip }, () => {
     let guestDrawer: Drawer;
     let ownerDrawer: Drawer;
     let since: number;
+    let linkToken: string;
 
     before(async () => {
       vandalRoom = (await owner.post('/api/rooms', { name: 'Vandalised' })).json.id;
@@ -196,9 +198,9 @@ describe('restore a region, revert a person (issue 16)', { skip }, () => {
       ownerDrawer = await Drawer.join(stack, owner, vandalRoom, ids);
       await ownerDrawer.commit('o1', 20, 20);
       since = await ownerDrawer.commit('o2', 20, 60);
-      const link = await owner.post(`/api/rooms/${vandalRoom}/links`, { role: 'editor' });
+      linkToken = (await owner.post(`/api/rooms/${vandalRoom}/links`, { role: 'editor' })).json.token;
       guest = new Caller(stack.gateway.url) as Guest;
-      const joined = await guest.post(`/api/links/${link.json.token}/join`, { displayName: 'Vandal', session: 'bearer' });
+      const joined = await guest.post(`/api/links/${linkToken}/join`, { displayName: 'Vandal', session: 'bearer' });
       assert.equal(joined.status, 200, joined.text);
       guest.bearer = joined.json.token;
       guest.userId = joined.json.user.id;
@@ -234,6 +236,34 @@ describe('restore a region, revert a person (issue 16)', { skip }, () => {
       // The revert is the owner's: the owner undoes it over the WebSocket.
       assert.equal(await ownerDrawer.undo(res.json.actionId), res.json.seq + 2);
       assert.deepEqual(await visible(vandalRoom), ['g1', 'g2', 'o3']);
+    });
+
+    it('the owner bans the guest: out at once, and the link does not let them back until the ban is lifted', async () => {
+      assert.equal((await editor.request('PUT', `/api/rooms/${vandalRoom}/bans/${guest.userId}`)).status, 403, 'owners only');
+      assert.equal((await owner.request('PUT', `/api/rooms/${vandalRoom}/bans/${owner.userId}`)).status, 400, 'not the owner');
+      assert.equal((await owner.request('PUT', `/api/rooms/${vandalRoom}/bans/${randomUUID()}`)).status, 404, 'no such user');
+      const banned = await owner.request('PUT', `/api/rooms/${vandalRoom}/bans/${guest.userId}`);
+      assert.equal(banned.status, 204, banned.text);
+      assert.equal((await guestDrawer.ws.closed).code, 4000 + ErrorCode.ERROR_CODE_ACCESS_REVOKED, 'their socket ends at once');
+      assert.equal((await guest.post(`/api/rooms/${vandalRoom}/token`)).status, 404, 'no room token');
+      const back = await guest.post(`/api/links/${linkToken}/join`, {});
+      assert.equal(back.status, 403, back.text);
+      assert.match(back.json.message, /banned/);
+      const list = await owner.get(`/api/rooms/${vandalRoom}/bans`);
+      assert.deepEqual(
+        list.json.map((b: { userId: string; kind: string; displayName: string }) => [b.userId, b.kind, b.displayName]),
+        [[guest.userId, 'guest', 'Vandal']],
+      );
+      assert.equal((await owner.request('PUT', `/api/rooms/${vandalRoom}/bans/${guest.userId}`)).status, 204, 'idempotent');
+      // What they did stays revertable after the ban.
+      const revert = await owner.post(`/api/rooms/${vandalRoom}/revert`, { userId: guest.userId, since });
+      assert.equal(revert.status, 200, revert.text);
+
+      assert.equal((await owner.delete(`/api/rooms/${vandalRoom}/bans/${guest.userId}`)).status, 204);
+      assert.equal((await owner.delete(`/api/rooms/${vandalRoom}/bans/${guest.userId}`)).status, 404, 'lifted already');
+      const rejoined = await guest.post(`/api/links/${linkToken}/join`, {});
+      assert.equal(rejoined.status, 200, rejoined.text);
+      assert.equal((await guest.post(`/api/rooms/${vandalRoom}/token`)).status, 200);
     });
 
     it('bad requests are 400 naming the problem', async () => {
