@@ -96,14 +96,5 @@ func (s *Server) AuthorChanges(ctx context.Context, req *realtimev1.AuthorChange
 	}
 	s.Log.Info("author changes read", "room", room, "author", author, "since", req.GetSinceSeq(), "head", ch.Head,
 		"erase", len(ch.Erase), "restore", len(ch.Restore), "ms", msSince(start))
-	return &realtimev1.AuthorChangesResponse{EraseStrokeIds: idBytes(ch.Erase), RestoreStrokeIds: idBytes(ch.Restore), HeadSeq: ch.Head}, nil
-}
-
-// idBytes puts ids on the wire, 16 bytes each.
-func idBytes(ids []uuid.UUID) [][]byte {
-	out := make([][]byte, len(ids))
-	for i := range ids {
-		out[i] = ids[i][:]
-	}
-	return out
+	return &realtimev1.AuthorChangesResponse{EraseStrokeIds: strokes.IDBytes(ch.Erase), RestoreStrokeIds: strokes.IDBytes(ch.Restore), HeadSeq: ch.Head}, nil
 }

@@ -355,15 +355,6 @@ func (s *Server) RegionChanges(ctx context.Context, req *tilev1.RegionChangesReq
 	}
 	s.Log.Info("region changes read", "room", room, "at", ch.At, "head", ch.Head, "level", ch.Level, "tiles", ch.Tiles, "scanned", ch.Scanned,
 		"erase", len(ch.Erase), "restore", len(ch.Restore), "ms", float64(time.Since(start).Microseconds())/1000)
-	return &tilev1.RegionChangesResponse{EraseStrokeIds: idBytes(ch.Erase), RestoreStrokeIds: idBytes(ch.Restore), HeadSeq: ch.Head, AtSeq: ch.At,
+	return &tilev1.RegionChangesResponse{EraseStrokeIds: strokes.IDBytes(ch.Erase), RestoreStrokeIds: strokes.IDBytes(ch.Restore), HeadSeq: ch.Head, AtSeq: ch.At,
 		Level: uint32(ch.Level)}, nil
-}
-
-// idBytes puts ids on the wire, 16 bytes each.
-func idBytes(ids []uuid.UUID) [][]byte {
-	out := make([][]byte, len(ids))
-	for i := range ids {
-		out[i] = ids[i][:]
-	}
-	return out
 }
