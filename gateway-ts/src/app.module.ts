@@ -9,6 +9,7 @@ import { ErrorFilter } from './middleware/error.filter';
 import { RepresentationInterceptor } from './middleware/representation.interceptor';
 import { AuthModule } from './modules/auth.module';
 import { HealthModule } from './modules/health.module';
+import { HistoryModule } from './modules/history.module';
 import { InfraModule } from './modules/infra.module';
 import { KeysModule } from './modules/keys.module';
 import { RoomDataModule } from './modules/room-data.module';
@@ -53,6 +54,7 @@ export class AppModule {
         RoomsModule,
         RoomDataModule,
         TilesModule,
+        HistoryModule,
         HealthModule,
         WebModule,
       ],

@@ -23,6 +23,7 @@ class HeldExports {
       purgeRoom: unimplemented,
       hitStrokes: unimplemented,
       getSnapshot: unimplemented,
+      regionChanges: unimplemented,
       exportRegion: (_call: ServerUnaryCall<ExportRegionRequest, ExportRegionResponse>, cb: sendUnaryData<ExportRegionResponse>) => {
         if (!this.exhausted) return void this.held.push(cb);
         const metadata = new Metadata();

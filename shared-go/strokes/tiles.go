@@ -1,6 +1,9 @@
 package strokes
 
-import "fmt"
+import (
+	"errors"
+	"fmt"
+)
 
 // TilePx is the edge of a tile in pixels at every level (docs/tiles.md). The pyramid's other constants,
 // CoordScale and MaxLevel, are among the limits (limits_gen.go).
@@ -37,14 +40,9 @@ func ReachQ(width uint32) int64 { return int64(width)*3/4 + CoordScale }
 var ErrTooManyTiles = fmt.Errorf("%w: the stroke covers more than %d tiles at full zoom; draw it in parts", ErrInvalid, MaxTilesPerStroke)
 
 // TilesTouched returns every tile of the level that the stroke's ink may cover, without duplicates. It
-// cuts each segment into pieces no longer than a tile, grows each piece's bounding box by ReachQ and
-// unions the tiles of the boxes, so a long diagonal costs tiles along it, not its bounding box. Only a
-// stroke that Decode accepted has a bounded number of pieces (MaxPathTiles + MaxPoints).
+// unions the tiles of the boxes of walk, so a long diagonal costs tiles along it, not its bounding box.
+// Only a stroke that Decode accepted has a bounded number of pieces (MaxPathTiles + MaxPoints).
 func TilesTouched(level int, width uint32, pts []Point) ([]Tile, error) {
-	if len(pts) == 0 {
-		return nil, nil
-	}
-	reach, span := ReachQ(width), SpanQ(level)
 	seen := make(map[Tile]struct{})
 	var out []Tile
 	// last is the previous box's tile range: consecutive pieces overlap, and the tiles they share
@@ -53,9 +51,8 @@ func TilesTouched(level int, width uint32, pts []Point) ([]Tile, error) {
 		lo, hi Tile
 		ok     bool
 	}
-	box := func(x0, y0, x1, y1 int64) error {
-		lo := TileOf(level, min(x0, x1)-reach, min(y0, y1)-reach)
-		hi := TileOf(level, max(x0, x1)+reach, max(y0, y1)+reach)
+	err := walk(level, width, pts, func(b Box) error {
+		lo, hi := TileOf(level, b.X0, b.Y0), TileOf(level, b.X1, b.Y1)
 		prev := last
 		last.lo, last.hi, last.ok = lo, hi, true
 		for ty := lo.Y; ty <= hi.Y; ty++ {
@@ -74,24 +71,47 @@ func TilesTouched(level int, width uint32, pts []Point) ([]Tile, error) {
 			}
 		}
 		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
+	return out, nil
+}
+
+// Box is a closed axis-aligned box in encoded units: [X0, X1] x [Y0, Y1].
+type Box struct{ X0, Y0, X1, Y1 int64 }
+
+// errStop ends a walk early without an error.
+var errStop = errors.New("stop")
+
+// walk calls box, in order, with the bounding box grown by ReachQ of each piece of the stroke's segments
+// cut into pieces no longer than a tile of the level (docs/tiles.md, "Which tiles a stroke touches"),
+// until box returns an error, which walk returns (errStop as nil).
+func walk(level int, width uint32, pts []Point, box func(Box) error) error {
+	if len(pts) == 0 {
+		return nil
+	}
+	reach, span := ReachQ(width), SpanQ(level)
 	prev := pts[0]
 	for _, p := range pts {
 		dx, dy := p.X-prev.X, p.Y-prev.Y
 		pieces := max(abs(dx), abs(dy))/span + 1
 		if pieces > MaxTilesPerStroke {
-			return nil, ErrTooManyTiles
+			return ErrTooManyTiles
 		}
 		for i := int64(0); i < pieces; i++ {
 			x0, y0 := prev.X+dx*i/pieces, prev.Y+dy*i/pieces
 			x1, y1 := prev.X+dx*(i+1)/pieces, prev.Y+dy*(i+1)/pieces
-			if err := box(x0, y0, x1, y1); err != nil {
-				return nil, err
+			if err := box(Box{min(x0, x1) - reach, min(y0, y1) - reach, max(x0, x1) + reach, max(y0, y1) + reach}); err != nil {
+				if err == errStop {
+					return nil
+				}
+				return err
 			}
 		}
 		prev = p
 	}
-	return out, nil
+	return nil
 }
 
 // TilesAllLevels returns the tiles the stroke touches at every level 0..MaxLevel. The tiles of level

@@ -93,6 +93,15 @@ func PathQ(pts []Point) int64 {
 	return sum
 }
 
+// IDBytes puts ids (stroke or action, as uuid.UUID or any 16-byte array) on the wire, 16 bytes each.
+func IDBytes[ID ~[IDLen]byte](ids []ID) [][]byte {
+	out := make([][]byte, len(ids))
+	for i := range ids {
+		out[i] = ids[i][:]
+	}
+	return out
+}
+
 // ValidID checks a 16-byte id (stroke or action).
 func ValidID(id []byte) error {
 	if len(id) != IDLen {

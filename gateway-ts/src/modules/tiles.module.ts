@@ -17,5 +17,6 @@ import { RoomsModule } from './rooms.module';
   imports: [RoomsModule],
   controllers: [TilesController, ExportController, StrokesAtController],
   providers: [TilesService, ExportService, ExportRepository, PointInTimeService, EventTimesRepository],
+  exports: [PointInTimeService],
 })
 export class TilesModule {}

@@ -27,6 +27,9 @@ export interface WithTrailers<T> {
  */
 const CHANNEL_DEFAULTS: ChannelOptions = { 'grpc.keepalive_time_ms': 30_000, 'grpc.max_reconnect_backoff_ms': 5000 };
 
+/** Reading a region's or a person's changes and committing their revert take up to 100,000 strokes: seconds. */
+export const HISTORY_DEADLINE_MS = 60_000;
+
 /**
  * One channel to a gRPC service and the one way the gateway calls it: every unary call has a deadline, is
  * timed in gateway_grpc_client_duration_seconds, and fails with an UpstreamError naming the service, the

@@ -1,15 +1,18 @@
 import { Injectable } from '@nestjs/common';
 import {
+  AuthorChangesResponse,
   CloseRoomResponse,
   DisconnectUserResponse,
   GetEventsResponse,
   GetPresenceResponse,
   IngestStrokesResponse,
   RealtimeServiceService as Rpc,
+  RevertRequest,
+  RevertResponse,
 } from '../gen/infidraw/realtime/v1/realtime_service';
 import { Stroke } from '../gen/infidraw/stroke/v1/stroke';
 import { REALTIME_REPLY_BYTES } from '../gen/limits';
-import { GrpcClient, GrpcClientFactory, WithTrailers } from './grpc-client';
+import { GrpcClient, GrpcClientFactory, HISTORY_DEADLINE_MS, WithTrailers } from './grpc-client';
 
 /** realtime-go's control API (RealtimeService). */
 @Injectable()
@@ -29,6 +32,16 @@ export class RealtimeRepository {
 
   ingestStrokes(roomId: string, authorId: string, strokes: Stroke[]): Promise<IngestStrokesResponse> {
     return this.grpc.call(Rpc.ingestStrokes, { roomId, authorId, strokes });
+  }
+
+  /** The lists of the revert that undoes what an author did in the room after event sinceSeq. */
+  authorChanges(roomId: string, authorId: string, sinceSeq: number): Promise<AuthorChangesResponse> {
+    return this.grpc.call(Rpc.authorChanges, { roomId, authorId, sinceSeq }, HISTORY_DEADLINE_MS);
+  }
+
+  /** One action of its author that erases some strokes and restores others (16-byte ids). */
+  revert(request: RevertRequest): Promise<RevertResponse> {
+    return this.grpc.call(Rpc.revert, request, HISTORY_DEADLINE_MS);
   }
 
   getPresence(roomId: string): Promise<GetPresenceResponse> {

@@ -21,14 +21,15 @@ export interface RoomAccessRow extends RoomRow {
   linkExpiresAt: Date | null;
 }
 
-// A membership that came from a share link lasts only while the link is valid.
-const VALID_MEMBERSHIP = `(m.via_link_id is null or (l.revoked_at is null and (l.expires_at is null or l.expires_at > now())))`;
+// A membership that came from a share link lasts only while the link is valid; a banned user's grants nothing.
+const VALID_MEMBERSHIP = `(m.via_link_id is null or (l.revoked_at is null and (l.expires_at is null or l.expires_at > now())))
+  and not exists (select 1 from room_bans b where b.room_id = m.room_id and b.user_id = m.user_id)`;
 
 // room_heads is realtime-go's table; the gateway only reads its updated_at for "last activity".
 const ROOM_COLUMNS = `r.id, r.name, r.owner_id as "ownerId", o.display_name as "ownerName", r.created_at as "createdAt",
   r.updated_at as "updatedAt", greatest(r.updated_at, h.updated_at) as "lastActivityAt"`;
 
-/** Rooms and the caller's access to them (tables rooms, room_members, room_links; reads room_heads). */
+/** Rooms and the caller's access to them (tables rooms, room_members, room_links, room_bans; reads room_heads). */
 @Injectable()
 export class RoomsRepository {
   constructor(private readonly db: DatabaseRepository) {}

@@ -7,11 +7,13 @@ import {
   HitStrokesRequest,
   HitStrokesResponse,
   PurgeRoomResponse,
+  RegionChangesRequest,
+  RegionChangesResponse,
   TileDeltaServiceService as Rpc,
 } from '../gen/infidraw/tile/v1/tile';
-import { GrpcClient, GrpcClientFactory } from './grpc-client';
+import { GrpcClient, GrpcClientFactory, HISTORY_DEADLINE_MS } from './grpc-client';
 
-/** tile-delta-go's TileDeltaService (GetTiles, GetSnapshot, HitStrokes, PurgeRoom). */
+/** tile-delta-go's TileDeltaService (GetTiles, GetSnapshot, HitStrokes, RegionChanges, PurgeRoom). */
 @Injectable()
 export class TileDeltaRepository {
   private readonly grpc: GrpcClient;
@@ -33,6 +35,11 @@ export class TileDeltaRepository {
   /** The visible strokes under a disk (world units x100), topmost first. */
   hitStrokes(request: HitStrokesRequest): Promise<HitStrokesResponse> {
     return this.grpc.call(Rpc.hitStrokes, request);
+  }
+
+  /** What restoring a region (world units x100) to the room as it was right after event atSeq changes. */
+  regionChanges(request: RegionChangesRequest): Promise<RegionChangesResponse> {
+    return this.grpc.call(Rpc.regionChanges, request, HISTORY_DEADLINE_MS);
   }
 
   /** Deletes every tile snapshot of a room (rows and PNG objects); idempotent. */

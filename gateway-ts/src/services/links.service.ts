@@ -1,4 +1,4 @@
-import { GoneException, Inject, Injectable, NotFoundException } from '@nestjs/common';
+import { ForbiddenException, GoneException, Inject, Injectable, NotFoundException } from '@nestjs/common';
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { CONFIG, GatewayConfig } from '../config';
@@ -15,6 +15,7 @@ import {
 } from '../dtos/links.dto';
 import { mapRoom } from '../dtos/rooms.dto';
 import { AccessVersionsRepository, linkScope } from '../repositories/access-versions.repository';
+import { BansRepository } from '../repositories/bans.repository';
 import { DatabaseRepository } from '../repositories/database.repository';
 import { LinksRepository, LinkWithRoomRow } from '../repositories/links.repository';
 import { MembersRepository } from '../repositories/members.repository';
@@ -39,6 +40,7 @@ export class LinksService {
     private readonly realtime: RealtimeRepository,
     private readonly versions: AccessVersionsRepository,
     private readonly rateLimit: RateLimitService,
+    private readonly bans: BansRepository,
     @Inject(CONFIG) private readonly config: GatewayConfig,
     @InjectPinoLogger(LinksService.name) private readonly logger: PinoLogger,
   ) {}
@@ -102,6 +104,8 @@ export class LinksService {
     address: string,
   ): Promise<{ body: JoinLinkResponseDto; issued?: IssuedSession }> {
     const link = await this.usable(token);
+    // A membership of a banned user grants nothing (RoomsRepository), whatever a join racing the ban writes.
+    if (auth && (await this.bans.has(link.roomId, auth.user.id))) throw new ForbiddenException('you are banned from this room');
     if (!auth) {
       // The address first: an address over its limit must not use up the link's budget too.
       const { perAddress, perLink } = this.config.guestRateLimit;

@@ -2,6 +2,7 @@ import { BadRequestException, ConflictException, ForbiddenException, Injectable,
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
 import { InviteMemberDto, mapMember, MemberDto, UpdateMemberDto } from '../dtos/members.dto';
 import { AccessVersionsRepository, memberScope } from '../repositories/access-versions.repository';
+import { BansRepository } from '../repositories/bans.repository';
 import { DatabaseRepository } from '../repositories/database.repository';
 import { MembersRepository } from '../repositories/members.repository';
 import { RealtimeRepository } from '../repositories/realtime.repository';
@@ -20,6 +21,7 @@ export class MembersService {
     private readonly versions: AccessVersionsRepository,
     private readonly users: UsersRepository,
     private readonly realtime: RealtimeRepository,
+    private readonly bans: BansRepository,
     @InjectPinoLogger(MembersService.name) private readonly logger: PinoLogger,
   ) {}
 
@@ -36,6 +38,8 @@ export class MembersService {
     if (!user) throw new NotFoundException('no registered user has this email');
     const existing = await this.members.find(roomId, user.id);
     if (existing && existing.viaLinkId === null) throw new ConflictException('already a member; change the role instead');
+    // Inviting someone banned is the owner taking them back.
+    await this.bans.lift(roomId, user.id);
     // A member who came by link may be given a lower role than the link's: that ends their current access.
     if (await this.setRole(roomId, user.id, dto.role)) await this.disconnect(roomId, user.id);
     this.logger.info({ roomId, userId: user.id, role: dto.role }, 'member invited');
@@ -91,8 +95,8 @@ export class MembersService {
     return mapMember(await this.findValid(roomId, userId), true);
   }
 
-  /** Best effort: the member's tokens expire within their lifetime anyway. */
-  private async disconnect(roomId: string, userId: string) {
+  /** Ends a member's connections at once; best effort: the access poll ends them within a poll anyway. */
+  async disconnect(roomId: string, userId: string) {
     try {
       const r = await this.realtime.disconnectUser(roomId, userId);
       this.logger.info({ roomId, userId, disconnected: r.disconnected }, 'member disconnected');

@@ -25,6 +25,9 @@ type Store interface {
 	EventsAfter(ctx context.Context, room uuid.UUID, after uint64, page Page) ([]Event, uint64, error)
 	// Head returns the highest committed sequence number of a room (0 for a room without events).
 	Head(ctx context.Context, room uuid.UUID) (uint64, error)
+	// AuthorHistory reads what an author did in a room after event since, in one consistent snapshot. It
+	// returns ErrTooMuchHistory, reading nothing, when more than maxEvents events follow the point.
+	AuthorHistory(ctx context.Context, room, author uuid.UUID, since uint64, maxEvents int) (AuthorHistory, error)
 	// Purge deletes a room's events and state, keeping its head so that sequence numbers never restart
 	// in a room id, and returns how many events were deleted.
 	Purge(ctx context.Context, room uuid.UUID) (int64, error)

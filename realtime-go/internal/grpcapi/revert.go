@@ -2,6 +2,8 @@ package grpcapi
 
 import (
 	"context"
+	"errors"
+	"time"
 
 	"github.com/google/uuid"
 	"google.golang.org/grpc/codes"
@@ -11,10 +13,6 @@ import (
 	"github.com/infidraw/infidraw/realtime-go/internal/events"
 	"github.com/infidraw/infidraw/shared-go/strokes"
 )
-
-// maxRevertIDs bounds the stroke ids of one Revert, as the proto says: each of its events then stays
-// under 2 MB, and its commit, which holds its room's write shard, within seconds.
-const maxRevertIDs = 100_000
 
 // Revert implements RealtimeService: one action that erases some strokes and restores others. It goes
 // through the writer like the commands of /ws, so that its events reach every connected client.
@@ -30,8 +28,8 @@ func (s *Server) Revert(ctx context.Context, req *realtimev1.RevertRequest) (*re
 	if err := strokes.ValidID(req.GetActionId()); err != nil {
 		return nil, status.Errorf(codes.InvalidArgument, "action_id: %v", err)
 	}
-	if n := len(req.GetEraseStrokeIds()) + len(req.GetRestoreStrokeIds()); n == 0 || n > maxRevertIDs {
-		return nil, status.Errorf(codes.InvalidArgument, "send 1..%d stroke ids in all, got %d", maxRevertIDs, n)
+	if n := len(req.GetEraseStrokeIds()) + len(req.GetRestoreStrokeIds()); n == 0 || n > events.MaxRevertIDs {
+		return nil, status.Errorf(codes.InvalidArgument, "send 1..%d stroke ids in all, got %d", events.MaxRevertIDs, n)
 	}
 	erase, err := parseIDs("erase_stroke_ids", req.GetEraseStrokeIds())
 	if err != nil {
@@ -73,4 +71,30 @@ func parseIDs(field string, raw [][]byte) ([]uuid.UUID, error) {
 		out[i] = uuid.UUID(b)
 	}
 	return out, nil
+}
+
+// AuthorChanges implements RealtimeService: the lists of the Revert that undoes what an author did in a
+// room since a point (events.AuthorChanges), for the gateway's revert of a person.
+func (s *Server) AuthorChanges(ctx context.Context, req *realtimev1.AuthorChangesRequest) (*realtimev1.AuthorChangesResponse, error) {
+	room, err := parseRoom(req.GetRoomId())
+	if err != nil {
+		return nil, err
+	}
+	author, err := parseUUID("author_id", req.GetAuthorId())
+	if err != nil {
+		return nil, err
+	}
+	start := time.Now()
+	ch, err := events.AuthorChanges(ctx, s.Store, room, author, req.GetSinceSeq())
+	switch {
+	case errors.Is(err, events.ErrTooMuchHistory):
+		return nil, status.Error(codes.FailedPrecondition, err.Error())
+	case ctx.Err() != nil:
+		return nil, status.FromContextError(ctx.Err()).Err()
+	case err != nil:
+		return nil, status.Errorf(codes.Unavailable, "author changes: %v", err)
+	}
+	s.Log.Info("author changes read", "room", room, "author", author, "since", req.GetSinceSeq(), "head", ch.Head,
+		"erase", len(ch.Erase), "restore", len(ch.Restore), "ms", msSince(start))
+	return &realtimev1.AuthorChangesResponse{EraseStrokeIds: strokes.IDBytes(ch.Erase), RestoreStrokeIds: strokes.IDBytes(ch.Restore), HeadSeq: ch.Head}, nil
 }

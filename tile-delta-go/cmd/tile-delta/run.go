@@ -80,6 +80,7 @@ func run(ctx context.Context, args []string, environ []string) error {
 	tilev1.RegisterTileDeltaServiceServer(gs, &grpcapi.Server{Tiles: reader, Renderer: router, Objects: store, Snapshots: snaps, Log: log,
 		Bound:        tiles.Bound{Strokes: cfg.MaxDeltaStrokes, Bytes: cfg.MaxDeltaBytes},
 		Hits:         reader,
+		Regions:      reader,
 		HitBound:     tiles.HitBound{ScanPerTile: cfg.HitScanPerTile, Strokes: tiles.MaxHitStrokes},
 		SnapshotRows: reader, SnapshotURLTTL: cfg.SnapshotURLTTL,
 		Exporter: &export.Exporter{Tiles: reader, Renderer: router, Objects: store, Workers: 4,

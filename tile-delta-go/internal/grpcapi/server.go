@@ -36,6 +36,11 @@ type HitReader interface {
 	Hit(ctx context.Context, room uuid.UUID, d hittest.Disk, b tiles.HitBound) (tiles.Hit, error)
 }
 
+// RegionReader answers what restoring a region to a past point changes (tiles.Reader).
+type RegionReader interface {
+	RegionChanges(ctx context.Context, room uuid.UUID, r strokes.Region, at uint64) (tiles.RegionChanges, error)
+}
+
 // Renderer turns strokes into a PNG tile and names the renderer that drew it.
 type Renderer interface {
 	RenderTile(ctx context.Context, t strokes.Tile, base []byte, ss []*strokev1.Stroke) (png []byte, renderer string, err error)
@@ -74,6 +79,8 @@ type Server struct {
 	// tile, tiles.MaxHitStrokes strokes).
 	Hits     HitReader
 	HitBound tiles.HitBound
+	// Regions answers RegionChanges.
+	Regions RegionReader
 	// SnapshotRows finds the snapshots GetSnapshot serves; with SnapshotURLTTL > 0 (TILE_DELTA_SNAPSHOT_URL_TTL)
 	// and a store that can presign, callers that accept a URL get one valid that long instead of the bytes.
 	SnapshotRows   SnapshotFinder
@@ -317,4 +324,37 @@ func (s *Server) GetSnapshot(ctx context.Context, req *tilev1.GetSnapshotRequest
 		return nil, status.Errorf(codes.Unavailable, "read snapshot %s: %v", snap.Key, err)
 	}
 	return &tilev1.GetSnapshotResponse{Content: &tilev1.GetSnapshotResponse_Png{Png: png}, SizeBytes: uint32(len(png))}, nil
+}
+
+// RegionChanges implements TileDeltaService: the lists of the revert that restores a region to the room as
+// it was right after event at_seq, from the tile index after the point of the tiles the region meets at one
+// level.
+func (s *Server) RegionChanges(ctx context.Context, req *tilev1.RegionChangesRequest) (*tilev1.RegionChangesResponse, error) {
+	room, err := parseRoom(req.GetRoomId())
+	if err != nil {
+		return nil, err
+	}
+	v := req.GetRegion()
+	if v == nil {
+		return nil, status.Error(codes.InvalidArgument, "region is required")
+	}
+	start := time.Now()
+	ch, err := s.Regions.RegionChanges(ctx, room, strokes.Region{MinX: v.GetMinX(), MinY: v.GetMinY(), MaxX: v.GetMaxX(), MaxY: v.GetMaxY()}, req.GetAtSeq())
+	switch {
+	case errors.Is(err, tiles.ErrBadRegion):
+		return nil, status.Error(codes.InvalidArgument, err.Error())
+	case errors.Is(err, tiles.ErrRegionTooLarge):
+		return nil, status.Error(codes.FailedPrecondition, err.Error())
+	case ctx.Err() != nil:
+		return nil, status.FromContextError(ctx.Err()).Err()
+	case err != nil:
+		return nil, status.Errorf(codes.Unavailable, "region changes: %v", err)
+	}
+	for _, sk := range ch.Skipped {
+		s.Log.Warn("stored stroke left out of a region's changes: it exceeds the stroke limits", "room", room, "seq", sk.Seq, "err", sk.Err)
+	}
+	s.Log.Info("region changes read", "room", room, "at", ch.At, "head", ch.Head, "level", ch.Level, "tiles", ch.Tiles, "scanned", ch.Scanned,
+		"erase", len(ch.Erase), "restore", len(ch.Restore), "ms", float64(time.Since(start).Microseconds())/1000)
+	return &tilev1.RegionChangesResponse{EraseStrokeIds: strokes.IDBytes(ch.Erase), RestoreStrokeIds: strokes.IDBytes(ch.Restore), HeadSeq: ch.Head, AtSeq: ch.At,
+		Level: uint32(ch.Level)}, nil
 }

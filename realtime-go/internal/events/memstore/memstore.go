@@ -216,6 +216,40 @@ func (s *Store) Head(ctx context.Context, id uuid.UUID) (uint64, error) {
 	return s.get(id).head, nil
 }
 
+// AuthorHistory implements events.Store.
+func (s *Store) AuthorHistory(ctx context.Context, id, author uuid.UUID, since uint64, maxEvents int) (events.AuthorHistory, error) {
+	if err := ctx.Err(); err != nil {
+		return events.AuthorHistory{}, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r := s.get(id)
+	h := events.AuthorHistory{Head: r.head, Erased: map[uuid.UUID]bool{}}
+	if since < r.head && r.head-since > uint64(maxEvents) {
+		return events.AuthorHistory{}, fmt.Errorf("%w (%d events after seq %d)", events.ErrTooMuchHistory, r.head-since, since)
+	}
+	seen := map[uuid.UUID]bool{}
+	for _, e := range r.events {
+		if e.Seq <= since || e.Author != author {
+			continue
+		}
+		if e.Kind == events.KindStrokeAdded {
+			h.Added = append(h.Added, e.Action)
+			continue
+		}
+		if a, ok := r.erases[e.Action]; ok && !seen[e.Action] && a.Author == author && a.Seq > since && !a.Undone {
+			seen[e.Action] = true
+			h.Actions = append(h.Actions, events.EraseState{Strokes: slices.Clone(a.Strokes), Restored: slices.Clone(a.Restored)})
+		}
+	}
+	for _, sid := range h.Named() {
+		if st, ok := r.strokes[sid]; ok {
+			h.Erased[sid] = st.Erased
+		}
+	}
+	return h, nil
+}
+
 // Purge implements events.Store.
 func (s *Store) Purge(ctx context.Context, id uuid.UUID) (int64, error) {
 	if err := ctx.Err(); err != nil {

@@ -24,6 +24,10 @@ func Run(t *testing.T, store events.Store) {
 		t.Parallel()
 		testPages(t, store)
 	})
+	t.Run("author changes", func(t *testing.T) {
+		t.Parallel()
+		testAuthorChanges(t, store)
+	})
 	t.Run("purge", func(t *testing.T) {
 		t.Parallel()
 		testPurge(t, store)

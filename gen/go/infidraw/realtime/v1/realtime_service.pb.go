@@ -453,6 +453,132 @@ func (x *RevertResponse) GetDuplicate() bool {
 	return false
 }
 
+// AuthorChangesRequest names an author of a room and a point.
+type AuthorChangesRequest struct {
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	RoomId   string                 `protobuf:"bytes,1,opt,name=room_id,json=roomId,proto3" json:"room_id,omitempty"`
+	AuthorId string                 `protobuf:"bytes,2,opt,name=author_id,json=authorId,proto3" json:"author_id,omitempty"`
+	// What the author did in the events with seq > since_seq counts.
+	SinceSeq      uint64 `protobuf:"varint,3,opt,name=since_seq,json=sinceSeq,proto3" json:"since_seq,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AuthorChangesRequest) Reset() {
+	*x = AuthorChangesRequest{}
+	mi := &file_infidraw_realtime_v1_realtime_service_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AuthorChangesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AuthorChangesRequest) ProtoMessage() {}
+
+func (x *AuthorChangesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_infidraw_realtime_v1_realtime_service_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AuthorChangesRequest.ProtoReflect.Descriptor instead.
+func (*AuthorChangesRequest) Descriptor() ([]byte, []int) {
+	return file_infidraw_realtime_v1_realtime_service_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *AuthorChangesRequest) GetRoomId() string {
+	if x != nil {
+		return x.RoomId
+	}
+	return ""
+}
+
+func (x *AuthorChangesRequest) GetAuthorId() string {
+	if x != nil {
+		return x.AuthorId
+	}
+	return ""
+}
+
+func (x *AuthorChangesRequest) GetSinceSeq() uint64 {
+	if x != nil {
+		return x.SinceSeq
+	}
+	return 0
+}
+
+// AuthorChangesResponse holds the lists of the Revert that undoes what the author did, each stroke once.
+type AuthorChangesResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Visible strokes to erase, 16 bytes each.
+	EraseStrokeIds [][]byte `protobuf:"bytes,1,rep,name=erase_stroke_ids,json=eraseStrokeIds,proto3" json:"erase_stroke_ids,omitempty"`
+	// Erased strokes to restore, 16 bytes each.
+	RestoreStrokeIds [][]byte `protobuf:"bytes,2,rep,name=restore_stroke_ids,json=restoreStrokeIds,proto3" json:"restore_stroke_ids,omitempty"`
+	// The room's head when read: the lists reflect every event up to it.
+	HeadSeq       uint64 `protobuf:"varint,3,opt,name=head_seq,json=headSeq,proto3" json:"head_seq,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AuthorChangesResponse) Reset() {
+	*x = AuthorChangesResponse{}
+	mi := &file_infidraw_realtime_v1_realtime_service_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AuthorChangesResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AuthorChangesResponse) ProtoMessage() {}
+
+func (x *AuthorChangesResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_infidraw_realtime_v1_realtime_service_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AuthorChangesResponse.ProtoReflect.Descriptor instead.
+func (*AuthorChangesResponse) Descriptor() ([]byte, []int) {
+	return file_infidraw_realtime_v1_realtime_service_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *AuthorChangesResponse) GetEraseStrokeIds() [][]byte {
+	if x != nil {
+		return x.EraseStrokeIds
+	}
+	return nil
+}
+
+func (x *AuthorChangesResponse) GetRestoreStrokeIds() [][]byte {
+	if x != nil {
+		return x.RestoreStrokeIds
+	}
+	return nil
+}
+
+func (x *AuthorChangesResponse) GetHeadSeq() uint64 {
+	if x != nil {
+		return x.HeadSeq
+	}
+	return 0
+}
+
 // GetPresenceRequest names a room.
 type GetPresenceRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -463,7 +589,7 @@ type GetPresenceRequest struct {
 
 func (x *GetPresenceRequest) Reset() {
 	*x = GetPresenceRequest{}
-	mi := &file_infidraw_realtime_v1_realtime_service_proto_msgTypes[7]
+	mi := &file_infidraw_realtime_v1_realtime_service_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -475,7 +601,7 @@ func (x *GetPresenceRequest) String() string {
 func (*GetPresenceRequest) ProtoMessage() {}
 
 func (x *GetPresenceRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_infidraw_realtime_v1_realtime_service_proto_msgTypes[7]
+	mi := &file_infidraw_realtime_v1_realtime_service_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -488,7 +614,7 @@ func (x *GetPresenceRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetPresenceRequest.ProtoReflect.Descriptor instead.
 func (*GetPresenceRequest) Descriptor() ([]byte, []int) {
-	return file_infidraw_realtime_v1_realtime_service_proto_rawDescGZIP(), []int{7}
+	return file_infidraw_realtime_v1_realtime_service_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *GetPresenceRequest) GetRoomId() string {
@@ -508,7 +634,7 @@ type GetPresenceResponse struct {
 
 func (x *GetPresenceResponse) Reset() {
 	*x = GetPresenceResponse{}
-	mi := &file_infidraw_realtime_v1_realtime_service_proto_msgTypes[8]
+	mi := &file_infidraw_realtime_v1_realtime_service_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -520,7 +646,7 @@ func (x *GetPresenceResponse) String() string {
 func (*GetPresenceResponse) ProtoMessage() {}
 
 func (x *GetPresenceResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_infidraw_realtime_v1_realtime_service_proto_msgTypes[8]
+	mi := &file_infidraw_realtime_v1_realtime_service_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -533,7 +659,7 @@ func (x *GetPresenceResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetPresenceResponse.ProtoReflect.Descriptor instead.
 func (*GetPresenceResponse) Descriptor() ([]byte, []int) {
-	return file_infidraw_realtime_v1_realtime_service_proto_rawDescGZIP(), []int{8}
+	return file_infidraw_realtime_v1_realtime_service_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *GetPresenceResponse) GetPeers() []*Peer {
@@ -555,7 +681,7 @@ type CloseRoomRequest struct {
 
 func (x *CloseRoomRequest) Reset() {
 	*x = CloseRoomRequest{}
-	mi := &file_infidraw_realtime_v1_realtime_service_proto_msgTypes[9]
+	mi := &file_infidraw_realtime_v1_realtime_service_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -567,7 +693,7 @@ func (x *CloseRoomRequest) String() string {
 func (*CloseRoomRequest) ProtoMessage() {}
 
 func (x *CloseRoomRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_infidraw_realtime_v1_realtime_service_proto_msgTypes[9]
+	mi := &file_infidraw_realtime_v1_realtime_service_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -580,7 +706,7 @@ func (x *CloseRoomRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CloseRoomRequest.ProtoReflect.Descriptor instead.
 func (*CloseRoomRequest) Descriptor() ([]byte, []int) {
-	return file_infidraw_realtime_v1_realtime_service_proto_rawDescGZIP(), []int{9}
+	return file_infidraw_realtime_v1_realtime_service_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *CloseRoomRequest) GetRoomId() string {
@@ -608,7 +734,7 @@ type CloseRoomResponse struct {
 
 func (x *CloseRoomResponse) Reset() {
 	*x = CloseRoomResponse{}
-	mi := &file_infidraw_realtime_v1_realtime_service_proto_msgTypes[10]
+	mi := &file_infidraw_realtime_v1_realtime_service_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -620,7 +746,7 @@ func (x *CloseRoomResponse) String() string {
 func (*CloseRoomResponse) ProtoMessage() {}
 
 func (x *CloseRoomResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_infidraw_realtime_v1_realtime_service_proto_msgTypes[10]
+	mi := &file_infidraw_realtime_v1_realtime_service_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -633,7 +759,7 @@ func (x *CloseRoomResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CloseRoomResponse.ProtoReflect.Descriptor instead.
 func (*CloseRoomResponse) Descriptor() ([]byte, []int) {
-	return file_infidraw_realtime_v1_realtime_service_proto_rawDescGZIP(), []int{10}
+	return file_infidraw_realtime_v1_realtime_service_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *CloseRoomResponse) GetDisconnected() uint32 {
@@ -661,7 +787,7 @@ type DisconnectUserRequest struct {
 
 func (x *DisconnectUserRequest) Reset() {
 	*x = DisconnectUserRequest{}
-	mi := &file_infidraw_realtime_v1_realtime_service_proto_msgTypes[11]
+	mi := &file_infidraw_realtime_v1_realtime_service_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -673,7 +799,7 @@ func (x *DisconnectUserRequest) String() string {
 func (*DisconnectUserRequest) ProtoMessage() {}
 
 func (x *DisconnectUserRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_infidraw_realtime_v1_realtime_service_proto_msgTypes[11]
+	mi := &file_infidraw_realtime_v1_realtime_service_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -686,7 +812,7 @@ func (x *DisconnectUserRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DisconnectUserRequest.ProtoReflect.Descriptor instead.
 func (*DisconnectUserRequest) Descriptor() ([]byte, []int) {
-	return file_infidraw_realtime_v1_realtime_service_proto_rawDescGZIP(), []int{11}
+	return file_infidraw_realtime_v1_realtime_service_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *DisconnectUserRequest) GetRoomId() string {
@@ -713,7 +839,7 @@ type DisconnectUserResponse struct {
 
 func (x *DisconnectUserResponse) Reset() {
 	*x = DisconnectUserResponse{}
-	mi := &file_infidraw_realtime_v1_realtime_service_proto_msgTypes[12]
+	mi := &file_infidraw_realtime_v1_realtime_service_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -725,7 +851,7 @@ func (x *DisconnectUserResponse) String() string {
 func (*DisconnectUserResponse) ProtoMessage() {}
 
 func (x *DisconnectUserResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_infidraw_realtime_v1_realtime_service_proto_msgTypes[12]
+	mi := &file_infidraw_realtime_v1_realtime_service_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -738,7 +864,7 @@ func (x *DisconnectUserResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DisconnectUserResponse.ProtoReflect.Descriptor instead.
 func (*DisconnectUserResponse) Descriptor() ([]byte, []int) {
-	return file_infidraw_realtime_v1_realtime_service_proto_rawDescGZIP(), []int{12}
+	return file_infidraw_realtime_v1_realtime_service_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *DisconnectUserResponse) GetDisconnected() uint32 {
@@ -779,7 +905,15 @@ const file_infidraw_realtime_v1_realtime_service_proto_rawDesc = "" +
 	"\x12restore_stroke_ids\x18\x05 \x03(\fR\x10restoreStrokeIds\"@\n" +
 	"\x0eRevertResponse\x12\x10\n" +
 	"\x03seq\x18\x01 \x01(\x04R\x03seq\x12\x1c\n" +
-	"\tduplicate\x18\x02 \x01(\bR\tduplicate\"-\n" +
+	"\tduplicate\x18\x02 \x01(\bR\tduplicate\"i\n" +
+	"\x14AuthorChangesRequest\x12\x17\n" +
+	"\aroom_id\x18\x01 \x01(\tR\x06roomId\x12\x1b\n" +
+	"\tauthor_id\x18\x02 \x01(\tR\bauthorId\x12\x1b\n" +
+	"\tsince_seq\x18\x03 \x01(\x04R\bsinceSeq\"\x8a\x01\n" +
+	"\x15AuthorChangesResponse\x12(\n" +
+	"\x10erase_stroke_ids\x18\x01 \x03(\fR\x0eeraseStrokeIds\x12,\n" +
+	"\x12restore_stroke_ids\x18\x02 \x03(\fR\x10restoreStrokeIds\x12\x19\n" +
+	"\bhead_seq\x18\x03 \x01(\x04R\aheadSeq\"-\n" +
 	"\x12GetPresenceRequest\x12\x17\n" +
 	"\aroom_id\x18\x01 \x01(\tR\x06roomId\"G\n" +
 	"\x13GetPresenceResponse\x120\n" +
@@ -794,11 +928,12 @@ const file_infidraw_realtime_v1_realtime_service_proto_rawDesc = "" +
 	"\aroom_id\x18\x01 \x01(\tR\x06roomId\x12\x17\n" +
 	"\auser_id\x18\x02 \x01(\tR\x06userId\"<\n" +
 	"\x16DisconnectUserResponse\x12\"\n" +
-	"\fdisconnected\x18\x01 \x01(\rR\fdisconnected2\xdd\x04\n" +
+	"\fdisconnected\x18\x01 \x01(\rR\fdisconnected2\xc7\x05\n" +
 	"\x0fRealtimeService\x12\\\n" +
 	"\tGetEvents\x12&.infidraw.realtime.v1.GetEventsRequest\x1a'.infidraw.realtime.v1.GetEventsResponse\x12h\n" +
 	"\rIngestStrokes\x12*.infidraw.realtime.v1.IngestStrokesRequest\x1a+.infidraw.realtime.v1.IngestStrokesResponse\x12S\n" +
-	"\x06Revert\x12#.infidraw.realtime.v1.RevertRequest\x1a$.infidraw.realtime.v1.RevertResponse\x12b\n" +
+	"\x06Revert\x12#.infidraw.realtime.v1.RevertRequest\x1a$.infidraw.realtime.v1.RevertResponse\x12h\n" +
+	"\rAuthorChanges\x12*.infidraw.realtime.v1.AuthorChangesRequest\x1a+.infidraw.realtime.v1.AuthorChangesResponse\x12b\n" +
 	"\vGetPresence\x12(.infidraw.realtime.v1.GetPresenceRequest\x1a).infidraw.realtime.v1.GetPresenceResponse\x12\\\n" +
 	"\tCloseRoom\x12&.infidraw.realtime.v1.CloseRoomRequest\x1a'.infidraw.realtime.v1.CloseRoomResponse\x12k\n" +
 	"\x0eDisconnectUser\x12+.infidraw.realtime.v1.DisconnectUserRequest\x1a,.infidraw.realtime.v1.DisconnectUserResponseB\xe7\x01\n" +
@@ -816,7 +951,7 @@ func file_infidraw_realtime_v1_realtime_service_proto_rawDescGZIP() []byte {
 	return file_infidraw_realtime_v1_realtime_service_proto_rawDescData
 }
 
-var file_infidraw_realtime_v1_realtime_service_proto_msgTypes = make([]protoimpl.MessageInfo, 13)
+var file_infidraw_realtime_v1_realtime_service_proto_msgTypes = make([]protoimpl.MessageInfo, 15)
 var file_infidraw_realtime_v1_realtime_service_proto_goTypes = []any{
 	(*GetEventsRequest)(nil),       // 0: infidraw.realtime.v1.GetEventsRequest
 	(*GetEventsResponse)(nil),      // 1: infidraw.realtime.v1.GetEventsResponse
@@ -825,35 +960,39 @@ var file_infidraw_realtime_v1_realtime_service_proto_goTypes = []any{
 	(*IngestResult)(nil),           // 4: infidraw.realtime.v1.IngestResult
 	(*RevertRequest)(nil),          // 5: infidraw.realtime.v1.RevertRequest
 	(*RevertResponse)(nil),         // 6: infidraw.realtime.v1.RevertResponse
-	(*GetPresenceRequest)(nil),     // 7: infidraw.realtime.v1.GetPresenceRequest
-	(*GetPresenceResponse)(nil),    // 8: infidraw.realtime.v1.GetPresenceResponse
-	(*CloseRoomRequest)(nil),       // 9: infidraw.realtime.v1.CloseRoomRequest
-	(*CloseRoomResponse)(nil),      // 10: infidraw.realtime.v1.CloseRoomResponse
-	(*DisconnectUserRequest)(nil),  // 11: infidraw.realtime.v1.DisconnectUserRequest
-	(*DisconnectUserResponse)(nil), // 12: infidraw.realtime.v1.DisconnectUserResponse
-	(*v1.RoomEvent)(nil),           // 13: infidraw.room.v1.RoomEvent
-	(*v11.Stroke)(nil),             // 14: infidraw.stroke.v1.Stroke
-	(*Peer)(nil),                   // 15: infidraw.realtime.v1.Peer
+	(*AuthorChangesRequest)(nil),   // 7: infidraw.realtime.v1.AuthorChangesRequest
+	(*AuthorChangesResponse)(nil),  // 8: infidraw.realtime.v1.AuthorChangesResponse
+	(*GetPresenceRequest)(nil),     // 9: infidraw.realtime.v1.GetPresenceRequest
+	(*GetPresenceResponse)(nil),    // 10: infidraw.realtime.v1.GetPresenceResponse
+	(*CloseRoomRequest)(nil),       // 11: infidraw.realtime.v1.CloseRoomRequest
+	(*CloseRoomResponse)(nil),      // 12: infidraw.realtime.v1.CloseRoomResponse
+	(*DisconnectUserRequest)(nil),  // 13: infidraw.realtime.v1.DisconnectUserRequest
+	(*DisconnectUserResponse)(nil), // 14: infidraw.realtime.v1.DisconnectUserResponse
+	(*v1.RoomEvent)(nil),           // 15: infidraw.room.v1.RoomEvent
+	(*v11.Stroke)(nil),             // 16: infidraw.stroke.v1.Stroke
+	(*Peer)(nil),                   // 17: infidraw.realtime.v1.Peer
 }
 var file_infidraw_realtime_v1_realtime_service_proto_depIdxs = []int32{
-	13, // 0: infidraw.realtime.v1.GetEventsResponse.events:type_name -> infidraw.room.v1.RoomEvent
-	14, // 1: infidraw.realtime.v1.IngestStrokesRequest.strokes:type_name -> infidraw.stroke.v1.Stroke
+	15, // 0: infidraw.realtime.v1.GetEventsResponse.events:type_name -> infidraw.room.v1.RoomEvent
+	16, // 1: infidraw.realtime.v1.IngestStrokesRequest.strokes:type_name -> infidraw.stroke.v1.Stroke
 	4,  // 2: infidraw.realtime.v1.IngestStrokesResponse.results:type_name -> infidraw.realtime.v1.IngestResult
-	15, // 3: infidraw.realtime.v1.GetPresenceResponse.peers:type_name -> infidraw.realtime.v1.Peer
+	17, // 3: infidraw.realtime.v1.GetPresenceResponse.peers:type_name -> infidraw.realtime.v1.Peer
 	0,  // 4: infidraw.realtime.v1.RealtimeService.GetEvents:input_type -> infidraw.realtime.v1.GetEventsRequest
 	2,  // 5: infidraw.realtime.v1.RealtimeService.IngestStrokes:input_type -> infidraw.realtime.v1.IngestStrokesRequest
 	5,  // 6: infidraw.realtime.v1.RealtimeService.Revert:input_type -> infidraw.realtime.v1.RevertRequest
-	7,  // 7: infidraw.realtime.v1.RealtimeService.GetPresence:input_type -> infidraw.realtime.v1.GetPresenceRequest
-	9,  // 8: infidraw.realtime.v1.RealtimeService.CloseRoom:input_type -> infidraw.realtime.v1.CloseRoomRequest
-	11, // 9: infidraw.realtime.v1.RealtimeService.DisconnectUser:input_type -> infidraw.realtime.v1.DisconnectUserRequest
-	1,  // 10: infidraw.realtime.v1.RealtimeService.GetEvents:output_type -> infidraw.realtime.v1.GetEventsResponse
-	3,  // 11: infidraw.realtime.v1.RealtimeService.IngestStrokes:output_type -> infidraw.realtime.v1.IngestStrokesResponse
-	6,  // 12: infidraw.realtime.v1.RealtimeService.Revert:output_type -> infidraw.realtime.v1.RevertResponse
-	8,  // 13: infidraw.realtime.v1.RealtimeService.GetPresence:output_type -> infidraw.realtime.v1.GetPresenceResponse
-	10, // 14: infidraw.realtime.v1.RealtimeService.CloseRoom:output_type -> infidraw.realtime.v1.CloseRoomResponse
-	12, // 15: infidraw.realtime.v1.RealtimeService.DisconnectUser:output_type -> infidraw.realtime.v1.DisconnectUserResponse
-	10, // [10:16] is the sub-list for method output_type
-	4,  // [4:10] is the sub-list for method input_type
+	7,  // 7: infidraw.realtime.v1.RealtimeService.AuthorChanges:input_type -> infidraw.realtime.v1.AuthorChangesRequest
+	9,  // 8: infidraw.realtime.v1.RealtimeService.GetPresence:input_type -> infidraw.realtime.v1.GetPresenceRequest
+	11, // 9: infidraw.realtime.v1.RealtimeService.CloseRoom:input_type -> infidraw.realtime.v1.CloseRoomRequest
+	13, // 10: infidraw.realtime.v1.RealtimeService.DisconnectUser:input_type -> infidraw.realtime.v1.DisconnectUserRequest
+	1,  // 11: infidraw.realtime.v1.RealtimeService.GetEvents:output_type -> infidraw.realtime.v1.GetEventsResponse
+	3,  // 12: infidraw.realtime.v1.RealtimeService.IngestStrokes:output_type -> infidraw.realtime.v1.IngestStrokesResponse
+	6,  // 13: infidraw.realtime.v1.RealtimeService.Revert:output_type -> infidraw.realtime.v1.RevertResponse
+	8,  // 14: infidraw.realtime.v1.RealtimeService.AuthorChanges:output_type -> infidraw.realtime.v1.AuthorChangesResponse
+	10, // 15: infidraw.realtime.v1.RealtimeService.GetPresence:output_type -> infidraw.realtime.v1.GetPresenceResponse
+	12, // 16: infidraw.realtime.v1.RealtimeService.CloseRoom:output_type -> infidraw.realtime.v1.CloseRoomResponse
+	14, // 17: infidraw.realtime.v1.RealtimeService.DisconnectUser:output_type -> infidraw.realtime.v1.DisconnectUserResponse
+	11, // [11:18] is the sub-list for method output_type
+	4,  // [4:11] is the sub-list for method input_type
 	4,  // [4:4] is the sub-list for extension type_name
 	4,  // [4:4] is the sub-list for extension extendee
 	0,  // [0:4] is the sub-list for field type_name
@@ -871,7 +1010,7 @@ func file_infidraw_realtime_v1_realtime_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_infidraw_realtime_v1_realtime_service_proto_rawDesc), len(file_infidraw_realtime_v1_realtime_service_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   13,
+			NumMessages:   15,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -22,6 +22,7 @@ const (
 	RealtimeService_GetEvents_FullMethodName      = "/infidraw.realtime.v1.RealtimeService/GetEvents"
 	RealtimeService_IngestStrokes_FullMethodName  = "/infidraw.realtime.v1.RealtimeService/IngestStrokes"
 	RealtimeService_Revert_FullMethodName         = "/infidraw.realtime.v1.RealtimeService/Revert"
+	RealtimeService_AuthorChanges_FullMethodName  = "/infidraw.realtime.v1.RealtimeService/AuthorChanges"
 	RealtimeService_GetPresence_FullMethodName    = "/infidraw.realtime.v1.RealtimeService/GetPresence"
 	RealtimeService_CloseRoom_FullMethodName      = "/infidraw.realtime.v1.RealtimeService/CloseRoom"
 	RealtimeService_DisconnectUser_FullMethodName = "/infidraw.realtime.v1.RealtimeService/DisconnectUser"
@@ -47,6 +48,15 @@ type RealtimeServiceClient interface {
 	// duplicate; action_id used by another author, for other strokes, or by a stroke or erase is
 	// ALREADY_EXISTS; more than 100,000 ids in all, or a stroke in both lists, is INVALID_ARGUMENT.
 	Revert(ctx context.Context, in *RevertRequest, opts ...grpc.CallOption) (*RevertResponse, error)
+	// AuthorChanges lists what one author did in a room after event since_seq, as the lists of the Revert that
+	// undoes it (the gateway's owner-only POST /api/rooms/:id/revert): erase_stroke_ids are the visible strokes
+	// the author added after the point and the visible strokes that the author's erases and reverts since then
+	// restored; restore_stroke_ids are the erased strokes that those erases and reverts erased. Only the
+	// author's erases and reverts committed after the point and not undone count. One repeatable-read
+	// transaction as of head_seq; its cost follows the events after the point, at most 1,000,000 of them
+	// (FAILED_PRECONDITION beyond, and when the answer holds more than Revert's 100,000 ids: choose a later
+	// point).
+	AuthorChanges(ctx context.Context, in *AuthorChangesRequest, opts ...grpc.CallOption) (*AuthorChangesResponse, error)
 	// GetPresence lists the connections in a room across all replicas.
 	GetPresence(ctx context.Context, in *GetPresenceRequest, opts ...grpc.CallOption) (*GetPresenceResponse, error)
 	// CloseRoom disconnects everyone in a room (ROOM_CLOSED) and, with purge (the room was deleted), deletes
@@ -89,6 +99,16 @@ func (c *realtimeServiceClient) Revert(ctx context.Context, in *RevertRequest, o
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(RevertResponse)
 	err := c.cc.Invoke(ctx, RealtimeService_Revert_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *realtimeServiceClient) AuthorChanges(ctx context.Context, in *AuthorChangesRequest, opts ...grpc.CallOption) (*AuthorChangesResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(AuthorChangesResponse)
+	err := c.cc.Invoke(ctx, RealtimeService_AuthorChanges_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -145,6 +165,15 @@ type RealtimeServiceServer interface {
 	// duplicate; action_id used by another author, for other strokes, or by a stroke or erase is
 	// ALREADY_EXISTS; more than 100,000 ids in all, or a stroke in both lists, is INVALID_ARGUMENT.
 	Revert(context.Context, *RevertRequest) (*RevertResponse, error)
+	// AuthorChanges lists what one author did in a room after event since_seq, as the lists of the Revert that
+	// undoes it (the gateway's owner-only POST /api/rooms/:id/revert): erase_stroke_ids are the visible strokes
+	// the author added after the point and the visible strokes that the author's erases and reverts since then
+	// restored; restore_stroke_ids are the erased strokes that those erases and reverts erased. Only the
+	// author's erases and reverts committed after the point and not undone count. One repeatable-read
+	// transaction as of head_seq; its cost follows the events after the point, at most 1,000,000 of them
+	// (FAILED_PRECONDITION beyond, and when the answer holds more than Revert's 100,000 ids: choose a later
+	// point).
+	AuthorChanges(context.Context, *AuthorChangesRequest) (*AuthorChangesResponse, error)
 	// GetPresence lists the connections in a room across all replicas.
 	GetPresence(context.Context, *GetPresenceRequest) (*GetPresenceResponse, error)
 	// CloseRoom disconnects everyone in a room (ROOM_CLOSED) and, with purge (the room was deleted), deletes
@@ -171,6 +200,9 @@ func (UnimplementedRealtimeServiceServer) IngestStrokes(context.Context, *Ingest
 }
 func (UnimplementedRealtimeServiceServer) Revert(context.Context, *RevertRequest) (*RevertResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method Revert not implemented")
+}
+func (UnimplementedRealtimeServiceServer) AuthorChanges(context.Context, *AuthorChangesRequest) (*AuthorChangesResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method AuthorChanges not implemented")
 }
 func (UnimplementedRealtimeServiceServer) GetPresence(context.Context, *GetPresenceRequest) (*GetPresenceResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetPresence not implemented")
@@ -256,6 +288,24 @@ func _RealtimeService_Revert_Handler(srv interface{}, ctx context.Context, dec f
 	return interceptor(ctx, in, info, handler)
 }
 
+func _RealtimeService_AuthorChanges_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(AuthorChangesRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(RealtimeServiceServer).AuthorChanges(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: RealtimeService_AuthorChanges_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(RealtimeServiceServer).AuthorChanges(ctx, req.(*AuthorChangesRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _RealtimeService_GetPresence_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(GetPresenceRequest)
 	if err := dec(in); err != nil {
@@ -328,6 +378,10 @@ var RealtimeService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "Revert",
 			Handler:    _RealtimeService_Revert_Handler,
+		},
+		{
+			MethodName: "AuthorChanges",
+			Handler:    _RealtimeService_AuthorChanges_Handler,
 		},
 		{
 			MethodName: "GetPresence",

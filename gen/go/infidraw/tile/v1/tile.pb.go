@@ -1260,6 +1260,153 @@ func (*GetSnapshotResponse_Png) isGetSnapshotResponse_Content() {}
 
 func (*GetSnapshotResponse_Url) isGetSnapshotResponse_Content() {}
 
+// RegionChangesRequest names a region of a room and the point to restore it to.
+type RegionChangesRequest struct {
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	RoomId string                 `protobuf:"bytes,1,opt,name=room_id,json=roomId,proto3" json:"room_id,omitempty"`
+	// The region in world units x100, min inclusive, max exclusive, within ±1,000,000,000; not empty.
+	Region *Viewport `protobuf:"bytes,2,opt,name=region,proto3" json:"region,omitempty"`
+	// The room as it was right after this event (0: before its first event); at or beyond the head nothing
+	// changes.
+	AtSeq         uint64 `protobuf:"varint,3,opt,name=at_seq,json=atSeq,proto3" json:"at_seq,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RegionChangesRequest) Reset() {
+	*x = RegionChangesRequest{}
+	mi := &file_infidraw_tile_v1_tile_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RegionChangesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RegionChangesRequest) ProtoMessage() {}
+
+func (x *RegionChangesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_infidraw_tile_v1_tile_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RegionChangesRequest.ProtoReflect.Descriptor instead.
+func (*RegionChangesRequest) Descriptor() ([]byte, []int) {
+	return file_infidraw_tile_v1_tile_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *RegionChangesRequest) GetRoomId() string {
+	if x != nil {
+		return x.RoomId
+	}
+	return ""
+}
+
+func (x *RegionChangesRequest) GetRegion() *Viewport {
+	if x != nil {
+		return x.Region
+	}
+	return nil
+}
+
+func (x *RegionChangesRequest) GetAtSeq() uint64 {
+	if x != nil {
+		return x.AtSeq
+	}
+	return 0
+}
+
+// RegionChangesResponse holds the lists of the Revert that restores the region, each stroke once.
+type RegionChangesResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Strokes visible now and not at the point (added after it, or erased then and restored since), 16 bytes
+	// each.
+	EraseStrokeIds [][]byte `protobuf:"bytes,1,rep,name=erase_stroke_ids,json=eraseStrokeIds,proto3" json:"erase_stroke_ids,omitempty"`
+	// Strokes visible at the point and erased now, 16 bytes each.
+	RestoreStrokeIds [][]byte `protobuf:"bytes,2,rep,name=restore_stroke_ids,json=restoreStrokeIds,proto3" json:"restore_stroke_ids,omitempty"`
+	// The room's head when read: the lists reflect every event up to it.
+	HeadSeq uint64 `protobuf:"varint,3,opt,name=head_seq,json=headSeq,proto3" json:"head_seq,omitempty"`
+	// The point read: min(at_seq, head_seq).
+	AtSeq uint64 `protobuf:"varint,4,opt,name=at_seq,json=atSeq,proto3" json:"at_seq,omitempty"`
+	// Pyramid level whose tiles were read.
+	Level         uint32 `protobuf:"varint,5,opt,name=level,proto3" json:"level,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RegionChangesResponse) Reset() {
+	*x = RegionChangesResponse{}
+	mi := &file_infidraw_tile_v1_tile_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RegionChangesResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RegionChangesResponse) ProtoMessage() {}
+
+func (x *RegionChangesResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_infidraw_tile_v1_tile_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RegionChangesResponse.ProtoReflect.Descriptor instead.
+func (*RegionChangesResponse) Descriptor() ([]byte, []int) {
+	return file_infidraw_tile_v1_tile_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *RegionChangesResponse) GetEraseStrokeIds() [][]byte {
+	if x != nil {
+		return x.EraseStrokeIds
+	}
+	return nil
+}
+
+func (x *RegionChangesResponse) GetRestoreStrokeIds() [][]byte {
+	if x != nil {
+		return x.RestoreStrokeIds
+	}
+	return nil
+}
+
+func (x *RegionChangesResponse) GetHeadSeq() uint64 {
+	if x != nil {
+		return x.HeadSeq
+	}
+	return 0
+}
+
+func (x *RegionChangesResponse) GetAtSeq() uint64 {
+	if x != nil {
+		return x.AtSeq
+	}
+	return 0
+}
+
+func (x *RegionChangesResponse) GetLevel() uint32 {
+	if x != nil {
+		return x.Level
+	}
+	return 0
+}
+
 var File_infidraw_tile_v1_tile_proto protoreflect.FileDescriptor
 
 const file_infidraw_tile_v1_tile_proto_rawDesc = "" +
@@ -1355,7 +1502,17 @@ const file_infidraw_tile_v1_tile_proto_rawDesc = "" +
 	"\n" +
 	"size_bytes\x18\x03 \x01(\rR\tsizeBytes\x12&\n" +
 	"\x0furl_ttl_seconds\x18\x04 \x01(\rR\rurlTtlSecondsB\t\n" +
-	"\acontent2\xa8\x04\n" +
+	"\acontent\"z\n" +
+	"\x14RegionChangesRequest\x12\x17\n" +
+	"\aroom_id\x18\x01 \x01(\tR\x06roomId\x122\n" +
+	"\x06region\x18\x02 \x01(\v2\x1a.infidraw.tile.v1.ViewportR\x06region\x12\x15\n" +
+	"\x06at_seq\x18\x03 \x01(\x04R\x05atSeq\"\xb7\x01\n" +
+	"\x15RegionChangesResponse\x12(\n" +
+	"\x10erase_stroke_ids\x18\x01 \x03(\fR\x0eeraseStrokeIds\x12,\n" +
+	"\x12restore_stroke_ids\x18\x02 \x03(\fR\x10restoreStrokeIds\x12\x19\n" +
+	"\bhead_seq\x18\x03 \x01(\x04R\aheadSeq\x12\x15\n" +
+	"\x06at_seq\x18\x04 \x01(\x04R\x05atSeq\x12\x14\n" +
+	"\x05level\x18\x05 \x01(\rR\x05level2\x8a\x05\n" +
 	"\x10TileDeltaService\x12Q\n" +
 	"\bGetTiles\x12!.infidraw.tile.v1.GetTilesRequest\x1a\".infidraw.tile.v1.GetTilesResponse\x12W\n" +
 	"\n" +
@@ -1364,7 +1521,8 @@ const file_infidraw_tile_v1_tile_proto_rawDesc = "" +
 	"\tPurgeRoom\x12\".infidraw.tile.v1.PurgeRoomRequest\x1a#.infidraw.tile.v1.PurgeRoomResponse\x12W\n" +
 	"\n" +
 	"HitStrokes\x12#.infidraw.tile.v1.HitStrokesRequest\x1a$.infidraw.tile.v1.HitStrokesResponse\x12Z\n" +
-	"\vGetSnapshot\x12$.infidraw.tile.v1.GetSnapshotRequest\x1a%.infidraw.tile.v1.GetSnapshotResponseB\xc0\x01\n" +
+	"\vGetSnapshot\x12$.infidraw.tile.v1.GetSnapshotRequest\x1a%.infidraw.tile.v1.GetSnapshotResponse\x12`\n" +
+	"\rRegionChanges\x12&.infidraw.tile.v1.RegionChangesRequest\x1a'.infidraw.tile.v1.RegionChangesResponseB\xc0\x01\n" +
 	"\x14com.infidraw.tile.v1B\tTileProtoP\x01Z;github.com/infidraw/infidraw/gen/go/infidraw/tile/v1;tilev1\xa2\x02\x03ITX\xaa\x02\x10Infidraw.Tile.V1\xca\x02\x10Infidraw\\Tile\\V1\xe2\x02\x1cInfidraw\\Tile\\V1\\GPBMetadata\xea\x02\x12Infidraw::Tile::V1b\x06proto3"
 
 var (
@@ -1379,27 +1537,29 @@ func file_infidraw_tile_v1_tile_proto_rawDescGZIP() []byte {
 	return file_infidraw_tile_v1_tile_proto_rawDescData
 }
 
-var file_infidraw_tile_v1_tile_proto_msgTypes = make([]protoimpl.MessageInfo, 18)
+var file_infidraw_tile_v1_tile_proto_msgTypes = make([]protoimpl.MessageInfo, 20)
 var file_infidraw_tile_v1_tile_proto_goTypes = []any{
-	(*TileCoord)(nil),            // 0: infidraw.tile.v1.TileCoord
-	(*Viewport)(nil),             // 1: infidraw.tile.v1.Viewport
-	(*KnownTile)(nil),            // 2: infidraw.tile.v1.KnownTile
-	(*KnownTiles)(nil),           // 3: infidraw.tile.v1.KnownTiles
-	(*GetTilesRequest)(nil),      // 4: infidraw.tile.v1.GetTilesRequest
-	(*GetTilesResponse)(nil),     // 5: infidraw.tile.v1.GetTilesResponse
-	(*Snapshot)(nil),             // 6: infidraw.tile.v1.Snapshot
-	(*TileDelta)(nil),            // 7: infidraw.tile.v1.TileDelta
-	(*RenderTileRequest)(nil),    // 8: infidraw.tile.v1.RenderTileRequest
-	(*RenderTileResponse)(nil),   // 9: infidraw.tile.v1.RenderTileResponse
-	(*ExportRegionRequest)(nil),  // 10: infidraw.tile.v1.ExportRegionRequest
-	(*ExportRegionResponse)(nil), // 11: infidraw.tile.v1.ExportRegionResponse
-	(*PurgeRoomRequest)(nil),     // 12: infidraw.tile.v1.PurgeRoomRequest
-	(*PurgeRoomResponse)(nil),    // 13: infidraw.tile.v1.PurgeRoomResponse
-	(*HitStrokesRequest)(nil),    // 14: infidraw.tile.v1.HitStrokesRequest
-	(*HitStrokesResponse)(nil),   // 15: infidraw.tile.v1.HitStrokesResponse
-	(*GetSnapshotRequest)(nil),   // 16: infidraw.tile.v1.GetSnapshotRequest
-	(*GetSnapshotResponse)(nil),  // 17: infidraw.tile.v1.GetSnapshotResponse
-	(*v1.Stroke)(nil),            // 18: infidraw.stroke.v1.Stroke
+	(*TileCoord)(nil),             // 0: infidraw.tile.v1.TileCoord
+	(*Viewport)(nil),              // 1: infidraw.tile.v1.Viewport
+	(*KnownTile)(nil),             // 2: infidraw.tile.v1.KnownTile
+	(*KnownTiles)(nil),            // 3: infidraw.tile.v1.KnownTiles
+	(*GetTilesRequest)(nil),       // 4: infidraw.tile.v1.GetTilesRequest
+	(*GetTilesResponse)(nil),      // 5: infidraw.tile.v1.GetTilesResponse
+	(*Snapshot)(nil),              // 6: infidraw.tile.v1.Snapshot
+	(*TileDelta)(nil),             // 7: infidraw.tile.v1.TileDelta
+	(*RenderTileRequest)(nil),     // 8: infidraw.tile.v1.RenderTileRequest
+	(*RenderTileResponse)(nil),    // 9: infidraw.tile.v1.RenderTileResponse
+	(*ExportRegionRequest)(nil),   // 10: infidraw.tile.v1.ExportRegionRequest
+	(*ExportRegionResponse)(nil),  // 11: infidraw.tile.v1.ExportRegionResponse
+	(*PurgeRoomRequest)(nil),      // 12: infidraw.tile.v1.PurgeRoomRequest
+	(*PurgeRoomResponse)(nil),     // 13: infidraw.tile.v1.PurgeRoomResponse
+	(*HitStrokesRequest)(nil),     // 14: infidraw.tile.v1.HitStrokesRequest
+	(*HitStrokesResponse)(nil),    // 15: infidraw.tile.v1.HitStrokesResponse
+	(*GetSnapshotRequest)(nil),    // 16: infidraw.tile.v1.GetSnapshotRequest
+	(*GetSnapshotResponse)(nil),   // 17: infidraw.tile.v1.GetSnapshotResponse
+	(*RegionChangesRequest)(nil),  // 18: infidraw.tile.v1.RegionChangesRequest
+	(*RegionChangesResponse)(nil), // 19: infidraw.tile.v1.RegionChangesResponse
+	(*v1.Stroke)(nil),             // 20: infidraw.stroke.v1.Stroke
 }
 var file_infidraw_tile_v1_tile_proto_depIdxs = []int32{
 	0,  // 0: infidraw.tile.v1.KnownTile.coord:type_name -> infidraw.tile.v1.TileCoord
@@ -1409,28 +1569,31 @@ var file_infidraw_tile_v1_tile_proto_depIdxs = []int32{
 	7,  // 4: infidraw.tile.v1.GetTilesResponse.tiles:type_name -> infidraw.tile.v1.TileDelta
 	0,  // 5: infidraw.tile.v1.TileDelta.coord:type_name -> infidraw.tile.v1.TileCoord
 	6,  // 6: infidraw.tile.v1.TileDelta.snapshot:type_name -> infidraw.tile.v1.Snapshot
-	18, // 7: infidraw.tile.v1.TileDelta.strokes:type_name -> infidraw.stroke.v1.Stroke
+	20, // 7: infidraw.tile.v1.TileDelta.strokes:type_name -> infidraw.stroke.v1.Stroke
 	0,  // 8: infidraw.tile.v1.RenderTileRequest.coord:type_name -> infidraw.tile.v1.TileCoord
 	1,  // 9: infidraw.tile.v1.ExportRegionRequest.viewport:type_name -> infidraw.tile.v1.Viewport
-	18, // 10: infidraw.tile.v1.HitStrokesResponse.strokes:type_name -> infidraw.stroke.v1.Stroke
+	20, // 10: infidraw.tile.v1.HitStrokesResponse.strokes:type_name -> infidraw.stroke.v1.Stroke
 	0,  // 11: infidraw.tile.v1.GetSnapshotRequest.coord:type_name -> infidraw.tile.v1.TileCoord
-	4,  // 12: infidraw.tile.v1.TileDeltaService.GetTiles:input_type -> infidraw.tile.v1.GetTilesRequest
-	8,  // 13: infidraw.tile.v1.TileDeltaService.RenderTile:input_type -> infidraw.tile.v1.RenderTileRequest
-	10, // 14: infidraw.tile.v1.TileDeltaService.ExportRegion:input_type -> infidraw.tile.v1.ExportRegionRequest
-	12, // 15: infidraw.tile.v1.TileDeltaService.PurgeRoom:input_type -> infidraw.tile.v1.PurgeRoomRequest
-	14, // 16: infidraw.tile.v1.TileDeltaService.HitStrokes:input_type -> infidraw.tile.v1.HitStrokesRequest
-	16, // 17: infidraw.tile.v1.TileDeltaService.GetSnapshot:input_type -> infidraw.tile.v1.GetSnapshotRequest
-	5,  // 18: infidraw.tile.v1.TileDeltaService.GetTiles:output_type -> infidraw.tile.v1.GetTilesResponse
-	9,  // 19: infidraw.tile.v1.TileDeltaService.RenderTile:output_type -> infidraw.tile.v1.RenderTileResponse
-	11, // 20: infidraw.tile.v1.TileDeltaService.ExportRegion:output_type -> infidraw.tile.v1.ExportRegionResponse
-	13, // 21: infidraw.tile.v1.TileDeltaService.PurgeRoom:output_type -> infidraw.tile.v1.PurgeRoomResponse
-	15, // 22: infidraw.tile.v1.TileDeltaService.HitStrokes:output_type -> infidraw.tile.v1.HitStrokesResponse
-	17, // 23: infidraw.tile.v1.TileDeltaService.GetSnapshot:output_type -> infidraw.tile.v1.GetSnapshotResponse
-	18, // [18:24] is the sub-list for method output_type
-	12, // [12:18] is the sub-list for method input_type
-	12, // [12:12] is the sub-list for extension type_name
-	12, // [12:12] is the sub-list for extension extendee
-	0,  // [0:12] is the sub-list for field type_name
+	1,  // 12: infidraw.tile.v1.RegionChangesRequest.region:type_name -> infidraw.tile.v1.Viewport
+	4,  // 13: infidraw.tile.v1.TileDeltaService.GetTiles:input_type -> infidraw.tile.v1.GetTilesRequest
+	8,  // 14: infidraw.tile.v1.TileDeltaService.RenderTile:input_type -> infidraw.tile.v1.RenderTileRequest
+	10, // 15: infidraw.tile.v1.TileDeltaService.ExportRegion:input_type -> infidraw.tile.v1.ExportRegionRequest
+	12, // 16: infidraw.tile.v1.TileDeltaService.PurgeRoom:input_type -> infidraw.tile.v1.PurgeRoomRequest
+	14, // 17: infidraw.tile.v1.TileDeltaService.HitStrokes:input_type -> infidraw.tile.v1.HitStrokesRequest
+	16, // 18: infidraw.tile.v1.TileDeltaService.GetSnapshot:input_type -> infidraw.tile.v1.GetSnapshotRequest
+	18, // 19: infidraw.tile.v1.TileDeltaService.RegionChanges:input_type -> infidraw.tile.v1.RegionChangesRequest
+	5,  // 20: infidraw.tile.v1.TileDeltaService.GetTiles:output_type -> infidraw.tile.v1.GetTilesResponse
+	9,  // 21: infidraw.tile.v1.TileDeltaService.RenderTile:output_type -> infidraw.tile.v1.RenderTileResponse
+	11, // 22: infidraw.tile.v1.TileDeltaService.ExportRegion:output_type -> infidraw.tile.v1.ExportRegionResponse
+	13, // 23: infidraw.tile.v1.TileDeltaService.PurgeRoom:output_type -> infidraw.tile.v1.PurgeRoomResponse
+	15, // 24: infidraw.tile.v1.TileDeltaService.HitStrokes:output_type -> infidraw.tile.v1.HitStrokesResponse
+	17, // 25: infidraw.tile.v1.TileDeltaService.GetSnapshot:output_type -> infidraw.tile.v1.GetSnapshotResponse
+	19, // 26: infidraw.tile.v1.TileDeltaService.RegionChanges:output_type -> infidraw.tile.v1.RegionChangesResponse
+	20, // [20:27] is the sub-list for method output_type
+	13, // [13:20] is the sub-list for method input_type
+	13, // [13:13] is the sub-list for extension type_name
+	13, // [13:13] is the sub-list for extension extendee
+	0,  // [0:13] is the sub-list for field type_name
 }
 
 func init() { file_infidraw_tile_v1_tile_proto_init() }
@@ -1453,7 +1616,7 @@ func file_infidraw_tile_v1_tile_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_infidraw_tile_v1_tile_proto_rawDesc), len(file_infidraw_tile_v1_tile_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   18,
+			NumMessages:   20,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

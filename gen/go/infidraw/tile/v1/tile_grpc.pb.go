@@ -19,12 +19,13 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	TileDeltaService_GetTiles_FullMethodName     = "/infidraw.tile.v1.TileDeltaService/GetTiles"
-	TileDeltaService_RenderTile_FullMethodName   = "/infidraw.tile.v1.TileDeltaService/RenderTile"
-	TileDeltaService_ExportRegion_FullMethodName = "/infidraw.tile.v1.TileDeltaService/ExportRegion"
-	TileDeltaService_PurgeRoom_FullMethodName    = "/infidraw.tile.v1.TileDeltaService/PurgeRoom"
-	TileDeltaService_HitStrokes_FullMethodName   = "/infidraw.tile.v1.TileDeltaService/HitStrokes"
-	TileDeltaService_GetSnapshot_FullMethodName  = "/infidraw.tile.v1.TileDeltaService/GetSnapshot"
+	TileDeltaService_GetTiles_FullMethodName      = "/infidraw.tile.v1.TileDeltaService/GetTiles"
+	TileDeltaService_RenderTile_FullMethodName    = "/infidraw.tile.v1.TileDeltaService/RenderTile"
+	TileDeltaService_ExportRegion_FullMethodName  = "/infidraw.tile.v1.TileDeltaService/ExportRegion"
+	TileDeltaService_PurgeRoom_FullMethodName     = "/infidraw.tile.v1.TileDeltaService/PurgeRoom"
+	TileDeltaService_HitStrokes_FullMethodName    = "/infidraw.tile.v1.TileDeltaService/HitStrokes"
+	TileDeltaService_GetSnapshot_FullMethodName   = "/infidraw.tile.v1.TileDeltaService/GetSnapshot"
+	TileDeltaService_RegionChanges_FullMethodName = "/infidraw.tile.v1.TileDeltaService/RegionChanges"
 )
 
 // TileDeltaServiceClient is the client API for TileDeltaService service.
@@ -52,6 +53,16 @@ type TileDeltaServiceClient interface {
 	// short-lived URL to fetch them from. Callers never see the object-key layout. NOT_FOUND when the
 	// tile has no snapshot covering exactly covers_seq (never made, or collected after its successor).
 	GetSnapshot(ctx context.Context, in *GetSnapshotRequest, opts ...grpc.CallOption) (*GetSnapshotResponse, error)
+	// RegionChanges lists what restoring a region to an earlier point changes, as the lists of the
+	// RealtimeService.Revert that does it: the strokes that meet the region (a box of the stroke's level-0 tile
+	// walk, each piece of its centre line grown by its reach 3 * width / 4 + 100, shares a point with the region;
+	// docs/tiles.md) and are visible now but were not right after event at_seq (to erase), and those visible
+	// then and erased now (to restore). Pixel-eraser strokes count like any other. It reads, in one
+	// repeatable-read transaction, the tile index after at_seq of the tiles the region meets at the finest level
+	// where those are at most 4 x 4, never the room's whole log: FAILED_PRECONDITION when that holds more than
+	// 500,000 entries or more than 100,000 strokes whose visibility changed (restore a smaller region or a later
+	// point).
+	RegionChanges(ctx context.Context, in *RegionChangesRequest, opts ...grpc.CallOption) (*RegionChangesResponse, error)
 }
 
 type tileDeltaServiceClient struct {
@@ -122,6 +133,16 @@ func (c *tileDeltaServiceClient) GetSnapshot(ctx context.Context, in *GetSnapsho
 	return out, nil
 }
 
+func (c *tileDeltaServiceClient) RegionChanges(ctx context.Context, in *RegionChangesRequest, opts ...grpc.CallOption) (*RegionChangesResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RegionChangesResponse)
+	err := c.cc.Invoke(ctx, TileDeltaService_RegionChanges_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // TileDeltaServiceServer is the server API for TileDeltaService service.
 // All implementations must embed UnimplementedTileDeltaServiceServer
 // for forward compatibility.
@@ -147,6 +168,16 @@ type TileDeltaServiceServer interface {
 	// short-lived URL to fetch them from. Callers never see the object-key layout. NOT_FOUND when the
 	// tile has no snapshot covering exactly covers_seq (never made, or collected after its successor).
 	GetSnapshot(context.Context, *GetSnapshotRequest) (*GetSnapshotResponse, error)
+	// RegionChanges lists what restoring a region to an earlier point changes, as the lists of the
+	// RealtimeService.Revert that does it: the strokes that meet the region (a box of the stroke's level-0 tile
+	// walk, each piece of its centre line grown by its reach 3 * width / 4 + 100, shares a point with the region;
+	// docs/tiles.md) and are visible now but were not right after event at_seq (to erase), and those visible
+	// then and erased now (to restore). Pixel-eraser strokes count like any other. It reads, in one
+	// repeatable-read transaction, the tile index after at_seq of the tiles the region meets at the finest level
+	// where those are at most 4 x 4, never the room's whole log: FAILED_PRECONDITION when that holds more than
+	// 500,000 entries or more than 100,000 strokes whose visibility changed (restore a smaller region or a later
+	// point).
+	RegionChanges(context.Context, *RegionChangesRequest) (*RegionChangesResponse, error)
 	mustEmbedUnimplementedTileDeltaServiceServer()
 }
 
@@ -174,6 +205,9 @@ func (UnimplementedTileDeltaServiceServer) HitStrokes(context.Context, *HitStrok
 }
 func (UnimplementedTileDeltaServiceServer) GetSnapshot(context.Context, *GetSnapshotRequest) (*GetSnapshotResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetSnapshot not implemented")
+}
+func (UnimplementedTileDeltaServiceServer) RegionChanges(context.Context, *RegionChangesRequest) (*RegionChangesResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method RegionChanges not implemented")
 }
 func (UnimplementedTileDeltaServiceServer) mustEmbedUnimplementedTileDeltaServiceServer() {}
 func (UnimplementedTileDeltaServiceServer) testEmbeddedByValue()                          {}
@@ -304,6 +338,24 @@ func _TileDeltaService_GetSnapshot_Handler(srv interface{}, ctx context.Context,
 	return interceptor(ctx, in, info, handler)
 }
 
+func _TileDeltaService_RegionChanges_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RegionChangesRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(TileDeltaServiceServer).RegionChanges(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: TileDeltaService_RegionChanges_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(TileDeltaServiceServer).RegionChanges(ctx, req.(*RegionChangesRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // TileDeltaService_ServiceDesc is the grpc.ServiceDesc for TileDeltaService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -334,6 +386,10 @@ var TileDeltaService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "GetSnapshot",
 			Handler:    _TileDeltaService_GetSnapshot_Handler,
+		},
+		{
+			MethodName: "RegionChanges",
+			Handler:    _TileDeltaService_RegionChanges_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

@@ -89,6 +89,24 @@ export interface RevertResponse {
   duplicate: boolean;
 }
 
+/** AuthorChangesRequest names an author of a room and a point. */
+export interface AuthorChangesRequest {
+  roomId: string;
+  authorId: string;
+  /** What the author did in the events with seq > since_seq counts. */
+  sinceSeq: number;
+}
+
+/** AuthorChangesResponse holds the lists of the Revert that undoes what the author did, each stroke once. */
+export interface AuthorChangesResponse {
+  /** Visible strokes to erase, 16 bytes each. */
+  eraseStrokeIds: Buffer[];
+  /** Erased strokes to restore, 16 bytes each. */
+  restoreStrokeIds: Buffer[];
+  /** The room's head when read: the lists reflect every event up to it. */
+  headSeq: number;
+}
+
 /** GetPresenceRequest names a room. */
 export interface GetPresenceRequest {
   roomId: string;
@@ -864,6 +882,232 @@ export const RevertResponse: MessageFns<RevertResponse> = {
   },
 };
 
+function createBaseAuthorChangesRequest(): AuthorChangesRequest {
+  return { roomId: "", authorId: "", sinceSeq: 0 };
+}
+
+export const AuthorChangesRequest: MessageFns<AuthorChangesRequest> = {
+  encode(message: AuthorChangesRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.roomId !== "") {
+      writer.uint32(10).string(message.roomId);
+    }
+    if (message.authorId !== "") {
+      writer.uint32(18).string(message.authorId);
+    }
+    if (message.sinceSeq !== 0) {
+      writer.uint32(24).uint64(message.sinceSeq);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AuthorChangesRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAuthorChangesRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.roomId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.authorId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.sinceSeq = longToNumber(reader.uint64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AuthorChangesRequest {
+    return {
+      roomId: isSet(object.roomId)
+        ? globalThis.String(object.roomId)
+        : isSet(object.room_id)
+        ? globalThis.String(object.room_id)
+        : "",
+      authorId: isSet(object.authorId)
+        ? globalThis.String(object.authorId)
+        : isSet(object.author_id)
+        ? globalThis.String(object.author_id)
+        : "",
+      sinceSeq: isSet(object.sinceSeq)
+        ? globalThis.Number(object.sinceSeq)
+        : isSet(object.since_seq)
+        ? globalThis.Number(object.since_seq)
+        : 0,
+    };
+  },
+
+  toJSON(message: AuthorChangesRequest): unknown {
+    const obj: any = {};
+    if (message.roomId !== "") {
+      obj.roomId = message.roomId;
+    }
+    if (message.authorId !== "") {
+      obj.authorId = message.authorId;
+    }
+    if (message.sinceSeq !== 0) {
+      obj.sinceSeq = Math.round(message.sinceSeq);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<AuthorChangesRequest>, I>>(base?: I): AuthorChangesRequest {
+    return AuthorChangesRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<AuthorChangesRequest>, I>>(object: I): AuthorChangesRequest {
+    const message = createBaseAuthorChangesRequest();
+    message.roomId = object.roomId ?? "";
+    message.authorId = object.authorId ?? "";
+    message.sinceSeq = object.sinceSeq ?? 0;
+    return message;
+  },
+};
+
+function createBaseAuthorChangesResponse(): AuthorChangesResponse {
+  return { eraseStrokeIds: [], restoreStrokeIds: [], headSeq: 0 };
+}
+
+export const AuthorChangesResponse: MessageFns<AuthorChangesResponse> = {
+  encode(message: AuthorChangesResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.eraseStrokeIds) {
+      writer.uint32(10).bytes(v!);
+    }
+    for (const v of message.restoreStrokeIds) {
+      writer.uint32(18).bytes(v!);
+    }
+    if (message.headSeq !== 0) {
+      writer.uint32(24).uint64(message.headSeq);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AuthorChangesResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAuthorChangesResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.eraseStrokeIds.push(Buffer.from(reader.bytes()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.restoreStrokeIds.push(Buffer.from(reader.bytes()));
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.headSeq = longToNumber(reader.uint64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AuthorChangesResponse {
+    return {
+      eraseStrokeIds: globalThis.Array.isArray(object?.eraseStrokeIds)
+        ? object.eraseStrokeIds.map((e: any) => Buffer.from(bytesFromBase64(e)))
+        : globalThis.Array.isArray(object?.erase_stroke_ids)
+        ? object.erase_stroke_ids.map((e: any) => Buffer.from(bytesFromBase64(e)))
+        : [],
+      restoreStrokeIds: globalThis.Array.isArray(object?.restoreStrokeIds)
+        ? object.restoreStrokeIds.map((e: any) => Buffer.from(bytesFromBase64(e)))
+        : globalThis.Array.isArray(object?.restore_stroke_ids)
+        ? object.restore_stroke_ids.map((e: any) => Buffer.from(bytesFromBase64(e)))
+        : [],
+      headSeq: isSet(object.headSeq)
+        ? globalThis.Number(object.headSeq)
+        : isSet(object.head_seq)
+        ? globalThis.Number(object.head_seq)
+        : 0,
+    };
+  },
+
+  toJSON(message: AuthorChangesResponse): unknown {
+    const obj: any = {};
+    if (message.eraseStrokeIds?.length) {
+      obj.eraseStrokeIds = message.eraseStrokeIds.map((e) => base64FromBytes(e));
+    }
+    if (message.restoreStrokeIds?.length) {
+      obj.restoreStrokeIds = message.restoreStrokeIds.map((e) => base64FromBytes(e));
+    }
+    if (message.headSeq !== 0) {
+      obj.headSeq = Math.round(message.headSeq);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<AuthorChangesResponse>, I>>(base?: I): AuthorChangesResponse {
+    return AuthorChangesResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<AuthorChangesResponse>, I>>(object: I): AuthorChangesResponse {
+    const message = createBaseAuthorChangesResponse();
+    message.eraseStrokeIds = object.eraseStrokeIds?.map((e) => e) || [];
+    message.restoreStrokeIds = object.restoreStrokeIds?.map((e) => e) || [];
+    message.headSeq = object.headSeq ?? 0;
+    return message;
+  },
+};
+
 function createBaseGetPresenceRequest(): GetPresenceRequest {
   return { roomId: "" };
 }
@@ -1388,6 +1632,26 @@ export const RealtimeServiceService = {
     responseSerialize: (value: RevertResponse): Buffer => Buffer.from(RevertResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): RevertResponse => RevertResponse.decode(value),
   },
+  /**
+   * AuthorChanges lists what one author did in a room after event since_seq, as the lists of the Revert that
+   * undoes it (the gateway's owner-only POST /api/rooms/:id/revert): erase_stroke_ids are the visible strokes
+   * the author added after the point and the visible strokes that the author's erases and reverts since then
+   * restored; restore_stroke_ids are the erased strokes that those erases and reverts erased. Only the
+   * author's erases and reverts committed after the point and not undone count. One repeatable-read
+   * transaction as of head_seq; its cost follows the events after the point, at most 1,000,000 of them
+   * (FAILED_PRECONDITION beyond, and when the answer holds more than Revert's 100,000 ids: choose a later
+   * point).
+   */
+  authorChanges: {
+    path: "/infidraw.realtime.v1.RealtimeService/AuthorChanges" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: AuthorChangesRequest): Buffer => Buffer.from(AuthorChangesRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): AuthorChangesRequest => AuthorChangesRequest.decode(value),
+    responseSerialize: (value: AuthorChangesResponse): Buffer =>
+      Buffer.from(AuthorChangesResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): AuthorChangesResponse => AuthorChangesResponse.decode(value),
+  },
   /** GetPresence lists the connections in a room across all replicas. */
   getPresence: {
     path: "/infidraw.realtime.v1.RealtimeService/GetPresence" as const,
@@ -1447,6 +1711,17 @@ export interface RealtimeServiceServer extends UntypedServiceImplementation {
    * ALREADY_EXISTS; more than 100,000 ids in all, or a stroke in both lists, is INVALID_ARGUMENT.
    */
   revert: handleUnaryCall<RevertRequest, RevertResponse>;
+  /**
+   * AuthorChanges lists what one author did in a room after event since_seq, as the lists of the Revert that
+   * undoes it (the gateway's owner-only POST /api/rooms/:id/revert): erase_stroke_ids are the visible strokes
+   * the author added after the point and the visible strokes that the author's erases and reverts since then
+   * restored; restore_stroke_ids are the erased strokes that those erases and reverts erased. Only the
+   * author's erases and reverts committed after the point and not undone count. One repeatable-read
+   * transaction as of head_seq; its cost follows the events after the point, at most 1,000,000 of them
+   * (FAILED_PRECONDITION beyond, and when the answer holds more than Revert's 100,000 ids: choose a later
+   * point).
+   */
+  authorChanges: handleUnaryCall<AuthorChangesRequest, AuthorChangesResponse>;
   /** GetPresence lists the connections in a room across all replicas. */
   getPresence: handleUnaryCall<GetPresenceRequest, GetPresenceResponse>;
   /**
@@ -1521,6 +1796,31 @@ export interface RealtimeServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: RevertResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * AuthorChanges lists what one author did in a room after event since_seq, as the lists of the Revert that
+   * undoes it (the gateway's owner-only POST /api/rooms/:id/revert): erase_stroke_ids are the visible strokes
+   * the author added after the point and the visible strokes that the author's erases and reverts since then
+   * restored; restore_stroke_ids are the erased strokes that those erases and reverts erased. Only the
+   * author's erases and reverts committed after the point and not undone count. One repeatable-read
+   * transaction as of head_seq; its cost follows the events after the point, at most 1,000,000 of them
+   * (FAILED_PRECONDITION beyond, and when the answer holds more than Revert's 100,000 ids: choose a later
+   * point).
+   */
+  authorChanges(
+    request: AuthorChangesRequest,
+    callback: (error: ServiceError | null, response: AuthorChangesResponse) => void,
+  ): ClientUnaryCall;
+  authorChanges(
+    request: AuthorChangesRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: AuthorChangesResponse) => void,
+  ): ClientUnaryCall;
+  authorChanges(
+    request: AuthorChangesRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: AuthorChangesResponse) => void,
   ): ClientUnaryCall;
   /** GetPresence lists the connections in a room across all replicas. */
   getPresence(

@@ -211,6 +211,37 @@ export interface GetSnapshotResponse {
   urlTtlSeconds: number;
 }
 
+/** RegionChangesRequest names a region of a room and the point to restore it to. */
+export interface RegionChangesRequest {
+  roomId: string;
+  /** The region in world units x100, min inclusive, max exclusive, within ±1,000,000,000; not empty. */
+  region?:
+    | Viewport
+    | undefined;
+  /**
+   * The room as it was right after this event (0: before its first event); at or beyond the head nothing
+   * changes.
+   */
+  atSeq: number;
+}
+
+/** RegionChangesResponse holds the lists of the Revert that restores the region, each stroke once. */
+export interface RegionChangesResponse {
+  /**
+   * Strokes visible now and not at the point (added after it, or erased then and restored since), 16 bytes
+   * each.
+   */
+  eraseStrokeIds: Uint8Array[];
+  /** Strokes visible at the point and erased now, 16 bytes each. */
+  restoreStrokeIds: Uint8Array[];
+  /** The room's head when read: the lists reflect every event up to it. */
+  headSeq: number;
+  /** The point read: min(at_seq, head_seq). */
+  atSeq: number;
+  /** Pyramid level whose tiles were read. */
+  level: number;
+}
+
 function createBaseTileCoord(): TileCoord {
   return { level: 0, x: 0, y: 0 };
 }
@@ -2261,6 +2292,266 @@ export const GetSnapshotResponse: MessageFns<GetSnapshotResponse> = {
     }
     message.sizeBytes = object.sizeBytes ?? 0;
     message.urlTtlSeconds = object.urlTtlSeconds ?? 0;
+    return message;
+  },
+};
+
+function createBaseRegionChangesRequest(): RegionChangesRequest {
+  return { roomId: "", region: undefined, atSeq: 0 };
+}
+
+export const RegionChangesRequest: MessageFns<RegionChangesRequest> = {
+  encode(message: RegionChangesRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.roomId !== "") {
+      writer.uint32(10).string(message.roomId);
+    }
+    if (message.region !== undefined) {
+      Viewport.encode(message.region, writer.uint32(18).fork()).join();
+    }
+    if (message.atSeq !== 0) {
+      writer.uint32(24).uint64(message.atSeq);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RegionChangesRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRegionChangesRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.roomId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.region = Viewport.decode(reader, reader.uint32());
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.atSeq = longToNumber(reader.uint64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RegionChangesRequest {
+    return {
+      roomId: isSet(object.roomId)
+        ? globalThis.String(object.roomId)
+        : isSet(object.room_id)
+        ? globalThis.String(object.room_id)
+        : "",
+      region: isSet(object.region) ? Viewport.fromJSON(object.region) : undefined,
+      atSeq: isSet(object.atSeq)
+        ? globalThis.Number(object.atSeq)
+        : isSet(object.at_seq)
+        ? globalThis.Number(object.at_seq)
+        : 0,
+    };
+  },
+
+  toJSON(message: RegionChangesRequest): unknown {
+    const obj: any = {};
+    if (message.roomId !== "") {
+      obj.roomId = message.roomId;
+    }
+    if (message.region !== undefined) {
+      obj.region = Viewport.toJSON(message.region);
+    }
+    if (message.atSeq !== 0) {
+      obj.atSeq = Math.round(message.atSeq);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RegionChangesRequest>, I>>(base?: I): RegionChangesRequest {
+    return RegionChangesRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RegionChangesRequest>, I>>(object: I): RegionChangesRequest {
+    const message = createBaseRegionChangesRequest();
+    message.roomId = object.roomId ?? "";
+    message.region = (object.region !== undefined && object.region !== null)
+      ? Viewport.fromPartial(object.region)
+      : undefined;
+    message.atSeq = object.atSeq ?? 0;
+    return message;
+  },
+};
+
+function createBaseRegionChangesResponse(): RegionChangesResponse {
+  return { eraseStrokeIds: [], restoreStrokeIds: [], headSeq: 0, atSeq: 0, level: 0 };
+}
+
+export const RegionChangesResponse: MessageFns<RegionChangesResponse> = {
+  encode(message: RegionChangesResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.eraseStrokeIds) {
+      writer.uint32(10).bytes(v!);
+    }
+    for (const v of message.restoreStrokeIds) {
+      writer.uint32(18).bytes(v!);
+    }
+    if (message.headSeq !== 0) {
+      writer.uint32(24).uint64(message.headSeq);
+    }
+    if (message.atSeq !== 0) {
+      writer.uint32(32).uint64(message.atSeq);
+    }
+    if (message.level !== 0) {
+      writer.uint32(40).uint32(message.level);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RegionChangesResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRegionChangesResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.eraseStrokeIds.push(reader.bytes());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.restoreStrokeIds.push(reader.bytes());
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.headSeq = longToNumber(reader.uint64());
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.atSeq = longToNumber(reader.uint64());
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.level = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RegionChangesResponse {
+    return {
+      eraseStrokeIds: globalThis.Array.isArray(object?.eraseStrokeIds)
+        ? object.eraseStrokeIds.map((e: any) => bytesFromBase64(e))
+        : globalThis.Array.isArray(object?.erase_stroke_ids)
+        ? object.erase_stroke_ids.map((e: any) => bytesFromBase64(e))
+        : [],
+      restoreStrokeIds: globalThis.Array.isArray(object?.restoreStrokeIds)
+        ? object.restoreStrokeIds.map((e: any) => bytesFromBase64(e))
+        : globalThis.Array.isArray(object?.restore_stroke_ids)
+        ? object.restore_stroke_ids.map((e: any) => bytesFromBase64(e))
+        : [],
+      headSeq: isSet(object.headSeq)
+        ? globalThis.Number(object.headSeq)
+        : isSet(object.head_seq)
+        ? globalThis.Number(object.head_seq)
+        : 0,
+      atSeq: isSet(object.atSeq)
+        ? globalThis.Number(object.atSeq)
+        : isSet(object.at_seq)
+        ? globalThis.Number(object.at_seq)
+        : 0,
+      level: isSet(object.level) ? globalThis.Number(object.level) : 0,
+    };
+  },
+
+  toJSON(message: RegionChangesResponse): unknown {
+    const obj: any = {};
+    if (message.eraseStrokeIds?.length) {
+      obj.eraseStrokeIds = message.eraseStrokeIds.map((e) => base64FromBytes(e));
+    }
+    if (message.restoreStrokeIds?.length) {
+      obj.restoreStrokeIds = message.restoreStrokeIds.map((e) => base64FromBytes(e));
+    }
+    if (message.headSeq !== 0) {
+      obj.headSeq = Math.round(message.headSeq);
+    }
+    if (message.atSeq !== 0) {
+      obj.atSeq = Math.round(message.atSeq);
+    }
+    if (message.level !== 0) {
+      obj.level = Math.round(message.level);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RegionChangesResponse>, I>>(base?: I): RegionChangesResponse {
+    return RegionChangesResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RegionChangesResponse>, I>>(object: I): RegionChangesResponse {
+    const message = createBaseRegionChangesResponse();
+    message.eraseStrokeIds = object.eraseStrokeIds?.map((e) => e) || [];
+    message.restoreStrokeIds = object.restoreStrokeIds?.map((e) => e) || [];
+    message.headSeq = object.headSeq ?? 0;
+    message.atSeq = object.atSeq ?? 0;
+    message.level = object.level ?? 0;
     return message;
   },
 };
