@@ -7,6 +7,14 @@ export interface RoomToken { token: string; expiresAt: string; roomId: string; r
 export interface Link { id: string; role: Role; status: string; createdAt: string; expiresAt: string | null; revokedAt: string | null }
 export interface CreatedLink extends Link { token: string; url: string }
 export interface LinkPreview { roomId: string; roomName: string; role: Role; expiresAt: string | null }
+export interface Member { userId: string; kind: 'user' | 'guest'; displayName: string; email: string | null; role: Role; viaLink: boolean; joinedAt: string }
+export interface Ban { userId: string; kind: 'user' | 'guest'; displayName: string; bannedAt: string }
+/** A region in world units ×100, min inclusive and max exclusive (as the export and the restore take it). */
+export interface Region { minX: number; minY: number; maxX: number; maxY: number }
+/** A restore or revert committed: its action id (a UUID, undone over the WebSocket), its last seq, the point used, and how many strokes it erased and brought back. */
+export interface HistoryAction { actionId: string; seq: number; pointSeq: number; erased: number; restored: number }
+/** Where a revert starts: after event `since` (0: everything), or after the last event committed by `sinceTime` (RFC 3339). */
+export type RevertPoint = { since: number } | { sinceTime: string };
 
 export class ApiError extends Error {
   constructor(readonly status: number, message: string) {
@@ -80,6 +88,14 @@ export const createLink = (id: string, role: Role, expiresInSeconds?: number) =>
   call<CreatedLink>('POST', `/api/rooms/${id}/links`, expiresInSeconds ? { role, expiresInSeconds } : { role });
 export const revokeLink = (id: string, linkId: string) => call<void>('DELETE', `/api/rooms/${id}/links/${linkId}`);
 export const inviteMember = (id: string, email: string, role: Role) => call<unknown>('POST', `/api/rooms/${id}/members`, { email, role });
+export const listMembers = (id: string) => call<Member[]>('GET', `/api/rooms/${id}/members`);
+export const listBans = (id: string) => call<Ban[]>('GET', `/api/rooms/${id}/bans`);
+export const ban = (id: string, userId: string) => call<void>('PUT', `/api/rooms/${id}/bans/${userId}`);
+export const liftBan = (id: string, userId: string) => call<void>('DELETE', `/api/rooms/${id}/bans/${userId}`);
+/** Restores a region to how it was right after event `at`, as one new action of the caller's (409: nothing would change). */
+export const restoreRegion = (id: string, region: Region, at: number) => call<HistoryAction>('POST', `/api/rooms/${id}/restore`, { ...region, at });
+/** Undoes what one member or guest did since a point, as one new action of the owner's (409: nothing would change). */
+export const revertPerson = (id: string, userId: string, from: RevertPoint) => call<HistoryAction>('POST', `/api/rooms/${id}/revert`, { userId, ...from });
 export const previewLink = (token: string) => call<LinkPreview>('GET', `/api/links/${encodeURIComponent(token)}`);
 
 /** When event `seq` of a room was committed (ms since the epoch); null when there is none (0: before the first event). */

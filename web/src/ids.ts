@@ -20,3 +20,8 @@ export function unhex(s: string): Uint8Array {
   for (let i = 0; i < out.length; i++) out[i] = parseInt(s.slice(2 * i, 2 * i + 2), 16);
   return out;
 }
+
+/** The hex key of an id the gateway writes as a UUID string (with dashes, any case): an action id to undo by. */
+export function hexOfUuid(uuid: string): string {
+  return uuid.replace(/-/g, '').toLowerCase();
+}

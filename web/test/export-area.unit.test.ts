@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { exportFileName, exportSize, isClick, rectBetween } from '../src/board/export-area.ts';
+import { exportFileName, exportSize, isClick, rectBetween, regionOf } from '../src/board/export-area.ts';
 import { EXPORT_MAX_SIDE } from '../src/gen/limits.ts';
 
 test('an area exports at a multiple of its size on screen, the height following the rounded width', () => {
@@ -12,6 +12,11 @@ test('an area exports at a multiple of its size on screen, the height following 
   assert.deepEqual([odd.w, odd.h], [5, 2]);
   const dot = exportSize({ x0: 1, y0: 1, x1: 1, y1: 1 }, 1, 1);
   assert.deepEqual([dot.maxX - dot.minX, dot.w, dot.h], [1, 1, 1], 'never empty');
+});
+
+test('the region sent (export, restore) is in world units ×100, rounded, and never empty', () => {
+  assert.deepEqual(regionOf({ x0: 110.004, y0: -20.5, x1: 410.006, y1: 310 }), { minX: 11000, minY: -2050, maxX: 41001, maxY: 31000 });
+  assert.deepEqual(regionOf({ x0: 1, y0: 2, x1: 1, y1: 2 }), { minX: 100, minY: 200, maxX: 101, maxY: 201 });
 });
 
 test('what the server would refuse is too big: a side over 4096 px or over 16 Mpx', () => {

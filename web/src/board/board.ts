@@ -1,20 +1,23 @@
 // The board page: an infinite canvas with pan and zoom, pen, highlighter and erasers, other people's strokes while
-// they draw and their cursors, and a timeline that shows the board as it was. This file puts the board model and the
-// modules around it together and wires the WebSocket to them (docs/architecture.md, "Browser client modules").
+// they draw and their cursors, a timeline that shows the board as it was, restoring an area to a past point, and the
+// owner's People dialog (revert a person, ban). This file puts the board model and the modules around it together and
+// wires the WebSocket to them (docs/architecture.md, "Browser client modules").
 import { h, clear, toast } from '../dom.ts';
-import type { Role as RoleName, Room, User } from '../api.ts';
+import type { HistoryAction, Role as RoleName, Room, User } from '../api.ts';
 import { Role } from '../gen/infidraw/room/v1/event.ts';
 import type { Stroke } from '../gen/infidraw/stroke/v1/stroke.ts';
-import { unhex } from '../ids.ts';
+import { hexOfUuid, unhex } from '../ids.ts';
 import { RoomConnection } from '../net.ts';
 import { fetchStrokesAt, type PastPoint } from '../tiles.ts';
 import { AreaExport, exportView } from './export.ts';
 import { Header } from './header.ts';
+import { actionSummary } from './history-actions.ts';
 import { PointerInput } from './input.ts';
 import { bindKeyboard } from './keyboard.ts';
 import { BoardModel } from './model.ts';
 import { ObjectEraser } from './object-eraser.ts';
 import { PeersView } from './peers.ts';
+import { PeopleDialog } from './people.ts';
 import { Renderer } from './renderer.ts';
 import { ShortcutsDialog } from './shortcuts.ts';
 import { StageData } from './stage-data.ts';
@@ -89,10 +92,21 @@ export function mountBoard(root: HTMLElement, room: Room, user: User): () => voi
     },
   });
   const timelineBar = new TimelineBar(timeline, room.id);
-  const header = new Header(room, peers.list, {
-    toggleTimeline, exportView: () => exportView(canvas, room.name), toggleHelp: () => shortcuts.toggle(),
+  const people = new PeopleDialog({
+    roomId: room.id,
+    timelineSeq: () => timeline.seq,
+    reverted: (a, name) => didHistoryAction(a, `Reverted ${name}`),
   });
-  const area = new AreaExport(room, model.view, data, () => renderer.requestFrame(), () => timeline.at);
+  const header = new Header(room, peers.list, {
+    toggleTimeline, togglePeople: () => people.toggle(), exportView: () => exportView(canvas, room.name), toggleHelp: () => shortcuts.toggle(),
+  });
+  const area = new AreaExport({
+    room, view: model.view, data,
+    redraw: () => renderer.requestFrame(),
+    point: () => timeline.at,
+    restorePoint: () => (model.canEdit ? timeline.seq : null),
+    restored: (a) => didHistoryAction(a, 'Restored'),
+  });
   const toolbar = new Toolbar({
     canEdit: canDraw, zoomBy, zoomReset,
     undo: () => replay('undo'),
@@ -104,7 +118,7 @@ export function mountBoard(root: HTMLElement, room: Room, user: User): () => voi
   });
   const readonlyBanner = h('div.readonly', { hidden: true }, 'View only — you can look around but not draw.');
   stage.append(canvas, peers.layer, readonlyBanner, timelineBar.el, area.box, area.panel);
-  const page = h('div.board-page', {}, header.el, stage, toolbar.el, shortcuts.el);
+  const page = h('div.board-page', {}, header.el, stage, toolbar.el, shortcuts.el, people.el);
 
   const eraser = new ObjectEraser(model, {
     lookup: (x, y, r, signal) => fetchStrokesAt(room.id, x, y, r, signal),
@@ -160,6 +174,7 @@ export function mountBoard(root: HTMLElement, room: Room, user: User): () => voi
     escape: () => {
       if (area.active) area.clear();
       else if (shortcuts.open) shortcuts.toggle(false);
+      else if (people.open) people.toggle(false);
       else timeline.close();
     },
     space: (held) => {
@@ -249,6 +264,16 @@ export function mountBoard(root: HTMLElement, room: Room, user: User): () => voi
     const actionId = unhex(model.erase(ids));
     conn.action({ $case: 'eraseStrokes', value: { actionId, strokeIds: ids.map(unhex) } }, actionId);
     invalidate(true);
+  }
+
+  /**
+   * A restore or revert of one's own committed: the next undo names it, and the board goes back to live to show what
+   * it did (and so that Ctrl+Z, which works on the board now only, can undo it at once).
+   */
+  function didHistoryAction(a: HistoryAction, what: string): void {
+    model.history.did(hexOfUuid(a.actionId));
+    timeline.close();
+    toast(`${what}: ${actionSummary(a)}. Ctrl+Z undoes it.`);
   }
 
   /** Undoes one's own last action, or redoes the last one undone; the server checks that it is one's own. */

@@ -1,7 +1,9 @@
 // Area export: a world rectangle rendered by the server (GET /api/rooms/:id/export.png) at a multiple of its size on
-// screen. The sizes here are the server's own arithmetic, so that the board can say beforehand what is too big.
+// screen, or restored to the timeline's point (POST /api/rooms/:id/restore). The sizes here are the server's own
+// arithmetic, so that the board can say beforehand what is too big.
 import { COORD_SCALE } from '../geometry.ts';
 import { EXPORT_MAX_PIXELS, EXPORT_MAX_SIDE } from '../gen/limits.ts';
+import type { Region } from '../api.ts';
 
 /** Output scales of an area export, relative to the area's size on screen (1× = as seen, in CSS pixels). */
 export const EXPORT_SCALES = [1, 2, 4];
@@ -17,11 +19,7 @@ export interface WorldRect {
 }
 
 /** The region in world units ×100 and the picture's size in pixels. */
-export interface ExportSize {
-  minX: number;
-  minY: number;
-  maxX: number;
-  maxY: number;
+export interface ExportSize extends Region {
   w: number;
   h: number;
   /** Within the server's limits. */
@@ -38,12 +36,16 @@ export function isClick(r: WorldRect, z: number): boolean {
   return (r.x1 - r.x0) * z < MIN_AREA_PX || (r.y1 - r.y0) * z < MIN_AREA_PX;
 }
 
-/** The request and picture size for an area at zoom z and output scale f (the width rounds; the height follows it as the gateway's exportHeight does). */
-export function exportSize(r: WorldRect, z: number, f: number): ExportSize {
+/** The area as the server takes it (the export, the restore): world units ×100, rounded, never empty. */
+export function regionOf(r: WorldRect): Region {
   const minX = Math.round(r.x0 * COORD_SCALE);
   const minY = Math.round(r.y0 * COORD_SCALE);
-  const maxX = Math.max(minX + 1, Math.round(r.x1 * COORD_SCALE));
-  const maxY = Math.max(minY + 1, Math.round(r.y1 * COORD_SCALE));
+  return { minX, minY, maxX: Math.max(minX + 1, Math.round(r.x1 * COORD_SCALE)), maxY: Math.max(minY + 1, Math.round(r.y1 * COORD_SCALE)) };
+}
+
+/** The request and picture size for an area at zoom z and output scale f (the width rounds; the height follows it as the gateway's exportHeight does). */
+export function exportSize(r: WorldRect, z: number, f: number): ExportSize {
+  const { minX, minY, maxX, maxY } = regionOf(r);
   const w = Math.max(1, Math.round(((maxX - minX) / COORD_SCALE) * z * f));
   const h = Math.max(1, Math.round((w * (maxY - minY)) / (maxX - minX)));
   return { minX, minY, maxX, maxY, w, h, fits: w <= EXPORT_MAX_SIDE && h <= EXPORT_MAX_SIDE && w * h <= EXPORT_MAX_PIXELS };

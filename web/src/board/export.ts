@@ -1,10 +1,11 @@
 // Export as PNG: the view as it is on screen (Shift+S), or a world rectangle dragged with the select tool and rendered
 // by the server at 1×, 2× or 4× its size on screen (GET /api/rooms/:id/export.png; at the timeline's point while it
-// shows the past), with its size and whether the server would take it shown before asking.
+// shows the past), with its size and whether the server would take it shown before asking. In the past, editors and
+// owners may also restore the rectangle to the point shown (POST /api/rooms/:id/restore), as one action of theirs.
 import { h, download, toast } from '../dom.ts';
-import type { Room } from '../api.ts';
+import { ApiError, restoreRegion, type HistoryAction, type Room } from '../api.ts';
 import { pointQuery, type PastPoint } from '../tiles.ts';
-import { exportFileName, exportSize, isClick, rectBetween, EXPORT_SCALES, type WorldRect } from './export-area.ts';
+import { exportFileName, exportSize, isClick, rectBetween, regionOf, EXPORT_SCALES, type WorldRect } from './export-area.ts';
 import { EXPORT_MAX_PIXELS, EXPORT_MAX_SIDE } from '../gen/limits.ts';
 import type { StageData } from './stage-data.ts';
 import type { View } from './view.ts';
@@ -24,6 +25,20 @@ export function exportView(canvas: HTMLCanvasElement, boardName: string): void {
   }, 'image/png');
 }
 
+export interface AreaHost {
+  readonly room: Room;
+  readonly view: View;
+  readonly data: StageData;
+  /** The outline and panel follow the view in frames: this asks for one. */
+  redraw(): void;
+  /** The past point shown, null now: exports read the board there. */
+  point(): PastPoint | null;
+  /** The seq an area may be restored to: the timeline's, for editors and owners; null otherwise (no restore button). */
+  restorePoint(): number | null;
+  /** A restore of the area committed (one's own action, to undo). */
+  restored(a: HistoryAction): void;
+}
+
 export class AreaExport {
   /** The outline of the area, over the canvas. */
   readonly box: HTMLElement;
@@ -33,29 +48,31 @@ export class AreaExport {
   private readonly scaleButtons: HTMLButtonElement[];
   private readonly message = h('span.export-msg', { role: 'status' });
   private readonly go: HTMLButtonElement;
+  private readonly restoreButton: HTMLButtonElement;
   /** Where the drag began (world), while it goes on. */
   private anchor: [number, number] | null = null;
   private area: WorldRect | null = null;
   private scale = 1;
   private exporting = false;
-  private readonly room: Room;
+  private restoring = false;
+  private readonly host: AreaHost;
   private readonly view: View;
   private readonly data: StageData;
-  private readonly redraw: () => void;
-  private readonly point: () => PastPoint | null;
 
-  /** redraw: the outline and panel follow the view in frames; this asks for one. point: the past point shown, null now. */
-  constructor(room: Room, view: View, data: StageData, redraw: () => void, point: () => PastPoint | null) {
-    this.room = room;
-    this.view = view;
-    this.data = data;
-    this.redraw = redraw;
-    this.point = point;
+  constructor(host: AreaHost) {
+    this.host = host;
+    this.view = host.view;
+    this.data = host.data;
     this.box = h('div#selection.selection', { hidden: true, 'aria-hidden': 'true' }, this.size);
     this.scaleButtons = EXPORT_SCALES.map((f) => h('button.scale', { 'data-scale': f, title: `${f}× the size on screen`, onclick: () => this.setScale(f) }, `${f}×`));
     this.go = h('button.primary', { id: 'export-area', onclick: () => void this.download() }, 'Download PNG');
-    this.panel = h('div#export-panel.export-panel', { hidden: true, role: 'dialog', 'aria-label': 'Export the selected area' },
-      h('span.export-title', {}, 'Scale'), h('span.scales', {}, ...this.scaleButtons), this.message, this.go,
+    this.restoreButton = h('button#restore-area', {
+      hidden: true, onclick: () => void this.restore(),
+      title: 'Erase what was drawn here since this point and bring back what was erased here since, as one action of yours ' +
+        '(Ctrl+Z undoes it); the board then goes back to live',
+    }, 'Restore this area to this point');
+    this.panel = h('div#export-panel.export-panel', { hidden: true, role: 'dialog', 'aria-label': 'The selected area' },
+      h('span.export-title', {}, 'Scale'), h('span.scales', {}, ...this.scaleButtons), this.message, this.go, this.restoreButton,
       h('button#export-cancel', { title: 'Cancel (Esc)', onclick: () => this.clear() }, 'Cancel'));
   }
 
@@ -79,7 +96,7 @@ export class AreaExport {
   drag(wx: number, wy: number): void {
     if (!this.anchor) return;
     this.area = rectBetween(this.anchor[0], this.anchor[1], wx, wy);
-    this.redraw();
+    this.host.redraw();
   }
 
   /** The drag ended: a click (or a cancelled drag) is no area; an area gets its panel. */
@@ -87,7 +104,7 @@ export class AreaExport {
     this.anchor = null;
     if (cancelled || !this.area || isClick(this.area, this.view.z)) this.clear();
     else this.panel.hidden = false;
-    this.redraw();
+    this.host.redraw();
   }
 
   clear(): void {
@@ -122,6 +139,8 @@ export class AreaExport {
     this.message.textContent = sz.fits ? '' : `Too big: the server renders at most ${EXPORT_MAX_SIDE} px a side and ${EXPORT_MAX_PIXELS / 1024 / 1024} Mpx. Pick a smaller scale or area.`;
     this.message.classList.toggle('error', !sz.fits);
     this.go.disabled = !sz.fits || this.exporting;
+    this.restoreButton.hidden = this.host.restorePoint() === null;
+    this.restoreButton.disabled = this.restoring;
     if (!this.panel.hidden) {
       // Under the area, or above it near the bottom (clear of the toolbar), kept inside the stage.
       const pw = this.panel.offsetWidth;
@@ -134,7 +153,28 @@ export class AreaExport {
 
   private setScale(f: number): void {
     this.scale = f;
-    this.redraw();
+    this.host.redraw();
+  }
+
+  /** Restores the area to the timeline's point; 409 is the server saying that nothing there changed since. */
+  private async restore(): Promise<void> {
+    const at = this.host.restorePoint();
+    if (!this.area || at === null || this.restoring) return;
+    this.restoring = true;
+    this.data.set('restore', 'pending');
+    try {
+      const a = await restoreRegion(this.host.room.id, regionOf(this.area), at);
+      this.data.set('restore', 'done');
+      this.clear();
+      this.host.restored(a);
+    } catch (e) {
+      const nothing = e instanceof ApiError && e.status === 409;
+      this.data.set('restore', nothing ? 'nothing' : 'failed');
+      toast(nothing ? 'Nothing to restore here' : `Restore failed: ${(e as Error).message}`);
+    } finally {
+      this.restoring = false;
+      this.host.redraw();
+    }
   }
 
   private async download(): Promise<void> {
@@ -145,11 +185,11 @@ export class AreaExport {
     this.go.disabled = true;
     this.data.set('export', 'loading');
     try {
-      const at = this.point();
+      const at = this.host.point();
       const q = `minX=${sz.minX}&minY=${sz.minY}&maxX=${sz.maxX}&maxY=${sz.maxY}&width=${sz.w}${at ? `&${pointQuery(at)}` : ''}`;
-      const res = await fetch(`/api/rooms/${this.room.id}/export.png?${q}`, { credentials: 'same-origin' });
+      const res = await fetch(`/api/rooms/${this.host.room.id}/export.png?${q}`, { credentials: 'same-origin' });
       if (!res.ok) throw new Error(await failure(res));
-      download(await res.blob(), exportFileName(this.room.name));
+      download(await res.blob(), exportFileName(this.host.room.name));
       this.data.set('export', 'done');
       this.clear();
     } catch (e) {
@@ -158,7 +198,7 @@ export class AreaExport {
     } finally {
       this.exporting = false;
       this.go.disabled = false;
-      this.redraw();
+      this.host.redraw();
     }
   }
 }

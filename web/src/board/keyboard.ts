@@ -1,4 +1,4 @@
-// Keyboard shortcuts of the board (the list is in shortcuts.ts). Keys typed into a text field are left alone.
+// Keyboard shortcuts of the board (the list is in shortcuts.ts). Keys typed into a field or a choice are left alone.
 import type { Toolbar, ToolName } from './toolbar.ts';
 import { PALETTE } from './toolbar.ts';
 import { ZOOM_STEP } from './view.ts';
@@ -18,7 +18,7 @@ export interface KeyboardHost {
   toggleTimeline(): void;
   /** `,` and `.`: the timeline's point moves one event back (-1) or forward (1). */
   stepTimeline(by: -1 | 1): void;
-  /** Escape closes one thing: the area selection, else the shortcuts, else the timeline (back to live). */
+  /** Escape closes one thing: the area selection, else a dialog, else the timeline (back to live). */
   escape(): void;
   /** Space is held (a drag pans) or released. */
   space(held: boolean): void;
@@ -28,7 +28,7 @@ export interface KeyboardHost {
 export function bindKeyboard(host: KeyboardHost): () => void {
   const onKey = (e: KeyboardEvent) => {
     const target = e.target as HTMLElement | null;
-    if (target && (target.tagName === 'INPUT' || target.tagName === 'TEXTAREA')) return;
+    if (target && (target.tagName === 'INPUT' || target.tagName === 'TEXTAREA' || target.tagName === 'SELECT')) return;
     if (e.code === 'Space') {
       host.space(e.type === 'keydown');
       if (e.type === 'keydown') e.preventDefault();

@@ -29,15 +29,29 @@ export function localInputValue(ms: number): string {
   return `${d.getFullYear()}-${two(d.getMonth() + 1)}-${two(d.getDate())}T${two(d.getHours())}:${two(d.getMinutes())}:${two(d.getSeconds())}`;
 }
 
+/** The instant (ms) a datetime-local input's value names in local time and its finest unit (a second or a minute). */
+function localInputSpan(value: string): { ms: number; unit: number } | null {
+  const ms = new Date(value).getTime(); // a date-time without an offset is local time
+  if (Number.isNaN(ms)) return null;
+  return { ms, unit: /T\d\d:\d\d:\d\d/.test(value) ? 1000 : 60_000 };
+}
+
 /**
  * The RFC 3339 time a datetime-local input's value reads the board at: the last millisecond of the second (or minute)
  * it names, since the input shows no finer, so that the events of that second count. Null when it names no time.
  */
 export function timeOfLocalInput(value: string): string | null {
-  const ms = new Date(value).getTime(); // a date-time without an offset is local time
-  if (Number.isNaN(ms)) return null;
-  const unit = /T\d\d:\d\d:\d\d/.test(value) ? 1000 : 60_000;
-  return new Date(ms + unit - 1).toISOString();
+  const s = localInputSpan(value);
+  return s && new Date(s.ms + s.unit - 1).toISOString();
+}
+
+/**
+ * The RFC 3339 time a change "since" a datetime-local input's value comes after: the millisecond before the second
+ * (or minute) it names, so that the events of that second count as since. Null when it names no time.
+ */
+export function timeBeforeLocalInput(value: string): string | null {
+  const s = localInputSpan(value);
+  return s && new Date(s.ms - 1).toISOString();
 }
 
 export class Timeline {
