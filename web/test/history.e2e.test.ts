@@ -3,43 +3,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Page } from 'playwright-core';
-import { allSent, browserSuite, drawnView, openLink, opt, sharedBoard, shareLink, stroke, waitInk, waitInPage } from './browser.ts';
+import {
+  allSent, browserSuite, drawnView, events, openLink, opt, sharedBoard, shareLink, showsPast, stroke, waitInk, waitInPage, waitPicture,
+} from './browser.ts';
 
 const suite = browserSuite();
-
-/** A canvas-relative CSS point and whether dark ink is expected there. */
-type Expected = [x: number, y: number, inked: boolean];
-
-/** Waits until the canvas shows ink at every expected point, and none at the others, all in the same frame. */
-async function waitPicture(page: Page, expected: Expected[], what: string): Promise<void> {
-  try {
-    await page.waitForFunction((expected) => {
-      const c = document.querySelector<HTMLCanvasElement>('#board-canvas');
-      if (!c) return false;
-      const s = c.width / c.getBoundingClientRect().width;
-      const ctx = c.getContext('2d')!;
-      return expected.every(([x, y, inked]) => {
-        const d = ctx.getImageData(Math.floor(x * s), Math.floor(y * s), 1, 1).data;
-        return (d[3] > 200 && d[0] < 80 && d[1] < 80 && d[2] < 80) === inked;
-      });
-    }, expected, { timeout: 20_000, polling: 'raf' });
-  } catch (e) {
-    throw new Error(`${what}: the canvas never showed ${JSON.stringify(expected)}`, { cause: e });
-  }
-}
-
-/** Waits until the board shows the past at `seq`, every visible tile drawn from an answer at that point. */
-async function showsPast(page: Page, seq: number): Promise<void> {
-  await page.waitForSelector(`#stage[data-history="past"][data-at-seq="${seq}"][data-filled="true"]`, { timeout: 20_000 });
-}
-
-/** The kinds of the room's events in order, with their seqs. */
-async function events(page: Page, roomId: string): Promise<{ seq: number; kind: string }[]> {
-  return page.evaluate(async (roomId) => {
-    const j = (await (await fetch(`/api/rooms/${roomId}/events?format=json&limit=1000`)).json()) as { events: Record<string, unknown>[] };
-    return j.events.map((e) => ({ seq: Number(e.seq), kind: e.strokeAdded ? 'added' : e.strokesErased ? 'erased' : 'other' }));
-  }, roomId);
-}
 
 /** Two frames drawn: whatever the page was asked to draw before is on the canvas. */
 async function frames(page: Page): Promise<void> {

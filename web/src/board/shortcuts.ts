@@ -6,7 +6,7 @@ const SHORTCUTS: [string, string][] = [
   ['Space + drag, middle button, two fingers', 'Pan'], ['Wheel, pinch, + / −', 'Zoom around the pointer'], ['0', 'Zoom to 100 %'],
   ['[ / ]', 'Thinner / thicker'], ['1 … 8', 'Palette colours'], ['Ctrl/⌘ + Z', 'Undo your last action'],
   ['Shift + Ctrl/⌘ + Z, Ctrl + Y', 'Redo'], ['Shift + S', 'Export the view as PNG'],
-  ['A', 'Select an area to export as PNG (drag; Esc cancels)'], ['T', 'History: the board as it was (Esc: back to live)'],
+  ['A', 'Select an area (drag; Esc cancels): export it as PNG, or in the history restore it to that point'], ['T', 'History: the board as it was (Esc: back to live)'],
   [', / .', 'One event back / forward in the history'], ['?', 'This list'],
 ];
 

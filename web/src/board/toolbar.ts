@@ -12,7 +12,7 @@ const VIEWER_TOOLS: ReadonlySet<ToolName> = new Set(['hand', 'select']);
 
 const TOOLS: [ToolName, string, string][] = [
   ['hand', '✥', 'Hand (H)'], ['pen', '✎', 'Pen (P)'], ['highlighter', '▮', 'Highlighter (I)'], ['eraser', '⌫', 'Object eraser (E)'],
-  ['pixel', '◌', 'Pixel eraser (X)'], ['select', '⬚', 'Export an area as PNG (A)'],
+  ['pixel', '◌', 'Pixel eraser (X)'], ['select', '⬚', 'Select an area: export it, or restore it in the history (A)'],
 ];
 
 export interface ToolbarHost {
