@@ -17,11 +17,7 @@ import (
 // Revert implements RealtimeService: one action that erases some strokes and restores others. It goes
 // through the writer like the commands of /ws, so that its events reach every connected client.
 func (s *Server) Revert(ctx context.Context, req *realtimev1.RevertRequest) (*realtimev1.RevertResponse, error) {
-	room, err := parseRoom(req.GetRoomId())
-	if err != nil {
-		return nil, err
-	}
-	author, err := parseUUID("author_id", req.GetAuthorId())
+	room, author, err := parseRoomAuthor(req.GetRoomId(), req.GetAuthorId())
 	if err != nil {
 		return nil, err
 	}
@@ -76,11 +72,7 @@ func parseIDs(field string, raw [][]byte) ([]uuid.UUID, error) {
 // AuthorChanges implements RealtimeService: the lists of the Revert that undoes what an author did in a
 // room since a point (events.AuthorChanges), for the gateway's revert of a person.
 func (s *Server) AuthorChanges(ctx context.Context, req *realtimev1.AuthorChangesRequest) (*realtimev1.AuthorChangesResponse, error) {
-	room, err := parseRoom(req.GetRoomId())
-	if err != nil {
-		return nil, err
-	}
-	author, err := parseUUID("author_id", req.GetAuthorId())
+	room, author, err := parseRoomAuthor(req.GetRoomId(), req.GetAuthorId())
 	if err != nil {
 		return nil, err
 	}

@@ -46,6 +46,17 @@ type Server struct {
 
 func parseRoom(id string) (uuid.UUID, error) { return parseUUID("room_id", id) }
 
+// parseRoomAuthor reads the room and author ids of a request made on an author's behalf.
+func parseRoomAuthor(roomID, authorID string) (room, author uuid.UUID, err error) {
+	if room, err = parseRoom(roomID); err != nil {
+		return uuid.Nil, uuid.Nil, err
+	}
+	if author, err = parseUUID("author_id", authorID); err != nil {
+		return uuid.Nil, uuid.Nil, err
+	}
+	return room, author, nil
+}
+
 // parseUUID reads the UUID of a request's string field.
 func parseUUID(field, s string) (uuid.UUID, error) {
 	id, err := uuid.Parse(s)
@@ -138,11 +149,7 @@ func msSince(t time.Time) float64 { return float64(time.Since(t).Microseconds())
 // IngestStrokes implements RealtimeService with the validation and idempotency of /ws: a stroke id
 // already used by another stroke or author is ALREADY_EXISTS, naming the stroke.
 func (s *Server) IngestStrokes(ctx context.Context, req *realtimev1.IngestStrokesRequest) (*realtimev1.IngestStrokesResponse, error) {
-	room, err := parseRoom(req.GetRoomId())
-	if err != nil {
-		return nil, err
-	}
-	author, err := parseUUID("author_id", req.GetAuthorId())
+	room, author, err := parseRoomAuthor(req.GetRoomId(), req.GetAuthorId())
 	if err != nil {
 		return nil, err
 	}

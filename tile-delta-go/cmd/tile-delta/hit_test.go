@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"strings"
 	"testing"
 	"time"
@@ -14,7 +13,6 @@ import (
 	strokev1 "github.com/infidraw/infidraw/gen/go/infidraw/stroke/v1"
 	tilev1 "github.com/infidraw/infidraw/gen/go/infidraw/tile/v1"
 	"github.com/infidraw/infidraw/shared-go/eventkind"
-	"github.com/infidraw/infidraw/shared-go/localtest"
 	"github.com/infidraw/infidraw/shared-go/strokes"
 	"github.com/infidraw/infidraw/tile-delta-go/internal/hittest"
 	"github.com/infidraw/infidraw/tile-delta-go/internal/tiles"
@@ -159,52 +157,11 @@ func indexOf(all []*strokev1.Stroke, s *strokev1.Stroke) int {
 // HitSQL seeks the tile_events, strokes and stroke_events primary keys, even with enough rows that a
 // table scan would be the wrong plan.
 func TestHitQueryUsesIndexes(t *testing.T) {
-	pool := testPool(t)
-	ctx := context.Background()
-	db, err := pool.Begin(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = db.Rollback(ctx) }() // the rows only exist for the plan
-	for _, q := range []string{
-		`create temp table rooms on commit drop as select gen_random_uuid() as id from generate_series(1, 100)`,
-		`insert into tile_events (room_id, level, tx, ty, seq, stroke_id, kind)
-			select r.id, 0, x, y, (x * 20 + y) + 1, gen_random_uuid(), case when (x + y) % 7 = 0 then 2 else 1 end
-			from rooms r, generate_series(0, 19) x, generate_series(0, 19) y`,
-		`insert into strokes (room_id, stroke_id, author_id, added_seq, erased)
-			select room_id, stroke_id, gen_random_uuid(), seq, seq % 5 = 0 from tile_events where room_id in (select id from rooms)`,
-		`insert into stroke_events (room_id, seq, kind, action_id, author_id, payload)
-			select room_id, seq, 1, gen_random_uuid(), gen_random_uuid(), '\x00' from tile_events where room_id in (select id from rooms)`,
-		`analyze tile_events`, `analyze strokes`, `analyze stroke_events`,
-	} {
-		if _, err := db.Exec(ctx, q); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
-	var room uuid.UUID
-	if err := db.QueryRow(ctx, `select id from rooms limit 1`).Scan(&room); err != nil {
-		t.Fatal(err)
-	}
+	db, room := planRows(t)
 	for name, scan := range map[string]int64{"default bound": tiles.DefaultHitScan + 1, "small bound": 4} {
 		t.Run(name, func(t *testing.T) {
-			var plan []byte
-			if err := db.QueryRow(ctx, "explain (format json) "+tiles.HitSQL, room, 0, []int32{0, 1, 0, 1}, []int32{0, 0, 1, 1}, scan, eventkind.StrokeAdded).Scan(&plan); err != nil {
-				t.Fatal(err)
-			}
-			var nodes []struct {
-				Plan map[string]any `json:"Plan"`
-			}
-			if err := json.Unmarshal(plan, &nodes); err != nil {
-				t.Fatal(err)
-			}
-			for _, ix := range []string{"tile_events_pkey", "strokes_pkey", "stroke_events_pkey"} {
-				if !localtest.PlanUsesIndex(nodes[0].Plan, ix) {
-					t.Fatalf("plan does not use %s: %s", ix, plan)
-				}
-			}
-			if strings.Contains(string(plan), `"Seq Scan"`) {
-				t.Fatalf("plan scans a table: %s", plan)
-			}
+			checkPlan(t, db, tiles.HitSQL, []any{room, 0, []int32{0, 1, 0, 1}, []int32{0, 0, 1, 1}, scan, eventkind.StrokeAdded},
+				"tile_events_pkey", "strokes_pkey", "stroke_events_pkey")
 		})
 	}
 }

@@ -2,11 +2,9 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"maps"
 	"slices"
-	"strings"
 	"testing"
 	"time"
 
@@ -15,7 +13,6 @@ import (
 	realtimev1 "github.com/infidraw/infidraw/gen/go/infidraw/realtime/v1"
 	strokev1 "github.com/infidraw/infidraw/gen/go/infidraw/stroke/v1"
 	tilev1 "github.com/infidraw/infidraw/gen/go/infidraw/tile/v1"
-	"github.com/infidraw/infidraw/shared-go/localtest"
 	"github.com/infidraw/infidraw/shared-go/strokes"
 	"github.com/infidraw/infidraw/tile-delta-go/internal/tiles"
 )
@@ -218,32 +215,8 @@ func TestRegionChanges(t *testing.T) {
 // RegionSQL seeks the tile_events primary key, RegionStrokesSQL the strokes and stroke_events ones, even
 // with enough rows that a table scan would be the wrong plan.
 func TestRegionQueriesUseIndexes(t *testing.T) {
-	pool := testPool(t)
+	db, room := planRows(t)
 	ctx := context.Background()
-	db, err := pool.Begin(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = db.Rollback(ctx) }() // the rows only exist for the plan
-	for _, q := range []string{
-		`create temp table rooms on commit drop as select gen_random_uuid() as id from generate_series(1, 100)`,
-		`insert into tile_events (room_id, level, tx, ty, seq, stroke_id, kind)
-			select r.id, 0, x, y, (x * 20 + y) + 1, gen_random_uuid(), case when (x + y) % 7 = 0 then 2 else 1 end
-			from rooms r, generate_series(0, 19) x, generate_series(0, 19) y`,
-		`insert into strokes (room_id, stroke_id, author_id, added_seq, erased)
-			select room_id, stroke_id, gen_random_uuid(), seq, seq % 5 = 0 from tile_events where room_id in (select id from rooms)`,
-		`insert into stroke_events (room_id, seq, kind, action_id, author_id, payload)
-			select room_id, seq, 1, gen_random_uuid(), gen_random_uuid(), '\x00' from tile_events where room_id in (select id from rooms)`,
-		`analyze tile_events`, `analyze strokes`, `analyze stroke_events`,
-	} {
-		if _, err := db.Exec(ctx, q); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
-	var room uuid.UUID
-	if err := db.QueryRow(ctx, `select id from rooms limit 1`).Scan(&room); err != nil {
-		t.Fatal(err)
-	}
 	var ids [][16]byte
 	rows, err := db.Query(ctx, `select stroke_id from strokes where room_id = $1 limit 300`, room)
 	if err != nil {
@@ -269,24 +242,7 @@ func TestRegionQueriesUseIndexes(t *testing.T) {
 		{"strokes", tiles.RegionStrokesSQL, []any{room, ids}, []string{"strokes_pkey", "stroke_events_pkey"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			var plan []byte
-			if err := db.QueryRow(ctx, "explain (format json) "+tc.sql, tc.args...).Scan(&plan); err != nil {
-				t.Fatal(err)
-			}
-			var nodes []struct {
-				Plan map[string]any `json:"Plan"`
-			}
-			if err := json.Unmarshal(plan, &nodes); err != nil {
-				t.Fatal(err)
-			}
-			for _, ix := range tc.indexes {
-				if !localtest.PlanUsesIndex(nodes[0].Plan, ix) {
-					t.Fatalf("plan does not use %s: %s", ix, plan)
-				}
-			}
-			if strings.Contains(string(plan), `"Seq Scan"`) {
-				t.Fatalf("plan scans a table: %s", plan)
-			}
+			checkPlan(t, db, tc.sql, tc.args, tc.indexes...)
 		})
 	}
 }

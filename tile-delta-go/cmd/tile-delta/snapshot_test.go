@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"image"
 	"os"
@@ -252,34 +251,7 @@ func TestSnapshotLifecycle(t *testing.T) {
 // The snapshot queries seek the primary keys of tile_snapshots and tile_events, even with enough rows
 // that a table scan would be the wrong plan.
 func TestSnapshotQueriesUseIndexes(t *testing.T) {
-	pool := testPool(t)
-	ctx := context.Background()
-	db, err := pool.Begin(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = db.Rollback(ctx) }() // the rows only exist for the plan
-	for _, q := range []string{
-		`create temp table rooms on commit drop as select gen_random_uuid() as id from generate_series(1, 100)`,
-		`insert into tile_events (room_id, level, tx, ty, seq, stroke_id, kind)
-			select r.id, 0, x, y, (x * 20 + y) + 1, gen_random_uuid(), case when (x + y) % 7 = 0 then 2 else 1 end
-			from rooms r, generate_series(0, 19) x, generate_series(0, 19) y`,
-		`insert into tile_snapshots (room_id, level, tx, ty, covers_seq, object_key, size_bytes)
-			select r.id, 0, x, y, s, 'k', 1 from rooms r, generate_series(0, 9) x, generate_series(0, 9) y, generate_series(1, 5) s`,
-		`insert into strokes (room_id, stroke_id, author_id, added_seq)
-			select room_id, stroke_id, gen_random_uuid(), seq from tile_events where room_id in (select id from rooms)`,
-		`insert into stroke_events (room_id, seq, kind, action_id, author_id, payload)
-			select room_id, seq, 1, gen_random_uuid(), gen_random_uuid(), '\x00' from tile_events where room_id in (select id from rooms)`,
-		`analyze tile_events`, `analyze tile_snapshots`, `analyze strokes`, `analyze stroke_events`,
-	} {
-		if _, err := db.Exec(ctx, q); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
-	var room uuid.UUID
-	if err := db.QueryRow(ctx, `select id from rooms limit 1`).Scan(&room); err != nil {
-		t.Fatal(err)
-	}
+	db, room := planRows(t)
 	xs, ys := []int32{0, 1, 2, 3}, []int32{0, 1, 2, 3}
 	client := int64(5)
 	added, erased := eventkind.StrokeAdded, eventkind.StrokesErased
@@ -305,24 +277,7 @@ func TestSnapshotQueriesUseIndexes(t *testing.T) {
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
-			var plan []byte
-			if err := db.QueryRow(ctx, "explain (format json) "+tc.sql, tc.args...).Scan(&plan); err != nil {
-				t.Fatal(err)
-			}
-			var nodes []struct {
-				Plan map[string]any `json:"Plan"`
-			}
-			if err := json.Unmarshal(plan, &nodes); err != nil {
-				t.Fatal(err)
-			}
-			for _, ix := range tc.indexes {
-				if !localtest.PlanUsesIndex(nodes[0].Plan, ix) {
-					t.Fatalf("plan does not use %s: %s", ix, plan)
-				}
-			}
-			if strings.Contains(string(plan), `"Seq Scan"`) {
-				t.Fatalf("plan scans a table: %s", plan)
-			}
+			checkPlan(t, db, tc.sql, tc.args, tc.indexes...)
 		})
 	}
 }
