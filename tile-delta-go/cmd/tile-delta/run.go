@@ -81,6 +81,7 @@ func run(ctx context.Context, args []string, environ []string) error {
 		Bound:        tiles.Bound{Strokes: cfg.MaxDeltaStrokes, Bytes: cfg.MaxDeltaBytes},
 		Hits:         reader,
 		Regions:      reader,
+		Authors:      reader,
 		HitBound:     tiles.HitBound{ScanPerTile: cfg.HitScanPerTile, Strokes: tiles.MaxHitStrokes},
 		SnapshotRows: reader, SnapshotURLTTL: cfg.SnapshotURLTTL,
 		Exporter: &export.Exporter{Tiles: reader, Renderer: router, Objects: store, Workers: 4,

@@ -41,6 +41,11 @@ type RegionReader interface {
 	RegionChanges(ctx context.Context, room uuid.UUID, r strokes.Region, at uint64) (tiles.RegionChanges, error)
 }
 
+// AuthorsReader lists who drew in a view around a point (tiles.Reader).
+type AuthorsReader interface {
+	ViewAuthors(ctx context.Context, room uuid.UUID, level int, v strokes.Region, at uint64, span int) (tiles.ViewAuthors, error)
+}
+
 // Renderer turns strokes into a PNG tile and names the renderer that drew it.
 type Renderer interface {
 	RenderTile(ctx context.Context, t strokes.Tile, base []byte, ss []*strokev1.Stroke) (png []byte, renderer string, err error)
@@ -81,6 +86,8 @@ type Server struct {
 	HitBound tiles.HitBound
 	// Regions answers RegionChanges.
 	Regions RegionReader
+	// Authors answers ViewAuthors.
+	Authors AuthorsReader
 	// SnapshotRows finds the snapshots GetSnapshot serves; with SnapshotURLTTL > 0 (TILE_DELTA_SNAPSHOT_URL_TTL)
 	// and a store that can presign, callers that accept a URL get one valid that long instead of the bytes.
 	SnapshotRows   SnapshotFinder
@@ -357,4 +364,35 @@ func (s *Server) RegionChanges(ctx context.Context, req *tilev1.RegionChangesReq
 		"erase", len(ch.Erase), "restore", len(ch.Restore), "ms", float64(time.Since(start).Microseconds())/1000)
 	return &tilev1.RegionChangesResponse{EraseStrokeIds: strokes.IDBytes(ch.Erase), RestoreStrokeIds: strokes.IDBytes(ch.Restore), HeadSeq: ch.Head, AtSeq: ch.At,
 		Level: uint32(ch.Level)}, nil
+}
+
+// ViewAuthors implements TileDeltaService: who drew in a viewport's tiles around a point, from the tile index of
+// those tiles in the window, bounded per tile.
+func (s *Server) ViewAuthors(ctx context.Context, req *tilev1.ViewAuthorsRequest) (*tilev1.ViewAuthorsResponse, error) {
+	room, err := parseRoom(req.GetRoomId())
+	if err != nil {
+		return nil, err
+	}
+	v := req.GetViewport()
+	if v == nil {
+		return nil, status.Error(codes.InvalidArgument, "viewport is required")
+	}
+	start := time.Now()
+	got, err := s.Authors.ViewAuthors(ctx, room, int(req.GetLevel()), strokes.Region{MinX: v.GetMinX(), MinY: v.GetMinY(), MaxX: v.GetMaxX(), MaxY: v.GetMaxY()},
+		req.GetAtSeq(), int(req.GetSpan()))
+	switch {
+	case errors.Is(err, tiles.ErrBadAuthors):
+		return nil, status.Error(codes.InvalidArgument, err.Error())
+	case ctx.Err() != nil:
+		return nil, status.FromContextError(ctx.Err()).Err()
+	case err != nil:
+		return nil, status.Errorf(codes.Unavailable, "view authors: %v", err)
+	}
+	out := &tilev1.ViewAuthorsResponse{Partial: got.Partial}
+	for _, a := range got.Authors {
+		out.Authors = append(out.Authors, &tilev1.ViewAuthor{AuthorId: a.ID[:], Events: a.Events, LastSeq: a.LastSeq})
+	}
+	s.Log.Info("view authors read", "room", room, "at", req.GetAtSeq(), "span", req.GetSpan(), "tiles", got.Tiles, "authors", len(got.Authors),
+		"partial", got.Partial, "ms", float64(time.Since(start).Microseconds())/1000)
+	return out, nil
 }

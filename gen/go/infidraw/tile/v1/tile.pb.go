@@ -1407,6 +1407,203 @@ func (x *RegionChangesResponse) GetLevel() uint32 {
 	return 0
 }
 
+// ViewAuthorsRequest names a viewport of a room at one level and a window of events around a point.
+type ViewAuthorsRequest struct {
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	RoomId   string                 `protobuf:"bytes,1,opt,name=room_id,json=roomId,proto3" json:"room_id,omitempty"`
+	Level    uint32                 `protobuf:"varint,2,opt,name=level,proto3" json:"level,omitempty"`
+	Viewport *Viewport              `protobuf:"bytes,3,opt,name=viewport,proto3" json:"viewport,omitempty"`
+	// The window is (at_seq - span, at_seq + span], clamped to seq 1 and up.
+	AtSeq uint64 `protobuf:"varint,4,opt,name=at_seq,json=atSeq,proto3" json:"at_seq,omitempty"`
+	// Events before and after at_seq, 1..10,000.
+	Span          uint32 `protobuf:"varint,5,opt,name=span,proto3" json:"span,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ViewAuthorsRequest) Reset() {
+	*x = ViewAuthorsRequest{}
+	mi := &file_infidraw_tile_v1_tile_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ViewAuthorsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ViewAuthorsRequest) ProtoMessage() {}
+
+func (x *ViewAuthorsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_infidraw_tile_v1_tile_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ViewAuthorsRequest.ProtoReflect.Descriptor instead.
+func (*ViewAuthorsRequest) Descriptor() ([]byte, []int) {
+	return file_infidraw_tile_v1_tile_proto_rawDescGZIP(), []int{20}
+}
+
+func (x *ViewAuthorsRequest) GetRoomId() string {
+	if x != nil {
+		return x.RoomId
+	}
+	return ""
+}
+
+func (x *ViewAuthorsRequest) GetLevel() uint32 {
+	if x != nil {
+		return x.Level
+	}
+	return 0
+}
+
+func (x *ViewAuthorsRequest) GetViewport() *Viewport {
+	if x != nil {
+		return x.Viewport
+	}
+	return nil
+}
+
+func (x *ViewAuthorsRequest) GetAtSeq() uint64 {
+	if x != nil {
+		return x.AtSeq
+	}
+	return 0
+}
+
+func (x *ViewAuthorsRequest) GetSpan() uint32 {
+	if x != nil {
+		return x.Span
+	}
+	return 0
+}
+
+// ViewAuthor is one author of events in the window and the viewport.
+type ViewAuthor struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The user id, 16 bytes.
+	AuthorId []byte `protobuf:"bytes,1,opt,name=author_id,json=authorId,proto3" json:"author_id,omitempty"`
+	// Events of theirs that touch the viewport's tiles in the window (each event once).
+	Events uint64 `protobuf:"varint,2,opt,name=events,proto3" json:"events,omitempty"`
+	// Their last such event.
+	LastSeq       uint64 `protobuf:"varint,3,opt,name=last_seq,json=lastSeq,proto3" json:"last_seq,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ViewAuthor) Reset() {
+	*x = ViewAuthor{}
+	mi := &file_infidraw_tile_v1_tile_proto_msgTypes[21]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ViewAuthor) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ViewAuthor) ProtoMessage() {}
+
+func (x *ViewAuthor) ProtoReflect() protoreflect.Message {
+	mi := &file_infidraw_tile_v1_tile_proto_msgTypes[21]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ViewAuthor.ProtoReflect.Descriptor instead.
+func (*ViewAuthor) Descriptor() ([]byte, []int) {
+	return file_infidraw_tile_v1_tile_proto_rawDescGZIP(), []int{21}
+}
+
+func (x *ViewAuthor) GetAuthorId() []byte {
+	if x != nil {
+		return x.AuthorId
+	}
+	return nil
+}
+
+func (x *ViewAuthor) GetEvents() uint64 {
+	if x != nil {
+		return x.Events
+	}
+	return 0
+}
+
+func (x *ViewAuthor) GetLastSeq() uint64 {
+	if x != nil {
+		return x.LastSeq
+	}
+	return 0
+}
+
+// ViewAuthorsResponse lists the authors, most events first.
+type ViewAuthorsResponse struct {
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	Authors []*ViewAuthor          `protobuf:"bytes,1,rep,name=authors,proto3" json:"authors,omitempty"`
+	// A tile held more index entries in the window than the scan bound: its older events were not counted.
+	Partial       bool `protobuf:"varint,2,opt,name=partial,proto3" json:"partial,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ViewAuthorsResponse) Reset() {
+	*x = ViewAuthorsResponse{}
+	mi := &file_infidraw_tile_v1_tile_proto_msgTypes[22]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ViewAuthorsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ViewAuthorsResponse) ProtoMessage() {}
+
+func (x *ViewAuthorsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_infidraw_tile_v1_tile_proto_msgTypes[22]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ViewAuthorsResponse.ProtoReflect.Descriptor instead.
+func (*ViewAuthorsResponse) Descriptor() ([]byte, []int) {
+	return file_infidraw_tile_v1_tile_proto_rawDescGZIP(), []int{22}
+}
+
+func (x *ViewAuthorsResponse) GetAuthors() []*ViewAuthor {
+	if x != nil {
+		return x.Authors
+	}
+	return nil
+}
+
+func (x *ViewAuthorsResponse) GetPartial() bool {
+	if x != nil {
+		return x.Partial
+	}
+	return false
+}
+
 var File_infidraw_tile_v1_tile_proto protoreflect.FileDescriptor
 
 const file_infidraw_tile_v1_tile_proto_rawDesc = "" +
@@ -1512,7 +1709,21 @@ const file_infidraw_tile_v1_tile_proto_rawDesc = "" +
 	"\x12restore_stroke_ids\x18\x02 \x03(\fR\x10restoreStrokeIds\x12\x19\n" +
 	"\bhead_seq\x18\x03 \x01(\x04R\aheadSeq\x12\x15\n" +
 	"\x06at_seq\x18\x04 \x01(\x04R\x05atSeq\x12\x14\n" +
-	"\x05level\x18\x05 \x01(\rR\x05level2\x8a\x05\n" +
+	"\x05level\x18\x05 \x01(\rR\x05level\"\xa6\x01\n" +
+	"\x12ViewAuthorsRequest\x12\x17\n" +
+	"\aroom_id\x18\x01 \x01(\tR\x06roomId\x12\x14\n" +
+	"\x05level\x18\x02 \x01(\rR\x05level\x126\n" +
+	"\bviewport\x18\x03 \x01(\v2\x1a.infidraw.tile.v1.ViewportR\bviewport\x12\x15\n" +
+	"\x06at_seq\x18\x04 \x01(\x04R\x05atSeq\x12\x12\n" +
+	"\x04span\x18\x05 \x01(\rR\x04span\"\\\n" +
+	"\n" +
+	"ViewAuthor\x12\x1b\n" +
+	"\tauthor_id\x18\x01 \x01(\fR\bauthorId\x12\x16\n" +
+	"\x06events\x18\x02 \x01(\x04R\x06events\x12\x19\n" +
+	"\blast_seq\x18\x03 \x01(\x04R\alastSeq\"g\n" +
+	"\x13ViewAuthorsResponse\x126\n" +
+	"\aauthors\x18\x01 \x03(\v2\x1c.infidraw.tile.v1.ViewAuthorR\aauthors\x12\x18\n" +
+	"\apartial\x18\x02 \x01(\bR\apartial2\xe6\x05\n" +
 	"\x10TileDeltaService\x12Q\n" +
 	"\bGetTiles\x12!.infidraw.tile.v1.GetTilesRequest\x1a\".infidraw.tile.v1.GetTilesResponse\x12W\n" +
 	"\n" +
@@ -1522,7 +1733,8 @@ const file_infidraw_tile_v1_tile_proto_rawDesc = "" +
 	"\n" +
 	"HitStrokes\x12#.infidraw.tile.v1.HitStrokesRequest\x1a$.infidraw.tile.v1.HitStrokesResponse\x12Z\n" +
 	"\vGetSnapshot\x12$.infidraw.tile.v1.GetSnapshotRequest\x1a%.infidraw.tile.v1.GetSnapshotResponse\x12`\n" +
-	"\rRegionChanges\x12&.infidraw.tile.v1.RegionChangesRequest\x1a'.infidraw.tile.v1.RegionChangesResponseB\xc0\x01\n" +
+	"\rRegionChanges\x12&.infidraw.tile.v1.RegionChangesRequest\x1a'.infidraw.tile.v1.RegionChangesResponse\x12Z\n" +
+	"\vViewAuthors\x12$.infidraw.tile.v1.ViewAuthorsRequest\x1a%.infidraw.tile.v1.ViewAuthorsResponseB\xc0\x01\n" +
 	"\x14com.infidraw.tile.v1B\tTileProtoP\x01Z;github.com/infidraw/infidraw/gen/go/infidraw/tile/v1;tilev1\xa2\x02\x03ITX\xaa\x02\x10Infidraw.Tile.V1\xca\x02\x10Infidraw\\Tile\\V1\xe2\x02\x1cInfidraw\\Tile\\V1\\GPBMetadata\xea\x02\x12Infidraw::Tile::V1b\x06proto3"
 
 var (
@@ -1537,7 +1749,7 @@ func file_infidraw_tile_v1_tile_proto_rawDescGZIP() []byte {
 	return file_infidraw_tile_v1_tile_proto_rawDescData
 }
 
-var file_infidraw_tile_v1_tile_proto_msgTypes = make([]protoimpl.MessageInfo, 20)
+var file_infidraw_tile_v1_tile_proto_msgTypes = make([]protoimpl.MessageInfo, 23)
 var file_infidraw_tile_v1_tile_proto_goTypes = []any{
 	(*TileCoord)(nil),             // 0: infidraw.tile.v1.TileCoord
 	(*Viewport)(nil),              // 1: infidraw.tile.v1.Viewport
@@ -1559,7 +1771,10 @@ var file_infidraw_tile_v1_tile_proto_goTypes = []any{
 	(*GetSnapshotResponse)(nil),   // 17: infidraw.tile.v1.GetSnapshotResponse
 	(*RegionChangesRequest)(nil),  // 18: infidraw.tile.v1.RegionChangesRequest
 	(*RegionChangesResponse)(nil), // 19: infidraw.tile.v1.RegionChangesResponse
-	(*v1.Stroke)(nil),             // 20: infidraw.stroke.v1.Stroke
+	(*ViewAuthorsRequest)(nil),    // 20: infidraw.tile.v1.ViewAuthorsRequest
+	(*ViewAuthor)(nil),            // 21: infidraw.tile.v1.ViewAuthor
+	(*ViewAuthorsResponse)(nil),   // 22: infidraw.tile.v1.ViewAuthorsResponse
+	(*v1.Stroke)(nil),             // 23: infidraw.stroke.v1.Stroke
 }
 var file_infidraw_tile_v1_tile_proto_depIdxs = []int32{
 	0,  // 0: infidraw.tile.v1.KnownTile.coord:type_name -> infidraw.tile.v1.TileCoord
@@ -1569,31 +1784,35 @@ var file_infidraw_tile_v1_tile_proto_depIdxs = []int32{
 	7,  // 4: infidraw.tile.v1.GetTilesResponse.tiles:type_name -> infidraw.tile.v1.TileDelta
 	0,  // 5: infidraw.tile.v1.TileDelta.coord:type_name -> infidraw.tile.v1.TileCoord
 	6,  // 6: infidraw.tile.v1.TileDelta.snapshot:type_name -> infidraw.tile.v1.Snapshot
-	20, // 7: infidraw.tile.v1.TileDelta.strokes:type_name -> infidraw.stroke.v1.Stroke
+	23, // 7: infidraw.tile.v1.TileDelta.strokes:type_name -> infidraw.stroke.v1.Stroke
 	0,  // 8: infidraw.tile.v1.RenderTileRequest.coord:type_name -> infidraw.tile.v1.TileCoord
 	1,  // 9: infidraw.tile.v1.ExportRegionRequest.viewport:type_name -> infidraw.tile.v1.Viewport
-	20, // 10: infidraw.tile.v1.HitStrokesResponse.strokes:type_name -> infidraw.stroke.v1.Stroke
+	23, // 10: infidraw.tile.v1.HitStrokesResponse.strokes:type_name -> infidraw.stroke.v1.Stroke
 	0,  // 11: infidraw.tile.v1.GetSnapshotRequest.coord:type_name -> infidraw.tile.v1.TileCoord
 	1,  // 12: infidraw.tile.v1.RegionChangesRequest.region:type_name -> infidraw.tile.v1.Viewport
-	4,  // 13: infidraw.tile.v1.TileDeltaService.GetTiles:input_type -> infidraw.tile.v1.GetTilesRequest
-	8,  // 14: infidraw.tile.v1.TileDeltaService.RenderTile:input_type -> infidraw.tile.v1.RenderTileRequest
-	10, // 15: infidraw.tile.v1.TileDeltaService.ExportRegion:input_type -> infidraw.tile.v1.ExportRegionRequest
-	12, // 16: infidraw.tile.v1.TileDeltaService.PurgeRoom:input_type -> infidraw.tile.v1.PurgeRoomRequest
-	14, // 17: infidraw.tile.v1.TileDeltaService.HitStrokes:input_type -> infidraw.tile.v1.HitStrokesRequest
-	16, // 18: infidraw.tile.v1.TileDeltaService.GetSnapshot:input_type -> infidraw.tile.v1.GetSnapshotRequest
-	18, // 19: infidraw.tile.v1.TileDeltaService.RegionChanges:input_type -> infidraw.tile.v1.RegionChangesRequest
-	5,  // 20: infidraw.tile.v1.TileDeltaService.GetTiles:output_type -> infidraw.tile.v1.GetTilesResponse
-	9,  // 21: infidraw.tile.v1.TileDeltaService.RenderTile:output_type -> infidraw.tile.v1.RenderTileResponse
-	11, // 22: infidraw.tile.v1.TileDeltaService.ExportRegion:output_type -> infidraw.tile.v1.ExportRegionResponse
-	13, // 23: infidraw.tile.v1.TileDeltaService.PurgeRoom:output_type -> infidraw.tile.v1.PurgeRoomResponse
-	15, // 24: infidraw.tile.v1.TileDeltaService.HitStrokes:output_type -> infidraw.tile.v1.HitStrokesResponse
-	17, // 25: infidraw.tile.v1.TileDeltaService.GetSnapshot:output_type -> infidraw.tile.v1.GetSnapshotResponse
-	19, // 26: infidraw.tile.v1.TileDeltaService.RegionChanges:output_type -> infidraw.tile.v1.RegionChangesResponse
-	20, // [20:27] is the sub-list for method output_type
-	13, // [13:20] is the sub-list for method input_type
-	13, // [13:13] is the sub-list for extension type_name
-	13, // [13:13] is the sub-list for extension extendee
-	0,  // [0:13] is the sub-list for field type_name
+	1,  // 13: infidraw.tile.v1.ViewAuthorsRequest.viewport:type_name -> infidraw.tile.v1.Viewport
+	21, // 14: infidraw.tile.v1.ViewAuthorsResponse.authors:type_name -> infidraw.tile.v1.ViewAuthor
+	4,  // 15: infidraw.tile.v1.TileDeltaService.GetTiles:input_type -> infidraw.tile.v1.GetTilesRequest
+	8,  // 16: infidraw.tile.v1.TileDeltaService.RenderTile:input_type -> infidraw.tile.v1.RenderTileRequest
+	10, // 17: infidraw.tile.v1.TileDeltaService.ExportRegion:input_type -> infidraw.tile.v1.ExportRegionRequest
+	12, // 18: infidraw.tile.v1.TileDeltaService.PurgeRoom:input_type -> infidraw.tile.v1.PurgeRoomRequest
+	14, // 19: infidraw.tile.v1.TileDeltaService.HitStrokes:input_type -> infidraw.tile.v1.HitStrokesRequest
+	16, // 20: infidraw.tile.v1.TileDeltaService.GetSnapshot:input_type -> infidraw.tile.v1.GetSnapshotRequest
+	18, // 21: infidraw.tile.v1.TileDeltaService.RegionChanges:input_type -> infidraw.tile.v1.RegionChangesRequest
+	20, // 22: infidraw.tile.v1.TileDeltaService.ViewAuthors:input_type -> infidraw.tile.v1.ViewAuthorsRequest
+	5,  // 23: infidraw.tile.v1.TileDeltaService.GetTiles:output_type -> infidraw.tile.v1.GetTilesResponse
+	9,  // 24: infidraw.tile.v1.TileDeltaService.RenderTile:output_type -> infidraw.tile.v1.RenderTileResponse
+	11, // 25: infidraw.tile.v1.TileDeltaService.ExportRegion:output_type -> infidraw.tile.v1.ExportRegionResponse
+	13, // 26: infidraw.tile.v1.TileDeltaService.PurgeRoom:output_type -> infidraw.tile.v1.PurgeRoomResponse
+	15, // 27: infidraw.tile.v1.TileDeltaService.HitStrokes:output_type -> infidraw.tile.v1.HitStrokesResponse
+	17, // 28: infidraw.tile.v1.TileDeltaService.GetSnapshot:output_type -> infidraw.tile.v1.GetSnapshotResponse
+	19, // 29: infidraw.tile.v1.TileDeltaService.RegionChanges:output_type -> infidraw.tile.v1.RegionChangesResponse
+	22, // 30: infidraw.tile.v1.TileDeltaService.ViewAuthors:output_type -> infidraw.tile.v1.ViewAuthorsResponse
+	23, // [23:31] is the sub-list for method output_type
+	15, // [15:23] is the sub-list for method input_type
+	15, // [15:15] is the sub-list for extension type_name
+	15, // [15:15] is the sub-list for extension extendee
+	0,  // [0:15] is the sub-list for field type_name
 }
 
 func init() { file_infidraw_tile_v1_tile_proto_init() }
@@ -1616,7 +1835,7 @@ func file_infidraw_tile_v1_tile_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_infidraw_tile_v1_tile_proto_rawDesc), len(file_infidraw_tile_v1_tile_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   20,
+			NumMessages:   23,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

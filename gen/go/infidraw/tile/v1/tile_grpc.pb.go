@@ -26,6 +26,7 @@ const (
 	TileDeltaService_HitStrokes_FullMethodName    = "/infidraw.tile.v1.TileDeltaService/HitStrokes"
 	TileDeltaService_GetSnapshot_FullMethodName   = "/infidraw.tile.v1.TileDeltaService/GetSnapshot"
 	TileDeltaService_RegionChanges_FullMethodName = "/infidraw.tile.v1.TileDeltaService/RegionChanges"
+	TileDeltaService_ViewAuthors_FullMethodName   = "/infidraw.tile.v1.TileDeltaService/ViewAuthors"
 )
 
 // TileDeltaServiceClient is the client API for TileDeltaService service.
@@ -63,6 +64,11 @@ type TileDeltaServiceClient interface {
 	// 500,000 entries or more than 100,000 strokes whose visibility changed (restore a smaller region or a later
 	// point).
 	RegionChanges(ctx context.Context, in *RegionChangesRequest, opts ...grpc.CallOption) (*RegionChangesResponse, error)
+	// ViewAuthors lists who drew in a viewport around a point: the authors of the events touching the
+	// viewport's tiles (at most 256, like GetTiles) in (at_seq - span, at_seq + span]. It reads the tile index of
+	// those tiles, newest first and at most 1,024 entries per tile, so its cost follows the view, never the
+	// room's history.
+	ViewAuthors(ctx context.Context, in *ViewAuthorsRequest, opts ...grpc.CallOption) (*ViewAuthorsResponse, error)
 }
 
 type tileDeltaServiceClient struct {
@@ -143,6 +149,16 @@ func (c *tileDeltaServiceClient) RegionChanges(ctx context.Context, in *RegionCh
 	return out, nil
 }
 
+func (c *tileDeltaServiceClient) ViewAuthors(ctx context.Context, in *ViewAuthorsRequest, opts ...grpc.CallOption) (*ViewAuthorsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ViewAuthorsResponse)
+	err := c.cc.Invoke(ctx, TileDeltaService_ViewAuthors_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // TileDeltaServiceServer is the server API for TileDeltaService service.
 // All implementations must embed UnimplementedTileDeltaServiceServer
 // for forward compatibility.
@@ -178,6 +194,11 @@ type TileDeltaServiceServer interface {
 	// 500,000 entries or more than 100,000 strokes whose visibility changed (restore a smaller region or a later
 	// point).
 	RegionChanges(context.Context, *RegionChangesRequest) (*RegionChangesResponse, error)
+	// ViewAuthors lists who drew in a viewport around a point: the authors of the events touching the
+	// viewport's tiles (at most 256, like GetTiles) in (at_seq - span, at_seq + span]. It reads the tile index of
+	// those tiles, newest first and at most 1,024 entries per tile, so its cost follows the view, never the
+	// room's history.
+	ViewAuthors(context.Context, *ViewAuthorsRequest) (*ViewAuthorsResponse, error)
 	mustEmbedUnimplementedTileDeltaServiceServer()
 }
 
@@ -208,6 +229,9 @@ func (UnimplementedTileDeltaServiceServer) GetSnapshot(context.Context, *GetSnap
 }
 func (UnimplementedTileDeltaServiceServer) RegionChanges(context.Context, *RegionChangesRequest) (*RegionChangesResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method RegionChanges not implemented")
+}
+func (UnimplementedTileDeltaServiceServer) ViewAuthors(context.Context, *ViewAuthorsRequest) (*ViewAuthorsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ViewAuthors not implemented")
 }
 func (UnimplementedTileDeltaServiceServer) mustEmbedUnimplementedTileDeltaServiceServer() {}
 func (UnimplementedTileDeltaServiceServer) testEmbeddedByValue()                          {}
@@ -356,6 +380,24 @@ func _TileDeltaService_RegionChanges_Handler(srv interface{}, ctx context.Contex
 	return interceptor(ctx, in, info, handler)
 }
 
+func _TileDeltaService_ViewAuthors_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ViewAuthorsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(TileDeltaServiceServer).ViewAuthors(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: TileDeltaService_ViewAuthors_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(TileDeltaServiceServer).ViewAuthors(ctx, req.(*ViewAuthorsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // TileDeltaService_ServiceDesc is the grpc.ServiceDesc for TileDeltaService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -390,6 +432,10 @@ var TileDeltaService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "RegionChanges",
 			Handler:    _TileDeltaService_RegionChanges_Handler,
+		},
+		{
+			MethodName: "ViewAuthors",
+			Handler:    _TileDeltaService_ViewAuthors_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

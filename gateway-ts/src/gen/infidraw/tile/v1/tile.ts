@@ -254,6 +254,36 @@ export interface RegionChangesResponse {
   level: number;
 }
 
+/** ViewAuthorsRequest names a viewport of a room at one level and a window of events around a point. */
+export interface ViewAuthorsRequest {
+  roomId: string;
+  level: number;
+  viewport?:
+    | Viewport
+    | undefined;
+  /** The window is (at_seq - span, at_seq + span], clamped to seq 1 and up. */
+  atSeq: number;
+  /** Events before and after at_seq, 1..10,000. */
+  span: number;
+}
+
+/** ViewAuthor is one author of events in the window and the viewport. */
+export interface ViewAuthor {
+  /** The user id, 16 bytes. */
+  authorId: Buffer;
+  /** Events of theirs that touch the viewport's tiles in the window (each event once). */
+  events: number;
+  /** Their last such event. */
+  lastSeq: number;
+}
+
+/** ViewAuthorsResponse lists the authors, most events first. */
+export interface ViewAuthorsResponse {
+  authors: ViewAuthor[];
+  /** A tile held more index entries in the window than the scan bound: its older events were not counted. */
+  partial: boolean;
+}
+
 function createBaseTileCoord(): TileCoord {
   return { level: 0, x: 0, y: 0 };
 }
@@ -2568,6 +2598,343 @@ export const RegionChangesResponse: MessageFns<RegionChangesResponse> = {
   },
 };
 
+function createBaseViewAuthorsRequest(): ViewAuthorsRequest {
+  return { roomId: "", level: 0, viewport: undefined, atSeq: 0, span: 0 };
+}
+
+export const ViewAuthorsRequest: MessageFns<ViewAuthorsRequest> = {
+  encode(message: ViewAuthorsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.roomId !== "") {
+      writer.uint32(10).string(message.roomId);
+    }
+    if (message.level !== 0) {
+      writer.uint32(16).uint32(message.level);
+    }
+    if (message.viewport !== undefined) {
+      Viewport.encode(message.viewport, writer.uint32(26).fork()).join();
+    }
+    if (message.atSeq !== 0) {
+      writer.uint32(32).uint64(message.atSeq);
+    }
+    if (message.span !== 0) {
+      writer.uint32(40).uint32(message.span);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ViewAuthorsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseViewAuthorsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.roomId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.level = reader.uint32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.viewport = Viewport.decode(reader, reader.uint32());
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.atSeq = longToNumber(reader.uint64());
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.span = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ViewAuthorsRequest {
+    return {
+      roomId: isSet(object.roomId)
+        ? globalThis.String(object.roomId)
+        : isSet(object.room_id)
+        ? globalThis.String(object.room_id)
+        : "",
+      level: isSet(object.level) ? globalThis.Number(object.level) : 0,
+      viewport: isSet(object.viewport) ? Viewport.fromJSON(object.viewport) : undefined,
+      atSeq: isSet(object.atSeq)
+        ? globalThis.Number(object.atSeq)
+        : isSet(object.at_seq)
+        ? globalThis.Number(object.at_seq)
+        : 0,
+      span: isSet(object.span) ? globalThis.Number(object.span) : 0,
+    };
+  },
+
+  toJSON(message: ViewAuthorsRequest): unknown {
+    const obj: any = {};
+    if (message.roomId !== "") {
+      obj.roomId = message.roomId;
+    }
+    if (message.level !== 0) {
+      obj.level = Math.round(message.level);
+    }
+    if (message.viewport !== undefined) {
+      obj.viewport = Viewport.toJSON(message.viewport);
+    }
+    if (message.atSeq !== 0) {
+      obj.atSeq = Math.round(message.atSeq);
+    }
+    if (message.span !== 0) {
+      obj.span = Math.round(message.span);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ViewAuthorsRequest>, I>>(base?: I): ViewAuthorsRequest {
+    return ViewAuthorsRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ViewAuthorsRequest>, I>>(object: I): ViewAuthorsRequest {
+    const message = createBaseViewAuthorsRequest();
+    message.roomId = object.roomId ?? "";
+    message.level = object.level ?? 0;
+    message.viewport = (object.viewport !== undefined && object.viewport !== null)
+      ? Viewport.fromPartial(object.viewport)
+      : undefined;
+    message.atSeq = object.atSeq ?? 0;
+    message.span = object.span ?? 0;
+    return message;
+  },
+};
+
+function createBaseViewAuthor(): ViewAuthor {
+  return { authorId: Buffer.alloc(0), events: 0, lastSeq: 0 };
+}
+
+export const ViewAuthor: MessageFns<ViewAuthor> = {
+  encode(message: ViewAuthor, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.authorId.length !== 0) {
+      writer.uint32(10).bytes(message.authorId);
+    }
+    if (message.events !== 0) {
+      writer.uint32(16).uint64(message.events);
+    }
+    if (message.lastSeq !== 0) {
+      writer.uint32(24).uint64(message.lastSeq);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ViewAuthor {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseViewAuthor();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.authorId = Buffer.from(reader.bytes());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.events = longToNumber(reader.uint64());
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.lastSeq = longToNumber(reader.uint64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ViewAuthor {
+    return {
+      authorId: isSet(object.authorId)
+        ? Buffer.from(bytesFromBase64(object.authorId))
+        : isSet(object.author_id)
+        ? Buffer.from(bytesFromBase64(object.author_id))
+        : Buffer.alloc(0),
+      events: isSet(object.events) ? globalThis.Number(object.events) : 0,
+      lastSeq: isSet(object.lastSeq)
+        ? globalThis.Number(object.lastSeq)
+        : isSet(object.last_seq)
+        ? globalThis.Number(object.last_seq)
+        : 0,
+    };
+  },
+
+  toJSON(message: ViewAuthor): unknown {
+    const obj: any = {};
+    if (message.authorId.length !== 0) {
+      obj.authorId = base64FromBytes(message.authorId);
+    }
+    if (message.events !== 0) {
+      obj.events = Math.round(message.events);
+    }
+    if (message.lastSeq !== 0) {
+      obj.lastSeq = Math.round(message.lastSeq);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ViewAuthor>, I>>(base?: I): ViewAuthor {
+    return ViewAuthor.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ViewAuthor>, I>>(object: I): ViewAuthor {
+    const message = createBaseViewAuthor();
+    message.authorId = object.authorId ?? Buffer.alloc(0);
+    message.events = object.events ?? 0;
+    message.lastSeq = object.lastSeq ?? 0;
+    return message;
+  },
+};
+
+function createBaseViewAuthorsResponse(): ViewAuthorsResponse {
+  return { authors: [], partial: false };
+}
+
+export const ViewAuthorsResponse: MessageFns<ViewAuthorsResponse> = {
+  encode(message: ViewAuthorsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.authors) {
+      ViewAuthor.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.partial !== false) {
+      writer.uint32(16).bool(message.partial);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ViewAuthorsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseViewAuthorsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.authors.push(ViewAuthor.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.partial = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ViewAuthorsResponse {
+    return {
+      authors: globalThis.Array.isArray(object?.authors) ? object.authors.map((e: any) => ViewAuthor.fromJSON(e)) : [],
+      partial: isSet(object.partial) ? globalThis.Boolean(object.partial) : false,
+    };
+  },
+
+  toJSON(message: ViewAuthorsResponse): unknown {
+    const obj: any = {};
+    if (message.authors?.length) {
+      obj.authors = message.authors.map((e) => ViewAuthor.toJSON(e));
+    }
+    if (message.partial !== false) {
+      obj.partial = message.partial;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ViewAuthorsResponse>, I>>(base?: I): ViewAuthorsResponse {
+    return ViewAuthorsResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ViewAuthorsResponse>, I>>(object: I): ViewAuthorsResponse {
+    const message = createBaseViewAuthorsResponse();
+    message.authors = object.authors?.map((e) => ViewAuthor.fromPartial(e)) || [];
+    message.partial = object.partial ?? false;
+    return message;
+  },
+};
+
 /** TileDeltaService reads a room as tiles (tile-delta-go, port 9092). */
 export type TileDeltaServiceService = typeof TileDeltaServiceService;
 export const TileDeltaServiceService = {
@@ -2668,6 +3035,21 @@ export const TileDeltaServiceService = {
       Buffer.from(RegionChangesResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): RegionChangesResponse => RegionChangesResponse.decode(value),
   },
+  /**
+   * ViewAuthors lists who drew in a viewport around a point: the authors of the events touching the
+   * viewport's tiles (at most 256, like GetTiles) in (at_seq - span, at_seq + span]. It reads the tile index of
+   * those tiles, newest first and at most 1,024 entries per tile, so its cost follows the view, never the
+   * room's history.
+   */
+  viewAuthors: {
+    path: "/infidraw.tile.v1.TileDeltaService/ViewAuthors" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ViewAuthorsRequest): Buffer => Buffer.from(ViewAuthorsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ViewAuthorsRequest => ViewAuthorsRequest.decode(value),
+    responseSerialize: (value: ViewAuthorsResponse): Buffer => Buffer.from(ViewAuthorsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ViewAuthorsResponse => ViewAuthorsResponse.decode(value),
+  },
 } as const;
 
 export interface TileDeltaServiceServer extends UntypedServiceImplementation {
@@ -2710,6 +3092,13 @@ export interface TileDeltaServiceServer extends UntypedServiceImplementation {
    * point).
    */
   regionChanges: handleUnaryCall<RegionChangesRequest, RegionChangesResponse>;
+  /**
+   * ViewAuthors lists who drew in a viewport around a point: the authors of the events touching the
+   * viewport's tiles (at most 256, like GetTiles) in (at_seq - span, at_seq + span]. It reads the tile index of
+   * those tiles, newest first and at most 1,024 entries per tile, so its cost follows the view, never the
+   * room's history.
+   */
+  viewAuthors: handleUnaryCall<ViewAuthorsRequest, ViewAuthorsResponse>;
 }
 
 export interface TileDeltaServiceClient extends Client {
@@ -2849,6 +3238,27 @@ export interface TileDeltaServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: RegionChangesResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * ViewAuthors lists who drew in a viewport around a point: the authors of the events touching the
+   * viewport's tiles (at most 256, like GetTiles) in (at_seq - span, at_seq + span]. It reads the tile index of
+   * those tiles, newest first and at most 1,024 entries per tile, so its cost follows the view, never the
+   * room's history.
+   */
+  viewAuthors(
+    request: ViewAuthorsRequest,
+    callback: (error: ServiceError | null, response: ViewAuthorsResponse) => void,
+  ): ClientUnaryCall;
+  viewAuthors(
+    request: ViewAuthorsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ViewAuthorsResponse) => void,
+  ): ClientUnaryCall;
+  viewAuthors(
+    request: ViewAuthorsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ViewAuthorsResponse) => void,
   ): ClientUnaryCall;
 }
 
