@@ -24,6 +24,7 @@ class HeldExports {
       hitStrokes: unimplemented,
       getSnapshot: unimplemented,
       regionChanges: unimplemented,
+      viewAuthors: unimplemented,
       exportRegion: (_call: ServerUnaryCall<ExportRegionRequest, ExportRegionResponse>, cb: sendUnaryData<ExportRegionResponse>) => {
         if (!this.exhausted) return void this.held.push(cb);
         const metadata = new Metadata();

@@ -130,6 +130,24 @@ describe('reading a room as it was (at, atTime)', { skip }, () => {
     assert.equal(await inkAt('&at=0'), 0, 'nothing before the first event');
   });
 
+  it('authors lists who drew in the view around a point, with their display names', async () => {
+    const authorsAt = async (q: string) => {
+      const res = await viewer.get(`/api/rooms/${roomId}/authors?level=0&${q}`);
+      assert.equal(res.status, 200, res.text);
+      return res.json;
+    };
+    const view = 'minX=0&minY=0&maxX=25600&maxY=25600';
+    const ownerWith = (events: number, lastSeq: number) => [{ userId: owner.userId, displayName: 'history-owner', events, lastSeq }];
+    assert.deepEqual(await authorsAt(`${view}&at=2&span=1`), { atSeq: 2, authors: ownerWith(2, 3), partial: false }, 'events 2 and 3');
+    assert.deepEqual((await authorsAt(`${view}&at=0&span=1`)).authors, ownerWith(1, 1), 'the first event only');
+    assert.deepEqual((await authorsAt(`${view}&at=3`)).authors, ownerWith(5, 5), 'the default span takes in every event');
+    assert.deepEqual((await authorsAt(`${view}&at=99&span=10`)).authors, [], 'nothing after the head');
+    assert.deepEqual((await authorsAt('minX=-25600&minY=0&maxX=-1&maxY=25600&at=3')).authors, [], 'nothing drawn in another view');
+    for (const q of [`${view}&span=1`, `${view}&at=1&span=0`, `${view}&at=1&span=10001`, 'minX=0&minY=0&maxX=0&maxY=1&at=1']) {
+      assert.equal((await viewer.get(`/api/rooms/${roomId}/authors?level=0&${q}`)).status, 400, q);
+    }
+  });
+
   it('bad points are refused with a reason', async () => {
     for (const [q, reason] of [
       ['&at=-1', /at must not be less than 0/],

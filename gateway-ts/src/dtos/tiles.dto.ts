@@ -12,7 +12,8 @@ export const MAX_VIEWPORT_COORD = 10 * MAX_COORD;
 const coord = (description: string) =>
   ApiProperty({ type: 'integer', minimum: -MAX_VIEWPORT_COORD, maximum: MAX_VIEWPORT_COORD, description });
 
-export class TilesQueryDto extends IntersectionType(FormatQueryDto, PointInTimeQueryDto) {
+/** `?level&minX&minY&maxX&maxY`: a viewport (world units x100) at one pyramid level. */
+export class ViewportQueryDto {
   @ApiProperty({ type: 'integer', minimum: 0, maximum: MAX_LEVEL, description: 'Pyramid level (docs/tiles.md)' })
   @Type(() => Number)
   @Min(0)
@@ -48,6 +49,8 @@ export class TilesQueryDto extends IntersectionType(FormatQueryDto, PointInTimeQ
   @IsInt()
   maxY!: number;
 }
+
+export class TilesQueryDto extends IntersectionType(FormatQueryDto, PointInTimeQueryDto, ViewportQueryDto) {}
 
 /** Tile indices fit in int32 (docs/tiles.md). */
 const INT32 = 2 ** 31 - 1;

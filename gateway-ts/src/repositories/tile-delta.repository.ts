@@ -10,10 +10,12 @@ import {
   RegionChangesRequest,
   RegionChangesResponse,
   TileDeltaServiceService as Rpc,
+  ViewAuthorsRequest,
+  ViewAuthorsResponse,
 } from '../gen/infidraw/tile/v1/tile';
 import { GrpcClient, GrpcClientFactory, HISTORY_DEADLINE_MS } from './grpc-client';
 
-/** tile-delta-go's TileDeltaService (GetTiles, GetSnapshot, HitStrokes, RegionChanges, PurgeRoom). */
+/** tile-delta-go's TileDeltaService (GetTiles, GetSnapshot, HitStrokes, RegionChanges, ViewAuthors, PurgeRoom). */
 @Injectable()
 export class TileDeltaRepository {
   private readonly grpc: GrpcClient;
@@ -40,6 +42,11 @@ export class TileDeltaRepository {
   /** What restoring a region (world units x100) to the room as it was right after event atSeq changes. */
   regionChanges(request: RegionChangesRequest): Promise<RegionChangesResponse> {
     return this.grpc.call(Rpc.regionChanges, request, HISTORY_DEADLINE_MS);
+  }
+
+  /** Who drew in a viewport (world units x100) around event atSeq. */
+  viewAuthors(request: ViewAuthorsRequest): Promise<ViewAuthorsResponse> {
+    return this.grpc.call(Rpc.viewAuthors, request);
   }
 
   /** Deletes every tile snapshot of a room (rows and PNG objects); idempotent. */

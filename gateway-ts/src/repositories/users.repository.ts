@@ -48,6 +48,15 @@ export class UsersRepository {
     return rows[0] ?? null;
   }
 
+  /** Display names by user id, guests too; ids of users gone are left out. */
+  async displayNames(ids: string[]): Promise<Map<string, string>> {
+    const rows = await this.db.query<{ id: string; displayName: string }>(
+      `select id, display_name as "displayName" from users where id = any($1::uuid[])`,
+      [ids],
+    );
+    return new Map(rows.map((r) => [r.id, r.displayName]));
+  }
+
   /** Marks the user seen now unless it was seen within the hour, so that this writes at most once an hour. */
   async touch(id: string): Promise<void> {
     await this.db.query(`update users set last_seen_at = now() where id = $1 and last_seen_at < now() - interval '1 hour'`, [id]);

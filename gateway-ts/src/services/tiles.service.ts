@@ -3,10 +3,13 @@ import { createHash } from 'node:crypto';
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
 import { StrokesAtQueryDto } from '../dtos/strokes-at.dto';
 import { KnownTilesDto, snapshotUrl, TilesQueryDto } from '../dtos/tiles.dto';
+import { DEFAULT_AUTHORS_SPAN, ViewAuthorsDto, ViewAuthorsQueryDto } from '../dtos/view-authors.dto';
 import { COORD_SCALE } from '../gen/limits';
 import { GetTilesRequest, GetTilesResponse, HitStrokesResponse } from '../gen/infidraw/tile/v1/tile';
 import { TileDeltaRepository } from '../repositories/tile-delta.repository';
+import { UsersRepository } from '../repositories/users.repository';
 import { encode, Payload, WireFormat } from '../utils/payload';
+import { bytesToUuid } from '../utils/uuid';
 import { AuthContext } from './auth.service';
 import { PointInTimeService } from './point-in-time.service';
 import { RoomAccessService } from './room-access.service';
@@ -20,6 +23,7 @@ export class TilesService {
     private readonly access: RoomAccessService,
     private readonly tileDelta: TileDeltaRepository,
     private readonly pointInTime: PointInTimeService,
+    private readonly users: UsersRepository,
     @InjectPinoLogger(TilesService.name) private readonly logger: PinoLogger,
   ) {}
 
@@ -76,6 +80,18 @@ export class TilesService {
       headers: { 'x-head-seq': String(response.headSeq), 'x-hit-partial': response.partial ? '1' : '0' },
       body,
     });
+  }
+
+  /** Who drew in the viewport around event `at` (tile-delta-go ViewAuthors), with display names (any member). */
+  async viewAuthors(auth: AuthContext, roomId: string, q: ViewAuthorsQueryDto): Promise<ViewAuthorsDto> {
+    if (q.maxX <= q.minX || q.maxY <= q.minY) throw new BadRequestException('the viewport is empty: maxX must exceed minX and maxY minY');
+    await this.access.require(auth, roomId, 'viewer');
+    const viewport = { minX: q.minX, minY: q.minY, maxX: q.maxX, maxY: q.maxY };
+    const response = await this.tileDelta.viewAuthors({ roomId, level: q.level, viewport, atSeq: q.at, span: q.span ?? DEFAULT_AUTHORS_SPAN });
+    const ids = response.authors.map((a) => bytesToUuid(a.authorId));
+    const names = ids.length === 0 ? new Map<string, string>() : await this.users.displayNames(ids);
+    const authors = response.authors.map((a, i) => ({ userId: ids[i], displayName: names.get(ids[i]) ?? '', events: a.events, lastSeq: a.lastSeq }));
+    return { atSeq: q.at, authors, partial: response.partial };
   }
 
   /** GetTiles, each snapshot given the URL a browser fetches it from (and no object key), encoded as asked. */
