@@ -11,6 +11,8 @@ export interface Member { userId: string; kind: 'user' | 'guest'; displayName: s
 export interface Ban { userId: string; kind: 'user' | 'guest'; displayName: string; bannedAt: string }
 /** A region in world units ×100, min inclusive and max exclusive (as the export and the restore take it). */
 export interface Region { minX: number; minY: number; maxX: number; maxY: number }
+/** One author of events in a view around a point: their events there and the last one. */
+export interface ViewAuthor { userId: string; displayName: string; events: number; lastSeq: number }
 /** A restore or revert committed: its action id (a UUID, undone over the WebSocket), its last seq, the point used, and how many strokes it erased and brought back. */
 export interface HistoryAction { actionId: string; seq: number; pointSeq: number; erased: number; restored: number }
 /** Where a revert starts: after event `since` (0: everything), or after the last event committed by `sinceTime` (RFC 3339). */
@@ -105,6 +107,11 @@ export async function eventCommittedAt(roomId: string, seq: number): Promise<num
   const e = page.events[0];
   return e?.seq === seq ? e.committedAtMs : null;
 }
+
+/** Who drew in a region (world units x100, whole tiles of the level) around event `at`: GET /api/rooms/{id}/authors. */
+export const viewAuthors = (id: string, level: number, r: Region, at: number, span: number) =>
+  call<{ atSeq: number; authors: ViewAuthor[]; partial: boolean }>(
+    'GET', `/api/rooms/${id}/authors?level=${level}&minX=${r.minX}&minY=${r.minY}&maxX=${r.maxX}&maxY=${r.maxY}&at=${at}&span=${span}`);
 
 export async function joinLink(token: string, displayName?: string): Promise<{ room: Room; user: User }> {
   const r = await call<{ room: Room; user: User; csrfToken?: string }>('POST', `/api/links/${encodeURIComponent(token)}/join`, displayName ? { displayName } : {});

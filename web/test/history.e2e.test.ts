@@ -107,6 +107,15 @@ test('the timeline shows the board as it was: steps, the slider, a date, panning
   await showsPast(ann, erase + 1);
   await waitPicture(ann, [[100, 150, false], [100, 300, true], [100, 450, true], [400, 200, true]], 'forward at the head');
 
+  // Who drew in the view around the point (one event each side at this head): Ben at his stroke, not before it.
+  await ann.waitForSelector(`#stage[data-view-authors="${erase + 1}:Ben"]`);
+  assert.equal(await ann.textContent('#timeline-authors'), 'Drawn here around then: Ben (1)');
+  await ann.click('#timeline-back');
+  await ann.click('#timeline-back');
+  await showsPast(ann, erase - 1);
+  await ann.waitForFunction((p) => document.querySelector('#stage')?.getAttribute('data-view-authors')?.startsWith(p), `${erase - 1}:`);
+  assert.equal(await ann.getAttribute('#stage', 'data-view-authors'), `${erase - 1}:Ann`, 'Ann drew and erased here then; Ben not yet');
+
   // Back to live: the board now, on the same page, and drawing works again.
   await ann.click('#timeline-live');
   await ann.waitForSelector('#stage[data-history="live"]:not([data-at-seq])');

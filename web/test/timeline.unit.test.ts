@@ -1,7 +1,7 @@
 import { test, mock, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { Debounced } from '../src/board/debounce.ts';
-import { localInputValue, seqAt, SCRUB_MAX_WAIT_MS, SCRUB_REST_MS, timeOfLocalInput, Timeline } from '../src/board/timeline.ts';
+import { authorsLine, authorsSpan, localInputValue, MAX_AUTHORS_SPAN, seqAt, SCRUB_MAX_WAIT_MS, SCRUB_REST_MS, timeOfLocalInput, Timeline } from '../src/board/timeline.ts';
 import type { PastPoint } from '../src/tiles.ts';
 
 /** Mocked setTimeout and Date; the debounce reads Date.now() as its clock. */
@@ -25,6 +25,15 @@ test('a slider position names a whole event between 0 and the head', () => {
   assert.equal(seqAt(-3, 40), 0);
   assert.equal(seqAt(41, 40), 40);
   assert.equal(seqAt(5, 0), 0);
+});
+
+test('"around then" is a fiftieth of the history each side, from one event to the server bound; the line names who drew', () => {
+  const cases: [number, number][] = [[0, 1], [5, 1], [50, 1], [51, 2], [1000, 20], [10_000_000, MAX_AUTHORS_SPAN]];
+  for (const [head, want] of cases) assert.equal(authorsSpan(head), want, `head ${head}`);
+  const author = (displayName: string, events: number) => ({ userId: 'u', displayName, events, lastSeq: 1 });
+  assert.equal(authorsLine([author('Ann', 12), author('Guest Bob', 3)]), 'Drawn here around then: Ann (12), Guest Bob (3)');
+  assert.equal(authorsLine([]), 'Nobody drew here around then.');
+  assert.equal(authorsLine([author('', 1)]), 'Drawn here around then: a removed user (1)');
 });
 
 test('a debounced call runs once its callers rest, and at the latest maxWait after the first', (t) => {

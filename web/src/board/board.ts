@@ -91,7 +91,7 @@ export function mountBoard(root: HTMLElement, room: Room, user: User): () => voi
       data.set('history', timeline.past ? 'past' : 'live');
     },
   });
-  const timelineBar = new TimelineBar(timeline, room.id);
+  const timelineBar = new TimelineBar(timeline, room.id, model.view, data);
   const people = new PeopleDialog({
     roomId: room.id,
     timelineSeq: () => timeline.seq,
@@ -203,6 +203,7 @@ export function mountBoard(root: HTMLElement, room: Room, user: User): () => voi
   function moved(drag = false): void {
     renderer.moved();
     tiles().schedule(TILES_DEBOUNCE_MS, drag ? DRAG_LOAD_MS : Infinity);
+    timelineBar.viewMoved();
   }
 
   function toggleTimeline(): void {
@@ -324,6 +325,7 @@ export function mountBoard(root: HTMLElement, room: Room, user: User): () => voi
     conn.stop();
     eraser.dispose();
     timeline.dispose();
+    timelineBar.dispose();
     liveTiles.dispose();
     pastTiles.dispose();
     ro.disconnect();

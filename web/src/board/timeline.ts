@@ -2,6 +2,7 @@
 // seq (the room right after that event, 0 before the first) or a time, which the first answer turns into the seq it
 // names. The slider and the step buttons move the point at once (the label follows) and the board after they rest,
 // so that a drag is not a request per pixel. No DOM: timeline-bar.ts draws it, board.ts shows the board it names.
+import type { ViewAuthor } from '../api.ts';
 import type { PastPoint } from '../tiles.ts';
 import { Debounced } from './debounce.ts';
 
@@ -9,6 +10,25 @@ import { Debounced } from './debounce.ts';
 export const SCRUB_REST_MS = 150;
 /** …but a long drag reads the board at least this often (ms). */
 export const SCRUB_MAX_WAIT_MS = 600;
+
+/** Who drew in the view around the point is asked once the point and the view rest this long (ms). */
+export const AUTHORS_REST_MS = 300;
+/** tile-delta-go ViewAuthors reads at most this many events on each side of the point. */
+export const MAX_AUTHORS_SPAN = 10_000;
+
+/**
+ * Events on each side of the point that count as "around then": a fiftieth of the history, so that the window
+ * follows what a step of the slider spans, from one event to the server's bound.
+ */
+export function authorsSpan(head: number): number {
+  return Math.min(MAX_AUTHORS_SPAN, Math.max(1, Math.ceil(head / 50)));
+}
+
+/** The bar's line naming who drew in the view around the point, most events first. */
+export function authorsLine(authors: ViewAuthor[]): string {
+  if (authors.length === 0) return 'Nobody drew here around then.';
+  return `Drawn here around then: ${authors.map((a) => `${a.displayName || 'a removed user'} (${a.events})`).join(', ')}`;
+}
 
 export interface TimelineHost {
   /** Show the board at this point, or (null) as it is now. */
