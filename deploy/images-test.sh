@@ -55,6 +55,9 @@ ns="infidraw-images-test-$$"
 state="$work/crun"
 inns() { ip netns exec "$ns" "$@"; }
 netns_made=0 backing_started=0
+# scripts/backing.sh in the namespace, on the chart's Service ports and a data dir of this run: stopping
+# needs the same ports and dir as starting, or the services outlive the run (and its namespace).
+backing() { INFIDRAW_DATA_DIR="$work/data" PG_PORT=5432 REDIS_PORT=6379 S3_PORT=8333 inns bash scripts/backing.sh "$@"; }
 cleanup() {
   local status=$?
   set +e
@@ -69,7 +72,8 @@ cleanup() {
     crun --root "$state" delete --force "it-$n" >/dev/null 2>&1
   done
   wait 2>/dev/null
-  if [ "$backing_started" = 1 ]; then inns bash scripts/backing.sh stop s3 redis pg >/dev/null 2>&1; fi
+  # Redis has the chart's password by then: redis-cli needs it to shut it down.
+  if [ "$backing_started" = 1 ]; then REDISCLI_AUTH="${REDIS_PASSWORD:-}" backing stop s3 redis pg >/dev/null 2>&1; fi
   [ "$netns_made" = 1 ] && ip netns delete "$ns"
   if [ "$failed" -gt 0 ] || [ "$status" -ne 0 ]; then
     log "logs kept in $work/logs"
@@ -101,8 +105,7 @@ inns ip link set lo up
 # credentials (PostgreSQL's local trust authentication accepts any password).
 log "backing services in network namespace $ns"
 backing_started=1
-INFIDRAW_DATA_DIR="$work/data" PG_PORT=5432 REDIS_PORT=6379 S3_PORT=8333 \
-  inns bash scripts/backing.sh start pg redis s3 >"$work/logs/backing.log" 2>&1 || { cat "$work/logs/backing.log" >&2; die "backing services did not start"; }
+backing start pg redis s3 >"$work/logs/backing.log" 2>&1 || { cat "$work/logs/backing.log" >&2; die "backing services did not start"; }
 inns redis-cli -p 6379 config set requirepass "$REDIS_PASSWORD" >/dev/null
 
 # crun runs inside the namespace's own mount namespace (ip netns exec makes one). This machine mixes
