@@ -47,4 +47,4 @@ export BASELINE_RELAY="$INFIDRAW_ROOT/bench/baseline-relay/server.js" PHASE1_REL
 export NODE_BIN="$(command -v node)"
 gen=(bin/bench)
 [ -n "$cpus" ] && gen=(taskset -c 0 bin/bench)
-"${gen[@]}" --server-cpus "$cpus" --strokes "${STROKES_DIR:-$INFIDRAW_ROOT/../shared/data/strokes/raw}" "$@"
+"${gen[@]}" --server-cpus "$cpus" --strokes "$INFIDRAW_STROKES_DIR" "$@"

@@ -4,6 +4,18 @@ INFIDRAW_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 export INFIDRAW_ROOT
 export TOOLS_DIR="$INFIDRAW_ROOT/.tools"
 export DATA_DIR="${INFIDRAW_DATA_DIR:-$INFIDRAW_ROOT/.data}"
+# The real pen strokes (Quick, Draw!) of tests and benchmarks live in ../shared beside the checkout, never in
+# the repository; a clone made elsewhere (a fresh clone in a temporary directory) finds them beside the
+# checkout it was cloned from.
+if [ -z "${INFIDRAW_STROKES_DIR:-}" ]; then
+  INFIDRAW_STROKES_DIR="$INFIDRAW_ROOT/../shared/data/strokes/raw"
+  _origin="$(git -C "$INFIDRAW_ROOT" config --get remote.origin.url 2>/dev/null || true)"
+  if [ ! -d "$INFIDRAW_STROKES_DIR" ] && [ -n "$_origin" ] && [ -d "$_origin/../shared/data/strokes/raw" ]; then
+    INFIDRAW_STROKES_DIR="$(cd "$_origin/../shared/data/strokes/raw" && pwd)"
+  fi
+  unset _origin
+fi
+export INFIDRAW_STROKES_DIR
 
 export NODE_VERSION=24.21.0
 export PROTOC_GEN_GO_VERSION=v1.36.12

@@ -145,7 +145,7 @@ try {
     }, me.csrfToken);
     const t0 = Date.now();
     execFileSync(process.env.SEED_BIN ?? join(ROOT, 'bin', 'seed'), ['-room', roomId, '-strokes', String(strokes), '-spread', String(SPREAD), '-drawings',
-      process.env.INFIDRAW_DRAWINGS ?? join(ROOT, '..', 'shared', 'data', 'strokes', 'raw')], { env: { ...process.env, DATABASE_URL: DB }, stdio: ['ignore', 'ignore', 'inherit'] });
+      process.env.INFIDRAW_STROKES_DIR ?? join(ROOT, '..', 'shared', 'data', 'strokes', 'raw')], { env: { ...process.env, DATABASE_URL: DB }, stdio: ['ignore', 'ignore', 'inherit'] });
     log(`seeded ${strokes} strokes in ${Date.now() - t0} ms`);
   }
 

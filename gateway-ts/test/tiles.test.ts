@@ -12,7 +12,7 @@ const missing = [REALTIME_BIN, TILE_DELTA_BIN, SNAPSHOT_BIN].filter((_, i) => !(
 const skip = missing.length ? `missing ${missing.join(', ')} (bash scripts/build.sh)` : false;
 if (skip) console.log(`# SKIP tiles: ${skip}`);
 
-const RAW = process.env.STROKES_DIR ?? join(__dirname, '../../../../shared/data/strokes/raw');
+const RAW = process.env.INFIDRAW_STROKES_DIR ?? join(__dirname, '../../../../shared/data/strokes/raw');
 
 /** Real pen strokes (Quick, Draw!) as JSON strokes for POST /strokes, placed at (ox, oy) world units. */
 function realStrokes(file: string, count: number, ox: number, oy: number): { id: string; tool: string; rgba: number; width: number; points: number[] }[] {

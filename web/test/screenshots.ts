@@ -131,7 +131,7 @@ try {
   await a.click('form.create button');
   await a.waitForURL(/\/b\/[0-9a-f-]{36}$/);
   const bigRoom = a.url().split('/b/')[1];
-  execFileSync(process.env.SEED_BIN ?? join(ROOT, 'bin', 'seed'), ['-room', bigRoom, '-strokes', '60000', '-spread', '60000', '-drawings', join(ROOT, '..', 'shared', 'data', 'strokes', 'raw')],
+  execFileSync(process.env.SEED_BIN ?? join(ROOT, 'bin', 'seed'), ['-room', bigRoom, '-strokes', '60000', '-spread', '60000', '-drawings', process.env.INFIDRAW_STROKES_DIR ?? join(ROOT, '..', 'shared', 'data', 'strokes', 'raw')],
     { env: { ...process.env, DATABASE_URL: stack.db }, stdio: ['ignore', 'ignore', 'inherit'] });
   await a.reload();
   await a.waitForSelector('#conn[data-state="online"]');

@@ -47,7 +47,7 @@ test('reload shows the drawing from tiles: a snapshot PNG under the strokes draw
 });
 
 // ---- a large seeded board, far out
-const DRAWINGS = process.env.INFIDRAW_DRAWINGS ?? join(ROOT, '..', 'shared', 'data', 'strokes', 'raw');
+const DRAWINGS = process.env.INFIDRAW_STROKES_DIR ?? join(ROOT, '..', 'shared', 'data', 'strokes', 'raw');
 const SEED_STROKES = Number(process.env.WEB_E2E_SEED_STROKES ?? 60_000);
 const SEED_SPREAD = 60_000; // world units, centred on the origin
 

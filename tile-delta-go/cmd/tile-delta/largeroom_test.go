@@ -55,7 +55,7 @@ func seedRoom(t *testing.T, db string, room uuid.UUID, n, spread int) time.Durat
 	}
 	start := time.Now()
 	cmd := exec.Command(seed, "-room", room.String(), "-strokes", strconv.Itoa(n), "-spread", strconv.Itoa(spread),
-		"-drawings", filepath.Join(root, "../shared/data/strokes/raw"), "-batch", "5000")
+		"-drawings", strokesDir(root), "-batch", "5000")
 	cmd.Env = append(os.Environ(), "DATABASE_URL="+db)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("seed %d strokes: %v\n%s", n, err, out)
@@ -196,4 +196,13 @@ func TestLargeRoomViewportIsBounded(t *testing.T) {
 			t.Fatalf("level %d: %v for the large room vs %v for 1,000 strokes: the time grows with history", level, tl, ts)
 		}
 	}
+}
+
+// strokesDir is where the real strokes are: INFIDRAW_STROKES_DIR (scripts/env.sh), else ../shared beside
+// the checkout at root.
+func strokesDir(root string) string {
+	if dir := os.Getenv("INFIDRAW_STROKES_DIR"); dir != "" {
+		return dir
+	}
+	return filepath.Join(root, "../shared/data/strokes/raw")
 }
