@@ -155,6 +155,278 @@ func (x *RenderTileResponse) GetRenderMicros() uint64 {
 	return 0
 }
 
+// RenderTimelapseRequest is a region, the strokes that are visible in some frame, and the frames.
+type RenderTimelapseRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The region in world units x100, min inclusive, max exclusive; it fills the whole picture.
+	Region *v1.Viewport `protobuf:"bytes,1,opt,name=region,proto3" json:"region,omitempty"`
+	// Output size in pixels, each even, width 16..1920, height 16..1080.
+	WidthPx  uint32 `protobuf:"varint,2,opt,name=width_px,json=widthPx,proto3" json:"width_px,omitempty"`
+	HeightPx uint32 `protobuf:"varint,3,opt,name=height_px,json=heightPx,proto3" json:"height_px,omitempty"`
+	// Frames per second, 1..60.
+	FrameRate uint32 `protobuf:"varint,4,opt,name=frame_rate,json=frameRate,proto3" json:"frame_rate,omitempty"`
+	// Every stroke visible in some frame, in drawing order (the order of the events that added them):
+	// a frame draws its visible strokes in this order.
+	Strokes []*v11.Stroke `protobuf:"bytes,5,rep,name=strokes,proto3" json:"strokes,omitempty"`
+	// The frames in order, 1..3,600: frame k shows the strokes made visible and not hidden again by
+	// frames 0..k.
+	Frames []*TimelapseFrame `protobuf:"bytes,6,rep,name=frames,proto3" json:"frames,omitempty"`
+	// Colour under the strokes as 0xRRGGBBAA (alpha ignored: videos are opaque); 0 reads as white.
+	BackgroundRgba uint32 `protobuf:"fixed32,7,opt,name=background_rgba,json=backgroundRgba,proto3" json:"background_rgba,omitempty"`
+	// Carried into the header for the caller; not used for drawing.
+	FromSeq       uint64 `protobuf:"varint,8,opt,name=from_seq,json=fromSeq,proto3" json:"from_seq,omitempty"`
+	ToSeq         uint64 `protobuf:"varint,9,opt,name=to_seq,json=toSeq,proto3" json:"to_seq,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RenderTimelapseRequest) Reset() {
+	*x = RenderTimelapseRequest{}
+	mi := &file_infidraw_render_v1_render_service_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RenderTimelapseRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RenderTimelapseRequest) ProtoMessage() {}
+
+func (x *RenderTimelapseRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_infidraw_render_v1_render_service_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RenderTimelapseRequest.ProtoReflect.Descriptor instead.
+func (*RenderTimelapseRequest) Descriptor() ([]byte, []int) {
+	return file_infidraw_render_v1_render_service_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *RenderTimelapseRequest) GetRegion() *v1.Viewport {
+	if x != nil {
+		return x.Region
+	}
+	return nil
+}
+
+func (x *RenderTimelapseRequest) GetWidthPx() uint32 {
+	if x != nil {
+		return x.WidthPx
+	}
+	return 0
+}
+
+func (x *RenderTimelapseRequest) GetHeightPx() uint32 {
+	if x != nil {
+		return x.HeightPx
+	}
+	return 0
+}
+
+func (x *RenderTimelapseRequest) GetFrameRate() uint32 {
+	if x != nil {
+		return x.FrameRate
+	}
+	return 0
+}
+
+func (x *RenderTimelapseRequest) GetStrokes() []*v11.Stroke {
+	if x != nil {
+		return x.Strokes
+	}
+	return nil
+}
+
+func (x *RenderTimelapseRequest) GetFrames() []*TimelapseFrame {
+	if x != nil {
+		return x.Frames
+	}
+	return nil
+}
+
+func (x *RenderTimelapseRequest) GetBackgroundRgba() uint32 {
+	if x != nil {
+		return x.BackgroundRgba
+	}
+	return 0
+}
+
+func (x *RenderTimelapseRequest) GetFromSeq() uint64 {
+	if x != nil {
+		return x.FromSeq
+	}
+	return 0
+}
+
+func (x *RenderTimelapseRequest) GetToSeq() uint64 {
+	if x != nil {
+		return x.ToSeq
+	}
+	return 0
+}
+
+// TimelapseFrame changes which strokes are visible, by index into RenderTimelapseRequest.strokes.
+type TimelapseFrame struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Show          []uint32               `protobuf:"varint,1,rep,packed,name=show,proto3" json:"show,omitempty"`
+	Hide          []uint32               `protobuf:"varint,2,rep,packed,name=hide,proto3" json:"hide,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TimelapseFrame) Reset() {
+	*x = TimelapseFrame{}
+	mi := &file_infidraw_render_v1_render_service_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TimelapseFrame) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TimelapseFrame) ProtoMessage() {}
+
+func (x *TimelapseFrame) ProtoReflect() protoreflect.Message {
+	mi := &file_infidraw_render_v1_render_service_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TimelapseFrame.ProtoReflect.Descriptor instead.
+func (*TimelapseFrame) Descriptor() ([]byte, []int) {
+	return file_infidraw_render_v1_render_service_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *TimelapseFrame) GetShow() []uint32 {
+	if x != nil {
+		return x.Show
+	}
+	return nil
+}
+
+func (x *TimelapseFrame) GetHide() []uint32 {
+	if x != nil {
+		return x.Hide
+	}
+	return nil
+}
+
+// RenderTimelapseResponse is one part of the stream, shaped like TileDeltaService's TimelapseResponse:
+// exactly one header first, then progress and video parts; the video parts, concatenated, are the file.
+type RenderTimelapseResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Types that are valid to be assigned to Part:
+	//
+	//	*RenderTimelapseResponse_Header
+	//	*RenderTimelapseResponse_Progress
+	//	*RenderTimelapseResponse_Video
+	Part          isRenderTimelapseResponse_Part `protobuf_oneof:"part"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RenderTimelapseResponse) Reset() {
+	*x = RenderTimelapseResponse{}
+	mi := &file_infidraw_render_v1_render_service_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RenderTimelapseResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RenderTimelapseResponse) ProtoMessage() {}
+
+func (x *RenderTimelapseResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_infidraw_render_v1_render_service_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RenderTimelapseResponse.ProtoReflect.Descriptor instead.
+func (*RenderTimelapseResponse) Descriptor() ([]byte, []int) {
+	return file_infidraw_render_v1_render_service_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *RenderTimelapseResponse) GetPart() isRenderTimelapseResponse_Part {
+	if x != nil {
+		return x.Part
+	}
+	return nil
+}
+
+func (x *RenderTimelapseResponse) GetHeader() *v1.TimelapseHeader {
+	if x != nil {
+		if x, ok := x.Part.(*RenderTimelapseResponse_Header); ok {
+			return x.Header
+		}
+	}
+	return nil
+}
+
+func (x *RenderTimelapseResponse) GetProgress() *v1.TimelapseProgress {
+	if x != nil {
+		if x, ok := x.Part.(*RenderTimelapseResponse_Progress); ok {
+			return x.Progress
+		}
+	}
+	return nil
+}
+
+func (x *RenderTimelapseResponse) GetVideo() []byte {
+	if x != nil {
+		if x, ok := x.Part.(*RenderTimelapseResponse_Video); ok {
+			return x.Video
+		}
+	}
+	return nil
+}
+
+type isRenderTimelapseResponse_Part interface {
+	isRenderTimelapseResponse_Part()
+}
+
+type RenderTimelapseResponse_Header struct {
+	Header *v1.TimelapseHeader `protobuf:"bytes,1,opt,name=header,proto3,oneof"`
+}
+
+type RenderTimelapseResponse_Progress struct {
+	Progress *v1.TimelapseProgress `protobuf:"bytes,2,opt,name=progress,proto3,oneof"`
+}
+
+type RenderTimelapseResponse_Video struct {
+	// The next bytes of the video file (at most 1 MiB per message).
+	Video []byte `protobuf:"bytes,3,opt,name=video,proto3,oneof"`
+}
+
+func (*RenderTimelapseResponse_Header) isRenderTimelapseResponse_Part() {}
+
+func (*RenderTimelapseResponse_Progress) isRenderTimelapseResponse_Part() {}
+
+func (*RenderTimelapseResponse_Video) isRenderTimelapseResponse_Part() {}
+
 var File_infidraw_render_v1_render_service_proto protoreflect.FileDescriptor
 
 const file_infidraw_render_v1_render_service_proto_rawDesc = "" +
@@ -168,10 +440,30 @@ const file_infidraw_render_v1_render_service_proto_rawDesc = "" +
 	"\x12RenderTileResponse\x12\x10\n" +
 	"\x03png\x18\x01 \x01(\fR\x03png\x12#\n" +
 	"\rstrokes_drawn\x18\x02 \x01(\rR\fstrokesDrawn\x12#\n" +
-	"\rrender_micros\x18\x03 \x01(\x04R\frenderMicros2l\n" +
+	"\rrender_micros\x18\x03 \x01(\x04R\frenderMicros\"\xf0\x02\n" +
+	"\x16RenderTimelapseRequest\x122\n" +
+	"\x06region\x18\x01 \x01(\v2\x1a.infidraw.tile.v1.ViewportR\x06region\x12\x19\n" +
+	"\bwidth_px\x18\x02 \x01(\rR\awidthPx\x12\x1b\n" +
+	"\theight_px\x18\x03 \x01(\rR\bheightPx\x12\x1d\n" +
+	"\n" +
+	"frame_rate\x18\x04 \x01(\rR\tframeRate\x124\n" +
+	"\astrokes\x18\x05 \x03(\v2\x1a.infidraw.stroke.v1.StrokeR\astrokes\x12:\n" +
+	"\x06frames\x18\x06 \x03(\v2\".infidraw.render.v1.TimelapseFrameR\x06frames\x12'\n" +
+	"\x0fbackground_rgba\x18\a \x01(\aR\x0ebackgroundRgba\x12\x19\n" +
+	"\bfrom_seq\x18\b \x01(\x04R\afromSeq\x12\x15\n" +
+	"\x06to_seq\x18\t \x01(\x04R\x05toSeq\"8\n" +
+	"\x0eTimelapseFrame\x12\x12\n" +
+	"\x04show\x18\x01 \x03(\rR\x04show\x12\x12\n" +
+	"\x04hide\x18\x02 \x03(\rR\x04hide\"\xb9\x01\n" +
+	"\x17RenderTimelapseResponse\x12;\n" +
+	"\x06header\x18\x01 \x01(\v2!.infidraw.tile.v1.TimelapseHeaderH\x00R\x06header\x12A\n" +
+	"\bprogress\x18\x02 \x01(\v2#.infidraw.tile.v1.TimelapseProgressH\x00R\bprogress\x12\x16\n" +
+	"\x05video\x18\x03 \x01(\fH\x00R\x05videoB\x06\n" +
+	"\x04part2\xda\x01\n" +
 	"\rRenderService\x12[\n" +
 	"\n" +
-	"RenderTile\x12%.infidraw.render.v1.RenderTileRequest\x1a&.infidraw.render.v1.RenderTileResponseB\xd7\x01\n" +
+	"RenderTile\x12%.infidraw.render.v1.RenderTileRequest\x1a&.infidraw.render.v1.RenderTileResponse\x12l\n" +
+	"\x0fRenderTimelapse\x12*.infidraw.render.v1.RenderTimelapseRequest\x1a+.infidraw.render.v1.RenderTimelapseResponse0\x01B\xd7\x01\n" +
 	"\x16com.infidraw.render.v1B\x12RenderServiceProtoP\x01Z?github.com/infidraw/infidraw/gen/go/infidraw/render/v1;renderv1\xa2\x02\x03IRX\xaa\x02\x12Infidraw.Render.V1\xca\x02\x12Infidraw\\Render\\V1\xe2\x02\x1eInfidraw\\Render\\V1\\GPBMetadata\xea\x02\x14Infidraw::Render::V1b\x06proto3"
 
 var (
@@ -186,23 +478,36 @@ func file_infidraw_render_v1_render_service_proto_rawDescGZIP() []byte {
 	return file_infidraw_render_v1_render_service_proto_rawDescData
 }
 
-var file_infidraw_render_v1_render_service_proto_msgTypes = make([]protoimpl.MessageInfo, 2)
+var file_infidraw_render_v1_render_service_proto_msgTypes = make([]protoimpl.MessageInfo, 5)
 var file_infidraw_render_v1_render_service_proto_goTypes = []any{
-	(*RenderTileRequest)(nil),  // 0: infidraw.render.v1.RenderTileRequest
-	(*RenderTileResponse)(nil), // 1: infidraw.render.v1.RenderTileResponse
-	(*v1.TileCoord)(nil),       // 2: infidraw.tile.v1.TileCoord
-	(*v11.Stroke)(nil),         // 3: infidraw.stroke.v1.Stroke
+	(*RenderTileRequest)(nil),       // 0: infidraw.render.v1.RenderTileRequest
+	(*RenderTileResponse)(nil),      // 1: infidraw.render.v1.RenderTileResponse
+	(*RenderTimelapseRequest)(nil),  // 2: infidraw.render.v1.RenderTimelapseRequest
+	(*TimelapseFrame)(nil),          // 3: infidraw.render.v1.TimelapseFrame
+	(*RenderTimelapseResponse)(nil), // 4: infidraw.render.v1.RenderTimelapseResponse
+	(*v1.TileCoord)(nil),            // 5: infidraw.tile.v1.TileCoord
+	(*v11.Stroke)(nil),              // 6: infidraw.stroke.v1.Stroke
+	(*v1.Viewport)(nil),             // 7: infidraw.tile.v1.Viewport
+	(*v1.TimelapseHeader)(nil),      // 8: infidraw.tile.v1.TimelapseHeader
+	(*v1.TimelapseProgress)(nil),    // 9: infidraw.tile.v1.TimelapseProgress
 }
 var file_infidraw_render_v1_render_service_proto_depIdxs = []int32{
-	2, // 0: infidraw.render.v1.RenderTileRequest.coord:type_name -> infidraw.tile.v1.TileCoord
-	3, // 1: infidraw.render.v1.RenderTileRequest.strokes:type_name -> infidraw.stroke.v1.Stroke
-	0, // 2: infidraw.render.v1.RenderService.RenderTile:input_type -> infidraw.render.v1.RenderTileRequest
-	1, // 3: infidraw.render.v1.RenderService.RenderTile:output_type -> infidraw.render.v1.RenderTileResponse
-	3, // [3:4] is the sub-list for method output_type
-	2, // [2:3] is the sub-list for method input_type
-	2, // [2:2] is the sub-list for extension type_name
-	2, // [2:2] is the sub-list for extension extendee
-	0, // [0:2] is the sub-list for field type_name
+	5, // 0: infidraw.render.v1.RenderTileRequest.coord:type_name -> infidraw.tile.v1.TileCoord
+	6, // 1: infidraw.render.v1.RenderTileRequest.strokes:type_name -> infidraw.stroke.v1.Stroke
+	7, // 2: infidraw.render.v1.RenderTimelapseRequest.region:type_name -> infidraw.tile.v1.Viewport
+	6, // 3: infidraw.render.v1.RenderTimelapseRequest.strokes:type_name -> infidraw.stroke.v1.Stroke
+	3, // 4: infidraw.render.v1.RenderTimelapseRequest.frames:type_name -> infidraw.render.v1.TimelapseFrame
+	8, // 5: infidraw.render.v1.RenderTimelapseResponse.header:type_name -> infidraw.tile.v1.TimelapseHeader
+	9, // 6: infidraw.render.v1.RenderTimelapseResponse.progress:type_name -> infidraw.tile.v1.TimelapseProgress
+	0, // 7: infidraw.render.v1.RenderService.RenderTile:input_type -> infidraw.render.v1.RenderTileRequest
+	2, // 8: infidraw.render.v1.RenderService.RenderTimelapse:input_type -> infidraw.render.v1.RenderTimelapseRequest
+	1, // 9: infidraw.render.v1.RenderService.RenderTile:output_type -> infidraw.render.v1.RenderTileResponse
+	4, // 10: infidraw.render.v1.RenderService.RenderTimelapse:output_type -> infidraw.render.v1.RenderTimelapseResponse
+	9, // [9:11] is the sub-list for method output_type
+	7, // [7:9] is the sub-list for method input_type
+	7, // [7:7] is the sub-list for extension type_name
+	7, // [7:7] is the sub-list for extension extendee
+	0, // [0:7] is the sub-list for field type_name
 }
 
 func init() { file_infidraw_render_v1_render_service_proto_init() }
@@ -210,13 +515,18 @@ func file_infidraw_render_v1_render_service_proto_init() {
 	if File_infidraw_render_v1_render_service_proto != nil {
 		return
 	}
+	file_infidraw_render_v1_render_service_proto_msgTypes[4].OneofWrappers = []any{
+		(*RenderTimelapseResponse_Header)(nil),
+		(*RenderTimelapseResponse_Progress)(nil),
+		(*RenderTimelapseResponse_Video)(nil),
+	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_infidraw_render_v1_render_service_proto_rawDesc), len(file_infidraw_render_v1_render_service_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   2,
+			NumMessages:   5,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

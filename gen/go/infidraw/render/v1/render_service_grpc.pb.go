@@ -19,7 +19,8 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	RenderService_RenderTile_FullMethodName = "/infidraw.render.v1.RenderService/RenderTile"
+	RenderService_RenderTile_FullMethodName      = "/infidraw.render.v1.RenderService/RenderTile"
+	RenderService_RenderTimelapse_FullMethodName = "/infidraw.render.v1.RenderService/RenderTimelapse"
 )
 
 // RenderServiceClient is the client API for RenderService service.
@@ -36,6 +37,10 @@ const (
 type RenderServiceClient interface {
 	// RenderTile renders one tile, optionally on top of a previous snapshot of it (incremental).
 	RenderTile(ctx context.Context, in *RenderTileRequest, opts ...grpc.CallOption) (*RenderTileResponse, error)
+	// RenderTimelapse draws a region frame by frame as its strokes appear and disappear, over an opaque
+	// background, and encodes the frames as one video. The stream is the header, progress while frames are
+	// encoded, then the video's bytes in order (tile-delta-go relays it as its Timelapse).
+	RenderTimelapse(ctx context.Context, in *RenderTimelapseRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[RenderTimelapseResponse], error)
 }
 
 type renderServiceClient struct {
@@ -56,6 +61,25 @@ func (c *renderServiceClient) RenderTile(ctx context.Context, in *RenderTileRequ
 	return out, nil
 }
 
+func (c *renderServiceClient) RenderTimelapse(ctx context.Context, in *RenderTimelapseRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[RenderTimelapseResponse], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &RenderService_ServiceDesc.Streams[0], RenderService_RenderTimelapse_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[RenderTimelapseRequest, RenderTimelapseResponse]{ClientStream: stream}
+	if err := x.ClientStream.SendMsg(in); err != nil {
+		return nil, err
+	}
+	if err := x.ClientStream.CloseSend(); err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type RenderService_RenderTimelapseClient = grpc.ServerStreamingClient[RenderTimelapseResponse]
+
 // RenderServiceServer is the server API for RenderService service.
 // All implementations must embed UnimplementedRenderServiceServer
 // for forward compatibility.
@@ -70,6 +94,10 @@ func (c *renderServiceClient) RenderTile(ctx context.Context, in *RenderTileRequ
 type RenderServiceServer interface {
 	// RenderTile renders one tile, optionally on top of a previous snapshot of it (incremental).
 	RenderTile(context.Context, *RenderTileRequest) (*RenderTileResponse, error)
+	// RenderTimelapse draws a region frame by frame as its strokes appear and disappear, over an opaque
+	// background, and encodes the frames as one video. The stream is the header, progress while frames are
+	// encoded, then the video's bytes in order (tile-delta-go relays it as its Timelapse).
+	RenderTimelapse(*RenderTimelapseRequest, grpc.ServerStreamingServer[RenderTimelapseResponse]) error
 	mustEmbedUnimplementedRenderServiceServer()
 }
 
@@ -82,6 +110,9 @@ type UnimplementedRenderServiceServer struct{}
 
 func (UnimplementedRenderServiceServer) RenderTile(context.Context, *RenderTileRequest) (*RenderTileResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method RenderTile not implemented")
+}
+func (UnimplementedRenderServiceServer) RenderTimelapse(*RenderTimelapseRequest, grpc.ServerStreamingServer[RenderTimelapseResponse]) error {
+	return status.Error(codes.Unimplemented, "method RenderTimelapse not implemented")
 }
 func (UnimplementedRenderServiceServer) mustEmbedUnimplementedRenderServiceServer() {}
 func (UnimplementedRenderServiceServer) testEmbeddedByValue()                       {}
@@ -122,6 +153,17 @@ func _RenderService_RenderTile_Handler(srv interface{}, ctx context.Context, dec
 	return interceptor(ctx, in, info, handler)
 }
 
+func _RenderService_RenderTimelapse_Handler(srv interface{}, stream grpc.ServerStream) error {
+	m := new(RenderTimelapseRequest)
+	if err := stream.RecvMsg(m); err != nil {
+		return err
+	}
+	return srv.(RenderServiceServer).RenderTimelapse(m, &grpc.GenericServerStream[RenderTimelapseRequest, RenderTimelapseResponse]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type RenderService_RenderTimelapseServer = grpc.ServerStreamingServer[RenderTimelapseResponse]
+
 // RenderService_ServiceDesc is the grpc.ServiceDesc for RenderService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -134,6 +176,12 @@ var RenderService_ServiceDesc = grpc.ServiceDesc{
 			Handler:    _RenderService_RenderTile_Handler,
 		},
 	},
-	Streams:  []grpc.StreamDesc{},
+	Streams: []grpc.StreamDesc{
+		{
+			StreamName:    "RenderTimelapse",
+			Handler:       _RenderService_RenderTimelapse_Handler,
+			ServerStreams: true,
+		},
+	},
 	Metadata: "infidraw/render/v1/render_service.proto",
 }

@@ -1604,6 +1604,373 @@ func (x *ViewAuthorsResponse) GetPartial() bool {
 	return false
 }
 
+// TimelapseRequest names a region of a room, the span of its history to play and the video to make.
+type TimelapseRequest struct {
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	RoomId string                 `protobuf:"bytes,1,opt,name=room_id,json=roomId,proto3" json:"room_id,omitempty"`
+	// The region in world units x100, min inclusive, max exclusive, within ±1,000,000,000; not empty.
+	Region *Viewport `protobuf:"bytes,2,opt,name=region,proto3" json:"region,omitempty"`
+	// Output size in pixels, each even, width 16..1920, height 16..1080.
+	WidthPx  uint32 `protobuf:"varint,3,opt,name=width_px,json=widthPx,proto3" json:"width_px,omitempty"`
+	HeightPx uint32 `protobuf:"varint,4,opt,name=height_px,json=heightPx,proto3" json:"height_px,omitempty"`
+	// The first frame shows the region right after from_seq (0: empty) with the first events after it.
+	FromSeq uint64 `protobuf:"varint,5,opt,name=from_seq,json=fromSeq,proto3" json:"from_seq,omitempty"`
+	// The last frame shows the region right after to_seq (absent or beyond the head: the head).
+	ToSeq *uint64 `protobuf:"varint,6,opt,name=to_seq,json=toSeq,proto3,oneof" json:"to_seq,omitempty"`
+	// Frames per second of the video, 1..60 (0: 30).
+	FrameRate uint32 `protobuf:"varint,7,opt,name=frame_rate,json=frameRate,proto3" json:"frame_rate,omitempty"`
+	// Most frames, 1..3,600 (0: 300). With E events touching the region in (from_seq, to_seq] the video
+	// has min(E, max_frames) frames (1 when E is 0); frame k shows the region after the first
+	// ceil((k + 1) * E / frames) of them, so the events are spread evenly over the video.
+	MaxFrames     uint32 `protobuf:"varint,8,opt,name=max_frames,json=maxFrames,proto3" json:"max_frames,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TimelapseRequest) Reset() {
+	*x = TimelapseRequest{}
+	mi := &file_infidraw_tile_v1_tile_proto_msgTypes[23]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TimelapseRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TimelapseRequest) ProtoMessage() {}
+
+func (x *TimelapseRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_infidraw_tile_v1_tile_proto_msgTypes[23]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TimelapseRequest.ProtoReflect.Descriptor instead.
+func (*TimelapseRequest) Descriptor() ([]byte, []int) {
+	return file_infidraw_tile_v1_tile_proto_rawDescGZIP(), []int{23}
+}
+
+func (x *TimelapseRequest) GetRoomId() string {
+	if x != nil {
+		return x.RoomId
+	}
+	return ""
+}
+
+func (x *TimelapseRequest) GetRegion() *Viewport {
+	if x != nil {
+		return x.Region
+	}
+	return nil
+}
+
+func (x *TimelapseRequest) GetWidthPx() uint32 {
+	if x != nil {
+		return x.WidthPx
+	}
+	return 0
+}
+
+func (x *TimelapseRequest) GetHeightPx() uint32 {
+	if x != nil {
+		return x.HeightPx
+	}
+	return 0
+}
+
+func (x *TimelapseRequest) GetFromSeq() uint64 {
+	if x != nil {
+		return x.FromSeq
+	}
+	return 0
+}
+
+func (x *TimelapseRequest) GetToSeq() uint64 {
+	if x != nil && x.ToSeq != nil {
+		return *x.ToSeq
+	}
+	return 0
+}
+
+func (x *TimelapseRequest) GetFrameRate() uint32 {
+	if x != nil {
+		return x.FrameRate
+	}
+	return 0
+}
+
+func (x *TimelapseRequest) GetMaxFrames() uint32 {
+	if x != nil {
+		return x.MaxFrames
+	}
+	return 0
+}
+
+// TimelapseResponse is one part of a timelapse stream: exactly one header first, then progress and video
+// parts; the video parts, concatenated, are the file.
+type TimelapseResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Types that are valid to be assigned to Part:
+	//
+	//	*TimelapseResponse_Header
+	//	*TimelapseResponse_Progress
+	//	*TimelapseResponse_Video
+	Part          isTimelapseResponse_Part `protobuf_oneof:"part"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TimelapseResponse) Reset() {
+	*x = TimelapseResponse{}
+	mi := &file_infidraw_tile_v1_tile_proto_msgTypes[24]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TimelapseResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TimelapseResponse) ProtoMessage() {}
+
+func (x *TimelapseResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_infidraw_tile_v1_tile_proto_msgTypes[24]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TimelapseResponse.ProtoReflect.Descriptor instead.
+func (*TimelapseResponse) Descriptor() ([]byte, []int) {
+	return file_infidraw_tile_v1_tile_proto_rawDescGZIP(), []int{24}
+}
+
+func (x *TimelapseResponse) GetPart() isTimelapseResponse_Part {
+	if x != nil {
+		return x.Part
+	}
+	return nil
+}
+
+func (x *TimelapseResponse) GetHeader() *TimelapseHeader {
+	if x != nil {
+		if x, ok := x.Part.(*TimelapseResponse_Header); ok {
+			return x.Header
+		}
+	}
+	return nil
+}
+
+func (x *TimelapseResponse) GetProgress() *TimelapseProgress {
+	if x != nil {
+		if x, ok := x.Part.(*TimelapseResponse_Progress); ok {
+			return x.Progress
+		}
+	}
+	return nil
+}
+
+func (x *TimelapseResponse) GetVideo() []byte {
+	if x != nil {
+		if x, ok := x.Part.(*TimelapseResponse_Video); ok {
+			return x.Video
+		}
+	}
+	return nil
+}
+
+type isTimelapseResponse_Part interface {
+	isTimelapseResponse_Part()
+}
+
+type TimelapseResponse_Header struct {
+	Header *TimelapseHeader `protobuf:"bytes,1,opt,name=header,proto3,oneof"`
+}
+
+type TimelapseResponse_Progress struct {
+	Progress *TimelapseProgress `protobuf:"bytes,2,opt,name=progress,proto3,oneof"`
+}
+
+type TimelapseResponse_Video struct {
+	// The next bytes of the video file (at most 1 MiB per message).
+	Video []byte `protobuf:"bytes,3,opt,name=video,proto3,oneof"`
+}
+
+func (*TimelapseResponse_Header) isTimelapseResponse_Part() {}
+
+func (*TimelapseResponse_Progress) isTimelapseResponse_Part() {}
+
+func (*TimelapseResponse_Video) isTimelapseResponse_Part() {}
+
+// TimelapseHeader describes the video before any of it is made.
+type TimelapseHeader struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// "video/webm" or "video/mp4".
+	ContentType string `protobuf:"bytes,1,opt,name=content_type,json=contentType,proto3" json:"content_type,omitempty"`
+	Frames      uint32 `protobuf:"varint,2,opt,name=frames,proto3" json:"frames,omitempty"`
+	FrameRate   uint32 `protobuf:"varint,3,opt,name=frame_rate,json=frameRate,proto3" json:"frame_rate,omitempty"`
+	WidthPx     uint32 `protobuf:"varint,4,opt,name=width_px,json=widthPx,proto3" json:"width_px,omitempty"`
+	HeightPx    uint32 `protobuf:"varint,5,opt,name=height_px,json=heightPx,proto3" json:"height_px,omitempty"`
+	// The span played: the region right after from_seq, then its events up to to_seq.
+	FromSeq uint64 `protobuf:"varint,6,opt,name=from_seq,json=fromSeq,proto3" json:"from_seq,omitempty"`
+	ToSeq   uint64 `protobuf:"varint,7,opt,name=to_seq,json=toSeq,proto3" json:"to_seq,omitempty"`
+	// Strokes drawn in some frame.
+	Strokes       uint32 `protobuf:"varint,8,opt,name=strokes,proto3" json:"strokes,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TimelapseHeader) Reset() {
+	*x = TimelapseHeader{}
+	mi := &file_infidraw_tile_v1_tile_proto_msgTypes[25]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TimelapseHeader) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TimelapseHeader) ProtoMessage() {}
+
+func (x *TimelapseHeader) ProtoReflect() protoreflect.Message {
+	mi := &file_infidraw_tile_v1_tile_proto_msgTypes[25]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TimelapseHeader.ProtoReflect.Descriptor instead.
+func (*TimelapseHeader) Descriptor() ([]byte, []int) {
+	return file_infidraw_tile_v1_tile_proto_rawDescGZIP(), []int{25}
+}
+
+func (x *TimelapseHeader) GetContentType() string {
+	if x != nil {
+		return x.ContentType
+	}
+	return ""
+}
+
+func (x *TimelapseHeader) GetFrames() uint32 {
+	if x != nil {
+		return x.Frames
+	}
+	return 0
+}
+
+func (x *TimelapseHeader) GetFrameRate() uint32 {
+	if x != nil {
+		return x.FrameRate
+	}
+	return 0
+}
+
+func (x *TimelapseHeader) GetWidthPx() uint32 {
+	if x != nil {
+		return x.WidthPx
+	}
+	return 0
+}
+
+func (x *TimelapseHeader) GetHeightPx() uint32 {
+	if x != nil {
+		return x.HeightPx
+	}
+	return 0
+}
+
+func (x *TimelapseHeader) GetFromSeq() uint64 {
+	if x != nil {
+		return x.FromSeq
+	}
+	return 0
+}
+
+func (x *TimelapseHeader) GetToSeq() uint64 {
+	if x != nil {
+		return x.ToSeq
+	}
+	return 0
+}
+
+func (x *TimelapseHeader) GetStrokes() uint32 {
+	if x != nil {
+		return x.Strokes
+	}
+	return 0
+}
+
+// TimelapseProgress counts the frames rendered and encoded so far.
+type TimelapseProgress struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	FramesDone    uint32                 `protobuf:"varint,1,opt,name=frames_done,json=framesDone,proto3" json:"frames_done,omitempty"`
+	Frames        uint32                 `protobuf:"varint,2,opt,name=frames,proto3" json:"frames,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TimelapseProgress) Reset() {
+	*x = TimelapseProgress{}
+	mi := &file_infidraw_tile_v1_tile_proto_msgTypes[26]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TimelapseProgress) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TimelapseProgress) ProtoMessage() {}
+
+func (x *TimelapseProgress) ProtoReflect() protoreflect.Message {
+	mi := &file_infidraw_tile_v1_tile_proto_msgTypes[26]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TimelapseProgress.ProtoReflect.Descriptor instead.
+func (*TimelapseProgress) Descriptor() ([]byte, []int) {
+	return file_infidraw_tile_v1_tile_proto_rawDescGZIP(), []int{26}
+}
+
+func (x *TimelapseProgress) GetFramesDone() uint32 {
+	if x != nil {
+		return x.FramesDone
+	}
+	return 0
+}
+
+func (x *TimelapseProgress) GetFrames() uint32 {
+	if x != nil {
+		return x.Frames
+	}
+	return 0
+}
+
 var File_infidraw_tile_v1_tile_proto protoreflect.FileDescriptor
 
 const file_infidraw_tile_v1_tile_proto_rawDesc = "" +
@@ -1723,7 +2090,38 @@ const file_infidraw_tile_v1_tile_proto_rawDesc = "" +
 	"\blast_seq\x18\x03 \x01(\x04R\alastSeq\"g\n" +
 	"\x13ViewAuthorsResponse\x126\n" +
 	"\aauthors\x18\x01 \x03(\v2\x1c.infidraw.tile.v1.ViewAuthorR\aauthors\x12\x18\n" +
-	"\apartial\x18\x02 \x01(\bR\apartial2\xe6\x05\n" +
+	"\apartial\x18\x02 \x01(\bR\apartial\"\x97\x02\n" +
+	"\x10TimelapseRequest\x12\x17\n" +
+	"\aroom_id\x18\x01 \x01(\tR\x06roomId\x122\n" +
+	"\x06region\x18\x02 \x01(\v2\x1a.infidraw.tile.v1.ViewportR\x06region\x12\x19\n" +
+	"\bwidth_px\x18\x03 \x01(\rR\awidthPx\x12\x1b\n" +
+	"\theight_px\x18\x04 \x01(\rR\bheightPx\x12\x19\n" +
+	"\bfrom_seq\x18\x05 \x01(\x04R\afromSeq\x12\x1a\n" +
+	"\x06to_seq\x18\x06 \x01(\x04H\x00R\x05toSeq\x88\x01\x01\x12\x1d\n" +
+	"\n" +
+	"frame_rate\x18\a \x01(\rR\tframeRate\x12\x1d\n" +
+	"\n" +
+	"max_frames\x18\b \x01(\rR\tmaxFramesB\t\n" +
+	"\a_to_seq\"\xb3\x01\n" +
+	"\x11TimelapseResponse\x12;\n" +
+	"\x06header\x18\x01 \x01(\v2!.infidraw.tile.v1.TimelapseHeaderH\x00R\x06header\x12A\n" +
+	"\bprogress\x18\x02 \x01(\v2#.infidraw.tile.v1.TimelapseProgressH\x00R\bprogress\x12\x16\n" +
+	"\x05video\x18\x03 \x01(\fH\x00R\x05videoB\x06\n" +
+	"\x04part\"\xef\x01\n" +
+	"\x0fTimelapseHeader\x12!\n" +
+	"\fcontent_type\x18\x01 \x01(\tR\vcontentType\x12\x16\n" +
+	"\x06frames\x18\x02 \x01(\rR\x06frames\x12\x1d\n" +
+	"\n" +
+	"frame_rate\x18\x03 \x01(\rR\tframeRate\x12\x19\n" +
+	"\bwidth_px\x18\x04 \x01(\rR\awidthPx\x12\x1b\n" +
+	"\theight_px\x18\x05 \x01(\rR\bheightPx\x12\x19\n" +
+	"\bfrom_seq\x18\x06 \x01(\x04R\afromSeq\x12\x15\n" +
+	"\x06to_seq\x18\a \x01(\x04R\x05toSeq\x12\x18\n" +
+	"\astrokes\x18\b \x01(\rR\astrokes\"L\n" +
+	"\x11TimelapseProgress\x12\x1f\n" +
+	"\vframes_done\x18\x01 \x01(\rR\n" +
+	"framesDone\x12\x16\n" +
+	"\x06frames\x18\x02 \x01(\rR\x06frames2\xbe\x06\n" +
 	"\x10TileDeltaService\x12Q\n" +
 	"\bGetTiles\x12!.infidraw.tile.v1.GetTilesRequest\x1a\".infidraw.tile.v1.GetTilesResponse\x12W\n" +
 	"\n" +
@@ -1734,7 +2132,8 @@ const file_infidraw_tile_v1_tile_proto_rawDesc = "" +
 	"HitStrokes\x12#.infidraw.tile.v1.HitStrokesRequest\x1a$.infidraw.tile.v1.HitStrokesResponse\x12Z\n" +
 	"\vGetSnapshot\x12$.infidraw.tile.v1.GetSnapshotRequest\x1a%.infidraw.tile.v1.GetSnapshotResponse\x12`\n" +
 	"\rRegionChanges\x12&.infidraw.tile.v1.RegionChangesRequest\x1a'.infidraw.tile.v1.RegionChangesResponse\x12Z\n" +
-	"\vViewAuthors\x12$.infidraw.tile.v1.ViewAuthorsRequest\x1a%.infidraw.tile.v1.ViewAuthorsResponseB\xc0\x01\n" +
+	"\vViewAuthors\x12$.infidraw.tile.v1.ViewAuthorsRequest\x1a%.infidraw.tile.v1.ViewAuthorsResponse\x12V\n" +
+	"\tTimelapse\x12\".infidraw.tile.v1.TimelapseRequest\x1a#.infidraw.tile.v1.TimelapseResponse0\x01B\xc0\x01\n" +
 	"\x14com.infidraw.tile.v1B\tTileProtoP\x01Z;github.com/infidraw/infidraw/gen/go/infidraw/tile/v1;tilev1\xa2\x02\x03ITX\xaa\x02\x10Infidraw.Tile.V1\xca\x02\x10Infidraw\\Tile\\V1\xe2\x02\x1cInfidraw\\Tile\\V1\\GPBMetadata\xea\x02\x12Infidraw::Tile::V1b\x06proto3"
 
 var (
@@ -1749,7 +2148,7 @@ func file_infidraw_tile_v1_tile_proto_rawDescGZIP() []byte {
 	return file_infidraw_tile_v1_tile_proto_rawDescData
 }
 
-var file_infidraw_tile_v1_tile_proto_msgTypes = make([]protoimpl.MessageInfo, 23)
+var file_infidraw_tile_v1_tile_proto_msgTypes = make([]protoimpl.MessageInfo, 27)
 var file_infidraw_tile_v1_tile_proto_goTypes = []any{
 	(*TileCoord)(nil),             // 0: infidraw.tile.v1.TileCoord
 	(*Viewport)(nil),              // 1: infidraw.tile.v1.Viewport
@@ -1774,7 +2173,11 @@ var file_infidraw_tile_v1_tile_proto_goTypes = []any{
 	(*ViewAuthorsRequest)(nil),    // 20: infidraw.tile.v1.ViewAuthorsRequest
 	(*ViewAuthor)(nil),            // 21: infidraw.tile.v1.ViewAuthor
 	(*ViewAuthorsResponse)(nil),   // 22: infidraw.tile.v1.ViewAuthorsResponse
-	(*v1.Stroke)(nil),             // 23: infidraw.stroke.v1.Stroke
+	(*TimelapseRequest)(nil),      // 23: infidraw.tile.v1.TimelapseRequest
+	(*TimelapseResponse)(nil),     // 24: infidraw.tile.v1.TimelapseResponse
+	(*TimelapseHeader)(nil),       // 25: infidraw.tile.v1.TimelapseHeader
+	(*TimelapseProgress)(nil),     // 26: infidraw.tile.v1.TimelapseProgress
+	(*v1.Stroke)(nil),             // 27: infidraw.stroke.v1.Stroke
 }
 var file_infidraw_tile_v1_tile_proto_depIdxs = []int32{
 	0,  // 0: infidraw.tile.v1.KnownTile.coord:type_name -> infidraw.tile.v1.TileCoord
@@ -1784,35 +2187,40 @@ var file_infidraw_tile_v1_tile_proto_depIdxs = []int32{
 	7,  // 4: infidraw.tile.v1.GetTilesResponse.tiles:type_name -> infidraw.tile.v1.TileDelta
 	0,  // 5: infidraw.tile.v1.TileDelta.coord:type_name -> infidraw.tile.v1.TileCoord
 	6,  // 6: infidraw.tile.v1.TileDelta.snapshot:type_name -> infidraw.tile.v1.Snapshot
-	23, // 7: infidraw.tile.v1.TileDelta.strokes:type_name -> infidraw.stroke.v1.Stroke
+	27, // 7: infidraw.tile.v1.TileDelta.strokes:type_name -> infidraw.stroke.v1.Stroke
 	0,  // 8: infidraw.tile.v1.RenderTileRequest.coord:type_name -> infidraw.tile.v1.TileCoord
 	1,  // 9: infidraw.tile.v1.ExportRegionRequest.viewport:type_name -> infidraw.tile.v1.Viewport
-	23, // 10: infidraw.tile.v1.HitStrokesResponse.strokes:type_name -> infidraw.stroke.v1.Stroke
+	27, // 10: infidraw.tile.v1.HitStrokesResponse.strokes:type_name -> infidraw.stroke.v1.Stroke
 	0,  // 11: infidraw.tile.v1.GetSnapshotRequest.coord:type_name -> infidraw.tile.v1.TileCoord
 	1,  // 12: infidraw.tile.v1.RegionChangesRequest.region:type_name -> infidraw.tile.v1.Viewport
 	1,  // 13: infidraw.tile.v1.ViewAuthorsRequest.viewport:type_name -> infidraw.tile.v1.Viewport
 	21, // 14: infidraw.tile.v1.ViewAuthorsResponse.authors:type_name -> infidraw.tile.v1.ViewAuthor
-	4,  // 15: infidraw.tile.v1.TileDeltaService.GetTiles:input_type -> infidraw.tile.v1.GetTilesRequest
-	8,  // 16: infidraw.tile.v1.TileDeltaService.RenderTile:input_type -> infidraw.tile.v1.RenderTileRequest
-	10, // 17: infidraw.tile.v1.TileDeltaService.ExportRegion:input_type -> infidraw.tile.v1.ExportRegionRequest
-	12, // 18: infidraw.tile.v1.TileDeltaService.PurgeRoom:input_type -> infidraw.tile.v1.PurgeRoomRequest
-	14, // 19: infidraw.tile.v1.TileDeltaService.HitStrokes:input_type -> infidraw.tile.v1.HitStrokesRequest
-	16, // 20: infidraw.tile.v1.TileDeltaService.GetSnapshot:input_type -> infidraw.tile.v1.GetSnapshotRequest
-	18, // 21: infidraw.tile.v1.TileDeltaService.RegionChanges:input_type -> infidraw.tile.v1.RegionChangesRequest
-	20, // 22: infidraw.tile.v1.TileDeltaService.ViewAuthors:input_type -> infidraw.tile.v1.ViewAuthorsRequest
-	5,  // 23: infidraw.tile.v1.TileDeltaService.GetTiles:output_type -> infidraw.tile.v1.GetTilesResponse
-	9,  // 24: infidraw.tile.v1.TileDeltaService.RenderTile:output_type -> infidraw.tile.v1.RenderTileResponse
-	11, // 25: infidraw.tile.v1.TileDeltaService.ExportRegion:output_type -> infidraw.tile.v1.ExportRegionResponse
-	13, // 26: infidraw.tile.v1.TileDeltaService.PurgeRoom:output_type -> infidraw.tile.v1.PurgeRoomResponse
-	15, // 27: infidraw.tile.v1.TileDeltaService.HitStrokes:output_type -> infidraw.tile.v1.HitStrokesResponse
-	17, // 28: infidraw.tile.v1.TileDeltaService.GetSnapshot:output_type -> infidraw.tile.v1.GetSnapshotResponse
-	19, // 29: infidraw.tile.v1.TileDeltaService.RegionChanges:output_type -> infidraw.tile.v1.RegionChangesResponse
-	22, // 30: infidraw.tile.v1.TileDeltaService.ViewAuthors:output_type -> infidraw.tile.v1.ViewAuthorsResponse
-	23, // [23:31] is the sub-list for method output_type
-	15, // [15:23] is the sub-list for method input_type
-	15, // [15:15] is the sub-list for extension type_name
-	15, // [15:15] is the sub-list for extension extendee
-	0,  // [0:15] is the sub-list for field type_name
+	1,  // 15: infidraw.tile.v1.TimelapseRequest.region:type_name -> infidraw.tile.v1.Viewport
+	25, // 16: infidraw.tile.v1.TimelapseResponse.header:type_name -> infidraw.tile.v1.TimelapseHeader
+	26, // 17: infidraw.tile.v1.TimelapseResponse.progress:type_name -> infidraw.tile.v1.TimelapseProgress
+	4,  // 18: infidraw.tile.v1.TileDeltaService.GetTiles:input_type -> infidraw.tile.v1.GetTilesRequest
+	8,  // 19: infidraw.tile.v1.TileDeltaService.RenderTile:input_type -> infidraw.tile.v1.RenderTileRequest
+	10, // 20: infidraw.tile.v1.TileDeltaService.ExportRegion:input_type -> infidraw.tile.v1.ExportRegionRequest
+	12, // 21: infidraw.tile.v1.TileDeltaService.PurgeRoom:input_type -> infidraw.tile.v1.PurgeRoomRequest
+	14, // 22: infidraw.tile.v1.TileDeltaService.HitStrokes:input_type -> infidraw.tile.v1.HitStrokesRequest
+	16, // 23: infidraw.tile.v1.TileDeltaService.GetSnapshot:input_type -> infidraw.tile.v1.GetSnapshotRequest
+	18, // 24: infidraw.tile.v1.TileDeltaService.RegionChanges:input_type -> infidraw.tile.v1.RegionChangesRequest
+	20, // 25: infidraw.tile.v1.TileDeltaService.ViewAuthors:input_type -> infidraw.tile.v1.ViewAuthorsRequest
+	23, // 26: infidraw.tile.v1.TileDeltaService.Timelapse:input_type -> infidraw.tile.v1.TimelapseRequest
+	5,  // 27: infidraw.tile.v1.TileDeltaService.GetTiles:output_type -> infidraw.tile.v1.GetTilesResponse
+	9,  // 28: infidraw.tile.v1.TileDeltaService.RenderTile:output_type -> infidraw.tile.v1.RenderTileResponse
+	11, // 29: infidraw.tile.v1.TileDeltaService.ExportRegion:output_type -> infidraw.tile.v1.ExportRegionResponse
+	13, // 30: infidraw.tile.v1.TileDeltaService.PurgeRoom:output_type -> infidraw.tile.v1.PurgeRoomResponse
+	15, // 31: infidraw.tile.v1.TileDeltaService.HitStrokes:output_type -> infidraw.tile.v1.HitStrokesResponse
+	17, // 32: infidraw.tile.v1.TileDeltaService.GetSnapshot:output_type -> infidraw.tile.v1.GetSnapshotResponse
+	19, // 33: infidraw.tile.v1.TileDeltaService.RegionChanges:output_type -> infidraw.tile.v1.RegionChangesResponse
+	22, // 34: infidraw.tile.v1.TileDeltaService.ViewAuthors:output_type -> infidraw.tile.v1.ViewAuthorsResponse
+	24, // 35: infidraw.tile.v1.TileDeltaService.Timelapse:output_type -> infidraw.tile.v1.TimelapseResponse
+	27, // [27:36] is the sub-list for method output_type
+	18, // [18:27] is the sub-list for method input_type
+	18, // [18:18] is the sub-list for extension type_name
+	18, // [18:18] is the sub-list for extension extendee
+	0,  // [0:18] is the sub-list for field type_name
 }
 
 func init() { file_infidraw_tile_v1_tile_proto_init() }
@@ -1829,13 +2237,19 @@ func file_infidraw_tile_v1_tile_proto_init() {
 		(*GetSnapshotResponse_Png)(nil),
 		(*GetSnapshotResponse_Url)(nil),
 	}
+	file_infidraw_tile_v1_tile_proto_msgTypes[23].OneofWrappers = []any{}
+	file_infidraw_tile_v1_tile_proto_msgTypes[24].OneofWrappers = []any{
+		(*TimelapseResponse_Header)(nil),
+		(*TimelapseResponse_Progress)(nil),
+		(*TimelapseResponse_Video)(nil),
+	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_infidraw_tile_v1_tile_proto_rawDesc), len(file_infidraw_tile_v1_tile_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   23,
+			NumMessages:   27,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

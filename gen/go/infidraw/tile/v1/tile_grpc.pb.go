@@ -27,6 +27,7 @@ const (
 	TileDeltaService_GetSnapshot_FullMethodName   = "/infidraw.tile.v1.TileDeltaService/GetSnapshot"
 	TileDeltaService_RegionChanges_FullMethodName = "/infidraw.tile.v1.TileDeltaService/RegionChanges"
 	TileDeltaService_ViewAuthors_FullMethodName   = "/infidraw.tile.v1.TileDeltaService/ViewAuthors"
+	TileDeltaService_Timelapse_FullMethodName     = "/infidraw.tile.v1.TileDeltaService/Timelapse"
 )
 
 // TileDeltaServiceClient is the client API for TileDeltaService service.
@@ -69,6 +70,13 @@ type TileDeltaServiceClient interface {
 	// those tiles, newest first and at most 1,024 entries per tile, so its cost follows the view, never the
 	// room's history.
 	ViewAuthors(ctx context.Context, in *ViewAuthorsRequest, opts ...grpc.CallOption) (*ViewAuthorsResponse, error)
+	// Timelapse renders a region of a room being drawn between two points as one video (snapshot-rs
+	// encodes it): it reads the tile index of the tiles the region meets at the finest level where those are
+	// at most 4 x 4 (like RegionChanges), never the room's whole log, and the strokes visible in some frame.
+	// The stream is a header, progress while frames are rendered, then the video's bytes in order.
+	// FAILED_PRECONDITION when the region holds more than TimelapseRequest's stroke bound (a smaller region
+	// or a later from_seq); UNAVAILABLE when no snapshot-rs answers (there is no fallback encoder).
+	Timelapse(ctx context.Context, in *TimelapseRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[TimelapseResponse], error)
 }
 
 type tileDeltaServiceClient struct {
@@ -159,6 +167,25 @@ func (c *tileDeltaServiceClient) ViewAuthors(ctx context.Context, in *ViewAuthor
 	return out, nil
 }
 
+func (c *tileDeltaServiceClient) Timelapse(ctx context.Context, in *TimelapseRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[TimelapseResponse], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &TileDeltaService_ServiceDesc.Streams[0], TileDeltaService_Timelapse_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[TimelapseRequest, TimelapseResponse]{ClientStream: stream}
+	if err := x.ClientStream.SendMsg(in); err != nil {
+		return nil, err
+	}
+	if err := x.ClientStream.CloseSend(); err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type TileDeltaService_TimelapseClient = grpc.ServerStreamingClient[TimelapseResponse]
+
 // TileDeltaServiceServer is the server API for TileDeltaService service.
 // All implementations must embed UnimplementedTileDeltaServiceServer
 // for forward compatibility.
@@ -199,6 +226,13 @@ type TileDeltaServiceServer interface {
 	// those tiles, newest first and at most 1,024 entries per tile, so its cost follows the view, never the
 	// room's history.
 	ViewAuthors(context.Context, *ViewAuthorsRequest) (*ViewAuthorsResponse, error)
+	// Timelapse renders a region of a room being drawn between two points as one video (snapshot-rs
+	// encodes it): it reads the tile index of the tiles the region meets at the finest level where those are
+	// at most 4 x 4 (like RegionChanges), never the room's whole log, and the strokes visible in some frame.
+	// The stream is a header, progress while frames are rendered, then the video's bytes in order.
+	// FAILED_PRECONDITION when the region holds more than TimelapseRequest's stroke bound (a smaller region
+	// or a later from_seq); UNAVAILABLE when no snapshot-rs answers (there is no fallback encoder).
+	Timelapse(*TimelapseRequest, grpc.ServerStreamingServer[TimelapseResponse]) error
 	mustEmbedUnimplementedTileDeltaServiceServer()
 }
 
@@ -232,6 +266,9 @@ func (UnimplementedTileDeltaServiceServer) RegionChanges(context.Context, *Regio
 }
 func (UnimplementedTileDeltaServiceServer) ViewAuthors(context.Context, *ViewAuthorsRequest) (*ViewAuthorsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ViewAuthors not implemented")
+}
+func (UnimplementedTileDeltaServiceServer) Timelapse(*TimelapseRequest, grpc.ServerStreamingServer[TimelapseResponse]) error {
+	return status.Error(codes.Unimplemented, "method Timelapse not implemented")
 }
 func (UnimplementedTileDeltaServiceServer) mustEmbedUnimplementedTileDeltaServiceServer() {}
 func (UnimplementedTileDeltaServiceServer) testEmbeddedByValue()                          {}
@@ -398,6 +435,17 @@ func _TileDeltaService_ViewAuthors_Handler(srv interface{}, ctx context.Context,
 	return interceptor(ctx, in, info, handler)
 }
 
+func _TileDeltaService_Timelapse_Handler(srv interface{}, stream grpc.ServerStream) error {
+	m := new(TimelapseRequest)
+	if err := stream.RecvMsg(m); err != nil {
+		return err
+	}
+	return srv.(TileDeltaServiceServer).Timelapse(m, &grpc.GenericServerStream[TimelapseRequest, TimelapseResponse]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type TileDeltaService_TimelapseServer = grpc.ServerStreamingServer[TimelapseResponse]
+
 // TileDeltaService_ServiceDesc is the grpc.ServiceDesc for TileDeltaService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -438,6 +486,12 @@ var TileDeltaService_ServiceDesc = grpc.ServiceDesc{
 			Handler:    _TileDeltaService_ViewAuthors_Handler,
 		},
 	},
-	Streams:  []grpc.StreamDesc{},
+	Streams: []grpc.StreamDesc{
+		{
+			StreamName:    "Timelapse",
+			Handler:       _TileDeltaService_Timelapse_Handler,
+			ServerStreams: true,
+		},
+	},
 	Metadata: "infidraw/tile/v1/tile.proto",
 }

@@ -11,7 +11,9 @@ import {
   type ChannelCredentials,
   Client,
   type ClientOptions,
+  type ClientReadableStream,
   type ClientUnaryCall,
+  type handleServerStreamingCall,
   type handleUnaryCall,
   makeGenericClientConstructor,
   type Metadata,
@@ -19,7 +21,7 @@ import {
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
 import { Stroke } from "../../stroke/v1/stroke";
-import { TileCoord } from "../../tile/v1/tile";
+import { TileCoord, TimelapseHeader, TimelapseProgress, Viewport } from "../../tile/v1/tile";
 
 export const protobufPackage = "infidraw.render.v1";
 
@@ -42,6 +44,50 @@ export interface RenderTileResponse {
   png: Buffer;
   strokesDrawn: number;
   renderMicros: number;
+}
+
+/** RenderTimelapseRequest is a region, the strokes that are visible in some frame, and the frames. */
+export interface RenderTimelapseRequest {
+  /** The region in world units x100, min inclusive, max exclusive; it fills the whole picture. */
+  region?:
+    | Viewport
+    | undefined;
+  /** Output size in pixels, each even, width 16..1920, height 16..1080. */
+  widthPx: number;
+  heightPx: number;
+  /** Frames per second, 1..60. */
+  frameRate: number;
+  /**
+   * Every stroke visible in some frame, in drawing order (the order of the events that added them):
+   * a frame draws its visible strokes in this order.
+   */
+  strokes: Stroke[];
+  /**
+   * The frames in order, 1..3,600: frame k shows the strokes made visible and not hidden again by
+   * frames 0..k.
+   */
+  frames: TimelapseFrame[];
+  /** Colour under the strokes as 0xRRGGBBAA (alpha ignored: videos are opaque); 0 reads as white. */
+  backgroundRgba: number;
+  /** Carried into the header for the caller; not used for drawing. */
+  fromSeq: number;
+  toSeq: number;
+}
+
+/** TimelapseFrame changes which strokes are visible, by index into RenderTimelapseRequest.strokes. */
+export interface TimelapseFrame {
+  show: number[];
+  hide: number[];
+}
+
+/**
+ * RenderTimelapseResponse is one part of the stream, shaped like TileDeltaService's TimelapseResponse:
+ * exactly one header first, then progress and video parts; the video parts, concatenated, are the file.
+ */
+export interface RenderTimelapseResponse {
+  part?: { $case: "header"; value: TimelapseHeader } | { $case: "progress"; value: TimelapseProgress } | //
+  /** The next bytes of the video file (at most 1 MiB per message). */
+  { $case: "video"; value: Buffer } | undefined;
 }
 
 function createBaseRenderTileRequest(): RenderTileRequest {
@@ -280,6 +326,476 @@ export const RenderTileResponse: MessageFns<RenderTileResponse> = {
   },
 };
 
+function createBaseRenderTimelapseRequest(): RenderTimelapseRequest {
+  return {
+    region: undefined,
+    widthPx: 0,
+    heightPx: 0,
+    frameRate: 0,
+    strokes: [],
+    frames: [],
+    backgroundRgba: 0,
+    fromSeq: 0,
+    toSeq: 0,
+  };
+}
+
+export const RenderTimelapseRequest: MessageFns<RenderTimelapseRequest> = {
+  encode(message: RenderTimelapseRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.region !== undefined) {
+      Viewport.encode(message.region, writer.uint32(10).fork()).join();
+    }
+    if (message.widthPx !== 0) {
+      writer.uint32(16).uint32(message.widthPx);
+    }
+    if (message.heightPx !== 0) {
+      writer.uint32(24).uint32(message.heightPx);
+    }
+    if (message.frameRate !== 0) {
+      writer.uint32(32).uint32(message.frameRate);
+    }
+    for (const v of message.strokes) {
+      Stroke.encode(v!, writer.uint32(42).fork()).join();
+    }
+    for (const v of message.frames) {
+      TimelapseFrame.encode(v!, writer.uint32(50).fork()).join();
+    }
+    if (message.backgroundRgba !== 0) {
+      writer.uint32(61).fixed32(message.backgroundRgba);
+    }
+    if (message.fromSeq !== 0) {
+      writer.uint32(64).uint64(message.fromSeq);
+    }
+    if (message.toSeq !== 0) {
+      writer.uint32(72).uint64(message.toSeq);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RenderTimelapseRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRenderTimelapseRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.region = Viewport.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.widthPx = reader.uint32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.heightPx = reader.uint32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.frameRate = reader.uint32();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.strokes.push(Stroke.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.frames.push(TimelapseFrame.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 7: {
+            if (tag !== 61) {
+              break;
+            }
+
+            message.backgroundRgba = reader.fixed32();
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.fromSeq = longToNumber(reader.uint64());
+            continue;
+          }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.toSeq = longToNumber(reader.uint64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RenderTimelapseRequest {
+    return {
+      region: isSet(object.region) ? Viewport.fromJSON(object.region) : undefined,
+      widthPx: isSet(object.widthPx)
+        ? globalThis.Number(object.widthPx)
+        : isSet(object.width_px)
+        ? globalThis.Number(object.width_px)
+        : 0,
+      heightPx: isSet(object.heightPx)
+        ? globalThis.Number(object.heightPx)
+        : isSet(object.height_px)
+        ? globalThis.Number(object.height_px)
+        : 0,
+      frameRate: isSet(object.frameRate)
+        ? globalThis.Number(object.frameRate)
+        : isSet(object.frame_rate)
+        ? globalThis.Number(object.frame_rate)
+        : 0,
+      strokes: globalThis.Array.isArray(object?.strokes)
+        ? object.strokes.map((e: any) => Stroke.fromJSON(e))
+        : [],
+      frames: globalThis.Array.isArray(object?.frames) ? object.frames.map((e: any) => TimelapseFrame.fromJSON(e)) : [],
+      backgroundRgba: isSet(object.backgroundRgba)
+        ? globalThis.Number(object.backgroundRgba)
+        : isSet(object.background_rgba)
+        ? globalThis.Number(object.background_rgba)
+        : 0,
+      fromSeq: isSet(object.fromSeq)
+        ? globalThis.Number(object.fromSeq)
+        : isSet(object.from_seq)
+        ? globalThis.Number(object.from_seq)
+        : 0,
+      toSeq: isSet(object.toSeq)
+        ? globalThis.Number(object.toSeq)
+        : isSet(object.to_seq)
+        ? globalThis.Number(object.to_seq)
+        : 0,
+    };
+  },
+
+  toJSON(message: RenderTimelapseRequest): unknown {
+    const obj: any = {};
+    if (message.region !== undefined) {
+      obj.region = Viewport.toJSON(message.region);
+    }
+    if (message.widthPx !== 0) {
+      obj.widthPx = Math.round(message.widthPx);
+    }
+    if (message.heightPx !== 0) {
+      obj.heightPx = Math.round(message.heightPx);
+    }
+    if (message.frameRate !== 0) {
+      obj.frameRate = Math.round(message.frameRate);
+    }
+    if (message.strokes?.length) {
+      obj.strokes = message.strokes.map((e) => Stroke.toJSON(e));
+    }
+    if (message.frames?.length) {
+      obj.frames = message.frames.map((e) => TimelapseFrame.toJSON(e));
+    }
+    if (message.backgroundRgba !== 0) {
+      obj.backgroundRgba = Math.round(message.backgroundRgba);
+    }
+    if (message.fromSeq !== 0) {
+      obj.fromSeq = Math.round(message.fromSeq);
+    }
+    if (message.toSeq !== 0) {
+      obj.toSeq = Math.round(message.toSeq);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RenderTimelapseRequest>, I>>(base?: I): RenderTimelapseRequest {
+    return RenderTimelapseRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RenderTimelapseRequest>, I>>(object: I): RenderTimelapseRequest {
+    const message = createBaseRenderTimelapseRequest();
+    message.region = (object.region !== undefined && object.region !== null)
+      ? Viewport.fromPartial(object.region)
+      : undefined;
+    message.widthPx = object.widthPx ?? 0;
+    message.heightPx = object.heightPx ?? 0;
+    message.frameRate = object.frameRate ?? 0;
+    message.strokes = object.strokes?.map((e) => Stroke.fromPartial(e)) || [];
+    message.frames = object.frames?.map((e) => TimelapseFrame.fromPartial(e)) || [];
+    message.backgroundRgba = object.backgroundRgba ?? 0;
+    message.fromSeq = object.fromSeq ?? 0;
+    message.toSeq = object.toSeq ?? 0;
+    return message;
+  },
+};
+
+function createBaseTimelapseFrame(): TimelapseFrame {
+  return { show: [], hide: [] };
+}
+
+export const TimelapseFrame: MessageFns<TimelapseFrame> = {
+  encode(message: TimelapseFrame, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.show.length !== 0) {
+      writer.uint32(10).fork();
+      for (const v of message.show) {
+        writer.uint32(v);
+      }
+      writer.join();
+    }
+    if (message.hide.length !== 0) {
+      writer.uint32(18).fork();
+      for (const v of message.hide) {
+        writer.uint32(v);
+      }
+      writer.join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): TimelapseFrame {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseTimelapseFrame();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag === 8) {
+              message.show.push(reader.uint32());
+
+              continue;
+            }
+
+            if (tag === 10) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.show.push(reader.uint32());
+              }
+
+              continue;
+            }
+
+            break;
+          }
+          case 2: {
+            if (tag === 16) {
+              message.hide.push(reader.uint32());
+
+              continue;
+            }
+
+            if (tag === 18) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.hide.push(reader.uint32());
+              }
+
+              continue;
+            }
+
+            break;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): TimelapseFrame {
+    return {
+      show: globalThis.Array.isArray(object?.show) ? object.show.map((e: any) => globalThis.Number(e)) : [],
+      hide: globalThis.Array.isArray(object?.hide) ? object.hide.map((e: any) => globalThis.Number(e)) : [],
+    };
+  },
+
+  toJSON(message: TimelapseFrame): unknown {
+    const obj: any = {};
+    if (message.show?.length) {
+      obj.show = message.show.map((e) => Math.round(e));
+    }
+    if (message.hide?.length) {
+      obj.hide = message.hide.map((e) => Math.round(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<TimelapseFrame>, I>>(base?: I): TimelapseFrame {
+    return TimelapseFrame.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<TimelapseFrame>, I>>(object: I): TimelapseFrame {
+    const message = createBaseTimelapseFrame();
+    message.show = object.show?.map((e) => e) || [];
+    message.hide = object.hide?.map((e) => e) || [];
+    return message;
+  },
+};
+
+function createBaseRenderTimelapseResponse(): RenderTimelapseResponse {
+  return { part: undefined };
+}
+
+export const RenderTimelapseResponse: MessageFns<RenderTimelapseResponse> = {
+  encode(message: RenderTimelapseResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    switch (message.part?.$case) {
+      case "header":
+        TimelapseHeader.encode(message.part.value, writer.uint32(10).fork()).join();
+        break;
+      case "progress":
+        TimelapseProgress.encode(message.part.value, writer.uint32(18).fork()).join();
+        break;
+      case "video":
+        writer.uint32(26).bytes(message.part.value);
+        break;
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RenderTimelapseResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRenderTimelapseResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.part = { $case: "header", value: TimelapseHeader.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.part = { $case: "progress", value: TimelapseProgress.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.part = { $case: "video", value: Buffer.from(reader.bytes()) };
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RenderTimelapseResponse {
+    return {
+      part: isSet(object.header)
+        ? { $case: "header", value: TimelapseHeader.fromJSON(object.header) }
+        : isSet(object.progress)
+        ? { $case: "progress", value: TimelapseProgress.fromJSON(object.progress) }
+        : isSet(object.video)
+        ? { $case: "video", value: Buffer.from(bytesFromBase64(object.video)) }
+        : undefined,
+    };
+  },
+
+  toJSON(message: RenderTimelapseResponse): unknown {
+    const obj: any = {};
+    if (message.part?.$case === "header") {
+      obj.header = TimelapseHeader.toJSON(message.part.value);
+    } else if (message.part?.$case === "progress") {
+      obj.progress = TimelapseProgress.toJSON(message.part.value);
+    } else if (message.part?.$case === "video") {
+      obj.video = base64FromBytes(message.part.value);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RenderTimelapseResponse>, I>>(base?: I): RenderTimelapseResponse {
+    return RenderTimelapseResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RenderTimelapseResponse>, I>>(object: I): RenderTimelapseResponse {
+    const message = createBaseRenderTimelapseResponse();
+    switch (object.part?.$case) {
+      case "header": {
+        if (object.part?.value !== undefined && object.part?.value !== null) {
+          message.part = { $case: "header", value: TimelapseHeader.fromPartial(object.part.value) };
+        }
+        break;
+      }
+      case "progress": {
+        if (object.part?.value !== undefined && object.part?.value !== null) {
+          message.part = { $case: "progress", value: TimelapseProgress.fromPartial(object.part.value) };
+        }
+        break;
+      }
+      case "video": {
+        if (object.part?.value !== undefined && object.part?.value !== null) {
+          message.part = { $case: "video", value: object.part.value };
+        }
+        break;
+      }
+    }
+    return message;
+  },
+};
+
 /**
  * RenderService turns strokes into anti-aliased PNG (snapshot-rs, port 9093). It is pure: it reads no
  * database and stores nothing; callers send strokes and get pictures.
@@ -301,11 +817,33 @@ export const RenderServiceService = {
     responseSerialize: (value: RenderTileResponse): Buffer => Buffer.from(RenderTileResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): RenderTileResponse => RenderTileResponse.decode(value),
   },
+  /**
+   * RenderTimelapse draws a region frame by frame as its strokes appear and disappear, over an opaque
+   * background, and encodes the frames as one video. The stream is the header, progress while frames are
+   * encoded, then the video's bytes in order (tile-delta-go relays it as its Timelapse).
+   */
+  renderTimelapse: {
+    path: "/infidraw.render.v1.RenderService/RenderTimelapse" as const,
+    requestStream: false as const,
+    responseStream: true as const,
+    requestSerialize: (value: RenderTimelapseRequest): Buffer =>
+      Buffer.from(RenderTimelapseRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): RenderTimelapseRequest => RenderTimelapseRequest.decode(value),
+    responseSerialize: (value: RenderTimelapseResponse): Buffer =>
+      Buffer.from(RenderTimelapseResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): RenderTimelapseResponse => RenderTimelapseResponse.decode(value),
+  },
 } as const;
 
 export interface RenderServiceServer extends UntypedServiceImplementation {
   /** RenderTile renders one tile, optionally on top of a previous snapshot of it (incremental). */
   renderTile: handleUnaryCall<RenderTileRequest, RenderTileResponse>;
+  /**
+   * RenderTimelapse draws a region frame by frame as its strokes appear and disappear, over an opaque
+   * background, and encodes the frames as one video. The stream is the header, progress while frames are
+   * encoded, then the video's bytes in order (tile-delta-go relays it as its Timelapse).
+   */
+  renderTimelapse: handleServerStreamingCall<RenderTimelapseRequest, RenderTimelapseResponse>;
 }
 
 export interface RenderServiceClient extends Client {
@@ -325,6 +863,20 @@ export interface RenderServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: RenderTileResponse) => void,
   ): ClientUnaryCall;
+  /**
+   * RenderTimelapse draws a region frame by frame as its strokes appear and disappear, over an opaque
+   * background, and encodes the frames as one video. The stream is the header, progress while frames are
+   * encoded, then the video's bytes in order (tile-delta-go relays it as its Timelapse).
+   */
+  renderTimelapse(
+    request: RenderTimelapseRequest,
+    options?: Partial<CallOptions>,
+  ): ClientReadableStream<RenderTimelapseResponse>;
+  renderTimelapse(
+    request: RenderTimelapseRequest,
+    metadata?: Metadata,
+    options?: Partial<CallOptions>,
+  ): ClientReadableStream<RenderTimelapseResponse>;
 }
 
 export const RenderServiceClient = makeGenericClientConstructor(

@@ -11,7 +11,9 @@ import {
   type ChannelCredentials,
   Client,
   type ClientOptions,
+  type ClientReadableStream,
   type ClientUnaryCall,
+  type handleServerStreamingCall,
   type handleUnaryCall,
   makeGenericClientConstructor,
   type Metadata,
@@ -282,6 +284,63 @@ export interface ViewAuthorsResponse {
   authors: ViewAuthor[];
   /** A tile held more index entries in the window than the scan bound: its older events were not counted. */
   partial: boolean;
+}
+
+/** TimelapseRequest names a region of a room, the span of its history to play and the video to make. */
+export interface TimelapseRequest {
+  roomId: string;
+  /** The region in world units x100, min inclusive, max exclusive, within ±1,000,000,000; not empty. */
+  region?:
+    | Viewport
+    | undefined;
+  /** Output size in pixels, each even, width 16..1920, height 16..1080. */
+  widthPx: number;
+  heightPx: number;
+  /** The first frame shows the region right after from_seq (0: empty) with the first events after it. */
+  fromSeq: number;
+  /** The last frame shows the region right after to_seq (absent or beyond the head: the head). */
+  toSeq?:
+    | number
+    | undefined;
+  /** Frames per second of the video, 1..60 (0: 30). */
+  frameRate: number;
+  /**
+   * Most frames, 1..3,600 (0: 300). With E events touching the region in (from_seq, to_seq] the video
+   * has min(E, max_frames) frames (1 when E is 0); frame k shows the region after the first
+   * ceil((k + 1) * E / frames) of them, so the events are spread evenly over the video.
+   */
+  maxFrames: number;
+}
+
+/**
+ * TimelapseResponse is one part of a timelapse stream: exactly one header first, then progress and video
+ * parts; the video parts, concatenated, are the file.
+ */
+export interface TimelapseResponse {
+  part?: { $case: "header"; value: TimelapseHeader } | { $case: "progress"; value: TimelapseProgress } | //
+  /** The next bytes of the video file (at most 1 MiB per message). */
+  { $case: "video"; value: Buffer } | undefined;
+}
+
+/** TimelapseHeader describes the video before any of it is made. */
+export interface TimelapseHeader {
+  /** "video/webm" or "video/mp4". */
+  contentType: string;
+  frames: number;
+  frameRate: number;
+  widthPx: number;
+  heightPx: number;
+  /** The span played: the region right after from_seq, then its events up to to_seq. */
+  fromSeq: number;
+  toSeq: number;
+  /** Strokes drawn in some frame. */
+  strokes: number;
+}
+
+/** TimelapseProgress counts the frames rendered and encoded so far. */
+export interface TimelapseProgress {
+  framesDone: number;
+  frames: number;
 }
 
 function createBaseTileCoord(): TileCoord {
@@ -2935,6 +2994,642 @@ export const ViewAuthorsResponse: MessageFns<ViewAuthorsResponse> = {
   },
 };
 
+function createBaseTimelapseRequest(): TimelapseRequest {
+  return {
+    roomId: "",
+    region: undefined,
+    widthPx: 0,
+    heightPx: 0,
+    fromSeq: 0,
+    toSeq: undefined,
+    frameRate: 0,
+    maxFrames: 0,
+  };
+}
+
+export const TimelapseRequest: MessageFns<TimelapseRequest> = {
+  encode(message: TimelapseRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.roomId !== "") {
+      writer.uint32(10).string(message.roomId);
+    }
+    if (message.region !== undefined) {
+      Viewport.encode(message.region, writer.uint32(18).fork()).join();
+    }
+    if (message.widthPx !== 0) {
+      writer.uint32(24).uint32(message.widthPx);
+    }
+    if (message.heightPx !== 0) {
+      writer.uint32(32).uint32(message.heightPx);
+    }
+    if (message.fromSeq !== 0) {
+      writer.uint32(40).uint64(message.fromSeq);
+    }
+    if (message.toSeq !== undefined) {
+      writer.uint32(48).uint64(message.toSeq);
+    }
+    if (message.frameRate !== 0) {
+      writer.uint32(56).uint32(message.frameRate);
+    }
+    if (message.maxFrames !== 0) {
+      writer.uint32(64).uint32(message.maxFrames);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): TimelapseRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseTimelapseRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.roomId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.region = Viewport.decode(reader, reader.uint32());
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.widthPx = reader.uint32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.heightPx = reader.uint32();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.fromSeq = longToNumber(reader.uint64());
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.toSeq = longToNumber(reader.uint64());
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.frameRate = reader.uint32();
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.maxFrames = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): TimelapseRequest {
+    return {
+      roomId: isSet(object.roomId)
+        ? globalThis.String(object.roomId)
+        : isSet(object.room_id)
+        ? globalThis.String(object.room_id)
+        : "",
+      region: isSet(object.region) ? Viewport.fromJSON(object.region) : undefined,
+      widthPx: isSet(object.widthPx)
+        ? globalThis.Number(object.widthPx)
+        : isSet(object.width_px)
+        ? globalThis.Number(object.width_px)
+        : 0,
+      heightPx: isSet(object.heightPx)
+        ? globalThis.Number(object.heightPx)
+        : isSet(object.height_px)
+        ? globalThis.Number(object.height_px)
+        : 0,
+      fromSeq: isSet(object.fromSeq)
+        ? globalThis.Number(object.fromSeq)
+        : isSet(object.from_seq)
+        ? globalThis.Number(object.from_seq)
+        : 0,
+      toSeq: isSet(object.toSeq)
+        ? globalThis.Number(object.toSeq)
+        : isSet(object.to_seq)
+        ? globalThis.Number(object.to_seq)
+        : undefined,
+      frameRate: isSet(object.frameRate)
+        ? globalThis.Number(object.frameRate)
+        : isSet(object.frame_rate)
+        ? globalThis.Number(object.frame_rate)
+        : 0,
+      maxFrames: isSet(object.maxFrames)
+        ? globalThis.Number(object.maxFrames)
+        : isSet(object.max_frames)
+        ? globalThis.Number(object.max_frames)
+        : 0,
+    };
+  },
+
+  toJSON(message: TimelapseRequest): unknown {
+    const obj: any = {};
+    if (message.roomId !== "") {
+      obj.roomId = message.roomId;
+    }
+    if (message.region !== undefined) {
+      obj.region = Viewport.toJSON(message.region);
+    }
+    if (message.widthPx !== 0) {
+      obj.widthPx = Math.round(message.widthPx);
+    }
+    if (message.heightPx !== 0) {
+      obj.heightPx = Math.round(message.heightPx);
+    }
+    if (message.fromSeq !== 0) {
+      obj.fromSeq = Math.round(message.fromSeq);
+    }
+    if (message.toSeq !== undefined) {
+      obj.toSeq = Math.round(message.toSeq);
+    }
+    if (message.frameRate !== 0) {
+      obj.frameRate = Math.round(message.frameRate);
+    }
+    if (message.maxFrames !== 0) {
+      obj.maxFrames = Math.round(message.maxFrames);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<TimelapseRequest>, I>>(base?: I): TimelapseRequest {
+    return TimelapseRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<TimelapseRequest>, I>>(object: I): TimelapseRequest {
+    const message = createBaseTimelapseRequest();
+    message.roomId = object.roomId ?? "";
+    message.region = (object.region !== undefined && object.region !== null)
+      ? Viewport.fromPartial(object.region)
+      : undefined;
+    message.widthPx = object.widthPx ?? 0;
+    message.heightPx = object.heightPx ?? 0;
+    message.fromSeq = object.fromSeq ?? 0;
+    message.toSeq = object.toSeq ?? undefined;
+    message.frameRate = object.frameRate ?? 0;
+    message.maxFrames = object.maxFrames ?? 0;
+    return message;
+  },
+};
+
+function createBaseTimelapseResponse(): TimelapseResponse {
+  return { part: undefined };
+}
+
+export const TimelapseResponse: MessageFns<TimelapseResponse> = {
+  encode(message: TimelapseResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    switch (message.part?.$case) {
+      case "header":
+        TimelapseHeader.encode(message.part.value, writer.uint32(10).fork()).join();
+        break;
+      case "progress":
+        TimelapseProgress.encode(message.part.value, writer.uint32(18).fork()).join();
+        break;
+      case "video":
+        writer.uint32(26).bytes(message.part.value);
+        break;
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): TimelapseResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseTimelapseResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.part = { $case: "header", value: TimelapseHeader.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.part = { $case: "progress", value: TimelapseProgress.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.part = { $case: "video", value: Buffer.from(reader.bytes()) };
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): TimelapseResponse {
+    return {
+      part: isSet(object.header)
+        ? { $case: "header", value: TimelapseHeader.fromJSON(object.header) }
+        : isSet(object.progress)
+        ? { $case: "progress", value: TimelapseProgress.fromJSON(object.progress) }
+        : isSet(object.video)
+        ? { $case: "video", value: Buffer.from(bytesFromBase64(object.video)) }
+        : undefined,
+    };
+  },
+
+  toJSON(message: TimelapseResponse): unknown {
+    const obj: any = {};
+    if (message.part?.$case === "header") {
+      obj.header = TimelapseHeader.toJSON(message.part.value);
+    } else if (message.part?.$case === "progress") {
+      obj.progress = TimelapseProgress.toJSON(message.part.value);
+    } else if (message.part?.$case === "video") {
+      obj.video = base64FromBytes(message.part.value);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<TimelapseResponse>, I>>(base?: I): TimelapseResponse {
+    return TimelapseResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<TimelapseResponse>, I>>(object: I): TimelapseResponse {
+    const message = createBaseTimelapseResponse();
+    switch (object.part?.$case) {
+      case "header": {
+        if (object.part?.value !== undefined && object.part?.value !== null) {
+          message.part = { $case: "header", value: TimelapseHeader.fromPartial(object.part.value) };
+        }
+        break;
+      }
+      case "progress": {
+        if (object.part?.value !== undefined && object.part?.value !== null) {
+          message.part = { $case: "progress", value: TimelapseProgress.fromPartial(object.part.value) };
+        }
+        break;
+      }
+      case "video": {
+        if (object.part?.value !== undefined && object.part?.value !== null) {
+          message.part = { $case: "video", value: object.part.value };
+        }
+        break;
+      }
+    }
+    return message;
+  },
+};
+
+function createBaseTimelapseHeader(): TimelapseHeader {
+  return { contentType: "", frames: 0, frameRate: 0, widthPx: 0, heightPx: 0, fromSeq: 0, toSeq: 0, strokes: 0 };
+}
+
+export const TimelapseHeader: MessageFns<TimelapseHeader> = {
+  encode(message: TimelapseHeader, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.contentType !== "") {
+      writer.uint32(10).string(message.contentType);
+    }
+    if (message.frames !== 0) {
+      writer.uint32(16).uint32(message.frames);
+    }
+    if (message.frameRate !== 0) {
+      writer.uint32(24).uint32(message.frameRate);
+    }
+    if (message.widthPx !== 0) {
+      writer.uint32(32).uint32(message.widthPx);
+    }
+    if (message.heightPx !== 0) {
+      writer.uint32(40).uint32(message.heightPx);
+    }
+    if (message.fromSeq !== 0) {
+      writer.uint32(48).uint64(message.fromSeq);
+    }
+    if (message.toSeq !== 0) {
+      writer.uint32(56).uint64(message.toSeq);
+    }
+    if (message.strokes !== 0) {
+      writer.uint32(64).uint32(message.strokes);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): TimelapseHeader {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseTimelapseHeader();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.contentType = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.frames = reader.uint32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.frameRate = reader.uint32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.widthPx = reader.uint32();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.heightPx = reader.uint32();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.fromSeq = longToNumber(reader.uint64());
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.toSeq = longToNumber(reader.uint64());
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.strokes = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): TimelapseHeader {
+    return {
+      contentType: isSet(object.contentType)
+        ? globalThis.String(object.contentType)
+        : isSet(object.content_type)
+        ? globalThis.String(object.content_type)
+        : "",
+      frames: isSet(object.frames) ? globalThis.Number(object.frames) : 0,
+      frameRate: isSet(object.frameRate)
+        ? globalThis.Number(object.frameRate)
+        : isSet(object.frame_rate)
+        ? globalThis.Number(object.frame_rate)
+        : 0,
+      widthPx: isSet(object.widthPx)
+        ? globalThis.Number(object.widthPx)
+        : isSet(object.width_px)
+        ? globalThis.Number(object.width_px)
+        : 0,
+      heightPx: isSet(object.heightPx)
+        ? globalThis.Number(object.heightPx)
+        : isSet(object.height_px)
+        ? globalThis.Number(object.height_px)
+        : 0,
+      fromSeq: isSet(object.fromSeq)
+        ? globalThis.Number(object.fromSeq)
+        : isSet(object.from_seq)
+        ? globalThis.Number(object.from_seq)
+        : 0,
+      toSeq: isSet(object.toSeq)
+        ? globalThis.Number(object.toSeq)
+        : isSet(object.to_seq)
+        ? globalThis.Number(object.to_seq)
+        : 0,
+      strokes: isSet(object.strokes) ? globalThis.Number(object.strokes) : 0,
+    };
+  },
+
+  toJSON(message: TimelapseHeader): unknown {
+    const obj: any = {};
+    if (message.contentType !== "") {
+      obj.contentType = message.contentType;
+    }
+    if (message.frames !== 0) {
+      obj.frames = Math.round(message.frames);
+    }
+    if (message.frameRate !== 0) {
+      obj.frameRate = Math.round(message.frameRate);
+    }
+    if (message.widthPx !== 0) {
+      obj.widthPx = Math.round(message.widthPx);
+    }
+    if (message.heightPx !== 0) {
+      obj.heightPx = Math.round(message.heightPx);
+    }
+    if (message.fromSeq !== 0) {
+      obj.fromSeq = Math.round(message.fromSeq);
+    }
+    if (message.toSeq !== 0) {
+      obj.toSeq = Math.round(message.toSeq);
+    }
+    if (message.strokes !== 0) {
+      obj.strokes = Math.round(message.strokes);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<TimelapseHeader>, I>>(base?: I): TimelapseHeader {
+    return TimelapseHeader.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<TimelapseHeader>, I>>(object: I): TimelapseHeader {
+    const message = createBaseTimelapseHeader();
+    message.contentType = object.contentType ?? "";
+    message.frames = object.frames ?? 0;
+    message.frameRate = object.frameRate ?? 0;
+    message.widthPx = object.widthPx ?? 0;
+    message.heightPx = object.heightPx ?? 0;
+    message.fromSeq = object.fromSeq ?? 0;
+    message.toSeq = object.toSeq ?? 0;
+    message.strokes = object.strokes ?? 0;
+    return message;
+  },
+};
+
+function createBaseTimelapseProgress(): TimelapseProgress {
+  return { framesDone: 0, frames: 0 };
+}
+
+export const TimelapseProgress: MessageFns<TimelapseProgress> = {
+  encode(message: TimelapseProgress, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.framesDone !== 0) {
+      writer.uint32(8).uint32(message.framesDone);
+    }
+    if (message.frames !== 0) {
+      writer.uint32(16).uint32(message.frames);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): TimelapseProgress {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseTimelapseProgress();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.framesDone = reader.uint32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.frames = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): TimelapseProgress {
+    return {
+      framesDone: isSet(object.framesDone)
+        ? globalThis.Number(object.framesDone)
+        : isSet(object.frames_done)
+        ? globalThis.Number(object.frames_done)
+        : 0,
+      frames: isSet(object.frames) ? globalThis.Number(object.frames) : 0,
+    };
+  },
+
+  toJSON(message: TimelapseProgress): unknown {
+    const obj: any = {};
+    if (message.framesDone !== 0) {
+      obj.framesDone = Math.round(message.framesDone);
+    }
+    if (message.frames !== 0) {
+      obj.frames = Math.round(message.frames);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<TimelapseProgress>, I>>(base?: I): TimelapseProgress {
+    return TimelapseProgress.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<TimelapseProgress>, I>>(object: I): TimelapseProgress {
+    const message = createBaseTimelapseProgress();
+    message.framesDone = object.framesDone ?? 0;
+    message.frames = object.frames ?? 0;
+    return message;
+  },
+};
+
 /** TileDeltaService reads a room as tiles (tile-delta-go, port 9092). */
 export type TileDeltaServiceService = typeof TileDeltaServiceService;
 export const TileDeltaServiceService = {
@@ -3050,6 +3745,23 @@ export const TileDeltaServiceService = {
     responseSerialize: (value: ViewAuthorsResponse): Buffer => Buffer.from(ViewAuthorsResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ViewAuthorsResponse => ViewAuthorsResponse.decode(value),
   },
+  /**
+   * Timelapse renders a region of a room being drawn between two points as one video (snapshot-rs
+   * encodes it): it reads the tile index of the tiles the region meets at the finest level where those are
+   * at most 4 x 4 (like RegionChanges), never the room's whole log, and the strokes visible in some frame.
+   * The stream is a header, progress while frames are rendered, then the video's bytes in order.
+   * FAILED_PRECONDITION when the region holds more than TimelapseRequest's stroke bound (a smaller region
+   * or a later from_seq); UNAVAILABLE when no snapshot-rs answers (there is no fallback encoder).
+   */
+  timelapse: {
+    path: "/infidraw.tile.v1.TileDeltaService/Timelapse" as const,
+    requestStream: false as const,
+    responseStream: true as const,
+    requestSerialize: (value: TimelapseRequest): Buffer => Buffer.from(TimelapseRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): TimelapseRequest => TimelapseRequest.decode(value),
+    responseSerialize: (value: TimelapseResponse): Buffer => Buffer.from(TimelapseResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): TimelapseResponse => TimelapseResponse.decode(value),
+  },
 } as const;
 
 export interface TileDeltaServiceServer extends UntypedServiceImplementation {
@@ -3099,6 +3811,15 @@ export interface TileDeltaServiceServer extends UntypedServiceImplementation {
    * room's history.
    */
   viewAuthors: handleUnaryCall<ViewAuthorsRequest, ViewAuthorsResponse>;
+  /**
+   * Timelapse renders a region of a room being drawn between two points as one video (snapshot-rs
+   * encodes it): it reads the tile index of the tiles the region meets at the finest level where those are
+   * at most 4 x 4 (like RegionChanges), never the room's whole log, and the strokes visible in some frame.
+   * The stream is a header, progress while frames are rendered, then the video's bytes in order.
+   * FAILED_PRECONDITION when the region holds more than TimelapseRequest's stroke bound (a smaller region
+   * or a later from_seq); UNAVAILABLE when no snapshot-rs answers (there is no fallback encoder).
+   */
+  timelapse: handleServerStreamingCall<TimelapseRequest, TimelapseResponse>;
 }
 
 export interface TileDeltaServiceClient extends Client {
@@ -3260,6 +3981,20 @@ export interface TileDeltaServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ViewAuthorsResponse) => void,
   ): ClientUnaryCall;
+  /**
+   * Timelapse renders a region of a room being drawn between two points as one video (snapshot-rs
+   * encodes it): it reads the tile index of the tiles the region meets at the finest level where those are
+   * at most 4 x 4 (like RegionChanges), never the room's whole log, and the strokes visible in some frame.
+   * The stream is a header, progress while frames are rendered, then the video's bytes in order.
+   * FAILED_PRECONDITION when the region holds more than TimelapseRequest's stroke bound (a smaller region
+   * or a later from_seq); UNAVAILABLE when no snapshot-rs answers (there is no fallback encoder).
+   */
+  timelapse(request: TimelapseRequest, options?: Partial<CallOptions>): ClientReadableStream<TimelapseResponse>;
+  timelapse(
+    request: TimelapseRequest,
+    metadata?: Metadata,
+    options?: Partial<CallOptions>,
+  ): ClientReadableStream<TimelapseResponse>;
 }
 
 export const TileDeltaServiceClient = makeGenericClientConstructor(
