@@ -25,6 +25,7 @@ class HeldExports {
       getSnapshot: unimplemented,
       regionChanges: unimplemented,
       viewAuthors: unimplemented,
+      timelapse: (call: { emit(e: 'error', err: unknown): void }) => call.emit('error', { code: GrpcStatus.UNIMPLEMENTED }),
       exportRegion: (_call: ServerUnaryCall<ExportRegionRequest, ExportRegionResponse>, cb: sendUnaryData<ExportRegionResponse>) => {
         if (!this.exhausted) return void this.held.push(cb);
         const metadata = new Metadata();

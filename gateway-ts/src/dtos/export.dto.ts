@@ -1,4 +1,4 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty, IntersectionType } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsInt, Max, Min } from 'class-validator';
 import { EXPORT_MAX_PIXELS, EXPORT_MAX_SIDE } from '../gen/limits';
@@ -8,7 +8,8 @@ import { MAX_VIEWPORT_COORD } from './tiles.dto';
 const coord = (description: string) =>
   ApiProperty({ type: 'integer', minimum: -MAX_VIEWPORT_COORD, maximum: MAX_VIEWPORT_COORD, description });
 
-export class ExportQueryDto extends PointInTimeQueryDto {
+/** `?minX&minY&maxX&maxY`: a region of the board in world units x100 (export, timelapse). */
+export class RegionQueryDto {
   @coord('Region left edge, world units x100 (inclusive)')
   @Type(() => Number)
   @Min(-MAX_VIEWPORT_COORD)
@@ -36,7 +37,9 @@ export class ExportQueryDto extends PointInTimeQueryDto {
   @Max(MAX_VIEWPORT_COORD)
   @IsInt()
   maxY!: number;
+}
 
+export class ExportQueryDto extends IntersectionType(RegionQueryDto, PointInTimeQueryDto) {
   @ApiProperty({
     type: 'integer',
     minimum: 1,

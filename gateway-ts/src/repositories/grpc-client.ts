@@ -14,6 +14,15 @@ export interface UnaryMethod<Req, Res> {
   responseDeserialize: (bytes: Buffer) => Res;
 }
 
+/** A server-streaming method as the generated service definitions describe it. */
+export interface ServerStreamMethod<Req, Res> {
+  path: string;
+  requestStream: false;
+  responseStream: true;
+  requestSerialize: (request: Req) => Buffer;
+  responseDeserialize: (bytes: Buffer) => Res;
+}
+
 /** A reply with the trailing metadata the service sent (realtime-go reports its database time there). */
 export interface WithTrailers<T> {
   response: T;
@@ -91,6 +100,33 @@ export class GrpcClient {
         settle();
       });
     });
+  }
+
+  /**
+   * One server-streaming call with a deadline for the whole stream: its messages in order. It is timed and fails
+   * like call(); a consumer that stops early (break, or an error of its own) cancels the call.
+   */
+  async *stream<Req, Res>(method: ServerStreamMethod<Req, Res>, request: Req, deadlineMs = this.defaultDeadlineMs): AsyncGenerator<Res> {
+    const name = method.path.slice(method.path.lastIndexOf('/') + 1);
+    const started = process.hrtime.bigint();
+    const call = this.client.makeServerStreamRequest(method.path, method.requestSerialize, method.responseDeserialize, request, new Metadata(), {
+      deadline: Date.now() + deadlineMs,
+    });
+    let code = GrpcStatus.CANCELLED;
+    try {
+      for await (const message of call as AsyncIterable<Res>) yield message;
+      code = GrpcStatus.OK;
+    } catch (err) {
+      const e = err as ServiceError;
+      code = e.code ?? GrpcStatus.UNKNOWN;
+      throw UpstreamError.fromServiceError(this.service, name, e);
+    } finally {
+      if (code === GrpcStatus.CANCELLED) call.cancel();
+      this.metrics.grpcDuration.observe(
+        { service: this.service, method: name, code: GrpcStatus[code] ?? String(code) },
+        Number(process.hrtime.bigint() - started) / 1e9,
+      );
+    }
   }
 
   close() {

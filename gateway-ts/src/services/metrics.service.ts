@@ -39,7 +39,7 @@ export class MetricsService {
 
   readonly busy = new Counter({
     name: 'gateway_busy_total',
-    help: 'Requests refused with 429 because a concurrency limit (argon2, export) was full, by limit',
+    help: 'Requests refused with 429 because a concurrency limit (argon2, export, timelapse) was full, by limit',
     labelNames: ['limit'] as const,
     registers: [this.registry],
   });
