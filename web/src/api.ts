@@ -15,6 +15,8 @@ export interface Region { minX: number; minY: number; maxX: number; maxY: number
 export interface ViewAuthor { userId: string; displayName: string; events: number; lastSeq: number }
 /** A restore or revert committed: its action id (a UUID, undone over the WebSocket), its last seq, the point used, and how many strokes it erased and brought back. */
 export interface HistoryAction { actionId: string; seq: number; pointSeq: number; erased: number; restored: number }
+/** A timelapse being rendered: the frames done of all of them (0 until planned), and whether it ended. */
+export interface TimelapseProgress { framesDone: number; frames: number; state: 'rendering' | 'done' | 'failed' }
 /** Where a revert starts: after event `since` (0: everything), or after the last event committed by `sinceTime` (RFC 3339). */
 export type RevertPoint = { since: number } | { sinceTime: string };
 
@@ -44,6 +46,15 @@ async function call<T>(method: string, path: string, body?: unknown): Promise<T>
     throw new ApiError(res.status, Array.isArray(msg) ? msg.join(', ') : String(msg));
   }
   return json as T;
+}
+
+/** The gateway's message of a failed response (its `message`), or its status. */
+export async function failureMessage(res: Response): Promise<string> {
+  try {
+    const j = (await res.json()) as { message?: string | string[] };
+    if (j.message) return Array.isArray(j.message) ? j.message.join(', ') : j.message;
+  } catch {}
+  return `${res.status} ${res.statusText}`;
 }
 
 interface SessionResponse { user: User; csrfToken?: string }
@@ -98,6 +109,7 @@ export const liftBan = (id: string, userId: string) => call<void>('DELETE', `/ap
 export const restoreRegion = (id: string, region: Region, at: number) => call<HistoryAction>('POST', `/api/rooms/${id}/restore`, { ...region, at });
 /** Undoes what one member or guest did since a point, as one new action of the owner's (409: nothing would change). */
 export const revertPerson = (id: string, userId: string, from: RevertPoint) => call<HistoryAction>('POST', `/api/rooms/${id}/revert`, { userId, ...from });
+export const timelapseProgress = (id: string, token: string) => call<TimelapseProgress>('GET', `/api/rooms/${id}/timelapse/progress/${token}`);
 export const previewLink = (token: string) => call<LinkPreview>('GET', `/api/links/${encodeURIComponent(token)}`);
 
 /** When event `seq` of a room was committed (ms since the epoch); null when there is none (0: before the first event). */

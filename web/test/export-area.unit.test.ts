@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { exportFileName, exportSize, isClick, rectBetween, regionOf } from '../src/board/export-area.ts';
+import { exportFileName, exportSize, isClick, rectBetween, regionOf, timelapseSize } from '../src/board/export-area.ts';
 import { EXPORT_MAX_SIDE } from '../src/gen/limits.ts';
 
 test('an area exports at a multiple of its size on screen, the height following the rounded width', () => {
@@ -30,8 +30,24 @@ test('what the server would refuse is too big: a side over 4096 px or over 16 Mp
 test('a click is no area; the file is named after the board', () => {
   assert.equal(isClick({ x0: 0, y0: 0, x1: 2, y1: 100 }, 1), true);
   assert.equal(isClick({ x0: 0, y0: 0, x1: 2, y1: 100 }, 2), false, '4 screen pixels wide at 200 %');
-  assert.equal(exportFileName('Area export'), 'Area_export.png');
-  assert.equal(exportFileName('a/b: c.v2'), 'a_b_c.v2.png');
-  assert.equal(exportFileName('???'), '_.png');
-  assert.equal(exportFileName(''), 'board.png');
+  assert.equal(exportFileName('Area export', '.png'), 'Area_export.png');
+  assert.equal(exportFileName('a/b: c.v2', '.png'), 'a_b_c.v2.png');
+  assert.equal(exportFileName('???', '-timelapse.webm'), '_-timelapse.webm');
+  assert.equal(exportFileName('', '.png'), 'board.png');
+});
+
+test('a timelapse is fitted into 1280 × 720 with even sides, the height as the gateway derives it', () => {
+  const cases: [string, [number, number, number, number], { w: number; h: number; fits: boolean }][] = [
+    ['wide: full width', [0, 0, 400_000, 100_000], { w: 1280, h: 320, fits: true }],
+    ['16:9 exactly', [0, 0, 160_000, 90_000], { w: 1280, h: 720, fits: true }],
+    ['tall: full height', [0, 0, 100_000, 400_000], { w: 180, h: 720, fits: true }],
+    ['odd aspect: both sides even', [-500, -500, 99_501, 77_001], { w: 930, h: 720, fits: true }],
+    ['a sliver: too thin for a video', [0, 0, 1_000_000, 1_000], { w: 1280, h: 2, fits: false }],
+    ['a needle: 16 px wide, far over 1080 high', [0, 0, 1_000, 1_000_000], { w: 16, h: 16000, fits: false }],
+  ];
+  for (const [name, [minX, minY, maxX, maxY], want] of cases) {
+    const got = timelapseSize({ minX, minY, maxX, maxY });
+    assert.deepEqual(got, want, name);
+    assert.equal(got.h, 2 * Math.round((got.w * (maxY - minY)) / (maxX - minX) / 2), `${name}: the gateway's height`);
+  }
 });

@@ -3,13 +3,14 @@
 // owner's People dialog (revert a person, ban). This file puts the board model and the modules around it together and
 // wires the WebSocket to them (docs/architecture.md, "Browser client modules").
 import { h, clear, toast } from '../dom.ts';
-import type { HistoryAction, Role as RoleName, Room, User } from '../api.ts';
+import type { HistoryAction, Region, Role as RoleName, Room, User } from '../api.ts';
 import { Role } from '../gen/infidraw/room/v1/event.ts';
 import type { Stroke } from '../gen/infidraw/stroke/v1/stroke.ts';
 import { hexOfUuid, unhex } from '../ids.ts';
 import { RoomConnection } from '../net.ts';
 import { fetchStrokesAt, type PastPoint } from '../tiles.ts';
 import { AreaExport, exportView } from './export.ts';
+import { rectBetween, regionOf } from './export-area.ts';
 import { Header } from './header.ts';
 import { actionSummary } from './history-actions.ts';
 import { PointerInput } from './input.ts';
@@ -24,6 +25,7 @@ import { StageData } from './stage-data.ts';
 import { DRAG_LOAD_MS, TileLoader, TILES_DEBOUNCE_MS, type TilesAnswer } from './tile-loader.ts';
 import { TilePainter } from './tile-painter.ts';
 import { TileStore } from './tile-store.ts';
+import { TimelapseDownload } from './timelapse.ts';
 import { Timeline } from './timeline.ts';
 import { TimelineBar } from './timeline-bar.ts';
 import { Toolbar } from './toolbar.ts';
@@ -91,7 +93,12 @@ export function mountBoard(root: HTMLElement, room: Room, user: User): () => voi
       data.set('history', timeline.past ? 'past' : 'live');
     },
   });
-  const timelineBar = new TimelineBar(timeline, room.id, model.view, data);
+  const timelapse = new TimelapseDownload({ roomId: room.id, boardName: room.name, data });
+  const timelapseOf = (r: Region) => void timelapse.start(r, timeline.at);
+  const timelineBar = new TimelineBar(timeline, room.id, model.view, data, () => {
+    const v = model.view;
+    timelapseOf(regionOf(rectBetween(...v.toWorld(0, 0), ...v.toWorld(v.width, v.height))));
+  });
   const people = new PeopleDialog({
     roomId: room.id,
     timelineSeq: () => timeline.seq,
@@ -106,6 +113,7 @@ export function mountBoard(root: HTMLElement, room: Room, user: User): () => voi
     point: () => timeline.at,
     restorePoint: () => (model.canEdit ? timeline.seq : null),
     restored: (a) => didHistoryAction(a, 'Restored'),
+    timelapse: timelapseOf,
   });
   const toolbar = new Toolbar({
     canEdit: canDraw, zoomBy, zoomReset,
@@ -117,7 +125,7 @@ export function mountBoard(root: HTMLElement, room: Room, user: User): () => voi
     },
   });
   const readonlyBanner = h('div.readonly', { hidden: true }, 'View only — you can look around but not draw.');
-  stage.append(canvas, peers.layer, readonlyBanner, timelineBar.el, area.box, area.panel);
+  stage.append(canvas, peers.layer, readonlyBanner, timelineBar.el, area.box, area.panel, timelapse.el);
   const page = h('div.board-page', {}, header.el, stage, toolbar.el, shortcuts.el, people.el);
 
   const eraser = new ObjectEraser(model, {

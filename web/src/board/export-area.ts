@@ -1,5 +1,5 @@
 // Area export: a world rectangle rendered by the server (GET /api/rooms/:id/export.png) at a multiple of its size on
-// screen, or restored to the timeline's point (POST /api/rooms/:id/restore). The sizes here are the server's own
+// screen, or restored to the timeline's point (POST /api/rooms/:id/restore), or played as a timelapse video. The sizes here are the server's own
 // arithmetic, so that the board can say beforehand what is too big.
 import { COORD_SCALE } from '../geometry.ts';
 import { EXPORT_MAX_PIXELS, EXPORT_MAX_SIDE } from '../gen/limits.ts';
@@ -51,7 +51,23 @@ export function exportSize(r: WorldRect, z: number, f: number): ExportSize {
   return { minX, minY, maxX, maxY, w, h, fits: w <= EXPORT_MAX_SIDE && h <= EXPORT_MAX_SIDE && w * h <= EXPORT_MAX_PIXELS };
 }
 
-/** The download's file name: the board's name with anything but word characters, dots and dashes as underscores. */
-export function exportFileName(boardName: string): string {
-  return `${boardName.replace(/[^\w.-]+/g, '_') || 'board'}.png`;
+/** A download's file name: the board's name with anything but word characters, dots and dashes as underscores, then `suffix`. */
+export function exportFileName(boardName: string, suffix: string): string {
+  return `${boardName.replace(/[^\w.-]+/g, '_') || 'board'}${suffix}`;
+}
+
+/** The box a timelapse is fitted into: 1280 × 720 (HD), the size its speed goal is set for. */
+export const TIMELAPSE_BOX = { w: 1280, h: 720 } as const;
+/** The gateway's bounds on a timelapse's sides. */
+const MIN_SIDE = 16;
+const MAX_HEIGHT = 1080;
+
+/** The video's size for a region: fitted into TIMELAPSE_BOX, even sides (the height as the gateway derives it). */
+export function timelapseSize(r: Region): { w: number; h: number; fits: boolean } {
+  const dx = r.maxX - r.minX;
+  const dy = r.maxY - r.minY;
+  const even = (v: number) => 2 * Math.round(v / 2);
+  const w = Math.max(MIN_SIDE, even(dx * TIMELAPSE_BOX.h >= dy * TIMELAPSE_BOX.w ? TIMELAPSE_BOX.w : (TIMELAPSE_BOX.h * dx) / dy));
+  const hh = even((w * dy) / dx);
+  return { w, h: hh, fits: hh >= MIN_SIDE && hh <= MAX_HEIGHT };
 }

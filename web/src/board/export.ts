@@ -1,9 +1,10 @@
 // Export as PNG: the view as it is on screen (Shift+S), or a world rectangle dragged with the select tool and rendered
 // by the server at 1×, 2× or 4× its size on screen (GET /api/rooms/:id/export.png; at the timeline's point while it
 // shows the past), with its size and whether the server would take it shown before asking. In the past, editors and
-// owners may also restore the rectangle to the point shown (POST /api/rooms/:id/restore), as one action of theirs.
+// owners may also restore the rectangle to the point shown (POST /api/rooms/:id/restore), as one action of theirs. Anyone
+// may download a timelapse of it (timelapse.ts).
 import { h, download, toast } from '../dom.ts';
-import { ApiError, restoreRegion, type HistoryAction, type Room } from '../api.ts';
+import { ApiError, failureMessage, restoreRegion, type HistoryAction, type Region, type Room } from '../api.ts';
 import { pointQuery, type PastPoint } from '../tiles.ts';
 import { exportFileName, exportSize, isClick, rectBetween, regionOf, EXPORT_SCALES, type WorldRect } from './export-area.ts';
 import { EXPORT_MAX_PIXELS, EXPORT_MAX_SIDE } from '../gen/limits.ts';
@@ -21,7 +22,7 @@ export function exportView(canvas: HTMLCanvasElement, boardName: string): void {
   o.drawImage(canvas, 0, 0);
   out.toBlob((blob) => {
     if (!blob) return toast('Export failed');
-    download(blob, exportFileName(boardName));
+    download(blob, exportFileName(boardName, '.png'));
   }, 'image/png');
 }
 
@@ -37,6 +38,8 @@ export interface AreaHost {
   restorePoint(): number | null;
   /** A restore of the area committed (one's own action, to undo). */
   restored(a: HistoryAction): void;
+  /** Download a timelapse of the region (up to the point shown). */
+  timelapse(region: Region): void;
 }
 
 export class AreaExport {
@@ -66,13 +69,16 @@ export class AreaExport {
     this.box = h('div#selection.selection', { hidden: true, 'aria-hidden': 'true' }, this.size);
     this.scaleButtons = EXPORT_SCALES.map((f) => h('button.scale', { 'data-scale': f, title: `${f}× the size on screen`, onclick: () => this.setScale(f) }, `${f}×`));
     this.go = h('button.primary', { id: 'export-area', onclick: () => void this.download() }, 'Download PNG');
+    const timelapse = h('button#timelapse-area', {
+      title: 'Download a video of this area being drawn, from empty to the point shown', onclick: () => this.timelapse(),
+    }, 'Timelapse video');
     this.restoreButton = h('button#restore-area', {
       hidden: true, onclick: () => void this.restore(),
       title: 'Erase what was drawn here since this point and bring back what was erased here since, as one action of yours ' +
         '(Ctrl+Z undoes it); the board then goes back to live',
     }, 'Restore this area to this point');
     this.panel = h('div#export-panel.export-panel', { hidden: true, role: 'dialog', 'aria-label': 'The selected area' },
-      h('span.export-title', {}, 'Scale'), h('span.scales', {}, ...this.scaleButtons), this.message, this.go, this.restoreButton,
+      h('span.export-title', {}, 'Scale'), h('span.scales', {}, ...this.scaleButtons), this.message, this.go, timelapse, this.restoreButton,
       h('button#export-cancel', { title: 'Cancel (Esc)', onclick: () => this.clear() }, 'Cancel'));
   }
 
@@ -177,6 +183,12 @@ export class AreaExport {
     }
   }
 
+  private timelapse(): void {
+    if (!this.area) return;
+    this.host.timelapse(regionOf(this.area));
+    this.clear();
+  }
+
   private async download(): Promise<void> {
     if (!this.area || this.exporting) return;
     const sz = exportSize(this.area, this.view.z, this.scale);
@@ -188,8 +200,8 @@ export class AreaExport {
       const at = this.host.point();
       const q = `minX=${sz.minX}&minY=${sz.minY}&maxX=${sz.maxX}&maxY=${sz.maxY}&width=${sz.w}${at ? `&${pointQuery(at)}` : ''}`;
       const res = await fetch(`/api/rooms/${this.host.room.id}/export.png?${q}`, { credentials: 'same-origin' });
-      if (!res.ok) throw new Error(await failure(res));
-      download(await res.blob(), exportFileName(this.host.room.name));
+      if (!res.ok) throw new Error(await failureMessage(res));
+      download(await res.blob(), exportFileName(this.host.room.name, '.png'));
       this.data.set('export', 'done');
       this.clear();
     } catch (e) {
@@ -201,13 +213,4 @@ export class AreaExport {
       this.host.redraw();
     }
   }
-}
-
-/** The gateway's message of a failed response, or its status. */
-async function failure(res: Response): Promise<string> {
-  try {
-    const j = (await res.json()) as { message?: string | string[] };
-    if (j.message) return Array.isArray(j.message) ? j.message.join(', ') : j.message;
-  } catch {}
-  return `${res.status} ${res.statusText}`;
 }

@@ -1,6 +1,6 @@
 // The timeline bar over the board while it shows the past: a banner saying which point ("Viewing the board as of
 // event 12 of 40 · its commit time — Back to live"), a slider over 0..head, one event back and forward, and a
-// date-time to read the board at, and who drew in the view around the point. It draws the Timeline and calls it;
+// date-time to read the board at, a timelapse of the view up to the point, and who drew in the view around the point. It draws the Timeline and calls it;
 // board.ts shows the board it names.
 import { h } from '../dom.ts';
 import { eventCommittedAt, viewAuthors } from '../api.ts';
@@ -36,7 +36,8 @@ export class TimelineBar {
   private readonly view: View;
   private readonly data: StageData;
 
-  constructor(timeline: Timeline, roomId: string, view: View, data: StageData) {
+  /** `timelapse`: download a video of the view being drawn up to the point shown. */
+  constructor(timeline: Timeline, roomId: string, view: View, data: StageData, timelapse: () => void) {
     this.timeline = timeline;
     this.roomId = roomId;
     this.view = view;
@@ -53,7 +54,8 @@ export class TimelineBar {
         h('button#timeline-back', { title: 'One event back (,)', 'aria-label': 'One event back', onclick: () => timeline.step(-1) }, '◀'),
         this.slider,
         h('button#timeline-forward', { title: 'One event forward (.)', 'aria-label': 'One event forward', onclick: () => timeline.step(1) }, '▶'),
-        this.date),
+        this.date,
+        h('button#timeline-timelapse', { title: 'Download a video of this view being drawn, from empty to this point', onclick: timelapse }, 'Timelapse')),
       this.authors);
     // The board's shortcuts leave inputs alone: Esc in the slider or the date leaves the timeline here.
     this.el.addEventListener('keydown', (e) => {
