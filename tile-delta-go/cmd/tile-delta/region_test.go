@@ -238,7 +238,7 @@ func TestRegionQueriesUseIndexes(t *testing.T) {
 		args    []any
 		indexes []string
 	}{
-		{"index entries", tiles.RegionSQL, []any{room, 0, []int32{0, 1, 2, 3}, []int32{0, 0, 1, 1}, int64(100), int64(500_001)}, []string{"tile_events_pkey"}},
+		{"index entries", tiles.RegionSQL, []any{room, 0, []int32{0, 1, 2, 3}, []int32{0, 0, 1, 1}, int64(100), int64(500_001), int64(1_000)}, []string{"tile_events_pkey"}},
 		{"strokes", tiles.RegionStrokesSQL, []any{room, ids}, []string{"strokes_pkey", "stroke_events_pkey"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
