@@ -48,7 +48,8 @@ type Config struct {
 	DatabaseURL, RedisURL                        string
 	Keys                                         *stack.Keys
 	CPUs                                         string
-	// Seek also reads the large room at past points once the follower caught up (Result.History).
+	// Seek also reads the large room at past points once the follower caught up, and plays the small room
+	// as a timelapse (Result.History).
 	Seek bool
 }
 
@@ -144,7 +145,8 @@ func Run(ctx context.Context, c Config) (Result, error) {
 		return res, err
 	}
 	res.Large = Room{Strokes: c.Strokes, SeedSec: d.Seconds()}
-	d, err = c.seed(ctx, small, c.Small, max(256, int(Spread*math.Sqrt(float64(c.Small)/float64(c.Strokes)))))
+	smallSpread := max(256, int(Spread*math.Sqrt(float64(c.Small)/float64(c.Strokes))))
+	d, err = c.seed(ctx, small, c.Small, smallSpread)
 	if err != nil {
 		return res, err
 	}
@@ -227,6 +229,9 @@ func Run(ctx context.Context, c Config) (Result, error) {
 		h, err := m.seekAll(ctx, large, c.Strokes, map[int]Read{0: res.Large.Level0Warm, FarLevel: res.Large.FarWarm})
 		if err != nil {
 			return res, fmt.Errorf("seek: %w", err)
+		}
+		if h.Timelapse, err = m.timelapse(ctx, small, smallSpread, c.Small); err != nil {
+			return res, err
 		}
 		res.History = &h
 	}
