@@ -208,6 +208,9 @@ func (s *Service) timelapse(ctx context.Context, req Request, send func(Part) er
 		if headed == (p.Header != nil) {
 			return fmt.Errorf("the renderer's stream must start with exactly one header")
 		}
+		if h := p.Header; h != nil && (h.Frames != len(job.Frames) || h.Strokes != len(job.Strokes)) {
+			return fmt.Errorf("the renderer's header announces %d frames of %d strokes for a job of %d of %d", h.Frames, h.Strokes, len(job.Frames), len(job.Strokes))
+		}
 		headed = true
 		res.VideoBytes += len(p.Video)
 		return send(p)
