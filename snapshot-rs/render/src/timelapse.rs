@@ -58,7 +58,11 @@ impl Timelapse {
             });
         }
         for (frame, f) in frames.iter().enumerate() {
-            if let Some(&index) = f.show.iter().chain(&f.hide).find(|&&i| i as usize >= strokes.len())
+            if let Some(&index) = f
+                .show
+                .iter()
+                .chain(&f.hide)
+                .find(|&&i| i as usize >= strokes.len())
             {
                 return Err(RenderError::FrameStroke {
                     frame,
@@ -230,7 +234,10 @@ mod tests {
     fn assert_close(got: &I420, want: &I420, what: &str) {
         for (plane, (g, w)) in got.planes().into_iter().zip(want.planes()).enumerate() {
             if let Some(i) = (0..g.len()).find(|&i| g[i].abs_diff(w[i]) > 2) {
-                panic!("{what}: plane {plane} sample {i} is {}, want {}", g[i], w[i]);
+                panic!(
+                    "{what}: plane {plane} sample {i} is {}, want {}",
+                    g[i], w[i]
+                );
             }
         }
     }
@@ -268,7 +275,11 @@ mod tests {
         for (k, vis) in visible.iter().enumerate() {
             let want: Vec<Stroke> = vis.iter().map(|&i| strokes[i].clone()).collect();
             let got = t.next_frame().unwrap().clone();
-            assert_close(&got, &expected(&want), &format!("frame {k} showing {vis:?}"));
+            assert_close(
+                &got,
+                &expected(&want),
+                &format!("frame {k} showing {vis:?}"),
+            );
         }
         assert!(t.next_frame().is_none());
         // Frames 1 and 2 drew on top (1 + 2); 3 to 7 redrew (4 + 3 + 3 + 3 + 3: frame 7's hide of
@@ -282,8 +293,12 @@ mod tests {
             background_rgba: 0x20408000,
             ..region()
         };
-        let mut t = Timelapse::new(&r, &[line(Tool::Pen, 0x000000ff, 50)], vec![frame(&[0], &[])])
-            .unwrap();
+        let mut t = Timelapse::new(
+            &r,
+            &[line(Tool::Pen, 0x000000ff, 50)],
+            vec![frame(&[0], &[])],
+        )
+        .unwrap();
         let pic = t.next_frame().unwrap();
         let [y, u, v] = pic.planes();
         let bg = rgb_of_yuv(y[0], u[0], v[0]);

@@ -50,7 +50,11 @@ impl I420 {
     /// picture's size, composited over the opaque colour `background`.
     pub fn convert_rows(&mut self, rgba: &[u8], background: [u8; 3], rows: Range<usize>) {
         let w = self.width as usize;
-        assert_eq!(rgba.len(), w * self.height as usize * 4, "RGBA of another size");
+        assert_eq!(
+            rgba.len(),
+            w * self.height as usize * 4,
+            "RGBA of another size"
+        );
         let first = rows.start & !1;
         let end = (rows.end + 1).min(self.height as usize) & !1;
         for pair in (first..end).step_by(2) {
