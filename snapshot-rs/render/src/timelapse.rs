@@ -51,7 +51,7 @@ impl Timelapse {
         frames: Vec<TimelapseFrame>,
     ) -> Result<Timelapse, RenderError> {
         let map = region_mapping(region)?;
-        if region.width_px % 2 != 0 || region.height_px % 2 != 0 {
+        if !region.width_px.is_multiple_of(2) || !region.height_px.is_multiple_of(2) {
             return Err(RenderError::RegionSize {
                 width: region.width_px,
                 height: region.height_px,

@@ -277,8 +277,7 @@ async fn bad_timelapses_are_invalid_argument_with_a_reason() {
         let status = client
             .render_timelapse(req)
             .await
-            .err()
-            .expect("refused before any part");
+            .expect_err("refused before any part");
         assert_eq!(status.code(), Code::InvalidArgument, "{status:?}");
         assert!(
             status.message().starts_with(message),

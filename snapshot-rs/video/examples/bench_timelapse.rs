@@ -36,7 +36,7 @@ fn main() {
     );
     let out = args.next();
     let drawings = load(&dir);
-    let mut rng = Rng(0x5eed_0f_7173);
+    let mut rng = Rng(0x005e_ed0f_7173);
 
     // Drawings at natural size (about 256 units) scattered over 3200 × 1800 units: 2.5 units a pixel.
     let mut strokes = Vec::new();

@@ -150,7 +150,7 @@ impl TimelapseVideo {
         frames: Vec<TimelapseFrame>,
     ) -> Result<TimelapseVideo, VideoError> {
         let (width, height) = (region.width_px, region.height_px);
-        let side_ok = |v: u32, max: u32| (MIN_SIDE_PX..=max).contains(&v) && v % 2 == 0;
+        let side_ok = |v: u32, max: u32| (MIN_SIDE_PX..=max).contains(&v) && v.is_multiple_of(2);
         if !side_ok(width, MAX_WIDTH_PX) || !side_ok(height, MAX_HEIGHT_PX) {
             return Err(VideoError::Size { width, height });
         }
