@@ -5,7 +5,8 @@
 //!
 //! - `fps`: frames per second of server time for the whole video (draw, convert, encode, mux), the
 //!   issue's goal being at least 60; `seconds` the same time;
-//! - `draw_fps`: the frames alone (drawing and conversion to I420, no encoding);
+//! - `draw_fps`: the frames alone (drawing and conversion to I420, no encoding); `strokes_drawn` the
+//!   strokes they drew, each redraw counting every visible stroke again;
 //! - `video_bytes`: the size of the WebM file; `strokes`, `points`, `frames`, `width`, `height`.
 //!
 //! `cargo run --release -p infidraw-video --example bench_timelapse [-- DATA_DIR [OUT.webm]]`
@@ -77,6 +78,7 @@ fn main() {
     let mut t = Timelapse::new(&region, &strokes, frames.clone()).unwrap();
     while t.next_frame().is_some() {}
     let draw_seconds = start.elapsed().as_secs_f64();
+    let strokes_drawn = t.strokes_drawn();
 
     // The whole video, as the server makes it.
     let start = Instant::now();
@@ -100,6 +102,7 @@ fn main() {
             "fps": round(FRAMES as f64 / seconds),
             "seconds": round(seconds),
             "draw_fps": round(FRAMES as f64 / draw_seconds),
+            "strokes_drawn": strokes_drawn,
             "video_bytes": webm.len(),
         })
     );

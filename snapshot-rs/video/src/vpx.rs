@@ -245,10 +245,6 @@ pub struct Encoder {
     height: u32,
 }
 
-// SAFETY: the encoder owns its context; libvpx contexts may move between threads when not used
-// concurrently, which `&mut self` on every call ensures.
-unsafe impl Send for Encoder {}
-
 impl Encoder {
     /// Opens an encoder; fails with libvpx's message on settings it refuses.
     pub fn new(s: &EncoderSettings) -> Result<Encoder, String> {
