@@ -22,14 +22,14 @@ type Bound struct {
 	// Candidates bounds the strokes of those tiles visible at the start or changed in the span, whose
 	// bodies are read to test them against the region.
 	Candidates int
-	// Strokes bounds the strokes among them that meet the region; Points their points and Bytes their
-	// stored size, in all (what the render request carries: snapshot-rs refuses a request over
-	// strokes.DefaultMaxRequestBytes unless configured otherwise).
+	// Strokes bounds the strokes among them that meet the region; Points their points (snapshot-rs refuses
+	// more than strokes.TimelapseMaxPoints) and Bytes their stored size, in all (what the render request
+	// carries: snapshot-rs refuses a request over strokes.DefaultMaxRequestBytes unless configured otherwise).
 	Strokes, Points, Bytes int
 }
 
 // DefaultBound is Timelapse's bound.
-var DefaultBound = Bound{Entries: 2_000_000, Candidates: 200_000, Strokes: 50_000, Points: 5_000_000, Bytes: strokes.DefaultMaxRequestBytes / 2}
+var DefaultBound = Bound{Entries: 2_000_000, Candidates: 200_000, Strokes: 50_000, Points: strokes.TimelapseMaxPoints, Bytes: strokes.DefaultMaxRequestBytes / 2}
 
 // Change is an event that changed a stroke's visibility, and the visibility it left.
 type Change struct {
