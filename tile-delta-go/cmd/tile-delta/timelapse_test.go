@@ -10,11 +10,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	"google.golang.org/protobuf/proto"
 
 	realtimev1 "github.com/infidraw/infidraw/gen/go/infidraw/realtime/v1"
 	strokev1 "github.com/infidraw/infidraw/gen/go/infidraw/stroke/v1"
 	tilev1 "github.com/infidraw/infidraw/gen/go/infidraw/tile/v1"
+	"github.com/infidraw/infidraw/shared-go/localtest"
 	"github.com/infidraw/infidraw/shared-go/strokes"
 	"github.com/infidraw/infidraw/tile-delta-go/internal/timelapse"
 )
@@ -299,4 +301,71 @@ func TestTimelapseVideo(t *testing.T) {
 			t.Fatalf("err = %v, want Unavailable saying there is no fallback encoder", err)
 		}
 	})
+}
+
+// A caller that goes away cancels the render: the caller cancels a long timelapse once its first progress
+// arrives, and snapshot-rs records its render stopped (CANCELLED) and tile-delta-go the timelapse cancelled,
+// both waited on as conditions.
+func TestTimelapseCancelledByCaller(t *testing.T) {
+	s := startStack(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	r := &regionRoom{s: s, room: uuid.New(), author: uuid.NewString(), names: map[string]string{}, ids: map[string][]byte{}}
+	// 400 strokes, each its own event: 400 frames at 1920 x 1080.
+	var ss []*strokev1.Stroke
+	for i := range int64(400) {
+		ss = append(ss, line(10+i%20*10, 10+i/20*10, 15+i%20*10, 15+i/20*10, 2))
+	}
+	if _, err := s.realtime.IngestStrokes(ctx, &realtimev1.IngestStrokesRequest{RoomId: r.room.String(), AuthorId: r.author, Strokes: ss}); err != nil {
+		t.Fatal(err)
+	}
+	callCtx, stop := context.WithCancel(ctx)
+	stream, err := s.tiles.Timelapse(callCtx, &tilev1.TimelapseRequest{RoomId: r.room.String(), Region: world(0, 0, 256, 144), WidthPx: 1920,
+		HeightPx: 1080, MaxFrames: 400})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		resp, err := stream.Recv()
+		if err != nil {
+			t.Fatalf("the stream ended before any progress: %v", err)
+		}
+		if pr := resp.GetProgress(); pr != nil {
+			if pr.GetFramesDone() >= pr.GetFrames() {
+				t.Fatalf("the whole video was made before the caller could cancel it (%v): make it longer", pr)
+			}
+			break
+		}
+	}
+	stop()
+	if _, err := stream.Recv(); grpcCode(err) != "Canceled" {
+		t.Fatalf("after cancelling: %v, want Canceled", err)
+	}
+	series := map[string][]string{
+		s.snapshotHTTP: {"snapshot_render_errors_total{", `code="Cancelled"`, `rpc="RenderTimelapse"`},
+		s.tileHTTP:     {`tile_delta_timelapses_total{outcome="canceled"} 1`},
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for addr, want := range series {
+		for !hasSeries(localtest.Metrics(t, addr), want) {
+			if time.Now().After(deadline) {
+				t.Fatalf("no series with %q at %s after cancelling", want, addr)
+			}
+			select {
+			case <-ctx.Done():
+				t.Fatal(ctx.Err())
+			case <-time.After(50 * time.Millisecond):
+			}
+		}
+	}
+}
+
+// hasSeries reports whether a line of the metrics text holds every one of parts.
+func hasSeries(metrics string, parts []string) bool {
+	for _, l := range strings.Split(metrics, "\n") {
+		if !strings.HasPrefix(l, "#") && !slices.ContainsFunc(parts, func(p string) bool { return !strings.Contains(l, p) }) {
+			return true
+		}
+	}
+	return false
 }
