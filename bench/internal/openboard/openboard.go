@@ -145,8 +145,7 @@ func Run(ctx context.Context, c Config) (Result, error) {
 		return res, err
 	}
 	res.Large = Room{Strokes: c.Strokes, SeedSec: d.Seconds()}
-	smallSpread := max(256, int(Spread*math.Sqrt(float64(c.Small)/float64(c.Strokes))))
-	d, err = c.seed(ctx, small, c.Small, smallSpread)
+	d, err = c.seed(ctx, small, c.Small, max(256, int(Spread*math.Sqrt(float64(c.Small)/float64(c.Strokes)))))
 	if err != nil {
 		return res, err
 	}
@@ -230,7 +229,7 @@ func Run(ctx context.Context, c Config) (Result, error) {
 		if err != nil {
 			return res, fmt.Errorf("seek: %w", err)
 		}
-		if h.Timelapse, err = m.timelapse(ctx, small, smallSpread, c.Small); err != nil {
+		if h.Timelapse, err = m.timelapse(ctx, small, c.Small); err != nil {
 			return res, err
 		}
 		res.History = &h

@@ -38,20 +38,27 @@ type Timelapse struct {
 	ProgressParts int     `json:"progress_parts"`
 }
 
-// timelapseRegion is a 16:9 region centred on a room seeded over a square of side spread: drawings land
-// with their origin in [-spread/2, spread/2) and reach 256 world units beyond it, and the region keeps a
-// margin of 8 past them on the short side.
-func timelapseRegion(spread int) [4]int64 {
-	h := int64(spread) + 256 + 16
-	w := h * TimelapseW / TimelapseH
-	cy := int64(128) // the middle of [-spread/2, spread/2 + 256)
-	return [4]int64{cy - w/2, cy - h/2, cy - w/2 + w, cy - h/2 + h}
+// timelapseRegion is the 16:9 region centred on the level-0 tiles the room's strokes touch (tile_events):
+// every stroke's ink lies in its tiles, so the region holds every one.
+func (m meter) timelapseRegion(ctx context.Context, room uuid.UUID) ([4]int64, error) {
+	var x0, y0, x1, y1 int64
+	if err := m.pool.QueryRow(ctx, `select min(tx), min(ty), max(tx) + 1, max(ty) + 1 from tile_events where room_id = $1 and level = 0`,
+		room).Scan(&x0, &y0, &x1, &y1); err != nil {
+		return [4]int64{}, fmt.Errorf("the room's tiles: %w", err)
+	}
+	x0, y0, x1, y1 = x0*256, y0*256, x1*256, y1*256
+	w, h := max(x1-x0, (y1-y0)*TimelapseW/TimelapseH), max(y1-y0, (x1-x0)*TimelapseH/TimelapseW)
+	cx, cy := (x0+x1)/2, (y0+y1)/2
+	return [4]int64{cx - w/2, cy - h/2, cx - w/2 + w, cy - h/2 + h}, nil
 }
 
 // timelapse plays the room's region and checks the stream: the header first with the frames and every one
 // of the room's strokes, progress up to the last frame, a WebM file.
-func (m meter) timelapse(ctx context.Context, room uuid.UUID, spread, strokes int) (Timelapse, error) {
-	r := timelapseRegion(spread)
+func (m meter) timelapse(ctx context.Context, room uuid.UUID, strokes int) (Timelapse, error) {
+	r, err := m.timelapseRegion(ctx, room)
+	if err != nil {
+		return Timelapse{}, err
+	}
 	tl := Timelapse{Region: r, Width: TimelapseW, Height: TimelapseH}
 	t0 := time.Now()
 	stream, err := m.tiles.Timelapse(ctx, &tilev1.TimelapseRequest{RoomId: room.String(), WidthPx: TimelapseW, HeightPx: TimelapseH,
