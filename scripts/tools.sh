@@ -50,7 +50,8 @@ seaweedfs() {
 
 what="${1:-all}"
 case "$what" in
-  system) apt_install postgresql redis-server chromium curl openssl ;;
+  # libvpx-dev: the VP8 encoder snapshot-rs links statically (snapshot-rs/video).
+  system) apt_install postgresql redis-server chromium curl openssl libvpx-dev ;;
   node) node_tool ;;
   go)
     go_tool protoc-gen-go google.golang.org/protobuf/cmd/protoc-gen-go "$PROTOC_GEN_GO_VERSION"

@@ -51,6 +51,11 @@ const (
 	// realtime_reply_bytes so that a page of events always fits in a reply.
 	MaxPageBytes = 3_145_728
 
+	// TimelapseMaxPoints is the most points, summed over its strokes, of one timelapse that
+	// snapshot-rs encodes (about 50,000 strokes of 100 points; every frame that hides a stroke
+	// redraws the visible ones).
+	TimelapseMaxPoints = 5_000_000
+
 	// RealtimeReplyBytes is the largest reply the gateway accepts from realtime-go's gRPC API.
 	RealtimeReplyBytes = 8_388_608
 

@@ -31,6 +31,7 @@ var goLimits = map[string]int64{
 	"export_max_pixels":         ExportMaxPixels,
 	"max_page_bytes":            MaxPageBytes,
 	"realtime_reply_bytes":      RealtimeReplyBytes,
+	"timelapse_max_points":      TimelapseMaxPoints,
 	"default_max_frame_bytes":   DefaultMaxFrameBytes,
 	"default_page_bytes":        DefaultPageBytes,
 	"default_max_request_bytes": DefaultMaxRequestBytes,

@@ -742,5 +742,13 @@ func historySummary(out string, h openboard.History, summary *strings.Builder) e
 			s.SettleSec, s.Settled.Ms, s.Settled.Bytes, s.Settled.PNGBytes, s.BytesRatio)
 	}
 	fmt.Fprintf(summary, "\nSnapshot storage of the room: %d bytes before the seeks, %d after (%.2fx; goal ≤ 1.5x).\n\n", h.SnapshotBytesBefore, h.SnapshotBytesAfter, h.StorageRatio)
+	tl := h.Timelapse
+	fmt.Fprintf(summary, "### Timelapse: the %d-stroke room's square played from empty to its head\n\n"+
+		"TileDeltaService.Timelapse on the same stack: the region (world units %d, %d to %d, %d) read from the tile index and planned by tile-delta-go, "+
+		"drawn and encoded as WebM (VP8) by snapshot-rs, relayed as a stream; time from the call to the header and to the last video byte. "+
+		"Checked: the header's frames and strokes (every stroke of the room), progress to the last frame, the EBML magic. Goal (issue \"History\"): ≥ %d frames per second of server time.\n\n",
+		tl.Strokes, tl.Region[0], tl.Region[1], tl.Region[2], tl.Region[3], openboard.TimelapseGoalFPS)
+	fmt.Fprintf(summary, "| size | frames | strokes | header ms | s to the last byte | frames/s | video bytes |\n|---|---|---|---|---|---|---|\n")
+	fmt.Fprintf(summary, "| %d×%d | %d | %d | %.1f | %.2f | %.1f | %d |\n\n", tl.Width, tl.Height, tl.Frames, tl.Strokes, tl.HeaderMs, tl.Seconds, tl.FPS, tl.VideoBytes)
 	return nil
 }

@@ -48,7 +48,8 @@ type Config struct {
 	DatabaseURL, RedisURL                        string
 	Keys                                         *stack.Keys
 	CPUs                                         string
-	// Seek also reads the large room at past points once the follower caught up (Result.History).
+	// Seek also reads the large room at past points once the follower caught up, and plays the small room
+	// as a timelapse (Result.History).
 	Seek bool
 }
 
@@ -227,6 +228,9 @@ func Run(ctx context.Context, c Config) (Result, error) {
 		h, err := m.seekAll(ctx, large, c.Strokes, map[int]Read{0: res.Large.Level0Warm, FarLevel: res.Large.FarWarm})
 		if err != nil {
 			return res, fmt.Errorf("seek: %w", err)
+		}
+		if h.Timelapse, err = m.timelapse(ctx, small, c.Small); err != nil {
+			return res, err
 		}
 		res.History = &h
 	}

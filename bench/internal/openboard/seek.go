@@ -30,7 +30,7 @@ type Seek struct {
 	BytesRatio float64 `json:"bytes_ratio"`
 }
 
-// History is every seek of a run and what the snapshots of the past points added to storage.
+// History is every seek of a run, what the snapshots of the past points added to storage, and a timelapse.
 type History struct {
 	Strokes int    `json:"strokes"`
 	Head    uint64 `json:"head_seq"`
@@ -39,6 +39,8 @@ type History struct {
 	SnapshotBytesBefore int64   `json:"snapshot_bytes_before"`
 	SnapshotBytesAfter  int64   `json:"snapshot_bytes_after"`
 	StorageRatio        float64 `json:"storage_ratio"`
+	// Timelapse plays the small room's whole square (timelapse.go).
+	Timelapse Timelapse `json:"timelapse"`
 }
 
 // seekAll reads the room at every SeekFraction of its head, at level 0 and FarLevel.

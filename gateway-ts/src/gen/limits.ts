@@ -53,6 +53,12 @@ export const EXPORT_MAX_PIXELS = 16_777_216;
  */
 export const MAX_PAGE_BYTES = 3_145_728;
 
+/**
+ * The most points, summed over its strokes, of one timelapse that snapshot-rs encodes (about 50,000
+ * strokes of 100 points; every frame that hides a stroke redraws the visible ones).
+ */
+export const TIMELAPSE_MAX_POINTS = 5_000_000;
+
 /** The largest reply the gateway accepts from realtime-go's gRPC API. */
 export const REALTIME_REPLY_BYTES = 8_388_608;
 

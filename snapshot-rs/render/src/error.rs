@@ -144,6 +144,15 @@ pub enum RenderError {
     },
     /// PNG encoding failed (out of memory or an internal error).
     Encode(String),
+    /// A timelapse frame shows or hides a stroke index beyond the strokes.
+    FrameStroke {
+        /// Index of the frame.
+        frame: usize,
+        /// The stroke index it names.
+        index: u32,
+        /// How many strokes there are.
+        strokes: usize,
+    },
 }
 
 impl fmt::Display for RenderError {
@@ -193,6 +202,14 @@ impl fmt::Display for RenderError {
                 crate::limits::MAX_TILES_PER_STROKE
             ),
             RenderError::Encode(e) => write!(f, "PNG encoding failed: {e}"),
+            RenderError::FrameStroke {
+                frame,
+                index,
+                strokes,
+            } => write!(
+                f,
+                "frame {frame} names stroke {index} but there are {strokes} strokes"
+            ),
         }
     }
 }

@@ -12,6 +12,8 @@
 //!   previous PNG of the same tile; [`render_tile_cached`] keeps the pixels of what it rendered in a
 //!   [`BaseCache`] so that the tile's next incremental render skips decoding its base;
 //!   [`render_region`] renders any rectangle of the world.
+//! - [`Timelapse`] draws a region frame by frame as strokes appear and disappear, as [`I420`]
+//!   pictures over an opaque background, the input of a video encoder.
 //! - [`limits`] holds the limits every infidraw service and the browser share, generated from
 //!   `proto/limits.json`; the stroke limits decoding applies are also at the crate root.
 //!
@@ -53,9 +55,11 @@ mod raster;
 mod render;
 mod stroke;
 mod tile;
+mod timelapse;
 #[cfg(test)]
 mod vectors;
 mod width;
+mod yuv;
 
 pub use base_cache::BaseCache;
 pub use codec::{decode_stroke, encode_stroke};
@@ -72,3 +76,5 @@ pub use limits::{
 };
 pub use stroke::{DecodedStroke, Point, Stroke, Tool};
 pub use tile::{INK_LIMIT, TILE_PX, TileCoord, tile_of_point, tile_span, tiles_touched};
+pub use timelapse::{Timelapse, TimelapseFrame};
+pub use yuv::{I420, rgb_of_yuv};

@@ -46,6 +46,10 @@ pub const EXPORT_MAX_PIXELS: u64 = 16_777_216;
 /// of events always fits in a reply.
 pub const MAX_PAGE_BYTES: usize = 3_145_728;
 
+/// The most points, summed over its strokes, of one timelapse that snapshot-rs encodes (about
+/// 50,000 strokes of 100 points; every frame that hides a stroke redraws the visible ones).
+pub const TIMELAPSE_MAX_POINTS: usize = 5_000_000;
+
 /// The largest reply the gateway accepts from realtime-go's gRPC API.
 pub const REALTIME_REPLY_BYTES: usize = 8_388_608;
 

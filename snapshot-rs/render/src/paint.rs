@@ -34,6 +34,12 @@ impl Painter {
         self.dirty.clone()
     }
 
+    /// The rows changed since the last call (or since the painter was made), and starts counting
+    /// anew; empty when none.
+    pub fn take_dirty_rows(&mut self) -> Range<usize> {
+        std::mem::take(&mut self.dirty)
+    }
+
     /// Draws one stroke; returns whether any of it could reach the pixmap.
     pub fn draw(&mut self, pixmap: &mut Pixmap, map: &Mapping, stroke: &DecodedStroke) -> bool {
         let base_width = f64::from(stroke.width()) * map.sw;

@@ -137,45 +137,9 @@ fn render(
 /// stroke.
 pub fn render_region(region: &Region, strokes: &[Stroke]) -> Result<Vec<u8>, RenderError> {
     let r = region;
-    let within = |v: i64| (-INK_LIMIT..=INK_LIMIT).contains(&v);
-    if r.min_x >= r.max_x
-        || r.min_y >= r.max_y
-        || !within(r.min_x)
-        || !within(r.max_x)
-        || !within(r.min_y)
-        || !within(r.max_y)
-    {
-        return Err(RenderError::RegionBounds {
-            min_x: r.min_x,
-            min_y: r.min_y,
-            max_x: r.max_x,
-            max_y: r.max_y,
-        });
-    }
-    let (w, h) = (r.width_px, r.height_px);
-    if w == 0
-        || h == 0
-        || w > MAX_REGION_EDGE_PX
-        || h > MAX_REGION_EDGE_PX
-        || u64::from(w) * u64::from(h) > MAX_REGION_PIXELS
-    {
-        return Err(RenderError::RegionSize {
-            width: w,
-            height: h,
-        });
-    }
+    let map = region_mapping(r)?;
     let decoded = decode_all(strokes)?;
-    let sx = f64::from(w) / (r.max_x - r.min_x) as f64;
-    let sy = f64::from(h) / (r.max_y - r.min_y) as f64;
-    let map = Mapping {
-        ox: r.min_x,
-        oy: r.min_y,
-        sx,
-        sy,
-        sw: (sx * sy).sqrt(),
-        width: w,
-        height: h,
-    };
+    let (w, h) = (r.width_px, r.height_px);
     let mut ink = new_pixmap(w, h)?;
     let mut painter = Painter::new(&ink);
     for stroke in &decoded {
@@ -231,7 +195,50 @@ pub fn encode_tile_pixels(size_px: u32, pixels: Vec<u8>) -> Result<Vec<u8>, Rend
     Ok(encode(&pixmap))
 }
 
-fn decode_all(strokes: &[Stroke]) -> Result<Vec<DecodedStroke>, RenderError> {
+/// The mapping of a region onto its pixels, after checking the region and its output size (see
+/// [`render_region`]).
+pub(crate) fn region_mapping(r: &Region) -> Result<Mapping, RenderError> {
+    let within = |v: i64| (-INK_LIMIT..=INK_LIMIT).contains(&v);
+    if r.min_x >= r.max_x
+        || r.min_y >= r.max_y
+        || !within(r.min_x)
+        || !within(r.max_x)
+        || !within(r.min_y)
+        || !within(r.max_y)
+    {
+        return Err(RenderError::RegionBounds {
+            min_x: r.min_x,
+            min_y: r.min_y,
+            max_x: r.max_x,
+            max_y: r.max_y,
+        });
+    }
+    let (w, h) = (r.width_px, r.height_px);
+    if w == 0
+        || h == 0
+        || w > MAX_REGION_EDGE_PX
+        || h > MAX_REGION_EDGE_PX
+        || u64::from(w) * u64::from(h) > MAX_REGION_PIXELS
+    {
+        return Err(RenderError::RegionSize {
+            width: w,
+            height: h,
+        });
+    }
+    let sx = f64::from(w) / (r.max_x - r.min_x) as f64;
+    let sy = f64::from(h) / (r.max_y - r.min_y) as f64;
+    Ok(Mapping {
+        ox: r.min_x,
+        oy: r.min_y,
+        sx,
+        sy,
+        sw: (sx * sy).sqrt(),
+        width: w,
+        height: h,
+    })
+}
+
+pub(crate) fn decode_all(strokes: &[Stroke]) -> Result<Vec<DecodedStroke>, RenderError> {
     strokes
         .iter()
         .enumerate()
@@ -239,6 +246,6 @@ fn decode_all(strokes: &[Stroke]) -> Result<Vec<DecodedStroke>, RenderError> {
         .collect()
 }
 
-fn new_pixmap(w: u32, h: u32) -> Result<Pixmap, RenderError> {
+pub(crate) fn new_pixmap(w: u32, h: u32) -> Result<Pixmap, RenderError> {
     Pixmap::new(w, h).ok_or_else(|| RenderError::Encode(format!("cannot allocate {w}x{h} pixels")))
 }

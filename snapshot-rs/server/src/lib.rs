@@ -13,6 +13,7 @@ mod metrics;
 pub mod proto;
 mod server;
 mod service;
+mod timelapse;
 mod tls;
 
 pub use config::{
@@ -22,3 +23,4 @@ pub use config::{
 pub use metrics::Metrics;
 pub use server::{DRAIN_TIMEOUT, ServeError, Server};
 pub use service::{RenderSvc, Renderer};
+pub use timelapse::VIDEO_PART_BYTES;

@@ -1,8 +1,8 @@
 //! Prometheus metrics of the renders.
 
 use prometheus::{
-    Encoder, Histogram, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, Opts, Registry,
-    TextEncoder,
+    Encoder, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, Opts,
+    Registry, TextEncoder,
 };
 
 /// The server's metrics, in their own registry.
@@ -25,6 +25,10 @@ pub struct Metrics {
     pub base_cache: IntCounterVec,
     /// Bytes held by the base cache.
     pub base_cache_bytes: IntGauge,
+    /// Frames of the timelapse videos made.
+    pub timelapse_frames: IntCounter,
+    /// Time to make one timelapse video (draw, encode, mux; not sending).
+    pub timelapse_seconds: Histogram,
 }
 
 impl Metrics {
@@ -83,6 +87,21 @@ impl Metrics {
             "Bytes of decoded tiles and their PNGs held for incremental renders.",
         )
         .unwrap();
+        let timelapse_frames = IntCounter::new(
+            "snapshot_timelapse_frames_total",
+            "Frames of the timelapse videos made.",
+        )
+        .unwrap();
+        let timelapse_seconds = Histogram::with_opts(
+            HistogramOpts::new(
+                "snapshot_timelapse_seconds",
+                "Time to draw, encode and mux one timelapse video.",
+            )
+            .buckets(vec![
+                0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 25.0, 50.0, 100.0, 250.0,
+            ]),
+        )
+        .unwrap();
         for c in [
             Box::new(renders.clone()) as Box<dyn prometheus::core::Collector>,
             Box::new(errors.clone()),
@@ -92,6 +111,8 @@ impl Metrics {
             Box::new(png_bytes.clone()),
             Box::new(base_cache.clone()),
             Box::new(base_cache_bytes.clone()),
+            Box::new(timelapse_frames.clone()),
+            Box::new(timelapse_seconds.clone()),
         ] {
             registry.register(c).unwrap();
         }
@@ -105,6 +126,8 @@ impl Metrics {
             png_bytes,
             base_cache,
             base_cache_bytes,
+            timelapse_frames,
+            timelapse_seconds,
         }
     }
 

@@ -1,5 +1,6 @@
 //! The `RenderService` implementation: wire types in, library call on a blocking thread, wire types
-//! out. Renders never run on the async executor threads; a semaphore bounds them to the cores.
+//! out. Renders never run on the async executor threads; a semaphore bounds them to the cores, and a
+//! second one keeps timelapse videos (long) to half of them, so tiles always have a slot.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -11,7 +12,8 @@ use tracing::{debug, warn};
 
 use crate::metrics::Metrics;
 use crate::proto::render::v1::render_service_server::RenderService;
-use crate::proto::render::v1::{RenderTileRequest, RenderTileResponse};
+use crate::proto::render::v1::{RenderTileRequest, RenderTileResponse, RenderTimelapseRequest};
+use crate::timelapse::{TimelapseStream, render_timelapse};
 
 /// The `rpc` label of the render metrics (kept although it is the only one, so that dashboards and
 /// alerts written against it keep working).
@@ -21,16 +23,19 @@ const RENDER_TILE: &str = "RenderTile";
 #[derive(Clone)]
 pub struct Renderer {
     permits: Arc<Semaphore>,
+    video_permits: Arc<Semaphore>,
     metrics: Metrics,
     base_cache: Arc<BaseCache>,
 }
 
 impl Renderer {
-    /// A renderer running up to `parallelism` renders at once, keeping up to `base_cache_bytes` of
-    /// decoded tiles for their next incremental render.
+    /// A renderer running up to `parallelism` renders at once (of which up to half, at least one,
+    /// timelapse videos), keeping up to `base_cache_bytes` of decoded tiles for their next
+    /// incremental render.
     pub fn new(parallelism: usize, metrics: Metrics, base_cache_bytes: usize) -> Renderer {
         Renderer {
             permits: Arc::new(Semaphore::new(parallelism.max(1))),
+            video_permits: Arc::new(Semaphore::new((parallelism / 2).max(1))),
             metrics,
             base_cache: Arc::new(BaseCache::new(base_cache_bytes)),
         }
@@ -149,6 +154,23 @@ fn render_tile(
 
 #[tonic::async_trait]
 impl RenderService for RenderSvc {
+    type RenderTimelapseStream = TimelapseStream;
+
+    async fn render_timelapse(
+        &self,
+        request: Request<RenderTimelapseRequest>,
+    ) -> Result<Response<TimelapseStream>, Status> {
+        let r = &self.renderer;
+        let stream = render_timelapse(
+            request.into_inner(),
+            &r.permits,
+            &r.video_permits,
+            &r.metrics,
+        )
+        .await?;
+        Ok(Response::new(stream))
+    }
+
     async fn render_tile(
         &self,
         request: Request<RenderTileRequest>,

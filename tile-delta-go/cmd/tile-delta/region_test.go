@@ -212,8 +212,9 @@ func TestRegionChanges(t *testing.T) {
 	})
 }
 
-// RegionSQL seeks the tile_events primary key, RegionStrokesSQL the strokes and stroke_events ones, even
-// with enough rows that a table scan would be the wrong plan.
+// RegionSQL seeks the tile_events primary key (after a point for RegionChanges, up to one for Timelapse),
+// RegionStrokesSQL the strokes and stroke_events ones, even with enough rows that a table scan would be the
+// wrong plan.
 func TestRegionQueriesUseIndexes(t *testing.T) {
 	db, room := planRows(t)
 	ctx := context.Background()
@@ -238,7 +239,9 @@ func TestRegionQueriesUseIndexes(t *testing.T) {
 		args    []any
 		indexes []string
 	}{
-		{"index entries", tiles.RegionSQL, []any{room, 0, []int32{0, 1, 2, 3}, []int32{0, 0, 1, 1}, int64(100), int64(500_001)}, []string{"tile_events_pkey"}},
+		{"index entries", tiles.RegionSQL, []any{room, 0, []int32{0, 1, 2, 3}, []int32{0, 0, 1, 1}, int64(100), int64(500_001), int64(1_000)}, []string{"tile_events_pkey"}},
+		{"index entries up to a point (a timelapse)", tiles.RegionSQL, []any{room, 0, []int32{0, 1, 2, 3}, []int32{0, 0, 1, 1}, int64(0), int64(2_000_001), int64(300)},
+			[]string{"tile_events_pkey"}},
 		{"strokes", tiles.RegionStrokesSQL, []any{room, ids}, []string{"strokes_pkey", "stroke_events_pkey"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

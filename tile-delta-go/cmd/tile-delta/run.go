@@ -21,6 +21,7 @@ import (
 	"github.com/infidraw/infidraw/tile-delta-go/internal/snapshots"
 	"github.com/infidraw/infidraw/tile-delta-go/internal/tilerender"
 	"github.com/infidraw/infidraw/tile-delta-go/internal/tiles"
+	"github.com/infidraw/infidraw/tile-delta-go/internal/timelapse"
 )
 
 func run(ctx context.Context, args []string, environ []string) error {
@@ -82,6 +83,7 @@ func run(ctx context.Context, args []string, environ []string) error {
 		Hits:         reader,
 		Regions:      reader,
 		Authors:      reader,
+		Timelapses:   timelapse.New(pool, renderer, reg),
 		HitBound:     tiles.HitBound{ScanPerTile: cfg.HitScanPerTile, Strokes: tiles.MaxHitStrokes},
 		SnapshotRows: reader, SnapshotURLTTL: cfg.SnapshotURLTTL,
 		Exporter: &export.Exporter{Tiles: reader, Renderer: router, Objects: store, Workers: 4,

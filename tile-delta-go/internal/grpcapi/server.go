@@ -22,6 +22,7 @@ import (
 	"github.com/infidraw/infidraw/tile-delta-go/internal/hittest"
 	"github.com/infidraw/infidraw/tile-delta-go/internal/objstore"
 	"github.com/infidraw/infidraw/tile-delta-go/internal/tiles"
+	"github.com/infidraw/infidraw/tile-delta-go/internal/timelapse"
 )
 
 // TileReader reads tile contents (tiles.Reader).
@@ -44,6 +45,11 @@ type RegionReader interface {
 // AuthorsReader lists who drew in a view around a point (tiles.Reader).
 type AuthorsReader interface {
 	ViewAuthors(ctx context.Context, room uuid.UUID, level int, v strokes.Region, at uint64, span int) (tiles.ViewAuthors, error)
+}
+
+// TimelapseMaker makes timelapses (timelapse.Service).
+type TimelapseMaker interface {
+	Timelapse(ctx context.Context, req timelapse.Request, send func(timelapse.Part) error) (timelapse.Result, error)
 }
 
 // Renderer turns strokes into a PNG tile and names the renderer that drew it.
@@ -88,6 +94,8 @@ type Server struct {
 	Regions RegionReader
 	// Authors answers ViewAuthors.
 	Authors AuthorsReader
+	// Timelapses answers Timelapse.
+	Timelapses TimelapseMaker
 	// SnapshotRows finds the snapshots GetSnapshot serves; with SnapshotURLTTL > 0 (TILE_DELTA_SNAPSHOT_URL_TTL)
 	// and a store that can presign, callers that accept a URL get one valid that long instead of the bytes.
 	SnapshotRows   SnapshotFinder
@@ -395,4 +403,56 @@ func (s *Server) ViewAuthors(ctx context.Context, req *tilev1.ViewAuthorsRequest
 	s.Log.Info("view authors read", "room", room, "at", req.GetAtSeq(), "span", req.GetSpan(), "tiles", got.Tiles, "authors", len(got.Authors),
 		"partial", got.Partial, "ms", float64(time.Since(start).Microseconds())/1000)
 	return out, nil
+}
+
+// Timelapse implements TileDeltaService: a region played between two points as one video, its frames
+// planned from the tile index of the region's tiles and drawn and encoded by snapshot-rs, whose stream
+// (header, progress, video bytes) is relayed part by part. A caller that goes away cancels the render.
+func (s *Server) Timelapse(req *tilev1.TimelapseRequest, stream grpc.ServerStreamingServer[tilev1.TimelapseResponse]) error {
+	room, err := parseRoom(req.GetRoomId())
+	if err != nil {
+		return err
+	}
+	v := req.GetRegion()
+	if v == nil {
+		return status.Error(codes.InvalidArgument, "region is required")
+	}
+	ctx := stream.Context()
+	res, err := s.Timelapses.Timelapse(ctx, timelapse.Request{Room: room, Region: strokes.Region{MinX: v.GetMinX(), MinY: v.GetMinY(), MaxX: v.GetMaxX(), MaxY: v.GetMaxY()},
+		Width: int(req.GetWidthPx()), Height: int(req.GetHeightPx()), From: req.GetFromSeq(), To: req.ToSeq, FrameRate: int(req.GetFrameRate()),
+		MaxFrames: int(req.GetMaxFrames())}, func(p timelapse.Part) error { return stream.Send(timelapsePart(p)) })
+	switch {
+	case errors.Is(err, timelapse.ErrInvalid):
+		return status.Error(codes.InvalidArgument, err.Error())
+	case errors.Is(err, timelapse.ErrTooLarge), errors.Is(err, timelapse.ErrRenderRefused):
+		return status.Error(codes.FailedPrecondition, err.Error())
+	case ctx.Err() != nil:
+		return status.FromContextError(ctx.Err()).Err()
+	case err != nil:
+		return status.Errorf(codes.Unavailable, "timelapse: %v", err)
+	}
+	for _, sk := range res.History.Skipped {
+		s.Log.Warn("stored stroke left out of a timelapse: it exceeds the stroke limits", "room", room, "seq", sk.Seq, "err", sk.Err)
+	}
+	p := res.Plan
+	s.Log.Info("timelapse made", "room", room, "from", p.From, "to", p.To, "level", res.History.Level, "tiles", res.History.Tiles,
+		"scanned", res.History.Scanned, "events", p.Events, "frames", len(p.Frames), "strokes", len(p.Strokes), "points", p.Points,
+		"bytes", res.VideoBytes, "read_ms", float64(res.Read.Microseconds())/1000, "render_ms", float64(res.Render.Microseconds())/1000)
+	return nil
+}
+
+// timelapsePart is a part of a timelapse on the wire.
+func timelapsePart(p timelapse.Part) *tilev1.TimelapseResponse {
+	switch {
+	case p.Header != nil:
+		h := p.Header
+		return &tilev1.TimelapseResponse{Part: &tilev1.TimelapseResponse_Header{Header: &tilev1.TimelapseHeader{ContentType: h.ContentType,
+			Frames: uint32(h.Frames), FrameRate: uint32(h.FrameRate), WidthPx: uint32(h.Width), HeightPx: uint32(h.Height),
+			FromSeq: h.From, ToSeq: h.To, Strokes: uint32(h.Strokes)}}}
+	case p.Progress != nil:
+		return &tilev1.TimelapseResponse{Part: &tilev1.TimelapseResponse_Progress{Progress: &tilev1.TimelapseProgress{
+			FramesDone: uint32(p.Progress.Done), Frames: uint32(p.Progress.Frames)}}}
+	default:
+		return &tilev1.TimelapseResponse{Part: &tilev1.TimelapseResponse_Video{Video: p.Video}}
+	}
 }

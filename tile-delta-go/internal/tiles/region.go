@@ -12,6 +12,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	roomv1 "github.com/infidraw/infidraw/gen/go/infidraw/room/v1"
+	strokev1 "github.com/infidraw/infidraw/gen/go/infidraw/stroke/v1"
 	"github.com/infidraw/infidraw/shared-go/eventkind"
 	"github.com/infidraw/infidraw/shared-go/strokes"
 )
@@ -66,13 +67,13 @@ func RegionLevel(r strokes.Region) int {
 	return level
 }
 
-// RegionSQL reads the tile index entries of every kind after the point $5 of a set of tiles of one level,
-// per tile a forward range of the tile_events primary key, at most $6 entries in all (the outer limit ends
-// the scan). Tests check its plan.
+// RegionSQL reads the tile index entries of every kind in ($5, $7] of a set of tiles of one level, per
+// tile a forward range of the tile_events primary key, at most $6 entries in all (the outer limit ends the
+// scan). RegionChanges reads after its point, a timelapse up to its end. Tests check its plan.
 const RegionSQL = `select want.tx, want.ty, d.seq, d.stroke_id, d.kind
 	from unnest($3::int[], $4::int[]) as want(tx, ty)
 	cross join lateral (select t.seq, t.stroke_id, t.kind from tile_events t
-		where t.room_id = $1 and t.level = $2 and t.tx = want.tx and t.ty = want.ty and t.seq > $5
+		where t.room_id = $1 and t.level = $2 and t.tx = want.tx and t.ty = want.ty and t.seq > $5 and t.seq <= $7
 		order by t.seq
 		limit $6) d
 	limit $6`
@@ -134,7 +135,7 @@ func ReadRegionChanges(ctx context.Context, q Querier, room uuid.UUID, reg strok
 	for i, t := range ts {
 		xs[i], ys[i] = t.X, t.Y
 	}
-	rows, err := q.Query(ctx, RegionSQL, room, level, xs, ys, int64(out.At), int64(b.Entries)+1)
+	rows, err := q.Query(ctx, RegionSQL, room, level, xs, ys, int64(out.At), int64(b.Entries)+1, int64(head))
 	if err != nil {
 		return RegionChanges{}, fmt.Errorf("read tile index: %w", err)
 	}
@@ -202,22 +203,42 @@ func ReadRegionChanges(ctx context.Context, q Querier, room uuid.UUID, reg strok
 	return out, nil
 }
 
-// visibleThen: an erase hides a visible stroke; a first entry that adds or restores it says it was not.
-func (c *change) visibleThen() bool { return c.firstKind == eventkind.StrokesErased }
+// VisibleAfter is whether a stroke is visible right after one of its events of kind k: an add or a restore
+// shows it, an erase hides it. An erase names visible strokes only and a restore erased ones, so each of a
+// stroke's events changes its visibility.
+func VisibleAfter(k eventkind.Kind) bool { return k != eventkind.StrokesErased }
 
-// visibleNow: unless its last entry erases it.
-func (c *change) visibleNow() bool { return c.lastKind != eventkind.StrokesErased }
+// visibleThen: the first entry after the point changed the visibility the stroke had at the point.
+func (c *change) visibleThen() bool { return !VisibleAfter(c.firstKind) }
+
+// visibleNow: what its last entry left.
+func (c *change) visibleNow() bool { return VisibleAfter(c.lastKind) }
 
 // meeting reads the strokes of ids and returns those that meet the region; those over the stroke limits
 // do not, and are listed in out.Skipped.
 func meeting(ctx context.Context, q Querier, room uuid.UUID, reg strokes.Region, ids [][16]byte, out *RegionChanges) (map[[16]byte]bool, error) {
 	met := make(map[[16]byte]bool, len(ids))
+	err := StoredStrokes(ctx, q, room, ids, func(id [16]byte, seq uint64, s *strokev1.Stroke) {
+		pts, err := strokes.Decode(s)
+		if err == nil {
+			met[id], err = strokes.Meets(s.GetWidth(), pts, reg)
+		}
+		if err != nil {
+			out.Skipped = append(out.Skipped, SkippedStroke{Seq: seq, Err: err})
+		}
+	})
+	return met, err
+}
+
+// StoredStrokes reads the stored strokes of ids by primary key (RegionStrokesSQL) and calls each with the
+// seq of the event that added it and its body; ids not stored are left out.
+func StoredStrokes(ctx context.Context, q Querier, room uuid.UUID, ids [][16]byte, each func(id [16]byte, seq uint64, s *strokev1.Stroke)) error {
 	if len(ids) == 0 {
-		return met, nil
+		return nil
 	}
 	rows, err := q.Query(ctx, RegionStrokesSQL, room, ids)
 	if err != nil {
-		return nil, fmt.Errorf("read strokes: %w", err)
+		return fmt.Errorf("read strokes: %w", err)
 	}
 	defer rows.Close()
 	for rows.Next() {
@@ -225,20 +246,16 @@ func meeting(ctx context.Context, q Querier, room uuid.UUID, reg strokes.Region,
 		var seq int64
 		var payload []byte
 		if err := rows.Scan(&id, &seq, &payload); err != nil {
-			return nil, err
+			return err
 		}
 		var added roomv1.StrokeAdded
 		if err := proto.Unmarshal(payload, &added); err != nil {
-			return nil, fmt.Errorf("stored stroke at seq %d: %w", seq, err)
+			return fmt.Errorf("stored stroke at seq %d: %w", seq, err)
 		}
-		s := added.GetStroke()
-		pts, err := strokes.Decode(s)
-		if err == nil {
-			met[id], err = strokes.Meets(s.GetWidth(), pts, reg)
-		}
-		if err != nil {
-			out.Skipped = append(out.Skipped, SkippedStroke{Seq: uint64(seq), Err: err})
-		}
+		each(id, uint64(seq), added.GetStroke())
 	}
-	return met, rows.Err()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("read strokes: %w", err)
+	}
+	return nil
 }

@@ -23,6 +23,7 @@ fn rust_limits() -> Vec<(&'static str, i128)> {
         ("export_max_pixels", EXPORT_MAX_PIXELS.into()),
         ("max_page_bytes", MAX_PAGE_BYTES as i128),
         ("realtime_reply_bytes", REALTIME_REPLY_BYTES as i128),
+        ("timelapse_max_points", TIMELAPSE_MAX_POINTS as i128),
         ("default_max_frame_bytes", DEFAULT_MAX_FRAME_BYTES as i128),
         ("default_page_bytes", DEFAULT_PAGE_BYTES as i128),
         (
