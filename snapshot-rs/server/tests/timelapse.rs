@@ -332,3 +332,53 @@ async fn a_cancelled_timelapse_stops_encoding() {
     }
     server.stop().await;
 }
+
+#[tokio::test]
+async fn fifty_thousand_strokes_of_a_hundred_points_fit_the_default_request_limit() {
+    use infidraw_render::{Point, encode_stroke};
+    use prost::Message;
+
+    let server = start().await;
+    // A random walk of steps up to ±40 world units with pressures: about 5 bytes a point.
+    let mut seed = 0x2545_f491_4f6c_dd1d_u64;
+    let mut next = move |n: i32| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        (seed % n as u64) as i32
+    };
+    let strokes: Vec<_> = (0..50_000)
+        .map(|_| {
+            let (mut x, mut y) = (next(1_000_000) - 500_000, next(1_000_000) - 500_000);
+            let points: Vec<Point> = (0..100)
+                .map(|_| {
+                    x += next(8001) - 4000;
+                    y += next(8001) - 4000;
+                    Point::new(x, y)
+                })
+                .collect();
+            let pressures: Vec<u8> = (0..100).map(|_| next(256) as u8).collect();
+            let s = encode_stroke(Tool::Pen, 0x000000ff, 300, &points, &pressures).unwrap();
+            infidraw_snapshot_server::proto::stroke::v1::Stroke {
+                id: vec![7; 16],
+                ..s.into()
+            }
+        })
+        .collect();
+    let req = RenderTimelapseRequest {
+        width_px: 16,
+        height_px: 16,
+        strokes,
+        frames: vec![frame(&[], &[])],
+        ..request()
+    };
+    let bytes = req.encoded_len();
+    assert!(
+        bytes < infidraw_snapshot_server::DEFAULT_MAX_REQUEST_BYTES,
+        "{bytes} bytes"
+    );
+    let parts = timelapse(&server, req).await.unwrap();
+    assert_eq!(parts.header.strokes, 50_000);
+    assert_eq!(read_webm(&parts.file).unwrap().frames.len(), 1);
+    server.stop().await;
+}
