@@ -372,9 +372,10 @@ func (s *Snapshotter) getBase(ctx context.Context, key string) ([]byte, error) {
 	return s.store.Get(ctx, key)
 }
 
-// Collect deletes a tile's superseded snapshots that are no checkpoints (CollectSQL): rows first, so no reader is handed a key
-// whose object is gone, then objects. An object whose delete fails after its row is gone is left behind
-// (PurgeRoom removes it with the room); the error says so. It returns how many snapshots it deleted.
+// Collect deletes a tile's superseded snapshots that are no checkpoints (CollectSQL): rows first, so no
+// reader is handed a key whose object is gone, then objects. An object whose delete fails after its row
+// is gone is left behind (PurgeRoom removes it with the room); the error says so. It returns how many
+// snapshots it deleted.
 func (s *Snapshotter) Collect(ctx context.Context, room uuid.UUID, t strokes.Tile) (int, error) {
 	rows, err := s.pool.Query(ctx, CollectSQL, room, t.Level, t.X, t.Y, s.policy.Retain, s.collectSpacing(t.Level))
 	if err != nil {
