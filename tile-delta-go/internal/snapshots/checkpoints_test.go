@@ -249,3 +249,39 @@ func TestCheckpointsBoundPastReadsAndStorage(t *testing.T) {
 		})
 	}
 }
+
+// Rows recorded before checkpoints (no counts) at a checkpoint level are collected as before, and the
+// tile's first counted snapshot counts its whole index.
+func TestUncountedSnapshotsAreCollectedAsBefore(t *testing.T) {
+	ctx := context.Background()
+	s, pool := newSnapshotter(t, Policy{Workers: 1, Queue: 4, Timeout: 10 * time.Second, Retain: time.Hour,
+		Checkpoints: Checkpoints{MinLevel: 6, Spacing: 4}})
+	s.renderer = pngRender
+	room := uuid.New()
+	for i := range 12 {
+		commit(t, pool, room, eventkind.StrokeAdded, hline(int64(10+i)))
+	}
+	for _, seq := range []int64{2, 5, 9} {
+		key := Key(room, coarseTile, uint64(seq))
+		if err := s.store.Put(ctx, key, make([]byte, seq), "image/png"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := pool.Exec(ctx, `insert into tile_snapshots (room_id, level, tx, ty, covers_seq, object_key, size_bytes) values ($1, $2, $3, $4, $5, $6, $7)`,
+			room, coarseTile.Level, coarseTile.X, coarseTile.Y, seq, key, seq); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if res, err := s.Snapshot(ctx, room, coarseTile, 0); err != nil || res.Kind != Incremental || res.CoversSeq != 12 {
+		t.Fatalf("render now: %+v, %v; want an incremental one on the snapshot covering 9", res, err)
+	}
+	if got, want := tileRows(t, pool, room, coarseTile), []string{"2", "5", "9", "12(12,0)"}; !slices.Equal(got, want) {
+		t.Fatalf("rows %v, want %v", got, want)
+	}
+	ageSnapshots(t, pool, room)
+	if n, err := s.Collect(ctx, room, coarseTile); err != nil || n != 3 {
+		t.Fatalf("collected %d, %v; want 3", n, err)
+	}
+	if got, want := tileRows(t, pool, room, coarseTile), []string{"12(12,0)"}; !slices.Equal(got, want) {
+		t.Fatalf("rows %v, want %v", got, want)
+	}
+}
