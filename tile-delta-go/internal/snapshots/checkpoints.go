@@ -3,10 +3,11 @@ package snapshots
 // Checkpoints is the retention of past snapshots (docs/tiles.md, "Checkpoints"): at the levels from
 // MinLevel up, a superseded snapshot is kept for reads of the past when it is the first one of its tile
 // in a stretch of Spacing index entries (its `events` / Spacing differs from the previous counted
-// snapshot's), or the first one after an erase or restore of the tile (its `changes` differ). Any past
-// point then has a usable snapshot at most about 2 × Spacing entries before it (Spacing when snapshots
-// are made at least that often, which the chunks of a long render are), and a tile keeps at most
-// events / Spacing + changes + 1 of them. Zero Spacing keeps none (collection as before checkpoints).
+// snapshot's), or the first one after an erase or restore of the tile (its `changes` differ), from
+// Spacing entries on (before them, a read from nothing costs no more). Any past point then has a usable
+// snapshot, or nothing, at most about 2 × Spacing entries before it (Spacing when snapshots are made at
+// least that often, which the chunks of a long render are), and a tile keeps at most
+// events / Spacing + changes of them. Zero Spacing keeps none (collection as before checkpoints).
 //
 // Only coarse levels keep them: a fine tile holds few strokes (its past reads are cheap from the
 // nearest kept snapshot, or from nothing) while fine levels hold most of the tiles, so checkpoints there
@@ -55,15 +56,15 @@ const InsertSQL = `with head as (select 1 from stroke_events where room_id = $1 
 	select exists (select 1 from head)`
 
 // CollectSQL deletes a tile's snapshots older than the newest one that has existed for the retention
-// ($5), except checkpoints ($6 the spacing, 0 for none): a counted snapshot whose `events` / $6 or
-// whose `changes` differ from those of the tile's previous counted snapshot. Readers of now are only ever
+// ($5), except checkpoints ($6 the spacing, 0 for none): a counted snapshot covering at least $6 entries
+// whose `events` / $6 or whose `changes` differ from those of the tile's previous counted snapshot. Readers of now are only ever
 // handed a tile's newest snapshot (tiles.Read), and a read of the past the newest covering no later
 // event (one deleted this way is rendered again when asked for), so the deleted ones are no longer handed
 // out by anyone and their successor had time to reach every reader. One range of the primary key. At rest
 // a tile keeps its newest snapshot, its checkpoints and at most the ones made within the retention.
 const CollectSQL = `with tile as (select covers_seq,
-		events is not null and $6::bigint > 0 and (events / $6::bigint is distinct from lag(events / $6::bigint) over w
-			or changes is distinct from lag(changes) over w) as checkpoint
+		events is not null and $6::bigint > 0 and events >= $6::bigint
+			and (events / $6::bigint is distinct from lag(events / $6::bigint) over w or changes is distinct from lag(changes) over w) as checkpoint
 		from tile_snapshots where room_id = $1 and level = $2 and tx = $3 and ty = $4
 		window w as (partition by events is null order by covers_seq))
 	delete from tile_snapshots s using tile

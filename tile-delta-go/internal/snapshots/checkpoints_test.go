@@ -78,10 +78,11 @@ func readTile(t *testing.T, pool *pgxpool.Pool, room uuid.UUID, tl strokes.Tile,
 // A room written in bulk (10 strokes), then drawn on and erased in, a render of now after each step:
 // at a checkpoint level the long first delta is drawn in chunks of Spacing strokes, every row counts
 // the tile's index entries, and collection keeps the first snapshot of each stretch of Spacing entries
-// and the first after the erase, deleting the other superseded ones. Past reads are then served from a
-// checkpoint within the bound at every point but the erase itself (the snapshot before it is stale, the
-// one after it covers a later event). Without checkpoints (spacing 0, or a level below MinLevel) only the
-// newest snapshot stays and nearly every past point is pending.
+// and the first after the erase, deleting the other superseded ones (none before Spacing entries). Past
+// reads are then served from a checkpoint within the bound at every point but the erase itself (the
+// snapshot before it is stale, the one after it covers a later event). Without checkpoints (spacing 0,
+// a level below MinLevel, or a tile with fewer entries than the spacing) only the newest snapshot stays
+// and nearly every past point is pending.
 func TestCollectKeepsCheckpoints(t *testing.T) {
 	ctx := context.Background()
 	tests := []struct {
@@ -96,6 +97,10 @@ func TestCollectKeepsCheckpoints(t *testing.T) {
 			[]string{"4(4,0)", "8(8,0)", "10(10,0)", "13(13,0)", "15(15,1)", "19(19,1)", "22(22,1)"},
 			[]string{"4(4,0)", "8(8,0)", "13(13,0)", "15(15,1)", "19(19,1)", "22(22,1)"},
 			[]uint64{14}},
+		{"fewer entries than the spacing", Checkpoints{MinLevel: 6, Spacing: 64}, coarseTile,
+			[]string{"10(10,0)", "13(13,0)", "15(15,1)", "19(19,1)", "22(22,1)"},
+			[]string{"22(22,1)"},
+			[]uint64{5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21}},
 		{"no checkpoints", Checkpoints{}, coarseTile,
 			[]string{"10", "13", "15", "19", "22"},
 			[]string{"22"},
@@ -169,10 +174,11 @@ func TestCollectKeepsCheckpoints(t *testing.T) {
 
 // A board drawn stroke by stroke, rendered every few strokes as the follower does (each render of now
 // followed by a collection, as Run does), with erases and restores now and then: at rest every past point
-// has a usable snapshot no more than 2 × Spacing strokes before it (but maybe the points from an erase
+// has a usable snapshot (or nothing) no more than 2 × Spacing strokes before it (but maybe the points from an erase
 // or restore until the render after it: a snapshot before them is stale, and unless a chunk of that
 // render lies between, the next one shows a later event), and the tile keeps at most
-// events / Spacing + changes + 1 snapshots (the storage bound), however often it was rendered.
+// events / Spacing + changes checkpoints and its newest snapshot (the storage bound), however often it
+// was rendered.
 func TestCheckpointsBoundPastReadsAndStorage(t *testing.T) {
 	ctx := context.Background()
 	tests := []struct {
@@ -234,7 +240,7 @@ func TestCheckpointsBoundPastReadsAndStorage(t *testing.T) {
 			render()
 			head := uint64(tc.strokes + changes)
 			rows := tileRows(t, pool, room, coarseTile)
-			if limit := tc.strokes/tc.spacing + changes + 1; len(rows) > limit {
+			if limit := tc.strokes/tc.spacing + changes + 1; len(rows) > limit { // and the newest
 				t.Fatalf("%d snapshots kept, over the bound of %d: %v", len(rows), limit, rows)
 			}
 			if len(rows) < tc.strokes/(2*tc.spacing) {
