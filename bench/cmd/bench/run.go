@@ -734,14 +734,17 @@ func historySummary(out string, h openboard.History, summary *strings.Builder) e
 		"Right after the open part's settled reads, on its stack: per point and level, the first GetTiles at that seq (`at_seq`), the wait until none of "+
 		"the screens' tiles is pending (tile-delta-go renders a pending past tile's snapshot at that point), and the median of %d settled reads; "+
 		"\"bytes ratio\" is the settled past screens' answers and PNGs over the same screens now. Goal (issue 16): ≤ 300 ms server time and ≤ 2x the bytes, "+
-		"at any zoom, from kept past snapshots rather than renders at seek time (not built yet: past snapshots are rendered when first asked for).\n\n",
+		"at any zoom, from kept past snapshots rather than renders at seek time: coarse tiles keep checkpoints (docs/tiles.md), and a pending past tile "+
+		"is rendered from the nearest one.\n\n",
 		h.Strokes, h.Head, openboard.SettledReads)
 	fmt.Fprintf(summary, "| point | seq | level | first ms | first pending | settle s | settled ms | settled bytes | settled PNG bytes | bytes ratio |\n|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, s := range h.Seeks {
 		fmt.Fprintf(summary, "| %.0f %% | %d | %d | %.1f | %d | %.1f | %.1f | %d | %d | %.2f |\n", s.Fraction*100, s.AtSeq, s.Level, s.First.Ms, s.First.Pending,
 			s.SettleSec, s.Settled.Ms, s.Settled.Bytes, s.Settled.PNGBytes, s.BytesRatio)
 	}
-	fmt.Fprintf(summary, "\nSnapshot storage of the room: %d bytes before the seeks, %d after (%.2fx; goal ≤ 1.5x).\n\n", h.SnapshotBytesBefore, h.SnapshotBytesAfter, h.StorageRatio)
+	fmt.Fprintf(summary, "\nSnapshot storage of the room: %d bytes before the seeks, %d after (%.2fx). Of those before, %d bytes are the tiles' newest "+
+		"snapshots (all that would be kept without checkpoints): everything kept is %.2fx that (goal ≤ 1.5x).\n\n",
+		h.SnapshotBytesBefore, h.SnapshotBytesAfter, h.StorageRatio, h.NewestBytesBefore, h.KeptRatio)
 	tl := h.Timelapse
 	fmt.Fprintf(summary, "### Timelapse: the %d-stroke room's square played from empty to its head\n\n"+
 		"TileDeltaService.Timelapse on the same stack: the region (world units %d, %d to %d, %d) read from the tile index and planned by tile-delta-go, "+

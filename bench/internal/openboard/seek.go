@@ -39,6 +39,10 @@ type History struct {
 	SnapshotBytesBefore int64   `json:"snapshot_bytes_before"`
 	SnapshotBytesAfter  int64   `json:"snapshot_bytes_after"`
 	StorageRatio        float64 `json:"storage_ratio"`
+	// NewestBytesBefore is the part of SnapshotBytesBefore that is each tile's newest snapshot, all that
+	// would be kept without checkpoints (docs/tiles.md); KeptRatio is SnapshotBytesBefore over it.
+	NewestBytesBefore int64   `json:"newest_snapshot_bytes_before"`
+	KeptRatio         float64 `json:"kept_ratio"`
 	// Timelapse plays the small room's whole square (timelapse.go).
 	Timelapse Timelapse `json:"timelapse"`
 }
@@ -53,6 +57,12 @@ func (m meter) seekAll(ctx context.Context, room uuid.UUID, strokes int, live ma
 	if h.SnapshotBytesBefore, err = m.snapshotBytes(ctx, room); err != nil {
 		return h, err
 	}
+	if err := m.pool.QueryRow(ctx, `select coalesce(sum(size_bytes), 0) from (select size_bytes,
+		covers_seq = max(covers_seq) over (partition by level, tx, ty) as newest from tile_snapshots where room_id = $1) s where newest`,
+		room).Scan(&h.NewestBytesBefore); err != nil {
+		return h, err
+	}
+	h.KeptRatio = float64(h.SnapshotBytesBefore) / float64(max(1, h.NewestBytesBefore))
 	for _, f := range SeekFractions {
 		at := uint64(f * float64(h.Head))
 		for _, level := range []int{0, FarLevel} {

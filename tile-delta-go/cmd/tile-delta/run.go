@@ -58,7 +58,8 @@ func run(ctx context.Context, args []string, environ []string) error {
 		return err
 	}
 	snaps := snapshots.New(pool, store, router, snapshots.Policy{Workers: cfg.SnapshotWorkers, Queue: cfg.SnapshotQueue,
-		Timeout: time.Minute, Retain: cfg.SnapshotRetain}, reg, log)
+		Timeout: time.Minute, Retain: cfg.SnapshotRetain,
+		Checkpoints: snapshots.Checkpoints{MinLevel: cfg.CheckpointLevel, Spacing: cfg.CheckpointSpacing}}, reg, log)
 	// A tile gets a snapshot at the policy's threshold, and at the latest when reads would answer it
 	// pending (over the delta bound).
 	follower := snapshots.NewFollower(pool, snaps, snapshots.FollowOptions{Owner: replicaName(), Interval: cfg.FollowInterval,

@@ -39,8 +39,12 @@ type Config struct {
 	FollowInterval, FollowLease, FollowSlice time.Duration
 	FollowRooms, FollowPage                  int
 	// SnapshotRetain is how long a superseded snapshot outlives its successor before it is deleted
-	// (TILE_DELTA_SNAPSHOT_RETAIN).
-	SnapshotRetain time.Duration
+	// (TILE_DELTA_SNAPSHOT_RETAIN), unless it is a checkpoint: at levels from CheckpointLevel up
+	// (TILE_DELTA_SNAPSHOT_CHECKPOINT_LEVEL), the first snapshot of a tile in each stretch of
+	// CheckpointSpacing index entries and the first after an erase or restore are kept for reads of the
+	// past (TILE_DELTA_SNAPSHOT_CHECKPOINT_SPACING; 0 keeps none).
+	SnapshotRetain                     time.Duration
+	CheckpointLevel, CheckpointSpacing int
 	// SnapshotURLTTL is how long a presigned snapshot URL that GetSnapshot hands out stays valid
 	// (TILE_DELTA_SNAPSHOT_URL_TTL); 0 never presigns: GetSnapshot always answers the bytes.
 	SnapshotURLTTL time.Duration
@@ -85,6 +89,8 @@ func Load(environ []string) (Config, error) {
 	c.FollowPage = e.Int("TILE_DELTA_FOLLOW_PAGE", 1000, 1, 100_000)
 	c.FollowSlice = e.Duration("TILE_DELTA_FOLLOW_SLICE", 2*time.Second, 10*time.Millisecond, time.Hour)
 	c.SnapshotRetain = e.Duration("TILE_DELTA_SNAPSHOT_RETAIN", 10*time.Minute, time.Second, 30*24*time.Hour)
+	c.CheckpointLevel = e.Int("TILE_DELTA_SNAPSHOT_CHECKPOINT_LEVEL", 6, 0, strokes.MaxLevel)
+	c.CheckpointSpacing = e.Int("TILE_DELTA_SNAPSHOT_CHECKPOINT_SPACING", 2048, 0, 1_000_000)
 	c.SnapshotURLTTL = snapshotURLTTL(e)
 	c.MaxDeltaStrokes = e.Int("TILE_DELTA_MAX_DELTA_STROKES", 256, 1, 100_000)
 	c.MaxDeltaBytes = e.Int("TILE_DELTA_MAX_DELTA_BYTES", 64<<10, 1024, 64<<20)

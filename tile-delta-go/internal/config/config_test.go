@@ -54,3 +54,34 @@ func TestSnapshotURLTTL(t *testing.T) {
 		})
 	}
 }
+
+// Checkpoints: at levels from 6 up, one per 2048 index entries by default; the level is one of the
+// pyramid's, and a spacing of 0 keeps none. A bad value names its variable.
+func TestCheckpoints(t *testing.T) {
+	tests := []struct {
+		env            []string
+		level, spacing int
+		bad            string
+	}{
+		{nil, 6, 2048, ""},
+		{[]string{"TILE_DELTA_SNAPSHOT_CHECKPOINT_SPACING=0"}, 6, 0, ""},
+		{[]string{"TILE_DELTA_SNAPSHOT_CHECKPOINT_LEVEL=0", "TILE_DELTA_SNAPSHOT_CHECKPOINT_SPACING=256"}, 0, 256, ""},
+		{[]string{"TILE_DELTA_SNAPSHOT_CHECKPOINT_LEVEL=17"}, 0, 0, "TILE_DELTA_SNAPSHOT_CHECKPOINT_LEVEL"},
+		{[]string{"TILE_DELTA_SNAPSHOT_CHECKPOINT_SPACING=-1"}, 0, 0, "TILE_DELTA_SNAPSHOT_CHECKPOINT_SPACING"},
+		{[]string{"TILE_DELTA_SNAPSHOT_CHECKPOINT_SPACING=many"}, 0, 0, "TILE_DELTA_SNAPSHOT_CHECKPOINT_SPACING"},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.env, " "), func(t *testing.T) {
+			c, err := Load(tt.env)
+			if tt.bad != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.bad) {
+					t.Fatalf("err = %v, want one naming %s", err, tt.bad)
+				}
+				return
+			}
+			if err != nil || c.CheckpointLevel != tt.level || c.CheckpointSpacing != tt.spacing {
+				t.Fatalf("level %d spacing %d, err %v; want %d, %d", c.CheckpointLevel, c.CheckpointSpacing, err, tt.level, tt.spacing)
+			}
+		})
+	}
+}

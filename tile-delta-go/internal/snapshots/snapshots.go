@@ -30,6 +30,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	strokev1 "github.com/infidraw/infidraw/gen/go/infidraw/stroke/v1"
+	"github.com/infidraw/infidraw/shared-go/eventkind"
 	"github.com/infidraw/infidraw/shared-go/strokes"
 	"github.com/infidraw/infidraw/tile-delta-go/internal/objstore"
 	"github.com/infidraw/infidraw/tile-delta-go/internal/tiles"
@@ -49,11 +50,15 @@ type Policy struct {
 	// Timeout bounds each step of a snapshot: a read, one chunk's render, store and record.
 	Timeout time.Duration
 	// ChunkStrokes and ChunkBytes bound the strokes drawn in one render request; a larger delta is
-	// drawn in chunks, each on the previous one's PNG.
+	// drawn in chunks, each on the previous one's PNG (at checkpoint levels, chunks of at most
+	// Checkpoints.Spacing strokes).
 	ChunkStrokes, ChunkBytes int
 	// Retain is how long a superseded snapshot outlives its successor: readers handed its key just
-	// before the successor was recorded may still fetch it. Older ones are deleted (Collect).
+	// before the successor was recorded may still fetch it. Older ones are deleted (Collect), except
+	// Checkpoints.
 	Retain time.Duration
+	// Checkpoints are superseded snapshots kept at spaced points for reads of the past.
+	Checkpoints Checkpoints
 }
 
 // Kind of a snapshot render.
@@ -181,17 +186,6 @@ func Key(room uuid.UUID, t strokes.Tile, coversSeq uint64) string {
 	return fmt.Sprintf("rooms/%s/%d/%d_%d/%d.png", room, t.Level, t.X, t.Y, coversSeq)
 }
 
-// InsertSQL records a snapshot while the event it covers still exists, and answers whether it does. A
-// room purged while the tile rendered (its events deleted) gets no row: the caller deletes the object it
-// stored. The event is locked (for key share) so that a purge running meanwhile waits for this insert,
-// and its later delete of the room's snapshot rows sees the row. A row that exists already (same
-// covers_seq) is kept.
-const InsertSQL = `with head as (select 1 from stroke_events where room_id = $1 and seq = $5 for key share),
-	recorded as (insert into tile_snapshots (room_id, level, tx, ty, covers_seq, object_key, size_bytes)
-		select $1, $2, $3, $4, $5, $6, $7 where exists (select 1 from head)
-		on conflict do nothing)
-	select exists (select 1 from head)`
-
 // Snapshot renders one tile, if it needs it: as it is at the room's head at its start (at 0), or as it
 // was right after event at. It reads the tile (newest usable snapshot and delta, or every visible stroke
 // when that snapshot is stale or its object gone) in a read-only transaction that ends before the render,
@@ -294,7 +288,8 @@ func (s *Snapshotter) record(ctx context.Context, room uuid.UUID, t strokes.Tile
 		return Result{}, fmt.Errorf("store %s: %w", res.Key, err)
 	}
 	var live bool
-	if err := s.pool.QueryRow(ctx, InsertSQL, room, t.Level, t.X, t.Y, int64(covers), res.Key, len(png)).Scan(&live); err != nil {
+	if err := s.pool.QueryRow(ctx, InsertSQL, room, t.Level, t.X, t.Y, int64(covers), res.Key, len(png),
+		s.policy.Checkpoints.at(t.Level), eventkind.StrokeAdded).Scan(&live); err != nil {
 		return Result{}, fmt.Errorf("record snapshot: %w", err)
 	}
 	if !live {
@@ -306,15 +301,16 @@ func (s *Snapshotter) record(ctx context.Context, room uuid.UUID, t strokes.Tile
 	return res, nil
 }
 
-// cut takes the first chunk of c's strokes (at most Policy.ChunkStrokes strokes and ChunkBytes bytes,
-// at least one stroke) and the sequence number the chunk's picture covers: its last stroke's when more
+// cut takes the first chunk of c's strokes (at most chunkStrokes strokes and ChunkBytes bytes, at least
+// one stroke) and the sequence number the chunk's picture covers: its last stroke's when more
 // strokes follow, else target.
 func (s *Snapshotter) cut(c tiles.Content, target uint64) (batch []*strokev1.Stroke, covers uint64, more bool) {
-	if !c.Pending && len(c.Strokes) <= s.policy.ChunkStrokes && c.Bytes <= s.policy.ChunkBytes {
+	limit := s.chunkStrokes(c.Tile.Level)
+	if !c.Pending && len(c.Strokes) <= limit && c.Bytes <= s.policy.ChunkBytes {
 		return c.Strokes, target, false // the usual case: one chunk, no stroke sized again
 	}
 	n, bytes := 0, 0
-	for n < len(c.Strokes) && n < s.policy.ChunkStrokes {
+	for n < len(c.Strokes) && n < limit {
 		bytes += proto.Size(c.Strokes[n])
 		if n > 0 && bytes > s.policy.ChunkBytes {
 			break
@@ -336,7 +332,7 @@ func (s *Snapshotter) read(ctx context.Context, room uuid.UUID, t strokes.Tile, 
 	defer cancel()
 	err = pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
 		contents, _, err := tiles.ReadTx(ctx, tx, room, []strokes.Tile{t},
-			tiles.Options{At: pastPoint(at), Bound: tiles.Bound{Strokes: s.policy.ChunkStrokes, Bytes: s.policy.ChunkBytes}})
+			tiles.Options{At: pastPoint(at), Bound: tiles.Bound{Strokes: s.chunkStrokes(t.Level), Bytes: s.policy.ChunkBytes}})
 		if err != nil {
 			return err
 		}
@@ -360,11 +356,12 @@ func (s *Snapshotter) lastChange(ctx context.Context, room uuid.UUID, t strokes.
 func (s *Snapshotter) chunk(ctx context.Context, room uuid.UUID, t strokes.Tile, after, target, changed uint64) (tiles.Content, error) {
 	ctx, cancel := context.WithTimeout(ctx, s.policy.Timeout)
 	defer cancel()
-	c, err := tiles.StrokesBetween(ctx, s.pool, room, t, after, target, changed, s.policy.ChunkStrokes+1)
+	limit := s.chunkStrokes(t.Level)
+	c, err := tiles.StrokesBetween(ctx, s.pool, room, t, after, target, changed, limit+1)
 	if err != nil {
 		return c, err
 	}
-	c.Pending = len(c.Strokes) > s.policy.ChunkStrokes || c.Bytes > s.policy.ChunkBytes
+	c.Pending = len(c.Strokes) > limit || c.Bytes > s.policy.ChunkBytes
 	return c, nil
 }
 
@@ -375,22 +372,12 @@ func (s *Snapshotter) getBase(ctx context.Context, key string) ([]byte, error) {
 	return s.store.Get(ctx, key)
 }
 
-// CollectSQL deletes a tile's snapshots older than the newest one that has existed for the retention:
-// readers are only ever handed a tile's newest snapshot (tiles.Read; a read of the past, the newest
-// covering no later event: one superseded this way is rendered again when asked for), so those older ones are no longer
-// handed out by anyone and their successor had time to reach every reader. A backward range on the
-// primary key. At rest a tile keeps its newest snapshot and at most the ones made within the retention.
-const CollectSQL = `delete from tile_snapshots
-	where room_id = $1 and level = $2 and tx = $3 and ty = $4
-	  and covers_seq < (select max(covers_seq) from tile_snapshots
-	      where room_id = $1 and level = $2 and tx = $3 and ty = $4 and created_at <= now() - $5::interval)
-	returning object_key`
-
-// Collect deletes a tile's superseded snapshots (CollectSQL): rows first, so no reader is handed a key
-// whose object is gone, then objects. An object whose delete fails after its row is gone is left behind
-// (PurgeRoom removes it with the room); the error says so. It returns how many snapshots it deleted.
+// Collect deletes a tile's superseded snapshots that are no checkpoints (CollectSQL): rows first, so no
+// reader is handed a key whose object is gone, then objects. An object whose delete fails after its row
+// is gone is left behind (PurgeRoom removes it with the room); the error says so. It returns how many
+// snapshots it deleted.
 func (s *Snapshotter) Collect(ctx context.Context, room uuid.UUID, t strokes.Tile) (int, error) {
-	rows, err := s.pool.Query(ctx, CollectSQL, room, t.Level, t.X, t.Y, s.policy.Retain)
+	rows, err := s.pool.Query(ctx, CollectSQL, room, t.Level, t.X, t.Y, s.policy.Retain, s.collectSpacing(t.Level))
 	if err != nil {
 		return 0, fmt.Errorf("delete superseded snapshot rows: %w", err)
 	}
