@@ -67,6 +67,9 @@ CONF
   if [ "$("${psql[@]}" -c "select 1 from pg_roles where rolname='infidraw'")" != "1" ]; then
     "${psql[@]}" -c "create role infidraw login password 'infidraw' createdb"
   fi
+  # Tests drop their databases `with (force)`, which must end an autovacuum worker busy there (it has no role of
+  # infidraw's, so without this the drop fails now and then on a loaded machine).
+  "${psql[@]}" -c "grant pg_signal_backend to infidraw"
   for db in infidraw infidraw_test infidraw_bench; do
     if [ "$("${psql[@]}" -c "select 1 from pg_database where datname='$db'")" != "1" ]; then
       "${psql[@]}" -c "create database $db owner infidraw"
