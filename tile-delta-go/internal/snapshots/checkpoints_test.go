@@ -58,23 +58,6 @@ func ageSnapshots(t *testing.T, pool *pgxpool.Pool, room uuid.UUID) {
 	}
 }
 
-// readTile reads one tile at a point with a bound, in one repeatable-read transaction as GetTiles does.
-func readTile(t *testing.T, pool *pgxpool.Pool, room uuid.UUID, tl strokes.Tile, at uint64, bound tiles.Bound) tiles.Content {
-	t.Helper()
-	var c tiles.Content
-	err := pgx.BeginTxFunc(context.Background(), pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
-		out, _, err := tiles.ReadTx(context.Background(), tx, room, []strokes.Tile{tl}, tiles.Options{At: tiles.Past(at), Bound: bound})
-		if err == nil {
-			c = out[0]
-		}
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
-}
-
 // A room written in bulk (10 strokes), then drawn on and erased in, a render of now after each step:
 // at a checkpoint level the long first delta is drawn in chunks of Spacing strokes, every row counts
 // the tile's index entries, and collection keeps the first snapshot of each stretch of Spacing entries
@@ -153,7 +136,7 @@ func TestCollectKeepsCheckpoints(t *testing.T) {
 			}
 			var pending []uint64
 			for at := uint64(1); at <= 22; at++ {
-				c := readTile(t, pool, room, tc.tile, at, tiles.Bound{Strokes: 4})
+				c := readAt(t, pool, room, tc.tile, tiles.Options{At: tiles.Past(at), Bound: tiles.Bound{Strokes: 4}})
 				if c.Pending {
 					pending = append(pending, at)
 					continue
@@ -247,7 +230,7 @@ func TestCheckpointsBoundPastReadsAndStorage(t *testing.T) {
 				t.Fatalf("only %d snapshots kept: %v", len(rows), rows)
 			}
 			for at := uint64(1); at <= head; at++ {
-				c := readTile(t, pool, room, coarseTile, at, tiles.Bound{Strokes: 2 * tc.spacing})
+				c := readAt(t, pool, room, coarseTile, tiles.Options{At: tiles.Past(at), Bound: tiles.Bound{Strokes: 2 * tc.spacing}})
 				if c.Pending && !gaps[at] {
 					t.Fatalf("at %d: pending (snapshots %v)", at, rows)
 				}

@@ -73,12 +73,12 @@ func coversOf(c tiles.Content) uint64 {
 	return c.Snapshot.CoversSeq
 }
 
-// readAt reads pastTile at a point in one repeatable-read transaction, as GetTiles does.
-func readAt(t *testing.T, pool *pgxpool.Pool, room uuid.UUID, o tiles.Options) tiles.Content {
+// readAt reads one tile with the options (a point, a bound) in one repeatable-read transaction, as GetTiles does.
+func readAt(t *testing.T, pool *pgxpool.Pool, room uuid.UUID, tl strokes.Tile, o tiles.Options) tiles.Content {
 	t.Helper()
 	var c tiles.Content
 	err := pgx.BeginTxFunc(context.Background(), pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
-		out, _, err := tiles.ReadTx(context.Background(), tx, room, []strokes.Tile{pastTile}, o)
+		out, _, err := tiles.ReadTx(context.Background(), tx, room, []strokes.Tile{tl}, o)
 		if err == nil {
 			c = out[0]
 		}
@@ -127,7 +127,7 @@ func TestReadAtEveryPoint(t *testing.T) {
 		}
 		for _, tc := range tests {
 			t.Run(fmt.Sprintf("snapshots %v, at %d", withSnapshots, tc.at), func(t *testing.T) {
-				c := readAt(t, pool, room, tiles.Options{At: point(tc.at)})
+				c := readAt(t, pool, room, pastTile, tiles.Options{At: point(tc.at)})
 				want, snapshot := tc.strokes, uint64(0)
 				if withSnapshots {
 					want, snapshot = tc.after, tc.snapshot
@@ -169,7 +169,7 @@ func TestReadAtPointFromAClientCopy(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			c := readAt(t, pool, room, tiles.Options{At: point(tc.at), Client: &tc.held})
+			c := readAt(t, pool, room, pastTile, tiles.Options{At: point(tc.at), Client: &tc.held})
 			if got := strokeNames(names, c.Strokes); got != tc.strokes || c.Reset != tc.reset {
 				t.Fatalf("strokes %s reset %v, want %s reset %v", got, c.Reset, tc.strokes, tc.reset)
 			}
@@ -213,7 +213,7 @@ func TestPastTileIsPendingUntilRenderedAtItsLastEvent(t *testing.T) {
 	s.renderer = recordingRender(names, &calls)
 	bound := tiles.Bound{Strokes: 2}
 	for _, at := range []uint64{8, 9} {
-		if c := readAt(t, pool, room, tiles.Options{At: tiles.Past(at), Bound: bound}); !c.Pending || len(c.Strokes) != 0 || c.At != 8 {
+		if c := readAt(t, pool, room, pastTile, tiles.Options{At: tiles.Past(at), Bound: bound}); !c.Pending || len(c.Strokes) != 0 || c.At != 8 {
 			t.Fatalf("at %d: pending %v, %d strokes, at %d; want pending at 8", at, c.Pending, len(c.Strokes), c.At)
 		}
 	}
@@ -225,7 +225,7 @@ func TestPastTileIsPendingUntilRenderedAtItsLastEvent(t *testing.T) {
 		t.Fatalf("renders %v, want %v (visible at 8, c included though erased now)", calls, want)
 	}
 	for _, at := range []uint64{8, 9} {
-		c := readAt(t, pool, room, tiles.Options{At: tiles.Past(at), Bound: bound})
+		c := readAt(t, pool, room, pastTile, tiles.Options{At: tiles.Past(at), Bound: bound})
 		if c.Pending || coversOf(c) != 8 || len(c.Strokes) != 0 {
 			t.Fatalf("at %d after the render: pending %v, snapshot %d, %d strokes", at, c.Pending, coversOf(c), len(c.Strokes))
 		}
@@ -234,7 +234,7 @@ func TestPastTileIsPendingUntilRenderedAtItsLastEvent(t *testing.T) {
 		t.Fatalf("render at 8 again: %+v, %v; want up to date", res, err)
 	}
 	// Now: the snapshot covering 8 is the newest, and c's erase at 11 makes it stale.
-	if c := readAt(t, pool, room, tiles.Options{}); !c.Stale || strokeNames(names, c.Strokes) != "[a d e g]" {
+	if c := readAt(t, pool, room, pastTile, tiles.Options{}); !c.Stale || strokeNames(names, c.Strokes) != "[a d e g]" {
 		t.Fatalf("now: stale %v strokes %s", c.Stale, strokeNames(names, c.Strokes))
 	}
 	// A tile nothing had touched by the point has nothing to render.

@@ -101,6 +101,51 @@ func (r *Reader) RegionChanges(ctx context.Context, room uuid.UUID, reg strokes.
 	return ReadRegionChanges(ctx, tx, room, reg, at, DefaultRegionBound)
 }
 
+// ErrTooManyEntries is ScanRegionIndex finding more entries than its caller's bound.
+var ErrTooManyEntries = errors.New("more tile index entries than the bound")
+
+// RegionEntry is one tile index entry of a region's tiles: an event of a stroke, and whether the entry's tile
+// lies whole inside the region (then the stroke meets the region without a test).
+type RegionEntry struct {
+	Seq  int64
+	ID   [16]byte
+	Kind eventkind.Kind
+	Held bool
+}
+
+// ScanRegionIndex reads the tile index entries of the tiles ts (the region's at level) in (after, upTo] with
+// RegionSQL, handing each to visit, and returns how many it read: ErrTooManyEntries when there are more than
+// limit.
+func ScanRegionIndex(ctx context.Context, q Querier, room uuid.UUID, reg strokes.Region, level int, ts []strokes.Tile,
+	after, upTo uint64, limit int, visit func(RegionEntry)) (int, error) {
+	xs, ys := make([]int32, len(ts)), make([]int32, len(ts))
+	for i, t := range ts {
+		xs[i], ys[i] = t.X, t.Y
+	}
+	rows, err := q.Query(ctx, RegionSQL, room, level, xs, ys, int64(after), int64(limit)+1, int64(upTo))
+	if err != nil {
+		return 0, fmt.Errorf("read tile index: %w", err)
+	}
+	defer rows.Close()
+	scanned := 0
+	for rows.Next() {
+		var x, y int32
+		var e RegionEntry
+		if err := rows.Scan(&x, &y, &e.Seq, &e.ID, &e.Kind); err != nil {
+			return scanned, fmt.Errorf("read tile index: %w", err)
+		}
+		if scanned++; scanned > limit {
+			return scanned, ErrTooManyEntries
+		}
+		e.Held = reg.Holds(strokes.Tile{Level: level, X: x, Y: y})
+		visit(e)
+	}
+	if err := rows.Err(); err != nil {
+		return scanned, fmt.Errorf("read tile index: %w", err)
+	}
+	return scanned, nil
+}
+
 // change is what the entries after the point say of one stroke: its first and last entry, and whether
 // one of its entries lies in a tile the region holds whole.
 type change struct {
@@ -131,44 +176,26 @@ func ReadRegionChanges(ctx context.Context, q Querier, room uuid.UUID, reg strok
 	if out.At == head {
 		return out, nil
 	}
-	xs, ys := make([]int32, len(ts)), make([]int32, len(ts))
-	for i, t := range ts {
-		xs[i], ys[i] = t.X, t.Y
-	}
-	rows, err := q.Query(ctx, RegionSQL, room, level, xs, ys, int64(out.At), int64(b.Entries)+1, int64(head))
-	if err != nil {
-		return RegionChanges{}, fmt.Errorf("read tile index: %w", err)
-	}
 	changes := map[[16]byte]*change{}
-	for rows.Next() {
-		var x, y int32
-		var seq int64
-		var id [16]byte
-		var kind eventkind.Kind
-		if err := rows.Scan(&x, &y, &seq, &id, &kind); err != nil {
-			rows.Close()
-			return RegionChanges{}, err
-		}
-		if out.Scanned++; out.Scanned > b.Entries {
-			rows.Close()
-			return RegionChanges{}, fmt.Errorf("%w (more than %d tile index entries at level %d)", ErrRegionTooLarge, b.Entries, level)
-		}
-		c, ok := changes[id]
+	out.Scanned, err = ScanRegionIndex(ctx, q, room, reg, level, ts, out.At, head, b.Entries, func(e RegionEntry) {
+		c, ok := changes[e.ID]
 		if !ok {
-			c = &change{firstSeq: seq, firstKind: kind, lastSeq: seq, lastKind: kind}
-			changes[id] = c
+			c = &change{firstSeq: e.Seq, firstKind: e.Kind, lastSeq: e.Seq, lastKind: e.Kind}
+			changes[e.ID] = c
 		}
-		if seq < c.firstSeq {
-			c.firstSeq, c.firstKind = seq, kind
+		if e.Seq < c.firstSeq {
+			c.firstSeq, c.firstKind = e.Seq, e.Kind
 		}
-		if seq > c.lastSeq {
-			c.lastSeq, c.lastKind = seq, kind
+		if e.Seq > c.lastSeq {
+			c.lastSeq, c.lastKind = e.Seq, e.Kind
 		}
-		c.held = c.held || reg.Holds(strokes.Tile{Level: level, X: x, Y: y})
+		c.held = c.held || e.Held
+	})
+	if errors.Is(err, ErrTooManyEntries) {
+		return RegionChanges{}, fmt.Errorf("%w (more than %d tile index entries at level %d)", ErrRegionTooLarge, b.Entries, level)
 	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return RegionChanges{}, fmt.Errorf("read tile index: %w", err)
+	if err != nil {
+		return RegionChanges{}, err
 	}
 
 	var changed []*change // visible at the point or now, not both

@@ -3,6 +3,7 @@ package timelapse
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 
@@ -99,39 +100,21 @@ func ReadHistory(ctx context.Context, q tiles.Querier, room uuid.UUID, reg strok
 	if h.To == 0 {
 		return h, nil
 	}
-	xs, ys := make([]int32, len(ts)), make([]int32, len(ts))
-	for i, t := range ts {
-		xs[i], ys[i] = t.X, t.Y
-	}
-	rows, err := q.Query(ctx, tiles.RegionSQL, room, level, xs, ys, int64(0), int64(b.Entries)+1, int64(h.To))
-	if err != nil {
-		return History{}, fmt.Errorf("read tile index: %w", err)
-	}
 	byStroke := map[[16]byte]*indexed{}
-	for rows.Next() {
-		var x, y int32
-		var seq int64
-		var id [16]byte
-		var kind eventkind.Kind
-		if err := rows.Scan(&x, &y, &seq, &id, &kind); err != nil {
-			rows.Close()
-			return History{}, err
-		}
-		if h.Scanned++; h.Scanned > b.Entries {
-			rows.Close()
-			return History{}, fmt.Errorf("%w (more than %d tile index entries at level %d up to seq %d)", ErrTooLarge, b.Entries, level, h.To)
-		}
-		s, ok := byStroke[id]
+	h.Scanned, err = tiles.ScanRegionIndex(ctx, q, room, reg, level, ts, 0, h.To, b.Entries, func(e tiles.RegionEntry) {
+		s, ok := byStroke[e.ID]
 		if !ok {
 			s = &indexed{}
-			byStroke[id] = s
+			byStroke[e.ID] = s
 		}
-		s.entries = append(s.entries, entry{uint64(seq), kind})
-		s.held = s.held || reg.Holds(strokes.Tile{Level: level, X: x, Y: y})
+		s.entries = append(s.entries, entry{uint64(e.Seq), e.Kind})
+		s.held = s.held || e.Held
+	})
+	if errors.Is(err, tiles.ErrTooManyEntries) {
+		return History{}, fmt.Errorf("%w (more than %d tile index entries at level %d up to seq %d)", ErrTooLarge, b.Entries, level, h.To)
 	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return History{}, fmt.Errorf("read tile index: %w", err)
+	if err != nil {
+		return History{}, err
 	}
 
 	spans := map[[16]byte]*StrokeHistory{}
