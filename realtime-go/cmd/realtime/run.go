@@ -10,7 +10,6 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgxpool"
-	"github.com/redis/go-redis/v9"
 
 	realtimev1 "github.com/infidraw/infidraw/gen/go/infidraw/realtime/v1"
 	"github.com/infidraw/infidraw/realtime-go/internal/access"
@@ -52,14 +51,10 @@ func run(ctx context.Context, args []string, environ []string) error {
 		return fmt.Errorf("database: %w", err)
 	}
 	defer pool.Close()
-	redisOpts, err := redis.ParseURL(cfg.RedisURL)
+	rdb, err := redisbus.NewClient(cfg.RedisURL, cfg.RedisClusterURL)
 	if err != nil {
-		return fmt.Errorf("REDIS_URL: %w", err)
+		return err
 	}
-	// Deadlines of contexts bound Redis calls (go-redis otherwise waits its own 3 s read timeout), so that a
-	// hung Redis delays a Join or a read by the hub's and the cache's bounds only.
-	redisOpts.ContextTimeoutEnabled = true
-	rdb := redis.NewClient(redisOpts)
 	defer func() { _ = rdb.Close() }()
 
 	var keys auth.KeySource
@@ -84,7 +79,7 @@ func run(ctx context.Context, args []string, environ []string) error {
 		Tick: cfg.Tick, GapWait: 250 * time.Millisecond, PageSize: cfg.PageSize, PageBytes: cfg.PageBytes, WriteTimeout: 10 * time.Second,
 		BrokerTimeout: 500 * time.Millisecond,
 		Publisher:     hub.PublisherOptions{QueueBytes: 32 << 20, Timeout: time.Second, Retry: time.Second}})
-	broker := redisbus.NewBroker(ctx, rdb, cfg.Replica, log, h.Receive, h.Resync)
+	broker := redisbus.NewBroker(rdb, cfg.Replica, log, h.Receive, h.Resync)
 	h.SetBroker(broker)
 	// Acks wait for the commit hook, which must not wait on Redis: the hub queues what it publishes.
 	writer := events.NewWriter(store, h.Committed, log, reg, events.WriterOptions{Shards: cfg.WriteShards, QueueLen: cfg.WriteQueue, MaxBatch: cfg.WriteBatch})

@@ -68,3 +68,33 @@ func TestInternalTLSNeedsAllThreeFiles(t *testing.T) {
 		t.Fatalf("%+v %v", c.InternalTLS, err)
 	}
 }
+
+// A Redis URL that cannot be parsed stops the start, naming its variable; REDIS_CLUSTER_URL, when set, is
+// the one used and checked.
+func TestRedisURLs(t *testing.T) {
+	tests := []struct {
+		env       []string
+		wantErr   string
+		wantClust string
+	}{
+		{env: nil},
+		{env: []string{"REDIS_URL=http://127.0.0.1:6379"}, wantErr: "REDIS_URL"},
+		{env: []string{"REDIS_CLUSTER_URL=redis://127.0.0.1:7000?addr=127.0.0.1:7001"}, wantClust: "redis://127.0.0.1:7000?addr=127.0.0.1:7001"},
+		{env: []string{"REDIS_CLUSTER_URL=tcp://127.0.0.1:7000"}, wantErr: "REDIS_CLUSTER_URL"},
+		{env: []string{"REDIS_CLUSTER_URL=redis://127.0.0.1:7000?dial_timeout=soon"}, wantErr: "REDIS_CLUSTER_URL"},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.env, " "), func(t *testing.T) {
+			c, err := Load(tt.env)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v, want one naming %s", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil || c.RedisClusterURL != tt.wantClust {
+				t.Fatalf("RedisClusterURL = %q, err %v; want %q", c.RedisClusterURL, err, tt.wantClust)
+			}
+		})
+	}
+}

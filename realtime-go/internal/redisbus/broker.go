@@ -1,10 +1,13 @@
-// Package redisbus carries realtime-go's bus over Redis: pub/sub per room (channels hash-tagged by room
-// so that Redis Cluster with sharded pub/sub can spread them), presence in a hash per room with a
-// liveness key per replica, and the cache of first event pages.
+// Package redisbus carries realtime-go's bus over Redis, a single server (7.0 or later) or a Redis
+// Cluster, on one code path: sharded pub/sub per room (SPUBLISH on channels hash-tagged by room, so that
+// a cluster spreads rooms over its masters and a replica receives only the rooms it subscribed to),
+// presence in a hash per room with a liveness key per replica, and the cache of first event pages. Every
+// command touches one key (or one room's channel), so none can cross slots.
 package redisbus
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -34,44 +37,60 @@ func presence(room uuid.UUID) string { return presencePrefix + room.String() + "
 type Receiver func(room uuid.UUID, msg []byte)
 
 // Broker implements hub.Broker on Redis.
+//
+// Each subscribed room has a pub/sub connection of its own: go-redis binds a sharded subscription's
+// connection to the cluster node of its first channel (and reconnects to the node that owns that slot
+// then), so one connection cannot carry rooms of different masters. The cost is a connection per room
+// this replica serves; rooms of one master sharing a connection is not built yet.
 type Broker struct {
-	rdb     *redis.Client
-	ps      *redis.PubSub
+	rdb     redis.UniversalClient
 	replica string
 	log     *slog.Logger
 	recv    Receiver
 	resync  func(room uuid.UUID)
 
 	mu      sync.Mutex
+	closed  bool
+	subs    map[uuid.UUID]*redis.PubSub
 	waiters map[string][]chan struct{}
 }
 
-// NewBroker opens the pub/sub connection; Run must be running for subscriptions to complete. recv gets
-// the messages; resync is called when a room's subscription became active without a Subscribe waiting
-// for it (hub.Broker).
-func NewBroker(ctx context.Context, rdb *redis.Client, replica string, log *slog.Logger, recv Receiver, resync func(room uuid.UUID)) *Broker {
-	return &Broker{rdb: rdb, ps: rdb.Subscribe(ctx), replica: replica, log: log, recv: recv, resync: resync, waiters: map[string][]chan struct{}{}}
+// NewBroker returns a broker on rdb (a *redis.Client or a *redis.ClusterClient); Run must be running for
+// subscriptions to complete. recv gets the messages; resync is called when a room's subscription became
+// active without a Subscribe waiting for it (hub.Broker).
+func NewBroker(rdb redis.UniversalClient, replica string, log *slog.Logger, recv Receiver, resync func(room uuid.UUID)) *Broker {
+	return &Broker{rdb: rdb, replica: replica, log: log, recv: recv, resync: resync,
+		subs: map[uuid.UUID]*redis.PubSub{}, waiters: map[string][]chan struct{}{}}
 }
 
-// Run receives messages and keeps this replica's liveness key until ctx ends.
+// Run keeps this replica's liveness key until ctx ends, then closes every subscription.
 func (b *Broker) Run(ctx context.Context) {
 	go b.heartbeat(ctx)
-	go func() {
-		<-ctx.Done()
-		_ = b.ps.Close()
-	}()
+	<-ctx.Done()
+	b.mu.Lock()
+	b.closed = true
+	subs := b.subs
+	b.subs = map[uuid.UUID]*redis.PubSub{}
+	b.mu.Unlock()
+	for _, ps := range subs {
+		_ = ps.Close()
+	}
+}
+
+// receive delivers the messages of one room's subscription until it is closed.
+func (b *Broker) receive(room uuid.UUID, ps *redis.PubSub) {
 	for {
-		msg, err := b.ps.Receive(ctx)
+		msg, err := ps.Receive(context.Background())
 		if err != nil {
-			if ctx.Err() != nil {
+			b.mu.Lock()
+			current := b.subs[room] == ps
+			b.mu.Unlock()
+			// Unsubscribe and Run's end close the connection under a blocked read: not a failure.
+			if !current || errors.Is(err, redis.ErrClosed) {
 				return
 			}
 			b.log.Warn("pubsub receive failed; retrying", "err", err)
-			select {
-			case <-ctx.Done():
-				return
-			case <-time.After(200 * time.Millisecond):
-			}
+			time.Sleep(200 * time.Millisecond)
 			continue
 		}
 		switch m := msg.(type) {
@@ -80,7 +99,7 @@ func (b *Broker) Run(ctx context.Context) {
 				b.recv(room, []byte(m.Payload))
 			}
 		case *redis.Subscription:
-			if m.Kind != "subscribe" {
+			if m.Kind != "ssubscribe" {
 				continue
 			}
 			b.mu.Lock()
@@ -128,9 +147,23 @@ func (b *Broker) Subscribe(ctx context.Context, room uuid.UUID) error {
 	ch := channel(room)
 	w := make(chan struct{})
 	b.mu.Lock()
+	if b.closed {
+		b.mu.Unlock()
+		return fmt.Errorf("subscribe %s: the broker stopped", ch)
+	}
+	ps, fresh := b.subs[room], false
+	if ps == nil {
+		ps, fresh = b.rdb.SSubscribe(context.Background()), true
+		b.subs[room] = ps
+	}
 	b.waiters[ch] = append(b.waiters[ch], w)
 	b.mu.Unlock()
-	err := b.ps.Subscribe(ctx, ch)
+	err := ps.SSubscribe(ctx, ch)
+	if fresh {
+		// Only now: a Receive on a connection without channels would connect to any node, and the
+		// channel, once known (even after a failed SSubscribe), routes the connection to its slot's node.
+		go b.receive(room, ps)
+	}
 	if err == nil {
 		select {
 		case <-w:
@@ -154,16 +187,24 @@ func (b *Broker) Subscribe(ctx context.Context, room uuid.UUID) error {
 	return fmt.Errorf("subscribe %s: %w", ch, err)
 }
 
-// Unsubscribe implements hub.Broker.
-func (b *Broker) Unsubscribe(ctx context.Context, room uuid.UUID) error {
-	return b.ps.Unsubscribe(ctx, channel(room))
+// Unsubscribe implements hub.Broker: closing the room's connection ends its subscription.
+func (b *Broker) Unsubscribe(_ context.Context, room uuid.UUID) error {
+	b.mu.Lock()
+	ps := b.subs[room]
+	delete(b.subs, room)
+	b.mu.Unlock()
+	if ps == nil {
+		return nil
+	}
+	return ps.Close()
 }
 
-// Publish implements hub.Broker in one pipelined round trip.
+// Publish implements hub.Broker in one pipelined round trip (on a cluster, one per master concerned;
+// a room's messages all go to its master, in order).
 func (b *Broker) Publish(ctx context.Context, msgs []hub.Publication) error {
 	pipe := b.rdb.Pipeline()
 	for _, m := range msgs {
-		pipe.Publish(ctx, channel(m.Room), m.Data)
+		pipe.SPublish(ctx, channel(m.Room), m.Data)
 	}
 	_, err := pipe.Exec(ctx)
 	return err

@@ -19,12 +19,12 @@ import (
 // purged, see Forget), so no write has to invalidate anything and the commit path never touches Redis.
 // One entry per room and page size: a newer head replaces the older entry.
 type PageCache struct {
-	rdb *redis.Client
+	rdb redis.UniversalClient
 	ttl time.Duration
 }
 
 // NewPageCache returns a cache whose entries live at most ttl.
-func NewPageCache(rdb *redis.Client, ttl time.Duration) *PageCache {
+func NewPageCache(rdb redis.UniversalClient, ttl time.Duration) *PageCache {
 	return &PageCache{rdb: rdb, ttl: ttl}
 }
 

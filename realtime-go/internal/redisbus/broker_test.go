@@ -1,0 +1,191 @@
+package redisbus
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/redis/go-redis/v9"
+
+	realtimev1 "github.com/infidraw/infidraw/gen/go/infidraw/realtime/v1"
+	"github.com/infidraw/infidraw/realtime-go/internal/events"
+	"github.com/infidraw/infidraw/realtime-go/internal/hub"
+	"github.com/infidraw/infidraw/shared-go/localtest"
+)
+
+// inbox records what a broker received, per room.
+type inbox struct {
+	mu      sync.Mutex
+	got     map[uuid.UUID][][]byte
+	changed chan struct{}
+	resyncs int
+}
+
+func newInbox() *inbox { return &inbox{got: map[uuid.UUID][][]byte{}, changed: make(chan struct{}, 1)} }
+
+func (in *inbox) receive(room uuid.UUID, msg []byte) {
+	in.mu.Lock()
+	in.got[room] = append(in.got[room], bytes.Clone(msg))
+	in.mu.Unlock()
+	select {
+	case in.changed <- struct{}{}:
+	default:
+	}
+}
+
+func (in *inbox) resync(uuid.UUID) {
+	in.mu.Lock()
+	in.resyncs++
+	in.mu.Unlock()
+}
+
+func (in *inbox) messages(room uuid.UUID) [][]byte {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	return slices.Clone(in.got[room])
+}
+
+// waitFor waits until room has n messages.
+func (in *inbox) waitFor(ctx context.Context, t *testing.T, room uuid.UUID, n int) [][]byte {
+	t.Helper()
+	for {
+		if got := in.messages(room); len(got) >= n {
+			return got
+		}
+		select {
+		case <-in.changed:
+		case <-ctx.Done():
+			t.Fatalf("room %s: %d of %d messages arrived", room, len(in.messages(room)), n)
+		}
+	}
+}
+
+// startBroker runs a broker of its own replica on its own connections to the setup, as a realtime-go
+// replica does.
+func startBroker(t *testing.T, r localtest.Redis) (*Broker, *inbox, redis.UniversalClient) {
+	t.Helper()
+	rdb, err := NewClient(r.URL, r.ClusterURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := newInbox()
+	b := NewBroker(rdb, uuid.NewString(), slog.New(slog.NewTextHandler(os.Stderr, nil)), in.receive, in.resync)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); b.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		<-done
+		_ = rdb.Close()
+	})
+	return b, in, rdb
+}
+
+// Two brokers (two replicas) in the same rooms, on a single Redis and on a Redis Cluster: what one
+// publishes, in one pipeline over rooms of every master, reaches both in each room's order; presence
+// added by one is seen by the other; an unsubscribed room stops arriving; the page cache round-trips.
+func TestTwoBrokersShareRooms(t *testing.T) {
+	for _, setup := range localtest.Redises(t) {
+		t.Run(setup.Name, func(t *testing.T) {
+			a, inA, rdb := startBroker(t, setup)
+			b, inB, _ := startBroker(t, setup)
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+
+			// Sixteen rooms fall on every master of a three-master cluster with near certainty; the test
+			// checks that they do.
+			rooms := make([]uuid.UUID, 16)
+			nodes := map[string]bool{}
+			for i := range rooms {
+				rooms[i] = uuid.New()
+				for _, br := range []*Broker{a, b} {
+					if err := br.Subscribe(ctx, rooms[i]); err != nil {
+						t.Fatal(err)
+					}
+				}
+				if cc, ok := rdb.(*redis.ClusterClient); ok {
+					master, err := cc.MasterForKey(ctx, channel(rooms[i]))
+					if err != nil {
+						t.Fatal(err)
+					}
+					nodes[master.Options().Addr] = true
+				}
+			}
+			if setup.ClusterURL != "" && len(nodes) < 3 {
+				t.Fatalf("the rooms' channels fell on %d masters, want 3", len(nodes))
+			}
+
+			const perRoom = 40
+			for k := range perRoom / 4 {
+				var batch []hub.Publication
+				for j := range 4 {
+					for _, room := range rooms {
+						batch = append(batch, hub.Publication{Room: room, Data: fmt.Appendf(nil, "%s %d", room, 4*k+j)})
+					}
+				}
+				if err := a.Publish(ctx, batch); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for _, room := range rooms {
+				for name, in := range map[string]*inbox{"publisher": inA, "other": inB} {
+					got := in.waitFor(ctx, t, room, perRoom)
+					for i, m := range got {
+						if want := fmt.Sprintf("%s %d", room, i); string(m) != want {
+							t.Fatalf("%s broker, room %s: message %d is %q, want %q", name, room, i, m, want)
+						}
+					}
+				}
+			}
+
+			peer := &realtimev1.Peer{SessionId: 7, UserId: uuid.NewString(), DisplayName: "seven"}
+			if err := a.AddPeer(ctx, rooms[0], peer); err != nil {
+				t.Fatal(err)
+			}
+			peers, err := b.Peers(ctx, rooms[0])
+			if err != nil || len(peers) != 1 || peers[0].GetUserId() != peer.GetUserId() {
+				t.Fatalf("peers seen by the other broker: %v, err %v", peers, err)
+			}
+			if err := a.RemovePeer(ctx, rooms[0], 7); err != nil {
+				t.Fatal(err)
+			}
+			if peers, err := b.Peers(ctx, rooms[0]); err != nil || len(peers) != 0 {
+				t.Fatalf("peers after removal: %v, err %v", peers, err)
+			}
+
+			// Once the publisher received its own message, Redis has delivered it to every subscriber.
+			if err := b.Unsubscribe(ctx, rooms[0]); err != nil {
+				t.Fatal(err)
+			}
+			if err := a.Publish(ctx, []hub.Publication{{Room: rooms[0], Data: []byte("after")}}); err != nil {
+				t.Fatal(err)
+			}
+			inA.waitFor(ctx, t, rooms[0], perRoom+1)
+			if got := len(inB.messages(rooms[0])); got != perRoom {
+				t.Fatalf("the unsubscribed broker has %d messages of the room, want %d", got, perRoom)
+			}
+			if inA.resyncs+inB.resyncs != 0 {
+				t.Fatalf("%d resyncs without a lost connection", inA.resyncs+inB.resyncs)
+			}
+
+			cache := NewPageCache(rdb, time.Minute)
+			page := events.Page{Limit: 10, Bytes: 1 << 10}
+			if err := cache.Set(ctx, rooms[1], page, 5, []byte("page")); err != nil {
+				t.Fatal(err)
+			}
+			if got, err := cache.Get(ctx, rooms[1], page, 5); err != nil || string(got) != "page" {
+				t.Fatalf("cached page %q, err %v", got, err)
+			}
+			if got, err := cache.Get(ctx, rooms[1], page, 6); err != nil || got != nil {
+				t.Fatalf("page of another head: %q, err %v", got, err)
+			}
+		})
+	}
+}
