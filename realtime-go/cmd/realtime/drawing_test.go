@@ -13,12 +13,20 @@ import (
 	realtimev1 "github.com/infidraw/infidraw/gen/go/infidraw/realtime/v1"
 	roomv1 "github.com/infidraw/infidraw/gen/go/infidraw/room/v1"
 	"github.com/infidraw/infidraw/realtime-go/client"
+	"github.com/infidraw/infidraw/shared-go/localtest"
 )
 
-// Two replicas, clients on both drawing into one room at once: every client ends with the identical
-// gapless sequence, each stroke exactly once, and live strokes of one replica reach the other.
+// Two replicas, clients on both drawing into one room at once, on a single Redis and on a Redis Cluster:
+// every client ends with the identical gapless sequence, each stroke exactly once, and live strokes of one
+// replica reach the other.
 func TestTwoReplicasConcurrentDrawingSameOrder(t *testing.T) {
-	a, b := startReplica(t), startReplica(t)
+	for _, setup := range localtest.Redises(t) {
+		t.Run(setup.Name, func(t *testing.T) { twoReplicasDrawing(t, setup) })
+	}
+}
+
+func twoReplicasDrawing(t *testing.T, setup localtest.Redis) {
+	a, b := startReplica(t, setup.Env()...), startReplica(t, setup.Env()...)
 	room := uuid.New()
 	const perReplica, strokesEach = 3, 15
 	var live sync.Map // stroke ids seen as live StrokeBegin by a client of replica b

@@ -24,24 +24,22 @@ import (
 	"github.com/infidraw/infidraw/shared-go/localtest"
 )
 
-// ownRedis runs a redis-server of the test's own, to be stopped with SIGSTOP without disturbing the
-// backing Redis other tests use. It returns the server's process and its URL.
-func ownRedis(t *testing.T) (*exec.Cmd, string) {
+// ownRedisServer runs a redis-server of the test's own, to be stopped with SIGSTOP without disturbing the
+// backing Redis other tests use. It returns the server's process once it answers, and its address.
+func ownRedisServer(t *testing.T, args ...string) (*exec.Cmd, string) {
 	t.Helper()
 	addr := freeAddr(t)
 	host, port, _ := strings.Cut(addr, ":")
-	cmd := exec.Command("redis-server", "--bind", host, "--port", port, "--save", "", "--appendonly", "no", "--dir", t.TempDir())
+	cmd := exec.Command("redis-server", append([]string{"--bind", host, "--port", port, "--save", "", "--appendonly", "no", "--dir", t.TempDir()}, args...)...)
 	if err := cmd.Start(); err != nil {
-		t.Skipf("redis-server: %v", err)
+		t.Fatalf("redis-server: %v", err)
 	}
 	t.Cleanup(func() {
 		_ = cmd.Process.Signal(syscall.SIGCONT)
 		_ = cmd.Process.Kill()
 		_ = cmd.Wait()
 	})
-	url := "redis://" + addr + "/0"
-	opts, _ := redis.ParseURL(url)
-	rdb := redis.NewClient(opts)
+	rdb := redis.NewClient(&redis.Options{Addr: addr})
 	defer rdb.Close()
 	deadline := time.Now().Add(20 * time.Second)
 	for rdb.Ping(context.Background()).Err() != nil {
@@ -50,24 +48,86 @@ func ownRedis(t *testing.T) (*exec.Cmd, string) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	return cmd, url
+	return cmd, addr
 }
 
-// With Redis paused, commits over gRPC and over the WebSocket are acknowledged as soon as PostgreSQL
-// has them, and a client can still join; once Redis runs again, a client of another replica receives
-// what was committed meanwhile (from PostgreSQL: the bus lost it).
+// ownRedis is a single Redis or a Redis Cluster of three masters of the test's own: its processes and
+// realtime-go's environment for it.
+type ownRedis struct {
+	procs []*exec.Cmd
+	env   []string
+}
+
+func (o ownRedis) signal(t *testing.T, sig syscall.Signal) {
+	t.Helper()
+	for _, p := range o.procs {
+		if err := p.Process.Signal(sig); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// ownRedises starts either setup, within the test (or subtest) given.
+func ownRedises() []struct {
+	name  string
+	start func(t *testing.T) ownRedis
+} {
+	single := func(t *testing.T) ownRedis {
+		proc, addr := ownRedisServer(t)
+		return ownRedis{procs: []*exec.Cmd{proc}, env: []string{"REDIS_URL=redis://" + addr + "/0"}}
+	}
+	cluster := func(t *testing.T) ownRedis {
+		var o ownRedis
+		var addrs []string
+		for range 3 {
+			_, busPort, _ := strings.Cut(freeAddr(t), ":")
+			proc, addr := ownRedisServer(t, "--cluster-enabled", "yes", "--cluster-port", busPort,
+				"--cluster-config-file", t.TempDir()+"/nodes.conf", "--cluster-node-timeout", "5000")
+			o.procs, addrs = append(o.procs, proc), append(addrs, addr)
+		}
+		if out, err := exec.Command("redis-cli", append(append([]string{"--cluster", "create"}, addrs...),
+			"--cluster-replicas", "0", "--cluster-yes")...).CombinedOutput(); err != nil {
+			t.Fatalf("redis-cli --cluster create: %v\n%s", err, out)
+		}
+		for _, addr := range addrs {
+			rdb := redis.NewClient(&redis.Options{Addr: addr})
+			deadline := time.Now().Add(20 * time.Second)
+			for info, _ := rdb.ClusterInfo(context.Background()).Result(); !strings.Contains(info, "cluster_state:ok"); info, _ = rdb.ClusterInfo(context.Background()).Result() {
+				if time.Now().After(deadline) {
+					t.Fatalf("cluster node %s: %s", addr, info)
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+			_ = rdb.Close()
+		}
+		o.env = []string{"REDIS_CLUSTER_URL=redis://" + addrs[0] + "?addr=" + addrs[1] + "&addr=" + addrs[2]}
+		return o
+	}
+	return []struct {
+		name  string
+		start func(t *testing.T) ownRedis
+	}{{"redis", single}, {"redis-cluster", cluster}}
+}
+
+// With Redis paused (a single one, or every master of a cluster), commits over gRPC and over the
+// WebSocket are acknowledged as soon as PostgreSQL has them, and a client can still join; once Redis runs
+// again, a client of another replica receives what was committed meanwhile (from PostgreSQL: the bus lost
+// it).
 func TestCommitsAreAcknowledgedWhileRedisIsStopped(t *testing.T) {
-	proc, url := ownRedis(t)
-	a := startReplica(t, "REDIS_URL="+url)
-	b := startReplica(t, "REDIS_URL="+url)
+	for _, setup := range ownRedises() {
+		t.Run(setup.name, func(t *testing.T) { commitsWhileRedisIsStopped(t, setup.start(t)) })
+	}
+}
+
+func commitsWhileRedisIsStopped(t *testing.T, own ownRedis) {
+	a := startReplica(t, own.env...)
+	b := startReplica(t, own.env...)
 	api := grpcClient(t, a.grpcAddr)
 	room := uuid.New()
 	editor := dial(t, a, room, uuid.NewString(), "editor", 0, client.Options{})
 	watcher := dial(t, b, room, uuid.NewString(), "viewer", 0, client.Options{})
 
-	if err := proc.Process.Signal(syscall.SIGSTOP); err != nil {
-		t.Fatal(err)
-	}
+	own.signal(t, syscall.SIGSTOP)
 	// Each step must finish well within go-redis's own 3 s timeouts, which the old commit path waited
 	// for twice per commit.
 	within := func(what string, f func(ctx context.Context) error) {
@@ -107,9 +167,7 @@ func TestCommitsAreAcknowledgedWhileRedisIsStopped(t *testing.T) {
 		t.Fatalf("replica b delivered seq %d without the bus", got)
 	}
 
-	if err := proc.Process.Signal(syscall.SIGCONT); err != nil {
-		t.Fatal(err)
-	}
+	own.signal(t, syscall.SIGCONT)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	if err := watcher.WaitSeq(ctx, 2); err != nil {
