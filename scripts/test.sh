@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # `make test`: installs what is missing, builds, checks contracts, generated code, formatting and lint,
-# starts PostgreSQL, Redis and SeaweedFS (S3) in .data/, and runs every test suite of every language
+# starts PostgreSQL, Redis, a Redis Cluster and SeaweedFS (S3) in .data/, and runs every test suite of every language
 # against them. Each runner prints its own summary; the table at the end lists every step.
 set -uo pipefail
 source "$(dirname "$0")/env.sh"
@@ -70,12 +70,12 @@ step "typescript: tsc strict, eslint (gateway-ts)" npm run -s -w gateway-ts lint
 step "typescript: tsc strict, eslint (web)" npm run -s -w web lint
 
 start_backing() {
-  for svc in pg redis s3; do
+  for svc in pg redis redis-cluster s3; do
     bash scripts/backing.sh running "$svc" || started_backing+=("$svc")
   done
-  bash scripts/backing.sh start pg redis s3 && bash scripts/backing.sh migrate "$TEST_DATABASE_URL" && bash scripts/backing.sh template
+  bash scripts/backing.sh start pg redis redis-cluster s3 && bash scripts/backing.sh migrate "$TEST_DATABASE_URL" && bash scripts/backing.sh template
 }
-must "start PostgreSQL, Redis, SeaweedFS; migrate (and the template of the tests' own databases)" start_backing
+must "start PostgreSQL, Redis, Redis Cluster, SeaweedFS; migrate (and the template of the tests' own databases)" start_backing
 
 export REALTIME_BIN="$INFIDRAW_ROOT/bin/realtime-go" SNAPSHOT_BIN="$INFIDRAW_ROOT/target/release/snapshot-server"
 # bench/internal/phase1's test starts the phase-1 relay (it is not in bench --quick).
