@@ -55,9 +55,9 @@ type Broker struct {
 	waiters map[string][]chan struct{}
 }
 
-// NewBroker returns a broker on rdb (a *redis.Client or a *redis.ClusterClient); Run must be running for
-// subscriptions to complete. recv gets the messages; resync is called when a room's subscription became
-// active without a Subscribe waiting for it (hub.Broker).
+// NewBroker returns a broker on rdb (a *redis.Client or a *redis.ClusterClient); Run keeps the replica's
+// liveness key. recv gets the messages; resync is called when a room's subscription became active without
+// a Subscribe waiting for it (hub.Broker).
 func NewBroker(rdb redis.UniversalClient, replica string, log *slog.Logger, recv Receiver, resync func(room uuid.UUID)) *Broker {
 	return &Broker{rdb: rdb, replica: replica, log: log, recv: recv, resync: resync,
 		subs: map[uuid.UUID]*redis.PubSub{}, waiters: map[string][]chan struct{}{}}
@@ -89,7 +89,7 @@ func (b *Broker) receive(room uuid.UUID, ps *redis.PubSub) {
 			if !current || errors.Is(err, redis.ErrClosed) {
 				return
 			}
-			b.log.Warn("pubsub receive failed; retrying", "err", err)
+			b.log.Warn("pubsub receive failed; retrying", "room", room, "err", err)
 			time.Sleep(200 * time.Millisecond)
 			continue
 		}

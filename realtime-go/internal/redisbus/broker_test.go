@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -22,13 +23,15 @@ import (
 
 // inbox records what a broker received, per room.
 type inbox struct {
-	mu      sync.Mutex
-	got     map[uuid.UUID][][]byte
-	changed chan struct{}
-	resyncs int
+	mu       sync.Mutex
+	got      map[uuid.UUID][][]byte
+	changed  chan struct{}
+	resynced map[uuid.UUID]bool
 }
 
-func newInbox() *inbox { return &inbox{got: map[uuid.UUID][][]byte{}, changed: make(chan struct{}, 1)} }
+func newInbox() *inbox {
+	return &inbox{got: map[uuid.UUID][][]byte{}, resynced: map[uuid.UUID]bool{}, changed: make(chan struct{}, 1)}
+}
 
 func (in *inbox) receive(room uuid.UUID, msg []byte) {
 	in.mu.Lock()
@@ -40,10 +43,37 @@ func (in *inbox) receive(room uuid.UUID, msg []byte) {
 	}
 }
 
-func (in *inbox) resync(uuid.UUID) {
+func (in *inbox) resync(room uuid.UUID) {
 	in.mu.Lock()
-	in.resyncs++
+	in.resynced[room] = true
 	in.mu.Unlock()
+	select {
+	case in.changed <- struct{}{}:
+	default:
+	}
+}
+
+// waitResynced waits until every room was resynced.
+func (in *inbox) waitResynced(ctx context.Context, t *testing.T, rooms []uuid.UUID) {
+	t.Helper()
+	for {
+		in.mu.Lock()
+		n := 0
+		for _, room := range rooms {
+			if in.resynced[room] {
+				n++
+			}
+		}
+		in.mu.Unlock()
+		if n == len(rooms) {
+			return
+		}
+		select {
+		case <-in.changed:
+		case <-ctx.Done():
+			t.Fatalf("%d of %d rooms resynced", n, len(rooms))
+		}
+	}
 }
 
 func (in *inbox) messages(room uuid.UUID) [][]byte {
@@ -71,6 +101,18 @@ func (in *inbox) waitFor(ctx context.Context, t *testing.T, room uuid.UUID, n in
 // replica does.
 func startBroker(t *testing.T, r localtest.Redis) (*Broker, *inbox, redis.UniversalClient) {
 	t.Helper()
+	return startNamedBroker(t, r, "")
+}
+
+// startNamedBroker's connections carry the client name given (CLIENT SETNAME), when there is one.
+func startNamedBroker(t *testing.T, r localtest.Redis, name string) (*Broker, *inbox, redis.UniversalClient) {
+	t.Helper()
+	if name != "" {
+		r.URL += "?client_name=" + name
+		if r.ClusterURL != "" {
+			r.ClusterURL += "&client_name=" + name
+		}
+	}
 	rdb, err := NewClient(r.URL, r.ClusterURL)
 	if err != nil {
 		t.Fatal(err)
@@ -171,8 +213,8 @@ func TestTwoBrokersShareRooms(t *testing.T) {
 			if got := len(inB.messages(rooms[0])); got != perRoom {
 				t.Fatalf("the unsubscribed broker has %d messages of the room, want %d", got, perRoom)
 			}
-			if inA.resyncs+inB.resyncs != 0 {
-				t.Fatalf("%d resyncs without a lost connection", inA.resyncs+inB.resyncs)
+			if n := len(inA.resynced) + len(inB.resynced); n != 0 {
+				t.Fatalf("%d resyncs without a lost connection", n)
 			}
 
 			cache := NewPageCache(rdb, time.Minute)
@@ -185,6 +227,79 @@ func TestTwoBrokersShareRooms(t *testing.T) {
 			}
 			if got, err := cache.Get(ctx, rooms[1], page, 6); err != nil || got != nil {
 				t.Fatalf("page of another head: %q, err %v", got, err)
+			}
+		})
+	}
+}
+
+// A broker whose pub/sub connections were cut (CLIENT KILL on every node) subscribes again, on a single
+// Redis and on a Redis Cluster alike: each room is resynced (its messages meanwhile were missed) and
+// receives what is published afterwards.
+func TestBrokerSubscribesAgainAfterLostConnections(t *testing.T) {
+	for _, setup := range localtest.Redises(t) {
+		t.Run(setup.Name, func(t *testing.T) {
+			name := "redisbus-test-" + uuid.NewString()[:8]
+			pub, _, _ := startBroker(t, setup)
+			sub, in, rdb := startNamedBroker(t, setup, name)
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			rooms := make([]uuid.UUID, 8)
+			for i := range rooms {
+				rooms[i] = uuid.New()
+				if err := sub.Subscribe(ctx, rooms[i]); err != nil {
+					t.Fatal(err)
+				}
+			}
+
+			// Only this test's connections: other tests share the backing Redis.
+			killed := 0
+			kill := func(ctx context.Context, node *redis.Client) error {
+				list, err := node.ClientList(ctx).Result()
+				if err != nil {
+					return err
+				}
+				for _, line := range strings.Split(list, "\n") {
+					if !strings.Contains(line, " name="+name+" ") || !strings.Contains(line, " flags=P ") {
+						continue
+					}
+					id, _, _ := strings.Cut(strings.TrimPrefix(line, "id="), " ")
+					if err := node.Do(ctx, "client", "kill", "id", id).Err(); err != nil {
+						return err
+					}
+					killed++
+				}
+				return nil
+			}
+			var err error
+			if cc, ok := rdb.(*redis.ClusterClient); ok {
+				var mu sync.Mutex
+				err = cc.ForEachMaster(ctx, func(ctx context.Context, node *redis.Client) error {
+					mu.Lock()
+					defer mu.Unlock()
+					return kill(ctx, node)
+				})
+			} else {
+				err = kill(ctx, rdb.(*redis.Client))
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if killed != len(rooms) {
+				t.Fatalf("killed %d pub/sub connections, want one per room (%d)", killed, len(rooms))
+			}
+
+			in.waitResynced(ctx, t, rooms)
+			var batch []hub.Publication
+			for _, room := range rooms {
+				batch = append(batch, hub.Publication{Room: room, Data: []byte(room.String())})
+			}
+			if err := pub.Publish(ctx, batch); err != nil {
+				t.Fatal(err)
+			}
+			for _, room := range rooms {
+				if got := in.waitFor(ctx, t, room, 1); string(got[0]) != room.String() {
+					t.Fatalf("room %s received %q", room, got[0])
+				}
 			}
 		})
 	}
