@@ -38,10 +38,11 @@ type Receiver func(room uuid.UUID, msg []byte)
 
 // Broker implements hub.Broker on Redis.
 //
-// Each subscribed room has a pub/sub connection of its own: go-redis binds a sharded subscription's
-// connection to the cluster node of its first channel (and reconnects to the node that owns that slot
-// then), so one connection cannot carry rooms of different masters. The cost is a connection per room
-// this replica serves; rooms of one master sharing a connection is not built yet.
+// On a single Redis the subscribed rooms share one pub/sub connection; on a cluster each room has a
+// connection of its own (shardOf), which go-redis binds to the master of the room's slot. Sharing a
+// connection among the rooms of one master (subscribing again room by room after a lost connection) is
+// not built yet, nor following slots that move between masters (resharding, failover to a replica): the
+// bus is tested on a fixed set of masters.
 type Broker struct {
 	rdb     redis.UniversalClient
 	replica string
@@ -49,10 +50,17 @@ type Broker struct {
 	recv    Receiver
 	resync  func(room uuid.UUID)
 
-	mu      sync.Mutex
-	closed  bool
-	subs    map[uuid.UUID]*redis.PubSub
-	waiters map[string][]chan struct{}
+	mu        sync.Mutex
+	closed    bool
+	shards    map[string]*shard    // by shardOf
+	roomShard map[uuid.UUID]string // the shard of each subscribed room
+	waiters   map[string][]chan struct{}
+}
+
+// shard is a pub/sub connection and the rooms it carries.
+type shard struct {
+	ps    *redis.PubSub
+	rooms map[uuid.UUID]struct{}
 }
 
 // NewBroker returns a broker on rdb (a *redis.Client or a *redis.ClusterClient); Run keeps the replica's
@@ -60,7 +68,7 @@ type Broker struct {
 // a Subscribe waiting for it (hub.Broker).
 func NewBroker(rdb redis.UniversalClient, replica string, log *slog.Logger, recv Receiver, resync func(room uuid.UUID)) *Broker {
 	return &Broker{rdb: rdb, replica: replica, log: log, recv: recv, resync: resync,
-		subs: map[uuid.UUID]*redis.PubSub{}, waiters: map[string][]chan struct{}{}}
+		shards: map[string]*shard{}, roomShard: map[uuid.UUID]string{}, waiters: map[string][]chan struct{}{}}
 }
 
 // Run keeps this replica's liveness key until ctx ends, then closes every subscription.
@@ -69,27 +77,38 @@ func (b *Broker) Run(ctx context.Context) {
 	<-ctx.Done()
 	b.mu.Lock()
 	b.closed = true
-	subs := b.subs
-	b.subs = map[uuid.UUID]*redis.PubSub{}
+	shards := b.shards
+	b.shards, b.roomShard = map[string]*shard{}, map[uuid.UUID]string{}
 	b.mu.Unlock()
-	for _, ps := range subs {
-		_ = ps.Close()
+	for _, sh := range shards {
+		_ = sh.ps.Close()
 	}
 }
 
-// receive delivers the messages of one room's subscription until it is closed.
-func (b *Broker) receive(room uuid.UUID, ps *redis.PubSub) {
+// shardOf returns the key of the connection a room's subscription shares. On a cluster every room has
+// its own: go-redis subscribes again after a lost connection with a single SSUBSCRIBE of all the
+// connection's channels, which a cluster refuses (CROSSSLOT) unless they share a hash slot.
+func (b *Broker) shardOf(room uuid.UUID) string {
+	if _, ok := b.rdb.(*redis.ClusterClient); ok {
+		return room.String()
+	}
+	return ""
+}
+
+// receive delivers the messages of one shard's subscriptions until it is closed.
+func (b *Broker) receive(key string, ps *redis.PubSub) {
 	for {
 		msg, err := ps.Receive(context.Background())
 		if err != nil {
 			b.mu.Lock()
-			current := b.subs[room] == ps
+			sh := b.shards[key]
+			current := sh != nil && sh.ps == ps
 			b.mu.Unlock()
 			// Unsubscribe and Run's end close the connection under a blocked read: not a failure.
 			if !current || errors.Is(err, redis.ErrClosed) {
 				return
 			}
-			b.log.Warn("pubsub receive failed; retrying", "room", room, "err", err)
+			b.log.Warn("pubsub receive failed; retrying", "shard", key, "err", err)
 			time.Sleep(200 * time.Millisecond)
 			continue
 		}
@@ -146,23 +165,26 @@ func (b *Broker) heartbeat(ctx context.Context) {
 func (b *Broker) Subscribe(ctx context.Context, room uuid.UUID) error {
 	ch := channel(room)
 	w := make(chan struct{})
+	key := b.shardOf(room)
 	b.mu.Lock()
 	if b.closed {
 		b.mu.Unlock()
 		return fmt.Errorf("subscribe %s: the broker stopped", ch)
 	}
-	ps, fresh := b.subs[room], false
-	if ps == nil {
-		ps, fresh = b.rdb.SSubscribe(context.Background()), true
-		b.subs[room] = ps
+	b.roomShard[room] = key
+	sh, fresh := b.shards[key], false
+	if sh == nil {
+		sh, fresh = &shard{ps: b.rdb.SSubscribe(context.Background()), rooms: map[uuid.UUID]struct{}{}}, true
+		b.shards[key] = sh
 	}
+	sh.rooms[room] = struct{}{}
 	b.waiters[ch] = append(b.waiters[ch], w)
 	b.mu.Unlock()
-	err := ps.SSubscribe(ctx, ch)
+	err := sh.ps.SSubscribe(ctx, ch)
 	if fresh {
 		// Only now: a Receive on a connection without channels would connect to any node, and the
 		// channel, once known (even after a failed SSubscribe), routes the connection to its slot's node.
-		go b.receive(room, ps)
+		go b.receive(key, sh.ps)
 	}
 	if err == nil {
 		select {
@@ -187,16 +209,26 @@ func (b *Broker) Subscribe(ctx context.Context, room uuid.UUID) error {
 	return fmt.Errorf("subscribe %s: %w", ch, err)
 }
 
-// Unsubscribe implements hub.Broker: closing the room's connection ends its subscription.
-func (b *Broker) Unsubscribe(_ context.Context, room uuid.UUID) error {
+// Unsubscribe implements hub.Broker; the last room of a shard closes its connection.
+func (b *Broker) Unsubscribe(ctx context.Context, room uuid.UUID) error {
 	b.mu.Lock()
-	ps := b.subs[room]
-	delete(b.subs, room)
-	b.mu.Unlock()
-	if ps == nil {
+	key, ok := b.roomShard[room]
+	if !ok {
+		b.mu.Unlock()
 		return nil
 	}
-	return ps.Close()
+	delete(b.roomShard, room)
+	sh := b.shards[key]
+	delete(sh.rooms, room)
+	last := len(sh.rooms) == 0
+	if last {
+		delete(b.shards, key)
+	}
+	b.mu.Unlock()
+	if last {
+		return sh.ps.Close()
+	}
+	return sh.ps.SUnsubscribe(ctx, channel(room))
 }
 
 // Publish implements hub.Broker in one pipelined round trip (on a cluster, one per master concerned;
