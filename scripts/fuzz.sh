@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # `make fuzz` (longer) and a bounded run in `make test`: the Go native fuzz targets of frame decoding,
-# stroke validation and the point codecs, each for FUZZTIME (Go fuzzes one target per invocation), and
+# stroke validation and the point codecs, each for FUZZTIME (a duration, or a count of inputs as `40000x`; Go fuzzes
+# one target per invocation), and
 # the Rust property tests of stroke decoding and rendering with PROPTEST_CASES cases each.
 #   scripts/fuzz.sh [all|go|rust]   (default all; `make test` runs `go`: cargo test already runs the
 #                                    properties at proptest's default 256 cases)
