@@ -149,8 +149,12 @@ func (*BusMessage_Control) isBusMessage_Body() {}
 
 // CommittedEvents are consecutive events of one room in sequence order.
 type CommittedEvents struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Events        []*v1.RoomEvent        `protobuf:"bytes,1,rep,name=events,proto3" json:"events,omitempty"`
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Events []*v1.RoomEvent        `protobuf:"bytes,1,rep,name=events,proto3" json:"events,omitempty"`
+	// areas[i] is the part of the board events[i] changes, for interest management: the stroke added,
+	// or the strokes erased or restored, with their reach. Events without one (fewer areas than events)
+	// are taken to touch every view.
+	Areas         []*Area `protobuf:"bytes,2,rep,name=areas,proto3" json:"areas,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -192,6 +196,82 @@ func (x *CommittedEvents) GetEvents() []*v1.RoomEvent {
 	return nil
 }
 
+func (x *CommittedEvents) GetAreas() []*Area {
+	if x != nil {
+		return x.Areas
+	}
+	return nil
+}
+
+// Area is a rectangle of the board in encoded units (world units x100), bounds included.
+type Area struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	MinX          int64                  `protobuf:"zigzag64,1,opt,name=min_x,json=minX,proto3" json:"min_x,omitempty"`
+	MinY          int64                  `protobuf:"zigzag64,2,opt,name=min_y,json=minY,proto3" json:"min_y,omitempty"`
+	MaxX          int64                  `protobuf:"zigzag64,3,opt,name=max_x,json=maxX,proto3" json:"max_x,omitempty"`
+	MaxY          int64                  `protobuf:"zigzag64,4,opt,name=max_y,json=maxY,proto3" json:"max_y,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Area) Reset() {
+	*x = Area{}
+	mi := &file_infidraw_realtime_v1_bus_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Area) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Area) ProtoMessage() {}
+
+func (x *Area) ProtoReflect() protoreflect.Message {
+	mi := &file_infidraw_realtime_v1_bus_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Area.ProtoReflect.Descriptor instead.
+func (*Area) Descriptor() ([]byte, []int) {
+	return file_infidraw_realtime_v1_bus_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *Area) GetMinX() int64 {
+	if x != nil {
+		return x.MinX
+	}
+	return 0
+}
+
+func (x *Area) GetMinY() int64 {
+	if x != nil {
+		return x.MinY
+	}
+	return 0
+}
+
+func (x *Area) GetMaxX() int64 {
+	if x != nil {
+		return x.MaxX
+	}
+	return 0
+}
+
+func (x *Area) GetMaxY() int64 {
+	if x != nil {
+		return x.MaxY
+	}
+	return 0
+}
+
 // LiveBatch is the ephemeral traffic of one replica's sessions in a room for one tick.
 type LiveBatch struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -202,7 +282,7 @@ type LiveBatch struct {
 
 func (x *LiveBatch) Reset() {
 	*x = LiveBatch{}
-	mi := &file_infidraw_realtime_v1_bus_proto_msgTypes[2]
+	mi := &file_infidraw_realtime_v1_bus_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -214,7 +294,7 @@ func (x *LiveBatch) String() string {
 func (*LiveBatch) ProtoMessage() {}
 
 func (x *LiveBatch) ProtoReflect() protoreflect.Message {
-	mi := &file_infidraw_realtime_v1_bus_proto_msgTypes[2]
+	mi := &file_infidraw_realtime_v1_bus_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -227,7 +307,7 @@ func (x *LiveBatch) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LiveBatch.ProtoReflect.Descriptor instead.
 func (*LiveBatch) Descriptor() ([]byte, []int) {
-	return file_infidraw_realtime_v1_bus_proto_rawDescGZIP(), []int{2}
+	return file_infidraw_realtime_v1_bus_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *LiveBatch) GetItems() []*Live {
@@ -249,7 +329,7 @@ type RoomControl struct {
 
 func (x *RoomControl) Reset() {
 	*x = RoomControl{}
-	mi := &file_infidraw_realtime_v1_bus_proto_msgTypes[3]
+	mi := &file_infidraw_realtime_v1_bus_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -261,7 +341,7 @@ func (x *RoomControl) String() string {
 func (*RoomControl) ProtoMessage() {}
 
 func (x *RoomControl) ProtoReflect() protoreflect.Message {
-	mi := &file_infidraw_realtime_v1_bus_proto_msgTypes[3]
+	mi := &file_infidraw_realtime_v1_bus_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -274,7 +354,7 @@ func (x *RoomControl) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RoomControl.ProtoReflect.Descriptor instead.
 func (*RoomControl) Descriptor() ([]byte, []int) {
-	return file_infidraw_realtime_v1_bus_proto_rawDescGZIP(), []int{3}
+	return file_infidraw_realtime_v1_bus_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *RoomControl) GetUserId() string {
@@ -303,9 +383,15 @@ const file_infidraw_realtime_v1_bus_proto_rawDesc = "" +
 	"\x04live\x18\x03 \x01(\v2\x1f.infidraw.realtime.v1.LiveBatchH\x00R\x04live\x12<\n" +
 	"\bpresence\x18\x04 \x01(\v2\x1e.infidraw.realtime.v1.PresenceH\x00R\bpresence\x12=\n" +
 	"\acontrol\x18\x05 \x01(\v2!.infidraw.realtime.v1.RoomControlH\x00R\acontrolB\x06\n" +
-	"\x04body\"F\n" +
+	"\x04body\"x\n" +
 	"\x0fCommittedEvents\x123\n" +
-	"\x06events\x18\x01 \x03(\v2\x1b.infidraw.room.v1.RoomEventR\x06events\"=\n" +
+	"\x06events\x18\x01 \x03(\v2\x1b.infidraw.room.v1.RoomEventR\x06events\x120\n" +
+	"\x05areas\x18\x02 \x03(\v2\x1a.infidraw.realtime.v1.AreaR\x05areas\"Z\n" +
+	"\x04Area\x12\x13\n" +
+	"\x05min_x\x18\x01 \x01(\x12R\x04minX\x12\x13\n" +
+	"\x05min_y\x18\x02 \x01(\x12R\x04minY\x12\x13\n" +
+	"\x05max_x\x18\x03 \x01(\x12R\x04maxX\x12\x13\n" +
+	"\x05max_y\x18\x04 \x01(\x12R\x04maxY\"=\n" +
 	"\tLiveBatch\x120\n" +
 	"\x05items\x18\x01 \x03(\v2\x1a.infidraw.realtime.v1.LiveR\x05items\"_\n" +
 	"\vRoomControl\x12\x17\n" +
@@ -325,30 +411,32 @@ func file_infidraw_realtime_v1_bus_proto_rawDescGZIP() []byte {
 	return file_infidraw_realtime_v1_bus_proto_rawDescData
 }
 
-var file_infidraw_realtime_v1_bus_proto_msgTypes = make([]protoimpl.MessageInfo, 4)
+var file_infidraw_realtime_v1_bus_proto_msgTypes = make([]protoimpl.MessageInfo, 5)
 var file_infidraw_realtime_v1_bus_proto_goTypes = []any{
 	(*BusMessage)(nil),      // 0: infidraw.realtime.v1.BusMessage
 	(*CommittedEvents)(nil), // 1: infidraw.realtime.v1.CommittedEvents
-	(*LiveBatch)(nil),       // 2: infidraw.realtime.v1.LiveBatch
-	(*RoomControl)(nil),     // 3: infidraw.realtime.v1.RoomControl
-	(*Presence)(nil),        // 4: infidraw.realtime.v1.Presence
-	(*v1.RoomEvent)(nil),    // 5: infidraw.room.v1.RoomEvent
-	(*Live)(nil),            // 6: infidraw.realtime.v1.Live
-	(ErrorCode)(0),          // 7: infidraw.realtime.v1.ErrorCode
+	(*Area)(nil),            // 2: infidraw.realtime.v1.Area
+	(*LiveBatch)(nil),       // 3: infidraw.realtime.v1.LiveBatch
+	(*RoomControl)(nil),     // 4: infidraw.realtime.v1.RoomControl
+	(*Presence)(nil),        // 5: infidraw.realtime.v1.Presence
+	(*v1.RoomEvent)(nil),    // 6: infidraw.room.v1.RoomEvent
+	(*Live)(nil),            // 7: infidraw.realtime.v1.Live
+	(ErrorCode)(0),          // 8: infidraw.realtime.v1.ErrorCode
 }
 var file_infidraw_realtime_v1_bus_proto_depIdxs = []int32{
 	1, // 0: infidraw.realtime.v1.BusMessage.committed:type_name -> infidraw.realtime.v1.CommittedEvents
-	2, // 1: infidraw.realtime.v1.BusMessage.live:type_name -> infidraw.realtime.v1.LiveBatch
-	4, // 2: infidraw.realtime.v1.BusMessage.presence:type_name -> infidraw.realtime.v1.Presence
-	3, // 3: infidraw.realtime.v1.BusMessage.control:type_name -> infidraw.realtime.v1.RoomControl
-	5, // 4: infidraw.realtime.v1.CommittedEvents.events:type_name -> infidraw.room.v1.RoomEvent
-	6, // 5: infidraw.realtime.v1.LiveBatch.items:type_name -> infidraw.realtime.v1.Live
-	7, // 6: infidraw.realtime.v1.RoomControl.reason:type_name -> infidraw.realtime.v1.ErrorCode
-	7, // [7:7] is the sub-list for method output_type
-	7, // [7:7] is the sub-list for method input_type
-	7, // [7:7] is the sub-list for extension type_name
-	7, // [7:7] is the sub-list for extension extendee
-	0, // [0:7] is the sub-list for field type_name
+	3, // 1: infidraw.realtime.v1.BusMessage.live:type_name -> infidraw.realtime.v1.LiveBatch
+	5, // 2: infidraw.realtime.v1.BusMessage.presence:type_name -> infidraw.realtime.v1.Presence
+	4, // 3: infidraw.realtime.v1.BusMessage.control:type_name -> infidraw.realtime.v1.RoomControl
+	6, // 4: infidraw.realtime.v1.CommittedEvents.events:type_name -> infidraw.room.v1.RoomEvent
+	2, // 5: infidraw.realtime.v1.CommittedEvents.areas:type_name -> infidraw.realtime.v1.Area
+	7, // 6: infidraw.realtime.v1.LiveBatch.items:type_name -> infidraw.realtime.v1.Live
+	8, // 7: infidraw.realtime.v1.RoomControl.reason:type_name -> infidraw.realtime.v1.ErrorCode
+	8, // [8:8] is the sub-list for method output_type
+	8, // [8:8] is the sub-list for method input_type
+	8, // [8:8] is the sub-list for extension type_name
+	8, // [8:8] is the sub-list for extension extendee
+	0, // [0:8] is the sub-list for field type_name
 }
 
 func init() { file_infidraw_realtime_v1_bus_proto_init() }
@@ -369,7 +457,7 @@ func file_infidraw_realtime_v1_bus_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_infidraw_realtime_v1_bus_proto_rawDesc), len(file_infidraw_realtime_v1_bus_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   4,
+			NumMessages:   5,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -180,6 +180,7 @@ type ClientMessage struct {
 	//	*ClientMessage_Redo
 	//	*ClientMessage_CursorMove
 	//	*ClientMessage_FetchEvents
+	//	*ClientMessage_SetView
 	Body          isClientMessage_Body `protobuf_oneof:"body"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -319,6 +320,15 @@ func (x *ClientMessage) GetFetchEvents() *FetchEvents {
 	return nil
 }
 
+func (x *ClientMessage) GetSetView() *SetView {
+	if x != nil {
+		if x, ok := x.Body.(*ClientMessage_SetView); ok {
+			return x.SetView
+		}
+	}
+	return nil
+}
+
 type isClientMessage_Body interface {
 	isClientMessage_Body()
 }
@@ -363,6 +373,10 @@ type ClientMessage_FetchEvents struct {
 	FetchEvents *FetchEvents `protobuf:"bytes,11,opt,name=fetch_events,json=fetchEvents,proto3,oneof"`
 }
 
+type ClientMessage_SetView struct {
+	SetView *SetView `protobuf:"bytes,12,opt,name=set_view,json=setView,proto3,oneof"`
+}
+
 func (*ClientMessage_Join) isClientMessage_Body() {}
 
 func (*ClientMessage_StrokeBegin) isClientMessage_Body() {}
@@ -383,14 +397,18 @@ func (*ClientMessage_CursorMove) isClientMessage_Body() {}
 
 func (*ClientMessage_FetchEvents) isClientMessage_Body() {}
 
+func (*ClientMessage_SetView) isClientMessage_Body() {}
+
 // Join must be the first message of a connection. The token (signed by the gateway) names user, room and
 // role; `room_id` must match it. The server answers Welcome, then every event after `last_seq`, then live
-// traffic, with no gap and no duplicate.
+// traffic, with no gap and no duplicate. With a `view`, live traffic is limited to what the client shows
+// (see View); without one, the client gets everything in the room.
 type Join struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	RoomId        string                 `protobuf:"bytes,1,opt,name=room_id,json=roomId,proto3" json:"room_id,omitempty"`
 	Token         string                 `protobuf:"bytes,2,opt,name=token,proto3" json:"token,omitempty"`
 	LastSeq       uint64                 `protobuf:"varint,3,opt,name=last_seq,json=lastSeq,proto3" json:"last_seq,omitempty"`
+	View          *View                  `protobuf:"bytes,4,opt,name=view,proto3" json:"view,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -446,6 +464,142 @@ func (x *Join) GetLastSeq() uint64 {
 	return 0
 }
 
+func (x *Join) GetView() *View {
+	if x != nil {
+		return x.View
+	}
+	return nil
+}
+
+// View is the part of the board a client shows: a rectangle in encoded units (world units x100) and the
+// tile level it reads (0 = full zoom). Once a client has declared one, realtime-go sends it the committed
+// events, live strokes and cursors that touch the rectangle grown by a margin (half its size on every
+// side), and at coarse levels (4 and above) a TilesChanged notice in place of committed events. What it
+// leaves out is the client's to read from tiles when it shows that part of the board. The catch-up after
+// Join and the answers to FetchEvents are not filtered.
+type View struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	MinX          int64                  `protobuf:"zigzag64,1,opt,name=min_x,json=minX,proto3" json:"min_x,omitempty"`
+	MinY          int64                  `protobuf:"zigzag64,2,opt,name=min_y,json=minY,proto3" json:"min_y,omitempty"`
+	MaxX          int64                  `protobuf:"zigzag64,3,opt,name=max_x,json=maxX,proto3" json:"max_x,omitempty"`
+	MaxY          int64                  `protobuf:"zigzag64,4,opt,name=max_y,json=maxY,proto3" json:"max_y,omitempty"`
+	Level         uint32                 `protobuf:"varint,5,opt,name=level,proto3" json:"level,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *View) Reset() {
+	*x = View{}
+	mi := &file_infidraw_realtime_v1_frames_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *View) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*View) ProtoMessage() {}
+
+func (x *View) ProtoReflect() protoreflect.Message {
+	mi := &file_infidraw_realtime_v1_frames_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use View.ProtoReflect.Descriptor instead.
+func (*View) Descriptor() ([]byte, []int) {
+	return file_infidraw_realtime_v1_frames_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *View) GetMinX() int64 {
+	if x != nil {
+		return x.MinX
+	}
+	return 0
+}
+
+func (x *View) GetMinY() int64 {
+	if x != nil {
+		return x.MinY
+	}
+	return 0
+}
+
+func (x *View) GetMaxX() int64 {
+	if x != nil {
+		return x.MaxX
+	}
+	return 0
+}
+
+func (x *View) GetMaxY() int64 {
+	if x != nil {
+		return x.MaxY
+	}
+	return 0
+}
+
+func (x *View) GetLevel() uint32 {
+	if x != nil {
+		return x.Level
+	}
+	return 0
+}
+
+// SetView replaces the client's view (it pans or zooms). The Ack's `seq` is the room's position when the
+// new view took effect: events after it that touch the view come over the socket; what the view gained
+// before it is read from tiles read after the Ack.
+type SetView struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	View          *View                  `protobuf:"bytes,1,opt,name=view,proto3" json:"view,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SetView) Reset() {
+	*x = SetView{}
+	mi := &file_infidraw_realtime_v1_frames_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SetView) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SetView) ProtoMessage() {}
+
+func (x *SetView) ProtoReflect() protoreflect.Message {
+	mi := &file_infidraw_realtime_v1_frames_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SetView.ProtoReflect.Descriptor instead.
+func (*SetView) Descriptor() ([]byte, []int) {
+	return file_infidraw_realtime_v1_frames_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *SetView) GetView() *View {
+	if x != nil {
+		return x.View
+	}
+	return nil
+}
+
 // StrokeBegin starts a live (not yet committed) stroke with its style and first points.
 type StrokeBegin struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -456,7 +610,7 @@ type StrokeBegin struct {
 
 func (x *StrokeBegin) Reset() {
 	*x = StrokeBegin{}
-	mi := &file_infidraw_realtime_v1_frames_proto_msgTypes[3]
+	mi := &file_infidraw_realtime_v1_frames_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -468,7 +622,7 @@ func (x *StrokeBegin) String() string {
 func (*StrokeBegin) ProtoMessage() {}
 
 func (x *StrokeBegin) ProtoReflect() protoreflect.Message {
-	mi := &file_infidraw_realtime_v1_frames_proto_msgTypes[3]
+	mi := &file_infidraw_realtime_v1_frames_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -481,7 +635,7 @@ func (x *StrokeBegin) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StrokeBegin.ProtoReflect.Descriptor instead.
 func (*StrokeBegin) Descriptor() ([]byte, []int) {
-	return file_infidraw_realtime_v1_frames_proto_rawDescGZIP(), []int{3}
+	return file_infidraw_realtime_v1_frames_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *StrokeBegin) GetStroke() *v1.Stroke {
@@ -503,7 +657,7 @@ type StrokeMore struct {
 
 func (x *StrokeMore) Reset() {
 	*x = StrokeMore{}
-	mi := &file_infidraw_realtime_v1_frames_proto_msgTypes[4]
+	mi := &file_infidraw_realtime_v1_frames_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -515,7 +669,7 @@ func (x *StrokeMore) String() string {
 func (*StrokeMore) ProtoMessage() {}
 
 func (x *StrokeMore) ProtoReflect() protoreflect.Message {
-	mi := &file_infidraw_realtime_v1_frames_proto_msgTypes[4]
+	mi := &file_infidraw_realtime_v1_frames_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -528,7 +682,7 @@ func (x *StrokeMore) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StrokeMore.ProtoReflect.Descriptor instead.
 func (*StrokeMore) Descriptor() ([]byte, []int) {
-	return file_infidraw_realtime_v1_frames_proto_rawDescGZIP(), []int{4}
+	return file_infidraw_realtime_v1_frames_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *StrokeMore) GetStrokeId() []byte {
@@ -563,7 +717,7 @@ type StrokeEnd struct {
 
 func (x *StrokeEnd) Reset() {
 	*x = StrokeEnd{}
-	mi := &file_infidraw_realtime_v1_frames_proto_msgTypes[5]
+	mi := &file_infidraw_realtime_v1_frames_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -575,7 +729,7 @@ func (x *StrokeEnd) String() string {
 func (*StrokeEnd) ProtoMessage() {}
 
 func (x *StrokeEnd) ProtoReflect() protoreflect.Message {
-	mi := &file_infidraw_realtime_v1_frames_proto_msgTypes[5]
+	mi := &file_infidraw_realtime_v1_frames_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -588,7 +742,7 @@ func (x *StrokeEnd) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StrokeEnd.ProtoReflect.Descriptor instead.
 func (*StrokeEnd) Descriptor() ([]byte, []int) {
-	return file_infidraw_realtime_v1_frames_proto_rawDescGZIP(), []int{5}
+	return file_infidraw_realtime_v1_frames_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *StrokeEnd) GetStrokeId() []byte {
@@ -617,7 +771,7 @@ type CommitStroke struct {
 
 func (x *CommitStroke) Reset() {
 	*x = CommitStroke{}
-	mi := &file_infidraw_realtime_v1_frames_proto_msgTypes[6]
+	mi := &file_infidraw_realtime_v1_frames_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -629,7 +783,7 @@ func (x *CommitStroke) String() string {
 func (*CommitStroke) ProtoMessage() {}
 
 func (x *CommitStroke) ProtoReflect() protoreflect.Message {
-	mi := &file_infidraw_realtime_v1_frames_proto_msgTypes[6]
+	mi := &file_infidraw_realtime_v1_frames_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -642,7 +796,7 @@ func (x *CommitStroke) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CommitStroke.ProtoReflect.Descriptor instead.
 func (*CommitStroke) Descriptor() ([]byte, []int) {
-	return file_infidraw_realtime_v1_frames_proto_rawDescGZIP(), []int{6}
+	return file_infidraw_realtime_v1_frames_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *CommitStroke) GetStroke() *v1.Stroke {
@@ -664,7 +818,7 @@ type EraseStrokes struct {
 
 func (x *EraseStrokes) Reset() {
 	*x = EraseStrokes{}
-	mi := &file_infidraw_realtime_v1_frames_proto_msgTypes[7]
+	mi := &file_infidraw_realtime_v1_frames_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -676,7 +830,7 @@ func (x *EraseStrokes) String() string {
 func (*EraseStrokes) ProtoMessage() {}
 
 func (x *EraseStrokes) ProtoReflect() protoreflect.Message {
-	mi := &file_infidraw_realtime_v1_frames_proto_msgTypes[7]
+	mi := &file_infidraw_realtime_v1_frames_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -689,7 +843,7 @@ func (x *EraseStrokes) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EraseStrokes.ProtoReflect.Descriptor instead.
 func (*EraseStrokes) Descriptor() ([]byte, []int) {
-	return file_infidraw_realtime_v1_frames_proto_rawDescGZIP(), []int{7}
+	return file_infidraw_realtime_v1_frames_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *EraseStrokes) GetActionId() []byte {
@@ -716,7 +870,7 @@ type Undo struct {
 
 func (x *Undo) Reset() {
 	*x = Undo{}
-	mi := &file_infidraw_realtime_v1_frames_proto_msgTypes[8]
+	mi := &file_infidraw_realtime_v1_frames_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -728,7 +882,7 @@ func (x *Undo) String() string {
 func (*Undo) ProtoMessage() {}
 
 func (x *Undo) ProtoReflect() protoreflect.Message {
-	mi := &file_infidraw_realtime_v1_frames_proto_msgTypes[8]
+	mi := &file_infidraw_realtime_v1_frames_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -741,7 +895,7 @@ func (x *Undo) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Undo.ProtoReflect.Descriptor instead.
 func (*Undo) Descriptor() ([]byte, []int) {
-	return file_infidraw_realtime_v1_frames_proto_rawDescGZIP(), []int{8}
+	return file_infidraw_realtime_v1_frames_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *Undo) GetActionId() []byte {
@@ -761,7 +915,7 @@ type Redo struct {
 
 func (x *Redo) Reset() {
 	*x = Redo{}
-	mi := &file_infidraw_realtime_v1_frames_proto_msgTypes[9]
+	mi := &file_infidraw_realtime_v1_frames_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -773,7 +927,7 @@ func (x *Redo) String() string {
 func (*Redo) ProtoMessage() {}
 
 func (x *Redo) ProtoReflect() protoreflect.Message {
-	mi := &file_infidraw_realtime_v1_frames_proto_msgTypes[9]
+	mi := &file_infidraw_realtime_v1_frames_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -786,7 +940,7 @@ func (x *Redo) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Redo.ProtoReflect.Descriptor instead.
 func (*Redo) Descriptor() ([]byte, []int) {
-	return file_infidraw_realtime_v1_frames_proto_rawDescGZIP(), []int{9}
+	return file_infidraw_realtime_v1_frames_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *Redo) GetActionId() []byte {
@@ -807,7 +961,7 @@ type CursorMove struct {
 
 func (x *CursorMove) Reset() {
 	*x = CursorMove{}
-	mi := &file_infidraw_realtime_v1_frames_proto_msgTypes[10]
+	mi := &file_infidraw_realtime_v1_frames_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -819,7 +973,7 @@ func (x *CursorMove) String() string {
 func (*CursorMove) ProtoMessage() {}
 
 func (x *CursorMove) ProtoReflect() protoreflect.Message {
-	mi := &file_infidraw_realtime_v1_frames_proto_msgTypes[10]
+	mi := &file_infidraw_realtime_v1_frames_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -832,7 +986,7 @@ func (x *CursorMove) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CursorMove.ProtoReflect.Descriptor instead.
 func (*CursorMove) Descriptor() ([]byte, []int) {
-	return file_infidraw_realtime_v1_frames_proto_rawDescGZIP(), []int{10}
+	return file_infidraw_realtime_v1_frames_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *CursorMove) GetX() int32 {
@@ -860,7 +1014,7 @@ type FetchEvents struct {
 
 func (x *FetchEvents) Reset() {
 	*x = FetchEvents{}
-	mi := &file_infidraw_realtime_v1_frames_proto_msgTypes[11]
+	mi := &file_infidraw_realtime_v1_frames_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -872,7 +1026,7 @@ func (x *FetchEvents) String() string {
 func (*FetchEvents) ProtoMessage() {}
 
 func (x *FetchEvents) ProtoReflect() protoreflect.Message {
-	mi := &file_infidraw_realtime_v1_frames_proto_msgTypes[11]
+	mi := &file_infidraw_realtime_v1_frames_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -885,7 +1039,7 @@ func (x *FetchEvents) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FetchEvents.ProtoReflect.Descriptor instead.
 func (*FetchEvents) Descriptor() ([]byte, []int) {
-	return file_infidraw_realtime_v1_frames_proto_rawDescGZIP(), []int{11}
+	return file_infidraw_realtime_v1_frames_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *FetchEvents) GetAfterSeq() uint64 {
@@ -913,7 +1067,7 @@ type ServerFrame struct {
 
 func (x *ServerFrame) Reset() {
 	*x = ServerFrame{}
-	mi := &file_infidraw_realtime_v1_frames_proto_msgTypes[12]
+	mi := &file_infidraw_realtime_v1_frames_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -925,7 +1079,7 @@ func (x *ServerFrame) String() string {
 func (*ServerFrame) ProtoMessage() {}
 
 func (x *ServerFrame) ProtoReflect() protoreflect.Message {
-	mi := &file_infidraw_realtime_v1_frames_proto_msgTypes[12]
+	mi := &file_infidraw_realtime_v1_frames_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -938,7 +1092,7 @@ func (x *ServerFrame) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ServerFrame.ProtoReflect.Descriptor instead.
 func (*ServerFrame) Descriptor() ([]byte, []int) {
-	return file_infidraw_realtime_v1_frames_proto_rawDescGZIP(), []int{12}
+	return file_infidraw_realtime_v1_frames_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *ServerFrame) GetMessages() []*ServerMessage {
@@ -959,6 +1113,7 @@ type ServerMessage struct {
 	//	*ServerMessage_Error
 	//	*ServerMessage_Live
 	//	*ServerMessage_Presence
+	//	*ServerMessage_TilesChanged
 	Body          isServerMessage_Body `protobuf_oneof:"body"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -966,7 +1121,7 @@ type ServerMessage struct {
 
 func (x *ServerMessage) Reset() {
 	*x = ServerMessage{}
-	mi := &file_infidraw_realtime_v1_frames_proto_msgTypes[13]
+	mi := &file_infidraw_realtime_v1_frames_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -978,7 +1133,7 @@ func (x *ServerMessage) String() string {
 func (*ServerMessage) ProtoMessage() {}
 
 func (x *ServerMessage) ProtoReflect() protoreflect.Message {
-	mi := &file_infidraw_realtime_v1_frames_proto_msgTypes[13]
+	mi := &file_infidraw_realtime_v1_frames_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -991,7 +1146,7 @@ func (x *ServerMessage) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ServerMessage.ProtoReflect.Descriptor instead.
 func (*ServerMessage) Descriptor() ([]byte, []int) {
-	return file_infidraw_realtime_v1_frames_proto_rawDescGZIP(), []int{13}
+	return file_infidraw_realtime_v1_frames_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *ServerMessage) GetBody() isServerMessage_Body {
@@ -1055,6 +1210,15 @@ func (x *ServerMessage) GetPresence() *Presence {
 	return nil
 }
 
+func (x *ServerMessage) GetTilesChanged() *TilesChanged {
+	if x != nil {
+		if x, ok := x.Body.(*ServerMessage_TilesChanged); ok {
+			return x.TilesChanged
+		}
+	}
+	return nil
+}
+
 type isServerMessage_Body interface {
 	isServerMessage_Body()
 }
@@ -1083,6 +1247,10 @@ type ServerMessage_Presence struct {
 	Presence *Presence `protobuf:"bytes,6,opt,name=presence,proto3,oneof"`
 }
 
+type ServerMessage_TilesChanged struct {
+	TilesChanged *TilesChanged `protobuf:"bytes,7,opt,name=tiles_changed,json=tilesChanged,proto3,oneof"`
+}
+
 func (*ServerMessage_Welcome) isServerMessage_Body() {}
 
 func (*ServerMessage_Events) isServerMessage_Body() {}
@@ -1095,6 +1263,8 @@ func (*ServerMessage_Live) isServerMessage_Body() {}
 
 func (*ServerMessage_Presence) isServerMessage_Body() {}
 
+func (*ServerMessage_TilesChanged) isServerMessage_Body() {}
+
 // Welcome answers Join.
 type Welcome struct {
 	state     protoimpl.MessageState `protogen:"open.v1"`
@@ -1104,15 +1274,18 @@ type Welcome struct {
 	RoomId    string                 `protobuf:"bytes,4,opt,name=room_id,json=roomId,proto3" json:"room_id,omitempty"`
 	// Highest committed sequence number of the room when the client joined.
 	HeadSeq uint64 `protobuf:"varint,5,opt,name=head_seq,json=headSeq,proto3" json:"head_seq,omitempty"`
-	// Everyone already in the room.
-	Peers         []*Peer `protobuf:"bytes,6,rep,name=peers,proto3" json:"peers,omitempty"`
+	// Everyone already in the room, except viewers of a crowded room (they are counted in `viewers`).
+	Peers []*Peer `protobuf:"bytes,6,rep,name=peers,proto3" json:"peers,omitempty"`
+	// Viewers in the room who are not listed in `peers`: a room with more people than the server's crowd
+	// size lists editors and owners, and counts the viewers who came after it was crowded.
+	Viewers       uint32 `protobuf:"varint,7,opt,name=viewers,proto3" json:"viewers,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Welcome) Reset() {
 	*x = Welcome{}
-	mi := &file_infidraw_realtime_v1_frames_proto_msgTypes[14]
+	mi := &file_infidraw_realtime_v1_frames_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1124,7 +1297,7 @@ func (x *Welcome) String() string {
 func (*Welcome) ProtoMessage() {}
 
 func (x *Welcome) ProtoReflect() protoreflect.Message {
-	mi := &file_infidraw_realtime_v1_frames_proto_msgTypes[14]
+	mi := &file_infidraw_realtime_v1_frames_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1137,7 +1310,7 @@ func (x *Welcome) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Welcome.ProtoReflect.Descriptor instead.
 func (*Welcome) Descriptor() ([]byte, []int) {
-	return file_infidraw_realtime_v1_frames_proto_rawDescGZIP(), []int{14}
+	return file_infidraw_realtime_v1_frames_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *Welcome) GetSessionId() uint32 {
@@ -1182,18 +1355,28 @@ func (x *Welcome) GetPeers() []*Peer {
 	return nil
 }
 
+func (x *Welcome) GetViewers() uint32 {
+	if x != nil {
+		return x.Viewers
+	}
+	return 0
+}
+
 // EventBatch holds committed events in sequence order. During catch-up `more` says further pages follow.
+// For a client with a view, `through_seq` says that every event up to it that touches the view was sent:
+// the sequence numbers missing below it are events elsewhere on the board.
 type EventBatch struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Events        []*v11.RoomEvent       `protobuf:"bytes,1,rep,name=events,proto3" json:"events,omitempty"`
 	More          bool                   `protobuf:"varint,2,opt,name=more,proto3" json:"more,omitempty"`
+	ThroughSeq    uint64                 `protobuf:"varint,3,opt,name=through_seq,json=throughSeq,proto3" json:"through_seq,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *EventBatch) Reset() {
 	*x = EventBatch{}
-	mi := &file_infidraw_realtime_v1_frames_proto_msgTypes[15]
+	mi := &file_infidraw_realtime_v1_frames_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1205,7 +1388,7 @@ func (x *EventBatch) String() string {
 func (*EventBatch) ProtoMessage() {}
 
 func (x *EventBatch) ProtoReflect() protoreflect.Message {
-	mi := &file_infidraw_realtime_v1_frames_proto_msgTypes[15]
+	mi := &file_infidraw_realtime_v1_frames_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1218,7 +1401,7 @@ func (x *EventBatch) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EventBatch.ProtoReflect.Descriptor instead.
 func (*EventBatch) Descriptor() ([]byte, []int) {
-	return file_infidraw_realtime_v1_frames_proto_rawDescGZIP(), []int{15}
+	return file_infidraw_realtime_v1_frames_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *EventBatch) GetEvents() []*v11.RoomEvent {
@@ -1235,6 +1418,77 @@ func (x *EventBatch) GetMore() bool {
 	return false
 }
 
+func (x *EventBatch) GetThroughSeq() uint64 {
+	if x != nil {
+		return x.ThroughSeq
+	}
+	return 0
+}
+
+// TilesChanged replaces committed events for a client whose view is at a coarse level: the tiles of the
+// view's level (around the view) that events up to `through_seq` changed. Read them again to see the
+// change; nothing else about those events is sent.
+type TilesChanged struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Level uint32                 `protobuf:"varint,1,opt,name=level,proto3" json:"level,omitempty"`
+	// Tile coordinates as x, y pairs.
+	Tiles         []int32 `protobuf:"zigzag32,2,rep,packed,name=tiles,proto3" json:"tiles,omitempty"`
+	ThroughSeq    uint64  `protobuf:"varint,3,opt,name=through_seq,json=throughSeq,proto3" json:"through_seq,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TilesChanged) Reset() {
+	*x = TilesChanged{}
+	mi := &file_infidraw_realtime_v1_frames_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TilesChanged) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TilesChanged) ProtoMessage() {}
+
+func (x *TilesChanged) ProtoReflect() protoreflect.Message {
+	mi := &file_infidraw_realtime_v1_frames_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TilesChanged.ProtoReflect.Descriptor instead.
+func (*TilesChanged) Descriptor() ([]byte, []int) {
+	return file_infidraw_realtime_v1_frames_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *TilesChanged) GetLevel() uint32 {
+	if x != nil {
+		return x.Level
+	}
+	return 0
+}
+
+func (x *TilesChanged) GetTiles() []int32 {
+	if x != nil {
+		return x.Tiles
+	}
+	return nil
+}
+
+func (x *TilesChanged) GetThroughSeq() uint64 {
+	if x != nil {
+		return x.ThroughSeq
+	}
+	return 0
+}
+
 // Ack confirms that a request was committed; `seq` is the sequence number of its event.
 type Ack struct {
 	state     protoimpl.MessageState `protogen:"open.v1"`
@@ -1249,7 +1503,7 @@ type Ack struct {
 
 func (x *Ack) Reset() {
 	*x = Ack{}
-	mi := &file_infidraw_realtime_v1_frames_proto_msgTypes[16]
+	mi := &file_infidraw_realtime_v1_frames_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1261,7 +1515,7 @@ func (x *Ack) String() string {
 func (*Ack) ProtoMessage() {}
 
 func (x *Ack) ProtoReflect() protoreflect.Message {
-	mi := &file_infidraw_realtime_v1_frames_proto_msgTypes[16]
+	mi := &file_infidraw_realtime_v1_frames_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1274,7 +1528,7 @@ func (x *Ack) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Ack.ProtoReflect.Descriptor instead.
 func (*Ack) Descriptor() ([]byte, []int) {
-	return file_infidraw_realtime_v1_frames_proto_rawDescGZIP(), []int{16}
+	return file_infidraw_realtime_v1_frames_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *Ack) GetRequestId() uint32 {
@@ -1312,7 +1566,7 @@ type Error struct {
 
 func (x *Error) Reset() {
 	*x = Error{}
-	mi := &file_infidraw_realtime_v1_frames_proto_msgTypes[17]
+	mi := &file_infidraw_realtime_v1_frames_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1324,7 +1578,7 @@ func (x *Error) String() string {
 func (*Error) ProtoMessage() {}
 
 func (x *Error) ProtoReflect() protoreflect.Message {
-	mi := &file_infidraw_realtime_v1_frames_proto_msgTypes[17]
+	mi := &file_infidraw_realtime_v1_frames_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1337,7 +1591,7 @@ func (x *Error) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Error.ProtoReflect.Descriptor instead.
 func (*Error) Descriptor() ([]byte, []int) {
-	return file_infidraw_realtime_v1_frames_proto_rawDescGZIP(), []int{17}
+	return file_infidraw_realtime_v1_frames_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *Error) GetRequestId() uint32 {
@@ -1392,7 +1646,7 @@ type Live struct {
 
 func (x *Live) Reset() {
 	*x = Live{}
-	mi := &file_infidraw_realtime_v1_frames_proto_msgTypes[18]
+	mi := &file_infidraw_realtime_v1_frames_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1404,7 +1658,7 @@ func (x *Live) String() string {
 func (*Live) ProtoMessage() {}
 
 func (x *Live) ProtoReflect() protoreflect.Message {
-	mi := &file_infidraw_realtime_v1_frames_proto_msgTypes[18]
+	mi := &file_infidraw_realtime_v1_frames_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1417,7 +1671,7 @@ func (x *Live) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Live.ProtoReflect.Descriptor instead.
 func (*Live) Descriptor() ([]byte, []int) {
-	return file_infidraw_realtime_v1_frames_proto_rawDescGZIP(), []int{18}
+	return file_infidraw_realtime_v1_frames_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *Live) GetSessionId() uint32 {
@@ -1498,18 +1752,21 @@ func (*Live_StrokeEnd) isLive_Body() {}
 
 func (*Live_CursorMove) isLive_Body() {}
 
-// Presence reports who came and who left.
+// Presence reports who came and who left, and in a crowded room how many viewers are counted (not
+// listed) when that number changed.
 type Presence struct {
 	state          protoimpl.MessageState `protogen:"open.v1"`
 	Joined         []*Peer                `protobuf:"bytes,1,rep,name=joined,proto3" json:"joined,omitempty"`
 	LeftSessionIds []uint32               `protobuf:"varint,2,rep,packed,name=left_session_ids,json=leftSessionIds,proto3" json:"left_session_ids,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// Set when the count of unlisted viewers changed (see Welcome.viewers); 0 otherwise.
+	Viewers       *uint32 `protobuf:"varint,3,opt,name=viewers,proto3,oneof" json:"viewers,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Presence) Reset() {
 	*x = Presence{}
-	mi := &file_infidraw_realtime_v1_frames_proto_msgTypes[19]
+	mi := &file_infidraw_realtime_v1_frames_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1521,7 +1778,7 @@ func (x *Presence) String() string {
 func (*Presence) ProtoMessage() {}
 
 func (x *Presence) ProtoReflect() protoreflect.Message {
-	mi := &file_infidraw_realtime_v1_frames_proto_msgTypes[19]
+	mi := &file_infidraw_realtime_v1_frames_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1534,7 +1791,7 @@ func (x *Presence) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Presence.ProtoReflect.Descriptor instead.
 func (*Presence) Descriptor() ([]byte, []int) {
-	return file_infidraw_realtime_v1_frames_proto_rawDescGZIP(), []int{19}
+	return file_infidraw_realtime_v1_frames_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *Presence) GetJoined() []*Peer {
@@ -1551,6 +1808,13 @@ func (x *Presence) GetLeftSessionIds() []uint32 {
 	return nil
 }
 
+func (x *Presence) GetViewers() uint32 {
+	if x != nil && x.Viewers != nil {
+		return *x.Viewers
+	}
+	return 0
+}
+
 // Peer is one connection in a room.
 type Peer struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -1564,7 +1828,7 @@ type Peer struct {
 
 func (x *Peer) Reset() {
 	*x = Peer{}
-	mi := &file_infidraw_realtime_v1_frames_proto_msgTypes[20]
+	mi := &file_infidraw_realtime_v1_frames_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1576,7 +1840,7 @@ func (x *Peer) String() string {
 func (*Peer) ProtoMessage() {}
 
 func (x *Peer) ProtoReflect() protoreflect.Message {
-	mi := &file_infidraw_realtime_v1_frames_proto_msgTypes[20]
+	mi := &file_infidraw_realtime_v1_frames_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1589,7 +1853,7 @@ func (x *Peer) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Peer.ProtoReflect.Descriptor instead.
 func (*Peer) Descriptor() ([]byte, []int) {
-	return file_infidraw_realtime_v1_frames_proto_rawDescGZIP(), []int{20}
+	return file_infidraw_realtime_v1_frames_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *Peer) GetSessionId() uint32 {
@@ -1626,7 +1890,7 @@ const file_infidraw_realtime_v1_frames_proto_rawDesc = "" +
 	"\n" +
 	"!infidraw/realtime/v1/frames.proto\x12\x14infidraw.realtime.v1\x1a\x1cinfidraw/room/v1/event.proto\x1a\x1finfidraw/stroke/v1/stroke.proto\"N\n" +
 	"\vClientFrame\x12?\n" +
-	"\bmessages\x18\x01 \x03(\v2#.infidraw.realtime.v1.ClientMessageR\bmessages\"\xbe\x05\n" +
+	"\bmessages\x18\x01 \x03(\v2#.infidraw.realtime.v1.ClientMessageR\bmessages\"\xfa\x05\n" +
 	"\rClientMessage\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\rR\trequestId\x120\n" +
@@ -1643,12 +1907,22 @@ const file_infidraw_realtime_v1_frames_proto_rawDesc = "" +
 	"\vcursor_move\x18\n" +
 	" \x01(\v2 .infidraw.realtime.v1.CursorMoveH\x00R\n" +
 	"cursorMove\x12F\n" +
-	"\ffetch_events\x18\v \x01(\v2!.infidraw.realtime.v1.FetchEventsH\x00R\vfetchEventsB\x06\n" +
-	"\x04body\"P\n" +
+	"\ffetch_events\x18\v \x01(\v2!.infidraw.realtime.v1.FetchEventsH\x00R\vfetchEvents\x12:\n" +
+	"\bset_view\x18\f \x01(\v2\x1d.infidraw.realtime.v1.SetViewH\x00R\asetViewB\x06\n" +
+	"\x04body\"\x80\x01\n" +
 	"\x04Join\x12\x17\n" +
 	"\aroom_id\x18\x01 \x01(\tR\x06roomId\x12\x14\n" +
 	"\x05token\x18\x02 \x01(\tR\x05token\x12\x19\n" +
-	"\blast_seq\x18\x03 \x01(\x04R\alastSeq\"A\n" +
+	"\blast_seq\x18\x03 \x01(\x04R\alastSeq\x12.\n" +
+	"\x04view\x18\x04 \x01(\v2\x1a.infidraw.realtime.v1.ViewR\x04view\"p\n" +
+	"\x04View\x12\x13\n" +
+	"\x05min_x\x18\x01 \x01(\x12R\x04minX\x12\x13\n" +
+	"\x05min_y\x18\x02 \x01(\x12R\x04minY\x12\x13\n" +
+	"\x05max_x\x18\x03 \x01(\x12R\x04maxX\x12\x13\n" +
+	"\x05max_y\x18\x04 \x01(\x12R\x04maxY\x12\x14\n" +
+	"\x05level\x18\x05 \x01(\rR\x05level\"9\n" +
+	"\aSetView\x12.\n" +
+	"\x04view\x18\x01 \x01(\v2\x1a.infidraw.realtime.v1.ViewR\x04view\"A\n" +
 	"\vStrokeBegin\x122\n" +
 	"\x06stroke\x18\x01 \x01(\v2\x1a.infidraw.stroke.v1.StrokeR\x06stroke\"_\n" +
 	"\n" +
@@ -1677,15 +1951,16 @@ const file_infidraw_realtime_v1_frames_proto_rawDesc = "" +
 	"\tafter_seq\x18\x01 \x01(\x04R\bafterSeq\x12\x14\n" +
 	"\x05limit\x18\x02 \x01(\rR\x05limit\"N\n" +
 	"\vServerFrame\x12?\n" +
-	"\bmessages\x18\x01 \x03(\v2#.infidraw.realtime.v1.ServerMessageR\bmessages\"\xe2\x02\n" +
+	"\bmessages\x18\x01 \x03(\v2#.infidraw.realtime.v1.ServerMessageR\bmessages\"\xad\x03\n" +
 	"\rServerMessage\x129\n" +
 	"\awelcome\x18\x01 \x01(\v2\x1d.infidraw.realtime.v1.WelcomeH\x00R\awelcome\x12:\n" +
 	"\x06events\x18\x02 \x01(\v2 .infidraw.realtime.v1.EventBatchH\x00R\x06events\x12-\n" +
 	"\x03ack\x18\x03 \x01(\v2\x19.infidraw.realtime.v1.AckH\x00R\x03ack\x123\n" +
 	"\x05error\x18\x04 \x01(\v2\x1b.infidraw.realtime.v1.ErrorH\x00R\x05error\x120\n" +
 	"\x04live\x18\x05 \x01(\v2\x1a.infidraw.realtime.v1.LiveH\x00R\x04live\x12<\n" +
-	"\bpresence\x18\x06 \x01(\v2\x1e.infidraw.realtime.v1.PresenceH\x00R\bpresenceB\x06\n" +
-	"\x04body\"\xd3\x01\n" +
+	"\bpresence\x18\x06 \x01(\v2\x1e.infidraw.realtime.v1.PresenceH\x00R\bpresence\x12I\n" +
+	"\rtiles_changed\x18\a \x01(\v2\".infidraw.realtime.v1.TilesChangedH\x00R\ftilesChangedB\x06\n" +
+	"\x04body\"\xed\x01\n" +
 	"\aWelcome\x12\x1d\n" +
 	"\n" +
 	"session_id\x18\x01 \x01(\rR\tsessionId\x12\x17\n" +
@@ -1693,11 +1968,19 @@ const file_infidraw_realtime_v1_frames_proto_rawDesc = "" +
 	"\x04role\x18\x03 \x01(\x0e2\x16.infidraw.room.v1.RoleR\x04role\x12\x17\n" +
 	"\aroom_id\x18\x04 \x01(\tR\x06roomId\x12\x19\n" +
 	"\bhead_seq\x18\x05 \x01(\x04R\aheadSeq\x120\n" +
-	"\x05peers\x18\x06 \x03(\v2\x1a.infidraw.realtime.v1.PeerR\x05peers\"U\n" +
+	"\x05peers\x18\x06 \x03(\v2\x1a.infidraw.realtime.v1.PeerR\x05peers\x12\x18\n" +
+	"\aviewers\x18\a \x01(\rR\aviewers\"v\n" +
 	"\n" +
 	"EventBatch\x123\n" +
 	"\x06events\x18\x01 \x03(\v2\x1b.infidraw.room.v1.RoomEventR\x06events\x12\x12\n" +
-	"\x04more\x18\x02 \x01(\bR\x04more\"T\n" +
+	"\x04more\x18\x02 \x01(\bR\x04more\x12\x1f\n" +
+	"\vthrough_seq\x18\x03 \x01(\x04R\n" +
+	"throughSeq\"[\n" +
+	"\fTilesChanged\x12\x14\n" +
+	"\x05level\x18\x01 \x01(\rR\x05level\x12\x14\n" +
+	"\x05tiles\x18\x02 \x03(\x11R\x05tiles\x12\x1f\n" +
+	"\vthrough_seq\x18\x03 \x01(\x04R\n" +
+	"throughSeq\"T\n" +
 	"\x03Ack\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\rR\trequestId\x12\x10\n" +
@@ -1720,10 +2003,13 @@ const file_infidraw_realtime_v1_frames_proto_rawDesc = "" +
 	"stroke_end\x18\x04 \x01(\v2\x1f.infidraw.realtime.v1.StrokeEndH\x00R\tstrokeEnd\x12C\n" +
 	"\vcursor_move\x18\x05 \x01(\v2 .infidraw.realtime.v1.CursorMoveH\x00R\n" +
 	"cursorMoveB\x06\n" +
-	"\x04body\"h\n" +
+	"\x04body\"\x93\x01\n" +
 	"\bPresence\x122\n" +
 	"\x06joined\x18\x01 \x03(\v2\x1a.infidraw.realtime.v1.PeerR\x06joined\x12(\n" +
-	"\x10left_session_ids\x18\x02 \x03(\rR\x0eleftSessionIds\"\x8d\x01\n" +
+	"\x10left_session_ids\x18\x02 \x03(\rR\x0eleftSessionIds\x12\x1d\n" +
+	"\aviewers\x18\x03 \x01(\rH\x00R\aviewers\x88\x01\x01B\n" +
+	"\n" +
+	"\b_viewers\"\x8d\x01\n" +
 	"\x04Peer\x12\x1d\n" +
 	"\n" +
 	"session_id\x18\x01 \x01(\rR\tsessionId\x12\x17\n" +
@@ -1760,70 +2046,77 @@ func file_infidraw_realtime_v1_frames_proto_rawDescGZIP() []byte {
 }
 
 var file_infidraw_realtime_v1_frames_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_infidraw_realtime_v1_frames_proto_msgTypes = make([]protoimpl.MessageInfo, 21)
+var file_infidraw_realtime_v1_frames_proto_msgTypes = make([]protoimpl.MessageInfo, 24)
 var file_infidraw_realtime_v1_frames_proto_goTypes = []any{
 	(ErrorCode)(0),        // 0: infidraw.realtime.v1.ErrorCode
 	(*ClientFrame)(nil),   // 1: infidraw.realtime.v1.ClientFrame
 	(*ClientMessage)(nil), // 2: infidraw.realtime.v1.ClientMessage
 	(*Join)(nil),          // 3: infidraw.realtime.v1.Join
-	(*StrokeBegin)(nil),   // 4: infidraw.realtime.v1.StrokeBegin
-	(*StrokeMore)(nil),    // 5: infidraw.realtime.v1.StrokeMore
-	(*StrokeEnd)(nil),     // 6: infidraw.realtime.v1.StrokeEnd
-	(*CommitStroke)(nil),  // 7: infidraw.realtime.v1.CommitStroke
-	(*EraseStrokes)(nil),  // 8: infidraw.realtime.v1.EraseStrokes
-	(*Undo)(nil),          // 9: infidraw.realtime.v1.Undo
-	(*Redo)(nil),          // 10: infidraw.realtime.v1.Redo
-	(*CursorMove)(nil),    // 11: infidraw.realtime.v1.CursorMove
-	(*FetchEvents)(nil),   // 12: infidraw.realtime.v1.FetchEvents
-	(*ServerFrame)(nil),   // 13: infidraw.realtime.v1.ServerFrame
-	(*ServerMessage)(nil), // 14: infidraw.realtime.v1.ServerMessage
-	(*Welcome)(nil),       // 15: infidraw.realtime.v1.Welcome
-	(*EventBatch)(nil),    // 16: infidraw.realtime.v1.EventBatch
-	(*Ack)(nil),           // 17: infidraw.realtime.v1.Ack
-	(*Error)(nil),         // 18: infidraw.realtime.v1.Error
-	(*Live)(nil),          // 19: infidraw.realtime.v1.Live
-	(*Presence)(nil),      // 20: infidraw.realtime.v1.Presence
-	(*Peer)(nil),          // 21: infidraw.realtime.v1.Peer
-	(*v1.Stroke)(nil),     // 22: infidraw.stroke.v1.Stroke
-	(v11.Role)(0),         // 23: infidraw.room.v1.Role
-	(*v11.RoomEvent)(nil), // 24: infidraw.room.v1.RoomEvent
+	(*View)(nil),          // 4: infidraw.realtime.v1.View
+	(*SetView)(nil),       // 5: infidraw.realtime.v1.SetView
+	(*StrokeBegin)(nil),   // 6: infidraw.realtime.v1.StrokeBegin
+	(*StrokeMore)(nil),    // 7: infidraw.realtime.v1.StrokeMore
+	(*StrokeEnd)(nil),     // 8: infidraw.realtime.v1.StrokeEnd
+	(*CommitStroke)(nil),  // 9: infidraw.realtime.v1.CommitStroke
+	(*EraseStrokes)(nil),  // 10: infidraw.realtime.v1.EraseStrokes
+	(*Undo)(nil),          // 11: infidraw.realtime.v1.Undo
+	(*Redo)(nil),          // 12: infidraw.realtime.v1.Redo
+	(*CursorMove)(nil),    // 13: infidraw.realtime.v1.CursorMove
+	(*FetchEvents)(nil),   // 14: infidraw.realtime.v1.FetchEvents
+	(*ServerFrame)(nil),   // 15: infidraw.realtime.v1.ServerFrame
+	(*ServerMessage)(nil), // 16: infidraw.realtime.v1.ServerMessage
+	(*Welcome)(nil),       // 17: infidraw.realtime.v1.Welcome
+	(*EventBatch)(nil),    // 18: infidraw.realtime.v1.EventBatch
+	(*TilesChanged)(nil),  // 19: infidraw.realtime.v1.TilesChanged
+	(*Ack)(nil),           // 20: infidraw.realtime.v1.Ack
+	(*Error)(nil),         // 21: infidraw.realtime.v1.Error
+	(*Live)(nil),          // 22: infidraw.realtime.v1.Live
+	(*Presence)(nil),      // 23: infidraw.realtime.v1.Presence
+	(*Peer)(nil),          // 24: infidraw.realtime.v1.Peer
+	(*v1.Stroke)(nil),     // 25: infidraw.stroke.v1.Stroke
+	(v11.Role)(0),         // 26: infidraw.room.v1.Role
+	(*v11.RoomEvent)(nil), // 27: infidraw.room.v1.RoomEvent
 }
 var file_infidraw_realtime_v1_frames_proto_depIdxs = []int32{
 	2,  // 0: infidraw.realtime.v1.ClientFrame.messages:type_name -> infidraw.realtime.v1.ClientMessage
 	3,  // 1: infidraw.realtime.v1.ClientMessage.join:type_name -> infidraw.realtime.v1.Join
-	4,  // 2: infidraw.realtime.v1.ClientMessage.stroke_begin:type_name -> infidraw.realtime.v1.StrokeBegin
-	5,  // 3: infidraw.realtime.v1.ClientMessage.stroke_more:type_name -> infidraw.realtime.v1.StrokeMore
-	6,  // 4: infidraw.realtime.v1.ClientMessage.stroke_end:type_name -> infidraw.realtime.v1.StrokeEnd
-	7,  // 5: infidraw.realtime.v1.ClientMessage.commit_stroke:type_name -> infidraw.realtime.v1.CommitStroke
-	8,  // 6: infidraw.realtime.v1.ClientMessage.erase_strokes:type_name -> infidraw.realtime.v1.EraseStrokes
-	9,  // 7: infidraw.realtime.v1.ClientMessage.undo:type_name -> infidraw.realtime.v1.Undo
-	10, // 8: infidraw.realtime.v1.ClientMessage.redo:type_name -> infidraw.realtime.v1.Redo
-	11, // 9: infidraw.realtime.v1.ClientMessage.cursor_move:type_name -> infidraw.realtime.v1.CursorMove
-	12, // 10: infidraw.realtime.v1.ClientMessage.fetch_events:type_name -> infidraw.realtime.v1.FetchEvents
-	22, // 11: infidraw.realtime.v1.StrokeBegin.stroke:type_name -> infidraw.stroke.v1.Stroke
-	22, // 12: infidraw.realtime.v1.CommitStroke.stroke:type_name -> infidraw.stroke.v1.Stroke
-	14, // 13: infidraw.realtime.v1.ServerFrame.messages:type_name -> infidraw.realtime.v1.ServerMessage
-	15, // 14: infidraw.realtime.v1.ServerMessage.welcome:type_name -> infidraw.realtime.v1.Welcome
-	16, // 15: infidraw.realtime.v1.ServerMessage.events:type_name -> infidraw.realtime.v1.EventBatch
-	17, // 16: infidraw.realtime.v1.ServerMessage.ack:type_name -> infidraw.realtime.v1.Ack
-	18, // 17: infidraw.realtime.v1.ServerMessage.error:type_name -> infidraw.realtime.v1.Error
-	19, // 18: infidraw.realtime.v1.ServerMessage.live:type_name -> infidraw.realtime.v1.Live
-	20, // 19: infidraw.realtime.v1.ServerMessage.presence:type_name -> infidraw.realtime.v1.Presence
-	23, // 20: infidraw.realtime.v1.Welcome.role:type_name -> infidraw.room.v1.Role
-	21, // 21: infidraw.realtime.v1.Welcome.peers:type_name -> infidraw.realtime.v1.Peer
-	24, // 22: infidraw.realtime.v1.EventBatch.events:type_name -> infidraw.room.v1.RoomEvent
-	0,  // 23: infidraw.realtime.v1.Error.code:type_name -> infidraw.realtime.v1.ErrorCode
-	4,  // 24: infidraw.realtime.v1.Live.stroke_begin:type_name -> infidraw.realtime.v1.StrokeBegin
-	5,  // 25: infidraw.realtime.v1.Live.stroke_more:type_name -> infidraw.realtime.v1.StrokeMore
-	6,  // 26: infidraw.realtime.v1.Live.stroke_end:type_name -> infidraw.realtime.v1.StrokeEnd
-	11, // 27: infidraw.realtime.v1.Live.cursor_move:type_name -> infidraw.realtime.v1.CursorMove
-	21, // 28: infidraw.realtime.v1.Presence.joined:type_name -> infidraw.realtime.v1.Peer
-	23, // 29: infidraw.realtime.v1.Peer.role:type_name -> infidraw.room.v1.Role
-	30, // [30:30] is the sub-list for method output_type
-	30, // [30:30] is the sub-list for method input_type
-	30, // [30:30] is the sub-list for extension type_name
-	30, // [30:30] is the sub-list for extension extendee
-	0,  // [0:30] is the sub-list for field type_name
+	6,  // 2: infidraw.realtime.v1.ClientMessage.stroke_begin:type_name -> infidraw.realtime.v1.StrokeBegin
+	7,  // 3: infidraw.realtime.v1.ClientMessage.stroke_more:type_name -> infidraw.realtime.v1.StrokeMore
+	8,  // 4: infidraw.realtime.v1.ClientMessage.stroke_end:type_name -> infidraw.realtime.v1.StrokeEnd
+	9,  // 5: infidraw.realtime.v1.ClientMessage.commit_stroke:type_name -> infidraw.realtime.v1.CommitStroke
+	10, // 6: infidraw.realtime.v1.ClientMessage.erase_strokes:type_name -> infidraw.realtime.v1.EraseStrokes
+	11, // 7: infidraw.realtime.v1.ClientMessage.undo:type_name -> infidraw.realtime.v1.Undo
+	12, // 8: infidraw.realtime.v1.ClientMessage.redo:type_name -> infidraw.realtime.v1.Redo
+	13, // 9: infidraw.realtime.v1.ClientMessage.cursor_move:type_name -> infidraw.realtime.v1.CursorMove
+	14, // 10: infidraw.realtime.v1.ClientMessage.fetch_events:type_name -> infidraw.realtime.v1.FetchEvents
+	5,  // 11: infidraw.realtime.v1.ClientMessage.set_view:type_name -> infidraw.realtime.v1.SetView
+	4,  // 12: infidraw.realtime.v1.Join.view:type_name -> infidraw.realtime.v1.View
+	4,  // 13: infidraw.realtime.v1.SetView.view:type_name -> infidraw.realtime.v1.View
+	25, // 14: infidraw.realtime.v1.StrokeBegin.stroke:type_name -> infidraw.stroke.v1.Stroke
+	25, // 15: infidraw.realtime.v1.CommitStroke.stroke:type_name -> infidraw.stroke.v1.Stroke
+	16, // 16: infidraw.realtime.v1.ServerFrame.messages:type_name -> infidraw.realtime.v1.ServerMessage
+	17, // 17: infidraw.realtime.v1.ServerMessage.welcome:type_name -> infidraw.realtime.v1.Welcome
+	18, // 18: infidraw.realtime.v1.ServerMessage.events:type_name -> infidraw.realtime.v1.EventBatch
+	20, // 19: infidraw.realtime.v1.ServerMessage.ack:type_name -> infidraw.realtime.v1.Ack
+	21, // 20: infidraw.realtime.v1.ServerMessage.error:type_name -> infidraw.realtime.v1.Error
+	22, // 21: infidraw.realtime.v1.ServerMessage.live:type_name -> infidraw.realtime.v1.Live
+	23, // 22: infidraw.realtime.v1.ServerMessage.presence:type_name -> infidraw.realtime.v1.Presence
+	19, // 23: infidraw.realtime.v1.ServerMessage.tiles_changed:type_name -> infidraw.realtime.v1.TilesChanged
+	26, // 24: infidraw.realtime.v1.Welcome.role:type_name -> infidraw.room.v1.Role
+	24, // 25: infidraw.realtime.v1.Welcome.peers:type_name -> infidraw.realtime.v1.Peer
+	27, // 26: infidraw.realtime.v1.EventBatch.events:type_name -> infidraw.room.v1.RoomEvent
+	0,  // 27: infidraw.realtime.v1.Error.code:type_name -> infidraw.realtime.v1.ErrorCode
+	6,  // 28: infidraw.realtime.v1.Live.stroke_begin:type_name -> infidraw.realtime.v1.StrokeBegin
+	7,  // 29: infidraw.realtime.v1.Live.stroke_more:type_name -> infidraw.realtime.v1.StrokeMore
+	8,  // 30: infidraw.realtime.v1.Live.stroke_end:type_name -> infidraw.realtime.v1.StrokeEnd
+	13, // 31: infidraw.realtime.v1.Live.cursor_move:type_name -> infidraw.realtime.v1.CursorMove
+	24, // 32: infidraw.realtime.v1.Presence.joined:type_name -> infidraw.realtime.v1.Peer
+	26, // 33: infidraw.realtime.v1.Peer.role:type_name -> infidraw.room.v1.Role
+	34, // [34:34] is the sub-list for method output_type
+	34, // [34:34] is the sub-list for method input_type
+	34, // [34:34] is the sub-list for extension type_name
+	34, // [34:34] is the sub-list for extension extendee
+	0,  // [0:34] is the sub-list for field type_name
 }
 
 func init() { file_infidraw_realtime_v1_frames_proto_init() }
@@ -1842,28 +2135,31 @@ func file_infidraw_realtime_v1_frames_proto_init() {
 		(*ClientMessage_Redo)(nil),
 		(*ClientMessage_CursorMove)(nil),
 		(*ClientMessage_FetchEvents)(nil),
+		(*ClientMessage_SetView)(nil),
 	}
-	file_infidraw_realtime_v1_frames_proto_msgTypes[13].OneofWrappers = []any{
+	file_infidraw_realtime_v1_frames_proto_msgTypes[15].OneofWrappers = []any{
 		(*ServerMessage_Welcome)(nil),
 		(*ServerMessage_Events)(nil),
 		(*ServerMessage_Ack)(nil),
 		(*ServerMessage_Error)(nil),
 		(*ServerMessage_Live)(nil),
 		(*ServerMessage_Presence)(nil),
+		(*ServerMessage_TilesChanged)(nil),
 	}
-	file_infidraw_realtime_v1_frames_proto_msgTypes[18].OneofWrappers = []any{
+	file_infidraw_realtime_v1_frames_proto_msgTypes[21].OneofWrappers = []any{
 		(*Live_StrokeBegin)(nil),
 		(*Live_StrokeMore)(nil),
 		(*Live_StrokeEnd)(nil),
 		(*Live_CursorMove)(nil),
 	}
+	file_infidraw_realtime_v1_frames_proto_msgTypes[22].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_infidraw_realtime_v1_frames_proto_rawDesc), len(file_infidraw_realtime_v1_frames_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   21,
+			NumMessages:   24,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -31,6 +31,20 @@ export interface BusMessage {
 /** CommittedEvents are consecutive events of one room in sequence order. */
 export interface CommittedEvents {
   events: RoomEvent[];
+  /**
+   * areas[i] is the part of the board events[i] changes, for interest management: the stroke added,
+   * or the strokes erased or restored, with their reach. Events without one (fewer areas than events)
+   * are taken to touch every view.
+   */
+  areas: Area[];
+}
+
+/** Area is a rectangle of the board in encoded units (world units x100), bounds included. */
+export interface Area {
+  minX: number;
+  minY: number;
+  maxX: number;
+  maxY: number;
 }
 
 /** LiveBatch is the ephemeral traffic of one replica's sessions in a room for one tick. */
@@ -205,13 +219,16 @@ export const BusMessage: MessageFns<BusMessage> = {
 };
 
 function createBaseCommittedEvents(): CommittedEvents {
-  return { events: [] };
+  return { events: [], areas: [] };
 }
 
 export const CommittedEvents: MessageFns<CommittedEvents> = {
   encode(message: CommittedEvents, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     for (const v of message.events) {
       RoomEvent.encode(v!, writer.uint32(10).fork()).join();
+    }
+    for (const v of message.areas) {
+      Area.encode(v!, writer.uint32(18).fork()).join();
     }
     return writer;
   },
@@ -237,6 +254,14 @@ export const CommittedEvents: MessageFns<CommittedEvents> = {
             message.events.push(RoomEvent.decode(reader, reader.uint32()));
             continue;
           }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.areas.push(Area.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -252,6 +277,7 @@ export const CommittedEvents: MessageFns<CommittedEvents> = {
   fromJSON(object: any): CommittedEvents {
     return {
       events: globalThis.Array.isArray(object?.events) ? object.events.map((e: any) => RoomEvent.fromJSON(e)) : [],
+      areas: globalThis.Array.isArray(object?.areas) ? object.areas.map((e: any) => Area.fromJSON(e)) : [],
     };
   },
 
@@ -259,6 +285,9 @@ export const CommittedEvents: MessageFns<CommittedEvents> = {
     const obj: any = {};
     if (message.events?.length) {
       obj.events = message.events.map((e) => RoomEvent.toJSON(e));
+    }
+    if (message.areas?.length) {
+      obj.areas = message.areas.map((e) => Area.toJSON(e));
     }
     return obj;
   },
@@ -269,6 +298,140 @@ export const CommittedEvents: MessageFns<CommittedEvents> = {
   fromPartial<I extends Exact<DeepPartial<CommittedEvents>, I>>(object: I): CommittedEvents {
     const message = createBaseCommittedEvents();
     message.events = object.events?.map((e) => RoomEvent.fromPartial(e)) || [];
+    message.areas = object.areas?.map((e) => Area.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseArea(): Area {
+  return { minX: 0, minY: 0, maxX: 0, maxY: 0 };
+}
+
+export const Area: MessageFns<Area> = {
+  encode(message: Area, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.minX !== 0) {
+      writer.uint32(8).sint64(message.minX);
+    }
+    if (message.minY !== 0) {
+      writer.uint32(16).sint64(message.minY);
+    }
+    if (message.maxX !== 0) {
+      writer.uint32(24).sint64(message.maxX);
+    }
+    if (message.maxY !== 0) {
+      writer.uint32(32).sint64(message.maxY);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Area {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseArea();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.minX = longToNumber(reader.sint64());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.minY = longToNumber(reader.sint64());
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.maxX = longToNumber(reader.sint64());
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.maxY = longToNumber(reader.sint64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Area {
+    return {
+      minX: isSet(object.minX)
+        ? globalThis.Number(object.minX)
+        : isSet(object.min_x)
+        ? globalThis.Number(object.min_x)
+        : 0,
+      minY: isSet(object.minY)
+        ? globalThis.Number(object.minY)
+        : isSet(object.min_y)
+        ? globalThis.Number(object.min_y)
+        : 0,
+      maxX: isSet(object.maxX)
+        ? globalThis.Number(object.maxX)
+        : isSet(object.max_x)
+        ? globalThis.Number(object.max_x)
+        : 0,
+      maxY: isSet(object.maxY)
+        ? globalThis.Number(object.maxY)
+        : isSet(object.max_y)
+        ? globalThis.Number(object.max_y)
+        : 0,
+    };
+  },
+
+  toJSON(message: Area): unknown {
+    const obj: any = {};
+    if (message.minX !== 0) {
+      obj.minX = Math.round(message.minX);
+    }
+    if (message.minY !== 0) {
+      obj.minY = Math.round(message.minY);
+    }
+    if (message.maxX !== 0) {
+      obj.maxX = Math.round(message.maxX);
+    }
+    if (message.maxY !== 0) {
+      obj.maxY = Math.round(message.maxY);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<Area>, I>>(base?: I): Area {
+    return Area.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<Area>, I>>(object: I): Area {
+    const message = createBaseArea();
+    message.minX = object.minX ?? 0;
+    message.minY = object.minY ?? 0;
+    message.maxX = object.maxX ?? 0;
+    message.maxY = object.maxY ?? 0;
     return message;
   },
 };
@@ -441,6 +604,17 @@ export type DeepPartial<T> = T extends Builtin ? T
 type KeysOfUnion<T> = T extends T ? keyof T : never;
 export type Exact<P, I extends P> = P extends Builtin ? P
   : P & { [K in keyof P]: Exact<P[K], I[K]> } & { [K in Exclude<keyof I, KeysOfUnion<P>>]: never };
+
+function longToNumber(int64: { toString(): string }): number {
+  const num = globalThis.Number(int64.toString());
+  if (num > globalThis.Number.MAX_SAFE_INTEGER) {
+    throw new globalThis.Error("Value is larger than Number.MAX_SAFE_INTEGER");
+  }
+  if (num < globalThis.Number.MIN_SAFE_INTEGER) {
+    throw new globalThis.Error("Value is smaller than Number.MIN_SAFE_INTEGER");
+  }
+  return num;
+}
 
 function isSet(value: any): boolean {
   return value !== null && value !== undefined;

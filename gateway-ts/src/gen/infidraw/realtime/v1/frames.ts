@@ -154,18 +154,46 @@ export interface ClientMessage {
     | { $case: "redo"; value: Redo }
     | { $case: "cursorMove"; value: CursorMove }
     | { $case: "fetchEvents"; value: FetchEvents }
+    | { $case: "setView"; value: SetView }
     | undefined;
 }
 
 /**
  * Join must be the first message of a connection. The token (signed by the gateway) names user, room and
  * role; `room_id` must match it. The server answers Welcome, then every event after `last_seq`, then live
- * traffic, with no gap and no duplicate.
+ * traffic, with no gap and no duplicate. With a `view`, live traffic is limited to what the client shows
+ * (see View); without one, the client gets everything in the room.
  */
 export interface Join {
   roomId: string;
   token: string;
   lastSeq: number;
+  view?: View | undefined;
+}
+
+/**
+ * View is the part of the board a client shows: a rectangle in encoded units (world units x100) and the
+ * tile level it reads (0 = full zoom). Once a client has declared one, realtime-go sends it the committed
+ * events, live strokes and cursors that touch the rectangle grown by a margin (half its size on every
+ * side), and at coarse levels (4 and above) a TilesChanged notice in place of committed events. What it
+ * leaves out is the client's to read from tiles when it shows that part of the board. The catch-up after
+ * Join and the answers to FetchEvents are not filtered.
+ */
+export interface View {
+  minX: number;
+  minY: number;
+  maxX: number;
+  maxY: number;
+  level: number;
+}
+
+/**
+ * SetView replaces the client's view (it pans or zooms). The Ack's `seq` is the room's position when the
+ * new view took effect: events after it that touch the view come over the socket; what the view gained
+ * before it is read from tiles read after the Ack.
+ */
+export interface SetView {
+  view?: View | undefined;
 }
 
 /** StrokeBegin starts a live (not yet committed) stroke with its style and first points. */
@@ -243,6 +271,7 @@ export interface ServerMessage {
     | { $case: "error"; value: Error }
     | { $case: "live"; value: Live }
     | { $case: "presence"; value: Presence }
+    | { $case: "tilesChanged"; value: TilesChanged }
     | undefined;
 }
 
@@ -254,14 +283,36 @@ export interface Welcome {
   roomId: string;
   /** Highest committed sequence number of the room when the client joined. */
   headSeq: number;
-  /** Everyone already in the room. */
+  /** Everyone already in the room, except viewers of a crowded room (they are counted in `viewers`). */
   peers: Peer[];
+  /**
+   * Viewers in the room who are not listed in `peers`: a room with more people than the server's crowd
+   * size lists editors and owners, and counts the viewers who came after it was crowded.
+   */
+  viewers: number;
 }
 
-/** EventBatch holds committed events in sequence order. During catch-up `more` says further pages follow. */
+/**
+ * EventBatch holds committed events in sequence order. During catch-up `more` says further pages follow.
+ * For a client with a view, `through_seq` says that every event up to it that touches the view was sent:
+ * the sequence numbers missing below it are events elsewhere on the board.
+ */
 export interface EventBatch {
   events: RoomEvent[];
   more: boolean;
+  throughSeq: number;
+}
+
+/**
+ * TilesChanged replaces committed events for a client whose view is at a coarse level: the tiles of the
+ * view's level (around the view) that events up to `through_seq` changed. Read them again to see the
+ * change; nothing else about those events is sent.
+ */
+export interface TilesChanged {
+  level: number;
+  /** Tile coordinates as x, y pairs. */
+  tiles: number[];
+  throughSeq: number;
 }
 
 /** Ack confirms that a request was committed; `seq` is the sequence number of its event. */
@@ -295,10 +346,15 @@ export interface Live {
     | undefined;
 }
 
-/** Presence reports who came and who left. */
+/**
+ * Presence reports who came and who left, and in a crowded room how many viewers are counted (not
+ * listed) when that number changed.
+ */
 export interface Presence {
   joined: Peer[];
   leftSessionIds: number[];
+  /** Set when the count of unlisted viewers changed (see Welcome.viewers); 0 otherwise. */
+  viewers?: number | undefined;
 }
 
 /** Peer is one connection in a room. */
@@ -420,6 +476,9 @@ export const ClientMessage: MessageFns<ClientMessage> = {
       case "fetchEvents":
         FetchEvents.encode(message.body.value, writer.uint32(90).fork()).join();
         break;
+      case "setView":
+        SetView.encode(message.body.value, writer.uint32(98).fork()).join();
+        break;
     }
     return writer;
   },
@@ -525,6 +584,14 @@ export const ClientMessage: MessageFns<ClientMessage> = {
             message.body = { $case: "fetchEvents", value: FetchEvents.decode(reader, reader.uint32()) };
             continue;
           }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.body = { $case: "setView", value: SetView.decode(reader, reader.uint32()) };
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -578,6 +645,10 @@ export const ClientMessage: MessageFns<ClientMessage> = {
         ? { $case: "fetchEvents", value: FetchEvents.fromJSON(object.fetchEvents) }
         : isSet(object.fetch_events)
         ? { $case: "fetchEvents", value: FetchEvents.fromJSON(object.fetch_events) }
+        : isSet(object.setView)
+        ? { $case: "setView", value: SetView.fromJSON(object.setView) }
+        : isSet(object.set_view)
+        ? { $case: "setView", value: SetView.fromJSON(object.set_view) }
         : undefined,
     };
   },
@@ -607,6 +678,8 @@ export const ClientMessage: MessageFns<ClientMessage> = {
       obj.cursorMove = CursorMove.toJSON(message.body.value);
     } else if (message.body?.$case === "fetchEvents") {
       obj.fetchEvents = FetchEvents.toJSON(message.body.value);
+    } else if (message.body?.$case === "setView") {
+      obj.setView = SetView.toJSON(message.body.value);
     }
     return obj;
   },
@@ -678,13 +751,19 @@ export const ClientMessage: MessageFns<ClientMessage> = {
         }
         break;
       }
+      case "setView": {
+        if (object.body?.value !== undefined && object.body?.value !== null) {
+          message.body = { $case: "setView", value: SetView.fromPartial(object.body.value) };
+        }
+        break;
+      }
     }
     return message;
   },
 };
 
 function createBaseJoin(): Join {
-  return { roomId: "", token: "", lastSeq: 0 };
+  return { roomId: "", token: "", lastSeq: 0, view: undefined };
 }
 
 export const Join: MessageFns<Join> = {
@@ -697,6 +776,9 @@ export const Join: MessageFns<Join> = {
     }
     if (message.lastSeq !== 0) {
       writer.uint32(24).uint64(message.lastSeq);
+    }
+    if (message.view !== undefined) {
+      View.encode(message.view, writer.uint32(34).fork()).join();
     }
     return writer;
   },
@@ -738,6 +820,14 @@ export const Join: MessageFns<Join> = {
             message.lastSeq = longToNumber(reader.uint64());
             continue;
           }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.view = View.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -763,6 +853,7 @@ export const Join: MessageFns<Join> = {
         : isSet(object.last_seq)
         ? globalThis.Number(object.last_seq)
         : 0,
+      view: isSet(object.view) ? View.fromJSON(object.view) : undefined,
     };
   },
 
@@ -777,6 +868,9 @@ export const Join: MessageFns<Join> = {
     if (message.lastSeq !== 0) {
       obj.lastSeq = Math.round(message.lastSeq);
     }
+    if (message.view !== undefined) {
+      obj.view = View.toJSON(message.view);
+    }
     return obj;
   },
 
@@ -788,6 +882,223 @@ export const Join: MessageFns<Join> = {
     message.roomId = object.roomId ?? "";
     message.token = object.token ?? "";
     message.lastSeq = object.lastSeq ?? 0;
+    message.view = (object.view !== undefined && object.view !== null) ? View.fromPartial(object.view) : undefined;
+    return message;
+  },
+};
+
+function createBaseView(): View {
+  return { minX: 0, minY: 0, maxX: 0, maxY: 0, level: 0 };
+}
+
+export const View: MessageFns<View> = {
+  encode(message: View, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.minX !== 0) {
+      writer.uint32(8).sint64(message.minX);
+    }
+    if (message.minY !== 0) {
+      writer.uint32(16).sint64(message.minY);
+    }
+    if (message.maxX !== 0) {
+      writer.uint32(24).sint64(message.maxX);
+    }
+    if (message.maxY !== 0) {
+      writer.uint32(32).sint64(message.maxY);
+    }
+    if (message.level !== 0) {
+      writer.uint32(40).uint32(message.level);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): View {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseView();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.minX = longToNumber(reader.sint64());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.minY = longToNumber(reader.sint64());
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.maxX = longToNumber(reader.sint64());
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.maxY = longToNumber(reader.sint64());
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.level = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): View {
+    return {
+      minX: isSet(object.minX)
+        ? globalThis.Number(object.minX)
+        : isSet(object.min_x)
+        ? globalThis.Number(object.min_x)
+        : 0,
+      minY: isSet(object.minY)
+        ? globalThis.Number(object.minY)
+        : isSet(object.min_y)
+        ? globalThis.Number(object.min_y)
+        : 0,
+      maxX: isSet(object.maxX)
+        ? globalThis.Number(object.maxX)
+        : isSet(object.max_x)
+        ? globalThis.Number(object.max_x)
+        : 0,
+      maxY: isSet(object.maxY)
+        ? globalThis.Number(object.maxY)
+        : isSet(object.max_y)
+        ? globalThis.Number(object.max_y)
+        : 0,
+      level: isSet(object.level) ? globalThis.Number(object.level) : 0,
+    };
+  },
+
+  toJSON(message: View): unknown {
+    const obj: any = {};
+    if (message.minX !== 0) {
+      obj.minX = Math.round(message.minX);
+    }
+    if (message.minY !== 0) {
+      obj.minY = Math.round(message.minY);
+    }
+    if (message.maxX !== 0) {
+      obj.maxX = Math.round(message.maxX);
+    }
+    if (message.maxY !== 0) {
+      obj.maxY = Math.round(message.maxY);
+    }
+    if (message.level !== 0) {
+      obj.level = Math.round(message.level);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<View>, I>>(base?: I): View {
+    return View.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<View>, I>>(object: I): View {
+    const message = createBaseView();
+    message.minX = object.minX ?? 0;
+    message.minY = object.minY ?? 0;
+    message.maxX = object.maxX ?? 0;
+    message.maxY = object.maxY ?? 0;
+    message.level = object.level ?? 0;
+    return message;
+  },
+};
+
+function createBaseSetView(): SetView {
+  return { view: undefined };
+}
+
+export const SetView: MessageFns<SetView> = {
+  encode(message: SetView, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.view !== undefined) {
+      View.encode(message.view, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SetView {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSetView();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.view = View.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SetView {
+    return { view: isSet(object.view) ? View.fromJSON(object.view) : undefined };
+  },
+
+  toJSON(message: SetView): unknown {
+    const obj: any = {};
+    if (message.view !== undefined) {
+      obj.view = View.toJSON(message.view);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<SetView>, I>>(base?: I): SetView {
+    return SetView.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<SetView>, I>>(object: I): SetView {
+    const message = createBaseSetView();
+    message.view = (object.view !== undefined && object.view !== null) ? View.fromPartial(object.view) : undefined;
     return message;
   },
 };
@@ -1663,6 +1974,9 @@ export const ServerMessage: MessageFns<ServerMessage> = {
       case "presence":
         Presence.encode(message.body.value, writer.uint32(50).fork()).join();
         break;
+      case "tilesChanged":
+        TilesChanged.encode(message.body.value, writer.uint32(58).fork()).join();
+        break;
     }
     return writer;
   },
@@ -1728,6 +2042,14 @@ export const ServerMessage: MessageFns<ServerMessage> = {
             message.body = { $case: "presence", value: Presence.decode(reader, reader.uint32()) };
             continue;
           }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.body = { $case: "tilesChanged", value: TilesChanged.decode(reader, reader.uint32()) };
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1754,6 +2076,10 @@ export const ServerMessage: MessageFns<ServerMessage> = {
         ? { $case: "live", value: Live.fromJSON(object.live) }
         : isSet(object.presence)
         ? { $case: "presence", value: Presence.fromJSON(object.presence) }
+        : isSet(object.tilesChanged)
+        ? { $case: "tilesChanged", value: TilesChanged.fromJSON(object.tilesChanged) }
+        : isSet(object.tiles_changed)
+        ? { $case: "tilesChanged", value: TilesChanged.fromJSON(object.tiles_changed) }
         : undefined,
     };
   },
@@ -1772,6 +2098,8 @@ export const ServerMessage: MessageFns<ServerMessage> = {
       obj.live = Live.toJSON(message.body.value);
     } else if (message.body?.$case === "presence") {
       obj.presence = Presence.toJSON(message.body.value);
+    } else if (message.body?.$case === "tilesChanged") {
+      obj.tilesChanged = TilesChanged.toJSON(message.body.value);
     }
     return obj;
   },
@@ -1818,13 +2146,19 @@ export const ServerMessage: MessageFns<ServerMessage> = {
         }
         break;
       }
+      case "tilesChanged": {
+        if (object.body?.value !== undefined && object.body?.value !== null) {
+          message.body = { $case: "tilesChanged", value: TilesChanged.fromPartial(object.body.value) };
+        }
+        break;
+      }
     }
     return message;
   },
 };
 
 function createBaseWelcome(): Welcome {
-  return { sessionId: 0, userId: "", role: 0, roomId: "", headSeq: 0, peers: [] };
+  return { sessionId: 0, userId: "", role: 0, roomId: "", headSeq: 0, peers: [], viewers: 0 };
 }
 
 export const Welcome: MessageFns<Welcome> = {
@@ -1846,6 +2180,9 @@ export const Welcome: MessageFns<Welcome> = {
     }
     for (const v of message.peers) {
       Peer.encode(v!, writer.uint32(50).fork()).join();
+    }
+    if (message.viewers !== 0) {
+      writer.uint32(56).uint32(message.viewers);
     }
     return writer;
   },
@@ -1911,6 +2248,14 @@ export const Welcome: MessageFns<Welcome> = {
             message.peers.push(Peer.decode(reader, reader.uint32()));
             continue;
           }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.viewers = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1949,6 +2294,7 @@ export const Welcome: MessageFns<Welcome> = {
       peers: globalThis.Array.isArray(object?.peers)
         ? object.peers.map((e: any) => Peer.fromJSON(e))
         : [],
+      viewers: isSet(object.viewers) ? globalThis.Number(object.viewers) : 0,
     };
   },
 
@@ -1972,6 +2318,9 @@ export const Welcome: MessageFns<Welcome> = {
     if (message.peers?.length) {
       obj.peers = message.peers.map((e) => Peer.toJSON(e));
     }
+    if (message.viewers !== 0) {
+      obj.viewers = Math.round(message.viewers);
+    }
     return obj;
   },
 
@@ -1986,12 +2335,13 @@ export const Welcome: MessageFns<Welcome> = {
     message.roomId = object.roomId ?? "";
     message.headSeq = object.headSeq ?? 0;
     message.peers = object.peers?.map((e) => Peer.fromPartial(e)) || [];
+    message.viewers = object.viewers ?? 0;
     return message;
   },
 };
 
 function createBaseEventBatch(): EventBatch {
-  return { events: [], more: false };
+  return { events: [], more: false, throughSeq: 0 };
 }
 
 export const EventBatch: MessageFns<EventBatch> = {
@@ -2001,6 +2351,9 @@ export const EventBatch: MessageFns<EventBatch> = {
     }
     if (message.more !== false) {
       writer.uint32(16).bool(message.more);
+    }
+    if (message.throughSeq !== 0) {
+      writer.uint32(24).uint64(message.throughSeq);
     }
     return writer;
   },
@@ -2034,6 +2387,14 @@ export const EventBatch: MessageFns<EventBatch> = {
             message.more = reader.bool();
             continue;
           }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.throughSeq = longToNumber(reader.uint64());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2050,6 +2411,11 @@ export const EventBatch: MessageFns<EventBatch> = {
     return {
       events: globalThis.Array.isArray(object?.events) ? object.events.map((e: any) => RoomEvent.fromJSON(e)) : [],
       more: isSet(object.more) ? globalThis.Boolean(object.more) : false,
+      throughSeq: isSet(object.throughSeq)
+        ? globalThis.Number(object.throughSeq)
+        : isSet(object.through_seq)
+        ? globalThis.Number(object.through_seq)
+        : 0,
     };
   },
 
@@ -2061,6 +2427,9 @@ export const EventBatch: MessageFns<EventBatch> = {
     if (message.more !== false) {
       obj.more = message.more;
     }
+    if (message.throughSeq !== 0) {
+      obj.throughSeq = Math.round(message.throughSeq);
+    }
     return obj;
   },
 
@@ -2071,6 +2440,126 @@ export const EventBatch: MessageFns<EventBatch> = {
     const message = createBaseEventBatch();
     message.events = object.events?.map((e) => RoomEvent.fromPartial(e)) || [];
     message.more = object.more ?? false;
+    message.throughSeq = object.throughSeq ?? 0;
+    return message;
+  },
+};
+
+function createBaseTilesChanged(): TilesChanged {
+  return { level: 0, tiles: [], throughSeq: 0 };
+}
+
+export const TilesChanged: MessageFns<TilesChanged> = {
+  encode(message: TilesChanged, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.level !== 0) {
+      writer.uint32(8).uint32(message.level);
+    }
+    if (message.tiles.length !== 0) {
+      writer.uint32(18).fork();
+      for (const v of message.tiles) {
+        writer.sint32(v);
+      }
+      writer.join();
+    }
+    if (message.throughSeq !== 0) {
+      writer.uint32(24).uint64(message.throughSeq);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): TilesChanged {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseTilesChanged();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.level = reader.uint32();
+            continue;
+          }
+          case 2: {
+            if (tag === 16) {
+              message.tiles.push(reader.sint32());
+
+              continue;
+            }
+
+            if (tag === 18) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.tiles.push(reader.sint32());
+              }
+
+              continue;
+            }
+
+            break;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.throughSeq = longToNumber(reader.uint64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): TilesChanged {
+    return {
+      level: isSet(object.level) ? globalThis.Number(object.level) : 0,
+      tiles: globalThis.Array.isArray(object?.tiles) ? object.tiles.map((e: any) => globalThis.Number(e)) : [],
+      throughSeq: isSet(object.throughSeq)
+        ? globalThis.Number(object.throughSeq)
+        : isSet(object.through_seq)
+        ? globalThis.Number(object.through_seq)
+        : 0,
+    };
+  },
+
+  toJSON(message: TilesChanged): unknown {
+    const obj: any = {};
+    if (message.level !== 0) {
+      obj.level = Math.round(message.level);
+    }
+    if (message.tiles?.length) {
+      obj.tiles = message.tiles.map((e) => Math.round(e));
+    }
+    if (message.throughSeq !== 0) {
+      obj.throughSeq = Math.round(message.throughSeq);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<TilesChanged>, I>>(base?: I): TilesChanged {
+    return TilesChanged.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<TilesChanged>, I>>(object: I): TilesChanged {
+    const message = createBaseTilesChanged();
+    message.level = object.level ?? 0;
+    message.tiles = object.tiles?.map((e) => e) || [];
+    message.throughSeq = object.throughSeq ?? 0;
     return message;
   },
 };
@@ -2493,7 +2982,7 @@ export const Live: MessageFns<Live> = {
 };
 
 function createBasePresence(): Presence {
-  return { joined: [], leftSessionIds: [] };
+  return { joined: [], leftSessionIds: [], viewers: undefined };
 }
 
 export const Presence: MessageFns<Presence> = {
@@ -2507,6 +2996,9 @@ export const Presence: MessageFns<Presence> = {
         writer.uint32(v);
       }
       writer.join();
+    }
+    if (message.viewers !== undefined) {
+      writer.uint32(24).uint32(message.viewers);
     }
     return writer;
   },
@@ -2550,6 +3042,14 @@ export const Presence: MessageFns<Presence> = {
 
             break;
           }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.viewers = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2570,6 +3070,7 @@ export const Presence: MessageFns<Presence> = {
         : globalThis.Array.isArray(object?.left_session_ids)
         ? object.left_session_ids.map((e: any) => globalThis.Number(e))
         : [],
+      viewers: isSet(object.viewers) ? globalThis.Number(object.viewers) : undefined,
     };
   },
 
@@ -2581,6 +3082,9 @@ export const Presence: MessageFns<Presence> = {
     if (message.leftSessionIds?.length) {
       obj.leftSessionIds = message.leftSessionIds.map((e) => Math.round(e));
     }
+    if (message.viewers !== undefined) {
+      obj.viewers = Math.round(message.viewers);
+    }
     return obj;
   },
 
@@ -2591,6 +3095,7 @@ export const Presence: MessageFns<Presence> = {
     const message = createBasePresence();
     message.joined = object.joined?.map((e) => Peer.fromPartial(e)) || [];
     message.leftSessionIds = object.leftSessionIds?.map((e) => e) || [];
+    message.viewers = object.viewers ?? undefined;
     return message;
   },
 };
