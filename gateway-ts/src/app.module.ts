@@ -8,6 +8,7 @@ import { GatewayConfig } from './config';
 import { ErrorFilter } from './middleware/error.filter';
 import { RepresentationInterceptor } from './middleware/representation.interceptor';
 import { AuthModule } from './modules/auth.module';
+import { EmbedModule } from './modules/embed.module';
 import { HealthModule } from './modules/health.module';
 import { HistoryModule } from './modules/history.module';
 import { InfraModule } from './modules/infra.module';
@@ -55,6 +56,7 @@ export class AppModule {
         RoomDataModule,
         TilesModule,
         HistoryModule,
+        EmbedModule,
         HealthModule,
         WebModule,
       ],

@@ -12,6 +12,7 @@ import { AppModule, AppOptions } from './app.module';
 import { GatewayConfig } from './config';
 import { MetricsService } from './services/metrics.service';
 import { WebService } from './services/web.service';
+import { cspDirectives } from './utils/csp';
 import { WIRE_MEDIA_TYPES } from './utils/payload';
 
 export const STROKES_ROUTE = '/api/rooms/:id/strokes';
@@ -55,25 +56,6 @@ function registerBodyParsers(fastify: FastifyInstance, config: GatewayConfig) {
   });
 }
 
-/** Content-Security-Policy of the web client; the docs page gets a looser one (Swagger UI's inline styles). */
-function cspDirectives(config: GatewayConfig) {
-  const realtime = new URL(config.realtimePublicUrl);
-  return {
-    defaultSrc: ["'self'"],
-    scriptSrc: ["'self'"],
-    styleSrc: ["'self'"],
-    imgSrc: ["'self'", 'data:', 'blob:'],
-    fontSrc: ["'self'", 'data:'],
-    // The snapshot route may redirect to a presigned URL of the object store (GATEWAY_SNAPSHOT_ORIGINS).
-    connectSrc: ["'self'", `${realtime.protocol}//${realtime.host}`, ...config.snapshotOrigins],
-    workerSrc: ["'self'", 'blob:'],
-    objectSrc: ["'none'"],
-    baseUri: ["'none'"],
-    formAction: ["'self'"],
-    frameAncestors: ["'none'"],
-    upgradeInsecureRequests: config.publicOrigin.startsWith('https:') ? [] : null,
-  };
-}
 const DOCS_CSP =
   "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; " +
   "object-src 'none'; base-uri 'none'; frame-ancestors 'none'";

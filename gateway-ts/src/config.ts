@@ -58,6 +58,13 @@ export interface GatewayConfig {
   strokesBodyLimitBytes: number;
   /** How often deleted rooms whose purge is pending are retried. */
   purgeSweepSeconds: number;
+  /**
+   * Embeds (/embed/:linkToken): event streams this process holds open at most (beyond, 503 with Retry-After), and
+   * how often the links of the open ones are checked again (revoked, expired or no longer embeddable elsewhere), and
+   * how long any cache may keep a tiles answer pinned to a past point (keep it below tile-delta-go's
+   * TILE_DELTA_SNAPSHOT_RETAIN: the snapshots such an answer names are collected that long after being superseded).
+   */
+  embed: { maxStreams: number; recheckMs: number; pinnedMaxAgeSeconds: number };
 }
 
 /** At most max events in a window of windowSeconds. */
@@ -191,6 +198,9 @@ const schema = z.object({
   GATEWAY_BODY_LIMIT_BYTES: positiveInt(64 * 1024, 16 * 1024 * 1024),
   GATEWAY_STROKES_BODY_LIMIT_BYTES: positiveInt(4 * 1024 * 1024, 64 * 1024 * 1024),
   GATEWAY_PURGE_SWEEP_SECONDS: positiveInt(30, 3600),
+  GATEWAY_EMBED_MAX_STREAMS: positiveInt(2000, 1_000_000),
+  GATEWAY_EMBED_RECHECK_MS: positiveInt(10_000, 3_600_000),
+  GATEWAY_EMBED_PINNED_MAX_AGE_SECONDS: positiveInt(300, 31_536_000),
   INTERNAL_TLS_CERT_FILE: z.string().optional(),
   INTERNAL_TLS_KEY_FILE: z.string().optional(),
   INTERNAL_TLS_CA_FILE: z.string().optional(),
@@ -261,6 +271,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
     bodyLimitBytes: e.GATEWAY_BODY_LIMIT_BYTES,
     strokesBodyLimitBytes: e.GATEWAY_STROKES_BODY_LIMIT_BYTES,
     purgeSweepSeconds: e.GATEWAY_PURGE_SWEEP_SECONDS,
+    embed: {
+      maxStreams: e.GATEWAY_EMBED_MAX_STREAMS,
+      recheckMs: e.GATEWAY_EMBED_RECHECK_MS,
+      pinnedMaxAgeSeconds: e.GATEWAY_EMBED_PINNED_MAX_AGE_SECONDS,
+    },
   };
 }
 

@@ -1,8 +1,8 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post, Res } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Res } from '@nestjs/common';
 import { ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { FastifyReply } from 'fastify';
 import { ErrorResponses } from '../dtos/error.dto';
-import { CreatedLinkDto, CreateLinkDto, JoinLinkDto, JoinLinkResponseDto, LinkDto, LinkPreviewDto } from '../dtos/links.dto';
+import { CreatedLinkDto, CreateLinkDto, JoinLinkDto, JoinLinkResponseDto, LinkDto, LinkPreviewDto, UpdateLinkDto } from '../dtos/links.dto';
 import { Auth, Authenticated, MaybeAuth, OptionalAuth, Public } from '../middleware/auth.guard';
 import { ClientAddress } from '../middleware/client-address';
 import { LinkTokenPipe, uuidPipe } from '../middleware/pipes';
@@ -36,6 +36,22 @@ export class LinksController {
   @ErrorResponses(400, 401, 403, 404)
   list(@Auth() auth: AuthContext, @Param('id', uuidPipe('id')) id: string) {
     return this.service.list(auth, id);
+  }
+
+  @Authenticated()
+  @Patch('api/rooms/:id/links/:linkId')
+  @ApiParam({ name: 'id', format: 'uuid' })
+  @ApiParam({ name: 'linkId', format: 'uuid' })
+  @ApiOperation({ summary: "Change which origins may embed a share link (owner); an open embed from another origin stops" })
+  @ApiResponse({ status: 200, type: LinkDto })
+  @ErrorResponses(400, 401, 403, 404, 413, 415)
+  update(
+    @Auth() auth: AuthContext,
+    @Param('id', uuidPipe('id')) id: string,
+    @Param('linkId', uuidPipe('linkId')) linkId: string,
+    @Body() dto: UpdateLinkDto,
+  ) {
+    return this.service.update(auth, id, linkId, dto);
   }
 
   @Authenticated()

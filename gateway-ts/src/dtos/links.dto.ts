@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, Length, Max, Min } from 'class-validator';
+import { ArrayMaxSize, IsArray, IsIn, IsInt, IsOptional, IsString, Length, Max, Min, Validate } from 'class-validator';
+import { EMBED_ORIGIN_HINT, EmbedOriginsRule, MAX_EMBED_ORIGINS } from './embed-origins';
 import { LinkRow } from '../repositories/links.repository';
 import { SESSION_KINDS, SessionInfoDto, UserDto } from './auth.dto';
 import { GRANTABLE_ROLES, RoomDto } from './rooms.dto';
@@ -19,6 +20,33 @@ export class CreateLinkDto {
   @Max(31_536_000)
   @IsInt()
   expiresInSeconds?: number;
+
+  @embedOriginsProperty()
+  @IsOptional()
+  @Validate(EmbedOriginsRule)
+  @ArrayMaxSize(MAX_EMBED_ORIGINS)
+  @IsString({ each: true })
+  @IsArray()
+  embedOrigins?: string[];
+}
+
+function embedOriginsProperty() {
+  return ApiPropertyOptional({
+    type: [String],
+    maxItems: MAX_EMBED_ORIGINS,
+    example: ['https://blog.example.com'],
+    description: `Origins whose pages may show the link's read-only embed (/embed/{token}) in an iframe: ${EMBED_ORIGIN_HINT}. None: not embeddable`,
+  });
+}
+
+/** Body of PATCH /api/rooms/{id}/links/{linkId}. */
+export class UpdateLinkDto {
+  @embedOriginsProperty()
+  @Validate(EmbedOriginsRule)
+  @ArrayMaxSize(MAX_EMBED_ORIGINS)
+  @IsString({ each: true })
+  @IsArray()
+  embedOrigins!: string[];
 }
 
 export class LinkDto {
@@ -28,11 +56,15 @@ export class LinkDto {
   @ApiProperty({ type: String, format: 'date-time' }) createdAt!: string;
   @ApiProperty({ type: String, format: 'date-time', nullable: true }) expiresAt!: string | null;
   @ApiProperty({ type: String, format: 'date-time', nullable: true }) revokedAt!: string | null;
+  @ApiProperty({ type: [String], description: 'Origins that may embed the link (/embed/{token}); empty: not embeddable' })
+  embedOrigins!: string[];
 }
 
 export class CreatedLinkDto extends LinkDto {
   @ApiProperty({ description: 'The link secret; shown only once' }) token!: string;
   @ApiProperty({ example: 'http://localhost:8080/join/3q2…', description: 'URL to share' }) url!: string;
+  @ApiProperty({ example: 'http://localhost:8080/embed/3q2…', description: 'URL of the read-only embed (an iframe src)' })
+  embedUrl!: string;
 }
 
 export function linkStatus(l: Pick<LinkRow, 'expiresAt' | 'revokedAt'>, now = new Date()): LinkDto['status'] {
@@ -49,6 +81,7 @@ export function mapLink(l: LinkRow): LinkDto {
     createdAt: l.createdAt.toISOString(),
     expiresAt: l.expiresAt?.toISOString() ?? null,
     revokedAt: l.revokedAt?.toISOString() ?? null,
+    embedOrigins: l.embedOrigins,
   };
 }
 

@@ -3,7 +3,7 @@ import { status as GrpcStatus } from '@grpc/grpc-js';
 import { FastifyReply, FastifyRequest } from 'fastify';
 import { STATUS_CODES } from 'node:http';
 import { PinoLogger } from 'nestjs-pino';
-import { TooManyRequestsException } from '../utils/too-many-requests';
+import { RetryLaterException } from '../utils/too-many-requests';
 import { UpstreamError } from '../utils/upstream-error';
 
 /** The one shape of every error answer. */
@@ -16,7 +16,7 @@ export interface ErrorBody {
   details?: string[];
 }
 
-/** What an exception becomes: the status, the message, and the wait a 429 names. */
+/** What an exception becomes: the status, the message, and the wait a 429 or 503 names. */
 interface Answer {
   status: number;
   message: string;
@@ -26,7 +26,7 @@ interface Answer {
 
 function fromHttpException(e: HttpException): Answer {
   const status = e.getStatus();
-  const retryAfterSeconds = e instanceof TooManyRequestsException ? e.retryAfterSeconds : undefined;
+  const retryAfterSeconds = e instanceof RetryLaterException ? e.retryAfterSeconds : undefined;
   const body = e.getResponse();
   const m = typeof body === 'string' ? body : (body as { message?: unknown }).message;
   if (Array.isArray(m)) {

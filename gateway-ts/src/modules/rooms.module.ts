@@ -8,6 +8,7 @@ import { LinksRepository } from '../repositories/links.repository';
 import { MembersRepository } from '../repositories/members.repository';
 import { RoomsRepository } from '../repositories/rooms.repository';
 import { BansService } from '../services/bans.service';
+import { LinkChangesService } from '../services/link-changes.service';
 import { LinksService } from '../services/links.service';
 import { MembersService } from '../services/members.service';
 import { RoomAccessService } from '../services/room-access.service';
@@ -24,12 +25,13 @@ import { KeysModule } from './keys.module';
     MembersService,
     BansService,
     LinksService,
+    LinkChangesService,
     RoomAccessService,
     RoomsRepository,
     MembersRepository,
     BansRepository,
     LinksRepository,
   ],
-  exports: [RoomAccessService, RoomsService],
+  exports: [RoomAccessService, RoomsService, LinksService, LinksRepository, LinkChangesService],
 })
 export class RoomsModule {}

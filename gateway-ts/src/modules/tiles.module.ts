@@ -19,6 +19,6 @@ import { RoomsModule } from './rooms.module';
   imports: [RoomsModule, AuthModule],
   controllers: [TilesController, ExportController, StrokesAtController, ViewAuthorsController],
   providers: [TilesService, ExportService, ExportRepository, PointInTimeService, EventTimesRepository],
-  exports: [PointInTimeService],
+  exports: [PointInTimeService, TilesService],
 })
 export class TilesModule {}

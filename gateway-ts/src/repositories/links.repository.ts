@@ -10,6 +10,8 @@ export interface LinkRow {
   createdAt: Date;
   expiresAt: Date | null;
   revokedAt: Date | null;
+  /** Origins whose pages may show the link's embed in an iframe (CSP frame-ancestors); empty: not embeddable. */
+  embedOrigins: string[];
 }
 
 export interface LinkWithRoomRow extends LinkRow {
@@ -18,7 +20,7 @@ export interface LinkWithRoomRow extends LinkRow {
 }
 
 const COLUMNS = `l.id, l.room_id as "roomId", l.role, l.created_by as "createdBy", l.created_at as "createdAt",
-  l.expires_at as "expiresAt", l.revoked_at as "revokedAt"`;
+  l.expires_at as "expiresAt", l.revoked_at as "revokedAt", l.embed_origins as "embedOrigins"`;
 
 /** Share links (table room_links), found by the SHA-256 of their secret. */
 @Injectable()
@@ -32,13 +34,28 @@ export class LinksRepository {
     role: Exclude<Role, 'owner'>;
     createdBy: string;
     expiresAt: Date | null;
+    embedOrigins: string[];
   }): Promise<LinkRow> {
     const rows = await this.db.query<LinkRow>(
-      `insert into room_links as l (id, room_id, token_hash, role, created_by, expires_at) values ($1, $2, $3, $4, $5, $6)
-       returning ${COLUMNS}`,
-      [link.id, link.roomId, link.tokenHash, link.role, link.createdBy, link.expiresAt],
+      `insert into room_links as l (id, room_id, token_hash, role, created_by, expires_at, embed_origins)
+       values ($1, $2, $3, $4, $5, $6, $7) returning ${COLUMNS}`,
+      [link.id, link.roomId, link.tokenHash, link.role, link.createdBy, link.expiresAt, link.embedOrigins],
     );
     return rows[0];
+  }
+
+  /** Sets the embedding origins of a link of a room; null if no such link. */
+  async setEmbedOrigins(roomId: string, linkId: string, embedOrigins: string[]): Promise<LinkRow | null> {
+    const rows = await this.db.query<LinkRow>(
+      `update room_links as l set embed_origins = $3 where l.id = $1 and l.room_id = $2 returning ${COLUMNS}`,
+      [linkId, roomId, embedOrigins],
+    );
+    return rows[0] ?? null;
+  }
+
+  /** These links as they are now (the ones that still exist), for rechecking the embeds open through them. */
+  async findByIds(ids: string[]): Promise<LinkRow[]> {
+    return this.db.query<LinkRow>(`select ${COLUMNS} from room_links l where l.id = any($1::uuid[])`, [ids]);
   }
 
   async list(roomId: string): Promise<LinkRow[]> {

@@ -12,6 +12,7 @@ import {
   linkStatus,
   LinkPreviewDto,
   mapLink,
+  UpdateLinkDto,
 } from '../dtos/links.dto';
 import { mapRoom } from '../dtos/rooms.dto';
 import { AccessVersionsRepository, linkScope } from '../repositories/access-versions.repository';
@@ -23,6 +24,7 @@ import { RealtimeRepository } from '../repositories/realtime.repository';
 import { RoomsRepository } from '../repositories/rooms.repository';
 import { UsersRepository } from '../repositories/users.repository';
 import { AuthContext, AuthService, hashSecret, IssuedSession } from './auth.service';
+import { LinkChangesService } from './link-changes.service';
 import { RateLimitService } from './rate-limit.service';
 import { atLeast, RoomAccessService } from './room-access.service';
 
@@ -41,6 +43,7 @@ export class LinksService {
     private readonly versions: AccessVersionsRepository,
     private readonly rateLimit: RateLimitService,
     private readonly bans: BansRepository,
+    private readonly linkChanges: LinkChangesService,
     @Inject(CONFIG) private readonly config: GatewayConfig,
     @InjectPinoLogger(LinksService.name) private readonly logger: PinoLogger,
   ) {}
@@ -56,8 +59,18 @@ export class LinksService {
       role: dto.role,
       createdBy: auth.user.id,
       expiresAt,
+      embedOrigins: dto.embedOrigins ?? [],
     });
-    return { ...mapLink(link), token, url: `${this.config.publicOrigin}/join/${token}` };
+    return { ...mapLink(link), token, url: `${this.config.publicOrigin}/join/${token}`, embedUrl: `${this.config.publicOrigin}/embed/${token}` };
+  }
+
+  /** Changes which origins may embed a link (owner); an embed open elsewhere is rechecked (EmbedService). */
+  async update(auth: AuthContext, roomId: string, linkId: string, dto: UpdateLinkDto): Promise<LinkDto> {
+    await this.access.require(auth, roomId, 'owner');
+    const link = await this.links.setEmbedOrigins(roomId, linkId, dto.embedOrigins);
+    if (!link) throw new NotFoundException('link not found');
+    this.linkChanges.changed(linkId);
+    return mapLink(link);
   }
 
   async list(auth: AuthContext, roomId: string): Promise<LinkDto[]> {
@@ -77,6 +90,7 @@ export class LinksService {
       return revoked;
     });
     if (users === null) throw new NotFoundException('link not found');
+    this.linkChanges.changed(linkId);
     this.logger.info({ roomId, linkId, members: users.length }, 'share link revoked');
     await Promise.all(
       users.map((userId) =>
@@ -137,7 +151,7 @@ export class LinksService {
   }
 
   /** The link with this secret if it can be used now: 404 when unknown, 410 when revoked or expired. */
-  private async usable(token: string): Promise<LinkWithRoomRow> {
+  async usable(token: string): Promise<LinkWithRoomRow> {
     const link = await this.links.findByHash(hashSecret(token));
     if (!link || link.roomDeleted) throw new NotFoundException('share link not found');
     const status = linkStatus(link);

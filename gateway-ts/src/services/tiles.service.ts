@@ -5,7 +5,7 @@ import { StrokesAtQueryDto } from '../dtos/strokes-at.dto';
 import { KnownTilesDto, snapshotUrl, TilesQueryDto } from '../dtos/tiles.dto';
 import { DEFAULT_AUTHORS_SPAN, ViewAuthorsDto, ViewAuthorsQueryDto } from '../dtos/view-authors.dto';
 import { COORD_SCALE } from '../gen/limits';
-import { GetTilesRequest, GetTilesResponse, HitStrokesResponse } from '../gen/infidraw/tile/v1/tile';
+import { GetTilesRequest, GetTilesResponse, HitStrokesResponse, TileCoord } from '../gen/infidraw/tile/v1/tile';
 import { TileDeltaRepository } from '../repositories/tile-delta.repository';
 import { UsersRepository } from '../repositories/users.repository';
 import { encode, Payload, WireFormat } from '../utils/payload';
@@ -14,7 +14,19 @@ import { AuthContext } from './auth.service';
 import { PointInTimeService } from './point-in-time.service';
 import { RoomAccessService } from './room-access.service';
 
-export const IMMUTABLE = 'private, max-age=31536000, immutable';
+export const IMMUTABLE_FOR_A_YEAR = 'max-age=31536000, immutable';
+
+/** Where a read's snapshot URLs point (the members' route or an embed's) and how its answer may be cached. */
+export interface TilesExposure {
+  snapshotUrl(coord: TileCoord, coversSeq: number): string;
+  /** Cache-Control of an answer; `no-store` when absent. */
+  cacheControl?(response: GetTilesResponse): string;
+}
+
+/** 400 for a viewport without area. */
+export function requireViewport(q: TilesQueryDto): void {
+  if (q.maxX <= q.minX || q.maxY <= q.minY) throw new BadRequestException('the viewport is empty: maxX must exceed minX and maxY minY');
+}
 
 /** A room as tiles: tile-delta-go's GetTiles behind the room's access check, and the snapshot PNGs (GetSnapshot). */
 @Injectable()
@@ -33,11 +45,19 @@ export class TilesService {
    */
   async tiles(auth: AuthContext, roomId: string, q: TilesQueryDto, format: WireFormat): Promise<Payload> {
     const start = process.hrtime.bigint();
-    if (q.maxX <= q.minX || q.maxY <= q.minY) throw new BadRequestException('the viewport is empty: maxX must exceed minX and maxY minY');
+    requireViewport(q);
     await this.access.require(auth, roomId, 'viewer');
+    return this.viewport(roomId, q, format, { snapshotUrl: (c, coversSeq) => snapshotUrl(roomId, c.level, c.x, c.y, coversSeq) }, 'GET tiles', start);
+  }
+
+  /**
+   * The tiles of a viewport (checked by requireViewport) of a room whose access the caller checked, with snapshot URLs
+   * and caching as `exposure` says: the members' route and the embeds' share it.
+   */
+  async viewport(roomId: string, q: TilesQueryDto, format: WireFormat, exposure: TilesExposure, label: string, start: bigint): Promise<Payload> {
     const atSeq = await this.pointInTime.resolve(roomId, q);
     const selection: GetTilesRequest['selection'] = { $case: 'viewport', value: { minX: q.minX, minY: q.minY, maxX: q.maxX, maxY: q.maxY } };
-    return this.read({ roomId, level: q.level, selection, atSeq }, format, 'GET tiles', start);
+    return this.read({ roomId, level: q.level, selection, atSeq }, format, exposure, label, start);
   }
 
   /**
@@ -57,7 +77,8 @@ export class TilesService {
       $case: 'known',
       value: { tiles: body.tiles.map((t) => ({ coord: { level: body.level, x: t.x, y: t.y }, coversSeq: t.coversSeq })) },
     };
-    return this.read({ roomId, level: body.level, selection }, format, 'POST tiles/known', start);
+    const exposure = { snapshotUrl: (c: TileCoord, coversSeq: number) => snapshotUrl(roomId, c.level, c.x, c.y, coversSeq) };
+    return this.read({ roomId, level: body.level, selection }, format, exposure, 'POST tiles/known', start);
   }
 
   /**
@@ -95,7 +116,7 @@ export class TilesService {
   }
 
   /** GetTiles, each snapshot given the URL a browser fetches it from (and no object key), encoded as asked. */
-  private async read(request: GetTilesRequest, format: WireFormat, label: string, start: bigint): Promise<Payload> {
+  private async read(request: GetTilesRequest, format: WireFormat, exposure: TilesExposure, label: string, start: bigint): Promise<Payload> {
     const { roomId, level, atSeq } = request;
     const response = await this.tileDelta.getTiles(request);
     let snapshots = 0;
@@ -103,7 +124,7 @@ export class TilesService {
       const c = t.coord;
       if (!t.snapshot || !c) continue;
       snapshots++;
-      t.snapshot.url = snapshotUrl(roomId, c.level, c.x, c.y, t.snapshot.coversSeq);
+      t.snapshot.url = exposure.snapshotUrl(c, t.snapshot.coversSeq);
       t.snapshot.key = '';
     }
     const { contentType, body } = encode(format, { protobuf: () => GetTilesResponse.encode(response).finish(), plain: () => GetTilesResponse.toJSON(response) });
@@ -113,7 +134,12 @@ export class TilesService {
       { roomId, level, atSeq, tiles: response.tiles.length, snapshots, bytes: body.length, format, totalMs },
       `${label} room=${roomId} level=${level}${at} tiles=${response.tiles.length} snapshots=${snapshots} total=${totalMs.toFixed(1)}ms`,
     );
-    return new Payload({ contentType, headers: { 'x-head-seq': String(response.headSeq), 'x-at-seq': String(response.atSeq) }, body });
+    return new Payload({
+      contentType,
+      headers: { 'x-head-seq': String(response.headSeq), 'x-at-seq': String(response.atSeq) },
+      cacheControl: exposure.cacheControl?.(response),
+      body,
+    });
   }
 
   /**
@@ -123,19 +149,28 @@ export class TilesService {
    */
   async snapshot(auth: AuthContext, roomId: string, level: number, x: number, y: number, coversSeq: number): Promise<Payload> {
     await this.access.require(auth, roomId, 'viewer');
+    return this.snapshotPng(roomId, { level, x, y }, coversSeq, 'private');
+  }
+
+  /**
+   * A snapshot PNG of a room whose access the caller checked, cached by browsers only (`private`) or by any cache
+   * (`public`: an embed's, which needs no credentials).
+   */
+  snapshotPng(roomId: string, coord: TileCoord, coversSeq: number, scope: 'private' | 'public'): Payload {
+    const { level, x, y } = coord;
     const etag = `"${createHash('sha256').update(snapshotUrl(roomId, level, x, y, coversSeq)).digest('base64url').slice(0, 22)}"`;
     const fetch = async (): Promise<Buffer | Payload> => {
-      const { content, urlTtlSeconds } = await this.tileDelta.getSnapshot({ roomId, coord: { level, x, y }, coversSeq, acceptUrl: true });
+      const { content, urlTtlSeconds } = await this.tileDelta.getSnapshot({ roomId, coord, coversSeq, acceptUrl: true });
       switch (content?.$case) {
         case 'png':
           return content.value;
         case 'url':
-          return Payload.redirect(content.value, `private, max-age=${redirectMaxAge(urlTtlSeconds)}`);
+          return Payload.redirect(content.value, `${scope}, max-age=${redirectMaxAge(urlTtlSeconds)}`);
         default:
           throw new Error('tile-delta GetSnapshot answered neither a PNG nor a URL');
       }
     };
-    return new Payload({ contentType: 'image/png', cacheControl: IMMUTABLE, etag, body: fetch });
+    return new Payload({ contentType: 'image/png', cacheControl: `${scope}, ${IMMUTABLE_FOR_A_YEAR}`, etag, body: fetch });
   }
 }
 

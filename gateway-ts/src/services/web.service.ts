@@ -70,4 +70,12 @@ export class WebService {
   private index(reply: FastifyReply): FastifyReply {
     return reply.header('cache-control', 'no-cache').sendFile('index.html', this.root, { cacheControl: false });
   }
+
+  /** A page of the built client (embed.html), or the page saying the client is not built. */
+  async page(reply: FastifyReply, file: string, cacheControl: string): Promise<FastifyReply> {
+    if (!(await isFile(resolve(this.root, file)))) {
+      return reply.status(200).type('text/html; charset=utf-8').header('cache-control', 'no-store').send(NOT_BUILT);
+    }
+    return reply.header('cache-control', cacheControl).sendFile(file, this.root, { cacheControl: false });
+  }
 }
