@@ -1,6 +1,7 @@
 import { ForbiddenException, HttpException, Inject, Injectable, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
+import { PassThrough } from 'node:stream';
 import { CONFIG, GatewayConfig } from '../config';
 import { linkStatus } from '../dtos/links.dto';
 import { TilesQueryDto } from '../dtos/tiles.dto';
@@ -95,7 +96,9 @@ export class EmbedService implements OnModuleInit, OnModuleDestroy {
         .type('text/html; charset=utf-8')
         .send(`<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><title>infidraw</title></head>\n<body><h1>This board cannot be shown</h1><p>${message}.</p></body></html>\n`);
     }
-    void reply.header('content-security-policy', cspHeader(cspDirectives(this.config, link.embedOrigins))).removeHeader('x-frame-options');
+    // Helmet's X-Frame-Options: DENY is on the raw response; frame-ancestors says who may frame the page instead.
+    reply.raw.removeHeader('x-frame-options');
+    void reply.header('content-security-policy', cspHeader(cspDirectives(this.config, link.embedOrigins)));
     return this.web.page(reply, 'embed.html', 'no-store');
   }
 
@@ -160,30 +163,25 @@ export class EmbedService implements OnModuleInit, OnModuleDestroy {
       throw new BusyException(`this gateway holds ${this.config.embed.maxStreams} embed event streams, its limit`, BUSY_RETRY_SECONDS);
     }
 
-    reply.hijack();
-    const raw = reply.raw;
-    raw.writeHead(200, {
-      'content-type': 'text/event-stream; charset=utf-8',
-      'cache-control': 'no-store',
-      'x-accel-buffering': 'no',
-      'x-request-id': request.id,
-    });
-    const send = (text: string) => void raw.write(text);
+    // Fastify writes the stream (and destroys it when the client goes away), so the connection is tracked as usual.
+    const body = new PassThrough();
+    const send = (text: string) => void body.write(text);
     const heartbeat = setInterval(() => send(': keep-alive\n\n'), HEARTBEAT_MS);
     const stream: Stream = {
       linkId: link.id,
       end: (reason) => {
         if (!this.streams.delete(stream)) return;
         send(`event: ended\ndata: ${JSON.stringify({ reason })}\n\n`);
-        raw.end();
+        body.end();
       },
     };
     this.streams.add(stream);
-    raw.on('close', () => {
+    body.on('close', () => {
       clearInterval(heartbeat);
       unwatch();
       this.streams.delete(stream);
     });
+    void reply.header('content-type', 'text/event-stream; charset=utf-8').header('cache-control', 'no-store').header('x-accel-buffering', 'no').send(body);
     send(`retry: ${RETRY_MS}\n\n`);
     let sent = lastSeen;
     write = (c) => {
