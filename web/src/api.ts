@@ -4,8 +4,8 @@ export type Role = 'owner' | 'editor' | 'viewer';
 export interface User { id: string; kind: 'user' | 'guest'; email: string | null; displayName: string }
 export interface Room { id: string; name: string; role: Role; owner: { id: string; displayName: string }; createdAt: string; updatedAt: string; lastActivityAt: string }
 export interface RoomToken { token: string; expiresAt: string; roomId: string; role: Role; wsUrl: string }
-export interface Link { id: string; role: Role; status: string; createdAt: string; expiresAt: string | null; revokedAt: string | null }
-export interface CreatedLink extends Link { token: string; url: string }
+export interface Link { id: string; role: Role; status: string; createdAt: string; expiresAt: string | null; revokedAt: string | null; embedOrigins: string[] }
+export interface CreatedLink extends Link { token: string; url: string; embedUrl: string }
 export interface LinkPreview { roomId: string; roomName: string; role: Role; expiresAt: string | null }
 export interface Member { userId: string; kind: 'user' | 'guest'; displayName: string; email: string | null; role: Role; viaLink: boolean; joinedAt: string }
 export interface Ban { userId: string; kind: 'user' | 'guest'; displayName: string; bannedAt: string }
@@ -97,8 +97,9 @@ export const renameRoom = (id: string, name: string) => call<Room>('PATCH', `/ap
 export const deleteRoom = (id: string) => call<void>('DELETE', `/api/rooms/${id}`);
 export const roomToken = (id: string) => call<RoomToken>('POST', `/api/rooms/${id}/token`);
 export const listLinks = (id: string) => call<Link[]>('GET', `/api/rooms/${id}/links`);
-export const createLink = (id: string, role: Role, expiresInSeconds?: number) =>
-  call<CreatedLink>('POST', `/api/rooms/${id}/links`, expiresInSeconds ? { role, expiresInSeconds } : { role });
+/** A share link; `embedOrigins`: the sites whose pages may show its read-only embed (/embed/:token) in an iframe. */
+export const createLink = (id: string, role: Role, o: { expiresInSeconds?: number; embedOrigins?: string[] } = {}) =>
+  call<CreatedLink>('POST', `/api/rooms/${id}/links`, { role, ...o });
 export const revokeLink = (id: string, linkId: string) => call<void>('DELETE', `/api/rooms/${id}/links/${linkId}`);
 export const inviteMember = (id: string, email: string, role: Role) => call<unknown>('POST', `/api/rooms/${id}/members`, { email, role });
 export const listMembers = (id: string) => call<Member[]>('GET', `/api/rooms/${id}/members`);

@@ -126,20 +126,34 @@ function roomItem(r: api.Room): HTMLElement {
 function shareDialog(r: api.Room): void {
   const role = h('select', { name: 'role' }, h('option', { value: 'viewer' }, 'can view'), h('option', { value: 'editor' }, 'can draw'));
   const out = h('input#share-url', { readonly: true, placeholder: 'The link appears here' });
+  const origins = h('input#embed-origins', { placeholder: 'Sites that may embed it, e.g. https://blog.example.com (optional)' });
+  const snippet = h('textarea#embed-snippet', { readonly: true, rows: 2, hidden: true });
   const links = h('ul.links');
   const email = h('input', { type: 'email', placeholder: 'Email of a registered user' });
   const inviteRole = h('select', {}, h('option', { value: 'editor' }, 'can draw'), h('option', { value: 'viewer' }, 'can view'));
   const refresh = () => api.listLinks(r.id).then((ls) => {
     clear(links);
     for (const l of ls.filter((x) => x.status === 'active')) {
-      links.append(h('li', {}, `${l.role} link created ${fmtDate(l.createdAt)} `, h('button.small', { onclick: () => void api.revokeLink(r.id, l.id).then(refresh) }, 'Revoke')));
+      const embeds = l.embedOrigins.length ? ` (embeddable on ${l.embedOrigins.join(', ')})` : '';
+      links.append(h('li', {}, `${l.role} link created ${fmtDate(l.createdAt)}${embeds} `, h('button.small', { onclick: () => void api.revokeLink(r.id, l.id).then(refresh) }, 'Revoke')));
     }
   });
+  const create = () => {
+    const embedOrigins = origins.value.split(/[\s,]+/).filter(Boolean);
+    api.createLink(r.id, role.value as api.Role, embedOrigins.length ? { embedOrigins } : {}).then((l) => {
+      out.value = l.url;
+      out.select();
+      void navigator.clipboard?.writeText(l.url).catch(() => {});
+      // The read-only embed, view only whatever the link's role, for the sites named.
+      snippet.hidden = !embedOrigins.length;
+      snippet.value = `<iframe src="${l.embedUrl}" width="800" height="500" style="border:0" title="${r.name.replace(/[&"<>]/g, (c) => `&#${c.charCodeAt(0)};`)}"></iframe>`;
+      void refresh();
+    }).catch((x: unknown) => toast(String(x instanceof Error ? x.message : x)));
+  };
   const dlg = h('div.dialog.share-dialog', { role: 'dialog', 'aria-label': `Share ${r.name}` },
     h('h2', {}, `Share “${r.name}”`),
-    h('div.row', {}, h('span', {}, 'Anyone with the link '), role,
-      h('button.primary#create-link', { onclick: () => void api.createLink(r.id, role.value as api.Role).then((l) => { out.value = l.url; out.select(); void navigator.clipboard?.writeText(l.url).catch(() => {}); void refresh(); }).catch((x: unknown) => toast(String(x))) }, 'Create link')),
-    out, links,
+    h('div.row', {}, h('span', {}, 'Anyone with the link '), role, h('button.primary#create-link', { onclick: create }, 'Create link')),
+    origins, out, snippet, links,
     h('h3', {}, 'Invite people'),
     h('div.row', {}, email, inviteRole, h('button', { onclick: () => void api.inviteMember(r.id, email.value, inviteRole.value as api.Role).then(() => { toast(`${email.value} invited`); email.value = ''; }).catch((x: unknown) => toast(String(x instanceof Error ? x.message : x))) }, 'Invite')),
     h('button.close', { onclick: () => dlg.remove() }, 'Done'));

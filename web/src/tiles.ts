@@ -52,8 +52,14 @@ export interface Fetched {
   requests: number;
 }
 
-/** Fetches every tile of the range, now or at a past point (empty tiles come back as tiles without content at head_seq). */
-export async function fetchTiles(roomId: string, level: number, r: { x0: number; y0: number; x1: number; y1: number }, at?: PastPoint): Promise<Fetched> {
+/** The tiles endpoint of a room for its members (an embed reads /api/embed/:linkToken/tiles instead). */
+export const roomTilesUrl = (roomId: string) => `/api/rooms/${roomId}/tiles`;
+
+/**
+ * Fetches every tile of the range from a tiles endpoint, now or at a past point (empty tiles come back as tiles without
+ * content at head_seq).
+ */
+export async function fetchTiles(tilesUrl: string, level: number, r: { x0: number; y0: number; x1: number; y1: number }, at?: PastPoint): Promise<Fetched> {
   const s = span(level) * COORD_SCALE;
   const cols = r.x1 - r.x0 + 1;
   const rowsPer = Math.max(1, Math.floor(MAX_TILES_PER_REQUEST / cols));
@@ -62,7 +68,7 @@ export async function fetchTiles(roomId: string, level: number, r: { x0: number;
   const out: Fetched = { headSeq: 0, atSeq: 0, tiles: [], bytes: 0, requests: 0 };
   await Promise.all(bands.map(async ([ya, yb]) => {
     const q = `level=${level}&minX=${r.x0 * s}&minY=${ya * s}&maxX=${(r.x1 + 1) * s}&maxY=${(yb + 1) * s}${at ? `&${pointQuery(at)}` : ''}`;
-    const res = await fetch(`/api/rooms/${roomId}/tiles?${q}`, { credentials: 'same-origin', headers: { accept: 'application/x-protobuf' } });
+    const res = await fetch(`${tilesUrl}?${q}`, { credentials: 'same-origin', headers: { accept: 'application/x-protobuf' } });
     if (!res.ok) throw new ApiError(res.status, `tiles: ${res.status} ${await res.text()}`);
     const buf = new Uint8Array(await res.arrayBuffer());
     out.bytes += buf.length;

@@ -2,7 +2,7 @@
 // when one is not cached, debounced while the view changes; snapshot PNGs decoded as they come; tiles answered
 // pending asked for again with a backoff until their snapshots exist; everything fetched again after an erase. The
 // board has one loader for the room now and one for the past point the timeline shows; only the one on screen loads.
-import { fetchTiles, loadSnapshot, type PastPoint } from '../tiles.ts';
+import { fetchTiles, loadSnapshot, roomTilesUrl, type PastPoint, type Tile } from '../tiles.ts';
 import { Debounced } from './debounce.ts';
 import type { StageData } from './stage-data.ts';
 import type { TilePainter } from './tile-painter.ts';
@@ -24,6 +24,8 @@ export interface TilesAnswer {
 
 export interface TileLoaderOptions {
   roomId: string;
+  /** The tiles endpoint: the room's (roomTilesUrl) unless given (an embed's, through its link). */
+  tilesUrl?: string;
   view: View;
   tiles: TileStore;
   painter: TilePainter;
@@ -72,12 +74,13 @@ export class TileLoader {
 
   /**
    * Reads the room at another point of its past from now on: the tiles in view are asked for again and stay on screen
-   * until their answers at the new point replace them.
+   * until their answers at the new point replace them. `changed`: only the tiles it names can differ at the new point
+   * (an embed told where the board changed); the others stay as they are.
    */
-  readAt(at: PastPoint): void {
+  readAt(at: PastPoint, changed?: (t: Tile) => boolean): void {
     this.at = at;
     // Drawn again as stale: the screen is not filled until they are read at the new point.
-    for (const key of this.o.tiles.reread(this.o.view.level())) this.o.painter.repaint(key);
+    for (const key of this.o.tiles.reread(this.o.view.level(), changed)) this.o.painter.repaint(key);
     this.o.changed();
     this.wanted = '';
     this.generation++;
@@ -119,7 +122,7 @@ export class TileLoader {
     this.inflight++;
     this.report();
     try {
-      const got = await fetchTiles(this.o.roomId, level, r, this.at);
+      const got = await fetchTiles(this.o.tilesUrl ?? roomTilesUrl(this.o.roomId), level, r, this.at);
       this.stats.requests += got.requests;
       this.stats.bytes += got.bytes;
       if (gen !== this.generation) return got.headSeq;

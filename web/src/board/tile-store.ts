@@ -124,13 +124,32 @@ export class TileStore {
   /**
    * The room is read at another point from now on: the tiles of other levels go (they would stand in for tiles not
    * loaded with what was there at the old point), and those of this level stay on screen as stale until their
-   * answers at the new point replace them, so that moving through time does not blank the board. Returns their keys.
+   * answers at the new point replace them, so that moving through time does not blank the board. With `changed`, only the
+   * tiles it names (the others are the same at the new point). Returns the keys of the stale tiles.
    */
-  reread(level: number): string[] {
+  reread(level: number, changed?: (t: Tile) => boolean): string[] {
+    if (changed) return this.rereadSome(level, changed);
     this.dropOtherLevels(level);
     this.pending.clear();
     for (const k of this.tiles.keys()) this.stale.add(k);
     return [...this.stale];
+  }
+
+  /** reread() of only the tiles that may differ at the new point: those of other levels go, those of this one are stale. */
+  private rereadSome(level: number, changed: (t: Tile) => boolean): string[] {
+    const marked: string[] = [];
+    for (const [k, t] of this.tiles) {
+      if (!changed(t)) continue;
+      if (t.level === level) {
+        this.stale.add(k);
+        marked.push(k);
+      } else {
+        this.tiles.delete(k);
+        this.pending.delete(k);
+        this.stale.delete(k);
+      }
+    }
+    return marked;
   }
 
   /** Forgets every tile (an erase or restore: the server never serves a snapshot older than it). */
