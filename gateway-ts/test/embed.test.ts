@@ -6,8 +6,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ConfigError, loadConfig } from '../src/config';
+import { Redis } from 'ioredis';
+import { BusMessage } from '../src/gen/infidraw/realtime/v1/bus';
 import { GetTilesResponse } from '../src/gen/infidraw/tile/v1/tile';
-import { Caller, Gateway, REALTIME_BIN, realtimeAvailable, signup, Stack, startGateway, startStack, testEnv } from './helpers';
+import { Caller, Gateway, REALTIME_BIN, realtimeAvailable, REDIS_URL, signup, Stack, startGateway, startStack, testEnv } from './helpers';
 import { SNAPSHOT_BIN, startTileServices, TILE_DELTA_BIN, TileServices, tileServicesAvailable } from './tiles-stack';
 
 const missing = [REALTIME_BIN, TILE_DELTA_BIN, SNAPSHOT_BIN].filter((_, i) => !(i === 0 ? realtimeAvailable() : tileServicesAvailable()));
@@ -309,6 +311,43 @@ describe('embeds of share links on the real stack', { skip }, () => {
     }
   });
 
+  it("changes carry realtime-go's areas in world units; a burst is one event; an event without an area is null", async () => {
+    // realtime-go fills CommittedEvents.areas once its interest management lands; until then its messages have none
+    // (the test above), so this one publishes the bus messages it will send, on the real Redis, in a room of its own.
+    const busRoom = (await owner.post('/api/rooms', { name: 'Bus' })).json.id;
+    const own = (await owner.post(`/api/rooms/${busRoom}/links`, { role: 'viewer', embedOrigins: ORIGINS })).json;
+    const stream = await EventStream.open(`${base}/api/embed/${own.token}/events`);
+    const redis = new Redis(REDIS_URL);
+    const committed = (seqs: number[], areas: { minX: number; minY: number; maxX: number; maxY: number }[]) =>
+      Buffer.from(
+        BusMessage.encode(
+          BusMessage.fromPartial({ origin: 'test', body: { $case: 'committed', value: { events: seqs.map((seq) => ({ seq })), areas } } }),
+        ).finish(),
+      );
+    const channel = `infidraw:room:{${busRoom}}`;
+    try {
+      assert.deepEqual(JSON.parse((await stream.next())!.data), { seq: 0, areas: null }, 'an empty room: head 0');
+      // Sent back to back (one pipeline): told as one change, within the coalescing window.
+      await redis
+        .pipeline()
+        .spublish(channel, committed([1], [{ minX: 1000, minY: 2000, maxX: 3050, maxY: 4000 }]))
+        .spublish(channel, Buffer.from(BusMessage.encode(BusMessage.fromPartial({ origin: 'test', body: { $case: 'live', value: { items: [] } } })).finish()))
+        .spublish(channel, committed([2, 3], [{ minX: -500, minY: 0, maxX: 100, maxY: 100 }, { minX: 0, minY: 0, maxX: 1, maxY: 1 }]))
+        .exec();
+      const burst = await stream.next();
+      assert.equal(burst!.id, '3');
+      assert.deepEqual(JSON.parse(burst!.data), { seq: 3, areas: [[10, 20, 30.5, 40], [-5, 0, 1, 1], [0, 0, 0.01, 0.01]] });
+      await redis.spublish(channel, committed([4, 5], [{ minX: 0, minY: 0, maxX: 100, maxY: 100 }]));
+      assert.deepEqual(JSON.parse((await stream.next())!.data), { seq: 5, areas: null }, 'one event without an area: anything may have changed');
+      await redis.spublish(channel, Buffer.from('not a bus message'));
+      await redis.spublish(channel, committed([6], [{ minX: 0, minY: 0, maxX: 100, maxY: 100 }]));
+      assert.deepEqual(JSON.parse((await stream.next())!.data), { seq: 6, areas: [[0, 0, 1, 1]] }, 'garbage on the channel is skipped');
+    } finally {
+      stream.close();
+      redis.disconnect();
+    }
+  });
+
   it('revoking the link ends its open event streams; a gateway at its stream limit answers 503 with Retry-After', async () => {
     const own = (await createLink({ embedOrigins: ORIGINS })).json;
     const stream = await EventStream.open(`${base}/api/embed/${own.token}/events`);
@@ -329,6 +368,10 @@ describe('embeds of share links on the real stack', { skip }, () => {
       const refused = await EventStream.open(`${small.url}/api/embed/${link.token}/events`);
       assert.equal(refused.status, 503);
       assert.equal(refused.headers['retry-after'], '10');
+      const metrics = await (await fetch(`${small.url}/metrics`)).text();
+      assert.match(metrics, /^gateway_embed_streams 1$/m);
+      assert.match(metrics, /^gateway_embed_rooms_watched 1$/m);
+      assert.match(metrics, /^gateway_busy_total\{limit="embed_streams"\} 1$/m);
       held.close();
     } finally {
       await small?.close();

@@ -13,6 +13,7 @@ import { Payload, WireFormat } from '../utils/payload';
 import { BusyException } from '../utils/too-many-requests';
 import { LinkChangesService } from './link-changes.service';
 import { LinksService } from './links.service';
+import { MetricsService } from './metrics.service';
 import { RoomChange, RoomChangesService } from './room-changes.service';
 import { requireViewport, TilesService } from './tiles.service';
 import { WebService } from './web.service';
@@ -53,6 +54,7 @@ export class EmbedService implements OnModuleInit, OnModuleDestroy {
     private readonly changes: RoomChangesService,
     private readonly heads: RoomHeadsRepository,
     private readonly web: WebService,
+    private readonly metrics: MetricsService,
     @Inject(CONFIG) private readonly config: GatewayConfig,
     @InjectPinoLogger(EmbedService.name) private readonly logger: PinoLogger,
   ) {}
@@ -141,9 +143,7 @@ export class EmbedService implements OnModuleInit, OnModuleDestroy {
    * HEARTBEAT_MS, and `ended` before the stream closes because the link stopped working.
    */
   async events(token: string, request: FastifyRequest, reply: FastifyReply): Promise<void> {
-    if (this.streams.size >= this.config.embed.maxStreams) {
-      throw new BusyException(`this gateway holds ${this.config.embed.maxStreams} embed event streams, its limit`, BUSY_RETRY_SECONDS);
-    }
+    this.refuseOverLimit();
     const link = await this.embeddable(token);
     const lastHeader = request.headers['last-event-id'];
     const lastSeen = typeof lastHeader === 'string' && /^\d{1,16}$/.test(lastHeader) ? Number(lastHeader) : -1;
@@ -158,9 +158,11 @@ export class EmbedService implements OnModuleInit, OnModuleDestroy {
       unwatch();
       throw err;
     }
-    if (this.streams.size >= this.config.embed.maxStreams) {
+    try {
+      this.refuseOverLimit();
+    } catch (err) {
       unwatch();
-      throw new BusyException(`this gateway holds ${this.config.embed.maxStreams} embed event streams, its limit`, BUSY_RETRY_SECONDS);
+      throw err;
     }
 
     // Fastify writes the stream (and destroys it when the client goes away), so the connection is tracked as usual.
@@ -171,15 +173,18 @@ export class EmbedService implements OnModuleInit, OnModuleDestroy {
       linkId: link.id,
       end: (reason) => {
         if (!this.streams.delete(stream)) return;
+        this.metrics.embedStreams.set(this.streams.size);
         send(`event: ended\ndata: ${JSON.stringify({ reason })}\n\n`);
         body.end();
       },
     };
     this.streams.add(stream);
+    this.metrics.embedStreams.set(this.streams.size);
     body.on('close', () => {
       clearInterval(heartbeat);
       unwatch();
       this.streams.delete(stream);
+      this.metrics.embedStreams.set(this.streams.size);
     });
     void reply.header('content-type', 'text/event-stream; charset=utf-8').header('cache-control', 'no-store').header('x-accel-buffering', 'no').send(body);
     send(`retry: ${RETRY_MS}\n\n`);
@@ -192,6 +197,13 @@ export class EmbedService implements OnModuleInit, OnModuleDestroy {
     write({ seq: head, areas: null });
     for (const c of queued) write(c);
     this.logger.info({ roomId: link.roomId, linkId: link.id, streams: this.streams.size, head }, 'embed event stream opened');
+  }
+
+  /** 503 when this process holds as many streams as it may (checked before and after the awaits of a new one). */
+  private refuseOverLimit(): void {
+    if (this.streams.size < this.config.embed.maxStreams) return;
+    this.metrics.busy.inc({ limit: 'embed_streams' });
+    throw new BusyException(`this gateway holds ${this.config.embed.maxStreams} embed event streams, its limit`, BUSY_RETRY_SECONDS);
   }
 
   /** Ends the streams whose link stopped working (all open ones, or those of `only`). */
@@ -209,11 +221,6 @@ export class EmbedService implements OnModuleInit, OnModuleDestroy {
     } catch (err) {
       this.logger.warn({ err: (err as Error).message }, 'embed links recheck failed');
     }
-  }
-
-  /** Open event streams of this process. */
-  get openStreams(): number {
-    return this.streams.size;
   }
 }
 

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { Payload } from '../utils/payload';
 
 /** Prometheus metrics of this process. Each app instance has its own registry (tests run several). */
@@ -39,8 +39,20 @@ export class MetricsService {
 
   readonly busy = new Counter({
     name: 'gateway_busy_total',
-    help: 'Requests refused with 429 because a concurrency limit (argon2, export, timelapse) was full, by limit',
+    help: 'Requests refused with 429 (or 503: embed_streams) because a concurrency limit (argon2, export, timelapse, embed_streams) was full, by limit',
     labelNames: ['limit'] as const,
+    registers: [this.registry],
+  });
+
+  readonly embedStreams = new Gauge({
+    name: 'gateway_embed_streams',
+    help: 'Embed event streams (/api/embed/:token/events) open in this process',
+    registers: [this.registry],
+  });
+
+  readonly embedRooms = new Gauge({
+    name: 'gateway_embed_rooms_watched',
+    help: "Rooms whose realtime-go bus channel this process subscribes to for embeds",
     registers: [this.registry],
   });
 

@@ -4,6 +4,7 @@ import { COORD_SCALE } from '../gen/limits';
 import { CommittedEvents } from '../gen/infidraw/realtime/v1/bus';
 import { RoomBusRepository } from '../repositories/room-bus.repository';
 import { RoomHeadsRepository } from '../repositories/room-heads.repository';
+import { MetricsService } from './metrics.service';
 
 /** Committed events of a room are told as one change per this many ms at most. */
 export const CHANGES_COALESCE_MS = 250;
@@ -38,6 +39,7 @@ export class RoomChangesService {
   constructor(
     private readonly bus: RoomBusRepository,
     private readonly heads: RoomHeadsRepository,
+    private readonly metrics: MetricsService,
     @InjectPinoLogger(RoomChangesService.name) private readonly logger: PinoLogger,
   ) {
     bus.listen({
@@ -54,6 +56,7 @@ export class RoomChangesService {
     if (!w) {
       w = { listeners: new Set(), subscribed: this.bus.subscribe(roomId), pending: null, timer: null };
       this.rooms.set(roomId, w);
+      this.metrics.embedRooms.set(this.rooms.size);
     }
     const watch = w;
     watch.listeners.add(listener);
@@ -61,6 +64,7 @@ export class RoomChangesService {
       watch.listeners.delete(listener);
       if (watch.listeners.size > 0 || this.rooms.get(roomId) !== watch) return;
       this.rooms.delete(roomId);
+      this.metrics.embedRooms.set(this.rooms.size);
       if (watch.timer) clearTimeout(watch.timer);
       this.bus.unsubscribe(roomId).catch((err: Error) => this.logger.warn({ roomId, err: err.message }, 'bus unsubscribe failed'));
     };
@@ -71,11 +75,6 @@ export class RoomChangesService {
       throw err;
     }
     return stop;
-  }
-
-  /** Rooms watched by this process (the bus subscriptions it holds). */
-  get watchedRooms(): number {
-    return this.rooms.size;
   }
 
   private committed(roomId: string, c: CommittedEvents): void {
