@@ -17,3 +17,16 @@ export function tileRange(level: number, minX: number, minY: number, maxX: numbe
   const s = span(level);
   return { x0: Math.floor(minX / s), y0: Math.floor(minY / s), x1: Math.floor(maxX / s), y1: Math.floor(maxY / s) };
 }
+
+/**
+ * The blocks of n × n tiles, aligned to multiples of n, that cover a range: requests that viewers with different
+ * views still share (the same URLs, so an HTTP cache answers all but the first).
+ */
+export function alignedBlocks(r: TileRange, n: number): TileRange[] {
+  const out: TileRange[] = [];
+  const start = (v: number) => Math.floor(v / n) * n;
+  for (let y = start(r.y0); y <= r.y1; y += n) {
+    for (let x = start(r.x0); x <= r.x1; x += n) out.push({ x0: x, y0: y, x1: x + n - 1, y1: y + n - 1 });
+  }
+  return out;
+}

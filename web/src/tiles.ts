@@ -6,7 +6,7 @@ import { ApiError } from './api';
 import { decodeStroke, span, COORD_SCALE, MAX_COORD, type Decoded } from './geometry';
 import { MAX_HIT_RADIUS as LIMITS_MAX_HIT_RADIUS } from './gen/limits.ts';
 import { hex } from './ids.ts';
-import { tileKey } from './tile-grid.ts';
+import { alignedBlocks, tileKey, type TileRange } from './tile-grid.ts';
 
 /** tile-delta-go answers at most this many tiles per request. */
 export const MAX_TILES_PER_REQUEST = 256;
@@ -57,17 +57,14 @@ export const roomTilesUrl = (roomId: string) => `/api/rooms/${roomId}/tiles`;
 
 /**
  * Fetches every tile of the range from a tiles endpoint, now or at a past point (empty tiles come back as tiles without
- * content at head_seq).
+ * content at head_seq): in bands of rows of at most 256 tiles, or, with `block`, in aligned blocks of block × block
+ * tiles (the tiles around the range too), which other viewers ask for by the same URLs.
  */
-export async function fetchTiles(tilesUrl: string, level: number, r: { x0: number; y0: number; x1: number; y1: number }, at?: PastPoint): Promise<Fetched> {
+export async function fetchTiles(tilesUrl: string, level: number, r: TileRange, at?: PastPoint, block?: number): Promise<Fetched> {
   const s = span(level) * COORD_SCALE;
-  const cols = r.x1 - r.x0 + 1;
-  const rowsPer = Math.max(1, Math.floor(MAX_TILES_PER_REQUEST / cols));
-  const bands: [number, number][] = [];
-  for (let y = r.y0; y <= r.y1; y += rowsPer) bands.push([y, Math.min(r.y1, y + rowsPer - 1)]);
   const out: Fetched = { headSeq: 0, atSeq: 0, tiles: [], bytes: 0, requests: 0 };
-  await Promise.all(bands.map(async ([ya, yb]) => {
-    const q = `level=${level}&minX=${r.x0 * s}&minY=${ya * s}&maxX=${(r.x1 + 1) * s}&maxY=${(yb + 1) * s}${at ? `&${pointQuery(at)}` : ''}`;
+  await Promise.all((block ? alignedBlocks(r, block) : rowBands(r)).map(async (b) => {
+    const q = `level=${level}&minX=${b.x0 * s}&minY=${b.y0 * s}&maxX=${(b.x1 + 1) * s}&maxY=${(b.y1 + 1) * s}${at ? `&${pointQuery(at)}` : ''}`;
     const res = await fetch(`${tilesUrl}?${q}`, { credentials: 'same-origin', headers: { accept: 'application/x-protobuf' } });
     if (!res.ok) throw new ApiError(res.status, `tiles: ${res.status} ${await res.text()}`);
     const buf = new Uint8Array(await res.arrayBuffer());
@@ -85,13 +82,21 @@ export async function fetchTiles(tilesUrl: string, level: number, r: { x0: numbe
         strokes: t.strokes.map((st) => ({ id: hex(st.id), d: decodeStroke(st) })), pending: t.pending,
       });
     }
-    for (let y = ya; y <= yb; y++) {
-      for (let x = r.x0; x <= r.x1; x++) {
+    for (let y = b.y0; y <= b.y1; y++) {
+      for (let x = b.x0; x <= b.x1; x++) {
         out.tiles.push(got.get(tileKey(level, x, y)) ?? { level, x, y, coversSeq: page.headSeq, snapshotUrl: null, bitmap: null, strokes: [], pending: false });
       }
     }
   }));
   return out;
+}
+
+/** The range in bands of whole rows, each at most MAX_TILES_PER_REQUEST tiles (one row at least). */
+function rowBands(r: TileRange): TileRange[] {
+  const rowsPer = Math.max(1, Math.floor(MAX_TILES_PER_REQUEST / (r.x1 - r.x0 + 1)));
+  const bands: TileRange[] = [];
+  for (let y = r.y0; y <= r.y1; y += rowsPer) bands.push({ x0: r.x0, y0: y, x1: r.x1, y1: Math.min(r.y1, y + rowsPer - 1) });
+  return bands;
 }
 
 /** Loads a snapshot PNG as an ImageBitmap; resolves with its byte size too. */

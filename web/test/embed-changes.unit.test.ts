@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseChange, PendingChanges, touches } from '../src/embed/changes.ts';
+import { alignedBlocks } from '../src/tile-grid.ts';
 
 test('parseChange takes a seq with areas or null, and nothing else', () => {
   assert.deepEqual(parseChange('{"seq":7,"areas":null}'), { seq: 7, areas: null });
@@ -36,4 +37,12 @@ test('touches: the tiles an area meets at each level (tiles are 256 world units 
   assert.equal(touches([[-10, -10, -1, -1]], { level: 3, x: -1, y: -1 }), true);
   assert.equal(touches(null, { level: 5, x: 99, y: -99 }), true);
   assert.equal(touches([], { level: 0, x: 0, y: 0 }), false);
+});
+
+test('alignedBlocks: the aligned n × n blocks covering a range, the same whatever the range within them', () => {
+  assert.deepEqual(alignedBlocks({ x0: 1, y0: 2, x1: 6, y1: 5 }, 8), [{ x0: 0, y0: 0, x1: 7, y1: 7 }]);
+  assert.deepEqual(alignedBlocks({ x0: -1, y0: 0, x1: 8, y1: 0 }, 8), [
+    { x0: -8, y0: 0, x1: -1, y1: 7 }, { x0: 0, y0: 0, x1: 7, y1: 7 }, { x0: 8, y0: 0, x1: 15, y1: 7 },
+  ]);
+  assert.deepEqual(alignedBlocks({ x0: 3, y0: 7, x1: 3, y1: 8 }, 4), [{ x0: 0, y0: 4, x1: 3, y1: 7 }, { x0: 0, y0: 8, x1: 3, y1: 11 }]);
 });

@@ -88,6 +88,13 @@ test('an embed in an iframe of a named site shows the board and a stroke committ
   assert.ok(tileReads.length >= 1, 'the embed read tiles through the link');
   assert.ok(tileReads.every((t) => /[?&]at=\d+/.test(t.url)), `every read is pinned to a seq: ${JSON.stringify(tileReads)}`);
   assert.ok(tileReads.some((t) => t.cache?.includes('immutable')), `pinned reads are immutable: ${JSON.stringify(tileReads)}`);
+  // Aligned blocks of 8 × 8 level-0 tiles (256 world units, ×100 encoded): the URLs any other view asks for too.
+  const block = 8 * 256 * 100;
+  for (const { url } of tileReads) {
+    const q = new URL(url).searchParams;
+    const [minX, minY, maxX, maxY] = ['minX', 'minY', 'maxX', 'maxY'].map((k) => Number(q.get(k)));
+    assert.ok(minX % block === 0 && minY % block === 0 && maxX - minX === block && maxY - minY === block, `an aligned block: ${url}`);
+  }
   const seqBefore = Number(await frame.getAttribute('#stage', 'data-embed-seq'));
 
   // Drawn now on the board: the embed learns of it from its event stream and reads the tiles it touched again.
@@ -96,6 +103,16 @@ test('an embed in an iframe of a named site shows the board and a stroke committ
   await waitInkIn(frame, 500, 300);
   assert.ok(Number(await frame.getAttribute('#stage', 'data-embed-seq')) > seqBefore, 'read at a later seq');
   await waitInkIn(frame, 200, 150);
+
+  // Panned by a drag inside the iframe: the picture follows the pointer.
+  const box = await (await frame.$('#board-canvas'))!.boundingBox();
+  assert.ok(box);
+  await reader.mouse.move(box.x + 300, box.y + 200);
+  await reader.mouse.down();
+  await reader.mouse.move(box.x + 200, box.y + 240, { steps: 5 });
+  await reader.mouse.up();
+  await waitInkIn(frame, 100, 190);
+  await waitInkIn(frame, 400, 340);
 
   // Another site, not named by the link: Chromium refuses to show the embed in its frame.
   const refused: string[] = [];

@@ -26,6 +26,8 @@ export interface TileLoaderOptions {
   roomId: string;
   /** The tiles endpoint: the room's (roomTilesUrl) unless given (an embed's, through its link). */
   tilesUrl?: string;
+  /** Ask for aligned blocks of this many tiles square (fetchTiles), not the visible range: URLs an HTTP cache shares. */
+  blockTiles?: number;
   view: View;
   tiles: TileStore;
   painter: TilePainter;
@@ -122,7 +124,7 @@ export class TileLoader {
     this.inflight++;
     this.report();
     try {
-      const got = await fetchTiles(this.o.tilesUrl ?? roomTilesUrl(this.o.roomId), level, r, this.at);
+      const got = await fetchTiles(this.o.tilesUrl ?? roomTilesUrl(this.o.roomId), level, r, this.at, this.o.blockTiles);
       this.stats.requests += got.requests;
       this.stats.bytes += got.bytes;
       if (gen !== this.generation) return got.headSeq;

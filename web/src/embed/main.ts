@@ -12,13 +12,15 @@ import { Renderer } from '../board/renderer.ts';
 import { StageData } from '../board/stage-data.ts';
 import { DRAG_LOAD_MS, TileLoader, TILES_DEBOUNCE_MS } from '../board/tile-loader.ts';
 import { TilePainter } from '../board/tile-painter.ts';
-import { wheelZoomFactor, ZOOM_STEP, zoomLabel, type DragStart } from '../board/view.ts';
+import { wheelZoomFactor, ZOOM_STEP, zoomLabel, type DragStart, type Pinch } from '../board/view.ts';
 import { parseChange, PendingChanges, touches, type Change } from './changes.ts';
 
 /** Changes are read this long after the first of a burst (ms): a burst makes one read. */
 const CHANGES_WAIT_MS = 250;
 /** Without a first event from the stream this long (ms), the tiles are read as they are now. */
 const STREAM_WAIT_MS = 2000;
+/** Tiles are asked for in aligned blocks of BLOCK × BLOCK (64 tiles): the same URLs for every viewer's view. */
+const BLOCK = 8;
 /** A stream the gateway refused (at its limit, say) is opened again after this long (ms). */
 const REOPEN_MS = 30_000;
 
@@ -53,7 +55,7 @@ function mountEmbed(token: string, link: LinkPreview): void {
   /** The changes told after the seq the tiles are read at; null until that seq is known. */
   let changes: PendingChanges | null = null;
   const loader = new TileLoader({
-    roomId: link.roomId, tilesUrl: `/api/embed/${token}/tiles`, view, tiles: model.tiles, painter, data,
+    roomId: link.roomId, tilesUrl: `/api/embed/${token}/tiles`, blockTiles: BLOCK, view, tiles: model.tiles, painter, data,
     changed: () => renderer.requestFrame(),
     // A first read of now (the stream was late): its point is the one read from then on.
     answered: (a) => {
@@ -136,22 +138,40 @@ function mountEmbed(token: string, link: LinkPreview): void {
     view.zoomBy(f);
     moved();
   }
-  let drag: (DragStart & { id: number }) | null = null;
+  // One pointer drags; two pinch (zoom around their midpoint, follow it).
+  const pointers = new Map<number, [number, number]>();
+  let drag: DragStart | null = null;
+  let pinch: Pinch | null = null;
+  const pinchNow = (): Pinch => {
+    const r = canvas.getBoundingClientRect();
+    const [[ax, ay], [bx, by]] = [...pointers.values()];
+    return { d: Math.hypot(ax - bx, ay - by), cx: (ax + bx) / 2 - r.left, cy: (ay + by) / 2 - r.top };
+  };
+  const regrip = () => {
+    const [first] = [...pointers.values()];
+    pinch = pointers.size >= 2 ? pinchNow() : null;
+    drag = pointers.size === 1 ? view.dragStart(first[0], first[1]) : null;
+    page.classList.toggle('panning', pointers.size > 0);
+  };
   canvas.addEventListener('pointerdown', (e) => {
-    if (drag) return;
+    if (pointers.size >= 2) return;
     canvas.setPointerCapture(e.pointerId);
-    drag = { ...view.dragStart(e.clientX, e.clientY), id: e.pointerId };
-    page.classList.add('panning');
+    pointers.set(e.pointerId, [e.clientX, e.clientY]);
+    regrip();
   });
   canvas.addEventListener('pointermove', (e) => {
-    if (!drag || e.pointerId !== drag.id) return;
-    view.dragTo(drag, e.clientX, e.clientY);
+    if (!pointers.has(e.pointerId)) return;
+    pointers.set(e.pointerId, [e.clientX, e.clientY]);
+    if (pinch) {
+      const to = pinchNow();
+      view.pinch(pinch, to);
+      pinch = to;
+    } else if (drag) view.dragTo(drag, e.clientX, e.clientY);
     moved(true);
   });
   const release = (e: PointerEvent) => {
-    if (!drag || e.pointerId !== drag.id) return;
-    drag = null;
-    page.classList.remove('panning');
+    if (!pointers.delete(e.pointerId)) return;
+    regrip();
     moved();
   };
   canvas.addEventListener('pointerup', release);
