@@ -348,7 +348,7 @@ describe('embeds of share links on the real stack', { skip }, () => {
     }
   });
 
-  it('revoking the link ends its open event streams; a gateway at its stream limit answers 503 with Retry-After', async () => {
+  it('revoking the link or deleting the room ends its event streams, in this gateway process at once, in another at its recheck; a gateway at its stream limit answers 503', async () => {
     const own = (await createLink({ embedOrigins: ORIGINS })).json;
     const stream = await EventStream.open(`${base}/api/embed/${own.token}/events`);
     assert.equal((await stream.next())!.event, 'changed');
@@ -360,11 +360,21 @@ describe('embeds of share links on the real stack', { skip }, () => {
     const again = await EventStream.open(`${base}/api/embed/${own.token}/events`);
     assert.equal(again.status, 410, 'an EventSource does not reconnect to a revoked link');
 
+    const unshared = (await createLink({ embedOrigins: ORIGINS })).json;
+    const open = await EventStream.open(`${base}/api/embed/${unshared.token}/events`);
+    assert.equal((await open.next())!.event, 'changed');
+    assert.equal((await owner.patch(`/api/rooms/${roomId}/links/${unshared.id}`, { embedOrigins: [] })).status, 200);
+    assert.deepEqual(JSON.parse((await open.next())!.data), { reason: 'not embeddable' });
+    assert.equal((await EventStream.open(`${base}/api/embed/${unshared.token}/events`)).status, 403);
+
+    // Another gateway process: it hears of revocations and deleted rooms by rechecking its streams' links.
     let small: Gateway | undefined;
     try {
-      small = await startGateway({ GATEWAY_EMBED_MAX_STREAMS: '1', TILE_DELTA_TARGET: tiles.tileDeltaTarget });
-      const held = await EventStream.open(`${small.url}/api/embed/${link.token}/events`);
+      small = await startGateway({ GATEWAY_EMBED_MAX_STREAMS: '1', GATEWAY_EMBED_RECHECK_MS: '200', TILE_DELTA_TARGET: tiles.tileDeltaTarget });
+      const elsewhere = (await createLink({ embedOrigins: ORIGINS })).json;
+      const held = await EventStream.open(`${small.url}/api/embed/${elsewhere.token}/events`);
       assert.equal(held.status, 200);
+      assert.equal((await held.next())!.event, 'changed');
       const refused = await EventStream.open(`${small.url}/api/embed/${link.token}/events`);
       assert.equal(refused.status, 503);
       assert.equal(refused.headers['retry-after'], '10');
@@ -372,7 +382,17 @@ describe('embeds of share links on the real stack', { skip }, () => {
       assert.match(metrics, /^gateway_embed_streams 1$/m);
       assert.match(metrics, /^gateway_embed_rooms_watched 1$/m);
       assert.match(metrics, /^gateway_busy_total\{limit="embed_streams"\} 1$/m);
-      held.close();
+      assert.equal((await owner.delete(`/api/rooms/${roomId}/links/${elsewhere.id}`)).status, 204, 'revoked through the other gateway');
+      assert.deepEqual(JSON.parse((await held.next())!.data), { reason: 'revoked' });
+      assert.equal(await held.next(), null);
+
+      const doomed = (await owner.post('/api/rooms', { name: 'Doomed' })).json.id;
+      const doomedLink = (await owner.post(`/api/rooms/${doomed}/links`, { role: 'viewer', embedOrigins: ORIGINS })).json;
+      const last = await EventStream.open(`${small.url}/api/embed/${doomedLink.token}/events`);
+      assert.equal(last.status, 200, 'the limit counts open streams only');
+      assert.equal((await last.next())!.event, 'changed');
+      assert.equal((await owner.delete(`/api/rooms/${doomed}`)).status, 204);
+      assert.deepEqual(JSON.parse((await last.next())!.data), { reason: 'not found' }, 'the room was deleted');
     } finally {
       await small?.close();
     }

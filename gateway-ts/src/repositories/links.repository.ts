@@ -54,8 +54,12 @@ export class LinksRepository {
   }
 
   /** These links as they are now (the ones that still exist), for rechecking the embeds open through them. */
-  async findByIds(ids: string[]): Promise<LinkRow[]> {
-    return this.db.query<LinkRow>(`select ${COLUMNS} from room_links l where l.id = any($1::uuid[])`, [ids]);
+  async findByIds(ids: string[]): Promise<LinkWithRoomRow[]> {
+    return this.db.query<LinkWithRoomRow>(
+      `select ${COLUMNS}, r.name as "roomName", r.deleted_at is not null as "roomDeleted"
+         from room_links l join rooms r on r.id = l.room_id where l.id = any($1::uuid[])`,
+      [ids],
+    );
   }
 
   async list(roomId: string): Promise<LinkRow[]> {

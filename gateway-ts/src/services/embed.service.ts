@@ -154,11 +154,6 @@ export class EmbedService implements OnModuleInit, OnModuleDestroy {
     let head: number;
     try {
       head = await this.heads.head(link.roomId);
-    } catch (err) {
-      unwatch();
-      throw err;
-    }
-    try {
       this.refuseOverLimit();
     } catch (err) {
       unwatch();
@@ -215,7 +210,7 @@ export class EmbedService implements OnModuleInit, OnModuleDestroy {
       for (const s of [...this.streams]) {
         if (!ids.includes(s.linkId)) continue;
         const l = now.get(s.linkId);
-        const reason = !l ? 'not found' : linkStatus(l) !== 'active' ? linkStatus(l) : l.embedOrigins.length === 0 ? 'not embeddable' : null;
+        const reason = !l || l.roomDeleted ? 'not found' : linkStatus(l) !== 'active' ? linkStatus(l) : l.embedOrigins.length === 0 ? 'not embeddable' : null;
         if (reason) s.end(reason);
       }
     } catch (err) {
