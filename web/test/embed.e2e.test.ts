@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Frame, Page } from 'playwright-core';
-import { allSent, browserSuite, createBoard, openBoard, opt, signup, stroke } from './browser.ts';
+import { allSent, api, browserSuite, createBoard, openBoard, opt, signup, stroke } from './browser.ts';
 
 const suite = browserSuite();
 const servers: Server[] = [];
@@ -61,7 +61,7 @@ async function waitInkIn(frame: Frame, x: number, y: number): Promise<void> {
   }, [x, y] as const, { timeout: 20_000, polling: 'raf' });
 }
 
-test('an embed in an iframe of a named site shows the board and a stroke committed after it opened; other sites cannot frame it', opt, async () => {
+test('an embed in an iframe of a named site shows the board, a stroke committed after it opened, pans; other sites cannot frame it; revoking stops it', opt, async () => {
   const owner = await suite.newPage();
   await signup(owner, 'Olga');
   const roomId = await createBoard(owner, 'Embedded board');
@@ -121,8 +121,15 @@ test('an embed in an iframe of a named site shows the board and a stroke committ
   await blocked.goto(otherSite.url);
   const blockedFrame = await (await blocked.waitForSelector('#board')).contentFrame();
   assert.ok(blockedFrame);
-  await waitFor(() => refused.some((t) => t.includes('frame-ancestors')), 'Chromium reports the frame-ancestors refusal');
+  // The refusal names the link's own origin: the embed is up, only not for this site.
+  await waitFor(() => refused.some((t) => t.includes(`frame-ancestors ${site.origin}`)), 'Chromium reports the frame-ancestors refusal');
   assert.equal(await blockedFrame.$('#stage').catch(() => null), null, 'no embed in the refused frame');
+
+  // The owner revokes the link: the open embed is told and stops, keeping what it shows.
+  const linkId = await owner.evaluate(async (roomId) => ((await (await fetch(`/api/rooms/${roomId}/links`)).json()) as { id: string }[])[0].id, roomId);
+  assert.equal(await api(owner, 'DELETE', `/api/rooms/${roomId}/links/${linkId}`), 204);
+  await frame.waitForSelector('#stage[data-stream="ended"] .embed-ended', { timeout: 20_000 });
+  await waitInkIn(frame, 100, 190);
 });
 
 /** Polls a condition of the test process (the console messages gathered) until it holds, for up to 15 s. */

@@ -106,8 +106,9 @@ function mountEmbed(token: string, link: LinkPreview): void {
       if (c) changed(c);
     });
     source.addEventListener('ended', () => {
+      // What is on screen stays; nothing is read any more (the link no longer works).
       source?.close();
-      loader.dispose();
+      loader.pause();
       readChanges.cancel();
       data.set('stream', 'ended');
       stage.append(h('p.embed-ended', {}, 'This board is no longer shared here.'));
