@@ -152,6 +152,12 @@ describe('embeds of share links on the real stack', { skip }, () => {
     assert.deepEqual(created.json.embedOrigins, ORIGINS);
     assert.equal(created.json.embedUrl, `${stack.gateway.config.publicOrigin}/embed/${created.json.token}`);
     assert.deepEqual((await createLink({})).json.embedOrigins, [], 'none by default: not embeddable');
+    const editorLink = await createLink({ role: 'editor', embedOrigins: ORIGINS });
+    assert.equal(editorLink.status, 400, 'an embedded secret is public: it must not let anyone draw');
+    assert.match(editorLink.json.message, /only a viewer link can be embedded/);
+    const editors = (await createLink({ role: 'editor' })).json.id;
+    assert.equal((await owner.patch(`/api/rooms/${roomId}/links/${editors}`, { embedOrigins: ORIGINS })).status, 400);
+    assert.equal((await owner.patch(`/api/rooms/${roomId}/links/${editors}`, { embedOrigins: [] })).status, 200);
 
     const bad: [unknown, RegExp][] = [
       [['https://blog.example.com/post'], /without path/],

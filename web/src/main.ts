@@ -127,6 +127,8 @@ function shareDialog(r: api.Room): void {
   const role = h('select', { name: 'role' }, h('option', { value: 'viewer' }, 'can view'), h('option', { value: 'editor' }, 'can draw'));
   const out = h('input#share-url', { readonly: true, placeholder: 'The link appears here' });
   const origins = h('input#embed-origins', { placeholder: 'Sites that may embed it, e.g. https://blog.example.com (optional)' });
+  // Only a viewer link can be embedded: the embedding page makes the link's secret public.
+  role.addEventListener('change', () => (origins.disabled = role.value !== 'viewer'));
   const snippet = h('textarea#embed-snippet', { readonly: true, rows: 2, hidden: true });
   const links = h('ul.links');
   const email = h('input', { type: 'email', placeholder: 'Email of a registered user' });
@@ -139,7 +141,7 @@ function shareDialog(r: api.Room): void {
     }
   });
   const create = () => {
-    const embedOrigins = origins.value.split(/[\s,]+/).filter(Boolean);
+    const embedOrigins = origins.disabled ? [] : origins.value.split(/[\s,]+/).filter(Boolean);
     api.createLink(r.id, role.value as api.Role, embedOrigins.length ? { embedOrigins } : {}).then((l) => {
       out.value = l.url;
       out.select();

@@ -35,7 +35,7 @@ function embedOriginsProperty() {
     type: [String],
     maxItems: MAX_EMBED_ORIGINS,
     example: ['https://blog.example.com'],
-    description: `Origins whose pages may show the link's read-only embed (/embed/{token}) in an iframe: ${EMBED_ORIGIN_HINT}. None: not embeddable`,
+    description: `Origins whose pages may show the link's read-only embed (/embed/{token}) in an iframe: ${EMBED_ORIGIN_HINT}. None: not embeddable. Viewer links only`,
   });
 }
 

@@ -44,6 +44,12 @@ export class LinksRepository {
     return rows[0];
   }
 
+  /** A link of a room, or null. */
+  async find(roomId: string, linkId: string): Promise<LinkRow | null> {
+    const rows = await this.db.query<LinkRow>(`select ${COLUMNS} from room_links l where l.id = $1 and l.room_id = $2`, [linkId, roomId]);
+    return rows[0] ?? null;
+  }
+
   /** Sets the embedding origins of a link of a room; null if no such link. */
   async setEmbedOrigins(roomId: string, linkId: string, embedOrigins: string[]): Promise<LinkRow | null> {
     const rows = await this.db.query<LinkRow>(

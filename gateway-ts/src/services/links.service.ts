@@ -1,4 +1,4 @@
-import { ForbiddenException, GoneException, Inject, Injectable, NotFoundException } from '@nestjs/common';
+import { BadRequestException, ForbiddenException, GoneException, Inject, Injectable, NotFoundException } from '@nestjs/common';
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { CONFIG, GatewayConfig } from '../config';
@@ -18,7 +18,7 @@ import { mapRoom } from '../dtos/rooms.dto';
 import { AccessVersionsRepository, linkScope } from '../repositories/access-versions.repository';
 import { BansRepository } from '../repositories/bans.repository';
 import { DatabaseRepository } from '../repositories/database.repository';
-import { LinksRepository, LinkWithRoomRow } from '../repositories/links.repository';
+import { LinkRow, LinksRepository, LinkWithRoomRow } from '../repositories/links.repository';
 import { MembersRepository } from '../repositories/members.repository';
 import { RealtimeRepository } from '../repositories/realtime.repository';
 import { RoomsRepository } from '../repositories/rooms.repository';
@@ -27,6 +27,16 @@ import { AuthContext, AuthService, hashSecret, IssuedSession } from './auth.serv
 import { LinkChangesService } from './link-changes.service';
 import { RateLimitService } from './rate-limit.service';
 import { atLeast, RoomAccessService } from './room-access.service';
+
+/**
+ * Only a viewer link may name embedding origins: the embedding page holds the link's secret for anyone who reads its
+ * source, and the secret also joins the room with the link's role.
+ */
+function requireEmbeddable(role: LinkRow['role'], embedOrigins: string[]): void {
+  if (role !== 'viewer' && embedOrigins.length > 0) {
+    throw new BadRequestException('only a viewer link can be embedded: the embedding page makes its secret public, and the secret joins with its role');
+  }
+}
 
 /** Share links: create, list, revoke, preview, and join (members join; anonymous visitors become guests). */
 @Injectable()
@@ -50,6 +60,7 @@ export class LinksService {
 
   async create(auth: AuthContext, roomId: string, dto: CreateLinkDto): Promise<CreatedLinkDto> {
     await this.access.require(auth, roomId, 'owner');
+    requireEmbeddable(dto.role, dto.embedOrigins ?? []);
     const token = randomBytes(24).toString('base64url');
     const expiresAt = dto.expiresInSeconds ? new Date(Date.now() + dto.expiresInSeconds * 1000) : null;
     const link = await this.links.create({
@@ -67,6 +78,9 @@ export class LinksService {
   /** Changes which origins may embed a link (owner); an embed open elsewhere is rechecked (EmbedService). */
   async update(auth: AuthContext, roomId: string, linkId: string, dto: UpdateLinkDto): Promise<LinkDto> {
     await this.access.require(auth, roomId, 'owner');
+    const current = await this.links.find(roomId, linkId);
+    if (!current) throw new NotFoundException('link not found');
+    requireEmbeddable(current.role, dto.embedOrigins);
     const link = await this.links.setEmbedOrigins(roomId, linkId, dto.embedOrigins);
     if (!link) throw new NotFoundException('link not found');
     this.linkChanges.changed(linkId);
