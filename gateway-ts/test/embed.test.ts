@@ -9,7 +9,7 @@ import { ConfigError, loadConfig } from '../src/config';
 import { Redis } from 'ioredis';
 import { BusMessage } from '../src/gen/infidraw/realtime/v1/bus';
 import { GetTilesResponse } from '../src/gen/infidraw/tile/v1/tile';
-import { Caller, Gateway, REALTIME_BIN, realtimeAvailable, REDIS_URL, signup, Stack, startGateway, startStack, testEnv } from './helpers';
+import { Caller, freePort, Gateway, REALTIME_BIN, realtimeAvailable, REDIS_URL, signup, Stack, startGateway, startStack, testEnv } from './helpers';
 import { SNAPSHOT_BIN, startTileServices, TILE_DELTA_BIN, TileServices, tileServicesAvailable } from './tiles-stack';
 
 const missing = [REALTIME_BIN, TILE_DELTA_BIN, SNAPSHOT_BIN].filter((_, i) => !(i === 0 ? realtimeAvailable() : tileServicesAvailable()));
@@ -401,6 +401,16 @@ describe('embeds of share links on the real stack', { skip }, () => {
       assert.deepEqual(JSON.parse((await last.next())!.data), { reason: 'not found' }, 'the room was deleted');
     } finally {
       await small?.close();
+    }
+
+    // No Redis (nothing listens on that port): the stream cannot follow the room, and says so.
+    let blind: Gateway | undefined;
+    try {
+      blind = await startGateway({ REDIS_URL: `redis://127.0.0.1:${await freePort()}/0` });
+      const res = await EventStream.open(`${blind.url}/api/embed/${link.token}/events`);
+      assert.equal(res.status, 503);
+    } finally {
+      await blind?.close();
     }
   });
 });

@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, ServiceUnavailableException } from '@nestjs/common';
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
 import { COORD_SCALE } from '../gen/limits';
 import { CommittedEvents } from '../gen/infidraw/realtime/v1/bus';
@@ -50,7 +50,7 @@ export class RoomChangesService {
     });
   }
 
-  /** Calls `listener` with the room's changes until the returned function is called. Rejects when the bus cannot be reached. */
+  /** Calls `listener` with the room's changes until the returned function is called. 503 when the bus cannot be reached. */
   async watch(roomId: string, listener: (c: RoomChange) => void): Promise<() => void> {
     let w = this.rooms.get(roomId);
     if (!w) {
@@ -72,7 +72,8 @@ export class RoomChangesService {
       await watch.subscribed;
     } catch (err) {
       stop();
-      throw err;
+      this.logger.warn({ roomId, err: (err as Error).message }, 'bus subscribe failed');
+      throw new ServiceUnavailableException('the room event bus (Redis) is unavailable');
     }
     return stop;
   }
