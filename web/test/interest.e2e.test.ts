@@ -60,10 +60,15 @@ async function panTo(page: Page, wx: number, wy: number): Promise<void> {
 
 /** Waits until the server acknowledged a view at level 0 holding the world point (#stage data-watch). */
 async function watches(page: Page, wx: number, wy: number): Promise<void> {
-  await page.waitForFunction(([x, y]) => {
-    const m = /^0:(-?\d+),(-?\d+),(-?\d+),(-?\d+)@\d+$/.exec(document.querySelector('#stage')?.getAttribute('data-watch') ?? '');
-    return !!m && Number(m[1]) <= x && x <= Number(m[3]) && Number(m[2]) <= y && y <= Number(m[4]);
-  }, [wx * 100, wy * 100] as const, { timeout: 20_000 });
+  try {
+    await page.waitForFunction(([x, y]) => {
+      const m = /^0:(-?\d+),(-?\d+),(-?\d+),(-?\d+)@\d+$/.exec(document.querySelector('#stage')?.getAttribute('data-watch') ?? '');
+      return !!m && Number(m[1]) <= x && x <= Number(m[3]) && Number(m[2]) <= y && y <= Number(m[4]);
+    }, [wx * 100, wy * 100] as const, { timeout: 20_000 });
+  } catch (e) {
+    const watch = await page.getAttribute('#stage', 'data-watch');
+    throw new Error(`no view holding (${wx}, ${wy}) acknowledged: data-watch="${watch}"${watch === 'all' ? ' (realtime-go refused SetView: no interest management)' : ''}`, { cause: e });
+  }
 }
 
 /** Waits until the page applied everything up to `seq` (its events, or the server saying none of them touch its view). */
@@ -108,8 +113,8 @@ test('two people far apart: each gets only its own area live, and sees the other
   await caughtUp(ben, 4);
   assert.equal(await strokeCount(ann), 2, 'Ann got her own strokes only');
   assert.equal(await strokeCount(ben), 2, 'Ben got his own strokes only');
+  // (Ben's pointer did pass over Ann's area, zoomed out, on his way.)
   assert.equal(await ben.locator('.cursor').count(), 0, 'Ann\'s pointer, far away, never reached Ben');
-  assert.equal(await ann.locator('.cursor').count(), 0, 'nor Ben\'s Ann');
 
   // Ann pans to Ben's area: his strokes show, read from tiles (no event of them came).
   await panTo(ann, FAR - 40, FAR - 40);
