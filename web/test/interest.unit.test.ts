@@ -4,7 +4,7 @@ import { declaredView, Interest, tileArea, watchedArea } from '../src/board/inte
 import { BoardModel } from '../src/board/model.ts';
 import { TileStore } from '../src/board/tile-store.ts';
 import { View } from '../src/board/view.ts';
-import { span } from '../src/geometry.ts';
+import { MAX_COORD, span } from '../src/geometry.ts';
 import type { Tile } from '../src/tiles.ts';
 import { added, idHex, stroke } from './fixtures.ts';
 
@@ -138,4 +138,23 @@ test('viewers of a crowded room are counted from the Welcome and from Presence w
   assert.equal(m.viewers, 120, 'unset: unchanged');
   m.presence({ joined: [], leftSessionIds: [], viewers: 0 });
   assert.equal(m.viewers, 0);
+});
+
+test('the declared view stays within the board\'s bounds, and tiles reaching past them are watched for what they can hold', () => {
+  const far = new View();
+  far.resize(1000, 700, 1);
+  far.zoomTo(2 ** -16, 0, 0);
+  far.x = -3e7;
+  far.y = -3e7;
+  const d = declaredView(far);
+  assert.equal(d.level, 16);
+  assert.deepEqual([d.minX, d.minY, d.maxX, d.maxY], [-MAX_COORD, -MAX_COORD, MAX_COORD, MAX_COORD]);
+  const store = new TileStore();
+  const interest = new Interest(store);
+  const edge = tile(16, -1, -1); // from -1.68e9 to 0 (×100 units): the part beyond -1e9 holds nothing
+  store.accept(edge);
+  assert.equal(interest.watching(d, 3), 0);
+  assert.equal(interest.watches(16, far.visibleTiles(16)), true, 'a read of the view\'s tiles does not wait for ever');
+  const outside = declaredView(Object.assign(new View(), { x: 2e7, y: 2e7, width: 1000, height: 700 }));
+  assert.deepEqual([outside.minX, outside.maxX], [MAX_COORD, MAX_COORD], 'a view off the board is the board\'s edge');
 });

@@ -3,7 +3,7 @@
 // touch the declared view grown by half its size on every side (the watched region); a cached tile of the board now
 // that is not inside that region misses the events that touch it from then on, so it goes stale, and it is read again
 // once a view containing it is acknowledged and it is on screen. Pure: no DOM, no socket.
-import { COORD_SCALE, span } from '../geometry.ts';
+import { COORD_SCALE, MAX_COORD, span } from '../geometry.ts';
 import type { View as WireView } from '../gen/infidraw/realtime/v1/frames.ts';
 import type { TileRange } from '../tile-grid.ts';
 import type { Tile } from '../tiles.ts';
@@ -20,16 +20,21 @@ export interface Area {
 
 /**
  * The view declared to the server: the visible tiles of the level the board reads, so that every tile on screen is
- * inside it (and inside the watched region with a margin to spare, however the view sits across tile edges).
+ * inside it (and inside the watched region with a margin to spare, however the view sits across tile edges), within
+ * the board's ±MAX_COORD (the server refuses a view beyond; nothing can be drawn there).
  */
 export function declaredView(v: View): WireView {
   const level = v.level();
   const r = v.visibleTiles(level);
   const s = span(level) * COORD_SCALE;
-  return { minX: r.x0 * s, minY: r.y0 * s, maxX: (r.x1 + 1) * s, maxY: (r.y1 + 1) * s, level };
+  const c = (n: number) => Math.min(MAX_COORD, Math.max(-MAX_COORD, n));
+  return { minX: c(r.x0 * s), minY: c(r.y0 * s), maxX: c((r.x1 + 1) * s), maxY: c((r.y1 + 1) * s), level };
 }
 
-/** The region realtime-go watches for a view: the view grown by half its size on every side. */
+/**
+ * The region realtime-go watches for a view: the view grown by half its size on every side (the server adds a unit
+ * more, so this is the same or inside it).
+ */
 export function watchedArea(v: WireView): Area {
   const mx = Math.floor((v.maxX - v.minX) / 2);
   const my = Math.floor((v.maxY - v.minY) / 2);
@@ -42,7 +47,18 @@ export function tileArea(level: number, x: number, y: number): Area {
   return { minX: x * s, minY: y * s, maxX: (x + 1) * s, maxY: (y + 1) * s };
 }
 
-const inside = (a: Area, b: Area) => a.minX >= b.minX && a.minY >= b.minY && a.maxX <= b.maxX && a.maxY <= b.maxY;
+/**
+ * Whether the server watching `b` watches all of `a` that can change: its part within the board's ±MAX_COORD (a tile
+ * beyond it, or a view's tiles reaching past it, holds nothing there).
+ */
+function inside(a: Area, b: Area): boolean {
+  const minX = Math.max(a.minX, -MAX_COORD);
+  const minY = Math.max(a.minY, -MAX_COORD);
+  const maxX = Math.min(a.maxX, MAX_COORD);
+  const maxY = Math.min(a.maxY, MAX_COORD);
+  if (minX > maxX || minY > maxY) return true;
+  return minX >= b.minX && minY >= b.minY && maxX <= b.maxX && maxY <= b.maxY;
+}
 const overlaps = (a: Area, b: Area) => a.minX < b.maxX && a.maxX > b.minX && a.minY < b.maxY && a.maxY > b.minY;
 
 /**
