@@ -35,6 +35,13 @@ type Room struct {
 	gapTimer    *time.Timer
 	viewersAt   *time.Timer // the next announcement of the crowd viewers' count
 	live        liveStrokes
+	// Bus channels besides the room's (regions.go): how many clients want each, which are subscribed,
+	// and the numbering of live items, ours and the last relayed of each other replica.
+	subs     map[Channel]int
+	active   map[Channel]bool
+	subMu    sync.Mutex // held while the subscriptions change
+	liveSeq  uint64
+	lastLive map[string]uint64
 
 	// Output of the current tick.
 	run       []events.Event // contiguous committed events
@@ -48,7 +55,10 @@ type Room struct {
 
 func newRoom(h *Hub, id uuid.UUID) *Room {
 	return &Room{id: id, hub: h, ready: make(chan struct{}), clients: map[*Client]struct{}{}, pending: map[uint64]events.Event{},
-		everything: map[*Client]struct{}{}, views: newViewIndex(), replying: map[*Client]struct{}{}, live: newLiveStrokes()}
+		everything: map[*Client]struct{}{}, views: newViewIndex(), replying: map[*Client]struct{}{}, live: newLiveStrokes(),
+		subs: map[Channel]int{}, active: map[Channel]bool{}, lastLive: map[string]uint64{},
+		// Not from 0: a replica that restarts under the same id numbers its items above its last run's.
+		liveSeq: uint64(time.Now().UnixNano())}
 }
 
 // acceptCommitted adds events to the stream in order, holding back those past a gap. Caller holds mu.
@@ -72,7 +82,9 @@ func (r *Room) acceptCommitted(evs []events.Event) {
 			break
 		}
 		delete(r.pending, ev.Seq)
-		r.run = append(r.run, ev)
+		if ev.Encoded != nil { // not skipped (acceptHeads)
+			r.run = append(r.run, ev)
+		}
 		r.delivered = ev.Seq
 	}
 	if len(r.run) > 0 {
@@ -179,29 +191,43 @@ func (r *Room) announceViewers() {
 // add puts a joined client in the room with its view (nil: everything). Caller holds mu.
 func (r *Room) add(c *Client, v *View) {
 	r.clients[c] = struct{}{}
-	r.setView(c, v)
+	r.file(c, v)
 }
 
 // remove takes a client out of the room. Caller holds mu.
 func (r *Room) remove(c *Client) {
+	if _, ok := r.clients[c]; !ok {
+		return
+	}
 	delete(r.clients, c)
-	delete(r.everything, c)
+	r.unfile(c)
 	delete(r.replying, c)
-	r.views.remove(c)
 }
 
-// setView files the client under its new view; without one, or when the hub does not filter, it gets
-// everything. Caller holds mu.
+// setView files the client under its new view. Caller holds mu.
 func (r *Room) setView(c *Client, v *View) {
-	r.views.remove(c)
-	delete(r.everything, c)
+	r.unfile(c)
+	r.file(c, v)
+}
+
+// file puts the client where its output is found: among the clients that get everything (no view, or
+// the hub does not filter) or in the view index, and counts the channels it needs. Caller holds mu.
+func (r *Room) file(c *Client, v *View) {
 	if v == nil || !r.hub.opts.Interest {
 		c.viewed = false
 		r.everything[c] = struct{}{}
-		return
+	} else {
+		c.viewed, c.view, c.interest = true, *v, v.interest()
+		r.views.add(c)
 	}
-	c.viewed, c.view, c.interest = true, *v, v.interest()
-	r.views.add(c)
+	r.want(c, 1)
+}
+
+// unfile undoes file. Caller holds mu.
+func (r *Room) unfile(c *Client) {
+	r.want(c, -1)
+	delete(r.everything, c)
+	r.views.remove(c)
 }
 
 // flush sends each client one frame with everything due to it: the clients that get everything the
@@ -270,7 +296,7 @@ func (r *Room) flush() {
 	}
 	r.recent = sent
 	if len(busLive) > 0 {
-		r.hub.publish(r.id, &realtimev1.BusMessage{Body: &realtimev1.BusMessage_Live{Live: &realtimev1.LiveBatch{Items: busLive, Areas: busAreas}}})
+		r.hub.publishLive(r, busLive, busAreas)
 	}
 }
 
