@@ -157,7 +157,9 @@ func (r *Room) schedule() {
 // addEphemeral queues a message for the clients whose interest area meets (every client when unknown)
 // with the next flush. Caller holds mu.
 func (r *Room) addEphemeral(msg *realtimev1.ServerMessage, area events.Area) {
-	r.eph = append(r.eph, ephemeral{area: area, enc: appendMessage(nil, msg)})
+	e := ephemeral{area: area, enc: appendMessage(nil, msg)}
+	e.classify(msg)
+	r.eph = append(r.eph, e)
 	r.schedule()
 }
 
@@ -247,10 +249,13 @@ func (r *Room) flush() {
 		}
 	}
 	sent := r.recent[:0]
-	var shared, allEntries []byte // encoded once for every client that needs all of it
-	for _, e := range eph {
-		allEntries = append(allEntries, e.enc...)
+	supersede(eph)
+	every := make([]int, len(eph))
+	for j := range every {
+		every[j] = j
 	}
+	var shared []byte                                        // encoded once for every client that needs all of it
+	allEntries := appendEntries(nil, eph, every, false, nil) // for those that lag and miss nothing
 	for c := range r.everything {
 		var frame []byte
 		if i := r.firstDue(c, run); i < len(run) {
@@ -264,7 +269,11 @@ func (r *Room) flush() {
 			}
 			r.hub.metrics.eventsOut.Add(float64(len(run) - i))
 		}
-		if r.send(c, frame, allEntries) {
+		entries := allEntries
+		if lagging := r.lagging(c); lagging || len(c.brokenLive) > 0 {
+			entries = appendEntries(nil, eph, every, lagging, &c.brokenLive)
+		}
+		if r.send(c, frame, entries) {
 			sent = append(sent, c)
 		}
 	}
@@ -280,10 +289,7 @@ func (r *Room) flush() {
 			}
 			r.hub.metrics.eventsOut.Add(float64(len(evs)))
 		}
-		var entries []byte
-		for _, j := range c.due.entries {
-			entries = append(entries, eph[j].enc...)
-		}
+		entries := appendEntries(nil, eph, c.due.entries, r.lagging(c), &c.brokenLive)
 		if r.send(c, frame, entries) {
 			sent = append(sent, c)
 		}
@@ -363,21 +369,24 @@ func (r *Room) dueEvents(c *Client, run []events.Event) []events.Event {
 	return evs
 }
 
+// lagging reports whether a client's queue is half full: it gets no cursors and live strokes (adapt.go).
+func (r *Room) lagging(c *Client) bool {
+	if len(c.out) < cap(c.out)/2 {
+		return false
+	}
+	r.hub.metrics.ephDropped.Inc()
+	return true
+}
+
 // send queues a client's frame of this flush: its events (or none), the ephemeral entries due to it
-// (dropped first when it lags) and its replies. A frame with events or replies that does not fit the
-// client's queue cuts the client off. It reports whether a frame was queued. Caller holds mu.
+// (adapt.go) and its replies. A frame with events or replies that does not fit the client's queue cuts
+// the client off. It reports whether a frame was queued. Caller holds mu.
 func (r *Room) send(c *Client, frame, entries []byte) bool {
 	if c.Closed() {
 		return false
 	}
 	mustSend := len(frame) > 0 || len(c.replies) > 0
-	if len(entries) > 0 {
-		if len(c.out) < cap(c.out)/2 || !mustSend {
-			frame = append(frame, entries...)
-		} else {
-			r.hub.metrics.ephDropped.Inc() // a lagging client loses ephemeral traffic first
-		}
-	}
+	frame = append(frame, entries...)
 	frame = append(frame, c.replies...)
 	c.replies = nil
 	if len(frame) == 0 {
