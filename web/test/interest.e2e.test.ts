@@ -1,12 +1,17 @@
 // Browser tests: interest management (issue 17). Two people far apart on one board each get only what touches their
 // own area over the WebSocket (strokes and cursors), and each sees the other's strokes after panning there: read from
-// tiles, since none of them came as events.
+// tiles, since none of them came as events. In a crowded room viewers are counted, not listed.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Page } from 'playwright-core';
-import { allSent, browserSuite, drawnView, events, opt, sharedBoard, stroke, strokeCount, waitPicture, waitStrokes, type Expected } from './browser.ts';
+import {
+  allSent, browserSuite, drawnView, events, openBoard, openLink, opt, shareLink, sharedBoard, stroke, strokeCount, waitPicture, waitStrokes,
+  type Expected,
+} from './browser.ts';
 
-const suite = browserSuite();
+// Two people listed make the room crowded: viewers who join then are counted.
+const suite = browserSuite({ crowdSize: 2 });
+let shared: { roomId: string; ann: Page } | undefined;
 
 /** Ben works this far (world units) right of and below Ann. */
 const FAR = 200_000;
@@ -133,4 +138,21 @@ test('two people far apart: each gets only its own area live, and sees the other
   await ben.waitForSelector('#stage[data-filled="true"]', { timeout: 20_000 });
   await waitPicture(ben, [...await inkedLine(ben, 60, 260, 60), ...await inkedLine(ben, 60, 260, 160)], 'Ann\'s strokes on Ben\'s screen');
   assert.equal(await strokeCount(ben), 3, 'Ben got no event of Ann\'s strokes');
+  shared = { roomId, ann };
+});
+
+test('in a crowded room a viewer who joins is counted, not listed: "1 watching"', opt, async () => {
+  assert.ok(shared, 'the board of the first test');
+  const { roomId, ann } = shared;
+  const link = await shareLink(ann, roomId, 'viewer');
+  await openBoard(ann, roomId);
+  const listed = Number(await ann.getAttribute('#presence', 'data-count'));
+  assert.equal(await ann.locator('#presence .watching').count(), 0);
+  const vic = await suite.newPage();
+  await openLink(vic, link, 'Vic');
+  await ann.waitForSelector('#presence[data-watching="1"] .watching:text("1 watching")', { timeout: 20_000 });
+  assert.equal(Number(await ann.getAttribute('#presence', 'data-count')), listed, 'Vic is not listed');
+  await vic.close();
+  await ann.waitForSelector('#presence[data-watching="0"]', { timeout: 20_000 });
+  assert.equal(await ann.locator('#presence .watching').count(), 0);
 });
