@@ -122,22 +122,27 @@ test('two people far apart: each gets only its own area live, and sees the other
   assert.equal(await ben.locator('.cursor').count(), 0, 'Ann\'s pointer, far away, never reached Ben');
 
   // Ann pans to Ben's area: his strokes show, read from tiles (no event of them came).
+  const requests = async (p: Page) => Number(await p.getAttribute('#stage', 'data-tile-requests'));
+  const annBefore = await requests(ann);
   await panTo(ann, FAR - 40, FAR - 40);
   await watches(ann, FAR, FAR);
   await ann.waitForSelector('#stage[data-filled="true"]', { timeout: 20_000 });
   await waitPicture(ann, [...await inkedLine(ann, FAR + 60, FAR + 260, FAR + 110), ...await inkedLine(ann, FAR + 60, FAR + 260, FAR + 210)], 'Ben\'s strokes on Ann\'s screen');
   assert.equal(await strokeCount(ann), 2);
+  console.log(`# Ann's pan there (through level 9 and back): ${await requests(ann) - annBefore} tiles requests, ${await ann.getAttribute('#stage', 'data-tiles-stale')} stale tiles held`);
   // Now Ann is where Ben draws: his next stroke comes to her live.
   await line(ben, 310);
   await waitStrokes(ann, 3);
   await waitPicture(ann, await inkedLine(ann, FAR + 60, FAR + 260, FAR + 310), 'Ben\'s stroke after Ann came');
 
   // Ben pans to the origin: the tiles he had there went stale when he left (Ann drew there since); read again.
+  const benBefore = await requests(ben);
   await panTo(ben, -40, -40);
   await watches(ben, 0, 0);
   await ben.waitForSelector('#stage[data-filled="true"]', { timeout: 20_000 });
   await waitPicture(ben, [...await inkedLine(ben, 60, 260, 60), ...await inkedLine(ben, 60, 260, 160)], 'Ann\'s strokes on Ben\'s screen');
   assert.equal(await strokeCount(ben), 3, 'Ben got no event of Ann\'s strokes');
+  console.log(`# Ben's pan back: ${await requests(ben) - benBefore} tiles requests, ${await ben.getAttribute('#stage', 'data-tiles-stale')} stale tiles held`);
   shared = { roomId, ann };
 });
 
