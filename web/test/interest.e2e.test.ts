@@ -87,6 +87,17 @@ async function inkedLine(page: Page, x0: number, x1: number, y: number): Promise
   return [0.2, 0.5, 0.8].map((f) => [x0 + (x1 - x0) * f - v.x, y - v.y, true]);
 }
 
+/** A line from world x 60 to 260 at world y (the view's corner at world (-40, -40) or as far from it), acknowledged. */
+async function line(page: Page, y: number): Promise<void> {
+  await stroke(page, [[100, y + 40], [200, y + 40], [300, y + 40]]);
+  await allSent(page);
+}
+
+/** Waits until a number in a #stage data attribute is at least `n`. */
+async function atLeast(page: Page, attribute: string, n: number): Promise<void> {
+  await page.waitForFunction(([a, n]) => Number(document.querySelector('#stage')?.getAttribute(a)) >= n, [attribute, n] as const, { timeout: 20_000 });
+}
+
 /** The room's last event's seq. */
 async function head(page: Page, roomId: string): Promise<number> {
   return (await events(page, roomId)).at(-1)?.seq ?? 0;
@@ -102,10 +113,6 @@ test('two people far apart: each gets only its own area live, and sees the other
   await watches(ben, FAR, FAR);
 
   // Each draws twice in turn in their own area: lines at world y 60 and 160 (Ann), 110 and 210 (Ben).
-  const line = async (page: Page, y: number) => {
-    await stroke(page, [[100, y + 40], [200, y + 40], [300, y + 40]]);
-    await allSent(page);
-  };
   await line(ann, 60);
   await line(ben, 110);
   await line(ann, 160);
@@ -160,4 +167,27 @@ test('in a crowded room a viewer who joins is counted, not listed: "1 watching"'
   await vic.close();
   await ann.waitForSelector('#presence[data-watching="0"]', { timeout: 20_000 });
   assert.equal(await ann.locator('#presence .watching').count(), 0);
+});
+
+test('zoomed out to a coarse level, a stroke in view comes as a tile notice; the tiles of every level under it are read again', opt, async () => {
+  const cat = await suite.newPage();
+  const dan = await suite.newPage();
+  await sharedBoard(cat, dan, ['Cat', 'Dan'], 'Coarse');
+  await watches(cat, 0, 0);
+  await cat.waitForSelector('#stage[data-filled="true"][data-tile-strokes="0"]', { timeout: 20_000 }); // level 0, empty
+  // 13 × '−' around the centre: zoom 1.25^-13 ≈ 1/18, level 4, where the server sends notices instead of events.
+  for (let i = 0; i < 13; i++) await cat.keyboard.press('-');
+  await cat.waitForSelector('#stage[data-watch^="4:"][data-level="4"][data-filled="true"]', { timeout: 20_000 });
+
+  await line(dan, 60);
+  await atLeast(cat, 'data-tiles-changed', 1);
+  await cat.waitForSelector('#stage[data-tile-strokes="1"][data-filled="true"]', { timeout: 20_000 }); // its level-4 tile read again
+  assert.equal(await strokeCount(cat), 0, 'the stroke came as a notice, not as an event');
+  // Back at 100 %: the level-0 tiles held from before went stale with the notice, and are read again.
+  await cat.keyboard.press('0');
+  await watches(cat, 0, 0);
+  await cat.waitForSelector('#stage[data-level="0"][data-filled="true"]', { timeout: 20_000 });
+  await atLeast(cat, 'data-tile-strokes', 1); // in the two tiles it crosses
+  assert.equal(await strokeCount(cat), 0);
+  await waitPicture(cat, await inkedLine(cat, 60, 260, 60), 'Dan\'s stroke on Cat\'s screen');
 });
