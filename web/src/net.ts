@@ -77,8 +77,11 @@ export interface Handlers {
    * whole; or a server that refused SetView, which does not filter).
    */
   watching(view: View | null, seq: number): void;
-  /** Events changed these tiles of `level` (x, y pairs) and are not sent (a view at a coarse level): read them again. */
-  tilesChanged(level: number, tiles: number[]): void;
+  /**
+   * Events up to `throughSeq` changed these tiles of `level` (x, y pairs) and are not sent (a view at a coarse level):
+   * read them again.
+   */
+  tilesChanged(level: number, tiles: number[], throughSeq: number): void;
 }
 
 function sameView(a: View | undefined, b: View | undefined): boolean {
@@ -249,7 +252,7 @@ export class RoomConnection {
       case 'tilesChanged': {
         const t = body.value;
         this.lastSeq = Math.max(this.lastSeq, t.throughSeq);
-        this.h.tilesChanged(t.level, t.tiles);
+        this.h.tilesChanged(t.level, t.tiles, t.throughSeq);
         break;
       }
       case 'ack': {

@@ -44,7 +44,7 @@ test('a view acknowledged makes the cached tiles outside its region stale; they 
   const coarse = tile(4, 0, 0); // 16 level-0 tiles a side: not inside the region
   for (const t of [near, edge, far, coarse]) store.accept(t);
   const v = declaredView(viewAt(-40, -40));
-  assert.equal(interest.watching(v, 12), 3);
+  assert.equal(interest.watching(v), 3);
   assert.equal(store.isStale(near), false);
   assert.equal(store.isStale(edge), true);
   assert.equal(store.isStale(far), true);
@@ -56,7 +56,7 @@ test('a view acknowledged makes the cached tiles outside its region stale; they 
   assert.equal(interest.watches(0, { x0: 40, y0: 40, x1: 41, y1: 41 }), false, 'a read there waits for a view holding it');
 
   // The view moves there and is acknowledged: the far tile, read after the Ack, is current again.
-  interest.watching(declaredView(viewAt(40 * 256, 40 * 256)), 20);
+  interest.watching(declaredView(viewAt(40 * 256, 40 * 256)));
   assert.equal(store.isStale(near), true, 'the first area is not watched any more');
   const read = interest.startRead();
   assert.ok(read.covers(far));
@@ -67,16 +67,16 @@ test('a view acknowledged makes the cached tiles outside its region stale; they 
   assert.equal(store.missing(0, { x0: 40, y0: 40, x1: 40, y1: 40 }), false);
 
   // Not connected (or a server that ignores views): every event after lastSeq comes, nothing new goes stale.
-  assert.equal(interest.watching(null, 21), 0);
+  assert.equal(interest.watching(null), 0);
   assert.equal(interest.watches(0, { x0: -1000, y0: -1000, x1: 1000, y1: 1000 }), true);
 });
 
 test('a read in flight while another view is acknowledged is trusted only where both watch', () => {
   const store = new TileStore();
   const interest = new Interest(store);
-  interest.watching(declaredView(viewAt(-40, -40)), 5);
+  interest.watching(declaredView(viewAt(-40, -40)));
   const read = interest.startRead();
-  interest.watching(declaredView(viewAt(100 * 256, 0)), 6);
+  interest.watching(declaredView(viewAt(100 * 256, 0)));
   const here = tile(0, 0, 0, { coversSeq: 5 });
   assert.equal(read.covers(here), false, 'the events after the read touching it may have gone unsent');
   assert.ok(store.accept(here, read.covers(here)));
@@ -97,11 +97,13 @@ test('TilesChanged makes every cached tile over the changed tiles stale, of any 
   const child = tile(0, 16 + 3, 5); // inside tile (4, 1, 0)
   const parent = tile(6, 0, 0);
   const beside = tile(4, 2, 0);
-  for (const t of [changed, child, parent, beside]) store.accept(t);
+  const since = tile(0, 16, 0, { coversSeq: 12 }); // read after the change
+  for (const t of [changed, child, parent, beside, since]) store.accept(t);
   const read = interest.startRead();
-  assert.equal(interest.tilesChanged(4, [1, 0]), 3);
-  assert.deepEqual([changed, child, parent, beside].map((t) => store.isStale(t)), [true, true, true, false]);
+  assert.equal(interest.tilesChanged(4, [1, 0], 12), 3);
+  assert.deepEqual([changed, child, parent, beside, since].map((t) => store.isStale(t)), [true, true, true, false, false]);
   assert.equal(read.covers(tile(1, 9, 1)), false, 'a read in flight may predate the change');
+  assert.equal(read.covers(tile(1, 9, 1, { coversSeq: 12 })), true, 'unless it covers it');
   assert.equal(read.covers(tile(1, 16, 1)), true);
   interest.endRead(read);
   assert.deepEqual(tileArea(4, 1, 0), { minX: 409600, minY: 0, maxX: 819200, maxY: 409600 });
@@ -153,7 +155,7 @@ test('the declared view stays within the board\'s bounds, and tiles reaching pas
   const interest = new Interest(store);
   const edge = tile(16, -1, -1); // from -1.68e9 to 0 (×100 units): the part beyond -1e9 holds nothing
   store.accept(edge);
-  assert.equal(interest.watching(d, 3), 0);
+  assert.equal(interest.watching(d), 0);
   assert.equal(interest.watches(16, far.visibleTiles(16)), true, 'a read of the view\'s tiles does not wait for ever');
   const outside = declaredView(Object.assign(new View(), { x: 2e7, y: 2e7, width: 1000, height: 700 }));
   assert.deepEqual([outside.minX, outside.maxX], [MAX_COORD, MAX_COORD], 'a view off the board is the board\'s edge');

@@ -58,12 +58,12 @@ export function mountBoard(root: HTMLElement, room: Room, user: User): () => voi
     // The server filters by the view from now on: cached tiles it does not watch go stale; the visible tiles that waited
     // for it (or are stale) are read now.
     watching: (view, seq) => {
-      interest.watching(view, seq);
+      interest.watching(view);
       data.set('watch', view ? `${view.level}:${view.minX},${view.minY},${view.maxX},${view.maxY}@${seq}` : 'all');
       liveTiles.schedule(0);
     },
-    tilesChanged: (level, tiles) => {
-      interest.tilesChanged(level, tiles);
+    tilesChanged: (level, tiles, throughSeq) => {
+      interest.tilesChanged(level, tiles, throughSeq);
       tilesChanged++;
       data.set('tilesChanged', String(tilesChanged));
       data.set('lastSeq', String(conn.lastSeq));

@@ -69,16 +69,17 @@ const overlaps = (a: Area, b: Area) => a.minX < b.maxX && a.maxX > b.minX && a.m
 export class ReadTrust {
   /** null: every event after it comes (no view declared, or not connected: the rejoin's catch-up is whole). */
   private region: Area | null;
-  /** Tiles changed meanwhile whose events come as notices, not events (coarse levels). */
-  private readonly changed: Area[] = [];
+  /** Tiles changed meanwhile by events up to `through`, which came as notices, not events (coarse levels). */
+  private readonly changed: { area: Area; through: number }[] = [];
 
   constructor(region: Area | null) {
     this.region = region;
   }
 
-  covers(t: Pick<Tile, 'level' | 'x' | 'y'>): boolean {
+  /** Whether a tile of the answer is current: watched all along, and not changed by notices after what it covers. */
+  covers(t: Pick<Tile, 'level' | 'x' | 'y' | 'coversSeq'>): boolean {
     const a = tileArea(t.level, t.x, t.y);
-    return (!this.region || inside(a, this.region)) && !this.changed.some((c) => overlaps(a, c));
+    return (!this.region || inside(a, this.region)) && !this.changed.some((c) => c.through > t.coversSeq && overlaps(a, c.area));
   }
 
   narrow(region: Area | null): void {
@@ -87,16 +88,14 @@ export class ReadTrust {
     this.region = r ? { minX: Math.max(r.minX, region.minX), minY: Math.max(r.minY, region.minY), maxX: Math.min(r.maxX, region.maxX), maxY: Math.min(r.maxY, region.maxY) } : region;
   }
 
-  tilesChanged(areas: readonly Area[]): void {
-    this.changed.push(...areas);
+  tilesChanged(areas: readonly Area[], through: number): void {
+    for (const area of areas) this.changed.push({ area, through });
   }
 }
 
-/** The view the server acknowledged and the region it watches for this client: the live tile store's side of it. */
+/** The region the server watches for this client, from the view it acknowledged: the live tile store's side of it. */
 export class Interest {
-  /** The view in effect (null: every event comes) and the room's position when it took effect. */
-  view: WireView | null = null;
-  seq = 0;
+  /** null: every event comes. */
   private region: Area | null = null;
   private readonly reads = new Set<ReadTrust>();
   private readonly tiles: TileStore;
@@ -106,13 +105,11 @@ export class Interest {
   }
 
   /**
-   * The server watches this view from `seq` on (null: it sends every event: not connected, or a server that ignores
+   * The server watches this view from now on (null: it sends every event: not connected, or a server that ignores
    * views). Cached tiles outside its region go stale, and so does whatever reads in flight return there. Returns how
    * many tiles went stale.
    */
-  watching(view: WireView | null, seq: number): number {
-    this.view = view;
-    this.seq = seq;
+  watching(view: WireView | null): number {
     this.region = view && watchedArea(view);
     const region = this.region;
     for (const r of this.reads) r.narrow(region);
@@ -120,14 +117,16 @@ export class Interest {
   }
 
   /**
-   * A TilesChanged notice: events changed these tiles of `level` (x, y pairs) and are not sent. Every cached tile
-   * overlapping them, of any level, goes stale, as do reads in flight there. Returns how many tiles went stale.
+   * A TilesChanged notice: events up to `through` changed these tiles of `level` (x, y pairs) and are not sent. Every
+   * cached tile overlapping them, of any level, that was read before `through` goes stale, as do such answers of reads
+   * in flight. Returns how many tiles went stale.
    */
-  tilesChanged(level: number, pairs: readonly number[]): number {
+  tilesChanged(level: number, pairs: readonly number[], through: number): number {
     const areas: Area[] = [];
     for (let i = 0; i + 1 < pairs.length; i += 2) areas.push(tileArea(level, pairs[i], pairs[i + 1]));
-    for (const r of this.reads) r.tilesChanged(areas);
+    for (const r of this.reads) r.tilesChanged(areas, through);
     return this.tiles.markStale((t) => {
+      if (t.coversSeq >= through) return false;
       const a = tileArea(t.level, t.x, t.y);
       return areas.some((c) => overlaps(a, c));
     });
