@@ -5,8 +5,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Page } from 'playwright-core';
 import {
-  allSent, browserSuite, drawnView, events, openBoard, openLink, opt, shareLink, sharedBoard, stroke, strokeCount, waitPicture, waitStrokes,
-  type Expected,
+  allSent, browserSuite, createBoard, drawnView, events, openBoard, openLink, opt, shareLink, sharedBoard, signup, stroke, strokeCount, waitInPage,
+  waitPicture, waitStrokes, type Expected,
 } from './browser.ts';
 
 // Two people listed make the room crowded: viewers who join then are counted.
@@ -190,4 +190,30 @@ test('zoomed out to a coarse level, a stroke in view comes as a tile notice; the
   await atLeast(cat, 'data-tile-strokes', 1); // in the two tiles it crosses
   assert.equal(await strokeCount(cat), 0);
   await waitPicture(cat, await inkedLine(cat, 60, 260, 60), 'Dan\'s stroke on Cat\'s screen');
+});
+
+test('a stroke erased, then brought back by an undo made far away, shows when its author comes back', opt, async () => {
+  const eve = await suite.newPage();
+  await signup(eve, 'Eve');
+  const roomId = await createBoard(eve, 'Undo from afar');
+  await watches(eve, 0, 0);
+  await line(eve, 60);
+  const drawn = await inkedLine(eve, 60, 260, 60);
+  await waitPicture(eve, drawn, 'the line');
+  await eve.keyboard.press('e');
+  await stroke(eve, [[200, 60], [200, 100], [200, 140]]);
+  await waitPicture(eve, drawn.map(([x, y]) => [x, y, false]), 'the line erased');
+  const kinds = async (n: number) => waitInPage(eve, `${n} events`, async ([roomId, n]) => {
+    const j = (await (await fetch(`/api/rooms/${roomId}/events?format=json&limit=100`)).json()) as { events: unknown[] };
+    return j.events.length >= n;
+  }, [roomId, n] as const);
+  await kinds(2); // the stroke and its erase
+  // Far away, Ctrl+Z undoes the erase: its restore touches the line's area, which Eve's view no longer does.
+  await panTo(eve, FAR - 40, FAR - 40);
+  await watches(eve, FAR, FAR);
+  await eve.keyboard.press('Control+z');
+  await kinds(3);
+  await panTo(eve, -40, -40);
+  await watches(eve, 0, 0);
+  await waitPicture(eve, await inkedLine(eve, 60, 260, 60), 'the line back, read from tiles');
 });

@@ -6,7 +6,7 @@ import { TileStore } from '../src/board/tile-store.ts';
 import { View } from '../src/board/view.ts';
 import { MAX_COORD, span } from '../src/geometry.ts';
 import type { Tile } from '../src/tiles.ts';
-import { added, idHex, stroke } from './fixtures.ts';
+import { added, erased, idHex, stroke } from './fixtures.ts';
 
 function tile(level: number, x: number, y: number, t: Partial<Tile> = {}): Tile {
   return { level, x, y, coversSeq: 10, snapshotUrl: null, bitmap: null, strokes: [], pending: false, ...t };
@@ -159,4 +159,18 @@ test('the declared view stays within the board\'s bounds, and tiles reaching pas
   assert.equal(interest.watches(16, far.visibleTiles(16)), true, 'a read of the view\'s tiles does not wait for ever');
   const outside = declaredView(Object.assign(new View(), { x: 2e7, y: 2e7, width: 1000, height: 700 }));
   assert.deepEqual([outside.minX, outside.maxX], [MAX_COORD, MAX_COORD], 'a view off the board is the board\'s edge');
+});
+
+test('a stroke erased here and restored where the page did not look shows again once a tile read after lists it', () => {
+  const m = new BoardModel('editor', []);
+  m.applyEvents([added(1, stroke(1, [0, 0, 10, 0])), erased(2, 5, [1])]);
+  const mine = m.erase([idHex(3)]); // one's own erase, not come back yet
+  assert.ok(mine);
+  assert.equal(m.shown([idHex(1)], 2), false, 'a tile read at the erase does not list it');
+  assert.equal(m.shown([idHex(3)], 9), false, 'one\'s own erase in flight stays');
+  assert.equal(m.committed[0].erased, true);
+  assert.equal(m.shown([idHex(1), idHex(4)], 3), true, 'read after the erase, the tile shows it: restored since');
+  assert.equal(m.erased.has(idHex(1)), false);
+  assert.equal(m.committed[0].erased, false);
+  assert.ok(m.erased.has(idHex(3)));
 });

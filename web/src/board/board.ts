@@ -171,6 +171,12 @@ export function mountBoard(root: HTMLElement, room: Room, user: User): () => voi
   const liveTiles = new TileLoader({
     roomId: room.id, view: model.view, tiles: model.tiles, painter: livePainter, data, interest,
     changed: () => renderer.requestFrame(),
+    // Strokes restored where this page did not look (their restore was not sent here) show again.
+    read: (answer) => {
+      let restored = false;
+      for (const t of answer) if (model.shown(t.strokes.map((st) => st.id), t.coversSeq)) restored = true;
+      if (restored) invalidate(true);
+    },
     answered: (a) => timeline.headMoved(a.headSeq),
   });
   const pastStore = new TileStore();

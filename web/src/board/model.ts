@@ -49,8 +49,11 @@ export class BoardModel {
   private readonly byId = new Map<string, CommittedStroke>();
   /** One's own strokes sent and not acknowledged yet (they are resent until they are), drawn over the picture. */
   readonly pending = new Map<string, Decoded>();
-  /** Ids of strokes erased and not restored, whether or not they are here as vectors. */
-  readonly erased = new Set<string>();
+  /**
+   * Ids of strokes erased and not restored, whether or not they are here as vectors, with the seq of the erase
+   * (Infinity: one's own, not come back yet).
+   */
+  readonly erased = new Map<string, number>();
   /**
    * Strokes the object eraser found on the server, which are only pixels of snapshots here: cut out of the picture as
    * the erase's preview until the erase comes back and the tiles are fetched again without them.
@@ -123,7 +126,7 @@ export class BoardModel {
           const rec = this.byId.get(id);
           if (rec) rec.erased = erased;
           this.ghosts.delete(id); // the tiles fetched again no longer hold it
-          if (erased) this.erased.add(id);
+          if (erased) this.erased.set(id, e.seq);
           else this.erased.delete(id);
         }
         out.erasedOrRestored = true;
@@ -171,6 +174,24 @@ export class BoardModel {
     return rec;
   }
 
+  /**
+   * A tile read at `coversSeq` shows these strokes as vectors: any of them erased before that seq was restored since,
+   * though the restore did not come here (it was elsewhere on the board than this page's view, or undone from there).
+   * True when any was.
+   */
+  shown(ids: Iterable<string>, coversSeq: number): boolean {
+    let changed = false;
+    for (const id of ids) {
+      const at = this.erased.get(id);
+      if (at === undefined || at >= coversSeq) continue;
+      this.erased.delete(id);
+      const rec = this.byId.get(id);
+      if (rec) rec.erased = false;
+      changed = true;
+    }
+    return changed;
+  }
+
   /** A committed stroke in sequence order (an ack may come before events of others with lower seqs). */
   private insert(rec: CommittedStroke): void {
     this.byId.set(rec.id, rec);
@@ -192,7 +213,7 @@ export class BoardModel {
     for (const id of ids) {
       const rec = this.byId.get(id);
       if (rec) rec.erased = true;
-      this.erased.add(id);
+      this.erased.set(id, Infinity);
     }
     this.history.did(actionId);
     return actionId;

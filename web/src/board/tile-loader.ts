@@ -4,7 +4,7 @@
 // board has one loader for the room now and one for the past point the timeline shows; only the one on screen loads.
 // The loader of the board now reads only tiles the server watches (interest.ts): a tile of an answer that may miss
 // events is taken as stale, and read again once it is watched.
-import { fetchTiles, loadSnapshot, type PastPoint } from '../tiles.ts';
+import { fetchTiles, loadSnapshot, type PastPoint, type Tile } from '../tiles.ts';
 import { Debounced } from './debounce.ts';
 import type { Interest } from './interest.ts';
 import type { StageData } from './stage-data.ts';
@@ -35,6 +35,8 @@ export interface TileLoaderOptions {
   interest?: Interest;
   /** Tiles arrived or their snapshots did; their rectangles are marked for the painter. */
   changed(): void;
+  /** The tiles of a response to the loader's current point, before they are taken (what their strokes say). */
+  read?(tiles: readonly Tile[]): void;
   /** A response to the loader's current point was taken. */
   answered(a: TilesAnswer): void;
 }
@@ -135,6 +137,7 @@ export class TileLoader {
       // A time is read as the seq it names from now on: panning on reads the same point.
       if (this.at && 'time' in this.at) this.at = { seq: got.atSeq };
       this.o.answered(got);
+      this.o.read?.(got.tiles);
       tiles.trim(level);
       const snapshots: Promise<void>[] = [];
       let changed = 0;
