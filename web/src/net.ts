@@ -84,7 +84,8 @@ export interface Handlers {
   tilesChanged(level: number, tiles: number[], throughSeq: number): void;
 }
 
-function sameView(a: View | undefined, b: View | undefined): boolean {
+/** Whether two views are the same (undefined is none). */
+export function sameView(a: View | undefined, b: View | undefined): boolean {
   return !!a && !!b && a.minX === b.minX && a.minY === b.minY && a.maxX === b.maxX && a.maxY === b.maxY && a.level === b.level;
 }
 

@@ -7,7 +7,7 @@ import type { HistoryAction, Region, Role as RoleName, Room, User } from '../api
 import { Role } from '../gen/infidraw/room/v1/event.ts';
 import type { Stroke } from '../gen/infidraw/stroke/v1/stroke.ts';
 import { hexOfUuid, unhex } from '../ids.ts';
-import { RoomConnection } from '../net.ts';
+import { RoomConnection, sameView } from '../net.ts';
 import { fetchStrokesAt, type PastPoint } from '../tiles.ts';
 import { AreaExport, exportView } from './export.ts';
 import { rectBetween, regionOf } from './export-area.ts';
@@ -56,11 +56,11 @@ export function mountBoard(root: HTMLElement, room: Room, user: User): () => voi
       invalidate(erasedOrRestored);
     },
     // The server filters by the view from now on: cached tiles it does not watch go stale; the visible tiles that waited
-    // for it (or are stale) are read now.
+    // for it (or are stale) are read now, unless the view moved on since (a zoom still going: the loader's debounce).
     watching: (view, seq) => {
       interest.watching(view);
       data.set('watch', view ? `${view.level}:${view.minX},${view.minY},${view.maxX},${view.maxY}@${seq}` : 'all');
-      liveTiles.schedule(0);
+      if (!view || sameView(view, declaredView(model.view))) liveTiles.schedule(0);
     },
     tilesChanged: (level, tiles, throughSeq) => {
       interest.tilesChanged(level, tiles, throughSeq);
