@@ -46,6 +46,8 @@ type Config struct {
 	Interest bool
 	// CrowdSize: from this many people listed in a room, viewers who join are counted, not listed.
 	CrowdSize int
+	// ViewerTick: the least time between two frames of live strokes and cursors to a crowd viewer.
+	ViewerTick time.Duration
 }
 
 // Load reads and validates the configuration; the error names every bad value.
@@ -77,6 +79,7 @@ func Load(environ []string) (Config, error) {
 		AccessPoll:  e.Duration("REALTIME_ACCESS_POLL", 500*time.Millisecond, 50*time.Millisecond, 2*time.Second),
 		InternalTLS: e.InternalTLS(),
 		CrowdSize:   e.Int("REALTIME_CROWD_SIZE", 50, 0, 1<<20),
+		ViewerTick:  e.Duration("REALTIME_VIEWER_TICK", 100*time.Millisecond, 0, time.Second),
 	}
 	switch v := e.String("REALTIME_INTEREST", "on"); v {
 	case "on":

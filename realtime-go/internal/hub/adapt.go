@@ -1,6 +1,8 @@
 package hub
 
 import (
+	"time"
+
 	"github.com/google/uuid"
 
 	realtimev1 "github.com/infidraw/infidraw/gen/go/infidraw/realtime/v1"
@@ -12,7 +14,10 @@ import (
 //   - a cursor moved again within the same flush: only its last position is sent, to everyone;
 //   - a client that lags (its queue half full) gets presence only: no cursors, no live strokes;
 //   - a live stroke a client missed part of is not sent to it any more (its later chunks would continue
-//     the delta chain from points it does not have): it sees the stroke when its commit comes.
+//     the delta chain from points it does not have): it sees the stroke when its commit comes;
+//   - a crowd viewer with a view gets at most one frame of ephemeral entries per ViewerTick (a frame
+//     with events or replies goes at once, with what was held): a watcher sees live strokes at
+//     1 / ViewerTick frames a second, and costs its replica that many socket writes at most.
 
 // entryKind classifies an ephemeral entry for adaptive delivery.
 type entryKind int
@@ -90,4 +95,32 @@ func appendEntries(dst []byte, eph []ephemeral, idx []int, lagging bool, broken 
 		dst = append(dst, e.enc...)
 	}
 	return dst
+}
+
+// hold keeps a crowd viewer's ephemeral entries for its next frame when its last frame went less than
+// ViewerTick ago, and arranges a flush for when it is due; it reports whether it held them. Caller
+// holds the room's mutex.
+func (r *Room) hold(c *Client, entries []byte) bool {
+	tick := r.hub.opts.ViewerTick
+	if !c.crowd || !c.viewed || tick <= 0 {
+		return false
+	}
+	wait := tick - r.lastFlush.Sub(c.sentAt)
+	if wait <= 0 {
+		return false
+	}
+	c.held = append(c.held, entries...)
+	if len(c.held) == 0 {
+		return true
+	}
+	r.waiting[c] = struct{}{}
+	if r.waitTimer == nil {
+		r.waitTimer = time.AfterFunc(wait, func() {
+			r.mu.Lock()
+			defer r.mu.Unlock()
+			r.waitTimer = nil
+			r.schedule()
+		})
+	}
+	return true
 }

@@ -2,10 +2,12 @@ package hub
 
 import (
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 
 	realtimev1 "github.com/infidraw/infidraw/gen/go/infidraw/realtime/v1"
+	"github.com/infidraw/infidraw/realtime-go/internal/events"
 )
 
 // entry builds a classified ephemeral entry whose bytes name it.
@@ -60,5 +62,42 @@ func TestAdaptiveDelivery(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// A crowd viewer gets live entries at most once per ViewerTick: those of a flush soon after its last
+// frame wait, and go first in its next frame, which a committed event sends at once.
+func TestCrowdViewerCoalesced(t *testing.T) {
+	h, r := interestRoom(t)
+	h.opts.ViewerTick = time.Hour // the timer's flush never comes in this test
+	c := NewClient(Identity{Room: r.id}, 8, func() {})
+	editor := NewClient(Identity{Room: r.id}, 8, func() {})
+	r.mu.Lock()
+	c.room, c.live, c.crowd = r, true, true
+	editor.room, editor.live = r, true
+	r.add(c, screen(0, 0, 0))
+	r.add(editor, screen(0, 0, 0))
+	r.mu.Unlock()
+	step := func(output func()) {
+		r.mu.Lock()
+		output()
+		r.mu.Unlock()
+		r.flush()
+	}
+	here := at(100, 100)
+	step(func() { r.addEphemeral(cursorMessage(), here) })
+	step(func() { r.addEphemeral(cursorMessage(), here) })
+	step(func() { r.addEphemeral(cursorMessage(), here) })
+	if got, want := len(c.out), 1; got != want {
+		t.Fatalf("crowd viewer: %d frames after three flushes of cursors, want %d", got, want)
+	}
+	if got := len(editor.out); got != 3 {
+		t.Fatalf("listed client: %d frames, want 3", got)
+	}
+	step(func() { r.acceptCommitted([]events.Event{areaEvent(1, here)}) })
+	<-c.out
+	got, ok := takeFrame(t, c)
+	if !ok || got.entries != 2 || len(got.seqs) != 1 {
+		t.Fatalf("the commit's frame: %+v; want the 2 held cursors and the event", got)
 	}
 }

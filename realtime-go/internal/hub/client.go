@@ -2,6 +2,7 @@ package hub
 
 import (
 	"sync"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -46,7 +47,9 @@ type Client struct {
 	interest strokes.Box
 	visited  uint64 // the room's viewIndex mark of the last visit
 	due      dueItems
-	sent     uint64 // the room's flush that last queued a frame for it
+	sent     uint64    // the room's flush that last queued a frame for it
+	sentAt   time.Time // and when
+	held     []byte    // ephemeral entries held for its next frame (adapt.go)
 	// brokenLive are the live strokes it missed part of (adapt.go), until they end.
 	brokenLive map[uuid.UUID]bool
 }

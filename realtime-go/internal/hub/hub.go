@@ -43,6 +43,9 @@ type Options struct {
 	// ViewersEvery is how often a crowded room tells its clients the count of crowd viewers when it
 	// changed.
 	ViewersEvery time.Duration
+	// ViewerTick is the least time between two frames of ephemeral entries to a crowd viewer with a
+	// view (adapt.go); 0 sends them every flush.
+	ViewerTick time.Duration
 }
 
 // Hub holds the rooms this replica serves.

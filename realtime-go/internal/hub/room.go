@@ -26,6 +26,8 @@ type Room struct {
 	everything  map[*Client]struct{} // clients that get all of the room's output: no view, or no filtering
 	views       viewIndex            // the other clients, by interest
 	replying    map[*Client]struct{} // clients with replies due
+	waiting     map[*Client]struct{} // crowd viewers with ephemeral output held (adapt.go)
+	waitTimer   *time.Timer          // the flush that sends it
 	recent      []*Client            // clients that got a frame in the last flush, or were behind then (pace.go)
 	stamp       uint64               // of the current flush
 	initialized bool
@@ -55,7 +57,8 @@ type Room struct {
 
 func newRoom(h *Hub, id uuid.UUID) *Room {
 	return &Room{id: id, hub: h, ready: make(chan struct{}), clients: map[*Client]struct{}{}, pending: map[uint64]events.Event{},
-		everything: map[*Client]struct{}{}, views: newViewIndex(), replying: map[*Client]struct{}{}, live: newLiveStrokes(),
+		everything: map[*Client]struct{}{}, views: newViewIndex(), replying: map[*Client]struct{}{}, waiting: map[*Client]struct{}{},
+		live: newLiveStrokes(),
 		subs: map[Channel]int{}, active: map[Channel]bool{}, lastLive: map[string]uint64{},
 		// Not from 0: a replica that restarts under the same id numbers its items above its last run's.
 		liveSeq: uint64(time.Now().UnixNano())}
@@ -204,6 +207,7 @@ func (r *Room) remove(c *Client) {
 	delete(r.clients, c)
 	r.unfile(c)
 	delete(r.replying, c)
+	delete(r.waiting, c)
 }
 
 // setView files the client under its new view. Caller holds mu.
@@ -248,7 +252,7 @@ func (r *Room) flush() {
 			r.hub.metrics.fanoutLatency.Observe(float64(now-ev.CommittedAtMs) / 1000)
 		}
 	}
-	sent := r.recent[:0]
+	sent := make([]*Client, 0, len(r.recent))
 	supersede(eph)
 	every := make([]int, len(eph))
 	for j := range every {
@@ -291,6 +295,11 @@ func (r *Room) flush() {
 		}
 		entries := appendEntries(nil, eph, c.due.entries, r.lagging(c), &c.brokenLive)
 		if r.send(c, frame, entries) {
+			sent = append(sent, c)
+		}
+	}
+	for c := range r.waiting { // held output now due (adapt.go)
+		if c.sent != r.stamp && r.send(c, nil, nil) {
 			sent = append(sent, c)
 		}
 	}
@@ -386,6 +395,14 @@ func (r *Room) send(c *Client, frame, entries []byte) bool {
 		return false
 	}
 	mustSend := len(frame) > 0 || len(c.replies) > 0
+	if !mustSend && r.hold(c, entries) {
+		return false
+	}
+	if len(c.held) > 0 { // before this flush's output: it is older
+		frame = append(c.held, frame...)
+		c.held = nil
+		delete(r.waiting, c)
+	}
 	frame = append(frame, entries...)
 	frame = append(frame, c.replies...)
 	c.replies = nil
@@ -395,7 +412,7 @@ func (r *Room) send(c *Client, frame, entries []byte) bool {
 	switch {
 	case c.offer(frame):
 		r.hub.metrics.framesOut.Inc()
-		c.sent = r.stamp
+		c.sent, c.sentAt = r.stamp, r.lastFlush
 		return true
 	case !mustSend:
 		r.hub.metrics.ephDropped.Inc()
