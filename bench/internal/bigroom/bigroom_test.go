@@ -72,10 +72,10 @@ func TestMissingEventsInViewport(t *testing.T) {
 	sent := newCommitted()
 	id := func(b byte) [16]byte { return [16]byte{b} }
 	inside := sent.add(id(1), Rect{100, 100, 200, 200})
-	edge := sent.add(id(2), Rect{ScreenW, 0, ScreenW + 500, 10})       // touches the right edge
+	edge := sent.add(id(2), Rect{ScreenW, 0, ScreenW + 500, 10})        // touches the right edge
 	margin := sent.add(id(3), Rect{ScreenW + 10, 0, ScreenW + 500, 10}) // in the margin only
 	far := sent.add(id(4), Rect{10 * ScreenW, 0, 10*ScreenW + 5, 5})    // beyond the margin
-	sent.add(id(5), Rect{300, 300, 400, 400}) // never acknowledged
+	sent.add(id(5), Rect{300, 300, 400, 400})                           // never acknowledged
 	for _, i := range []int32{inside, edge, margin, far} {
 		sent.ack(i)
 	}
