@@ -274,8 +274,11 @@ func (x *Area) GetMaxY() int64 {
 
 // LiveBatch is the ephemeral traffic of one replica's sessions in a room for one tick.
 type LiveBatch struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Items         []*Live                `protobuf:"bytes,1,rep,name=items,proto3" json:"items,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Items []*Live                `protobuf:"bytes,1,rep,name=items,proto3" json:"items,omitempty"`
+	// areas[i] is where items[i] is on the board (as in CommittedEvents): a cursor's point, or the box of a
+	// live stroke so far. Items without one are taken to touch every view.
+	Areas         []*Area `protobuf:"bytes,2,rep,name=areas,proto3" json:"areas,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -313,6 +316,13 @@ func (*LiveBatch) Descriptor() ([]byte, []int) {
 func (x *LiveBatch) GetItems() []*Live {
 	if x != nil {
 		return x.Items
+	}
+	return nil
+}
+
+func (x *LiveBatch) GetAreas() []*Area {
+	if x != nil {
+		return x.Areas
 	}
 	return nil
 }
@@ -391,9 +401,10 @@ const file_infidraw_realtime_v1_bus_proto_rawDesc = "" +
 	"\x05min_x\x18\x01 \x01(\x12R\x04minX\x12\x13\n" +
 	"\x05min_y\x18\x02 \x01(\x12R\x04minY\x12\x13\n" +
 	"\x05max_x\x18\x03 \x01(\x12R\x04maxX\x12\x13\n" +
-	"\x05max_y\x18\x04 \x01(\x12R\x04maxY\"=\n" +
+	"\x05max_y\x18\x04 \x01(\x12R\x04maxY\"o\n" +
 	"\tLiveBatch\x120\n" +
-	"\x05items\x18\x01 \x03(\v2\x1a.infidraw.realtime.v1.LiveR\x05items\"_\n" +
+	"\x05items\x18\x01 \x03(\v2\x1a.infidraw.realtime.v1.LiveR\x05items\x120\n" +
+	"\x05areas\x18\x02 \x03(\v2\x1a.infidraw.realtime.v1.AreaR\x05areas\"_\n" +
 	"\vRoomControl\x12\x17\n" +
 	"\auser_id\x18\x01 \x01(\tR\x06userId\x127\n" +
 	"\x06reason\x18\x02 \x01(\x0e2\x1f.infidraw.realtime.v1.ErrorCodeR\x06reasonB\xdb\x01\n" +
@@ -431,12 +442,13 @@ var file_infidraw_realtime_v1_bus_proto_depIdxs = []int32{
 	6, // 4: infidraw.realtime.v1.CommittedEvents.events:type_name -> infidraw.room.v1.RoomEvent
 	2, // 5: infidraw.realtime.v1.CommittedEvents.areas:type_name -> infidraw.realtime.v1.Area
 	7, // 6: infidraw.realtime.v1.LiveBatch.items:type_name -> infidraw.realtime.v1.Live
-	8, // 7: infidraw.realtime.v1.RoomControl.reason:type_name -> infidraw.realtime.v1.ErrorCode
-	8, // [8:8] is the sub-list for method output_type
-	8, // [8:8] is the sub-list for method input_type
-	8, // [8:8] is the sub-list for extension type_name
-	8, // [8:8] is the sub-list for extension extendee
-	0, // [0:8] is the sub-list for field type_name
+	2, // 7: infidraw.realtime.v1.LiveBatch.areas:type_name -> infidraw.realtime.v1.Area
+	8, // 8: infidraw.realtime.v1.RoomControl.reason:type_name -> infidraw.realtime.v1.ErrorCode
+	9, // [9:9] is the sub-list for method output_type
+	9, // [9:9] is the sub-list for method input_type
+	9, // [9:9] is the sub-list for extension type_name
+	9, // [9:9] is the sub-list for extension extendee
+	0, // [0:9] is the sub-list for field type_name
 }
 
 func init() { file_infidraw_realtime_v1_bus_proto_init() }

@@ -50,6 +50,11 @@ export interface Area {
 /** LiveBatch is the ephemeral traffic of one replica's sessions in a room for one tick. */
 export interface LiveBatch {
   items: Live[];
+  /**
+   * areas[i] is where items[i] is on the board (as in CommittedEvents): a cursor's point, or the box of a
+   * live stroke so far. Items without one are taken to touch every view.
+   */
+  areas: Area[];
 }
 
 /** RoomControl tells every replica to disconnect sessions of a room. */
@@ -437,13 +442,16 @@ export const Area: MessageFns<Area> = {
 };
 
 function createBaseLiveBatch(): LiveBatch {
-  return { items: [] };
+  return { items: [], areas: [] };
 }
 
 export const LiveBatch: MessageFns<LiveBatch> = {
   encode(message: LiveBatch, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     for (const v of message.items) {
       Live.encode(v!, writer.uint32(10).fork()).join();
+    }
+    for (const v of message.areas) {
+      Area.encode(v!, writer.uint32(18).fork()).join();
     }
     return writer;
   },
@@ -469,6 +477,14 @@ export const LiveBatch: MessageFns<LiveBatch> = {
             message.items.push(Live.decode(reader, reader.uint32()));
             continue;
           }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.areas.push(Area.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -482,13 +498,19 @@ export const LiveBatch: MessageFns<LiveBatch> = {
   },
 
   fromJSON(object: any): LiveBatch {
-    return { items: globalThis.Array.isArray(object?.items) ? object.items.map((e: any) => Live.fromJSON(e)) : [] };
+    return {
+      items: globalThis.Array.isArray(object?.items) ? object.items.map((e: any) => Live.fromJSON(e)) : [],
+      areas: globalThis.Array.isArray(object?.areas) ? object.areas.map((e: any) => Area.fromJSON(e)) : [],
+    };
   },
 
   toJSON(message: LiveBatch): unknown {
     const obj: any = {};
     if (message.items?.length) {
       obj.items = message.items.map((e) => Live.toJSON(e));
+    }
+    if (message.areas?.length) {
+      obj.areas = message.areas.map((e) => Area.toJSON(e));
     }
     return obj;
   },
@@ -499,6 +521,7 @@ export const LiveBatch: MessageFns<LiveBatch> = {
   fromPartial<I extends Exact<DeepPartial<LiveBatch>, I>>(object: I): LiveBatch {
     const message = createBaseLiveBatch();
     message.items = object.items?.map((e) => Live.fromPartial(e)) || [];
+    message.areas = object.areas?.map((e) => Area.fromPartial(e)) || [];
     return message;
   },
 };
