@@ -125,3 +125,58 @@ func TestViewedClientAllowsGapsUpToThroughSeq(t *testing.T) {
 		})
 	}
 }
+
+// A client that declares a view after joining (a pan) allows the gaps from then on.
+func TestSetViewAllowsGaps(t *testing.T) {
+	view := &realtimev1.View{MinX: -5000, MinY: 0, MaxX: 187000, MaxY: 108000}
+	got := make(chan *realtimev1.View, 1)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		conn, err := (&websocket.Upgrader{}).Upgrade(w, r, nil)
+		if err != nil {
+			return
+		}
+		defer conn.Close()
+		if _, _, err := conn.ReadMessage(); err != nil { // the Join
+			return
+		}
+		send := func(msgs ...*realtimev1.ServerMessage) {
+			b, _ := proto.Marshal(&realtimev1.ServerFrame{Messages: msgs})
+			_ = conn.WriteMessage(websocket.BinaryMessage, b)
+		}
+		send(&realtimev1.ServerMessage{Body: &realtimev1.ServerMessage_Welcome{Welcome: &realtimev1.Welcome{SessionId: 1}}})
+		_, b, err := conn.ReadMessage()
+		if err != nil {
+			return
+		}
+		var in realtimev1.ClientFrame
+		if err := proto.Unmarshal(b, &in); err != nil {
+			return
+		}
+		m := in.GetMessages()[0]
+		got <- m.GetSetView().GetView()
+		send(&realtimev1.ServerMessage{Body: &realtimev1.ServerMessage_Ack{Ack: &realtimev1.Ack{RequestId: m.GetRequestId(), Seq: 4}}},
+			&realtimev1.ServerMessage{Body: &realtimev1.ServerMessage_Events{Events: &realtimev1.EventBatch{Events: []*roomv1.RoomEvent{{Seq: 6}}, ThroughSeq: 8}}})
+		_, _, _ = conn.ReadMessage() // until the client closes
+	}))
+	defer srv.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c, err := Dial(ctx, "ws"+strings.TrimPrefix(srv.URL, "http"), "room", "token", 0, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	rep, err := c.SetView(ctx, view)
+	if err != nil || rep.Ack.GetSeq() != 4 {
+		t.Fatalf("SetView: %v, %v; want the Ack at seq 4", rep, err)
+	}
+	if v := <-got; !proto.Equal(v, view) {
+		t.Fatalf("SetView carried %v, want %v", v, view)
+	}
+	if err := c.WaitSeq(ctx, 8); err != nil {
+		t.Fatalf("WaitSeq(8): %v", err)
+	}
+	if v := c.Violations(); len(v) != 0 {
+		t.Fatalf("violations %q after SetView, want none", v)
+	}
+}
