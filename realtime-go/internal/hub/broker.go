@@ -28,6 +28,10 @@ type Broker interface {
 	RemovePeer(ctx context.Context, room uuid.UUID, session uint32) error
 	// Peers lists the room's peers on replicas that are alive.
 	Peers(ctx context.Context, room uuid.UUID) ([]*realtimev1.Peer, error)
+	// CountViewer adds delta to this replica's count of the room's crowd viewers; Viewers sums the
+	// counts of the replicas that are alive.
+	CountViewer(ctx context.Context, room uuid.UUID, delta int) error
+	Viewers(ctx context.Context, room uuid.UUID) (int, error)
 }
 
 // Publication is an encoded BusMessage for a room.

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -26,12 +27,14 @@ import (
 const (
 	channelPrefix  = "infidraw:room:{"
 	presencePrefix = "infidraw:presence:{"
+	viewersPrefix  = "infidraw:viewers:{"
 	replicaPrefix  = "infidraw:replica:"
 	replicaTTL     = 15 * time.Second
 )
 
 func channel(room uuid.UUID) string  { return channelPrefix + room.String() + "}" }
 func presence(room uuid.UUID) string { return presencePrefix + room.String() + "}" }
+func viewers(room uuid.UUID) string  { return viewersPrefix + room.String() + "}" }
 
 // Receiver gets every message of the subscribed rooms.
 type Receiver func(room uuid.UUID, msg []byte)
@@ -291,6 +294,38 @@ func (b *Broker) Peers(ctx context.Context, room uuid.UUID) ([]*realtimev1.Peer,
 		b.rdb.HDel(ctx, presence(room), stale...)
 	}
 	return out, nil
+}
+
+// CountViewer implements hub.Broker: a hash per room, one field per replica.
+func (b *Broker) CountViewer(ctx context.Context, room uuid.UUID, delta int) error {
+	return b.rdb.HIncrBy(ctx, viewers(room), b.replica, int64(delta)).Err()
+}
+
+// Viewers implements hub.Broker: the counts of replicas whose liveness key expired are dropped and
+// removed.
+func (b *Broker) Viewers(ctx context.Context, room uuid.UUID) (int, error) {
+	all, err := b.rdb.HGetAll(ctx, viewers(room)).Result()
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	var stale []string
+	for replica, v := range all {
+		alive, err := b.rdb.Exists(ctx, replicaPrefix+replica).Result()
+		if err != nil {
+			return 0, err
+		}
+		count, err := strconv.Atoi(v)
+		if alive == 0 || err != nil {
+			stale = append(stale, replica)
+			continue
+		}
+		n += max(count, 0)
+	}
+	if len(stale) > 0 {
+		b.rdb.HDel(ctx, viewers(room), stale...)
+	}
+	return n, nil
 }
 
 // Ping checks Redis for readiness.
