@@ -10,6 +10,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"os"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -62,9 +63,11 @@ type Mode struct {
 	// Egress per viewer: WebSocket message payloads received in the window, mean over the viewers.
 	EgressBytesPerViewer       float64 `json:"egress_bytes_per_viewer"`
 	EgressBytesPerViewerPerSec float64 `json:"egress_bytes_per_viewer_per_s"`
-	// realtime-go's CPU (utime + stime) over the window, and that divided by the window (cores busy).
-	ServerCPUSeconds float64 `json:"server_cpu_seconds"`
-	ServerCPUCores   float64 `json:"server_cpu_cores"`
+	// realtime-go's CPU (utime + stime) over the window, and that divided by the window (cores busy);
+	// the load generator's own over the window (it has one core: near the window, it was the limit).
+	ServerCPUSeconds    float64 `json:"server_cpu_seconds"`
+	ServerCPUCores      float64 `json:"server_cpu_cores"`
+	GeneratorCPUSeconds float64 `json:"generator_cpu_seconds"`
 	// Deliveries of committed strokes inside the receiving client's viewport, and their latency from
 	// the event's committed_at_ms to its arrival (same clock).
 	InViewDelivered int     `json:"in_view_delivered"`
@@ -80,9 +83,10 @@ type Mode struct {
 	MissingEvents        int      `json:"missing_events"`
 	ExpectedEvents       int      `json:"expected_events"`
 	Missing              []string `json:"clients_missing,omitempty"`
-	// Connections the server cut as slow consumers (ERROR_CODE_SLOW_CONSUMER), and all that ended.
-	KickedSlow   int `json:"kicked_slow_consumers"`
+	// Connections the server closed before the end (all of them: a slow consumer's queue is full, so the
+	// Error that says why may never reach it), and those that got ERROR_CODE_SLOW_CONSUMER.
 	Disconnected int `json:"disconnected"`
+	KickedSlow   int `json:"kicked_slow_consumers"`
 	// Writers whose replay failed (a writer cut off as a slow consumer cannot commit).
 	WriterErrors int    `json:"writer_errors"`
 	WriterError  string `json:"writer_error,omitempty"`
@@ -110,8 +114,8 @@ type conn struct {
 
 // Run starts realtime-go with interest management on or off, joins the writers and viewers, lets the
 // writers draw for the window and checks what every client received.
-func Run(ctx context.Context, cfg Config) (Mode, error) {
-	res := Mode{Mode: ModeName(cfg.Interest), Viewers: cfg.Viewers, Writers: cfg.Writers, DurationSec: cfg.Duration.Seconds()}
+func Run(ctx context.Context, cfg Config) (res Mode, err error) {
+	res = Mode{Mode: ModeName(cfg.Interest), Viewers: cfg.Viewers, Writers: cfg.Writers, DurationSec: cfg.Duration.Seconds()}
 	env := "REALTIME_INTEREST=off"
 	if cfg.Interest {
 		env = "REALTIME_INTEREST=on"
@@ -186,6 +190,10 @@ func Run(ctx context.Context, cfg Config) (Mode, error) {
 	if err != nil {
 		return res, err
 	}
+	gen0, err := stack.ReadUsage(os.Getpid())
+	if err != nil {
+		return res, err
+	}
 	bytes0 := bytesAt()
 	runCtx, stop := context.WithTimeout(ctx, cfg.Duration)
 	defer stop()
@@ -219,10 +227,15 @@ func Run(ctx context.Context, cfg Config) (Mode, error) {
 	if err != nil {
 		return res, err
 	}
+	gen1, err := stack.ReadUsage(os.Getpid())
+	if err != nil {
+		return res, err
+	}
 	bytes1 := bytesAt()
 	wg.Wait() // commits in flight at the window's end complete
 	res.ServerCPUSeconds = cpu1.CPUSeconds - cpu0.CPUSeconds
 	res.ServerCPUCores = res.ServerCPUSeconds / res.DurationSec
+	res.GeneratorCPUSeconds = gen1.CPUSeconds - gen0.CPUSeconds
 	var egress int64
 	for i := range viewers {
 		egress += bytes1[i] - bytes0[i]
