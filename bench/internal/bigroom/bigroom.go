@@ -74,6 +74,9 @@ type Mode struct {
 	P50ms           float64 `json:"delivered_p50_ms"`
 	P99ms           float64 `json:"delivered_p99_ms"`
 	P999ms          float64 `json:"delivered_p999_ms"`
+	// Commit → ack at the writers (the commit path alone: store, then ack).
+	AckP50ms float64 `json:"ack_p50_ms"`
+	AckP99ms float64 `json:"ack_p99_ms"`
 	// Committed strokes delivered beyond a client's view grown by its margin: 0 when the server filters
 	// by view.
 	OutsideView int64 `json:"outside_view_delivered"`
@@ -201,12 +204,19 @@ func Run(ctx context.Context, cfg Config) (res Mode, err error) {
 	var liveSent, acked atomic.Int64
 	var writerErrs atomic.Int64
 	var firstErr atomic.Value
+	var ackMu sync.Mutex
+	var ackMs []float64
 	for i, w := range writers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			rng := rand.New(rand.NewPCG(cfg.Seed, uint64(i+1)))
 			out := &writer{c: w.c, strokes: sent, liveSent: &liveSent, acked: &acked}
+			defer func() {
+				ackMu.Lock()
+				ackMs = append(ackMs, out.ackMs...)
+				ackMu.Unlock()
+			}()
 			spot := place.Spots[i]
 			for runCtx.Err() == nil {
 				d := cfg.Drawings[rng.IntN(len(cfg.Drawings))]
@@ -249,6 +259,8 @@ func Run(ctx context.Context, cfg Config) (res Mode, err error) {
 	if e, ok := firstErr.Load().(string); ok {
 		res.WriterError = e
 	}
+	sort.Float64s(ackMs)
+	res.AckP50ms, res.AckP99ms = quantile(ackMs, 0.5), quantile(ackMs, 0.99)
 	settle(&res, conns, sent, cfg.Settle)
 	return res, nil
 }
@@ -338,6 +350,7 @@ type writer struct {
 	c               *client.Client
 	strokes         *committed
 	liveSent, acked *atomic.Int64
+	ackMs           []float64 // commit → ack of each acknowledged commit
 }
 
 func (w *writer) Live(s *strokev1.Stroke, _ []strokes.Point, from, to int) error {
@@ -350,11 +363,13 @@ func (w *writer) Live(s *strokev1.Stroke, _ []strokes.Point, from, to int) error
 
 func (w *writer) Commit(ctx context.Context, s *strokev1.Stroke, pts []strokes.Point) error {
 	i := w.strokes.add([16]byte(s.GetId()), StrokeBox(pts, s.GetWidth()))
+	began := time.Now()
 	ack, err := replay.Commit(ctx, w.c, s)
 	if err != nil {
 		return err
 	}
 	if ack != nil {
+		w.ackMs = append(w.ackMs, float64(time.Since(began).Microseconds())/1000)
 		w.strokes.ack(i)
 		w.acked.Add(1)
 	}

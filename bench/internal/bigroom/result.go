@@ -20,6 +20,9 @@ type Result struct {
 	// Broadcast ÷ interest: mean egress per viewer, and realtime-go's CPU over the window.
 	EgressRatio float64 `json:"egress_ratio"`
 	CPURatio    float64 `json:"cpu_ratio"`
+	// CPUPerCommitRatio is the same per acknowledged commit: a broadcast that saturates realtime-go's
+	// core commits less in the window, which the plain CPU ratio does not see.
+	CPUPerCommitRatio float64 `json:"cpu_per_commit_ratio"`
 	// Interest mode's latency and missing clients (broadcast's are in Broadcast).
 	DeliveredP99ms       float64 `json:"delivered_p99_ms"`
 	ClientsMissingEvents int     `json:"clients_missing_events"`
@@ -53,6 +56,9 @@ func Compare(cfg Config, interest, broadcast Mode) Result {
 	}
 	if interest.ServerCPUSeconds > 0 {
 		r.CPURatio = broadcast.ServerCPUSeconds / interest.ServerCPUSeconds
+	}
+	if interest.ServerCPUSeconds > 0 && interest.Commits > 0 && broadcast.Commits > 0 {
+		r.CPUPerCommitRatio = (broadcast.ServerCPUSeconds / float64(broadcast.Commits)) / (interest.ServerCPUSeconds / float64(interest.Commits))
 	}
 	r.GoalMet = r.EgressRatio >= GoalRatio && r.CPURatio >= GoalRatio && r.DeliveredP99ms <= GoalP99ms && r.ClientsMissingEvents == 0
 	return r
