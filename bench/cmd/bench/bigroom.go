@@ -47,8 +47,8 @@ func bigroomRuns(ctx context.Context, bp bigroomPlan, out string, server bigroom
 		if err != nil {
 			return fmt.Errorf("bigroom, %s: %w", bigroom.ModeName(interest), err)
 		}
-		fmt.Printf("bigroom %s: %d viewers joined in %.1f s, egress %.0f B/viewer, CPU %.2f s (generator %.2f s), ack p99 %.1f ms, delivered p50 %.1f p99 %.1f ms, %d clients missing events, %d cut off\n",
-			m.Mode, m.Viewers, m.JoinSec, m.EgressBytesPerViewer, m.ServerCPUSeconds, m.GeneratorCPUSeconds, m.AckP99ms, m.P50ms, m.P99ms, m.ClientsMissingEvents, m.Disconnected)
+		fmt.Printf("bigroom %s: %d viewers joined in %.1f s, egress %.0f B/viewer, CPU %.2f s (generator %.2f s, other %.2f s), ack p99 %.1f ms, delivered p50 %.1f p99 %.1f ms, %d clients missing events, %d cut off\n",
+			m.Mode, m.Viewers, m.JoinSec, m.EgressBytesPerViewer, m.ServerCPUSeconds, m.GeneratorCPUSeconds, m.OtherCPUSeconds, m.AckP99ms, m.P50ms, m.P99ms, m.ClientsMissingEvents, m.Disconnected)
 		modes[i] = m
 	}
 	res := bigroom.Compare(cfg, modes[0], modes[1])
@@ -92,12 +92,12 @@ func bigroomSummary(summary *strings.Builder, r bigroom.Result) {
 		"(points ± width) touches its viewport (interest mode fails the run otherwise). Memory per viewer: realtime-go's RSS with every viewer joined "+
 		"minus before, per viewer. Goal (issue 17): both ratios ≥ %d, p99 ≤ %d ms, no client missing an event in its viewport.\n\n",
 		r.Config.Board.Cols, r.Config.Board.Rows, r.Writers, r.Viewers, r.DurationSec, bigroom.GoalRatio, bigroom.GoalP99ms)
-	fmt.Fprintf(summary, "| mode | join s | commits | ack p50 / p99 ms | live chunks | egress B/viewer | egress B/viewer/s | server CPU s | cores | generator CPU s | in-view deliveries | p50 ms | p99 ms | p99.9 ms | "+
+	fmt.Fprintf(summary, "| mode | join s | commits | ack p50 / p99 ms | live chunks | egress B/viewer | egress B/viewer/s | server CPU s | cores | generator CPU s | other CPU s | in-view deliveries | p50 ms | p99 ms | p99.9 ms | "+
 		"beyond the margin | clients missing events (missing of expected) | cut off (of them told SLOW_CONSUMER) | writer errors | KiB/viewer | server peak RSS MiB |\n"+
-		"|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
+		"|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, m := range []bigroom.Mode{r.Interest, r.Broadcast} {
-		fmt.Fprintf(summary, "| %s | %.1f | %d | %.1f / %.1f | %d | %.0f | %.0f | %.2f | %.2f | %.2f | %d | %.1f | %.1f | %.1f | %d | %d (%d of %d) | %d (%d) | %d | %.1f | %.0f |\n",
-			m.Mode, m.JoinSec, m.Commits, m.AckP50ms, m.AckP99ms, m.LiveChunks, m.EgressBytesPerViewer, m.EgressBytesPerViewerPerSec, m.ServerCPUSeconds, m.ServerCPUCores, m.GeneratorCPUSeconds,
+		fmt.Fprintf(summary, "| %s | %.1f | %d | %.1f / %.1f | %d | %.0f | %.0f | %.2f | %.2f | %.2f | %.2f | %d | %.1f | %.1f | %.1f | %d | %d (%d of %d) | %d (%d) | %d | %.1f | %.0f |\n",
+			m.Mode, m.JoinSec, m.Commits, m.AckP50ms, m.AckP99ms, m.LiveChunks, m.EgressBytesPerViewer, m.EgressBytesPerViewerPerSec, m.ServerCPUSeconds, m.ServerCPUCores, m.GeneratorCPUSeconds, m.OtherCPUSeconds,
 			m.InViewDelivered, m.P50ms, m.P99ms, m.P999ms, m.OutsideView, m.ClientsMissingEvents, m.MissingEvents, m.ExpectedEvents, m.Disconnected,
 			m.KickedSlow, m.WriterErrors, m.MemoryPerViewerKiB, float64(m.ServerPeakRSS)/(1<<20))
 	}
@@ -111,7 +111,8 @@ func bigroomSummary(summary *strings.Builder, r bigroom.Result) {
 		r.EgressRatio, verdict(r.EgressRatio >= bigroom.GoalRatio), r.CPURatio, verdict(r.CPURatio >= bigroom.GoalRatio), r.CPUPerCommitRatio,
 		r.DeliveredP99ms, verdict(r.DeliveredP99ms <= bigroom.GoalP99ms), r.ClientsMissingEvents, verdict(r.ClientsMissingEvents == 0), r.MemoryPerViewerKiB)
 	fmt.Fprintf(summary, " A broadcast that saturates realtime-go's core is capped at that core and commits less in the window (writers wait for acks), so the CPU ratio understates what broadcast would cost; the ratio per acknowledged commit corrects for the second. "+
-		"The commit → ack times show how much of the delivered latency is the commit path (stored before it is sent; PostgreSQL is not pinned and shares the machine).")
+		"The commit → ack times show how much of the delivered latency is the commit path (stored before it is sent; PostgreSQL is not pinned and shares the machine). "+
+		"\"other CPU s\" is the machine's busy CPU over the window that was neither realtime-go's nor the generator's (PostgreSQL, Redis and whatever else ran): the 2 cores are shared, so a large value means a noisy run.")
 	if !r.ServerFiltersByView {
 		fmt.Fprintf(summary, " realtime-go did **not** filter by view in interest mode (%d committed strokes reached clients from beyond their view's margin, %d inside their viewports): "+
 			"this realtime-go has no interest management, so both modes broadcast and the ratios are about 1.", r.Interest.OutsideView, r.Interest.InViewDelivered)
@@ -123,11 +124,11 @@ func bigroomSummary(summary *strings.Builder, r bigroom.Result) {
 		return
 	}
 	fmt.Fprintf(summary, "### Big room: viewers one realtime-go holds (interest mode, %d writers, %.0f s per step, a fresh realtime-go each; open-file limit %d)\n\n"+
-		"| viewers | join s | p50 ms | p99 ms | clients missing events | cut off | server cores | egress B/viewer/s | KiB/viewer | server peak RSS MiB | held |\n"+
-		"|---|---|---|---|---|---|---|---|---|---|---|\n", r.Writers, r.StepDurationSec, r.FDLimit)
+		"| viewers | join s | p50 ms | p99 ms | clients missing events | cut off | server cores | other CPU s | egress B/viewer/s | KiB/viewer | server peak RSS MiB | held |\n"+
+		"|---|---|---|---|---|---|---|---|---|---|---|---|\n", r.Writers, r.StepDurationSec, r.FDLimit)
 	for _, s := range r.StepUp {
-		fmt.Fprintf(summary, "| %d | %.1f | %.1f | %.1f | %d | %d | %.2f | %.0f | %.1f | %.0f | %t |\n", s.Viewers, s.JoinSec, s.P50ms, s.P99ms, s.ClientsMissingEvents,
-			s.Disconnected, s.ServerCPUCores, s.EgressPerViewerPerS, s.MemoryPerViewerKiB, float64(s.ServerPeakRSS)/(1<<20), s.Held)
+		fmt.Fprintf(summary, "| %d | %.1f | %.1f | %.1f | %d | %d | %.2f | %.2f | %.0f | %.1f | %.0f | %t |\n", s.Viewers, s.JoinSec, s.P50ms, s.P99ms, s.ClientsMissingEvents,
+			s.Disconnected, s.ServerCPUCores, s.OtherCPUSeconds, s.EgressPerViewerPerS, s.MemoryPerViewerKiB, float64(s.ServerPeakRSS)/(1<<20), s.Held)
 	}
 	fmt.Fprintf(summary, "\n**Largest step held (p99 ≤ %d ms, nothing missing, nobody cut off): %d viewers.** The steps stop at the open-file limit: every connection is a descriptor in realtime-go and in the load generator.\n\n",
 		bigroom.GoalP99ms, r.MaxViewersAtP99)

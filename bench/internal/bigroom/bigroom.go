@@ -68,6 +68,9 @@ type Mode struct {
 	ServerCPUSeconds    float64 `json:"server_cpu_seconds"`
 	ServerCPUCores      float64 `json:"server_cpu_cores"`
 	GeneratorCPUSeconds float64 `json:"generator_cpu_seconds"`
+	// OtherCPUSeconds is the machine's busy CPU over the window that was neither realtime-go's nor the
+	// generator's: PostgreSQL, Redis, and any other work on the machine (the numbers share its 2 cores).
+	OtherCPUSeconds float64 `json:"other_cpu_seconds"`
 	// Deliveries of committed strokes inside the receiving client's viewport, and their latency from
 	// the event's committed_at_ms to its arrival (same clock).
 	InViewDelivered int     `json:"in_view_delivered"`
@@ -197,6 +200,10 @@ func Run(ctx context.Context, cfg Config) (res Mode, err error) {
 	if err != nil {
 		return res, err
 	}
+	busy0, err := machineBusySeconds()
+	if err != nil {
+		return res, err
+	}
 	bytes0 := bytesAt()
 	runCtx, stop := context.WithTimeout(ctx, cfg.Duration)
 	defer stop()
@@ -241,11 +248,16 @@ func Run(ctx context.Context, cfg Config) (res Mode, err error) {
 	if err != nil {
 		return res, err
 	}
+	busy1, err := machineBusySeconds()
+	if err != nil {
+		return res, err
+	}
 	bytes1 := bytesAt()
 	wg.Wait() // commits in flight at the window's end complete
 	res.ServerCPUSeconds = cpu1.CPUSeconds - cpu0.CPUSeconds
 	res.ServerCPUCores = res.ServerCPUSeconds / res.DurationSec
 	res.GeneratorCPUSeconds = gen1.CPUSeconds - gen0.CPUSeconds
+	res.OtherCPUSeconds = busy1 - busy0 - res.ServerCPUSeconds - res.GeneratorCPUSeconds
 	var egress int64
 	for i := range viewers {
 		egress += bytes1[i] - bytes0[i]
