@@ -26,7 +26,7 @@ func quickBigroom() bigroomPlan {
 func fullBigroom() bigroomPlan {
 	return bigroomPlan{cfg: bigroom.Config{Viewers: 10000, Writers: 200, Board: bigroom.Board{Cols: 40, Rows: 40}, Duration: 30 * time.Second,
 		Speed: 1, Seed: 17, Settle: 20 * time.Second},
-		steps: []int{2500, 5000, 10000, 15000, 20000}, stepLength: 15 * time.Second}
+		steps: []int{1000, 2500, 5000, 10000, 15000, 20000}, stepLength: 15 * time.Second}
 }
 
 // bigroomRuns runs the same workload with interest management and with broadcast to every client, then

@@ -63,7 +63,7 @@ func run(ctx context.Context, args []string, getenv func(string) string) error {
 	openStrokes := fs.Int("open-strokes", 0, "strokes of the large room of the open part (default 1,000,000; 20,000 with --quick)")
 	bigViewers := fs.Int("bigroom-viewers", 0, "viewers of the bigroom part (default 10,000; 500 with --quick)")
 	bigWriters := fs.Int("bigroom-writers", 0, "writers of the bigroom part (default 200; 20 with --quick)")
-	bigSteps := fs.String("bigroom-steps", "", "viewers of the bigroom step-up, e.g. 5000,10000; \"none\" skips it (default 2500,5000,10000,15000,20000 up to the open-file limit; none with --quick)")
+	bigSteps := fs.String("bigroom-steps", "", "viewers of the bigroom step-up, e.g. 5000,10000; \"none\" skips it (default 1000,2500,5000,10000,15000,20000 up to the open-file limit; none with --quick)")
 	speeds := fs.String("speeds", "", "fan-out speed factors to run, e.g. 16,64 (default: all of the plan)")
 	if err := fs.Parse(args); err != nil {
 		return err
