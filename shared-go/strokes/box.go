@@ -34,4 +34,6 @@ func BoxOf(t Tile) Box {
 }
 
 // TilesOf returns the range of tiles of the level that the box meets, bounds included.
-func TilesOf(level int, b Box) (lo, hi Tile) { return TileOf(level, b.X0, b.Y0), TileOf(level, b.X1, b.Y1) }
+func TilesOf(level int, b Box) (lo, hi Tile) {
+	return TileOf(level, b.X0, b.Y0), TileOf(level, b.X1, b.Y1)
+}

@@ -47,6 +47,8 @@ type Client struct {
 	visited  uint64 // the room's viewIndex mark of the last visit
 	due      dueItems
 	sent     uint64 // the room's flush that last queued a frame for it
+	// brokenLive are the live strokes it missed part of (adapt.go), until they end.
+	brokenLive map[uuid.UUID]bool
 }
 
 // dueItems are the indexes of the flush's events and ephemeral entries that meet a viewed client's

@@ -123,7 +123,10 @@ func (h *Hub) Join(ctx context.Context, c *Client, lastSeq uint64, view *View) e
 	if !c.crowd {
 		h.publish(c.Room, &realtimev1.BusMessage{Body: &realtimev1.BusMessage_Presence{Presence: joined}})
 	}
-	go h.catchUp(r, c, min(lastSeq, welcome.HeadSeq))
+	subscribed := make(chan struct{})
+	go h.catchUp(r, c, min(lastSeq, welcome.HeadSeq), subscribed)
+	h.syncChannels(r) // before the client goes live: from then on its regions' events reach the room
+	close(subscribed)
 	return nil
 }
 
@@ -153,9 +156,12 @@ func (h *Hub) enter(ctx context.Context, c *Client) int {
 func (h *Hub) SetView(c *Client, v View) uint64 {
 	r := c.room
 	r.mu.Lock()
-	defer r.mu.Unlock()
 	r.setView(c, &v)
-	return r.delivered
+	r.mu.Unlock()
+	h.syncChannels(r)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.delivered // read once the view's regions are subscribed: what came before is in tiles
 }
 
 // acquire returns the room, creating it and starting its stream when it is new here.
@@ -182,7 +188,7 @@ func (h *Hub) acquire(ctx context.Context, id uuid.UUID) (*Room, error) {
 		// does not confirm in time delays nothing more: it calls Resync once the subscription is
 		// active, and the stream catches up from the database.
 		sctx, cancel := context.WithTimeout(ctx, h.opts.BrokerTimeout)
-		subErr := h.broker.Subscribe(sctx, id)
+		subErr := h.broker.Subscribe(sctx, id, Channel{})
 		cancel()
 		if subErr != nil {
 			h.log.Warn("subscribe failed; the room catches up once it works", "room", id, "err", subErr)
@@ -235,11 +241,16 @@ func (h *Hub) release(r *Room, c *Client) {
 	r.mu.Unlock()
 	h.mu.Unlock()
 	if gone && r.err == nil {
-		ctx, cancel := context.WithTimeout(context.Background(), h.opts.BrokerTimeout)
-		defer cancel()
-		if err := h.broker.Unsubscribe(ctx, r.id); err != nil {
-			h.log.Warn("unsubscribe failed", "room", r.id, "err", err)
+		r.subMu.Lock()
+		defer r.subMu.Unlock()
+		r.mu.Lock()
+		chans := []Channel{{}}
+		for ch := range r.active {
+			chans = append(chans, ch)
 		}
+		clear(r.active)
+		r.mu.Unlock()
+		h.unsubscribe(r, chans)
 	}
 }
 
@@ -250,6 +261,9 @@ func (h *Hub) Leave(c *Client) {
 		return
 	}
 	h.release(r, c)
+	if h.room(r.id) == r {
+		h.syncChannels(r) // the channels only it needed go
+	}
 	h.metrics.connections.Dec()
 	ctx, cancel := context.WithTimeout(context.Background(), h.opts.BrokerTimeout)
 	defer cancel()
@@ -274,8 +288,9 @@ func (h *Hub) Leave(c *Client) {
 }
 
 // catchUp sends the events after cursor from the database, page by page, then switches the client to
-// the live stream once it has reached the stream's head.
-func (h *Hub) catchUp(r *Room, c *Client, cursor uint64) {
+// the live stream once it has reached the stream's head, and the channels it needs are subscribed
+// (closed subscribed): the events of its regions that the room skipped before are behind the head.
+func (h *Hub) catchUp(r *Room, c *Client, cursor uint64, subscribed <-chan struct{}) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go func() {
@@ -302,6 +317,7 @@ func (h *Hub) catchUp(r *Room, c *Client, cursor uint64) {
 			}
 			h.metrics.eventsOut.Add(float64(len(evs)))
 		}
+		<-subscribed
 		r.mu.Lock()
 		if cursor >= r.delivered {
 			c.cursor, c.live = cursor, true
@@ -378,7 +394,7 @@ func (h *Hub) Committed(byRoom map[uuid.UUID][]events.Event) {
 			r.acceptCommitted(evs)
 			r.mu.Unlock()
 		}
-		h.pub.enqueue(outgoing{Publication: Publication{Room: room, Data: encodeCommitted(h.replica, evs)}, last: evs[len(evs)-1]})
+		h.publishCommitted(room, evs)
 	}
 }
 
@@ -423,10 +439,23 @@ func (h *Hub) Receive(room uuid.UUID, raw []byte) {
 		return
 	}
 	switch b := m.rest.GetBody().(type) {
+	case *realtimev1.BusMessage_Heads:
+		areas := b.Heads.GetAreas()
+		heads := make([]head, len(b.Heads.GetSeqs()))
+		for i, seq := range b.Heads.GetSeqs() {
+			heads[i].seq = seq
+			if i < len(areas) {
+				heads[i].area = events.Area{Box: boxOf(areas[i]), Known: true}
+			}
+		}
+		r.acceptHeads(heads)
 	case *realtimev1.BusMessage_Live:
 		now := time.Now()
-		areas := b.Live.GetAreas()
+		areas, seqs := b.Live.GetAreas(), b.Live.GetSeqs()
 		for i, l := range b.Live.GetItems() {
+			if i < len(seqs) && !r.freshLive(m.origin, seqs[i]) {
+				continue
+			}
 			if r.acceptRemoteLive(l, now) {
 				var a events.Area
 				if i < len(areas) {
@@ -496,13 +525,16 @@ func (h *Hub) room(id uuid.UUID) *Room {
 	return h.rooms[id]
 }
 
-// publish queues an ephemeral message (live, presence, control) for the other replicas.
-func (h *Hub) publish(room uuid.UUID, msg *realtimev1.BusMessage) {
+// publish queues an ephemeral message (presence, control) for the other replicas on the room's channel.
+func (h *Hub) publish(room uuid.UUID, msg *realtimev1.BusMessage) { h.publishOn(room, Channel{}, msg) }
+
+// publishOn queues an ephemeral message for the other replicas on one of the room's channels.
+func (h *Hub) publishOn(room uuid.UUID, ch Channel, msg *realtimev1.BusMessage) {
 	msg.Origin = h.replica
 	b, err := proto.Marshal(msg)
 	if err != nil {
 		h.log.Error("encode bus message", "err", err)
 		return
 	}
-	h.pub.enqueue(outgoing{Publication: Publication{Room: room, Data: b}})
+	h.pub.enqueue(outgoing{Publication: Publication{Room: room, Channel: ch, Data: b}})
 }

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/google/uuid"
+
 	realtimev1 "github.com/infidraw/infidraw/gen/go/infidraw/realtime/v1"
 	"github.com/infidraw/infidraw/realtime-go/internal/events"
 	"github.com/infidraw/infidraw/shared-go/strokes"
@@ -159,10 +161,16 @@ func (ix *viewIndex) visit(a events.Area, fn func(*Client)) {
 	}
 }
 
-// ephemeral is a queued ServerFrame entry (live stroke, cursor, presence) and where it is on the board.
+// ephemeral is a queued ServerFrame entry (live stroke, cursor, presence), where it is on the board,
+// and what adaptive delivery (adapt.go) needs to know of it.
 type ephemeral struct {
-	area events.Area // unknown: every client
-	enc  []byte
+	area       events.Area // unknown: every client
+	enc        []byte
+	kind       entryKind
+	session    uint32
+	stroke     uuid.UUID // of a live stroke's entry
+	ends       bool      // a StrokeEnd
+	superseded bool      // a cursor that moved again in the same flush
 }
 
 // tilesChanged builds the notice that replaces events for a client at a coarse level: the tiles of its

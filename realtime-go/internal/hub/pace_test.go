@@ -48,8 +48,8 @@ func (quietReader) Head(context.Context, uuid.UUID) (uint64, error) { return 0, 
 
 type quietBroker struct{}
 
-func (quietBroker) Subscribe(context.Context, uuid.UUID) error                 { return nil }
-func (quietBroker) Unsubscribe(context.Context, uuid.UUID) error               { return nil }
+func (quietBroker) Subscribe(context.Context, uuid.UUID, Channel) error        { return nil }
+func (quietBroker) Unsubscribe(context.Context, uuid.UUID, Channel) error      { return nil }
 func (quietBroker) Publish(context.Context, []Publication) error               { return nil }
 func (quietBroker) AddPeer(context.Context, uuid.UUID, *realtimev1.Peer) error { return nil }
 func (quietBroker) RemovePeer(context.Context, uuid.UUID, uint32) error        { return nil }

@@ -35,6 +35,13 @@ type Room struct {
 	gapTimer    *time.Timer
 	viewersAt   *time.Timer // the next announcement of the crowd viewers' count
 	live        liveStrokes
+	// Bus channels besides the room's (regions.go): how many clients want each, which are subscribed,
+	// and the numbering of live items, ours and the last relayed of each other replica.
+	subs     map[Channel]int
+	active   map[Channel]bool
+	subMu    sync.Mutex // held while the subscriptions change
+	liveSeq  uint64
+	lastLive map[string]uint64
 
 	// Output of the current tick.
 	run       []events.Event // contiguous committed events
@@ -48,7 +55,10 @@ type Room struct {
 
 func newRoom(h *Hub, id uuid.UUID) *Room {
 	return &Room{id: id, hub: h, ready: make(chan struct{}), clients: map[*Client]struct{}{}, pending: map[uint64]events.Event{},
-		everything: map[*Client]struct{}{}, views: newViewIndex(), replying: map[*Client]struct{}{}, live: newLiveStrokes()}
+		everything: map[*Client]struct{}{}, views: newViewIndex(), replying: map[*Client]struct{}{}, live: newLiveStrokes(),
+		subs: map[Channel]int{}, active: map[Channel]bool{}, lastLive: map[string]uint64{},
+		// Not from 0: a replica that restarts under the same id numbers its items above its last run's.
+		liveSeq: uint64(time.Now().UnixNano())}
 }
 
 // acceptCommitted adds events to the stream in order, holding back those past a gap. Caller holds mu.
@@ -72,7 +82,9 @@ func (r *Room) acceptCommitted(evs []events.Event) {
 			break
 		}
 		delete(r.pending, ev.Seq)
-		r.run = append(r.run, ev)
+		if ev.Encoded != nil { // not skipped (acceptHeads)
+			r.run = append(r.run, ev)
+		}
 		r.delivered = ev.Seq
 	}
 	if len(r.run) > 0 {
@@ -145,7 +157,9 @@ func (r *Room) schedule() {
 // addEphemeral queues a message for the clients whose interest area meets (every client when unknown)
 // with the next flush. Caller holds mu.
 func (r *Room) addEphemeral(msg *realtimev1.ServerMessage, area events.Area) {
-	r.eph = append(r.eph, ephemeral{area: area, enc: appendMessage(nil, msg)})
+	e := ephemeral{area: area, enc: appendMessage(nil, msg)}
+	e.classify(msg)
+	r.eph = append(r.eph, e)
 	r.schedule()
 }
 
@@ -179,29 +193,43 @@ func (r *Room) announceViewers() {
 // add puts a joined client in the room with its view (nil: everything). Caller holds mu.
 func (r *Room) add(c *Client, v *View) {
 	r.clients[c] = struct{}{}
-	r.setView(c, v)
+	r.file(c, v)
 }
 
 // remove takes a client out of the room. Caller holds mu.
 func (r *Room) remove(c *Client) {
+	if _, ok := r.clients[c]; !ok {
+		return
+	}
 	delete(r.clients, c)
-	delete(r.everything, c)
+	r.unfile(c)
 	delete(r.replying, c)
-	r.views.remove(c)
 }
 
-// setView files the client under its new view; without one, or when the hub does not filter, it gets
-// everything. Caller holds mu.
+// setView files the client under its new view. Caller holds mu.
 func (r *Room) setView(c *Client, v *View) {
-	r.views.remove(c)
-	delete(r.everything, c)
+	r.unfile(c)
+	r.file(c, v)
+}
+
+// file puts the client where its output is found: among the clients that get everything (no view, or
+// the hub does not filter) or in the view index, and counts the channels it needs. Caller holds mu.
+func (r *Room) file(c *Client, v *View) {
 	if v == nil || !r.hub.opts.Interest {
 		c.viewed = false
 		r.everything[c] = struct{}{}
-		return
+	} else {
+		c.viewed, c.view, c.interest = true, *v, v.interest()
+		r.views.add(c)
 	}
-	c.viewed, c.view, c.interest = true, *v, v.interest()
-	r.views.add(c)
+	r.want(c, 1)
+}
+
+// unfile undoes file. Caller holds mu.
+func (r *Room) unfile(c *Client) {
+	r.want(c, -1)
+	delete(r.everything, c)
+	r.views.remove(c)
 }
 
 // flush sends each client one frame with everything due to it: the clients that get everything the
@@ -221,10 +249,13 @@ func (r *Room) flush() {
 		}
 	}
 	sent := r.recent[:0]
-	var shared, allEntries []byte // encoded once for every client that needs all of it
-	for _, e := range eph {
-		allEntries = append(allEntries, e.enc...)
+	supersede(eph)
+	every := make([]int, len(eph))
+	for j := range every {
+		every[j] = j
 	}
+	var shared []byte                                        // encoded once for every client that needs all of it
+	allEntries := appendEntries(nil, eph, every, false, nil) // for those that lag and miss nothing
 	for c := range r.everything {
 		var frame []byte
 		if i := r.firstDue(c, run); i < len(run) {
@@ -238,7 +269,11 @@ func (r *Room) flush() {
 			}
 			r.hub.metrics.eventsOut.Add(float64(len(run) - i))
 		}
-		if r.send(c, frame, allEntries) {
+		entries := allEntries
+		if lagging := r.lagging(c); lagging || len(c.brokenLive) > 0 {
+			entries = appendEntries(nil, eph, every, lagging, &c.brokenLive)
+		}
+		if r.send(c, frame, entries) {
 			sent = append(sent, c)
 		}
 	}
@@ -254,10 +289,7 @@ func (r *Room) flush() {
 			}
 			r.hub.metrics.eventsOut.Add(float64(len(evs)))
 		}
-		var entries []byte
-		for _, j := range c.due.entries {
-			entries = append(entries, eph[j].enc...)
-		}
+		entries := appendEntries(nil, eph, c.due.entries, r.lagging(c), &c.brokenLive)
 		if r.send(c, frame, entries) {
 			sent = append(sent, c)
 		}
@@ -270,7 +302,7 @@ func (r *Room) flush() {
 	}
 	r.recent = sent
 	if len(busLive) > 0 {
-		r.hub.publish(r.id, &realtimev1.BusMessage{Body: &realtimev1.BusMessage_Live{Live: &realtimev1.LiveBatch{Items: busLive, Areas: busAreas}}})
+		r.hub.publishLive(r, busLive, busAreas)
 	}
 }
 
@@ -337,21 +369,24 @@ func (r *Room) dueEvents(c *Client, run []events.Event) []events.Event {
 	return evs
 }
 
+// lagging reports whether a client's queue is half full: it gets no cursors and live strokes (adapt.go).
+func (r *Room) lagging(c *Client) bool {
+	if len(c.out) < cap(c.out)/2 {
+		return false
+	}
+	r.hub.metrics.ephDropped.Inc()
+	return true
+}
+
 // send queues a client's frame of this flush: its events (or none), the ephemeral entries due to it
-// (dropped first when it lags) and its replies. A frame with events or replies that does not fit the
-// client's queue cuts the client off. It reports whether a frame was queued. Caller holds mu.
+// (adapt.go) and its replies. A frame with events or replies that does not fit the client's queue cuts
+// the client off. It reports whether a frame was queued. Caller holds mu.
 func (r *Room) send(c *Client, frame, entries []byte) bool {
 	if c.Closed() {
 		return false
 	}
 	mustSend := len(frame) > 0 || len(c.replies) > 0
-	if len(entries) > 0 {
-		if len(c.out) < cap(c.out)/2 || !mustSend {
-			frame = append(frame, entries...)
-		} else {
-			r.hub.metrics.ephDropped.Inc() // a lagging client loses ephemeral traffic first
-		}
-	}
+	frame = append(frame, entries...)
 	frame = append(frame, c.replies...)
 	c.replies = nil
 	if len(frame) == 0 {

@@ -2,8 +2,11 @@
 // when one is not cached, debounced while the view changes; snapshot PNGs decoded as they come; tiles answered
 // pending asked for again with a backoff until their snapshots exist; everything fetched again after an erase. The
 // board has one loader for the room now and one for the past point the timeline shows; only the one on screen loads.
-import { fetchTiles, loadSnapshot, type PastPoint } from '../tiles.ts';
+// The loader of the board now reads only tiles the server watches (interest.ts): a tile of an answer that may miss
+// events is taken as stale, and read again once it is watched.
+import { fetchTiles, loadSnapshot, type PastPoint, type Tile } from '../tiles.ts';
 import { Debounced } from './debounce.ts';
+import type { Interest } from './interest.ts';
 import type { StageData } from './stage-data.ts';
 import type { TilePainter } from './tile-painter.ts';
 import type { TileStore } from './tile-store.ts';
@@ -28,8 +31,12 @@ export interface TileLoaderOptions {
   tiles: TileStore;
   painter: TilePainter;
   data: StageData;
+  /** What the server watches (the board now): tiles outside it wait, and answers that may miss events are stale. */
+  interest?: Interest;
   /** Tiles arrived or their snapshots did; their rectangles are marked for the painter. */
   changed(): void;
+  /** The tiles of a response to the loader's current point, before they are taken (what their strokes say). */
+  read?(tiles: readonly Tile[]): void;
   /** A response to the loader's current point was taken. */
   answered(a: TilesAnswer): void;
 }
@@ -114,10 +121,14 @@ export class TileLoader {
     const r = view.visibleTiles(level);
     const want = `${level}:${r.x0}:${r.y0}:${r.x1}:${r.y1}`;
     if (!tiles.missing(level, r) || want === this.wanted) return null;
+    // Read after the server acknowledged a view holding them (the board schedules a load then), or they miss events.
+    const interest = this.o.interest;
+    if (interest && !interest.watches(level, r)) return null;
     this.wanted = want;
     const gen = this.generation;
     this.inflight++;
     this.report();
+    const trust = interest?.startRead();
     try {
       const got = await fetchTiles(this.o.roomId, level, r, this.at);
       this.stats.requests += got.requests;
@@ -126,11 +137,12 @@ export class TileLoader {
       // A time is read as the seq it names from now on: panning on reads the same point.
       if (this.at && 'time' in this.at) this.at = { seq: got.atSeq };
       this.o.answered(got);
+      this.o.read?.(got.tiles);
       tiles.trim(level);
       const snapshots: Promise<void>[] = [];
       let changed = 0;
       for (const t of got.tiles) {
-        const a = tiles.accept(t);
+        const a = tiles.accept(t, !trust || trust.covers(t));
         if (!a) continue;
         changed++;
         painter.repaint(a.key);
@@ -138,7 +150,7 @@ export class TileLoader {
         snapshots.push(loadSnapshot(t.snapshotUrl!).then(({ bitmap, bytes }) => {
           this.stats.pngs++;
           this.stats.pngBytes += bytes;
-          if (tiles.attachSnapshot(a, bitmap)) painter.repaint(a.key);
+          if (tiles.attachSnapshot(a, bitmap, !trust || trust.covers(t))) painter.repaint(a.key);
         }, () => {}));
       }
       // Deltas at once; the snapshots as one change when all have arrived (no tile drawn half).
@@ -151,6 +163,7 @@ export class TileLoader {
       if (gen === this.generation) this.schedule(FAILED_RETRY_MS);
       throw e;
     } finally {
+      if (trust) interest?.endRead(trust);
       this.inflight--;
       if (this.wanted === want) this.wanted = '';
       this.report();
@@ -176,6 +189,7 @@ export class TileLoader {
     data.set('tileStrokes', String(strokes));
     data.set('tilesPending', String(this.inflight));
     data.set('tilesAwaiting', String(tiles.awaiting(level)));
+    data.set('tilesStale', String(tiles.staleCount));
     data.set('tileRequests', String(this.stats.requests));
     data.set('tileBytes', String(this.stats.bytes + this.stats.pngBytes));
     data.tilesLoading(this.inflight);

@@ -1,0 +1,93 @@
+package hub
+
+import (
+	"github.com/google/uuid"
+
+	realtimev1 "github.com/infidraw/infidraw/gen/go/infidraw/realtime/v1"
+)
+
+// Adaptive delivery: what a room leaves out of a client's frame under load. Committed events never are
+// (a client whose queue cannot take them is cut off and rejoins from its last sequence number, or
+// reads tiles). Ephemeral entries go first, the least needed first:
+//   - a cursor moved again within the same flush: only its last position is sent, to everyone;
+//   - a client that lags (its queue half full) gets presence only: no cursors, no live strokes;
+//   - a live stroke a client missed part of is not sent to it any more (its later chunks would continue
+//     the delta chain from points it does not have): it sees the stroke when its commit comes.
+
+// entryKind classifies an ephemeral entry for adaptive delivery.
+type entryKind int
+
+const (
+	entryPresence entryKind = iota
+	entryCursor
+	entryLiveStroke
+)
+
+// classify fills the adaptive-delivery fields of an entry from its message.
+func (e *ephemeral) classify(msg *realtimev1.ServerMessage) {
+	l := msg.GetLive()
+	if l == nil {
+		return
+	}
+	e.session = l.GetSessionId()
+	var id []byte
+	switch b := l.GetBody().(type) {
+	case *realtimev1.Live_CursorMove:
+		e.kind = entryCursor
+		return
+	case *realtimev1.Live_StrokeBegin:
+		id = b.StrokeBegin.GetStroke().GetId()
+	case *realtimev1.Live_StrokeMore:
+		id = b.StrokeMore.GetStrokeId()
+	case *realtimev1.Live_StrokeEnd:
+		id = b.StrokeEnd.GetStrokeId()
+		e.ends = true
+	}
+	e.kind = entryLiveStroke
+	copy(e.stroke[:], id)
+}
+
+// supersede marks the cursors of a flush that a later cursor of the same session replaces.
+func supersede(eph []ephemeral) {
+	last := map[uint32]int{}
+	for j := range eph {
+		if eph[j].kind == entryCursor {
+			if k, ok := last[eph[j].session]; ok {
+				eph[k].superseded = true
+			}
+			last[eph[j].session] = j
+		}
+	}
+}
+
+// appendEntries appends the entries eph[j] for j in idx that a client gets, given whether it lags, and
+// keeps its broken live strokes (those it missed part of) up to date; broken nil: no client (entries
+// for the clients that lag nothing and miss nothing).
+func appendEntries(dst []byte, eph []ephemeral, idx []int, lagging bool, broken *map[uuid.UUID]bool) []byte {
+	for _, j := range idx {
+		e := &eph[j]
+		switch {
+		case e.superseded:
+			continue
+		case e.kind == entryLiveStroke && broken != nil && (*broken)[e.stroke]:
+			if e.ends {
+				delete(*broken, e.stroke)
+			}
+			continue
+		case lagging && e.kind == entryLiveStroke:
+			if e.ends {
+				delete(*broken, e.stroke)
+			} else {
+				if *broken == nil {
+					*broken = map[uuid.UUID]bool{}
+				}
+				(*broken)[e.stroke] = true
+			}
+			continue
+		case lagging && e.kind == entryCursor:
+			continue
+		}
+		dst = append(dst, e.enc...)
+	}
+	return dst
+}
