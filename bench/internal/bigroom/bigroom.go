@@ -257,7 +257,9 @@ func Run(ctx context.Context, cfg Config) (res Mode, err error) {
 	res.ServerCPUSeconds = cpu1.CPUSeconds - cpu0.CPUSeconds
 	res.ServerCPUCores = res.ServerCPUSeconds / res.DurationSec
 	res.GeneratorCPUSeconds = gen1.CPUSeconds - gen0.CPUSeconds
-	res.OtherCPUSeconds = busy1 - busy0 - res.ServerCPUSeconds - res.GeneratorCPUSeconds
+	// The three are read at slightly different moments, in 10 ms ticks: an idle machine can come out a
+	// few ticks below zero.
+	res.OtherCPUSeconds = max(0, busy1-busy0-res.ServerCPUSeconds-res.GeneratorCPUSeconds)
 	var egress int64
 	for i := range viewers {
 		egress += bytes1[i] - bytes0[i]
