@@ -92,12 +92,12 @@ func bigroomSummary(summary *strings.Builder, r bigroom.Result) {
 		"(points ± width) touches its viewport (interest mode fails the run otherwise). Memory per viewer: realtime-go's RSS with every viewer joined "+
 		"minus before, per viewer. Goal (issue 17): both ratios ≥ %d, p99 ≤ %d ms, no client missing an event in its viewport.\n\n",
 		r.Config.Board.Cols, r.Config.Board.Rows, r.Writers, r.Viewers, r.DurationSec, bigroom.GoalRatio, bigroom.GoalP99ms)
-	fmt.Fprintf(summary, "| mode | join s | commits | ack p50 / p99 ms | live chunks | egress B/viewer | egress B/viewer/s | server CPU s | cores | generator CPU s | other CPU s | in-view deliveries | p50 ms | p99 ms | p99.9 ms | "+
+	fmt.Fprintf(summary, "| mode | join s | commits | ack p50 / p99 ms | live chunks | egress B/viewer | egress B/viewer/s | frames/viewer/s | server CPU s | cores | generator CPU s | other CPU s | in-view deliveries | p50 ms | p99 ms | p99.9 ms | "+
 		"beyond the margin | clients missing events (missing of expected) | cut off (of them told SLOW_CONSUMER) | writer errors | KiB/viewer | server peak RSS MiB |\n"+
-		"|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
+		"|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, m := range []bigroom.Mode{r.Interest, r.Broadcast} {
-		fmt.Fprintf(summary, "| %s | %.1f | %d | %.1f / %.1f | %d | %.0f | %.0f | %.2f | %.2f | %.2f | %.2f | %d | %.1f | %.1f | %.1f | %d | %d (%d of %d) | %d (%d) | %d | %.1f | %.0f |\n",
-			m.Mode, m.JoinSec, m.Commits, m.AckP50ms, m.AckP99ms, m.LiveChunks, m.EgressBytesPerViewer, m.EgressBytesPerViewerPerSec, m.ServerCPUSeconds, m.ServerCPUCores, m.GeneratorCPUSeconds, m.OtherCPUSeconds,
+		fmt.Fprintf(summary, "| %s | %.1f | %d | %.1f / %.1f | %d | %.0f | %.0f | %.1f | %.2f | %.2f | %.2f | %.2f | %d | %.1f | %.1f | %.1f | %d | %d (%d of %d) | %d (%d) | %d | %.1f | %.0f |\n",
+			m.Mode, m.JoinSec, m.Commits, m.AckP50ms, m.AckP99ms, m.LiveChunks, m.EgressBytesPerViewer, m.EgressBytesPerViewerPerSec, m.FramesPerViewerPerSec, m.ServerCPUSeconds, m.ServerCPUCores, m.GeneratorCPUSeconds, m.OtherCPUSeconds,
 			m.InViewDelivered, m.P50ms, m.P99ms, m.P999ms, m.OutsideView, m.ClientsMissingEvents, m.MissingEvents, m.ExpectedEvents, m.Disconnected,
 			m.KickedSlow, m.WriterErrors, m.MemoryPerViewerKiB, float64(m.ServerPeakRSS)/(1<<20))
 	}
@@ -124,11 +124,11 @@ func bigroomSummary(summary *strings.Builder, r bigroom.Result) {
 		return
 	}
 	fmt.Fprintf(summary, "### Big room: viewers one realtime-go holds (interest mode, %d writers, %.0f s per step, a fresh realtime-go each; open-file limit %d)\n\n"+
-		"| viewers | join s | p50 ms | p99 ms | clients missing events | cut off | server cores | other CPU s | egress B/viewer/s | KiB/viewer | server peak RSS MiB | held |\n"+
-		"|---|---|---|---|---|---|---|---|---|---|---|---|\n", r.Writers, r.StepDurationSec, r.FDLimit)
+		"| viewers | join s | p50 ms | p99 ms | clients missing events | cut off | server cores | other CPU s | egress B/viewer/s | frames/viewer/s | KiB/viewer | server peak RSS MiB | held |\n"+
+		"|---|---|---|---|---|---|---|---|---|---|---|---|---|\n", r.Writers, r.StepDurationSec, r.FDLimit)
 	for _, s := range r.StepUp {
-		fmt.Fprintf(summary, "| %d | %.1f | %.1f | %.1f | %d | %d | %.2f | %.2f | %.0f | %.1f | %.0f | %t |\n", s.Viewers, s.JoinSec, s.P50ms, s.P99ms, s.ClientsMissingEvents,
-			s.Disconnected, s.ServerCPUCores, s.OtherCPUSeconds, s.EgressPerViewerPerS, s.MemoryPerViewerKiB, float64(s.ServerPeakRSS)/(1<<20), s.Held)
+		fmt.Fprintf(summary, "| %d | %.1f | %.1f | %.1f | %d | %d | %.2f | %.2f | %.0f | %.1f | %.1f | %.0f | %t |\n", s.Viewers, s.JoinSec, s.P50ms, s.P99ms, s.ClientsMissingEvents,
+			s.Disconnected, s.ServerCPUCores, s.OtherCPUSeconds, s.EgressPerViewerPerS, s.FramesPerViewerPerS, s.MemoryPerViewerKiB, float64(s.ServerPeakRSS)/(1<<20), s.Held)
 	}
 	fmt.Fprintf(summary, "\n**Largest step held (p99 ≤ %d ms, nothing missing, nobody cut off): %d viewers.** Every step runs, also after one that did not hold. The steps stop at the open-file limit: every connection is a descriptor in realtime-go and in the load generator.\n\n",
 		bigroom.GoalP99ms, r.MaxViewersAtP99)

@@ -63,6 +63,8 @@ type Mode struct {
 	// Egress per viewer: WebSocket message payloads received in the window, mean over the viewers.
 	EgressBytesPerViewer       float64 `json:"egress_bytes_per_viewer"`
 	EgressBytesPerViewerPerSec float64 `json:"egress_bytes_per_viewer_per_s"`
+	// Frames (WebSocket messages) per viewer per second: realtime-go pays a write for each.
+	FramesPerViewerPerSec float64 `json:"frames_per_viewer_per_s"`
 	// realtime-go's CPU (utime + stime) over the window, and that divided by the window (cores busy);
 	// the load generator's own over the window (it has one core: near the window, it was the limit).
 	ServerCPUSeconds    float64 `json:"server_cpu_seconds"`
@@ -154,7 +156,7 @@ func Run(ctx context.Context, cfg Config) (res Mode, err error) {
 		defer cancel()
 		var err error
 		cn.c, err = client.Dial(dctx, srv.WSURL(), room, s.Keys.Token(uuid.NewString(), room, role), 0, client.Options{View: viewport.View(),
-			OnHeads: got.heads, OnFrame: func(f []byte) { got.bytes.Add(int64(len(f))) }})
+			OnHeads: got.heads, OnFrame: got.frame})
 		return cn, err
 	}
 	for i, vp := range place.Writers {
@@ -185,12 +187,13 @@ func Run(ctx context.Context, cfg Config) (res Mode, err error) {
 		res.MemoryPerViewerKiB = float64(joined.RSSBytes-before.RSSBytes) / float64(cfg.Viewers) / 1024
 	}
 
-	bytesAt := func() []int64 {
-		b := make([]int64, len(viewers))
-		for i, v := range viewers {
-			b[i] = v.got.bytes.Load()
+	// traffic is what the viewers received so far: bytes and frames.
+	traffic := func() (bytes, frames int64) {
+		for _, v := range viewers {
+			bytes += v.got.bytes.Load()
+			frames += v.got.frames.Load()
 		}
-		return b
+		return bytes, frames
 	}
 	cpu0, err := stack.ReadUsage(pid)
 	if err != nil {
@@ -204,7 +207,7 @@ func Run(ctx context.Context, cfg Config) (res Mode, err error) {
 	if err != nil {
 		return res, err
 	}
-	bytes0 := bytesAt()
+	bytes0, frames0 := traffic()
 	runCtx, stop := context.WithTimeout(ctx, cfg.Duration)
 	defer stop()
 	var wg sync.WaitGroup
@@ -252,7 +255,7 @@ func Run(ctx context.Context, cfg Config) (res Mode, err error) {
 	if err != nil {
 		return res, err
 	}
-	bytes1 := bytesAt()
+	bytes1, frames1 := traffic()
 	wg.Wait() // commits in flight at the window's end complete
 	res.ServerCPUSeconds = cpu1.CPUSeconds - cpu0.CPUSeconds
 	res.ServerCPUCores = res.ServerCPUSeconds / res.DurationSec
@@ -260,13 +263,10 @@ func Run(ctx context.Context, cfg Config) (res Mode, err error) {
 	// The three are read at slightly different moments, in 10 ms ticks: an idle machine can come out a
 	// few ticks below zero.
 	res.OtherCPUSeconds = max(0, busy1-busy0-res.ServerCPUSeconds-res.GeneratorCPUSeconds)
-	var egress int64
-	for i := range viewers {
-		egress += bytes1[i] - bytes0[i]
-	}
 	if len(viewers) > 0 {
-		res.EgressBytesPerViewer = float64(egress) / float64(len(viewers))
+		res.EgressBytesPerViewer = float64(bytes1-bytes0) / float64(len(viewers))
 		res.EgressBytesPerViewerPerSec = res.EgressBytesPerViewer / res.DurationSec
+		res.FramesPerViewerPerSec = float64(frames1-frames0) / float64(len(viewers)) / res.DurationSec
 	}
 	res.Commits, res.LiveChunks = int(acked.Load()), liveSent.Load()
 	res.WriterErrors = int(writerErrs.Load())

@@ -8,13 +8,13 @@ import (
 	"github.com/infidraw/infidraw/realtime-go/client"
 )
 
-// received is what one client got: bytes on the wire, the strokes inside its viewport (with their commit
+// received is what one client got: bytes and frames (WebSocket messages) on the wire, the strokes inside its viewport (with their commit
 // → delivery latency) and how many committed strokes came from outside the margin a view is promised.
 // Its client's read loop records; the run reads it when the loads are over.
 type received struct {
 	viewport, grown Rect
 	strokes         *committed
-	bytes           atomic.Int64
+	bytes, frames   atomic.Int64
 
 	mu        sync.Mutex
 	inView    map[int32]struct{}
@@ -25,6 +25,12 @@ type received struct {
 
 func newReceived(viewport Rect, strokes *committed) *received {
 	return &received{viewport: viewport, grown: viewport.Grown(), strokes: strokes, inView: map[int32]struct{}{}, changed: make(chan struct{})}
+}
+
+// frame counts a frame (client.Options.OnFrame).
+func (r *received) frame(f []byte) {
+	r.bytes.Add(int64(len(f)))
+	r.frames.Add(1)
 }
 
 // heads records a batch of committed events (client.Options.OnHeads).

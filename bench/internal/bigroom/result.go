@@ -75,6 +75,7 @@ type Step struct {
 	ServerCPUCores       float64 `json:"server_cpu_cores"`
 	OtherCPUSeconds      float64 `json:"other_cpu_seconds"`
 	EgressPerViewerPerS  float64 `json:"egress_bytes_per_viewer_per_s"`
+	FramesPerViewerPerS  float64 `json:"frames_per_viewer_per_s"`
 	MemoryPerViewerKiB   float64 `json:"memory_per_viewer_kib"`
 	ServerPeakRSS        int64   `json:"server_peak_rss_bytes"`
 	// Held: p99 within the goal, every client has every event in its viewport, none was cut off.
@@ -94,7 +95,7 @@ func StepUp(ctx context.Context, cfg Config, viewers []int) ([]Step, int, error)
 			return steps, best, fmt.Errorf("step-up, %d viewers: %w", n, err)
 		}
 		s := Step{Viewers: n, JoinSec: m.JoinSec, P50ms: m.P50ms, P99ms: m.P99ms, ClientsMissingEvents: m.ClientsMissingEvents, Disconnected: m.Disconnected,
-			ServerCPUCores: m.ServerCPUCores, OtherCPUSeconds: m.OtherCPUSeconds, EgressPerViewerPerS: m.EgressBytesPerViewerPerSec, MemoryPerViewerKiB: m.MemoryPerViewerKiB, ServerPeakRSS: m.ServerPeakRSS}
+			ServerCPUCores: m.ServerCPUCores, OtherCPUSeconds: m.OtherCPUSeconds, EgressPerViewerPerS: m.EgressBytesPerViewerPerSec, FramesPerViewerPerS: m.FramesPerViewerPerSec, MemoryPerViewerKiB: m.MemoryPerViewerKiB, ServerPeakRSS: m.ServerPeakRSS}
 		s.Held = m.P99ms <= GoalP99ms && m.ClientsMissingEvents == 0 && m.Disconnected == 0 && m.WriterErrors == 0
 		steps = append(steps, s)
 		if s.Held {
