@@ -4,10 +4,33 @@
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 cd "$INFIDRAW_ROOT"
-bash scripts/build.sh # the servers and bin/seed (fast when they are built already)
+quick=0; only=""; prev=""
+for a in "$@"; do
+  [ "$a" = --quick ] && quick=1
+  case "$a" in --only=*) only="${a#--only=}" ;; esac
+  [ "$prev" = --only ] && only="$a"
+  prev="$a"
+done
+# wants PART...: whether the run has one of these parts (every part when --only is not given; render and
+# coarse are not in --quick's default).
+wants() {
+  local p
+  for p in "$@"; do
+    if [ -z "$only" ]; then
+      [ "$quick" = 1 ] && { [ "$p" = render ] || [ "$p" = coarse ]; } && continue
+      return 0
+    fi
+    [[ ",$only," == *",$p,"* ]] && return 0
+  done
+  return 1
+}
+if wants open history pan; then
+  bash scripts/build.sh # the servers and bin/seed (fast when they are built already)
+else
+  go build -o bin/realtime-go ./realtime-go/cmd/realtime # the other parts start realtime-go alone
+fi
 go build -o bin/bench ./bench/cmd/bench
-quick=0; for a in "$@"; do [ "$a" = --quick ] && quick=1; done
-if [ "$quick" = 0 ]; then
+if wants render coarse; then
   # Rendering: snapshot-rs's own tile benchmark (it writes its tiles to a fixture directory), and node
   # canvas and the gg fallback on those tiles. ggrender is internal to tile-delta-go, so
   # bench/render/ggbench.go.txt is compiled as if it were tile-delta-go/cmd/ggbench.
@@ -26,13 +49,13 @@ fi
 # Centrifugo (fan-out and idle memory), built from the Go module proxy at the pinned version, again only when
 # bin/centrifugo is another version. Its first build takes minutes, so --quick only uses one that is there.
 cf_built() { [ -x bin/centrifugo ] && go version -m bin/centrifugo 2>/dev/null | awk '$1 == "mod" { print $3 }' | grep -qx "$CENTRIFUGO_VERSION"; }
-if [ "$quick" = 0 ] && ! cf_built; then
+if [ "$quick" = 0 ] && wants fanout idle && ! cf_built; then
   GOBIN="$INFIDRAW_ROOT/bin" GOWORK=off go install -ldflags "-X github.com/centrifugal/centrifugo/v6/internal/build.Version=${CENTRIFUGO_VERSION#v}" \
     "github.com/centrifugal/centrifugo/v6@$CENTRIFUGO_VERSION"
 fi
 if cf_built; then export CENTRIFUGO_BIN="$INFIDRAW_ROOT/bin/centrifugo" CENTRIFUGO_CONFIG="$INFIDRAW_ROOT/bench/centrifugo/config.json"; fi
 # The earlier design's Node relay (fan-out baseline) and the roadmap's phase-1 fix of it (fan-out and ingest).
-bash scripts/npm-ci-locked.sh bench/baseline-relay bench/phase1-relay
+if wants fanout ingest; then bash scripts/npm-ci-locked.sh bench/baseline-relay bench/phase1-relay; fi
 started=()
 for svc in pg redis; do bash scripts/backing.sh running "$svc" || started+=("$svc"); done
 trap '[ ${#started[@]} -eq 0 ] || bash scripts/backing.sh stop "${started[@]}"' EXIT

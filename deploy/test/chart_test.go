@@ -45,6 +45,7 @@ type expect struct {
 	host              string
 	internalTLS       string // where internal TLS certificates come from: generate, certManager, existingSecrets; "" off
 	metricsPeers      bool   // networkPolicy.metricsPeers set: someone may scrape the internal HTTP ports
+	redisCluster      bool   // redis.cluster set: realtime and the gateway get REDIS_CLUSTER_URL
 }
 
 type renderCase struct {
@@ -87,6 +88,12 @@ func chartCases() []renderCase {
 		}, expect{
 			helm: true, hook: "pre-install,pre-upgrade", autoscaling: true, ingress: true, generatedKeys: true, internalTLS: "existingSecrets",
 			externalSecrets: []string{"infidraw-postgresql", "infidraw-redis", "infidraw-s3", "gw-tls", "rt-tls", "td-tls", "snap-tls"},
+		}},
+		{"helm/redis-cluster", func() ([]byte, error) {
+			return HelmTemplate("--set", "redis.cluster=true,redis.password=pw,redis.clusterNodes[0]=redis-1:6379,redis.clusterNodes[1]=redis-2:6379")
+		}, expect{
+			helm: true, hook: "pre-install,pre-upgrade", autoscaling: true, ingress: true, generatedKeys: true, internalTLS: "generate", redisCluster: true,
+			externalSecrets: []string{"infidraw-postgresql", "infidraw-s3"},
 		}},
 		{"helm/internal-tls-off", func() ([]byte, error) { return HelmTemplate("--set", "internalTLS.enabled=false") }, expect{
 			helm: true, hook: "pre-install,pre-upgrade", autoscaling: true, ingress: true, generatedKeys: true,

@@ -79,6 +79,16 @@ func checkEnvironment(t *testing.T, s set, want expect) {
 				t.Errorf("%s: REDIS_URL %q is not a redis URL: %v", d.Name, resolve(ctr, v), err)
 			}
 		}
+		v, ok := envValue(ctr, "REDIS_CLUSTER_URL")
+		if usesRedis := comp.name == "realtime" || comp.name == "gateway"; ok != (want.redisCluster && usesRedis) {
+			t.Errorf("%s: REDIS_CLUSTER_URL set %t, want %t", d.Name, ok, want.redisCluster && usesRedis)
+		}
+		if ok {
+			u, err := url.Parse(resolve(ctr, v))
+			if err != nil || u.Scheme != "redis" || u.Port() == "" || u.Path != "" || len(u.Query()["addr"]) != 2 {
+				t.Errorf("%s: REDIS_CLUSTER_URL %q is not redis://host:port?addr=…&addr=… (no database): %v", d.Name, resolve(ctr, v), err)
+			}
+		}
 		// Only tile-delta reads the object store; the gateway gets snapshots through it.
 		for _, name := range []string{"OBJECT_STORE_URL", "S3_ACCESS_KEY", "S3_SECRET_KEY"} {
 			if _, ok := envVar(ctr, name); ok && comp.name != "tile-delta" {

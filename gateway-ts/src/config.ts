@@ -10,6 +10,8 @@ export interface GatewayConfig {
   http: { host: string; port: number };
   databaseUrl: string;
   redisUrl: string;
+  /** A Redis Cluster's entry nodes, used instead of redisUrl when set. */
+  redisClusterUrl: string | undefined;
   /** Prefix of every Redis key the gateway writes. */
   redisKeyPrefix: string;
   /** gRPC targets (host:port) of the services the gateway calls. */
@@ -164,6 +166,8 @@ const schema = z.object({
   GATEWAY_HTTP_LISTEN: hostPort.default('0.0.0.0:8080'),
   DATABASE_URL: url(['postgres:', 'postgresql:']),
   REDIS_URL: url(['redis:', 'rediss:']),
+  // A Redis Cluster in place of REDIS_URL's single Redis: redis[s]://[user:password@]host:port[?addr=host:port…].
+  REDIS_CLUSTER_URL: url(['redis:', 'rediss:']).optional(),
   GATEWAY_REDIS_PREFIX: z.string().max(100).default('infidraw:gateway:'),
   REALTIME_TARGET: grpcTarget('127.0.0.1:9091'),
   TILE_DELTA_TARGET: grpcTarget('127.0.0.1:9092'),
@@ -242,6 +246,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
     http: { host, port: Number(listen.slice(colon + 1)) },
     databaseUrl: e.DATABASE_URL,
     redisUrl: e.REDIS_URL,
+    redisClusterUrl: e.REDIS_CLUSTER_URL,
     redisKeyPrefix: e.GATEWAY_REDIS_PREFIX,
     grpc: {
       realtime: e.REALTIME_TARGET,

@@ -40,6 +40,8 @@ type Options struct {
 	// OnFrame, if set, sees every frame after Welcome as received, before it is handled (valid only
 	// during the call): tests check what the server sends on the wire.
 	OnFrame func([]byte)
+	// View, if set, is sent with Join: the server then sends only what touches it (see SetView).
+	View *realtimev1.View
 }
 
 // Reply answers one request: an Ack or an Error.
@@ -61,6 +63,7 @@ type Client struct {
 	mu         sync.Mutex
 	events     []*roomv1.RoomEvent
 	lastSeq    uint64
+	viewed     bool // a view was declared: the events of the rest of the board are left out (seq gaps)
 	violations []string
 	pending    map[uint32]chan Reply
 	changed    chan struct{} // closed and replaced whenever lastSeq moves
@@ -90,8 +93,9 @@ func Dial(ctx context.Context, url, roomID, token string, lastSeq uint64, opts O
 		}
 		return nil, fmt.Errorf("dial %s: %w", url, err)
 	}
-	c := &Client{conn: conn, opts: opts, lastSeq: lastSeq, pending: map[uint32]chan Reply{}, changed: make(chan struct{}), done: make(chan struct{})}
-	if err := c.Send(&realtimev1.ClientMessage{Body: &realtimev1.ClientMessage_Join{Join: &realtimev1.Join{RoomId: roomID, Token: token, LastSeq: lastSeq}}}); err != nil {
+	c := &Client{conn: conn, opts: opts, lastSeq: lastSeq, viewed: opts.View != nil, pending: map[uint32]chan Reply{}, changed: make(chan struct{}), done: make(chan struct{})}
+	join := &realtimev1.Join{RoomId: roomID, Token: token, LastSeq: lastSeq, View: opts.View}
+	if err := c.Send(&realtimev1.ClientMessage{Body: &realtimev1.ClientMessage_Join{Join: join}}); err != nil {
 		_ = conn.Close()
 		return nil, err
 	}
@@ -193,6 +197,12 @@ func (c *Client) decodeNext() error {
 					c.events = append(c.events, ev)
 				}
 			}
+			c.through(b.Events.GetThroughSeq())
+			c.seqChanged()
+			c.mu.Unlock()
+		case *realtimev1.ServerMessage_TilesChanged:
+			c.mu.Lock()
+			c.through(b.TilesChanged.GetThroughSeq())
 			c.seqChanged()
 			c.mu.Unlock()
 		case *realtimev1.ServerMessage_Ack:
@@ -218,13 +228,18 @@ func (c *Client) scanNext() error {
 	return err
 }
 
-func (c *Client) acceptHeads(heads []EventHead) {
+// acceptHeads takes a batch of committed events, and the seq through which the batch (or a TilesChanged
+// notice, with no heads) covers a viewed client's view.
+func (c *Client) acceptHeads(heads []EventHead, throughSeq uint64) {
 	// OnHeads first: once WaitSeq has returned, OnHeads has seen every event up to its seq.
-	c.opts.OnHeads(heads)
+	if len(heads) > 0 {
+		c.opts.OnHeads(heads)
+	}
 	c.mu.Lock()
 	for _, h := range heads {
 		c.checkSeq(h.Seq)
 	}
+	c.through(throughSeq)
 	c.seqChanged()
 	c.mu.Unlock()
 }
@@ -251,7 +266,7 @@ func (c *Client) reply(field protowire.Number, body []byte) error {
 // event is kept (a duplicate is not; an event after a gap is). c.mu is held.
 func (c *Client) checkSeq(seq uint64) bool {
 	switch {
-	case seq == c.lastSeq+1:
+	case seq == c.lastSeq+1, seq > c.lastSeq && c.viewed: // a viewed client skips the events elsewhere
 	case seq <= c.lastSeq:
 		c.violations = append(c.violations, fmt.Sprintf("duplicate seq %d (last %d)", seq, c.lastSeq))
 		return false
@@ -260,6 +275,17 @@ func (c *Client) checkSeq(seq uint64) bool {
 	}
 	c.lastSeq = seq
 	return true
+}
+
+// through moves lastSeq to a viewed client's through_seq: every event up to it that touches the view was
+// sent (0: not said). c.mu is held.
+func (c *Client) through(seq uint64) {
+	if seq > c.lastSeq {
+		if !c.viewed {
+			c.violations = append(c.violations, fmt.Sprintf("through_seq %d after %d on a connection without a view", seq, c.lastSeq))
+		}
+		c.lastSeq = seq
+	}
 }
 
 // seqChanged wakes WaitSeq. c.mu is held.
@@ -336,7 +362,18 @@ func (c *Client) Request(ctx context.Context, m *realtimev1.ClientMessage) (Repl
 	}
 }
 
-// WaitSeq blocks until every event up to seq has arrived.
+// SetView replaces the connection's view (a pan or zoom) and waits for the server's answer. From the
+// Ack on, the connection is viewed: the events of the rest of the board leave gaps in its seqs, which
+// the ordering check then allows.
+func (c *Client) SetView(ctx context.Context, v *realtimev1.View) (Reply, error) {
+	c.mu.Lock()
+	c.viewed = true // before the request: events filtered by the new view may precede its Ack
+	c.mu.Unlock()
+	return c.Request(ctx, &realtimev1.ClientMessage{Body: &realtimev1.ClientMessage_SetView{SetView: &realtimev1.SetView{View: v}}})
+}
+
+// WaitSeq blocks until every event up to seq has arrived (for a viewed client: every event up to seq
+// that touches its view, as far as the server said so with through_seq or a later event).
 func (c *Client) WaitSeq(ctx context.Context, seq uint64) error {
 	for {
 		c.mu.Lock()

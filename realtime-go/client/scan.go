@@ -9,6 +9,8 @@ import (
 // EventHead is what the ordering check and a latency probe need of one committed event.
 type EventHead struct {
 	Seq uint64
+	// CommittedAtMs is the event's commit time, Unix milliseconds.
+	CommittedAtMs int64
 	// StrokeID is the stroke id of a StrokeAdded event, nil for the other kinds. It points into the frame
 	// it was read from, so it is only valid until the callback that receives it returns.
 	StrokeID []byte
@@ -27,6 +29,7 @@ const (
 	messageAck       = 3  // ServerMessage.ack
 	messageError     = 4  // ServerMessage.error
 	messageLive      = 5  // ServerMessage.live
+	messageTiles     = 7  // ServerMessage.tiles_changed
 	liveStrokeBegin  = 2  // Live.stroke_begin
 	liveStrokeMore   = 3  // Live.stroke_more
 	liveStrokeEnd    = 4  // Live.stroke_end
@@ -34,15 +37,18 @@ const (
 	beginStroke      = 1  // StrokeBegin.stroke
 	moreStrokeID     = 1  // StrokeMore.stroke_id
 	batchEvents      = 1  // EventBatch.events
+	batchThrough     = 3  // EventBatch.through_seq
+	tilesThrough     = 3  // TilesChanged.through_seq
 	eventSeq         = 1  // RoomEvent.seq
+	eventCommittedAt = 2  // RoomEvent.committed_at_ms
 	eventStrokeAdded = 10 // RoomEvent.stroke_added
 	eventErased      = 11 // RoomEvent.strokes_erased
 	eventRestored    = 12 // RoomEvent.strokes_restored
 	addedStroke      = 1  // StrokeAdded.stroke
 	strokeID         = 1  // Stroke.id
-	// ServerMessage's body is a oneof of fields 1 (welcome) to 6 (presence).
+	// ServerMessage's body is a oneof of fields 1 (welcome) to 7 (tiles_changed).
 	messageBodyFirst = 1
-	messageBodyLast  = 6
+	messageBodyLast  = 7
 )
 
 // wireField is one field of a message on the wire: a varint's value or a length-delimited field's bytes
@@ -116,12 +122,13 @@ func eachBytes(msg []byte, what string, num protowire.Number, name string, fn fu
 
 // scanFrame walks an encoded ServerFrame without decoding it into messages (which allocates every
 // message, stroke and point slice of the frame). Each EventBatch's event heads are appended to
-// heads[:0] and passed to onEvents; the bodies of Acks and Errors, still encoded, go to onReply; the stroke
+// heads[:0] and passed to onEvents with the batch's through_seq, and a TilesChanged notice's through_seq with
+// no heads; the bodies of Acks and Errors, still encoded, go to onReply; the stroke
 // id of each live StrokeBegin and StrokeMore goes to onLive, if set; other messages (Welcome, cursors,
 // Presence) are skipped. Messages are visited in frame order. A message with
 // two bodies is an error: proto.Unmarshal would keep only the last, and the server never writes one.
 // heads is returned for reuse.
-func scanFrame(frame []byte, heads []EventHead, onEvents func([]EventHead), onReply func(field protowire.Number, body []byte) error,
+func scanFrame(frame []byte, heads []EventHead, onEvents func(heads []EventHead, throughSeq uint64), onReply func(field protowire.Number, body []byte) error,
 	onLive func(strokeID []byte)) ([]EventHead, error) {
 	err := eachField(frame, "server frame", func(f wireField) error {
 		if f.num != frameMessages {
@@ -143,11 +150,21 @@ func scanFrame(frame []byte, heads []EventHead, onEvents func([]EventHead), onRe
 				if err := body.want(protowire.BytesType, "ServerMessage.events"); err != nil {
 					return err
 				}
+				var through uint64
 				var err error
-				if heads, err = scanBatch(heads[:0], body.bytes); err != nil {
+				if heads, through, err = scanBatch(heads[:0], body.bytes); err != nil {
 					return err
 				}
-				onEvents(heads)
+				onEvents(heads, through)
+			case messageTiles:
+				if err := body.want(protowire.BytesType, "ServerMessage.tiles_changed"); err != nil {
+					return err
+				}
+				through, err := scanVarint(body.bytes, "tiles changed", tilesThrough, "TilesChanged.through_seq")
+				if err != nil {
+					return err
+				}
+				onEvents(heads[:0], through)
 			case messageAck, messageError:
 				if err := body.want(protowire.BytesType, "ServerMessage reply"); err != nil {
 					return err
@@ -207,17 +224,46 @@ func scanLive(live []byte) (id []byte, isStroke bool, err error) {
 	return id, kind == liveStrokeBegin || kind == liveStrokeMore, nil
 }
 
-// scanBatch appends the heads of an encoded EventBatch's events to dst.
-func scanBatch(dst []EventHead, batch []byte) ([]EventHead, error) {
-	err := eachBytes(batch, "event batch", batchEvents, "EventBatch.events", func(ev []byte) error {
-		h, err := scanEvent(ev)
-		if err != nil {
-			return err
+// scanBatch appends the heads of an encoded EventBatch's events to dst and returns its through_seq.
+func scanBatch(dst []EventHead, batch []byte) ([]EventHead, uint64, error) {
+	var through uint64
+	err := eachField(batch, "event batch", func(f wireField) error {
+		switch f.num {
+		case batchEvents:
+			if err := f.want(protowire.BytesType, "EventBatch.events"); err != nil {
+				return err
+			}
+			h, err := scanEvent(f.bytes)
+			if err != nil {
+				return err
+			}
+			dst = append(dst, h)
+		case batchThrough:
+			if err := f.want(protowire.VarintType, "EventBatch.through_seq"); err != nil {
+				return err
+			}
+			through = f.varint
 		}
-		dst = append(dst, h)
 		return nil
 	})
-	return dst, err
+	return dst, through, err
+}
+
+// scanVarint returns the last value of the varint field num of an encoded message (0 when absent), as
+// proto.Unmarshal would.
+func scanVarint(msg []byte, what string, num protowire.Number, name string) (uint64, error) {
+	var v uint64
+	err := eachField(msg, what, func(f wireField) error {
+		if f.num != num {
+			return nil
+		}
+		if err := f.want(protowire.VarintType, name); err != nil {
+			return err
+		}
+		v = f.varint
+		return nil
+	})
+	return v, err
 }
 
 // scanEvent reads the seq and stroke id of an encoded RoomEvent as proto.Unmarshal would: the last seq
@@ -231,6 +277,11 @@ func scanEvent(ev []byte) (EventHead, error) {
 				return err
 			}
 			h.Seq = f.varint
+		case eventCommittedAt:
+			if err := f.want(protowire.VarintType, "RoomEvent.committed_at_ms"); err != nil {
+				return err
+			}
+			h.CommittedAtMs = int64(f.varint)
 		case eventStrokeAdded:
 			if err := f.want(protowire.BytesType, "RoomEvent.stroke_added"); err != nil {
 				return err

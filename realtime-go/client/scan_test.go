@@ -45,16 +45,24 @@ func frame(t testing.TB, msgs ...*realtimev1.ServerMessage) []byte {
 	return b
 }
 
-// scanned is what scanFrame reported, in order, as text: "events 1:<stroke id> 2:" per batch, "ack ..."
+// eventsText is a batch of events as text: "events [through N] 1@<committed at>:<stroke id> 2@0:".
+func eventsText(through uint64, heads []EventHead) string {
+	parts := []string{"events"}
+	if through > 0 {
+		parts = append(parts, fmt.Sprintf("through %d", through))
+	}
+	for _, h := range heads {
+		parts = append(parts, fmt.Sprintf("%d@%d:%x", h.Seq, h.CommittedAtMs, h.StrokeID))
+	}
+	return strings.Join(parts, " ")
+}
+
+// scanned is what scanFrame reported, in order, as text: eventsText per batch or TilesChanged, "ack ..."
 // and "error ..." per reply.
 func scanned(b []byte) ([]string, error) {
 	var got []string
-	_, err := scanFrame(b, nil, func(heads []EventHead) {
-		parts := []string{"events"}
-		for _, h := range heads {
-			parts = append(parts, fmt.Sprintf("%d:%x", h.Seq, h.StrokeID))
-		}
-		got = append(got, strings.Join(parts, " "))
+	_, err := scanFrame(b, nil, func(heads []EventHead, through uint64) {
+		got = append(got, eventsText(through, heads))
 	}, func(field protowire.Number, body []byte) error {
 		reply := proto.Message(&realtimev1.Error{})
 		if field == messageAck {
@@ -81,11 +89,13 @@ func decoded(b []byte) ([]string, error) {
 	for _, m := range f.GetMessages() {
 		switch body := m.GetBody().(type) {
 		case *realtimev1.ServerMessage_Events:
-			parts := []string{"events"}
+			var heads []EventHead
 			for _, ev := range body.Events.GetEvents() {
-				parts = append(parts, fmt.Sprintf("%d:%x", ev.GetSeq(), ev.GetStrokeAdded().GetStroke().GetId()))
+				heads = append(heads, EventHead{Seq: ev.GetSeq(), CommittedAtMs: ev.GetCommittedAtMs(), StrokeID: ev.GetStrokeAdded().GetStroke().GetId()})
 			}
-			got = append(got, strings.Join(parts, " "))
+			got = append(got, eventsText(body.Events.GetThroughSeq(), heads))
+		case *realtimev1.ServerMessage_TilesChanged:
+			got = append(got, eventsText(body.TilesChanged.GetThroughSeq(), nil))
 		case *realtimev1.ServerMessage_Ack:
 			got = append(got, replyText(body.Ack))
 		case *realtimev1.ServerMessage_Error:
@@ -130,8 +140,12 @@ func TestScanFrameReadsWhatProtoDecodes(t *testing.T) {
 	}{
 		{"empty frame", nil, nil},
 		{"welcome and presence are skipped", frame(t, welcome, &realtimev1.ServerMessage{Body: &realtimev1.ServerMessage_Presence{Presence: &realtimev1.Presence{LeftSessionIds: []uint32{1}}}}), nil},
-		{"one batch", frame(t, batch(added(1, a), added(2, b))), []string{fmt.Sprintf("events 1:%x 2:%x", a, b)}},
-		{"erase has no stroke id", frame(t, batch(added(1, a), erased(2, a))), []string{fmt.Sprintf("events 1:%x 2:", a)}},
+		{"one batch", frame(t, batch(added(1, a), added(2, b))), []string{fmt.Sprintf("events 1@1700000000000:%x 2@1700000000000:%x", a, b)}},
+		{"erase has no stroke id", frame(t, batch(added(1, a), erased(2, a))), []string{fmt.Sprintf("events 1@1700000000000:%x 2@0:", a)}},
+		{"a viewed client's batch says through which seq", frame(t, &realtimev1.ServerMessage{Body: &realtimev1.ServerMessage_Events{Events: &realtimev1.EventBatch{
+			Events: []*roomv1.RoomEvent{added(7, a)}, ThroughSeq: 9}}}), []string{fmt.Sprintf("events through 9 7@1700000000000:%x", a)}},
+		{"tiles changed in place of events", frame(t, &realtimev1.ServerMessage{Body: &realtimev1.ServerMessage_TilesChanged{TilesChanged: &realtimev1.TilesChanged{
+			Level: 4, Tiles: []int32{1, 2}, ThroughSeq: 12}}}), []string{"events through 12"}},
 		{"empty batch", frame(t, batch()), []string{"events"}},
 		{"messages in frame order", frame(t, live, batch(added(5, a)), ack(9, 5), overloaded, batch(added(6, b))), nil},
 		{"live strokes, not cursors", frame(t, begin, cursor, live), []string{fmt.Sprintf("live %x", b), fmt.Sprintf("live %x", a)}},

@@ -1,6 +1,7 @@
-// The WebSocket client of realtime-go: binary protobuf frames, Join with last_seq for catch-up, reconnect with
-// backoff, and the outbox's unacknowledged requests sent again with their ids after every (re)join.
-import { ClientFrame, ServerFrame, ErrorCode, type ClientMessage, type Welcome, type Live, type Presence } from './gen/infidraw/realtime/v1/frames.ts';
+// The WebSocket client of realtime-go: binary protobuf frames, Join with last_seq for catch-up and the board's view,
+// SetView as the view changes, reconnect with backoff, and the outbox's unacknowledged requests sent again with their
+// ids after every (re)join.
+import { ClientFrame, ServerFrame, ErrorCode, type ClientMessage, type Welcome, type Live, type Presence, type View } from './gen/infidraw/realtime/v1/frames.ts';
 import type { RoomEvent } from './gen/infidraw/room/v1/event.ts';
 import { Stroke } from './gen/infidraw/stroke/v1/stroke.ts';
 import { roomToken, ApiError, type RoomToken } from './api.ts';
@@ -70,6 +71,27 @@ export interface Handlers {
   acked(key: string, seq: number): void;
   /** A stroke or erase was sent again under a new id (its id was taken): whatever holds the old id follows. */
   reminted(oldId: string, newId: string): void;
+  /**
+   * The server sends the events touching this view (grown by its margin) from `seq` on: the view of the Join at the
+   * Welcome, or of a SetView at its Ack. null: every event after lastSeq comes (not connected: the rejoin's catch-up is
+   * whole; or a server that refused SetView, which does not filter).
+   */
+  watching(view: View | null, seq: number): void;
+  /**
+   * Events up to `throughSeq` changed these tiles of `level` (x, y pairs) and are not sent (a view at a coarse level):
+   * read them again.
+   */
+  tilesChanged(level: number, tiles: number[], throughSeq: number): void;
+}
+
+/** Whether two views are the same (undefined is none). */
+export function sameView(a: View | undefined, b: View | undefined): boolean {
+  return !!a && !!b && a.minX === b.minX && a.minY === b.minY && a.maxX === b.maxX && a.maxY === b.maxY && a.level === b.level;
+}
+
+/** The errors that say "try again later"; any other refusal is final. */
+function transient(code: ErrorCode): boolean {
+  return code === ErrorCode.ERROR_CODE_OVERLOADED || code === ErrorCode.ERROR_CODE_RATE_LIMITED || code === ErrorCode.ERROR_CODE_INTERNAL;
 }
 
 export class RoomConnection {
@@ -82,8 +104,14 @@ export class RoomConnection {
   private stopped = false;
   /** The last connection was ended because its access changed, and no Welcome came since. */
   private revoked = false;
-  /** Highest sequence number applied. */
+  /** Highest sequence number applied, or that the server says every event of the view up to was sent (through_seq). */
   lastSeq = 0;
+  /** The board's view (the latest wins), the one this connection last sent (Join or SetView), and the SetView in flight. */
+  private view: View | undefined;
+  private viewSent: View | undefined;
+  private viewRequest = 0;
+  /** This connection's server refused SetView: it ignores views (and sends everything). */
+  private viewsIgnored = false;
   state: ConnState = 'connecting';
   private readonly outbox: Outbox;
 
@@ -145,7 +173,8 @@ export class RoomConnection {
     this.ws = ws;
     this.joined = false;
     ws.onopen = () => {
-      const join: ClientMessage = { requestId: 0, body: { $case: 'join', value: { roomId: this.roomId, token: token.token, lastSeq: this.lastSeq } } };
+      this.viewSent = this.view;
+      const join: ClientMessage = { requestId: 0, body: { $case: 'join', value: { roomId: this.roomId, token: token.token, lastSeq: this.lastSeq, view: this.view } } };
       ws.send(ClientFrame.encode({ messages: [join] }).finish());
     };
     ws.onmessage = (ev) => {
@@ -163,6 +192,9 @@ export class RoomConnection {
       this.ws = null;
       this.joined = false;
       this.outbox.disconnected();
+      this.viewRequest = 0;
+      this.viewsIgnored = false;
+      this.h.watching(null, this.lastSeq);
       if (this.stopped || this.state === 'closed') return;
       // Access changed: ask for a new token at once (it carries the new role, or is refused). Once only
       // without a Welcome in between, so that a token refused again backs off like any other failure.
@@ -199,22 +231,38 @@ export class RoomConnection {
         this.revoked = false;
         this.setState('online', '');
         this.h.welcome(body.value);
+        this.h.watching(this.viewSent ?? null, body.value.headSeq);
+        this.sendView();
         // Resend what was never acknowledged, with the same ids: every such request is idempotent.
         this.queue.push(...this.outbox.resend());
         this.scheduleFlush();
         break;
       }
       case 'events': {
+        const before = this.lastSeq;
         const fresh = body.value.events.filter((e) => e.seq > this.lastSeq);
-        if (fresh.length === 0) break;
         for (const e of fresh) {
           this.lastSeq = Math.max(this.lastSeq, e.seq);
           if (e.kind?.$case === 'strokeAdded' && e.kind.value.stroke) this.outbox.committed(hex(e.kind.value.stroke.id));
         }
-        this.h.events(fresh);
+        // The seqs missing up to through_seq are events elsewhere on the board: a rejoin's catch-up starts after it.
+        this.lastSeq = Math.max(this.lastSeq, body.value.throughSeq);
+        if (this.lastSeq > before) this.h.events(fresh);
+        break;
+      }
+      case 'tilesChanged': {
+        const t = body.value;
+        this.lastSeq = Math.max(this.lastSeq, t.throughSeq);
+        this.h.tilesChanged(t.level, t.tiles, t.throughSeq);
         break;
       }
       case 'ack': {
+        if (body.value.requestId === this.viewRequest && this.viewRequest) {
+          this.viewRequest = 0;
+          this.h.watching(this.viewSent ?? null, body.value.seq);
+          this.sendView();
+          break;
+        }
         const key = this.outbox.acked(body.value.requestId);
         if (key !== undefined) this.h.acked(key, body.value.seq);
         break;
@@ -234,6 +282,10 @@ export class RoomConnection {
           // rejoin with a new token.
           return;
         }
+        if (e.requestId === this.viewRequest && this.viewRequest) {
+          this.viewRefused(e.code, e.retryAfterMs);
+          return;
+        }
         const p = this.outbox.answered(e.requestId);
         if (!p) {
           if (e.requestId === 0) this.h.refused(e.message);
@@ -249,8 +301,7 @@ export class RoomConnection {
             return;
           }
         }
-        const transient = e.code === ErrorCode.ERROR_CODE_OVERLOADED || e.code === ErrorCode.ERROR_CODE_RATE_LIMITED || e.code === ErrorCode.ERROR_CODE_INTERNAL;
-        if (transient) {
+        if (transient(e.code)) {
           setTimeout(() => {
             if (this.joined) this.enqueue(p.body, p.key);
           }, e.retryAfterMs || 500);
@@ -295,6 +346,42 @@ export class RoomConnection {
     const messages = this.queue;
     this.queue = [];
     this.ws.send(ClientFrame.encode({ messages }).finish());
+  }
+
+  /**
+   * The board's view changed (it settled after a pan or zoom): sent as SetView, one at a time, the latest view winning;
+   * the next Join carries it too.
+   */
+  setView(view: View): void {
+    this.view = view;
+    this.sendView();
+  }
+
+  private sendView(): void {
+    const view = this.view;
+    if (!view || !this.joined || this.viewRequest || this.viewsIgnored || sameView(view, this.viewSent)) return;
+    const m = this.outbox.request({ $case: 'setView', value: { view } });
+    this.viewRequest = m.requestId;
+    this.viewSent = view;
+    this.send(m);
+  }
+
+  /**
+   * A SetView was refused. Busy: sent again later. Otherwise the server does not know views (realtime-go before
+   * interest management refuses it as not a drawing message): it sends everything, so nothing is missed.
+   */
+  private viewRefused(code: ErrorCode, retryAfterMs: number): void {
+    this.viewRequest = 0;
+    if (transient(code)) {
+      this.viewSent = undefined;
+      const ws = this.ws;
+      setTimeout(() => {
+        if (this.ws === ws) this.sendView();
+      }, retryAfterMs || 500);
+      return;
+    }
+    this.viewsIgnored = true;
+    this.h.watching(null, this.lastSeq);
   }
 
   /** Ephemeral traffic (live strokes, cursor): dropped while offline. */

@@ -35,7 +35,7 @@ test('erase and restore events hide and show strokes, drop their previews, and a
   const e = m.applyEvents([erased(3, 50, [1, 7])]);
   assert.equal(e.erasedOrRestored, true);
   assert.deepEqual(m.committed.map((r) => r.erased), [true, false]);
-  assert.deepEqual([...m.erased].sort(), [idHex(1), idHex(7)], 'ids not here as vectors (snapshot pixels) count too');
+  assert.deepEqual([...m.erased.keys()].sort(), [idHex(1), idHex(7)], 'ids not here as vectors (snapshot pixels) count too');
   assert.equal(m.ghosts.size, 0, 'the erase came back: its preview is no longer needed');
   m.applyEvents([restored(4, 50, [1, 7])]);
   assert.deepEqual(m.committed.map((r) => r.erased), [false, false]);

@@ -85,6 +85,8 @@ export interface StackOptions {
   /** tile-delta-go's snapshot threshold (default 3). 1: every commit ends in a snapshot covering it, so a tile becomes
    * one snapshot with no delta, whatever point of the drawing the follower's renders happened to read. */
   snapshotStrokes?: number;
+  /** realtime-go's REALTIME_CROWD_SIZE: from this many people listed, viewers who join are counted, not listed. */
+  crowdSize?: number;
 }
 
 /** Where the test S3 server listens (scripts/env.sh). */
@@ -126,6 +128,7 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
     const p = new Proc('realtime-go', BINARIES.realtime, [], {
       ...common, LOG_LEVEL: 'info', DATABASE_URL: db, REDIS_URL: REDIS, REALTIME_HTTP_LISTEN: `127.0.0.1:${rtHttp}`, REALTIME_GRPC_LISTEN: `127.0.0.1:${rtGrpc}`,
       REALTIME_JWKS_URL: `${origin}/.well-known/jwks.json`, REALTIME_ALLOWED_ORIGINS: origin, REALTIME_REPLICA_ID: `web-e2e-${process.pid}`,
+      ...(o.crowdSize !== undefined ? { REALTIME_CROWD_SIZE: String(o.crowdSize) } : {}),
     });
     await p.until('ready', () => healthy(`http://127.0.0.1:${rtHttp}/healthz`));
     return p;

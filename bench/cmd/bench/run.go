@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/infidraw/infidraw/bench/internal/bigroom"
 	"github.com/infidraw/infidraw/bench/internal/fanout"
 	"github.com/infidraw/infidraw/bench/internal/ingest"
 	"github.com/infidraw/infidraw/bench/internal/openboard"
@@ -28,17 +29,18 @@ type plan struct {
 	idleRooms    int
 	fanoutLength time.Duration
 	ingest       ingest.Config
+	bigroom      bigroomPlan
 }
 
 func quickPlan() plan {
 	return plan{drawings: 300, replicaSets: []int{1, 2}, idleConns: 300, idleRooms: 30, fanoutLength: 2 * time.Second,
 		ingest: ingest.Config{Writers: 4, InFlight: 4, Duration: 1500 * time.Millisecond},
-		fanout: []fanout.Config{{Rooms: 2, ClientsPerRoom: 4, WritersPerRoom: 2, Speed: 4}}}
+		fanout: []fanout.Config{{Rooms: 2, ClientsPerRoom: 4, WritersPerRoom: 2, Speed: 4}}, bigroom: quickBigroom()}
 }
 
 func fullPlan() plan {
 	p := plan{replicaSets: []int{1, 2}, idleConns: 10000, idleRooms: 1000, fanoutLength: 10 * time.Second,
-		ingest: ingest.Config{Writers: 64, InFlight: 8, Duration: 10 * time.Second}}
+		ingest: ingest.Config{Writers: 64, InFlight: 8, Duration: 10 * time.Second}, bigroom: fullBigroom()}
 	for _, speed := range []float64{1, 4, 16, 64, 256} {
 		p.fanout = append(p.fanout, fanout.Config{Rooms: 10, ClientsPerRoom: 20, WritersPerRoom: 4, Speed: speed})
 	}
@@ -55,10 +57,13 @@ func run(ctx context.Context, args []string, getenv func(string) string) error {
 	out := fs.String("out", "bench/results", "directory for results")
 	strokesDir := fs.String("strokes", "../shared/data/strokes/raw", "Quick, Draw! raw strokes")
 	serverCPUs := fs.String("server-cpus", "", "pin servers to these cores (taskset list), e.g. 1")
-	only := fs.String("only", "", "comma-separated parts to run (default: wire,fanout,ingest,idle,open,history,pan, and render,coarse unless --quick); history seeks open's seeded room, so it needs open")
+	only := fs.String("only", "", "comma-separated parts to run (default: wire,fanout,ingest,idle,open,history,pan,bigroom, and render,coarse unless --quick); history seeks open's seeded room, so it needs open")
 	systems := fs.String("systems", "infidraw,baseline,phase1,centrifugo", "fan-out systems to run (centrifugo only when CENTRIFUGO_BIN is set; phase1 also selects its ingest phases; --quick leaves phase1 out unless named)")
 	cfClient := fs.String("centrifugo-client", "raw", "Centrifugo load-generator client: raw (its protobuf protocol on a WebSocket) or centrifuge-go")
 	openStrokes := fs.Int("open-strokes", 0, "strokes of the large room of the open part (default 1,000,000; 20,000 with --quick)")
+	bigViewers := fs.Int("bigroom-viewers", 0, "viewers of the bigroom part (default 10,000; 500 with --quick)")
+	bigWriters := fs.Int("bigroom-writers", 0, "writers of the bigroom part (default 200; 20 with --quick)")
+	bigSteps := fs.String("bigroom-steps", "", "viewers of the bigroom step-up, e.g. 5000,10000; \"none\" skips it (default 1000,2500,5000,10000,15000,20000 up to the open-file limit; none with --quick)")
 	speeds := fs.String("speeds", "", "fan-out speed factors to run, e.g. 16,64 (default: all of the plan)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -71,6 +76,28 @@ func run(ctx context.Context, args []string, getenv func(string) string) error {
 		fs.Visit(func(f *flag.Flag) { named = named || f.Name == "systems" })
 		if !named {
 			*systems = "infidraw,baseline,centrifugo"
+		}
+	}
+	if *bigViewers > 0 {
+		p.bigroom.cfg.Viewers = *bigViewers
+	}
+	if *bigWriters > 0 {
+		p.bigroom.cfg.Writers = *bigWriters
+	}
+	if *bigSteps != "" {
+		p.bigroom.steps = nil
+		for _, n := range strings.Split(*bigSteps, ",") {
+			if n == "none" {
+				break
+			}
+			v, err := strconv.Atoi(n)
+			if err != nil || v <= 0 {
+				return fmt.Errorf("--bigroom-steps: %q is not a number of viewers", n)
+			}
+			p.bigroom.steps = append(p.bigroom.steps, v)
+		}
+		if p.bigroom.stepLength == 0 {
+			p.bigroom.stepLength = p.bigroom.cfg.Duration
 		}
 	}
 	runSystems := strings.Split(*systems, ",")
@@ -117,22 +144,35 @@ func run(ctx context.Context, args []string, getenv func(string) string) error {
 	fmt.Fprintf(summary, "# infidraw benchmarks (%s run, %s)\n\n", mode, time.Now().UTC().Format(time.RFC3339))
 
 	parts := map[string]bool{}
+	onlyGiven := *only != ""
 	if *only == "" {
-		*only = "wire,fanout,ingest,idle,render,coarse,open,history,pan"
+		*only = "wire,fanout,ingest,idle,render,coarse,open,history,pan,bigroom"
 		if *quick {
-			*only = "wire,fanout,ingest,idle,open,history,pan"
+			*only = "wire,fanout,ingest,idle,open,history,pan,bigroom"
 		}
 	}
 	for _, part := range strings.Split(*only, ",") {
 		parts[strings.TrimSpace(part)] = true
 	}
+	// part runs one part, its summary section between markers that splice finds.
+	part := func(name string, run func() error) error {
+		if !parts[name] {
+			return nil
+		}
+		fmt.Fprintf(summary, "%s\n", beginMark(name))
+		if err := run(); err != nil {
+			return err
+		}
+		fmt.Fprintf(summary, "%s\n\n", endMark(name))
+		return nil
+	}
 	if parts["history"] && !parts["open"] {
 		return fmt.Errorf("the history part seeks the room the open part seeds and caught up: run it with open (--only open,history)")
 	}
-	if parts["wire"] {
-		if err := wireSize(*out, drawings, summary); err != nil {
-			return err
-		}
+	if err := part("wire", func() error {
+		return wireSize(*out, drawings, summary)
+	}); err != nil {
+		return err
 	}
 	keys := stack.NewKeys()
 	// Centrifugo v6 (fan-out and idle memory) when scripts/bench.sh built it; --quick runs without it.
@@ -153,42 +193,54 @@ func run(ctx context.Context, args []string, getenv func(string) string) error {
 	if (parts["fanout"] && slices.Contains(runSystems, "baseline") && relays.baseline == "") || (withPhase1 && relays.phase1 == "") {
 		return fmt.Errorf("BASELINE_RELAY and PHASE1_RELAY must be set (scripts/bench.sh sets them)")
 	}
-	if parts["fanout"] {
-		if err := fanoutRuns(ctx, p, *out, bin, dbURL, redisURL, *serverCPUs, keys, relays, cf, runSystems, drawings, summary); err != nil {
-			return err
+	if err := part("fanout", func() error {
+		return fanoutRuns(ctx, p, *out, bin, dbURL, redisURL, *serverCPUs, keys, relays, cf, runSystems, drawings, summary)
+	}); err != nil {
+		return err
+	}
+	if err := part("ingest", func() error {
+		return ingestRuns(ctx, p, *out, bin, dbURL, redisURL, *serverCPUs, keys, relays, withPhase1, drawings, summary)
+	}); err != nil {
+		return err
+	}
+	if err := part("render", func() error {
+		return renderRuns(ctx, *out, *strokesDir, *serverCPUs, getenv, summary)
+	}); err != nil {
+		return err
+	}
+	if err := part("coarse", func() error {
+		return coarseRuns(ctx, *out, *strokesDir, *serverCPUs, getenv, summary)
+	}); err != nil {
+		return err
+	}
+	if err := part("open", func() error {
+		return openRuns(ctx, *quick, parts["history"], *openStrokes, *out, bin, dbURL, redisURL, *serverCPUs, keys, *strokesDir, getenv, summary)
+	}); err != nil {
+		return err
+	}
+	if err := part("pan", func() error { // after open: it pans open's seeded room (pan.go)
+		return panRuns(ctx, *quick, *out, dbURL, redisURL, getenv, summary)
+	}); err != nil {
+		return err
+	}
+	if err := part("idle", func() error {
+		return idleMemory(ctx, p, *out, bin, dbURL, redisURL, *serverCPUs, keys, cf, summary)
+	}); err != nil {
+		return err
+	}
+	if err := part("bigroom", func() error {
+		return bigroomRuns(ctx, p.bigroom, *out, bigroom.Server{Bin: bin, DatabaseURL: dbURL, RedisURL: redisURL, Keys: keys, CPUs: *serverCPUs}, drawings, summary)
+	}); err != nil {
+		return err
+	}
+	text := summary.String()
+	// A run of some parts (--only) replaces their sections of the summary that is there and keeps the rest.
+	if onlyGiven {
+		if old, err := os.ReadFile(filepath.Join(*out, "summary.md")); err == nil {
+			text = splice(string(old), text)
 		}
 	}
-	if parts["ingest"] {
-		if err := ingestRuns(ctx, p, *out, bin, dbURL, redisURL, *serverCPUs, keys, relays, withPhase1, drawings, summary); err != nil {
-			return err
-		}
-	}
-	if parts["render"] {
-		if err := renderRuns(ctx, *out, *strokesDir, *serverCPUs, getenv, summary); err != nil {
-			return err
-		}
-	}
-	if parts["coarse"] {
-		if err := coarseRuns(ctx, *out, *strokesDir, *serverCPUs, getenv, summary); err != nil {
-			return err
-		}
-	}
-	if parts["open"] {
-		if err := openRuns(ctx, *quick, parts["history"], *openStrokes, *out, bin, dbURL, redisURL, *serverCPUs, keys, *strokesDir, getenv, summary); err != nil {
-			return err
-		}
-	}
-	if parts["pan"] { // after open: it pans open's seeded room (pan.go)
-		if err := panRuns(ctx, *quick, *out, dbURL, redisURL, getenv, summary); err != nil {
-			return err
-		}
-	}
-	if parts["idle"] {
-		if err := idleMemory(ctx, p, *out, bin, dbURL, redisURL, *serverCPUs, keys, cf, summary); err != nil {
-			return err
-		}
-	}
-	if err := os.WriteFile(filepath.Join(*out, "summary.md"), []byte(summary.String()), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(*out, "summary.md"), []byte(text), 0o644); err != nil {
 		return err
 	}
 	fmt.Print(summary.String())

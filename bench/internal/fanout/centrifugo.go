@@ -22,6 +22,7 @@ import (
 	"github.com/google/uuid"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/infidraw/infidraw/bench/internal/replay"
 	"github.com/infidraw/infidraw/bench/internal/stack"
 	realtimev1 "github.com/infidraw/infidraw/gen/go/infidraw/realtime/v1"
 	strokev1 "github.com/infidraw/infidraw/gen/go/infidraw/stroke/v1"
@@ -316,14 +317,6 @@ func cfPayload(kind byte, from, n uint32, stroke *strokev1.Stroke, msg *realtime
 	return proto.MarshalOptions{}.MarshalAppend(b, msg)
 }
 
-// liveMessage is what realtime-go receives for points [i, j) of a stroke in progress.
-func liveMessage(stroke *strokev1.Stroke, i, j int) *realtimev1.ClientMessage {
-	if i == 0 {
-		return &realtimev1.ClientMessage{Body: &realtimev1.ClientMessage_StrokeBegin{StrokeBegin: &realtimev1.StrokeBegin{Stroke: partial(stroke, 0, j)}}}
-	}
-	return &realtimev1.ClientMessage{Body: &realtimev1.ClientMessage_StrokeMore{StrokeMore: &realtimev1.StrokeMore{StrokeId: stroke.GetId(), Points: stroke.GetPoints()[2*i : 2*j]}}}
-}
-
 func commitMessage(stroke *strokev1.Stroke) *realtimev1.ClientMessage {
 	return &realtimev1.ClientMessage{Body: &realtimev1.ClientMessage_CommitStroke{CommitStroke: &realtimev1.CommitStroke{Stroke: stroke}}}
 }
@@ -332,7 +325,7 @@ func (s *centrifugoSession) live(stroke *strokev1.Stroke, _ []strokes.Point, i, 
 	if err := s.liveErr.Load(); err != nil {
 		return *err
 	}
-	data, err := cfPayload('L', s.id, 0, stroke, liveMessage(stroke, i, j))
+	data, err := cfPayload('L', s.id, 0, stroke, replay.LiveMessage(stroke, i, j))
 	if err != nil {
 		return err
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/gorilla/websocket"
 	"google.golang.org/protobuf/encoding/protowire"
 
+	"github.com/infidraw/infidraw/bench/internal/replay"
 	"github.com/infidraw/infidraw/bench/internal/stack"
 	strokev1 "github.com/infidraw/infidraw/gen/go/infidraw/stroke/v1"
 	"github.com/infidraw/infidraw/shared-go/strokes"
@@ -252,7 +253,7 @@ func (s *rawCentrifugoSession) live(stroke *strokev1.Stroke, _ []strokes.Point, 
 	if err := s.liveErr.Load(); err != nil {
 		return *err
 	}
-	data, err := cfPayload('L', s.id, 0, stroke, liveMessage(stroke, i, j))
+	data, err := cfPayload('L', s.id, 0, stroke, replay.LiveMessage(stroke, i, j))
 	if err != nil {
 		return err
 	}

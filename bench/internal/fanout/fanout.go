@@ -20,8 +20,8 @@ import (
 	"github.com/gorilla/websocket"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/infidraw/infidraw/bench/internal/replay"
 	"github.com/infidraw/infidraw/bench/internal/stack"
-	realtimev1 "github.com/infidraw/infidraw/gen/go/infidraw/realtime/v1"
 	strokev1 "github.com/infidraw/infidraw/gen/go/infidraw/stroke/v1"
 	"github.com/infidraw/infidraw/realtime-go/client"
 	"github.com/infidraw/infidraw/shared-go/quickdraw"
@@ -191,7 +191,7 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 				defer wg.Done()
 				rng := rand.New(rand.NewPCG(seed, uint64(ri)))
 				acked := commits{room: &perRoom[ri], inWindow: &inWindow, window: w}
-				if err := replay(runCtx, c, cfg, rng, sent, acked, &liveSent); err != nil && runCtx.Err() == nil {
+				if err := write(runCtx, c, cfg, rng, sent, acked, &liveSent); err != nil && runCtx.Err() == nil {
 					firstErr.CompareAndSwap(nil, err)
 				}
 			}(r.clients[wi], uint64(wi+1))
@@ -475,57 +475,49 @@ func quantile(sorted []float64, q float64) float64 {
 	return sorted[min(len(sorted)-1, int(q*float64(len(sorted))))]
 }
 
-// replay draws random real drawings at the configured speed: live chunks every 16 ms of recorded time,
-// then the commit, then the recorded pause before the next stroke.
-func replay(ctx context.Context, c session, cfg Config, rng *rand.Rand, sent *sendTimes, acked commits, liveSent *atomic.Int64) error {
+// write draws random real drawings at random spots at the configured speed (package replay).
+func write(ctx context.Context, c session, cfg Config, rng *rand.Rand, sent *sendTimes, acked commits, liveSent *atomic.Int64) error {
+	w := &recordingWriter{s: c, sent: sent, acked: acked, liveSent: liveSent}
 	for ctx.Err() == nil {
 		d := cfg.Drawings[rng.IntN(len(cfg.Drawings))]
 		ox, oy := rng.Int64N(20000)-10000, rng.Int64N(20000)-10000
-		var prevEnd float64
-		for si, s := range d.Strokes {
-			if si > 0 {
-				if !wait(ctx, (s[0].T-prevEnd)/cfg.Speed) {
-					return nil
-				}
-			}
-			pts := make([]strokes.Point, len(s))
-			for i, p := range s {
-				pts[i] = strokes.Point{X: quickdraw.Quantize(p.X + float64(ox)), Y: quickdraw.Quantize(p.Y + float64(oy)), Pressure: strokes.DefaultPressure}
-			}
-			stroke := client.PenStroke(pts, 300, 0x1e1e1eff)
-			// Live: the first chunk with StrokeBegin, then one StrokeMore per 16 ms of recorded time.
-			i := 0
-			chunkStart := s[0].T
-			for i < len(s) {
-				j := i + 1
-				for j < len(s) && s[j].T < chunkStart+16 {
-					j++
-				}
-				sent.storeLive([16]byte(stroke.GetId()), time.Now())
-				if err := c.live(stroke, pts, i, j); err != nil {
-					return err
-				}
-				liveSent.Add(1)
-				if j < len(s) && !wait(ctx, (s[j].T-chunkStart)/cfg.Speed) {
-					return nil
-				}
-				chunkStart = s[min(j, len(s)-1)].T
-				i = j
-			}
-			payload, err := c.payload(stroke, pts)
-			if err != nil {
-				return err
-			}
-			sent.store([16]byte(stroke.GetId()), time.Now(), digest(payload))
-			ack, err := c.commit(ctx, stroke, pts)
-			if err != nil {
-				return err
-			}
-			if ack {
-				acked.acked(time.Now())
-			}
-			prevEnd = s[len(s)-1].T
+		if _, err := replay.Drawing(ctx, d, ox, oy, cfg.Speed, w); err != nil {
+			return err
 		}
+	}
+	return nil
+}
+
+// recordingWriter sends a session's strokes and records when each live chunk and commit was sent (with
+// the commit's payload digest), and each acknowledged commit.
+type recordingWriter struct {
+	s        session
+	sent     *sendTimes
+	acked    commits
+	liveSent *atomic.Int64
+}
+
+func (w *recordingWriter) Live(stroke *strokev1.Stroke, pts []strokes.Point, from, to int) error {
+	w.sent.storeLive([16]byte(stroke.GetId()), time.Now())
+	if err := w.s.live(stroke, pts, from, to); err != nil {
+		return err
+	}
+	w.liveSent.Add(1)
+	return nil
+}
+
+func (w *recordingWriter) Commit(ctx context.Context, stroke *strokev1.Stroke, pts []strokes.Point) error {
+	payload, err := w.s.payload(stroke, pts)
+	if err != nil {
+		return err
+	}
+	w.sent.store([16]byte(stroke.GetId()), time.Now(), digest(payload))
+	ack, err := w.s.commit(ctx, stroke, pts)
+	if err != nil {
+		return err
+	}
+	if ack {
+		w.acked.acked(time.Now())
 	}
 	return nil
 }
@@ -572,17 +564,12 @@ func dialInfidraw(ctx context.Context, rep *stack.Process, keys *stack.Keys, roo
 }
 
 func (s *infidrawSession) live(stroke *strokev1.Stroke, _ []strokes.Point, i, j int) error {
-	var msg *realtimev1.ClientMessage
-	if i == 0 {
-		msg = &realtimev1.ClientMessage{Body: &realtimev1.ClientMessage_StrokeBegin{StrokeBegin: &realtimev1.StrokeBegin{Stroke: partial(stroke, 0, j)}}}
-	} else {
-		msg = &realtimev1.ClientMessage{Body: &realtimev1.ClientMessage_StrokeMore{StrokeMore: &realtimev1.StrokeMore{StrokeId: stroke.GetId(), Points: stroke.GetPoints()[2*i : 2*j]}}}
-	}
-	return s.c.Send(msg)
+	return s.c.Send(replay.LiveMessage(stroke, i, j))
 }
 
 func (s *infidrawSession) commit(ctx context.Context, stroke *strokev1.Stroke, _ []strokes.Point) (bool, error) {
-	return commitUntilAcked(ctx, s.c, stroke)
+	ack, err := replay.Commit(ctx, s.c, stroke)
+	return ack != nil, err
 }
 
 // payload: the encoded Stroke of the StrokeAdded event (realtime-go stores and sends the stroke it
@@ -596,42 +583,3 @@ func (s *infidrawSession) waitSeq(ctx context.Context, head uint64) error {
 }
 func (s *infidrawSession) violations() int { return len(s.c.Violations()) }
 func (s *infidrawSession) close() error    { return s.c.Close() }
-
-func partial(s *strokev1.Stroke, from, to int) *strokev1.Stroke {
-	return &strokev1.Stroke{Id: s.GetId(), Tool: s.GetTool(), Rgba: s.GetRgba(), Width: s.GetWidth(), Quantum: s.GetQuantum(), Points: s.GetPoints()[2*from : 2*to]}
-}
-
-func wait(ctx context.Context, ms float64) bool {
-	if ms <= 0 {
-		return ctx.Err() == nil
-	}
-	t := time.NewTimer(time.Duration(ms * float64(time.Millisecond)))
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
-}
-
-func commitUntilAcked(ctx context.Context, c *client.Client, s *strokev1.Stroke) (bool, error) {
-	for {
-		// The commit is allowed to finish after the measuring window closes.
-		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
-		rep, err := c.Request(rctx, &realtimev1.ClientMessage{Body: &realtimev1.ClientMessage_CommitStroke{CommitStroke: &realtimev1.CommitStroke{Stroke: s}}})
-		cancel()
-		if err != nil {
-			return false, err
-		}
-		if rep.Ack != nil {
-			return true, nil
-		}
-		if rep.Error.GetRetryAfterMs() == 0 {
-			return false, fmt.Errorf("commit refused: %s", rep.Error.GetMessage())
-		}
-		if !wait(context.WithoutCancel(ctx), float64(rep.Error.GetRetryAfterMs())) {
-			return false, nil
-		}
-	}
-}

@@ -1,6 +1,6 @@
 import { Inject, Injectable, OnModuleDestroy } from '@nestjs/common';
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
-import { Redis } from 'ioredis';
+import { Cluster, Redis, type ClusterNode } from 'ioredis';
 import { CONFIG, GatewayConfig } from '../config';
 
 // Fixed-window counter: the first hit of a window sets its expiry. Returns [count, ms left].
@@ -14,20 +14,25 @@ return {n, ttl}`;
 /** Redis: rate-limit counters. Keys are prefixed so several deployments (or test runs) can share one. */
 @Injectable()
 export class RedisRepository implements OnModuleDestroy {
-  readonly client: Redis;
+  /** Every command names one key, so a cluster serves them as a single Redis does. */
+  readonly client: Redis | Cluster;
 
   constructor(
     @Inject(CONFIG) config: GatewayConfig,
     @InjectPinoLogger(RedisRepository.name) private readonly logger: PinoLogger,
   ) {
-    this.client = new Redis(config.redisUrl, {
-      keyPrefix: config.redisKeyPrefix,
-      maxRetriesPerRequest: 1,
-      connectTimeout: 5000,
-      enableOfflineQueue: true,
-      lazyConnect: false,
-    });
-    this.client.on('error', (err) => this.logger.warn({ err: err.message }, 'redis error'));
+    const options = { maxRetriesPerRequest: 1, connectTimeout: 5000, enableOfflineQueue: true, lazyConnect: false };
+    if (config.redisClusterUrl) {
+      const { nodes, username, password, tls } = clusterNodes(config.redisClusterUrl);
+      this.client = new Cluster(nodes, {
+        keyPrefix: config.redisKeyPrefix,
+        enableOfflineQueue: true,
+        redisOptions: { ...options, username, password, tls },
+      });
+    } else {
+      this.client = new Redis(config.redisUrl, { ...options, keyPrefix: config.redisKeyPrefix });
+    }
+    this.client.on('error', (err: Error) => this.logger.warn({ err: err.message }, 'redis error'));
   }
 
   /** Counts one hit of key in a window of windowMs; returns the count so far and the ms left. */
@@ -44,4 +49,19 @@ export class RedisRepository implements OnModuleDestroy {
   async onModuleDestroy() {
     await this.client.quit().catch(() => this.client.disconnect());
   }
+}
+
+/** The entry nodes and credentials of a cluster URL: redis[s]://[user:password@]host:port[?addr=host:port…]. */
+export function clusterNodes(raw: string): { nodes: ClusterNode[]; username?: string; password?: string; tls?: object } {
+  const u = new URL(raw);
+  const node = (hostPort: string): ClusterNode => {
+    const colon = hostPort.lastIndexOf(':');
+    return { host: hostPort.slice(0, colon), port: Number(hostPort.slice(colon + 1)) };
+  };
+  return {
+    nodes: [node(u.port ? u.host : `${u.hostname}:6379`), ...u.searchParams.getAll('addr').map(node)],
+    username: u.username ? decodeURIComponent(u.username) : undefined,
+    password: u.password ? decodeURIComponent(u.password) : undefined,
+    tls: u.protocol === 'rediss:' ? {} : undefined,
+  };
 }

@@ -1,8 +1,9 @@
 import { Inject, Injectable, OnModuleDestroy } from '@nestjs/common';
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
-import { Redis } from 'ioredis';
+import { Cluster, Redis } from 'ioredis';
 import { CONFIG, GatewayConfig } from '../config';
 import { BusMessage } from '../gen/infidraw/realtime/v1/bus';
+import { clusterNodes } from './redis.repository';
 
 // realtime-go's room channel (realtime-go/internal/redisbus): sharded pub/sub, hash-tagged by room.
 const CHANNEL_PREFIX = 'infidraw:room:{';
@@ -17,13 +18,13 @@ export interface RoomBusHandlers {
 }
 
 /**
- * Listens to realtime-go's Redis bus (SSUBSCRIBE on REDIS_URL, which must be realtime-go's Redis; a Redis Cluster is
- * not supported here yet) on a connection of its own, opened at the first subscription. ioredis subscribes again to
- * every channel when the connection comes back.
+ * Listens to realtime-go's Redis bus (SSUBSCRIBE on realtime-go's Redis: REDIS_URL, or the nodes of REDIS_CLUSTER_URL,
+ * where ioredis subscribes to each channel on the node that serves its slot) on connections of its own, opened at the
+ * first subscription. ioredis subscribes again to every channel when a connection comes back.
  */
 @Injectable()
 export class RoomBusRepository implements OnModuleDestroy {
-  private readonly subscriber: Redis;
+  private readonly subscriber: Redis | Cluster;
   private handlers?: RoomBusHandlers;
   private connectedBefore = false;
 
@@ -32,7 +33,13 @@ export class RoomBusRepository implements OnModuleDestroy {
     @InjectPinoLogger(RoomBusRepository.name) private readonly logger: PinoLogger,
   ) {
     // No key prefix: the channels are realtime-go's.
-    this.subscriber = new Redis(config.redisUrl, { lazyConnect: true, connectTimeout: 5000, maxRetriesPerRequest: 1 });
+    const options = { connectTimeout: 5000, maxRetriesPerRequest: 1 };
+    if (config.redisClusterUrl) {
+      const { nodes, username, password, tls } = clusterNodes(config.redisClusterUrl);
+      this.subscriber = new Cluster(nodes, { lazyConnect: true, shardedSubscribers: true, redisOptions: { ...options, username, password, tls } });
+    } else {
+      this.subscriber = new Redis(config.redisUrl, { ...options, lazyConnect: true });
+    }
     this.subscriber.on('error', (err: Error) => this.logger.warn({ err: err.message }, 'redis bus subscriber error'));
     this.subscriber.on('ready', () => {
       if (this.connectedBefore) this.handlers?.reconnected();

@@ -1,7 +1,7 @@
 import { Injectable, ServiceUnavailableException } from '@nestjs/common';
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
 import { COORD_SCALE } from '../gen/limits';
-import { CommittedEvents } from '../gen/infidraw/realtime/v1/bus';
+import { Area } from '../gen/infidraw/realtime/v1/bus';
 import { RoomBusRepository } from '../repositories/room-bus.repository';
 import { RoomHeadsRepository } from '../repositories/room-heads.repository';
 import { MetricsService } from './metrics.service';
@@ -43,8 +43,11 @@ export class RoomChangesService {
     @InjectPinoLogger(RoomChangesService.name) private readonly logger: PinoLogger,
   ) {
     bus.listen({
+      // The room's channel carries committed events that no region holds, and the heads (seq and area) of those
+      // whose payloads went to region channels: together, every event of the room.
       message: (roomId, m) => {
-        if (m.body?.$case === 'committed') this.committed(roomId, m.body.value);
+        if (m.body?.$case === 'committed') this.committed(roomId, m.body.value.events.map((e) => e.seq), m.body.value.areas);
+        else if (m.body?.$case === 'heads') this.committed(roomId, m.body.value.seqs, m.body.value.areas);
       },
       reconnected: () => void this.lostTrack(),
     });
@@ -78,12 +81,12 @@ export class RoomChangesService {
     return stop;
   }
 
-  private committed(roomId: string, c: CommittedEvents): void {
-    if (c.events.length === 0) return;
-    const seq = c.events[c.events.length - 1].seq;
+  /** Events `seqs` (in order) were committed, areas[i] the area of seqs[i] (encoded units). */
+  private committed(roomId: string, seqs: number[], areas: Area[]): void {
+    if (seqs.length === 0) return;
     // Fewer areas than events: those without one may have changed anything (docs/contracts.md, the bus).
-    const areas = c.areas.length < c.events.length ? null : c.areas.map((a): WorldArea => [a.minX / COORD_SCALE, a.minY / COORD_SCALE, a.maxX / COORD_SCALE, a.maxY / COORD_SCALE]);
-    this.gather(roomId, { seq, areas });
+    const world = areas.length < seqs.length ? null : areas.map((a): WorldArea => [a.minX / COORD_SCALE, a.minY / COORD_SCALE, a.maxX / COORD_SCALE, a.maxY / COORD_SCALE]);
+    this.gather(roomId, { seq: seqs[seqs.length - 1], areas: world });
   }
 
   private gather(roomId: string, change: RoomChange): void {

@@ -193,8 +193,18 @@ and expanded by the kubelet, so it must consist of URL-safe characters (or be pe
 - name: REDIS_PASSWORD
   {{- include "infidraw.secretKeyRef" $pw | nindent 2 }}
 {{- end }}
+{{- $base := printf "%s://%s@$(REDIS_HOST):$(REDIS_PORT)" (ternary "rediss" "redis" $tls) (ternary (printf "%s:$(REDIS_PASSWORD)" $user) $user (ne $pw "")) | replace "://@" "://" }}
 - name: REDIS_URL
-  value: {{ printf "%s://%s@$(REDIS_HOST):$(REDIS_PORT)/%d" (ternary "rediss" "redis" $tls) (ternary (printf "%s:$(REDIS_PASSWORD)" $user) $user (ne $pw "")) (int .Values.redis.database) | replace "://@" "://" | quote }}
+  value: {{ printf "%s/%d" $base (int .Values.redis.database) | quote }}
+{{- if and .Values.redis.cluster (not .Values.evaluation.enabled) }}
+{{- if ne (int .Values.redis.database) 0 }}
+{{- fail "redis.cluster: a Redis Cluster has database 0 only (set redis.database to 0)" }}
+{{- end }}
+{{- $addrs := list }}
+{{- range .Values.redis.clusterNodes }}{{ $addrs = append $addrs (printf "addr=%s" .) }}{{ end }}
+- name: REDIS_CLUSTER_URL
+  value: {{ printf "%s%s" $base (ternary (printf "?%s" (join "&" $addrs)) "" (gt (len $addrs) 0)) | quote }}
+{{- end }}
 {{- end }}
 
 {{- define "infidraw.objectStoreURL" -}}

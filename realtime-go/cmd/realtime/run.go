@@ -78,7 +78,8 @@ func run(ctx context.Context, args []string, environ []string) error {
 	h := hub.New(cfg.Replica, store, log, hub.NewMetrics(reg), hub.Options{
 		Tick: cfg.Tick, GapWait: 250 * time.Millisecond, PageSize: cfg.PageSize, PageBytes: cfg.PageBytes, WriteTimeout: 10 * time.Second,
 		BrokerTimeout: 500 * time.Millisecond,
-		Publisher:     hub.PublisherOptions{QueueBytes: 32 << 20, Timeout: time.Second, Retry: time.Second}})
+		Publisher:     hub.PublisherOptions{QueueBytes: 32 << 20, Timeout: time.Second, Retry: time.Second},
+		Interest:      cfg.Interest, CrowdSize: cfg.CrowdSize, ViewersEvery: 2 * time.Second, ViewerTick: cfg.ViewerTick})
 	broker := redisbus.NewBroker(rdb, cfg.Replica, log, h.Receive, h.Resync)
 	h.SetBroker(broker)
 	// Acks wait for the commit hook, which must not wait on Redis: the hub queues what it publishes.

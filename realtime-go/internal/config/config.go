@@ -41,6 +41,13 @@ type Config struct {
 	// AccessPoll is how often the access versions are polled: live connections whose access ended close
 	// within about this long.
 	AccessPoll time.Duration
+	// Interest filters each client's output by its view (REALTIME_INTEREST=on, the default); off sends
+	// every client everything, as before views existed.
+	Interest bool
+	// CrowdSize: from this many people listed in a room, viewers who join are counted, not listed.
+	CrowdSize int
+	// ViewerTick: the least time between two frames of live strokes and cursors to a crowd viewer.
+	ViewerTick time.Duration
 }
 
 // Load reads and validates the configuration; the error names every bad value.
@@ -71,6 +78,15 @@ func Load(environ []string) (Config, error) {
 		// At most 2 s: access taken away must end live connections within 2 s (docs/security.md).
 		AccessPoll:  e.Duration("REALTIME_ACCESS_POLL", 500*time.Millisecond, 50*time.Millisecond, 2*time.Second),
 		InternalTLS: e.InternalTLS(),
+		CrowdSize:   e.Int("REALTIME_CROWD_SIZE", 50, 0, 1<<20),
+		ViewerTick:  e.Duration("REALTIME_VIEWER_TICK", 100*time.Millisecond, 0, time.Second),
+	}
+	switch v := e.String("REALTIME_INTEREST", "on"); v {
+	case "on":
+		c.Interest = true
+	case "off":
+	default:
+		e.Fail(fmt.Errorf("REALTIME_INTEREST: %q is neither on nor off", v))
 	}
 	origins := e.String("REALTIME_ALLOWED_ORIGINS", "http://localhost:8080,http://127.0.0.1:8080")
 	for _, o := range strings.Split(origins, ",") {

@@ -98,3 +98,30 @@ func TestRedisURLs(t *testing.T) {
 		})
 	}
 }
+
+func TestInterest(t *testing.T) {
+	tests := []struct {
+		env     string
+		want    bool
+		wantErr bool
+	}{
+		{"", true, false},
+		{"REALTIME_INTEREST=on", true, false},
+		{"REALTIME_INTEREST=off", false, false},
+		{"REALTIME_INTEREST=yes", false, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.env, func(t *testing.T) {
+			c, err := Load([]string{tt.env})
+			if tt.wantErr {
+				if err == nil || !strings.Contains(err.Error(), "REALTIME_INTEREST") {
+					t.Fatalf("err = %v, want one naming REALTIME_INTEREST", err)
+				}
+				return
+			}
+			if err != nil || c.Interest != tt.want {
+				t.Fatalf("Interest = %t, err %v; want %t", c.Interest, err, tt.want)
+			}
+		})
+	}
+}

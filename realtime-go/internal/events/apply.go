@@ -28,7 +28,9 @@ func Apply(ctx context.Context, store Store, cmds []Command) ([]Result, map[uuid
 	ms := w.At.UnixMilli()
 	for i := range w.Events {
 		e := &w.Events[i]
-		out[e.Room] = append(out[e.Room], EncodeRoomEvent(e.Seq, ms, e.Author.String(), e.Kind, e.Payload))
+		ev := EncodeRoomEvent(e.Seq, ms, e.Author.String(), e.Kind, e.Payload)
+		ev.Area = e.Area
+		out[e.Room] = append(out[e.Room], ev)
 	}
 	return results, out, nil
 }

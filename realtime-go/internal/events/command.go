@@ -66,4 +66,6 @@ type Event struct {
 	Seq           uint64
 	CommittedAtMs int64
 	Encoded       []byte
+	// Area is known for the events this replica's writer committed and those the bus carried.
+	Area Area
 }

@@ -178,8 +178,11 @@ func (b *batch) undoOrRedo(c *Command, k Key, undo bool) Result {
 func (b *batch) event(c *Command, kind Kind, payload []byte, touched []uuid.UUID, tiles []strokes.Tile) uint64 {
 	b.heads[c.Room]++
 	seq := b.heads[c.Room]
-	b.events = append(b.events, NewEvent{Room: c.Room, Seq: seq, Kind: kind, Action: c.ActionID, Author: c.Author,
-		Payload: payload, Strokes: touched, Tiles: tiles})
+	e := NewEvent{Room: c.Room, Seq: seq, Kind: kind, Action: c.ActionID, Author: c.Author, Payload: payload, Strokes: touched, Tiles: tiles}
+	if kind == KindStrokeAdded {
+		e.Area = Area{Box: strokes.Bounds(c.Stroke.Msg.GetWidth(), c.Stroke.Points), Known: true}
+	}
+	b.events = append(b.events, e)
 	return seq
 }
 

@@ -17,8 +17,9 @@ import (
 // increasing.
 type Store interface {
 	// Commit runs one transaction: it locks the head of every room of lookup, reads what lookup names,
-	// calls decide exactly once with what it found, writes what decide returns and commits. An error
-	// means nothing was stored.
+	// calls decide exactly once with what it found, writes what decide returns and commits. A store that
+	// finds the tiles of the strokes an erase or restore event touches (to index it) sets the event's
+	// Area from them. An error means nothing was stored.
 	Commit(ctx context.Context, lookup *Lookup, decide func(*State) *Writes) error
 	// EventsAfter returns the events with seq > after in order, as many as page allows, and the room's
 	// head.
@@ -121,6 +122,9 @@ type NewEvent struct {
 	// events by tile. The tiles of the strokes an erase or restore touches are the store's to find: a
 	// stroke added earlier in the batch has them in its event.
 	Tiles []strokes.Tile
+	// Area is where the event changes the board: set by the rules for a KindStrokeAdded, by the store
+	// (Commit) for an erase or restore, unknown otherwise.
+	Area Area
 }
 
 // NewStroke is a stroke to insert.

@@ -2,11 +2,13 @@ package hub
 
 import (
 	"sync"
+	"time"
 
 	"github.com/google/uuid"
 
 	realtimev1 "github.com/infidraw/infidraw/gen/go/infidraw/realtime/v1"
 	roomv1 "github.com/infidraw/infidraw/gen/go/infidraw/room/v1"
+	"github.com/infidraw/infidraw/shared-go/strokes"
 )
 
 // Identity is who a client is, as the room token says.
@@ -36,6 +38,28 @@ type Client struct {
 	live    bool   // catch-up finished: receives committed events from the stream
 	replies []byte // acks and errors due with the next tick
 	room    *Room
+	// crowd: a viewer of a crowded room, counted rather than listed in presence, whose cursor is not
+	// relayed.
+	crowd bool
+	// Interest management (interest.go): viewed when the client declared a view and the hub filters.
+	viewed   bool
+	view     View
+	interest strokes.Box
+	visited  uint64 // the room's viewIndex mark of the last visit
+	due      dueItems
+	sent     uint64    // the room's flush that last queued a frame for it
+	sentAt   time.Time // and when
+	held     []byte    // ephemeral entries held for its next frame (adapt.go)
+	// brokenLive are the live strokes it missed part of (adapt.go), until they end.
+	brokenLive map[uuid.UUID]bool
+}
+
+// dueItems are the indexes of the flush's events and ephemeral entries that meet a viewed client's
+// interest; stamp is the flush they belong to.
+type dueItems struct {
+	stamp   uint64
+	events  []int
+	entries []int
 }
 
 // NewClient makes a client whose outbound queue holds up to queueLen frames; wake is called whenever

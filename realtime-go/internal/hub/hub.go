@@ -13,6 +13,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	realtimev1 "github.com/infidraw/infidraw/gen/go/infidraw/realtime/v1"
+	roomv1 "github.com/infidraw/infidraw/gen/go/infidraw/room/v1"
 	"github.com/infidraw/infidraw/realtime-go/internal/access"
 	"github.com/infidraw/infidraw/realtime-go/internal/events"
 )
@@ -33,6 +34,18 @@ type Options struct {
 	BrokerTimeout time.Duration
 	// Publisher bounds the queue of messages to the broker.
 	Publisher PublisherOptions
+	// Interest makes clients that declared a view get only what meets it (interest.go); without it
+	// every client gets all of its room's output, views or not.
+	Interest bool
+	// CrowdSize is the number of people listed in a room's presence from which viewers who join are
+	// counted instead (crowd viewers: no presence message, no relayed cursor); 0 lists everyone.
+	CrowdSize int
+	// ViewersEvery is how often a crowded room tells its clients the count of crowd viewers when it
+	// changed.
+	ViewersEvery time.Duration
+	// ViewerTick is the least time between two frames of ephemeral entries to a crowd viewer with a
+	// view (adapt.go); 0 sends them every flush.
+	ViewerTick time.Duration
 }
 
 // Hub holds the rooms this replica serves.
@@ -74,8 +87,8 @@ func (h *Hub) page(limit int) events.Page {
 var ErrClosing = errors.New("server is shutting down")
 
 // Join adds a client to its room: the client gets Welcome, then every event after lastSeq, then the
-// live stream.
-func (h *Hub) Join(ctx context.Context, c *Client, lastSeq uint64) error {
+// live stream, limited to what meets its view if it has one (nil: everything).
+func (h *Hub) Join(ctx context.Context, c *Client, lastSeq uint64, view *View) error {
 	c.Session = rand.Uint32()>>1 | 1
 	r, err := h.acquire(ctx, c.Room)
 	if err != nil {
@@ -87,32 +100,71 @@ func (h *Hub) Join(ctx context.Context, c *Client, lastSeq uint64) error {
 	if err != nil {
 		h.log.Warn("presence read failed", "room", c.Room, "err", err)
 	}
-	bctx, cancel = context.WithTimeout(ctx, h.opts.BrokerTimeout)
-	err = h.broker.AddPeer(bctx, c.Room, c.Peer())
-	cancel()
-	if err != nil {
-		h.log.Warn("presence write failed", "room", c.Room, "err", err)
-	}
+	c.crowd = c.Role == roomv1.Role_ROLE_VIEWER && h.opts.CrowdSize > 0 && len(peers) >= h.opts.CrowdSize
+	viewers := h.enter(ctx, c)
 	head, err := h.reader.Head(ctx, c.Room)
 	if err != nil {
 		h.release(r, c)
 		return fmt.Errorf("read room head: %w", err)
 	}
-	joined := &realtimev1.ServerMessage{Body: &realtimev1.ServerMessage_Presence{Presence: &realtimev1.Presence{Joined: []*realtimev1.Peer{c.Peer()}}}}
+	joined := &realtimev1.Presence{Joined: []*realtimev1.Peer{c.Peer()}}
 
 	r.mu.Lock()
 	c.room = r
 	welcome := &realtimev1.Welcome{SessionId: c.Session, UserId: c.UserID, Role: c.Role, RoomId: c.Room.String(),
-		HeadSeq: max(head, r.delivered), Peers: peers}
+		HeadSeq: max(head, r.delivered), Peers: peers, Viewers: uint32(viewers)}
 	c.offer(appendMessage(nil, &realtimev1.ServerMessage{Body: &realtimev1.ServerMessage_Welcome{Welcome: welcome}})) // the queue is empty
-	r.addEphemeral(joined)                                                                                            // before adding c: the newcomer learns the others from Welcome
-	r.clients[c] = struct{}{}
+	if c.crowd {
+		r.viewersChanged()
+	} else {
+		r.addEphemeral(&realtimev1.ServerMessage{Body: &realtimev1.ServerMessage_Presence{Presence: joined}}, events.Area{}) // before adding c: the newcomer learns the others from Welcome
+	}
+	r.add(c, view)
 	r.mu.Unlock()
 
 	h.metrics.connections.Inc()
-	h.publish(c.Room, &realtimev1.BusMessage{Body: &realtimev1.BusMessage_Presence{Presence: joined.GetPresence()}})
-	go h.catchUp(r, c, min(lastSeq, welcome.HeadSeq))
+	if !c.crowd {
+		h.publish(c.Room, &realtimev1.BusMessage{Body: &realtimev1.BusMessage_Presence{Presence: joined}})
+	}
+	subscribed := make(chan struct{})
+	go h.catchUp(r, c, min(lastSeq, welcome.HeadSeq), subscribed)
+	h.syncChannels(r) // before the client goes live: from then on its regions' events reach the room
+	close(subscribed)
 	return nil
+}
+
+// enter records the client in the room's presence, or counts it as a crowd viewer; it returns the count
+// of crowd viewers (read only when the room is crowded).
+func (h *Hub) enter(ctx context.Context, c *Client) int {
+	bctx, cancel := context.WithTimeout(ctx, h.opts.BrokerTimeout)
+	defer cancel()
+	if !c.crowd {
+		if err := h.broker.AddPeer(bctx, c.Room, c.Peer()); err != nil {
+			h.log.Warn("presence write failed", "room", c.Room, "err", err)
+		}
+		return 0
+	}
+	if err := h.broker.CountViewer(bctx, c.Room, 1); err != nil {
+		h.log.Warn("viewer count failed", "room", c.Room, "err", err)
+	}
+	n, err := h.broker.Viewers(bctx, c.Room)
+	if err != nil {
+		h.log.Warn("viewer count read failed", "room", c.Room, "err", err)
+	}
+	return n
+}
+
+// SetView replaces a client's view; it returns the room's position at the change: events after it
+// that meet the new view reach the client.
+func (h *Hub) SetView(c *Client, v View) uint64 {
+	r := c.room
+	r.mu.Lock()
+	r.setView(c, &v)
+	r.mu.Unlock()
+	h.syncChannels(r)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.delivered // read once the view's regions are subscribed: what came before is in tiles
 }
 
 // acquire returns the room, creating it and starting its stream when it is new here.
@@ -139,7 +191,7 @@ func (h *Hub) acquire(ctx context.Context, id uuid.UUID) (*Room, error) {
 		// does not confirm in time delays nothing more: it calls Resync once the subscription is
 		// active, and the stream catches up from the database.
 		sctx, cancel := context.WithTimeout(ctx, h.opts.BrokerTimeout)
-		subErr := h.broker.Subscribe(sctx, id)
+		subErr := h.broker.Subscribe(sctx, id, Channel{})
 		cancel()
 		if subErr != nil {
 			h.log.Warn("subscribe failed; the room catches up once it works", "room", id, "err", subErr)
@@ -177,7 +229,7 @@ func (h *Hub) release(r *Room, c *Client) {
 	r.refs--
 	gone := r.refs == 0
 	if c != nil {
-		delete(r.clients, c)
+		r.remove(c)
 	}
 	if gone && h.rooms[r.id] == r {
 		delete(h.rooms, r.id)
@@ -185,15 +237,23 @@ func (h *Hub) release(r *Room, c *Client) {
 		if r.gapTimer != nil {
 			r.gapTimer.Stop()
 		}
+		if r.viewersAt != nil {
+			r.viewersAt.Stop()
+		}
 	}
 	r.mu.Unlock()
 	h.mu.Unlock()
 	if gone && r.err == nil {
-		ctx, cancel := context.WithTimeout(context.Background(), h.opts.BrokerTimeout)
-		defer cancel()
-		if err := h.broker.Unsubscribe(ctx, r.id); err != nil {
-			h.log.Warn("unsubscribe failed", "room", r.id, "err", err)
+		r.subMu.Lock()
+		defer r.subMu.Unlock()
+		r.mu.Lock()
+		chans := []Channel{{}}
+		for ch := range r.active {
+			chans = append(chans, ch)
 		}
+		clear(r.active)
+		r.mu.Unlock()
+		h.unsubscribe(r, chans)
 	}
 }
 
@@ -204,14 +264,26 @@ func (h *Hub) Leave(c *Client) {
 		return
 	}
 	h.release(r, c)
+	if h.room(r.id) == r {
+		h.syncChannels(r) // the channels only it needed go
+	}
 	h.metrics.connections.Dec()
-	left := &realtimev1.Presence{LeftSessionIds: []uint32{c.Session}}
-	r.mu.Lock()
-	r.addEphemeral(&realtimev1.ServerMessage{Body: &realtimev1.ServerMessage_Presence{Presence: left}})
-	r.live.leave(c.Session)
-	r.mu.Unlock()
 	ctx, cancel := context.WithTimeout(context.Background(), h.opts.BrokerTimeout)
 	defer cancel()
+	if c.crowd {
+		if err := h.broker.CountViewer(ctx, c.Room, -1); err != nil {
+			h.log.Warn("viewer count failed", "room", c.Room, "err", err)
+		}
+		r.mu.Lock()
+		r.viewersChanged()
+		r.mu.Unlock()
+		return
+	}
+	left := &realtimev1.Presence{LeftSessionIds: []uint32{c.Session}}
+	r.mu.Lock()
+	r.addEphemeral(&realtimev1.ServerMessage{Body: &realtimev1.ServerMessage_Presence{Presence: left}}, events.Area{})
+	r.live.leave(c.Session)
+	r.mu.Unlock()
 	if err := h.broker.RemovePeer(ctx, c.Room, c.Session); err != nil {
 		h.log.Warn("presence remove failed", "room", c.Room, "err", err)
 	}
@@ -219,8 +291,9 @@ func (h *Hub) Leave(c *Client) {
 }
 
 // catchUp sends the events after cursor from the database, page by page, then switches the client to
-// the live stream once it has reached the stream's head.
-func (h *Hub) catchUp(r *Room, c *Client, cursor uint64) {
+// the live stream once it has reached the stream's head, and the channels it needs are subscribed
+// (closed subscribed): the events of its regions that the room skipped before are behind the head.
+func (h *Hub) catchUp(r *Room, c *Client, cursor uint64, subscribed <-chan struct{}) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go func() {
@@ -247,6 +320,7 @@ func (h *Hub) catchUp(r *Room, c *Client, cursor uint64) {
 			}
 			h.metrics.eventsOut.Add(float64(len(evs)))
 		}
+		<-subscribed
 		r.mu.Lock()
 		if cursor >= r.delivered {
 			c.cursor, c.live = cursor, true
@@ -299,6 +373,7 @@ func (h *Hub) Reply(c *Client, msg *realtimev1.ServerMessage) {
 		return
 	}
 	c.replies = appendMessage(c.replies, msg)
+	r.replying[c] = struct{}{}
 	r.schedule()
 }
 
@@ -322,7 +397,7 @@ func (h *Hub) Committed(byRoom map[uuid.UUID][]events.Event) {
 			r.acceptCommitted(evs)
 			r.mu.Unlock()
 		}
-		h.pub.enqueue(outgoing{Publication: Publication{Room: room, Data: encodeCommitted(h.replica, evs)}, last: evs[len(evs)-1]})
+		h.publishCommitted(room, evs)
 	}
 }
 
@@ -367,16 +442,34 @@ func (h *Hub) Receive(room uuid.UUID, raw []byte) {
 		return
 	}
 	switch b := m.rest.GetBody().(type) {
+	case *realtimev1.BusMessage_Heads:
+		areas := b.Heads.GetAreas()
+		heads := make([]head, len(b.Heads.GetSeqs()))
+		for i, seq := range b.Heads.GetSeqs() {
+			heads[i].seq = seq
+			if i < len(areas) {
+				heads[i].area = events.Area{Box: boxOf(areas[i]), Known: true}
+			}
+		}
+		r.acceptHeads(heads)
 	case *realtimev1.BusMessage_Live:
 		now := time.Now()
-		for _, l := range b.Live.GetItems() {
+		areas, seqs := b.Live.GetAreas(), b.Live.GetSeqs()
+		for i, l := range b.Live.GetItems() {
+			if i < len(seqs) && !r.freshLive(m.origin, seqs[i]) {
+				continue
+			}
 			if r.acceptRemoteLive(l, now) {
-				r.addEphemeral(&realtimev1.ServerMessage{Body: &realtimev1.ServerMessage_Live{Live: l}})
+				var a events.Area
+				if i < len(areas) {
+					a = events.Area{Box: boxOf(areas[i]), Known: true}
+				}
+				r.addEphemeral(&realtimev1.ServerMessage{Body: &realtimev1.ServerMessage_Live{Live: l}}, a)
 			}
 		}
 	case *realtimev1.BusMessage_Presence:
 		r.live.leave(b.Presence.GetLeftSessionIds()...)
-		r.addEphemeral(&realtimev1.ServerMessage{Body: &realtimev1.ServerMessage_Presence{Presence: b.Presence}})
+		r.addEphemeral(&realtimev1.ServerMessage{Body: &realtimev1.ServerMessage_Presence{Presence: b.Presence}}, events.Area{})
 	}
 }
 
@@ -435,13 +528,16 @@ func (h *Hub) room(id uuid.UUID) *Room {
 	return h.rooms[id]
 }
 
-// publish queues an ephemeral message (live, presence, control) for the other replicas.
-func (h *Hub) publish(room uuid.UUID, msg *realtimev1.BusMessage) {
+// publish queues an ephemeral message (presence, control) for the other replicas on the room's channel.
+func (h *Hub) publish(room uuid.UUID, msg *realtimev1.BusMessage) { h.publishOn(room, Channel{}, msg) }
+
+// publishOn queues an ephemeral message for the other replicas on one of the room's channels.
+func (h *Hub) publishOn(room uuid.UUID, ch Channel, msg *realtimev1.BusMessage) {
 	msg.Origin = h.replica
 	b, err := proto.Marshal(msg)
 	if err != nil {
 		h.log.Error("encode bus message", "err", err)
 		return
 	}
-	h.pub.enqueue(outgoing{Publication: Publication{Room: room, Data: b}})
+	h.pub.enqueue(outgoing{Publication: Publication{Room: room, Channel: ch, Data: b}})
 }

@@ -35,6 +35,9 @@ type liveStroke struct {
 	// pressure is the last absolute pressure, -1 for a stroke without pressures.
 	pressure int64
 	points   int
+	// reach and box: how far the ink reaches from a point, and the box of the stroke so far with it.
+	reach int64
+	box   strokes.Box
 }
 
 // liveStrokes are the live strokes of a room by id. Guarded by the room's mutex.
@@ -146,6 +149,7 @@ func (s *liveStroke) advance(points, pressures []int32) error {
 		return events.Errorf(events.CodeInvalid, "%d pressures for %d points", len(pressures), n)
 	}
 	x, y, p := s.x, s.y, s.pressure
+	box := s.box
 	for i := range n {
 		x += int64(points[2*i]) * s.quantum
 		y += int64(points[2*i+1]) * s.quantum
@@ -157,17 +161,26 @@ func (s *liveStroke) advance(points, pressures []int32) error {
 				return events.Errorf(events.CodeInvalid, "pressure %d is outside 0..255", p)
 			}
 		}
+		box = box.Union(strokes.Box{X0: x, Y0: y, X1: x, Y1: y}.Grow(s.reach, s.reach))
 	}
-	s.x, s.y, s.pressure, s.points = x, y, p, s.points+n
+	s.x, s.y, s.pressure, s.points, s.box = x, y, p, s.points+n, box
 	return nil
 }
 
-// Cursor relays a client's pointer (world units x100) to everyone in the room.
+// Cursor relays a client's pointer (world units x100) to the clients whose view it is in; the cursors
+// of crowd viewers are not relayed.
 func (h *Hub) Cursor(c *Client, x, y int32) error {
 	if abs64(int64(x)) > strokes.MaxCoord || abs64(int64(y)) > strokes.MaxCoord {
 		return events.Errorf(events.CodeInvalid, "cursor (%d, %d) is outside ±%d", x, y, strokes.MaxCoord)
 	}
-	h.relay(c, &realtimev1.Live{Body: &realtimev1.Live_CursorMove{CursorMove: &realtimev1.CursorMove{X: x, Y: y}}})
+	if c.crowd {
+		return nil
+	}
+	r := c.room
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	at := strokes.Box{X0: int64(x), Y0: int64(y), X1: int64(x), Y1: int64(y)}
+	h.relayLocked(r, c, &realtimev1.Live{Body: &realtimev1.Live_CursorMove{CursorMove: &realtimev1.CursorMove{X: x, Y: y}}}, at)
 	return nil
 }
 
@@ -176,7 +189,7 @@ func (h *Hub) Cursor(c *Client, x, y int32) error {
 func (h *Hub) BeginStroke(c *Client, s strokes.Stroke) error {
 	last := s.Points[len(s.Points)-1]
 	ls := &liveStroke{session: c.Session, local: true, quantum: max(1, int64(s.Msg.GetQuantum())), x: last.X, y: last.Y,
-		pressure: -1, points: len(s.Points)}
+		pressure: -1, points: len(s.Points), reach: strokes.ReachQ(s.Msg.GetWidth()), box: strokes.Bounds(s.Msg.GetWidth(), s.Points)}
 	if len(s.Msg.GetPressures()) > 0 {
 		ls.pressure = int64(last.Pressure)
 	}
@@ -186,7 +199,7 @@ func (h *Hub) BeginStroke(c *Client, s strokes.Stroke) error {
 	if err := r.live.begin(uuid.UUID(s.Msg.GetId()), ls, time.Now()); err != nil {
 		return err
 	}
-	h.relayLocked(r, c, &realtimev1.Live{Body: &realtimev1.Live_StrokeBegin{StrokeBegin: &realtimev1.StrokeBegin{Stroke: s.Msg}}})
+	h.relayLocked(r, c, &realtimev1.Live{Body: &realtimev1.Live_StrokeBegin{StrokeBegin: &realtimev1.StrokeBegin{Stroke: s.Msg}}}, ls.box)
 	return nil
 }
 
@@ -208,7 +221,8 @@ func (h *Hub) ContinueStroke(c *Client, id []byte, points, pressures []int32) er
 		return err
 	}
 	s.seen = now
-	h.relayLocked(r, c, &realtimev1.Live{Body: &realtimev1.Live_StrokeMore{StrokeMore: &realtimev1.StrokeMore{StrokeId: sid[:], Points: points, Pressures: pressures}}})
+	// The box of the whole stroke so far: a client that got its beginning gets the rest.
+	h.relayLocked(r, c, &realtimev1.Live{Body: &realtimev1.Live_StrokeMore{StrokeMore: &realtimev1.StrokeMore{StrokeId: sid[:], Points: points, Pressures: pressures}}}, s.box)
 	return nil
 }
 
@@ -226,7 +240,7 @@ func (h *Hub) EndStroke(c *Client, id []byte, cancelled bool) error {
 		return err
 	}
 	r.live.remove(sid, s)
-	h.relayLocked(r, c, &realtimev1.Live{Body: &realtimev1.Live_StrokeEnd{StrokeEnd: &realtimev1.StrokeEnd{StrokeId: sid[:], Cancelled: cancelled}}})
+	h.relayLocked(r, c, &realtimev1.Live{Body: &realtimev1.Live_StrokeEnd{StrokeEnd: &realtimev1.StrokeEnd{StrokeId: sid[:], Cancelled: cancelled}}}, s.box)
 	return nil
 }
 
@@ -237,18 +251,13 @@ func liveID(id []byte) (uuid.UUID, error) {
 	return uuid.UUID(id), nil
 }
 
-func (h *Hub) relay(c *Client, l *realtimev1.Live) {
-	r := c.room
-	r.mu.Lock()
-	h.relayLocked(r, c, l)
-	r.mu.Unlock()
-}
-
-// relayLocked queues a client's live message for the room here and on every replica. Caller holds r.mu.
-func (h *Hub) relayLocked(r *Room, c *Client, l *realtimev1.Live) {
+// relayLocked queues a client's live message, at box on the board, for the room here and on every
+// replica. Caller holds r.mu.
+func (h *Hub) relayLocked(r *Room, c *Client, l *realtimev1.Live, box strokes.Box) {
 	l.SessionId = c.Session
-	r.addEphemeral(&realtimev1.ServerMessage{Body: &realtimev1.ServerMessage_Live{Live: l}})
+	r.addEphemeral(&realtimev1.ServerMessage{Body: &realtimev1.ServerMessage_Live{Live: l}}, events.Area{Box: box, Known: true})
 	r.busLive = append(r.busLive, l)
+	r.busAreas = append(r.busAreas, areaMessage(box))
 }
 
 // acceptRemoteLive applies the live message of another replica's session: its replica checked it, this

@@ -32,9 +32,11 @@ func (r *Room) holding() bool {
 	return flushDelay(time.Now(), r.lastFlush, r.hub.opts.Tick, r.backlog()) > 0
 }
 
-// backlog reports whether some client of the room is behind. Caller holds r.mu.
+// backlog reports whether some client of the room is behind. Only the clients of the last flush can be
+// (the others got nothing since, or were behind already then and are kept among them), so a crowded
+// room does not look at every client whenever output comes. Caller holds r.mu.
 func (r *Room) backlog() bool {
-	for c := range r.clients {
+	for _, c := range r.recent {
 		if c.behind() {
 			return true
 		}

@@ -48,14 +48,16 @@ func (quietReader) Head(context.Context, uuid.UUID) (uint64, error) { return 0, 
 
 type quietBroker struct{}
 
-func (quietBroker) Subscribe(context.Context, uuid.UUID) error                 { return nil }
-func (quietBroker) Unsubscribe(context.Context, uuid.UUID) error               { return nil }
+func (quietBroker) Subscribe(context.Context, uuid.UUID, Channel) error        { return nil }
+func (quietBroker) Unsubscribe(context.Context, uuid.UUID, Channel) error      { return nil }
 func (quietBroker) Publish(context.Context, []Publication) error               { return nil }
 func (quietBroker) AddPeer(context.Context, uuid.UUID, *realtimev1.Peer) error { return nil }
 func (quietBroker) RemovePeer(context.Context, uuid.UUID, uint32) error        { return nil }
 func (quietBroker) Peers(context.Context, uuid.UUID) ([]*realtimev1.Peer, error) {
 	return nil, nil
 }
+func (quietBroker) CountViewer(context.Context, uuid.UUID, int) error { return nil }
+func (quietBroker) Viewers(context.Context, uuid.UUID) (int, error)   { return 0, nil }
 
 // TestRoomPacing checks what a room does with output that comes right after its last flush (the tick
 // is an hour here, so nothing in these tests is sent by its timer). A room with an author and another
@@ -96,7 +98,7 @@ func TestRoomPacing(t *testing.T) {
 				c := NewClient(Identity{Room: room}, 8, func() { woke <- struct{}{} })
 				r.mu.Lock()
 				c.room, c.live = r, true
-				r.clients[c] = struct{}{}
+				r.add(c, nil)
 				r.mu.Unlock()
 				return c, woke
 			}

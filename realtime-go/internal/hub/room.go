@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"google.golang.org/protobuf/proto"
 
 	realtimev1 "github.com/infidraw/infidraw/gen/go/infidraw/realtime/v1"
 	"github.com/infidraw/infidraw/realtime-go/internal/events"
@@ -22,17 +23,33 @@ type Room struct {
 	mu          sync.Mutex
 	refs        int // clients joined or joining; the room goes away at zero
 	clients     map[*Client]struct{}
+	everything  map[*Client]struct{} // clients that get all of the room's output: no view, or no filtering
+	views       viewIndex            // the other clients, by interest
+	replying    map[*Client]struct{} // clients with replies due
+	waiting     map[*Client]struct{} // crowd viewers with ephemeral output held (adapt.go)
+	waitTimer   *time.Timer          // the flush that sends it
+	recent      []*Client            // clients that got a frame in the last flush, or were behind then (pace.go)
+	stamp       uint64               // of the current flush
 	initialized bool
 	delivered   uint64                  // every event up to here is in the stream
 	pending     map[uint64]events.Event // events past a gap
 	dbHead      uint64                  // the room's head in the database at the last fill
 	gapTimer    *time.Timer
+	viewersAt   *time.Timer // the next announcement of the crowd viewers' count
 	live        liveStrokes
+	// Bus channels besides the room's (regions.go): how many clients want each, which are subscribed,
+	// and the numbering of live items, ours and the last relayed of each other replica.
+	subs     map[Channel]int
+	active   map[Channel]bool
+	subMu    sync.Mutex // held while the subscriptions change
+	liveSeq  uint64
+	lastLive map[string]uint64
 
 	// Output of the current tick.
 	run       []events.Event // contiguous committed events
-	eph       []byte         // encoded ServerFrame entries: live strokes, cursors, presence
+	eph       []ephemeral    // live strokes, cursors, presence
 	busLive   []*realtimev1.Live
+	busAreas  []*realtimev1.Area // of busLive
 	scheduled bool
 	held      bool // the scheduled flush waits for the tick: some client is behind
 	lastFlush time.Time
@@ -40,7 +57,11 @@ type Room struct {
 
 func newRoom(h *Hub, id uuid.UUID) *Room {
 	return &Room{id: id, hub: h, ready: make(chan struct{}), clients: map[*Client]struct{}{}, pending: map[uint64]events.Event{},
-		live: newLiveStrokes()}
+		everything: map[*Client]struct{}{}, views: newViewIndex(), replying: map[*Client]struct{}{}, waiting: map[*Client]struct{}{},
+		live: newLiveStrokes(),
+		subs: map[Channel]int{}, active: map[Channel]bool{}, lastLive: map[string]uint64{},
+		// Not from 0: a replica that restarts under the same id numbers its items above its last run's.
+		liveSeq: uint64(time.Now().UnixNano())}
 }
 
 // acceptCommitted adds events to the stream in order, holding back those past a gap. Caller holds mu.
@@ -64,7 +85,9 @@ func (r *Room) acceptCommitted(evs []events.Event) {
 			break
 		}
 		delete(r.pending, ev.Seq)
-		r.run = append(r.run, ev)
+		if ev.Encoded != nil { // not skipped (acceptHeads)
+			r.run = append(r.run, ev)
+		}
 		r.delivered = ev.Seq
 	}
 	if len(r.run) > 0 {
@@ -134,37 +157,112 @@ func (r *Room) schedule() {
 	go r.flush()
 }
 
-// addEphemeral queues a message for every client with the next flush. Caller holds mu.
-func (r *Room) addEphemeral(msg *realtimev1.ServerMessage) {
-	r.eph = appendMessage(r.eph, msg)
+// addEphemeral queues a message for the clients whose interest area meets (every client when unknown)
+// with the next flush. Caller holds mu.
+func (r *Room) addEphemeral(msg *realtimev1.ServerMessage, area events.Area) {
+	e := ephemeral{area: area, enc: appendMessage(nil, msg)}
+	e.classify(msg)
+	r.eph = append(r.eph, e)
 	r.schedule()
 }
 
-// flush sends each client one frame with everything due to it.
+// viewersChanged arranges for the room to read the count of crowd viewers and tell every client, at most
+// once per ViewersEvery. Caller holds mu.
+func (r *Room) viewersChanged() {
+	if r.viewersAt == nil {
+		r.viewersAt = time.AfterFunc(r.hub.opts.ViewersEvery, r.announceViewers)
+	}
+}
+
+// announceViewers tells the room's clients here and on every replica how many crowd viewers it has.
+func (r *Room) announceViewers() {
+	r.mu.Lock()
+	r.viewersAt = nil
+	r.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), r.hub.opts.BrokerTimeout)
+	n, err := r.hub.broker.Viewers(ctx, r.id)
+	cancel()
+	if err != nil {
+		r.hub.log.Warn("viewer count read failed", "room", r.id, "err", err)
+		return
+	}
+	p := &realtimev1.Presence{Viewers: proto.Uint32(uint32(n))}
+	r.mu.Lock()
+	r.addEphemeral(&realtimev1.ServerMessage{Body: &realtimev1.ServerMessage_Presence{Presence: p}}, events.Area{})
+	r.mu.Unlock()
+	r.hub.publish(r.id, &realtimev1.BusMessage{Body: &realtimev1.BusMessage_Presence{Presence: p}})
+}
+
+// add puts a joined client in the room with its view (nil: everything). Caller holds mu.
+func (r *Room) add(c *Client, v *View) {
+	r.clients[c] = struct{}{}
+	r.file(c, v)
+}
+
+// remove takes a client out of the room. Caller holds mu.
+func (r *Room) remove(c *Client) {
+	if _, ok := r.clients[c]; !ok {
+		return
+	}
+	delete(r.clients, c)
+	r.unfile(c)
+	delete(r.replying, c)
+	delete(r.waiting, c)
+}
+
+// setView files the client under its new view. Caller holds mu.
+func (r *Room) setView(c *Client, v *View) {
+	r.unfile(c)
+	r.file(c, v)
+}
+
+// file puts the client where its output is found: among the clients that get everything (no view, or
+// the hub does not filter) or in the view index, and counts the channels it needs. Caller holds mu.
+func (r *Room) file(c *Client, v *View) {
+	if v == nil || !r.hub.opts.Interest {
+		c.viewed = false
+		r.everything[c] = struct{}{}
+	} else {
+		c.viewed, c.view, c.interest = true, *v, v.interest()
+		r.views.add(c)
+	}
+	r.want(c, 1)
+}
+
+// unfile undoes file. Caller holds mu.
+func (r *Room) unfile(c *Client) {
+	r.want(c, -1)
+	delete(r.everything, c)
+	r.views.remove(c)
+}
+
+// flush sends each client one frame with everything due to it: the clients that get everything the
+// same events and entries, the viewed clients those that meet their interest.
 func (r *Room) flush() {
 	r.mu.Lock()
+	defer r.mu.Unlock()
 	r.scheduled, r.held = false, false
 	r.lastFlush = time.Now()
-	run, eph, busLive := r.run, r.eph, r.busLive
-	r.run, r.eph, r.busLive = nil, nil, nil
-	var shared []byte // run encoded once for every client that needs all of it
+	run, eph, busLive, busAreas := r.run, r.eph, r.busLive, r.busAreas
+	r.run, r.eph, r.busLive, r.busAreas = nil, nil, nil, nil
+	r.stamp++
 	if len(run) > 0 {
 		now := time.Now().UnixMilli()
 		for _, ev := range run {
 			r.hub.metrics.fanoutLatency.Observe(float64(now-ev.CommittedAtMs) / 1000)
 		}
 	}
-	for c := range r.clients {
-		if c.Closed() {
-			continue
-		}
+	sent := make([]*Client, 0, len(r.recent))
+	supersede(eph)
+	every := make([]int, len(eph))
+	for j := range every {
+		every[j] = j
+	}
+	var shared []byte                                        // encoded once for every client that needs all of it
+	allEntries := appendEntries(nil, eph, every, false, nil) // for those that lag and miss nothing
+	for c := range r.everything {
 		var frame []byte
-		sentEvents := false
-		if c.live && len(run) > 0 && run[len(run)-1].Seq > c.cursor {
-			i := 0
-			for i < len(run) && run[i].Seq <= c.cursor {
-				i++
-			}
+		if i := r.firstDue(c, run); i < len(run) {
 			if i == 0 {
 				if shared == nil {
 					shared = appendEvents(nil, run, false)
@@ -173,34 +271,153 @@ func (r *Room) flush() {
 			} else {
 				frame = appendEvents(frame, run[i:], false)
 			}
-			c.cursor = run[len(run)-1].Seq
-			sentEvents = true
 			r.hub.metrics.eventsOut.Add(float64(len(run) - i))
 		}
-		mustSend := sentEvents || len(c.replies) > 0
-		if len(eph) > 0 {
-			if len(c.out) < cap(c.out)/2 || !mustSend {
-				frame = append(frame, eph...)
+		entries := allEntries
+		if lagging := r.lagging(c); lagging || len(c.brokenLive) > 0 {
+			entries = appendEntries(nil, eph, every, lagging, &c.brokenLive)
+		}
+		if r.send(c, frame, entries) {
+			sent = append(sent, c)
+		}
+	}
+	touched := r.route(run, eph)
+	for _, c := range touched {
+		var frame []byte
+		if evs := r.dueEvents(c, run); len(evs) > 0 {
+			through := run[len(run)-1].Seq
+			if c.view.Level >= CoarseLevel {
+				frame = appendTilesChanged(frame, c.view, c.interest, evs, through)
 			} else {
-				r.hub.metrics.ephDropped.Inc() // a lagging client loses ephemeral traffic first
+				frame = appendBatch(frame, evs, false, through)
 			}
+			r.hub.metrics.eventsOut.Add(float64(len(evs)))
 		}
-		frame = append(frame, c.replies...)
-		c.replies = nil
-		if len(frame) == 0 {
-			continue
-		}
-		switch {
-		case c.offer(frame):
-			r.hub.metrics.framesOut.Inc()
-		case !mustSend:
-			r.hub.metrics.ephDropped.Inc()
-		case c.Kick(realtimev1.ErrorCode_ERROR_CODE_SLOW_CONSUMER, "you fell too far behind: rejoin with your last seen sequence number"):
-			r.hub.metrics.slowKicks.Inc()
+		entries := appendEntries(nil, eph, c.due.entries, r.lagging(c), &c.brokenLive)
+		if r.send(c, frame, entries) {
+			sent = append(sent, c)
 		}
 	}
-	r.mu.Unlock()
+	for c := range r.waiting { // held output now due (adapt.go)
+		if c.sent != r.stamp && r.send(c, nil, nil) {
+			sent = append(sent, c)
+		}
+	}
+	clear(r.replying)            // sent: the clients that get everything above, the viewed ones routed
+	for _, c := range r.recent { // still behind from an earlier flush: still counts for pacing
+		if c.sent != r.stamp && c.behind() {
+			sent = append(sent, c)
+		}
+	}
+	r.recent = sent
 	if len(busLive) > 0 {
-		r.hub.publish(r.id, &realtimev1.BusMessage{Body: &realtimev1.BusMessage_Live{Live: &realtimev1.LiveBatch{Items: busLive}}})
+		r.hub.publishLive(r, busLive, busAreas)
 	}
+}
+
+// firstDue returns the index of the first event of run a client that gets everything has not had
+// (len(run) for none), and moves its cursor past run. Caller holds mu.
+func (r *Room) firstDue(c *Client, run []events.Event) int {
+	if !c.live || len(run) == 0 || run[len(run)-1].Seq <= c.cursor {
+		return len(run)
+	}
+	i := 0
+	for i < len(run) && run[i].Seq <= c.cursor {
+		i++
+	}
+	c.cursor = run[len(run)-1].Seq
+	return i
+}
+
+// route lists the viewed clients whose interest some of run and eph meet, with what meets it in their
+// due items, and the viewed clients with replies due. Caller holds mu.
+func (r *Room) route(run []events.Event, eph []ephemeral) []*Client {
+	var touched []*Client
+	due := func(c *Client) *dueItems {
+		if c.due.stamp != r.stamp {
+			c.due = dueItems{stamp: r.stamp, events: c.due.events[:0], entries: c.due.entries[:0]}
+			touched = append(touched, c)
+		}
+		return &c.due
+	}
+	if len(r.views.all) > 0 {
+		for i := range run {
+			r.views.visit(run[i].Area, func(c *Client) {
+				if c.live && run[i].Seq > c.cursor {
+					d := due(c)
+					d.events = append(d.events, i)
+				}
+			})
+		}
+		for j := range eph {
+			r.views.visit(eph[j].area, func(c *Client) {
+				d := due(c)
+				d.entries = append(d.entries, j)
+			})
+		}
+	}
+	for c := range r.replying {
+		if c.viewed {
+			due(c)
+		}
+	}
+	return touched
+}
+
+// dueEvents returns the events of run due to a viewed client and moves its cursor past them. Caller
+// holds mu.
+func (r *Room) dueEvents(c *Client, run []events.Event) []events.Event {
+	if len(c.due.events) == 0 {
+		return nil
+	}
+	evs := make([]events.Event, len(c.due.events))
+	for k, i := range c.due.events {
+		evs[k] = run[i]
+	}
+	c.cursor = evs[len(evs)-1].Seq
+	return evs
+}
+
+// lagging reports whether a client's queue is half full: it gets no cursors and live strokes (adapt.go).
+func (r *Room) lagging(c *Client) bool {
+	if len(c.out) < cap(c.out)/2 {
+		return false
+	}
+	r.hub.metrics.ephDropped.Inc()
+	return true
+}
+
+// send queues a client's frame of this flush: its events (or none), the ephemeral entries due to it
+// (adapt.go) and its replies. A frame with events or replies that does not fit the client's queue cuts
+// the client off. It reports whether a frame was queued. Caller holds mu.
+func (r *Room) send(c *Client, frame, entries []byte) bool {
+	if c.Closed() {
+		return false
+	}
+	mustSend := len(frame) > 0 || len(c.replies) > 0
+	if !mustSend && r.hold(c, entries) {
+		return false
+	}
+	if len(c.held) > 0 { // before this flush's output: it is older
+		frame = append(c.held, frame...)
+		c.held = nil
+		delete(r.waiting, c)
+	}
+	frame = append(frame, entries...)
+	frame = append(frame, c.replies...)
+	c.replies = nil
+	if len(frame) == 0 {
+		return false
+	}
+	switch {
+	case c.offer(frame):
+		r.hub.metrics.framesOut.Inc()
+		c.sent, c.sentAt = r.stamp, r.lastFlush
+		return true
+	case !mustSend:
+		r.hub.metrics.ephDropped.Inc()
+	case c.Kick(realtimev1.ErrorCode_ERROR_CODE_SLOW_CONSUMER, "you fell too far behind: rejoin with your last seen sequence number"):
+		r.hub.metrics.slowKicks.Inc()
+	}
+	return false
 }

@@ -6,6 +6,7 @@ import (
 
 	realtimev1 "github.com/infidraw/infidraw/gen/go/infidraw/realtime/v1"
 	"github.com/infidraw/infidraw/realtime-go/internal/events"
+	"github.com/infidraw/infidraw/shared-go/strokes"
 )
 
 // Frames are built by concatenating encoded ServerFrame.messages entries (field 1): protobuf merges
@@ -15,19 +16,29 @@ const (
 	messageEvents   = 2 // ServerMessage.events
 	batchEvents     = 1 // EventBatch.events
 	batchMore       = 2 // EventBatch.more
+	batchThrough    = 3 // EventBatch.through_seq
 	busOrigin       = 1 // BusMessage.origin
 	busCommitted    = 2 // BusMessage.committed
 	committedEvents = 1 // CommittedEvents.events
+	committedAreas  = 2 // CommittedEvents.areas
 )
 
 // appendEvents appends a ServerFrame entry holding an EventBatch of evs.
 func appendEvents(dst []byte, evs []events.Event, more bool) []byte {
+	return appendBatch(dst, evs, more, 0)
+}
+
+// appendBatch appends a ServerFrame entry holding an EventBatch of evs, with through_seq unless 0.
+func appendBatch(dst []byte, evs []events.Event, more bool, through uint64) []byte {
 	size := 0
 	for _, ev := range evs {
 		size += protowire.SizeTag(batchEvents) + protowire.SizeBytes(len(ev.Encoded))
 	}
 	if more {
 		size += protowire.SizeTag(batchMore) + 1
+	}
+	if through > 0 {
+		size += protowire.SizeTag(batchThrough) + protowire.SizeVarint(through)
 	}
 	msgSize := protowire.SizeTag(messageEvents) + protowire.SizeBytes(size)
 	dst = protowire.AppendTag(dst, frameMessages, protowire.BytesType)
@@ -42,6 +53,10 @@ func appendEvents(dst []byte, evs []events.Event, more bool) []byte {
 		dst = protowire.AppendTag(dst, batchMore, protowire.VarintType)
 		dst = protowire.AppendVarint(dst, 1)
 	}
+	if through > 0 {
+		dst = protowire.AppendTag(dst, batchThrough, protowire.VarintType)
+		dst = protowire.AppendVarint(dst, through)
+	}
 	return dst
 }
 
@@ -51,16 +66,26 @@ func appendMessage(dst []byte, msg *realtimev1.ServerMessage) []byte {
 	if err != nil {
 		panic("encode server message: " + err.Error()) // messages built here always encode
 	}
-	dst = protowire.AppendTag(dst, frameMessages, protowire.BytesType)
-	return protowire.AppendBytes(dst, b)
+	return appendEntry(dst, b)
 }
 
-// encodeCommitted builds a BusMessage carrying committed events without re-encoding them.
+// appendEntry appends an encoded ServerMessage as a ServerFrame entry.
+func appendEntry(dst, msg []byte) []byte {
+	dst = protowire.AppendTag(dst, frameMessages, protowire.BytesType)
+	return protowire.AppendBytes(dst, msg)
+}
+
+// encodeCommitted builds a BusMessage carrying committed events without re-encoding them, with their
+// areas (an unknown one as the whole world).
 func encodeCommitted(origin string, evs []events.Event) []byte {
 	var inner []byte
 	for _, ev := range evs {
 		inner = protowire.AppendTag(inner, committedEvents, protowire.BytesType)
 		inner = protowire.AppendBytes(inner, ev.Encoded)
+	}
+	for _, ev := range evs {
+		inner = protowire.AppendTag(inner, committedAreas, protowire.BytesType)
+		inner = protowire.AppendBytes(inner, appendArea(nil, ev.Area))
 	}
 	var b []byte
 	b = protowire.AppendTag(b, busOrigin, protowire.BytesType)
@@ -93,6 +118,7 @@ type busMessage struct {
 func decodeBus(b []byte) (busMessage, error) {
 	var m busMessage
 	var other []byte
+	var areas []events.Area
 	for len(b) > 0 {
 		num, typ, n := protowire.ConsumeTag(b)
 		if n < 0 {
@@ -124,19 +150,31 @@ func decodeBus(b []byte) (busMessage, error) {
 				}
 				v = v[fn:]
 				raw, fk := protowire.ConsumeBytes(v)
-				if fk < 0 || fnum != committedEvents || ftyp != protowire.BytesType {
+				if fk < 0 || ftyp != protowire.BytesType {
 					return m, protowire.ParseError(fk)
 				}
 				v = v[fk:]
-				ev, err := events.ParseEvent(raw)
-				if err != nil {
-					return m, err
+				switch fnum {
+				case committedEvents:
+					ev, err := events.ParseEvent(raw)
+					if err != nil {
+						return m, err
+					}
+					m.committed = append(m.committed, ev)
+				case committedAreas:
+					a, err := parseArea(raw)
+					if err != nil {
+						return m, err
+					}
+					areas = append(areas, a)
 				}
-				m.committed = append(m.committed, ev)
 			}
 		default:
 			other = append(other, start[:n+k]...)
 		}
+	}
+	for i := range min(len(areas), len(m.committed)) {
+		m.committed[i].Area = areas[i]
 	}
 	if len(other) > 0 {
 		m.rest = &realtimev1.BusMessage{}
@@ -145,4 +183,44 @@ func decodeBus(b []byte) (busMessage, error) {
 		}
 	}
 	return m, nil
+}
+
+// appendArea appends an encoded Area; an unknown one is the whole world, which meets every view.
+func appendArea(dst []byte, a events.Area) []byte {
+	b := a.Box
+	if !a.Known {
+		b = world
+	}
+	for i, v := range [4]int64{b.X0, b.Y0, b.X1, b.Y1} {
+		dst = protowire.AppendTag(dst, protowire.Number(i+1), protowire.VarintType)
+		dst = protowire.AppendVarint(dst, protowire.EncodeZigZag(v))
+	}
+	return dst
+}
+
+// parseArea reads an encoded Area.
+func parseArea(b []byte) (events.Area, error) {
+	var v [4]int64
+	for len(b) > 0 {
+		num, typ, n := protowire.ConsumeTag(b)
+		if n < 0 {
+			return events.Area{}, protowire.ParseError(n)
+		}
+		b = b[n:]
+		if typ == protowire.VarintType && num >= 1 && num <= 4 {
+			x, k := protowire.ConsumeVarint(b)
+			if k < 0 {
+				return events.Area{}, protowire.ParseError(k)
+			}
+			v[num-1] = protowire.DecodeZigZag(x)
+			b = b[k:]
+			continue
+		}
+		k := protowire.ConsumeFieldValue(num, typ, b)
+		if k < 0 {
+			return events.Area{}, protowire.ParseError(k)
+		}
+		b = b[k:]
+	}
+	return events.Area{Box: strokes.Box{X0: v[0], Y0: v[1], X1: v[2], Y1: v[3]}, Known: true}, nil
 }

@@ -47,6 +47,7 @@ func (s *Store) Commit(ctx context.Context, l *events.Lookup, decide func(*event
 		if err != nil {
 			return err
 		}
+		setTouchedAreas(w.Events, tiles)
 		if err := copyWrites(ctx, conn.Conn().PgConn(), w, tiles); err != nil {
 			return err
 		}

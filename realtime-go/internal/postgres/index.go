@@ -73,3 +73,30 @@ func (s *Store) touchedTiles(ctx context.Context, conn *pgxpool.Conn, evs []even
 	})
 	return tiles, err
 }
+
+// setTouchedAreas sets the area of every erase and restore event from the level-0 tiles of its strokes:
+// unknown when one of them has none (a stored stroke the limits now refuse).
+func setTouchedAreas(evs []events.NewEvent, tiles map[events.Key][]strokes.Tile) {
+	for i := range evs {
+		e := &evs[i]
+		if e.Kind == events.KindStrokeAdded {
+			continue
+		}
+		var level0 []strokes.Tile
+		for _, id := range e.Strokes {
+			ts := tiles[events.Key{Room: e.Room, ID: id}]
+			n := 0
+			for _, t := range ts {
+				if t.Level == 0 {
+					level0 = append(level0, t)
+					n++
+				}
+			}
+			if n == 0 {
+				level0 = nil
+				break
+			}
+		}
+		e.Area = events.AreaOfTiles(level0)
+	}
+}

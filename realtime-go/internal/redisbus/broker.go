@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -26,12 +27,22 @@ import (
 const (
 	channelPrefix  = "infidraw:room:{"
 	presencePrefix = "infidraw:presence:{"
+	viewersPrefix  = "infidraw:viewers:{"
 	replicaPrefix  = "infidraw:replica:"
 	replicaTTL     = 15 * time.Second
 )
 
-func channel(room uuid.UUID) string  { return channelPrefix + room.String() + "}" }
+// channel names one of a room's channels: infidraw:room:{<room>} and, for the others, a suffix ("all",
+// "r:<x>:<y>"). The hash tag is the room's, so that all of them share a slot.
+func channel(room uuid.UUID, ch hub.Channel) string {
+	if ch.Kind == hub.RoomChannel {
+		return channelPrefix + room.String() + "}"
+	}
+	return channelPrefix + room.String() + "}:" + ch.String()
+}
+
 func presence(room uuid.UUID) string { return presencePrefix + room.String() + "}" }
+func viewers(room uuid.UUID) string  { return viewersPrefix + room.String() + "}" }
 
 // Receiver gets every message of the subscribed rooms.
 type Receiver func(room uuid.UUID, msg []byte)
@@ -53,14 +64,15 @@ type Broker struct {
 	mu        sync.Mutex
 	closed    bool
 	shards    map[string]*shard    // by shardOf
-	roomShard map[uuid.UUID]string // the shard of each subscribed room
+	roomShard map[uuid.UUID]string // the shard of each room with a subscribed channel
+	roomChans map[uuid.UUID]int    // how many of its channels are subscribed
 	waiters   map[string][]chan struct{}
 }
 
-// shard is a pub/sub connection and the rooms it carries.
+// shard is a pub/sub connection and the channels it carries.
 type shard struct {
-	ps    *redis.PubSub
-	rooms map[uuid.UUID]struct{}
+	ps       *redis.PubSub
+	channels map[string]struct{}
 }
 
 // NewBroker returns a broker on rdb (a *redis.Client or a *redis.ClusterClient); Run keeps the replica's
@@ -68,7 +80,7 @@ type shard struct {
 // a Subscribe waiting for it (hub.Broker).
 func NewBroker(rdb redis.UniversalClient, replica string, log *slog.Logger, recv Receiver, resync func(room uuid.UUID)) *Broker {
 	return &Broker{rdb: rdb, replica: replica, log: log, recv: recv, resync: resync,
-		shards: map[string]*shard{}, roomShard: map[uuid.UUID]string{}, waiters: map[string][]chan struct{}{}}
+		shards: map[string]*shard{}, roomShard: map[uuid.UUID]string{}, roomChans: map[uuid.UUID]int{}, waiters: map[string][]chan struct{}{}}
 }
 
 // Run keeps this replica's liveness key until ctx ends, then closes every subscription.
@@ -78,16 +90,17 @@ func (b *Broker) Run(ctx context.Context) {
 	b.mu.Lock()
 	b.closed = true
 	shards := b.shards
-	b.shards, b.roomShard = map[string]*shard{}, map[uuid.UUID]string{}
+	b.shards, b.roomShard, b.roomChans = map[string]*shard{}, map[uuid.UUID]string{}, map[uuid.UUID]int{}
 	b.mu.Unlock()
 	for _, sh := range shards {
 		_ = sh.ps.Close()
 	}
 }
 
-// shardOf returns the key of the connection a room's subscription shares. On a cluster every room has
+// shardOf returns the key of the connection a room's subscriptions share. On a cluster every room has
 // its own: go-redis subscribes again after a lost connection with a single SSUBSCRIBE of all the
-// connection's channels, which a cluster refuses (CROSSSLOT) unless they share a hash slot.
+// connection's channels, which a cluster refuses (CROSSSLOT) unless they share a hash slot (a room's
+// channels do).
 func (b *Broker) shardOf(room uuid.UUID) string {
 	if _, ok := b.rdb.(*redis.ClusterClient); ok {
 		return room.String()
@@ -138,8 +151,9 @@ func (b *Broker) receive(key string, ps *redis.PubSub) {
 }
 
 func roomOf(channel string) (uuid.UUID, bool) {
-	room, err := uuid.Parse(strings.TrimSuffix(strings.TrimPrefix(channel, channelPrefix), "}"))
-	return room, err == nil
+	id, _, ok := strings.Cut(strings.TrimPrefix(channel, channelPrefix), "}")
+	room, err := uuid.Parse(id)
+	return room, ok && err == nil
 }
 
 func (b *Broker) heartbeat(ctx context.Context) {
@@ -162,8 +176,8 @@ func (b *Broker) heartbeat(ctx context.Context) {
 
 // Subscribe implements hub.Broker: it returns after Redis confirmed the subscription. go-redis keeps
 // the channel even when the command fails, and subscribes again with every new connection.
-func (b *Broker) Subscribe(ctx context.Context, room uuid.UUID) error {
-	ch := channel(room)
+func (b *Broker) Subscribe(ctx context.Context, room uuid.UUID, c hub.Channel) error {
+	ch := channel(room, c)
 	w := make(chan struct{})
 	key := b.shardOf(room)
 	b.mu.Lock()
@@ -171,13 +185,16 @@ func (b *Broker) Subscribe(ctx context.Context, room uuid.UUID) error {
 		b.mu.Unlock()
 		return fmt.Errorf("subscribe %s: the broker stopped", ch)
 	}
-	b.roomShard[room] = key
 	sh, fresh := b.shards[key], false
 	if sh == nil {
-		sh, fresh = &shard{ps: b.rdb.SSubscribe(context.Background()), rooms: map[uuid.UUID]struct{}{}}, true
+		sh, fresh = &shard{ps: b.rdb.SSubscribe(context.Background()), channels: map[string]struct{}{}}, true
 		b.shards[key] = sh
 	}
-	sh.rooms[room] = struct{}{}
+	if _, ok := sh.channels[ch]; !ok {
+		sh.channels[ch] = struct{}{}
+		b.roomShard[room] = key
+		b.roomChans[room]++
+	}
 	b.waiters[ch] = append(b.waiters[ch], w)
 	b.mu.Unlock()
 	err := sh.ps.SSubscribe(ctx, ch)
@@ -209,18 +226,26 @@ func (b *Broker) Subscribe(ctx context.Context, room uuid.UUID) error {
 	return fmt.Errorf("subscribe %s: %w", ch, err)
 }
 
-// Unsubscribe implements hub.Broker; the last room of a shard closes its connection.
-func (b *Broker) Unsubscribe(ctx context.Context, room uuid.UUID) error {
+// Unsubscribe implements hub.Broker; the last channel of a shard closes its connection.
+func (b *Broker) Unsubscribe(ctx context.Context, room uuid.UUID, c hub.Channel) error {
+	ch := channel(room, c)
 	b.mu.Lock()
 	key, ok := b.roomShard[room]
-	if !ok {
+	sh := b.shards[key]
+	if !ok || sh == nil {
 		b.mu.Unlock()
 		return nil
 	}
-	delete(b.roomShard, room)
-	sh := b.shards[key]
-	delete(sh.rooms, room)
-	last := len(sh.rooms) == 0
+	if _, ok := sh.channels[ch]; !ok {
+		b.mu.Unlock()
+		return nil
+	}
+	delete(sh.channels, ch)
+	if b.roomChans[room]--; b.roomChans[room] == 0 {
+		delete(b.roomChans, room)
+		delete(b.roomShard, room)
+	}
+	last := len(sh.channels) == 0
 	if last {
 		delete(b.shards, key)
 	}
@@ -228,7 +253,7 @@ func (b *Broker) Unsubscribe(ctx context.Context, room uuid.UUID) error {
 	if last {
 		return sh.ps.Close()
 	}
-	return sh.ps.SUnsubscribe(ctx, channel(room))
+	return sh.ps.SUnsubscribe(ctx, ch)
 }
 
 // Publish implements hub.Broker in one pipelined round trip (on a cluster, one per master concerned;
@@ -236,7 +261,7 @@ func (b *Broker) Unsubscribe(ctx context.Context, room uuid.UUID) error {
 func (b *Broker) Publish(ctx context.Context, msgs []hub.Publication) error {
 	pipe := b.rdb.Pipeline()
 	for _, m := range msgs {
-		pipe.SPublish(ctx, channel(m.Room), m.Data)
+		pipe.SPublish(ctx, channel(m.Room, m.Channel), m.Data)
 	}
 	_, err := pipe.Exec(ctx)
 	return err
@@ -291,6 +316,38 @@ func (b *Broker) Peers(ctx context.Context, room uuid.UUID) ([]*realtimev1.Peer,
 		b.rdb.HDel(ctx, presence(room), stale...)
 	}
 	return out, nil
+}
+
+// CountViewer implements hub.Broker: a hash per room, one field per replica.
+func (b *Broker) CountViewer(ctx context.Context, room uuid.UUID, delta int) error {
+	return b.rdb.HIncrBy(ctx, viewers(room), b.replica, int64(delta)).Err()
+}
+
+// Viewers implements hub.Broker: the counts of replicas whose liveness key expired are dropped and
+// removed.
+func (b *Broker) Viewers(ctx context.Context, room uuid.UUID) (int, error) {
+	all, err := b.rdb.HGetAll(ctx, viewers(room)).Result()
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	var stale []string
+	for replica, v := range all {
+		alive, err := b.rdb.Exists(ctx, replicaPrefix+replica).Result()
+		if err != nil {
+			return 0, err
+		}
+		count, err := strconv.Atoi(v)
+		if alive == 0 || err != nil {
+			stale = append(stale, replica)
+			continue
+		}
+		n += max(count, 0)
+	}
+	if len(stale) > 0 {
+		b.rdb.HDel(ctx, viewers(room), stale...)
+	}
+	return n, nil
 }
 
 // Ping checks Redis for readiness.

@@ -148,12 +148,12 @@ func TestTwoBrokersShareRooms(t *testing.T) {
 			for i := range rooms {
 				rooms[i] = uuid.New()
 				for _, br := range []*Broker{a, b} {
-					if err := br.Subscribe(ctx, rooms[i]); err != nil {
+					if err := br.Subscribe(ctx, rooms[i], hub.Channel{}); err != nil {
 						t.Fatal(err)
 					}
 				}
 				if cc, ok := rdb.(*redis.ClusterClient); ok {
-					master, err := cc.MasterForKey(ctx, channel(rooms[i]))
+					master, err := cc.MasterForKey(ctx, channel(rooms[i], hub.Channel{}))
 					if err != nil {
 						t.Fatal(err)
 					}
@@ -203,7 +203,7 @@ func TestTwoBrokersShareRooms(t *testing.T) {
 			}
 
 			// Once the publisher received its own message, Redis has delivered it to every subscriber.
-			if err := b.Unsubscribe(ctx, rooms[0]); err != nil {
+			if err := b.Unsubscribe(ctx, rooms[0], hub.Channel{}); err != nil {
 				t.Fatal(err)
 			}
 			if err := a.Publish(ctx, []hub.Publication{{Room: rooms[0], Data: []byte("after")}}); err != nil {
@@ -232,6 +232,56 @@ func TestTwoBrokersShareRooms(t *testing.T) {
 	}
 }
 
+// A room's region channels, on a single Redis and on a Redis Cluster: a broker receives the channels it
+// subscribed to and no other, the messages of one publisher over several of them in publish order (the
+// hub counts on payloads arriving before their heads), and keeps the others of the room when it drops
+// one.
+func TestRegionChannelsOfARoom(t *testing.T) {
+	for _, setup := range localtest.Redises(t) {
+		t.Run(setup.Name, func(t *testing.T) {
+			a, _, _ := startBroker(t, setup)
+			b, inB, _ := startBroker(t, setup)
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			room := uuid.New()
+			here, there := hub.Channel{Kind: hub.OneRegion, X: 1, Y: -2}, hub.Channel{Kind: hub.OneRegion, X: 2, Y: -2}
+			for _, ch := range []hub.Channel{{}, here} {
+				if err := b.Subscribe(ctx, room, ch); err != nil {
+					t.Fatal(err)
+				}
+			}
+			var batch []hub.Publication
+			var want []string
+			for i := range 30 {
+				ch := []hub.Channel{{}, here, there, {Kind: hub.AllRegions}}[i%4]
+				batch = append(batch, hub.Publication{Room: room, Channel: ch, Data: fmt.Appendf(nil, "%d on %s", i, ch)})
+				if ch == (hub.Channel{}) || ch == here {
+					want = append(want, fmt.Sprintf("%d on %s", i, ch))
+				}
+			}
+			if err := a.Publish(ctx, batch); err != nil {
+				t.Fatal(err)
+			}
+			got := inB.waitFor(ctx, t, room, len(want))
+			for i := range want {
+				if string(got[i]) != want[i] {
+					t.Fatalf("message %d is %q, want %q (all: %q)", i, got[i], want[i], got)
+				}
+			}
+			if err := b.Unsubscribe(ctx, room, here); err != nil {
+				t.Fatal(err)
+			}
+			if err := a.Publish(ctx, []hub.Publication{{Room: room, Channel: here, Data: []byte("gone")}, {Room: room, Data: []byte("still")}}); err != nil {
+				t.Fatal(err)
+			}
+			got = inB.waitFor(ctx, t, room, len(want)+1)
+			if last := string(got[len(got)-1]); last != "still" || len(got) != len(want)+1 {
+				t.Fatalf("after dropping the region: %q, want only the room's message more", got[len(want):])
+			}
+		})
+	}
+}
+
 // A broker whose pub/sub connections were cut (CLIENT KILL on every node) subscribes again, on a single
 // Redis and on a Redis Cluster alike: each room is resynced (its messages meanwhile were missed) and
 // receives what is published afterwards.
@@ -247,7 +297,7 @@ func TestBrokerSubscribesAgainAfterLostConnections(t *testing.T) {
 			shards := map[string]bool{}
 			for i := range rooms {
 				rooms[i] = uuid.New()
-				if err := sub.Subscribe(ctx, rooms[i]); err != nil {
+				if err := sub.Subscribe(ctx, rooms[i], hub.Channel{}); err != nil {
 					t.Fatal(err)
 				}
 				shards[sub.shardOf(rooms[i])] = true

@@ -96,7 +96,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return // the upgrader already answered (403 for a foreign Origin)
 	}
 	h.active.Add(1)
-	c, lastSeq, acc, err := h.admit(r.Context(), conn)
+	c, args, acc, err := h.admit(r.Context(), conn)
 	if err != nil {
 		h.closeWith(conn, err)
 		h.active.Done()
@@ -106,7 +106,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// is watched before it is checked, so that a change committed after the check read the versions still
 	// reaches the poller.
 	unwatch := h.Access.Watch(acc, func(reason string) { c.Kick(realtimev1.ErrorCode_ERROR_CODE_ACCESS_REVOKED, reason) })
-	if we := h.join(r.Context(), c, acc, lastSeq); we != nil {
+	if we := h.join(r.Context(), c, acc, args); we != nil {
 		unwatch()
 		h.rejects.WithLabelValues(we.code.String()).Inc()
 		c.Kick(we.code, we.msg)
@@ -197,42 +197,63 @@ type wireError struct {
 
 func (e *wireError) Error() string { return e.msg }
 
-// admit reads Join and verifies its token; it returns the client and the access the token claims.
-func (h *Handler) admit(ctx context.Context, conn *websocket.Conn) (*hub.Client, uint64, access.Access, error) {
+// joinArgs are what a Join asks for besides its room: the events after lastSeq, and its view (nil for
+// everything).
+type joinArgs struct {
+	lastSeq uint64
+	view    *hub.View
+}
+
+// admit reads Join and verifies its token; it returns the client, what it asks for and the access the
+// token claims.
+func (h *Handler) admit(ctx context.Context, conn *websocket.Conn) (*hub.Client, joinArgs, access.Access, error) {
 	_ = conn.SetReadDeadline(time.Now().Add(h.Limits.JoinTimeout))
 	typ, data, err := h.readFrame(conn)
 	if err != nil {
-		return nil, 0, access.Access{}, &wireError{realtimev1.ErrorCode_ERROR_CODE_BAD_FRAME, "expected Join: " + err.Error()}
+		return nil, joinArgs{}, access.Access{}, &wireError{realtimev1.ErrorCode_ERROR_CODE_BAD_FRAME, "expected Join: " + err.Error()}
 	}
 	_ = conn.SetReadDeadline(time.Time{})
 	var f realtimev1.ClientFrame
 	if typ != websocket.BinaryMessage || proto.Unmarshal(data, &f) != nil || len(f.GetMessages()) != 1 || f.GetMessages()[0].GetJoin() == nil {
-		return nil, 0, access.Access{}, &wireError{realtimev1.ErrorCode_ERROR_CODE_BAD_FRAME, "the first frame must be a binary ClientFrame holding exactly one Join"}
+		return nil, joinArgs{}, access.Access{}, &wireError{realtimev1.ErrorCode_ERROR_CODE_BAD_FRAME, "the first frame must be a binary ClientFrame holding exactly one Join"}
 	}
 	join := f.GetMessages()[0].GetJoin()
+	args := joinArgs{lastSeq: join.GetLastSeq()}
+	if join.GetView() != nil {
+		v, err := viewOf(join.GetView())
+		if err != nil {
+			return nil, joinArgs{}, access.Access{}, &wireError{realtimev1.ErrorCode_ERROR_CODE_INVALID_ARGUMENT, err.Error()}
+		}
+		args.view = &v
+	}
 	grant, err := h.Verifier.Verify(ctx, join.GetToken())
 	if err != nil {
-		return nil, 0, access.Access{}, &wireError{realtimev1.ErrorCode_ERROR_CODE_UNAUTHENTICATED, err.Error()}
+		return nil, joinArgs{}, access.Access{}, &wireError{realtimev1.ErrorCode_ERROR_CODE_UNAUTHENTICATED, err.Error()}
 	}
 	if join.GetRoomId() != grant.Room.String() {
-		return nil, 0, access.Access{}, &wireError{realtimev1.ErrorCode_ERROR_CODE_PERMISSION_DENIED, "the token is for another room"}
+		return nil, joinArgs{}, access.Access{}, &wireError{realtimev1.ErrorCode_ERROR_CODE_PERMISSION_DENIED, "the token is for another room"}
 	}
 	w := &writer{h: h, conn: conn}
 	c := hub.NewClient(hub.Identity{UserID: grant.UserID, Name: grant.Name, Role: grant.Role, Room: grant.Room}, h.Limits.QueueFrames, w.wake)
 	w.c = c
-	return c, join.GetLastSeq(), grant.Access, nil
+	return c, args, grant.Access, nil
+}
+
+// viewOf maps a wire View to the hub's.
+func viewOf(v *realtimev1.View) (hub.View, error) {
+	return hub.NewView(v.GetMinX(), v.GetMinY(), v.GetMaxX(), v.GetMaxY(), v.GetLevel())
 }
 
 // join checks that the token's access still holds (refusing when that cannot be read: fail closed) and
 // adds the client to its room.
-func (h *Handler) join(ctx context.Context, c *hub.Client, acc access.Access, lastSeq uint64) *wireError {
+func (h *Handler) join(ctx context.Context, c *hub.Client, acc access.Access, args joinArgs) *wireError {
 	if err := h.Access.Admit(ctx, acc); err != nil {
 		if errors.Is(err, access.ErrRevoked) {
 			return &wireError{realtimev1.ErrorCode_ERROR_CODE_ACCESS_REVOKED, err.Error()}
 		}
 		return &wireError{realtimev1.ErrorCode_ERROR_CODE_INTERNAL, "cannot check the token's access: " + err.Error()}
 	}
-	if err := h.Hub.Join(context.WithoutCancel(ctx), c, lastSeq); err != nil {
+	if err := h.Hub.Join(context.WithoutCancel(ctx), c, args.lastSeq, args.view); err != nil {
 		return &wireError{realtimev1.ErrorCode_ERROR_CODE_INTERNAL, "cannot join: " + err.Error()}
 	}
 	return nil
@@ -308,6 +329,15 @@ func (h *Handler) handle(c *hub.Client, m *realtimev1.ClientMessage) *wireError 
 	case *realtimev1.ClientMessage_CursorMove:
 		h.count("cursor")
 		h.refuse(c, id, h.Hub.Cursor(c, b.CursorMove.GetX(), b.CursorMove.GetY()))
+		return nil
+	case *realtimev1.ClientMessage_SetView:
+		h.count("view")
+		v, err := viewOf(b.SetView.GetView())
+		if err != nil {
+			h.refuse(c, id, err)
+			return nil
+		}
+		h.Hub.Reply(c, &realtimev1.ServerMessage{Body: &realtimev1.ServerMessage_Ack{Ack: &realtimev1.Ack{RequestId: id, Seq: h.Hub.SetView(c, v)}}})
 		return nil
 	case *realtimev1.ClientMessage_FetchEvents:
 		h.count("fetch")

@@ -7,7 +7,7 @@ import type { HistoryAction, Region, Role as RoleName, Room, User } from '../api
 import { Role } from '../gen/infidraw/room/v1/event.ts';
 import type { Stroke } from '../gen/infidraw/stroke/v1/stroke.ts';
 import { hexOfUuid, unhex } from '../ids.ts';
-import { RoomConnection } from '../net.ts';
+import { RoomConnection, sameView } from '../net.ts';
 import { fetchStrokesAt, type PastPoint } from '../tiles.ts';
 import { AreaExport, exportView } from './export.ts';
 import { rectBetween, regionOf } from './export-area.ts';
@@ -15,6 +15,8 @@ import { Header } from './header.ts';
 import { actionSummary } from './history-actions.ts';
 import { PointerInput } from './input.ts';
 import { bindKeyboard } from './keyboard.ts';
+import { Debounced } from './debounce.ts';
+import { declaredView, Interest } from './interest.ts';
 import { BoardModel } from './model.ts';
 import { ObjectEraser } from './object-eraser.ts';
 import { PeersView } from './peers.ts';
@@ -35,7 +37,7 @@ export function mountBoard(root: HTMLElement, room: Room, user: User): () => voi
   const conn = new RoomConnection(room.id, {
     welcome: (w) => {
       // The role of this connection's token: it may differ from the page's after the access changed.
-      model.welcome(w.sessionId, roleName(w.role), w.peers);
+      model.welcome(w.sessionId, roleName(w.role), w.peers, w.viewers);
       applyRole();
       peers.renderPresence();
       peers.placeCursors(performance.now());
@@ -52,6 +54,21 @@ export function mountBoard(root: HTMLElement, room: Room, user: User): () => voi
       data.set('lastSeq', String(conn.lastSeq));
       timeline.headMoved(conn.lastSeq);
       invalidate(erasedOrRestored);
+    },
+    // The server filters by the view from now on: cached tiles it does not watch go stale; the visible tiles that waited
+    // for it (or are stale) are read now, unless the view moved on since (a zoom still going: the loader's debounce).
+    watching: (view, seq) => {
+      interest.watching(view);
+      data.set('watch', view ? `${view.level}:${view.minX},${view.minY},${view.maxX},${view.maxY}@${seq}` : 'all');
+      if (!view || sameView(view, declaredView(model.view))) liveTiles.schedule(0);
+    },
+    tilesChanged: (level, tiles, throughSeq) => {
+      interest.tilesChanged(level, tiles, throughSeq);
+      tilesChanged++;
+      data.set('tilesChanged', String(tilesChanged));
+      data.set('lastSeq', String(conn.lastSeq));
+      timeline.headMoved(conn.lastSeq);
+      liveTiles.schedule();
     },
     live: (l) => {
       const changed = model.applyLive(l, performance.now());
@@ -76,11 +93,24 @@ export function mountBoard(root: HTMLElement, room: Room, user: User): () => voi
         renderer.requestFrame();
       }
     },
-    acked: () => header.setUnsent(conn.unackedCount),
+    acked: (key, seq) => {
+      header.setUnsent(conn.unackedCount);
+      // One's own stroke is committed even when its event does not come (a view elsewhere or at a coarse level).
+      const rec = model.ackedStroke(key, seq);
+      if (rec) {
+        renderer.strokeAdded(rec);
+        data.set('strokes', String(model.committed.length));
+      }
+    },
     reminted: (oldId, newId) => model.reminted(oldId, newId),
   });
 
   const model = new BoardModel(room.role, conn.unacked());
+  const interest = new Interest(model.tiles);
+  /** TilesChanged notices received (a view at a coarse level). */
+  let tilesChanged = 0;
+  // The view goes to the server when it settles, as the tiles are loaded (not at every pointer move).
+  const viewSender = new Debounced(() => conn.setView(declaredView(model.view)));
   const stage = h('div#stage.stage', { 'data-strokes': '0', 'data-last-seq': '0' });
   const data = new StageData(stage);
   const canvas = h('canvas#board-canvas', { 'aria-label': 'Drawing canvas', tabindex: 0 });
@@ -139,8 +169,14 @@ export function mountBoard(root: HTMLElement, room: Room, user: User): () => voi
     view: model.view, tiles: model.tiles, committed: model.committed, hidden: (id) => model.erased.has(id) || eraser.selects(id),
   });
   const liveTiles = new TileLoader({
-    roomId: room.id, view: model.view, tiles: model.tiles, painter: livePainter, data,
+    roomId: room.id, view: model.view, tiles: model.tiles, painter: livePainter, data, interest,
     changed: () => renderer.requestFrame(),
+    // Strokes restored where this page did not look (their restore was not sent here) show again.
+    read: (answer) => {
+      let restored = false;
+      for (const t of answer) if (model.shown(t.strokes.map((st) => st.id), t.coversSeq)) restored = true;
+      if (restored) invalidate(true);
+    },
     answered: (a) => timeline.headMoved(a.headSeq),
   });
   const pastStore = new TileStore();
@@ -211,6 +247,7 @@ export function mountBoard(root: HTMLElement, room: Room, user: User): () => voi
   function moved(drag = false): void {
     renderer.moved();
     tiles().schedule(TILES_DEBOUNCE_MS, drag ? DRAG_LOAD_MS : Infinity);
+    viewSender.schedule(TILES_DEBOUNCE_MS, drag ? DRAG_LOAD_MS : Infinity);
     timelineBar.viewMoved();
   }
 
@@ -306,6 +343,7 @@ export function mountBoard(root: HTMLElement, room: Room, user: User): () => voi
     model.view.resize(stage.clientWidth, stage.clientHeight, window.devicePixelRatio || 1);
     renderer.resize();
     invalidate(true);
+    viewSender.schedule(TILES_DEBOUNCE_MS);
   }
 
   clear(root);
@@ -324,12 +362,15 @@ export function mountBoard(root: HTMLElement, room: Room, user: User): () => voi
   liveTiles.loadNow().then((head) => {
     if (head) conn.lastSeq = head;
   }, () => {}).finally(() => {
-    if (mounted) conn.start();
+    if (!mounted) return;
+    conn.setView(declaredView(model.view)); // the Join carries it
+    conn.start();
   });
   canvas.focus({ preventScroll: true });
 
   return () => {
     mounted = false;
+    viewSender.cancel();
     conn.stop();
     eraser.dispose();
     timeline.dispose();

@@ -44,18 +44,23 @@ export class BoardModel {
   /** Who is here, by session. */
   readonly peers = new Map<number, Peer>();
   readonly cursors = new Map<number, Cursor>();
-  /** Committed strokes in the order they arrived (sequence order). */
+  /** Committed strokes in sequence order. */
   readonly committed: CommittedStroke[] = [];
   private readonly byId = new Map<string, CommittedStroke>();
   /** One's own strokes sent and not acknowledged yet (they are resent until they are), drawn over the picture. */
   readonly pending = new Map<string, Decoded>();
-  /** Ids of strokes erased and not restored, whether or not they are here as vectors. */
-  readonly erased = new Set<string>();
+  /**
+   * Ids of strokes erased and not restored, whether or not they are here as vectors, with the seq of the erase
+   * (Infinity: one's own, not come back yet).
+   */
+  readonly erased = new Map<string, number>();
   /**
    * Strokes the object eraser found on the server, which are only pixels of snapshots here: cut out of the picture as
    * the erase's preview until the erase comes back and the tiles are fetched again without them.
    */
   readonly ghosts = new Map<string, Decoded>();
+  /** Viewers of a crowded room who are counted, not listed in `peers`. */
+  viewers = 0;
   /** This connection's session (0 before the first Welcome). */
   session = 0;
   role: Role;
@@ -75,18 +80,23 @@ export class BoardModel {
     return this.byId.has(id);
   }
 
-  /** Joined (again): the connection's session and role, and everyone here now. Live state from before is stale. */
-  welcome(session: number, role: Role, peers: readonly Peer[]): void {
+  /**
+   * Joined (again): the connection's session and role, and everyone here now (`viewers`: those counted, not listed).
+   * Live state from before is stale.
+   */
+  welcome(session: number, role: Role, peers: readonly Peer[], viewers = 0): void {
     this.session = session;
     this.role = role;
+    this.viewers = viewers;
     this.peers.clear();
     for (const p of peers) this.peers.set(p.sessionId, p);
     this.cursors.clear();
     this.live.clear();
   }
 
-  /** Sessions came and left; what the leavers were drawing goes with them. */
+  /** Sessions came and left (and the count of viewers not listed changed); what the leavers were drawing goes with them. */
   presence(p: Presence): void {
+    if (p.viewers !== undefined) this.viewers = p.viewers;
     for (const j of p.joined) this.peers.set(j.sessionId, j);
     for (const s of p.leftSessionIds) {
       this.peers.delete(s);
@@ -107,8 +117,7 @@ export class BoardModel {
         this.pending.delete(id);
         if (this.byId.has(id)) continue;
         const rec: CommittedStroke = { id, seq: e.seq, d: decodeStroke(k.value.stroke), erased: false };
-        this.byId.set(id, rec);
-        this.committed.push(rec);
+        this.insert(rec);
         out.added.push(rec);
       } else if (k.$case === 'strokesErased' || k.$case === 'strokesRestored') {
         const erased = k.$case === 'strokesErased';
@@ -117,7 +126,7 @@ export class BoardModel {
           const rec = this.byId.get(id);
           if (rec) rec.erased = erased;
           this.ghosts.delete(id); // the tiles fetched again no longer hold it
-          if (erased) this.erased.add(id);
+          if (erased) this.erased.set(id, e.seq);
           else this.erased.delete(id);
         }
         out.erasedOrRestored = true;
@@ -152,6 +161,45 @@ export class BoardModel {
     }
   }
 
+  /**
+   * One's own stroke was acknowledged at `seq`: committed from now on, whether or not its event comes (a view elsewhere
+   * or at a coarse level leaves it out). Returns it when it is new here.
+   */
+  ackedStroke(id: string, seq: number): CommittedStroke | null {
+    const d = this.pending.get(id);
+    if (!d || this.byId.has(id)) return null;
+    this.pending.delete(id);
+    const rec: CommittedStroke = { id, seq, d, erased: this.erased.has(id) };
+    this.insert(rec);
+    return rec;
+  }
+
+  /**
+   * A tile read at `coversSeq` shows these strokes as vectors: any of them erased before that seq was restored since,
+   * though the restore did not come here (it was elsewhere on the board than this page's view, or undone from there).
+   * True when any was.
+   */
+  shown(ids: Iterable<string>, coversSeq: number): boolean {
+    let changed = false;
+    for (const id of ids) {
+      const at = this.erased.get(id);
+      if (at === undefined || at >= coversSeq) continue;
+      this.erased.delete(id);
+      const rec = this.byId.get(id);
+      if (rec) rec.erased = false;
+      changed = true;
+    }
+    return changed;
+  }
+
+  /** A committed stroke in sequence order (an ack may come before events of others with lower seqs). */
+  private insert(rec: CommittedStroke): void {
+    this.byId.set(rec.id, rec);
+    let i = this.committed.length;
+    while (i > 0 && this.committed[i - 1].seq > rec.seq) i--;
+    this.committed.splice(i, 0, rec);
+  }
+
   /** One's own stroke was committed here: drawn as pending until its ack, and the next undo names it. */
   drew(s: Stroke): void {
     const id = hex(s.id);
@@ -165,7 +213,7 @@ export class BoardModel {
     for (const id of ids) {
       const rec = this.byId.get(id);
       if (rec) rec.erased = true;
-      this.erased.add(id);
+      this.erased.set(id, Infinity);
     }
     this.history.did(actionId);
     return actionId;

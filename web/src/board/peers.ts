@@ -1,5 +1,5 @@
-// Who is here and where their pointers are: the presence list in the header (oneself first) and a cursor with a name
-// per session that moved its pointer, following the view.
+// Who is here and where their pointers are: the presence list in the header (oneself first, and in a crowded room the
+// viewers counted, not listed) and a cursor with a name per session that moved its pointer, following the view.
 import { h, clear } from '../dom.ts';
 import type { User } from '../api.ts';
 import type { BoardModel, Cursor } from './model.ts';
@@ -30,7 +30,7 @@ export class PeersView {
     this.user = user;
   }
 
-  /** The presence list again: oneself, then every other session. */
+  /** The presence list again: oneself, then every other session listed, then "N watching" for the viewers counted. */
   renderPresence(): void {
     clear(this.list);
     const name = this.user.displayName;
@@ -44,6 +44,9 @@ export class PeersView {
       this.list.append(li);
     }
     this.list.dataset.count = String(this.list.childElementCount);
+    const n = this.model.viewers;
+    this.list.dataset.watching = String(n);
+    if (n > 0) this.list.append(h('li.watching', { title: 'Viewers of this crowded board, not listed' }, `${n} watching`));
   }
 
   /** Every cursor where the view shows it now; cursors of sessions gone are removed. */

@@ -137,7 +137,8 @@ export class Renderer {
     const m = view.mapping();
     const layer = this.layer;
     layer.startFrame(now);
-    let src = this.base;
+    // What goes on screen: the scaled preview, or the base (read after scroll(), which swaps it with the spare).
+    let src: HTMLCanvasElement;
     if (this.baseValid && this.viewMoved && this.previewing && now - this.baseDrawnAt < PREVIEW_MS && this.preview()) {
       src = this.spare;
       this.draws.preview++;
@@ -157,6 +158,7 @@ export class Renderer {
       this.viewMoved = false;
       Object.assign(this.baseView, { x: view.x, y: view.y, z: view.z, w: this.base.width, h: this.base.height });
       if (layer.repaintPending) this.requestFrame();
+      src = this.base;
     }
     this.data.set('draws', `${this.draws.full},${this.draws.scroll},${this.draws.preview},${this.draws.repaint}`);
     const ctx = this.ctx;

@@ -2,8 +2,11 @@
 // when one is not cached, debounced while the view changes; snapshot PNGs decoded as they come; tiles answered
 // pending asked for again with a backoff until their snapshots exist; everything fetched again after an erase. The
 // board has one loader for the room now and one for the past point the timeline shows; only the one on screen loads.
+// The loader of the board now reads only tiles the server watches (interest.ts): a tile of an answer that may miss
+// events is taken as stale, and read again once it is watched.
 import { fetchTiles, loadSnapshot, roomTilesUrl, type PastPoint, type Tile } from '../tiles.ts';
 import { Debounced } from './debounce.ts';
+import type { Interest } from './interest.ts';
 import type { StageData } from './stage-data.ts';
 import type { TilePainter } from './tile-painter.ts';
 import type { TileStore } from './tile-store.ts';
@@ -32,8 +35,12 @@ export interface TileLoaderOptions {
   tiles: TileStore;
   painter: TilePainter;
   data: StageData;
+  /** What the server watches (the board now): tiles outside it wait, and answers that may miss events are stale. */
+  interest?: Interest;
   /** Tiles arrived or their snapshots did; their rectangles are marked for the painter. */
   changed(): void;
+  /** The tiles of a response to the loader's current point, before they are taken (what their strokes say). */
+  read?(tiles: readonly Tile[]): void;
   /** A response to the loader's current point was taken. */
   answered(a: TilesAnswer): void;
 }
@@ -81,8 +88,9 @@ export class TileLoader {
    */
   readAt(at: PastPoint, changed?: (t: Tile) => boolean): void {
     this.at = at;
-    // Drawn again as stale: the screen is not filled until they are read at the new point.
-    for (const key of this.o.tiles.reread(this.o.view.level(), changed)) this.o.painter.repaint(key);
+    // Stale (drawn as they are) until read at the new point; the screen is not filled until then.
+    if (changed) this.o.tiles.markStale(changed);
+    else for (const key of this.o.tiles.reread(this.o.view.level())) this.o.painter.repaint(key);
     this.o.changed();
     this.wanted = '';
     this.generation++;
@@ -119,10 +127,14 @@ export class TileLoader {
     const r = view.visibleTiles(level);
     const want = `${level}:${r.x0}:${r.y0}:${r.x1}:${r.y1}`;
     if (!tiles.missing(level, r) || want === this.wanted) return null;
+    // Read after the server acknowledged a view holding them (the board schedules a load then), or they miss events.
+    const interest = this.o.interest;
+    if (interest && !interest.watches(level, r)) return null;
     this.wanted = want;
     const gen = this.generation;
     this.inflight++;
     this.report();
+    const trust = interest?.startRead();
     try {
       const got = await fetchTiles(this.o.tilesUrl ?? roomTilesUrl(this.o.roomId), level, r, this.at, this.o.blockTiles);
       this.stats.requests += got.requests;
@@ -131,11 +143,12 @@ export class TileLoader {
       // A time is read as the seq it names from now on: panning on reads the same point.
       if (this.at && 'time' in this.at) this.at = { seq: got.atSeq };
       this.o.answered(got);
+      this.o.read?.(got.tiles);
       tiles.trim(level);
       const snapshots: Promise<void>[] = [];
       let changed = 0;
       for (const t of got.tiles) {
-        const a = tiles.accept(t);
+        const a = tiles.accept(t, !trust || trust.covers(t));
         if (!a) continue;
         changed++;
         painter.repaint(a.key);
@@ -143,7 +156,7 @@ export class TileLoader {
         snapshots.push(loadSnapshot(t.snapshotUrl!).then(({ bitmap, bytes }) => {
           this.stats.pngs++;
           this.stats.pngBytes += bytes;
-          if (tiles.attachSnapshot(a, bitmap)) painter.repaint(a.key);
+          if (tiles.attachSnapshot(a, bitmap, !trust || trust.covers(t))) painter.repaint(a.key);
         }, () => {}));
       }
       // Deltas at once; the snapshots as one change when all have arrived (no tile drawn half).
@@ -156,6 +169,7 @@ export class TileLoader {
       if (gen === this.generation) this.schedule(FAILED_RETRY_MS);
       throw e;
     } finally {
+      if (trust) interest?.endRead(trust);
       this.inflight--;
       if (this.wanted === want) this.wanted = '';
       this.report();
@@ -181,6 +195,7 @@ export class TileLoader {
     data.set('tileStrokes', String(strokes));
     data.set('tilesPending', String(this.inflight));
     data.set('tilesAwaiting', String(tiles.awaiting(level)));
+    data.set('tilesStale', String(tiles.staleCount));
     data.set('tileRequests', String(this.stats.requests));
     data.set('tileBytes', String(this.stats.bytes + this.stats.pngBytes));
     data.tilesLoading(this.inflight);

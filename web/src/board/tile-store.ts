@@ -1,5 +1,6 @@
 // The tiles the board holds (docs/tiles.md): per (level, x, y) the tile as the server answered it, which ones were
-// answered pending or are stale (read at another point of the past), and what a new answer changes. Bookkeeping
+// answered pending or are stale (read at another point of the past; of the board now, missing events the server does
+// not send this client, interest.ts), and what a new answer changes. Bookkeeping
 // only: the tile loader fetches and decodes, the tile painter draws. The board keeps one store for the room now and
 // one for the past point the timeline shows.
 import { MAX_LEVEL } from '../geometry.ts';
@@ -35,7 +36,10 @@ export class TileStore {
   private readonly tiles = new Map<string, Tile>();
   /** Tiles last answered pending (a snapshot is being rendered). */
   private readonly pending = new Set<string>();
-  /** Tiles read at another point than the one shown now: drawn until their answers at this point replace them. */
+  /**
+   * Tiles read at another point than the one shown now, or (the board now) that miss events because the server no
+   * longer watched them: drawn until an answer that is current replaces them.
+   */
   private readonly stale = new Set<string>();
   private retryMs = PENDING_RETRY_MS;
 
@@ -64,7 +68,7 @@ export class TileStore {
     return false;
   }
 
-  /** Whether a cached tile was read at another point than the one shown now. */
+  /** Whether a cached tile is stale: read at another point than the one shown now, or missing events. */
   isStale(t: Tile): boolean {
     return this.stale.has(tileKey(t.level, t.x, t.y));
   }
@@ -82,37 +86,59 @@ export class TileStore {
    * screen stays until its replacement can be drawn, so that nothing flickers blank; over a pending answer it stays
    * until the tile is not pending (it is no older than the pending tile's snapshot). A stale tile stays on the same
    * terms; it is current again once its answer at the new point is in place, or says the same: then the cached
-   * object is accepted again (it stays, and is drawn again as current).
+   * object is accepted again (it stays, and is drawn again as current). `current`: false for an answer that may miss
+   * events (interest.ts, ReadTrust): it is taken as stale, and the same content leaves the cached tile as it is.
    */
-  accept(t: Tile): Accepted | null {
+  accept(t: Tile, current = true): Accepted | null {
     const key = tileKey(t.level, t.x, t.y);
     const previous = this.tiles.get(key);
     if (t.pending) this.pending.add(key);
     else this.pending.delete(key);
     if (previous && !t.pending && isComplete(previous) && !previous.pending && previous.coversSeq === t.coversSeq &&
       previous.snapshotUrl === t.snapshotUrl && previous.strokes.length === t.strokes.length) {
-      return this.stale.delete(key) ? { key, tile: previous, previous, keepsPrevious: false, needsSnapshot: false } : null;
+      return current && this.stale.delete(key) ? { key, tile: previous, previous, keepsPrevious: false, needsSnapshot: false } : null;
     }
     if (t.snapshotUrl && previous?.snapshotUrl === t.snapshotUrl && previous.bitmap) t.bitmap = previous.bitmap;
     const keepsPrevious = isComplete(previous) && (t.pending || !isComplete(t));
     if (!keepsPrevious) {
       this.tiles.set(key, t);
-      this.stale.delete(key);
+      this.markCurrent(key, current);
     }
     return { key, tile: t, previous, keepsPrevious, needsSnapshot: !!t.snapshotUrl && !t.bitmap && !(keepsPrevious && t.pending) };
   }
 
   /**
    * The snapshot of an accepted tile was decoded: the tile takes its place unless a newer answer replaced it
-   * meanwhile. True when it did.
+   * meanwhile. True when it did. `current` as for accept, decided now.
    */
-  attachSnapshot(a: Accepted, bitmap: ImageBitmap): boolean {
-    const current = this.tiles.get(a.key);
-    if (current !== a.tile && !(a.keepsPrevious && current === a.previous)) return false;
+  attachSnapshot(a: Accepted, bitmap: ImageBitmap, current = true): boolean {
+    const cached = this.tiles.get(a.key);
+    if (cached !== a.tile && !(a.keepsPrevious && cached === a.previous)) return false;
     a.tile.bitmap = bitmap;
     this.tiles.set(a.key, a.tile);
-    this.stale.delete(a.key);
+    this.markCurrent(a.key, current);
     return true;
+  }
+
+  /** Marks stale every cached tile `where` holds for (they miss events from now on). Returns how many were not yet. */
+  markStale(where: (t: Tile) => boolean): number {
+    let n = 0;
+    for (const [k, t] of this.tiles) {
+      if (this.stale.has(k) || !where(t)) continue;
+      this.stale.add(k);
+      n++;
+    }
+    return n;
+  }
+
+  /** How many cached tiles are stale. */
+  get staleCount(): number {
+    return this.stale.size;
+  }
+
+  private markCurrent(key: string, current: boolean): void {
+    if (current) this.stale.delete(key);
+    else this.stale.add(key);
   }
 
   /** Past MAX_CACHED_TILES, drops the tiles of every level but this one. */
@@ -124,32 +150,13 @@ export class TileStore {
   /**
    * The room is read at another point from now on: the tiles of other levels go (they would stand in for tiles not
    * loaded with what was there at the old point), and those of this level stay on screen as stale until their
-   * answers at the new point replace them, so that moving through time does not blank the board. With `changed`, only the
-   * tiles it names (the others are the same at the new point). Returns the keys of the stale tiles.
+   * answers at the new point replace them, so that moving through time does not blank the board. Returns their keys.
    */
-  reread(level: number, changed?: (t: Tile) => boolean): string[] {
-    if (changed) return this.rereadSome(level, changed);
+  reread(level: number): string[] {
     this.dropOtherLevels(level);
     this.pending.clear();
     for (const k of this.tiles.keys()) this.stale.add(k);
     return [...this.stale];
-  }
-
-  /** reread() of only the tiles that may differ at the new point: those of other levels go, those of this one are stale. */
-  private rereadSome(level: number, changed: (t: Tile) => boolean): string[] {
-    const marked: string[] = [];
-    for (const [k, t] of this.tiles) {
-      if (!changed(t)) continue;
-      if (t.level === level) {
-        this.stale.add(k);
-        marked.push(k);
-      } else {
-        this.tiles.delete(k);
-        this.pending.delete(k);
-        this.stale.delete(k);
-      }
-    }
-    return marked;
   }
 
   /** Forgets every tile (an erase or restore: the server never serves a snapshot older than it). */

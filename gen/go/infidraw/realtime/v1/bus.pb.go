@@ -22,8 +22,12 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
-// BusMessage travels between realtime-go replicas over Redis pub/sub on the room's channel. Committed
-// events are published only after their transaction commits; everything else is ephemeral.
+// BusMessage travels between realtime-go replicas over Redis sharded pub/sub on the channels of a room
+// (docs/scaling.md): the room's own channel (presence, control, the heads of committed events, and the
+// events no region holds), one channel per region of the board (the committed events and live items
+// that touch it), and the room's "all regions" channel (every committed event and live item that went
+// to a region), all hash-tagged by room. Committed events are published only after their transaction
+// commits; everything else is ephemeral.
 type BusMessage struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Replica that published it, so that a replica can skip what it already delivered locally.
@@ -34,6 +38,7 @@ type BusMessage struct {
 	//	*BusMessage_Live
 	//	*BusMessage_Presence
 	//	*BusMessage_Control
+	//	*BusMessage_Heads
 	Body          isBusMessage_Body `protobuf_oneof:"body"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -119,6 +124,15 @@ func (x *BusMessage) GetControl() *RoomControl {
 	return nil
 }
 
+func (x *BusMessage) GetHeads() *CommittedHeads {
+	if x != nil {
+		if x, ok := x.Body.(*BusMessage_Heads); ok {
+			return x.Heads
+		}
+	}
+	return nil
+}
+
 type isBusMessage_Body interface {
 	isBusMessage_Body()
 }
@@ -139,6 +153,10 @@ type BusMessage_Control struct {
 	Control *RoomControl `protobuf:"bytes,5,opt,name=control,proto3,oneof"`
 }
 
+type BusMessage_Heads struct {
+	Heads *CommittedHeads `protobuf:"bytes,6,opt,name=heads,proto3,oneof"`
+}
+
 func (*BusMessage_Committed) isBusMessage_Body() {}
 
 func (*BusMessage_Live) isBusMessage_Body() {}
@@ -147,7 +165,66 @@ func (*BusMessage_Presence) isBusMessage_Body() {}
 
 func (*BusMessage_Control) isBusMessage_Body() {}
 
-// CommittedEvents are consecutive events of one room in sequence order.
+func (*BusMessage_Heads) isBusMessage_Body() {}
+
+// CommittedHeads announce, on the room's channel, committed events whose payloads went to region
+// channels: published after those payloads, so that a replica learns every sequence number of the
+// room and where each event is, and waits only for the payloads of the regions it subscribed to.
+type CommittedHeads struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Seqs  []uint64               `protobuf:"varint,1,rep,packed,name=seqs,proto3" json:"seqs,omitempty"`
+	// areas[i] is the area of the event seqs[i].
+	Areas         []*Area `protobuf:"bytes,2,rep,name=areas,proto3" json:"areas,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CommittedHeads) Reset() {
+	*x = CommittedHeads{}
+	mi := &file_infidraw_realtime_v1_bus_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CommittedHeads) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CommittedHeads) ProtoMessage() {}
+
+func (x *CommittedHeads) ProtoReflect() protoreflect.Message {
+	mi := &file_infidraw_realtime_v1_bus_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CommittedHeads.ProtoReflect.Descriptor instead.
+func (*CommittedHeads) Descriptor() ([]byte, []int) {
+	return file_infidraw_realtime_v1_bus_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *CommittedHeads) GetSeqs() []uint64 {
+	if x != nil {
+		return x.Seqs
+	}
+	return nil
+}
+
+func (x *CommittedHeads) GetAreas() []*Area {
+	if x != nil {
+		return x.Areas
+	}
+	return nil
+}
+
+// CommittedEvents are events of one room in sequence order: consecutive on the room's channel, those
+// that touch the region on a region's channel.
 type CommittedEvents struct {
 	state  protoimpl.MessageState `protogen:"open.v1"`
 	Events []*v1.RoomEvent        `protobuf:"bytes,1,rep,name=events,proto3" json:"events,omitempty"`
@@ -161,7 +238,7 @@ type CommittedEvents struct {
 
 func (x *CommittedEvents) Reset() {
 	*x = CommittedEvents{}
-	mi := &file_infidraw_realtime_v1_bus_proto_msgTypes[1]
+	mi := &file_infidraw_realtime_v1_bus_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -173,7 +250,7 @@ func (x *CommittedEvents) String() string {
 func (*CommittedEvents) ProtoMessage() {}
 
 func (x *CommittedEvents) ProtoReflect() protoreflect.Message {
-	mi := &file_infidraw_realtime_v1_bus_proto_msgTypes[1]
+	mi := &file_infidraw_realtime_v1_bus_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -186,7 +263,7 @@ func (x *CommittedEvents) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CommittedEvents.ProtoReflect.Descriptor instead.
 func (*CommittedEvents) Descriptor() ([]byte, []int) {
-	return file_infidraw_realtime_v1_bus_proto_rawDescGZIP(), []int{1}
+	return file_infidraw_realtime_v1_bus_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *CommittedEvents) GetEvents() []*v1.RoomEvent {
@@ -216,7 +293,7 @@ type Area struct {
 
 func (x *Area) Reset() {
 	*x = Area{}
-	mi := &file_infidraw_realtime_v1_bus_proto_msgTypes[2]
+	mi := &file_infidraw_realtime_v1_bus_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -228,7 +305,7 @@ func (x *Area) String() string {
 func (*Area) ProtoMessage() {}
 
 func (x *Area) ProtoReflect() protoreflect.Message {
-	mi := &file_infidraw_realtime_v1_bus_proto_msgTypes[2]
+	mi := &file_infidraw_realtime_v1_bus_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -241,7 +318,7 @@ func (x *Area) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Area.ProtoReflect.Descriptor instead.
 func (*Area) Descriptor() ([]byte, []int) {
-	return file_infidraw_realtime_v1_bus_proto_rawDescGZIP(), []int{2}
+	return file_infidraw_realtime_v1_bus_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *Area) GetMinX() int64 {
@@ -274,15 +351,21 @@ func (x *Area) GetMaxY() int64 {
 
 // LiveBatch is the ephemeral traffic of one replica's sessions in a room for one tick.
 type LiveBatch struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Items         []*Live                `protobuf:"bytes,1,rep,name=items,proto3" json:"items,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Items []*Live                `protobuf:"bytes,1,rep,name=items,proto3" json:"items,omitempty"`
+	// seqs[i] numbers items[i] among its origin's live items of the room, increasing: a replica that gets
+	// an item on two channels (two regions, or a region and "all") relays it once.
+	Seqs []uint64 `protobuf:"varint,3,rep,packed,name=seqs,proto3" json:"seqs,omitempty"`
+	// areas[i] is where items[i] is on the board (as in CommittedEvents): a cursor's point, or the box of a
+	// live stroke so far. Items without one are taken to touch every view.
+	Areas         []*Area `protobuf:"bytes,2,rep,name=areas,proto3" json:"areas,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *LiveBatch) Reset() {
 	*x = LiveBatch{}
-	mi := &file_infidraw_realtime_v1_bus_proto_msgTypes[3]
+	mi := &file_infidraw_realtime_v1_bus_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -294,7 +377,7 @@ func (x *LiveBatch) String() string {
 func (*LiveBatch) ProtoMessage() {}
 
 func (x *LiveBatch) ProtoReflect() protoreflect.Message {
-	mi := &file_infidraw_realtime_v1_bus_proto_msgTypes[3]
+	mi := &file_infidraw_realtime_v1_bus_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -307,12 +390,26 @@ func (x *LiveBatch) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LiveBatch.ProtoReflect.Descriptor instead.
 func (*LiveBatch) Descriptor() ([]byte, []int) {
-	return file_infidraw_realtime_v1_bus_proto_rawDescGZIP(), []int{3}
+	return file_infidraw_realtime_v1_bus_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *LiveBatch) GetItems() []*Live {
 	if x != nil {
 		return x.Items
+	}
+	return nil
+}
+
+func (x *LiveBatch) GetSeqs() []uint64 {
+	if x != nil {
+		return x.Seqs
+	}
+	return nil
+}
+
+func (x *LiveBatch) GetAreas() []*Area {
+	if x != nil {
+		return x.Areas
 	}
 	return nil
 }
@@ -329,7 +426,7 @@ type RoomControl struct {
 
 func (x *RoomControl) Reset() {
 	*x = RoomControl{}
-	mi := &file_infidraw_realtime_v1_bus_proto_msgTypes[4]
+	mi := &file_infidraw_realtime_v1_bus_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -341,7 +438,7 @@ func (x *RoomControl) String() string {
 func (*RoomControl) ProtoMessage() {}
 
 func (x *RoomControl) ProtoReflect() protoreflect.Message {
-	mi := &file_infidraw_realtime_v1_bus_proto_msgTypes[4]
+	mi := &file_infidraw_realtime_v1_bus_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -354,7 +451,7 @@ func (x *RoomControl) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RoomControl.ProtoReflect.Descriptor instead.
 func (*RoomControl) Descriptor() ([]byte, []int) {
-	return file_infidraw_realtime_v1_bus_proto_rawDescGZIP(), []int{4}
+	return file_infidraw_realtime_v1_bus_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *RoomControl) GetUserId() string {
@@ -375,15 +472,19 @@ var File_infidraw_realtime_v1_bus_proto protoreflect.FileDescriptor
 
 const file_infidraw_realtime_v1_bus_proto_rawDesc = "" +
 	"\n" +
-	"\x1einfidraw/realtime/v1/bus.proto\x12\x14infidraw.realtime.v1\x1a!infidraw/realtime/v1/frames.proto\x1a\x1cinfidraw/room/v1/event.proto\"\xa7\x02\n" +
+	"\x1einfidraw/realtime/v1/bus.proto\x12\x14infidraw.realtime.v1\x1a!infidraw/realtime/v1/frames.proto\x1a\x1cinfidraw/room/v1/event.proto\"\xe5\x02\n" +
 	"\n" +
 	"BusMessage\x12\x16\n" +
 	"\x06origin\x18\x01 \x01(\tR\x06origin\x12E\n" +
 	"\tcommitted\x18\x02 \x01(\v2%.infidraw.realtime.v1.CommittedEventsH\x00R\tcommitted\x125\n" +
 	"\x04live\x18\x03 \x01(\v2\x1f.infidraw.realtime.v1.LiveBatchH\x00R\x04live\x12<\n" +
 	"\bpresence\x18\x04 \x01(\v2\x1e.infidraw.realtime.v1.PresenceH\x00R\bpresence\x12=\n" +
-	"\acontrol\x18\x05 \x01(\v2!.infidraw.realtime.v1.RoomControlH\x00R\acontrolB\x06\n" +
-	"\x04body\"x\n" +
+	"\acontrol\x18\x05 \x01(\v2!.infidraw.realtime.v1.RoomControlH\x00R\acontrol\x12<\n" +
+	"\x05heads\x18\x06 \x01(\v2$.infidraw.realtime.v1.CommittedHeadsH\x00R\x05headsB\x06\n" +
+	"\x04body\"V\n" +
+	"\x0eCommittedHeads\x12\x12\n" +
+	"\x04seqs\x18\x01 \x03(\x04R\x04seqs\x120\n" +
+	"\x05areas\x18\x02 \x03(\v2\x1a.infidraw.realtime.v1.AreaR\x05areas\"x\n" +
 	"\x0fCommittedEvents\x123\n" +
 	"\x06events\x18\x01 \x03(\v2\x1b.infidraw.room.v1.RoomEventR\x06events\x120\n" +
 	"\x05areas\x18\x02 \x03(\v2\x1a.infidraw.realtime.v1.AreaR\x05areas\"Z\n" +
@@ -391,9 +492,11 @@ const file_infidraw_realtime_v1_bus_proto_rawDesc = "" +
 	"\x05min_x\x18\x01 \x01(\x12R\x04minX\x12\x13\n" +
 	"\x05min_y\x18\x02 \x01(\x12R\x04minY\x12\x13\n" +
 	"\x05max_x\x18\x03 \x01(\x12R\x04maxX\x12\x13\n" +
-	"\x05max_y\x18\x04 \x01(\x12R\x04maxY\"=\n" +
+	"\x05max_y\x18\x04 \x01(\x12R\x04maxY\"\x83\x01\n" +
 	"\tLiveBatch\x120\n" +
-	"\x05items\x18\x01 \x03(\v2\x1a.infidraw.realtime.v1.LiveR\x05items\"_\n" +
+	"\x05items\x18\x01 \x03(\v2\x1a.infidraw.realtime.v1.LiveR\x05items\x12\x12\n" +
+	"\x04seqs\x18\x03 \x03(\x04R\x04seqs\x120\n" +
+	"\x05areas\x18\x02 \x03(\v2\x1a.infidraw.realtime.v1.AreaR\x05areas\"_\n" +
 	"\vRoomControl\x12\x17\n" +
 	"\auser_id\x18\x01 \x01(\tR\x06userId\x127\n" +
 	"\x06reason\x18\x02 \x01(\x0e2\x1f.infidraw.realtime.v1.ErrorCodeR\x06reasonB\xdb\x01\n" +
@@ -411,32 +514,36 @@ func file_infidraw_realtime_v1_bus_proto_rawDescGZIP() []byte {
 	return file_infidraw_realtime_v1_bus_proto_rawDescData
 }
 
-var file_infidraw_realtime_v1_bus_proto_msgTypes = make([]protoimpl.MessageInfo, 5)
+var file_infidraw_realtime_v1_bus_proto_msgTypes = make([]protoimpl.MessageInfo, 6)
 var file_infidraw_realtime_v1_bus_proto_goTypes = []any{
 	(*BusMessage)(nil),      // 0: infidraw.realtime.v1.BusMessage
-	(*CommittedEvents)(nil), // 1: infidraw.realtime.v1.CommittedEvents
-	(*Area)(nil),            // 2: infidraw.realtime.v1.Area
-	(*LiveBatch)(nil),       // 3: infidraw.realtime.v1.LiveBatch
-	(*RoomControl)(nil),     // 4: infidraw.realtime.v1.RoomControl
-	(*Presence)(nil),        // 5: infidraw.realtime.v1.Presence
-	(*v1.RoomEvent)(nil),    // 6: infidraw.room.v1.RoomEvent
-	(*Live)(nil),            // 7: infidraw.realtime.v1.Live
-	(ErrorCode)(0),          // 8: infidraw.realtime.v1.ErrorCode
+	(*CommittedHeads)(nil),  // 1: infidraw.realtime.v1.CommittedHeads
+	(*CommittedEvents)(nil), // 2: infidraw.realtime.v1.CommittedEvents
+	(*Area)(nil),            // 3: infidraw.realtime.v1.Area
+	(*LiveBatch)(nil),       // 4: infidraw.realtime.v1.LiveBatch
+	(*RoomControl)(nil),     // 5: infidraw.realtime.v1.RoomControl
+	(*Presence)(nil),        // 6: infidraw.realtime.v1.Presence
+	(*v1.RoomEvent)(nil),    // 7: infidraw.room.v1.RoomEvent
+	(*Live)(nil),            // 8: infidraw.realtime.v1.Live
+	(ErrorCode)(0),          // 9: infidraw.realtime.v1.ErrorCode
 }
 var file_infidraw_realtime_v1_bus_proto_depIdxs = []int32{
-	1, // 0: infidraw.realtime.v1.BusMessage.committed:type_name -> infidraw.realtime.v1.CommittedEvents
-	3, // 1: infidraw.realtime.v1.BusMessage.live:type_name -> infidraw.realtime.v1.LiveBatch
-	5, // 2: infidraw.realtime.v1.BusMessage.presence:type_name -> infidraw.realtime.v1.Presence
-	4, // 3: infidraw.realtime.v1.BusMessage.control:type_name -> infidraw.realtime.v1.RoomControl
-	6, // 4: infidraw.realtime.v1.CommittedEvents.events:type_name -> infidraw.room.v1.RoomEvent
-	2, // 5: infidraw.realtime.v1.CommittedEvents.areas:type_name -> infidraw.realtime.v1.Area
-	7, // 6: infidraw.realtime.v1.LiveBatch.items:type_name -> infidraw.realtime.v1.Live
-	8, // 7: infidraw.realtime.v1.RoomControl.reason:type_name -> infidraw.realtime.v1.ErrorCode
-	8, // [8:8] is the sub-list for method output_type
-	8, // [8:8] is the sub-list for method input_type
-	8, // [8:8] is the sub-list for extension type_name
-	8, // [8:8] is the sub-list for extension extendee
-	0, // [0:8] is the sub-list for field type_name
+	2,  // 0: infidraw.realtime.v1.BusMessage.committed:type_name -> infidraw.realtime.v1.CommittedEvents
+	4,  // 1: infidraw.realtime.v1.BusMessage.live:type_name -> infidraw.realtime.v1.LiveBatch
+	6,  // 2: infidraw.realtime.v1.BusMessage.presence:type_name -> infidraw.realtime.v1.Presence
+	5,  // 3: infidraw.realtime.v1.BusMessage.control:type_name -> infidraw.realtime.v1.RoomControl
+	1,  // 4: infidraw.realtime.v1.BusMessage.heads:type_name -> infidraw.realtime.v1.CommittedHeads
+	3,  // 5: infidraw.realtime.v1.CommittedHeads.areas:type_name -> infidraw.realtime.v1.Area
+	7,  // 6: infidraw.realtime.v1.CommittedEvents.events:type_name -> infidraw.room.v1.RoomEvent
+	3,  // 7: infidraw.realtime.v1.CommittedEvents.areas:type_name -> infidraw.realtime.v1.Area
+	8,  // 8: infidraw.realtime.v1.LiveBatch.items:type_name -> infidraw.realtime.v1.Live
+	3,  // 9: infidraw.realtime.v1.LiveBatch.areas:type_name -> infidraw.realtime.v1.Area
+	9,  // 10: infidraw.realtime.v1.RoomControl.reason:type_name -> infidraw.realtime.v1.ErrorCode
+	11, // [11:11] is the sub-list for method output_type
+	11, // [11:11] is the sub-list for method input_type
+	11, // [11:11] is the sub-list for extension type_name
+	11, // [11:11] is the sub-list for extension extendee
+	0,  // [0:11] is the sub-list for field type_name
 }
 
 func init() { file_infidraw_realtime_v1_bus_proto_init() }
@@ -450,6 +557,7 @@ func file_infidraw_realtime_v1_bus_proto_init() {
 		(*BusMessage_Live)(nil),
 		(*BusMessage_Presence)(nil),
 		(*BusMessage_Control)(nil),
+		(*BusMessage_Heads)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
@@ -457,7 +565,7 @@ func file_infidraw_realtime_v1_bus_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_infidraw_realtime_v1_bus_proto_rawDesc), len(file_infidraw_realtime_v1_bus_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   5,
+			NumMessages:   6,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

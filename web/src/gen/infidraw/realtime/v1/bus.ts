@@ -14,8 +14,12 @@ export const protobufPackage = "infidraw.realtime.v1";
 export const protobufFileName = "infidraw/realtime/v1/bus.proto";
 
 /**
- * BusMessage travels between realtime-go replicas over Redis pub/sub on the room's channel. Committed
- * events are published only after their transaction commits; everything else is ephemeral.
+ * BusMessage travels between realtime-go replicas over Redis sharded pub/sub on the channels of a room
+ * (docs/scaling.md): the room's own channel (presence, control, the heads of committed events, and the
+ * events no region holds), one channel per region of the board (the committed events and live items
+ * that touch it), and the room's "all regions" channel (every committed event and live item that went
+ * to a region), all hash-tagged by room. Committed events are published only after their transaction
+ * commits; everything else is ephemeral.
  */
 export interface BusMessage {
   /** Replica that published it, so that a replica can skip what it already delivered locally. */
@@ -25,10 +29,25 @@ export interface BusMessage {
     | { $case: "live"; value: LiveBatch }
     | { $case: "presence"; value: Presence }
     | { $case: "control"; value: RoomControl }
+    | { $case: "heads"; value: CommittedHeads }
     | undefined;
 }
 
-/** CommittedEvents are consecutive events of one room in sequence order. */
+/**
+ * CommittedHeads announce, on the room's channel, committed events whose payloads went to region
+ * channels: published after those payloads, so that a replica learns every sequence number of the
+ * room and where each event is, and waits only for the payloads of the regions it subscribed to.
+ */
+export interface CommittedHeads {
+  seqs: number[];
+  /** areas[i] is the area of the event seqs[i]. */
+  areas: Area[];
+}
+
+/**
+ * CommittedEvents are events of one room in sequence order: consecutive on the room's channel, those
+ * that touch the region on a region's channel.
+ */
 export interface CommittedEvents {
   events: RoomEvent[];
   /**
@@ -50,6 +69,16 @@ export interface Area {
 /** LiveBatch is the ephemeral traffic of one replica's sessions in a room for one tick. */
 export interface LiveBatch {
   items: Live[];
+  /**
+   * seqs[i] numbers items[i] among its origin's live items of the room, increasing: a replica that gets
+   * an item on two channels (two regions, or a region and "all") relays it once.
+   */
+  seqs: number[];
+  /**
+   * areas[i] is where items[i] is on the board (as in CommittedEvents): a cursor's point, or the box of a
+   * live stroke so far. Items without one are taken to touch every view.
+   */
+  areas: Area[];
 }
 
 /** RoomControl tells every replica to disconnect sessions of a room. */
@@ -80,6 +109,9 @@ export const BusMessage: MessageFns<BusMessage> = {
         break;
       case "control":
         RoomControl.encode(message.body.value, writer.uint32(42).fork()).join();
+        break;
+      case "heads":
+        CommittedHeads.encode(message.body.value, writer.uint32(50).fork()).join();
         break;
     }
     return writer;
@@ -138,6 +170,14 @@ export const BusMessage: MessageFns<BusMessage> = {
             message.body = { $case: "control", value: RoomControl.decode(reader, reader.uint32()) };
             continue;
           }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.body = { $case: "heads", value: CommittedHeads.decode(reader, reader.uint32()) };
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -161,6 +201,8 @@ export const BusMessage: MessageFns<BusMessage> = {
         ? { $case: "presence", value: Presence.fromJSON(object.presence) }
         : isSet(object.control)
         ? { $case: "control", value: RoomControl.fromJSON(object.control) }
+        : isSet(object.heads)
+        ? { $case: "heads", value: CommittedHeads.fromJSON(object.heads) }
         : undefined,
     };
   },
@@ -178,6 +220,8 @@ export const BusMessage: MessageFns<BusMessage> = {
       obj.presence = Presence.toJSON(message.body.value);
     } else if (message.body?.$case === "control") {
       obj.control = RoomControl.toJSON(message.body.value);
+    } else if (message.body?.$case === "heads") {
+      obj.heads = CommittedHeads.toJSON(message.body.value);
     }
     return obj;
   },
@@ -213,7 +257,112 @@ export const BusMessage: MessageFns<BusMessage> = {
         }
         break;
       }
+      case "heads": {
+        if (object.body?.value !== undefined && object.body?.value !== null) {
+          message.body = { $case: "heads", value: CommittedHeads.fromPartial(object.body.value) };
+        }
+        break;
+      }
     }
+    return message;
+  },
+};
+
+function createBaseCommittedHeads(): CommittedHeads {
+  return { seqs: [], areas: [] };
+}
+
+export const CommittedHeads: MessageFns<CommittedHeads> = {
+  encode(message: CommittedHeads, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.seqs.length !== 0) {
+      writer.uint32(10).fork();
+      for (const v of message.seqs) {
+        writer.uint64(v);
+      }
+      writer.join();
+    }
+    for (const v of message.areas) {
+      Area.encode(v!, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CommittedHeads {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCommittedHeads();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag === 8) {
+              message.seqs.push(longToNumber(reader.uint64()));
+
+              continue;
+            }
+
+            if (tag === 10) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.seqs.push(longToNumber(reader.uint64()));
+              }
+
+              continue;
+            }
+
+            break;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.areas.push(Area.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CommittedHeads {
+    return {
+      seqs: globalThis.Array.isArray(object?.seqs) ? object.seqs.map((e: any) => globalThis.Number(e)) : [],
+      areas: globalThis.Array.isArray(object?.areas) ? object.areas.map((e: any) => Area.fromJSON(e)) : [],
+    };
+  },
+
+  toJSON(message: CommittedHeads): unknown {
+    const obj: any = {};
+    if (message.seqs?.length) {
+      obj.seqs = message.seqs.map((e) => Math.round(e));
+    }
+    if (message.areas?.length) {
+      obj.areas = message.areas.map((e) => Area.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<CommittedHeads>, I>>(base?: I): CommittedHeads {
+    return CommittedHeads.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<CommittedHeads>, I>>(object: I): CommittedHeads {
+    const message = createBaseCommittedHeads();
+    message.seqs = object.seqs?.map((e) => e) || [];
+    message.areas = object.areas?.map((e) => Area.fromPartial(e)) || [];
     return message;
   },
 };
@@ -437,13 +586,23 @@ export const Area: MessageFns<Area> = {
 };
 
 function createBaseLiveBatch(): LiveBatch {
-  return { items: [] };
+  return { items: [], seqs: [], areas: [] };
 }
 
 export const LiveBatch: MessageFns<LiveBatch> = {
   encode(message: LiveBatch, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     for (const v of message.items) {
       Live.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.seqs.length !== 0) {
+      writer.uint32(26).fork();
+      for (const v of message.seqs) {
+        writer.uint64(v);
+      }
+      writer.join();
+    }
+    for (const v of message.areas) {
+      Area.encode(v!, writer.uint32(18).fork()).join();
     }
     return writer;
   },
@@ -469,6 +628,32 @@ export const LiveBatch: MessageFns<LiveBatch> = {
             message.items.push(Live.decode(reader, reader.uint32()));
             continue;
           }
+          case 3: {
+            if (tag === 24) {
+              message.seqs.push(longToNumber(reader.uint64()));
+
+              continue;
+            }
+
+            if (tag === 26) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.seqs.push(longToNumber(reader.uint64()));
+              }
+
+              continue;
+            }
+
+            break;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.areas.push(Area.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -482,13 +667,23 @@ export const LiveBatch: MessageFns<LiveBatch> = {
   },
 
   fromJSON(object: any): LiveBatch {
-    return { items: globalThis.Array.isArray(object?.items) ? object.items.map((e: any) => Live.fromJSON(e)) : [] };
+    return {
+      items: globalThis.Array.isArray(object?.items) ? object.items.map((e: any) => Live.fromJSON(e)) : [],
+      seqs: globalThis.Array.isArray(object?.seqs) ? object.seqs.map((e: any) => globalThis.Number(e)) : [],
+      areas: globalThis.Array.isArray(object?.areas) ? object.areas.map((e: any) => Area.fromJSON(e)) : [],
+    };
   },
 
   toJSON(message: LiveBatch): unknown {
     const obj: any = {};
     if (message.items?.length) {
       obj.items = message.items.map((e) => Live.toJSON(e));
+    }
+    if (message.seqs?.length) {
+      obj.seqs = message.seqs.map((e) => Math.round(e));
+    }
+    if (message.areas?.length) {
+      obj.areas = message.areas.map((e) => Area.toJSON(e));
     }
     return obj;
   },
@@ -499,6 +694,8 @@ export const LiveBatch: MessageFns<LiveBatch> = {
   fromPartial<I extends Exact<DeepPartial<LiveBatch>, I>>(object: I): LiveBatch {
     const message = createBaseLiveBatch();
     message.items = object.items?.map((e) => Live.fromPartial(e)) || [];
+    message.seqs = object.seqs?.map((e) => e) || [];
+    message.areas = object.areas?.map((e) => Area.fromPartial(e)) || [];
     return message;
   },
 };
