@@ -185,7 +185,7 @@ s3_stop() {
 # running SVC: exit 0 when the service answers on its port.
 running() {
   case "$1" in
-    pg) "$(pg_bin)/pg_isready" -q -h 127.0.0.1 -p "$PG_PORT" ;;
+    pg) "$(pg_bin)/pg_isready" -q -t 15 -h 127.0.0.1 -p "$PG_PORT" ;; # a loaded machine can take seconds
     redis) redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1 ;;
     redis-cluster) redis_cluster_ok ;;
     s3) curl -s -o /dev/null "http://127.0.0.1:$S3_PORT/" ;;
