@@ -15,9 +15,12 @@ import (
 //   - a client that lags (its queue half full) gets presence only: no cursors, no live strokes;
 //   - a live stroke a client missed part of is not sent to it any more (its later chunks would continue
 //     the delta chain from points it does not have): it sees the stroke when its commit comes;
-//   - a crowd viewer with a view gets at most one frame of ephemeral entries per ViewerTick (a frame
-//     with events or replies goes at once, with what was held): a watcher sees live strokes at
-//     1 / ViewerTick frames a second, and costs its replica that many socket writes at most.
+//   - a crowd viewer with a view gets at most one frame of ephemeral entries per interval (a frame with
+//     events or replies goes at once, with what was held): a watcher sees live strokes at that many
+//     frames a second, and costs its replica that many socket writes at most. The interval is
+//     ViewerTick while the room keeps up, and doubles with each flush that had to wait for the tick
+//     (some client behind: the replica is short of CPU or of network), up to maxViewerSlowdown times
+//     ViewerTick, then halves back once flushes go at once again.
 
 // entryKind classifies an ephemeral entry for adaptive delivery.
 type entryKind int
@@ -97,11 +100,26 @@ func appendEntries(dst []byte, eph []ephemeral, idx []int, lagging bool, broken 
 	return dst
 }
 
+// maxViewerSlowdown bounds how much longer than ViewerTick the crowd viewers' interval grows under load.
+const maxViewerSlowdown = 4
+
+// adaptViewerTick lengthens the crowd viewers' interval after a flush that waited for the tick (held),
+// and shortens it back after one that did not. Caller holds the room's mutex.
+func (r *Room) adaptViewerTick(held bool) {
+	base := r.hub.opts.ViewerTick
+	switch {
+	case held:
+		r.viewerTick = min(max(2*r.viewerTick, base), maxViewerSlowdown*base)
+	default:
+		r.viewerTick = max(r.viewerTick/2, base)
+	}
+}
+
 // hold keeps a crowd viewer's ephemeral entries for its next frame when its last frame went less than
-// ViewerTick ago, and arranges a flush for when it is due; it reports whether it held them. Caller
-// holds the room's mutex.
+// the crowd viewers' interval ago, and arranges a flush for when it is due; it reports whether it held
+// them. Caller holds the room's mutex.
 func (r *Room) hold(c *Client, entries []byte) bool {
-	tick := r.hub.opts.ViewerTick
+	tick := r.viewerTick
 	if !c.crowd || !c.viewed || tick <= 0 {
 		return false
 	}

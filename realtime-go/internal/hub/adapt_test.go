@@ -1,6 +1,7 @@
 package hub
 
 import (
+	"slices"
 	"testing"
 	"time"
 
@@ -70,6 +71,7 @@ func TestAdaptiveDelivery(t *testing.T) {
 func TestCrowdViewerCoalesced(t *testing.T) {
 	h, r := interestRoom(t)
 	h.opts.ViewerTick = time.Hour // the timer's flush never comes in this test
+	r.viewerTick = time.Hour
 	c := NewClient(Identity{Room: r.id}, 8, func() {})
 	editor := NewClient(Identity{Room: r.id}, 8, func() {})
 	r.mu.Lock()
@@ -99,5 +101,20 @@ func TestCrowdViewerCoalesced(t *testing.T) {
 	got, ok := takeFrame(t, c)
 	if !ok || got.entries != 2 || len(got.seqs) != 1 {
 		t.Fatalf("the commit's frame: %+v; want the 2 held cursors and the event", got)
+	}
+}
+
+func TestViewerTickAdapts(t *testing.T) {
+	h, r := interestRoom(t)
+	h.opts.ViewerTick = 100 * time.Millisecond
+	var got []time.Duration
+	for _, held := range []bool{false, true, true, true, true, false, false, false} {
+		r.adaptViewerTick(held)
+		got = append(got, r.viewerTick)
+	}
+	ms := time.Millisecond
+	want := []time.Duration{100 * ms, 200 * ms, 400 * ms, 400 * ms, 400 * ms, 200 * ms, 100 * ms, 100 * ms}
+	if !slices.Equal(got, want) {
+		t.Fatalf("intervals %v, want %v", got, want)
 	}
 }

@@ -28,6 +28,7 @@ type Room struct {
 	replying    map[*Client]struct{} // clients with replies due
 	waiting     map[*Client]struct{} // crowd viewers with ephemeral output held (adapt.go)
 	waitTimer   *time.Timer          // the flush that sends it
+	viewerTick  time.Duration        // the crowd viewers' interval now: ViewerTick, longer under load
 	recent      []*Client            // clients that got a frame in the last flush, or were behind then (pace.go)
 	stamp       uint64               // of the current flush
 	initialized bool
@@ -241,6 +242,7 @@ func (r *Room) unfile(c *Client) {
 func (r *Room) flush() {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	r.adaptViewerTick(r.held)
 	r.scheduled, r.held = false, false
 	r.lastFlush = time.Now()
 	run, eph, busLive, busAreas := r.run, r.eph, r.busLive, r.busAreas
