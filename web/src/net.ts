@@ -73,8 +73,9 @@ export interface Handlers {
   reminted(oldId: string, newId: string): void;
   /**
    * The server sends the events touching this view (grown by its margin) from `seq` on: the view of the Join at the
-   * Welcome, or of a SetView at its Ack. null: every event after lastSeq comes (not connected: the rejoin's catch-up is
-   * whole; or a server that refused SetView, which does not filter).
+   * Welcome, or of a SetView at its Ack. null: every event after lastSeq may come (not connected: the rejoin's Welcome
+   * says what is watched, its catch-up leaving out strokes added elsewhere; or a server that refused SetView, which does
+   * not filter).
    */
   watching(view: View | null, seq: number): void;
   /**

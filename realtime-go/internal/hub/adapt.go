@@ -18,9 +18,10 @@ import (
 //   - a crowd viewer with a view gets at most one frame of ephemeral entries per interval (a frame with
 //     events or replies goes at once, with what was held): a watcher sees live strokes at that many
 //     frames a second, and costs its replica that many socket writes at most. The interval is
-//     ViewerTick while the room keeps up, and doubles with each flush that had to wait for the tick
-//     (some client behind: the replica is short of CPU or of network), up to maxViewerSlowdown times
-//     ViewerTick, then halves back once flushes go at once again.
+//     ViewerTick while the room keeps up, and doubles with each flush under load (one that had to wait
+//     for the tick because some client was behind, or that ran more than half a tick late: the replica
+//     is short of network or of CPU), up to maxViewerSlowdown times ViewerTick, then halves back with
+//     each flush that is not.
 
 // entryKind classifies an ephemeral entry for adaptive delivery.
 type entryKind int
@@ -70,8 +71,9 @@ func supersede(eph []ephemeral) {
 
 // appendEntries appends the entries eph[j] for j in idx that a client gets, given whether it lags, and
 // keeps its broken live strokes (those it missed part of) up to date; broken nil: no client (entries
-// for the clients that lag nothing and miss nothing).
-func appendEntries(dst []byte, eph []ephemeral, idx []int, lagging bool, broken *map[uuid.UUID]bool) []byte {
+// for the clients that lag nothing and miss nothing). The entries are shared, not copied: a client's
+// frame copies them once, when it is built.
+func appendEntries(dst [][]byte, eph []ephemeral, idx []int, lagging bool, broken *map[uuid.UUID]bool) [][]byte {
 	for _, j := range idx {
 		e := &eph[j]
 		switch {
@@ -95,7 +97,7 @@ func appendEntries(dst []byte, eph []ephemeral, idx []int, lagging bool, broken 
 		case lagging && e.kind == entryCursor:
 			continue
 		}
-		dst = append(dst, e.enc...)
+		dst = append(dst, e.enc)
 	}
 	return dst
 }
@@ -103,12 +105,12 @@ func appendEntries(dst []byte, eph []ephemeral, idx []int, lagging bool, broken 
 // maxViewerSlowdown bounds how much longer than ViewerTick the crowd viewers' interval grows under load.
 const maxViewerSlowdown = 4
 
-// adaptViewerTick lengthens the crowd viewers' interval after a flush that waited for the tick (held),
-// and shortens it back after one that did not. Caller holds the room's mutex.
-func (r *Room) adaptViewerTick(held bool) {
+// adaptViewerTick lengthens the crowd viewers' interval at a flush under load, and shortens it back at
+// one that is not. Caller holds the room's mutex.
+func (r *Room) adaptViewerTick(loaded bool) {
 	base := r.hub.opts.ViewerTick
 	switch {
-	case held:
+	case loaded:
 		r.viewerTick = min(max(2*r.viewerTick, base), maxViewerSlowdown*base)
 	default:
 		r.viewerTick = max(r.viewerTick/2, base)
@@ -118,7 +120,7 @@ func (r *Room) adaptViewerTick(held bool) {
 // hold keeps a crowd viewer's ephemeral entries for its next frame when its last frame went less than
 // the crowd viewers' interval ago, and arranges a flush for when it is due; it reports whether it held
 // them. Caller holds the room's mutex.
-func (r *Room) hold(c *Client, entries []byte) bool {
+func (r *Room) hold(c *Client, entries [][]byte) bool {
 	tick := r.viewerTick
 	if !c.crowd || !c.viewed || tick <= 0 {
 		return false

@@ -1,6 +1,7 @@
 package hub
 
 import (
+	"bytes"
 	"slices"
 	"testing"
 	"time"
@@ -58,7 +59,7 @@ func TestAdaptiveDelivery(t *testing.T) {
 				for j := range idx {
 					idx[j] = j
 				}
-				if got := string(appendEntries(nil, eph, idx, tt.lagging[i], &broken)); got != tt.want[i] {
+				if got := string(bytes.Join(appendEntries(nil, eph, idx, tt.lagging[i], &broken), nil)); got != tt.want[i] {
 					t.Errorf("flush %d: got %q, want %q", i, got, tt.want[i])
 				}
 			}

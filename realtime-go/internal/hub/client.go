@@ -2,6 +2,7 @@ package hub
 
 import (
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -30,6 +31,7 @@ type Client struct {
 	wake     func()
 	out      chan []byte
 	done     chan struct{}
+	closed   atomic.Bool // done is closed: read on every flush, cheaper than a select
 	doneOnce sync.Once
 	final    *realtimev1.Error
 
@@ -49,7 +51,7 @@ type Client struct {
 	due      dueItems
 	sent     uint64    // the room's flush that last queued a frame for it
 	sentAt   time.Time // and when
-	held     []byte    // ephemeral entries held for its next frame (adapt.go)
+	held     [][]byte  // ephemeral entries held for its next frame (adapt.go), shared
 	// brokenLive are the live strokes it missed part of (adapt.go), until they end.
 	brokenLive map[uuid.UUID]bool
 }
@@ -93,6 +95,7 @@ func (c *Client) Kick(code realtimev1.ErrorCode, msg string) bool {
 	kicked := false
 	c.doneOnce.Do(func() {
 		c.final = &realtimev1.Error{Code: code, Message: msg, Fatal: true}
+		c.closed.Store(true)
 		close(c.done)
 		kicked = true
 	})
@@ -103,14 +106,7 @@ func (c *Client) Kick(code realtimev1.ErrorCode, msg string) bool {
 }
 
 // Closed reports whether the client was kicked.
-func (c *Client) Closed() bool {
-	select {
-	case <-c.done:
-		return true
-	default:
-		return false
-	}
-}
+func (c *Client) Closed() bool { return c.closed.Load() }
 
 // Peer describes the client to others.
 func (c *Client) Peer() *realtimev1.Peer {

@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -57,7 +59,8 @@ type Hub struct {
 	metrics *Metrics
 	opts    Options
 
-	pub *publisher
+	pub    *publisher
+	loaded atomic.Bool // the replica is short of CPU (load.go)
 
 	mu    sync.Mutex
 	rooms map[uuid.UUID]*Room
@@ -75,8 +78,11 @@ func (h *Hub) SetBroker(b Broker) {
 	h.pub = newPublisher(b, h.replica, h.log, h.metrics.busDropped, h.opts.Publisher)
 }
 
-// Run publishes the hub's bus messages until ctx ends.
-func (h *Hub) Run(ctx context.Context) { h.pub.run(ctx) }
+// Run publishes the hub's bus messages and watches the replica's load until ctx ends.
+func (h *Hub) Run(ctx context.Context) {
+	go h.watchLoad(ctx)
+	h.pub.run(ctx)
+}
 
 // page is a catch-up page of at most limit events.
 func (h *Hub) page(limit int) events.Page {
@@ -290,9 +296,10 @@ func (h *Hub) Leave(c *Client) {
 	h.publish(c.Room, &realtimev1.BusMessage{Body: &realtimev1.BusMessage_Presence{Presence: left}})
 }
 
-// catchUp sends the events after cursor from the database, page by page, then switches the client to
-// the live stream once it has reached the stream's head, and the channels it needs are subscribed
-// (closed subscribed): the events of its regions that the room skipped before are behind the head.
+// catchUp sends the events after cursor from the database, page by page (to a viewed client, without
+// the strokes added elsewhere: AreaOfStored), then switches the client to the live stream once it has
+// reached the stream's head, and the channels it needs are subscribed (closed subscribed): the events of
+// its regions that the room skipped before are behind the head.
 func (h *Hub) catchUp(r *Room, c *Client, cursor uint64, subscribed <-chan struct{}) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -315,7 +322,15 @@ func (h *Hub) catchUp(r *Room, c *Client, cursor uint64, subscribed <-chan struc
 		}
 		if len(evs) > 0 {
 			cursor = evs[len(evs)-1].Seq
-			if !h.sendNow(c, appendEvents(nil, evs, cursor < head)) {
+			page := appendEvents(nil, evs, cursor < head)
+			r.mu.Lock()
+			viewed, interest := c.viewed, c.interest
+			r.mu.Unlock()
+			if viewed { // the strokes added elsewhere are left out, as live
+				evs = slices.DeleteFunc(events.WithStoredAreas(evs), func(ev events.Event) bool { return !ev.Area.Meets(interest) })
+				page = appendBatch(nil, evs, cursor < head, cursor)
+			}
+			if !h.sendNow(c, page) {
 				return
 			}
 			h.metrics.eventsOut.Add(float64(len(evs)))

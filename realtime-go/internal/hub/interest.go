@@ -78,14 +78,14 @@ func cellsOf(b strokes.Box) (lo, hi cell, n int64) {
 // viewIndex finds the viewed clients of a room whose interest an area meets. Guarded by the room's
 // mutex.
 type viewIndex struct {
-	cells map[cell]map[*Client]struct{}
+	cells map[cell][]*Client   // slices: iterated on every flush, changed only by a view that moves
 	wide  map[*Client]struct{} // interests over more than maxCells cells
 	all   map[*Client]struct{}
 	mark  uint64 // of the last visit, so that a client filed under several cells is visited once
 }
 
 func newViewIndex() viewIndex {
-	return viewIndex{cells: map[cell]map[*Client]struct{}{}, wide: map[*Client]struct{}{}, all: map[*Client]struct{}{}}
+	return viewIndex{cells: map[cell][]*Client{}, wide: map[*Client]struct{}{}, all: map[*Client]struct{}{}}
 }
 
 // add files a client under its interest.
@@ -99,12 +99,7 @@ func (ix *viewIndex) add(c *Client) {
 	for y := lo.y; y <= hi.y; y++ {
 		for x := lo.x; x <= hi.x; x++ {
 			k := cell{x, y}
-			m := ix.cells[k]
-			if m == nil {
-				m = map[*Client]struct{}{}
-				ix.cells[k] = m
-			}
-			m[c] = struct{}{}
+			ix.cells[k] = append(ix.cells[k], c)
 		}
 	}
 }
@@ -123,11 +118,16 @@ func (ix *viewIndex) remove(c *Client) {
 	for y := lo.y; y <= hi.y; y++ {
 		for x := lo.x; x <= hi.x; x++ {
 			k := cell{x, y}
-			if m := ix.cells[k]; m != nil {
-				delete(m, c)
-				if len(m) == 0 {
-					delete(ix.cells, k)
-				}
+			m := ix.cells[k]
+			if i := slices.Index(m, c); i >= 0 {
+				m[i] = m[len(m)-1]
+				m[len(m)-1] = nil
+				m = m[:len(m)-1]
+			}
+			if len(m) == 0 {
+				delete(ix.cells, k)
+			} else {
+				ix.cells[k] = m
 			}
 		}
 	}
@@ -151,7 +151,7 @@ func (ix *viewIndex) visit(a events.Area, fn func(*Client)) {
 	}
 	for y := lo.y; y <= hi.y; y++ {
 		for x := lo.x; x <= hi.x; x++ {
-			for c := range ix.cells[cell{x, y}] {
+			for _, c := range ix.cells[cell{x, y}] {
 				each(c)
 			}
 		}

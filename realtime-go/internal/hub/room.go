@@ -1,6 +1,7 @@
 package hub
 
 import (
+	"bytes"
 	"context"
 	"sync"
 	"time"
@@ -52,7 +53,8 @@ type Room struct {
 	busLive   []*realtimev1.Live
 	busAreas  []*realtimev1.Area // of busLive
 	scheduled bool
-	held      bool // the scheduled flush waits for the tick: some client is behind
+	held      bool      // the scheduled flush waits for the tick: some client is behind
+	flushDue  time.Time // when the scheduled flush should run
 	lastFlush time.Time
 }
 
@@ -140,7 +142,7 @@ func (r *Room) fillGap() {
 	} else {
 		r.dbHead = head
 	}
-	r.acceptCommitted(evs)
+	r.acceptCommitted(events.WithStoredAreas(evs)) // strokes added elsewhere stay filtered
 }
 
 // schedule arranges a flush: at once while every client keeps up with the room's output, otherwise one
@@ -150,7 +152,10 @@ func (r *Room) schedule() {
 		return // the flush to come takes what was added since
 	}
 	r.scheduled = true
-	if d := flushDelay(time.Now(), r.lastFlush, r.hub.opts.Tick, r.backlog()); d > 0 {
+	now := time.Now()
+	d := flushDelay(now, r.lastFlush, r.hub.opts.Tick, r.backlog())
+	r.flushDue = now.Add(d)
+	if d > 0 {
 		r.held = true
 		time.AfterFunc(d, r.flush)
 		return
@@ -242,9 +247,10 @@ func (r *Room) unfile(c *Client) {
 func (r *Room) flush() {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.adaptViewerTick(r.held)
-	r.scheduled, r.held = false, false
 	r.lastFlush = time.Now()
+	// Under load: some client was behind, the flush ran late, or goroutines wait for a thread.
+	r.adaptViewerTick(r.held || r.lastFlush.Sub(r.flushDue) > r.hub.opts.Tick/2 || r.hub.loaded.Load())
+	r.scheduled, r.held = false, false
 	run, eph, busLive, busAreas := r.run, r.eph, r.busLive, r.busAreas
 	r.run, r.eph, r.busLive, r.busAreas = nil, nil, nil, nil
 	r.stamp++
@@ -260,8 +266,8 @@ func (r *Room) flush() {
 	for j := range every {
 		every[j] = j
 	}
-	var shared []byte                                        // encoded once for every client that needs all of it
-	allEntries := appendEntries(nil, eph, every, false, nil) // for those that lag and miss nothing
+	var shared []byte                                                                   // encoded once for every client that needs all of it
+	allEntries := [][]byte{bytes.Join(appendEntries(nil, eph, every, false, nil), nil)} // for those that lag and miss nothing
 	for c := range r.everything {
 		var frame []byte
 		if i := r.firstDue(c, run); i < len(run) {
@@ -269,7 +275,7 @@ func (r *Room) flush() {
 				if shared == nil {
 					shared = appendEvents(nil, run, false)
 				}
-				frame = append(frame, shared...)
+				frame = shared // send copies it
 			} else {
 				frame = appendEvents(frame, run[i:], false)
 			}
@@ -392,7 +398,7 @@ func (r *Room) lagging(c *Client) bool {
 // send queues a client's frame of this flush: its events (or none), the ephemeral entries due to it
 // (adapt.go) and its replies. A frame with events or replies that does not fit the client's queue cuts
 // the client off. It reports whether a frame was queued. Caller holds mu.
-func (r *Room) send(c *Client, frame, entries []byte) bool {
+func (r *Room) send(c *Client, frame []byte, entries [][]byte) bool {
 	if c.Closed() {
 		return false
 	}
@@ -400,13 +406,26 @@ func (r *Room) send(c *Client, frame, entries []byte) bool {
 	if !mustSend && r.hold(c, entries) {
 		return false
 	}
-	if len(c.held) > 0 { // before this flush's output: it is older
-		frame = append(c.held, frame...)
+	size := len(frame) + len(c.replies)
+	for _, e := range c.held {
+		size += len(e)
+	}
+	for _, e := range entries {
+		size += len(e)
+	}
+	out := make([]byte, 0, size)
+	for _, e := range c.held { // before this flush's output: it is older
+		out = append(out, e...)
+	}
+	if len(c.held) > 0 {
 		c.held = nil
 		delete(r.waiting, c)
 	}
-	frame = append(frame, entries...)
-	frame = append(frame, c.replies...)
+	out = append(out, frame...)
+	for _, e := range entries {
+		out = append(out, e...)
+	}
+	frame = append(out, c.replies...)
 	c.replies = nil
 	if len(frame) == 0 {
 		return false

@@ -138,11 +138,9 @@ func (w *writer) wake() {
 
 func (w *writer) drain() {
 	for {
-		select {
-		case <-w.c.Done():
+		if w.c.Closed() {
 			w.h.finish(w.conn, w.c.Final())
 			return // running stays set: nothing is written after the final error
-		default:
 		}
 		select {
 		case frame := <-w.c.Out():

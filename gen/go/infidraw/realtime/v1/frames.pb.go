@@ -476,7 +476,8 @@ func (x *Join) GetView() *View {
 // events, live strokes and cursors that touch the rectangle grown by a margin (half its size on every
 // side), and at coarse levels (4 and above) a TilesChanged notice in place of committed events. What it
 // leaves out is the client's to read from tiles when it shows that part of the board. The catch-up after
-// Join and the answers to FetchEvents are not filtered.
+// Join leaves out the strokes added elsewhere (erases and restores in it go to every view); the answers
+// to FetchEvents are not filtered.
 type View struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	MinX          int64                  `protobuf:"zigzag64,1,opt,name=min_x,json=minX,proto3" json:"min_x,omitempty"`

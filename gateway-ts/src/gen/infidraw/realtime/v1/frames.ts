@@ -177,7 +177,8 @@ export interface Join {
  * events, live strokes and cursors that touch the rectangle grown by a margin (half its size on every
  * side), and at coarse levels (4 and above) a TilesChanged notice in place of committed events. What it
  * leaves out is the client's to read from tiles when it shows that part of the board. The catch-up after
- * Join and the answers to FetchEvents are not filtered.
+ * Join leaves out the strokes added elsewhere (erases and restores in it go to every view); the answers
+ * to FetchEvents are not filtered.
  */
 export interface View {
   minX: number;
