@@ -2,7 +2,7 @@ import { Controller, Get, Param, Query, Req, Res } from '@nestjs/common';
 import { ApiExtraModels, ApiOperation, ApiParam, ApiProduces, ApiResponse, ApiTags, getSchemaPath } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ErrorResponses } from '../dtos/error.dto';
-import { coversSeqParam, levelParam, tileIndexParam, TilesJsonDto, TilesQueryDto } from '../dtos/tiles.dto';
+import { SnapshotPngDocs, coversSeqParam, levelParam, tileIndexParam, TilesJsonDto, TilesQueryDto } from '../dtos/tiles.dto';
 import { Public } from '../middleware/auth.guard';
 import { LinkTokenPipe } from '../middleware/pipes';
 import { Negotiate, ResponseFormat } from '../middleware/representation.interceptor';
@@ -55,14 +55,7 @@ export class EmbedController {
   @Get('api/embed/:token/tiles/:level/:x/:y/:coversSeq.png')
   @token()
   @ApiOperation({ summary: 'A snapshot PNG through an embeddable share link: `public, max-age=31536000, immutable` (or a redirect)' })
-  @ApiParam({ name: 'level', schema: { type: 'integer', minimum: 0, maximum: 16 } })
-  @ApiParam({ name: 'x', schema: { type: 'integer' } })
-  @ApiParam({ name: 'y', schema: { type: 'integer' } })
-  @ApiParam({ name: 'coversSeq', schema: { type: 'integer', minimum: 1 } })
-  @ApiProduces('image/png')
-  @ApiResponse({ status: 200, content: { 'image/png': { schema: binary } } })
-  @ApiResponse({ status: 302, description: 'Found: the PNG is at the presigned URL in Location' })
-  @ApiResponse({ status: 304, description: 'Not modified' })
+  @SnapshotPngDocs()
   @ErrorResponses(400, 403, 404, 410, 502, 503, 504)
   snapshot(
     @Param('token', LinkTokenPipe) tokenValue: string,

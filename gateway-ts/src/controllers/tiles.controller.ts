@@ -1,8 +1,8 @@
 import { applyDecorators, Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
-import { ApiExtraModels, ApiOperation, ApiParam, ApiProduces, ApiResponse, ApiTags, getSchemaPath } from '@nestjs/swagger';
+import { ApiExtraModels, ApiOperation, ApiParam, ApiResponse, ApiTags, getSchemaPath } from '@nestjs/swagger';
 import { ErrorResponses } from '../dtos/error.dto';
 import { FormatQueryDto } from '../dtos/format.dto';
-import { coversSeqParam, KnownTilesDto, levelParam, tileIndexParam, TilesJsonDto, TilesQueryDto } from '../dtos/tiles.dto';
+import { SnapshotPngDocs, coversSeqParam, KnownTilesDto, levelParam, tileIndexParam, TilesJsonDto, TilesQueryDto } from '../dtos/tiles.dto';
 import { Auth, Authenticated } from '../middleware/auth.guard';
 import { uuidPipe } from '../middleware/pipes';
 import { Negotiate, ResponseFormat } from '../middleware/representation.interceptor';
@@ -85,14 +85,7 @@ export class TilesController {
       'S3 and presigns (TILE_DELTA_SNAPSHOT_URL_TTL), a 302 to a presigned URL instead, cached `private` for a little ' +
       'less than the URL lives. 404 when the tile has no snapshot covering `coversSeq`.',
   })
-  @ApiParam({ name: 'level', schema: { type: 'integer', minimum: 0, maximum: 16 } })
-  @ApiParam({ name: 'x', schema: { type: 'integer' } })
-  @ApiParam({ name: 'y', schema: { type: 'integer' } })
-  @ApiParam({ name: 'coversSeq', schema: { type: 'integer', minimum: 1 } })
-  @ApiProduces('image/png')
-  @ApiResponse({ status: 200, content: { 'image/png': { schema: binary } } })
-  @ApiResponse({ status: 302, description: 'Found: the PNG is at the presigned URL in Location' })
-  @ApiResponse({ status: 304, description: 'Not modified' })
+  @SnapshotPngDocs()
   @ErrorResponses(400, 401, 404, 502, 503, 504)
   snapshot(
     @Auth() auth: AuthContext,

@@ -1,5 +1,5 @@
-import { BadRequestException, PipeTransform } from '@nestjs/common';
-import { ApiProperty, IntersectionType } from '@nestjs/swagger';
+import { applyDecorators, BadRequestException, PipeTransform } from '@nestjs/common';
+import { ApiParam, ApiProduces, ApiProperty, ApiResponse, IntersectionType } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { ArrayMaxSize, ArrayMinSize, IsArray, IsInt, Max, Min, ValidateNested } from 'class-validator';
 import { FormatQueryDto } from './format.dto';
@@ -139,3 +139,16 @@ export const coversSeqParam = () => new IntParamPipe('coversSeq', 1, Number.MAX_
 export function snapshotUrl(roomId: string, level: number, x: number, y: number, coversSeq: number): string {
   return `/api/rooms/${roomId}/tiles/${level}/${x}/${y}/${coversSeq}.png`;
 }
+
+/** Documents a snapshot PNG route's tile parameters and its answers (the PNG, a redirect, not modified). */
+export const SnapshotPngDocs = () =>
+  applyDecorators(
+    ApiParam({ name: 'level', schema: { type: 'integer', minimum: 0, maximum: 16 } }),
+    ApiParam({ name: 'x', schema: { type: 'integer' } }),
+    ApiParam({ name: 'y', schema: { type: 'integer' } }),
+    ApiParam({ name: 'coversSeq', schema: { type: 'integer', minimum: 1 } }),
+    ApiProduces('image/png'),
+    ApiResponse({ status: 200, content: { 'image/png': { schema: { type: 'string', format: 'binary' } } } }),
+    ApiResponse({ status: 302, description: 'Found: the PNG is at the presigned URL in Location' }),
+    ApiResponse({ status: 304, description: 'Not modified' }),
+  );
