@@ -1,6 +1,6 @@
 import { Inject, Injectable, OnModuleDestroy } from '@nestjs/common';
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
-import { Cluster, Redis, type ClusterNode } from 'ioredis';
+import { Cluster, Redis, type ClusterNode, type RedisOptions } from 'ioredis';
 import { CONFIG, GatewayConfig } from '../config';
 
 // Fixed-window counter: the first hit of a window sets its expiry. Returns [count, ms left].
@@ -21,17 +21,13 @@ export class RedisRepository implements OnModuleDestroy {
     @Inject(CONFIG) config: GatewayConfig,
     @InjectPinoLogger(RedisRepository.name) private readonly logger: PinoLogger,
   ) {
-    const options = { maxRetriesPerRequest: 1, connectTimeout: 5000, enableOfflineQueue: true, lazyConnect: false };
-    if (config.redisClusterUrl) {
-      const { nodes, username, password, tls } = clusterNodes(config.redisClusterUrl);
-      this.client = new Cluster(nodes, {
-        keyPrefix: config.redisKeyPrefix,
-        enableOfflineQueue: true,
-        redisOptions: { ...options, username, password, tls },
-      });
-    } else {
-      this.client = new Redis(config.redisUrl, { ...options, keyPrefix: config.redisKeyPrefix });
-    }
+    this.client = redisClient(config, {
+      keyPrefix: config.redisKeyPrefix,
+      maxRetriesPerRequest: 1,
+      connectTimeout: 5000,
+      enableOfflineQueue: true,
+      lazyConnect: false,
+    });
     this.client.on('error', (err: Error) => this.logger.warn({ err: err.message }, 'redis error'));
   }
 
@@ -49,6 +45,23 @@ export class RedisRepository implements OnModuleDestroy {
   async onModuleDestroy() {
     await this.client.quit().catch(() => this.client.disconnect());
   }
+}
+
+/**
+ * A client of the gateway's Redis: the cluster of REDIS_CLUSTER_URL when it is set (options apply to its nodes; the key
+ * prefix, lazy connecting and the offline queue to the cluster client), else the Redis of REDIS_URL.
+ */
+export function redisClient(config: GatewayConfig, options: RedisOptions & { shardedSubscribers?: boolean }): Redis | Cluster {
+  const { keyPrefix, lazyConnect, enableOfflineQueue, shardedSubscribers, ...nodeOptions } = options;
+  const clientOptions = definedOnly({ keyPrefix, lazyConnect, enableOfflineQueue });
+  if (!config.redisClusterUrl) return new Redis(config.redisUrl, { ...clientOptions, ...nodeOptions });
+  const { nodes, username, password, tls } = clusterNodes(config.redisClusterUrl);
+  return new Cluster(nodes, { ...clientOptions, ...definedOnly({ shardedSubscribers }), redisOptions: { ...nodeOptions, username, password, tls } });
+}
+
+/** The object without its undefined properties (so that ioredis' defaults apply to them). */
+function definedOnly<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
 /** The entry nodes and credentials of a cluster URL: redis[s]://[user:password@]host:port[?addr=host:port…]. */

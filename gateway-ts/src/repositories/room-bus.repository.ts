@@ -3,7 +3,7 @@ import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
 import { Cluster, Redis } from 'ioredis';
 import { CONFIG, GatewayConfig } from '../config';
 import { BusMessage } from '../gen/infidraw/realtime/v1/bus';
-import { clusterNodes } from './redis.repository';
+import { redisClient } from './redis.repository';
 
 // realtime-go's room channel (realtime-go/internal/redisbus): sharded pub/sub, hash-tagged by room.
 const CHANNEL_PREFIX = 'infidraw:room:{';
@@ -33,13 +33,7 @@ export class RoomBusRepository implements OnModuleDestroy {
     @InjectPinoLogger(RoomBusRepository.name) private readonly logger: PinoLogger,
   ) {
     // No key prefix: the channels are realtime-go's.
-    const options = { connectTimeout: 5000, maxRetriesPerRequest: 1 };
-    if (config.redisClusterUrl) {
-      const { nodes, username, password, tls } = clusterNodes(config.redisClusterUrl);
-      this.subscriber = new Cluster(nodes, { lazyConnect: true, shardedSubscribers: true, redisOptions: { ...options, username, password, tls } });
-    } else {
-      this.subscriber = new Redis(config.redisUrl, { ...options, lazyConnect: true });
-    }
+    this.subscriber = redisClient(config, { connectTimeout: 5000, maxRetriesPerRequest: 1, lazyConnect: true, shardedSubscribers: true });
     this.subscriber.on('error', (err: Error) => this.logger.warn({ err: err.message }, 'redis bus subscriber error'));
     this.subscriber.on('ready', () => {
       if (this.connectedBefore) this.handlers?.reconnected();

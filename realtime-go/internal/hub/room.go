@@ -262,12 +262,18 @@ func (r *Room) flush() {
 	}
 	sent := make([]*Client, 0, len(r.recent))
 	supersede(eph)
-	every := make([]int, len(eph))
-	for j := range every {
-		every[j] = j
+	// Encoded once for the clients that get everything (when there are any): the events, and the entries
+	// for those that lag and miss nothing.
+	var shared []byte
+	var every []int
+	var allEntries [][]byte
+	if len(r.everything) > 0 {
+		every = make([]int, len(eph))
+		for j := range every {
+			every[j] = j
+		}
+		allEntries = [][]byte{bytes.Join(appendEntries(nil, eph, every, false, nil), nil)}
 	}
-	var shared []byte                                                                   // encoded once for every client that needs all of it
-	allEntries := [][]byte{bytes.Join(appendEntries(nil, eph, every, false, nil), nil)} // for those that lag and miss nothing
 	for c := range r.everything {
 		var frame []byte
 		if i := r.firstDue(c, run); i < len(run) {
@@ -282,7 +288,7 @@ func (r *Room) flush() {
 			r.hub.metrics.eventsOut.Add(float64(len(run) - i))
 		}
 		entries := allEntries
-		if lagging := r.lagging(c); lagging || len(c.brokenLive) > 0 {
+		if lagging := r.lagging(c, len(every)); lagging || len(c.brokenLive) > 0 {
 			entries = appendEntries(nil, eph, every, lagging, &c.brokenLive)
 		}
 		if r.send(c, frame, entries) {
@@ -301,7 +307,7 @@ func (r *Room) flush() {
 			}
 			r.hub.metrics.eventsOut.Add(float64(len(evs)))
 		}
-		entries := appendEntries(nil, eph, c.due.entries, r.lagging(c), &c.brokenLive)
+		entries := appendEntries(nil, eph, c.due.entries, r.lagging(c, len(c.due.entries)), &c.brokenLive)
 		if r.send(c, frame, entries) {
 			sent = append(sent, c)
 		}
@@ -386,9 +392,10 @@ func (r *Room) dueEvents(c *Client, run []events.Event) []events.Event {
 	return evs
 }
 
-// lagging reports whether a client's queue is half full: it gets no cursors and live strokes (adapt.go).
-func (r *Room) lagging(c *Client) bool {
-	if len(c.out) < cap(c.out)/2 {
+// lagging reports whether a client's queue is half full, so that it gets no cursors and live strokes of
+// the entries due to it (adapt.go), and counts their loss. Caller holds mu.
+func (r *Room) lagging(c *Client, entries int) bool {
+	if entries == 0 || len(c.out) < cap(c.out)/2 {
 		return false
 	}
 	r.hub.metrics.ephDropped.Inc()
